@@ -1,0 +1,61 @@
+// The example app Slipway deploys in the demo and the tests. No dependencies: plain node:http.
+// It listens on $PORT, shows its release, and answers /healthz. A few knobs (env) make it misbehave on purpose.
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+
+const port = Number(process.env.PORT ?? 3000);
+const release = process.env.SLIPWAY_RELEASE ?? 'dev';
+const greeting = process.env.GREETING ?? 'Hello';
+const build = JSON.parse(readFileSync(new URL('./build-info.json', import.meta.url), 'utf8'));
+
+if (process.env.CRASH_AT_START === '1') {
+  console.error('CRASH_AT_START=1: refusing to start (this is the example of a release that crashes at start)');
+  process.exit(3);
+}
+
+const failHealth = process.env.FAIL_HEALTH === '1';
+const startDelayMs = Number(process.env.START_DELAY_MS ?? 0);
+const extraLatencyMs = Number(process.env.EXTRA_LATENCY_MS ?? 0);
+const errorRate = Number(process.env.ERROR_RATE ?? 0);
+const startedAt = Date.now();
+let requests = 0;
+
+const server = createServer((req, res) => {
+  requests++;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/healthz') {
+    const ready = !failHealth && Date.now() - startedAt >= startDelayMs;
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
+    res.end(ready ? 'ok\n' : 'not ready\n');
+    return;
+  }
+  const answer = () => {
+    if (errorRate > 0 && Math.random() < errorRate) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('injected error\n');
+      return;
+    }
+    if (url.pathname === '/api/version') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ release, build: build.version, pid: process.pid, requests }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-release': release });
+    res.end(`${greeting} from ${build.app} ${release} (pid ${process.pid})\n`);
+  };
+  if (extraLatencyMs > 0) setTimeout(answer, extraLatencyMs);
+  else answer();
+});
+
+server.keepAliveTimeout = 5000;
+server.listen(port, '127.0.0.1', () => {
+  console.log(`${build.app} ${release} listening on 127.0.0.1:${port}`);
+});
+
+// Graceful stop: finish in-flight requests, then exit.
+process.on('SIGTERM', () => {
+  console.log(`${release} stopping`);
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 5000).unref();
+});

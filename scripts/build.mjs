@@ -1,0 +1,20 @@
+// Bundles the CLI and the agent into single files under dist/ (the agent bundle is what a host runs).
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  banner: {
+    js: "import { createRequire as __slipwayCreateRequire } from 'node:module'; const require = __slipwayCreateRequire(import.meta.url);",
+  },
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['better-sqlite3'] }),
+  // The agent must not depend on node_modules on a remote host: everything is bundled in.
+  build({ ...common, entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js' }),
+]);

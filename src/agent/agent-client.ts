@@ -1,0 +1,87 @@
+import type { Duplex } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { AgentError } from '../core/errors.js';
+import type { AgentMethod, AgentMethods, AgentResponseLine } from './protocol.js';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  onEvent?: (event: unknown) => void;
+}
+
+/**
+ * Talks the agent protocol over any duplex stream: a unix socket locally, an SSH channel bridged to that socket
+ * for remote hosts. Requests are multiplexed by id on one stream.
+ */
+export class AgentClient {
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed: Error | null = null;
+
+  constructor(
+    private readonly io: Duplex,
+    readonly hostName: string,
+  ) {
+    const lines = createInterface({ input: io, crlfDelay: Infinity });
+    lines.on('line', (text) => this.#onLine(text));
+    const onClose = (): void => this.#failAll(new AgentError(`connection to the agent on ${hostName} closed`, 'Disconnected'));
+    io.on('close', onClose);
+    io.on('end', onClose);
+    io.on('error', (err) => this.#failAll(new AgentError(`agent on ${hostName}: ${err.message}`, 'Disconnected', { cause: err })));
+  }
+
+  call<M extends AgentMethod>(method: M, params: AgentMethods[M]['params']): Promise<AgentMethods[M]['result']> {
+    return this.#send(method, params) as Promise<AgentMethods[M]['result']>;
+  }
+
+  /** A streaming call: events arrive through onEvent until the final result. */
+  stream<M extends AgentMethod>(
+    method: M,
+    params: AgentMethods[M]['params'],
+    onEvent: (event: M extends 'logs' ? AgentMethods['logs']['event'] : unknown) => void,
+  ): Promise<AgentMethods[M]['result']> {
+    return this.#send(method, params, onEvent as (event: unknown) => void) as Promise<AgentMethods[M]['result']>;
+  }
+
+  close(): void {
+    this.io.end();
+    this.io.destroy();
+  }
+
+  #send(method: AgentMethod, params: unknown, onEvent?: (event: unknown) => void): Promise<unknown> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, ...(onEvent ? { onEvent } : {}) });
+      this.io.write(`${JSON.stringify({ id, method, params })}\n`);
+    });
+  }
+
+  #onLine(text: string): void {
+    if (!text.trim()) return;
+    let line: AgentResponseLine;
+    try {
+      line = JSON.parse(text) as AgentResponseLine;
+    } catch {
+      return;
+    }
+    const pending = this.#pending.get(line.id);
+    if (!pending) return;
+    if ('event' in line) {
+      pending.onEvent?.(line.event);
+      return;
+    }
+    this.#pending.delete(line.id);
+    if ('error' in line) {
+      pending.reject(new AgentError(line.error.message, line.error.code, line.error.hint ? { hint: line.error.hint } : undefined));
+    } else {
+      pending.resolve(line.result);
+    }
+  }
+
+  #failAll(err: Error): void {
+    this.#closed ??= err;
+    for (const pending of this.#pending.values()) pending.reject(err);
+    this.#pending.clear();
+  }
+}

@@ -1,0 +1,392 @@
+import { mkdir, rm } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../core/clock.js';
+import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { waitUntilHealthy } from '../router/health-check.js';
+import { Router } from '../router/router.js';
+import { serveControlSocket, type AgentHandlers } from './control-server.js';
+import { EventJournal } from './event-journal.js';
+import { followLines, logFilePath, readTailLines, type LogStream } from './log-files.js';
+import { findFreePort } from './process-util.js';
+import { AGENT_PROTOCOL_VERSION, type RouteStatus } from './protocol.js';
+import { installReleaseDir, listReleaseDirs, pruneReleaseDirs, releaseDirFor } from './release-dirs.js';
+import { readJsonIfExists, SnapshotWriter } from './state-file.js';
+import { Supervisor, toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
+import { AGENT_VERSION } from './version.js';
+
+/** Where an agent keeps everything on its host. */
+export function agentPaths(home: string) {
+  return {
+    home,
+    socket: join(home, 'agent.sock'),
+    state: join(home, 'state.json'),
+    events: join(home, 'events.jsonl'),
+    logs: join(home, 'logs'),
+    releases: join(home, 'releases'),
+    pidFile: join(home, 'agent.pid'),
+    agentLog: join(home, 'agent.log'),
+  };
+}
+
+interface RouteRecord {
+  app: string;
+  publicPort: number;
+  bindAddress: string;
+  router: Router | null;
+  /** Set when the router could not listen after a restart (e.g. the port was taken meanwhile). */
+  listenError: string | null;
+  draining: Set<string>;
+}
+
+interface AgentSnapshot {
+  version: 1;
+  targets: TargetRecord[];
+  routes: Array<{ app: string; publicPort: number; bindAddress: string; active: string | null }>;
+}
+
+const DEFAULT_RETIRE_DRAIN_MS = 30_000;
+
+/** The on-host daemon: supervises targets, runs one router per app, and answers the control protocol. */
+export class Agent {
+  readonly paths: ReturnType<typeof agentPaths>;
+  readonly startedAtMs: number;
+  #supervisor!: Supervisor;
+  #journal!: EventJournal;
+  #snapshot!: SnapshotWriter;
+  #server: Server | null = null;
+  readonly #routes = new Map<string, RouteRecord>();
+  readonly #retireTimers = new Map<string, NodeJS.Timeout>();
+  #log: (line: string) => void;
+
+  private constructor(
+    home: string,
+    private readonly clock: Clock,
+    log: (line: string) => void,
+  ) {
+    this.paths = agentPaths(home);
+    this.startedAtMs = clock.nowMs();
+    this.#log = log;
+  }
+
+  static async start(options: { home: string; clock?: Clock; log?: (line: string) => void }): Promise<Agent> {
+    const agent = new Agent(options.home, options.clock ?? systemClock, options.log ?? (() => {}));
+    await agent.#start();
+    return agent;
+  }
+
+  async #start(): Promise<void> {
+    await mkdir(this.paths.home, { recursive: true, mode: 0o700 });
+    this.#journal = await EventJournal.open(this.paths.events);
+    this.#supervisor = new Supervisor(
+      this.paths.logs,
+      this.clock,
+      () => void this.#snapshot.request(),
+      (e) => this.#onSupervisorEvent(e),
+    );
+    this.#snapshot = new SnapshotWriter(this.paths.state, () => this.#toSnapshot(), (err) =>
+      this.#log(`could not write state: ${String(err)}`),
+    );
+    await this.#recover();
+    this.#server = await serveControlSocket(this.paths.socket, this.#handlers());
+    this.#journal.append({
+      atMs: this.clock.nowMs(),
+      kind: 'agent.started',
+      app: '',
+      targetId: null,
+      release: null,
+      message: `agent ${AGENT_VERSION} started (pid ${process.pid})`,
+    });
+  }
+
+  /** After a restart: adopt targets that still run, restart the others, listen on the routes again. */
+  async #recover(): Promise<void> {
+    const snapshot = await readJsonIfExists<AgentSnapshot>(this.paths.state);
+    if (!snapshot) return;
+    for (const record of snapshot.targets) this.#supervisor.adopt(record);
+    for (const route of snapshot.routes) {
+      const record = await this.#openRoute(route.app, route.publicPort, route.bindAddress);
+      if (route.active && record.router) {
+        const target = this.#supervisor.get(route.active);
+        if (target) {
+          record.router.addTarget({ id: target.spec.id, release: target.spec.release, port: target.port });
+          record.router.setActive(target.spec.id);
+        }
+      }
+    }
+    for (const target of this.#supervisor.list()) {
+      if (target.stopAtMs !== null) this.#armRetire(target.spec.id, target.stopAtMs - this.clock.nowMs());
+    }
+    void this.#snapshot.request();
+  }
+
+  async #openRoute(app: string, publicPort: number, bindAddress: string): Promise<RouteRecord> {
+    const record: RouteRecord = { app, publicPort, bindAddress, router: null, listenError: null, draining: new Set() };
+    this.#routes.set(app, record);
+    try {
+      record.router = await Router.listen({ port: publicPort, host: bindAddress });
+    } catch (err) {
+      record.listenError = err instanceof Error ? err.message : String(err);
+      this.#event('route.error', app, null, null, `router for ${app} cannot listen: ${record.listenError}`);
+    }
+    return record;
+  }
+
+  async stop(options: { stopTargets: boolean }): Promise<void> {
+    for (const timer of this.#retireTimers.values()) clearTimeout(timer);
+    this.#retireTimers.clear();
+    if (options.stopTargets) {
+      await Promise.all(this.#supervisor.list().map((t) => this.#supervisor.stop(t.spec.id)));
+    }
+    this.#supervisor.detach();
+    await Promise.all([...this.#routes.values()].map((r) => r.router?.close()));
+    await this.#snapshot.request();
+    await this.#snapshot.flush();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    await rm(this.paths.socket, { force: true });
+  }
+
+  #route(app: string): RouteRecord {
+    const route = this.#routes.get(app);
+    if (!route) throw new NotFoundError(`no route for app ${app} on this host`);
+    return route;
+  }
+
+  #target(id: string): TargetRecord {
+    const target = this.#supervisor.get(id);
+    if (!target) throw new NotFoundError(`no target ${id} on this host`, { hint: 'it may have been stopped' });
+    return target;
+  }
+
+  #routeStatus(route: RouteRecord): RouteStatus {
+    return {
+      app: route.app,
+      publicPort: route.publicPort,
+      bindAddress: route.bindAddress,
+      active: route.router?.active ?? null,
+      draining: [...route.draining],
+    };
+  }
+
+  #toSnapshot(): AgentSnapshot {
+    return {
+      version: 1,
+      targets: this.#supervisor.list(),
+      routes: [...this.#routes.values()].map((r) => ({
+        app: r.app,
+        publicPort: r.publicPort,
+        bindAddress: r.bindAddress,
+        active: r.router?.active ?? null,
+      })),
+    };
+  }
+
+  #armRetire(id: string, delayMs: number): void {
+    const existing = this.#retireTimers.get(id);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(
+      () => {
+        this.#retireTimers.delete(id);
+        void this.#stopTarget(id, DEFAULT_RETIRE_DRAIN_MS).then(
+          () => this.#event('target.retired', this.#appOf(id), id, null, `retired warm target ${id}`),
+          (err: unknown) => this.#log(`retire ${id} failed: ${String(err)}`),
+        );
+      },
+      Math.max(0, delayMs),
+    );
+    timer.unref();
+    this.#retireTimers.set(id, timer);
+  }
+
+  #cancelRetire(target: TargetRecord): void {
+    const timer = this.#retireTimers.get(target.spec.id);
+    if (timer) clearTimeout(timer);
+    this.#retireTimers.delete(target.spec.id);
+    target.stopAtMs = null;
+  }
+
+  #appOf(id: string): string {
+    return this.#supervisor.get(id)?.spec.app ?? '';
+  }
+
+  async #stopTarget(id: string, drainTimeoutMs: number): Promise<boolean> {
+    const target = this.#supervisor.get(id);
+    if (!target) return false;
+    this.#cancelRetire(target);
+    const route = this.#routes.get(target.spec.app);
+    const router = route?.router;
+    if (router && route && router.targetIds().includes(id)) {
+      if (router.active === id) router.clearActive();
+      route.draining.add(id);
+      try {
+        await router.drain(id, drainTimeoutMs);
+      } finally {
+        route.draining.delete(id);
+      }
+    }
+    return this.#supervisor.stop(id);
+  }
+
+  #event(kind: string, app: string, targetId: string | null, release: string | null, message: string, data?: Record<string, unknown>): void {
+    this.#journal.append({ atMs: this.clock.nowMs(), kind, app, targetId, release, message, ...(data ? { data } : {}) });
+    this.#log(message);
+  }
+
+  #onSupervisorEvent(e: SupervisorEvent): void {
+    this.#event(e.kind, e.app, e.targetId, e.release, e.message, e.data);
+  }
+
+  #handlers(): AgentHandlers {
+    return {
+      ping: () => Promise.resolve({ agentVersion: AGENT_VERSION, protocol: AGENT_PROTOCOL_VERSION, pid: process.pid }),
+
+      state: async () => ({
+        agentVersion: AGENT_VERSION,
+        protocol: AGENT_PROTOCOL_VERSION,
+        pid: process.pid,
+        startedAtMs: this.startedAtMs,
+        targets: this.#supervisor.list().map(toTargetStatus),
+        routes: [...this.#routes.values()].map((r) => this.#routeStatus(r)),
+        releases: await listReleaseDirs(this.paths.releases),
+      }),
+
+      installRelease: (params) => installReleaseDir(this.paths.releases, params),
+
+      startTarget: async (spec) => {
+        const existing = this.#supervisor.get(spec.id);
+        if (existing) return { ...toTargetStatus(existing), alreadyRunning: true };
+        const releaseDir = releaseDirFor(this.paths.releases, spec.app, spec.release);
+        const installed = (await listReleaseDirs(this.paths.releases)).some((r) => r.dir === releaseDir);
+        if (!installed) {
+          throw new NotFoundError(`release ${spec.release} of ${spec.app} is not installed on this host`, {
+            hint: 'install the release before starting a target of it',
+          });
+        }
+        const port = await findFreePort();
+        const record = this.#supervisor.start(spec, releaseDir, port);
+        return { ...toTargetStatus(record), alreadyRunning: false };
+      },
+
+      waitHealthy: async ({ id, timeoutMs }) => {
+        const target = this.#target(id);
+        const outcome = await waitUntilHealthy({
+          port: target.port,
+          spec: target.spec.healthCheck,
+          timeoutMs,
+          probeAlive: () => this.#supervisor.isAlive(id),
+        });
+        target.health = outcome.healthy ? 'healthy' : 'unhealthy';
+        void this.#snapshot.request();
+        if (outcome.healthy) return outcome;
+        const tail = await this.#supervisor.stderrTail(id);
+        return { ...outcome, reason: tail ? `${outcome.reason ?? 'not healthy'}\n--- last lines of stderr ---\n${tail}` : outcome.reason };
+      },
+
+      stopTarget: async ({ id, drainTimeoutMs }) => ({ stopped: await this.#stopTarget(id, drainTimeoutMs) }),
+
+      retireTarget: ({ id, afterMs }) => {
+        const target = this.#target(id);
+        target.stopAtMs = this.clock.nowMs() + afterMs;
+        this.#armRetire(id, afterMs);
+        void this.#snapshot.request();
+        return Promise.resolve({ stopAtMs: target.stopAtMs });
+      },
+
+      ensureRoute: async ({ app, publicPort, bindAddress }) => {
+        const existing = this.#routes.get(app);
+        if (existing && existing.router && existing.publicPort === publicPort && existing.bindAddress === bindAddress) {
+          return { ...this.#routeStatus(existing), created: false };
+        }
+        if (existing?.router) {
+          throw new SlipwayError(
+            `the router of ${app} already serves port ${existing.publicPort} on this host; moving it to ${publicPort} is not supported while it serves`,
+            { hint: 'keep publicPort unchanged, or stop the app first' },
+          );
+        }
+        const record = await this.#openRoute(app, publicPort, bindAddress);
+        if (!record.router) {
+          this.#routes.delete(app);
+          throw new SlipwayError(record.listenError ?? `router for ${app} cannot listen on ${publicPort}`);
+        }
+        void this.#snapshot.request();
+        return { ...this.#routeStatus(record), created: true };
+      },
+
+      switchRoute: ({ app, targetId, drainTimeoutMs }) => {
+        const route = this.#route(app);
+        const router = route.router;
+        if (!router) throw new SlipwayError(`router for ${app} is not listening: ${route.listenError ?? 'unknown'}`);
+        const target = this.#target(targetId);
+        if (target.state !== 'running') {
+          throw new SlipwayError(`target ${targetId} is ${target.state}; traffic is only switched to a running target`);
+        }
+        this.#cancelRetire(target);
+        router.addTarget({ id: targetId, release: target.spec.release, port: target.port });
+        const previous = router.setActive(targetId);
+        const switchedAtMs = this.clock.nowMs();
+        route.draining.delete(targetId);
+        if (previous && previous !== targetId) {
+          route.draining.add(previous);
+          void router.drain(previous, drainTimeoutMs).finally(() => route.draining.delete(previous));
+        }
+        void this.#snapshot.request();
+        this.#event('traffic.switched', app, targetId, target.spec.release, `traffic of ${app} switched to ${targetId}`, {
+          previous,
+        });
+        return Promise.resolve({ previous, switchedAtMs });
+      },
+
+      metrics: ({ app }) => Promise.resolve({ targets: this.#route(app).router?.metrics() ?? [] }),
+
+      events: ({ afterSeq }) => Promise.resolve({ events: this.#journal.after(afterSeq) }),
+
+      logs: async ({ app, targetId, lines, follow }, ctx) => {
+        const ids = targetId ? [targetId] : this.#logTargets(app);
+        if (targetId && !this.#supervisor.get(targetId)) {
+          // A stopped target's logs stay on disk: read them anyway.
+        }
+        const streams: LogStream[] = ['out', 'err'];
+        for (const id of ids) {
+          for (const stream of streams) {
+            for (const line of await readTailLines(logFilePath(this.paths.logs, id, stream), lines)) {
+              ctx.emit({ targetId: id, stream, line });
+            }
+          }
+        }
+        if (follow) {
+          await Promise.all(
+            ids.flatMap((id) =>
+              streams.map((stream) =>
+                followLines(logFilePath(this.paths.logs, id, stream), (line) => ctx.emit({ targetId: id, stream, line }), ctx.signal),
+              ),
+            ),
+          );
+        }
+        return { ended: true as const };
+      },
+
+      pruneReleases: async ({ app, keep }) => {
+        const inUse = new Set(this.#supervisor.list().filter((t) => t.spec.app === app).map((t) => t.spec.release));
+        return { removed: await pruneReleaseDirs(this.paths.releases, app, keep, inUse) };
+      },
+
+      shutdown: ({ stopTargets }) => {
+        // Answer first, then stop: the caller waits for the socket to go away.
+        setImmediate(() => {
+          void this.stop({ stopTargets }).finally(() => process.exit(0));
+        });
+        return Promise.resolve({ ok: true as const });
+      },
+    };
+  }
+
+  /** The targets whose logs `slipway logs` shows by default: the active one first, then the others of the app. */
+  #logTargets(app: string): string[] {
+    const active = this.#routes.get(app)?.router?.active ?? null;
+    const others = this.#supervisor
+      .list()
+      .filter((t) => t.spec.app === app && t.spec.id !== active)
+      .map((t) => t.spec.id);
+    return active ? [active, ...others] : others;
+  }
+}

@@ -1,0 +1,91 @@
+import { chmod, rm } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { SlipwayError } from '../core/errors.js';
+import type { AgentMethod, AgentMethods, AgentRequestLine, AgentResponseLine } from './protocol.js';
+
+export interface HandlerContext {
+  /** Sends an event line for a streaming method. */
+  emit(event: unknown): void;
+  /** Aborted when the client disconnects. */
+  signal: AbortSignal;
+}
+
+export type AgentHandlers = {
+  [M in AgentMethod]: (
+    params: AgentMethods[M]['params'],
+    ctx: HandlerContext,
+  ) => Promise<AgentMethods[M]['result']>;
+};
+
+/** Serves the JSON-lines control protocol on a unix socket (0600: only the agent's user may talk to it). */
+export async function serveControlSocket(socketPath: string, handlers: AgentHandlers): Promise<Server> {
+  await removeStaleSocket(socketPath);
+  const server = createServer((socket) => handleConnection(socket, handlers));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await chmod(socketPath, 0o600);
+  return server;
+}
+
+function handleConnection(socket: Socket, handlers: AgentHandlers): void {
+  const aborter = new AbortController();
+  socket.on('close', () => aborter.abort());
+  socket.on('error', () => aborter.abort());
+  const send = (line: AgentResponseLine): void => {
+    if (!socket.destroyed) socket.write(`${JSON.stringify(line)}\n`);
+  };
+  const lines = createInterface({ input: socket, crlfDelay: Infinity });
+  lines.on('line', (text) => {
+    if (!text.trim()) return;
+    let request: AgentRequestLine;
+    try {
+      request = JSON.parse(text) as AgentRequestLine;
+    } catch {
+      send({ id: -1, error: { code: 'BadRequest', message: 'request is not valid JSON' } });
+      return;
+    }
+    const handler = handlers[request.method] as
+      | ((params: unknown, ctx: HandlerContext) => Promise<unknown>)
+      | undefined;
+    if (!handler) {
+      send({ id: request.id, error: { code: 'UnknownMethod', message: `unknown agent method ${String(request.method)}` } });
+      return;
+    }
+    const ctx: HandlerContext = { emit: (event) => send({ id: request.id, event }), signal: aborter.signal };
+    handler(request.params ?? {}, ctx).then(
+      (result) => send({ id: request.id, result }),
+      (err: unknown) => send({ id: request.id, error: toWireError(err) }),
+    );
+  });
+}
+
+function toWireError(err: unknown): { code: string; message: string; hint?: string } {
+  if (err instanceof SlipwayError) {
+    return { code: err.name, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  }
+  return { code: 'Internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** A socket file left by a dead agent is removed; one that still answers means another agent runs here. */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) {
+    throw new SlipwayError(`another agent already listens on ${socketPath}`, {
+      hint: 'stop it first (slipway agent stop) or use another agent home',
+    });
+  }
+  await rm(socketPath, { force: true });
+}

@@ -1,0 +1,151 @@
+/**
+ * The agent's control protocol: JSON lines over a stream (the agent's unix socket locally; the same socket
+ * bridged through an SSH exec for remote hosts). One request per line: `{ id, method, params }`.
+ * Answers: `{ id, result }` or `{ id, error: { code, message, hint? } }`; a streaming method (logs --follow)
+ * sends `{ id, event }` lines before its final `{ id, result }`.
+ */
+export const AGENT_PROTOCOL_VERSION = 1;
+
+export interface HealthCheckSpec {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export interface TargetSpec {
+  id: string;
+  app: string;
+  release: string;
+  /** Shell command run through `sh -c` in the release directory. */
+  command: string;
+  env: Record<string, string>;
+  /** Secret values; kept out of every answer and log the agent writes. */
+  secretEnv: Record<string, string>;
+  stopTimeoutMs: number;
+  healthCheck: HealthCheckSpec;
+  restart: { initialBackoffMs: number; maxBackoffMs: number };
+}
+
+export type TargetState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
+export type TargetHealth = 'unknown' | 'healthy' | 'unhealthy';
+
+export interface TargetStatus {
+  id: string;
+  app: string;
+  release: string;
+  port: number;
+  pid: number | null;
+  state: TargetState;
+  health: TargetHealth;
+  restarts: number;
+  startedAtMs: number;
+  lastExit: { code: number | null; signal: string | null; atMs: number } | null;
+  /** When a warm target will be stopped (keep-warm); null when not scheduled. */
+  stopAtMs: number | null;
+}
+
+export interface RouteStatus {
+  app: string;
+  publicPort: number;
+  bindAddress: string;
+  active: string | null;
+  draining: string[];
+}
+
+export interface ReleaseStatus {
+  app: string;
+  version: string;
+  sha256: string;
+  dir: string;
+}
+
+export interface AgentState {
+  agentVersion: string;
+  protocol: number;
+  pid: number;
+  startedAtMs: number;
+  targets: TargetStatus[];
+  routes: RouteStatus[];
+  releases: ReleaseStatus[];
+}
+
+export interface LatencyHistogram {
+  /** Upper bounds in milliseconds; the last bucket counts everything above the last bound. */
+  boundsMs: number[];
+  counts: number[];
+}
+
+export interface TargetMetrics {
+  targetId: string;
+  release: string;
+  requests: number;
+  errors5xx: number;
+  /** Requests that failed inside the router (target unreachable, reset): answered 502 to the client. */
+  proxyErrors: number;
+  inFlight: number;
+  latency: LatencyHistogram;
+}
+
+export interface HealthOutcome {
+  healthy: boolean;
+  /** Why it is not healthy: the last check's failure, or the target's exit with its stderr tail. */
+  reason?: string;
+  checks: number;
+}
+
+/** Something the agent saw on its own (a crash, a restart, a retire); the control plane copies these into the ledger. */
+export interface AgentEvent {
+  seq: number;
+  atMs: number;
+  kind: string;
+  app: string;
+  targetId: string | null;
+  release: string | null;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AgentMethods {
+  ping: { params: Record<string, never>; result: { agentVersion: string; protocol: number; pid: number } };
+  state: { params: Record<string, never>; result: AgentState };
+  installRelease: {
+    params: { app: string; version: string; artifactPath: string; sha256: string };
+    result: ReleaseStatus & { alreadyInstalled: boolean };
+  };
+  startTarget: { params: TargetSpec; result: TargetStatus & { alreadyRunning: boolean } };
+  waitHealthy: { params: { id: string; timeoutMs: number }; result: HealthOutcome };
+  stopTarget: { params: { id: string; drainTimeoutMs: number }; result: { stopped: boolean } };
+  retireTarget: { params: { id: string; afterMs: number }; result: { stopAtMs: number } };
+  ensureRoute: {
+    params: { app: string; publicPort: number; bindAddress: string };
+    result: RouteStatus & { created: boolean };
+  };
+  switchRoute: {
+    params: { app: string; targetId: string; drainTimeoutMs: number };
+    result: { previous: string | null; switchedAtMs: number };
+  };
+  metrics: { params: { app: string }; result: { targets: TargetMetrics[] } };
+  logs: {
+    params: { app: string; targetId?: string; lines: number; follow: boolean };
+    result: { ended: true };
+    event: { targetId: string; stream: 'out' | 'err'; line: string };
+  };
+  events: { params: { afterSeq: number }; result: { events: AgentEvent[] } };
+  pruneReleases: { params: { app: string; keep: number }; result: { removed: string[] } };
+  shutdown: { params: { stopTargets: boolean }; result: { ok: true } };
+}
+
+export type AgentMethod = keyof AgentMethods;
+
+export interface AgentRequestLine {
+  id: number;
+  method: AgentMethod;
+  params: unknown;
+}
+
+export type AgentResponseLine =
+  | { id: number; result: unknown }
+  | { id: number; error: { code: string; message: string; hint?: string } }
+  | { id: number; event: unknown };

@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { formatDurationMs } from '../core/duration.js';
+import { SlipwayError } from '../core/errors.js';
+import type { ExecutionResult } from '../executor/execute-plan.js';
+import { resumeDeployment, runDeployment, type DeploymentRequest } from '../executor/run-deployment.js';
+import type { Plan } from '../plan/steps.js';
+import { syncAgentEvents } from './agent-events.js';
+import { withProject, type GlobalOptions, type Project } from './project.js';
+import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
+import { resolveReleaseVersion } from './releases.js';
+
+export function registerDeploy(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('deploy')
+    .description('deploy a release to an environment (live progress; one deploy per environment at a time)')
+    .argument('<env>', 'environment name')
+    .option('-r, --release <version>', 'release to deploy (default: the newest release)')
+    .option('--resume', 'continue the interrupted deployment of this environment')
+    .option('--reason <text>', 'why (kept in the ledger)')
+    .action(async (env: string, opts: { release?: string; resume?: boolean; reason?: string }) => {
+      await withProject(globals(), async (project) => {
+        await syncAgentEvents(project);
+        if (opts.resume) {
+          await runWithProgress(project, 'resume', (o) => resumeDeployment(project, env, o));
+          return;
+        }
+        const version = await resolveReleaseVersion(project, opts.release);
+        const request: DeploymentRequest = { environment: env, kind: 'deploy', version, ...(opts.reason ? { reason: opts.reason } : {}) };
+        await runWithProgress(project, 'deploy', (o) => runDeployment(project, request, o));
+      });
+    });
+}
+
+type Runner = (options: Parameters<typeof runDeployment>[2]) => Promise<{ plan: Plan; result: ExecutionResult }>;
+
+/** Runs a deployment with a live view; Ctrl-C stops before the next step and leaves it resumable. */
+export async function runWithProgress(project: Project, verb: string, run: Runner): Promise<{ plan: Plan; result: ExecutionResult }> {
+  const aborter = new AbortController();
+  const onSigint = (): void => {
+    if (aborter.signal.aborted) process.exit(130);
+    process.stderr.write(yellow('\ninterrupting after the current step (Ctrl-C again to quit at once)…\n'));
+    aborter.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const started = Date.now();
+  try {
+    const outcome = await run({
+      reporter: createProgressRenderer(process.stdout),
+      signal: aborter.signal,
+      onPlan: (plan) =>
+        process.stdout.write(
+          `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${plan.strategy}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
+        ),
+      onLockTakeover: (lock) =>
+        process.stderr.write(yellow(`note: took over the lock of ${lock.holder} (pid ${lock.pid} is gone; deployment ${lock.deploymentId})\n`)),
+    });
+    reportOutcome(project, outcome.plan, outcome.result, Date.now() - started);
+    return outcome;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function reportOutcome(project: Project, plan: Plan, result: ExecutionResult, durationMs: number): void {
+  const env = project.config.environments[plan.environment];
+  const where = env ? `http://${env.bindAddress === '0.0.0.0' ? '127.0.0.1' : env.bindAddress}:${env.publicPort}/` : '';
+  const took = formatDurationMs(durationMs);
+  switch (result.outcome) {
+    case 'succeeded':
+      process.stdout.write(green(`✔ ${plan.release.version} is live in ${plan.environment} at ${where} (${took})\n`));
+      return;
+    case 'interrupted':
+      process.stdout.write(yellow(`■ deployment ${plan.deploymentId} interrupted; continue it with: slipway deploy ${plan.environment} --resume\n`));
+      process.exitCode = 130;
+      return;
+    case 'rolled-back':
+    case 'failed':
+    case 'aborted': {
+      const served = plan.previous ? `${plan.previous.release} still serves` : 'nothing was serving before';
+      process.stderr.write(red(`✖ ${plan.kind} of ${plan.release.version} to ${plan.environment} failed (${took}); ${result.outcome === 'rolled-back' ? served : 'see slipway status'}\n`));
+      throw new SlipwayError(result.error ?? 'deployment failed');
+    }
+  }
+}

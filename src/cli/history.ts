@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { syncAgentEvents } from './agent-events.js';
+import { withProject, type GlobalOptions } from './project.js';
+import { dim } from './progress-renderer.js';
+
+export function registerHistory(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('history')
+    .description('the ledger: who deployed what, where, when, and what happened (newest first)')
+    .argument('[env]', 'only this environment')
+    .option('-n, --limit <n>', 'how many events', '30')
+    .option('--json', 'print as JSON')
+    .action(async (env: string | undefined, opts: { limit: string; json?: boolean }) => {
+      await withProject(globals(), async (project) => {
+        await syncAgentEvents(project);
+        const events = await project.store.listEvents({
+          app: project.config.app,
+          ...(env ? { environment: env } : {}),
+          limit: Math.max(1, Number(opts.limit) || 30),
+        });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
+          return;
+        }
+        if (events.length === 0) process.stdout.write('no events yet\n');
+        for (const e of events) {
+          process.stdout.write(
+            `${dim(new Date(e.atMs).toISOString())} ${e.kind.padEnd(18)} ${(e.environment ?? '-').padEnd(12)} ${e.message} ${dim(`by ${e.actor}`)}\n`,
+          );
+        }
+      });
+    });
+}

@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, SlipwayError } from '../core/errors.js';
+import { registerAgent } from './agent.js';
+import { registerDemo } from './demo.js';
+import { registerDeploy } from './deploy.js';
+import { registerHistory } from './history.js';
+import { registerInit } from './init.js';
+import { registerLogs } from './logs.js';
+import { registerPlan } from './plan.js';
+import { registerReleases } from './releases.js';
+import { registerRollback } from './rollback.js';
+import { registerStatus } from './status.js';
+import { registerValidate } from './validate.js';
+import type { GlobalOptions } from './project.js';
+import { red, yellow } from './progress-renderer.js';
+
+const program = new Command();
+program
+  .name('slipway')
+  .description('Deploy releases to your own servers with zero downtime, and roll back in milliseconds.')
+  .option('-c, --config <file>', 'path to slipway.yml (or its directory)', undefined)
+  .option('--state-dir <dir>', 'where the store, artifacts and local agent live (default: .slipway beside slipway.yml)')
+  .showHelpAfterError()
+  .exitOverride();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+registerInit(program, globals);
+registerValidate(program, globals);
+registerReleases(program, globals);
+registerPlan(program, globals);
+registerDeploy(program, globals);
+registerRollback(program, globals);
+registerStatus(program, globals);
+registerHistory(program, globals);
+registerLogs(program, globals);
+registerAgent(program, globals);
+registerDemo(program);
+
+/** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof SlipwayError) {
+    process.stderr.write(`${red('error:')} ${err.message}\n`);
+    if (err.hint) process.stderr.write(`${yellow('hint:')} ${err.hint}\n`);
+    return err instanceof ConfigError ? 2 : 1;
+  }
+  process.stderr.write(`${red('unexpected error:')} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportError(err);
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { systemClock } from '../core/clock.js';
+import { Secret } from '../core/secret.js';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { loadSecretSource } from '../config/load-secret-source.js';
+import { SECRET_ENV_PREFIX } from '../config/resolve-env.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { defaultActor, type ControlPlane } from '../executor/run-deployment.js';
+import type { Host } from '../hosts/host.js';
+import { LocalHost } from '../hosts/local-host.js';
+import { openSqliteStore, type Store } from '../store/index.js';
+
+export interface GlobalOptions {
+  config?: string;
+  stateDir?: string;
+}
+
+export interface Project extends ControlPlane {
+  loaded: LoadedConfig;
+  stateDir: string;
+  local: LocalHost;
+  close(): Promise<void>;
+}
+
+/** The state directory: --state-dir, else `.slipway` beside slipway.yml. */
+export function resolveStateDir(options: GlobalOptions, projectDir: string): string {
+  return resolve(options.stateDir ?? join(projectDir, DEFAULTS.stateDir));
+}
+
+/** Loads slipway.yml, opens the store and wires the hosts: everything a verb needs. */
+export async function openProject(options: GlobalOptions): Promise<Project> {
+  const loaded = await loadConfig(options.config);
+  const stateDir = resolveStateDir(options, loaded.dir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const store: Store = await openSqliteStore(join(stateDir, 'slipway.db'));
+  const local = new LocalHost(join(stateDir, 'agent'));
+  const hosts = new Map<string, Host>([['local', local]]);
+  return {
+    loaded,
+    config: loaded.config,
+    stateDir,
+    store,
+    hosts,
+    local,
+    clock: systemClock,
+    actor: process.env.SLIPWAY_ACTOR ?? defaultActor(),
+    randomSuffix: () => randomBytes(3).toString('hex'),
+    loadSecrets: async (environment, names) => {
+      const source = await loadSecretSource(stateDir, environment, process.env);
+      const secrets = new Map<string, Secret>();
+      for (const name of names) {
+        const value = source[`${SECRET_ENV_PREFIX}${name}`] ?? source[name];
+        if (value !== undefined) secrets.set(name, new Secret(name, value));
+      }
+      return secrets;
+    },
+    close: async () => {
+      await Promise.all([...hosts.values()].map((h) => h.close()));
+      await store.close();
+    },
+  };
+}
+
+export async function withProject<T>(options: GlobalOptions, fn: (project: Project) => Promise<T>): Promise<T> {
+  const project = await openProject(options);
+  try {
+    return await fn(project);
+  } finally {
+    await project.close();
+  }
+}

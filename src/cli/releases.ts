@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import type { Command } from 'commander';
+import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { createRelease } from '../release/create-release.js';
+import { withProject, type GlobalOptions, type Project } from './project.js';
+import { dim, green } from './progress-renderer.js';
+
+export function registerReleases(program: Command, globals: () => GlobalOptions): void {
+  const release = program.command('release').description('create releases');
+  release
+    .command('create')
+    .description("run the build and store an immutable release (artifact + config snapshot)")
+    .option('-v, --version <version>', 'version of the release (default: the git commit of the project)')
+    .action(async (opts: { version?: string }) => {
+      await withProject(globals(), async (project) => {
+        const version = opts.version ?? versionFromGit(project.loaded.dir);
+        const { release, created } = await createRelease({
+          config: project.config,
+          projectDir: project.loaded.dir,
+          stateDir: project.stateDir,
+          version,
+          store: project.store,
+          clock: project.clock,
+          actor: project.actor,
+          source: gitCommit(project.loaded.dir),
+          onBuildOutput: (line) => process.stdout.write(dim(`  build │ ${line}\n`)),
+        });
+        process.stdout.write(
+          created
+            ? green(`✔ release ${release.version} created: ${release.sha256.slice(0, 12)}, ${release.sizeBytes} bytes\n`)
+            : `release ${release.version} already exists with the same content (${release.sha256.slice(0, 12)})\n`,
+        );
+      });
+    });
+
+  program
+    .command('releases')
+    .description('list the releases, newest first')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withProject(globals(), async (project) => {
+        const releases = await project.store.listReleases(project.config.app);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(releases.map(({ config: _c, ...r }) => r), null, 2)}\n`);
+          return;
+        }
+        if (releases.length === 0) {
+          process.stdout.write('no releases yet; create one with: slipway release create --version 1.0.0\n');
+          return;
+        }
+        for (const r of releases) {
+          process.stdout.write(
+            `${r.version.padEnd(16)} ${r.sha256.slice(0, 12)}  ${String(r.sizeBytes).padStart(9)} B  ${new Date(r.createdAtMs).toISOString()}  ${r.createdBy}${r.source ? `  ${r.source}` : ''}\n`,
+          );
+        }
+      });
+    });
+}
+
+/** The release a verb works on: the one named, else the newest. */
+export async function resolveReleaseVersion(project: Project, version: string | undefined): Promise<string> {
+  if (version) return version;
+  const [newest] = await project.store.listReleases(project.config.app);
+  if (!newest) {
+    throw new NotFoundError(`there are no releases of ${project.config.app} yet`, { hint: 'create one: slipway release create --version 1.0.0' });
+  }
+  return newest.version;
+}
+
+function gitCommit(dir: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function versionFromGit(dir: string): string {
+  try {
+    return execFileSync('git', ['describe', '--tags', '--always', '--dirty'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    throw new SlipwayError('no --version given and the project is not a git repository with commits', {
+      hint: 'pass --version, e.g. slipway release create --version 1.0.0',
+    });
+  }
+}

@@ -1,0 +1,183 @@
+import type { Plan, Stage, Step } from '../plan/steps.js';
+import { describeStep } from '../plan/describe-step.js';
+import { redact } from '../core/secret.js';
+import type { DeploymentOutcome, ProgressReporter } from './progress.js';
+import type { StepContext, StepHandlers, StepResult } from './step-handlers.js';
+
+/** The part of the store the executor writes to (the store implements it). */
+export interface ExecutorStore {
+  recordStep(
+    deploymentId: string,
+    index: number,
+    patch: {
+      status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+      startedAtMs?: number;
+      finishedAtMs?: number;
+      error?: string | null;
+      output?: unknown;
+    },
+  ): Promise<void>;
+  appendEvent(e: {
+    atMs: number;
+    actor: string;
+    app: string;
+    environment: string | null;
+    kind: string;
+    deploymentId?: string | null;
+    release?: string | null;
+    message: string;
+    data?: unknown;
+  }): Promise<number>;
+  finishDeployment(
+    id: string,
+    result: { outcome: DeploymentOutcome; finishedAtMs: number; error?: string | null },
+  ): Promise<void>;
+}
+
+export interface ExecuteOptions {
+  store: ExecutorStore;
+  handlers: StepHandlers;
+  stepContext: StepContext;
+  reporter: ProgressReporter;
+  actor: string;
+  /** Steps (by index) that already succeeded in an earlier run of this deployment: a resume skips them. */
+  completed?: ReadonlySet<number>;
+  /** Aborting stops before the next step and leaves the deployment resumable (as a crash would). */
+  signal?: AbortSignal;
+  /** How many hosts a stage works on at once. */
+  concurrency?: number;
+}
+
+export interface ExecutionResult {
+  outcome: DeploymentOutcome | 'interrupted';
+  error?: string;
+}
+
+/** Index of the first on-failure step: steps of the plan proper are numbered from 0, on-failure ones from here. */
+export const ON_FAILURE_BASE_INDEX = 1000;
+
+interface NumberedStage {
+  name: string;
+  steps: Array<{ index: number; step: Step }>;
+}
+
+export function numberStages(stages: Stage[], base = 0): NumberedStage[] {
+  let index = base;
+  return stages.map((stage) => ({ name: stage.name, steps: stage.steps.map((step) => ({ index: index++, step })) }));
+}
+
+/**
+ * Runs a plan: stage after stage, the steps of a stage in parallel (bounded), each recorded in the store before
+ * and after it runs. A failed step stops the plan and runs its on-failure stages, so that users stay on what
+ * served before. Reads like the deployment it performs.
+ */
+export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<ExecutionResult> {
+  const started = options.stepContext.clock.nowMs();
+  const secretValues = [...options.stepContext.secrets.values()].map((s) => s.reveal());
+  const resumed = (options.completed?.size ?? 0) > 0;
+  await ledger(options, plan, resumed ? 'deploy.resumed' : 'deploy.started', `${plan.kind} of ${plan.release.version} to ${plan.environment} ${resumed ? 'resumed' : 'started'}`);
+
+  const failure = await runStages(numberStages(plan.stages), 'deploy', plan, options, secretValues);
+  const finish = async (outcome: DeploymentOutcome | 'interrupted', error?: string): Promise<ExecutionResult> => {
+    const durationMs = options.stepContext.clock.nowMs() - started;
+    if (outcome !== 'interrupted') {
+      await options.store.finishDeployment(plan.deploymentId, { outcome, finishedAtMs: options.stepContext.clock.nowMs(), error: error ?? null });
+      await ledger(options, plan, `deploy.${outcome}`, `${plan.kind} of ${plan.release.version} to ${plan.environment} ${outcome}${error ? `: ${error}` : ''}`, { durationMs });
+    }
+    options.reporter.report({ kind: 'finished', outcome, durationMs, ...(error ? { error } : {}) });
+    return { outcome, ...(error ? { error } : {}) };
+  };
+
+  if (failure === 'interrupted') return finish('interrupted');
+  if (!failure) return finish('succeeded');
+
+  const recovery = await runStages(numberStages(plan.onFailure, ON_FAILURE_BASE_INDEX), 'on-failure', plan, options, secretValues);
+  if (recovery === 'interrupted') return finish('interrupted', failure.error);
+  const restored = recovery === null && plan.onFailure.length > 0;
+  return finish(restored ? 'rolled-back' : 'failed', failure.error);
+}
+
+async function runStages(
+  stages: NumberedStage[],
+  phase: 'deploy' | 'on-failure',
+  plan: Plan,
+  options: ExecuteOptions,
+  secretValues: string[],
+): Promise<{ error: string } | 'interrupted' | null> {
+  for (const stage of stages) {
+    if (options.signal?.aborted) return 'interrupted';
+    options.reporter.report({ kind: 'stage-started', stage: stage.name, phase });
+    const errors = await runBounded(stage.steps, options.concurrency ?? 8, (numbered) =>
+      runStep(numbered.index, numbered.step, plan, options, secretValues),
+    );
+    const firstError = errors.find((e): e is string => e !== null);
+    if (firstError !== undefined) return { error: firstError };
+  }
+  return null;
+}
+
+async function runStep(index: number, step: Step, plan: Plan, options: ExecuteOptions, secretValues: string[]): Promise<string | null> {
+  const { store, reporter } = options;
+  const clock = options.stepContext.clock;
+  if (options.completed?.has(index)) {
+    reporter.report({ kind: 'step-skipped', index, step, reason: 'done before the interruption' });
+    return null;
+  }
+  const startedAtMs = clock.nowMs();
+  await store.recordStep(plan.deploymentId, index, { status: 'running', startedAtMs });
+  reporter.report({ kind: 'step-started', index, step });
+  let result: StepResult;
+  try {
+    const handler = options.handlers[step.kind] as (s: Step, c: StepContext) => Promise<StepResult>;
+    result = await handler(step, options.stepContext);
+  } catch (err) {
+    const finishedAtMs = clock.nowMs();
+    const message = redact(err instanceof Error ? err.message : String(err), secretValues);
+    const hint = err instanceof Error && 'hint' in err && typeof err.hint === 'string' ? err.hint : undefined;
+    const error = hint ? `${message}\nhint: ${hint}` : message;
+    await store.recordStep(plan.deploymentId, index, { status: 'failed', finishedAtMs, error });
+    await ledger(options, plan, 'step.failed', `${describeStep(step)} failed: ${message}`, { index });
+    reporter.report({ kind: 'step-failed', index, step, durationMs: finishedAtMs - startedAtMs, error });
+    return error;
+  }
+  const finishedAtMs = clock.nowMs();
+  await store.recordStep(plan.deploymentId, index, { status: 'succeeded', finishedAtMs, output: result.output ?? null });
+  if (step.kind === 'switch-traffic' && result.output?.previous !== step.targetId) {
+    await ledger(options, plan, 'traffic.switched', `traffic of ${plan.app} on ${step.host} switched to ${step.release}`, {
+      host: step.host,
+      targetId: step.targetId,
+      release: step.release,
+      ...result.output,
+    });
+  }
+  reporter.report({ kind: 'step-succeeded', index, step, durationMs: finishedAtMs - startedAtMs, ...(result.detail ? { detail: result.detail } : {}) });
+  return null;
+}
+
+async function ledger(options: ExecuteOptions, plan: Plan, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+  await options.store.appendEvent({
+    atMs: options.stepContext.clock.nowMs(),
+    actor: options.actor,
+    app: plan.app,
+    environment: plan.environment,
+    kind,
+    deploymentId: plan.deploymentId,
+    release: plan.release.version,
+    message,
+    ...(data ? { data } : {}),
+  });
+}
+
+/** Runs fn over items with at most `limit` at once; collects each result in order. */
+async function runBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

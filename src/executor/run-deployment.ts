@@ -1,0 +1,255 @@
+import { hostname, userInfo } from 'node:os';
+import type { Clock } from '../core/clock.js';
+import { parseDurationMs } from '../core/duration.js';
+import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { deriveDeploymentId } from '../core/ids.js';
+import type { Secret } from '../core/secret.js';
+import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.js';
+import type { Host } from '../hosts/host.js';
+import { isProcessAlive } from '../agent/process-util.js';
+import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import type { Plan } from '../plan/steps.js';
+import { deriveReleaseRuntime } from '../release/release-snapshot.js';
+import type { LockRecord, Store } from '../store/index.js';
+import { deriveCompletedSteps } from './derive-phase.js';
+import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './execute-plan.js';
+import { observeHosts } from './observe-hosts.js';
+import type { ProgressReporter } from './progress.js';
+import { stepHandlers } from './step-handlers.js';
+
+/** The wired-up ports a deployment needs; the CLI (and later the server) builds one. */
+export interface ControlPlane {
+  config: SlipwayConfig;
+  store: Store;
+  hosts: ReadonlyMap<string, Host>;
+  clock: Clock;
+  actor: string;
+  /** Secret values for an environment, looked up by name (values never leave this map except into targets). */
+  loadSecrets(environment: string, names: readonly string[]): Promise<Map<string, Secret>>;
+  /** A few random characters for ids (randomness stays out of pure code). */
+  randomSuffix(): string;
+}
+
+export interface DeploymentRequest {
+  environment: string;
+  kind: 'deploy' | 'rollback';
+  version: string;
+  reason?: string;
+}
+
+export function environmentConfig(config: SlipwayConfig, environment: string): EnvironmentConfig {
+  const env = Object.hasOwn(config.environments, environment) ? config.environments[environment] : undefined;
+  if (!env) {
+    throw new NotFoundError(`no environment named "${environment}" in slipway.yml`, {
+      hint: `environments: ${Object.keys(config.environments).join(', ')}`,
+    });
+  }
+  return env;
+}
+
+export function hostsOf(cp: ControlPlane, environment: string): Host[] {
+  return environmentConfig(cp.config, environment).hosts.map((name) => {
+    const host = cp.hosts.get(name);
+    if (!host) throw new SlipwayError(`host ${name} of ${environment} is not configured`);
+    return host;
+  });
+}
+
+function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
+  const ms = (t: string): number => parseDurationMs(t) ?? 0;
+  return env.strategy.kind === 'blue-green'
+    ? { kind: 'blue-green', keepWarmMs: ms(env.strategy.keepWarm), drainTimeoutMs: ms(env.strategy.drainTimeout) }
+    : { kind: 'recreate', drainTimeoutMs: ms(env.strategy.drainTimeout) };
+}
+
+async function requireRelease(cp: ControlPlane, version: string) {
+  const release = await cp.store.getRelease(cp.config.app, version);
+  if (!release) {
+    throw new NotFoundError(`release ${version} of ${cp.config.app} does not exist`, {
+      hint: `"slipway releases" lists the releases; "slipway release create --version ${version}" creates it`,
+    });
+  }
+  return release;
+}
+
+/** Observes the hosts and plans the deployment (pure planning on observed data). Nothing is changed. */
+export async function preparePlan(cp: ControlPlane, request: DeploymentRequest, deploymentId?: string): Promise<Plan> {
+  const env = environmentConfig(cp.config, request.environment);
+  const release = await requireRelease(cp, request.version);
+  const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app);
+  const currentVersion = observed.find((o) => o.active)?.active?.release ?? null;
+  const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
+  let previousRelease: ReleaseRuntime | null = null;
+  if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
+  return planDeploy({
+    app: cp.config.app,
+    environment: request.environment,
+    kind: request.kind,
+    deploymentId: deploymentId ?? deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix()),
+    hosts: env.hosts,
+    publicPort: env.publicPort,
+    bindAddress: env.bindAddress,
+    strategy: plannedStrategy(env),
+    release: deriveReleaseRuntime(release, request.environment),
+    previousRelease,
+    observed,
+    retainReleases: cp.config.retainReleases,
+    nowMs: cp.clock.nowMs(),
+  });
+}
+
+/** A lock is stale when its holder ran on this machine and that process is gone. */
+export function isLockStale(lock: LockRecord): boolean {
+  return lock.hostname === hostname() && !isProcessAlive(lock.pid);
+}
+
+export interface RunOptions {
+  reporter: ProgressReporter;
+  signal?: AbortSignal;
+  onPlan?: (plan: Plan) => void;
+  onLockTakeover?: (lock: LockRecord) => void;
+}
+
+/** Takes the environment's lock, plans, records and executes a deployment, and releases the lock. */
+export async function runDeployment(
+  cp: ControlPlane,
+  request: DeploymentRequest,
+  options: RunOptions,
+): Promise<{ plan: Plan; result: ExecutionResult }> {
+  const deploymentId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
+  await withLock(cp, request.environment, deploymentId, options, async () => {
+    await abandonInterrupted(cp, request.environment, deploymentId);
+  });
+  try {
+    const plan = await preparePlan(cp, request, deploymentId);
+    options.onPlan?.(plan);
+    const secrets = await resolveSecrets(cp, plan);
+    await cp.store.createDeployment({
+      id: deploymentId,
+      app: cp.config.app,
+      environment: request.environment,
+      kind: request.kind,
+      releaseVersion: request.version,
+      previousVersion: plan.previous?.release ?? null,
+      strategy: plan.strategy,
+      plan,
+      createdBy: cp.actor,
+      createdAtMs: cp.clock.nowMs(),
+      reason: request.reason ?? null,
+    });
+    const result = await execute(cp, plan, options, secrets, new Set());
+    return { plan, result };
+  } finally {
+    await cp.store.releaseLock(cp.config.app, request.environment, deploymentId);
+  }
+}
+
+/** Continues the newest unfinished deployment of an environment from its recorded steps. */
+export async function resumeDeployment(
+  cp: ControlPlane,
+  environment: string,
+  options: RunOptions,
+): Promise<{ plan: Plan; result: ExecutionResult }> {
+  const [latest] = await cp.store.listDeployments({ app: cp.config.app, environment, limit: 1 });
+  if (!latest || latest.outcome !== null) {
+    throw new SlipwayError(`there is no interrupted deployment of ${environment} to resume`, {
+      hint: `"slipway history ${environment}" shows the deployments`,
+    });
+  }
+  await withLock(cp, environment, latest.id, options, () => Promise.resolve());
+  try {
+    const plan = latest.plan as Plan;
+    options.onPlan?.(plan);
+    const secrets = await resolveSecrets(cp, plan);
+    const completed = deriveCompletedSteps(await cp.store.listSteps(latest.id), ON_FAILURE_BASE_INDEX);
+    const result = await execute(cp, plan, options, secrets, completed);
+    return { plan, result };
+  } finally {
+    await cp.store.releaseLock(cp.config.app, environment, latest.id);
+  }
+}
+
+/** Every secret the plan's targets need, or an error naming the missing ones before anything changes. */
+async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
+  const names = [
+    ...new Set(plan.stages.concat(plan.onFailure).flatMap((s) => s.steps.flatMap((step) => (step.kind === 'start-target' ? step.secretNames : [])))),
+  ];
+  const secrets = await cp.loadSecrets(plan.environment, names);
+  const missing = names.filter((n) => !secrets.has(n));
+  if (missing.length > 0) {
+    throw new SlipwayError(`secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; nothing was changed`, {
+      hint: `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, or add NAME=value to .slipway/secrets/${plan.environment}.env`,
+    });
+  }
+  return secrets;
+}
+
+function execute(
+  cp: ControlPlane,
+  plan: Plan,
+  options: RunOptions,
+  secrets: Map<string, Secret>,
+  completed: Set<number>,
+): Promise<ExecutionResult> {
+  return executePlan(plan, {
+    store: cp.store,
+    handlers: stepHandlers,
+    stepContext: { hosts: cp.hosts, secrets, clock: cp.clock },
+    reporter: options.reporter,
+    actor: cp.actor,
+    completed,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+async function withLock(
+  cp: ControlPlane,
+  environment: string,
+  deploymentId: string,
+  options: RunOptions,
+  then: () => Promise<void>,
+): Promise<void> {
+  const acquisition = await cp.store.acquireLock(
+    {
+      app: cp.config.app,
+      environment,
+      holder: cp.actor,
+      pid: process.pid,
+      hostname: hostname(),
+      deploymentId,
+      atMs: cp.clock.nowMs(),
+    },
+    isLockStale,
+  );
+  if (acquisition.tookOverFrom) options.onLockTakeover?.(acquisition.tookOverFrom);
+  await then();
+}
+
+/** An unfinished deployment whose process died is marked aborted when a new one starts instead of resuming it. */
+async function abandonInterrupted(cp: ControlPlane, environment: string, newId: string): Promise<void> {
+  const recent = await cp.store.listDeployments({ app: cp.config.app, environment, limit: 5 });
+  for (const d of recent) {
+    if (d.outcome !== null || d.id === newId) continue;
+    await cp.store.finishDeployment(d.id, { outcome: 'aborted', finishedAtMs: cp.clock.nowMs(), error: `superseded by ${newId}` });
+    await cp.store.appendEvent({
+      atMs: cp.clock.nowMs(),
+      actor: cp.actor,
+      app: cp.config.app,
+      environment,
+      kind: 'deploy.aborted',
+      deploymentId: d.id,
+      release: d.releaseVersion,
+      message: `interrupted deployment ${d.id} abandoned: superseded by ${newId}`,
+    });
+  }
+}
+
+export function defaultActor(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `${user}@${hostname()}`;
+}

@@ -1,0 +1,116 @@
+import type { AgentClient } from '../agent/agent-client.js';
+import type { Clock } from '../core/clock.js';
+import { HealthCheckError, SlipwayError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
+import type { Host } from '../hosts/host.js';
+import type { StepKind, StepOf } from '../plan/steps.js';
+
+export interface StepContext {
+  hosts: ReadonlyMap<string, Host>;
+  /** Secret values by name, revealed only when a target's environment is built. */
+  secrets: ReadonlyMap<string, Secret>;
+  clock: Clock;
+}
+
+/** A step's result: a short line for the progress view and data kept with the step in the store. */
+export interface StepResult {
+  detail?: string;
+  output?: Record<string, unknown>;
+}
+
+export type StepHandlers = { [K in StepKind]: (step: StepOf<K>, ctx: StepContext) => Promise<StepResult> };
+
+async function agentOf(ctx: StepContext, hostName: string): Promise<AgentClient> {
+  const host = ctx.hosts.get(hostName);
+  if (!host) throw new SlipwayError(`host ${hostName} is not part of this environment`);
+  return host.agent();
+}
+
+/** One handler per step kind: each turns the step's data into agent calls. */
+export const stepHandlers: StepHandlers = {
+  'install-release': async (step, ctx) => {
+    const host = ctx.hosts.get(step.host);
+    if (!host) throw new SlipwayError(`host ${step.host} is not part of this environment`);
+    const artifactPath = await host.putArtifact(step.artifact, step.sha256);
+    const agent = await host.agent();
+    const result = await agent.call('installRelease', { app: step.app, version: step.release, artifactPath, sha256: step.sha256 });
+    return { detail: result.alreadyInstalled ? 'already installed' : 'unpacked', output: { dir: result.dir } };
+  },
+
+  'ensure-route': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    const route = await agent.call('ensureRoute', { app: step.app, publicPort: step.publicPort, bindAddress: step.bindAddress });
+    return { detail: route.created ? `listening on :${route.publicPort}` : `already on :${route.publicPort}` };
+  },
+
+  'start-target': async (step, ctx) => {
+    const secretEnv: Record<string, string> = {};
+    for (const name of step.secretNames) {
+      const secret = ctx.secrets.get(name);
+      if (!secret) throw new SlipwayError(`secret ${name} has no value`, { hint: `set ${name} or SLIPWAY_SECRET_${name} in the environment, or in .slipway/secrets/<environment>.env` });
+      secretEnv[name] = secret.reveal();
+    }
+    const agent = await agentOf(ctx, step.host);
+    const target = await agent.call('startTarget', {
+      id: step.targetId,
+      app: step.app,
+      release: step.release,
+      command: step.command,
+      env: step.env,
+      secretEnv,
+      stopTimeoutMs: step.stopTimeoutMs,
+      healthCheck: step.healthCheck,
+      restart: step.restart,
+    });
+    return {
+      detail: `${target.alreadyRunning ? 'already running' : 'started'} on port ${target.port} (pid ${target.pid ?? '?'})`,
+      output: { port: target.port, pid: target.pid },
+    };
+  },
+
+  'wait-healthy': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    const outcome = await agent.call('waitHealthy', { id: step.targetId, timeoutMs: step.timeoutMs });
+    if (!outcome.healthy) {
+      throw new HealthCheckError(`release ${step.release} did not become healthy on ${step.host}: ${outcome.reason ?? 'unknown reason'}`, {
+        hint: `check that the app answers 2xx on ${step.path} at $PORT, see "slipway logs", or raise healthCheck.startTimeout`,
+      });
+    }
+    return { detail: `healthy after ${outcome.checks} check${outcome.checks === 1 ? '' : 's'}`, output: { checks: outcome.checks } };
+  },
+
+  'switch-traffic': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    const started = ctx.clock.nowMs();
+    const result = await agent.call('switchRoute', { app: step.app, targetId: step.targetId, drainTimeoutMs: step.drainTimeoutMs });
+    const tookMs = ctx.clock.nowMs() - started;
+    return {
+      detail: result.previous === step.targetId ? 'already serving' : `${result.previous ? `from ${result.previous} ` : ''}in ${tookMs}ms`,
+      output: { previous: result.previous, switchedAtMs: result.switchedAtMs, tookMs },
+    };
+  },
+
+  'stop-target': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    const result = await agent.call('stopTarget', { id: step.targetId, drainTimeoutMs: step.drainTimeoutMs });
+    return { detail: result.stopped ? 'stopped' : 'was not running' };
+  },
+
+  'retire-target': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    try {
+      const result = await agent.call('retireTarget', { id: step.targetId, afterMs: step.afterMs });
+      return { detail: `stops at ${new Date(result.stopAtMs).toISOString()}`, output: { stopAtMs: result.stopAtMs } };
+    } catch (err) {
+      // The old target may already be gone (crashed and retired meanwhile): nothing to keep warm.
+      if (err instanceof Error && 'code' in err && err.code === 'NotFoundError') return { detail: 'already stopped' };
+      throw err;
+    }
+  },
+
+  'prune-releases': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    const result = await agent.call('pruneReleases', { app: step.app, keep: step.keep });
+    return { detail: result.removed.length ? `removed ${result.removed.join(', ')}` : 'nothing to remove' };
+  },
+};

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentClient } from '../agent/agent-client.js';
+import { agentPaths } from '../agent/agent.js';
+import { isProcessAlive, sleep } from '../agent/process-util.js';
+import { SlipwayError } from '../core/errors.js';
+import type { Host } from './host.js';
+
+const AGENT_START_TIMEOUT_MS = 10_000;
+/** sun_path is 108 bytes on Linux, including the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
+/** This machine: the agent runs as a detached local process, reached over its unix socket, no SSH. */
+export class LocalHost implements Host {
+  readonly name = 'local';
+  readonly paths: ReturnType<typeof agentPaths>;
+  #client: AgentClient | null = null;
+
+  constructor(
+    agentHome: string,
+    private readonly agentEntry: string = resolveAgentEntry(),
+  ) {
+    this.paths = agentPaths(agentHome);
+    if (Buffer.byteLength(this.paths.socket) > MAX_SOCKET_PATH) {
+      throw new SlipwayError(`the agent socket path is too long for a unix socket: ${this.paths.socket}`, {
+        hint: 'use a shorter project path or state directory (--state-dir)',
+      });
+    }
+  }
+
+  async agent(): Promise<AgentClient> {
+    if (this.#client) return this.#client;
+    let socket = await tryConnect(this.paths.socket);
+    if (!socket) {
+      this.#spawnAgent();
+      socket = await this.#waitForSocket();
+    }
+    const client = new AgentClient(socket, this.name);
+    socket.on('close', () => {
+      if (this.#client === client) this.#client = null;
+    });
+    this.#client = client;
+    return client;
+  }
+
+  /** Is an agent answering on this host right now (without starting one)? */
+  async isAgentRunning(): Promise<boolean> {
+    const socket = await tryConnect(this.paths.socket);
+    socket?.destroy();
+    return socket !== null;
+  }
+
+  agentPid(): number | null {
+    try {
+      const pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  putArtifact(localPath: string): Promise<string> {
+    return Promise.resolve(localPath);
+  }
+
+  /** Stops the agent (and, when asked, every target it supervises) and waits until it is gone. */
+  async stopAgent(options: { stopTargets: boolean }): Promise<boolean> {
+    if (!(await this.isAgentRunning())) return false;
+    const pid = this.agentPid();
+    const client = await this.agent();
+    await client.call('shutdown', { stopTargets: options.stopTargets });
+    client.close();
+    this.#client = null;
+    const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
+    while (Date.now() < deadline && ((pid !== null && isProcessAlive(pid)) || (await this.isAgentRunning()))) await sleep(50);
+    return true;
+  }
+
+  close(): Promise<void> {
+    this.#client?.close();
+    this.#client = null;
+    return Promise.resolve();
+  }
+
+  #spawnAgent(): void {
+    if (!existsSync(this.agentEntry)) {
+      throw new SlipwayError(`the agent bundle is missing: ${this.agentEntry}`, { hint: 'run "npm run build" first' });
+    }
+    mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
+    const log = openSync(this.paths.agentLog, 'a', 0o600);
+    try {
+      const child = spawn(process.execPath, [this.agentEntry, '--home', this.paths.home], {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: process.env,
+      });
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  async #waitForSocket(): Promise<Socket> {
+    const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const socket = await tryConnect(this.paths.socket);
+      if (socket) return socket;
+      await sleep(50);
+    }
+    throw new SlipwayError(`the local agent did not start within ${AGENT_START_TIMEOUT_MS / 1000}s`, {
+      hint: `see its log: ${this.paths.agentLog}`,
+    });
+  }
+}
+
+function tryConnect(path: string): Promise<Socket | null> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', () => resolve(null));
+  });
+}
+
+/** dist/agent.js next to the CLI bundle, or under the package root when running from source. */
+export function resolveAgentEntry(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    for (const candidate of [join(dir, 'agent.js'), join(dir, 'dist', 'agent.js')]) {
+      if (existsSync(candidate) && (candidate.endsWith(join('dist', 'agent.js')))) return candidate;
+    }
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'dist', 'agent.js');
+}

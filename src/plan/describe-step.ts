@@ -1,0 +1,44 @@
+import { formatDurationMs } from '../core/duration.js';
+import type { Step, StepKind, StepOf } from './steps.js';
+
+type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
+
+/** One line per step kind; a new kind without a describer does not compile. */
+const DESCRIBERS: Describers = {
+  'install-release': (s) => `install release ${s.release} (${s.sha256.slice(0, 12)}) on ${s.host}`,
+  'ensure-route': (s) => `router of ${s.app} listens on ${s.bindAddress}:${s.publicPort} on ${s.host}`,
+  'start-target': (s) =>
+    `start target ${s.targetId} (${s.release}) on ${s.host}: ${s.command}` +
+    (s.secretNames.length ? ` [secrets: ${s.secretNames.join(', ')}]` : ''),
+  'wait-healthy': (s) => `health check ${s.targetId} on ${s.host}: GET ${s.path} until healthy (up to ${formatDurationMs(s.timeoutMs)})`,
+  'switch-traffic': (s) => `switch traffic of ${s.app} on ${s.host} to ${s.targetId} (${s.release}); old target drains up to ${formatDurationMs(s.drainTimeoutMs)}`,
+  'stop-target': (s) => `stop target ${s.targetId} (${s.release}) on ${s.host} after draining up to ${formatDurationMs(s.drainTimeoutMs)}`,
+  'retire-target': (s) => `keep ${s.targetId} (${s.release}) warm on ${s.host} for ${formatDurationMs(s.afterMs)}, then stop it`,
+  'prune-releases': (s) => `keep the newest ${s.keep} releases of ${s.app} on ${s.host}, remove older ones`,
+};
+
+export function describeStep(step: Step): string {
+  return (DESCRIBERS[step.kind] as (s: Step) => string)(step);
+}
+
+/** A short title for progress lines. */
+export function titleStep(step: Step): string {
+  switch (step.kind) {
+    case 'install-release':
+      return `install ${step.release}`;
+    case 'ensure-route':
+      return `router :${step.publicPort}`;
+    case 'start-target':
+      return `start ${step.release}`;
+    case 'wait-healthy':
+      return `health check ${step.release}`;
+    case 'switch-traffic':
+      return `switch traffic to ${step.release}`;
+    case 'stop-target':
+      return `stop ${step.release} (${step.targetId})`;
+    case 'retire-target':
+      return `keep ${step.release} warm ${formatDurationMs(step.afterMs)}`;
+    case 'prune-releases':
+      return `prune releases (keep ${step.keep})`;
+  }
+}

@@ -1,0 +1,65 @@
+import { parseDurationMs } from '../core/duration.js';
+import { SlipwayError } from '../core/errors.js';
+import type { SlipwayConfig } from '../config/schema.js';
+import { DEFAULTS } from '../config/defaults.js';
+import type { ReleaseRuntime } from '../plan/plan-deploy.js';
+import type { ReleaseRecord } from '../store/index.js';
+
+/**
+ * What a release runs with, frozen when the release is created: the run command, health check, env and the
+ * names (never the values) of secrets, per environment. Where and how it is deployed (hosts, ports, strategy)
+ * comes from the slipway.yml of the day instead.
+ */
+export interface ReleaseSnapshot {
+  app: string;
+  run: SlipwayConfig['run'];
+  healthCheck: SlipwayConfig['healthCheck'];
+  env: Record<string, string>;
+  secrets: string[];
+  environments: Record<string, { env: Record<string, string>; secrets: string[] }>;
+}
+
+export function deriveReleaseSnapshot(config: SlipwayConfig): ReleaseSnapshot {
+  return {
+    app: config.app,
+    run: config.run,
+    healthCheck: config.healthCheck,
+    env: config.env,
+    secrets: config.secrets,
+    environments: Object.fromEntries(
+      Object.entries(config.environments).map(([name, env]) => [name, { env: env.env, secrets: env.secrets }]),
+    ),
+  };
+}
+
+const ms = (text: string): number => parseDurationMs(text) ?? 0;
+
+/** The runtime of a stored release in one environment. Pure. */
+export function deriveReleaseRuntime(release: ReleaseRecord, environment: string): ReleaseRuntime {
+  const snapshot = release.config as ReleaseSnapshot;
+  const envOverrides = snapshot.environments[environment];
+  if (!envOverrides) {
+    throw new SlipwayError(`release ${release.version} was created without an environment named ${environment}`, {
+      hint: 'create a new release after adding the environment to slipway.yml',
+    });
+  }
+  const hc = snapshot.healthCheck;
+  return {
+    version: release.version,
+    sha256: release.sha256,
+    artifact: release.artifactPath,
+    command: snapshot.run.command,
+    env: { ...snapshot.env, ...envOverrides.env },
+    secretNames: [...new Set([...snapshot.secrets, ...envOverrides.secrets])],
+    healthCheck: {
+      path: hc.path,
+      intervalMs: ms(hc.interval),
+      timeoutMs: ms(hc.timeout),
+      healthyThreshold: hc.healthyThreshold,
+      unhealthyThreshold: hc.unhealthyThreshold,
+    },
+    startTimeoutMs: ms(hc.startTimeout),
+    stopTimeoutMs: ms(snapshot.run.stopTimeout),
+    restart: { initialBackoffMs: ms(DEFAULTS.restart.initialBackoff), maxBackoffMs: ms(DEFAULTS.restart.maxBackoff) },
+  };
+}

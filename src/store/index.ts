@@ -1,0 +1,26 @@
+/** The store's public surface: open a store, then use the `Store` port. */
+export type { Store } from './store.js';
+export { createStore } from './store.js';
+export {
+  openMemoryStore,
+  openSqliteStore,
+  openStore,
+  SQLITE_BUSY_TIMEOUT_MS,
+  type StoreLocation,
+} from './open-store.js';
+export type { CreateReleaseResult, NewRelease, ReleaseRecord, ReleaseRepository } from './releases.js';
+export type {
+  DeploymentFinish,
+  DeploymentKind,
+  DeploymentOutcome,
+  DeploymentRecord,
+  DeploymentRepository,
+  ListDeploymentsQuery,
+  NewDeployment,
+  StepPatch,
+  StepRecord,
+  StepStatus,
+} from './deployments.js';
+export type { LedgerEventRecord, LedgerRepository, ListEventsQuery, NewLedgerEvent } from './ledger.js';
+export type { IsLockStale, LockAcquisition, LockRecord, LockRepository, LockRequest } from './locks.js';
+export type { StoreDatabase } from './schema.js';

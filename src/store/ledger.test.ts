@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { Store } from './store.js';
+import { T0, anEvent, useTempStores } from './test-fixtures.js';
+
+const stores = useTempStores();
+
+async function appendHistory(store: Store): Promise<number[]> {
+  return [
+    await store.appendEvent(
+      anEvent({ kind: 'release.created', environment: null, release: '1.0.0', message: 'built' }),
+    ),
+    await store.appendEvent(anEvent({ kind: 'deploy.started', environment: 'staging', deploymentId: 'd-1' })),
+    await store.appendEvent(
+      anEvent({ kind: 'deploy.succeeded', environment: 'staging', deploymentId: 'd-1' }),
+    ),
+    await store.appendEvent(
+      anEvent({ kind: 'deploy.started', environment: 'production', deploymentId: 'd-2' }),
+    ),
+    await store.appendEvent(
+      anEvent({ kind: 'traffic.switched', environment: 'production', deploymentId: 'd-2' }),
+    ),
+    await store.appendEvent(anEvent({ app: 'blog', kind: 'deploy.started', environment: 'production' })),
+  ];
+}
+
+describe('ledger', () => {
+  it('answers increasing sequence numbers and reads every field back', async () => {
+    const store = await stores.open();
+
+    const first = await store.appendEvent(anEvent({ data: { hosts: ['a', 'b'] }, release: '1.0.0' }));
+    const second = await store.appendEvent(anEvent({ kind: 'deploy.succeeded', atMs: T0 + 1 }));
+
+    expect(second).toBeGreaterThan(first);
+    expect(await store.listEvents({ app: 'shop', limit: 10 })).toEqual([
+      {
+        ...anEvent({ kind: 'deploy.succeeded', atMs: T0 + 1 }),
+        seq: second,
+        deploymentId: null,
+        release: null,
+        data: undefined,
+      },
+      { ...anEvent(), seq: first, deploymentId: null, release: '1.0.0', data: { hosts: ['a', 'b'] } },
+    ]);
+  });
+
+  it('lists newest first, by sequence rather than by the time the caller stamped', async () => {
+    const store = await stores.open();
+    await store.appendEvent(anEvent({ message: 'first', atMs: T0 + 100 }));
+    await store.appendEvent(anEvent({ message: 'second', atMs: T0 }));
+
+    const messages = (await store.listEvents({ app: 'shop', limit: 10 })).map((e) => e.message);
+
+    expect(messages).toEqual(['second', 'first']);
+  });
+
+  it('keeps earlier events unchanged as more are appended, across re-opens', async () => {
+    const file = stores.storeFile();
+    const store = await stores.open(file);
+    await appendHistory(store);
+    const before = await store.listEvents({ app: 'shop', limit: 100 });
+
+    const reopened = await stores.open(file);
+    const later = await reopened.appendEvent(anEvent({ kind: 'rollback.succeeded' }));
+    const after = await reopened.listEvents({ app: 'shop', limit: 100 });
+
+    expect(after.slice(1)).toEqual(before);
+    expect(after[0]?.seq).toBe(later);
+    expect(later).toBeGreaterThan(before[0]!.seq);
+  });
+
+  it('filters by app, environment and kinds', async () => {
+    const store = await stores.open();
+    await appendHistory(store);
+
+    const kinds = async (query: Omit<Parameters<Store['listEvents']>[0], 'limit'>) =>
+      (await store.listEvents({ ...query, limit: 100 })).map((e) => `${e.environment}:${e.kind}`);
+
+    expect(await kinds({ app: 'shop', environment: 'production' })).toEqual([
+      'production:traffic.switched',
+      'production:deploy.started',
+    ]);
+    expect(await kinds({ app: 'shop', kinds: ['deploy.started', 'release.created'] })).toEqual([
+      'production:deploy.started',
+      'staging:deploy.started',
+      'null:release.created',
+    ]);
+    expect(await kinds({ app: 'shop', environment: 'staging', kinds: ['deploy.succeeded'] })).toEqual([
+      'staging:deploy.succeeded',
+    ]);
+    expect(await kinds({ app: 'shop', kinds: [] })).toHaveLength(5);
+    expect(await kinds({ app: 'blog' })).toEqual(['production:deploy.started']);
+  });
+
+  it('pages with limit and beforeSeq without skipping or repeating an event', async () => {
+    const store = await stores.open();
+    const seqs = await appendHistory(store);
+    const shopSeqs = seqs.slice(0, 5).reverse();
+
+    const page1 = await store.listEvents({ app: 'shop', limit: 2 });
+    const page2 = await store.listEvents({ app: 'shop', limit: 2, beforeSeq: page1.at(-1)!.seq });
+    const page3 = await store.listEvents({ app: 'shop', limit: 2, beforeSeq: page2.at(-1)!.seq });
+
+    expect([...page1, ...page2, ...page3].map((e) => e.seq)).toEqual(shopSeqs);
+    expect(page3).toHaveLength(1);
+  });
+
+  it('offers no way to change or remove an event', async () => {
+    const store = await stores.open();
+    const methods = Object.keys(store).filter((name) => /event/i.test(name));
+    expect(methods.sort()).toEqual(['appendEvent', 'listEvents']);
+  });
+});

@@ -1,0 +1,94 @@
+import type { Kysely, Selectable } from 'kysely';
+import { parseJsonColumn, serializeJsonColumn } from './json-column.js';
+import type { LedgerEventsTable, StoreDatabase } from './schema.js';
+
+/** One entry of the append-only record of what happened: who did what, where, why. */
+export interface LedgerEventRecord {
+  /** Increases with every append and is never reused. */
+  seq: number;
+  atMs: number;
+  actor: string;
+  app: string;
+  /** Null for events that belong to no environment, e.g. `release.created`. */
+  environment: string | null;
+  /** Dotted, e.g. 'release.created', 'deploy.started', 'traffic.switched', 'rollback.succeeded'. */
+  kind: string;
+  deploymentId: string | null;
+  release: string | null;
+  message: string;
+  /** Structured details (JSON); undefined when the event carries none. */
+  data: unknown;
+}
+
+export type NewLedgerEvent = Omit<LedgerEventRecord, 'seq' | 'deploymentId' | 'release' | 'data'> & {
+  deploymentId?: string | null;
+  release?: string | null;
+  data?: unknown;
+};
+
+export interface ListEventsQuery {
+  app: string;
+  /** Only events of this environment (events without an environment are left out). */
+  environment?: string;
+  /** Only events of these kinds; undefined or empty means every kind. */
+  kinds?: readonly string[];
+  limit: number;
+  /** Only events older than this sequence number: pass the last `seq` of a page to get the next one. */
+  beforeSeq?: number;
+}
+
+/** The ledger is append-only: there is deliberately no way to update or delete an event. */
+export interface LedgerRepository {
+  /** Returns the new event's sequence number. */
+  appendEvent(event: NewLedgerEvent): Promise<number>;
+  /** Newest first. */
+  listEvents(query: ListEventsQuery): Promise<LedgerEventRecord[]>;
+}
+
+export function createLedgerRepository(db: Kysely<StoreDatabase>): LedgerRepository {
+  return {
+    async appendEvent(event) {
+      const { seq } = await db
+        .insertInto('ledger_events')
+        .values({
+          at_ms: event.atMs,
+          actor: event.actor,
+          app: event.app,
+          environment: event.environment,
+          kind: event.kind,
+          deployment_id: event.deploymentId ?? null,
+          release: event.release ?? null,
+          message: event.message,
+          data_json: serializeJsonColumn(event.data),
+        })
+        .returning('seq')
+        .executeTakeFirstOrThrow();
+      return Number(seq);
+    },
+
+    async listEvents(query) {
+      let select = db.selectFrom('ledger_events').selectAll().where('app', '=', query.app);
+      if (query.environment !== undefined) select = select.where('environment', '=', query.environment);
+      if (query.kinds !== undefined && query.kinds.length > 0)
+        select = select.where('kind', 'in', query.kinds);
+      if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);
+      const rows = await select.orderBy('seq', 'desc').limit(query.limit).execute();
+      return rows.map(toLedgerEventRecord);
+    },
+  };
+}
+
+function toLedgerEventRecord(row: Selectable<LedgerEventsTable>): LedgerEventRecord {
+  return {
+    seq: Number(row.seq),
+    atMs: row.at_ms,
+    actor: row.actor,
+    app: row.app,
+    environment: row.environment,
+    kind: row.kind,
+    deploymentId: row.deployment_id,
+    release: row.release,
+    message: row.message,
+    data: parseJsonColumn(row.data_json),
+  };
+}

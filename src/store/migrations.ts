@@ -1,0 +1,164 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { SlipwayError } from '../core/errors.js';
+import type { StoreDatabase } from './schema.js';
+
+/** The SQL databases the store runs on; chosen once, in open-store.ts. */
+export type StoreDialectName = 'sqlite' | 'postgres';
+
+export const MIGRATION_TABLE = 'slipway_migration';
+export const MIGRATION_LOCK_TABLE = 'slipway_migration_lock';
+
+/**
+ * Every schema migration, keyed by name (applied in name order, never edited once released).
+ * Only the ledger's sequence column differs between dialects; everything else is the portable subset.
+ */
+export function buildStoreMigrations(dialect: StoreDialectName): Record<string, Migration> {
+  return {
+    '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
+  };
+}
+
+export function buildMigrationProvider(dialect: StoreDialectName): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(buildStoreMigrations(dialect)) };
+}
+
+/**
+ * Applies pending migrations. Safe when several processes open one store at once: on SQLite, Kysely runs
+ * migrations with neither a transaction nor a lock, so we hold the database's write lock
+ * (BEGIN IMMEDIATE, which waits out busy_timeout) around the whole run; that also makes each migration
+ * all-or-nothing. PostgreSQL gets both from Kysely's adapter (transactional DDL and an advisory lock).
+ */
+export async function migrateStoreToLatest(
+  db: Kysely<StoreDatabase>,
+  dialect: StoreDialectName,
+  where: string,
+): Promise<void> {
+  if (dialect === 'postgres') return runMigrator(db, dialect, where);
+  await db.connection().execute(async (connection) => {
+    await sql`begin immediate`.execute(connection);
+    try {
+      await runMigrator(connection, dialect, where);
+      await sql`commit`.execute(connection);
+    } catch (error) {
+      await sql`rollback`.execute(connection);
+      throw error;
+    }
+  });
+}
+
+async function runMigrator(
+  db: Kysely<StoreDatabase>,
+  dialect: StoreDialectName,
+  where: string,
+): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: buildMigrationProvider(dialect),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  const reason = error instanceof Error ? error.message : JSON.stringify(error);
+  throw new SlipwayError(
+    `could not migrate the store at ${where}${failed ? ` (migration ${failed})` : ''}: ${reason}`,
+    {
+      cause: error,
+      hint: reason.includes('is missing')
+        ? 'this store was migrated by a newer slipway: upgrade slipway'
+        : 'restore the store from a backup or move it aside to start a new one',
+    },
+  );
+}
+
+async function createInitialSchema(db: Kysely<unknown>, dialect: StoreDialectName): Promise<void> {
+  await db.schema
+    .createTable('releases')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('version', 'text', (c) => c.notNull())
+    .addColumn('sha256', 'text', (c) => c.notNull())
+    .addColumn('artifact_path', 'text', (c) => c.notNull())
+    .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+    .addColumn('config_json', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('source', 'text')
+    .addPrimaryKeyConstraint('releases_pk', ['app', 'version'])
+    .execute();
+  await db.schema
+    .createIndex('releases_by_app_time')
+    .on('releases')
+    .columns(['app', 'created_at_ms'])
+    .execute();
+
+  await db.schema
+    .createTable('deployments')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('release_version', 'text', (c) => c.notNull())
+    .addColumn('previous_version', 'text')
+    .addColumn('strategy', 'text', (c) => c.notNull())
+    .addColumn('plan_json', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .addColumn('outcome', 'text')
+    .addColumn('finished_at_ms', 'bigint')
+    .addColumn('error', 'text')
+    .execute();
+  await db.schema
+    .createIndex('deployments_by_app_environment_time')
+    .on('deployments')
+    .columns(['app', 'environment', 'created_at_ms'])
+    .execute();
+
+  await db.schema
+    .createTable('deployment_steps')
+    .addColumn('deployment_id', 'text', (c) => c.notNull().references('deployments.id'))
+    .addColumn('idx', 'integer', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('started_at_ms', 'bigint')
+    .addColumn('finished_at_ms', 'bigint')
+    .addColumn('error', 'text')
+    .addColumn('output_json', 'text')
+    .addPrimaryKeyConstraint('deployment_steps_pk', ['deployment_id', 'idx'])
+    .execute();
+
+  await db.schema
+    .createTable('ledger_events')
+    .addColumn('seq', dialect === 'sqlite' ? 'integer' : 'bigint', (c) =>
+      // AUTOINCREMENT: SQLite never reuses a sequence number; PostgreSQL's identity column is the same promise.
+      dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+    )
+    .addColumn('at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text')
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text')
+    .addColumn('release', 'text')
+    .addColumn('message', 'text', (c) => c.notNull())
+    .addColumn('data_json', 'text')
+    .execute();
+  await db.schema.createIndex('ledger_events_by_app').on('ledger_events').columns(['app', 'seq']).execute();
+  await db.schema
+    .createIndex('ledger_events_by_deployment')
+    .on('ledger_events')
+    .columns(['deployment_id'])
+    .execute();
+
+  await db.schema
+    .createTable('environment_locks')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('holder', 'text', (c) => c.notNull())
+    .addColumn('pid', 'integer', (c) => c.notNull())
+    .addColumn('hostname', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text', (c) => c.notNull())
+    .addColumn('acquired_at_ms', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('environment_locks_pk', ['app', 'environment'])
+    .execute();
+}

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SlipwayError } from '../core/errors.js';
+import { MIGRATION_TABLE, buildStoreMigrations } from './migrations.js';
+import { openMemoryStore, openSqliteStore } from './open-store.js';
+import { aRelease, useTempStores } from './test-fixtures.js';
+
+const stores = useTempStores();
+
+function inspect<T>(file: string, read: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const appliedMigrations = (file: string) =>
+  inspect(file, (db) => db.prepare(`select name from ${MIGRATION_TABLE} order by name`).pluck().all());
+
+describe('openSqliteStore', () => {
+  it('creates the parent directory, the file in WAL mode, and every table of the schema', async () => {
+    const file = stores.storeFile();
+    expect(fs.existsSync(path.dirname(file))).toBe(false);
+
+    await stores.open(file);
+
+    expect(fs.existsSync(file)).toBe(true);
+    expect(inspect(file, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
+    const tables = inspect(file, (db) =>
+      db.prepare(`select name from sqlite_master where type = 'table' order by name`).pluck().all(),
+    );
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'deployment_steps',
+        'deployments',
+        'environment_locks',
+        'ledger_events',
+        'releases',
+      ]),
+    );
+    expect(appliedMigrations(file)).toEqual(Object.keys(buildStoreMigrations('sqlite')));
+  });
+
+  it('applies no migration twice and keeps the data when a store is opened again', async () => {
+    const file = stores.storeFile();
+    const first = await openSqliteStore(file);
+    await first.createRelease(aRelease());
+    await first.close();
+
+    const again = await stores.open(file);
+    const third = await stores.open(file);
+
+    expect(appliedMigrations(file)).toEqual(['0001_initial']);
+    expect((await again.getRelease('shop', '1.0.0'))?.sha256).toBe(aRelease().sha256);
+    expect(await third.listReleases('shop')).toHaveLength(1);
+  });
+
+  it('refuses a store migrated by a newer slipway and says to upgrade', async () => {
+    const file = stores.storeFile();
+    await (await openSqliteStore(file)).close();
+    const db = new Database(file);
+    db.prepare(`insert into ${MIGRATION_TABLE} (name, timestamp) values (?, ?)`).run(
+      '9999_future',
+      '2030-01-01',
+    );
+    db.close();
+
+    const error = await openSqliteStore(file).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SlipwayError);
+    expect((error as SlipwayError).message).toContain('9999_future');
+    expect((error as SlipwayError).hint).toMatch(/upgrade slipway/);
+  });
+
+  it('refuses a file that is not a SQLite database, naming the file', async () => {
+    const file = path.join(stores.makeDir(), 'store.db');
+    fs.writeFileSync(file, 'this is not a database, just some text that is long enough to have a header');
+
+    const error = await openSqliteStore(file).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SlipwayError);
+    expect((error as SlipwayError).message).toContain(file);
+  });
+});
+
+describe('openMemoryStore', () => {
+  it('gives each caller a private, migrated store', async () => {
+    const a = await openMemoryStore();
+    const b = await openMemoryStore();
+    try {
+      await a.createRelease(aRelease());
+      expect(await a.listReleases('shop')).toHaveLength(1);
+      expect(await b.listReleases('shop')).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

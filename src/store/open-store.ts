@@ -1,0 +1,74 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { SlipwayError } from '../core/errors.js';
+import { migrateStoreToLatest, type StoreDialectName } from './migrations.js';
+import type { StoreDatabase } from './schema.js';
+import { createStore, type Store } from './store.js';
+
+/** Where the store lives. PostgreSQL (`{ kind: 'postgres', url }`) joins this union in a later issue. */
+export type StoreLocation = { kind: 'sqlite'; file: string };
+
+/** How long a writer waits for another process's write to finish before giving up with SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+const MEMORY = ':memory:';
+
+/** Opens (creating if needed) the store at `location` and brings its schema up to date. */
+export async function openStore(location: StoreLocation): Promise<Store> {
+  const { db, dialect, where } = await connectStoreDatabase(location);
+  try {
+    await migrateStoreToLatest(db, dialect, where);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return createStore(db);
+}
+
+/** The CLI's embedded store: a SQLite file (its parent directory is created), usually under `.slipway/`. */
+export function openSqliteStore(file: string): Promise<Store> {
+  return openStore({ kind: 'sqlite', file });
+}
+
+/** A private in-memory SQLite store, for unit tests. */
+export function openMemoryStore(): Promise<Store> {
+  return openStore({ kind: 'sqlite', file: MEMORY });
+}
+
+/** The one place that chooses and configures the SQL dialect. */
+async function connectStoreDatabase(
+  location: StoreLocation,
+): Promise<{ db: Kysely<StoreDatabase>; dialect: StoreDialectName; where: string }> {
+  switch (location.kind) {
+    case 'sqlite': {
+      const database = await openSqliteDatabase(location.file);
+      return {
+        db: new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) }),
+        dialect: 'sqlite',
+        where: location.file,
+      };
+    }
+  }
+}
+
+async function openSqliteDatabase(file: string): Promise<Database.Database> {
+  if (file !== MEMORY) await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  let database: Database.Database | undefined;
+  try {
+    database = new Database(file);
+    // busy_timeout first: switching to WAL needs a lock another process may briefly hold.
+    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    // WAL lets readers (a dashboard, `slipway status`) run while a deploy writes.
+    database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    return database;
+  } catch (error) {
+    database?.close();
+    throw new SlipwayError(`could not open the store at ${file}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check that the directory is writable and the file is a Slipway store (SQLite)',
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely';
+import { createDeploymentRepository, type DeploymentRepository } from './deployments.js';
+import { createLedgerRepository, type LedgerRepository } from './ledger.js';
+import { createLockRepository, type LockRepository } from './locks.js';
+import { createReleaseRepository, type ReleaseRepository } from './releases.js';
+import type { StoreDatabase } from './schema.js';
+
+/** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
+export interface Store extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository {
+  close(): Promise<void>;
+}
+
+/** Builds the store over an open, migrated database (see open-store.ts). */
+export function createStore(db: Kysely<StoreDatabase>): Store {
+  return {
+    ...createReleaseRepository(db),
+    ...createDeploymentRepository(db),
+    ...createLedgerRepository(db),
+    ...createLockRepository(db),
+    close: () => db.destroy(),
+  };
+}
