@@ -37,7 +37,8 @@ const server = createServer((req, res) => {
     }
     if (url.pathname === '/api/version') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ release, build: build.version, pid: process.pid, requests }));
+      // Says whether a secret arrived, never its value.
+      res.end(JSON.stringify({ release, build: build.version, pid: process.pid, requests, hasApiToken: Boolean(process.env.API_TOKEN) }));
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-release': release });

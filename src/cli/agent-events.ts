@@ -14,7 +14,7 @@ export async function syncAgentEvents(project: Project): Promise<void> {
   const cursors = (await readJsonIfExists<Record<string, number>>(cursorFile)) ?? {};
   let changed = false;
   for (const host of project.hosts.values()) {
-    if (host === project.local && !(await project.local.isAgentRunning())) continue;
+    if (host === project.local && !(await project.local.isAgentRunning()) && !project.local.hasState()) continue;
     const { events } = await (await host.agent()).call('events', { afterSeq: cursors[host.name] ?? 0 });
     for (const event of events) {
       cursors[host.name] = event.seq;

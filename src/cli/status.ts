@@ -27,7 +27,8 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
 async function collectStatus(project: Project, environment: string) {
   const envConfig = project.config.environments[environment];
   if (!envConfig) throw new Error(`no environment named "${environment}"`);
-  const running = await project.local.isAgentRunning();
+  // An agent that served before but is gone (killed, machine rebooted) is started again: it adopts its targets.
+  const running = (await project.local.isAgentRunning()) || project.local.hasState();
   const state = running ? await (await project.local.agent()).call('state', {}) : null;
   const route = state?.routes.find((r) => r.app === project.config.app) ?? null;
   const targets = (state?.targets ?? []).filter((t) => t.app === project.config.app);

@@ -75,14 +75,14 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   const started = options.stepContext.clock.nowMs();
   const secretValues = [...options.stepContext.secrets.values()].map((s) => s.reveal());
   const resumed = (options.completed?.size ?? 0) > 0;
-  await ledger(options, plan, resumed ? 'deploy.resumed' : 'deploy.started', `${plan.kind} of ${plan.release.version} to ${plan.environment} ${resumed ? 'resumed' : 'started'}`);
+  await ledger(options, plan, `${plan.kind}.${resumed ? 'resumed' : 'started'}`, `${plan.kind} of ${plan.release.version} to ${plan.environment} ${resumed ? 'resumed' : 'started'}`);
 
   const failure = await runStages(numberStages(plan.stages), 'deploy', plan, options, secretValues);
   const finish = async (outcome: DeploymentOutcome | 'interrupted', error?: string): Promise<ExecutionResult> => {
     const durationMs = options.stepContext.clock.nowMs() - started;
     if (outcome !== 'interrupted') {
       await options.store.finishDeployment(plan.deploymentId, { outcome, finishedAtMs: options.stepContext.clock.nowMs(), error: error ?? null });
-      await ledger(options, plan, `deploy.${outcome}`, `${plan.kind} of ${plan.release.version} to ${plan.environment} ${outcome}${error ? `: ${error}` : ''}`, { durationMs });
+      await ledger(options, plan, `${plan.kind}.${outcome}`, `${plan.kind} of ${plan.release.version} to ${plan.environment} ${outcome}${error ? `: ${error}` : ''}`, { durationMs });
     }
     options.reporter.report({ kind: 'finished', outcome, durationMs, ...(error ? { error } : {}) });
     return { outcome, ...(error ? { error } : {}) };

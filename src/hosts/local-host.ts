@@ -53,6 +53,11 @@ export class LocalHost implements Host {
     return socket !== null;
   }
 
+  /** Did an agent ever keep state here (so there may be targets to adopt)? */
+  hasState(): boolean {
+    return existsSync(this.paths.state);
+  }
+
   agentPid(): number | null {
     try {
       const pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { SlipwayError } from '../core/errors.js';
+import { ConflictError, SlipwayError } from '../core/errors.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { ReleaseRecord, Store } from '../store/index.js';
 import { packageArtifact } from './package-artifact.js';
-import { deriveReleaseSnapshot } from './release-snapshot.js';
+import { deriveReleaseSnapshot, type ReleaseSnapshot } from './release-snapshot.js';
 
 export interface CreateReleaseOptions {
   config: SlipwayConfig;
@@ -31,6 +31,8 @@ export async function createRelease(options: CreateReleaseOptions): Promise<{ re
       hint: 'use letters, digits, dots, dashes, plus or underscores, e.g. 1.2.0 or a commit id',
     });
   }
+  const snapshot = deriveReleaseSnapshot(config);
+  await refuseChangedSnapshot(store, config.app, options.version, snapshot);
   if (config.build.command) await runBuild(config.build.command, options);
   const artifact = await packageArtifact(
     resolve(options.projectDir, config.build.path),
@@ -43,7 +45,7 @@ export async function createRelease(options: CreateReleaseOptions): Promise<{ re
     sha256: artifact.sha256,
     artifactPath: artifact.path,
     sizeBytes: artifact.sizeBytes,
-    config: deriveReleaseSnapshot(config),
+    config: snapshot,
     createdBy: options.actor,
     createdAtMs: options.clock.nowMs(),
     source: options.source ?? null,
@@ -61,6 +63,16 @@ export async function createRelease(options: CreateReleaseOptions): Promise<{ re
     });
   }
   return result;
+}
+
+/** A release is its artifact and its config snapshot: the same version with another snapshot is refused too. */
+async function refuseChangedSnapshot(store: Store, app: string, version: string, snapshot: ReleaseSnapshot): Promise<void> {
+  const existing = await store.getRelease(app, version);
+  if (existing && JSON.stringify(existing.config) !== JSON.stringify(snapshot)) {
+    throw new ConflictError(`release ${version} of ${app} already exists with another configuration (run, env, health check or secrets)`, {
+      hint: 'releases are immutable: create a new version to ship the changed configuration',
+    });
+  }
 }
 
 async function runBuild(command: string, options: CreateReleaseOptions): Promise<void> {

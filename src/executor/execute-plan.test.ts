@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../core/clock.js';
+import { planDeploy, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import type { Plan, Step, StepKind } from '../plan/steps.js';
+import { useTempStores } from '../store/test-fixtures.js';
+import type { Store } from '../store/index.js';
+import { deriveCompletedSteps } from './derive-phase.js';
+import { executePlan, ON_FAILURE_BASE_INDEX } from './execute-plan.js';
+import { silentReporter } from './progress.js';
+import type { StepHandlers, StepResult } from './step-handlers.js';
+
+// The executor against a real SQLite store, with step handlers that record calls instead of reaching hosts:
+// this unit test is about ordering, recording and resume; the integration tests drive real agents.
+
+const stores = useTempStores();
+let tick = 0;
+const clock: Clock = { nowMs: () => 1_000_000 + tick++ };
+
+function runtime(version: string): ReleaseRuntime {
+  return {
+    version,
+    sha256: 'a'.repeat(64),
+    artifact: `/a/${version}.tgz`,
+    command: 'node server.js',
+    env: {},
+    secretNames: [],
+    healthCheck: { path: '/healthz', intervalMs: 100, timeoutMs: 100, healthyThreshold: 1, unhealthyThreshold: 1 },
+    startTimeoutMs: 1000,
+    stopTimeoutMs: 1000,
+    restart: { initialBackoffMs: 10, maxBackoffMs: 100 },
+  };
+}
+
+function plan(id: string): Plan {
+  return planDeploy({
+    app: 'hello',
+    environment: 'production',
+    kind: 'deploy',
+    deploymentId: id,
+    hosts: ['local'],
+    publicPort: 8000,
+    bindAddress: '127.0.0.1',
+    strategy: { kind: 'blue-green', keepWarmMs: 1000, drainTimeoutMs: 1000 },
+    release: runtime('2.0.0'),
+    previousRelease: runtime('1.0.0'),
+    observed: [{ host: 'local', active: { targetId: 'old', release: '1.0.0' }, targets: [{ targetId: 'old', release: '1.0.0', state: 'running', stopAtMs: null }] }],
+    retainReleases: 3,
+    nowMs: 0,
+  });
+}
+
+function recordingHandlers(calls: Step[], behaviour: (step: Step) => void = () => {}): StepHandlers {
+  const handle = (step: Step): Promise<StepResult> => {
+    calls.push(step);
+    behaviour(step);
+    return Promise.resolve({ detail: 'ok' });
+  };
+  const kinds: StepKind[] = ['install-release', 'ensure-route', 'start-target', 'wait-healthy', 'switch-traffic', 'stop-target', 'retire-target', 'prune-releases'];
+  return Object.fromEntries(kinds.map((k) => [k, handle])) as unknown as StepHandlers;
+}
+
+async function createDeployment(store: Store, p: Plan): Promise<void> {
+  await store.createDeployment({
+    id: p.deploymentId,
+    app: p.app,
+    environment: p.environment,
+    kind: p.kind,
+    releaseVersion: p.release.version,
+    previousVersion: p.previous?.release ?? null,
+    strategy: p.strategy,
+    plan: p,
+    createdBy: 'test',
+    createdAtMs: clock.nowMs(),
+  });
+}
+
+const options = (store: Store, handlers: StepHandlers) => ({
+  store,
+  handlers,
+  stepContext: { hosts: new Map(), secrets: new Map(), clock },
+  reporter: silentReporter,
+  actor: 'tester',
+});
+
+describe('executePlan', () => {
+  it('runs every step in order, records each, and finishes succeeded', async () => {
+    const store = await stores.open();
+    const p = plan('d1aaaaaa');
+    await createDeployment(store, p);
+    const calls: Step[] = [];
+    const result = await executePlan(p, options(store, recordingHandlers(calls)));
+    expect(result.outcome).toBe('succeeded');
+    expect(calls.map((s) => s.kind)).toEqual(p.stages.flatMap((s) => s.steps.map((x) => x.kind)));
+    const steps = await store.listSteps(p.deploymentId);
+    expect(steps.every((s) => s.status === 'succeeded')).toBe(true);
+    expect((await store.getDeployment(p.deploymentId))?.outcome).toBe('succeeded');
+    const kinds = (await store.listEvents({ app: 'hello', limit: 10 })).map((e) => e.kind);
+    expect(kinds).toEqual(['deploy.succeeded', 'traffic.switched', 'deploy.started']);
+  });
+
+  it('on a failed step runs the on-failure stages and reports rolled-back', async () => {
+    const store = await stores.open();
+    const p = plan('d2bbbbbb');
+    await createDeployment(store, p);
+    const calls: Step[] = [];
+    const result = await executePlan(
+      p,
+      options(
+        store,
+        recordingHandlers(calls, (step) => {
+          if (step.kind === 'wait-healthy') throw new Error('never healthy');
+        }),
+      ),
+    );
+    expect(result).toMatchObject({ outcome: 'rolled-back', error: 'never healthy' });
+    expect(calls.map((s) => s.kind)).not.toContain('retire-target');
+    const afterFailure = calls.slice(calls.findIndex((s) => s.kind === 'wait-healthy') + 1).map((s) => s.kind);
+    expect(afterFailure).toEqual(['switch-traffic', 'stop-target']);
+    const steps = await store.listSteps(p.deploymentId);
+    expect(steps.find((s) => s.status === 'failed')?.error).toBe('never healthy');
+    expect(steps.filter((s) => s.index >= ON_FAILURE_BASE_INDEX).map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+  });
+
+  it('an interrupted run leaves the deployment unfinished, and a resume runs only what was not done', async () => {
+    const store = await stores.open();
+    const p = plan('d3cccccc');
+    await createDeployment(store, p);
+    const aborter = new AbortController();
+    const firstRun: Step[] = [];
+    // Interrupt right after the target is started (as a Ctrl-C or a crash of the CLI would).
+    const interrupted = await executePlan(p, {
+      ...options(
+        store,
+        recordingHandlers(firstRun, (step) => {
+          if (step.kind === 'start-target') aborter.abort();
+        }),
+      ),
+      signal: aborter.signal,
+    });
+    expect(interrupted.outcome).toBe('interrupted');
+    expect((await store.getDeployment(p.deploymentId))?.outcome).toBeNull();
+    expect(firstRun.map((s) => s.kind)).toEqual(['install-release', 'ensure-route', 'start-target']);
+
+    const completed = deriveCompletedSteps(await store.listSteps(p.deploymentId), ON_FAILURE_BASE_INDEX);
+    const secondRun: Step[] = [];
+    const resumed = await executePlan(p, { ...options(store, recordingHandlers(secondRun)), completed });
+    expect(resumed.outcome).toBe('succeeded');
+    expect(secondRun.map((s) => s.kind)).toEqual(['wait-healthy', 'switch-traffic', 'retire-target', 'prune-releases']);
+    const kinds = (await store.listEvents({ app: 'hello', limit: 10 })).map((e) => e.kind);
+    expect(kinds).toContain('deploy.resumed');
+  });
+});

@@ -1,0 +1,56 @@
+import { Pool } from 'undici';
+
+export interface LoadReport {
+  total: number;
+  failed: number;
+  /** Count of responses per release (from the x-release header). */
+  byRelease: Record<string, number>;
+  failures: string[];
+}
+
+/**
+ * A bounded load loop: `concurrency` keep-alive clients send GET / until stopped, `maxRequests` were sent or
+ * `maxMs` passed, whichever comes first. A request fails on a socket error or any non-200 status.
+ */
+export function startLoad(url: string, options: { concurrency?: number; maxRequests?: number; maxMs?: number } = {}) {
+  const concurrency = options.concurrency ?? 4;
+  const maxRequests = options.maxRequests ?? 50_000;
+  const deadline = Date.now() + (options.maxMs ?? 30_000);
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+  const report: LoadReport = { total: 0, failed: 0, byRelease: {}, failures: [] };
+  let stopped = false;
+  let sent = 0;
+  const worker = async (): Promise<void> => {
+    while (!stopped && sent < maxRequests && Date.now() < deadline) {
+      sent++;
+      try {
+        const res = await pool.request({ path: '/', method: 'GET' });
+        await res.body.text();
+        report.total++;
+        const release = String(res.headers['x-release'] ?? 'none');
+        report.byRelease[release] = (report.byRelease[release] ?? 0) + 1;
+        if (res.statusCode !== 200) {
+          report.failed++;
+          if (report.failures.length < 10) report.failures.push(`status ${res.statusCode}`);
+        }
+      } catch (err) {
+        report.total++;
+        report.failed++;
+        if (report.failures.length < 10) report.failures.push(String(err));
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    /** Waits until at least n responses came back (so the load is really flowing). */
+    async warm(n = 20): Promise<void> {
+      while (report.total < n && Date.now() < deadline && !stopped) await new Promise((r) => setTimeout(r, 10));
+    },
+    async stop(): Promise<LoadReport> {
+      stopped = true;
+      await running;
+      await pool.close();
+      return report;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestProject, expectOk, spawnCli, type TestProject } from '../helpers/project.js';
+import { startLoad } from '../helpers/load-loop.js';
+
+// Real CLI processes, a real agent, real targets (examples/hello) and real HTTP through the router.
+
+describe('blue-green deploy and rollback on the local host', () => {
+  let project: TestProject;
+
+  beforeAll(async () => {
+    project = await createTestProject();
+    expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
+    expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
+  });
+  afterAll(async () => project.dispose());
+
+  it('deploys v1, then v2 under load with no failed request', async () => {
+    const first = expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+    expect(first.stdout).toContain('1.0.0 is live in production');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 30_000 });
+    await load.warm();
+    const second = expectOk(await project.cli(['deploy', 'production', '--release', '2.0.0']));
+    await new Promise((r) => setTimeout(r, 300)); // let requests flow on v2 too
+    const report = await load.stop();
+
+    expect(second.stdout).toContain('2.0.0 is live in production');
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(report.total).toBeGreaterThan(50);
+    expect(Object.keys(report.byRelease).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(report.byRelease['2.0.0']).toBeGreaterThan(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 2.0.0');
+  });
+
+  it('rolls back to the warm v1 under load with no failed request, by a switch only', async () => {
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 30_000 });
+    await load.warm();
+    const rollback = expectOk(await project.cli(['rollback', 'production']));
+    await new Promise((r) => setTimeout(r, 300));
+    const report = await load.stop();
+
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(report.total).toBeGreaterThan(50);
+    expect(report.byRelease['1.0.0']).toBeGreaterThan(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+    // While v1 was warm the rollback starts nothing: it switches traffic and keeps v2 warm.
+    expect(rollback.stdout).not.toMatch(/start\s+1\.0\.0/);
+    expect(rollback.stdout).toMatch(/switch traffic to 1\.0\.0/);
+
+    const history = JSON.parse(expectOk(await project.cli(['history', 'production', '--json'])).stdout) as Array<{ kind: string; release: string }>;
+    expect(history.map((e) => e.kind)).toContain('rollback.succeeded');
+    const status = JSON.parse(expectOk(await project.cli(['status', 'production', '--json'])).stdout) as Array<{
+      route: { active: string };
+      targets: Array<{ id: string; release: string; stopAtMs: number | null }>;
+    }>;
+    const [env] = status;
+    const warm = env?.targets.find((t) => t.release === '2.0.0');
+    expect(env?.targets.find((t) => t.id === env.route.active)?.release).toBe('1.0.0');
+    expect(warm?.stopAtMs).toBeGreaterThan(Date.now());
+  });
+
+  it('refuses a second deploy of the same environment while one holds the lock, naming the holder', async () => {
+    // A release whose targets take a while to become healthy keeps the first deploy (and its lock) busy.
+    project.writeConfig(project.config({ env: { START_DELAY_MS: '3000' } }));
+    expectOk(await project.cli(['release', 'create', '--version', '3.0.0-slow']));
+    const first = spawnCli(project, ['deploy', 'production', '--release', '3.0.0-slow']);
+    // Wait until the first deploy has the lock (it prints the plan header once it does).
+    const deadline = Date.now() + 20_000;
+    while (!first.stdout().includes('Deploying') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const second = await project.cli(['deploy', 'production', '--release', '2.0.0']);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/environment production is locked by \S+@\S+ since \d{4}-\d\d-\d\dT/);
+    expect(await first.done).toBe(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 3.0.0-slow');
+  });
+});
