@@ -1,0 +1,24 @@
+/** Every default Slipway applies, in one place (the schema and docs read them from here). */
+export const DEFAULTS = {
+  configFile: 'slipway.yml',
+  stateDir: '.slipway',
+  healthCheck: {
+    path: '/healthz',
+    interval: '1s',
+    timeout: '2s',
+    healthyThreshold: 2,
+    unhealthyThreshold: 3,
+    startTimeout: '30s',
+  },
+  strategy: {
+    keepWarm: '5m',
+    drainTimeout: '30s',
+  },
+  restart: {
+    initialBackoff: '200ms',
+    maxBackoff: '10s',
+  },
+  stopTimeout: '10s',
+  retainReleases: 5,
+  bindAddress: '0.0.0.0',
+} as const;

@@ -1,0 +1,43 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { describeConfigSchema, renderConfigDocs } from './describe-schema.js';
+
+describe('describeConfigSchema', () => {
+  const sections = describeConfigSchema();
+  const rows = sections.flatMap((s) => s.keys);
+  const row = (path: string) => rows.find((r) => r.path === path);
+
+  it('lists every key path with its type, default and description', () => {
+    expect(row('app')).toEqual({
+      path: 'app',
+      type: 'string',
+      default: 'required',
+      description: 'Name of the app (lower-case letters, digits and dashes).',
+    });
+    expect(row('environments.<name>.publicPort')).toMatchObject({
+      type: 'integer 1–65535',
+      default: 'required',
+    });
+    expect(row('healthCheck.startTimeout')).toMatchObject({ type: 'duration', default: '`30s`' });
+    expect(row('build.command')).toMatchObject({ default: 'optional' });
+    expect(row('environments.<name>.strategy')?.default).toBe(
+      '`{ kind: blue-green, keepWarm: 5m, drainTimeout: 30s }`',
+    );
+    expect(rows.filter((r) => r.description === '')).toEqual([]);
+  });
+
+  it('gives each strategy kind its own section with its own keys', () => {
+    const kinds = sections.slice(1).map((s) => [s.title, s.keys.map((k) => k.path.split('.').at(-1))]);
+    expect(kinds).toEqual([
+      ['`environments.<name>.strategy` with kind `recreate`', ['kind', 'drainTimeout']],
+      ['`environments.<name>.strategy` with kind `blue-green`', ['kind', 'keepWarm', 'drainTimeout']],
+    ]);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('is what the generator renders from the schema now (run `npm run docs:config` after changing the schema)', async () => {
+    const committed = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    expect(committed).toBe(renderConfigDocs());
+  });
+});

@@ -1,0 +1,106 @@
+import { stringify } from 'yaml';
+import { DEFAULTS } from './defaults.js';
+
+export interface InitTemplateOptions {
+  /** App name: lower-case letters, digits and dashes (see deriveAppName). */
+  app: string;
+  /** Public port of the `production` environment's router. */
+  port: number;
+}
+
+/**
+ * The commented starter slipway.yml that `slipway init` writes. Every value shown is the default from
+ * defaults.ts, so the file documents what Slipway does when a key is left out; it validates as written.
+ */
+export function renderInitTemplate({ app, port }: InitTemplateOptions): string {
+  const hc = DEFAULTS.healthCheck;
+  return `# slipway.yml: how Slipway builds, starts, checks and deploys ${app}.
+# Every key is described in docs/configuration.md. Durations are a number with a unit: "500ms", "30s",
+# "5m", "1h", or combined, "1m30s". The values below are the defaults: delete what you do not change.
+
+# Name of the app: lower-case letters, digits and dashes.
+app: ${scalar(app)}
+
+# How a release (an immutable, versioned artifact) is made.
+build:
+  # Shell command that builds the app, run in this directory with SLIPWAY_VERSION set. None by default.
+  # command: npm ci && npm run build
+  # Directory (relative to this file) packed into the release after the build.
+  path: .
+  # Paths under \`path\` left out of the release; .slipway and .git always are.
+  exclude: []
+
+# How one target (a running instance of a release) is started.
+run:
+  # Run through \`sh -c\` in the release directory. The app must listen on the port in $PORT.
+  command: npm start
+  # Time between SIGTERM and SIGKILL when a target is stopped.
+  stopTimeout: ${scalar(DEFAULTS.stopTimeout)}
+
+# How a target is checked before it gets traffic, and while it serves.
+healthCheck:
+  # HTTP path that answers 2xx once the target is ready.
+  path: ${scalar(hc.path)}
+  # Time between two checks, and how long one check may take.
+  interval: ${scalar(hc.interval)}
+  timeout: ${scalar(hc.timeout)}
+  # Consecutive passes before a target is healthy; consecutive failures before it is unhealthy.
+  healthyThreshold: ${hc.healthyThreshold}
+  unhealthyThreshold: ${hc.unhealthyThreshold}
+  # How long a new target may take to become healthy before the deploy fails (and is rolled back).
+  startTimeout: ${scalar(hc.startTimeout)}
+
+# Environment variables for every target; an environment's own \`env\` overrides them.
+# For example: env: { NODE_ENV: production, LOG_LEVEL: info }
+env: {}
+
+# Names of secrets; their values are never written here. Slipway reads them from its own environment
+# (SLIPWAY_SECRET_<NAME>, then <NAME>) or from .slipway/secrets/<environment>.env (NAME=value lines).
+# For example: secrets: [DATABASE_URL]
+secrets: []
+
+# Release directories kept on each host (the live and the warm one are always kept).
+retainReleases: ${DEFAULTS.retainReleases}
+
+# Where the app is deployed to: environments by name.
+environments:
+  production:
+    # \`local\` is this machine (no SSH).
+    hosts: [local]
+    # The port on which this environment's router serves the app; the router forwards to the targets.
+    publicPort: ${port}
+    bindAddress: ${scalar(DEFAULTS.bindAddress)}
+    # How a new release replaces the running one:
+    #   blue-green: start the new target beside the old one, check it, switch traffic, keep the old one
+    #               warm for \`keepWarm\` so that a rollback is only a switch (no downtime);
+    #   recreate:   stop the old target, then start the new one (brief downtime; for apps that cannot
+    #               run twice at once). Only \`drainTimeout\` applies.
+    strategy:
+      kind: blue-green
+      keepWarm: ${scalar(DEFAULTS.strategy.keepWarm)}
+      drainTimeout: ${scalar(DEFAULTS.strategy.drainTimeout)}
+    # Variables and extra secret names for this environment only.
+    env: {}
+    secrets: []
+
+  # A second environment needs its own publicPort when it shares a host:
+  # staging:
+  #   publicPort: ${port === 65535 ? port - 1 : port + 1}
+  #   strategy: { kind: recreate }
+`;
+}
+
+/** A valid app name from a directory name: `My App_2` → `my-app-2`; `app` when nothing usable is left. */
+export function deriveAppName(directoryName: string): string {
+  const name = directoryName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return name === '' ? 'app' : name;
+}
+
+function scalar(value: string): string {
+  return stringify(value).trimEnd();
+}

@@ -1,0 +1,558 @@
+import { describe, expect, it } from 'vitest';
+import type { ConfigIssue } from '../core/errors.js';
+import { DEFAULTS } from './defaults.js';
+import { parseConfig } from './parse-config.js';
+import type { SlipwayConfig } from './schema.js';
+
+const FILE = 'slipway.yml';
+/** One string per line, so that expected line numbers can be read off the fixture. */
+const lines = (...rows: string[]): string => `${rows.join('\n')}\n`;
+
+function configOf(text: string): SlipwayConfig {
+  const result = parseConfig(text, FILE);
+  if ('issues' in result)
+    throw new Error(`expected a valid config, got:\n${JSON.stringify(result.issues, null, 2)}`);
+  return result.config;
+}
+
+function issuesOf(text: string): ConfigIssue[] {
+  const result = parseConfig(text, FILE);
+  if ('config' in result) throw new Error('expected issues, got a valid config');
+  return result.issues;
+}
+
+const MINIMAL_ROWS = [
+  'app: shop', // 1
+  'run:', // 2
+  '  command: node server.js', // 3
+  'environments:', // 4
+  '  production:', // 5
+  '    publicPort: 8080', // 6
+];
+const MINIMAL = lines(...MINIMAL_ROWS);
+
+describe('parseConfig: valid files', () => {
+  it('fills every default into a minimal file', () => {
+    expect(configOf(MINIMAL)).toEqual({
+      app: 'shop',
+      build: { path: '.', exclude: [] },
+      run: { command: 'node server.js', stopTimeout: DEFAULTS.stopTimeout },
+      healthCheck: { ...DEFAULTS.healthCheck },
+      env: {},
+      secrets: [],
+      retainReleases: DEFAULTS.retainReleases,
+      environments: {
+        production: {
+          hosts: ['local'],
+          publicPort: 8080,
+          bindAddress: DEFAULTS.bindAddress,
+          strategy: {
+            kind: 'blue-green',
+            keepWarm: DEFAULTS.strategy.keepWarm,
+            drainTimeout: DEFAULTS.strategy.drainTimeout,
+          },
+          env: {},
+          secrets: [],
+        },
+      },
+    });
+  });
+
+  it('reads a full file, keeping given values and converting env numbers and booleans to strings', () => {
+    const config = configOf(
+      lines(
+        'app: shop',
+        'build:',
+        '  command: npm ci && npm run build',
+        '  path: dist',
+        '  exclude: [tmp, "*.map"]',
+        'run:',
+        '  command: node server.js',
+        '  stopTimeout: 20s',
+        'healthCheck:',
+        '  path: /ready',
+        '  interval: 500ms',
+        '  timeout: 1s',
+        '  healthyThreshold: 1',
+        '  unhealthyThreshold: 5',
+        '  startTimeout: 1m30s',
+        'env:',
+        '  LOG_LEVEL: info',
+        '  WORKERS: 4',
+        '  DEBUG: false',
+        'secrets: [DATABASE_URL]',
+        'retainReleases: 3',
+        'environments:',
+        '  staging:',
+        '    publicPort: 8081',
+        '    bindAddress: 127.0.0.1',
+        '    strategy: { kind: recreate, drainTimeout: 5s }',
+        '    env: { LOG_LEVEL: debug }',
+        '  production:',
+        '    hosts: [local]',
+        '    publicPort: 8080',
+        '    strategy:',
+        '      kind: blue-green',
+        '      keepWarm: 10m',
+        '    secrets: [STRIPE_KEY]',
+      ),
+    );
+    expect(config.build).toEqual({
+      command: 'npm ci && npm run build',
+      path: 'dist',
+      exclude: ['tmp', '*.map'],
+    });
+    expect(config.run).toEqual({ command: 'node server.js', stopTimeout: '20s' });
+    expect(config.healthCheck).toEqual({
+      path: '/ready',
+      interval: '500ms',
+      timeout: '1s',
+      healthyThreshold: 1,
+      unhealthyThreshold: 5,
+      startTimeout: '1m30s',
+    });
+    expect(config.env).toEqual({ LOG_LEVEL: 'info', WORKERS: '4', DEBUG: 'false' });
+    expect(config.secrets).toEqual(['DATABASE_URL']);
+    expect(config.retainReleases).toBe(3);
+    expect(config.environments.staging?.strategy).toEqual({ kind: 'recreate', drainTimeout: '5s' });
+    expect(config.environments.staging?.bindAddress).toBe('127.0.0.1');
+    expect(config.environments.production?.strategy).toEqual({
+      kind: 'blue-green',
+      keepWarm: '10m',
+      drainTimeout: '30s',
+    });
+    expect(config.environments.production?.secrets).toEqual(['STRIPE_KEY']);
+  });
+
+  it('accepts YAML anchors and merge keys, own keys winning over merged ones', () => {
+    const config = configOf(
+      lines(
+        'app: shop',
+        'run: { command: node server.js }',
+        'environments:',
+        '  staging: &base',
+        '    publicPort: 8081',
+        '    strategy: { kind: recreate }',
+        '  production:',
+        '    <<: *base',
+        '    publicPort: 8080',
+      ),
+    );
+    expect(config.environments.production?.strategy).toEqual({ kind: 'recreate', drainTimeout: '30s' });
+    expect(config.environments.production?.publicPort).toBe(8080);
+  });
+});
+
+describe('parseConfig: each problem with its key path and place in the file', () => {
+  it('names an unknown key, points at the key, and suggests the allowed key it resembles', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run:', // 2
+        '  command: node server.js', // 3
+        'environments:', // 4
+        '  production:', // 5
+        '    publicPort: 8080', // 6
+        '    strategy:', // 7
+        '      kind: blue-green', // 8
+        '      keepwarm: 10m', // 9
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.strategy.keepwarm',
+        message: 'unknown key "keepwarm" (did you mean "keepWarm"?)',
+        file: FILE,
+        line: 9,
+        column: 7,
+      },
+    ]);
+  });
+
+  it('lists the allowed keys when no allowed key is close', () => {
+    const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
+    expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
+    expect(issue?.message).toBe(
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments)',
+    );
+  });
+
+  it('reports a wrong type with what was expected and what was found, at the value', () => {
+    const issues = issuesOf(MINIMAL.replace('publicPort: 8080', 'publicPort: eighty'));
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.publicPort',
+        message: 'expected an integer from 1 to 65535, got "eighty"',
+        file: FILE,
+        line: 6,
+        column: 17,
+      },
+    ]);
+  });
+
+  it('reports a number out of range with the same wording', () => {
+    const [issue] = issuesOf(MINIMAL.replace('publicPort: 8080', 'publicPort: 70000'));
+    expect(issue).toMatchObject({ path: 'environments.production.publicPort', line: 6 });
+    expect(issue?.message).toBe('expected an integer from 1 to 65535, got 70000');
+  });
+
+  it('reports a bad duration at environments.production.strategy.keepWarm', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run:', // 2
+        '  command: node server.js', // 3
+        'environments:', // 4
+        '  production:', // 5
+        '    publicPort: 8080', // 6
+        '    strategy:', // 7
+        '      kind: blue-green', // 8
+        '      keepWarm: 5 minutes', // 9
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.strategy.keepWarm',
+        message: 'expected a duration like "5m", "30s" or "500ms", got "5 minutes"',
+        file: FILE,
+        line: 9,
+        column: 17,
+      },
+    ]);
+  });
+
+  it('gives the duration message for a duration written as a bare number too', () => {
+    const [issue] = issuesOf(lines(...MINIMAL_ROWS, 'healthCheck:', '  timeout: 5'));
+    expect(issue).toMatchObject({ path: 'healthCheck.timeout', line: 8, column: 12 });
+    expect(issue?.message).toBe('expected a duration like "5m", "30s" or "500ms", got 5');
+  });
+
+  it('reports a missing required key at the mapping that lacks it', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run:', // 2
+        '  command: node server.js', // 3
+        'environments:', // 4
+        '  production:', // 5
+        '    bindAddress: 127.0.0.1', // 6
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'environments.production',
+        message: 'missing required key "publicPort"',
+        file: FILE,
+        line: 5,
+        column: 3,
+      },
+    ]);
+  });
+
+  it('reports a missing top-level key at the start of the file', () => {
+    const issues = issuesOf(lines('app: shop', 'environments:', '  production: { publicPort: 8080 }'));
+    expect(issues).toEqual([
+      { path: '', message: 'missing required key "run"', file: FILE, line: 1, column: 1 },
+    ]);
+  });
+
+  it('points an empty value at its key', () => {
+    const [issue] = issuesOf(MINIMAL.replace('publicPort: 8080', 'publicPort:'));
+    expect(issue).toMatchObject({ path: 'environments.production.publicPort', line: 6, column: 5 });
+    expect(issue?.message).toBe('expected an integer from 1 to 65535, got an empty value');
+  });
+
+  it('reports a bad strategy kind with the kinds there are', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run:', // 2
+        '  command: node server.js', // 3
+        'environments:', // 4
+        '  production:', // 5
+        '    publicPort: 8080', // 6
+        '    strategy:', // 7
+        '      kind: canary', // 8
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.strategy.kind',
+        message: 'expected one of "recreate", "blue-green", got "canary"',
+        file: FILE,
+        line: 8,
+        column: 13,
+      },
+    ]);
+  });
+
+  it('suggests the strategy kind a misspelt one resembles', () => {
+    const [issue] = issuesOf(lines(...MINIMAL_ROWS, '    strategy: { kind: bluegreen }'));
+    expect(issue?.message).toBe(
+      'expected one of "recreate", "blue-green", got "bluegreen" (did you mean "blue-green"?)',
+    );
+  });
+
+  it('reports a strategy without a kind at the strategy key', () => {
+    const issues = issuesOf(lines(...MINIMAL_ROWS, '    strategy:', '      keepWarm: 5m'));
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.strategy',
+        message: 'missing required key "kind" (one of "recreate", "blue-green")',
+        file: FILE,
+        line: 7,
+        column: 5,
+      },
+    ]);
+  });
+
+  it('rejects a key that belongs to the other strategy kind', () => {
+    const [issue] = issuesOf(lines(...MINIMAL_ROWS, '    strategy: { kind: recreate, keepWarm: 5m }'));
+    expect(issue).toMatchObject({ path: 'environments.production.strategy.keepWarm', line: 7, column: 33 });
+    expect(issue?.message).toMatch(/^unknown key "keepWarm"/);
+  });
+
+  it('reports a bad list item and a bad record key by their own paths', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run:', // 2
+        '  command: node server.js', // 3
+        'environments:', // 4
+        '  production:', // 5
+        '    publicPort: 8080', // 6
+        '    hosts: [local, web-1]', // 7
+        '    env:', // 8
+        '      log-level: info', // 9
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.hosts[1]',
+        message: 'expected "local", got "web-1"',
+        file: FILE,
+        line: 7,
+        column: 20,
+      },
+      {
+        path: 'environments.production.env.log-level',
+        message: 'invalid key "log-level": expected an environment variable name',
+        file: FILE,
+        line: 9,
+        column: 7,
+      },
+    ]);
+  });
+
+  it('points at the merged-in source when the bad key came through a merge key', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run: { command: node server.js }', // 2
+        'environments:', // 3
+        '  staging: &base', // 4
+        '    publicPort: 8081', // 5
+        '    strategy: { kind: recreate, drainTimeout: soon }', // 6
+        '  production:', // 7
+        '    <<: *base', // 8
+        '    publicPort: 8080', // 9
+      ),
+    );
+    expect(issues.map((i) => [i.path, i.line, i.column])).toEqual([
+      ['environments.staging.strategy.drainTimeout', 6, 47],
+      ['environments.production.strategy.drainTimeout', 6, 47],
+    ]);
+  });
+
+  it('reports a YAML syntax error with its line and column, and nothing else', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run:', // 2
+        '  command: node server.js', // 3
+        'environments:', // 4
+        '  production:', // 5
+        '    publicPort: 8080', // 6
+        '    hosts: [local', // 7
+        '    bindAddress: 0.0.0.0', // 8
+      ),
+    );
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues[0]).toMatchObject({ path: '', file: FILE, line: 8 });
+    expect(issues.every((i) => i.message.startsWith('invalid YAML: '))).toBe(true);
+  });
+
+  it('reports a duplicate key as a YAML error at the second one', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop',
+        'run: { command: x }',
+        'app: other',
+        'environments: { production: { publicPort: 1 } }',
+      ),
+    );
+    expect(issues).toEqual([
+      { path: '', message: 'invalid YAML: duplicate key "app"', file: FILE, line: 3, column: 1 },
+    ]);
+  });
+
+  it('rejects a second YAML document and an unknown tag rather than reading the file differently', () => {
+    expect(issuesOf(lines(...MINIMAL_ROWS, '---', 'app: other'))).toEqual([
+      {
+        path: '',
+        message:
+          'invalid YAML: the file must hold a single YAML document; remove the "---" that starts a second one',
+        file: FILE,
+        line: 7,
+        column: 1,
+      },
+    ]);
+    const [tagIssue] = issuesOf(MINIMAL.replace('app: shop', 'app: !secret shop'));
+    expect(tagIssue).toMatchObject({ path: '', line: 1, message: 'invalid YAML: Unresolved tag: !secret' });
+  });
+
+  it('reports an alias to an undefined anchor at the alias', () => {
+    expect(issuesOf(lines(...MINIMAL_ROWS, '    env: *common'))).toEqual([
+      {
+        path: '',
+        message: 'invalid YAML: alias *common refers to no anchor &common defined above it',
+        file: FILE,
+        line: 7,
+        column: 10,
+      },
+    ]);
+  });
+
+  it('gives a single clear issue for an empty file, or one with only comments', () => {
+    for (const text of ['', '\n\n', '# nothing here yet\n', '---\n']) {
+      expect(issuesOf(text)).toEqual([
+        {
+          path: '',
+          message:
+            'the file is empty; it needs at least "app", "run" and "environments" (run "slipway init" for a commented starter file)',
+          file: FILE,
+          line: 1,
+          column: 1,
+        },
+      ]);
+    }
+  });
+
+  it('rejects a file that is a list rather than a mapping', () => {
+    expect(issuesOf('- app: shop\n')).toEqual([
+      { path: '', message: 'expected a mapping, got a list', file: FILE, line: 1, column: 1 },
+    ]);
+  });
+
+  it('reports several problems at once, in file order', () => {
+    const issues = issuesOf(
+      lines(
+        'app: Shop', // 1
+        'run:', // 2
+        '  command: ""', // 3
+        'retainReleases: 2.5', // 4
+        'healthCheck:', // 5
+        '  path: ready', // 6
+        '  healthyTreshold: 2', // 7
+        'environments:', // 8
+        '  production:', // 9
+        '    strategy: blue-green', // 10
+        '  staging:', // 11
+        '    publicPort: 0', // 12
+      ),
+    );
+    expect(issues.map((i) => ({ path: i.path, line: i.line, message: i.message }))).toEqual([
+      {
+        path: 'app',
+        line: 1,
+        message: 'expected a lower-case name of letters, digits and dashes, got "Shop"',
+      },
+      { path: 'run.command', line: 3, message: 'must not be empty' },
+      { path: 'retainReleases', line: 4, message: 'expected an integer from 1 to 100, got 2.5' },
+      { path: 'healthCheck.path', line: 6, message: 'expected a string starting with "/", got "ready"' },
+      {
+        path: 'healthCheck.healthyTreshold',
+        line: 7,
+        message: 'unknown key "healthyTreshold" (did you mean "healthyThreshold"?)',
+      },
+      { path: 'environments.production', line: 9, message: 'missing required key "publicPort"' },
+      {
+        path: 'environments.production.strategy',
+        line: 10,
+        message: 'expected a mapping with kind: "recreate" or "blue-green", got "blue-green"',
+      },
+      {
+        path: 'environments.staging.publicPort',
+        line: 12,
+        message: 'expected an integer from 1 to 65535, got 0',
+      },
+    ]);
+  });
+
+  it('requires at least one environment', () => {
+    expect(issuesOf(lines('app: shop', 'run: { command: x }', 'environments: {}'))).toEqual([
+      { path: 'environments', message: 'define at least one environment', file: FILE, line: 3, column: 15 },
+    ]);
+  });
+});
+
+describe('parseConfig: rules across keys', () => {
+  it('rejects two environments with the same publicPort on the same host, at the second one', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run: { command: x }', // 2
+        'environments:', // 3
+        '  staging:', // 4
+        '    publicPort: 8080', // 5
+        '  production:', // 6
+        '    publicPort: 8080', // 7
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.publicPort',
+        message:
+          'publicPort 8080 is also the publicPort of environment "staging" on host "local"; give each environment on a host its own port',
+        file: FILE,
+        line: 7,
+        column: 17,
+      },
+    ]);
+  });
+
+  it('rejects a health check timeout longer than the start timeout, at the timeout', () => {
+    const issues = issuesOf(lines(...MINIMAL_ROWS, 'healthCheck:', '  timeout: 45s'));
+    expect(issues).toEqual([
+      {
+        path: 'healthCheck.timeout',
+        message:
+          'healthCheck.timeout (45s) is longer than healthCheck.startTimeout (30s); a new target could fail its start-up before a single check finishes',
+        file: FILE,
+        line: 8,
+        column: 12,
+      },
+    ]);
+  });
+
+  it('rejects a secret name that is also set in env, at the env key', () => {
+    const issues = issuesOf(
+      lines(...MINIMAL_ROWS, '    env:', '      DATABASE_URL: postgres://x', 'secrets: [DATABASE_URL]'),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'environments.production.env.DATABASE_URL',
+        message:
+          '"DATABASE_URL" is listed in secrets and also set in environments.production.env; a secret\'s value must not be written in slipway.yml, so remove it from one of them',
+        file: FILE,
+        line: 8,
+        column: 7,
+      },
+    ]);
+  });
+
+  it('runs the rules only once the schema is satisfied', () => {
+    const issues = issuesOf(lines(...MINIMAL_ROWS, 'healthCheck:', '  timeout: 45s', 'retainReleases: 0'));
+    expect(issues.map((i) => i.path)).toEqual(['retainReleases']);
+  });
+});

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { parseDurationMs } from '../core/duration.js';
+import { DEFAULTS } from './defaults.js';
+
+/** A duration string such as "500ms", "30s", "5m". */
+export const durationSchema = z
+  .string()
+  .refine((s) => parseDurationMs(s) !== undefined, {
+    message: 'expected a duration like "5m", "30s" or "500ms"',
+  })
+  .describe('A duration: a number with a unit (ms, s, m, h, d), e.g. "500ms", "30s", "5m", "1m30s".');
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+const envMap = z
+  .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
+  .describe(
+    'Environment variables given to the target (values are strings; numbers and booleans are converted).',
+  );
+
+export const healthCheckSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .startsWith('/')
+      .default(DEFAULTS.healthCheck.path)
+      .describe('HTTP path that answers 2xx when the target is ready.'),
+    interval: durationSchema.default(DEFAULTS.healthCheck.interval).describe('Time between two checks.'),
+    timeout: durationSchema
+      .default(DEFAULTS.healthCheck.timeout)
+      .describe('A check that takes longer fails.'),
+    healthyThreshold: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(DEFAULTS.healthCheck.healthyThreshold)
+      .describe('Consecutive passing checks before a target counts as healthy.'),
+    unhealthyThreshold: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(DEFAULTS.healthCheck.unhealthyThreshold)
+      .describe('Consecutive failing checks before a healthy target counts as unhealthy.'),
+    startTimeout: durationSchema
+      .default(DEFAULTS.healthCheck.startTimeout)
+      .describe('How long a new target may take to become healthy before the deploy fails.'),
+  })
+  .describe('How a target is checked before it gets traffic and while it serves.');
+
+const recreateStrategy = z
+  .strictObject({
+    kind: z.literal('recreate'),
+    drainTimeout: durationSchema
+      .default(DEFAULTS.strategy.drainTimeout)
+      .describe('How long in-flight requests may take to finish before the old target is stopped.'),
+  })
+  .describe('Stop the old target, then start the new one (brief downtime; for apps that cannot run twice).');
+
+const blueGreenStrategy = z
+  .strictObject({
+    kind: z.literal('blue-green'),
+    keepWarm: durationSchema
+      .default(DEFAULTS.strategy.keepWarm)
+      .describe(
+        'How long the previous target keeps running after the switch, so that a rollback is only a switch.',
+      ),
+    drainTimeout: durationSchema
+      .default(DEFAULTS.strategy.drainTimeout)
+      .describe('How long in-flight requests on the old target may take to finish after the switch.'),
+  })
+  .describe(
+    'Start the new target beside the old one, health-check it, switch traffic, keep the old one warm.',
+  );
+
+export const strategySchema = z
+  .discriminatedUnion('kind', [recreateStrategy, blueGreenStrategy])
+  .describe('How a new release replaces the running one.');
+
+const hostSchema = z
+  .union([z.literal('local')])
+  .describe('Where the app runs. `local` is this machine (no SSH); SSH hosts come with fleets.');
+
+export const environmentSchema = z
+  .strictObject({
+    hosts: z.array(hostSchema).min(1).default(['local']).describe('The hosts of this environment.'),
+    publicPort: z
+      .int()
+      .min(1)
+      .max(65535)
+      .describe("The port on which the environment's router serves the app."),
+    bindAddress: z.string().default(DEFAULTS.bindAddress).describe('Address the router listens on.'),
+    strategy: strategySchema.default({
+      kind: 'blue-green',
+      keepWarm: DEFAULTS.strategy.keepWarm,
+      drainTimeout: DEFAULTS.strategy.drainTimeout,
+    }),
+    env: envMap
+      .default({})
+      .describe('Environment variables for this environment; they override the app-level `env`.'),
+    secrets: z
+      .array(envName)
+      .default([])
+      .describe('Names of extra secrets for this environment (see `secrets`).'),
+  })
+  .describe('A named place to deploy to.');
+
+export const configSchema = z
+  .strictObject({
+    app: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a lower-case name of letters, digits and dashes')
+      .describe('Name of the app (lower-case letters, digits and dashes).'),
+    build: z
+      .strictObject({
+        command: z
+          .string()
+          .optional()
+          .describe(
+            'Shell command that builds the app; runs in the project directory with SLIPWAY_VERSION set.',
+          ),
+        path: z
+          .string()
+          .default('.')
+          .describe(
+            'Directory (relative to slipway.yml) packaged into the release artifact after the build.',
+          ),
+        exclude: z
+          .array(z.string())
+          .default([])
+          .describe('Paths (relative to `path`) left out of the artifact; `.slipway` and `.git` always are.'),
+      })
+      .default({ path: '.', exclude: [] })
+      .describe('How a release artifact is made.'),
+    run: z
+      .strictObject({
+        command: z
+          .string()
+          .min(1)
+          .describe(
+            'Command that starts one target, run in the release directory through `sh -c`; it must listen on $PORT.',
+          ),
+        stopTimeout: durationSchema
+          .default(DEFAULTS.stopTimeout)
+          .describe('Time between SIGTERM and SIGKILL when a target is stopped.'),
+      })
+      .describe('How a target of the app is started.'),
+    healthCheck: healthCheckSchema.default({ ...DEFAULTS.healthCheck }),
+    env: envMap.default({}).describe('Environment variables for every target of the app.'),
+    secrets: z
+      .array(envName)
+      .default([])
+      .describe(
+        'Names of secrets. Values come from the environment of the `slipway` process (NAME or SLIPWAY_SECRET_NAME) or from `.slipway/secrets/<environment>.env`; they are never stored in releases, plans or the ledger.',
+      ),
+    retainReleases: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(DEFAULTS.retainReleases)
+      .describe('Release directories kept on each host (the live and warm ones are always kept).'),
+    environments: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case environment name'),
+        environmentSchema,
+      )
+      .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
+      .describe('Environments by name, e.g. `staging`, `production`.'),
+  })
+  .describe('slipway.yml: one app and the environments it is deployed to.');
+
+export type SlipwayConfig = z.output<typeof configSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type StrategyConfig = z.output<typeof strategySchema>;
+export type HealthCheckConfig = z.output<typeof healthCheckSchema>;

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { configSchema, type SlipwayConfig } from './schema.js';
+import { validateConfigRules } from './validate-config-rules.js';
+
+/** A schema-valid config (defaults filled in) from the keys a case cares about. */
+function config(overrides: Record<string, unknown>): SlipwayConfig {
+  return configSchema.parse({
+    app: 'shop',
+    run: { command: 'node server.js' },
+    environments: { production: { publicPort: 8080 } },
+    ...overrides,
+  });
+}
+
+describe('validateConfigRules', () => {
+  it('finds nothing in a config that follows every rule', () => {
+    const ok = config({
+      env: { LOG_LEVEL: 'info' },
+      secrets: ['DATABASE_URL'],
+      healthCheck: { timeout: '30s', startTimeout: '30s' },
+      environments: {
+        staging: { publicPort: 8081, secrets: ['STRIPE_KEY'], env: { LOG_LEVEL: 'debug' } },
+        production: { publicPort: 8080 },
+      },
+    });
+    expect(validateConfigRules(ok)).toEqual([]);
+  });
+
+  it('reports each environment that reuses a port already taken on its host, naming the owner', () => {
+    const issues = validateConfigRules(
+      config({
+        environments: {
+          a: { publicPort: 80 },
+          b: { publicPort: 80 },
+          c: { publicPort: 80 },
+          d: { publicPort: 81 },
+        },
+      }),
+    );
+    expect(issues.map((i) => i.path)).toEqual([
+      ['environments', 'b', 'publicPort'],
+      ['environments', 'c', 'publicPort'],
+    ]);
+    expect(issues.every((i) => i.message.includes('environment "a" on host "local"'))).toBe(true);
+  });
+
+  it.each([
+    { timeout: '31s', startTimeout: '30s', clash: true },
+    { timeout: '1m', startTimeout: '59s', clash: true },
+    { timeout: '30s', startTimeout: '30s', clash: false },
+    { timeout: '500ms', startTimeout: '1s', clash: false },
+  ])(
+    'healthCheck.timeout $timeout against startTimeout $startTimeout → issue: $clash',
+    ({ timeout, startTimeout, clash }) => {
+      const issues = validateConfigRules(config({ healthCheck: { timeout, startTimeout } }));
+      expect(issues.map((i) => i.path)).toEqual(clash ? [['healthCheck', 'timeout']] : []);
+    },
+  );
+
+  it('reports a secret that is also a plain variable, wherever the two are declared', () => {
+    const issues = validateConfigRules(
+      config({
+        secrets: ['APP_SECRET'],
+        env: { APP_SECRET: 'x', SHARED: 'y' },
+        environments: {
+          production: { publicPort: 8080, env: { APP_SECRET: 'z' } },
+          staging: { publicPort: 8081, secrets: ['SHARED', 'OWN'], env: { OWN: '1' } },
+        },
+      }),
+    );
+    expect(issues.map((i) => ({ path: i.path, at: i.at }))).toEqual([
+      { path: ['env', 'APP_SECRET'], at: 'key' },
+      { path: ['environments', 'production', 'env', 'APP_SECRET'], at: 'key' },
+      { path: ['environments', 'staging', 'env', 'OWN'], at: 'key' },
+      { path: ['environments', 'staging', 'secrets', 0], at: 'value' },
+    ]);
+    expect(issues[3]?.message).toMatch(
+      /^"SHARED" is listed in environments\.staging\.secrets and also set in env;/,
+    );
+  });
+
+  it('does not mistake inherited object properties for env keys', () => {
+    const issues = validateConfigRules(
+      config({ environments: { production: { publicPort: 8080, secrets: ['constructor', 'toString'] } } }),
+    );
+    expect(issues).toEqual([]);
+  });
+});

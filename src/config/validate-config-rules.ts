@@ -1,0 +1,82 @@
+import { formatDurationMs, parseDurationMs } from '../core/duration.js';
+import type { PathIssue } from './path-issue.js';
+import type { SlipwayConfig } from './schema.js';
+
+/**
+ * Rules across keys that the schema cannot express, run on a config that passed the schema (defaults
+ * filled in). Each issue points at the key to change.
+ */
+export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
+  return [...checkHealthCheckTimeouts(config), ...checkPublicPorts(config), ...checkSecretsNotInEnv(config)];
+}
+
+/** A single check that may take longer than the whole start-up allowance could never pass in time. */
+function checkHealthCheckTimeouts(config: SlipwayConfig): PathIssue[] {
+  const { timeout, startTimeout } = config.healthCheck;
+  const timeoutMs = parseDurationMs(timeout) ?? 0;
+  const startTimeoutMs = parseDurationMs(startTimeout) ?? 0;
+  if (timeoutMs <= startTimeoutMs) return [];
+  return [
+    {
+      path: ['healthCheck', 'timeout'],
+      at: 'value',
+      message: `healthCheck.timeout (${formatDurationMs(timeoutMs)}) is longer than healthCheck.startTimeout (${formatDurationMs(startTimeoutMs)}); a new target could fail its start-up before a single check finishes`,
+    },
+  ];
+}
+
+/** Each environment's router owns its public port on each of its hosts, so two cannot share one. */
+function checkPublicPorts(config: SlipwayConfig): PathIssue[] {
+  const owners = new Map<string, string>();
+  const issues: PathIssue[] = [];
+  for (const [name, environment] of Object.entries(config.environments)) {
+    for (const host of new Set(environment.hosts)) {
+      const slot = `${host}:${environment.publicPort}`;
+      const owner = owners.get(slot);
+      if (owner === undefined) {
+        owners.set(slot, name);
+        continue;
+      }
+      issues.push({
+        path: ['environments', name, 'publicPort'],
+        at: 'value',
+        message: `publicPort ${environment.publicPort} is also the publicPort of environment "${owner}" on host "${host}"; give each environment on a host its own port`,
+      });
+      break;
+    }
+  }
+  return issues;
+}
+
+/** A secret's value must never be written in slipway.yml, and a name cannot be both a secret and a plain variable. */
+function checkSecretsNotInEnv(config: SlipwayConfig): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const appSecrets = new Set(config.secrets);
+  const clash = (name: string, list: string, envKey: string): string =>
+    `"${name}" is listed in ${list} and also set in ${envKey}; a secret's value must not be written in slipway.yml, so remove it from one of them`;
+
+  for (const name of Object.keys(config.env)) {
+    if (appSecrets.has(name))
+      issues.push({ path: ['env', name], at: 'key', message: clash(name, 'secrets', 'env') });
+  }
+  for (const [envName, environment] of Object.entries(config.environments)) {
+    const envSecrets = new Set(environment.secrets);
+    for (const name of Object.keys(environment.env)) {
+      if (appSecrets.has(name) || envSecrets.has(name)) {
+        const list = envSecrets.has(name) ? `environments.${envName}.secrets` : 'secrets';
+        const message = clash(name, list, `environments.${envName}.env`);
+        issues.push({ path: ['environments', envName, 'env', name], at: 'key', message });
+      }
+    }
+    environment.secrets.forEach((name, index) => {
+      if (Object.hasOwn(config.env, name) && !appSecrets.has(name)) {
+        issues.push({
+          path: ['environments', envName, 'secrets', index],
+          at: 'value',
+          message: clash(name, `environments.${envName}.secrets`, 'env'),
+        });
+      }
+    });
+  }
+  return issues;
+}
