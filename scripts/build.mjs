@@ -14,7 +14,14 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['better-sqlite3'] }),
+  build({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    external: ['better-sqlite3'],
+  }),
   // The agent must not depend on node_modules on a remote host: everything is bundled in.
   build({ ...common, entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js' }),
+  // The router alone in a process, driven over stdin, for `npm run bench` (bench/router-bench.mjs).
+  build({ ...common, entryPoints: ['bench/router-server.ts'], outfile: 'dist/bench/router-server.js' }),
 ]);

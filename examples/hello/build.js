@@ -2,5 +2,8 @@
 import { writeFileSync } from 'node:fs';
 
 const version = process.env.SLIPWAY_VERSION ?? 'dev';
-writeFileSync(new URL('./build-info.json', import.meta.url), `${JSON.stringify({ app: 'hello', version }, null, 2)}\n`);
+writeFileSync(
+  new URL('./build-info.json', import.meta.url),
+  `${JSON.stringify({ app: 'hello', version }, null, 2)}\n`,
+);
 console.log(`built hello ${version}`);

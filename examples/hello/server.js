@@ -9,7 +9,9 @@ const greeting = process.env.GREETING ?? 'Hello';
 const build = JSON.parse(readFileSync(new URL('./build-info.json', import.meta.url), 'utf8'));
 
 if (process.env.CRASH_AT_START === '1') {
-  console.error('CRASH_AT_START=1: refusing to start (this is the example of a release that crashes at start)');
+  console.error(
+    'CRASH_AT_START=1: refusing to start (this is the example of a release that crashes at start)',
+  );
   process.exit(3);
 }
 
@@ -38,7 +40,15 @@ const server = createServer((req, res) => {
     if (url.pathname === '/api/version') {
       res.writeHead(200, { 'content-type': 'application/json' });
       // Says whether a secret arrived, never its value.
-      res.end(JSON.stringify({ release, build: build.version, pid: process.pid, requests, hasApiToken: Boolean(process.env.API_TOKEN) }));
+      res.end(
+        JSON.stringify({
+          release,
+          build: build.version,
+          pid: process.pid,
+          requests,
+          hasApiToken: Boolean(process.env.API_TOKEN),
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-release': release });

@@ -24,13 +24,19 @@ export class AgentClient {
   ) {
     const lines = createInterface({ input: io, crlfDelay: Infinity });
     lines.on('line', (text) => this.#onLine(text));
-    const onClose = (): void => this.#failAll(new AgentError(`connection to the agent on ${hostName} closed`, 'Disconnected'));
+    const onClose = (): void =>
+      this.#failAll(new AgentError(`connection to the agent on ${hostName} closed`, 'Disconnected'));
     io.on('close', onClose);
     io.on('end', onClose);
-    io.on('error', (err) => this.#failAll(new AgentError(`agent on ${hostName}: ${err.message}`, 'Disconnected', { cause: err })));
+    io.on('error', (err) =>
+      this.#failAll(new AgentError(`agent on ${hostName}: ${err.message}`, 'Disconnected', { cause: err })),
+    );
   }
 
-  call<M extends AgentMethod>(method: M, params: AgentMethods[M]['params']): Promise<AgentMethods[M]['result']> {
+  call<M extends AgentMethod>(
+    method: M,
+    params: AgentMethods[M]['params'],
+  ): Promise<AgentMethods[M]['result']> {
     return this.#send(method, params) as Promise<AgentMethods[M]['result']>;
   }
 
@@ -40,7 +46,9 @@ export class AgentClient {
     params: AgentMethods[M]['params'],
     onEvent: (event: M extends 'logs' ? AgentMethods['logs']['event'] : unknown) => void,
   ): Promise<AgentMethods[M]['result']> {
-    return this.#send(method, params, onEvent as (event: unknown) => void) as Promise<AgentMethods[M]['result']>;
+    return this.#send(method, params, onEvent as (event: unknown) => void) as Promise<
+      AgentMethods[M]['result']
+    >;
   }
 
   close(): void {
@@ -73,7 +81,13 @@ export class AgentClient {
     }
     this.#pending.delete(line.id);
     if ('error' in line) {
-      pending.reject(new AgentError(line.error.message, line.error.code, line.error.hint ? { hint: line.error.hint } : undefined));
+      pending.reject(
+        new AgentError(
+          line.error.message,
+          line.error.code,
+          line.error.hint ? { hint: line.error.hint } : undefined,
+        ),
+      );
     } else {
       pending.resolve(line.result);
     }

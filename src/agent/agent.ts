@@ -84,8 +84,10 @@ export class Agent {
       () => void this.#snapshot.request(),
       (e) => this.#onSupervisorEvent(e),
     );
-    this.#snapshot = new SnapshotWriter(this.paths.state, () => this.#toSnapshot(), (err) =>
-      this.#log(`could not write state: ${String(err)}`),
+    this.#snapshot = new SnapshotWriter(
+      this.paths.state,
+      () => this.#toSnapshot(),
+      (err) => this.#log(`could not write state: ${String(err)}`),
     );
     await this.#recover();
     this.#server = await serveControlSocket(this.paths.socket, this.#handlers());
@@ -121,7 +123,14 @@ export class Agent {
   }
 
   async #openRoute(app: string, publicPort: number, bindAddress: string): Promise<RouteRecord> {
-    const record: RouteRecord = { app, publicPort, bindAddress, router: null, listenError: null, draining: new Set() };
+    const record: RouteRecord = {
+      app,
+      publicPort,
+      bindAddress,
+      router: null,
+      listenError: null,
+      draining: new Set(),
+    };
     this.#routes.set(app, record);
     try {
       record.router = await Router.listen({ port: publicPort, host: bindAddress });
@@ -139,7 +148,7 @@ export class Agent {
       await Promise.all(this.#supervisor.list().map((t) => this.#supervisor.stop(t.spec.id)));
     }
     this.#supervisor.detach();
-    await Promise.all([...this.#routes.values()].map((r) => r.router?.close()));
+    await Promise.all([...this.#routes.values()].map((r) => r.router?.close() ?? Promise.resolve()));
     await this.#snapshot.request();
     await this.#snapshot.flush();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
@@ -154,7 +163,8 @@ export class Agent {
 
   #target(id: string): TargetRecord {
     const target = this.#supervisor.get(id);
-    if (!target) throw new NotFoundError(`no target ${id} on this host`, { hint: 'it may have been stopped' });
+    if (!target)
+      throw new NotFoundError(`no target ${id} on this host`, { hint: 'it may have been stopped' });
     return target;
   }
 
@@ -227,8 +237,23 @@ export class Agent {
     return this.#supervisor.stop(id);
   }
 
-  #event(kind: string, app: string, targetId: string | null, release: string | null, message: string, data?: Record<string, unknown>): void {
-    this.#journal.append({ atMs: this.clock.nowMs(), kind, app, targetId, release, message, ...(data ? { data } : {}) });
+  #event(
+    kind: string,
+    app: string,
+    targetId: string | null,
+    release: string | null,
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
+    this.#journal.append({
+      atMs: this.clock.nowMs(),
+      kind,
+      app,
+      targetId,
+      release,
+      message,
+      ...(data ? { data } : {}),
+    });
     this.#log(message);
   }
 
@@ -238,7 +263,8 @@ export class Agent {
 
   #handlers(): AgentHandlers {
     return {
-      ping: () => Promise.resolve({ agentVersion: AGENT_VERSION, protocol: AGENT_PROTOCOL_VERSION, pid: process.pid }),
+      ping: () =>
+        Promise.resolve({ agentVersion: AGENT_VERSION, protocol: AGENT_PROTOCOL_VERSION, pid: process.pid }),
 
       state: async () => ({
         agentVersion: AGENT_VERSION,
@@ -279,7 +305,12 @@ export class Agent {
         void this.#snapshot.request();
         if (outcome.healthy) return outcome;
         const tail = await this.#supervisor.stderrTail(id);
-        return { ...outcome, reason: tail ? `${outcome.reason ?? 'not healthy'}\n--- last lines of stderr ---\n${tail}` : outcome.reason };
+        return {
+          ...outcome,
+          reason: tail
+            ? `${outcome.reason ?? 'not healthy'}\n--- last lines of stderr ---\n${tail}`
+            : outcome.reason,
+        };
       },
 
       stopTarget: async ({ id, drainTimeoutMs }) => ({ stopped: await this.#stopTarget(id, drainTimeoutMs) }),
@@ -294,7 +325,12 @@ export class Agent {
 
       ensureRoute: async ({ app, publicPort, bindAddress }) => {
         const existing = this.#routes.get(app);
-        if (existing && existing.router && existing.publicPort === publicPort && existing.bindAddress === bindAddress) {
+        if (
+          existing &&
+          existing.router &&
+          existing.publicPort === publicPort &&
+          existing.bindAddress === bindAddress
+        ) {
           return { ...this.#routeStatus(existing), created: false };
         }
         if (existing?.router) {
@@ -315,10 +351,13 @@ export class Agent {
       switchRoute: ({ app, targetId, drainTimeoutMs }) => {
         const route = this.#route(app);
         const router = route.router;
-        if (!router) throw new SlipwayError(`router for ${app} is not listening: ${route.listenError ?? 'unknown'}`);
+        if (!router)
+          throw new SlipwayError(`router for ${app} is not listening: ${route.listenError ?? 'unknown'}`);
         const target = this.#target(targetId);
         if (target.state !== 'running') {
-          throw new SlipwayError(`target ${targetId} is ${target.state}; traffic is only switched to a running target`);
+          throw new SlipwayError(
+            `target ${targetId} is ${target.state}; traffic is only switched to a running target`,
+          );
         }
         this.#cancelRetire(target);
         router.addTarget({ id: targetId, release: target.spec.release, port: target.port });
@@ -330,9 +369,16 @@ export class Agent {
           void router.drain(previous, drainTimeoutMs).finally(() => route.draining.delete(previous));
         }
         void this.#snapshot.request();
-        this.#event('traffic.switched', app, targetId, target.spec.release, `traffic of ${app} switched to ${targetId}`, {
-          previous,
-        });
+        this.#event(
+          'traffic.switched',
+          app,
+          targetId,
+          target.spec.release,
+          `traffic of ${app} switched to ${targetId}`,
+          {
+            previous,
+          },
+        );
         return Promise.resolve({ previous, switchedAtMs });
       },
 
@@ -357,7 +403,11 @@ export class Agent {
           await Promise.all(
             ids.flatMap((id) =>
               streams.map((stream) =>
-                followLines(logFilePath(this.paths.logs, id, stream), (line) => ctx.emit({ targetId: id, stream, line }), ctx.signal),
+                followLines(
+                  logFilePath(this.paths.logs, id, stream),
+                  (line) => ctx.emit({ targetId: id, stream, line }),
+                  ctx.signal,
+                ),
               ),
             ),
           );
@@ -366,7 +416,12 @@ export class Agent {
       },
 
       pruneReleases: async ({ app, keep }) => {
-        const inUse = new Set(this.#supervisor.list().filter((t) => t.spec.app === app).map((t) => t.spec.release));
+        const inUse = new Set(
+          this.#supervisor
+            .list()
+            .filter((t) => t.spec.app === app)
+            .map((t) => t.spec.release),
+        );
         return { removed: await pruneReleaseDirs(this.paths.releases, app, keep, inUse) };
       },
 

@@ -51,10 +51,12 @@ function handleConnection(socket: Socket, handlers: AgentHandlers): void {
       return;
     }
     const handler = handlers[request.method] as
-      | ((params: unknown, ctx: HandlerContext) => Promise<unknown>)
-      | undefined;
+      ((params: unknown, ctx: HandlerContext) => Promise<unknown>) | undefined;
     if (!handler) {
-      send({ id: request.id, error: { code: 'UnknownMethod', message: `unknown agent method ${String(request.method)}` } });
+      send({
+        id: request.id,
+        error: { code: 'UnknownMethod', message: `unknown agent method ${String(request.method)}` },
+      });
       return;
     }
     const ctx: HandlerContext = { emit: (event) => send({ id: request.id, event }), signal: aborter.signal };

@@ -35,7 +35,11 @@ export async function readTailLines(path: string, maxLines: number, maxBytes = 6
  * Follows a growing file from its current end, calling onLine for each complete line, until the signal aborts.
  * Uses fs.watch with a slow poll as a fallback (watch events can be missed on some filesystems).
  */
-export async function followLines(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+export async function followLines(
+  path: string,
+  onLine: (line: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   let position = await stat(path).then(
     (s) => s.size,
     () => 0,
@@ -53,7 +57,8 @@ export async function followLines(path: string, onLine: (line: string) => void, 
       if (size < position) position = 0; // truncated
       if (size > position) {
         const chunks: Buffer[] = [];
-        for await (const chunk of createReadStream(path, { start: position, end: size - 1 })) chunks.push(chunk as Buffer);
+        for await (const chunk of createReadStream(path, { start: position, end: size - 1 }))
+          chunks.push(chunk as Buffer);
         position = size;
         const text = carry + Buffer.concat(chunks).toString('utf8');
         const lines = text.split('\n');

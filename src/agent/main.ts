@@ -25,6 +25,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`slipway agent failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `slipway agent failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -31,7 +31,12 @@ describe('release directories on a host', () => {
     expect(a.sha256).toBe(b.sha256);
     expect(c.sha256).not.toBe(a.sha256);
     const releases = tempDir();
-    const installed = await installReleaseDir(releases, { app: 'hello', version: '1.0.0', artifactPath: a.path, sha256: a.sha256 });
+    const installed = await installReleaseDir(releases, {
+      app: 'hello',
+      version: '1.0.0',
+      artifactPath: a.path,
+      sha256: a.sha256,
+    });
     expect(readFileSync(join(installed.dir, 'server.js'), 'utf8')).toBe('console.log(1)\n');
     expect(() => readFileSync(join(installed.dir, '.slipway', 'secret.db'))).toThrow();
   });
@@ -40,15 +45,25 @@ describe('release directories on a host', () => {
     const a = await artifact('v1\n');
     const b = await artifact('v2\n');
     const releases = tempDir();
-    const first = await installReleaseDir(releases, { app: 'hello', version: '1.0.0', artifactPath: a.path, sha256: a.sha256 });
-    const again = await installReleaseDir(releases, { app: 'hello', version: '1.0.0', artifactPath: a.path, sha256: a.sha256 });
+    const first = await installReleaseDir(releases, {
+      app: 'hello',
+      version: '1.0.0',
+      artifactPath: a.path,
+      sha256: a.sha256,
+    });
+    const again = await installReleaseDir(releases, {
+      app: 'hello',
+      version: '1.0.0',
+      artifactPath: a.path,
+      sha256: a.sha256,
+    });
     expect([first.alreadyInstalled, again.alreadyInstalled]).toEqual([false, true]);
-    await expect(installReleaseDir(releases, { app: 'hello', version: '1.0.0', artifactPath: b.path, sha256: b.sha256 })).rejects.toThrow(
-      /installed on this host with other content/,
-    );
-    await expect(installReleaseDir(releases, { app: 'hello', version: '2.0.0', artifactPath: b.path, sha256: a.sha256 })).rejects.toThrow(
-      /expected/,
-    );
+    await expect(
+      installReleaseDir(releases, { app: 'hello', version: '1.0.0', artifactPath: b.path, sha256: b.sha256 }),
+    ).rejects.toThrow(/installed on this host with other content/);
+    await expect(
+      installReleaseDir(releases, { app: 'hello', version: '2.0.0', artifactPath: b.path, sha256: a.sha256 }),
+    ).rejects.toThrow(/expected/);
     expect((await listReleaseDirs(releases)).map((r) => r.version)).toEqual(['1.0.0']);
   });
 

@@ -63,7 +63,9 @@ export async function listReleaseDirs(releasesDir: string): Promise<ReleaseStatu
   for (const app of apps) {
     const versions = await readdir(join(releasesDir, app)).catch(() => [] as string[]);
     for (const version of versions) {
-      const marker = await readJsonIfExists<ReleaseStatus>(join(releasesDir, app, version, MARKER)).catch(() => undefined);
+      const marker = await readJsonIfExists<ReleaseStatus>(join(releasesDir, app, version, MARKER)).catch(
+        () => undefined,
+      );
       if (marker) out.push({ ...marker, dir: join(releasesDir, app, version) });
     }
   }
@@ -78,7 +80,9 @@ export async function pruneReleaseDirs(
   inUse: ReadonlySet<string>,
 ): Promise<string[]> {
   const releases = (await listReleaseDirs(releasesDir)).filter((r) => r.app === app);
-  const withTimes = await Promise.all(releases.map(async (r) => ({ r, mtimeMs: (await stat(r.dir)).mtimeMs })));
+  const withTimes = await Promise.all(
+    releases.map(async (r) => ({ r, mtimeMs: (await stat(r.dir)).mtimeMs })),
+  );
   withTimes.sort((a, b) => b.mtimeMs - a.mtimeMs);
   const removed: string[] = [];
   for (const [index, { r }] of withTimes.entries()) {

@@ -95,7 +95,11 @@ export class Supervisor {
       record.state = 'stopped';
       this.#targets.delete(record.spec.id);
     } else {
-      this.#emit(record, 'target.exited', `target ${record.spec.id} was not running after the agent restarted`);
+      this.#emit(
+        record,
+        'target.exited',
+        `target ${record.spec.id} was not running after the agent restarted`,
+      );
       this.#spawn(record);
       record.restarts += 1;
     }
@@ -107,7 +111,11 @@ export class Supervisor {
     if (!record) return { alive: false, reason: `target ${id} is not known to the agent` };
     if (record.state === 'running' || record.state === 'starting') return { alive: true };
     const exit = record.lastExit;
-    const how = exit ? (exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`) : record.state;
+    const how = exit
+      ? exit.code !== null
+        ? `exited with code ${exit.code}`
+        : `was killed by ${exit.signal}`
+      : record.state;
     return { alive: false, reason: `the target process ${how}` };
   }
 
@@ -178,7 +186,11 @@ export class Supervisor {
       record.startedAtMs = this.clock.nowMs();
       child.once('error', (error) => this.#onExit(record, null, null, error.message));
       child.once('exit', (code, signal) => this.#onExit(record, code, signal));
-      this.#emit(record, 'target.started', `started target ${spec.id} on port ${record.port} (pid ${record.pid})`);
+      this.#emit(
+        record,
+        'target.started',
+        `started target ${spec.id} on port ${record.port} (pid ${record.pid})`,
+      );
     } finally {
       closeSync(out);
       closeSync(err);
@@ -211,7 +223,8 @@ export class Supervisor {
     const delay = record.backoffMs;
     record.backoffMs = Math.min(record.backoffMs * 2, record.spec.restart.maxBackoffMs);
     void this.stderrTail(id).then((tail) => {
-      const how = code !== null ? `exited with code ${code}` : signal ? `was killed by ${signal}` : (note ?? 'ended');
+      const how =
+        code !== null ? `exited with code ${code}` : signal ? `was killed by ${signal}` : (note ?? 'ended');
       this.#emit(record, 'target.exited', `target ${id} ${how}; restarting in ${delay}ms`, {
         code,
         signal,
@@ -257,8 +270,20 @@ export class Supervisor {
     for (const resolve of waiters ?? []) resolve();
   }
 
-  #emit(record: TargetRecord, kind: SupervisorEvent['kind'], message: string, data?: Record<string, unknown>): void {
-    this.onEvent({ kind, targetId: record.spec.id, app: record.spec.app, release: record.spec.release, message, data });
+  #emit(
+    record: TargetRecord,
+    kind: SupervisorEvent['kind'],
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
+    this.onEvent({
+      kind,
+      targetId: record.spec.id,
+      app: record.spec.app,
+      release: record.spec.release,
+      message,
+      data,
+    });
   }
 }
 

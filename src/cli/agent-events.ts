@@ -3,7 +3,14 @@ import { readJsonIfExists, writeJsonAtomic } from '../agent/state-file.js';
 import type { Project } from './project.js';
 
 /** Kinds of agent events worth a ledger entry (what happened on a host while nobody was deploying). */
-const LEDGERED = new Set(['target.exited', 'target.restarted', 'target.retired', 'target.adopted', 'route.error', 'agent.started']);
+const LEDGERED = new Set([
+  'target.exited',
+  'target.restarted',
+  'target.retired',
+  'target.adopted',
+  'route.error',
+  'agent.started',
+]);
 
 /**
  * Copies new events from each host's agent journal into the ledger, once each (a cursor per host is kept in
@@ -14,7 +21,8 @@ export async function syncAgentEvents(project: Project): Promise<void> {
   const cursors = (await readJsonIfExists<Record<string, number>>(cursorFile)) ?? {};
   let changed = false;
   for (const host of project.hosts.values()) {
-    if (host === project.local && !(await project.local.isAgentRunning()) && !project.local.hasState()) continue;
+    if (host === project.local && !(await project.local.isAgentRunning()) && !project.local.hasState())
+      continue;
     const { events } = await (await host.agent()).call('events', { afterSeq: cursors[host.name] ?? 0 });
     for (const event of events) {
       cursors[host.name] = event.seq;

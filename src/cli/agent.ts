@@ -10,7 +10,9 @@ async function localHostOf(globals: GlobalOptions): Promise<LocalHost> {
 }
 
 export function registerAgent(program: Command, globals: () => GlobalOptions): void {
-  const agent = program.command('agent').description('the local agent that supervises targets and runs the routers');
+  const agent = program
+    .command('agent')
+    .description('the local agent that supervises targets and runs the routers');
   agent
     .command('status')
     .description('is the local agent running, and what does it supervise')
@@ -22,16 +24,22 @@ export function registerAgent(program: Command, globals: () => GlobalOptions): v
       }
       const client = await host.agent();
       const state = await client.call('state', {});
-      process.stdout.write(`agent ${state.agentVersion}: running, pid ${state.pid}, ${state.targets.length} target(s), ${state.routes.length} route(s)\n`);
+      process.stdout.write(
+        `agent ${state.agentVersion}: running, pid ${state.pid}, ${state.targets.length} target(s), ${state.routes.length} route(s)\n`,
+      );
       await host.close();
     });
   agent
     .command('stop')
-    .description('stop the local agent (targets keep running and are adopted by the next agent, unless --stop-targets)')
+    .description(
+      'stop the local agent (targets keep running and are adopted by the next agent, unless --stop-targets)',
+    )
     .option('--stop-targets', 'also stop every target (nothing is served afterwards)')
     .action(async (opts: { stopTargets?: boolean }) => {
       const host = await localHostOf(globals());
       const stopped = await host.stopAgent({ stopTargets: Boolean(opts.stopTargets) });
-      process.stdout.write(stopped ? `agent stopped${opts.stopTargets ? ' with its targets' : ''}\n` : 'agent was not running\n');
+      process.stdout.write(
+        stopped ? `agent stopped${opts.stopTargets ? ' with its targets' : ''}\n` : 'agent was not running\n',
+      );
     });
 }

@@ -25,12 +25,18 @@ function exampleDir(): string {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job on the embedded default: deploy examples/hello 1.0.0 to production on this machine')
+    .description(
+      'the main job on the embedded default: deploy examples/hello 1.0.0 to production on this machine',
+    )
     .action(async () => {
       const dir = exampleDir();
       const configFile = join(dir, 'slipway.yml');
       await withProject({ config: configFile }, async (project) => {
-        process.stdout.write(bold(`Slipway demo: ${project.config.app} from ${relative(process.cwd(), dir) || '.'}, store ${relative(process.cwd(), project.stateDir)}/slipway.db\n`));
+        process.stdout.write(
+          bold(
+            `Slipway demo: ${project.config.app} from ${relative(process.cwd(), dir) || '.'}, store ${relative(process.cwd(), project.stateDir)}/slipway.db\n`,
+          ),
+        );
         const { release, created } = await createRelease({
           config: project.config,
           projectDir: dir,
@@ -41,13 +47,21 @@ export function registerDemo(program: Command): void {
           actor: project.actor,
           onBuildOutput: (line) => process.stdout.write(dim(`  build │ ${line}\n`)),
         });
-        process.stdout.write(`${created ? green('✔ created') : 'using existing'} release ${release.version} (${release.sha256.slice(0, 12)})\n`);
+        process.stdout.write(
+          `${created ? green('✔ created') : 'using existing'} release ${release.version} (${release.sha256.slice(0, 12)})\n`,
+        );
         const observed = await observeHosts(hostsOf(project, 'production'), project.config.app);
         const live = observed[0]?.active?.release;
         if (live) {
           process.stdout.write(`production already serves ${live}; nothing to deploy\n`);
         } else {
-          await runWithProgress(project, 'deploy', (o) => runDeployment(project, { environment: 'production', kind: 'deploy', version: DEMO_VERSION, reason: 'demo' }, o));
+          await runWithProgress(project, 'deploy', (o) =>
+            runDeployment(
+              project,
+              { environment: 'production', kind: 'deploy', version: DEMO_VERSION, reason: 'demo' },
+              o,
+            ),
+          );
         }
         const env = project.config.environments.production;
         const cli = `${relative(process.cwd(), join(dir, '..', '..', 'bin', 'slipway.js')) || 'bin/slipway.js'} -c ${relative(process.cwd(), configFile)}`;

@@ -25,16 +25,27 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
           return;
         }
         const version = await resolveReleaseVersion(project, opts.release);
-        const request: DeploymentRequest = { environment: env, kind: 'deploy', version, ...(opts.reason ? { reason: opts.reason } : {}) };
+        const request: DeploymentRequest = {
+          environment: env,
+          kind: 'deploy',
+          version,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        };
         await runWithProgress(project, 'deploy', (o) => runDeployment(project, request, o));
       });
     });
 }
 
-type Runner = (options: Parameters<typeof runDeployment>[2]) => Promise<{ plan: Plan; result: ExecutionResult }>;
+type Runner = (
+  options: Parameters<typeof runDeployment>[2],
+) => Promise<{ plan: Plan; result: ExecutionResult }>;
 
 /** Runs a deployment with a live view; Ctrl-C stops before the next step and leaves it resumable. */
-export async function runWithProgress(project: Project, verb: string, run: Runner): Promise<{ plan: Plan; result: ExecutionResult }> {
+export async function runWithProgress(
+  project: Project,
+  verb: string,
+  run: Runner,
+): Promise<{ plan: Plan; result: ExecutionResult }> {
   const aborter = new AbortController();
   const onSigint = (): void => {
     if (aborter.signal.aborted) process.exit(130);
@@ -52,7 +63,11 @@ export async function runWithProgress(project: Project, verb: string, run: Runne
           `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${plan.strategy}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
         ),
       onLockTakeover: (lock) =>
-        process.stderr.write(yellow(`note: took over the lock of ${lock.holder} (pid ${lock.pid} is gone; deployment ${lock.deploymentId})\n`)),
+        process.stderr.write(
+          yellow(
+            `note: took over the lock of ${lock.holder} (pid ${lock.pid} is gone; deployment ${lock.deploymentId})\n`,
+          ),
+        ),
     });
     reportOutcome(project, outcome.plan, outcome.result, Date.now() - started);
     return outcome;
@@ -63,21 +78,33 @@ export async function runWithProgress(project: Project, verb: string, run: Runne
 
 function reportOutcome(project: Project, plan: Plan, result: ExecutionResult, durationMs: number): void {
   const env = project.config.environments[plan.environment];
-  const where = env ? `http://${env.bindAddress === '0.0.0.0' ? '127.0.0.1' : env.bindAddress}:${env.publicPort}/` : '';
+  const where = env
+    ? `http://${env.bindAddress === '0.0.0.0' ? '127.0.0.1' : env.bindAddress}:${env.publicPort}/`
+    : '';
   const took = formatDurationMs(durationMs);
   switch (result.outcome) {
     case 'succeeded':
-      process.stdout.write(green(`✔ ${plan.release.version} is live in ${plan.environment} at ${where} (${took})\n`));
+      process.stdout.write(
+        green(`✔ ${plan.release.version} is live in ${plan.environment} at ${where} (${took})\n`),
+      );
       return;
     case 'interrupted':
-      process.stdout.write(yellow(`■ deployment ${plan.deploymentId} interrupted; continue it with: slipway deploy ${plan.environment} --resume\n`));
+      process.stdout.write(
+        yellow(
+          `■ deployment ${plan.deploymentId} interrupted; continue it with: slipway deploy ${plan.environment} --resume\n`,
+        ),
+      );
       process.exitCode = 130;
       return;
     case 'rolled-back':
     case 'failed':
     case 'aborted': {
       const served = plan.previous ? `${plan.previous.release} still serves` : 'nothing was serving before';
-      process.stderr.write(red(`✖ ${plan.kind} of ${plan.release.version} to ${plan.environment} failed (${took}); ${result.outcome === 'rolled-back' ? served : 'see slipway status'}\n`));
+      process.stderr.write(
+        red(
+          `✖ ${plan.kind} of ${plan.release.version} to ${plan.environment} failed (${took}); ${result.outcome === 'rolled-back' ? served : 'see slipway status'}\n`,
+        ),
+      );
       throw new SlipwayError(result.error ?? 'deployment failed');
     }
   }

@@ -19,8 +19,15 @@ export function registerInit(program: Command, globals: () => { config?: string 
         throw new SlipwayError(`${file} already exists`, { hint: 'use --force to overwrite it' });
       }
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SlipwayError(`--port ${opts.port} is not a port number`);
-      writeFileSync(file, renderInitTemplate({ app: opts.app ?? deriveAppName(basename(process.cwd())), port }));
-      process.stdout.write(green(`✔ wrote ${file}\n`) + 'next: edit run.command and healthCheck.path, then run "slipway validate"\n');
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new SlipwayError(`--port ${opts.port} is not a port number`);
+      writeFileSync(
+        file,
+        renderInitTemplate({ app: opts.app ?? deriveAppName(basename(process.cwd())), port }),
+      );
+      process.stdout.write(
+        green(`✔ wrote ${file}\n`) +
+          'next: edit run.command and healthCheck.path, then run "slipway validate"\n',
+      );
     });
 }

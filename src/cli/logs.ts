@@ -18,7 +18,12 @@ export function registerLogs(program: Command, globals: () => GlobalOptions): vo
           const agent = await host.agent();
           const call = agent.stream(
             'logs',
-            { app: project.config.app, lines: Math.max(0, Number(opts.lines) || 50), follow: Boolean(opts.follow), ...(opts.target ? { targetId: opts.target } : {}) },
+            {
+              app: project.config.app,
+              lines: Math.max(0, Number(opts.lines) || 50),
+              follow: Boolean(opts.follow),
+              ...(opts.target ? { targetId: opts.target } : {}),
+            },
             (e) => {
               const prefix = dim(`${e.targetId} │`);
               process.stdout.write(`${prefix} ${e.stream === 'err' ? red(e.line) : e.line}\n`);

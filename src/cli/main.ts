@@ -19,7 +19,10 @@ program
   .name('slipway')
   .description('Deploy releases to your own servers with zero downtime, and roll back in milliseconds.')
   .option('-c, --config <file>', 'path to slipway.yml (or its directory)', undefined)
-  .option('--state-dir <dir>', 'where the store, artifacts and local agent live (default: .slipway beside slipway.yml)')
+  .option(
+    '--state-dir <dir>',
+    'where the store, artifacts and local agent live (default: .slipway beside slipway.yml)',
+  )
   .showHelpAfterError()
   .exitOverride();
 
@@ -45,7 +48,9 @@ function reportError(err: unknown): number {
     if (err.hint) process.stderr.write(`${yellow('hint:')} ${err.hint}\n`);
     return err instanceof ConfigError ? 2 : 1;
   }
-  process.stderr.write(`${red('unexpected error:')} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `${red('unexpected error:')} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return 1;
 }
 

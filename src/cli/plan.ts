@@ -7,7 +7,9 @@ import { resolveReleaseVersion } from './releases.js';
 export function registerPlan(program: Command, globals: () => GlobalOptions): void {
   program
     .command('plan')
-    .description('print the exact plan of a deployment (stages, steps, hosts, health checks, rollback) without running it')
+    .description(
+      'print the exact plan of a deployment (stages, steps, hosts, health checks, rollback) without running it',
+    )
     .argument('<env>', 'environment name')
     .option('-r, --release <version>', 'release to plan for (default: the newest release)')
     .option('--json', 'print the plan as JSON')

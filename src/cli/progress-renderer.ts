@@ -31,11 +31,24 @@ export class TtyProgressRenderer implements ProgressReporter {
         this.#stage = event.phase === 'on-failure' ? `${event.stage} (recovering)` : event.stage;
         break;
       case 'step-started':
-        this.#rows.push({ index: event.index, title: titleStep(event.step), host: event.step.host, state: 'running', startedMs: Date.now() });
+        this.#rows.push({
+          index: event.index,
+          title: titleStep(event.step),
+          host: event.step.host,
+          state: 'running',
+          startedMs: Date.now(),
+        });
         this.#startTimer();
         break;
       case 'step-skipped':
-        this.#rows.push({ index: event.index, title: titleStep(event.step), host: event.step.host, state: 'skipped', startedMs: Date.now(), detail: event.reason });
+        this.#rows.push({
+          index: event.index,
+          title: titleStep(event.step),
+          host: event.step.host,
+          state: 'skipped',
+          startedMs: Date.now(),
+          detail: event.reason,
+        });
         break;
       case 'step-succeeded':
       case 'step-failed': {

@@ -5,7 +5,7 @@ import { systemClock } from '../core/clock.js';
 import { Secret } from '../core/secret.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { loadSecretSource } from '../config/load-secret-source.js';
-import { SECRET_ENV_PREFIX } from '../config/resolve-env.js';
+import { lookupSecretValue } from '../config/resolve-env.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { defaultActor, type ControlPlane } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
@@ -51,7 +51,7 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
       const source = await loadSecretSource(stateDir, environment, process.env);
       const secrets = new Map<string, Secret>();
       for (const name of names) {
-        const value = source[`${SECRET_ENV_PREFIX}${name}`] ?? source[name];
+        const value = lookupSecretValue(source, name);
         if (value !== undefined) secrets.set(name, new Secret(name, value));
       }
       return secrets;
@@ -63,7 +63,10 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
   };
 }
 
-export async function withProject<T>(options: GlobalOptions, fn: (project: Project) => Promise<T>): Promise<T> {
+export async function withProject<T>(
+  options: GlobalOptions,
+  fn: (project: Project) => Promise<T>,
+): Promise<T> {
   const project = await openProject(options);
   try {
     return await fn(project);

@@ -9,7 +9,7 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
   const release = program.command('release').description('create releases');
   release
     .command('create')
-    .description("run the build and store an immutable release (artifact + config snapshot)")
+    .description('run the build and store an immutable release (artifact + config snapshot)')
     .option('-v, --version <version>', 'version of the release (default: the git commit of the project)')
     .action(async (opts: { version?: string }) => {
       await withProject(globals(), async (project) => {
@@ -27,7 +27,9 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
         });
         process.stdout.write(
           created
-            ? green(`✔ release ${release.version} created: ${release.sha256.slice(0, 12)}, ${release.sizeBytes} bytes\n`)
+            ? green(
+                `✔ release ${release.version} created: ${release.sha256.slice(0, 12)}, ${release.sizeBytes} bytes\n`,
+              )
             : `release ${release.version} already exists with the same content (${release.sha256.slice(0, 12)})\n`,
         );
       });
@@ -41,7 +43,13 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
       await withProject(globals(), async (project) => {
         const releases = await project.store.listReleases(project.config.app);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify(releases.map(({ config: _c, ...r }) => r), null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify(
+              releases.map(({ config: _c, ...r }) => r),
+              null,
+              2,
+            )}\n`,
+          );
           return;
         }
         if (releases.length === 0) {
@@ -62,14 +70,20 @@ export async function resolveReleaseVersion(project: Project, version: string | 
   if (version) return version;
   const [newest] = await project.store.listReleases(project.config.app);
   if (!newest) {
-    throw new NotFoundError(`there are no releases of ${project.config.app} yet`, { hint: 'create one: slipway release create --version 1.0.0' });
+    throw new NotFoundError(`there are no releases of ${project.config.app} yet`, {
+      hint: 'create one: slipway release create --version 1.0.0',
+    });
   }
   return newest.version;
 }
 
 function gitCommit(dir: string): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || null
+    );
   } catch {
     return null;
   }
@@ -77,7 +91,10 @@ function gitCommit(dir: string): string | null {
 
 function versionFromGit(dir: string): string {
   try {
-    return execFileSync('git', ['describe', '--tags', '--always', '--dirty'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+    return execFileSync('git', ['describe', '--tags', '--always', '--dirty'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
   } catch {

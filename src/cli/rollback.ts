@@ -10,7 +10,9 @@ import { withProject, type GlobalOptions } from './project.js';
 export function registerRollback(program: Command, globals: () => GlobalOptions): void {
   program
     .command('rollback')
-    .description('go back to the previous (or named) release: a switch while it is warm, else a start from its artifact')
+    .description(
+      'go back to the previous (or named) release: a switch while it is warm, else a start from its artifact',
+    )
     .argument('<env>', 'environment name')
     .option('--to <version>', 'release to go back to (default: the one that served before the current one)')
     .option('--reason <text>', 'why (kept in the ledger)')
@@ -19,12 +21,35 @@ export function registerRollback(program: Command, globals: () => GlobalOptions)
         await syncAgentEvents(project);
         const observed = await observeHosts(hostsOf(project, env), project.config.app);
         const current = observed.find((o) => o.active)?.active?.release ?? null;
-        const switches = await project.store.listEvents({ app: project.config.app, environment: env, kinds: ['traffic.switched'], limit: 200 });
-        const to = opts.to ?? chooseRollbackRelease(switches.flatMap((e) => (e.release ? [e.release] : [])), current);
-        if (!to) throw new SlipwayError(`there is no earlier release of ${project.config.app} in ${env} to roll back to`);
-        if (to === current) throw new SlipwayError(`${to} already serves ${env}`, { hint: 'name another release with --to' });
+        const switches = await project.store.listEvents({
+          app: project.config.app,
+          environment: env,
+          kinds: ['traffic.switched'],
+          limit: 200,
+        });
+        const to =
+          opts.to ??
+          chooseRollbackRelease(
+            switches.flatMap((e) => (e.release ? [e.release] : [])),
+            current,
+          );
+        if (!to)
+          throw new SlipwayError(
+            `there is no earlier release of ${project.config.app} in ${env} to roll back to`,
+          );
+        if (to === current)
+          throw new SlipwayError(`${to} already serves ${env}`, { hint: 'name another release with --to' });
         await runWithProgress(project, 'rollback', (o) =>
-          runDeployment(project, { environment: env, kind: 'rollback', version: to, ...(opts.reason ? { reason: opts.reason } : {}) }, o),
+          runDeployment(
+            project,
+            {
+              environment: env,
+              kind: 'rollback',
+              version: to,
+              ...(opts.reason ? { reason: opts.reason } : {}),
+            },
+            o,
+          ),
         );
       });
     });

@@ -43,23 +43,54 @@ async function collectStatus(project: Project, environment: string) {
     route,
     targets,
     lastDeployment: last
-      ? { id: last.id, kind: last.kind, release: last.releaseVersion, by: last.createdBy, atMs: last.createdAtMs, phase: derivePhase(last, lock?.deploymentId === last.id && !isLockStale(lock)), error: last.error }
+      ? {
+          id: last.id,
+          kind: last.kind,
+          release: last.releaseVersion,
+          by: last.createdBy,
+          atMs: last.createdAtMs,
+          phase: derivePhase(last, lock?.deploymentId === last.id && !isLockStale(lock)),
+          error: last.error,
+        }
       : null,
-    lock: lock ? { holder: lock.holder, sinceMs: lock.acquiredAtMs, deploymentId: lock.deploymentId, stale: isLockStale(lock) } : null,
+    lock: lock
+      ? {
+          holder: lock.holder,
+          sinceMs: lock.acquiredAtMs,
+          deploymentId: lock.deploymentId,
+          stale: isLockStale(lock),
+        }
+      : null,
   };
 }
 
 function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
   const now = Date.now();
-  process.stdout.write(`${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`);
+  process.stdout.write(
+    `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,
+  );
   if (!s.agent) {
-    process.stdout.write(`  ${yellow('agent not running')} — nothing is served; "slipway deploy ${s.environment}" starts it\n`);
+    process.stdout.write(
+      `  ${yellow('agent not running')} — nothing is served; "slipway deploy ${s.environment}" starts it\n`,
+    );
   }
   for (const t of s.targets) {
-    const role = s.route?.active === t.id ? green('serving') : s.route?.draining.includes(t.id) ? yellow('draining') : t.stopAtMs ? 'warm' : 'idle';
-    const health = t.health === 'healthy' ? green(t.health) : t.health === 'unhealthy' ? red(t.health) : dim(t.health);
+    const role =
+      s.route?.active === t.id
+        ? green('serving')
+        : s.route?.draining.includes(t.id)
+          ? yellow('draining')
+          : t.stopAtMs
+            ? 'warm'
+            : 'idle';
+    const health =
+      t.health === 'healthy' ? green(t.health) : t.health === 'unhealthy' ? red(t.health) : dim(t.health);
     const warm = t.stopAtMs ? `, stops in ${formatDurationMs(Math.max(0, t.stopAtMs - now))}` : '';
-    const exit = t.lastExit ? dim(`, last exit ${t.lastExit.code ?? t.lastExit.signal} ${formatDurationMs(now - t.lastExit.atMs)} ago`) : '';
+    const exit = t.lastExit
+      ? dim(
+          `, last exit ${t.lastExit.code ?? t.lastExit.signal} ${formatDurationMs(now - t.lastExit.atMs)} ago`,
+        )
+      : '';
     process.stdout.write(
       `  ${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  pid ${t.pid ?? '-'}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
     );
@@ -67,11 +98,17 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
   if (s.agent && s.targets.length === 0) process.stdout.write('  no targets\n');
   if (s.lastDeployment) {
     const d = s.lastDeployment;
-    const phase = d.phase === 'succeeded' ? green(d.phase) : d.phase === 'running' ? yellow(d.phase) : red(d.phase);
-    process.stdout.write(`  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`);
-    if (d.phase === 'interrupted') process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
+    const phase =
+      d.phase === 'succeeded' ? green(d.phase) : d.phase === 'running' ? yellow(d.phase) : red(d.phase);
+    process.stdout.write(
+      `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
+    );
+    if (d.phase === 'interrupted')
+      process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
   }
   process.stdout.write(
-    s.lock ? `  lock: held by ${s.lock.holder} since ${new Date(s.lock.sinceMs).toISOString()}${s.lock.stale ? ' (stale: holder gone)' : ''}\n` : `  lock: free\n`,
+    s.lock
+      ? `  lock: held by ${s.lock.holder} since ${new Date(s.lock.sinceMs).toISOString()}${s.lock.stale ? ' (stale: holder gone)' : ''}\n`
+      : `  lock: free\n`,
   );
 }

@@ -32,11 +32,19 @@ export function resolveTargetEnv(
   const secrets: Secret[] = [];
   const missing: string[] = [];
   for (const name of new Set([...config.secrets, ...environment.secrets])) {
-    const value = lookup(secretSource, `${SECRET_ENV_PREFIX}${name}`) ?? lookup(secretSource, name);
+    const value = lookupSecretValue(secretSource, name);
     if (value === undefined) missing.push(name);
     else secrets.push(new Secret(name, value));
   }
   return { env: { ...config.env, ...environment.env }, secrets, missing };
+}
+
+/** A secret's value in a source: SLIPWAY_SECRET_<NAME> first, then <NAME>. */
+export function lookupSecretValue(
+  source: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string | undefined {
+  return lookup(source, `${SECRET_ENV_PREFIX}${name}`) ?? lookup(source, name);
 }
 
 function lookup(source: Readonly<Record<string, string | undefined>>, key: string): string | undefined {

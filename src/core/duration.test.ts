@@ -12,7 +12,9 @@ describe('parseDurationMs', () => {
     [' 2s ', 2000],
   ])('%s → %d', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
 
-  it.each(['', '5', 'five minutes', '5 m', '-1s', 's', '1x'])('rejects %j', (text) => expect(parseDurationMs(text)).toBeUndefined());
+  it.each(['', '5', 'five minutes', '5 m', '-1s', 's', '1x'])('rejects %j', (text) =>
+    expect(parseDurationMs(text)).toBeUndefined(),
+  );
 });
 
 describe('formatDurationMs', () => {

@@ -30,7 +30,9 @@ export class ConfigError extends SlipwayError {
 }
 
 export function formatConfigIssue(issue: ConfigIssue): string {
-  const where = issue.file ? `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ''}` : ''}: ` : '';
+  const where = issue.file
+    ? `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ''}` : ''}: `
+    : '';
   const path = issue.path ? `${issue.path}: ` : '';
   return `${where}${path}${issue.message}`;
 }
@@ -66,7 +68,9 @@ export class LockHeldError extends SlipwayError {
   ) {
     super(
       `environment ${environment} is locked by ${holder} since ${since}${deploymentId ? ` (deployment ${deploymentId})` : ''}`,
-      { hint: 'wait for that deployment to finish; a lock whose process is gone is taken over automatically' },
+      {
+        hint: 'wait for that deployment to finish; a lock whose process is gone is taken over automatically',
+      },
     );
   }
 }

@@ -13,5 +13,7 @@ export function derivePhase(deployment: DeploymentRecord, holderAlive: boolean):
 
 /** Which steps of the plan proper already succeeded: a resume skips them. */
 export function deriveCompletedSteps(steps: readonly StepRecord[], onFailureBase: number): Set<number> {
-  return new Set(steps.filter((s) => s.status === 'succeeded' && s.index < onFailureBase).map((s) => s.index));
+  return new Set(
+    steps.filter((s) => s.status === 'succeeded' && s.index < onFailureBase).map((s) => s.index),
+  );
 }

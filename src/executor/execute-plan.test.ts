@@ -24,7 +24,13 @@ function runtime(version: string): ReleaseRuntime {
     command: 'node server.js',
     env: {},
     secretNames: [],
-    healthCheck: { path: '/healthz', intervalMs: 100, timeoutMs: 100, healthyThreshold: 1, unhealthyThreshold: 1 },
+    healthCheck: {
+      path: '/healthz',
+      intervalMs: 100,
+      timeoutMs: 100,
+      healthyThreshold: 1,
+      unhealthyThreshold: 1,
+    },
     startTimeoutMs: 1000,
     stopTimeoutMs: 1000,
     restart: { initialBackoffMs: 10, maxBackoffMs: 100 },
@@ -43,7 +49,13 @@ function plan(id: string): Plan {
     strategy: { kind: 'blue-green', keepWarmMs: 1000, drainTimeoutMs: 1000 },
     release: runtime('2.0.0'),
     previousRelease: runtime('1.0.0'),
-    observed: [{ host: 'local', active: { targetId: 'old', release: '1.0.0' }, targets: [{ targetId: 'old', release: '1.0.0', state: 'running', stopAtMs: null }] }],
+    observed: [
+      {
+        host: 'local',
+        active: { targetId: 'old', release: '1.0.0' },
+        targets: [{ targetId: 'old', release: '1.0.0', state: 'running', stopAtMs: null }],
+      },
+    ],
     retainReleases: 3,
     nowMs: 0,
   });
@@ -55,7 +67,16 @@ function recordingHandlers(calls: Step[], behaviour: (step: Step) => void = () =
     behaviour(step);
     return Promise.resolve({ detail: 'ok' });
   };
-  const kinds: StepKind[] = ['install-release', 'ensure-route', 'start-target', 'wait-healthy', 'switch-traffic', 'stop-target', 'retire-target', 'prune-releases'];
+  const kinds: StepKind[] = [
+    'install-release',
+    'ensure-route',
+    'start-target',
+    'wait-healthy',
+    'switch-traffic',
+    'stop-target',
+    'retire-target',
+    'prune-releases',
+  ];
   return Object.fromEntries(kinds.map((k) => [k, handle])) as unknown as StepHandlers;
 }
 
@@ -114,11 +135,16 @@ describe('executePlan', () => {
     );
     expect(result).toMatchObject({ outcome: 'rolled-back', error: 'never healthy' });
     expect(calls.map((s) => s.kind)).not.toContain('retire-target');
-    const afterFailure = calls.slice(calls.findIndex((s) => s.kind === 'wait-healthy') + 1).map((s) => s.kind);
+    const afterFailure = calls
+      .slice(calls.findIndex((s) => s.kind === 'wait-healthy') + 1)
+      .map((s) => s.kind);
     expect(afterFailure).toEqual(['switch-traffic', 'stop-target']);
     const steps = await store.listSteps(p.deploymentId);
     expect(steps.find((s) => s.status === 'failed')?.error).toBe('never healthy');
-    expect(steps.filter((s) => s.index >= ON_FAILURE_BASE_INDEX).map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+    expect(steps.filter((s) => s.index >= ON_FAILURE_BASE_INDEX).map((s) => s.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
   });
 
   it('an interrupted run leaves the deployment unfinished, and a resume runs only what was not done', async () => {
@@ -145,7 +171,12 @@ describe('executePlan', () => {
     const secondRun: Step[] = [];
     const resumed = await executePlan(p, { ...options(store, recordingHandlers(secondRun)), completed });
     expect(resumed.outcome).toBe('succeeded');
-    expect(secondRun.map((s) => s.kind)).toEqual(['wait-healthy', 'switch-traffic', 'retire-target', 'prune-releases']);
+    expect(secondRun.map((s) => s.kind)).toEqual([
+      'wait-healthy',
+      'switch-traffic',
+      'retire-target',
+      'prune-releases',
+    ]);
     const kinds = (await store.listEvents({ app: 'hello', limit: 10 })).map((e) => e.kind);
     expect(kinds).toContain('deploy.resumed');
   });

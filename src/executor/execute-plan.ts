@@ -63,7 +63,10 @@ interface NumberedStage {
 
 export function numberStages(stages: Stage[], base = 0): NumberedStage[] {
   let index = base;
-  return stages.map((stage) => ({ name: stage.name, steps: stage.steps.map((step) => ({ index: index++, step })) }));
+  return stages.map((stage) => ({
+    name: stage.name,
+    steps: stage.steps.map((step) => ({ index: index++, step })),
+  }));
 }
 
 /**
@@ -75,14 +78,32 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   const started = options.stepContext.clock.nowMs();
   const secretValues = [...options.stepContext.secrets.values()].map((s) => s.reveal());
   const resumed = (options.completed?.size ?? 0) > 0;
-  await ledger(options, plan, `${plan.kind}.${resumed ? 'resumed' : 'started'}`, `${plan.kind} of ${plan.release.version} to ${plan.environment} ${resumed ? 'resumed' : 'started'}`);
+  await ledger(
+    options,
+    plan,
+    `${plan.kind}.${resumed ? 'resumed' : 'started'}`,
+    `${plan.kind} of ${plan.release.version} to ${plan.environment} ${resumed ? 'resumed' : 'started'}`,
+  );
 
   const failure = await runStages(numberStages(plan.stages), 'deploy', plan, options, secretValues);
-  const finish = async (outcome: DeploymentOutcome | 'interrupted', error?: string): Promise<ExecutionResult> => {
+  const finish = async (
+    outcome: DeploymentOutcome | 'interrupted',
+    error?: string,
+  ): Promise<ExecutionResult> => {
     const durationMs = options.stepContext.clock.nowMs() - started;
     if (outcome !== 'interrupted') {
-      await options.store.finishDeployment(plan.deploymentId, { outcome, finishedAtMs: options.stepContext.clock.nowMs(), error: error ?? null });
-      await ledger(options, plan, `${plan.kind}.${outcome}`, `${plan.kind} of ${plan.release.version} to ${plan.environment} ${outcome}${error ? `: ${error}` : ''}`, { durationMs });
+      await options.store.finishDeployment(plan.deploymentId, {
+        outcome,
+        finishedAtMs: options.stepContext.clock.nowMs(),
+        error: error ?? null,
+      });
+      await ledger(
+        options,
+        plan,
+        `${plan.kind}.${outcome}`,
+        `${plan.kind} of ${plan.release.version} to ${plan.environment} ${outcome}${error ? `: ${error}` : ''}`,
+        { durationMs },
+      );
     }
     options.reporter.report({ kind: 'finished', outcome, durationMs, ...(error ? { error } : {}) });
     return { outcome, ...(error ? { error } : {}) };
@@ -91,7 +112,13 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   if (failure === 'interrupted') return finish('interrupted');
   if (!failure) return finish('succeeded');
 
-  const recovery = await runStages(numberStages(plan.onFailure, ON_FAILURE_BASE_INDEX), 'on-failure', plan, options, secretValues);
+  const recovery = await runStages(
+    numberStages(plan.onFailure, ON_FAILURE_BASE_INDEX),
+    'on-failure',
+    plan,
+    options,
+    secretValues,
+  );
   if (recovery === 'interrupted') return finish('interrupted', failure.error);
   const restored = recovery === null && plan.onFailure.length > 0;
   return finish(restored ? 'rolled-back' : 'failed', failure.error);
@@ -116,7 +143,13 @@ async function runStages(
   return null;
 }
 
-async function runStep(index: number, step: Step, plan: Plan, options: ExecuteOptions, secretValues: string[]): Promise<string | null> {
+async function runStep(
+  index: number,
+  step: Step,
+  plan: Plan,
+  options: ExecuteOptions,
+  secretValues: string[],
+): Promise<string | null> {
   const { store, reporter } = options;
   const clock = options.stepContext.clock;
   if (options.completed?.has(index)) {
@@ -141,20 +174,42 @@ async function runStep(index: number, step: Step, plan: Plan, options: ExecuteOp
     return error;
   }
   const finishedAtMs = clock.nowMs();
-  await store.recordStep(plan.deploymentId, index, { status: 'succeeded', finishedAtMs, output: result.output ?? null });
+  await store.recordStep(plan.deploymentId, index, {
+    status: 'succeeded',
+    finishedAtMs,
+    output: result.output ?? null,
+  });
   if (step.kind === 'switch-traffic' && result.output?.previous !== step.targetId) {
-    await ledger(options, plan, 'traffic.switched', `traffic of ${plan.app} on ${step.host} switched to ${step.release}`, {
-      host: step.host,
-      targetId: step.targetId,
-      release: step.release,
-      ...result.output,
-    });
+    await ledger(
+      options,
+      plan,
+      'traffic.switched',
+      `traffic of ${plan.app} on ${step.host} switched to ${step.release}`,
+      {
+        host: step.host,
+        targetId: step.targetId,
+        release: step.release,
+        ...result.output,
+      },
+    );
   }
-  reporter.report({ kind: 'step-succeeded', index, step, durationMs: finishedAtMs - startedAtMs, ...(result.detail ? { detail: result.detail } : {}) });
+  reporter.report({
+    kind: 'step-succeeded',
+    index,
+    step,
+    durationMs: finishedAtMs - startedAtMs,
+    ...(result.detail ? { detail: result.detail } : {}),
+  });
   return null;
 }
 
-async function ledger(options: ExecuteOptions, plan: Plan, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+async function ledger(
+  options: ExecuteOptions,
+  plan: Plan,
+  kind: string,
+  message: string,
+  data?: Record<string, unknown>,
+): Promise<void> {
   await options.store.appendEvent({
     atMs: options.stepContext.clock.nowMs(),
     actor: options.actor,

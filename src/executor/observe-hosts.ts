@@ -12,7 +12,12 @@ export async function observeHosts(hosts: readonly Host[], app: string): Promise
       return {
         host: host.name,
         active: activeTarget ? { targetId: activeTarget.id, release: activeTarget.release } : null,
-        targets: targets.map((t) => ({ targetId: t.id, release: t.release, state: t.state, stopAtMs: t.stopAtMs })),
+        targets: targets.map((t) => ({
+          targetId: t.id,
+          release: t.release,
+          state: t.state,
+          stopAtMs: t.stopAtMs,
+        })),
       };
     }),
   );

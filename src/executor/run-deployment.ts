@@ -58,7 +58,11 @@ export function hostsOf(cp: ControlPlane, environment: string): Host[] {
 function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
   const ms = (t: string): number => parseDurationMs(t) ?? 0;
   return env.strategy.kind === 'blue-green'
-    ? { kind: 'blue-green', keepWarmMs: ms(env.strategy.keepWarm), drainTimeoutMs: ms(env.strategy.drainTimeout) }
+    ? {
+        kind: 'blue-green',
+        keepWarmMs: ms(env.strategy.keepWarm),
+        drainTimeoutMs: ms(env.strategy.drainTimeout),
+      }
     : { kind: 'recreate', drainTimeoutMs: ms(env.strategy.drainTimeout) };
 }
 
@@ -73,7 +77,11 @@ async function requireRelease(cp: ControlPlane, version: string) {
 }
 
 /** Observes the hosts and plans the deployment (pure planning on observed data). Nothing is changed. */
-export async function preparePlan(cp: ControlPlane, request: DeploymentRequest, deploymentId?: string): Promise<Plan> {
+export async function preparePlan(
+  cp: ControlPlane,
+  request: DeploymentRequest,
+  deploymentId?: string,
+): Promise<Plan> {
   const env = environmentConfig(cp.config, request.environment);
   const release = await requireRelease(cp, request.version);
   const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app);
@@ -172,14 +180,21 @@ export async function resumeDeployment(
 /** Every secret the plan's targets need, or an error naming the missing ones before anything changes. */
 async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
   const names = [
-    ...new Set(plan.stages.concat(plan.onFailure).flatMap((s) => s.steps.flatMap((step) => (step.kind === 'start-target' ? step.secretNames : [])))),
+    ...new Set(
+      plan.stages
+        .concat(plan.onFailure)
+        .flatMap((s) => s.steps.flatMap((step) => (step.kind === 'start-target' ? step.secretNames : []))),
+    ),
   ];
   const secrets = await cp.loadSecrets(plan.environment, names);
   const missing = names.filter((n) => !secrets.has(n));
   if (missing.length > 0) {
-    throw new SlipwayError(`secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; nothing was changed`, {
-      hint: `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, or add NAME=value to .slipway/secrets/${plan.environment}.env`,
-    });
+    throw new SlipwayError(
+      `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; nothing was changed`,
+      {
+        hint: `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, or add NAME=value to .slipway/secrets/${plan.environment}.env`,
+      },
+    );
   }
   return secrets;
 }
@@ -230,7 +245,11 @@ async function abandonInterrupted(cp: ControlPlane, environment: string, newId: 
   const recent = await cp.store.listDeployments({ app: cp.config.app, environment, limit: 5 });
   for (const d of recent) {
     if (d.outcome !== null || d.id === newId) continue;
-    await cp.store.finishDeployment(d.id, { outcome: 'aborted', finishedAtMs: cp.clock.nowMs(), error: `superseded by ${newId}` });
+    await cp.store.finishDeployment(d.id, {
+      outcome: 'aborted',
+      finishedAtMs: cp.clock.nowMs(),
+      error: `superseded by ${newId}`,
+    });
     await cp.store.appendEvent({
       atMs: cp.clock.nowMs(),
       actor: cp.actor,

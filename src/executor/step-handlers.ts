@@ -33,21 +33,38 @@ export const stepHandlers: StepHandlers = {
     if (!host) throw new SlipwayError(`host ${step.host} is not part of this environment`);
     const artifactPath = await host.putArtifact(step.artifact, step.sha256);
     const agent = await host.agent();
-    const result = await agent.call('installRelease', { app: step.app, version: step.release, artifactPath, sha256: step.sha256 });
-    return { detail: result.alreadyInstalled ? 'already installed' : 'unpacked', output: { dir: result.dir } };
+    const result = await agent.call('installRelease', {
+      app: step.app,
+      version: step.release,
+      artifactPath,
+      sha256: step.sha256,
+    });
+    return {
+      detail: result.alreadyInstalled ? 'already installed' : 'unpacked',
+      output: { dir: result.dir },
+    };
   },
 
   'ensure-route': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
-    const route = await agent.call('ensureRoute', { app: step.app, publicPort: step.publicPort, bindAddress: step.bindAddress });
-    return { detail: route.created ? `listening on :${route.publicPort}` : `already on :${route.publicPort}` };
+    const route = await agent.call('ensureRoute', {
+      app: step.app,
+      publicPort: step.publicPort,
+      bindAddress: step.bindAddress,
+    });
+    return {
+      detail: route.created ? `listening on :${route.publicPort}` : `already on :${route.publicPort}`,
+    };
   },
 
   'start-target': async (step, ctx) => {
     const secretEnv: Record<string, string> = {};
     for (const name of step.secretNames) {
       const secret = ctx.secrets.get(name);
-      if (!secret) throw new SlipwayError(`secret ${name} has no value`, { hint: `set ${name} or SLIPWAY_SECRET_${name} in the environment, or in .slipway/secrets/<environment>.env` });
+      if (!secret)
+        throw new SlipwayError(`secret ${name} has no value`, {
+          hint: `set ${name} or SLIPWAY_SECRET_${name} in the environment, or in .slipway/secrets/<environment>.env`,
+        });
       secretEnv[name] = secret.reveal();
     }
     const agent = await agentOf(ctx, step.host);
@@ -72,20 +89,33 @@ export const stepHandlers: StepHandlers = {
     const agent = await agentOf(ctx, step.host);
     const outcome = await agent.call('waitHealthy', { id: step.targetId, timeoutMs: step.timeoutMs });
     if (!outcome.healthy) {
-      throw new HealthCheckError(`release ${step.release} did not become healthy on ${step.host}: ${outcome.reason ?? 'unknown reason'}`, {
-        hint: `check that the app answers 2xx on ${step.path} at $PORT, see "slipway logs", or raise healthCheck.startTimeout`,
-      });
+      throw new HealthCheckError(
+        `release ${step.release} did not become healthy on ${step.host}: ${outcome.reason ?? 'unknown reason'}`,
+        {
+          hint: `check that the app answers 2xx on ${step.path} at $PORT, see "slipway logs", or raise healthCheck.startTimeout`,
+        },
+      );
     }
-    return { detail: `healthy after ${outcome.checks} check${outcome.checks === 1 ? '' : 's'}`, output: { checks: outcome.checks } };
+    return {
+      detail: `healthy after ${outcome.checks} check${outcome.checks === 1 ? '' : 's'}`,
+      output: { checks: outcome.checks },
+    };
   },
 
   'switch-traffic': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
     const started = ctx.clock.nowMs();
-    const result = await agent.call('switchRoute', { app: step.app, targetId: step.targetId, drainTimeoutMs: step.drainTimeoutMs });
+    const result = await agent.call('switchRoute', {
+      app: step.app,
+      targetId: step.targetId,
+      drainTimeoutMs: step.drainTimeoutMs,
+    });
     const tookMs = ctx.clock.nowMs() - started;
     return {
-      detail: result.previous === step.targetId ? 'already serving' : `${result.previous ? `from ${result.previous} ` : ''}in ${tookMs}ms`,
+      detail:
+        result.previous === step.targetId
+          ? 'already serving'
+          : `${result.previous ? `from ${result.previous} ` : ''}in ${tookMs}ms`,
       output: { previous: result.previous, switchedAtMs: result.switchedAtMs, tookMs },
     };
   },
@@ -100,10 +130,14 @@ export const stepHandlers: StepHandlers = {
     const agent = await agentOf(ctx, step.host);
     try {
       const result = await agent.call('retireTarget', { id: step.targetId, afterMs: step.afterMs });
-      return { detail: `stops at ${new Date(result.stopAtMs).toISOString()}`, output: { stopAtMs: result.stopAtMs } };
+      return {
+        detail: `stops at ${new Date(result.stopAtMs).toISOString()}`,
+        output: { stopAtMs: result.stopAtMs },
+      };
     } catch (err) {
       // The old target may already be gone (crashed and retired meanwhile): nothing to keep warm.
-      if (err instanceof Error && 'code' in err && err.code === 'NotFoundError') return { detail: 'already stopped' };
+      if (err instanceof Error && 'code' in err && err.code === 'NotFoundError')
+        return { detail: 'already stopped' };
       throw err;
     }
   },

@@ -80,7 +80,8 @@ export class LocalHost implements Host {
     client.close();
     this.#client = null;
     const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
-    while (Date.now() < deadline && ((pid !== null && isProcessAlive(pid)) || (await this.isAgentRunning()))) await sleep(50);
+    while (Date.now() < deadline && ((pid !== null && isProcessAlive(pid)) || (await this.isAgentRunning())))
+      await sleep(50);
     return true;
   }
 
@@ -92,7 +93,9 @@ export class LocalHost implements Host {
 
   #spawnAgent(): void {
     if (!existsSync(this.agentEntry)) {
-      throw new SlipwayError(`the agent bundle is missing: ${this.agentEntry}`, { hint: 'run "npm run build" first' });
+      throw new SlipwayError(`the agent bundle is missing: ${this.agentEntry}`, {
+        hint: 'run "npm run build" first',
+      });
     }
     mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
     const log = openSync(this.paths.agentLog, 'a', 0o600);
@@ -137,7 +140,7 @@ export function resolveAgentEntry(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     for (const candidate of [join(dir, 'agent.js'), join(dir, 'dist', 'agent.js')]) {
-      if (existsSync(candidate) && (candidate.endsWith(join('dist', 'agent.js')))) return candidate;
+      if (existsSync(candidate) && candidate.endsWith(join('dist', 'agent.js'))) return candidate;
     }
     dir = dirname(dir);
   }

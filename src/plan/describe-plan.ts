@@ -5,8 +5,14 @@ import { describeStep } from './describe-step.js';
 export function describePlan(plan: Plan): string {
   const lines: string[] = [];
   const verb = plan.kind === 'rollback' ? 'Roll back' : 'Deploy';
-  lines.push(`${verb} ${plan.app} ${plan.release.version} to ${plan.environment} (${plan.strategy}), deployment ${plan.deploymentId}`);
-  lines.push(plan.previous ? `Now serving: ${plan.previous.release} (${plan.previous.targetId})` : 'Now serving: nothing (first deploy)');
+  lines.push(
+    `${verb} ${plan.app} ${plan.release.version} to ${plan.environment} (${plan.strategy}), deployment ${plan.deploymentId}`,
+  );
+  lines.push(
+    plan.previous
+      ? `Now serving: ${plan.previous.release} (${plan.previous.targetId})`
+      : 'Now serving: nothing (first deploy)',
+  );
   lines.push('');
   appendStages(lines, plan.stages, '');
   lines.push('');

@@ -10,10 +10,14 @@ const DESCRIBERS: Describers = {
   'start-target': (s) =>
     `start target ${s.targetId} (${s.release}) on ${s.host}: ${s.command}` +
     (s.secretNames.length ? ` [secrets: ${s.secretNames.join(', ')}]` : ''),
-  'wait-healthy': (s) => `health check ${s.targetId} on ${s.host}: GET ${s.path} until healthy (up to ${formatDurationMs(s.timeoutMs)})`,
-  'switch-traffic': (s) => `switch traffic of ${s.app} on ${s.host} to ${s.targetId} (${s.release}); old target drains up to ${formatDurationMs(s.drainTimeoutMs)}`,
-  'stop-target': (s) => `stop target ${s.targetId} (${s.release}) on ${s.host} after draining up to ${formatDurationMs(s.drainTimeoutMs)}`,
-  'retire-target': (s) => `keep ${s.targetId} (${s.release}) warm on ${s.host} for ${formatDurationMs(s.afterMs)}, then stop it`,
+  'wait-healthy': (s) =>
+    `health check ${s.targetId} on ${s.host}: GET ${s.path} until healthy (up to ${formatDurationMs(s.timeoutMs)})`,
+  'switch-traffic': (s) =>
+    `switch traffic of ${s.app} on ${s.host} to ${s.targetId} (${s.release}); old target drains up to ${formatDurationMs(s.drainTimeoutMs)}`,
+  'stop-target': (s) =>
+    `stop target ${s.targetId} (${s.release}) on ${s.host} after draining up to ${formatDurationMs(s.drainTimeoutMs)}`,
+  'retire-target': (s) =>
+    `keep ${s.targetId} (${s.release}) warm on ${s.host} for ${formatDurationMs(s.afterMs)}, then stop it`,
   'prune-releases': (s) => `keep the newest ${s.keep} releases of ${s.app} on ${s.host}, remove older ones`,
 };
 

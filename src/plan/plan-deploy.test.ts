@@ -13,7 +13,13 @@ function release(version: string, overrides: Partial<ReleaseRuntime> = {}): Rele
     command: 'node server.js',
     env: { GREETING: 'hi' },
     secretNames: ['DB_PASSWORD'],
-    healthCheck: { path: '/healthz', intervalMs: 500, timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 3 },
+    healthCheck: {
+      path: '/healthz',
+      intervalMs: 500,
+      timeoutMs: 2000,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+    },
     startTimeoutMs: 20_000,
     stopTimeoutMs: 10_000,
     restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
@@ -48,11 +54,14 @@ function serving(version: string, targetId: string, extra: HostObservation['targ
   };
 }
 
-const kinds = (stages: { steps: { kind: string }[] }[]) => stages.map((s) => s.steps.map((step) => step.kind));
+const kinds = (stages: { steps: { kind: string }[] }[]) =>
+  stages.map((s) => s.steps.map((step) => step.kind));
 
 describe('planDeploy', () => {
   it('plans a first blue-green deploy with nothing to restore', () => {
-    const plan = planDeploy(input({ previousRelease: null, observed: [{ host: 'local', active: null, targets: [] }] }));
+    const plan = planDeploy(
+      input({ previousRelease: null, observed: [{ host: 'local', active: null, targets: [] }] }),
+    );
     expect(plan.previous).toBeNull();
     expect(plan.stages.map((s) => s.name)).toEqual(['prepare', 'start', 'verify', 'switch', 'clean up']);
     expect(plan.onFailure.map((s) => s.name)).toEqual(['stop new']);
@@ -73,7 +82,10 @@ describe('planDeploy', () => {
     expect(retire).toMatchObject({ kind: 'retire-target', targetId: 'hello-1.0.0-old111', afterMs: 300_000 });
     expect(plan.onFailure.map((s) => s.name)).toEqual(['switch back', 'stop new']);
     expect(plan.rollback?.toRelease).toBe('1.0.0');
-    expect(plan.rollback?.warm?.stages.map((s) => s.steps.map((x) => x.kind))).toEqual([['switch-traffic'], ['retire-target']]);
+    expect(plan.rollback?.warm?.stages.map((s) => s.steps.map((x) => x.kind))).toEqual([
+      ['switch-traffic'],
+      ['retire-target'],
+    ]);
     expect(describePlan(plan)).toMatchSnapshot();
   });
 
@@ -88,8 +100,20 @@ describe('planDeploy', () => {
     const observed = serving('2.0.0', 'hello-2.0.0-new222', [
       { targetId: 'hello-1.0.0-old111', release: '1.0.0', state: 'running', stopAtMs: NOW + 60_000 },
     ]);
-    const plan = planDeploy(input({ kind: 'rollback', release: release('1.0.0'), previousRelease: release('2.0.0'), observed: [observed] }));
-    expect(kinds(plan.stages)).toEqual([['ensure-route'], ['switch-traffic'], ['retire-target'], ['prune-releases']]);
+    const plan = planDeploy(
+      input({
+        kind: 'rollback',
+        release: release('1.0.0'),
+        previousRelease: release('2.0.0'),
+        observed: [observed],
+      }),
+    );
+    expect(kinds(plan.stages)).toEqual([
+      ['ensure-route'],
+      ['switch-traffic'],
+      ['retire-target'],
+      ['prune-releases'],
+    ]);
     expect(plan.stages[1]?.steps[0]).toMatchObject({ targetId: 'hello-1.0.0-old111' });
     expect(plan.stages[2]?.steps[0]).toMatchObject({ targetId: 'hello-2.0.0-new222' });
     // A warm target is never stopped on failure: it was serving users a moment ago.
@@ -97,15 +121,34 @@ describe('planDeploy', () => {
   });
 
   it('plans a cold rollback when the old release is no longer running', () => {
-    const plan = planDeploy(input({ kind: 'rollback', release: release('1.0.0'), previousRelease: release('2.0.0'), observed: [serving('2.0.0', 'hello-2.0.0-new222')] }));
+    const plan = planDeploy(
+      input({
+        kind: 'rollback',
+        release: release('1.0.0'),
+        previousRelease: release('2.0.0'),
+        observed: [serving('2.0.0', 'hello-2.0.0-new222')],
+      }),
+    );
     expect(kinds(plan.stages)[0]).toEqual(['install-release', 'ensure-route']);
     expect(kinds(plan.stages)).toContainEqual(['start-target']);
   });
 
   it('plans recreate: stop the old first, restart it on failure', () => {
     const plan = planDeploy(input({ strategy: { kind: 'recreate', drainTimeoutMs: 5000 } }));
-    expect(plan.stages.map((s) => s.name)).toEqual(['prepare', 'stop old', 'start', 'verify', 'switch', 'clean up']);
-    expect(plan.onFailure.map((s) => s.name)).toEqual(['stop new', 'restart previous', 'verify previous', 'switch back']);
+    expect(plan.stages.map((s) => s.name)).toEqual([
+      'prepare',
+      'stop old',
+      'start',
+      'verify',
+      'switch',
+      'clean up',
+    ]);
+    expect(plan.onFailure.map((s) => s.name)).toEqual([
+      'stop new',
+      'restart previous',
+      'verify previous',
+      'switch back',
+    ]);
     expect(plan.rollback?.warm).toBeNull();
     expect(describePlan(plan)).toMatchSnapshot();
   });

@@ -100,7 +100,13 @@ function prepareSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRun
             artifact: release.artifact,
           },
         ]),
-    { kind: 'ensure-route', host: h.host, app: input.app, publicPort: input.publicPort, bindAddress: input.bindAddress },
+    {
+      kind: 'ensure-route',
+      host: h.host,
+      app: input.app,
+      publicPort: input.publicPort,
+      bindAddress: input.bindAddress,
+    },
   ]);
 }
 
@@ -147,7 +153,12 @@ function switchSteps(input: DeployInput, hosts: HostPlan[], release: string, dra
 }
 
 function cleanupSteps(input: DeployInput, hosts: HostPlan[]): Step[] {
-  return hosts.map((h) => ({ kind: 'prune-releases' as const, host: h.host, app: input.app, keep: input.retainReleases }));
+  return hosts.map((h) => ({
+    kind: 'prune-releases' as const,
+    host: h.host,
+    app: input.app,
+    keep: input.retainReleases,
+  }));
 }
 
 function planBlueGreenStages(
@@ -157,7 +168,15 @@ function planBlueGreenStages(
 ): Stage[] {
   const retire: Step[] = hosts.flatMap((h) =>
     h.active && h.active.targetId !== h.targetId
-      ? [{ kind: 'retire-target' as const, host: h.host, targetId: h.active.targetId, release: h.active.release, afterMs: strategy.keepWarmMs }]
+      ? [
+          {
+            kind: 'retire-target' as const,
+            host: h.host,
+            targetId: h.active.targetId,
+            release: h.active.release,
+            afterMs: strategy.keepWarmMs,
+          },
+        ]
       : [],
   );
   return [
@@ -177,7 +196,15 @@ function planRecreateStages(
 ): Stage[] {
   const stopOld: Step[] = hosts.flatMap((h) =>
     h.active && h.active.targetId !== h.targetId
-      ? [{ kind: 'stop-target' as const, host: h.host, targetId: h.active.targetId, release: h.active.release, drainTimeoutMs: strategy.drainTimeoutMs }]
+      ? [
+          {
+            kind: 'stop-target' as const,
+            host: h.host,
+            targetId: h.active.targetId,
+            release: h.active.release,
+            drainTimeoutMs: strategy.drainTimeoutMs,
+          },
+        ]
       : [],
   );
   return [
@@ -199,7 +226,13 @@ function planOnFailure(input: DeployInput, hosts: HostPlan[]): Stage[] {
   const drainTimeoutMs = input.strategy.drainTimeoutMs;
   const stopNew: Step[] = hosts
     .filter((h) => !h.reusesWarm)
-    .map((h) => ({ kind: 'stop-target' as const, host: h.host, targetId: h.targetId, release: input.release.version, drainTimeoutMs }));
+    .map((h) => ({
+      kind: 'stop-target' as const,
+      host: h.host,
+      targetId: h.targetId,
+      release: input.release.version,
+      drainTimeoutMs,
+    }));
   const withActive = hosts.filter((h) => h.active && h.active.targetId !== h.targetId);
   if (input.strategy.kind === 'blue-green') {
     const switchBack: Step[] = withActive.map((h) => ({
@@ -239,8 +272,19 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
   const drainTimeoutMs = input.strategy.drainTimeoutMs;
   const newTargets = hosts.map((h) => ({ host: h.host, targetId: h.targetId }));
   const retireNew = (afterMs: number): Step[] =>
-    newTargets.map((t) => ({ kind: 'retire-target' as const, host: t.host, targetId: t.targetId, release: input.release.version, afterMs }));
-  const back: HostPlan[] = withActive.map((h) => ({ host: h.host, targetId: h.active?.targetId ?? '', reusesWarm: true, active: null }));
+    newTargets.map((t) => ({
+      kind: 'retire-target' as const,
+      host: t.host,
+      targetId: t.targetId,
+      release: input.release.version,
+      afterMs,
+    }));
+  const back: HostPlan[] = withActive.map((h) => ({
+    host: h.host,
+    targetId: h.active?.targetId ?? '',
+    reusesWarm: true,
+    active: null,
+  }));
   const warm =
     input.strategy.kind === 'blue-green'
       ? {
@@ -262,7 +306,10 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
     { name: 'start', steps: startSteps(input, cold, prev) },
     { name: 'verify', steps: verifySteps(cold, prev) },
     { name: 'switch', steps: switchSteps(input, cold, prev.version, drainTimeoutMs) },
-    { name: 'keep warm', steps: input.strategy.kind === 'blue-green' ? retireNew(input.strategy.keepWarmMs) : [] },
+    {
+      name: 'keep warm',
+      steps: input.strategy.kind === 'blue-green' ? retireNew(input.strategy.keepWarmMs) : [],
+    },
   ];
   return { toRelease: prev.version, warm, cold: coldStages.filter((s) => s.steps.length > 0) };
 }

@@ -24,7 +24,9 @@ export interface CreateReleaseOptions {
 const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 /** Builds the app, packs the output into a content-addressed artifact and stores the immutable release. */
-export async function createRelease(options: CreateReleaseOptions): Promise<{ release: ReleaseRecord; created: boolean }> {
+export async function createRelease(
+  options: CreateReleaseOptions,
+): Promise<{ release: ReleaseRecord; created: boolean }> {
   const { config, store } = options;
   if (!VERSION_PATTERN.test(options.version)) {
     throw new SlipwayError(`"${options.version}" is not a usable version`, {
@@ -66,12 +68,20 @@ export async function createRelease(options: CreateReleaseOptions): Promise<{ re
 }
 
 /** A release is its artifact and its config snapshot: the same version with another snapshot is refused too. */
-async function refuseChangedSnapshot(store: Store, app: string, version: string, snapshot: ReleaseSnapshot): Promise<void> {
+async function refuseChangedSnapshot(
+  store: Store,
+  app: string,
+  version: string,
+  snapshot: ReleaseSnapshot,
+): Promise<void> {
   const existing = await store.getRelease(app, version);
   if (existing && JSON.stringify(existing.config) !== JSON.stringify(snapshot)) {
-    throw new ConflictError(`release ${version} of ${app} already exists with another configuration (run, env, health check or secrets)`, {
-      hint: 'releases are immutable: create a new version to ship the changed configuration',
-    });
+    throw new ConflictError(
+      `release ${version} of ${app} already exists with another configuration (run, env, health check or secrets)`,
+      {
+        hint: 'releases are immutable: create a new version to ship the changed configuration',
+      },
+    );
   }
 }
 
@@ -97,8 +107,11 @@ async function runBuild(command: string, options: CreateReleaseOptions): Promise
     child.once('close', (code) => resolveExit(code));
   });
   if (exitCode !== 0) {
-    throw new SlipwayError(`the build command failed (exit ${exitCode ?? 'signal'}): ${command}\n${tail.slice(-10).join('\n')}`, {
-      hint: 'fix the build, then run "slipway release create" again; no release was stored',
-    });
+    throw new SlipwayError(
+      `the build command failed (exit ${exitCode ?? 'signal'}): ${command}\n${tail.slice(-10).join('\n')}`,
+      {
+        hint: 'fix the build, then run "slipway release create" again; no release was stored',
+      },
+    );
   }
 }

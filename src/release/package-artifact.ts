@@ -19,7 +19,11 @@ export interface PackedArtifact {
  * Packs a directory into a content-addressed tarball: entries sorted, times and owners fixed, so the same
  * content always gives the same bytes and the same hash. The file is stored as `<sha256>.tar.gz`.
  */
-export async function packageArtifact(sourceDir: string, artifactsDir: string, exclude: readonly string[]): Promise<PackedArtifact> {
+export async function packageArtifact(
+  sourceDir: string,
+  artifactsDir: string,
+  exclude: readonly string[],
+): Promise<PackedArtifact> {
   const info = await stat(sourceDir).catch(() => undefined);
   if (!info?.isDirectory()) {
     throw new SlipwayError(`the build output ${sourceDir} does not exist or is not a directory`, {
@@ -32,7 +36,17 @@ export async function packageArtifact(sourceDir: string, artifactsDir: string, e
   await mkdir(artifactsDir, { recursive: true });
   const tmp = join(artifactsDir, `.tmp-${process.pid}-${Date.now()}.tar.gz`);
   try {
-    await createTar({ file: tmp, cwd: sourceDir, gzip: { level: 6 }, portable: true, mtime: new Date(0), noDirRecurse: true }, files);
+    await createTar(
+      {
+        file: tmp,
+        cwd: sourceDir,
+        gzip: { level: 6 },
+        portable: true,
+        mtime: new Date(0),
+        noDirRecurse: true,
+      },
+      files,
+    );
     const sha256 = await hashFile(tmp);
     const path = join(artifactsDir, `${sha256}.tar.gz`);
     await rename(tmp, path);

@@ -27,7 +27,10 @@ export function deriveReleaseSnapshot(config: SlipwayConfig): ReleaseSnapshot {
     env: config.env,
     secrets: config.secrets,
     environments: Object.fromEntries(
-      Object.entries(config.environments).map(([name, env]) => [name, { env: env.env, secrets: env.secrets }]),
+      Object.entries(config.environments).map(([name, env]) => [
+        name,
+        { env: env.env, secrets: env.secrets },
+      ]),
     ),
   };
 }
@@ -39,9 +42,12 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
   const snapshot = release.config as ReleaseSnapshot;
   const envOverrides = snapshot.environments[environment];
   if (!envOverrides) {
-    throw new SlipwayError(`release ${release.version} was created without an environment named ${environment}`, {
-      hint: 'create a new release after adding the environment to slipway.yml',
-    });
+    throw new SlipwayError(
+      `release ${release.version} was created without an environment named ${environment}`,
+      {
+        hint: 'create a new release after adding the environment to slipway.yml',
+      },
+    );
   }
   const hc = snapshot.healthCheck;
   return {
@@ -60,6 +66,9 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
     },
     startTimeoutMs: ms(hc.startTimeout),
     stopTimeoutMs: ms(snapshot.run.stopTimeout),
-    restart: { initialBackoffMs: ms(DEFAULTS.restart.initialBackoff), maxBackoffMs: ms(DEFAULTS.restart.maxBackoff) },
+    restart: {
+      initialBackoffMs: ms(DEFAULTS.restart.initialBackoff),
+      maxBackoffMs: ms(DEFAULTS.restart.maxBackoff),
+    },
   };
 }

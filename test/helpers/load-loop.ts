@@ -12,7 +12,10 @@ export interface LoadReport {
  * A bounded load loop: `concurrency` keep-alive clients send GET / until stopped, `maxRequests` were sent or
  * `maxMs` passed, whichever comes first. A request fails on a socket error or any non-200 status.
  */
-export function startLoad(url: string, options: { concurrency?: number; maxRequests?: number; maxMs?: number } = {}) {
+export function startLoad(
+  url: string,
+  options: { concurrency?: number; maxRequests?: number; maxMs?: number } = {},
+) {
   const concurrency = options.concurrency ?? 4;
   const maxRequests = options.maxRequests ?? 50_000;
   const deadline = Date.now() + (options.maxMs ?? 30_000);
@@ -44,7 +47,8 @@ export function startLoad(url: string, options: { concurrency?: number; maxReque
   return {
     /** Waits until at least n responses came back (so the load is really flowing). */
     async warm(n = 20): Promise<void> {
-      while (report.total < n && Date.now() < deadline && !stopped) await new Promise((r) => setTimeout(r, 10));
+      while (report.total < n && Date.now() < deadline && !stopped)
+        await new Promise((r) => setTimeout(r, 10));
     },
     async stop(): Promise<LoadReport> {
       stopped = true;

@@ -34,7 +34,12 @@ export interface TestProject {
   cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Rewrites slipway.yml (e.g. before creating a misbehaving release). */
   writeConfig(yaml: string): void;
-  config(overrides?: { env?: Record<string, string>; secrets?: string[]; strategy?: string; healthStartTimeout?: string }): string;
+  config(overrides?: {
+    env?: Record<string, string>;
+    secrets?: string[];
+    strategy?: string;
+    healthStartTimeout?: string;
+  }): string;
   agentPid(): number | null;
   /** Stops the agent and every target it supervises, then removes the directory. */
   dispose(): Promise<void>;
@@ -130,8 +135,4 @@ export function expectOk(result: CliResult): CliResult {
     throw new Error(`CLI failed (exit ${result.code})\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
   }
   return result;
-}
-
-export function execText(cmd: string, args: string[]): Promise<string> {
-  return new Promise((r, j) => execFile(cmd, args, (e, out) => (e ? j(e) : r(out))));
 }

@@ -79,8 +79,12 @@ describe('failures during and after a deploy', () => {
       return t && t.restarts >= 1 && t.pid !== serving?.pid && t.state === 'running' ? t : undefined;
     });
     expect(restarted.restarts).toBeGreaterThanOrEqual(1);
-    expect(await waitFor(async () => ((await body(project.url)).includes('hello 1.0.0') ? true : undefined))).toBe(true);
-    const history = JSON.parse(expectOk(await project.cli(['history', '--json', '--limit', '50'])).stdout) as Array<{ kind: string }>;
+    expect(
+      await waitFor(async () => ((await body(project.url)).includes('hello 1.0.0') ? true : undefined)),
+    ).toBe(true);
+    const history = JSON.parse(
+      expectOk(await project.cli(['history', '--json', '--limit', '50'])).stdout,
+    ) as Array<{ kind: string }>;
     expect(history.map((e) => e.kind)).toContain('target.restarted');
   });
 
@@ -96,7 +100,9 @@ describe('failures during and after a deploy', () => {
     const adopted = after.targets.find((t) => t.id === serving?.id);
     expect(adopted?.pid).toBe(serving?.pid);
     expect(after.active).toBe(serving?.id);
-    expect(await waitFor(async () => ((await body(project.url)).includes('hello 1.0.0') ? true : undefined))).toBe(true);
+    expect(
+      await waitFor(async () => ((await body(project.url)).includes('hello 1.0.0') ? true : undefined)),
+    ).toBe(true);
   });
 
   it('a release that does not exist is refused with a hint, nothing changes', async () => {
@@ -135,9 +141,14 @@ describe('failures during and after a deploy', () => {
   it('passes secrets to targets but never prints or stores their values', async () => {
     const secret = 'sw-test-secret-4b1d9f';
     const env = { SLIPWAY_SECRET_API_TOKEN: secret };
-    const plan = expectOk(await project.cli(['plan', 'production', '--release', '4.0.0-secret', '--json'], env));
+    const plan = expectOk(
+      await project.cli(['plan', 'production', '--release', '4.0.0-secret', '--json'], env),
+    );
     const deploy = expectOk(await project.cli(['deploy', 'production', '--release', '4.0.0-secret'], env));
-    const version = (await (await fetch(`${project.url}/api/version`)).json()) as { release: string; hasApiToken: boolean };
+    const version = (await (await fetch(`${project.url}/api/version`)).json()) as {
+      release: string;
+      hasApiToken: boolean;
+    };
     expect(version).toMatchObject({ release: '4.0.0-secret', hasApiToken: true });
     const history = expectOk(await project.cli(['history', '--json', '--limit', '100']));
     const status = expectOk(await project.cli(['status', '--json']));
@@ -177,7 +188,9 @@ environments:
     const result = await project.cli(['validate']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/slipway\.yml:5:\d+: healthCheck\.interval: expected a duration like "5m"/);
-    expect(result.stderr).toMatch(/slipway\.yml:11:\d+: environments\.production\.strategy\.keepWarm: expected a duration like "5m"/);
+    expect(result.stderr).toMatch(
+      /slipway\.yml:11:\d+: environments\.production\.strategy\.keepWarm: expected a duration like "5m"/,
+    );
     expect(result.stderr).toMatch(/slipway\.yml:12:\d+: .*unknown key "keepwarm"/);
   });
 
@@ -189,12 +202,16 @@ environments:
     const result = await project.cli(['deploy', 'production', '--release', '1.0.0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`port ${project.port} on 127.0.0.1 is already in use`);
-    const status = JSON.parse(expectOk(await project.cli(['status', '--json'])).stdout) as Array<{ targets: unknown[] }>;
+    const status = JSON.parse(expectOk(await project.cli(['status', '--json'])).stdout) as Array<{
+      targets: unknown[];
+    }>;
     expect(status[0]?.targets).toEqual([]);
   });
 
   it('a build output that does not exist is reported, and no release is stored', async () => {
-    project.writeConfig(project.config().replace('command: node build.js', 'command: node build.js\n  path: dist-missing'));
+    project.writeConfig(
+      project.config().replace('command: node build.js', 'command: node build.js\n  path: dist-missing'),
+    );
     const result = await project.cli(['release', 'create', '--version', '5.0.0']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('dist-missing does not exist');

@@ -50,9 +50,13 @@ describe('blue-green deploy and rollback on the local host', () => {
     expect(rollback.stdout).not.toMatch(/start\s+1\.0\.0/);
     expect(rollback.stdout).toMatch(/switch traffic to 1\.0\.0/);
 
-    const history = JSON.parse(expectOk(await project.cli(['history', 'production', '--json'])).stdout) as Array<{ kind: string; release: string }>;
+    const history = JSON.parse(
+      expectOk(await project.cli(['history', 'production', '--json'])).stdout,
+    ) as Array<{ kind: string; release: string }>;
     expect(history.map((e) => e.kind)).toContain('rollback.succeeded');
-    const status = JSON.parse(expectOk(await project.cli(['status', 'production', '--json'])).stdout) as Array<{
+    const status = JSON.parse(
+      expectOk(await project.cli(['status', 'production', '--json'])).stdout,
+    ) as Array<{
       route: { active: string };
       targets: Array<{ id: string; release: string; stopAtMs: number | null }>;
     }>;
@@ -69,7 +73,8 @@ describe('blue-green deploy and rollback on the local host', () => {
     const first = spawnCli(project, ['deploy', 'production', '--release', '3.0.0-slow']);
     // Wait until the first deploy has the lock (it prints the plan header once it does).
     const deadline = Date.now() + 20_000;
-    while (!first.stdout().includes('Deploying') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!first.stdout().includes('Deploying') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const second = await project.cli(['deploy', 'production', '--release', '2.0.0']);
     expect(second.code).not.toBe(0);
     expect(second.stderr).toMatch(/environment production is locked by \S+@\S+ since \d{4}-\d\d-\d\dT/);
