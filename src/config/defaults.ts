@@ -14,6 +14,17 @@ export const DEFAULTS = {
     keepWarm: '5m',
     drainTimeout: '30s',
   },
+  canary: {
+    header: 'X-Slipway-Canary',
+    cookie: 'slipway_canary',
+    analysisInterval: '2s',
+    minRequests: 50,
+    confidence: 0.99,
+    maxErrorRate: 0.05,
+    errorRateTolerance: 0.01,
+    latencyTolerance: 0.2,
+    inlineTimeout: '5m',
+  },
   restart: {
     initialBackoff: '200ms',
     maxBackoff: '10s',

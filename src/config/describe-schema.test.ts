@@ -31,6 +31,10 @@ describe('describeConfigSchema', () => {
     expect(kinds).toEqual([
       ['`environments.<name>.strategy` with kind `recreate`', ['kind', 'drainTimeout']],
       ['`environments.<name>.strategy` with kind `blue-green`', ['kind', 'keepWarm', 'drainTimeout']],
+      [
+        '`environments.<name>.strategy` with kind `canary`',
+        expect.arrayContaining(['kind', 'steps', 'header', 'cookie', 'keepWarm', 'drainTimeout']),
+      ],
     ]);
   });
 });

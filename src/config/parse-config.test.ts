@@ -272,13 +272,13 @@ describe('parseConfig: each problem with its key path and place in the file', ()
         '  production:', // 5
         '    publicPort: 8080', // 6
         '    strategy:', // 7
-        '      kind: canary', // 8
+        '      kind: big-bang', // 8
       ),
     );
     expect(issues).toEqual([
       {
         path: 'environments.production.strategy.kind',
-        message: 'expected one of "recreate", "blue-green", got "canary"',
+        message: 'expected one of "recreate", "blue-green", "canary", got "big-bang"',
         file: FILE,
         line: 8,
         column: 13,
@@ -289,7 +289,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
   it('suggests the strategy kind a misspelt one resembles', () => {
     const [issue] = issuesOf(lines(...MINIMAL_ROWS, '    strategy: { kind: bluegreen }'));
     expect(issue?.message).toBe(
-      'expected one of "recreate", "blue-green", got "bluegreen" (did you mean "blue-green"?)',
+      'expected one of "recreate", "blue-green", "canary", got "bluegreen" (did you mean "blue-green"?)',
     );
   });
 
@@ -298,7 +298,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     expect(issues).toEqual([
       {
         path: 'environments.production.strategy',
-        message: 'missing required key "kind" (one of "recreate", "blue-green")',
+        message: 'missing required key "kind" (one of "recreate", "blue-green", "canary")',
         file: FILE,
         line: 7,
         column: 5,
@@ -479,7 +479,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
       {
         path: 'environments.production.strategy',
         line: 10,
-        message: 'expected a mapping with kind: "recreate" or "blue-green", got "blue-green"',
+        message: 'expected a mapping with kind: "recreate", "blue-green" or "canary", got "blue-green"',
       },
       {
         path: 'environments.staging.publicPort',

@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
+import { canaryStrategy } from './canary-schema.js';
 import { DEFAULTS } from './defaults.js';
+import { durationSchema } from './duration-schema.js';
 
-/** A duration string such as "500ms", "30s", "5m". */
-export const durationSchema = z
-  .string()
-  .refine((s) => parseDurationMs(s) !== undefined, {
-    message: 'expected a duration like "5m", "30s" or "500ms"',
-  })
-  .describe('A duration: a number with a unit (ms, s, m, h, d), e.g. "500ms", "30s", "5m", "1m30s".');
+export { durationSchema };
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 const envMap = z
@@ -72,7 +67,7 @@ const blueGreenStrategy = z
   );
 
 export const strategySchema = z
-  .discriminatedUnion('kind', [recreateStrategy, blueGreenStrategy])
+  .discriminatedUnion('kind', [recreateStrategy, blueGreenStrategy, canaryStrategy])
   .describe('How a new release replaces the running one.');
 
 const hostSchema = z
@@ -170,4 +165,5 @@ export const configSchema = z
 export type SlipwayConfig = z.output<typeof configSchema>;
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type StrategyConfig = z.output<typeof strategySchema>;
+export type CanaryStrategyConfig = z.output<typeof canaryStrategy>;
 export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
