@@ -57,13 +57,15 @@ export function hostsOf(cp: ControlPlane, environment: string): Host[] {
 
 function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
   const ms = (t: string): number => parseDurationMs(t) ?? 0;
-  return env.strategy.kind === 'blue-green'
-    ? {
-        kind: 'blue-green',
-        keepWarmMs: ms(env.strategy.keepWarm),
-        drainTimeoutMs: ms(env.strategy.drainTimeout),
-      }
-    : { kind: 'recreate', drainTimeoutMs: ms(env.strategy.drainTimeout) };
+  const strategy = env.strategy;
+  switch (strategy.kind) {
+    case 'blue-green':
+      return { kind: 'blue-green', keepWarmMs: ms(strategy.keepWarm), drainTimeoutMs: ms(strategy.drainTimeout) };
+    case 'recreate':
+      return { kind: 'recreate', drainTimeoutMs: ms(strategy.drainTimeout) };
+    case 'canary':
+      throw new SlipwayError('the canary strategy is not implemented yet', { hint: 'use blue-green or recreate' });
+  }
 }
 
 async function requireRelease(cp: ControlPlane, version: string) {
