@@ -37,12 +37,20 @@ interface RouteRecord {
   /** Set when the router could not listen after a restart (e.g. the port was taken meanwhile). */
   listenError: string | null;
   draining: Set<string>;
+  split: CanarySplit | null;
+}
+
+interface CanarySplit {
+  canary: string;
+  weight: number;
+  header: string;
+  cookie: string;
 }
 
 interface AgentSnapshot {
   version: 1;
   targets: TargetRecord[];
-  routes: Array<{ app: string; publicPort: number; bindAddress: string; active: string | null }>;
+  routes: Array<{ app: string; publicPort: number; bindAddress: string; active: string | null; split?: CanarySplit | null }>;
 }
 
 const DEFAULT_RETIRE_DRAIN_MS = 30_000;
@@ -114,6 +122,12 @@ export class Agent {
           record.router.addTarget({ id: target.spec.id, release: target.spec.release, port: target.port });
           record.router.setActive(target.spec.id);
         }
+        const canary = route.split ? this.#supervisor.get(route.split.canary) : undefined;
+        if (route.split && canary) {
+          record.router.addTarget({ id: canary.spec.id, release: canary.spec.release, port: canary.port });
+          record.router.setSplit(route.split);
+          record.split = route.split;
+        }
       }
     }
     for (const target of this.#supervisor.list()) {
@@ -130,6 +144,7 @@ export class Agent {
       router: null,
       listenError: null,
       draining: new Set(),
+      split: null,
     };
     this.#routes.set(app, record);
     try {
@@ -175,6 +190,7 @@ export class Agent {
       bindAddress: route.bindAddress,
       active: route.router?.active ?? null,
       draining: [...route.draining],
+      split: route.split ? { canary: route.split.canary, weight: route.split.weight } : null,
     };
   }
 
@@ -187,6 +203,7 @@ export class Agent {
         publicPort: r.publicPort,
         bindAddress: r.bindAddress,
         active: r.router?.active ?? null,
+        split: r.split,
       })),
     };
   }
@@ -362,6 +379,7 @@ export class Agent {
         this.#cancelRetire(target);
         router.addTarget({ id: targetId, release: target.spec.release, port: target.port });
         const previous = router.setActive(targetId);
+        route.split = null; // a switch ends any canary split: all traffic goes to the new active target
         const switchedAtMs = this.clock.nowMs();
         route.draining.delete(targetId);
         if (previous && previous !== targetId) {
@@ -380,6 +398,26 @@ export class Agent {
           },
         );
         return Promise.resolve({ previous, switchedAtMs });
+      },
+
+      setWeight: ({ app, canaryTargetId, weight, header, cookie }) => {
+        const route = this.#route(app);
+        const router = route.router;
+        if (!router) throw new SlipwayError(`router for ${app} is not listening: ${route.listenError ?? 'unknown'}`);
+        if (weight === 0) {
+          router.clearSplit();
+        } else {
+          const target = this.#target(canaryTargetId);
+          if (target.state !== 'running') {
+            throw new SlipwayError(`canary target ${canaryTargetId} is ${target.state}; traffic only goes to a running target`);
+          }
+          router.addTarget({ id: canaryTargetId, release: target.spec.release, port: target.port });
+          router.setSplit({ canary: canaryTargetId, weight, header, cookie });
+        }
+        route.split = weight === 0 ? null : { canary: canaryTargetId, weight, header, cookie };
+        void this.#snapshot.request();
+        this.#event('traffic.weighted', app, canaryTargetId, null, `canary ${canaryTargetId} of ${app} gets ${weight}% of users`, { weight });
+        return Promise.resolve({ weight });
       },
 
       metrics: ({ app }) => Promise.resolve({ targets: this.#route(app).router?.metrics() ?? [] }),

@@ -52,6 +52,8 @@ export interface RouteStatus {
   bindAddress: string;
   active: string | null;
   draining: string[];
+  /** A canary split: `weight` percent of users go to `canary`. */
+  split: { canary: string; weight: number } | null;
 }
 
 export interface ReleaseStatus {
@@ -125,6 +127,10 @@ export interface AgentMethods {
   switchRoute: {
     params: { app: string; targetId: string; drainTimeoutMs: number };
     result: { previous: string | null; switchedAtMs: number };
+  };
+  setWeight: {
+    params: { app: string; canaryTargetId: string; weight: number; header: string; cookie: string };
+    result: { weight: number };
   };
   metrics: { params: { app: string }; result: { targets: TargetMetrics[] } };
   logs: {

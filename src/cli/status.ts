@@ -34,6 +34,7 @@ async function collectStatus(project: Project, environment: string) {
   const targets = (state?.targets ?? []).filter((t) => t.app === project.config.app);
   const [last] = await project.store.listDeployments({ app: project.config.app, environment, limit: 1 });
   const lock = await project.store.getLock(project.config.app, environment);
+  const [verdict] = last ? await project.store.listEvents({ app: project.config.app, environment, kinds: ['canary.verdict'], limit: 1 }) : [];
   return {
     environment,
     strategy: envConfig.strategy.kind,
@@ -53,6 +54,8 @@ async function collectStatus(project: Project, environment: string) {
           error: last.error,
         }
       : null,
+    canaryVerdict:
+      verdict && verdict.deploymentId === last?.id ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data } : null,
     lock: lock
       ? {
           holder: lock.holder,
@@ -103,6 +106,7 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     process.stdout.write(
       `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
     );
+    if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
   }

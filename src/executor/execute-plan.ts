@@ -2,6 +2,7 @@ import type { Plan, Stage, Step } from '../plan/steps.js';
 import { describeStep } from '../plan/describe-step.js';
 import { redact } from '../core/secret.js';
 import type { DeploymentOutcome, ProgressReporter } from './progress.js';
+import type { Guard } from './guard.js';
 import type { StepContext, StepHandlers, StepResult } from './step-handlers.js';
 
 /** The part of the store the executor writes to (the store implements it). */
@@ -46,6 +47,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** How many hosts a stage works on at once. */
   concurrency?: number;
+  /** Watches the stages and may fail the deployment (canary analysis, abort requests). */
+  guard?: Guard;
 }
 
 export interface ExecutionResult {
@@ -85,7 +88,15 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
     `${plan.kind} of ${plan.release.version} to ${plan.environment} ${resumed ? 'resumed' : 'started'}`,
   );
 
-  const failure = await runStages(numberStages(plan.stages), 'deploy', plan, options, secretValues);
+  // A guard's failure cancels the step in progress (a pause, an analysis wait) and fails the deployment.
+  const cancel = new AbortController();
+  let guardFailure: string | null = null;
+  options.guard?.start((reason) => {
+    guardFailure ??= reason;
+    cancel.abort(new Error(reason));
+  });
+  const run: RunState = { options, secretValues, cancel: cancel.signal, guardFailure: () => guardFailure };
+  const failure = await runStages(numberStages(plan.stages), 'deploy', plan, run).finally(() => options.guard?.stop());
   const finish = async (
     outcome: DeploymentOutcome | 'interrupted',
     error?: string,
@@ -112,44 +123,48 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   if (failure === 'interrupted') return finish('interrupted');
   if (!failure) return finish('succeeded');
 
-  const recovery = await runStages(
-    numberStages(plan.onFailure, ON_FAILURE_BASE_INDEX),
-    'on-failure',
-    plan,
-    options,
-    secretValues,
-  );
+  const recovery = await runStages(numberStages(plan.onFailure, ON_FAILURE_BASE_INDEX), 'on-failure', plan, {
+    ...run,
+    cancel: new AbortController().signal,
+    guardFailure: () => null,
+  });
   if (recovery === 'interrupted') return finish('interrupted', failure.error);
   const restored = recovery === null && plan.onFailure.length > 0;
   return finish(restored ? 'rolled-back' : 'failed', failure.error);
+}
+
+interface RunState {
+  options: ExecuteOptions;
+  secretValues: string[];
+  /** Aborted when the guard fails the deployment: handlers that wait (pause, analysis) stop at once. */
+  cancel: AbortSignal;
+  guardFailure: () => string | null;
 }
 
 async function runStages(
   stages: NumberedStage[],
   phase: 'deploy' | 'on-failure',
   plan: Plan,
-  options: ExecuteOptions,
-  secretValues: string[],
+  run: RunState,
 ): Promise<{ error: string } | 'interrupted' | null> {
+  const { options } = run;
   for (const stage of stages) {
+    const guardFailure = run.guardFailure();
+    if (guardFailure) return { error: guardFailure };
     if (options.signal?.aborted) return 'interrupted';
+    if (phase === 'deploy') options.guard?.onStage(stage.name);
     options.reporter.report({ kind: 'stage-started', stage: stage.name, phase });
     const errors = await runBounded(stage.steps, options.concurrency ?? 8, (numbered) =>
-      runStep(numbered.index, numbered.step, plan, options, secretValues),
+      runStep(numbered.index, numbered.step, plan, run),
     );
     const firstError = errors.find((e): e is string => e !== null);
-    if (firstError !== undefined) return { error: firstError };
+    if (firstError !== undefined) return { error: run.guardFailure() ?? firstError };
   }
   return null;
 }
 
-async function runStep(
-  index: number,
-  step: Step,
-  plan: Plan,
-  options: ExecuteOptions,
-  secretValues: string[],
-): Promise<string | null> {
+async function runStep(index: number, step: Step, plan: Plan, run: RunState): Promise<string | null> {
+  const { options, secretValues } = run;
   const { store, reporter } = options;
   const clock = options.stepContext.clock;
   if (options.completed?.has(index)) {
@@ -162,10 +177,10 @@ async function runStep(
   let result: StepResult;
   try {
     const handler = options.handlers[step.kind] as (s: Step, c: StepContext) => Promise<StepResult>;
-    result = await handler(step, options.stepContext);
+    result = await handler(step, { ...options.stepContext, signal: run.cancel });
   } catch (err) {
     const finishedAtMs = clock.nowMs();
-    const message = redact(err instanceof Error ? err.message : String(err), secretValues);
+    const message = redact(run.guardFailure() ?? (err instanceof Error ? err.message : String(err)), secretValues);
     const hint = err instanceof Error && 'hint' in err && typeof err.hint === 'string' ? err.hint : undefined;
     const error = hint ? `${message}\nhint: ${hint}` : message;
     await store.recordStep(plan.deploymentId, index, { status: 'failed', finishedAtMs, error });

@@ -4,6 +4,7 @@ import { parseDurationMs } from '../core/duration.js';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import type { Secret } from '../core/secret.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
 import { isProcessAlive } from '../agent/process-util.js';
@@ -12,6 +13,8 @@ import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
+import { CanaryController } from './canary-controller.js';
+import { SignalWatcher } from './deployment-signals.js';
 import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './execute-plan.js';
 import { observeHosts } from './observe-hosts.js';
 import type { ProgressReporter } from './progress.js';
@@ -64,7 +67,31 @@ function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
     case 'recreate':
       return { kind: 'recreate', drainTimeoutMs: ms(strategy.drainTimeout) };
     case 'canary':
-      throw new SlipwayError('the canary strategy is not implemented yet', { hint: 'use blue-green or recreate' });
+      return {
+        kind: 'canary',
+        steps: strategy.steps.map((step) =>
+          step.setWeight !== undefined
+            ? { setWeight: step.setWeight }
+            : step.pause !== undefined
+              ? { pauseMs: typeof step.pause === 'string' ? ms(step.pause) : null }
+              : { analysisTimeoutMs: ms(step.analysis?.timeout ?? DEFAULTS.canary.inlineTimeout) },
+        ),
+        analysis: {
+          intervalMs: ms(strategy.analysis.interval),
+          minRequests: strategy.analysis.minRequests,
+          confidence: strategy.analysis.confidence,
+          maxErrorRate: strategy.analysis.maxErrorRate,
+          errorRateTolerance: strategy.analysis.errorRateTolerance,
+          maxP99Ms: strategy.analysis.maxP99 ? ms(strategy.analysis.maxP99) : null,
+          latencyTolerance: strategy.analysis.latencyTolerance,
+          probe: strategy.analysis.probe ?? null,
+          checks: strategy.analysis.checks,
+        },
+        header: strategy.header,
+        cookie: strategy.cookie,
+        keepWarmMs: ms(strategy.keepWarm),
+        drainTimeoutMs: ms(strategy.drainTimeout),
+      };
   }
 }
 
@@ -201,20 +228,31 @@ async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string,
   return secrets;
 }
 
-function execute(
+async function execute(
   cp: ControlPlane,
   plan: Plan,
   options: RunOptions,
   secrets: Map<string, Secret>,
   completed: Set<number>,
 ): Promise<ExecutionResult> {
+  const canary = plan.canary
+    ? new CanaryController(
+        plan.canary,
+        cp.hosts,
+        new SignalWatcher(cp.store, { app: plan.app, environment: plan.environment, deploymentId: plan.deploymentId }),
+        cp.store,
+        cp.clock,
+        { actor: cp.actor, environment: plan.environment, deploymentId: plan.deploymentId },
+      )
+    : undefined;
   return executePlan(plan, {
     store: cp.store,
     handlers: stepHandlers,
-    stepContext: { hosts: cp.hosts, secrets, clock: cp.clock },
+    stepContext: { hosts: cp.hosts, secrets, clock: cp.clock, ...(canary ? { canary } : {}) },
     reporter: options.reporter,
     actor: cp.actor,
     completed,
+    ...(canary ? { guard: canary } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }

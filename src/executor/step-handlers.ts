@@ -3,6 +3,8 @@ import type { Clock } from '../core/clock.js';
 import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import type { Host } from '../hosts/host.js';
+import type { CanaryController } from './canary-controller.js';
+import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
 
 export interface StepContext {
@@ -10,6 +12,10 @@ export interface StepContext {
   /** Secret values by name, revealed only when a target's environment is built. */
   secrets: ReadonlyMap<string, Secret>;
   clock: Clock;
+  /** Set by the executor: aborted when the deployment is failed by its guard (steps that wait stop at once). */
+  signal?: AbortSignal;
+  /** Present while a canary deployment runs. */
+  canary?: CanaryController;
 }
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
@@ -19,6 +25,11 @@ export interface StepResult {
 }
 
 export type StepHandlers = { [K in StepKind]: (step: StepOf<K>, ctx: StepContext) => Promise<StepResult> };
+
+function requireCanary(ctx: StepContext): CanaryController {
+  if (!ctx.canary) throw new SlipwayError('this step belongs to a canary deployment, but no canary is running');
+  return ctx.canary;
+}
 
 async function agentOf(ctx: StepContext, hostName: string): Promise<AgentClient> {
   const host = ctx.hosts.get(hostName);
@@ -140,6 +151,39 @@ export const stepHandlers: StepHandlers = {
         return { detail: 'already stopped' };
       throw err;
     }
+  },
+
+  'set-weight': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    await agent.call('setWeight', {
+      app: step.app,
+      canaryTargetId: step.canaryTargetId,
+      weight: step.weight,
+      header: step.header,
+      cookie: step.cookie,
+    });
+    if (step.weight > 0) await ctx.canary?.markTrafficStarted();
+    return { detail: step.weight === 0 ? 'canary gets no traffic' : `${step.weight}% of users on ${step.canaryRelease}` };
+  },
+
+  pause: async (step, ctx) => {
+    const signal = ctx.signal ?? new AbortController().signal;
+    if (step.durationMs !== null) {
+      await sleepUnlessAborted(step.durationMs, signal);
+      return { detail: 'waited' };
+    }
+    const promote = await requireCanary(ctx).waitForPromote(signal);
+    return { detail: `promoted by ${promote.actor}` };
+  },
+
+  analyze: async (step, ctx) => {
+    const signal = ctx.signal ?? new AbortController().signal;
+    const canary = requireCanary(ctx);
+    const outcome = await canary.waitForSuccess(step.timeoutMs, signal);
+    if (outcome === 'successful') return { detail: 'successful', output: { verdict: canary.verdict } };
+    // Inconclusive never promotes: wait for a person to promote (or abort).
+    const promote = await canary.waitForPromote(signal);
+    return { detail: `inconclusive; promoted by ${promote.actor}`, output: { verdict: canary.verdict } };
   },
 
   'prune-releases': async (step, ctx) => {

@@ -19,6 +19,12 @@ const DESCRIBERS: Describers = {
   'retire-target': (s) =>
     `keep ${s.targetId} (${s.release}) warm on ${s.host} for ${formatDurationMs(s.afterMs)}, then stop it`,
   'prune-releases': (s) => `keep the newest ${s.keep} releases of ${s.app} on ${s.host}, remove older ones`,
+  'set-weight': (s) =>
+    s.weight === 0
+      ? `send no traffic to the canary ${s.canaryTargetId} on ${s.host}`
+      : `send ${s.weight}% of users (sticky cookie ${s.cookie}) to the canary ${s.canaryTargetId} (${s.canaryRelease}) on ${s.host}; header ${s.header}: always opts in`,
+  pause: (s) => (s.durationMs === null ? 'wait until "slipway promote" (or abort)' : `wait ${formatDurationMs(s.durationMs)} while the analysis runs`),
+  analyze: (s) => `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
 };
 
 export function describeStep(step: Step): string {
@@ -44,5 +50,11 @@ export function titleStep(step: Step): string {
       return `keep ${step.release} warm ${formatDurationMs(step.afterMs)}`;
     case 'prune-releases':
       return `prune releases (keep ${step.keep})`;
+    case 'set-weight':
+      return step.weight === 0 ? 'canary weight 0' : `canary weight ${step.weight}%`;
+    case 'pause':
+      return step.durationMs === null ? 'wait for promote' : `pause ${formatDurationMs(step.durationMs)}`;
+    case 'analyze':
+      return 'analysis verdict';
   }
 }

@@ -1,49 +1,19 @@
 import { isoAt } from '../core/clock.js';
 import { deriveTargetId } from '../core/ids.js';
-import type { HealthCheckSpec } from '../agent/protocol.js';
+import { planCanaryStages } from './plan-canary.js';
+import type { DeployInput, PlannedStrategy } from './plan-input.js';
+import {
+  cleanupSteps,
+  describeHost,
+  prepareSteps,
+  startSteps,
+  switchSteps,
+  verifySteps,
+  type HostPlan,
+} from './plan-parts.js';
 import type { Plan, RollbackPreview, Stage, Step } from './steps.js';
 
-/** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
-export interface ReleaseRuntime {
-  version: string;
-  sha256: string;
-  artifact: string;
-  command: string;
-  env: Record<string, string>;
-  secretNames: string[];
-  healthCheck: HealthCheckSpec;
-  startTimeoutMs: number;
-  stopTimeoutMs: number;
-  restart: { initialBackoffMs: number; maxBackoffMs: number };
-}
-
-export type PlannedStrategy =
-  | { kind: 'blue-green'; keepWarmMs: number; drainTimeoutMs: number }
-  | { kind: 'recreate'; drainTimeoutMs: number };
-
-/** What a host runs right now, as its agent reported it. */
-export interface HostObservation {
-  host: string;
-  active: { targetId: string; release: string } | null;
-  targets: Array<{ targetId: string; release: string; state: string; stopAtMs: number | null }>;
-}
-
-export interface DeployInput {
-  app: string;
-  environment: string;
-  kind: 'deploy' | 'rollback';
-  deploymentId: string;
-  hosts: string[];
-  publicPort: number;
-  bindAddress: string;
-  strategy: PlannedStrategy;
-  release: ReleaseRuntime;
-  /** The release serving now (needed to plan the way back); null on a first deploy. */
-  previousRelease: ReleaseRuntime | null;
-  observed: HostObservation[];
-  retainReleases: number;
-  nowMs: number;
-}
+export type { CanaryStepPlan, DeployInput, HostObservation, PlannedStrategy, ReleaseRuntime } from './plan-input.js';
 
 /** Plans a deployment (or a rollback, which is a deployment of an older release) as data. Pure. */
 export function planDeploy(input: DeployInput): Plan {
@@ -51,114 +21,46 @@ export function planDeploy(input: DeployInput): Plan {
   const hosts = input.hosts.map((host) => describeHost(input, host, targetId));
   const first = hosts[0];
   const previous = first?.active ? { release: first.active.release, targetId: first.active.targetId } : null;
-  const stages =
-    input.strategy.kind === 'blue-green'
-      ? planBlueGreenStages(input, hosts, input.strategy)
-      : planRecreateStages(input, hosts, input.strategy);
-  return {
+  const base = {
     app: input.app,
     environment: input.environment,
     kind: input.kind,
-    strategy: input.strategy.kind,
     deploymentId: input.deploymentId,
     release: { version: input.release.version, sha256: input.release.sha256 },
     previous,
+  };
+  const strategy = input.strategy;
+  if (strategy.kind === 'canary' && isCanaryPossible(input, hosts)) {
+    const canary = planCanaryStages(input, hosts, strategy);
+    return {
+      ...base,
+      strategy: 'canary',
+      stages: canary.stages.filter((s) => s.steps.length > 0),
+      onFailure: canary.onFailure.filter((s) => s.steps.length > 0),
+      rollback: planRollbackPreview(input, hosts),
+      canary: canary.watch,
+    };
+  }
+  // A canary needs a stable version to compare with and a new target to send a share to; a first deploy or a
+  // rollback (to a warm or a retained release) goes straight through as blue/green: fast, nothing to compare.
+  const direct = strategy.kind === 'canary' ? asBlueGreen(strategy) : strategy;
+  const stages =
+    direct.kind === 'blue-green' ? planBlueGreenStages(input, hosts, direct) : planRecreateStages(input, hosts, direct);
+  return {
+    ...base,
+    strategy: direct.kind,
     stages: stages.filter((s) => s.steps.length > 0),
     onFailure: planOnFailure(input, hosts).filter((s) => s.steps.length > 0),
     rollback: planRollbackPreview(input, hosts),
   };
 }
 
-interface HostPlan {
-  host: string;
-  /** The target that will serve the new release on this host (a warm one reused, or a new one). */
-  targetId: string;
-  reusesWarm: boolean;
-  active: { targetId: string; release: string } | null;
+function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
+  return input.kind === 'deploy' && hosts.every((h) => h.active !== null && !h.reusesWarm && h.active.targetId !== h.targetId);
 }
 
-function describeHost(input: DeployInput, host: string, newTargetId: string): HostPlan {
-  const observed = input.observed.find((o) => o.host === host);
-  const active = observed?.active ?? null;
-  const warm = observed?.targets.find(
-    (t) => t.release === input.release.version && t.state === 'running' && t.targetId !== active?.targetId,
-  );
-  return { host, targetId: warm?.targetId ?? newTargetId, reusesWarm: warm !== undefined, active };
-}
-
-function prepareSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRuntime): Step[] {
-  return hosts.flatMap((h): Step[] => [
-    ...(h.reusesWarm
-      ? []
-      : [
-          {
-            kind: 'install-release' as const,
-            host: h.host,
-            app: input.app,
-            release: release.version,
-            sha256: release.sha256,
-            artifact: release.artifact,
-          },
-        ]),
-    {
-      kind: 'ensure-route',
-      host: h.host,
-      app: input.app,
-      publicPort: input.publicPort,
-      bindAddress: input.bindAddress,
-    },
-  ]);
-}
-
-function startSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRuntime): Step[] {
-  return hosts
-    .filter((h) => !h.reusesWarm)
-    .map((h) => ({
-      kind: 'start-target' as const,
-      host: h.host,
-      app: input.app,
-      release: release.version,
-      targetId: h.targetId,
-      command: release.command,
-      env: release.env,
-      secretNames: release.secretNames,
-      stopTimeoutMs: release.stopTimeoutMs,
-      healthCheck: release.healthCheck,
-      restart: release.restart,
-    }));
-}
-
-function verifySteps(hosts: HostPlan[], release: ReleaseRuntime): Step[] {
-  return hosts
-    .filter((h) => !h.reusesWarm)
-    .map((h) => ({
-      kind: 'wait-healthy' as const,
-      host: h.host,
-      targetId: h.targetId,
-      release: release.version,
-      path: release.healthCheck.path,
-      timeoutMs: release.startTimeoutMs,
-    }));
-}
-
-function switchSteps(input: DeployInput, hosts: HostPlan[], release: string, drainTimeoutMs: number): Step[] {
-  return hosts.map((h) => ({
-    kind: 'switch-traffic' as const,
-    host: h.host,
-    app: input.app,
-    targetId: h.targetId,
-    release,
-    drainTimeoutMs,
-  }));
-}
-
-function cleanupSteps(input: DeployInput, hosts: HostPlan[]): Step[] {
-  return hosts.map((h) => ({
-    kind: 'prune-releases' as const,
-    host: h.host,
-    app: input.app,
-    keep: input.retainReleases,
-  }));
+function asBlueGreen(strategy: Extract<PlannedStrategy, { kind: 'canary' }>): Extract<PlannedStrategy, { kind: 'blue-green' }> {
+  return { kind: 'blue-green', keepWarmMs: strategy.keepWarmMs, drainTimeoutMs: strategy.drainTimeoutMs };
 }
 
 function planBlueGreenStages(
@@ -234,7 +136,7 @@ function planOnFailure(input: DeployInput, hosts: HostPlan[]): Stage[] {
       drainTimeoutMs,
     }));
   const withActive = hosts.filter((h) => h.active && h.active.targetId !== h.targetId);
-  if (input.strategy.kind === 'blue-green') {
+  if (input.strategy.kind !== 'recreate') {
     const switchBack: Step[] = withActive.map((h) => ({
       kind: 'switch-traffic' as const,
       host: h.host,
@@ -285,13 +187,14 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
     reusesWarm: true,
     active: null,
   }));
+  const keepWarmMs = input.strategy.kind === 'recreate' ? null : input.strategy.keepWarmMs;
   const warm =
-    input.strategy.kind === 'blue-green'
+    keepWarmMs !== null
       ? {
-          until: isoAt(input.nowMs + input.strategy.keepWarmMs),
+          until: isoAt(input.nowMs + keepWarmMs),
           stages: [
             { name: 'switch', steps: switchSteps(input, back, prev.version, drainTimeoutMs) },
-            { name: 'keep warm', steps: retireNew(input.strategy.keepWarmMs) },
+            { name: 'keep warm', steps: retireNew(keepWarmMs) },
           ],
         }
       : null;
@@ -308,7 +211,7 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
     { name: 'switch', steps: switchSteps(input, cold, prev.version, drainTimeoutMs) },
     {
       name: 'keep warm',
-      steps: input.strategy.kind === 'blue-green' ? retireNew(input.strategy.keepWarmMs) : [],
+      steps: keepWarmMs !== null ? retireNew(keepWarmMs) : [],
     },
   ];
   return { toRelease: prev.version, warm, cold: coldStages.filter((s) => s.steps.length > 0) };

@@ -13,7 +13,10 @@ export type Step =
   | SwitchTrafficStep
   | StopTargetStep
   | RetireTargetStep
-  | PruneReleasesStep;
+  | PruneReleasesStep
+  | SetWeightStep
+  | PauseStep
+  | AnalyzeStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';
@@ -89,6 +92,59 @@ export interface PruneReleasesStep {
   keep: number;
 }
 
+/** Canary: send `weight` percent of requests (sticky per user) to the canary target; 0 takes it out. */
+export interface SetWeightStep {
+  kind: 'set-weight';
+  host: string;
+  app: string;
+  canaryTargetId: string;
+  canaryRelease: string;
+  weight: number;
+  header: string;
+  cookie: string;
+}
+
+/** The host of steps that run in the control plane itself. */
+export const CONTROL_PLANE = 'control-plane';
+
+/** Wait a while, or (durationMs null) until `slipway promote`; `slipway abort` or a failed analysis ends it. */
+export interface PauseStep {
+  kind: 'pause';
+  host: typeof CONTROL_PLANE;
+  durationMs: number | null;
+}
+
+/** Wait until the canary analysis gives a successful verdict (failed aborts; inconclusive past timeoutMs pauses). */
+export interface AnalyzeStep {
+  kind: 'analyze';
+  host: typeof CONTROL_PLANE;
+  timeoutMs: number;
+}
+
+/** What the control plane watches during a canary: the analysis runs in the background through every step. */
+export interface CanaryWatch {
+  app: string;
+  hosts: string[];
+  canary: { release: string; targetId: string };
+  stable: { release: string; targetId: string };
+  publicPort: number;
+  header: string;
+  analysis: AnalysisPlan;
+}
+
+/** The analysis settings with units resolved (see config/canary-schema.ts for their meaning). */
+export interface AnalysisPlan {
+  intervalMs: number;
+  minRequests: number;
+  confidence: number;
+  maxErrorRate: number;
+  errorRateTolerance: number;
+  maxP99Ms: number | null;
+  latencyTolerance: number;
+  probe: { ratePerSecond: number; path: string } | null;
+  checks: unknown[];
+}
+
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
@@ -115,7 +171,7 @@ export interface Plan {
   app: string;
   environment: string;
   kind: 'deploy' | 'rollback';
-  strategy: 'blue-green' | 'recreate';
+  strategy: 'blue-green' | 'recreate' | 'canary';
   deploymentId: string;
   release: PlannedRelease;
   previous: { release: string; targetId: string } | null;
@@ -123,4 +179,6 @@ export interface Plan {
   /** Run when a stage fails, to leave users on what served before (every step is safe to run regardless). */
   onFailure: Stage[];
   rollback: RollbackPreview | null;
+  /** Present for a canary: what the background analysis compares, from the first weight until promotion. */
+  canary?: CanaryWatch;
 }

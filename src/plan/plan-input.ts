@@ -1,0 +1,55 @@
+import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { AnalysisPlan } from './steps.js';
+
+/** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
+export interface ReleaseRuntime {
+  version: string;
+  sha256: string;
+  artifact: string;
+  command: string;
+  env: Record<string, string>;
+  secretNames: string[];
+  healthCheck: HealthCheckSpec;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  restart: { initialBackoffMs: number; maxBackoffMs: number };
+}
+
+export type PlannedStrategy =
+  | { kind: 'blue-green'; keepWarmMs: number; drainTimeoutMs: number }
+  | { kind: 'recreate'; drainTimeoutMs: number }
+  | {
+      kind: 'canary';
+      steps: CanaryStepPlan[];
+      analysis: AnalysisPlan;
+      header: string;
+      cookie: string;
+      keepWarmMs: number;
+      drainTimeoutMs: number;
+    };
+
+export type CanaryStepPlan = { setWeight: number } | { pauseMs: number | null } | { analysisTimeoutMs: number };
+
+/** What a host runs right now, as its agent reported it. */
+export interface HostObservation {
+  host: string;
+  active: { targetId: string; release: string } | null;
+  targets: Array<{ targetId: string; release: string; state: string; stopAtMs: number | null }>;
+}
+
+export interface DeployInput {
+  app: string;
+  environment: string;
+  kind: 'deploy' | 'rollback';
+  deploymentId: string;
+  hosts: string[];
+  publicPort: number;
+  bindAddress: string;
+  strategy: PlannedStrategy;
+  release: ReleaseRuntime;
+  /** The release serving now (needed to plan the way back); null on a first deploy. */
+  previousRelease: ReleaseRuntime | null;
+  observed: HostObservation[];
+  retainReleases: number;
+  nowMs: number;
+}

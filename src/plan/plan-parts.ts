@@ -1,0 +1,95 @@
+import type { DeployInput, ReleaseRuntime } from './plan-input.js';
+import type { Step } from './steps.js';
+
+/** How one host takes part in a deployment. */
+export interface HostPlan {
+  host: string;
+  /** The target that will serve the new release on this host (a warm one reused, or a new one). */
+  targetId: string;
+  reusesWarm: boolean;
+  active: { targetId: string; release: string } | null;
+}
+
+export function describeHost(input: DeployInput, host: string, newTargetId: string): HostPlan {
+  const observed = input.observed.find((o) => o.host === host);
+  const active = observed?.active ?? null;
+  const warm = observed?.targets.find(
+    (t) => t.release === input.release.version && t.state === 'running' && t.targetId !== active?.targetId,
+  );
+  return { host, targetId: warm?.targetId ?? newTargetId, reusesWarm: warm !== undefined, active };
+}
+
+export function prepareSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRuntime): Step[] {
+  return hosts.flatMap((h): Step[] => [
+    ...(h.reusesWarm
+      ? []
+      : [
+          {
+            kind: 'install-release' as const,
+            host: h.host,
+            app: input.app,
+            release: release.version,
+            sha256: release.sha256,
+            artifact: release.artifact,
+          },
+        ]),
+    {
+      kind: 'ensure-route',
+      host: h.host,
+      app: input.app,
+      publicPort: input.publicPort,
+      bindAddress: input.bindAddress,
+    },
+  ]);
+}
+
+export function startSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRuntime): Step[] {
+  return hosts
+    .filter((h) => !h.reusesWarm)
+    .map((h) => ({
+      kind: 'start-target' as const,
+      host: h.host,
+      app: input.app,
+      release: release.version,
+      targetId: h.targetId,
+      command: release.command,
+      env: release.env,
+      secretNames: release.secretNames,
+      stopTimeoutMs: release.stopTimeoutMs,
+      healthCheck: release.healthCheck,
+      restart: release.restart,
+    }));
+}
+
+export function verifySteps(hosts: HostPlan[], release: ReleaseRuntime): Step[] {
+  return hosts
+    .filter((h) => !h.reusesWarm)
+    .map((h) => ({
+      kind: 'wait-healthy' as const,
+      host: h.host,
+      targetId: h.targetId,
+      release: release.version,
+      path: release.healthCheck.path,
+      timeoutMs: release.startTimeoutMs,
+    }));
+}
+
+export function switchSteps(input: DeployInput, hosts: HostPlan[], release: string, drainTimeoutMs: number): Step[] {
+  return hosts.map((h) => ({
+    kind: 'switch-traffic' as const,
+    host: h.host,
+    app: input.app,
+    targetId: h.targetId,
+    release,
+    drainTimeoutMs,
+  }));
+}
+
+export function cleanupSteps(input: DeployInput, hosts: HostPlan[]): Step[] {
+  return hosts.map((h) => ({
+    kind: 'prune-releases' as const,
+    host: h.host,
+    app: input.app,
+    keep: input.retainReleases,
+  }));
+}

@@ -1,0 +1,80 @@
+import type { Duplex } from 'node:stream';
+import { Pool } from 'undici';
+import { TargetCounters } from './metrics.js';
+
+export interface TargetAddress {
+  id: string;
+  release: string;
+  port: number;
+}
+
+/** Upstream connection pool settings; router-internal tuning, not user configuration. */
+const POOL_OPTIONS: Pool.Options = {
+  // One connection per concurrent request, kept alive between requests; no pipelining (a slow response
+  // would hold back the ones queued behind it).
+  connections: null,
+  pipelining: 1,
+  keepAliveTimeout: 4_000,
+  connectTimeout: 5_000,
+  // Responses may legitimately take long (reports, exports) or stream (server-sent events): undici's 300 s
+  // header timeout is kept, the idle-body timeout is off.
+  headersTimeout: 300_000,
+  bodyTimeout: 0,
+};
+
+/**
+ * One upstream of the router: its keep-alive pool, its counters, and the open tunnels (WebSocket) that drain
+ * must wait for. In-flight accounting lives here so that drain can wait without polling.
+ */
+export class RouterTarget {
+  readonly pool: Pool;
+  readonly counters: TargetCounters;
+  readonly tunnels = new Set<Duplex>();
+  #onIdle: (() => void) | null = null;
+
+  constructor(readonly address: TargetAddress) {
+    this.pool = new Pool(`http://127.0.0.1:${address.port}`, POOL_OPTIONS);
+    this.counters = new TargetCounters(address.id, address.release);
+  }
+
+  get id(): string {
+    return this.address.id;
+  }
+
+  begin(): void {
+    this.counters.inFlight++;
+  }
+
+  end(status: number, durationMs: number | null, proxyError: boolean): void {
+    this.counters.record(status, durationMs, proxyError);
+    if (--this.counters.inFlight === 0 && this.#onIdle !== null) this.#onIdle();
+  }
+
+  /** Resolves when nothing is in flight; `cancel()` stops the wait (the promise then never resolves). */
+  whenIdle(): { idle: Promise<void>; cancel: () => void } {
+    if (this.counters.inFlight === 0) return { idle: Promise.resolve(), cancel: () => undefined };
+    let cancel = (): void => undefined;
+    const idle = new Promise<void>((resolve) => {
+      this.#onIdle = () => {
+        this.#onIdle = null;
+        resolve();
+      };
+      cancel = () => {
+        this.#onIdle = null;
+      };
+    });
+    return { idle, cancel };
+  }
+
+  /** Closes idle upstream connections once the in-flight requests are done. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** Cuts everything still open: in-flight requests fail, tunnels are destroyed. */
+  async destroy(): Promise<void> {
+    for (const socket of this.tunnels) socket.destroy();
+    this.tunnels.clear();
+    await this.pool.destroy();
+  }
+}

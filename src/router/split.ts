@@ -1,0 +1,80 @@
+/**
+ * Where a request goes: a pure function of the route state and what the request says about itself.
+ *
+ * A route has an active (stable) target and, during a canary, a split: `weight` percent of users go to the
+ * canary. A user is sticky: a cookie holds their bucket (0–99), drawn once (the caller passes the draw in, so
+ * this stays pure), and the user goes to the canary while bucket < weight — as the weight grows a user moves
+ * from stable to canary at most once and never back. A header set to `always` sends a request to the canary
+ * whatever the weight (testers); `never` keeps it on stable.
+ */
+export interface CanarySplit {
+  readonly canary: string;
+  /** Percent of users (0–100). */
+  readonly weight: number;
+  /** Lower-case header name of the opt-in. */
+  readonly header: string;
+  readonly cookie: string;
+}
+
+export interface RouteState {
+  /** The target that receives new requests; null before the first switch. */
+  readonly active: string | null;
+  readonly split: CanarySplit | null;
+}
+
+/**
+ * What selection may read from a request. An interface rather than a record so that the router can answer
+ * lazily: most selections never look at a header, and building a header object per request costs.
+ */
+export interface RequestInfo {
+  /** The value of a request header, by lower-case name; several values are joined with ", ". */
+  header(name: string): string | undefined;
+}
+
+export interface Selection {
+  target: string | null;
+  /** A bucket drawn for a user without one: the router sets it in the sticky cookie. */
+  newBucket: number | null;
+}
+
+export const NO_ROUTE: RouteState = { active: null, split: null };
+
+export const BUCKETS = 100;
+
+/** Picks the target of one request; `drawBucket` is called only for a user without a bucket during a split. */
+export function selectTarget(route: RouteState, request: RequestInfo, drawBucket: () => number = () => 0): Selection {
+  const split = route.split;
+  if (split === null || route.active === null) return { target: route.active, newBucket: null };
+  const optIn = request.header(split.header);
+  if (optIn === 'always') return { target: split.canary, newBucket: null };
+  if (optIn === 'never') return { target: route.active, newBucket: null };
+  let bucket = parseBucket(request.header('cookie'), split.cookie);
+  const newBucket = bucket === null ? drawBucket() : null;
+  bucket ??= newBucket ?? 0;
+  return { target: bucket < split.weight ? split.canary : route.active, newBucket };
+}
+
+/** The bucket in a Cookie header (`name=42`), or null when absent or not a bucket. */
+export function parseBucket(cookieHeader: string | undefined, name: string): number | null {
+  if (!cookieHeader) return null;
+  const key = `${name}=`;
+  let at = cookieHeader.indexOf(key);
+  while (at > 0 && cookieHeader[at - 1] !== ' ' && cookieHeader[at - 1] !== ';') at = cookieHeader.indexOf(key, at + 1);
+  if (at < 0) return null;
+  const value = Number.parseInt(cookieHeader.slice(at + key.length), 10);
+  return Number.isInteger(value) && value >= 0 && value < BUCKETS ? value : null;
+}
+
+export function formatBucketCookie(name: string, bucket: number): string {
+  return `${name}=${bucket}; Path=/; Max-Age=604800; SameSite=Lax; HttpOnly`;
+}
+
+/** Route state after a switch (a new object: the router swaps the reference, so readers never see a mix). A
+ * switch ends a split: all traffic goes to the new active target. */
+export function deriveRouteWithActive(route: RouteState, active: string | null): RouteState {
+  return { ...route, active, split: null };
+}
+
+export function deriveRouteWithSplit(route: RouteState, split: CanarySplit | null): RouteState {
+  return { ...route, split: split && split.weight > 0 ? { ...split, header: split.header.toLowerCase() } : null };
+}
