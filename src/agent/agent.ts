@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -7,6 +8,7 @@ import { waitUntilHealthy } from '../router/health-check.js';
 import { Router } from '../router/router.js';
 import { serveControlSocket, type AgentHandlers } from './control-server.js';
 import { EventJournal } from './event-journal.js';
+import { renderPrometheusMetrics } from './metrics-exposition.js';
 import { followLines, logFilePath, readTailLines, type LogStream } from './log-files.js';
 import { findFreePort } from './process-util.js';
 import { AGENT_PROTOCOL_VERSION, type RouteStatus } from './protocol.js';
@@ -49,8 +51,15 @@ interface CanarySplit {
 
 interface AgentSnapshot {
   version: 1;
+  metricsPort?: number | null;
   targets: TargetRecord[];
-  routes: Array<{ app: string; publicPort: number; bindAddress: string; active: string | null; split?: CanarySplit | null }>;
+  routes: Array<{
+    app: string;
+    publicPort: number;
+    bindAddress: string;
+    active: string | null;
+    split?: CanarySplit | null;
+  }>;
 }
 
 const DEFAULT_RETIRE_DRAIN_MS = 30_000;
@@ -65,6 +74,7 @@ export class Agent {
   #server: Server | null = null;
   readonly #routes = new Map<string, RouteRecord>();
   readonly #retireTimers = new Map<string, NodeJS.Timeout>();
+  #metrics: { port: number; server: HttpServer } | null = null;
   #log: (line: string) => void;
 
   private constructor(
@@ -130,6 +140,8 @@ export class Agent {
         }
       }
     }
+    if (snapshot.metricsPort)
+      await this.#ensureMetricsServer(snapshot.metricsPort).catch((err: unknown) => this.#log(String(err)));
     for (const target of this.#supervisor.list()) {
       if (target.stopAtMs !== null) this.#armRetire(target.spec.id, target.stopAtMs - this.clock.nowMs());
     }
@@ -156,6 +168,42 @@ export class Agent {
     return record;
   }
 
+  /** Serves the routers' metrics in the Prometheus format on a loopback port (for a Prometheus to scrape). */
+  async #ensureMetricsServer(port: number): Promise<void> {
+    if (this.#metrics?.port === port) return;
+    if (this.#metrics) {
+      throw new SlipwayError(`the agent already serves metrics on port ${this.#metrics.port}`, {
+        hint: 'every environment on a host must use the same metricsPort',
+      });
+    }
+    const server = createHttpServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      const routes = [...this.#routes.values()].map((r) => ({
+        app: r.app,
+        targets: r.router?.metrics() ?? [],
+      }));
+      res
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+        .end(renderPrometheusMetrics(routes));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new SlipwayError(
+            `the agent cannot serve metrics on 127.0.0.1:${port}: ${err.code ?? err.message}`,
+            { hint: 'choose another metricsPort' },
+          ),
+        ),
+      );
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.#metrics = { port, server };
+    void this.#snapshot.request();
+  }
+
   async stop(options: { stopTargets: boolean }): Promise<void> {
     for (const timer of this.#retireTimers.values()) clearTimeout(timer);
     this.#retireTimers.clear();
@@ -164,6 +212,8 @@ export class Agent {
     }
     this.#supervisor.detach();
     await Promise.all([...this.#routes.values()].map((r) => r.router?.close() ?? Promise.resolve()));
+    const metrics = this.#metrics;
+    if (metrics) await new Promise<void>((resolve) => metrics.server.close(() => resolve()));
     await this.#snapshot.request();
     await this.#snapshot.flush();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
@@ -197,6 +247,7 @@ export class Agent {
   #toSnapshot(): AgentSnapshot {
     return {
       version: 1,
+      metricsPort: this.#metrics?.port ?? null,
       targets: this.#supervisor.list(),
       routes: [...this.#routes.values()].map((r) => ({
         app: r.app,
@@ -340,7 +391,8 @@ export class Agent {
         return Promise.resolve({ stopAtMs: target.stopAtMs });
       },
 
-      ensureRoute: async ({ app, publicPort, bindAddress }) => {
+      ensureRoute: async ({ app, publicPort, bindAddress, metricsPort }) => {
+        if (metricsPort) await this.#ensureMetricsServer(metricsPort);
         const existing = this.#routes.get(app);
         if (
           existing &&
@@ -403,20 +455,30 @@ export class Agent {
       setWeight: ({ app, canaryTargetId, weight, header, cookie }) => {
         const route = this.#route(app);
         const router = route.router;
-        if (!router) throw new SlipwayError(`router for ${app} is not listening: ${route.listenError ?? 'unknown'}`);
+        if (!router)
+          throw new SlipwayError(`router for ${app} is not listening: ${route.listenError ?? 'unknown'}`);
         if (weight === 0) {
           router.clearSplit();
         } else {
           const target = this.#target(canaryTargetId);
           if (target.state !== 'running') {
-            throw new SlipwayError(`canary target ${canaryTargetId} is ${target.state}; traffic only goes to a running target`);
+            throw new SlipwayError(
+              `canary target ${canaryTargetId} is ${target.state}; traffic only goes to a running target`,
+            );
           }
           router.addTarget({ id: canaryTargetId, release: target.spec.release, port: target.port });
           router.setSplit({ canary: canaryTargetId, weight, header, cookie });
         }
         route.split = weight === 0 ? null : { canary: canaryTargetId, weight, header, cookie };
         void this.#snapshot.request();
-        this.#event('traffic.weighted', app, canaryTargetId, null, `canary ${canaryTargetId} of ${app} gets ${weight}% of users`, { weight });
+        this.#event(
+          'traffic.weighted',
+          app,
+          canaryTargetId,
+          null,
+          `canary ${canaryTargetId} of ${app} gets ${weight}% of users`,
+          { weight },
+        );
         return Promise.resolve({ weight });
       },
 

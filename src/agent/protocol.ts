@@ -77,6 +77,8 @@ export interface LatencyHistogram {
   /** Upper bounds in milliseconds; the last bucket counts everything above the last bound. */
   boundsMs: number[];
   counts: number[];
+  /** Sum of all recorded durations (for Prometheus' _sum); absent in windows derived from differences. */
+  sumMs?: number;
 }
 
 export interface TargetMetrics {
@@ -121,7 +123,7 @@ export interface AgentMethods {
   stopTarget: { params: { id: string; drainTimeoutMs: number }; result: { stopped: boolean } };
   retireTarget: { params: { id: string; afterMs: number }; result: { stopAtMs: number } };
   ensureRoute: {
-    params: { app: string; publicPort: number; bindAddress: string };
+    params: { app: string; publicPort: number; bindAddress: string; metricsPort?: number | null };
     result: RouteStatus & { created: boolean };
   };
   switchRoute: {

@@ -10,6 +10,7 @@ describe('deriveAnalysisSpec', () => {
       maxErrorRate: 0.05,
       errorRateTolerance: 0.01,
       latencyTolerance: 0.2,
+      latencyMinDifferenceMs: 10,
     });
   });
 

@@ -12,6 +12,8 @@ export interface AnalysisSpec {
   errorRateTolerance: number;
   maxP99Ms?: number;
   latencyTolerance: number;
+  /** The canary's median must also exceed stable's by this many milliseconds to fail. */
+  latencyMinDifferenceMs?: number;
 }
 
 export type AnalysisConfig = z.output<typeof analysisSchema>;
@@ -24,6 +26,7 @@ export function deriveAnalysisSpec(config: AnalysisConfig): AnalysisSpec {
     maxErrorRate: config.maxErrorRate,
     errorRateTolerance: config.errorRateTolerance,
     latencyTolerance: config.latencyTolerance,
+    latencyMinDifferenceMs: parseDurationMs(config.latencyMinDifference) ?? 0,
   };
   if (config.maxP99 !== undefined) {
     const ms = parseDurationMs(config.maxP99);

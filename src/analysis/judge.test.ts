@@ -289,6 +289,26 @@ describe('judgeCanary', () => {
     expect(verdict.result).toBe('successful');
   });
 
+  it('does not fail a warming-up canary that is slower by less than the absolute minimum difference', () => {
+    // Sub-millisecond apps: a fresh process answers in ~1.6 ms where stable takes ~0.8 ms. Twice as slow,
+    // highly significant, and irrelevant to users: the 10 ms floor keeps it from aborting a good release.
+    const verdict = judgeCanary({
+      canary: traffic(2000, 0, 1.6, 0.3),
+      stable: traffic(2000, 0, 0.8, 0.3),
+      spec: { ...spec, latencyMinDifferenceMs: 10 },
+      checks: [],
+    });
+    expect(verdict.measurements.latencyComparisonPValue).toBeLessThan(0.01);
+    expect(verdict.conditions.find((c) => c.name === 'latency-vs-stable')?.status).toBe('pass');
+    const without = judgeCanary({
+      canary: traffic(2000, 0, 1.6, 0.3),
+      stable: traffic(2000, 0, 0.8, 0.3),
+      spec,
+      checks: [],
+    });
+    expect(without.conditions.find((c) => c.name === 'latency-vs-stable')?.status).toBe('fail');
+  });
+
   it('explains a comparison left out for lack of stable traffic', () => {
     const verdict = judgeCanary({ canary: traffic(120, 0), stable: traffic(12, 0), spec, checks: [] });
     expect(verdict.reasons).toEqual([

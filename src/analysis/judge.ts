@@ -18,7 +18,8 @@
  * - `latency-vs-stable` (comparison; only when stable has ≥ max(minRequests, COMPARISON_SAMPLE_FLOOR)
  *   samples). Needs COMPARISON_SAMPLE_FLOOR canary samples for the normal approximation of Mann-Whitney U.
  *   FAIL when the canary is slower with p ≤ α AND its median is above stable's median × (1 +
- *   latencyTolerance): the effect-size guard stops a huge sample from flagging a trivial difference. PASS
+ *   latencyTolerance) and by more than latencyMinDifferenceMs: the effect-size guards stop a huge sample (or
+ *   a freshly started process still warming up) from flagging a trivial difference. PASS
  *   otherwise once canary samples ≥ minRequests. Otherwise inconclusive.
  * - `p99-latency` (threshold; only with maxP99Ms). FAIL when samples ≥ minRequests and the canary's p99 is
  *   above maxP99Ms; PASS when samples ≥ minRequests and it is not; otherwise inconclusive (also when the p99
@@ -247,7 +248,12 @@ function judgeLatencyComparison(
   m.latencyComparisonZ = test.z;
   m.latencyComparisonPValue = test.pValue;
   m.latencyProbabilitySlower = test.probabilityGreater;
-  const limitMs = stableMedian * (1 + spec.latencyTolerance);
+  // The larger of the relative and the absolute margin: a fresh process may be slower by a fraction of a
+  // millisecond while its code warms up, which no user notices and must not abort a good release.
+  const limitMs = Math.max(
+    stableMedian * (1 + spec.latencyTolerance),
+    stableMedian + (spec.latencyMinDifferenceMs ?? 0),
+  );
   const slower = test.pValue <= 1 - spec.confidence;
   const p = `Mann-Whitney p ${formatP(test.pValue)}`;
   if (slower && canaryMedian > limitMs) {

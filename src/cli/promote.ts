@@ -16,9 +16,12 @@ export function registerPromoteAndAbort(program: Command, globals: () => GlobalO
       .action(async (env: string, opts: { reason?: string }) => {
         await withProject(globals(), async (project) => {
           const lock = await project.store.getLock(project.config.app, env);
-          const deployment = lock && !isLockStale(lock) ? await project.store.getDeployment(lock.deploymentId) : undefined;
+          const deployment =
+            lock && !isLockStale(lock) ? await project.store.getDeployment(lock.deploymentId) : undefined;
           if (!deployment || deployment.outcome !== null) {
-            throw new SlipwayError(`no deployment is running in ${env}`, { hint: `"slipway status ${env}" shows what serves now` });
+            throw new SlipwayError(`no deployment is running in ${env}`, {
+              hint: `"slipway status ${env}" shows what serves now`,
+            });
           }
           await requestSignal(project.store, project.clock, {
             app: project.config.app,
@@ -29,10 +32,17 @@ export function registerPromoteAndAbort(program: Command, globals: () => GlobalO
             actor: project.actor,
             ...(opts.reason ? { reason: opts.reason } : {}),
           });
-          process.stdout.write(green(`✔ ${kind} of ${deployment.releaseVersion} in ${env} requested (deployment ${deployment.id})\n`));
+          process.stdout.write(
+            green(
+              `✔ ${kind} of ${deployment.releaseVersion} in ${env} requested (deployment ${deployment.id})\n`,
+            ),
+          );
         });
       });
   };
-  signalCommand('promote', 'end the current pause of a canary (a pause {} or an inconclusive analysis) and go on');
+  signalCommand(
+    'promote',
+    'end the current pause of a canary (a pause {} or an inconclusive analysis) and go on',
+  );
   signalCommand('abort', 'abort the running canary: its weight goes to 0 at once, its targets stop');
 }

@@ -34,7 +34,14 @@ async function collectStatus(project: Project, environment: string) {
   const targets = (state?.targets ?? []).filter((t) => t.app === project.config.app);
   const [last] = await project.store.listDeployments({ app: project.config.app, environment, limit: 1 });
   const lock = await project.store.getLock(project.config.app, environment);
-  const [verdict] = last ? await project.store.listEvents({ app: project.config.app, environment, kinds: ['canary.verdict'], limit: 1 }) : [];
+  const [verdict] = last
+    ? await project.store.listEvents({
+        app: project.config.app,
+        environment,
+        kinds: ['canary.verdict'],
+        limit: 1,
+      })
+    : [];
   return {
     environment,
     strategy: envConfig.strategy.kind,
@@ -55,7 +62,9 @@ async function collectStatus(project: Project, environment: string) {
         }
       : null,
     canaryVerdict:
-      verdict && verdict.deploymentId === last?.id ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data } : null,
+      verdict && verdict.deploymentId === last?.id
+        ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
+        : null,
     lock: lock
       ? {
           holder: lock.holder,
@@ -78,14 +87,17 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     );
   }
   for (const t of s.targets) {
+    const split = s.route?.split;
     const role =
-      s.route?.active === t.id
-        ? green('serving')
-        : s.route?.draining.includes(t.id)
-          ? yellow('draining')
-          : t.stopAtMs
-            ? 'warm'
-            : 'idle';
+      split?.canary === t.id
+        ? yellow(`canary ${split.weight}%`)
+        : s.route?.active === t.id
+          ? green(split ? `stable ${100 - split.weight}%` : 'serving')
+          : s.route?.draining.includes(t.id)
+            ? yellow('draining')
+            : t.stopAtMs
+              ? 'warm'
+              : 'idle';
     const health =
       t.health === 'healthy' ? green(t.health) : t.health === 'unhealthy' ? red(t.health) : dim(t.health);
     const warm = t.stopAtMs ? `, stops in ${formatDurationMs(Math.max(0, t.stopAtMs - now))}` : '';

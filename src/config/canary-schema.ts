@@ -13,6 +13,17 @@ export const ratioSchema = z
   ])
   .describe('A share: a fraction such as 0.01 or a percentage such as "1%".');
 
+/** Like ratioSchema, but may exceed 100% (a latency may be allowed to double: "100%"). */
+const shareSchema = z
+  .union([
+    z.number().min(0),
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?%$/, 'expected a percentage like "20%" or a fraction like 0.2')
+      .transform((s) => Number(s.slice(0, -1)) / 100),
+  ])
+  .describe('A share: a fraction such as 0.2 or a percentage such as "20%" (may exceed 100%).');
+
 const prometheusCheck = z
   .strictObject({
     kind: z.literal('prometheus'),
@@ -21,7 +32,9 @@ const prometheusCheck = z
     query: z
       .string()
       .min(1)
-      .describe('PromQL instant query; `{{release}}` and `{{stable}}` are replaced by the canary and stable versions.'),
+      .describe(
+        'PromQL instant query; `{{release}}` and `{{stable}}` are replaced by the canary and stable versions.',
+      ),
     max: z.number().optional().describe('The result must be at most this.'),
     min: z.number().optional().describe('The result must be at least this.'),
   })
@@ -31,7 +44,9 @@ const httpCheck = z
   .strictObject({
     kind: z.literal('http'),
     name: z.string().min(1).describe('Name shown in verdicts.'),
-    url: z.url().describe('URL to request; `{{canary}}` is replaced by the canary target address (127.0.0.1:port).'),
+    url: z
+      .url()
+      .describe('URL to request; `{{canary}}` is replaced by the canary target address (127.0.0.1:port).'),
     expectStatus: z.int().min(100).max(599).default(200).describe('Status the check expects.'),
     timeout: durationSchema.default('2s').describe('A slower answer fails the check.'),
   })
@@ -41,14 +56,21 @@ const commandCheck = z
   .strictObject({
     kind: z.literal('command'),
     name: z.string().min(1).describe('Name shown in verdicts.'),
-    run: z.string().min(1).describe('Shell command; exit 0 passes, exit 2 is inconclusive, anything else fails. CANARY_URL is set.'),
+    run: z
+      .string()
+      .min(1)
+      .describe(
+        'Shell command; exit 0 passes, exit 2 is inconclusive, anything else fails. CANARY_URL is set.',
+      ),
     timeout: durationSchema.default('30s').describe('A command that runs longer fails the check.'),
   })
   .describe('A command whose exit code decides.');
 
 export const analysisSchema = z
   .strictObject({
-    interval: durationSchema.default(DEFAULTS.canary.analysisInterval).describe('How often the analysis is evaluated.'),
+    interval: durationSchema
+      .default(DEFAULTS.canary.analysisInterval)
+      .describe('How often the analysis is evaluated.'),
     minRequests: z
       .int()
       .min(1)
@@ -60,19 +82,30 @@ export const analysisSchema = z
       .lt(1)
       .default(DEFAULTS.canary.confidence)
       .describe('Confidence level of the statistical comparisons (canary against stable).'),
-    maxErrorRate: ratioSchema.default(DEFAULTS.canary.maxErrorRate).describe('The canary fails above this 5xx rate.'),
+    maxErrorRate: ratioSchema
+      .default(DEFAULTS.canary.maxErrorRate)
+      .describe('The canary fails above this 5xx rate.'),
     errorRateTolerance: ratioSchema
       .default(DEFAULTS.canary.errorRateTolerance)
       .describe('The canary fails when its 5xx rate is significantly higher than stable by more than this.'),
     maxP99: durationSchema.optional().describe('The canary fails when its p99 latency is above this.'),
-    latencyTolerance: ratioSchema
+    latencyTolerance: shareSchema
       .default(DEFAULTS.canary.latencyTolerance)
       .describe(
         'The canary fails when its latency is significantly higher than stable (Mann-Whitney U) and its median exceeds stable by more than this share.',
       ),
+    latencyMinDifference: durationSchema
+      .default(DEFAULTS.canary.latencyMinDifference)
+      .describe(
+        'The canary fails on latency only when its median also exceeds stable by at least this much.',
+      ),
     probe: z
       .strictObject({
-        ratePerSecond: z.number().positive().max(1000).describe('Synthetic requests per second sent to the canary.'),
+        ratePerSecond: z
+          .number()
+          .positive()
+          .max(1000)
+          .describe('Synthetic requests per second sent to the canary.'),
         path: z.string().startsWith('/').default('/').describe('Path the probe requests.'),
       })
       .optional()
@@ -109,17 +142,28 @@ const canaryStep = z
 export const canaryStrategy = z
   .strictObject({
     kind: z.literal('canary'),
-    steps: z.array(canaryStep).min(1).describe('The rollout: setWeight, pause and analysis steps; promotion to 100% follows the last step.'),
+    steps: z
+      .array(canaryStep)
+      .min(1)
+      .describe('The rollout: setWeight, pause and analysis steps; promotion to 100% follows the last step.'),
     analysis: analysisSchema.default(() => analysisSchema.parse({})),
     header: z
       .string()
       .default(DEFAULTS.canary.header)
-      .describe('A request with this header set to `always` goes to the canary whatever the weight (for testers); `never` keeps it on stable.'),
+      .describe(
+        'A request with this header set to `always` goes to the canary whatever the weight (for testers); `never` keeps it on stable.',
+      ),
     cookie: z
       .string()
       .default(DEFAULTS.canary.cookie)
       .describe('Sticky cookie: a user keeps landing on the same version while the weight grows.'),
-    keepWarm: durationSchema.default(DEFAULTS.strategy.keepWarm).describe('How long the previous stable target keeps running after promotion.'),
-    drainTimeout: durationSchema.default(DEFAULTS.strategy.drainTimeout).describe('How long in-flight requests may take to finish on a target that leaves.'),
+    keepWarm: durationSchema
+      .default(DEFAULTS.strategy.keepWarm)
+      .describe('How long the previous stable target keeps running after promotion.'),
+    drainTimeout: durationSchema
+      .default(DEFAULTS.strategy.drainTimeout)
+      .describe('How long in-flight requests may take to finish on a target that leaves.'),
   })
-  .describe('Send a growing share of traffic to the new release while its metrics are compared with stable; abort automatically when they are worse.');
+  .describe(
+    'Send a growing share of traffic to the new release while its metrics are compared with stable; abort automatically when they are worse.',
+  );

@@ -23,6 +23,7 @@ export const DEFAULTS = {
     maxErrorRate: 0.05,
     errorRateTolerance: 0.01,
     latencyTolerance: 0.2,
+    latencyMinDifference: '10ms',
     inlineTimeout: '5m',
   },
   restart: {

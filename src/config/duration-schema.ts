@@ -8,4 +8,3 @@ export const durationSchema = z
     message: 'expected a duration like "5m", "30s" or "500ms"',
   })
   .describe('A duration: a number with a unit (ms, s, m, h, d), e.g. "500ms", "30s", "5m", "1m30s".');
-

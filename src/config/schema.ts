@@ -83,6 +83,14 @@ export const environmentSchema = z
       .max(65535)
       .describe("The port on which the environment's router serves the app."),
     bindAddress: z.string().default(DEFAULTS.bindAddress).describe('Address the router listens on.'),
+    metricsPort: z
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe(
+        "When set, each host's agent serves the router's per-release metrics in the Prometheus format at http://127.0.0.1:<metricsPort>/metrics (loopback only).",
+      ),
     strategy: strategySchema.default({
       kind: 'blue-green',
       keepWarm: DEFAULTS.strategy.keepWarm,

@@ -112,6 +112,7 @@ export class CanaryController implements Guard {
         maxErrorRate: this.watch.analysis.maxErrorRate,
         errorRateTolerance: this.watch.analysis.errorRateTolerance,
         latencyTolerance: this.watch.analysis.latencyTolerance,
+        latencyMinDifferenceMs: this.watch.analysis.latencyMinDifferenceMs,
         ...(this.watch.analysis.maxP99Ms !== null ? { maxP99Ms: this.watch.analysis.maxP99Ms } : {}),
       },
       checks,
@@ -153,8 +154,14 @@ export class CanaryController implements Guard {
     );
     const targets = all.flat();
     return {
-      canary: sumMetrics(targets.filter((t) => t.release === this.watch.canary.release), this.watch.canary.release),
-      stable: sumMetrics(targets.filter((t) => t.release === this.watch.stable.release), this.watch.stable.release),
+      canary: sumMetrics(
+        targets.filter((t) => t.release === this.watch.canary.release),
+        this.watch.canary.release,
+      ),
+      stable: sumMetrics(
+        targets.filter((t) => t.release === this.watch.stable.release),
+        this.watch.stable.release,
+      ),
     };
   }
 
@@ -164,7 +171,11 @@ export class CanaryController implements Guard {
     const url = `http://127.0.0.1:${this.watch.publicPort}${probe.path}`;
     this.#probe = setInterval(
       () => {
-        void request(url, { headers: { [this.watch.header]: 'always' }, headersTimeout: 5000, bodyTimeout: 5000 })
+        void request(url, {
+          headers: { [this.watch.header]: 'always' },
+          headersTimeout: 5000,
+          bodyTimeout: 5000,
+        })
           .then((res) => res.body.dump())
           .catch(() => undefined);
       },
@@ -189,5 +200,13 @@ export function sumMetrics(targets: TargetMetrics[], release: string): TargetMet
     inFlight += t.inFlight;
     t.latency.counts.forEach((c, i) => (counts[i] = (counts[i] ?? 0) + c));
   }
-  return { targetId: first?.targetId ?? '', release, requests, errors5xx, proxyErrors, inFlight, latency: { boundsMs: bounds, counts } };
+  return {
+    targetId: first?.targetId ?? '',
+    release,
+    requests,
+    errors5xx,
+    proxyErrors,
+    inFlight,
+    latency: { boundsMs: bounds, counts },
+  };
 }

@@ -13,7 +13,15 @@ export const SIGNAL_EVENT_KINDS: Record<DeploymentSignalKind, string> = {
 export async function requestSignal(
   store: Store,
   clock: Clock,
-  request: { app: string; environment: string; deploymentId: string; release: string; kind: DeploymentSignalKind; actor: string; reason?: string },
+  request: {
+    app: string;
+    environment: string;
+    deploymentId: string;
+    release: string;
+    kind: DeploymentSignalKind;
+    actor: string;
+    reason?: string;
+  },
 ): Promise<void> {
   await store.appendEvent({
     atMs: clock.nowMs(),

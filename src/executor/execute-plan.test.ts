@@ -46,6 +46,7 @@ function plan(id: string): Plan {
     hosts: ['local'],
     publicPort: 8000,
     bindAddress: '127.0.0.1',
+    metricsPort: null,
     strategy: { kind: 'blue-green', keepWarmMs: 1000, drainTimeoutMs: 1000 },
     release: runtime('2.0.0'),
     previousRelease: runtime('1.0.0'),

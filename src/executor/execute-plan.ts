@@ -96,7 +96,9 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
     cancel.abort(new Error(reason));
   });
   const run: RunState = { options, secretValues, cancel: cancel.signal, guardFailure: () => guardFailure };
-  const failure = await runStages(numberStages(plan.stages), 'deploy', plan, run).finally(() => options.guard?.stop());
+  const failure = await runStages(numberStages(plan.stages), 'deploy', plan, run).finally(() =>
+    options.guard?.stop(),
+  );
   const finish = async (
     outcome: DeploymentOutcome | 'interrupted',
     error?: string,
@@ -180,7 +182,10 @@ async function runStep(index: number, step: Step, plan: Plan, run: RunState): Pr
     result = await handler(step, { ...options.stepContext, signal: run.cancel });
   } catch (err) {
     const finishedAtMs = clock.nowMs();
-    const message = redact(run.guardFailure() ?? (err instanceof Error ? err.message : String(err)), secretValues);
+    const message = redact(
+      run.guardFailure() ?? (err instanceof Error ? err.message : String(err)),
+      secretValues,
+    );
     const hint = err instanceof Error && 'hint' in err && typeof err.hint === 'string' ? err.hint : undefined;
     const error = hint ? `${message}\nhint: ${hint}` : message;
     await store.recordStep(plan.deploymentId, index, { status: 'failed', finishedAtMs, error });

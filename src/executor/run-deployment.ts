@@ -63,7 +63,11 @@ function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
   const strategy = env.strategy;
   switch (strategy.kind) {
     case 'blue-green':
-      return { kind: 'blue-green', keepWarmMs: ms(strategy.keepWarm), drainTimeoutMs: ms(strategy.drainTimeout) };
+      return {
+        kind: 'blue-green',
+        keepWarmMs: ms(strategy.keepWarm),
+        drainTimeoutMs: ms(strategy.drainTimeout),
+      };
     case 'recreate':
       return { kind: 'recreate', drainTimeoutMs: ms(strategy.drainTimeout) };
     case 'canary':
@@ -84,6 +88,7 @@ function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
           errorRateTolerance: strategy.analysis.errorRateTolerance,
           maxP99Ms: strategy.analysis.maxP99 ? ms(strategy.analysis.maxP99) : null,
           latencyTolerance: strategy.analysis.latencyTolerance,
+          latencyMinDifferenceMs: ms(strategy.analysis.latencyMinDifference),
           probe: strategy.analysis.probe ?? null,
           checks: strategy.analysis.checks,
         },
@@ -126,6 +131,7 @@ export async function preparePlan(
     hosts: env.hosts,
     publicPort: env.publicPort,
     bindAddress: env.bindAddress,
+    metricsPort: env.metricsPort ?? null,
     strategy: plannedStrategy(env),
     release: deriveReleaseRuntime(release, request.environment),
     previousRelease,
@@ -239,7 +245,11 @@ async function execute(
     ? new CanaryController(
         plan.canary,
         cp.hosts,
-        new SignalWatcher(cp.store, { app: plan.app, environment: plan.environment, deploymentId: plan.deploymentId }),
+        new SignalWatcher(cp.store, {
+          app: plan.app,
+          environment: plan.environment,
+          deploymentId: plan.deploymentId,
+        }),
         cp.store,
         cp.clock,
         { actor: cp.actor, environment: plan.environment, deploymentId: plan.deploymentId },

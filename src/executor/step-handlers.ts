@@ -27,7 +27,8 @@ export interface StepResult {
 export type StepHandlers = { [K in StepKind]: (step: StepOf<K>, ctx: StepContext) => Promise<StepResult> };
 
 function requireCanary(ctx: StepContext): CanaryController {
-  if (!ctx.canary) throw new SlipwayError('this step belongs to a canary deployment, but no canary is running');
+  if (!ctx.canary)
+    throw new SlipwayError('this step belongs to a canary deployment, but no canary is running');
   return ctx.canary;
 }
 
@@ -62,6 +63,7 @@ export const stepHandlers: StepHandlers = {
       app: step.app,
       publicPort: step.publicPort,
       bindAddress: step.bindAddress,
+      metricsPort: step.metricsPort,
     });
     return {
       detail: route.created ? `listening on :${route.publicPort}` : `already on :${route.publicPort}`,
@@ -163,7 +165,10 @@ export const stepHandlers: StepHandlers = {
       cookie: step.cookie,
     });
     if (step.weight > 0) await ctx.canary?.markTrafficStarted();
-    return { detail: step.weight === 0 ? 'canary gets no traffic' : `${step.weight}% of users on ${step.canaryRelease}` };
+    return {
+      detail:
+        step.weight === 0 ? 'canary gets no traffic' : `${step.weight}% of users on ${step.canaryRelease}`,
+    };
   },
 
   pause: async (step, ctx) => {

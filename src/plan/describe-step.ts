@@ -23,8 +23,12 @@ const DESCRIBERS: Describers = {
     s.weight === 0
       ? `send no traffic to the canary ${s.canaryTargetId} on ${s.host}`
       : `send ${s.weight}% of users (sticky cookie ${s.cookie}) to the canary ${s.canaryTargetId} (${s.canaryRelease}) on ${s.host}; header ${s.header}: always opts in`,
-  pause: (s) => (s.durationMs === null ? 'wait until "slipway promote" (or abort)' : `wait ${formatDurationMs(s.durationMs)} while the analysis runs`),
-  analyze: (s) => `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
+  pause: (s) =>
+    s.durationMs === null
+      ? 'wait until "slipway promote" (or abort)'
+      : `wait ${formatDurationMs(s.durationMs)} while the analysis runs`,
+  analyze: (s) =>
+    `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
 };
 
 export function describeStep(step: Step): string {

@@ -1,6 +1,13 @@
 import { formatDurationMs } from '../core/duration.js';
 import type { DeployInput, PlannedStrategy } from './plan-input.js';
-import { cleanupSteps, prepareSteps, startSteps, switchSteps, verifySteps, type HostPlan } from './plan-parts.js';
+import {
+  cleanupSteps,
+  prepareSteps,
+  startSteps,
+  switchSteps,
+  verifySteps,
+  type HostPlan,
+} from './plan-parts.js';
 import { CONTROL_PLANE, type CanaryWatch, type Stage, type Step } from './steps.js';
 
 type CanaryStrategy = Extract<PlannedStrategy, { kind: 'canary' }>;
@@ -35,11 +42,22 @@ export function planCanaryStages(
         steps: [{ kind: 'pause', host: CONTROL_PLANE, durationMs: step.pauseMs }],
       };
     }
-    return { name: 'analysis', steps: [{ kind: 'analyze', host: CONTROL_PLANE, timeoutMs: step.analysisTimeoutMs }] };
+    return {
+      name: 'analysis',
+      steps: [{ kind: 'analyze', host: CONTROL_PLANE, timeoutMs: step.analysisTimeoutMs }],
+    };
   });
   const retireStable: Step[] = hosts.flatMap((h) =>
     h.active
-      ? [{ kind: 'retire-target' as const, host: h.host, targetId: h.active.targetId, release: h.active.release, afterMs: strategy.keepWarmMs }]
+      ? [
+          {
+            kind: 'retire-target' as const,
+            host: h.host,
+            targetId: h.active.targetId,
+            release: h.active.release,
+            afterMs: strategy.keepWarmMs,
+          },
+        ]
       : [],
   );
   const stages: Stage[] = [

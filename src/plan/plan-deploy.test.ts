@@ -36,6 +36,7 @@ function input(overrides: Partial<DeployInput> = {}): DeployInput {
     hosts: ['local'],
     publicPort: 8420,
     bindAddress: '127.0.0.1',
+    metricsPort: null,
     strategy: { kind: 'blue-green', keepWarmMs: 300_000, drainTimeoutMs: 10_000 },
     release: release('2.0.0'),
     previousRelease: release('1.0.0'),

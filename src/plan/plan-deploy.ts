@@ -13,7 +13,13 @@ import {
 } from './plan-parts.js';
 import type { Plan, RollbackPreview, Stage, Step } from './steps.js';
 
-export type { CanaryStepPlan, DeployInput, HostObservation, PlannedStrategy, ReleaseRuntime } from './plan-input.js';
+export type {
+  CanaryStepPlan,
+  DeployInput,
+  HostObservation,
+  PlannedStrategy,
+  ReleaseRuntime,
+} from './plan-input.js';
 
 /** Plans a deployment (or a rollback, which is a deployment of an older release) as data. Pure. */
 export function planDeploy(input: DeployInput): Plan {
@@ -45,7 +51,9 @@ export function planDeploy(input: DeployInput): Plan {
   // rollback (to a warm or a retained release) goes straight through as blue/green: fast, nothing to compare.
   const direct = strategy.kind === 'canary' ? asBlueGreen(strategy) : strategy;
   const stages =
-    direct.kind === 'blue-green' ? planBlueGreenStages(input, hosts, direct) : planRecreateStages(input, hosts, direct);
+    direct.kind === 'blue-green'
+      ? planBlueGreenStages(input, hosts, direct)
+      : planRecreateStages(input, hosts, direct);
   return {
     ...base,
     strategy: direct.kind,
@@ -56,10 +64,15 @@ export function planDeploy(input: DeployInput): Plan {
 }
 
 function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
-  return input.kind === 'deploy' && hosts.every((h) => h.active !== null && !h.reusesWarm && h.active.targetId !== h.targetId);
+  return (
+    input.kind === 'deploy' &&
+    hosts.every((h) => h.active !== null && !h.reusesWarm && h.active.targetId !== h.targetId)
+  );
 }
 
-function asBlueGreen(strategy: Extract<PlannedStrategy, { kind: 'canary' }>): Extract<PlannedStrategy, { kind: 'blue-green' }> {
+function asBlueGreen(
+  strategy: Extract<PlannedStrategy, { kind: 'canary' }>,
+): Extract<PlannedStrategy, { kind: 'blue-green' }> {
   return { kind: 'blue-green', keepWarmMs: strategy.keepWarmMs, drainTimeoutMs: strategy.drainTimeoutMs };
 }
 

@@ -28,7 +28,8 @@ export type PlannedStrategy =
       drainTimeoutMs: number;
     };
 
-export type CanaryStepPlan = { setWeight: number } | { pauseMs: number | null } | { analysisTimeoutMs: number };
+export type CanaryStepPlan =
+  { setWeight: number } | { pauseMs: number | null } | { analysisTimeoutMs: number };
 
 /** What a host runs right now, as its agent reported it. */
 export interface HostObservation {
@@ -45,6 +46,7 @@ export interface DeployInput {
   hosts: string[];
   publicPort: number;
   bindAddress: string;
+  metricsPort: number | null;
   strategy: PlannedStrategy;
   release: ReleaseRuntime;
   /** The release serving now (needed to plan the way back); null on a first deploy. */

@@ -39,6 +39,7 @@ export function prepareSteps(input: DeployInput, hosts: HostPlan[], release: Rel
       app: input.app,
       publicPort: input.publicPort,
       bindAddress: input.bindAddress,
+      metricsPort: input.metricsPort,
     },
   ]);
 }
@@ -74,7 +75,12 @@ export function verifySteps(hosts: HostPlan[], release: ReleaseRuntime): Step[] 
     }));
 }
 
-export function switchSteps(input: DeployInput, hosts: HostPlan[], release: string, drainTimeoutMs: number): Step[] {
+export function switchSteps(
+  input: DeployInput,
+  hosts: HostPlan[],
+  release: string,
+  drainTimeoutMs: number,
+): Step[] {
   return hosts.map((h) => ({
     kind: 'switch-traffic' as const,
     host: h.host,

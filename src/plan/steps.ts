@@ -34,6 +34,8 @@ export interface EnsureRouteStep {
   app: string;
   publicPort: number;
   bindAddress: string;
+  /** Loopback port for the agent's Prometheus metrics, when the environment asks for one. */
+  metricsPort: number | null;
 }
 
 export interface StartTargetStep {
@@ -141,6 +143,7 @@ export interface AnalysisPlan {
   errorRateTolerance: number;
   maxP99Ms: number | null;
   latencyTolerance: number;
+  latencyMinDifferenceMs: number;
   probe: { ratePerSecond: number; path: string } | null;
   checks: unknown[];
 }

@@ -46,6 +46,7 @@ export class TargetCounters {
   errors5xx = 0;
   proxyErrors = 0;
   inFlight = 0;
+  #latencySumMs = 0;
   readonly #counts: number[] = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
 
   constructor(
@@ -58,7 +59,10 @@ export class TargetCounters {
     this.requests++;
     if (status >= 500) this.errors5xx++;
     if (proxyError) this.proxyErrors++;
-    if (durationMs !== null) this.#counts[bucketIndexFor(LATENCY_BOUNDS_MS, durationMs)]!++;
+    if (durationMs !== null) {
+      this.#counts[bucketIndexFor(LATENCY_BOUNDS_MS, durationMs)]!++;
+      this.#latencySumMs += durationMs;
+    }
   }
 
   snapshot(): TargetMetrics {
@@ -69,7 +73,7 @@ export class TargetCounters {
       errors5xx: this.errors5xx,
       proxyErrors: this.proxyErrors,
       inFlight: this.inFlight,
-      latency: { boundsMs: [...LATENCY_BOUNDS_MS], counts: [...this.#counts] },
+      latency: { boundsMs: [...LATENCY_BOUNDS_MS], counts: [...this.#counts], sumMs: this.#latencySumMs },
     };
   }
 }

@@ -201,14 +201,19 @@ export class Router {
       writeShortAnswer(res, 503, NO_TARGET_BODY);
       return;
     }
-    const cookie = this.#route.split && selection.newBucket !== null ? ['set-cookie', formatBucketCookie(this.#route.split.cookie, selection.newBucket)] : null;
+    const cookie =
+      this.#route.split && selection.newBucket !== null
+        ? ['set-cookie', formatBucketCookie(this.#route.split.cookie, selection.newBucket)]
+        : null;
     startProxyExchange(target, req, res, cookie);
   }
 
   /** Canary: `weight` percent of users (sticky by cookie) go to `canary`; the rest stay on the active target. */
   setSplit(split: CanarySplit): void {
     if (!this.#targets.has(split.canary)) {
-      throw new SlipwayError(`cannot split to unknown target ${split.canary}`, { hint: 'add the target first' });
+      throw new SlipwayError(`cannot split to unknown target ${split.canary}`, {
+        hint: 'add the target first',
+      });
     }
     this.#route = deriveRouteWithSplit(this.#route, split);
   }

@@ -24,9 +24,9 @@ describe('selectTarget', () => {
   it('sends every request to the active target when there is no split', () => {
     const route = deriveRouteWithActive(NO_ROUTE, 'app-v2-abc123');
     expect(selectTarget(route, requestWith({})).target).toBe('app-v2-abc123');
-    expect(selectTarget(route, requestWith({ cookie: 'slipway_canary=1', 'x-slipway-canary': 'always' })).target).toBe(
-      'app-v2-abc123',
-    );
+    expect(
+      selectTarget(route, requestWith({ cookie: 'slipway_canary=1', 'x-slipway-canary': 'always' })).target,
+    ).toBe('app-v2-abc123');
   });
 
   it('selects nothing when no target is active', () => {
@@ -49,9 +49,13 @@ describe('selectTarget', () => {
     { weight: 100, bucket: 99, target: 'canary' },
     { weight: 1, bucket: 0, target: 'canary' },
   ])('weight $weight, cookie bucket $bucket → $target', ({ weight, bucket, target }) => {
-    const result = selectTarget(withSplit(weight), requestWith({ cookie: `a=b; slipway_canary=${bucket}` }), () => {
-      throw new Error('a user with a bucket is never drawn again');
-    });
+    const result = selectTarget(
+      withSplit(weight),
+      requestWith({ cookie: `a=b; slipway_canary=${bucket}` }),
+      () => {
+        throw new Error('a user with a bucket is never drawn again');
+      },
+    );
     expect(result).toEqual({ target, newBucket: null });
   });
 
@@ -63,12 +67,21 @@ describe('selectTarget', () => {
 
   it('draws a bucket for a new user and says so, so the router can set the cookie', () => {
     expect(selectTarget(withSplit(20), requestWith({}), () => 7)).toEqual({ target: 'canary', newBucket: 7 });
-    expect(selectTarget(withSplit(20), requestWith({}), () => 70)).toEqual({ target: 'stable', newBucket: 70 });
+    expect(selectTarget(withSplit(20), requestWith({}), () => 70)).toEqual({
+      target: 'stable',
+      newBucket: 70,
+    });
   });
 
   it('honours the opt-in header both ways, whatever the weight', () => {
-    expect(selectTarget(withSplit(1), requestWith({ 'x-slipway-canary': 'always', cookie: 'slipway_canary=99' })).target).toBe('canary');
-    expect(selectTarget(withSplit(99), requestWith({ 'x-slipway-canary': 'never', cookie: 'slipway_canary=0' })).target).toBe('stable');
+    expect(
+      selectTarget(withSplit(1), requestWith({ 'x-slipway-canary': 'always', cookie: 'slipway_canary=99' }))
+        .target,
+    ).toBe('canary');
+    expect(
+      selectTarget(withSplit(99), requestWith({ 'x-slipway-canary': 'never', cookie: 'slipway_canary=0' }))
+        .target,
+    ).toBe('stable');
   });
 
   it('a weight of 0 removes the split', () => {

@@ -42,7 +42,11 @@ export const NO_ROUTE: RouteState = { active: null, split: null };
 export const BUCKETS = 100;
 
 /** Picks the target of one request; `drawBucket` is called only for a user without a bucket during a split. */
-export function selectTarget(route: RouteState, request: RequestInfo, drawBucket: () => number = () => 0): Selection {
+export function selectTarget(
+  route: RouteState,
+  request: RequestInfo,
+  drawBucket: () => number = () => 0,
+): Selection {
   const split = route.split;
   if (split === null || route.active === null) return { target: route.active, newBucket: null };
   const optIn = request.header(split.header);
@@ -59,7 +63,8 @@ export function parseBucket(cookieHeader: string | undefined, name: string): num
   if (!cookieHeader) return null;
   const key = `${name}=`;
   let at = cookieHeader.indexOf(key);
-  while (at > 0 && cookieHeader[at - 1] !== ' ' && cookieHeader[at - 1] !== ';') at = cookieHeader.indexOf(key, at + 1);
+  while (at > 0 && cookieHeader[at - 1] !== ' ' && cookieHeader[at - 1] !== ';')
+    at = cookieHeader.indexOf(key, at + 1);
   if (at < 0) return null;
   const value = Number.parseInt(cookieHeader.slice(at + key.length), 10);
   return Number.isInteger(value) && value >= 0 && value < BUCKETS ? value : null;
@@ -76,5 +81,8 @@ export function deriveRouteWithActive(route: RouteState, active: string | null):
 }
 
 export function deriveRouteWithSplit(route: RouteState, split: CanarySplit | null): RouteState {
-  return { ...route, split: split && split.weight > 0 ? { ...split, header: split.header.toLowerCase() } : null };
+  return {
+    ...route,
+    split: split && split.weight > 0 ? { ...split, header: split.header.toLowerCase() } : null,
+  };
 }

@@ -73,10 +73,17 @@ export async function createTestProject(): Promise<TestProject> {
   return project;
 }
 
-function renderConfig(
-  port: number,
-  o: { env?: Record<string, string>; secrets?: string[]; strategy?: string; healthStartTimeout?: string },
-): string {
+export interface ConfigOverrides {
+  env?: Record<string, string>;
+  secrets?: string[];
+  /** The strategy mapping's body, indented by six spaces. */
+  strategy?: string;
+  healthStartTimeout?: string;
+  /** Extra lines of the production environment, indented by four spaces. */
+  environmentExtra?: string;
+}
+
+function renderConfig(port: number, o: ConfigOverrides): string {
   const env = Object.entries({ GREETING: 'Hello', ...o.env })
     .map(([k, v]) => `  ${k}: "${v}"`)
     .join('\n');
@@ -99,6 +106,7 @@ environments:
   production:
     publicPort: ${port}
     bindAddress: 127.0.0.1
+${o.environmentExtra ?? ''}
     strategy:
 ${o.strategy ?? '      kind: blue-green\n      keepWarm: 5m\n      drainTimeout: 5s'}
 `;

@@ -1,0 +1,205 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startLoad } from '../helpers/load-loop.js';
+import { createTestProject, expectOk, freePort, spawnCli, type TestProject } from '../helpers/project.js';
+import { startPrometheus, waitForSeries, type RunningPrometheus } from '../helpers/prometheus.js';
+
+// Canary releases with real processes: the router splits real traffic, the control plane judges real metrics.
+
+const canary = (steps: string, analysis = '') => `      kind: canary
+      steps:
+${steps}
+      analysis:
+        interval: 300ms
+        minRequests: 40
+${analysis}`;
+
+interface HistoryEvent {
+  kind: string;
+  message: string;
+  data?: { result?: string };
+}
+
+async function history(project: TestProject): Promise<HistoryEvent[]> {
+  return JSON.parse(
+    expectOk(await project.cli(['history', 'production', '--json', '--limit', '100'])).stdout,
+  ) as HistoryEvent[];
+}
+
+async function release(
+  project: TestProject,
+  version: string,
+  env: Record<string, string>,
+  strategy: string,
+  extra?: string,
+) {
+  project.writeConfig(project.config({ env, strategy, ...(extra ? { environmentExtra: extra } : {}) }));
+  expectOk(await project.cli(['release', 'create', '--version', version]));
+}
+
+describe('canary releases', () => {
+  let project: TestProject;
+
+  beforeEach(async () => {
+    project = await createTestProject();
+    expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
+    expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+  });
+  afterEach(async () => project.dispose());
+
+  it('aborts a canary that answers 5xx on 20% of requests, under load, and users on stable see no errors', async () => {
+    await release(
+      project,
+      '2.0.0-bad',
+      { ERROR_RATE: '0.2' },
+      canary('        - setWeight: 20\n        - analysis: { timeout: 60s }\n        - setWeight: 100'),
+    );
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
+    await load.warm();
+    const deploy = await project.cli(['deploy', 'production', '--release', '2.0.0-bad']);
+    const report = await load.stop();
+
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toMatch(/canary analysis failed: canary 5xx rate [\d.]+% \(\d+ of \d+ requests\)/);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+    // Every failure came from the canary; stable answered everything it got.
+    expect(report.byRelease['1.0.0']).toBeGreaterThan(0);
+    expect(report.failures.every((f) => f === 'status 500')).toBe(true);
+    expect(report.failed).toBeLessThanOrEqual(report.byRelease['2.0.0-bad'] ?? 0);
+    const events = await history(project);
+    expect(events.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['canary.verdict', 'deploy.rolled-back']),
+    );
+    expect(events.find((e) => e.kind === 'canary.verdict')?.data?.result).toBe('failed');
+    const status = JSON.parse(
+      expectOk(await project.cli(['status', 'production', '--json'])).stdout,
+    ) as Array<{ targets: Array<{ release: string }> }>;
+    expect(status[0]?.targets.map((t) => t.release)).toEqual(['1.0.0']);
+  });
+
+  it('catches a version that is 150 ms slower with the latency comparison', async () => {
+    await release(
+      project,
+      '2.0.0-slow',
+      { EXTRA_LATENCY_MS: '150' },
+      canary('        - setWeight: 30\n        - analysis: { timeout: 60s }'),
+    );
+    const load = startLoad(project.url, { concurrency: 8, maxMs: 60_000 });
+    await load.warm();
+    const deploy = await project.cli(['deploy', 'production', '--release', '2.0.0-slow']);
+    const report = await load.stop();
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toMatch(/canary median \d+ms vs stable \d+ms/);
+    expect(report.failed).toBe(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+  });
+
+  it('promotes a good version through every step to 100% with no failed request', async () => {
+    await release(
+      project,
+      '2.0.0',
+      {},
+      canary(
+        '        - setWeight: 10\n        - analysis: { timeout: 60s }\n        - setWeight: 50\n        - pause: 500ms\n        - analysis: { timeout: 60s }',
+      ),
+    );
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
+    await load.warm();
+    const deploy = expectOk(await project.cli(['deploy', 'production', '--release', '2.0.0']));
+    const report = await load.stop();
+    expect(deploy.stdout).toMatch(
+      /canary weight 10%[\s\S]*analysis verdict[\s\S]*canary weight 50%[\s\S]*switch traffic to 2\.0\.0/,
+    );
+    expect(report.failed).toBe(0);
+    expect(report.byRelease['2.0.0']).toBeGreaterThan(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 2.0.0');
+  });
+
+  it('keeps a user on their version (sticky cookie), lets testers opt in, and waits for promote on pause {}', async () => {
+    await release(project, '2.0.0', {}, canary('        - setWeight: 50\n        - pause: {}'));
+    const deploy = spawnCli(project, ['deploy', 'production', '--release', '2.0.0']);
+    // Wait until the split is in place.
+    const deadline = Date.now() + 30_000;
+    while (!deploy.stdout().includes('wait for promote') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+
+    // A new user gets a bucket cookie; with it, every later request lands on the same version.
+    const first = await fetch(`${project.url}/`);
+    const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    expect(cookie).toMatch(/^slipway_canary=\d+$/);
+    const releases = new Set<string>();
+    for (let i = 0; i < 30; i++)
+      releases.add((await fetch(`${project.url}/`, { headers: { cookie } })).headers.get('x-release') ?? '');
+    expect(releases.size).toBe(1);
+    expect(releases.has(first.headers.get('x-release') ?? '')).toBe(true);
+    // A tester opts in (or out) whatever the bucket.
+    const optIn = await fetch(`${project.url}/`, {
+      headers: { cookie: 'slipway_canary=99', 'x-slipway-canary': 'always' },
+    });
+    expect(optIn.headers.get('x-release')).toBe('2.0.0');
+    const optOut = await fetch(`${project.url}/`, {
+      headers: { cookie: 'slipway_canary=0', 'x-slipway-canary': 'never' },
+    });
+    expect(optOut.headers.get('x-release')).toBe('1.0.0');
+
+    const status = expectOk(await project.cli(['status', 'production']));
+    expect(status.stdout).toContain('canary 50%');
+    expect(expectOk(await project.cli(['promote', 'production'])).stdout).toContain(
+      'promote of 2.0.0 in production requested',
+    );
+    expect(await deploy.done).toBe(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 2.0.0');
+    expect((await history(project)).map((e) => e.kind)).toContain('deploy.promote-requested');
+  });
+
+  it('abort stops a paused canary at once', async () => {
+    await release(project, '2.0.0', {}, canary('        - setWeight: 20\n        - pause: {}'));
+    const deploy = spawnCli(project, ['deploy', 'production', '--release', '2.0.0']);
+    const deadline = Date.now() + 30_000;
+    while (!deploy.stdout().includes('wait for promote') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expectOk(await project.cli(['abort', 'production', '--reason', 'looks wrong']));
+    expect(await deploy.done).toBe(1);
+    const res = await fetch(`${project.url}/`, { headers: { 'x-slipway-canary': 'always' } });
+    expect(res.headers.get('x-release')).toBe('1.0.0');
+  });
+});
+
+describe('canary analysis with a real Prometheus scraping the router', () => {
+  let project: TestProject;
+  let prometheus: RunningPrometheus | undefined;
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await project?.dispose();
+  });
+
+  it('fails a canary on a PromQL check over the router metrics', async () => {
+    project = await createTestProject();
+    const metricsPort = await freePort();
+    const extra = `    metricsPort: ${metricsPort}`;
+    await release(project, '1.0.0', {}, '      kind: blue-green', extra);
+    expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+    prometheus = await startPrometheus(`127.0.0.1:${metricsPort}`);
+    await waitForSeries(prometheus.url, 'slipway_router_requests_total');
+
+    // Router-side thresholds are switched off (100%), so only the Prometheus check can fail this canary.
+    const query = `sum(increase(slipway_router_errors_total{release="{{release}}"}[1m])) / sum(increase(slipway_router_requests_total{release="{{release}}"}[1m]))`;
+    await release(
+      project,
+      '2.0.0-bad',
+      { ERROR_RATE: '0.5' },
+      canary(
+        '        - setWeight: 50\n        - analysis: { timeout: 60s }',
+        `        maxErrorRate: 1\n        errorRateTolerance: 1\n        latencyTolerance: 100\n        checks:\n          - kind: prometheus\n            name: canary-error-ratio\n            url: ${prometheus.url}\n            query: '${query}'\n            max: 0.1`,
+      ),
+      extra,
+    );
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
+    await load.warm();
+    const deploy = await project.cli(['deploy', 'production', '--release', '2.0.0-bad']);
+    await load.stop();
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toContain('canary-error-ratio');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+  });
+});
