@@ -1,0 +1,73 @@
+// HAProxy as the reference proxy: same job as the Slipway router (HTTP mode, one server, keep-alive to it,
+// X-Forwarded-* set), on one thread.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sleep } from './processes.mjs';
+
+export function requireHaproxy() {
+  try {
+    return execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0].trim();
+  } catch {
+    throw new Error(
+      'haproxy is not installed. Install it with `apt-get update && apt-get install -y haproxy` (Debian), then run `npm run bench` again.',
+    );
+  }
+}
+
+export function haproxyConfig({ port, backendPort }) {
+  return `global
+  nbthread 1
+  maxconn 4096
+  log stderr format short local0 err
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  option http-keep-alive
+  # Idle server connections are shared between client connections, as the router's undici pool does.
+  http-reuse always
+
+frontend public
+  bind 127.0.0.1:${port}
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  default_backend app
+
+backend app
+  server app1 127.0.0.1:${backendPort}
+`;
+}
+
+/** Starts HAProxy in the foreground (-db) in `group`; resolves once its port accepts connections. */
+export async function startHaproxy(group, { port, backendPort }) {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-haproxy-'));
+  const file = join(dir, 'haproxy.cfg');
+  writeFileSync(file, haproxyConfig({ port, backendPort }));
+  const proc = group.start('haproxy', 'haproxy', ['-db', '-f', file]);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await canConnect(port))
+      return { ...proc, port, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    const exited = await Promise.race([proc.exited.then(() => true), sleep(50).then(() => false)]);
+    if (exited) break;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`haproxy did not start: ${proc.stderrTail()}`);
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
