@@ -20,7 +20,14 @@ export function describeExpected(schema: Schema): string {
   if (inner instanceof z.ZodDiscriminatedUnion) {
     return `a mapping with ${inner.def.discriminator}: ${orList(discriminatorValues(inner).map(quote))}`;
   }
-  if (inner instanceof z.ZodUnion) return `a ${orList(inner.options.map((o) => noun(o)))}`;
+  if (inner instanceof z.ZodUnion) {
+    // Literals name themselves ("local"); other options get an article ("a mapping").
+    const parts = inner.options.map((o) => {
+      const option = unwrapSchema(o);
+      return option instanceof z.ZodLiteral ? oneOf([...option.values]) : `a ${noun(o)}`;
+    });
+    return orList(parts);
+  }
   return `a ${noun(inner)}`;
 }
 

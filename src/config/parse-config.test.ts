@@ -46,6 +46,7 @@ describe('parseConfig: valid files', () => {
           hosts: ['local'],
           publicPort: 8080,
           bindAddress: DEFAULTS.bindAddress,
+          ssh: { connectTimeout: '10s', parallelism: 10 },
           strategy: {
             kind: 'blue-green',
             keepWarm: DEFAULTS.strategy.keepWarm,
@@ -329,7 +330,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     expect(issues).toEqual([
       {
         path: 'environments.production.hosts[1]',
-        message: 'expected "local", got "web-1"',
+        message: 'expected "local" or a mapping, got "web-1"',
         file: FILE,
         line: 7,
         column: 20,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { canaryStrategy } from './canary-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
+import { hostSchema, sshSettingsSchema } from './host-schema.js';
 
 export { durationSchema };
 
@@ -70,13 +71,10 @@ export const strategySchema = z
   .discriminatedUnion('kind', [recreateStrategy, blueGreenStrategy, canaryStrategy])
   .describe('How a new release replaces the running one.');
 
-const hostSchema = z
-  .union([z.literal('local')])
-  .describe('Where the app runs. `local` is this machine (no SSH); SSH hosts come with fleets.');
-
 export const environmentSchema = z
   .strictObject({
     hosts: z.array(hostSchema).min(1).default(['local']).describe('The hosts of this environment.'),
+    ssh: sshSettingsSchema.default(() => sshSettingsSchema.parse({})),
     publicPort: z
       .int()
       .min(1)

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { durationSchema } from './duration-schema.js';
+
+/** How to reach a machine over SSH (a host, or the jump host in front of hosts). */
+const sshEndpoint = {
+  address: z.string().min(1).describe('IP address or DNS name.'),
+  port: z.int().min(1).max(65535).default(22).describe('SSH port.'),
+  user: z.string().min(1).default('root').describe('SSH user.'),
+  identityFile: z
+    .string()
+    .optional()
+    .describe(
+      'Private key file (relative to slipway.yml, or ~/…). Without it the ssh-agent (SSH_AUTH_SOCK) is used.',
+    ),
+};
+
+export const sshHostSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a lower-case host name of letters, digits, dots and dashes')
+      .describe('Name of the host in plans, status and the ledger.'),
+    ...sshEndpoint,
+    roles: z.array(z.string()).default([]).describe('Roles or tags of the host.'),
+    agentHome: z
+      .string()
+      .default('/var/lib/slipway')
+      .describe("Directory on the host for the agent, its state and the app's releases."),
+  })
+  .describe('A Linux machine reached over SSH.');
+
+export const hostSchema = z
+  .union([z.literal('local'), sshHostSchema])
+  .describe('`local` (this machine, no SSH) or an SSH host.');
+
+export const sshSettingsSchema = z
+  .strictObject({
+    knownHosts: z
+      .string()
+      .optional()
+      .describe(
+        'known_hosts file Slipway checks host keys against (default: .slipway/known_hosts/<environment>). Unknown keys are refused until `slipway setup --trust-new-hosts`; a changed key stops the deploy.',
+      ),
+    jumpHost: z.strictObject(sshEndpoint).optional().describe('A bastion every SSH connection goes through.'),
+    connectTimeout: durationSchema.default('10s').describe('How long to wait for an SSH connection.'),
+    parallelism: z.int().min(1).max(256).default(10).describe('How many hosts are worked on at once.'),
+  })
+  .describe('How the control plane reaches SSH hosts.');
+
+export type SshHostConfig = z.output<typeof sshHostSchema>;
+export type HostConfig = z.output<typeof hostSchema>;
+export type SshSettings = z.output<typeof sshSettingsSchema>;
+
+export function hostName(host: HostConfig): string {
+  return host === 'local' ? 'local' : host.name;
+}
