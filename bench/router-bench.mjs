@@ -111,6 +111,7 @@ async function measureSwitches(group, log, settings) {
   await control.call('activate', { target: 'blue-0' });
 
   const drains = [];
+  const activateMs = [];
   const switching = (async () => {
     await sleep(1_000); // load is running before the first switch
     for (let i = 1; i <= settings.switches; i++) {
@@ -119,7 +120,11 @@ async function measureSwitches(group, log, settings) {
       await control.call('add', {
         target: { id, release: color, port: (color === 'green' ? green : blue).port },
       });
+      // The control command's round trip while wrk saturates the router: how fast a switch (or a canary
+      // weight change, which is the same kind of route swap) takes effect under load.
+      const activateStartedMs = performance.now();
       const previous = await control.call('activate', { target: id });
+      activateMs.push(performance.now() - activateStartedMs);
       const startedMs = performance.now();
       const result = await control.call('drain', { target: previous, timeoutMs: settings.drainTimeoutMs });
       drains.push({ ...result, drainMs: Math.round((performance.now() - startedMs) * 10) / 10 });
@@ -146,6 +151,10 @@ async function measureSwitches(group, log, settings) {
     allDrained: drains.every((d) => d.drained),
     abandoned: drains.reduce((sum, d) => sum + d.abandoned, 0),
     maxDrainMs: Math.max(...drains.map((d) => d.drainMs)),
+    switchCommandMs: {
+      median: Math.round(percentileOf(activateMs, 0.5) * 100) / 100,
+      max: Math.round(Math.max(...activateMs) * 100) / 100,
+    },
     drains,
   };
 }
@@ -194,11 +203,16 @@ function renderMarkdown({ tools, settings, throughput, switching }) {
     ``,
     `### Blue/green switches under load`,
     ``,
-    `| switches | requests | failed | req/s | p99 ms | all drained | abandoned | slowest drain ms |`,
-    `| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |`,
-    `| ${switching.switches} | ${switching.requests} | ${switching.failed} | ${Math.round(switching.requestsPerSec)} | ${switching.latencyMs.p99} | ${switching.allDrained ? 'yes' : 'no'} | ${switching.abandoned} | ${switching.maxDrainMs} |`,
+    `| switches | requests | failed | req/s | p99 ms | all drained | abandoned | slowest drain ms | switch command under load, median / max ms |`,
+    `| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |`,
+    `| ${switching.switches} | ${switching.requests} | ${switching.failed} | ${Math.round(switching.requestsPerSec)} | ${switching.latencyMs.p99} | ${switching.allDrained ? 'yes' : 'no'} | ${switching.abandoned} | ${switching.maxDrainMs} | ${switching.switchCommandMs.median} / ${switching.switchCommandMs.max} |`,
     ``,
     `Target: 0 failed requests across switches.`,
     ``,
   ].join('\n');
+}
+
+function percentileOf(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
 }
