@@ -6,10 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ProcessGroup } from './lib/processes.mjs';
+import * as canaryBench from './canary-bench.mjs';
 import * as deploySwitchesBench from './deploy-switches.mjs';
 import * as routerBench from './router-bench.mjs';
 
-const BENCHMARKS = [routerBench, deploySwitchesBench];
+const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench];
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 const wanted = process.argv.slice(2);
