@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatDurationMs } from '../core/duration.js';
-import { isLockStale } from '../executor/run-deployment.js';
+import { hostsOf, isLockStale } from '../executor/run-deployment.js';
+import type { Host } from '../hosts/host.js';
 import { derivePhase } from '../executor/derive-phase.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
@@ -24,14 +25,38 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     });
 }
 
+/** One host's part of the status; an unreachable host is reported, not fatal. */
+async function collectHostStatus(project: Project, host: Host) {
+  try {
+    // A local agent that served before but is gone (killed, machine rebooted) is started again: it adopts
+    // its targets. On SSH hosts the bridge does the same.
+    const running =
+      host !== project.local || (await project.local.isAgentRunning()) || project.local.hasState();
+    const state = running ? await (await host.agent()).call('state', {}) : null;
+    return {
+      host: host.name,
+      error: null,
+      agent: state ? { pid: state.pid, version: state.agentVersion } : null,
+      route: state?.routes.find((r) => r.app === project.config.app) ?? null,
+      targets: (state?.targets ?? []).filter((t) => t.app === project.config.app),
+    };
+  } catch (err) {
+    return {
+      host: host.name,
+      error: err instanceof Error ? err.message : String(err),
+      agent: null,
+      route: null,
+      targets: [],
+    };
+  }
+}
+
 async function collectStatus(project: Project, environment: string) {
   const envConfig = project.config.environments[environment];
   if (!envConfig) throw new Error(`no environment named "${environment}"`);
-  // An agent that served before but is gone (killed, machine rebooted) is started again: it adopts its targets.
-  const running = (await project.local.isAgentRunning()) || project.local.hasState();
-  const state = running ? await (await project.local.agent()).call('state', {}) : null;
-  const route = state?.routes.find((r) => r.app === project.config.app) ?? null;
-  const targets = (state?.targets ?? []).filter((t) => t.app === project.config.app);
+  const hosts = await Promise.all(
+    hostsOf(project, environment).map((host) => collectHostStatus(project, host)),
+  );
   const [last] = await project.store.listDeployments({ app: project.config.app, environment, limit: 1 });
   const lock = await project.store.getLock(project.config.app, environment);
   const [verdict] = last
@@ -47,9 +72,7 @@ async function collectStatus(project: Project, environment: string) {
     strategy: envConfig.strategy.kind,
     publicPort: envConfig.publicPort,
     bindAddress: envConfig.bindAddress,
-    agent: state ? { pid: state.pid, version: state.agentVersion } : null,
-    route,
-    targets,
+    hosts,
     lastDeployment: last
       ? {
           id: last.id,
@@ -76,24 +99,35 @@ async function collectStatus(project: Project, environment: string) {
   };
 }
 
-function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
-  const now = Date.now();
-  process.stdout.write(
-    `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,
-  );
-  if (!s.agent) {
+function printHostStatus(
+  environment: string,
+  h: Awaited<ReturnType<typeof collectHostStatus>>,
+  named: boolean,
+  now: number,
+): void {
+  const indent = named ? '    ' : '  ';
+  if (named)
     process.stdout.write(
-      `  ${yellow('agent not running')} — nothing is served; "slipway deploy ${s.environment}" starts it\n`,
+      `  ${bold(h.host)}${h.agent ? dim(` agent ${h.agent.version}, pid ${h.agent.pid}`) : ''}\n`,
     );
+  if (h.error) {
+    process.stdout.write(`${indent}${red(`unreachable: ${h.error}`)}\n`);
+    return;
   }
-  for (const t of s.targets) {
-    const split = s.route?.split;
+  if (!h.agent) {
+    process.stdout.write(
+      `${indent}${yellow('agent not running')} — nothing is served; "slipway deploy ${environment}" starts it\n`,
+    );
+    return;
+  }
+  for (const t of h.targets) {
+    const split = h.route?.split;
     const role =
       split?.canary === t.id
         ? yellow(`canary ${split.weight}%`)
-        : s.route?.active === t.id
+        : h.route?.active === t.id
           ? green(split ? `stable ${100 - split.weight}%` : 'serving')
-          : s.route?.draining.includes(t.id)
+          : h.route?.draining.includes(t.id)
             ? yellow('draining')
             : t.stopAtMs
               ? 'warm'
@@ -107,10 +141,18 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
         )
       : '';
     process.stdout.write(
-      `  ${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  pid ${t.pid ?? '-'}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
+      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  pid ${t.pid ?? '-'}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
     );
   }
-  if (s.agent && s.targets.length === 0) process.stdout.write('  no targets\n');
+  if (h.targets.length === 0) process.stdout.write(`${indent}no targets\n`);
+}
+
+function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
+  const now = Date.now();
+  process.stdout.write(
+    `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,
+  );
+  for (const h of s.hosts) printHostStatus(s.environment, h, s.hosts.length > 1, now);
   if (s.lastDeployment) {
     const d = s.lastDeployment;
     const phase =

@@ -72,8 +72,8 @@ describe('canary releases', () => {
     expect(events.find((e) => e.kind === 'canary.verdict')?.data?.result).toBe('failed');
     const status = JSON.parse(
       expectOk(await project.cli(['status', 'production', '--json'])).stdout,
-    ) as Array<{ targets: Array<{ release: string }> }>;
-    expect(status[0]?.targets.map((t) => t.release)).toEqual(['1.0.0']);
+    ) as Array<{ hosts: Array<{ targets: Array<{ release: string }> }> }>;
+    expect(status[0]?.hosts[0]?.targets.map((t) => t.release)).toEqual(['1.0.0']);
   });
 
   it('catches a version that is 150 ms slower with the latency comparison', async () => {

@@ -29,10 +29,12 @@ interface TargetJson {
 }
 
 async function targets(project: TestProject): Promise<{ active: string | null; targets: TargetJson[] }> {
-  const [env] = JSON.parse(expectOk(await project.cli(['status', 'production', '--json'])).stdout) as Array<{
-    route: { active: string | null } | null;
-    targets: TargetJson[];
+  const [status] = JSON.parse(
+    expectOk(await project.cli(['status', 'production', '--json'])).stdout,
+  ) as Array<{
+    hosts: Array<{ route: { active: string | null } | null; targets: TargetJson[] }>;
   }>;
+  const env = status?.hosts[0];
   return { active: env?.route?.active ?? null, targets: env?.targets ?? [] };
 }
 
@@ -203,9 +205,9 @@ environments:
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`port ${project.port} on 127.0.0.1 is already in use`);
     const status = JSON.parse(expectOk(await project.cli(['status', '--json'])).stdout) as Array<{
-      targets: unknown[];
+      hosts: Array<{ targets: unknown[] }>;
     }>;
-    expect(status[0]?.targets).toEqual([]);
+    expect(status[0]?.hosts[0]?.targets).toEqual([]);
   });
 
   it('a build output that does not exist is reported, and no release is stored', async () => {

@@ -57,10 +57,12 @@ describe('blue-green deploy and rollback on the local host', () => {
     const status = JSON.parse(
       expectOk(await project.cli(['status', 'production', '--json'])).stdout,
     ) as Array<{
-      route: { active: string };
-      targets: Array<{ id: string; release: string; stopAtMs: number | null }>;
+      hosts: Array<{
+        route: { active: string };
+        targets: Array<{ id: string; release: string; stopAtMs: number | null }>;
+      }>;
     }>;
-    const [env] = status;
+    const env = status[0]?.hosts[0];
     const warm = env?.targets.find((t) => t.release === '2.0.0');
     expect(env?.targets.find((t) => t.id === env.route.active)?.release).toBe('1.0.0');
     expect(warm?.stopAtMs).toBeGreaterThan(Date.now());
