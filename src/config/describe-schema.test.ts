@@ -35,6 +35,10 @@ describe('describeConfigSchema', () => {
         '`environments.<name>.strategy` with kind `canary`',
         expect.arrayContaining(['kind', 'steps', 'header', 'cookie', 'keepWarm', 'drainTimeout']),
       ],
+      [
+        '`environments.<name>.strategy` with kind `rolling`',
+        expect.arrayContaining(['kind', 'batchSize', 'maxUnavailable', 'failureBudget', 'onBatchFailure']),
+      ],
     ]);
   });
 });

@@ -279,7 +279,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     expect(issues).toEqual([
       {
         path: 'environments.production.strategy.kind',
-        message: 'expected one of "recreate", "blue-green", "canary", got "big-bang"',
+        message: 'expected one of "recreate", "blue-green", "canary", "rolling", got "big-bang"',
         file: FILE,
         line: 8,
         column: 13,
@@ -290,7 +290,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
   it('suggests the strategy kind a misspelt one resembles', () => {
     const [issue] = issuesOf(lines(...MINIMAL_ROWS, '    strategy: { kind: bluegreen }'));
     expect(issue?.message).toBe(
-      'expected one of "recreate", "blue-green", "canary", got "bluegreen" (did you mean "blue-green"?)',
+      'expected one of "recreate", "blue-green", "canary", "rolling", got "bluegreen" (did you mean "blue-green"?)',
     );
   });
 
@@ -299,7 +299,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     expect(issues).toEqual([
       {
         path: 'environments.production.strategy',
-        message: 'missing required key "kind" (one of "recreate", "blue-green", "canary")',
+        message: 'missing required key "kind" (one of "recreate", "blue-green", "canary", "rolling")',
         file: FILE,
         line: 7,
         column: 5,
@@ -480,7 +480,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
       {
         path: 'environments.production.strategy',
         line: 10,
-        message: 'expected a mapping with kind: "recreate", "blue-green" or "canary", got "blue-green"',
+        message: 'expected a mapping with kind: "recreate", "blue-green", "canary" or "rolling", got "blue-green"',
       },
       {
         path: 'environments.staging.publicPort',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canaryStrategy } from './canary-schema.js';
+import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
@@ -68,13 +69,25 @@ const blueGreenStrategy = z
   );
 
 export const strategySchema = z
-  .discriminatedUnion('kind', [recreateStrategy, blueGreenStrategy, canaryStrategy])
+  .discriminatedUnion('kind', [recreateStrategy, blueGreenStrategy, canaryStrategy, rollingStrategy])
   .describe('How a new release replaces the running one.');
 
 export const environmentSchema = z
   .strictObject({
     hosts: z.array(hostSchema).min(1).default(['local']).describe('The hosts of this environment.'),
     ssh: sshSettingsSchema.default(() => sshSettingsSchema.parse({})),
+    edge: z
+      .strictObject({
+        host: hostSchema.describe(
+          'Where the edge router runs: `local` or an SSH host (it may be one of the app hosts).',
+        ),
+        publicPort: z.int().min(1).max(65535).describe('The port users reach the app on.'),
+        bindAddress: z.string().default(DEFAULTS.bindAddress).describe('Address the edge listens on.'),
+      })
+      .optional()
+      .describe(
+        "An edge router that balances users across the hosts' routers, health-checks them, and lets a host be drained during a rolling update.",
+      ),
     publicPort: z
       .int()
       .min(1)

@@ -47,6 +47,7 @@ function plan(id: string): Plan {
     publicPort: 8000,
     bindAddress: '127.0.0.1',
     metricsPort: null,
+    edge: null,
     strategy: { kind: 'blue-green', keepWarmMs: 1000, drainTimeoutMs: 1000 },
     release: runtime('2.0.0'),
     previousRelease: runtime('1.0.0'),
@@ -77,6 +78,11 @@ function recordingHandlers(calls: Step[], behaviour: (step: Step) => void = () =
     'stop-target',
     'retire-target',
     'prune-releases',
+    'set-weight',
+    'pause',
+    'analyze',
+    'ensure-edge',
+    'set-edge-member',
   ];
   return Object.fromEntries(kinds.map((k) => [k, handle])) as unknown as StepHandlers;
 }
@@ -180,5 +186,102 @@ describe('executePlan', () => {
     ]);
     const kinds = (await store.listEvents({ app: 'hello', limit: 10 })).map((e) => e.kind);
     expect(kinds).toContain('deploy.resumed');
+  });
+});
+
+function rollingPlan(id: string, failureBudget: number): Plan {
+  const hosts = ['web1', 'web2', 'web3'];
+  return planDeploy({
+    app: 'hello',
+    environment: 'production',
+    kind: 'deploy',
+    deploymentId: id,
+    hosts,
+    publicPort: 8000,
+    bindAddress: '127.0.0.1',
+    metricsPort: null,
+    edge: {
+      host: 'edge',
+      publicPort: 80,
+      bindAddress: '0.0.0.0',
+      upstreams: hosts.map((h) => ({ id: h, address: h, port: 8000 })),
+    },
+    strategy: {
+      kind: 'rolling',
+      batchSize: 1,
+      maxUnavailable: null,
+      pauseBetweenBatchesMs: 0,
+      failureBudget,
+      onBatchFailure: 'rollback-batch',
+      keepWarmMs: 1000,
+      drainTimeoutMs: 1000,
+    },
+    release: runtime('2.0.0'),
+    previousRelease: runtime('1.0.0'),
+    observed: hosts.map((host) => ({
+      host,
+      active: { targetId: `old-${host}`, release: '1.0.0' },
+      targets: [{ targetId: `old-${host}`, release: '1.0.0', state: 'running', stopAtMs: null }],
+    })),
+    retainReleases: 3,
+    nowMs: 0,
+  });
+}
+
+const onHost = (calls: Step[], host: string) =>
+  calls.filter((s) => s.host === host || ('member' in s && s.member === host)).map((s) => s.kind);
+
+describe('executePlan: rolling batches', () => {
+  it('a host failing within the failure budget goes back alone, and the other batches go on', async () => {
+    const store = await stores.open();
+    const p = rollingPlan('d4dddddd', 1);
+    await createDeployment(store, p);
+    const calls: Step[] = [];
+    const result = await executePlan(
+      p,
+      options(
+        store,
+        recordingHandlers(calls, (step) => {
+          if (step.kind === 'wait-healthy' && step.host === 'web2') throw new Error('web2 never healthy');
+        }),
+      ),
+    );
+    expect(result.outcome).toBe('succeeded');
+    // web2: out of the edge, start, health check (fails) → switch back, stop new, back in the edge.
+    expect(onHost(calls, 'web2')).toEqual([
+      'install-release',
+      'ensure-route',
+      'set-edge-member',
+      'start-target',
+      'wait-healthy',
+      'switch-traffic',
+      'stop-target',
+      'set-edge-member',
+      'prune-releases',
+    ]);
+    expect(onHost(calls, 'web3')).toContain('retire-target');
+    const events = (await store.listEvents({ app: 'hello', limit: 20 })).map((e) => e.kind);
+    expect(events).toContain('host.failed');
+  });
+
+  it('beyond the budget, the failing batch is put back and the deploy stops', async () => {
+    const store = await stores.open();
+    const p = rollingPlan('d5eeeeee', 0);
+    await createDeployment(store, p);
+    const calls: Step[] = [];
+    const result = await executePlan(
+      p,
+      options(
+        store,
+        recordingHandlers(calls, (step) => {
+          if (step.kind === 'wait-healthy' && step.host === 'web2') throw new Error('web2 never healthy');
+        }),
+      ),
+    );
+    expect(result.outcome).toBe('failed');
+    expect(result.error).toContain('batch 2 failed and was put back on the previous release');
+    expect(onHost(calls, 'web1')).toContain('retire-target'); // batch 1 keeps the new release
+    expect(onHost(calls, 'web2').slice(-3)).toEqual(['switch-traffic', 'stop-target', 'set-edge-member']);
+    expect(onHost(calls, 'web3')).toEqual(['install-release', 'ensure-route']); // never touched beyond prepare
   });
 });

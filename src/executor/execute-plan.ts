@@ -61,6 +61,7 @@ export const ON_FAILURE_BASE_INDEX = 1000;
 
 interface NumberedStage {
   name: string;
+  batch?: number;
   steps: Array<{ index: number; step: Step }>;
 }
 
@@ -68,6 +69,7 @@ export function numberStages(stages: Stage[], base = 0): NumberedStage[] {
   let index = base;
   return stages.map((stage) => ({
     name: stage.name,
+    ...(stage.batch !== undefined ? { batch: stage.batch } : {}),
     steps: stage.steps.map((step) => ({ index: index++, step })),
   }));
 }
@@ -95,7 +97,15 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
     guardFailure ??= reason;
     cancel.abort(new Error(reason));
   });
-  const run: RunState = { options, secretValues, cancel: cancel.signal, guardFailure: () => guardFailure };
+  const run: RunState = {
+    options,
+    secretValues,
+    cancel: cancel.signal,
+    guardFailure: () => guardFailure,
+    failedHosts: new Set(),
+    nextRecoveryIndex: { value: RECOVERY_BASE_INDEX },
+    plan,
+  };
   const failure = await runStages(numberStages(plan.stages), 'deploy', plan, run).finally(() =>
     options.guard?.stop(),
   );
@@ -125,11 +135,34 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   if (failure === 'interrupted') return finish('interrupted');
   if (!failure) return finish('succeeded');
 
-  const recovery = await runStages(numberStages(plan.onFailure, ON_FAILURE_BASE_INDEX), 'on-failure', plan, {
+  const recoverRun: RunState = {
     ...run,
     cancel: new AbortController().signal,
     guardFailure: () => null,
-  });
+    failedHosts: new Set(),
+  };
+  if (failure.batch !== undefined && plan.batches) {
+    // A rolling update stops at the failed batch; hosts of earlier batches keep the new release.
+    const policy = plan.batches;
+    if (policy.onBatchFailure === 'stop') return finish('failed', failure.error);
+    const recovered = await runStages(
+      renumber(policy.recover[failure.batch] ?? [], run),
+      'on-failure',
+      plan,
+      recoverRun,
+    );
+    if (recovered === 'interrupted') return finish('interrupted', failure.error);
+    return finish(
+      'failed',
+      `batch ${failure.batch} failed and was put back on the previous release: ${failure.error}`,
+    );
+  }
+  const recovery = await runStages(
+    numberStages(plan.onFailure, ON_FAILURE_BASE_INDEX),
+    'on-failure',
+    plan,
+    recoverRun,
+  );
   if (recovery === 'interrupted') return finish('interrupted', failure.error);
   const restored = recovery === null && plan.onFailure.length > 0;
   return finish(restored ? 'rolled-back' : 'failed', failure.error);
@@ -141,14 +174,21 @@ interface RunState {
   /** Aborted when the guard fails the deployment: handlers that wait (pause, analysis) stop at once. */
   cancel: AbortSignal;
   guardFailure: () => string | null;
+  /** Rolling: hosts that failed; their later steps in the batch are skipped. */
+  failedHosts: Set<string>;
+  nextRecoveryIndex: { value: number };
+  plan: Plan;
 }
+
+/** Recovery steps run for one host or batch are numbered from here on. */
+export const RECOVERY_BASE_INDEX = 2000;
 
 async function runStages(
   stages: NumberedStage[],
   phase: 'deploy' | 'on-failure',
   plan: Plan,
   run: RunState,
-): Promise<{ error: string } | 'interrupted' | null> {
+): Promise<{ error: string; batch?: number } | 'interrupted' | null> {
   const { options } = run;
   for (const stage of stages) {
     const guardFailure = run.guardFailure();
@@ -157,11 +197,62 @@ async function runStages(
     if (phase === 'deploy') options.guard?.onStage(stage.name);
     options.reporter.report({ kind: 'stage-started', stage: stage.name, phase });
     const errors = await runBounded(stage.steps, options.concurrency ?? 8, (numbered) =>
-      runStep(numbered.index, numbered.step, plan, run),
+      stage.batch !== undefined && run.failedHosts.has(memberOf(numbered.step))
+        ? skipStep(numbered.index, numbered.step, run, 'its host failed earlier in this batch')
+        : runStep(numbered.index, numbered.step, plan, run),
     );
+    const failed = stage.steps.filter((_, i) => typeof errors[i] === 'string');
     const firstError = errors.find((e): e is string => e !== null);
-    if (firstError !== undefined) return { error: run.guardFailure() ?? firstError };
+    if (firstError === undefined) continue;
+    if (stage.batch === undefined || !plan.batches || phase !== 'deploy' || run.guardFailure()) {
+      return {
+        error: run.guardFailure() ?? firstError,
+        ...(stage.batch !== undefined ? { batch: stage.batch } : {}),
+      };
+    }
+    // Rolling: hosts that fail within the failure budget go back to their old release on their own.
+    for (const { step } of failed) run.failedHosts.add(memberOf(step));
+    if (run.failedHosts.size > plan.batches.failureBudget) return { error: firstError, batch: stage.batch };
+    const hosts = new Set(failed.map(({ step }) => memberOf(step)));
+    await ledger(
+      options,
+      plan,
+      'host.failed',
+      `${[...hosts].join(', ')} failed within the failure budget (${run.failedHosts.size} of ${plan.batches.failureBudget}): ${firstError}`,
+      { hosts: [...hosts] },
+    );
+    const recover = (plan.batches.recover[stage.batch] ?? []).map((s) => ({
+      ...s,
+      steps: s.steps.filter((step) => hosts.has(memberOf(step))),
+    }));
+    const recovery = await runStages(renumber(recover, run), 'on-failure', plan, {
+      ...run,
+      failedHosts: new Set(),
+    });
+    if (recovery === 'interrupted') return 'interrupted';
   }
+  return null;
+}
+
+/** The app host a step is about: its own host, or the member an edge step takes out or puts back. */
+function memberOf(step: Step): string {
+  return step.kind === 'set-edge-member' ? step.member : step.host;
+}
+
+/** Recovery stages get fresh step numbers (above every planned one) each time they run. */
+function renumber(stages: Stage[], run: RunState): NumberedStage[] {
+  return stages.map((stage) => ({
+    name: stage.name,
+    steps: stage.steps.map((step) => ({ index: run.nextRecoveryIndex.value++, step })),
+  }));
+}
+
+async function skipStep(index: number, step: Step, run: RunState, reason: string): Promise<null> {
+  await run.options.store.recordStep(run.plan.deploymentId, index, {
+    status: 'skipped',
+    finishedAtMs: run.options.stepContext.clock.nowMs(),
+  });
+  run.options.reporter.report({ kind: 'step-skipped', index, step, reason });
   return null;
 }
 

@@ -5,10 +5,12 @@ import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import type { Secret } from '../core/secret.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { hostName } from '../config/host-schema.js';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
 import { isProcessAlive } from '../agent/process-util.js';
 import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
@@ -51,11 +53,28 @@ export function environmentConfig(config: SlipwayConfig, environment: string): E
 }
 
 export function hostsOf(cp: ControlPlane, environment: string): Host[] {
-  return environmentConfig(cp.config, environment).hosts.map((name) => {
-    const host = cp.hosts.get(name);
-    if (!host) throw new SlipwayError(`host ${name} of ${environment} is not configured`);
-    return host;
-  });
+  return environmentConfig(cp.config, environment)
+    .hosts.map(hostName)
+    .map((name) => {
+      const host = cp.hosts.get(name);
+      if (!host) throw new SlipwayError(`host ${name} of ${environment} is not configured`);
+      return host;
+    });
+}
+
+/** The edge's upstreams are the app hosts' routers: their address (loopback for `local`) and the public port. */
+function plannedEdge(env: EnvironmentConfig): EdgePlan | null {
+  if (!env.edge) return null;
+  return {
+    host: hostName(env.edge.host),
+    publicPort: env.edge.publicPort,
+    bindAddress: env.edge.bindAddress,
+    upstreams: env.hosts.map((h) => ({
+      id: hostName(h),
+      address: h === 'local' ? '127.0.0.1' : h.address,
+      port: env.publicPort,
+    })),
+  };
 }
 
 function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
@@ -70,6 +89,17 @@ function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
       };
     case 'recreate':
       return { kind: 'recreate', drainTimeoutMs: ms(strategy.drainTimeout) };
+    case 'rolling':
+      return {
+        kind: 'rolling',
+        batchSize: strategy.batchSize,
+        maxUnavailable: strategy.maxUnavailable ?? null,
+        pauseBetweenBatchesMs: ms(strategy.pauseBetweenBatches),
+        failureBudget: strategy.failureBudget,
+        onBatchFailure: strategy.onBatchFailure,
+        keepWarmMs: ms(strategy.keepWarm),
+        drainTimeoutMs: ms(strategy.drainTimeout),
+      };
     case 'canary':
       return {
         kind: 'canary',
@@ -128,10 +158,11 @@ export async function preparePlan(
     environment: request.environment,
     kind: request.kind,
     deploymentId: deploymentId ?? deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix()),
-    hosts: env.hosts,
+    hosts: env.hosts.map(hostName),
     publicPort: env.publicPort,
     bindAddress: env.bindAddress,
     metricsPort: env.metricsPort ?? null,
+    edge: plannedEdge(env),
     strategy: plannedStrategy(env),
     release: deriveReleaseRuntime(release, request.environment),
     previousRelease,

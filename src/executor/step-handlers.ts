@@ -191,6 +191,31 @@ export const stepHandlers: StepHandlers = {
     return { detail: `inconclusive; promoted by ${promote.actor}`, output: { verdict: canary.verdict } };
   },
 
+  'ensure-edge': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    await agent.call('ensureEdge', {
+      app: step.app,
+      publicPort: step.publicPort,
+      bindAddress: step.bindAddress,
+      healthCheck: step.healthCheck,
+      upstreams: step.upstreams,
+    });
+    return {
+      detail: `balancing across ${step.upstreams.length} host${step.upstreams.length === 1 ? '' : 's'}`,
+    };
+  },
+
+  'set-edge-member': async (step, ctx) => {
+    const agent = await agentOf(ctx, step.host);
+    await agent.call('setEdgeMember', {
+      app: step.app,
+      id: step.member,
+      enabled: step.enabled,
+      drainTimeoutMs: step.drainTimeoutMs,
+    });
+    return { detail: step.enabled ? 'in rotation' : 'drained' };
+  },
+
   'prune-releases': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
     const result = await agent.call('pruneReleases', { app: step.app, keep: step.keep });

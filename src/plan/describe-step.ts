@@ -27,6 +27,12 @@ const DESCRIBERS: Describers = {
     s.durationMs === null
       ? 'wait until "slipway promote" (or abort)'
       : `wait ${formatDurationMs(s.durationMs)} while the analysis runs`,
+  'ensure-edge': (s) =>
+    `edge router of ${s.app} on ${s.host} listens on ${s.bindAddress}:${s.publicPort} and balances across ${s.upstreams.map((u) => `${u.id} (${u.address}:${u.port})`).join(', ')}, health-checked on ${s.healthCheck.path}`,
+  'set-edge-member': (s) =>
+    s.enabled
+      ? `put ${s.member} back into the edge on ${s.host}`
+      : `take ${s.member} out of the edge on ${s.host} (its requests finish, up to ${formatDurationMs(s.drainTimeoutMs)})`,
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
 };
@@ -60,5 +66,9 @@ export function titleStep(step: Step): string {
       return step.durationMs === null ? 'wait for promote' : `pause ${formatDurationMs(step.durationMs)}`;
     case 'analyze':
       return 'analysis verdict';
+    case 'ensure-edge':
+      return `edge :${step.publicPort}`;
+    case 'set-edge-member':
+      return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
   }
 }

@@ -37,6 +37,7 @@ function input(overrides: Partial<DeployInput> = {}): DeployInput {
     publicPort: 8420,
     bindAddress: '127.0.0.1',
     metricsPort: null,
+    edge: null,
     strategy: { kind: 'blue-green', keepWarmMs: 300_000, drainTimeoutMs: 10_000 },
     release: release('2.0.0'),
     previousRelease: release('1.0.0'),

@@ -1,6 +1,7 @@
 import { isoAt } from '../core/clock.js';
 import { deriveTargetId } from '../core/ids.js';
 import { planCanaryStages } from './plan-canary.js';
+import { planRollingStages } from './plan-rolling.js';
 import type { DeployInput, PlannedStrategy } from './plan-input.js';
 import {
   cleanupSteps,
@@ -36,31 +37,60 @@ export function planDeploy(input: DeployInput): Plan {
     previous,
   };
   const strategy = input.strategy;
+  if (strategy.kind === 'rolling' && input.kind === 'deploy') {
+    const rolling = planRollingStages(input, hosts, strategy);
+    return withEdge(input, {
+      ...base,
+      strategy: 'rolling',
+      stages: rolling.stages,
+      onFailure: rolling.onFailure,
+      rollback: planRollbackPreview(input, hosts),
+      batches: rolling.batches,
+    });
+  }
   if (strategy.kind === 'canary' && isCanaryPossible(input, hosts)) {
     const canary = planCanaryStages(input, hosts, strategy);
-    return {
+    return withEdge(input, {
       ...base,
       strategy: 'canary',
       stages: canary.stages.filter((s) => s.steps.length > 0),
       onFailure: canary.onFailure.filter((s) => s.steps.length > 0),
       rollback: planRollbackPreview(input, hosts),
       canary: canary.watch,
-    };
+    });
   }
   // A canary needs a stable version to compare with and a new target to send a share to; a first deploy or a
   // rollback (to a warm or a retained release) goes straight through as blue/green: fast, nothing to compare.
-  const direct = strategy.kind === 'canary' ? asBlueGreen(strategy) : strategy;
+  // A rollback of a rolling environment goes back everywhere at once: the old targets are warm on every host.
+  const direct = strategy.kind === 'canary' || strategy.kind === 'rolling' ? asBlueGreen(strategy) : strategy;
   const stages =
     direct.kind === 'blue-green'
       ? planBlueGreenStages(input, hosts, direct)
       : planRecreateStages(input, hosts, direct);
-  return {
+  return withEdge(input, {
     ...base,
     strategy: direct.kind,
     stages: stages.filter((s) => s.steps.length > 0),
     onFailure: planOnFailure(input, hosts).filter((s) => s.steps.length > 0),
     rollback: planRollbackPreview(input, hosts),
+  });
+}
+
+/** With an edge, the first stage also makes sure the edge router balances across every app host. */
+function withEdge(input: DeployInput, plan: Plan): Plan {
+  const edge = input.edge;
+  const [first, ...rest] = plan.stages;
+  if (!edge || !first) return plan;
+  const ensure: Step = {
+    kind: 'ensure-edge',
+    host: edge.host,
+    app: input.app,
+    publicPort: edge.publicPort,
+    bindAddress: edge.bindAddress,
+    healthCheck: input.release.healthCheck,
+    upstreams: edge.upstreams,
   };
+  return { ...plan, stages: [{ ...first, steps: [ensure, ...first.steps] }, ...rest] };
 }
 
 function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
@@ -71,7 +101,7 @@ function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
 }
 
 function asBlueGreen(
-  strategy: Extract<PlannedStrategy, { kind: 'canary' }>,
+  strategy: Extract<PlannedStrategy, { kind: 'canary' | 'rolling' }>,
 ): Extract<PlannedStrategy, { kind: 'blue-green' }> {
   return { kind: 'blue-green', keepWarmMs: strategy.keepWarmMs, drainTimeoutMs: strategy.drainTimeoutMs };
 }

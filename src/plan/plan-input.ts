@@ -18,6 +18,7 @@ export interface ReleaseRuntime {
 export type PlannedStrategy =
   | { kind: 'blue-green'; keepWarmMs: number; drainTimeoutMs: number }
   | { kind: 'recreate'; drainTimeoutMs: number }
+  | RollingStrategy
   | {
       kind: 'canary';
       steps: CanaryStepPlan[];
@@ -27,6 +28,26 @@ export type PlannedStrategy =
       keepWarmMs: number;
       drainTimeoutMs: number;
     };
+
+export interface RollingStrategy {
+  kind: 'rolling';
+  /** A host count, or a share like "25%". */
+  batchSize: number | string;
+  maxUnavailable: number | string | null;
+  pauseBetweenBatchesMs: number;
+  failureBudget: number;
+  onBatchFailure: 'rollback-batch' | 'stop';
+  keepWarmMs: number;
+  drainTimeoutMs: number;
+}
+
+/** The edge of an environment, with the app hosts' routers as its upstreams. */
+export interface EdgePlan {
+  host: string;
+  publicPort: number;
+  bindAddress: string;
+  upstreams: Array<{ id: string; address: string; port: number }>;
+}
 
 export type CanaryStepPlan =
   { setWeight: number } | { pauseMs: number | null } | { analysisTimeoutMs: number };
@@ -47,6 +68,7 @@ export interface DeployInput {
   publicPort: number;
   bindAddress: string;
   metricsPort: number | null;
+  edge: EdgePlan | null;
   strategy: PlannedStrategy;
   release: ReleaseRuntime;
   /** The release serving now (needed to plan the way back); null on a first deploy. */

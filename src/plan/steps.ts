@@ -16,7 +16,9 @@ export type Step =
   | PruneReleasesStep
   | SetWeightStep
   | PauseStep
-  | AnalyzeStep;
+  | AnalyzeStep
+  | EnsureEdgeStep
+  | SetEdgeMemberStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';
@@ -106,6 +108,27 @@ export interface SetWeightStep {
   cookie: string;
 }
 
+/** The edge router on `host` balances users across the app hosts' routers (`upstreams`). */
+export interface EnsureEdgeStep {
+  kind: 'ensure-edge';
+  host: string;
+  app: string;
+  publicPort: number;
+  bindAddress: string;
+  healthCheck: HealthCheckSpec;
+  upstreams: Array<{ id: string; address: string; port: number }>;
+}
+
+/** Takes an app host out of the edge's rotation (its in-flight requests finish first) or puts it back. */
+export interface SetEdgeMemberStep {
+  kind: 'set-edge-member';
+  host: string;
+  app: string;
+  member: string;
+  enabled: boolean;
+  drainTimeoutMs: number;
+}
+
 /** The host of steps that run in the control plane itself. */
 export const CONTROL_PLANE = 'control-plane';
 
@@ -154,6 +177,16 @@ export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 export interface Stage {
   name: string;
   steps: Step[];
+  /** Rolling updates: the batch this stage belongs to (its failure is handled per batch, see Plan.batches). */
+  batch?: number;
+}
+
+/** How a rolling update handles failures: per batch, and per host within the failure budget. */
+export interface BatchPolicy {
+  failureBudget: number;
+  onBatchFailure: 'rollback-batch' | 'stop';
+  /** Per batch: the stages that put its hosts back on the previous release (filtered per host within the budget). */
+  recover: Record<number, Stage[]>;
 }
 
 export interface PlannedRelease {
@@ -174,7 +207,7 @@ export interface Plan {
   app: string;
   environment: string;
   kind: 'deploy' | 'rollback';
-  strategy: 'blue-green' | 'recreate' | 'canary';
+  strategy: 'blue-green' | 'recreate' | 'canary' | 'rolling';
   deploymentId: string;
   release: PlannedRelease;
   previous: { release: string; targetId: string } | null;
@@ -182,6 +215,8 @@ export interface Plan {
   /** Run when a stage fails, to leave users on what served before (every step is safe to run regardless). */
   onFailure: Stage[];
   rollback: RollbackPreview | null;
+  /** Present for a rolling update. */
+  batches?: BatchPolicy;
   /** Present for a canary: what the background analysis compares, from the first weight until promotion. */
   canary?: CanaryWatch;
 }

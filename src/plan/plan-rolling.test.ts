@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { describePlan } from './describe-plan.js';
+import { planDeploy, type DeployInput, type ReleaseRuntime } from './plan-deploy.js';
+import { deriveBatches, resolveHostCount } from './plan-rolling.js';
+
+function release(version: string): ReleaseRuntime {
+  return {
+    version,
+    sha256: 'b'.repeat(64),
+    artifact: `/a/${version}.tgz`,
+    command: 'node server.js',
+    env: {},
+    secretNames: [],
+    healthCheck: {
+      path: '/healthz',
+      intervalMs: 500,
+      timeoutMs: 2000,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+    },
+    startTimeoutMs: 20_000,
+    stopTimeoutMs: 10_000,
+    restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
+  };
+}
+
+const HOSTS = ['web1', 'web2', 'web3'];
+
+function input(overrides: Partial<DeployInput> = {}): DeployInput {
+  return {
+    app: 'hello',
+    environment: 'production',
+    kind: 'deploy',
+    deploymentId: 'droll00abc123',
+    hosts: HOSTS,
+    publicPort: 8420,
+    bindAddress: '0.0.0.0',
+    metricsPort: null,
+    edge: {
+      host: 'local',
+      publicPort: 80,
+      bindAddress: '0.0.0.0',
+      upstreams: HOSTS.map((h, i) => ({ id: h, address: `10.0.0.${i + 10}`, port: 8420 })),
+    },
+    strategy: {
+      kind: 'rolling',
+      batchSize: 1,
+      maxUnavailable: null,
+      pauseBetweenBatchesMs: 0,
+      failureBudget: 0,
+      onBatchFailure: 'rollback-batch',
+      keepWarmMs: 60_000,
+      drainTimeoutMs: 5_000,
+    },
+    release: release('2.0.0'),
+    previousRelease: release('1.0.0'),
+    observed: HOSTS.map((host) => ({
+      host,
+      active: { targetId: `hello-1.0.0-${host}`, release: '1.0.0' },
+      targets: [{ targetId: `hello-1.0.0-${host}`, release: '1.0.0', state: 'running', stopAtMs: null }],
+    })),
+    retainReleases: 3,
+    nowMs: 0,
+    ...overrides,
+  };
+}
+
+describe('rolling batches', () => {
+  it.each([
+    [1, 5, 1],
+    ['25%', 5, 2],
+    ['100%', 3, 3],
+    [10, 3, 3],
+    ['1%', 3, 1],
+  ] as const)('batch size %j of %d hosts → %d', (count, hosts, size) => {
+    expect(resolveHostCount(count, hosts)).toBe(size);
+  });
+
+  it('splits hosts in order, capped by maxUnavailable', () => {
+    expect(deriveBatches(['a', 'b', 'c', 'd', 'e'], 2, null)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(deriveBatches(['a', 'b', 'c', 'd'], '50%', 1)).toEqual([['a'], ['b'], ['c'], ['d']]);
+  });
+});
+
+describe('planDeploy with a rolling strategy', () => {
+  it('installs everywhere first, then per batch: out of the edge, start, verify, switch, keep warm, back in', () => {
+    const plan = planDeploy(input());
+    expect(plan.strategy).toBe('rolling');
+    expect(plan.stages[0]?.steps.map((s) => s.kind)).toEqual([
+      'ensure-edge',
+      'install-release',
+      'ensure-route',
+      'install-release',
+      'ensure-route',
+      'install-release',
+      'ensure-route',
+    ]);
+    expect(plan.stages.slice(1, 7).map((s) => s.name)).toEqual([
+      'batch 1/3: out of the edge',
+      'batch 1/3: start',
+      'batch 1/3: verify',
+      'batch 1/3: switch',
+      'batch 1/3: keep old warm',
+      'batch 1/3: back in the edge',
+    ]);
+    expect(
+      plan.stages
+        .filter((s) => s.batch === 2)
+        .flatMap((s) => s.steps.map((x) => ('member' in x ? x.member : x.host))),
+    ).toEqual(Array(6).fill('web2'));
+    expect(plan.batches?.recover[2]?.map((s) => s.name)).toEqual([
+      'switch back',
+      'stop new',
+      'back in the edge',
+    ]);
+    expect(describePlan(plan)).toMatchSnapshot();
+  });
+
+  it('without an edge, a batch is a blue-green update of its hosts', () => {
+    const plan = planDeploy(
+      input({ edge: null, strategy: { ...(input().strategy as never), batchSize: '50%' } }),
+    );
+    expect(plan.stages.map((s) => s.name)).toEqual([
+      'prepare',
+      'batch 1/2: start',
+      'batch 1/2: verify',
+      'batch 1/2: switch',
+      'batch 1/2: keep old warm',
+      'batch 2/2: start',
+      'batch 2/2: verify',
+      'batch 2/2: switch',
+      'batch 2/2: keep old warm',
+      'clean up',
+    ]);
+  });
+
+  it('rolls back everywhere at once (the old targets are warm on every host)', () => {
+    const observed = HOSTS.map((host) => ({
+      host,
+      active: { targetId: `hello-2.0.0-${host}`, release: '2.0.0' },
+      targets: [
+        { targetId: `hello-2.0.0-${host}`, release: '2.0.0', state: 'running', stopAtMs: null },
+        { targetId: `hello-1.0.0-${host}`, release: '1.0.0', state: 'running', stopAtMs: 1 },
+      ],
+    }));
+    const plan = planDeploy(
+      input({ kind: 'rollback', release: release('1.0.0'), previousRelease: release('2.0.0'), observed }),
+    );
+    expect(plan.strategy).toBe('blue-green');
+    const switchStage = plan.stages.find((s) => s.name === 'switch');
+    expect(switchStage?.steps.map((s) => s.host)).toEqual(HOSTS);
+    expect(plan.stages.flatMap((s) => s.steps).some((s) => s.kind === 'start-target')).toBe(false);
+  });
+});

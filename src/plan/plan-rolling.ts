@@ -1,0 +1,152 @@
+import { formatDurationMs } from '../core/duration.js';
+import type { DeployInput, RollingStrategy } from './plan-input.js';
+import {
+  cleanupSteps,
+  prepareSteps,
+  startSteps,
+  switchSteps,
+  verifySteps,
+  type HostPlan,
+} from './plan-parts.js';
+import { CONTROL_PLANE, type BatchPolicy, type Stage, type Step } from './steps.js';
+
+/** Resolves a host count ("25%" or 2) against the number of hosts: rounded up, at least 1, at most all. */
+export function resolveHostCount(count: number | string, hosts: number): number {
+  const wanted = typeof count === 'number' ? count : Math.ceil((Number(count.slice(0, -1)) / 100) * hosts);
+  return Math.max(1, Math.min(hosts, wanted));
+}
+
+/** Splits hosts into batches, in the order they are listed. Pure. */
+export function deriveBatches(
+  hosts: readonly string[],
+  batchSize: number | string,
+  maxUnavailable: number | string | null,
+): string[][] {
+  let size = resolveHostCount(batchSize, hosts.length);
+  if (maxUnavailable !== null) size = Math.min(size, resolveHostCount(maxUnavailable, hosts.length));
+  const batches: string[][] = [];
+  for (let i = 0; i < hosts.length; i += size) batches.push(hosts.slice(i, i + size));
+  return batches;
+}
+
+/**
+ * A rolling update: the release is installed everywhere first (uploads in parallel), then batch after batch
+ * each host leaves the edge (its in-flight requests finish), gets the new release beside the old one
+ * (health-checked, switched, old kept warm) and goes back in. A failing host within the failure budget is put
+ * back on its old release on its own; beyond the budget the batch is rolled back (by policy) and the deploy
+ * stops. Pure.
+ */
+export function planRollingStages(
+  input: DeployInput,
+  hosts: HostPlan[],
+  strategy: RollingStrategy,
+): { stages: Stage[]; onFailure: Stage[]; batches: BatchPolicy } {
+  const byName = new Map(hosts.map((h) => [h.host, h]));
+  const batches = deriveBatches(
+    hosts.map((h) => h.host),
+    strategy.batchSize,
+    strategy.maxUnavailable,
+  ).map((names) => names.map((n) => byName.get(n)).filter((h): h is HostPlan => h !== undefined));
+  const edge = input.edge;
+  const edgeMember = (h: HostPlan, enabled: boolean): Step[] =>
+    edge
+      ? [
+          {
+            kind: 'set-edge-member',
+            host: edge.host,
+            app: input.app,
+            member: h.host,
+            enabled,
+            drainTimeoutMs: strategy.drainTimeoutMs,
+          },
+        ]
+      : [];
+  const stages: Stage[] = [{ name: 'prepare', steps: prepareSteps(input, hosts, input.release) }];
+  const recover: Record<number, Stage[]> = {};
+  batches.forEach((batch, i) => {
+    const b = i + 1;
+    const label = `batch ${b}/${batches.length}`;
+    const retire: Step[] = batch.flatMap((h) =>
+      h.active && h.active.targetId !== h.targetId
+        ? [
+            {
+              kind: 'retire-target' as const,
+              host: h.host,
+              targetId: h.active.targetId,
+              release: h.active.release,
+              afterMs: strategy.keepWarmMs,
+            },
+          ]
+        : [],
+    );
+    stages.push(
+      { name: `${label}: out of the edge`, batch: b, steps: batch.flatMap((h) => edgeMember(h, false)) },
+      { name: `${label}: start`, batch: b, steps: startSteps(input, batch, input.release) },
+      { name: `${label}: verify`, batch: b, steps: verifySteps(batch, input.release) },
+      {
+        name: `${label}: switch`,
+        batch: b,
+        steps: switchSteps(input, batch, input.release.version, strategy.drainTimeoutMs),
+      },
+      { name: `${label}: keep old warm`, batch: b, steps: retire },
+      { name: `${label}: back in the edge`, batch: b, steps: batch.flatMap((h) => edgeMember(h, true)) },
+    );
+    if (strategy.pauseBetweenBatchesMs > 0 && b < batches.length) {
+      stages.push({
+        name: `pause ${formatDurationMs(strategy.pauseBetweenBatchesMs)}`,
+        steps: [{ kind: 'pause', host: CONTROL_PLANE, durationMs: strategy.pauseBetweenBatchesMs }],
+      });
+    }
+    recover[b] = recoverStages(input, batch, strategy, edgeMember);
+  });
+  stages.push({ name: 'clean up', steps: cleanupSteps(input, hosts) });
+  const nonEmpty = (list: Stage[]): Stage[] => list.filter((s) => s.steps.length > 0);
+  for (const key of Object.keys(recover)) recover[Number(key)] = nonEmpty(recover[Number(key)] ?? []);
+  return {
+    stages: nonEmpty(stages),
+    // Outside any batch (the prepare stage) nothing was switched: only new targets may need stopping.
+    onFailure: nonEmpty([{ name: 'stop new', steps: stopNew(input, hosts, strategy) }]),
+    batches: { failureBudget: strategy.failureBudget, onBatchFailure: strategy.onBatchFailure, recover },
+  };
+}
+
+/** Puts hosts of a batch back on what they served before, and back in the edge. */
+function recoverStages(
+  input: DeployInput,
+  batch: HostPlan[],
+  strategy: RollingStrategy,
+  edgeMember: (h: HostPlan, enabled: boolean) => Step[],
+): Stage[] {
+  const switchBack: Step[] = batch.flatMap((h) =>
+    h.active && h.active.targetId !== h.targetId
+      ? [
+          {
+            kind: 'switch-traffic' as const,
+            host: h.host,
+            app: input.app,
+            targetId: h.active.targetId,
+            release: h.active.release,
+            drainTimeoutMs: strategy.drainTimeoutMs,
+          },
+        ]
+      : [],
+  );
+  return [
+    { name: 'switch back', steps: switchBack },
+    { name: 'stop new', steps: stopNew(input, batch, strategy) },
+    // A host with nothing to go back to stays out of the edge rather than serve a broken release.
+    { name: 'back in the edge', steps: batch.filter((h) => h.active).flatMap((h) => edgeMember(h, true)) },
+  ];
+}
+
+function stopNew(input: DeployInput, hosts: HostPlan[], strategy: RollingStrategy): Step[] {
+  return hosts
+    .filter((h) => !h.reusesWarm)
+    .map((h) => ({
+      kind: 'stop-target' as const,
+      host: h.host,
+      targetId: h.targetId,
+      release: input.release.version,
+      drainTimeoutMs: strategy.drainTimeoutMs,
+    }));
+}
