@@ -18,7 +18,7 @@ await Promise.all([
     ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
-    external: ['better-sqlite3'],
+    external: ['better-sqlite3', 'ssh2', 'cpu-features'],
   }),
   // The agent must not depend on node_modules on a remote host: everything is bundled in.
   build({ ...common, entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js' }),

@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
 import { waitUntilHealthy } from '../router/health-check.js';
 import { Router } from '../router/router.js';
 import { serveControlSocket, type AgentHandlers } from './control-server.js';
@@ -11,7 +11,13 @@ import { EventJournal } from './event-journal.js';
 import { renderPrometheusMetrics } from './metrics-exposition.js';
 import { followLines, logFilePath, readTailLines, type LogStream } from './log-files.js';
 import { findFreePort } from './process-util.js';
-import { AGENT_PROTOCOL_VERSION, type RouteStatus } from './protocol.js';
+import {
+  AGENT_PROTOCOL_VERSION,
+  edgeRouteKey,
+  type EdgeUpstream,
+  type HealthCheckSpec,
+  type RouteStatus,
+} from './protocol.js';
 import { installReleaseDir, listReleaseDirs, pruneReleaseDirs, releaseDirFor } from './release-dirs.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import { Supervisor, toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
@@ -40,6 +46,14 @@ interface RouteRecord {
   listenError: string | null;
   draining: Set<string>;
   split: CanarySplit | null;
+  /** Set for an edge route (keyed `edge:<app>`): the config it was last ensured with. */
+  edge: EdgeRecord | null;
+}
+
+interface EdgeRecord {
+  app: string;
+  healthCheck: HealthCheckSpec;
+  upstreams: Array<EdgeUpstream & { enabled: boolean }>;
 }
 
 interface CanarySplit {
@@ -60,9 +74,12 @@ interface AgentSnapshot {
     active: string | null;
     split?: CanarySplit | null;
   }>;
+  edges?: Array<EdgeRecord & { publicPort: number; bindAddress: string }>;
 }
 
 const DEFAULT_RETIRE_DRAIN_MS = 30_000;
+/** How long an upstream dropped from an edge's list may finish its requests before it is cut. */
+const DEFAULT_EDGE_DRAIN_MS = 30_000;
 
 /** The on-host daemon: supervises targets, runs one router per app, and answers the control protocol. */
 export class Agent {
@@ -140,6 +157,10 @@ export class Agent {
         }
       }
     }
+    for (const { publicPort, bindAddress, ...edge } of snapshot.edges ?? []) {
+      const record = await this.#openRoute(edgeRouteKey(edge.app), publicPort, bindAddress, edge);
+      if (record.router) await this.#applyEdge(record, edge, DEFAULT_EDGE_DRAIN_MS);
+    }
     if (snapshot.metricsPort)
       await this.#ensureMetricsServer(snapshot.metricsPort).catch((err: unknown) => this.#log(String(err)));
     for (const target of this.#supervisor.list()) {
@@ -148,7 +169,12 @@ export class Agent {
     void this.#snapshot.request();
   }
 
-  async #openRoute(app: string, publicPort: number, bindAddress: string): Promise<RouteRecord> {
+  async #openRoute(
+    app: string,
+    publicPort: number,
+    bindAddress: string,
+    edge: EdgeRecord | null = null,
+  ): Promise<RouteRecord> {
     const record: RouteRecord = {
       app,
       publicPort,
@@ -157,6 +183,7 @@ export class Agent {
       listenError: null,
       draining: new Set(),
       split: null,
+      edge,
     };
     this.#routes.set(app, record);
     try {
@@ -211,11 +238,14 @@ export class Agent {
       await Promise.all(this.#supervisor.list().map((t) => this.#supervisor.stop(t.spec.id)));
     }
     this.#supervisor.detach();
+    // Save the state while the routers still know their active targets, then keep it: closing a router
+    // clears its routes, and the next agent must find them as they were to serve again at once.
+    await this.#snapshot.request();
+    await this.#snapshot.flush();
+    this.#snapshot.freeze();
     await Promise.all([...this.#routes.values()].map((r) => r.router?.close() ?? Promise.resolve()));
     const metrics = this.#metrics;
     if (metrics) await new Promise<void>((resolve) => metrics.server.close(() => resolve()));
-    await this.#snapshot.request();
-    await this.#snapshot.flush();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
     await rm(this.paths.socket, { force: true });
   }
@@ -241,6 +271,17 @@ export class Agent {
       active: route.router?.active ?? null,
       draining: [...route.draining],
       split: route.split ? { canary: route.split.canary, weight: route.split.weight } : null,
+      pool:
+        route.edge === null
+          ? null
+          : (route.router?.poolMembers() ??
+            route.edge.upstreams.map((u) => ({
+              ...u,
+              healthy: false,
+              health: 'unknown' as const,
+              inRotation: false,
+              inFlight: 0,
+            }))),
     };
   }
 
@@ -249,14 +290,88 @@ export class Agent {
       version: 1,
       metricsPort: this.#metrics?.port ?? null,
       targets: this.#supervisor.list(),
-      routes: [...this.#routes.values()].map((r) => ({
-        app: r.app,
-        publicPort: r.publicPort,
-        bindAddress: r.bindAddress,
-        active: r.router?.active ?? null,
-        split: r.split,
-      })),
+      routes: [...this.#routes.values()]
+        .filter((r) => r.edge === null)
+        .map((r) => ({
+          app: r.app,
+          publicPort: r.publicPort,
+          bindAddress: r.bindAddress,
+          active: r.router?.active ?? null,
+          split: r.split,
+        })),
+      edges: [...this.#routes.values()].flatMap((r) =>
+        r.edge === null ? [] : [{ ...r.edge, publicPort: r.publicPort, bindAddress: r.bindAddress }],
+      ),
     };
+  }
+
+  /** An edge and an app router (or two routers) on one host cannot share a port on overlapping addresses. */
+  #assertPortFree(key: string, publicPort: number, bindAddress: string): void {
+    const wildcard = (a: string): boolean => a === '0.0.0.0' || a === '::';
+    for (const [other, r] of this.#routes) {
+      if (other === key || !r.router || r.publicPort !== publicPort) continue;
+      if (r.bindAddress === bindAddress || wildcard(r.bindAddress) || wildcard(bindAddress)) {
+        throw new ConflictError(`port ${publicPort} is already the public port of ${other} on this host`, {
+          hint: 'an edge and an app router on the same host need different ports',
+        });
+      }
+    }
+  }
+
+  /**
+   * Brings an edge router's pool in line with `edge`: members not listed any more (or moved to another address)
+   * are drained and removed, new ones added. A member keeps its enabled state (a rolling update in progress).
+   */
+  async #applyEdge(record: RouteRecord, edge: EdgeRecord, drainTimeoutMs: number): Promise<void> {
+    const router = record.router;
+    if (!router) return;
+    record.edge = edge;
+    const app = edge.app;
+    router.configurePool({
+      healthCheck: edge.healthCheck,
+      onHealthChange: (c) =>
+        this.#event(
+          `edge.member-${c.health}`,
+          app,
+          null,
+          null,
+          `edge of ${app}: upstream ${c.key} is ${c.health}${c.reason ? ` (${c.reason})` : ''}`,
+          { member: c.key },
+        ),
+    });
+    for (const member of router.poolMembers()) {
+      const wanted = edge.upstreams.find((u) => u.id === member.id);
+      if (wanted && wanted.address === member.address && wanted.port === member.port) continue;
+      record.draining.add(member.id);
+      const drained = router
+        .drain(member.id, drainTimeoutMs)
+        .catch((err: unknown) => this.#log(`edge of ${app}: removing ${member.id} failed: ${String(err)}`))
+        .finally(() => record.draining.delete(member.id));
+      if (wanted) await drained; // moved: the old address must be gone before the new one is added
+    }
+    for (const u of edge.upstreams) {
+      router.addPoolMember({ id: u.id, host: u.address, port: u.port }, { enabled: u.enabled });
+    }
+    this.#syncEdgeRecord(record);
+  }
+
+  /** The router holds the members' enabled state; the record (and so the snapshot) copies it. */
+  #syncEdgeRecord(record: RouteRecord): void {
+    if (!record.edge || !record.router) return;
+    record.edge.upstreams = record.router
+      .poolMembers()
+      .map(({ id, address, port, enabled }) => ({ id, address, port, enabled }));
+  }
+
+  #edgeRoute(app: string): RouteRecord & { router: Router; edge: EdgeRecord } {
+    const record = this.#routes.get(edgeRouteKey(app));
+    if (!record?.edge) {
+      throw new NotFoundError(`no edge for app ${app} on this host`, { hint: 'ensure the edge first' });
+    }
+    if (!record.router) {
+      throw new SlipwayError(`the edge of ${app} is not listening: ${record.listenError ?? 'unknown'}`);
+    }
+    return record as RouteRecord & { router: Router; edge: EdgeRecord };
   }
 
   #armRetire(id: string, delayMs: number): void {
@@ -408,6 +523,7 @@ export class Agent {
             { hint: 'keep publicPort unchanged, or stop the app first' },
           );
         }
+        this.#assertPortFree(app, publicPort, bindAddress);
         const record = await this.#openRoute(app, publicPort, bindAddress);
         if (!record.router) {
           this.#routes.delete(app);
@@ -482,6 +598,74 @@ export class Agent {
         return Promise.resolve({ weight });
       },
 
+      ensureEdge: async ({ app, publicPort, bindAddress, healthCheck, upstreams, drainTimeoutMs }) => {
+        validateEdgeUpstreams(app, upstreams);
+        const key = edgeRouteKey(app);
+        const existing = this.#routes.get(key);
+        if (
+          existing?.router &&
+          (existing.publicPort !== publicPort || existing.bindAddress !== bindAddress)
+        ) {
+          throw new SlipwayError(
+            `the edge of ${app} already serves port ${existing.publicPort} on ${existing.bindAddress}; moving it is not supported while it serves`,
+            { hint: 'keep the edge port unchanged' },
+          );
+        }
+        const enabledBefore = new Map(existing?.edge?.upstreams.map((u) => [u.id, u.enabled]));
+        const edge: EdgeRecord = {
+          app,
+          healthCheck: { ...healthCheck },
+          upstreams: upstreams.map(({ id, address, port }) => ({
+            id,
+            address,
+            port,
+            enabled: enabledBefore.get(id) ?? true,
+          })),
+        };
+        let record = existing;
+        const created = !record?.router;
+        if (!record?.router) {
+          this.#assertPortFree(key, publicPort, bindAddress);
+          record = await this.#openRoute(key, publicPort, bindAddress, edge);
+          if (!record.router) {
+            // Keep a restored edge's config (it is retried after the next restart); forget a new one.
+            if (this.#routes.get(key) === record) {
+              if (existing) this.#routes.set(key, existing);
+              else this.#routes.delete(key);
+            }
+            throw new SlipwayError(record.listenError ?? `the edge of ${app} cannot listen on ${publicPort}`);
+          }
+        }
+        await this.#applyEdge(record, edge, drainTimeoutMs ?? DEFAULT_EDGE_DRAIN_MS);
+        void this.#snapshot.request();
+        if (created) {
+          this.#event('edge.created', app, null, null, `edge of ${app} listens on port ${publicPort}`, {
+            upstreams: upstreams.map((u) => u.id),
+          });
+        }
+        return { ...this.#routeStatus(record), created };
+      },
+
+      setEdgeMember: async ({ app, id, enabled, drainTimeoutMs }) => {
+        const record = this.#edgeRoute(app);
+        const router = record.router;
+        router.setPoolMember(id, enabled);
+        this.#syncEdgeRecord(record);
+        void this.#snapshot.request();
+        const verb = enabled ? 'enabled' : 'disabled';
+        this.#event(`edge.member-${verb}`, app, null, null, `edge of ${app}: upstream ${id} ${verb}`, {
+          member: id,
+        });
+        const idle = enabled ? null : await router.whenPoolMemberIdle(id, drainTimeoutMs);
+        const member = router.poolMembers().find((m) => m.id === id);
+        const inFlight = idle?.inFlight ?? member?.inFlight ?? 0;
+        return {
+          enabled: member?.enabled ?? enabled,
+          drained: idle ? idle.drained : inFlight === 0,
+          inFlight,
+        };
+      },
+
       metrics: ({ app }) => Promise.resolve({ targets: this.#route(app).router?.metrics() ?? [] }),
 
       events: ({ afterSeq }) => Promise.resolve({ events: this.#journal.after(afterSeq) }),
@@ -543,5 +727,20 @@ export class Agent {
       .filter((t) => t.spec.app === app && t.spec.id !== active)
       .map((t) => t.spec.id);
     return active ? [active, ...others] : others;
+  }
+}
+
+function validateEdgeUpstreams(app: string, upstreams: EdgeUpstream[]): void {
+  const seen = new Set<string>();
+  for (const u of upstreams) {
+    if (!u.id || seen.has(u.id)) {
+      throw new SlipwayError(
+        `edge of ${app}: upstream ids must be unique and non-empty (got ${JSON.stringify(u.id)})`,
+      );
+    }
+    if (!u.address || !Number.isInteger(u.port) || u.port < 1 || u.port > 65_535) {
+      throw new SlipwayError(`edge of ${app}: upstream ${u.id} needs an address and a port (1–65535)`);
+    }
+    seen.add(u.id);
   }
 }

@@ -21,7 +21,20 @@ export type AgentHandlers = {
 /** Serves the JSON-lines control protocol on a unix socket (0600: only the agent's user may talk to it). */
 export async function serveControlSocket(socketPath: string, handlers: AgentHandlers): Promise<Server> {
   await removeStaleSocket(socketPath);
-  const server = createServer((socket) => handleConnection(socket, handlers));
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    handleConnection(socket, handlers);
+  });
+  // Closing the server also ends open client connections (a bridge or a `logs --follow` must not keep a
+  // stopping agent alive).
+  const close = server.close.bind(server);
+  server.close = ((callback?: (err?: Error) => void) => {
+    close(callback);
+    for (const socket of sockets) socket.destroy();
+    return server;
+  }) as typeof server.close;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {

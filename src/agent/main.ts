@@ -1,15 +1,34 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, agentPaths } from './agent.js';
+import { runBridge } from './bridge.js';
 
-/** Entry of the agent bundle: `node agent.js --home DIR`. Runs until told to shut down or signalled. */
+const USAGE = 'usage: agent.js --home DIR\n       agent.js bridge --home DIR [--no-start]\n';
+
+/**
+ * Entry of the agent bundle. `node agent.js --home DIR` runs the agent until told to shut down or signalled;
+ * `node agent.js bridge --home DIR` joins stdin/stdout to that agent's socket (what an SSH exec runs).
+ */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { home: { type: 'string' } } });
-  if (!values.home) {
-    process.stderr.write('usage: agent.js --home DIR\n');
+  const { values, positionals } = parseArgs({
+    options: { home: { type: 'string' }, 'no-start': { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  const mode = positionals[0] ?? 'agent';
+  if (!values.home || positionals.length > 1 || (mode !== 'agent' && mode !== 'bridge')) {
+    process.stderr.write(USAGE);
     process.exit(2);
   }
-  const paths = agentPaths(values.home);
+  if (mode === 'bridge') {
+    const agentEntry = process.argv[1] ?? fileURLToPath(import.meta.url);
+    process.exit(await runBridge({ home: values.home, agentEntry, start: !values['no-start'] }));
+  }
+  await runAgent(values.home);
+}
+
+async function runAgent(home: string): Promise<void> {
+  const paths = agentPaths(home);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const log = (line: string): void => appendFileSync(paths.agentLog, `${new Date().toISOString()} ${line}\n`);
   const agent = await Agent.start({ home: paths.home, log });

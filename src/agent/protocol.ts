@@ -47,6 +47,7 @@ export interface TargetStatus {
 }
 
 export interface RouteStatus {
+  /** The app's name; for an edge, its route key (`edgeRouteKey(app)`), which `metrics` also accepts. */
   app: string;
   publicPort: number;
   bindAddress: string;
@@ -54,6 +55,33 @@ export interface RouteStatus {
   draining: string[];
   /** A canary split: `weight` percent of users go to `canary`. */
   split: { canary: string; weight: number } | null;
+  /** An edge's upstreams (the app hosts' routers); null for an app's own router. */
+  pool: PoolMemberStatus[] | null;
+}
+
+/** The key of an app's edge route on a host, kept apart from the app's own route so a host can run both. */
+export function edgeRouteKey(app: string): string {
+  return `edge:${app}`;
+}
+
+export interface EdgeUpstream {
+  /** The app host's name. */
+  id: string;
+  /** The address the edge reaches that host's router at. */
+  address: string;
+  /** The app's public port on that host. */
+  port: number;
+}
+
+export interface PoolMemberStatus extends EdgeUpstream {
+  /** False while disabled (`setEdgeMember`): it gets no new requests. */
+  enabled: boolean;
+  /** The edge's health check passes (`healthyThreshold` in a row); false until the first checks have run. */
+  healthy: boolean;
+  health: TargetHealth;
+  /** Gets new requests: enabled and not unhealthy (a member not checked yet is in rotation). */
+  inRotation: boolean;
+  inFlight: number;
 }
 
 export interface ReleaseStatus {
@@ -133,6 +161,30 @@ export interface AgentMethods {
   setWeight: {
     params: { app: string; canaryTargetId: string; weight: number; header: string; cookie: string };
     result: { weight: number };
+  };
+  /**
+   * Makes this host an edge of `app`: a router on `publicPort` that balances users over `upstreams` (the app
+   * hosts' routers), health-checked with `healthCheck`. Idempotent; upstreams not listed any more are drained
+   * (up to `drainTimeoutMs`, default 30 s) and removed; a disabled upstream stays disabled.
+   */
+  ensureEdge: {
+    params: {
+      app: string;
+      publicPort: number;
+      bindAddress: string;
+      healthCheck: HealthCheckSpec;
+      upstreams: EdgeUpstream[];
+      drainTimeoutMs?: number;
+    };
+    result: RouteStatus & { created: boolean };
+  };
+  /**
+   * Takes an upstream out of the edge's rotation (`enabled: false`, answering once its in-flight requests have
+   * finished or `drainTimeoutMs` passed) or puts it back.
+   */
+  setEdgeMember: {
+    params: { app: string; id: string; enabled: boolean; drainTimeoutMs: number };
+    result: { enabled: boolean; drained: boolean; inFlight: number };
   };
   metrics: { params: { app: string }; result: { targets: TargetMetrics[] } };
   logs: {

@@ -27,6 +27,7 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
 export class SnapshotWriter {
   #running: Promise<void> | null = null;
   #pending = false;
+  #frozen = false;
   constructor(
     private readonly path: string,
     private readonly snapshot: () => unknown,
@@ -34,6 +35,7 @@ export class SnapshotWriter {
   ) {}
 
   request(): Promise<void> {
+    if (this.#frozen) return this.#running ?? Promise.resolve();
     if (this.#running) {
       this.#pending = true;
       return this.#running;
@@ -53,6 +55,11 @@ export class SnapshotWriter {
         this.onError(err);
       }
     } while (this.#pending);
+  }
+
+  /** No more writes: the state on disk stays as it is now (an agent shutting down its routers). */
+  freeze(): void {
+    this.#frozen = true;
   }
 
   async flush(): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { redact } from '../core/secret.js';
 import { logFilePath, readTailLines } from './log-files.js';
@@ -166,7 +167,9 @@ export class Supervisor {
       const child = spawn('/bin/sh', ['-c', spec.command], {
         cwd: record.releaseDir,
         env: {
-          PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+          // The node the agent runs on (on SSH hosts: the one `slipway setup` uploaded) comes first, so a
+          // target's `node server.js` finds a node even on a host that has none installed.
+          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
           HOME: process.env.HOME ?? '/',
           ...spec.env,
           ...spec.secretEnv,

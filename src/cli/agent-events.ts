@@ -4,6 +4,8 @@ import type { Project } from './project.js';
 
 /** Kinds of agent events worth a ledger entry (what happened on a host while nobody was deploying). */
 const LEDGERED = new Set([
+  'edge.member-unhealthy',
+  'edge.member-healthy',
   'target.exited',
   'target.restarted',
   'target.retired',
@@ -27,7 +29,8 @@ export async function syncAgentEvents(project: Project): Promise<void> {
     for (const event of events) {
       cursors[host.name] = event.seq;
       changed = true;
-      if (!LEDGERED.has(event.kind) || (event.app !== project.config.app && event.app !== '')) continue;
+      const app = event.app.replace(/^edge:/, '');
+      if (!LEDGERED.has(event.kind) || (app !== project.config.app && app !== '')) continue;
       await project.store.appendEvent({
         atMs: event.atMs,
         actor: `agent@${host.name}`,

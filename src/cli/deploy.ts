@@ -7,6 +7,7 @@ import type { Plan } from '../plan/steps.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
+import { printPreflight, refuseFailedPreflight, runPreflight } from './check.js';
 import { resolveReleaseVersion } from './releases.js';
 
 export function registerDeploy(program: Command, globals: () => GlobalOptions): void {
@@ -24,6 +25,10 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
           await runWithProgress(project, 'resume', (o) => resumeDeployment(project, env, o));
           return;
         }
+        // The same checks as "slipway check" run first: a host that cannot take the release stops it here.
+        const preflight = await runPreflight(project, env);
+        if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
+        refuseFailedPreflight(preflight);
         const version = await resolveReleaseVersion(project, opts.release);
         const request: DeploymentRequest = {
           environment: env,

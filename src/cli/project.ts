@@ -10,11 +10,15 @@ import { DEFAULTS } from '../config/defaults.js';
 import { defaultActor, type ControlPlane } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
+import { SshHost, type SshHostSettings } from '../hosts/ssh-host.js';
+import { parseDurationMs } from '../core/duration.js';
 import { openSqliteStore, type Store } from '../store/index.js';
 
 export interface GlobalOptions {
   config?: string;
   stateDir?: string;
+  /** `slipway setup --trust-new-hosts`: record the key of a host seen for the first time. */
+  trustNewHosts?: boolean;
 }
 
 export interface Project extends ControlPlane {
@@ -37,6 +41,19 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
   const store: Store = await openSqliteStore(join(stateDir, 'slipway.db'));
   const local = new LocalHost(join(stateDir, 'agent'));
   const hosts = new Map<string, Host>([['local', local]]);
+  for (const [environment, env] of Object.entries(loaded.config.environments)) {
+    const settings: SshHostSettings = {
+      knownHostsFile: resolve(loaded.dir, env.ssh.knownHosts ?? join(stateDir, 'known_hosts', environment)),
+      trustNewHosts: options.trustNewHosts ?? false,
+      connectTimeoutMs: parseDurationMs(env.ssh.connectTimeout) ?? 10_000,
+      ...(env.ssh.jumpHost ? { jumpHost: env.ssh.jumpHost } : {}),
+      projectDir: loaded.dir,
+      environment,
+    };
+    for (const host of [...env.hosts, ...(env.edge ? [env.edge.host] : [])]) {
+      if (host !== 'local' && !hosts.has(host.name)) hosts.set(host.name, new SshHost(host, settings));
+    }
+  }
   return {
     loaded,
     config: loaded.config,

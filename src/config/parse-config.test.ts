@@ -480,7 +480,8 @@ describe('parseConfig: each problem with its key path and place in the file', ()
       {
         path: 'environments.production.strategy',
         line: 10,
-        message: 'expected a mapping with kind: "recreate", "blue-green", "canary" or "rolling", got "blue-green"',
+        message:
+          'expected a mapping with kind: "recreate", "blue-green", "canary" or "rolling", got "blue-green"',
       },
       {
         path: 'environments.staging.publicPort',

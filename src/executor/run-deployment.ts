@@ -219,27 +219,54 @@ export async function runDeployment(
 }
 
 /** Continues the newest unfinished deployment of an environment from its recorded steps. */
+/**
+ * Continues the newest deployment of an environment that did not finish its plan: one interrupted (Ctrl-C, a
+ * crash) is continued in place; one that stopped on a failure without undoing anything (a rolling update with
+ * `onBatchFailure: stop`, e.g. a host that lost its link) continues as a new deployment of the same plan that
+ * skips the steps already done. Every step is idempotent, so the end state is that of an uninterrupted run.
+ */
 export async function resumeDeployment(
   cp: ControlPlane,
   environment: string,
   options: RunOptions,
 ): Promise<{ plan: Plan; result: ExecutionResult }> {
   const [latest] = await cp.store.listDeployments({ app: cp.config.app, environment, limit: 1 });
-  if (!latest || latest.outcome !== null) {
+  const steps = latest ? await cp.store.listSteps(latest.id) : [];
+  const undone = steps.some((s) => s.index >= ON_FAILURE_BASE_INDEX);
+  if (!latest || !(latest.outcome === null || (latest.outcome === 'failed' && !undone))) {
     throw new SlipwayError(`there is no interrupted deployment of ${environment} to resume`, {
-      hint: `"slipway history ${environment}" shows the deployments`,
+      hint: latest?.outcome
+        ? `the last deployment ended ${latest.outcome}; deploy again instead ("slipway history ${environment}" shows it)`
+        : `"slipway history ${environment}" shows the deployments`,
     });
   }
-  await withLock(cp, environment, latest.id, options, () => Promise.resolve());
+  const inPlace = latest.outcome === null;
+  const deploymentId = inPlace ? latest.id : deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
+  await withLock(cp, environment, deploymentId, options, () => Promise.resolve());
   try {
-    const plan = latest.plan as Plan;
+    const plan = { ...(latest.plan as Plan), deploymentId };
     options.onPlan?.(plan);
     const secrets = await resolveSecrets(cp, plan);
-    const completed = deriveCompletedSteps(await cp.store.listSteps(latest.id), ON_FAILURE_BASE_INDEX);
+    if (!inPlace) {
+      await cp.store.createDeployment({
+        id: deploymentId,
+        app: cp.config.app,
+        environment,
+        kind: latest.kind,
+        releaseVersion: latest.releaseVersion,
+        previousVersion: latest.previousVersion,
+        strategy: latest.strategy,
+        plan,
+        createdBy: cp.actor,
+        createdAtMs: cp.clock.nowMs(),
+        reason: `resumes ${latest.id}`,
+      });
+    }
+    const completed = deriveCompletedSteps(steps, ON_FAILURE_BASE_INDEX);
     const result = await execute(cp, plan, options, secrets, completed);
     return { plan, result };
   } finally {
-    await cp.store.releaseLock(cp.config.app, environment, latest.id);
+    await cp.store.releaseLock(cp.config.app, environment, deploymentId);
   }
 }
 
@@ -293,6 +320,7 @@ async function execute(
     reporter: options.reporter,
     actor: cp.actor,
     completed,
+    concurrency: environmentConfig(cp.config, plan.environment).ssh.parallelism,
     ...(canary ? { guard: canary } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -117,9 +117,9 @@ describe('planDeploy with a rolling strategy', () => {
   });
 
   it('without an edge, a batch is a blue-green update of its hosts', () => {
-    const plan = planDeploy(
-      input({ edge: null, strategy: { ...(input().strategy as never), batchSize: '50%' } }),
-    );
+    const rolling = input().strategy;
+    if (rolling.kind !== 'rolling') throw new Error('fixture');
+    const plan = planDeploy(input({ edge: null, strategy: { ...rolling, batchSize: '50%' } }));
     expect(plan.stages.map((s) => s.name)).toEqual([
       'prepare',
       'batch 1/2: start',

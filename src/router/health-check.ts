@@ -10,24 +10,29 @@ export interface HealthCheckResult {
   error?: string;
 }
 
-/** One GET to http://127.0.0.1:<port><path> on a fresh connection; 2xx and 3xx answers count as healthy. */
-export async function checkHealthOnce(
-  port: number,
-  opts: { path: string; timeoutMs: number },
-): Promise<HealthCheckResult> {
+interface CheckOptions {
+  path: string;
+  timeoutMs: number;
+  /** Where the target listens: loopback for targets on this host, another host's address for an edge. */
+  host?: string;
+}
+
+/**
+ * One GET to http://<host>:<port><path> (host 127.0.0.1 unless told) on a fresh connection; 2xx and 3xx answers
+ * count as healthy.
+ */
+export async function checkHealthOnce(port: number, opts: CheckOptions): Promise<HealthCheckResult> {
   const { timedOut: _, ...result } = await runCheck(port, opts);
   return result;
 }
 
-function runCheck(
-  port: number,
-  opts: { path: string; timeoutMs: number },
-): Promise<HealthCheckResult & { timedOut: boolean }> {
+function runCheck(port: number, opts: CheckOptions): Promise<HealthCheckResult & { timedOut: boolean }> {
   let timedOut = false;
+  const host = opts.host ?? '127.0.0.1';
   return new Promise((resolve) => {
     const req = request(
       {
-        host: '127.0.0.1',
+        host,
         port,
         path: opts.path,
         method: 'GET',
@@ -49,7 +54,7 @@ function runCheck(
     }, opts.timeoutMs);
     req.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ ok: false, error: describeCheckError(err, port), timedOut });
+      resolve({ ok: false, error: describeCheckError(err, host, port), timedOut });
     });
     req.end();
   });
@@ -129,12 +134,15 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-function describeCheckError(err: NodeJS.ErrnoException, port: number): string {
+function describeCheckError(err: NodeJS.ErrnoException, host: string, port: number): string {
   switch (err.code) {
     case 'ECONNREFUSED':
-      return `nothing listens on 127.0.0.1:${port} (connection refused)`;
+      return `nothing listens on ${host}:${port} (connection refused)`;
     case 'ECONNRESET':
-      return `127.0.0.1:${port} closed the connection before answering`;
+      return `${host}:${port} closed the connection before answering`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${host} cannot be reached (${err.code})`;
     default:
       return err.code ? `${err.message} (${err.code})` : err.message;
   }

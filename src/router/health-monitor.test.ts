@@ -75,4 +75,39 @@ describe('HealthMonitor', () => {
     expect(checks).toBe(atStop);
     expect(() => monitor.watch('b', backend.port)).toThrow(/stopped/);
   });
+
+  it('turns a target unhealthy at once on a reported failure; passing checks bring it back', async () => {
+    const backend = await startBackend((_req, res) => res.end());
+    cleanup(backend.close);
+    const changes: HealthChange[] = [];
+    let wake = (): void => undefined;
+    const monitor = new HealthMonitor({
+      spec,
+      onChange: (c) => {
+        changes.push(c);
+        wake();
+      },
+    });
+    cleanup(() => monitor.stop());
+    monitor.watch('host-a', backend.port, '127.0.0.1');
+    monitor.reportFailure('host-a', 'connection refused');
+    monitor.reportFailure('host-a', 'connection refused'); // already unhealthy: no second change
+    monitor.reportFailure('unknown', 'ignored');
+    expect(changes).toEqual([
+      {
+        key: 'host-a',
+        port: backend.port,
+        health: 'unhealthy',
+        previous: 'unknown',
+        reason: 'connection refused',
+      },
+    ]);
+    await new Promise<void>((resolve) => (wake = resolve));
+    expect(changes[1]).toEqual({
+      key: 'host-a',
+      port: backend.port,
+      health: 'healthy',
+      previous: 'unhealthy',
+    });
+  });
 });

@@ -11,6 +11,7 @@ export interface HealthChange {
 }
 
 interface Watched {
+  host: string;
   port: number;
   health: TargetHealth;
   passes: number;
@@ -35,12 +36,28 @@ export class HealthMonitor {
     this.#onChange = opts.onChange;
   }
 
-  watch(key: string, port: number): void {
+  /** Starts checking `key` at `host:port` (loopback unless told otherwise); its health is unknown until then. */
+  watch(key: string, port: number, host = '127.0.0.1'): void {
     if (this.#stopped) throw new Error('HealthMonitor is stopped');
     const existing = this.#watched.get(key);
-    if (existing?.port === port) return;
-    this.#watched.set(key, { port, health: 'unknown', passes: 0, failures: 0 });
+    if (existing?.port === port && existing.host === host) return;
+    this.#watched.set(key, { host, port, health: 'unknown', passes: 0, failures: 0 });
     this.#schedule();
+  }
+
+  /**
+   * A failure seen outside the checks (the router could not connect): the target turns unhealthy at once, and
+   * only `healthyThreshold` passing checks in a row bring it back.
+   */
+  reportFailure(key: string, reason: string): void {
+    const w = this.#watched.get(key);
+    if (w === undefined || this.#stopped) return;
+    w.passes = 0;
+    w.failures = Math.max(w.failures, this.#spec.unhealthyThreshold);
+    if (w.health === 'unhealthy') return;
+    const previous = w.health;
+    w.health = 'unhealthy';
+    this.#onChange({ key, port: w.port, health: 'unhealthy', previous, reason });
   }
 
   unwatch(key: string): void {
@@ -74,7 +91,7 @@ export class HealthMonitor {
     const entries = [...this.#watched.entries()];
     const results = await Promise.all(
       entries.map(([, w]) =>
-        checkHealthOnce(w.port, { path: this.#spec.path, timeoutMs: this.#spec.timeoutMs }),
+        checkHealthOnce(w.port, { host: w.host, path: this.#spec.path, timeoutMs: this.#spec.timeoutMs }),
       ),
     );
     entries.forEach(([key, watched], i) => {

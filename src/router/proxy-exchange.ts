@@ -12,7 +12,30 @@ const BAD_REQUEST_BODY = 'Bad request (slipway router)\n';
  * response: the usual case is an app closing an idle keep-alive socket just as the router reuses it.
  */
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+/**
+ * Behind an edge, an upstream is a whole host: these also mean it is gone or unreachable (refused, no route,
+ * connect timeout), and a retry goes to another host.
+ */
+const POOL_RETRYABLE_CODES = new Set([
+  ...RETRYABLE_CODES,
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  // Sent, but the host never answered (its link is gone): safe to send a GET again elsewhere.
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What an exchange to a pool member (an edge's upstream) may ask of its router. */
+export interface UpstreamFailover {
+  /** `target` failed with `code` before any byte of an answer. */
+  reportFailure(target: RouterTarget, code: string): void;
+  /** Another member in rotation to retry on; null when there is none. */
+  alternativeTo(target: RouterTarget): RouterTarget | null;
+}
 
 const kExchange = Symbol('slipway.exchange');
 interface CarriesExchange {
@@ -21,13 +44,15 @@ interface CarriesExchange {
 
 /**
  * Forwards one HTTP request to a target and streams the answer back. `extraResponseHeaders` (flat name/value
- * pairs, e.g. a canary's sticky cookie) are added to the target's response headers.
+ * pairs, e.g. a canary's sticky cookie) are added to the target's response headers. `failover` is set when the
+ * target is a pool member: an idempotent request that cannot reach it is retried once on another member.
  */
 export function startProxyExchange(
   target: RouterTarget,
   req: IncomingMessage,
   res: ServerResponse,
   extraResponseHeaders: readonly string[] | null = null,
+  failover: UpstreamFailover | null = null,
 ): void {
   const raw = req.rawHeaders;
   const hasBody = requestHasBody(raw);
@@ -38,7 +63,7 @@ export function startProxyExchange(
     body: hasBody ? req : null,
   };
   const retryable = !hasBody && IDEMPOTENT_METHODS.has(opts.method);
-  const exchange = new ProxyExchange(target, res, opts, retryable, extraResponseHeaders);
+  const exchange = new ProxyExchange(target, res, opts, retryable, extraResponseHeaders, failover);
   (res as CarriesExchange)[kExchange] = exchange;
   res.on('close', onClientClose);
   target.begin();
@@ -63,11 +88,12 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
   #done = false;
 
   constructor(
-    readonly target: RouterTarget,
+    public target: RouterTarget,
     readonly res: ServerResponse,
     readonly opts: Dispatcher.DispatchOptions,
     readonly retryable: boolean,
     readonly extraResponseHeaders: readonly string[] | null,
+    readonly failover: UpstreamFailover | null,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -121,18 +147,40 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       this.#finish(this.#status, true);
       return;
     }
-    if (this.retryable && !this.#retried && RETRYABLE_CODES.has((err as { code?: string }).code ?? '')) {
+    const code = (err as { code?: string }).code ?? '';
+    if (this.failover !== null) {
+      if (this.#retryOnPool(code)) return;
+    } else if (this.retryable && !this.#retried && RETRYABLE_CODES.has(code)) {
       this.#retried = true;
       this.target.pool.dispatch(this.opts, this);
       return;
     }
-    if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
+    if (code === 'UND_ERR_INVALID_ARG') {
       writeShortAnswer(res, 400, BAD_REQUEST_BODY);
       this.#finish(400, false);
       return;
     }
     writeShortAnswer(res, 502, BAD_GATEWAY_BODY);
     this.#finish(502, true);
+  }
+
+  /** A pool member failed before answering: tell the router, and retry once on another member if allowed. */
+  #retryOnPool(code: string): boolean {
+    const failover = this.failover as UpstreamFailover;
+    const failed = this.target;
+    failover.reportFailure(failed, code);
+    if (!this.retryable || this.#retried || !POOL_RETRYABLE_CODES.has(code)) return false;
+    // With no other member, only a stale keep-alive connection is worth another try on the same one.
+    const next = failover.alternativeTo(failed) ?? (RETRYABLE_CODES.has(code) ? failed : null);
+    if (next === null) return false;
+    this.#retried = true;
+    if (next !== failed) {
+      failed.abandonAttempt();
+      next.begin();
+      this.target = next;
+    }
+    next.pool.dispatch(this.opts, this);
+    return true;
   }
 
   clientClosed(): void {

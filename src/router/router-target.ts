@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import { TargetCounters } from './metrics.js';
@@ -6,7 +7,11 @@ export interface TargetAddress {
   id: string;
   release: string;
   port: number;
+  /** Where the target listens; 127.0.0.1 (this host) unless it is another host's router behind an edge. */
+  host?: string;
 }
+
+export const LOOPBACK = '127.0.0.1';
 
 /** Upstream connection pool settings; router-internal tuning, not user configuration. */
 const POOL_OPTIONS: Pool.Options = {
@@ -30,10 +35,24 @@ export class RouterTarget {
   readonly pool: Pool;
   readonly counters: TargetCounters;
   readonly tunnels = new Set<Duplex>();
-  #onIdle: (() => void) | null = null;
+  readonly host: string;
+  #idleWaiters: Set<() => void> | null = null;
 
-  constructor(readonly address: TargetAddress) {
-    this.pool = new Pool(`http://127.0.0.1:${address.port}`, POOL_OPTIONS);
+  /** `connectTimeoutMs` shortens the connect timeout (an edge's upstreams: a dead host must not hold a request long). */
+  constructor(
+    readonly address: TargetAddress,
+    opts: { connectTimeoutMs?: number; headersTimeoutMs?: number } = {},
+  ) {
+    this.host = address.host ?? LOOPBACK;
+    const options: Pool.Options = {
+      ...POOL_OPTIONS,
+      ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeout: opts.connectTimeoutMs }),
+      ...(opts.headersTimeoutMs === undefined ? {} : { headersTimeout: opts.headersTimeoutMs }),
+    };
+    this.pool = new Pool(
+      `http://${isIPv6(this.host) ? `[${this.host}]` : this.host}:${address.port}`,
+      options,
+    );
     this.counters = new TargetCounters(address.id, address.release);
   }
 
@@ -47,23 +66,32 @@ export class RouterTarget {
 
   end(status: number, durationMs: number | null, proxyError: boolean): void {
     this.counters.record(status, durationMs, proxyError);
-    if (--this.counters.inFlight === 0 && this.#onIdle !== null) this.#onIdle();
+    if (--this.counters.inFlight === 0 && this.#idleWaiters !== null) this.#notifyIdle();
+  }
+
+  /** An attempt that moves to another target (a retry after a connection failure): no answer to count here. */
+  abandonAttempt(): void {
+    if (--this.counters.inFlight === 0 && this.#idleWaiters !== null) this.#notifyIdle();
   }
 
   /** Resolves when nothing is in flight; `cancel()` stops the wait (the promise then never resolves). */
   whenIdle(): { idle: Promise<void>; cancel: () => void } {
     if (this.counters.inFlight === 0) return { idle: Promise.resolve(), cancel: () => undefined };
-    let cancel = (): void => undefined;
-    const idle = new Promise<void>((resolve) => {
-      this.#onIdle = () => {
-        this.#onIdle = null;
-        resolve();
-      };
-      cancel = () => {
-        this.#onIdle = null;
-      };
-    });
-    return { idle, cancel };
+    let waiter = (): void => undefined;
+    const idle = new Promise<void>((resolve) => (waiter = resolve));
+    (this.#idleWaiters ??= new Set()).add(waiter);
+    return {
+      idle,
+      cancel: () => {
+        this.#idleWaiters?.delete(waiter);
+      },
+    };
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = null;
+    for (const resolve of waiters ?? []) resolve();
   }
 
   /** Closes idle upstream connections once the in-flight requests are done. */

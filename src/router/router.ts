@@ -1,16 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TargetMetrics } from '../agent/protocol.js';
-import { SlipwayError } from '../core/errors.js';
-import { startProxyExchange, writeShortAnswer } from './proxy-exchange.js';
-import { RouterTarget, type TargetAddress } from './router-target.js';
+import type { PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
+import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { EdgePool, createPoolTarget, type EdgePoolOptions, type PoolMemberAddress } from './edge-pool.js';
+import { startProxyExchange, writeShortAnswer, type UpstreamFailover } from './proxy-exchange.js';
+import { LOOPBACK, RouterTarget, type TargetAddress } from './router-target.js';
 import {
   NO_ROUTE,
   BUCKETS,
   deriveRouteWithActive,
+  deriveRouteWithPool,
   deriveRouteWithSplit,
   formatBucketCookie,
+  selectPoolMemberOtherThan,
   selectTarget,
   type CanarySplit,
   type RequestInfo,
@@ -22,9 +25,23 @@ import {
 const drawBucket = (): number => Math.floor(Math.random() * BUCKETS);
 import { startUpgradeTunnel } from './upgrade-tunnel.js';
 
+export type { PoolMemberAddress } from './edge-pool.js';
+
 const NO_TARGET_BODY = 'Service unavailable: no release is active on this port yet (slipway router)\n';
+const NO_UPSTREAM_BODY = 'Service unavailable: no app host is in rotation (slipway edge router)\n';
 const NO_TARGET_UPGRADE =
   'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+
+export interface PoolMemberIdleResult {
+  /** True when the member had nothing in flight before the timeout. */
+  drained: boolean;
+  /** Requests still in flight at the timeout; unlike a drain, they are not cut. */
+  inFlight: number;
+  /** The member was enabled again before it drained. */
+  cancelled?: boolean;
+}
+
+type IdleOutcome = 'idle' | 'timeout' | 'cancelled';
 
 export interface DrainResult {
   /** True when every in-flight request finished before the timeout. */
@@ -39,6 +56,10 @@ export interface DrainResult {
  * The per-host HTTP router of one app: owns the public port and sends each request to one target.
  * Deploys swap then drain: `setActive(new)` moves every new request at once, `drain(old)` waits for the old
  * target's in-flight requests and removes it.
+ *
+ * An edge router (`configurePool`) has no active target: it balances requests round-robin over upstream pool
+ * members (the app hosts' routers), health-checked, and retries an idempotent request that cannot reach one
+ * on another.
  */
 export class Router {
   readonly #server: Server;
@@ -47,6 +68,19 @@ export class Router {
   #route: RouteState = NO_ROUTE;
   // Selection is synchronous, so one view serves every request: no object per request.
   readonly #requestView = new IncomingRequestView();
+  #pool: EdgePool | null = null;
+  /** Waits for disabled pool members to go idle, cancelled when the member is enabled again. */
+  readonly #quiescing = new Map<string, Set<() => void>>();
+  #turn = 0;
+  readonly #nextTurn = (): number => {
+    const n = this.#turn;
+    this.#turn = n >= 0x3fffffff ? 0 : n + 1;
+    return n;
+  };
+  readonly #failover: UpstreamFailover = {
+    reportFailure: (target, code) => this.#pool?.reportFailure(target, code, this.#route.pool?.members ?? []),
+    alternativeTo: (target) => this.#alternativeTo(target),
+  };
 
   private constructor() {
     this.#server = createServer((req, res) => this.#onRequest(req, res));
@@ -89,12 +123,17 @@ export class Router {
   addTarget(t: TargetAddress): void {
     const existing = this.#targets.get(t.id);
     if (existing !== undefined) {
-      if (existing.address.port === t.port && existing.address.release === t.release) return;
+      if (
+        existing.address.port === t.port &&
+        existing.address.release === t.release &&
+        existing.host === (t.host ?? LOOPBACK)
+      )
+        return;
       throw new SlipwayError(`target ${t.id} is already routed to port ${existing.address.port}`, {
         hint: 'give the new target its own id',
       });
     }
-    this.#targets.set(t.id, new RouterTarget({ id: t.id, release: t.release, port: t.port }));
+    this.#targets.set(t.id, new RouterTarget({ ...t }));
   }
 
   /** Moves every new request to `id` at once; returns the previously active target. */
@@ -131,22 +170,14 @@ export class Router {
     }
     // A canary being drained gets no new users: the split ends first.
     if (this.#route.split?.canary === id) this.#route = deriveRouteWithSplit(this.#route, null);
+    this.#forgetPoolMember(id); // nor does a pool member
     const running = this.#draining.get(id);
     if (running !== undefined) return running.result;
     const target = this.#targets.get(id);
     if (target === undefined) return Promise.resolve({ drained: true, abandoned: 0 });
 
-    const wait = target.whenIdle();
-    let timer: NodeJS.Timeout | undefined;
-    let cancel = (): void => undefined;
-    const outcome = new Promise<'idle' | 'timeout' | 'cancelled'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      cancel = () => resolve('cancelled');
-      void wait.idle.then(() => resolve('idle'));
-    });
+    const { outcome, cancel } = this.#waitIdle(target, timeoutMs);
     const result = outcome.then(async (how): Promise<DrainResult> => {
-      clearTimeout(timer);
-      wait.cancel();
       this.#draining.delete(id);
       if (how === 'cancelled') return { drained: false, abandoned: 0, cancelled: true };
       const abandoned = how === 'idle' ? 0 : target.counters.inFlight;
@@ -159,6 +190,23 @@ export class Router {
     return result;
   }
 
+  /** Resolves when `target` has nothing in flight, at the timeout, or when cancelled. */
+  #waitIdle(target: RouterTarget, timeoutMs: number): { outcome: Promise<IdleOutcome>; cancel: () => void } {
+    const wait = target.whenIdle();
+    let timer: NodeJS.Timeout | undefined;
+    let cancel = (): void => undefined;
+    const outcome = new Promise<IdleOutcome>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      cancel = () => resolve('cancelled');
+      void wait.idle.then(() => resolve('idle'));
+    }).then((how) => {
+      clearTimeout(timer);
+      wait.cancel();
+      return how;
+    });
+    return { outcome, cancel };
+  }
+
   /** Removes a target at once, cutting whatever it still serves. */
   async removeTarget(id: string): Promise<void> {
     if (this.#route.active === id) {
@@ -166,6 +214,7 @@ export class Router {
         hint: 'switch to another target first',
       });
     }
+    this.#forgetPoolMember(id);
     const target = this.#targets.get(id);
     if (target === undefined) return;
     this.#targets.delete(id);
@@ -182,14 +231,17 @@ export class Router {
     const targets = [...this.#targets.values()];
     this.#targets.clear();
     this.#route = NO_ROUTE;
-    await Promise.all([closed, ...targets.map((t) => t.destroy())]);
+    const pool = this.#pool;
+    this.#pool = null;
+    await Promise.all([closed, pool?.stop(), ...targets.map((t) => t.destroy())]);
   }
 
   #select(req: IncomingMessage): Selection {
     const route = this.#route;
-    if (route.split === null) return { target: route.active, newBucket: null }; // the usual case: no split
+    // The usual case: one active target, no split, no pool.
+    if (route.split === null && route.pool === null) return { target: route.active, newBucket: null };
     this.#requestView.req = req;
-    const selection = selectTarget(route, this.#requestView, drawBucket);
+    const selection = selectTarget(route, this.#requestView, drawBucket, this.#nextTurn);
     this.#requestView.req = null;
     return selection;
   }
@@ -197,15 +249,120 @@ export class Router {
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const selection = this.#select(req);
     const target = selection.target === null ? undefined : this.#targets.get(selection.target);
+    const route = this.#route;
     if (target === undefined) {
-      writeShortAnswer(res, 503, NO_TARGET_BODY);
+      writeShortAnswer(
+        res,
+        503,
+        route.pool !== null && route.active === null ? NO_UPSTREAM_BODY : NO_TARGET_BODY,
+      );
       return;
     }
     const cookie =
-      this.#route.split && selection.newBucket !== null
-        ? ['set-cookie', formatBucketCookie(this.#route.split.cookie, selection.newBucket)]
+      route.split && selection.newBucket !== null
+        ? ['set-cookie', formatBucketCookie(route.split.cookie, selection.newBucket)]
         : null;
-    startProxyExchange(target, req, res, cookie);
+    const failover = route.pool !== null && route.active === null ? this.#failover : null;
+    startProxyExchange(target, req, res, cookie, failover);
+  }
+
+  /**
+   * Makes this router an edge: while no target is active, each request goes to the next pool member in
+   * rotation (enabled and not unhealthy; see `EdgePool`). An unhealthy member leaves the rotation at once and
+   * comes back after `healthyThreshold` passing checks. Calling again with another spec restarts the checks.
+   */
+  configurePool(opts: EdgePoolOptions): void {
+    if (this.#pool !== null) {
+      this.#pool.reconfigure(opts);
+      return;
+    }
+    this.#pool = new EdgePool({ ...opts, onRotationChange: () => this.#rebuildRotation() });
+    this.#rebuildRotation();
+  }
+
+  /**
+   * Adds an upstream to the pool, enabled unless told otherwise. Idempotent: a member already there keeps its
+   * enabled state; one being removed (drained) is kept after all.
+   */
+  addPoolMember(member: PoolMemberAddress, opts: { enabled?: boolean } = {}): void {
+    const pool = this.#pool;
+    if (pool === null) {
+      throw new SlipwayError('this router has no upstream pool', { hint: 'configure the pool first' });
+    }
+    const target = this.#targets.get(member.id);
+    if (target !== undefined && (target.host !== member.host || target.address.port !== member.port)) {
+      throw new SlipwayError(
+        `pool member ${member.id} already points to ${target.host}:${target.address.port}`,
+        { hint: 'remove (drain) the member before giving it another address' },
+      );
+    }
+    if (pool.get(member.id) !== undefined) return;
+    this.#draining.get(member.id)?.cancel(); // added back while being removed: keep it
+    const upstream = target ?? createPoolTarget(member);
+    this.#targets.set(member.id, upstream);
+    pool.add(upstream, opts.enabled ?? true);
+  }
+
+  /**
+   * A disabled member gets no new requests; what it has in flight goes on (`whenPoolMemberIdle` waits for it).
+   * Enabling it puts it back in rotation (unless its health check fails). `drain(id)` removes a member.
+   */
+  setPoolMember(id: string, enabled: boolean): void {
+    const pool = this.#requirePool(id);
+    if (pool.setEnabled(id, enabled) && enabled) this.#cancelQuiescing(id);
+  }
+
+  /**
+   * Waits until a disabled member has nothing in flight (or `timeoutMs` passes; what is still in flight then is
+   * left alone). Ends with `cancelled` when the member is (or becomes) enabled or is removed.
+   */
+  async whenPoolMemberIdle(id: string, timeoutMs: number): Promise<PoolMemberIdleResult> {
+    const member = this.#requirePool(id).member(id);
+    const target = member.target;
+    if (member.enabled) return { drained: false, inFlight: target.counters.inFlight, cancelled: true };
+    const { outcome, cancel } = this.#waitIdle(target, timeoutMs);
+    const waits = this.#quiescing.get(id) ?? new Set<() => void>();
+    this.#quiescing.set(id, waits.add(cancel));
+    let how: IdleOutcome;
+    try {
+      how = await outcome;
+    } finally {
+      waits.delete(cancel);
+      if (waits.size === 0 && this.#quiescing.get(id) === waits) this.#quiescing.delete(id);
+    }
+    if (how === 'idle') return { drained: true, inFlight: 0 };
+    const inFlight = target.counters.inFlight;
+    return how === 'cancelled' ? { drained: false, inFlight, cancelled: true } : { drained: false, inFlight };
+  }
+
+  /** The pool's members in the order they were added, with their state; empty for a router without a pool. */
+  poolMembers(): PoolMemberStatus[] {
+    return this.#pool?.status(this.#route.pool?.members ?? []) ?? [];
+  }
+
+  #requirePool(id: string): EdgePool {
+    if (this.#pool === null) throw new NotFoundError(`no pool member ${id}: this router has no pool`);
+    return this.#pool;
+  }
+
+  #cancelQuiescing(id: string): void {
+    for (const cancel of this.#quiescing.get(id) ?? []) cancel();
+  }
+
+  #forgetPoolMember(id: string): void {
+    if (this.#pool?.remove(id)) this.#cancelQuiescing(id);
+  }
+
+  /** The rotation is derived by the pool and swapped in as one new route state. */
+  #rebuildRotation(): void {
+    if (this.#pool !== null) this.#route = deriveRouteWithPool(this.#route, this.#pool.rotation());
+  }
+
+  #alternativeTo(failed: RouterTarget): RouterTarget | null {
+    const route = this.#route;
+    if (route.pool === null || route.active !== null) return null;
+    const id = selectPoolMemberOtherThan(route.pool, failed.id, this.#nextTurn());
+    return id === null ? null : (this.#targets.get(id) ?? null);
   }
 
   /** Canary: `weight` percent of users (sticky by cookie) go to `canary`; the rest stay on the active target. */

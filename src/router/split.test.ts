@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   NO_ROUTE,
   deriveRouteWithActive,
+  deriveRouteWithPool,
   deriveRouteWithSplit,
   parseBucket,
+  selectPoolMember,
+  selectPoolMemberOtherThan,
   selectTarget,
   type RequestInfo,
 } from './split.js';
@@ -86,6 +89,61 @@ describe('selectTarget', () => {
 
   it('a weight of 0 removes the split', () => {
     expect(withSplit(0).split).toBeNull();
+  });
+});
+
+describe('selectTarget with an upstream pool', () => {
+  const counter = () => {
+    let n = 0;
+    return () => n++;
+  };
+  const pool = deriveRouteWithPool(NO_ROUTE, ['host-a', 'host-b', 'host-c']);
+
+  it('goes round-robin over the members with the counter the caller passes in', () => {
+    const next = counter();
+    const targets = Array.from({ length: 7 }, () => selectTarget(pool, requestWith({}), undefined, next));
+    expect(targets.map((s) => s.target)).toEqual([
+      'host-a',
+      'host-b',
+      'host-c',
+      'host-a',
+      'host-b',
+      'host-c',
+      'host-a',
+    ]);
+    expect(targets.every((s) => s.newBucket === null)).toBe(true);
+  });
+
+  it('selects nothing when the pool is empty (the router answers 503)', () => {
+    const empty = deriveRouteWithPool(NO_ROUTE, []);
+    expect(selectTarget(empty, requestWith({}), undefined, counter()).target).toBeNull();
+    expect(selectPoolMember({ members: [] }, 5)).toBeNull();
+  });
+
+  it('leaves the pool alone while a target is active, and draws no turn for it', () => {
+    const route = deriveRouteWithActive(pool, 'app-v1');
+    const next = () => {
+      throw new Error('no turn is drawn for the active target');
+    };
+    expect(selectTarget(route, requestWith({}), undefined, next).target).toBe('app-v1');
+  });
+
+  it('keeps the pool across a switch and a split, and drops it when set to null', () => {
+    const split = deriveRouteWithSplit(pool, { canary: 'c', weight: 10, header: 'x', cookie: 'k' });
+    expect(deriveRouteWithActive(split, null).pool?.members).toEqual(['host-a', 'host-b', 'host-c']);
+    expect(deriveRouteWithPool(pool, null)).toEqual(NO_ROUTE);
+  });
+
+  it.each([
+    { members: ['a', 'b', 'c'], failed: 'a', n: 0, other: 'b' },
+    { members: ['a', 'b', 'c'], failed: 'a', n: 1, other: 'b' },
+    { members: ['a', 'b', 'c'], failed: 'c', n: 2, other: 'a' },
+    { members: ['a', 'b'], failed: 'x', n: 3, other: 'b' },
+    { members: ['a'], failed: 'a', n: 0, other: null },
+    { members: ['a'], failed: 'b', n: 4, other: 'a' },
+    { members: [], failed: 'a', n: 0, other: null },
+  ])('a retry after $failed failed (turn $n of $members) goes to $other', ({ members, failed, n, other }) => {
+    expect(selectPoolMemberOtherThan({ members }, failed, n)).toBe(other);
   });
 });
 

@@ -6,6 +6,9 @@
  * this stays pure), and the user goes to the canary while bucket < weight — as the weight grows a user moves
  * from stable to canary at most once and never back. A header set to `always` sends a request to the canary
  * whatever the weight (testers); `never` keeps it on stable.
+ *
+ * An edge router has no active target but an upstream pool (the app hosts' routers): each request goes to the
+ * next member in turn. The caller passes the turn counter in, so this stays pure as well.
  */
 export interface CanarySplit {
   readonly canary: string;
@@ -16,10 +19,17 @@ export interface CanarySplit {
   readonly cookie: string;
 }
 
+export interface UpstreamPool {
+  /** The members that get new requests (enabled and not unhealthy), in rotation order. */
+  readonly members: readonly string[];
+}
+
 export interface RouteState {
   /** The target that receives new requests; null before the first switch. */
   readonly active: string | null;
   readonly split: CanarySplit | null;
+  /** Round-robin upstreams, used when no target is active (an edge router). */
+  readonly pool: UpstreamPool | null;
 }
 
 /**
@@ -37,18 +47,26 @@ export interface Selection {
   newBucket: number | null;
 }
 
-export const NO_ROUTE: RouteState = { active: null, split: null };
+export const NO_ROUTE: RouteState = { active: null, split: null, pool: null };
 
 export const BUCKETS = 100;
 
-/** Picks the target of one request; `drawBucket` is called only for a user without a bucket during a split. */
+/**
+ * Picks the target of one request; `drawBucket` is called only for a user without a bucket during a split,
+ * `nextIndex` (a non-negative counter) only when the request goes to the pool.
+ */
 export function selectTarget(
   route: RouteState,
   request: RequestInfo,
   drawBucket: () => number = () => 0,
+  nextIndex: () => number = () => 0,
 ): Selection {
+  if (route.active === null) {
+    const target = route.pool === null ? null : selectPoolMember(route.pool, nextIndex());
+    return { target, newBucket: null };
+  }
   const split = route.split;
-  if (split === null || route.active === null) return { target: route.active, newBucket: null };
+  if (split === null) return { target: route.active, newBucket: null };
   const optIn = request.header(split.header);
   if (optIn === 'always') return { target: split.canary, newBucket: null };
   if (optIn === 'never') return { target: route.active, newBucket: null };
@@ -56,6 +74,25 @@ export function selectTarget(
   const newBucket = bucket === null ? drawBucket() : null;
   bucket ??= newBucket ?? 0;
   return { target: bucket < split.weight ? split.canary : route.active, newBucket };
+}
+
+/** The member whose turn `n` (a non-negative integer) is; null when the pool is empty (the router answers 503). */
+export function selectPoolMember(pool: UpstreamPool, n: number): string | null {
+  const members = pool.members;
+  if (members.length === 0) return null;
+  return members[n % members.length] ?? null;
+}
+
+/**
+ * A member other than `failed` for turn `n`, to retry a request on; null when no other member is in rotation.
+ * Without allocating: the retry runs exactly when a host goes away under load.
+ */
+export function selectPoolMemberOtherThan(pool: UpstreamPool, failed: string, n: number): string | null {
+  const members = pool.members;
+  const candidate = selectPoolMember(pool, n);
+  if (candidate !== failed) return candidate;
+  if (members.length < 2) return null;
+  return members[(n + 1) % members.length] ?? null;
 }
 
 /** The bucket in a Cookie header (`name=42`), or null when absent or not a bucket. */
@@ -78,6 +115,11 @@ export function formatBucketCookie(name: string, bucket: number): string {
  * switch ends a split: all traffic goes to the new active target. */
 export function deriveRouteWithActive(route: RouteState, active: string | null): RouteState {
   return { ...route, active, split: null };
+}
+
+/** Route state with the pool's rotation replaced; null makes the router a plain (non-edge) router again. */
+export function deriveRouteWithPool(route: RouteState, members: readonly string[] | null): RouteState {
+  return { ...route, pool: members === null ? null : { members: [...members] } };
 }
 
 export function deriveRouteWithSplit(route: RouteState, split: CanarySplit | null): RouteState {

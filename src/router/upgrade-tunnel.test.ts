@@ -121,6 +121,32 @@ describe('Upgrade pass-through', () => {
     expect(socket.destroyed).toBe(true);
   });
 
+  it('tunnels through an edge to a pool member, which a disabled member waits for', async () => {
+    const backend = await startEchoUpgradeBackend();
+    const router = await Router.listen({ port: 0, host: '127.0.0.1' });
+    cleanup(() => router.close());
+    router.configurePool({
+      healthCheck: {
+        path: '/',
+        intervalMs: 60_000,
+        timeoutMs: 1_000,
+        healthyThreshold: 1,
+        unhealthyThreshold: 1,
+      },
+    });
+    router.addPoolMember({ id: 'host-a', host: '127.0.0.1', port: backend.port });
+
+    const { status, socket } = await openUpgrade(router.port);
+    expect(status).toBe(101);
+    expect(await exchange(socket, 'via the edge')).toBe('VIA THE EDGE');
+    router.setPoolMember('host-a', false);
+    const idle = router.whenPoolMemberIdle('host-a', 30_000);
+    expect((await openUpgrade(router.port)).status).toBe(503);
+    expect(await exchange(socket, 'still open')).toBe('STILL OPEN');
+    socket.end();
+    expect(await idle).toEqual({ drained: true, inFlight: 0 });
+  });
+
   it('answers 503 without an active target and 502 when the target is unreachable', async () => {
     const router = await Router.listen({ port: 0, host: '127.0.0.1' });
     cleanup(() => router.close());

@@ -17,7 +17,7 @@ export function startUpgradeTunnel(
   client: Duplex,
   head: Buffer,
 ): void {
-  const upstream = connect({ host: '127.0.0.1', port: target.address.port, noDelay: true });
+  const upstream = connect({ host: target.host, port: target.address.port, noDelay: true });
   let status = 0;
   let connected = false;
   let clientOpen = true;

@@ -1,0 +1,249 @@
+import type { AgentState } from '../agent/protocol.js';
+import {
+  parseDfAvailable,
+  parseEpochMs,
+  parseEpochSeconds,
+  parseMemAvailable,
+  parseProcNetTcpListeners,
+  parseSsListeners,
+  parseUname,
+  pathAndAncestors,
+  unameMachinesFor,
+  type Listener,
+} from './host-facts.js';
+import { AgentNotRunningError } from './ssh-errors.js';
+import type { ExecResult, SshHost } from './ssh-host.js';
+
+export const CLOCK_SKEW_WARN_MS = 1_000;
+export const CLOCK_SKEW_FAIL_MS = 30_000;
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckRow {
+  check: 'connection' | 'os' | 'disk' | 'memory' | 'port' | 'runtime' | 'clock' | 'agent';
+  status: CheckStatus;
+  detail: string;
+  hint?: string;
+}
+
+export interface CheckHostOptions {
+  publicPort: number;
+  requiredDiskBytes: number;
+  minMemoryBytes: number;
+  /** The control plane's clock (read before and after the host's, to judge the skew). */
+  controlPlaneNowMs: () => number;
+  /** The version this Slipway ships; an agent running another one gets a warning. */
+  agentVersion?: string;
+  /** The control plane's `process.arch` (the node binary we upload is built for it). */
+  nodeArch?: string;
+  /** For hints (`slipway setup <env>`). */
+  environment?: string;
+}
+
+/**
+ * Preflight checks of one host, as rows. Connection problems give a single failed row; everything else is
+ * read with a few commands (argv arrays) and judged by the pure functions below.
+ */
+export async function checkHost(host: SshHost, options: CheckHostOptions): Promise<CheckRow[]> {
+  try {
+    await host.connect();
+  } catch (err) {
+    const hint = (err as { hint?: unknown }).hint;
+    return [
+      {
+        check: 'connection',
+        status: 'fail',
+        detail: err instanceof Error ? err.message : String(err),
+        ...(typeof hint === 'string' ? { hint } : {}),
+      },
+    ];
+  }
+  const setupHint = `run: slipway setup ${options.environment ?? '<env>'}`;
+  const { paths } = host;
+  const [uname, df, meminfo, listeners, runtime, clock] = await Promise.all([
+    host.exec(['uname', '-sm']),
+    host.exec(['df', '-Pk', ...pathAndAncestors(paths.home)]),
+    host.exec(['cat', '/proc/meminfo']),
+    readListeners(host),
+    host.exec([paths.node, '--version']),
+    readClock(host, options.controlPlaneNowMs),
+  ]);
+  const agent = runtime.code === 0 ? await readAgentState(host) : null;
+  const { config } = host;
+  return [
+    {
+      check: 'connection',
+      status: 'ok',
+      detail: `${config.user}@${config.address}:${config.port}${host.lastConnectMs === null ? '' : `, connected in ${Math.round(host.lastConnectMs)} ms`}`,
+    },
+    judgeOs(uname.stdout, options.nodeArch ?? process.arch),
+    judgeDisk(df.stdout, paths.home, options.requiredDiskBytes),
+    judgeMemory(meminfo.stdout, options.minMemoryBytes),
+    judgePort(options.publicPort, listeners, agent instanceof Error ? null : agent),
+    judgeRuntime(runtime, paths.node, setupHint),
+    judgeClock(clock.remoteMs, clock.beforeMs, clock.afterMs),
+    judgeAgent(runtime.code === 0, agent, options.agentVersion, setupHint),
+  ];
+}
+
+async function readListeners(host: SshHost): Promise<Listener[] | null> {
+  const ss = await host.exec(['ss', '-ltnp']);
+  if (ss.code === 0) return parseSsListeners(ss.stdout);
+  // No iproute2: the kernel's tables (cat exits 1 without IPv6 but prints the IPv4 table).
+  const proc = await host.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6']);
+  return proc.stdout ? parseProcNetTcpListeners(proc.stdout) : null;
+}
+
+async function readClock(
+  host: SshHost,
+  nowMs: () => number,
+): Promise<{ remoteMs: number | null; beforeMs: number; afterMs: number }> {
+  const beforeMs = nowMs();
+  const precise = await host.exec(['date', '+%s%3N']);
+  let afterMs = nowMs();
+  let remoteMs = parseEpochMs(precise.stdout);
+  if (remoteMs === null) {
+    const coarse = await host.exec(['date', '+%s']);
+    afterMs = nowMs();
+    const seconds = parseEpochSeconds(coarse.stdout);
+    remoteMs = seconds === null ? null : seconds + 500;
+  }
+  return { remoteMs, beforeMs, afterMs };
+}
+
+async function readAgentState(host: SshHost): Promise<AgentState | null | Error> {
+  try {
+    return await (await host.agent({ start: false })).call('state', {});
+  } catch (err) {
+    if (err instanceof AgentNotRunningError) return null;
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+export function judgeOs(unameOutput: string, nodeArch: string): CheckRow {
+  const uname = parseUname(unameOutput);
+  if (!uname)
+    return { check: 'os', status: 'fail', detail: `cannot read uname -sm: "${unameOutput.trim()}"` };
+  const detail = `${uname.os} ${uname.machine}`;
+  if (uname.os !== 'Linux') {
+    return { check: 'os', status: 'fail', detail: `${detail}: the agent runs on Linux only` };
+  }
+  if (!unameMachinesFor(nodeArch).includes(uname.machine)) {
+    return {
+      check: 'os',
+      status: 'fail',
+      detail: `${detail}: the control plane's node is built for ${nodeArch}, and setup uploads that binary`,
+      hint: `run slipway setup from a machine of the host's architecture (${uname.machine})`,
+    };
+  }
+  return { check: 'os', status: 'ok', detail };
+}
+
+export function judgeDisk(dfOutput: string, agentHome: string, requiredBytes: number): CheckRow {
+  const df = parseDfAvailable(dfOutput);
+  if (!df) return { check: 'disk', status: 'fail', detail: `cannot read df -Pk for ${agentHome}` };
+  const detail = `${formatBytes(df.availableBytes)} free on ${df.mountedOn} (for ${agentHome}; needs ${formatBytes(requiredBytes)})`;
+  return { check: 'disk', status: df.availableBytes < requiredBytes ? 'fail' : 'ok', detail };
+}
+
+/** Below the minimum is a warning: available memory moves, and the kernel can reclaim more. */
+export function judgeMemory(meminfo: string, minBytes: number): CheckRow {
+  const available = parseMemAvailable(meminfo);
+  if (available === null) return { check: 'memory', status: 'warn', detail: 'cannot read /proc/meminfo' };
+  const detail = `${formatBytes(available)} available (wants ${formatBytes(minBytes)})`;
+  return { check: 'memory', status: available < minBytes ? 'warn' : 'ok', detail };
+}
+
+export function judgePort(
+  port: number,
+  listeners: readonly Listener[] | null,
+  agent: { pid: number; routes: ReadonlyArray<{ app: string; publicPort: number }> } | null,
+): CheckRow {
+  const route = agent?.routes.find((r) => r.publicPort === port);
+  if (route) {
+    return {
+      check: 'port',
+      status: 'ok',
+      detail: `${port} is held by the slipway agent (router of ${route.app})`,
+    };
+  }
+  if (listeners === null) return { check: 'port', status: 'warn', detail: `cannot list listening sockets` };
+  const holders = listeners.filter((l) => l.port === port);
+  if (holders.length === 0) return { check: 'port', status: 'ok', detail: `${port} is free` };
+  const processes = holders.flatMap((l) => l.processes);
+  if (agent && processes.length > 0 && processes.every((p) => p.pid === agent.pid)) {
+    return { check: 'port', status: 'ok', detail: `${port} is held by the slipway agent (pid ${agent.pid})` };
+  }
+  const who =
+    processes.length > 0 ? processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ') : 'another process';
+  return {
+    check: 'port',
+    status: 'fail',
+    detail: `${port} is in use by ${who}`,
+    hint: 'stop that process or choose another public port for the environment',
+  };
+}
+
+export function judgeRuntime(result: ExecResult, nodePath: string, setupHint: string): CheckRow {
+  if (result.code === 0) return { check: 'runtime', status: 'ok', detail: `node ${result.stdout.trim()}` };
+  if (result.code === 127 || result.code === 126) {
+    return { check: 'runtime', status: 'warn', detail: `not installed yet (${nodePath})`, hint: setupHint };
+  }
+  return {
+    check: 'runtime',
+    status: 'fail',
+    detail: `${nodePath} does not run: ${result.stderr.trim() || `exit ${result.code ?? 'signal'}`}`,
+    hint: setupHint,
+  };
+}
+
+/** The host's clock against the midpoint of the control plane's before/after readings. */
+export function judgeClock(remoteMs: number | null, beforeMs: number, afterMs: number): CheckRow {
+  if (remoteMs === null)
+    return { check: 'clock', status: 'warn', detail: 'cannot read the clock (date +%s)' };
+  const skewMs = remoteMs - (beforeMs + afterMs) / 2;
+  const abs = Math.abs(skewMs);
+  const detail = `${Math.round(abs)} ms ${skewMs >= 0 ? 'ahead of' : 'behind'} the control plane (±${Math.ceil((afterMs - beforeMs) / 2)} ms)`;
+  const status: CheckStatus = abs > CLOCK_SKEW_FAIL_MS ? 'fail' : abs > CLOCK_SKEW_WARN_MS ? 'warn' : 'ok';
+  return {
+    check: 'clock',
+    status,
+    detail,
+    ...(status === 'ok' ? {} : { hint: 'run NTP (chrony, systemd-timesyncd) on the host' }),
+  };
+}
+
+export function judgeAgent(
+  installed: boolean,
+  state: Pick<AgentState, 'agentVersion' | 'pid'> | null | Error,
+  expectedVersion: string | undefined,
+  setupHint: string,
+): CheckRow {
+  if (!installed) return { check: 'agent', status: 'warn', detail: 'not installed yet', hint: setupHint };
+  if (state instanceof Error)
+    return { check: 'agent', status: 'fail', detail: state.message, hint: setupHint };
+  if (state === null) {
+    return { check: 'agent', status: 'warn', detail: 'installed but not running', hint: setupHint };
+  }
+  const detail = `${state.agentVersion} running (pid ${state.pid})`;
+  if (expectedVersion !== undefined && state.agentVersion !== expectedVersion) {
+    return {
+      check: 'agent',
+      status: 'warn',
+      detail: `${detail}; this Slipway ships ${expectedVersion}`,
+      hint: `${setupHint} (upgrades the agent)`,
+    };
+  }
+  return { check: 'agent', status: 'ok', detail };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from '../helpers/load-loop.js';
+import { CLI, REPO_ROOT, expectOk, freePort, runCli, type CliResult } from '../helpers/project.js';
+import { createTestbed, type Testbed } from '../testbed/testbed.js';
+
+// End to end on real SSH hosts: network namespaces with their own address, sshd and /var/lib/slipway,
+// created by the testbed (root). The control plane and the edge router run on this machine.
+
+const APP_PORT = 8420;
+
+interface Fleet {
+  dir: string;
+  edgePort: number;
+  cli(args: string[]): Promise<CliResult>;
+  writeConfig(o?: {
+    strategy?: string;
+    env?: Record<string, string>;
+    knownHosts?: string;
+    user?: string;
+  }): void;
+}
+
+function fleetProject(testbed: Testbed, edgePort: number): Fleet {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-f-'));
+  cpSync(join(REPO_ROOT, 'examples', 'hello'), dir, {
+    recursive: true,
+    filter: (src) => !src.includes('.slipway'),
+  });
+  const file = join(dir, 'slipway.yml');
+  const fleet: Fleet = {
+    dir,
+    edgePort,
+    cli: (args) => runCli(['-c', file, ...args]),
+    writeConfig: (o = {}) => {
+      const hosts = testbed.hosts
+        .map(
+          (h) =>
+            `      - name: ${h.name}\n        address: ${h.address}\n        user: ${o.user ?? 'root'}\n        identityFile: ${testbed.clientKeyPath}`,
+        )
+        .join('\n');
+      const env = Object.entries({ GREETING: 'Hello', ...o.env })
+        .map(([k, v]) => `  ${k}: "${v}"`)
+        .join('\n');
+      writeFileSync(
+        file,
+        `app: hello
+build:
+  command: node build.js
+run:
+  command: node server.js
+  stopTimeout: 5s
+healthCheck:
+  path: /healthz
+  interval: 200ms
+  timeout: 1s
+  healthyThreshold: 2
+  startTimeout: 15s
+env:
+${env}
+environments:
+  production:
+    hosts:
+${hosts}
+    publicPort: ${APP_PORT}
+    ssh:
+      knownHosts: ${o.knownHosts ?? testbed.knownHostsPath}
+      connectTimeout: 3s
+    edge:
+      host: local
+      publicPort: ${edgePort}
+      bindAddress: 127.0.0.1
+    strategy:
+${o.strategy ?? '      kind: rolling\n      batchSize: 1\n      keepWarm: 5m\n      drainTimeout: 5s'}
+`,
+      );
+    },
+  };
+  fleet.writeConfig();
+  return fleet;
+}
+
+function spawnFleetCli(fleet: Fleet, args: string[]) {
+  const child = spawn(process.execPath, [CLI, '-c', join(fleet.dir, 'slipway.yml'), ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
+  return { done, stdout: () => stdout, stderr: () => stderr };
+}
+
+describe('fleets over SSH on a testbed of 3 hosts', () => {
+  let testbed: Testbed;
+  let fleet: Fleet;
+
+  beforeAll(async () => {
+    testbed = await createTestbed({ hosts: 3, name: 'fleet' });
+    fleet = fleetProject(testbed, await freePort());
+  }, 120_000);
+
+  afterAll(async () => {
+    if (fleet) {
+      await fleet.cli(['agent', 'stop', '--stop-targets']);
+      rmSync(fleet.dir, { recursive: true, force: true });
+    }
+    await testbed?.destroy();
+  }, 120_000);
+
+  it('sets up every host and passes the preflight checks', async () => {
+    const setup = expectOk(await fleet.cli(['setup', 'production']));
+    for (const h of testbed.hosts) expect(setup.stdout).toContain(h.name);
+    const again = expectOk(await fleet.cli(['setup', 'production']));
+    expect(again.stdout).toMatch(/skipped|up to date|already/i);
+    const check = expectOk(await fleet.cli(['check', 'production']));
+    expect(check.stdout).not.toMatch(/\bfail\b/i);
+  });
+
+  it('deploys rolling, batch by batch, under load through the edge with no failed request', async () => {
+    expectOk(await fleet.cli(['release', 'create', '--version', '1.0.0']));
+    expectOk(await fleet.cli(['deploy', 'production', '--release', '1.0.0']));
+    const url = `http://127.0.0.1:${fleet.edgePort}`;
+    expect(await (await fetch(`${url}/`)).text()).toContain('hello 1.0.0');
+
+    expectOk(await fleet.cli(['release', 'create', '--version', '2.0.0']));
+    const load = startLoad(url, { concurrency: 4, maxMs: 120_000 });
+    await load.warm();
+    const deploy = expectOk(await fleet.cli(['deploy', 'production', '--release', '2.0.0']));
+    const report = await load.stop();
+    expect(deploy.stdout).toMatch(/batch 1\/3[\s\S]*batch 2\/3[\s\S]*batch 3\/3/);
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(report.byRelease['2.0.0']).toBeGreaterThan(0);
+    const status = JSON.parse(expectOk(await fleet.cli(['status', 'production', '--json'])).stdout) as Array<{
+      hosts: Array<{
+        host: string;
+        route: { active: string } | null;
+        targets: Array<{ id: string; release: string }>;
+      }>;
+    }>;
+    for (const h of status[0]?.hosts ?? []) {
+      expect(h.targets.find((t) => t.id === h.route?.active)?.release).toBe('2.0.0');
+    }
+  });
+
+  it('rolls the whole fleet back at once, a switch on every host, under load', async () => {
+    const url = `http://127.0.0.1:${fleet.edgePort}`;
+    const load = startLoad(url, { concurrency: 4, maxMs: 60_000 });
+    await load.warm();
+    const rollback = expectOk(await fleet.cli(['rollback', 'production']));
+    const report = await load.stop();
+    expect(rollback.stdout).not.toMatch(/start\s+1\.0\.0/);
+    expect(report.failed).toBe(0);
+    expect(await (await fetch(`${url}/`)).text()).toContain('hello 1.0.0');
+  });
+
+  it('keeps users served when a host loses its link in the middle of a deploy, and --resume finishes it', async () => {
+    fleet.writeConfig({
+      strategy:
+        '      kind: rolling\n      batchSize: 1\n      onBatchFailure: stop\n      keepWarm: 5m\n      drainTimeout: 5s',
+    });
+    expectOk(await fleet.cli(['release', 'create', '--version', '3.0.0']));
+    const url = `http://127.0.0.1:${fleet.edgePort}`;
+    const load = startLoad(url, { concurrency: 4, maxMs: 180_000 });
+    await load.warm();
+    const third = testbed.hosts[2];
+    if (!third) throw new Error('testbed has 3 hosts');
+    const deploy = spawnFleetCli(fleet, ['deploy', 'production', '--release', '3.0.0']);
+    const deadline = Date.now() + 60_000;
+    while (!deploy.stdout().includes('batch 2/3') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await third.cutLink();
+    const code = await deploy.done;
+    expect(code).not.toBe(0);
+    expect(deploy.stdout() + deploy.stderr()).toMatch(
+      new RegExp(`${third.name}|${third.address.replace(/\./g, '\\.')}`),
+    );
+    // The edge noticed: users kept being served by the other hosts.
+    expect(await (await fetch(`${url}/`)).text()).toMatch(/hello [13]\.0\.0/);
+    await third.restoreLink();
+    const resumed = expectOk(await fleet.cli(['deploy', 'production', '--resume']));
+    const report = await load.stop();
+    expect(resumed.stdout).toContain('3.0.0 is live');
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+    const status = JSON.parse(expectOk(await fleet.cli(['status', 'production', '--json'])).stdout) as Array<{
+      hosts: Array<{ route: { active: string } | null; targets: Array<{ id: string; release: string }> }>;
+    }>;
+    for (const h of status[0]?.hosts ?? []) {
+      expect(h.targets.find((t) => t.id === h.route?.active)?.release).toBe('3.0.0');
+    }
+    fleet.writeConfig();
+  });
+
+  it('refuses an unknown host key, naming the host and its fingerprint', async () => {
+    const empty = join(fleet.dir, 'empty_known_hosts');
+    writeFileSync(empty, '');
+    fleet.writeConfig({ knownHosts: empty });
+    const check = await fleet.cli(['check', 'production']);
+    fleet.writeConfig();
+    expect(check.code).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain(testbed.hosts[0]?.hostKeyFingerprint ?? 'SHA256');
+    expect(check.stdout + check.stderr).toMatch(/--trust-new-hosts/);
+  });
+
+  it('names the user when authentication fails', async () => {
+    fleet.writeConfig({ user: 'nobody-here' });
+    const check = await fleet.cli(['check', 'production']);
+    fleet.writeConfig();
+    expect(check.code).not.toBe(0);
+    expect(check.stdout + check.stderr).toMatch(/nobody-here/);
+  });
+});
