@@ -86,3 +86,27 @@ describe('validateConfigRules', () => {
     expect(issues).toEqual([]);
   });
 });
+
+describe('rules with SSH hosts', () => {
+  it('compares hosts by name: two SSH hosts of one environment do not clash with each other', async () => {
+    const { parseConfig } = await import('./parse-config.js');
+    const text = [
+      'app: shop',
+      'run: { command: node server.js }',
+      'environments:',
+      '  production:',
+      '    publicPort: 8080',
+      '    hosts:',
+      '      - { name: web1, address: 10.0.0.1 }',
+      '      - { name: web2, address: 10.0.0.2 }',
+      '  staging:',
+      '    publicPort: 8080',
+      '    hosts:',
+      '      - { name: web2, address: 10.0.0.2 }',
+    ].join('\n');
+    const result = parseConfig(text, 'slipway.yml');
+    expect('issues' in result ? result.issues.map((i) => i.message) : []).toEqual([
+      'publicPort 8080 is also the publicPort of environment "production" on host "web2"; give each environment on a host its own port',
+    ]);
+  });
+});

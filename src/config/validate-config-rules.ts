@@ -1,4 +1,5 @@
 import { formatDurationMs, parseDurationMs } from '../core/duration.js';
+import { hostName } from './host-schema.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
 
@@ -30,7 +31,7 @@ function checkPublicPorts(config: SlipwayConfig): PathIssue[] {
   const owners = new Map<string, string>();
   const issues: PathIssue[] = [];
   for (const [name, environment] of Object.entries(config.environments)) {
-    for (const host of new Set(environment.hosts)) {
+    for (const host of new Set(environment.hosts.map(hostName))) {
       const slot = `${host}:${environment.publicPort}`;
       const owner = owners.get(slot);
       if (owner === undefined) {
