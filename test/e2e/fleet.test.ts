@@ -198,6 +198,36 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     fleet.writeConfig();
   });
 
+  it('survives the agent of one host being killed with SIGKILL mid-deploy, with a consistent ledger', async () => {
+    expectOk(await fleet.cli(['release', 'create', '--version', '4.0.0']));
+    const second = testbed.hosts[1];
+    if (!second) throw new Error('testbed has 3 hosts');
+    const deploy = spawnFleetCli(fleet, ['deploy', 'production', '--release', '4.0.0']);
+    const deadline = Date.now() + 60_000;
+    while (!deploy.stdout().includes('batch 1/3') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const pid = (await second.exec(['cat', '/var/lib/slipway/agent/agent.pid'])).stdout.trim();
+    expect(pid).toMatch(/^\d+$/);
+    expect((await second.exec(['kill', '-KILL', pid])).code).toBe(0);
+    const code = await deploy.done;
+    const output = deploy.stdout() + deploy.stderr();
+    // Either the next call reached a new agent (the bridge starts one; it adopts the running targets) and the
+    // deploy went on, or it stopped with an error naming the host. Never a half-written record.
+    if (code === 0) expect(output).toContain('4.0.0 is live');
+    else expect(output).toMatch(new RegExp(second.name));
+    const [latest] = JSON.parse(
+      expectOk(await fleet.cli(['history', 'production', '--json', '--limit', '1'])).stdout,
+    ) as Array<{
+      kind: string;
+    }>;
+    expect(latest?.kind).toMatch(/^deploy\.(succeeded|failed|rolled-back)$/);
+    const status = expectOk(await fleet.cli(['status', 'production']));
+    expect(status.stdout).toContain(second.name);
+    expect(status.stdout).not.toContain('unreachable');
+    if (code !== 0) expectOk(await fleet.cli(['deploy', 'production', '--release', '4.0.0']));
+    expect(await (await fetch(`http://127.0.0.1:${fleet.edgePort}/`)).text()).toContain('hello 4.0.0');
+  });
+
   it('refuses an unknown host key, naming the host and its fingerprint', async () => {
     const empty = join(fleet.dir, 'empty_known_hosts');
     writeFileSync(empty, '');
@@ -215,5 +245,23 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     fleet.writeConfig();
     expect(check.code).not.toBe(0);
     expect(check.stdout + check.stderr).toMatch(/nobody-here/);
+  });
+
+  it('refuses to deploy to a host whose disk is full, before anything changes', async () => {
+    const first = testbed.hosts[0];
+    if (!first) throw new Error('testbed has 3 hosts');
+    // Room for what is there (node, the agent, releases), not for another release: below the preflight's need.
+    await first.useTinyDisk(160 * 1024 * 1024);
+    expectOk(await fleet.cli(['release', 'create', '--version', '5.0.0']));
+    const deploy = await fleet.cli(['deploy', 'production', '--release', '5.0.0']);
+    expect(deploy.code).not.toBe(0);
+    expect(deploy.stdout + deploy.stderr).toMatch(new RegExp(`${first.name}[\\s\\S]*disk`));
+    const [latest] = JSON.parse(
+      expectOk(await fleet.cli(['history', 'production', '--json', '--limit', '1'])).stdout,
+    ) as Array<{
+      release: string | null;
+    }>;
+    expect(latest?.release).not.toBe('5.0.0'); // refused before a deployment was recorded
+    expect(await (await fetch(`http://127.0.0.1:${fleet.edgePort}/`)).text()).toContain('hello 4.0.0');
   });
 });
