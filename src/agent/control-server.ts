@@ -34,7 +34,7 @@ export async function serveControlSocket(socketPath: string, handlers: AgentHand
     close(callback);
     for (const socket of sockets) socket.destroy();
     return server;
-  }) as typeof server.close;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {

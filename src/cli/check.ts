@@ -22,7 +22,6 @@ export function registerCheck(program: Command, globals: () => GlobalOptions): v
       await withProject(globals(), async (project) => {
         const results = await runPreflight(project, env);
         printPreflight(results);
-        const failed = results.filter((r) => r.rows.some((row) => row.status === 'fail'));
         refuseFailedPreflight(results);
       });
     });
