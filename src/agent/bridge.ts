@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { agentPaths } from './agent.js';
+import { spawnDetachedAgent, tryConnectSocket } from './agent-process.js';
 import { sleep } from './process-util.js';
 
 /** Exit codes of `agent.js bridge`; the control plane reads them from the SSH exec. */
@@ -40,7 +40,7 @@ export async function runBridge(options: BridgeOptions): Promise<number> {
   const errors = options.errors ?? process.stderr;
   const paths = agentPaths(options.home);
 
-  let socket = await tryConnect(paths.socket);
+  let socket = await tryConnectSocket(paths.socket);
   if (!socket && !options.start) {
     errors.write(`no slipway agent is running in ${paths.home}\n`);
     return BRIDGE_EXIT.notRunning;
@@ -95,13 +95,13 @@ async function startAgentAndConnect(
   try {
     // Check again under the lock: the agent may have come up between our first try and taking the lock.
     if (locked) {
-      const socket = await tryConnect(paths.socket);
+      const socket = await tryConnectSocket(paths.socket);
       if (socket) return socket;
-      spawnAgent(agentEntry, paths);
+      spawnDetachedAgent(agentEntry, paths);
     }
     const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      const socket = await tryConnect(paths.socket);
+      const socket = await tryConnectSocket(paths.socket);
       if (socket) return socket;
       await sleep(50);
     }
@@ -131,31 +131,4 @@ function isStale(lockPath: string): boolean {
   } catch {
     return true;
   }
-}
-
-function spawnAgent(agentEntry: string, paths: ReturnType<typeof agentPaths>): void {
-  const log = openSync(paths.agentLog, 'a', 0o600);
-  try {
-    // detached: a new session (setsid), so the SSH session's end (SIGHUP to its session) does not reach it.
-    const child = spawn(process.execPath, [agentEntry, '--home', paths.home], {
-      detached: true,
-      stdio: ['ignore', log, log],
-      cwd: paths.home,
-      env: process.env,
-    });
-    child.unref();
-  } finally {
-    closeSync(log);
-  }
-}
-
-function tryConnect(path: string): Promise<Socket | null> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path);
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', () => resolve(null));
-  });
 }

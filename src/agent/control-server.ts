@@ -30,11 +30,11 @@ export async function serveControlSocket(socketPath: string, handlers: AgentHand
   // Closing the server also ends open client connections (a bridge or a `logs --follow` must not keep a
   // stopping agent alive).
   const close = server.close.bind(server);
-  server.close = ((callback?: (err?: Error) => void) => {
+  server.close = (callback?: (err?: Error) => void) => {
     close(callback);
     for (const socket of sockets) socket.destroy();
     return server;
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {

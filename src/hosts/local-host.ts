@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../agent/agent-client.js';
 import { agentPaths } from '../agent/agent.js';
+import { spawnDetachedAgent, tryConnectSocket } from '../agent/agent-process.js';
 import { isProcessAlive, sleep } from '../agent/process-util.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Host } from './host.js';
@@ -33,7 +33,7 @@ export class LocalHost implements Host {
 
   async agent(): Promise<AgentClient> {
     if (this.#client) return this.#client;
-    let socket = await tryConnect(this.paths.socket);
+    let socket = await tryConnectSocket(this.paths.socket);
     if (!socket) {
       this.#spawnAgent();
       socket = await this.#waitForSocket();
@@ -48,7 +48,7 @@ export class LocalHost implements Host {
 
   /** Is an agent answering on this host right now (without starting one)? */
   async isAgentRunning(): Promise<boolean> {
-    const socket = await tryConnect(this.paths.socket);
+    const socket = await tryConnectSocket(this.paths.socket);
     socket?.destroy();
     return socket !== null;
   }
@@ -97,24 +97,13 @@ export class LocalHost implements Host {
         hint: 'run "npm run build" first',
       });
     }
-    mkdirSync(this.paths.home, { recursive: true, mode: 0o700 });
-    const log = openSync(this.paths.agentLog, 'a', 0o600);
-    try {
-      const child = spawn(process.execPath, [this.agentEntry, '--home', this.paths.home], {
-        detached: true,
-        stdio: ['ignore', log, log],
-        env: process.env,
-      });
-      child.unref();
-    } finally {
-      closeSync(log);
-    }
+    spawnDetachedAgent(this.agentEntry, this.paths);
   }
 
   async #waitForSocket(): Promise<Socket> {
     const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      const socket = await tryConnect(this.paths.socket);
+      const socket = await tryConnectSocket(this.paths.socket);
       if (socket) return socket;
       await sleep(50);
     }
@@ -122,17 +111,6 @@ export class LocalHost implements Host {
       hint: `see its log: ${this.paths.agentLog}`,
     });
   }
-}
-
-function tryConnect(path: string): Promise<Socket | null> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path);
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', () => resolve(null));
-  });
 }
 
 /** dist/agent.js next to the CLI bundle, or under the package root when running from source. */

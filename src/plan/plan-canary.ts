@@ -3,6 +3,7 @@ import type { DeployInput, PlannedStrategy } from './plan-input.js';
 import {
   cleanupSteps,
   prepareSteps,
+  retireOldSteps,
   startSteps,
   switchSteps,
   verifySteps,
@@ -47,19 +48,7 @@ export function planCanaryStages(
       steps: [{ kind: 'analyze', host: CONTROL_PLANE, timeoutMs: step.analysisTimeoutMs }],
     };
   });
-  const retireStable: Step[] = hosts.flatMap((h) =>
-    h.active
-      ? [
-          {
-            kind: 'retire-target' as const,
-            host: h.host,
-            targetId: h.active.targetId,
-            release: h.active.release,
-            afterMs: strategy.keepWarmMs,
-          },
-        ]
-      : [],
-  );
+  const retireStable: Step[] = retireOldSteps(hosts, strategy.keepWarmMs);
   const stages: Stage[] = [
     { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
     { name: 'start canary', steps: startSteps(input, hosts, input.release) },

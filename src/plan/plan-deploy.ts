@@ -7,6 +7,7 @@ import {
   cleanupSteps,
   describeHost,
   prepareSteps,
+  retireOldSteps,
   startSteps,
   switchSteps,
   verifySteps,
@@ -111,19 +112,7 @@ function planBlueGreenStages(
   hosts: HostPlan[],
   strategy: Extract<PlannedStrategy, { kind: 'blue-green' }>,
 ): Stage[] {
-  const retire: Step[] = hosts.flatMap((h) =>
-    h.active && h.active.targetId !== h.targetId
-      ? [
-          {
-            kind: 'retire-target' as const,
-            host: h.host,
-            targetId: h.active.targetId,
-            release: h.active.release,
-            afterMs: strategy.keepWarmMs,
-          },
-        ]
-      : [],
-  );
+  const retire: Step[] = retireOldSteps(hosts, strategy.keepWarmMs);
   return [
     { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
     { name: 'start', steps: startSteps(input, hosts, input.release) },

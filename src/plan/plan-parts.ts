@@ -99,3 +99,20 @@ export function cleanupSteps(input: DeployInput, hosts: HostPlan[]): Step[] {
     keep: input.retainReleases,
   }));
 }
+
+/** Keep each host's previous target warm for keepWarmMs after the switch, then let its agent stop it. */
+export function retireOldSteps(hosts: HostPlan[], keepWarmMs: number): Step[] {
+  return hosts.flatMap((h) =>
+    h.active && h.active.targetId !== h.targetId
+      ? [
+          {
+            kind: 'retire-target' as const,
+            host: h.host,
+            targetId: h.active.targetId,
+            release: h.active.release,
+            afterMs: keepWarmMs,
+          },
+        ]
+      : [],
+  );
+}

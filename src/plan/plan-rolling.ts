@@ -3,6 +3,7 @@ import type { DeployInput, RollingStrategy } from './plan-input.js';
 import {
   cleanupSteps,
   prepareSteps,
+  retireOldSteps,
   startSteps,
   switchSteps,
   verifySteps,
@@ -66,19 +67,7 @@ export function planRollingStages(
   batches.forEach((batch, i) => {
     const b = i + 1;
     const label = `batch ${b}/${batches.length}`;
-    const retire: Step[] = batch.flatMap((h) =>
-      h.active && h.active.targetId !== h.targetId
-        ? [
-            {
-              kind: 'retire-target' as const,
-              host: h.host,
-              targetId: h.active.targetId,
-              release: h.active.release,
-              afterMs: strategy.keepWarmMs,
-            },
-          ]
-        : [],
-    );
+    const retire: Step[] = retireOldSteps(batch, strategy.keepWarmMs);
     stages.push(
       { name: `${label}: out of the edge`, batch: b, steps: batch.flatMap((h) => edgeMember(h, false)) },
       { name: `${label}: start`, batch: b, steps: startSteps(input, batch, input.release) },
