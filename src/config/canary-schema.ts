@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
+import { hostCountSchema } from './rolling-schema.js';
 
 /** A share written as a fraction (0.01) or a percentage string ("1%"). */
 export const ratioSchema = z
@@ -117,11 +118,16 @@ export const analysisSchema = z
   })
   .describe("How the canary is judged: the router's per-version metrics, and optional further checks.");
 
-const STEP_KEYS = ['setWeight', 'pause', 'analysis'] as const;
+const STEP_KEYS = ['setWeight', 'setHosts', 'pause', 'analysis'] as const;
 
 const canaryStep = z
   .strictObject({
     setWeight: z.int().min(0).max(100).optional().describe('Share of requests (percent) sent to the canary.'),
+    setHosts: hostCountSchema
+      .optional()
+      .describe(
+        'Host-batched canary: the new release serves everything on this many hosts (or share of hosts), the others stay on stable. For apps whose requests cannot be split.',
+      ),
     pause: z
       .union([durationSchema, z.strictObject({})])
       .optional()
@@ -139,13 +145,26 @@ const canaryStep = z
     message: `a step has exactly one of ${STEP_KEYS.join(', ')}`,
   });
 
+/** A canary splits either requests (setWeight) or hosts (setHosts), not both. */
+function oneKindOfSplit(
+  steps: Array<{ setWeight?: number | undefined; setHosts?: number | string | undefined }>,
+): boolean {
+  return !(steps.some((s) => s.setWeight !== undefined) && steps.some((s) => s.setHosts !== undefined));
+}
+
 export const canaryStrategy = z
   .strictObject({
     kind: z.literal('canary'),
     steps: z
       .array(canaryStep)
       .min(1)
-      .describe('The rollout: setWeight, pause and analysis steps; promotion to 100% follows the last step.'),
+      .refine(
+        oneKindOfSplit,
+        'use setWeight steps (split requests) or setHosts steps (split hosts), not both',
+      )
+      .describe(
+        'The rollout: setWeight (or setHosts), pause and analysis steps; promotion to 100% follows the last step.',
+      ),
     analysis: analysisSchema.default(() => analysisSchema.parse({})),
     header: z
       .string()

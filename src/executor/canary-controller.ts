@@ -49,6 +49,10 @@ export class CanaryController implements Guard {
     if (name === 'promote') this.#stopJudging();
   }
 
+  isCanaryRelease(release: string): boolean {
+    return release === this.watch.canary.release;
+  }
+
   /** Called when the canary first gets a share of traffic: the comparison window starts here. */
   async markTrafficStarted(): Promise<void> {
     if (this.#baseline) return;

@@ -106,9 +106,11 @@ function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
         steps: strategy.steps.map((step) =>
           step.setWeight !== undefined
             ? { setWeight: step.setWeight }
-            : step.pause !== undefined
-              ? { pauseMs: typeof step.pause === 'string' ? ms(step.pause) : null }
-              : { analysisTimeoutMs: ms(step.analysis?.timeout ?? DEFAULTS.canary.inlineTimeout) },
+            : step.setHosts !== undefined
+              ? { setHosts: step.setHosts }
+              : step.pause !== undefined
+                ? { pauseMs: typeof step.pause === 'string' ? ms(step.pause) : null }
+                : { analysisTimeoutMs: ms(step.analysis?.timeout ?? DEFAULTS.canary.inlineTimeout) },
         ),
         analysis: {
           intervalMs: ms(strategy.analysis.interval),

@@ -124,6 +124,8 @@ export const stepHandlers: StepHandlers = {
       drainTimeoutMs: step.drainTimeoutMs,
     });
     const tookMs = ctx.clock.nowMs() - started;
+    // A host-batched canary starts getting traffic with its first switch: the analysis window opens here.
+    if (ctx.canary?.isCanaryRelease(step.release)) await ctx.canary.markTrafficStarted();
     return {
       detail:
         result.previous === step.targetId

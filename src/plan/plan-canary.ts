@@ -9,6 +9,7 @@ import {
   verifySteps,
   type HostPlan,
 } from './plan-parts.js';
+import { resolveHostCount } from './plan-rolling.js';
 import { CONTROL_PLANE, type CanaryWatch, type Stage, type Step } from './steps.js';
 
 type CanaryStrategy = Extract<PlannedStrategy, { kind: 'canary' }>;
@@ -35,19 +36,12 @@ export function planCanaryStages(
       header: strategy.header,
       cookie: strategy.cookie,
     }));
-  const rollout: Stage[] = strategy.steps.map((step): Stage => {
-    if ('setWeight' in step) return { name: `weight ${step.setWeight}%`, steps: setWeight(step.setWeight) };
-    if ('pauseMs' in step) {
-      return {
-        name: step.pauseMs === null ? 'wait for promote' : `pause ${formatDurationMs(step.pauseMs)}`,
-        steps: [{ kind: 'pause', host: CONTROL_PLANE, durationMs: step.pauseMs }],
-      };
-    }
-    return {
-      name: 'analysis',
-      steps: [{ kind: 'analyze', host: CONTROL_PLANE, timeoutMs: step.analysisTimeoutMs }],
-    };
-  });
+  if (strategy.steps.some((step) => 'setHosts' in step)) return planHostCanary(input, hosts, strategy);
+  const rollout: Stage[] = strategy.steps.flatMap((step): Stage[] =>
+    'setWeight' in step
+      ? [{ name: `weight ${step.setWeight}%`, steps: setWeight(step.setWeight) }]
+      : waitStages(step),
+  );
   const retireStable: Step[] = retireOldSteps(hosts, strategy.keepWarmMs);
   const stages: Stage[] = [
     { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
@@ -71,6 +65,97 @@ export function planCanaryStages(
       })),
     },
   ];
+  return { stages, onFailure, watch: deriveWatch(input, hosts, strategy) };
+}
+
+/** Pause and analysis steps are the same in both kinds of canary. */
+function waitStages(step: CanaryStrategy['steps'][number]): Stage[] {
+  if ('pauseMs' in step) {
+    return [
+      {
+        name: step.pauseMs === null ? 'wait for promote' : `pause ${formatDurationMs(step.pauseMs)}`,
+        steps: [{ kind: 'pause', host: CONTROL_PLANE, durationMs: step.pauseMs }],
+      },
+    ];
+  }
+  if ('analysisTimeoutMs' in step) {
+    return [
+      {
+        name: 'analysis',
+        steps: [{ kind: 'analyze', host: CONTROL_PLANE, timeoutMs: step.analysisTimeoutMs }],
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * A host-batched canary, for apps whose requests cannot be split: the new release takes over whole hosts,
+ * first a few (`setHosts`), then the rest at promotion; the analysis compares the release's metrics on its hosts
+ * with stable's on the others. The old targets stay warm until promotion, so an abort is a switch back.
+ */
+function planHostCanary(
+  input: DeployInput,
+  hosts: HostPlan[],
+  strategy: CanaryStrategy,
+): { stages: Stage[]; onFailure: Stage[]; watch: CanaryWatch } {
+  let taken = 0;
+  const takeOver = (upTo: number, name: string): Stage[] => {
+    const next = hosts.slice(taken, Math.max(taken, upTo));
+    taken = Math.max(taken, upTo);
+    return [
+      { name, steps: startSteps(input, next, input.release) },
+      { name: `${name}: verify`, steps: verifySteps(next, input.release) },
+      {
+        name: `${name}: switch`,
+        steps: switchSteps(input, next, input.release.version, strategy.drainTimeoutMs),
+      },
+    ];
+  };
+  const rollout: Stage[] = strategy.steps.flatMap((step): Stage[] => {
+    if (!('setHosts' in step)) return waitStages(step);
+    const count = resolveHostCount(step.setHosts, hosts.length);
+    return takeOver(count, `canary on ${count} of ${hosts.length} host${hosts.length === 1 ? '' : 's'}`);
+  });
+  const stages: Stage[] = [
+    { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
+    ...rollout,
+    ...takeOver(hosts.length, 'promote'),
+    { name: 'keep warm', steps: retireOldSteps(hosts, strategy.keepWarmMs) },
+    { name: 'clean up', steps: cleanupSteps(input, hosts) },
+  ];
+  const switchBack: Step[] = hosts.flatMap((h) =>
+    h.active
+      ? [
+          {
+            kind: 'switch-traffic' as const,
+            host: h.host,
+            app: input.app,
+            targetId: h.active.targetId,
+            release: h.active.release,
+            drainTimeoutMs: strategy.drainTimeoutMs,
+          },
+        ]
+      : [],
+  );
+  const stopNew: Step[] = hosts.map((h) => ({
+    kind: 'stop-target' as const,
+    host: h.host,
+    targetId: h.targetId,
+    release: input.release.version,
+    drainTimeoutMs: strategy.drainTimeoutMs,
+  }));
+  return {
+    stages: stages.filter((s) => s.steps.length > 0),
+    onFailure: [
+      { name: 'abort: hosts back on stable', steps: switchBack },
+      { name: 'stop canary', steps: stopNew },
+    ],
+    watch: deriveWatch(input, hosts, strategy),
+  };
+}
+
+function deriveWatch(input: DeployInput, hosts: HostPlan[], strategy: CanaryStrategy): CanaryWatch {
   const first = hosts[0];
   const watch: CanaryWatch = {
     app: input.app,
@@ -81,5 +166,5 @@ export function planCanaryStages(
     header: strategy.header,
     analysis: strategy.analysis,
   };
-  return { stages, onFailure, watch };
+  return watch;
 }

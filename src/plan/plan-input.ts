@@ -50,7 +50,10 @@ export interface EdgePlan {
 }
 
 export type CanaryStepPlan =
-  { setWeight: number } | { pauseMs: number | null } | { analysisTimeoutMs: number };
+  | { setWeight: number }
+  | { setHosts: number | string }
+  | { pauseMs: number | null }
+  | { analysisTimeoutMs: number };
 
 /** What a host runs right now, as its agent reported it. */
 export interface HostObservation {

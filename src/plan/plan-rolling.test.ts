@@ -152,3 +152,53 @@ describe('planDeploy with a rolling strategy', () => {
     expect(plan.stages.flatMap((s) => s.steps).some((s) => s.kind === 'start-target')).toBe(false);
   });
 });
+
+describe('planDeploy with a host-batched canary', () => {
+  it('takes over one host, waits for the analysis, then promotes the rest; an abort switches every host back', () => {
+    const plan = planDeploy(
+      input({
+        strategy: {
+          kind: 'canary',
+          steps: [{ setHosts: 1 }, { analysisTimeoutMs: 60_000 }],
+          analysis: {
+            intervalMs: 500,
+            minRequests: 50,
+            confidence: 0.99,
+            maxErrorRate: 0.05,
+            errorRateTolerance: 0.01,
+            maxP99Ms: null,
+            latencyTolerance: 0.2,
+            latencyMinDifferenceMs: 10,
+            probe: null,
+            checks: [],
+          },
+          header: 'X-Slipway-Canary',
+          cookie: 'slipway_canary',
+          keepWarmMs: 60_000,
+          drainTimeoutMs: 5_000,
+        },
+      }),
+    );
+    expect(plan.strategy).toBe('canary');
+    expect(plan.stages.map((s) => s.name)).toEqual([
+      'prepare',
+      'canary on 1 of 3 hosts',
+      'canary on 1 of 3 hosts: verify',
+      'canary on 1 of 3 hosts: switch',
+      'analysis',
+      'promote',
+      'promote: verify',
+      'promote: switch',
+      'keep warm',
+      'clean up',
+    ]);
+    expect(plan.stages[3]?.steps.map((s) => s.host)).toEqual(['web1']);
+    expect(plan.stages[7]?.steps.map((s) => s.host)).toEqual(['web2', 'web3']);
+    expect(plan.onFailure[0]?.steps.map((s) => [s.kind, s.host])).toEqual([
+      ['switch-traffic', 'web1'],
+      ['switch-traffic', 'web2'],
+      ['switch-traffic', 'web3'],
+    ]);
+    expect(plan.canary?.hosts).toEqual(HOSTS);
+  });
+});

@@ -228,6 +228,34 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     expect(await (await fetch(`http://127.0.0.1:${fleet.edgePort}/`)).text()).toContain('hello 4.0.0');
   });
 
+  it('aborts a host-batched canary (one host first) of a bad version; every host goes back to stable', async () => {
+    const canary =
+      '      kind: canary\n      steps:\n        - setHosts: 1\n        - analysis: { timeout: 60s }\n      analysis:\n        interval: 300ms\n        minRequests: 30';
+    // The release snapshots its env (5xx on 30% of requests); the strategy is read at deploy time.
+    fleet.writeConfig({ env: { ERROR_RATE: '0.3' }, strategy: canary });
+    expectOk(await fleet.cli(['release', 'create', '--version', '4.1.0-bad']));
+    const url = `http://127.0.0.1:${fleet.edgePort}`;
+    const load = startLoad(url, { concurrency: 4, maxMs: 120_000 });
+    await load.warm();
+    const deploy = await fleet.cli(['deploy', 'production', '--release', '4.1.0-bad']);
+    const report = await load.stop();
+    fleet.writeConfig();
+    expect(deploy.code).toBe(1);
+    expect(deploy.stdout).toContain('canary on 1 of 3 hosts');
+    expect(deploy.stderr).toMatch(/canary analysis failed: canary 5xx rate/);
+    // Failures came only from the canary host (its injected 500s carry no release header), until the abort.
+    expect(report.failures.every((f) => f === 'status 500')).toBe(true);
+    expect(report.byRelease['4.0.0']).toBeGreaterThan(0);
+    for (let i = 0; i < 6; i++) expect(await (await fetch(`${url}/`)).text()).toContain('hello 4.0.0');
+    const status = JSON.parse(expectOk(await fleet.cli(['status', 'production', '--json'])).stdout) as Array<{
+      hosts: Array<{ route: { active: string } | null; targets: Array<{ id: string; release: string }> }>;
+    }>;
+    for (const h of status[0]?.hosts ?? []) {
+      expect(h.targets.find((t) => t.id === h.route?.active)?.release).toBe('4.0.0');
+      expect(h.targets.map((t) => t.release)).not.toContain('4.1.0-bad');
+    }
+  });
+
   it('refuses an unknown host key, naming the host and its fingerprint', async () => {
     const empty = join(fleet.dir, 'empty_known_hosts');
     writeFileSync(empty, '');
