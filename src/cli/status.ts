@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { formatDurationMs } from '../core/duration.js';
 import { hostsOf, isLockStale } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
+import { titleStep } from '../plan/describe-step.js';
+import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
@@ -23,6 +25,24 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
         else for (const s of statuses) printStatus(s);
       });
     });
+}
+
+/** The step a running deployment is at, e.g. `wait for promote (stage "wait for promote", 5 of 9)`. */
+async function describeCurrentStep(
+  project: Project,
+  deploymentId: string,
+  plan: Plan,
+): Promise<string | null> {
+  const running = (await project.store.listSteps(deploymentId)).filter((s) => s.status === 'running').at(-1);
+  if (!running) return null;
+  let index = 0;
+  for (const [n, stage] of plan.stages.entries()) {
+    for (const step of stage.steps) {
+      if (index++ === running.index)
+        return `${titleStep(step)} on ${step.host} (stage "${stage.name}", ${n + 1} of ${plan.stages.length})`;
+    }
+  }
+  return null;
 }
 
 /** One host's part of the status; an unreachable host is reported, not fatal. */
@@ -59,6 +79,8 @@ async function collectStatus(project: Project, environment: string) {
   );
   const [last] = await project.store.listDeployments({ app: project.config.app, environment, limit: 1 });
   const lock = await project.store.getLock(project.config.app, environment);
+  const currentStep =
+    last && last.outcome === null ? await describeCurrentStep(project, last.id, last.plan as Plan) : null;
   const [verdict] = last
     ? await project.store.listEvents({
         app: project.config.app,
@@ -82,6 +104,7 @@ async function collectStatus(project: Project, environment: string) {
           atMs: last.createdAtMs,
           phase: derivePhase(last, lock?.deploymentId === last.id && !isLockStale(lock)),
           error: last.error,
+          currentStep,
         }
       : null,
     canaryVerdict:
@@ -160,6 +183,7 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     process.stdout.write(
       `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
     );
+    if (d.currentStep) process.stdout.write(`  now: ${d.currentStep}\n`);
     if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);

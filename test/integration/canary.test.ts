@@ -143,6 +143,7 @@ describe('canary releases', () => {
 
     const status = expectOk(await project.cli(['status', 'production']));
     expect(status.stdout).toContain('canary 50%');
+    expect(status.stdout).toMatch(/now: wait for promote on control-plane \(stage "wait for promote"/);
     expect(expectOk(await project.cli(['promote', 'production'])).stdout).toContain(
       'promote of 2.0.0 in production requested',
     );
@@ -201,5 +202,29 @@ describe('canary analysis with a real Prometheus scraping the router', () => {
     expect(deploy.code).toBe(1);
     expect(deploy.stderr).toContain('canary-error-ratio');
     expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+  });
+});
+
+describe('canary of a quiet app', () => {
+  let project: TestProject;
+
+  afterAll(async () => project?.dispose());
+
+  it('is judged on synthetic probe traffic and promoted, with no user traffic at all', async () => {
+    project = await createTestProject();
+    expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
+    expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+    await release(
+      project,
+      '2.0.0',
+      {},
+      canary(
+        '        - setWeight: 5\n        - analysis: { timeout: 60s }',
+        '        probe: { ratePerSecond: 50 }',
+      ),
+    );
+    const deploy = expectOk(await project.cli(['deploy', 'production', '--release', '2.0.0']));
+    expect(deploy.stdout).toMatch(/analysis verdict on control-plane \(.*\) successful/);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 2.0.0');
   });
 });
