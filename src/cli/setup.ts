@@ -5,7 +5,9 @@ import { resolveAgentEntry } from '../hosts/local-host.js';
 import { setupHost } from '../hosts/setup-host.js';
 import { SshHost } from '../hosts/ssh-host.js';
 import { AGENT_VERSION } from '../agent/version.js';
-import { withProject, type GlobalOptions } from './project.js';
+import { withProject, type GlobalOptions, type Project } from './project.js';
+import { hostName } from '../config/host-schema.js';
+import { parseDurationMs } from '../core/duration.js';
 import { bold, dim, green, red } from './progress-renderer.js';
 
 export function registerSetup(program: Command, globals: () => GlobalOptions): void {
@@ -33,10 +35,12 @@ export function registerSetup(program: Command, globals: () => GlobalOptions): v
           );
           return;
         }
+        const edgeDrain = drainThroughEdge(project, env);
         const started = Date.now();
         const results = await Promise.allSettled(
           ssh.map((host) =>
             setupHost(host, {
+              ...(edgeDrain ? { aroundRestart: edgeDrain(host.name) } : {}),
               agentBundle: resolveAgentEntry(),
               nodeBinary: process.execPath,
               agentVersion: AGENT_VERSION,
@@ -68,4 +72,58 @@ export function registerSetup(program: Command, globals: () => GlobalOptions): v
         if (failed > 0) throw new SlipwayError(`setup failed on ${failed} host${failed === 1 ? '' : 's'}`);
       });
     });
+}
+
+/**
+ * With an edge, a host whose agent must restart is taken out of the edge first (one host at a time, so the
+ * others keep serving) and put back after: users never reach a router that is down for the restart.
+ */
+function drainThroughEdge(
+  project: Project,
+  env: string,
+): ((member: string) => { before(): Promise<void>; after(): Promise<void> }) | null {
+  const config = project.config.environments[env];
+  if (!config?.edge) return null;
+  const edgeHost = project.hosts.get(hostName(config.edge.host));
+  if (!edgeHost) return null;
+  const drainTimeoutMs = parseDurationMs(config.strategy.drainTimeout) ?? 30_000;
+  let queue: Promise<void> = Promise.resolve();
+  return (member) => {
+    let release: () => void = () => {};
+    let drained = false;
+    return {
+      async before() {
+        const previous = queue;
+        queue = new Promise<void>((resolve) => (release = resolve));
+        await previous;
+        try {
+          const agent = await edgeHost.agent();
+          await agent.call('setEdgeMember', {
+            app: project.config.app,
+            id: member,
+            enabled: false,
+            drainTimeoutMs,
+          });
+          drained = true;
+        } catch {
+          drained = false; // no edge yet (first setup): nothing to drain
+        }
+      },
+      async after() {
+        try {
+          if (drained) {
+            const agent = await edgeHost.agent();
+            await agent.call('setEdgeMember', {
+              app: project.config.app,
+              id: member,
+              enabled: true,
+              drainTimeoutMs,
+            });
+          }
+        } finally {
+          release();
+        }
+      },
+    };
+  };
 }

@@ -16,6 +16,11 @@ export interface SetupHostOptions {
   nodeBinary: string;
   /** The version the uploaded bundle reports; a running agent with another version is restarted. */
   agentVersion: string;
+  /**
+   * Around a restart of a running agent: take the host out of its environment's edge first and put it back
+   * after, so users are not sent to a router that is down for a moment.
+   */
+  aroundRestart?: { before(): Promise<void>; after(): Promise<void> };
   /** `auto`: a systemd unit when systemd runs and the user is root, else a detached process. */
   service?: 'auto' | 'systemd' | 'detached';
 }
@@ -73,16 +78,29 @@ export async function setupHost(host: SshHost, options: SetupHostOptions): Promi
     agent = 'already-running';
   }
 
-  if (service === 'systemd') {
-    const moved = await startUnderSystemd(host, Boolean(running), agent !== 'already-running');
-    if (moved && agent === 'already-running') {
-      agent = 'restarted';
-      notes.push(
-        `the agent ran outside systemd and was restarted under ${SYSTEMD_UNIT_NAME}; its targets kept running, the routers' public ports were down for the restart (typically well under a second)`,
-      );
+  const restarting = running !== null && agent !== 'already-running';
+  if (restarting && options.aroundRestart) {
+    await options.aroundRestart.before();
+    notes.push('the host was out of the edge during the restart: no user request reached it');
+  }
+  try {
+    await restartOrStart();
+  } finally {
+    if (restarting) await options.aroundRestart?.after();
+  }
+
+  async function restartOrStart(): Promise<void> {
+    if (service === 'systemd') {
+      const moved = await startUnderSystemd(host, Boolean(running), agent !== 'already-running');
+      if (moved && agent === 'already-running') {
+        agent = 'restarted';
+        notes.push(
+          `the agent ran outside systemd and was restarted under ${SYSTEMD_UNIT_NAME}; its targets kept running, the routers' public ports were down for the restart (typically well under a second)`,
+        );
+      }
+    } else if (agent === 'upgraded' || agent === 'restarted') {
+      await host.stopAgent({ stopTargets: false });
     }
-  } else if (agent === 'upgraded' || agent === 'restarted') {
-    await host.stopAgent({ stopTargets: false });
   }
   const now = service === 'systemd' ? await waitForAgent(host) : await (await host.agent()).call('ping', {});
   if (now.agentVersion !== options.agentVersion) {

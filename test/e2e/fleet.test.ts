@@ -160,6 +160,44 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     expect(await (await fetch(`${url}/`)).text()).toContain('hello 1.0.0');
   });
 
+  it('deploys blue/green across the fleet: new release everywhere, verified everywhere, switched together', async () => {
+    fleet.writeConfig({ strategy: '      kind: blue-green\n      keepWarm: 5m\n      drainTimeout: 5s' });
+    expectOk(await fleet.cli(['release', 'create', '--version', '2.1.0']));
+    const url = `http://127.0.0.1:${fleet.edgePort}`;
+    const load = startLoad(url, { concurrency: 4, maxMs: 120_000 });
+    await load.warm();
+    const deploy = expectOk(await fleet.cli(['deploy', 'production', '--release', '2.1.0']));
+    const report = await load.stop();
+    fleet.writeConfig();
+    // One stage per phase across all hosts: every host verified before any switch.
+    const verify = deploy.stdout.indexOf('stage verify');
+    const switchAt = deploy.stdout.indexOf('stage switch');
+    expect(verify).toBeGreaterThan(-1);
+    expect(switchAt).toBeGreaterThan(verify);
+    for (const h of testbed.hosts)
+      expect(deploy.stdout.slice(verify, switchAt)).toContain(`health check 2.1.0 on ${h.name}`);
+    expect(report.failed).toBe(0);
+    expect(await (await fetch(`${url}/`)).text()).toContain('hello 2.1.0');
+  });
+
+  it('upgrades an agent without dropping a request: the host leaves the edge while its agent restarts', async () => {
+    const first = testbed.hosts[0];
+    if (!first) throw new Error('testbed has 3 hosts');
+    // Make h1's agent bundle differ from ours, as an older version would: setup must replace and restart it.
+    expect(
+      (await first.exec(['sh', '-c', 'echo "// older build" >> /var/lib/slipway/bin/agent.js'])).code,
+    ).toBe(0);
+    const url = `http://127.0.0.1:${fleet.edgePort}`;
+    const load = startLoad(url, { concurrency: 4, maxMs: 60_000 });
+    await load.warm();
+    const setup = expectOk(await fleet.cli(['setup', 'production']));
+    const report = await load.stop();
+    expect(setup.stdout).toMatch(new RegExp(`${first.name}.*agent.js uploaded`));
+    expect(setup.stdout).toContain('out of the edge during the restart');
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+  });
+
   it('keeps users served when a host loses its link in the middle of a deploy, and --resume finishes it', async () => {
     fleet.writeConfig({
       strategy:
