@@ -21,25 +21,39 @@ const LEDGERED = new Set([
 export async function syncAgentEvents(project: Project): Promise<void> {
   const cursorFile = join(project.stateDir, 'agent-cursors.json');
   const cursors = (await readJsonIfExists<Record<string, number>>(cursorFile)) ?? {};
+  // Ask every host at once; a host that cannot be reached (or is not set up) keeps its events for the next sync.
+  const fetched = await Promise.all(
+    [...project.hosts.values()].map(async (host) => {
+      if (host === project.local && !(await project.local.isAgentRunning()) && !project.local.hasState())
+        return null;
+      try {
+        const agent = await host.agent();
+        return {
+          host: host.name,
+          events: (await agent.call('events', { afterSeq: cursors[host.name] ?? 0 })).events,
+        };
+      } catch {
+        return null;
+      }
+    }),
+  );
   let changed = false;
-  for (const host of project.hosts.values()) {
-    if (host === project.local && !(await project.local.isAgentRunning()) && !project.local.hasState())
-      continue;
-    const { events } = await (await host.agent()).call('events', { afterSeq: cursors[host.name] ?? 0 });
-    for (const event of events) {
-      cursors[host.name] = event.seq;
+  for (const batch of fetched) {
+    if (!batch) continue;
+    for (const event of batch.events) {
+      cursors[batch.host] = event.seq;
       changed = true;
       const app = event.app.replace(/^edge:/, '');
       if (!LEDGERED.has(event.kind) || (app !== project.config.app && app !== '')) continue;
       await project.store.appendEvent({
         atMs: event.atMs,
-        actor: `agent@${host.name}`,
+        actor: `agent@${batch.host}`,
         app: project.config.app,
         environment: null,
         kind: event.kind,
         release: event.release,
         message: event.message,
-        data: { host: host.name, targetId: event.targetId, ...event.data },
+        data: { host: batch.host, targetId: event.targetId, ...event.data },
       });
     }
   }
