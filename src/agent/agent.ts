@@ -1,12 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
 import { waitUntilHealthy } from '../router/health-check.js';
 import { Router } from '../router/router.js';
-import { serveControlSocket, type AgentHandlers } from './control-server.js';
+import { serveControlSocket, type AgentHandlers, type ControlServer } from './control-server.js';
 import { EventJournal } from './event-journal.js';
 import { renderPrometheusMetrics } from './metrics-exposition.js';
 import { followLines, logFilePath, readTailLines, type LogStream } from './log-files.js';
@@ -88,7 +87,7 @@ export class Agent {
   #supervisor!: Supervisor;
   #journal!: EventJournal;
   #snapshot!: SnapshotWriter;
-  #server: Server | null = null;
+  #server: ControlServer | null = null;
   readonly #routes = new Map<string, RouteRecord>();
   readonly #retireTimers = new Map<string, NodeJS.Timeout>();
   #metrics: { port: number; server: HttpServer } | null = null;
@@ -246,7 +245,7 @@ export class Agent {
     await Promise.all([...this.#routes.values()].map((r) => r.router?.close() ?? Promise.resolve()));
     const metrics = this.#metrics;
     if (metrics) await new Promise<void>((resolve) => metrics.server.close(() => resolve()));
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    await this.#server?.close();
     await rm(this.paths.socket, { force: true });
   }
 

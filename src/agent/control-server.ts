@@ -1,5 +1,5 @@
 import { chmod, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { SlipwayError } from '../core/errors.js';
 import type { AgentMethod, AgentMethods, AgentRequestLine, AgentResponseLine } from './protocol.js';
@@ -18,8 +18,17 @@ export type AgentHandlers = {
   ) => Promise<AgentMethods[M]['result']>;
 };
 
+export interface ControlServer {
+  /** Stops listening and ends open client connections (a bridge or a `logs --follow` must not keep a stopping
+   * agent alive). */
+  close(): Promise<void>;
+}
+
 /** Serves the JSON-lines control protocol on a unix socket (0600: only the agent's user may talk to it). */
-export async function serveControlSocket(socketPath: string, handlers: AgentHandlers): Promise<Server> {
+export async function serveControlSocket(
+  socketPath: string,
+  handlers: AgentHandlers,
+): Promise<ControlServer> {
   await removeStaleSocket(socketPath);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -27,14 +36,6 @@ export async function serveControlSocket(socketPath: string, handlers: AgentHand
     socket.once('close', () => sockets.delete(socket));
     handleConnection(socket, handlers);
   });
-  // Closing the server also ends open client connections (a bridge or a `logs --follow` must not keep a
-  // stopping agent alive).
-  const close = server.close.bind(server);
-  server.close = (callback?: (err?: Error) => void) => {
-    close(callback);
-    for (const socket of sockets) socket.destroy();
-    return server;
-  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
@@ -43,7 +44,13 @@ export async function serveControlSocket(socketPath: string, handlers: AgentHand
     });
   });
   await chmod(socketPath, 0o600);
-  return server;
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
 }
 
 function handleConnection(socket: Socket, handlers: AgentHandlers): void {

@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
 import { SlipwayError } from '../core/errors.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { environmentConfig, hostsOf } from '../executor/run-deployment.js';
 import { checkHost, type CheckRow } from '../hosts/check-host.js';
 import { SshHost } from '../hosts/ssh-host.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, green, red, yellow } from './progress-renderer.js';
-
-/** Free disk a host needs under its agent home before a deploy: the artifacts and unpacked releases kept. */
-const REQUIRED_DISK_BYTES = 256 * 1024 * 1024;
-const MIN_MEMORY_BYTES = 128 * 1024 * 1024;
 
 export function registerCheck(program: Command, globals: () => GlobalOptions): void {
   program
@@ -39,8 +36,8 @@ export async function runPreflight(
       host: host.name,
       rows: await checkHost(host, {
         publicPort: config.publicPort,
-        requiredDiskBytes: REQUIRED_DISK_BYTES,
-        minMemoryBytes: MIN_MEMORY_BYTES,
+        requiredDiskBytes: DEFAULTS.preflight.requiredDiskBytes,
+        minMemoryBytes: DEFAULTS.preflight.minMemoryBytes,
         controlPlaneNowMs: () => Date.now(),
         agentVersion: AGENT_VERSION,
         nodeArch: process.arch,

@@ -32,5 +32,10 @@ export const DEFAULTS = {
   },
   stopTimeout: '10s',
   retainReleases: 5,
+  preflight: {
+    /** Free disk a host needs under its agent home before a deploy (artifacts and unpacked releases kept). */
+    requiredDiskBytes: 256 * 1024 * 1024,
+    minMemoryBytes: 128 * 1024 * 1024,
+  },
   bindAddress: '0.0.0.0',
 } as const;

@@ -4,6 +4,8 @@ import {
   cleanupSteps,
   prepareSteps,
   retireOldSteps,
+  stopNewSteps,
+  switchBackSteps,
   startSteps,
   switchSteps,
   verifySteps,
@@ -56,13 +58,7 @@ export function planCanaryStages(
     { name: 'abort: weight 0', steps: setWeight(0) },
     {
       name: 'stop canary',
-      steps: hosts.map((h) => ({
-        kind: 'stop-target' as const,
-        host: h.host,
-        targetId: h.targetId,
-        release: input.release.version,
-        drainTimeoutMs: strategy.drainTimeoutMs,
-      })),
+      steps: stopNewSteps(input, hosts, strategy.drainTimeoutMs),
     },
   ];
   return { stages, onFailure, watch: deriveWatch(input, hosts, strategy) };
@@ -124,27 +120,8 @@ function planHostCanary(
     { name: 'keep warm', steps: retireOldSteps(hosts, strategy.keepWarmMs) },
     { name: 'clean up', steps: cleanupSteps(input, hosts) },
   ];
-  const switchBack: Step[] = hosts.flatMap((h) =>
-    h.active
-      ? [
-          {
-            kind: 'switch-traffic' as const,
-            host: h.host,
-            app: input.app,
-            targetId: h.active.targetId,
-            release: h.active.release,
-            drainTimeoutMs: strategy.drainTimeoutMs,
-          },
-        ]
-      : [],
-  );
-  const stopNew: Step[] = hosts.map((h) => ({
-    kind: 'stop-target' as const,
-    host: h.host,
-    targetId: h.targetId,
-    release: input.release.version,
-    drainTimeoutMs: strategy.drainTimeoutMs,
-  }));
+  const switchBack = switchBackSteps(input, hosts, strategy.drainTimeoutMs);
+  const stopNew = stopNewSteps(input, hosts, strategy.drainTimeoutMs);
   return {
     stages: stages.filter((s) => s.steps.length > 0),
     onFailure: [

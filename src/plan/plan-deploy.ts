@@ -8,6 +8,8 @@ import {
   describeHost,
   prepareSteps,
   retireOldSteps,
+  stopNewSteps,
+  switchBackSteps,
   startSteps,
   switchSteps,
   verifySteps,
@@ -158,25 +160,10 @@ function planRecreateStages(
  */
 function planOnFailure(input: DeployInput, hosts: HostPlan[]): Stage[] {
   const drainTimeoutMs = input.strategy.drainTimeoutMs;
-  const stopNew: Step[] = hosts
-    .filter((h) => !h.reusesWarm)
-    .map((h) => ({
-      kind: 'stop-target' as const,
-      host: h.host,
-      targetId: h.targetId,
-      release: input.release.version,
-      drainTimeoutMs,
-    }));
+  const stopNew = stopNewSteps(input, hosts, drainTimeoutMs);
   const withActive = hosts.filter((h) => h.active && h.active.targetId !== h.targetId);
   if (input.strategy.kind !== 'recreate') {
-    const switchBack: Step[] = withActive.map((h) => ({
-      kind: 'switch-traffic' as const,
-      host: h.host,
-      app: input.app,
-      targetId: h.active?.targetId ?? '',
-      release: h.active?.release ?? '',
-      drainTimeoutMs,
-    }));
+    const switchBack = switchBackSteps(input, hosts, drainTimeoutMs);
     return [
       { name: 'switch back', steps: switchBack },
       { name: 'stop new', steps: stopNew },

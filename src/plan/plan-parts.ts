@@ -116,3 +116,34 @@ export function retireOldSteps(hosts: HostPlan[], keepWarmMs: number): Step[] {
       : [],
   );
 }
+
+/** The way back on failure: each host that switched (or may have) goes back to what it served before. */
+export function switchBackSteps(input: DeployInput, hosts: HostPlan[], drainTimeoutMs: number): Step[] {
+  return hosts.flatMap((h) =>
+    h.active && h.active.targetId !== h.targetId
+      ? [
+          {
+            kind: 'switch-traffic' as const,
+            host: h.host,
+            app: input.app,
+            targetId: h.active.targetId,
+            release: h.active.release,
+            drainTimeoutMs,
+          },
+        ]
+      : [],
+  );
+}
+
+/** Stops the targets this deployment started (a reused warm target served users a moment ago: never stopped). */
+export function stopNewSteps(input: DeployInput, hosts: HostPlan[], drainTimeoutMs: number): Step[] {
+  return hosts
+    .filter((h) => !h.reusesWarm)
+    .map((h) => ({
+      kind: 'stop-target' as const,
+      host: h.host,
+      targetId: h.targetId,
+      release: input.release.version,
+      drainTimeoutMs,
+    }));
+}

@@ -4,6 +4,8 @@ import {
   cleanupSteps,
   prepareSteps,
   retireOldSteps,
+  stopNewSteps,
+  switchBackSteps,
   startSteps,
   switchSteps,
   verifySteps,
@@ -94,7 +96,7 @@ export function planRollingStages(
   return {
     stages: nonEmpty(stages),
     // Outside any batch (the prepare stage) nothing was switched: only new targets may need stopping.
-    onFailure: nonEmpty([{ name: 'stop new', steps: stopNew(input, hosts, strategy) }]),
+    onFailure: nonEmpty([{ name: 'stop new', steps: stopNewSteps(input, hosts, strategy.drainTimeoutMs) }]),
     batches: { failureBudget: strategy.failureBudget, onBatchFailure: strategy.onBatchFailure, recover },
   };
 }
@@ -106,36 +108,11 @@ function recoverStages(
   strategy: RollingStrategy,
   edgeMember: (h: HostPlan, enabled: boolean) => Step[],
 ): Stage[] {
-  const switchBack: Step[] = batch.flatMap((h) =>
-    h.active && h.active.targetId !== h.targetId
-      ? [
-          {
-            kind: 'switch-traffic' as const,
-            host: h.host,
-            app: input.app,
-            targetId: h.active.targetId,
-            release: h.active.release,
-            drainTimeoutMs: strategy.drainTimeoutMs,
-          },
-        ]
-      : [],
-  );
+  const switchBack = switchBackSteps(input, batch, strategy.drainTimeoutMs);
   return [
     { name: 'switch back', steps: switchBack },
-    { name: 'stop new', steps: stopNew(input, batch, strategy) },
+    { name: 'stop new', steps: stopNewSteps(input, batch, strategy.drainTimeoutMs) },
     // A host with nothing to go back to stays out of the edge rather than serve a broken release.
     { name: 'back in the edge', steps: batch.filter((h) => h.active).flatMap((h) => edgeMember(h, true)) },
   ];
-}
-
-function stopNew(input: DeployInput, hosts: HostPlan[], strategy: RollingStrategy): Step[] {
-  return hosts
-    .filter((h) => !h.reusesWarm)
-    .map((h) => ({
-      kind: 'stop-target' as const,
-      host: h.host,
-      targetId: h.targetId,
-      release: input.release.version,
-      drainTimeoutMs: strategy.drainTimeoutMs,
-    }));
 }
