@@ -265,6 +265,14 @@ describe('judgeCanary', () => {
     expect(verdict.measurements.canaryErrorRateLowerBound).toBeCloseTo(0.11467, 5);
   });
 
+  it('names the counts on both sides when the canary is worse than stable', () => {
+    const verdict = judgeCanary({ canary: traffic(1000, 40), stable, spec, checks: [] });
+    expect(verdict.reasons).toHaveLength(1);
+    expect(verdict.reasons[0]).toMatch(
+      /^canary 5xx rate 4% \(40 of 1000 requests\) vs stable [\d.]+% \(\d+ of \d+\): exceeds stable by more than 1% at 99% confidence \(p [<=] [\d.]+\)$/,
+    );
+  });
+
   it('names the medians and the limit of a slower canary', () => {
     const verdict = judgeCanary({ canary: traffic(300, 0, 230), stable, spec, checks: [] });
     expect(verdict.reasons).toHaveLength(1);

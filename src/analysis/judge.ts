@@ -171,7 +171,9 @@ function judgeErrorComparison(
   if (c.requests === 0) {
     return { name, status: 'inconclusive', detail: 'the canary has served no requests yet' };
   }
-  const rates = `canary 5xx rate ${pct(c.errors / c.requests)} vs stable ${pct(s.errors / s.requests)}`;
+  const rates =
+    `canary 5xx rate ${pct(c.errors / c.requests)} (${c.errors} of ${c.requests} requests)` +
+    ` vs stable ${pct(s.errors / s.requests)} (${s.errors} of ${s.requests})`;
   const tolerance = pct(spec.errorRateTolerance);
   if (c.requests < COMPARISON_SAMPLE_FLOOR) {
     const needed = Math.max(COMPARISON_SAMPLE_FLOOR, spec.minRequests);
