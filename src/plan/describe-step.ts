@@ -1,4 +1,5 @@
 import { formatDurationMs } from '../core/duration.js';
+import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import type { Step, StepKind, StepOf } from './steps.js';
 
 type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
@@ -35,6 +36,11 @@ const DESCRIBERS: Describers = {
       : `take ${s.member} out of the edge on ${s.host} (its requests finish, up to ${formatDurationMs(s.drainTimeoutMs)})`,
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
+  'await-approval': (s) =>
+    `wait for approval of the ${s.subject} by ${describeRequirements(s.requirements)}` +
+    (s.allowSelfApproval ? '' : ', not by the person who deploys') +
+    (s.expiresAfterMs === null ? '' : `; approvals count for ${formatDurationMs(s.expiresAfterMs)}`) +
+    ' ("slipway approve <deployment>" / "slipway reject")',
 };
 
 export function describeStep(step: Step): string {
@@ -70,5 +76,7 @@ export function titleStep(step: Step): string {
       return `edge :${step.publicPort}`;
     case 'set-edge-member':
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
+    case 'await-approval':
+      return `approval by ${describeRequirements(step.requirements)}`;
   }
 }
