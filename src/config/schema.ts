@@ -4,6 +4,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { verifySchema } from './verify-schema.js';
 
 export { durationSchema };
 
@@ -114,6 +115,7 @@ export const environmentSchema = z
       .array(envName)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
+    verify: verifySchema.optional(),
   })
   .describe('A named place to deploy to.');
 

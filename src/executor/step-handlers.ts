@@ -6,6 +6,8 @@ import type { Host } from '../hosts/host.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
+import { runVerification, type VerificationContext } from '../verify/run-verification.js';
+import { VerificationFailedError } from '../verify/verification-failed-error.js';
 
 export interface StepContext {
   hosts: ReadonlyMap<string, Host>;
@@ -16,6 +18,8 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Present while a canary deployment runs. */
   canary?: CanaryController;
+  /** Where verify steps store their results (the store, the deployment they belong to). */
+  verification?: VerificationContext;
 }
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
@@ -216,6 +220,17 @@ export const stepHandlers: StepHandlers = {
       drainTimeoutMs: step.drainTimeoutMs,
     });
     return { detail: step.enabled ? 'in rotation' : 'drained' };
+  },
+
+  verify: async (step, ctx) => {
+    if (!ctx.verification) throw new SlipwayError('this step needs the store to keep its results');
+    const { record, failures } = await runVerification(step, ctx.verification, ctx.signal);
+    if (failures.length > 0)
+      throw new VerificationFailedError(step.release, step.environment, failures, step.suite.onFailure);
+    return {
+      detail: `${record.checks.length} check${record.checks.length === 1 ? '' : 's'} passed`,
+      output: { verificationId: record.id },
+    };
   },
 
   'prune-releases': async (step, ctx) => {

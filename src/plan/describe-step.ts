@@ -1,4 +1,5 @@
 import { formatDurationMs } from '../core/duration.js';
+import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { Step, StepKind, StepOf } from './steps.js';
 
 type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
@@ -33,6 +34,7 @@ const DESCRIBERS: Describers = {
     s.enabled
       ? `put ${s.member} back into the edge on ${s.host}`
       : `take ${s.member} out of the edge on ${s.host} (its requests finish, up to ${formatDurationMs(s.drainTimeoutMs)})`,
+  verify: (s) => describeVerifyStep(s),
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
 };
@@ -70,5 +72,7 @@ export function titleStep(step: Step): string {
       return `edge :${step.publicPort}`;
     case 'set-edge-member':
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
+    case 'verify':
+      return `verify ${step.release} in ${step.environment}`;
   }
 }

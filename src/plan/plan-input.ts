@@ -1,4 +1,5 @@
 import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan } from './steps.js';
 
 /** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
@@ -79,4 +80,6 @@ export interface DeployInput {
   observed: HostObservation[];
   retainReleases: number;
   nowMs: number;
+  /** The environment's verification, when it has `verify:` (a deploy ends with it). */
+  verify?: { hosts: string[]; suite: VerifySuitePlan } | null;
 }
