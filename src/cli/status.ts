@@ -91,8 +91,7 @@ async function collectStatus(project: Project, environment: string) {
       })
     : [];
   const serving =
-    hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ??
-    null;
+    hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
   const verified = serving
     ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
     : undefined;

@@ -12,7 +12,9 @@ import { bold, dim, green, red } from './progress-renderer.js';
 export function registerVerify(program: Command, globals: () => GlobalOptions): void {
   program
     .command('verify')
-    .description("run the environment's verification suite again against what it serves, and store the result")
+    .description(
+      "run the environment's verification suite again against what it serves, and store the result",
+    )
     .argument('<env>', 'environment name')
     .option('-r, --release <version>', 'the release expected to serve (default: the one serving)')
     .option('--json', 'print the stored result as JSON')
@@ -27,7 +29,9 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
           });
         }
         const previousVersion = await previousOf(project, env, release);
-        const previous = previousVersion ? await project.store.getRelease(project.config.app, previousVersion) : undefined;
+        const previous = previousVersion
+          ? await project.store.getRelease(project.config.app, previousVersion)
+          : undefined;
         const input = deriveVerifyInput(envConfig, env, previous, project.loaded.dir);
         if (!input) {
           throw new SlipwayError(`environment ${env} has no verify: section`, {
@@ -36,11 +40,19 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
         }
         const { record, failures } = await runVerification(
           { app: project.config.app, environment: env, release, hosts: input.hosts, suite: input.suite },
-          { store: project.store, hosts: project.hosts, clock: project.clock, actor: project.actor, deploymentId: null },
+          {
+            store: project.store,
+            hosts: project.hosts,
+            clock: project.clock,
+            actor: project.actor,
+            deploymentId: null,
+          },
         );
         if (opts.json) process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
         else {
-          process.stdout.write(`${bold(`verification of ${release} in ${env}`)} ${dim(`at ${input.suite.baseUrl}`)}\n`);
+          process.stdout.write(
+            `${bold(`verification of ${release} in ${env}`)} ${dim(`at ${input.suite.baseUrl}`)}\n`,
+          );
           printChecks(record.checks);
         }
         if (failures.length > 0) throw new VerificationFailedError(release, env, failures, 'keep');
@@ -52,7 +64,9 @@ export function registerVerify(program: Command, globals: () => GlobalOptions): 
 export function printChecks(checks: readonly VerificationCheck[], indent = '  '): void {
   for (const c of checks) {
     const mark = c.passed ? green('✔') : red('✖');
-    process.stdout.write(`${indent}${mark} ${c.kind.padEnd(13)} ${c.name}: ${c.passed ? dim(c.message) : c.message}\n`);
+    process.stdout.write(
+      `${indent}${mark} ${c.kind.padEnd(13)} ${c.name}: ${c.passed ? dim(c.message) : c.message}\n`,
+    );
   }
 }
 
@@ -65,6 +79,10 @@ async function servingRelease(project: Project, env: string): Promise<string> {
 
 /** The release that served before `release` was last deployed here (its smoke suite is the compatibility check). */
 async function previousOf(project: Project, env: string, release: string): Promise<string | null> {
-  const recent = await project.store.listDeployments({ app: project.config.app, environment: env, limit: 50 });
+  const recent = await project.store.listDeployments({
+    app: project.config.app,
+    environment: env,
+    limit: 50,
+  });
   return recent.find((d) => d.releaseVersion === release && d.kind === 'deploy')?.previousVersion ?? null;
 }

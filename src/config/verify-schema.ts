@@ -159,7 +159,7 @@ const compatibilitySchema = z
       .boolean()
       .default(true)
       .describe(
-        "Run the smoke suite of the release that served before (from its stored config snapshot) against the new release: does it still answer old clients?",
+        'Run the smoke suite of the release that served before (from its stored config snapshot) against the new release: does it still answer old clients?',
       ),
     commands: z.array(commandCheckSchema).default([]).describe('Custom command checks.'),
   })

@@ -8,11 +8,7 @@ import { createVerificationRepository, type VerificationRepository } from './ver
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
-  extends ReleaseRepository,
-    DeploymentRepository,
-    LedgerRepository,
-    LockRepository,
-    VerificationRepository {
+  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, VerificationRepository {
   close(): Promise<void>;
 }
 

@@ -35,13 +35,15 @@ describe('verifications', () => {
     const store = await stores.open();
     await store.recordVerification(aVerification({ passed: false, checks: [check({ passed: false })] }));
     const id = await store.recordVerification(aVerification({ atMs: T0 + 1, deploymentId: null }));
-    expect(await store.latestVerification({ app: 'hello', environment: 'staging', release: '1.0.0' })).toEqual({
+    expect(
+      await store.latestVerification({ app: 'hello', environment: 'staging', release: '1.0.0' }),
+    ).toEqual({
       id,
       ...aVerification({ atMs: T0 + 1, deploymentId: null }),
     });
-    expect(await store.latestVerification({ app: 'hello', environment: 'production', release: '1.0.0' })).toBe(
-      undefined,
-    );
+    expect(
+      await store.latestVerification({ app: 'hello', environment: 'production', release: '1.0.0' }),
+    ).toBe(undefined);
   });
 
   it('the baseline is the newest passing run of another release in the same environment that measured performance', async () => {

@@ -23,7 +23,11 @@ export type NewVerification = Omit<VerificationRecord, 'id'>;
 export interface VerificationRepository {
   recordVerification(v: NewVerification): Promise<number>;
   /** The newest verification of a release in an environment. */
-  latestVerification(q: { app: string; environment: string; release: string }): Promise<VerificationRecord | undefined>;
+  latestVerification(q: {
+    app: string;
+    environment: string;
+    release: string;
+  }): Promise<VerificationRecord | undefined>;
   /**
    * The performance baseline for a release: the newest passing verification of another release in the same
    * environment that measured performance.

@@ -9,7 +9,9 @@ export function checkHeaders(required: Record<string, string>, actual: Record<st
     const value = lower.get(name.toLowerCase());
     if (value === undefined) problems.push(`header ${name} is missing`);
     else if (contains !== '' && !value.includes(contains))
-      problems.push(`header ${name} is ${JSON.stringify(value)}, expected it to contain ${JSON.stringify(contains)}`);
+      problems.push(
+        `header ${name} is ${JSON.stringify(value)}, expected it to contain ${JSON.stringify(contains)}`,
+      );
   }
   return problems;
 }

@@ -25,7 +25,12 @@ describe('comparePerformance', () => {
   const cases: Array<[string, Partial<PerformanceSample>, boolean, RegExp | null]> = [
     ['same as the baseline', {}, true, null],
     ['throughput drop within tolerance', { requestsPerSecond: 420 }, true, null],
-    ['throughput drop beyond tolerance', { requestsPerSecond: 390 }, false, /throughput 390 req\/s fell 22\.0% from 500/],
+    [
+      'throughput drop beyond tolerance',
+      { requestsPerSecond: 390 },
+      false,
+      /throughput 390 req\/s fell 22\.0% from 500/,
+    ],
     ['p95 rise within the share', { p95Ms: 52 }, true, null],
     ['p95 rise beyond the share', { p95Ms: 60 }, false, /p95 60ms rose from 40ms/],
     ['p99 rise beyond the share', { p99Ms: 100 }, false, /p99 100ms rose from 60ms/],

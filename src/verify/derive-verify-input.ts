@@ -13,7 +13,8 @@ export function deriveEnvironmentUrl(env: EnvironmentConfig): string {
     return bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
   };
   const bracket = (a: string): string => (a.includes(':') ? `[${a}]` : a);
-  if (env.edge) return `http://${bracket(address(env.edge.host, env.edge.bindAddress))}:${env.edge.publicPort}`;
+  if (env.edge)
+    return `http://${bracket(address(env.edge.host, env.edge.bindAddress))}:${env.edge.publicPort}`;
   const first = env.hosts[0] ?? 'local';
   return `http://${bracket(address(first, env.bindAddress))}:${env.publicPort}`;
 }

@@ -28,7 +28,9 @@ export function describeVerifyStep(step: VerifyStep): string {
     const c = suite.compatibility;
     const items = [
       ...(c.previousSmoke.length
-        ? [`${plural(c.previousSmoke.length, 'smoke request')} of ${c.previousRelease ?? 'the previous release'}`]
+        ? [
+            `${plural(c.previousSmoke.length, 'smoke request')} of ${c.previousRelease ?? 'the previous release'}`,
+          ]
         : []),
       ...c.commands.map((cmd) => `command ${cmd.name}`),
     ];

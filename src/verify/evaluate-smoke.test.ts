@@ -34,7 +34,12 @@ describe('evaluateSmokeResponse', () => {
     ],
     ['body fragment with {{release}}', { body: ['"release":"{{release}}"'] }, {}, []],
     ['body fragment missing', { body: ['Hello'] }, {}, ['body lacks "Hello"']],
-    ['json fields by path', { json: { release: '{{release}}', 'items[0].id': 7, ok: true, none: null } }, {}, []],
+    [
+      'json fields by path',
+      { json: { release: '{{release}}', 'items[0].id': 7, ok: true, none: null } },
+      {},
+      [],
+    ],
     ['json field differs', { json: { 'items.0.id': 8 } }, {}, ['JSON field items.0.id is 7, expected 8']],
     ['json field missing', { json: { 'items[3].id': 1 } }, {}, ['JSON field items[3].id is missing']],
     ['body not JSON', { json: { a: 1 } }, { body: 'plain' }, ['body is not JSON']],

@@ -22,7 +22,8 @@ export function evaluateSmokeResponse(
   release: string,
 ): string[] {
   const problems: string[] = [];
-  if (response.status !== expect.status) problems.push(`status ${response.status}, expected ${expect.status}`);
+  if (response.status !== expect.status)
+    problems.push(`status ${response.status}, expected ${expect.status}`);
   if (response.durationMs > expect.withinMs) {
     problems.push(
       `answered in ${formatDurationMs(response.durationMs)}, limit ${formatDurationMs(expect.withinMs)}`,

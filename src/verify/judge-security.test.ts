@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseProcNetTcpListeners, parseSsListeners } from '../hosts/host-facts.js';
 import { checkHeaders } from './check-headers.js';
-import { isLoopbackAddress, judgeForbiddenPath, judgeListeners, judgeTls, type TlsObservation } from './judge-security.js';
+import {
+  isLoopbackAddress,
+  judgeForbiddenPath,
+  judgeListeners,
+  judgeTls,
+  type TlsObservation,
+} from './judge-security.js';
 
 describe('checkHeaders', () => {
   const actual = { 'X-Content-Type-Options': 'nosniff', 'strict-transport-security': 'max-age=63072000' };
@@ -47,7 +53,11 @@ describe('judgeTls', () => {
     ['valid, trusted, TLS 1.3', {}, []],
     ['TLS 1.2 is enough', { protocol: 'TLSv1.2' }, []],
     ['TLS 1.1 is too old', { protocol: 'TLSv1.1' }, ['protocol TLSv1.1 is below TLSv1.2']],
-    ['expires within the margin', { validToMs: NOW + 5 * DAY }, ['certificate expires in 5 days (at least 14 required)']],
+    [
+      'expires within the margin',
+      { validToMs: NOW + 5 * DAY },
+      ['certificate expires in 5 days (at least 14 required)'],
+    ],
     ['expired', { validToMs: NOW - DAY }, ['certificate has expired']],
     ['not valid yet', { validFromMs: NOW + DAY }, ['certificate is not valid yet']],
     [
@@ -87,7 +97,10 @@ describe('listening ports', () => {
       'LISTEN 0 511 *:9000 *:*',
       'LISTEN 0 511 10.0.0.5:5432 0.0.0.0:*',
     ].join('\n');
-    expect(judgeListeners(parseSsListeners(ss), [22, 8420])).toEqual(['port 5432 (10.0.0.5)', 'port 9000 (*)']);
+    expect(judgeListeners(parseSsListeners(ss), [22, 8420])).toEqual([
+      'port 5432 (10.0.0.5)',
+      'port 9000 (*)',
+    ]);
     expect(judgeListeners(parseSsListeners(ss), [22, 8420, 9000, 5432])).toEqual([]);
   });
 

@@ -23,7 +23,8 @@ export function judgeTls(
   rules: { minDaysValid: number; minVersion: 'TLSv1.2' | 'TLSv1.3' },
 ): string[] {
   const problems: string[] = [];
-  if (!tls.authorized) problems.push(`certificate not trusted: ${tls.authorizationError ?? 'unknown reason'}`);
+  if (!tls.authorized)
+    problems.push(`certificate not trusted: ${tls.authorizationError ?? 'unknown reason'}`);
   if (tls.validFromMs !== null && tls.validFromMs > nowMs) problems.push('certificate is not valid yet');
   if (tls.validToMs === null) problems.push('no certificate expiry date');
   else {
@@ -43,11 +44,17 @@ export function judgeTls(
  * `[::ffff:127.0.0.1]`) or from /proc/net/tcp{,6} (hex, IPv4 in host byte order: `0100007F`). Pure.
  */
 export function isLoopbackAddress(address: string): boolean {
-  const a = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+  const a = address
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '')
+    .toLowerCase();
   if (a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.') || a === 'localhost') return true;
   if (/^[0-9a-f]{8}$/.test(a)) return a.endsWith('7f');
   if (/^[0-9a-f]{32}$/.test(a))
-    return a === '00000000000000000000000001000000' || (a.startsWith('0000000000000000ffff0000') && a.endsWith('7f'));
+    return (
+      a === '00000000000000000000000001000000' ||
+      (a.startsWith('0000000000000000ffff0000') && a.endsWith('7f'))
+    );
   return false;
 }
 

@@ -1,4 +1,5 @@
 import { runCommandCheck } from '../analysis/providers/command-check.js';
+import type { Endpoint } from './endpoint.js';
 import { runSmokeRequest } from './run-smoke.js';
 import type { VerificationCheck } from './verification-check.js';
 import type { CompatibilityPlan } from './verify-suite.js';
@@ -11,14 +12,20 @@ const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
  * set; exit 0 passes). Never throws.
  */
 export async function runCompatibilityChecks(
-  baseUrl: string,
+  endpoint: Endpoint,
   plan: CompatibilityPlan,
   release: string,
 ): Promise<VerificationCheck[]> {
   const checks: VerificationCheck[] = [];
   for (const request of plan.previousSmoke) {
     checks.push(
-      await runSmokeRequest(baseUrl, request, release, 'compatibility', `${plan.previousRelease ?? 'previous'} smoke: `),
+      await runSmokeRequest(
+        endpoint,
+        request,
+        release,
+        'compatibility',
+        `${plan.previousRelease ?? 'previous'} smoke: `,
+      ),
     );
   }
   for (const command of plan.commands) {
@@ -30,7 +37,7 @@ export async function runCompatibilityChecks(
         run: `cd ${shellQuote(plan.cwd)} && export BASE_URL="$CANARY_URL" RELEASE="$CANARY_RELEASE" PREVIOUS_RELEASE="$STABLE_RELEASE" && ${command.run}`,
         timeout: `${command.timeoutMs}ms`,
       },
-      { release, stable: plan.previousRelease, canaryUrl: baseUrl },
+      { release, stable: plan.previousRelease, canaryUrl: endpoint.baseUrl },
     );
     checks.push({
       name: command.name,

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { percentileMs } from './compare-performance.js';
+import type { Endpoint } from './endpoint.js';
 import type { PerformanceSample } from './verification-check.js';
 import type { PerformancePlan } from './verify-suite.js';
 
@@ -10,13 +11,18 @@ const REQUEST_TIMEOUT_S = 10;
  * A bounded load run with autocannon: `connections` keep requesting the paths in turn for `durationMs`. Every
  * answer's latency is kept so that p95 and p99 are exact (autocannon's own summary has no p95).
  */
-export function runLoad(baseUrl: string, plan: PerformancePlan, signal?: AbortSignal): Promise<PerformanceSample> {
+export function runLoad(
+  endpoint: Endpoint,
+  plan: PerformancePlan,
+  signal?: AbortSignal,
+): Promise<PerformanceSample> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     let serverErrors = 0;
     const instance = autocannon(
       {
-        url: baseUrl,
+        url: endpoint.baseUrl,
+        ...(endpoint.ca ? { tlsOptions: { ca: endpoint.ca } } : {}),
         connections: plan.connections,
         duration: plan.durationMs / 1000,
         timeout: REQUEST_TIMEOUT_S,

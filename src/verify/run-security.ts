@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Host } from '../hosts/host.js';
 import { parseProcNetTcpListeners, parseSsListeners, type Listener } from '../hosts/host-facts.js';
 import { checkHeaders } from './check-headers.js';
+import type { Endpoint } from './endpoint.js';
 import { judgeForbiddenPath, judgeListeners, judgeTls, type TlsObservation } from './judge-security.js';
 import { describeFetchError, fetchAnswer } from './run-smoke.js';
 import type { VerificationCheck } from './verification-check.js';
@@ -12,25 +13,28 @@ const REQUEST_TIMEOUT_MS = 5_000;
 
 /** Security headers, forbidden paths (one check each), TLS when https, and listening ports per host. */
 export async function runSecurityChecks(
-  baseUrl: string,
+  endpoint: Endpoint,
   plan: SecurityPlan,
   hosts: readonly Host[],
   nowMs: () => number,
 ): Promise<VerificationCheck[]> {
   const checks: VerificationCheck[] = [];
-  if (Object.keys(plan.headers).length > 0) checks.push(await checkSecurityHeaders(baseUrl, plan));
-  for (const path of plan.forbiddenPaths) checks.push(await checkForbiddenPath(baseUrl, path));
-  if (plan.tls) checks.push(await checkTls(baseUrl, plan.tls, nowMs));
+  if (Object.keys(plan.headers).length > 0) checks.push(await checkSecurityHeaders(endpoint, plan));
+  for (const path of plan.forbiddenPaths) checks.push(await checkForbiddenPath(endpoint, path));
+  if (plan.tls) checks.push(await checkTls(endpoint, plan.tls, nowMs));
   if (plan.allowedPorts) {
     for (const host of hosts) checks.push(await checkPorts(host, plan.allowedPorts));
   }
   return checks;
 }
 
-async function checkSecurityHeaders(baseUrl: string, plan: SecurityPlan): Promise<VerificationCheck> {
+async function checkSecurityHeaders(endpoint: Endpoint, plan: SecurityPlan): Promise<VerificationCheck> {
   const name = `headers on ${plan.path}`;
   try {
-    const answer = await fetchAnswer(`${baseUrl}${plan.path}`, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const answer = await fetchAnswer(`${endpoint.baseUrl}${plan.path}`, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      ca: endpoint.ca,
+    });
     const problems = checkHeaders(plan.headers, answer.headers);
     return {
       name,
@@ -44,9 +48,12 @@ async function checkSecurityHeaders(baseUrl: string, plan: SecurityPlan): Promis
   }
 }
 
-async function checkForbiddenPath(baseUrl: string, path: string): Promise<VerificationCheck> {
+async function checkForbiddenPath(endpoint: Endpoint, path: string): Promise<VerificationCheck> {
   try {
-    const answer = await fetchAnswer(`${baseUrl}${path}`, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const answer = await fetchAnswer(`${endpoint.baseUrl}${path}`, {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      ca: endpoint.ca,
+    });
     const problem = judgeForbiddenPath(answer.status);
     return {
       name: path,
@@ -56,25 +63,27 @@ async function checkForbiddenPath(baseUrl: string, path: string): Promise<Verifi
       message: problem ?? `not served (${answer.status})`,
     };
   } catch (err) {
-    // No answer at all is not "served"; but say so, the environment may be down.
+    // Without an answer nothing was checked (a TLS error, the environment down): that is no pass.
     return {
       name: path,
       kind: 'security',
-      passed: true,
+      passed: false,
       measured: { status: null },
-      message: `no answer (${describeFetchError(err)})`,
+      message: `could not check: ${describeFetchError(err)}`,
     };
   }
 }
 
-function observeTls(url: URL, caFile: string | null): Promise<TlsObservation> {
+function observeTls(url: URL, ca: string[] | null): Promise<TlsObservation> {
   return new Promise((resolve, reject) => {
     const socket: TLSSocket = connect({
       host: url.hostname,
       port: Number(url.port || 443),
-      servername: url.hostname,
+      // SNI takes host names only (RFC 6066).
+      ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }),
+      // Judged below (judgeTls) rather than refused, so that the result names the reason.
       rejectUnauthorized: false,
-      ...(caFile ? { ca: readFileSync(caFile) } : {}),
+      ...(ca ? { ca } : {}),
     });
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy(new Error('TLS handshake timed out')));
     socket.once('error', reject);
@@ -95,13 +104,13 @@ function observeTls(url: URL, caFile: string | null): Promise<TlsObservation> {
 }
 
 async function checkTls(
-  baseUrl: string,
+  endpoint: Endpoint,
   tls: NonNullable<SecurityPlan['tls']>,
   nowMs: () => number,
 ): Promise<VerificationCheck> {
-  const url = new URL(baseUrl);
+  const url = new URL(endpoint.baseUrl);
   try {
-    const seen = await observeTls(url, tls.caFile);
+    const seen = await observeTls(url, endpoint.ca);
     const problems = judgeTls(seen, nowMs(), tls);
     const daysLeft = seen.validToMs === null ? null : Math.floor((seen.validToMs - nowMs()) / 86_400_000);
     return {
@@ -109,7 +118,9 @@ async function checkTls(
       kind: 'security',
       passed: problems.length === 0,
       measured: { protocol: seen.protocol, daysLeft, authorized: seen.authorized },
-      message: problems.length ? problems.join('; ') : `${seen.protocol ?? '?'}, certificate valid ${daysLeft ?? '?'} more days`,
+      message: problems.length
+        ? problems.join('; ')
+        : `${seen.protocol ?? '?'}, certificate valid ${daysLeft ?? '?'} more days`,
     };
   } catch (err) {
     return {
@@ -135,7 +146,13 @@ async function checkPorts(host: Host, allowed: number[]): Promise<VerificationCh
   try {
     const listeners = await readHostListeners(host);
     if (!listeners)
-      return { name, kind: 'security', passed: false, measured: {}, message: 'could not read listening ports' };
+      return {
+        name,
+        kind: 'security',
+        passed: false,
+        measured: {},
+        message: 'could not read listening ports',
+      };
     const open = judgeListeners(listeners, allowed);
     return {
       name,
@@ -147,6 +164,12 @@ async function checkPorts(host: Host, allowed: number[]): Promise<VerificationCh
         : `only allowed ports (${allowed.join(', ')}) listen beyond loopback`,
     };
   } catch (err) {
-    return { name, kind: 'security', passed: false, measured: {}, message: err instanceof Error ? err.message : String(err) };
+    return {
+      name,
+      kind: 'security',
+      passed: false,
+      measured: {},
+      message: err instanceof Error ? err.message : String(err),
+    };
   }
 }

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { Agent, fetch } from 'undici';
 import { formatDurationMs } from '../core/duration.js';
+import type { Endpoint } from './endpoint.js';
 import { evaluateSmokeResponse, type SmokeResponse } from './evaluate-smoke.js';
 import type { VerificationCheck, VerificationKind } from './verification-check.js';
 import type { SmokeRequestPlan } from './verify-suite.js';
@@ -9,21 +11,34 @@ const MAX_BODY_CHARS = 1_000_000;
 /** Sends one request (redirects are not followed: a 301 is an answer). Throws on network errors and timeouts. */
 export async function fetchAnswer(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string | null; timeoutMs: number },
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | null;
+    timeoutMs: number;
+    ca?: string[] | null;
+  },
 ): Promise<SmokeResponse> {
-  const started = performance.now();
-  const response = await fetch(url, {
-    method: init.method ?? 'GET',
-    headers: init.headers ?? {},
-    ...(init.body != null ? { body: init.body } : {}),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(init.timeoutMs),
-  });
-  const body = (await response.text()).slice(0, MAX_BODY_CHARS);
-  const durationMs = performance.now() - started;
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
-  return { status: response.status, headers, body, durationMs };
+  // One connection per check, closed afterwards: a check measures a fresh answer and leaves nothing open.
+  const dispatcher = new Agent({ connect: init.ca ? { ca: init.ca } : {} });
+  try {
+    const started = performance.now();
+    const response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers: init.headers ?? {},
+      ...(init.body != null ? { body: init.body } : {}),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(init.timeoutMs),
+      dispatcher,
+    });
+    const body = (await response.text()).slice(0, MAX_BODY_CHARS);
+    const durationMs = performance.now() - started;
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => (headers[name] = value));
+    return { status: response.status, headers, body, durationMs };
+  } finally {
+    await dispatcher.close();
+  }
 }
 
 export function describeFetchError(err: unknown): string {
@@ -37,7 +52,7 @@ export function describeFetchError(err: unknown): string {
 
 /** Runs one smoke request against the environment and judges its answer. Never throws. */
 export async function runSmokeRequest(
-  baseUrl: string,
+  endpoint: Endpoint,
   request: SmokeRequestPlan,
   release: string,
   kind: VerificationKind = 'smoke',
@@ -45,7 +60,8 @@ export async function runSmokeRequest(
 ): Promise<VerificationCheck> {
   const name = `${namePrefix}${request.name}`;
   try {
-    const answer = await fetchAnswer(`${baseUrl}${request.path}`, {
+    const answer = await fetchAnswer(`${endpoint.baseUrl}${request.path}`, {
+      ca: endpoint.ca,
       method: request.method,
       headers: request.headers,
       body: request.body,

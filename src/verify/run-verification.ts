@@ -3,6 +3,7 @@ import { SlipwayError } from '../core/errors.js';
 import type { Host } from '../hosts/host.js';
 import type { NewLedgerEvent, VerificationRecord, VerificationRepository } from '../store/index.js';
 import { comparePerformance } from './compare-performance.js';
+import { loadEndpoint, type Endpoint } from './endpoint.js';
 import { runCompatibilityChecks } from './run-compatibility.js';
 import { runLoad } from './run-load.js';
 import { runSecurityChecks } from './run-security.js';
@@ -52,17 +53,19 @@ export async function runVerification(
   signal?: AbortSignal,
 ): Promise<VerificationOutcome> {
   const { suite, release } = target;
+  const endpoint = loadEndpoint(suite);
   const checks: VerificationCheck[] = [];
-  for (const request of suite.smoke) checks.push(await runSmokeRequest(suite.baseUrl, request, release));
+  for (const request of suite.smoke) checks.push(await runSmokeRequest(endpoint, request, release));
   if (suite.security) {
     const hosts = target.hosts.map((name) => {
       const host = ports.hosts.get(name);
       if (!host) throw new SlipwayError(`host ${name} is not part of this environment`);
       return host;
     });
-    checks.push(...(await runSecurityChecks(suite.baseUrl, suite.security, hosts, () => ports.clock.nowMs())));
+    checks.push(...(await runSecurityChecks(endpoint, suite.security, hosts, () => ports.clock.nowMs())));
   }
-  if (suite.compatibility) checks.push(...(await runCompatibilityChecks(suite.baseUrl, suite.compatibility, release)));
+  if (suite.compatibility)
+    checks.push(...(await runCompatibilityChecks(endpoint, suite.compatibility, release)));
   let performance: PerformanceSample | null = null;
   if (suite.performance && !signal?.aborted) {
     const baseline = await ports.store.findPerformanceBaseline({
@@ -70,7 +73,7 @@ export async function runVerification(
       environment: target.environment,
       excludeRelease: release,
     });
-    const check = await measurePerformance(suite, baseline, signal);
+    const check = await measurePerformance(endpoint, suite, baseline, signal);
     performance = check.sample;
     checks.push(check.check);
   }
@@ -105,6 +108,7 @@ export async function runVerification(
 }
 
 async function measurePerformance(
+  endpoint: Endpoint,
   suite: VerifySuitePlan,
   baseline: VerificationRecord | undefined,
   signal?: AbortSignal,
@@ -113,7 +117,7 @@ async function measurePerformance(
   if (!plan) throw new Error('no performance plan');
   const name = `load ${plan.paths.join(', ')}`;
   try {
-    const sample = await runLoad(suite.baseUrl, plan, signal);
+    const sample = await runLoad(endpoint, plan, signal);
     const judged = comparePerformance(
       sample,
       baseline?.performance ? { release: baseline.release, sample: baseline.performance } : null,

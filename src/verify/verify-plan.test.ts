@@ -25,7 +25,13 @@ function runtime(version: string): ReleaseRuntime {
     command: 'node server.js',
     env: {},
     secretNames: [],
-    healthCheck: { path: '/healthz', intervalMs: 100, timeoutMs: 100, healthyThreshold: 1, unhealthyThreshold: 1 },
+    healthCheck: {
+      path: '/healthz',
+      intervalMs: 100,
+      timeoutMs: 100,
+      healthyThreshold: 1,
+      unhealthyThreshold: 1,
+    },
     startTimeoutMs: 1000,
     stopTimeoutMs: 1000,
     restart: { initialBackoffMs: 10, maxBackoffMs: 100 },
@@ -44,7 +50,22 @@ const previousRelease = {
   createdBy: 't',
   createdAtMs: 0,
   source: null,
-  config: { environments: { staging: { env: {}, secrets: [], smoke: [{ path: '/old', method: 'GET', headers: {}, expect: { status: 200, headers: {}, body: ['v1 clients'], json: {}, within: '2s' } }] } } },
+  config: {
+    environments: {
+      staging: {
+        env: {},
+        secrets: [],
+        smoke: [
+          {
+            path: '/old',
+            method: 'GET',
+            headers: {},
+            expect: { status: 200, headers: {}, body: ['v1 clients'], json: {}, within: '2s' },
+          },
+        ],
+      },
+    },
+  },
 };
 
 function input(kind: DeployInput['kind'], verify: unknown): DeployInput {
@@ -107,9 +128,9 @@ describe('planning a verification', () => {
   });
 
   it('with onFailure: rollback a failed verification runs the on-failure stages; a rollback is never verified', () => {
-    expect(planDeploy(input('deploy', { ...SUITE, onFailure: 'rollback' })).stages.at(-1)?.keepOnFailure).toBe(
-      undefined,
-    );
+    expect(
+      planDeploy(input('deploy', { ...SUITE, onFailure: 'rollback' })).stages.at(-1)?.keepOnFailure,
+    ).toBe(undefined);
     expect(planDeploy(input('rollback', SUITE)).stages.map((s) => s.name)).not.toContain('verification');
     expect(planDeploy({ ...input('deploy', SUITE), verify: null }).stages.map((s) => s.name)).not.toContain(
       'verification',
@@ -117,7 +138,12 @@ describe('planning a verification', () => {
   });
 
   it('an https url turns the TLS checks on; the edge is the default address', () => {
-    const tls = deriveVerifyInput(env({ url: 'https://staging.example.com/', security: {} }), 'staging', undefined, '/p');
+    const tls = deriveVerifyInput(
+      env({ url: 'https://staging.example.com/', security: {} }),
+      'staging',
+      undefined,
+      '/p',
+    );
     expect(tls?.suite.baseUrl).toBe('https://staging.example.com');
     expect(tls?.suite.security?.tls).toEqual({ minDaysValid: 14, minVersion: 'TLSv1.2', caFile: null });
     expect(tls?.suite.compatibility).toBe(null);
@@ -135,7 +161,10 @@ describe('executing a failed verification', () => {
   function handlers(calls: Step[]): StepHandlers {
     const handle = (step: Step): Promise<StepResult> => {
       calls.push(step);
-      if (step.kind === 'verify') return Promise.reject(new Error('verification of 2.0.0 in staging failed: security /.env: served with 200'));
+      if (step.kind === 'verify')
+        return Promise.reject(
+          new Error('verification of 2.0.0 in staging failed: security /.env: served with 200'),
+        );
       return Promise.resolve({ detail: 'ok' });
     };
     return new Proxy({}, { get: () => handle }) as StepHandlers;
@@ -178,7 +207,9 @@ describe('executing a failed verification', () => {
   });
 
   it('rollback: the on-failure stages switch back to the previous release', async () => {
-    const { result, calls, onFailureRan } = await run(planDeploy(input('deploy', { ...SUITE, onFailure: 'rollback' })));
+    const { result, calls, onFailureRan } = await run(
+      planDeploy(input('deploy', { ...SUITE, onFailure: 'rollback' })),
+    );
     expect(result.outcome).toBe('rolled-back');
     expect(onFailureRan).toBe(true);
     expect(calls.some((c) => c.kind === 'switch-traffic' && c.release === '1.0.0')).toBe(true);

@@ -80,7 +80,10 @@ describe('staging verification', () => {
     const store = await openSqliteStore(join(project.dir, '.slipway', 'slipway.db'));
     try {
       const latest = await store.latestVerification({ app: 'hello', environment: 'staging', release });
-      return { gate: await getVerificationGate(store, { app: 'hello', environment: 'staging', release }), latest };
+      return {
+        gate: await getVerificationGate(store, { app: 'hello', environment: 'staging', release }),
+        latest,
+      };
     } finally {
       await store.close();
     }
@@ -119,7 +122,9 @@ describe('staging verification', () => {
     expect(latest?.deploymentId).toMatch(/.+/);
 
     const history = expectOk(await project.cli(['history', 'staging'])).stdout;
-    expect(history).toMatch(/verify\.passed\s+staging\s+verification of 1\.0\.0 in staging passed \(10 checks\)/);
+    expect(history).toMatch(
+      /verify\.passed\s+staging\s+verification of 1\.0\.0 in staging passed \(10 checks\)/,
+    );
     const status = expectOk(await project.cli(['status', 'staging'])).stdout;
     expect(status).toMatch(/verification: 1\.0\.0 passed \(10 checks\)/);
   });
@@ -129,8 +134,12 @@ describe('staging verification', () => {
     expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
     const deploy = await project.cli(['deploy', 'staging', '--release', '2.0.0']);
     expect(deploy.code).toBe(1);
-    expect(deploy.stderr).toMatch(/verification of 2\.0\.0 in staging failed: performance load \/, \/api\/version: .*p95 \d+ms rose from \d+ms .* against 1\.0\.0/);
-    expect(deploy.stderr).toContain('2.0.0 keeps serving staging for inspection and is blocked from promotion');
+    expect(deploy.stderr).toMatch(
+      /verification of 2\.0\.0 in staging failed: performance load \/, \/api\/version: .*p95 \d+ms rose from \d+ms .* against 1\.0\.0/,
+    );
+    expect(deploy.stderr).toContain(
+      '2.0.0 keeps serving staging for inspection and is blocked from promotion',
+    );
     // Left running for inspection: no switch back.
     expect(await body()).toContain('Hello from hello 2.0.0');
 
@@ -143,7 +152,9 @@ describe('staging verification', () => {
     expect((await gate('1.0.0')).gate.status).toBe('passed');
 
     const history = expectOk(await project.cli(['history', 'staging'])).stdout;
-    expect(history).toMatch(/verify\.failed\s+staging\s+verification of 2\.0\.0 in staging failed: performance/);
+    expect(history).toMatch(
+      /verify\.failed\s+staging\s+verification of 2\.0\.0 in staging failed: performance/,
+    );
     expect(history).toMatch(/deploy\.failed/);
     const status = expectOk(await project.cli(['status', 'staging'])).stdout;
     expect(status).toMatch(/verification: 2\.0\.0 failed .*blocked from promotion\n\s+✖ performance load/);
@@ -169,9 +180,7 @@ describe('staging verification', () => {
     const deploy = await project.cli(['deploy', 'staging', '--release', '4.0.0']);
     expect(deploy.code).toBe(1);
     // 3.0.0's clients expect "Hello from …": the new greeting breaks them. 4.0.0's own smoke suite passes.
-    expect(deploy.stderr).toContain(
-      'compatibility 3.0.0 smoke: GET /: body lacks "Hello from hello 4.0.0"',
-    );
+    expect(deploy.stderr).toContain('compatibility 3.0.0 smoke: GET /: body lacks "Hello from hello 4.0.0"');
     expect(deploy.stderr).not.toMatch(/failed: smoke/);
     expect((await gate('4.0.0')).gate.status).toBe('failed');
 
@@ -199,7 +208,11 @@ describe('staging verification', () => {
       write({ greeting: 'Hi', previousSmoke: false, allowedPorts: [22] });
       const result = await project.cli(['verify', 'staging']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`security ports on local: listening beyond the allowed ports \\(22, ${project.port}\\): .*port ${port} \\(`));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `security ports on local: listening beyond the allowed ports \\(22, ${project.port}\\): .*port ${port} \\(`,
+        ),
+      );
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
