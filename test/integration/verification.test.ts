@@ -14,6 +14,7 @@ interface Knobs {
   greeting?: string;
   previousSmoke?: boolean;
   allowedPorts?: number[];
+  onFailure?: 'keep' | 'rollback';
 }
 
 function stagingConfig(port: number, k: Knobs = {}): string {
@@ -40,6 +41,7 @@ environments:
     bindAddress: 127.0.0.1
     strategy: { kind: blue-green, keepWarm: 5m, drainTimeout: 2s }
     verify:
+      onFailure: ${k.onFailure ?? 'keep'}
       smoke:
         - path: /
           expect:
@@ -196,6 +198,22 @@ describe('staging verification', () => {
     const wrong = await project.cli(['verify', 'staging', '--release', '1.0.0']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('1.0.0 is not serving staging (4.0.0 is)');
+  });
+
+  it('with onFailure: rollback a failed verification puts the previous release back', async () => {
+    write({ greeting: 'Hi', previousSmoke: false, env: { SERVE_DOTENV: '1' }, onFailure: 'rollback' });
+    expectOk(await project.cli(['release', 'create', '--version', '5.0.0']));
+    const deploy = await project.cli(['deploy', 'staging', '--release', '5.0.0']);
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toContain(
+      'verification of 5.0.0 in staging failed: security /.env: served with 200',
+    );
+    expect(deploy.stderr).toContain('4.0.0 still serves');
+    expect(await body()).toContain('Hi from hello 4.0.0');
+    expect((await gate('5.0.0')).gate.status).toBe('failed');
+    expect(expectOk(await project.cli(['history', 'staging'])).stdout).toMatch(
+      /deploy\.rolled-back\s+staging/,
+    );
   });
 
   it('a port listening beyond loopback that is not allowed fails the security check', async () => {
