@@ -227,8 +227,11 @@ export const stepHandlers: StepHandlers = {
     const { record, failures } = await runVerification(step, ctx.verification, ctx.signal);
     if (failures.length > 0)
       throw new VerificationFailedError(step.release, step.environment, failures, step.suite.onFailure);
+    const perf = record.performance;
     return {
-      detail: `${record.checks.length} check${record.checks.length === 1 ? '' : 's'} passed`,
+      detail:
+        `${record.checks.length} check${record.checks.length === 1 ? '' : 's'} passed` +
+        (perf ? ` (${Math.round(perf.requestsPerSecond)} req/s, p95 ${Math.round(perf.p95Ms)}ms)` : ''),
       output: { verificationId: record.id },
     };
   },
