@@ -5,6 +5,7 @@ import type { Host } from '../hosts/host.js';
 import { titleStep } from '../plan/describe-step.js';
 import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
+import { describeFailure } from '../verify/verification-check.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
@@ -89,6 +90,11 @@ async function collectStatus(project: Project, environment: string) {
         limit: 1,
       })
     : [];
+  const serving =
+    hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
+  const verified = serving
+    ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
+    : undefined;
   return {
     environment,
     strategy: envConfig.strategy.kind,
@@ -111,6 +117,15 @@ async function collectStatus(project: Project, environment: string) {
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
+    verification: verified
+      ? {
+          release: verified.release,
+          passed: verified.passed,
+          atMs: verified.atMs,
+          checks: verified.checks.length,
+          failures: verified.checks.filter((c) => !c.passed).map(describeFailure),
+        }
+      : null,
     lock: lock
       ? {
           holder: lock.holder,
@@ -187,6 +202,14 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
+  }
+  if (s.verification) {
+    const v = s.verification;
+    process.stdout.write(
+      v.passed
+        ? `  verification: ${v.release} ${green('passed')} (${v.checks} checks) ${formatDurationMs(now - v.atMs)} ago\n`
+        : `  verification: ${v.release} ${red('failed')} ${formatDurationMs(now - v.atMs)} ago; blocked from promotion\n${v.failures.map((f) => `    ${red('✖')} ${f}\n`).join('')}`,
+    );
   }
   process.stdout.write(
     s.lock

@@ -11,6 +11,7 @@ export interface StoreDatabase {
   deployment_steps: DeploymentStepsTable;
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
+  verifications: VerificationsTable;
 }
 
 export interface ReleasesTable {
@@ -75,4 +76,18 @@ export interface EnvironmentLocksTable {
   hostname: string;
   deployment_id: string;
   acquired_at_ms: number;
+}
+
+/** One run of a verification suite (see store/verifications.ts); checks and performance are JSON. */
+export interface VerificationsTable {
+  id: Generated<number>;
+  app: string;
+  environment: string;
+  release: string;
+  deployment_id: string | null;
+  at_ms: number;
+  /** 1 or 0 (portable boolean). */
+  passed: number;
+  checks_json: string;
+  performance_json: string | null;
 }

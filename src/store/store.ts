@@ -4,9 +4,11 @@ import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import type { StoreDatabase } from './schema.js';
+import { createVerificationRepository, type VerificationRepository } from './verifications.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
-export interface Store extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository {
+export interface Store
+  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, VerificationRepository {
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createVerificationRepository(db),
     close: () => db.destroy(),
   };
 }
