@@ -38,4 +38,13 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  watch: { branch: 'main', interval: '30s', version: '{shortSha}' },
+  webhook: {
+    port: 8430,
+    bindAddress: '127.0.0.1',
+    secret: 'WEBHOOK_SECRET',
+    maxBodyBytes: 1024 * 1024,
+    replayTolerance: '10m',
+  },
+  notifications: { timeout: '5s', retries: 2, initialBackoff: '500ms', flushTimeout: '15s' },
 } as const;

@@ -4,6 +4,8 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { notificationsSchema } from './notify-schema.js';
+import { watchSchema } from './watch-schema.js';
 
 export { durationSchema };
 
@@ -178,6 +180,8 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
+    watch: watchSchema.optional(),
+    notifications: notificationsSchema.optional(),
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
+import { createTriggerTables } from './triggers.js';
 
 /** The SQL databases the store runs on; chosen once, in open-store.ts. */
 export type StoreDialectName = 'sqlite' | 'postgres';
@@ -15,6 +16,7 @@ export const MIGRATION_LOCK_TABLE = 'slipway_migration_lock';
 export function buildStoreMigrations(dialect: StoreDialectName): Record<string, Migration> {
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
+    '0005_triggers': { up: (db) => createTriggerTables(db) },
   };
 }
 

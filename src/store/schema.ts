@@ -11,6 +11,9 @@ export interface StoreDatabase {
   deployment_steps: DeploymentStepsTable;
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
+  watch_heads: WatchHeadsTable;
+  watched_commits: WatchedCommitsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface ReleasesTable {
@@ -75,4 +78,26 @@ export interface EnvironmentLocksTable {
   hostname: string;
   deployment_id: string;
   acquired_at_ms: number;
+}
+
+export interface WatchHeadsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  updated_at_ms: number;
+}
+
+export interface WatchedCommitsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  status: string;
+  version: string | null;
+  at_ms: number;
+}
+
+export interface WebhookDeliveriesTable {
+  app: string;
+  delivery_id: string;
+  received_at_ms: number;
 }

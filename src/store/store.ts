@@ -4,9 +4,15 @@ import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import type { StoreDatabase } from './schema.js';
+import { createTriggerRepository, type TriggerRepository } from './triggers.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
-export interface Store extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository {
+export interface Store
+  extends ReleaseRepository,
+    DeploymentRepository,
+    LedgerRepository,
+    LockRepository,
+    TriggerRepository {
   close(): Promise<void>;
 }
 
@@ -17,6 +23,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createTriggerRepository(db),
     close: () => db.destroy(),
   };
 }
