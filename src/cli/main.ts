@@ -14,6 +14,8 @@ import { registerRollback } from './rollback.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
+import { registerWatch } from './watch.js';
+import { registerWebhook } from './webhook.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -45,6 +47,8 @@ registerHistory(program, globals);
 registerLogs(program, globals);
 registerAgent(program, globals);
 registerDemo(program);
+registerWatch(program, globals);
+registerWebhook(program, globals);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
 function reportError(err: unknown): number {
