@@ -94,7 +94,7 @@ function createNotifier(
   actor: string,
 ): Notifier | null {
   const config = loaded.config.notifications;
-  if (!config || config.channels.length === 0) return null;
+  if (config.channels.length === 0) return null;
   return new Notifier({
     config,
     app: loaded.config.app,

@@ -48,7 +48,7 @@ const channelSchema = z
       .array(eventName)
       .optional()
       .describe(
-        'Events sent to this channel, on top of those its stakeholders\' roles ask for. A channel with neither `events` nor stakeholders gets every event.',
+        "Events sent to this channel, on top of those its stakeholders' roles ask for. A channel with neither `events` nor stakeholders gets every event.",
       ),
     environments: z
       .array(z.string())
@@ -96,9 +96,37 @@ export const notificationsSchema = z
       .min(0)
       .max(10)
       .default(DEFAULTS.notifications.retries)
-      .describe('Further attempts after a failed delivery (with doubling backoff); then the ledger records `notification.failed`.'),
+      .describe(
+        'Further attempts after a failed delivery (with doubling backoff); then the ledger records `notification.failed`.',
+      ),
   })
-  .describe('Webhooks told about deployment events (started, waiting for approval, succeeded, rolled back, …).');
+  .superRefine((n, ctx) => {
+    const names = new Set<string>();
+    n.channels.forEach((c, i) => {
+      if (names.has(c.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['channels', i, 'name'],
+          message: `channel ${c.name} is defined twice`,
+        });
+      }
+      names.add(c.name);
+    });
+    n.stakeholders.forEach((s, i) =>
+      s.channels.forEach((c, j) => {
+        if (!names.has(c)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stakeholders', i, 'channels', j],
+            message: `no channel named ${c} (channels: ${[...names].join(', ') || 'none'})`,
+          });
+        }
+      }),
+    );
+  })
+  .describe(
+    'Webhooks told about deployment events (started, waiting for approval, succeeded, rolled back, …).',
+  );
 
 export type NotificationsConfig = z.output<typeof notificationsSchema>;
 export type NotificationChannelConfig = NotificationsConfig['channels'][number];

@@ -180,8 +180,8 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
-    watch: watchSchema.optional(),
-    notifications: notificationsSchema.optional(),
+    watch: watchSchema.default(() => watchSchema.parse({})),
+    notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

@@ -30,7 +30,7 @@ export const webhookSchema = z
     replayTolerance: durationSchema
       .default(DEFAULTS.webhook.replayTolerance)
       .describe(
-        "A signed push whose `repository.pushed_at` is older than this is treated as a replay (ignored); deliveries without it are judged by their delivery id alone.",
+        'A signed push whose `repository.pushed_at` is older than this is treated as a replay (ignored); deliveries without it are judged by their delivery id alone.',
       ),
   })
   .describe('The webhook receiver that turns signed push events into builds.');
@@ -69,7 +69,9 @@ export const watchSchema = z
       ),
     webhook: webhookSchema.default(() => webhookSchema.parse({})),
   })
-  .describe('Continuous deployment: follow a branch and turn each new commit into a release that is deployed.');
+  .describe(
+    'Continuous deployment: follow a branch and turn each new commit into a release that is deployed.',
+  );
 
 export type WatchConfig = z.output<typeof watchSchema>;
 export type WebhookConfig = z.output<typeof webhookSchema>;

@@ -89,7 +89,7 @@ describe('several processes on one SQLite file', () => {
     const db = new Database(file, { readonly: true });
     const applied = db.prepare(`select name from ${MIGRATION_TABLE}`).pluck().all();
     db.close();
-    expect(applied).toEqual(['0001_initial']);
+    expect(applied).toEqual(['0001_initial', '0005_triggers']);
   });
 
   it('stores one release when processes create the same version with different artifacts', async () => {

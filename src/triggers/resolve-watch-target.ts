@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { parseDurationMs } from '../core/duration.js';
 import type { SlipwayConfig } from '../config/schema.js';
-import { watchSchema, type WatchConfig } from '../config/watch-schema.js';
+import type { WatchConfig } from '../config/watch-schema.js';
 
 /** What one watcher follows and where it keeps its mirror, settled from slipway.yml and the verb's options. */
 export interface WatchTarget {
@@ -40,7 +40,7 @@ export function resolveWatchTarget(
   stateDir: string,
   overrides: WatchOverrides,
 ): WatchTarget {
-  const watch = config.watch ?? watchSchema.parse({});
+  const { watch } = config;
   const rawRepo = overrides.repo ?? watch.repo ?? projectDir;
   const repo = isRemoteRepo(rawRepo) || isAbsolute(rawRepo) ? rawRepo : resolve(projectDir, rawRepo);
   const branch = overrides.branch ?? watch.branch;

@@ -240,7 +240,9 @@ describe('slipway webhook', () => {
     repo = createSourceRepo();
     project.writeConfig(`${project.config()}watch:\n  repo: ${repo.remote}\n  environment: production\n`);
     receiver = startCli(project, ['webhook', '--port', '0'], { SLIPWAY_SECRET_WEBHOOK_SECRET: WEBHOOK_KEY });
-    url = await waitFor(async () => /listening for push webhooks on (\S+)/.exec(receiver.output())?.[1]);
+    url = await waitFor(() =>
+      Promise.resolve(/listening for push webhooks on (\S+)/.exec(receiver.output())?.[1]),
+    );
   });
   afterAll(async () => {
     stopByPid(receiver.child);
