@@ -42,6 +42,12 @@ async function receiveUntilStopped(project: Project, opts: WebhookOptions): Prom
       },
     );
   }
+  const port = opts.port !== undefined ? Number(opts.port) : settings.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new SlipwayError(`"${opts.port}" is not a port`, {
+      hint: 'e.g. --port 8430, or --port 0 for a free one',
+    });
+  }
   const builds = createBuildQueue(project, target);
   const listener = await serveWebhook(
     createWebhookHandler({
@@ -60,7 +66,7 @@ async function receiveUntilStopped(project: Project, opts: WebhookOptions): Prom
       },
     }),
     {
-      port: opts.port !== undefined ? Number(opts.port) : settings.port,
+      port,
       bindAddress: opts.bind ?? settings.bindAddress,
       maxBodyBytes: settings.maxBodyBytes,
       onError: (err) => process.stderr.write(red(`webhook error: ${String(err)}\n`)),
