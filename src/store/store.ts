@@ -8,11 +8,7 @@ import { createTriggerRepository, type TriggerRepository } from './triggers.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
-  extends ReleaseRepository,
-    DeploymentRepository,
-    LedgerRepository,
-    LockRepository,
-    TriggerRepository {
+  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, TriggerRepository {
   close(): Promise<void>;
 }
 
