@@ -72,7 +72,7 @@ async function setUp(channels: unknown[], secrets: Record<string, string> = {}) 
 describe('Notifier', () => {
   it('delivers in ledger order per channel and retries a 5xx until it succeeds', async () => {
     const receiver = await startReceiver([503, 200]);
-    cleanups.push(receiver.close);
+    cleanups.push(() => receiver.close());
     const { notifier, append, failures } = await setUp([{ name: 'a', url: `${receiver.url}/a` }]);
     await append('deploy.started');
     await append('traffic.switched');
@@ -84,7 +84,7 @@ describe('Notifier', () => {
 
   it('records a 4xx at once, without retrying', async () => {
     const receiver = await startReceiver([404]);
-    cleanups.push(receiver.close);
+    cleanups.push(() => receiver.close());
     const url = `${receiver.url}/token-abc123`;
     const { notifier, append, failures } = await setUp([{ name: 'hook', urlSecret: 'HOOK_URL' }], {
       HOOK_URL: url,
@@ -105,7 +105,7 @@ describe('Notifier', () => {
 
   it('gives up on a receiver that does not answer after its retries', async () => {
     const receiver = await startReceiver([500, 500, 500, 500]);
-    cleanups.push(receiver.close);
+    cleanups.push(() => receiver.close());
     const { notifier, append, failures } = await setUp([{ name: 'flaky', url: receiver.url }]);
     await append('deploy.rolled-back');
     await notifier.flush();
