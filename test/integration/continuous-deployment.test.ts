@@ -1,6 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,16 +137,31 @@ describe('slipway watch', () => {
   let project: TestProject;
   let repo: SourceRepo;
 
+  // Notifications of what the watcher does reach a real receiver too.
+  const notified: Array<{ event: string; release: string }> = [];
+  const notifications = createServer((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      notified.push(JSON.parse(text) as { event: string; release: string });
+      res.writeHead(204).end();
+    });
+  });
+
   beforeAll(async () => {
     project = await createTestProject();
     repo = createSourceRepo();
+    await new Promise<void>((r) => notifications.listen(0, '127.0.0.1', () => r()));
+    const { port } = notifications.address() as AddressInfo;
     project.writeConfig(
-      `${project.config()}watch:\n  repo: ${repo.remote}\n  branch: main\n  interval: 300ms\n  environment: production\n`,
+      `${project.config()}watch:\n  repo: ${repo.remote}\n  branch: main\n  interval: 300ms\n  environment: production\n` +
+        `notifications:\n  channels:\n    - { name: team, url: "http://127.0.0.1:${port}/", events: [build-failed] }\n`,
     );
   });
   afterAll(async () => {
     await project.dispose();
     repo.dispose();
+    await new Promise((r) => notifications.close(r));
   });
 
   it('builds the new commit of the branch into a release and deploys it', async () => {
@@ -179,6 +196,9 @@ describe('slipway watch', () => {
     const buildFailed = (await ledger(project)).find((e) => e.kind === 'watch.build-failed');
     expect(buildFailed?.message).toContain(broken.slice(0, 12));
     expect(buildFailed?.message).toContain('exit 7');
+    expect(notified).toEqual([
+      expect.objectContaining({ event: 'build-failed', release: broken.slice(0, 7) }),
+    ]);
     expect(await body(project)).toContain('hello-two v2.0.0');
 
     const fixed = repo.commit('fixed', renameApp(repo, 'hello-three'));
@@ -317,5 +337,11 @@ describe('slipway webhook', () => {
       headers: { 'x-hub-signature-256': sign(huge) },
     });
     expect(tooLarge.status).toBe(413);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    stopByPid(receiver.child);
+    expect(await receiver.exited).toBe(0);
+    expect(receiver.output()).toContain('webhook receiver stopped');
   });
 });
