@@ -12,14 +12,15 @@ export const MAX_COMMITS_PER_PASS = 10;
 export type CommitOutcome =
   | { kind: 'built'; commit: string; version: string }
   | { kind: 'build-failed'; commit: string; version: string; error: string }
-  | { kind: 'seen-before'; commit: string };
+  | { kind: 'seen-before'; commit: string; version: string | null; built: boolean };
 
 export interface SyncResult {
   head: string;
   commits: CommitOutcome[];
   skipped: string[];
   /** The release that entered the pipeline, and how its deployment ended. */
-  deployed?: { version: string; outcome: string; error?: string };
+  /** False when the deployment could not start (lock, preflight): the next pass tries it again. */
+  deployed?: { version: string; started: boolean; outcome: string; error?: string };
 }
 
 export interface SyncIo {
@@ -53,19 +54,31 @@ export async function syncWatchedBranch(
 
   const commits: CommitOutcome[] = [];
   for (const commit of fresh) {
-    if (await project.store.getWatchedCommit(app, target.key, commit)) {
-      commits.push({ kind: 'seen-before', commit });
+    const seen = await project.store.getWatchedCommit(app, target.key, commit);
+    if (seen) {
+      commits.push({ kind: 'seen-before', commit, version: seen.version, built: seen.status === 'built' });
       continue;
     }
     commits.push(await buildCommit(project, target, mirror, commit, io));
   }
-  await project.store.setWatchHead(app, target.key, head, project.clock.nowMs());
+  const newest = newestRelease(commits);
+  const deployed = newest ? await deploy(project, target, newest, io) : undefined;
+  // The head moves on once its newest release went into a deployment (whatever its outcome), so a deploy
+  // that could not start (the environment was locked, a host failed its preflight) is tried again next pass.
+  if (!deployed || deployed.started) {
+    await project.store.setWatchHead(app, target.key, head, project.clock.nowMs());
+  }
+  return { head, commits, skipped, ...(deployed ? { deployed } : {}) };
+}
 
-  const newest = [...commits]
-    .reverse()
-    .find((c): c is Extract<CommitOutcome, { kind: 'built' }> => c.kind === 'built');
-  if (!newest) return { head, commits, skipped };
-  return { head, commits, skipped, deployed: await deploy(project, target, newest, io) };
+/** The release of the newest commit that built, in this pass or an earlier one. */
+function newestRelease(commits: CommitOutcome[]): { commit: string; version: string } | undefined {
+  for (const c of [...commits].reverse()) {
+    if (c.kind === 'built') return c;
+    if (c.kind === 'seen-before' && c.built && c.version !== null)
+      return { commit: c.commit, version: c.version };
+  }
+  return undefined;
 }
 
 async function buildCommit(
@@ -150,7 +163,7 @@ async function deploy(
       version: built.version,
       reason,
     });
-    return { version: built.version, outcome: result.outcome };
+    return { version: built.version, started: true, outcome: result.outcome };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     // A deployment that ran has its own ledger events; one that could not start (a lock, a preflight) has not.
@@ -160,7 +173,7 @@ async function deploy(
       limit: 1,
     });
     const ran = latest?.releaseVersion === built.version && latest.createdAtMs >= startedAtMs;
-    if (ran) return { version: built.version, outcome: latest.outcome ?? 'failed', error };
+    if (ran) return { version: built.version, started: true, outcome: latest.outcome ?? 'failed', error };
     await project.store.appendEvent({
       atMs: project.clock.nowMs(),
       actor: project.actor,
@@ -171,6 +184,6 @@ async function deploy(
       message: `release ${built.version} (${reason}) did not deploy: ${error}`,
       data: { commit: built.commit, trigger: io.trigger },
     });
-    return { version: built.version, outcome: 'failed', error };
+    return { version: built.version, started: false, outcome: 'failed', error };
   }
 }

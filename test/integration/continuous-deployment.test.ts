@@ -3,8 +3,9 @@ import { createHmac } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, REPO_ROOT, createTestProject, expectOk, type TestProject } from '../helpers/project.js';
 
@@ -227,6 +228,32 @@ describe('slipway watch', () => {
     }
     expect(await watcher.exited).toBe(0);
     expect(watcher.output()).toContain('watcher stopped');
+  });
+
+  it('deploys on the next pass a release whose deployment could not start, without building it again', async () => {
+    const commit = repo.commit('while locked', renameApp(repo, 'hello-five'));
+    const version = commit.slice(0, 7);
+    // Another deployment holds production: its lock row, held by a live process on this machine.
+    const db = new Database(join(project.dir, '.slipway', 'slipway.db'));
+    db.prepare(
+      'insert into environment_locks (app, environment, holder, pid, hostname, deployment_id, acquired_at_ms) values (?, ?, ?, ?, ?, ?, ?)',
+    ).run('hello', 'production', 'someone-else', process.pid, hostname(), 'd-other', Date.now());
+    try {
+      const locked = await project.cli(['watch', '--once']);
+      expect(locked.code).toBe(1);
+      const failed = (await ledger(project)).find((e) => e.kind === 'watch.deploy-failed');
+      expect(failed?.message).toContain('is locked by someone-else');
+      expect(await body(project)).not.toContain('hello-five');
+    } finally {
+      db.prepare('delete from environment_locks where deployment_id = ?').run('d-other');
+      db.close();
+    }
+    expectOk(await project.cli(['watch', '--once']));
+    expect(await body(project)).toContain(`hello-five ${version}`);
+    const created = (await ledger(project)).filter(
+      (e) => e.kind === 'release.created' && e.release === version,
+    );
+    expect(created).toHaveLength(1);
   });
 });
 
