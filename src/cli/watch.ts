@@ -1,6 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { resolveWatchTarget, type WatchOverrides } from '../triggers/resolve-watch-target.js';
+import {
+  resolveRepoOption,
+  resolveWatchTarget,
+  type WatchOverrides,
+} from '../triggers/resolve-watch-target.js';
 import { syncWatchedBranch, type SyncResult } from '../triggers/sync-watched-branch.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { dim, green, red, yellow } from './progress-renderer.js';
@@ -63,7 +67,10 @@ async function runPass(
   opts: WatchOptions,
 ): Promise<{ sync: SyncResult; intervalMs: number }> {
   return withProject(globals, async (project) => {
-    const target = resolveWatchTarget(project.config, project.loaded.dir, project.stateDir, opts);
+    const target = resolveWatchTarget(project.config, project.loaded.dir, project.stateDir, {
+      ...opts,
+      repo: resolveRepoOption(opts.repo, process.cwd()),
+    });
     const sync = await syncWatchedBranch(project, target, {
       trigger: 'watch',
       say: (line) => process.stdout.write(`${line.startsWith('  build') ? dim(line) : line}\n`),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SlipwayError } from '../core/errors.js';
 import { parseDurationMs } from '../core/duration.js';
-import { resolveWatchTarget, type WatchTarget } from '../triggers/resolve-watch-target.js';
+import { resolveRepoOption, resolveWatchTarget, type WatchTarget } from '../triggers/resolve-watch-target.js';
 import { serveWebhook } from '../triggers/serve-webhook.js';
 import { syncWatchedBranch } from '../triggers/sync-watched-branch.js';
 import { createWebhookHandler } from '../triggers/webhook-handler.js';
@@ -31,7 +31,10 @@ export function registerWebhook(program: Command, globals: () => GlobalOptions):
 }
 
 async function receiveUntilStopped(project: Project, opts: WebhookOptions): Promise<void> {
-  const target = resolveWatchTarget(project.config, project.loaded.dir, project.stateDir, opts);
+  const target = resolveWatchTarget(project.config, project.loaded.dir, project.stateDir, {
+    ...opts,
+    repo: resolveRepoOption(opts.repo, process.cwd()),
+  });
   const settings = target.watch.webhook;
   const secret = (await project.loadSecrets(target.environment, [settings.secret])).get(settings.secret);
   if (!secret || secret.reveal().length === 0) {

@@ -34,6 +34,12 @@ export function isRemoteRepo(repo: string): boolean {
   return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(repo) || /^[^/\s]+@[^/\s:]+:/.test(repo);
 }
 
+/** A `--repo` given on the command line is relative to where the command runs, not to slipway.yml. */
+export function resolveRepoOption(repo: string | undefined, cwd: string): string | undefined {
+  if (repo === undefined || isRemoteRepo(repo) || isAbsolute(repo)) return repo;
+  return resolve(cwd, repo);
+}
+
 export function resolveWatchTarget(
   config: SlipwayConfig,
   projectDir: string,
