@@ -16,6 +16,8 @@ import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 import { registerVerify } from './verify.js';
+import { registerWatch } from './watch.js';
+import { registerWebhook } from './webhook.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -49,6 +51,8 @@ registerLogs(program, globals);
 registerVerify(program, globals);
 registerAgent(program, globals);
 registerDemo(program);
+registerWatch(program, globals);
+registerWebhook(program, globals);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
 function reportError(err: unknown): number {

@@ -57,4 +57,13 @@ export const DEFAULTS = {
     tlsMinDaysValid: 14,
     commandTimeout: '60s',
   },
+  watch: { branch: 'main', interval: '30s', version: '{shortSha}' },
+  webhook: {
+    port: 8430,
+    bindAddress: '127.0.0.1',
+    secret: 'WEBHOOK_SECRET',
+    maxBodyBytes: 1024 * 1024,
+    replayTolerance: '10m',
+  },
+  notifications: { timeout: '5s', retries: 2, initialBackoff: '500ms', flushTimeout: '15s' },
 } as const;

@@ -6,6 +6,8 @@ import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { verifySchema } from './verify-schema.js';
+import { notificationsSchema } from './notify-schema.js';
+import { watchSchema } from './watch-schema.js';
 
 export { durationSchema };
 
@@ -183,6 +185,8 @@ export const configSchema = z
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
     team: teamSchema.default({}),
+    watch: watchSchema.default(() => watchSchema.parse({})),
+    notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

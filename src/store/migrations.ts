@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
+import { createTriggerTables } from './triggers.js';
 
 /** The SQL databases the store runs on; chosen once, in open-store.ts. */
 export type StoreDialectName = 'sqlite' | 'postgres';
@@ -16,6 +17,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
     '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
+    '0005_triggers': { up: (db) => createTriggerTables(db) },
   };
 }
 

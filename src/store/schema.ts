@@ -12,6 +12,9 @@ export interface StoreDatabase {
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
   verifications: VerificationsTable;
+  watch_heads: WatchHeadsTable;
+  watched_commits: WatchedCommitsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface ReleasesTable {
@@ -90,4 +93,26 @@ export interface VerificationsTable {
   passed: number;
   checks_json: string;
   performance_json: string | null;
+}
+
+export interface WatchHeadsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  updated_at_ms: number;
+}
+
+export interface WatchedCommitsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  status: string;
+  version: string | null;
+  at_ms: number;
+}
+
+export interface WebhookDeliveriesTable {
+  app: string;
+  delivery_id: string;
+  received_at_ms: number;
 }

@@ -5,10 +5,17 @@ import { createLockRepository, type LockRepository } from './locks.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import type { StoreDatabase } from './schema.js';
 import { createVerificationRepository, type VerificationRepository } from './verifications.js';
+import { createTriggerRepository, type TriggerRepository } from './triggers.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
-  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, VerificationRepository {
+  extends
+    ReleaseRepository,
+    DeploymentRepository,
+    LedgerRepository,
+    LockRepository,
+    VerificationRepository,
+    TriggerRepository {
   close(): Promise<void>;
 }
 
@@ -20,6 +27,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createLedgerRepository(db),
     ...createLockRepository(db),
     ...createVerificationRepository(db),
+    ...createTriggerRepository(db),
     close: () => db.destroy(),
   };
 }
