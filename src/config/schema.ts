@@ -4,6 +4,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
 
 export { durationSchema };
 
@@ -114,6 +115,7 @@ export const environmentSchema = z
       .array(envName)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
+    ...environmentPipelineShape,
   })
   .describe('A named place to deploy to.');
 
@@ -178,6 +180,7 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
+    pipeline: pipelineSchema,
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

@@ -2,13 +2,19 @@ import { formatDurationMs, parseDurationMs } from '../core/duration.js';
 import { hostName } from './host-schema.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
+import { validatePipelineRules } from './validate-pipeline-rules.js';
 
 /**
  * Rules across keys that the schema cannot express, run on a config that passed the schema (defaults
  * filled in). Each issue points at the key to change.
  */
 export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
-  return [...checkHealthCheckTimeouts(config), ...checkPublicPorts(config), ...checkSecretsNotInEnv(config)];
+  return [
+    ...checkHealthCheckTimeouts(config),
+    ...checkPublicPorts(config),
+    ...checkSecretsNotInEnv(config),
+    ...validatePipelineRules(config),
+  ];
 }
 
 /** A single check that may take longer than the whole start-up allowance could never pass in time. */
