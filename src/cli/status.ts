@@ -8,6 +8,7 @@ import { derivePhase } from '../executor/derive-phase.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
+import { collectPipelineStatus } from './pipeline-status.js';
 
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
@@ -89,6 +90,7 @@ async function collectStatus(project: Project, environment: string) {
         limit: 1,
       })
     : [];
+  const pipeline = await collectPipelineStatus(project, environment, last?.outcome === null ? last.id : null);
   return {
     environment,
     strategy: envConfig.strategy.kind,
@@ -111,6 +113,7 @@ async function collectStatus(project: Project, environment: string) {
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
+    ...pipeline,
     lock: lock
       ? {
           holder: lock.holder,
@@ -184,10 +187,16 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
       `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
     );
     if (d.currentStep) process.stdout.write(`  now: ${d.currentStep}\n`);
+    if (s.waitingUntilMs !== null && d.phase === 'running')
+      process.stdout.write(`  ${yellow(`waiting: runs at ${new Date(s.waitingUntilMs).toISOString()}`)}\n`);
     if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
   }
+  if (s.markedGood)
+    process.stdout.write(
+      `  good: ${s.markedGood.version} (bake passed ${new Date(s.markedGood.atMs).toISOString()})\n`,
+    );
   process.stdout.write(
     s.lock
       ? `  lock: held by ${s.lock.holder} since ${new Date(s.lock.sinceMs).toISOString()}${s.lock.stale ? ' (stale: holder gone)' : ''}\n`

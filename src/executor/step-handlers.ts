@@ -6,6 +6,8 @@ import type { Host } from '../hosts/host.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
+import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
+import { bakeHandler } from '../pipeline/bake-handler.js';
 
 export interface StepContext {
   hosts: ReadonlyMap<string, Host>;
@@ -16,7 +18,11 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Present while a canary deployment runs. */
   canary?: CanaryController;
+  /** Appends an event about this deployment to the ledger (steps that watch or wait report what they saw). */
+  ledger?: StepLedger;
 }
+
+export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
 export interface StepResult {
@@ -217,6 +223,9 @@ export const stepHandlers: StepHandlers = {
     });
     return { detail: step.enabled ? 'in rotation' : 'drained' };
   },
+
+  'await-window': awaitWindowHandler,
+  bake: bakeHandler,
 
   'prune-releases': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);

@@ -1,4 +1,5 @@
 import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -18,7 +19,9 @@ export type Step =
   | PauseStep
   | AnalyzeStep
   | EnsureEdgeStep
-  | SetEdgeMemberStep;
+  | SetEdgeMemberStep
+  | AwaitWindowStep
+  | BakeStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';

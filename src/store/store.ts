@@ -3,10 +3,12 @@ import { createDeploymentRepository, type DeploymentRepository } from './deploym
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
+import { createReleaseMarkRepository, type ReleaseMarkRepository } from './release-marks.js';
 import type { StoreDatabase } from './schema.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
-export interface Store extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository {
+export interface Store
+  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, ReleaseMarkRepository {
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createReleaseMarkRepository(db),
     close: () => db.destroy(),
   };
 }
