@@ -1,4 +1,4 @@
-import { userInfo } from 'node:os';
+import { findPerson, rolesOf } from '../pipeline/evaluate-approvals.js';
 import type { PipelinePorts } from '../pipeline/run-pipeline.js';
 import type { Project } from './project.js';
 
@@ -7,24 +7,12 @@ import type { Project } from './project.js';
  * suite is wired in here (its results then block promotion when they failed).
  */
 export function createPipelinePorts(project: Project): PipelinePorts {
+  const team = project.config.team;
   return {
     verificationGate: () => Promise.resolve({ status: 'none', failures: [] }),
-    rolesOf: (person) => rolesFromTeam(project.config as unknown as { team?: unknown }, person),
-    person: process.env.SLIPWAY_USER ?? osUser(),
+    // Without a team in slipway.yml there are no roles to check.
+    rolesOf: (person, environment) =>
+      Object.keys(team).length === 0 ? null : rolesOf(team, person, environment),
+    person: findPerson(team, project.actor) ?? project.actor,
   };
-}
-
-/** Roles of a person from a `team:` section, when the config has one. */
-function rolesFromTeam(config: { team?: unknown }, person: string): string[] | null {
-  if (!config.team || typeof config.team !== 'object') return null;
-  const entry = (config.team as Record<string, { roles?: unknown } | undefined>)[person];
-  return Array.isArray(entry?.roles) ? entry.roles.filter((r): r is string => typeof r === 'string') : [];
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
 }

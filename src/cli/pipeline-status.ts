@@ -1,3 +1,4 @@
+import type { Plan } from '../plan/steps.js';
 import type { Project } from './project.js';
 
 /**
@@ -7,10 +8,11 @@ import type { Project } from './project.js';
 export async function collectPipelineStatus(
   project: Project,
   environment: string,
-  runningDeploymentId: string | null,
+  running: { id: string; plan: Plan } | null,
 ): Promise<{ waitingUntilMs: number | null; markedGood: { version: string; atMs: number } | null }> {
   let waitingUntilMs: number | null = null;
-  if (runningDeploymentId) {
+  if (running) {
+    const runningDeploymentId = running.id;
     const events = await project.store.listEvents({
       app: project.config.app,
       environment,
@@ -22,8 +24,9 @@ export async function collectPipelineStatus(
     );
     const runAtMs = (scheduled?.data as { runAtMs?: unknown } | undefined)?.runAtMs;
     const steps = await project.store.listSteps(runningDeploymentId);
-    // Only while the wait step (always the first) has not finished.
-    const waiting = steps.find((s) => s.index === 0)?.status === 'running';
+    // Only while the wait step has not finished.
+    const index = running.plan.stages.flatMap((st) => st.steps).findIndex((x) => x.kind === 'await-window');
+    const waiting = index >= 0 && steps.find((s) => s.index === index)?.status === 'running';
     if (waiting && typeof runAtMs === 'number') waitingUntilMs = runAtMs;
   }
   const [mark] = await project.store.listReleaseMarks(project.config.app, environment);

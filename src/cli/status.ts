@@ -90,7 +90,11 @@ async function collectStatus(project: Project, environment: string) {
         limit: 1,
       })
     : [];
-  const pipeline = await collectPipelineStatus(project, environment, last?.outcome === null ? last.id : null);
+  const pipeline = await collectPipelineStatus(
+    project,
+    environment,
+    last?.outcome === null ? { id: last.id, plan: last.plan as Plan } : null,
+  );
   return {
     environment,
     strategy: envConfig.strategy.kind,

@@ -47,4 +47,8 @@ export const DEFAULTS = {
     maxErrorRate: 0.05,
     minRequests: 50,
   },
+  approvals: {
+    allowSelfApproval: false,
+    expiresAfter: '24h',
+  },
 } as const;

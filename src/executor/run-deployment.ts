@@ -16,6 +16,7 @@ import { applyPipelineStages } from '../pipeline/plan-pipeline-stages.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
+import { ApprovalWaiter } from './approval-waiter.js';
 import { CanaryController } from './canary-controller.js';
 import { SignalWatcher } from './deployment-signals.js';
 import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './execute-plan.js';
@@ -176,6 +177,7 @@ export async function preparePlan(
     observed,
     retainReleases: cp.config.retainReleases,
     nowMs: cp.clock.nowMs(),
+    approval: env.approvals ?? null,
   });
   return applyPipelineStages(plan, env, {
     notBeforeMs: request.notBeforeMs ?? null,
@@ -324,6 +326,20 @@ async function execute(
         { actor: cp.actor, environment: plan.environment, deploymentId: plan.deploymentId },
       )
     : undefined;
+  const approvals = plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))
+    ? new ApprovalWaiter(
+        cp.store,
+        cp.clock,
+        {
+          app: plan.app,
+          environment: plan.environment,
+          deploymentId: plan.deploymentId,
+          release: plan.release.version,
+          requestedBy: (await cp.store.getDeployment(plan.deploymentId))?.createdBy ?? cp.actor,
+        },
+        cp.config.team,
+      )
+    : undefined;
   return executePlan(plan, {
     store: cp.store,
     handlers: stepHandlers,
@@ -333,6 +349,8 @@ async function execute(
       clock: cp.clock,
       ledger: (e) => appendDeploymentEvent(cp, plan, e),
       ...(canary ? { canary } : {}),
+      ...(canary ? { canary } : {}),
+      ...(approvals ? { approvals } : {}),
     },
     reporter: options.reporter,
     actor: cp.actor,

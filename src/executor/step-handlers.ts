@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import type { Host } from '../hosts/host.js';
+import type { ApprovalWaiter } from './approval-waiter.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
@@ -20,6 +21,8 @@ export interface StepContext {
   canary?: CanaryController;
   /** Appends an event about this deployment to the ledger (steps that watch or wait report what they saw). */
   ledger?: StepLedger;
+  /** Present when the plan waits for approvals. */
+  approvals?: ApprovalWaiter;
 }
 
 export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
@@ -226,6 +229,12 @@ export const stepHandlers: StepHandlers = {
 
   'await-window': awaitWindowHandler,
   bake: bakeHandler,
+  'await-approval': async (step, ctx) => {
+    if (!ctx.approvals)
+      throw new SlipwayError('this deployment waits for approvals, but no one collects them');
+    const state = await ctx.approvals.wait(step, ctx.signal ?? new AbortController().signal);
+    return { detail: `approved by ${state.approvedBy.join(', ')}`, output: { approvedBy: state.approvedBy } };
+  },
 
   'prune-releases': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);

@@ -11,8 +11,8 @@ export interface PipelineStageOptions {
 /**
  * Adds an environment's gates and bake to a deploy plan. Pure.
  *
- * - With windows or a start time, the plan begins with an `await-window` stage (the deploy waits in it, and a
- *   resumed deploy waits again).
+ * - With windows or a start time, the plan begins (after the approval stage, if any) with an `await-window`
+ *   stage: the deploy waits in it, and a resumed deploy waits again.
  * - With `bake:`, a `bake` stage follows the switch and comes before the old release is retired, so that a
  *   failing bake switches back to a previous target that is still running.
  *
@@ -30,7 +30,10 @@ export function applyPipelineStages(plan: Plan, env: EnvironmentConfig, options:
       freezes: env.freezes.map((f) => ({ name: f.name, from: f.from, to: f.to, timezone: f.timezone })),
       freezeOverridden: options.freezeOverridden,
     };
-    stages = [{ name: 'await window', steps: [wait] }, ...stages];
+    // After the approval (which may take hours), so that the window is judged when the work would start.
+    const approval = stages.findIndex((st) => st.steps.some((x) => x.kind === 'await-approval'));
+    const at = approval + 1;
+    stages = [...stages.slice(0, at), { name: 'await window', steps: [wait] }, ...stages.slice(at)];
   }
   if (env.bake) stages = insertBake(stages, plan, env.bake, env.publicPort);
   return { ...plan, stages };

@@ -10,9 +10,9 @@ import { derivePipelinePosition } from './pipeline-position.js';
 export interface PipelinePorts {
   /** Verification results of a release in an environment (the staging verification suite). */
   verificationGate(query: { app: string; release: string; environment: string }): Promise<VerificationResult>;
-  /** Roles of a person from `team:`; null when the config names no team (then anyone may override a freeze). */
-  rolesOf(person: string): string[] | null;
-  /** The acting person (SLIPWAY_USER, else the OS user name). */
+  /** Roles of a person in an environment from `team:`; null when there is no team (anyone may override). */
+  rolesOf(person: string, environment: string): string[] | null;
+  /** The acting person (as `team:` names them: SLIPWAY_USER, else the OS user name). */
   person: string;
 }
 
@@ -68,7 +68,7 @@ export async function collectGates(
     freezeOverride: request.overrideFreeze
       ? { by: ports.person, reason: request.overrideFreeze.reason ?? '' }
       : null,
-    approvals: null,
+    approvals: env.approvals?.required ?? null,
     bakeDurationMs: env.bake ? (parseDurationMs(env.bake.duration) ?? null) : null,
   });
 }
@@ -180,7 +180,7 @@ function checkOverride(request: PipelineDeployRequest, ports: PipelinePorts, all
       hint: 'add --reason "why this cannot wait" (it is kept in the ledger)',
     });
   }
-  const roles = ports.rolesOf(ports.person);
+  const roles = ports.rolesOf(ports.person, request.environment);
   if (roles !== null && !roles.some((r) => allowed.includes(r))) {
     throw new SlipwayError(
       `${ports.person} may not override a freeze in ${request.environment} (roles: ${roles.join(', ') || 'none'})`,

@@ -1,6 +1,7 @@
 import { formatDurationMs } from '../core/duration.js';
 import { isoAt } from '../core/clock.js';
 import { describeAwaitWindow, describeBakeRules } from '../pipeline/describe-pipeline-steps.js';
+import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import type { Step, StepKind, StepOf } from './steps.js';
 
 type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
@@ -40,6 +41,11 @@ const DESCRIBERS: Describers = {
     `watch ${s.release} for ${formatDurationMs(s.durationMs)}: ${describeBakeRules(s)}; roll back when a rule fails`,
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
+  'await-approval': (s) =>
+    `wait for approval of the ${s.subject} by ${describeRequirements(s.requirements)}` +
+    (s.allowSelfApproval ? '' : ', not by the person who deploys') +
+    (s.expiresAfterMs === null ? '' : `; approvals count for ${formatDurationMs(s.expiresAfterMs)}`) +
+    ' ("slipway approve <deployment>" / "slipway reject")',
 };
 
 export function describeStep(step: Step): string {
@@ -79,5 +85,7 @@ export function titleStep(step: Step): string {
       return step.notBeforeMs !== null ? `wait until ${isoAt(step.notBeforeMs)}` : 'wait for a deploy window';
     case 'bake':
       return `bake ${step.release} ${formatDurationMs(step.durationMs)}`;
+    case 'await-approval':
+      return `approval by ${describeRequirements(step.requirements)}`;
   }
 }
