@@ -23,7 +23,13 @@ let stagingHost = `    hosts: [local]`;
 /** staging → production on two ports of this machine; `production` and `staging` add lines to each. */
 function pipelineConfig(
   project: TestProject,
-  o: { env?: Record<string, string>; staging?: string; production?: string; pipeline?: string } = {},
+  o: {
+    env?: Record<string, string>;
+    staging?: string;
+    production?: string;
+    pipeline?: string;
+    team?: string;
+  } = {},
 ): string {
   const env = Object.entries({ GREETING: 'Hello', ...o.env })
     .map(([k, v]) => `  ${k}: "${v}"`)
@@ -44,6 +50,7 @@ healthCheck:
 env:
 ${env}
 pipeline: ${o.pipeline ?? '[staging, production]'}
+${o.team ?? ''}
 environments:
   staging:
 ${stagingHost}
@@ -95,34 +102,34 @@ describe('pipelines', () => {
       stagingHost = `    hosts: [local]`;
     }
   }, 150_000);
-  it('a freeze blocks production; an override without a reason is refused, with a reason it proceeds', async () => {
+  it('a freeze blocks production; an override without a reason is refused, by a role that may not too; with a reason it proceeds', async () => {
     const freeze = `    freezes:\n      - { name: year-end, from: "${isoFromNow(-3_600_000)}", to: "${isoFromNow(3_600_000)}" }`;
-    project.writeConfig(pipelineConfig(project, { production: freeze, pipeline: '[production]' }));
+    const team = 'team:\n  ana: { roles: [deployer] }\n  olga: { roles: [deployer, admin] }';
+    project.writeConfig(pipelineConfig(project, { production: freeze, pipeline: '[production]', team }));
     expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
+    const deploy = (extra: string[], user: string) =>
+      project.cli(['deploy', 'production', '--release', '1.0.0', ...extra], { SLIPWAY_USER: user });
 
-    const blocked = await project.cli(['deploy', 'production', '--release', '1.0.0']);
+    const blocked = await deploy([], 'olga');
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/freeze "year-end" is in force until/);
-    const noReason = await project.cli(['deploy', 'production', '--release', '1.0.0', '--override-freeze']);
+    const noReason = await deploy(['--override-freeze'], 'olga');
     expect(noReason.code).toBe(1);
     expect(noReason.stderr).toContain('overriding a freeze needs a written reason');
+    const notAllowed = await deploy(['--override-freeze', '--reason', 'I want to'], 'ana');
+    expect(notAllowed.code).toBe(1);
+    expect(notAllowed.stderr).toContain('ana may not override a freeze in production');
     await expect(fetch(project.url)).rejects.toThrow();
 
-    expectOk(
-      await project.cli([
-        'deploy',
-        'production',
-        '--release',
-        '1.0.0',
-        '--override-freeze',
-        '--reason',
-        'security fix that cannot wait',
-      ]),
-    );
+    expectOk(await deploy(['--override-freeze', '--reason', 'security fix that cannot wait'], 'olga'));
     expect(await servedRelease(project.port)).toBe('1.0.0');
     const overridden = (await ledger(project, 'production')).find((e) => e.kind === 'freeze.overridden');
-    expect(overridden?.message).toContain('security fix that cannot wait');
-    expect(overridden?.data).toMatchObject({ freeze: 'year-end', reason: 'security fix that cannot wait' });
+    expect(overridden?.message).toContain('overridden by olga: security fix that cannot wait');
+    expect(overridden?.data).toMatchObject({
+      freeze: 'year-end',
+      by: 'olga',
+      reason: 'security fix that cannot wait',
+    });
   });
 
   it('a deploy outside its window waits, shows when it will run, and runs when the window opens', async () => {
