@@ -16,7 +16,7 @@ export interface PipelinePlanEntry {
 /** Each environment of the pipeline with its gates for `version`, judged now. */
 export async function collectPipelinePlan(project: Project, version: string): Promise<PipelinePlanEntry[]> {
   const pipeline = project.config.pipeline;
-  if (!pipeline) {
+  if (pipeline.length === 0) {
     throw new SlipwayError('slipway.yml has no pipeline', {
       hint: 'add e.g. "pipeline: [staging, production]" (see docs/pipelines.md)',
     });

@@ -54,8 +54,12 @@ describe('parseConfig: valid files', () => {
           },
           env: {},
           secrets: [],
+          windows: [],
+          freezes: [],
+          freezeOverrideRoles: [...DEFAULTS.pipeline.freezeOverrideRoles],
         },
       },
+      pipeline: [],
       team: {},
     });
   });
@@ -175,7 +179,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
     expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
     expect(issue?.message).toBe(
-      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, team)',
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, pipeline, team)',
     );
   });
 

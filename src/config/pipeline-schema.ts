@@ -149,13 +149,12 @@ const pipelineStageSchema = z
 
 export const pipelineSchema = z
   .array(pipelineStageSchema)
-  .min(1)
-  .optional()
+  .default([])
   .describe(
-    'The path of a release through environments, in order (e.g. [staging, production]); a release is promoted unchanged from one to the next.',
+    'The path of a release through environments, in order (e.g. [staging, production]); a release is promoted unchanged from one to the next. Empty: no pipeline, every environment stands alone.',
   );
 
-export type PipelineConfig = NonNullable<z.output<typeof pipelineSchema>>;
+export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type WindowConfig = z.output<typeof windowSchema>;
 export type FreezeConfig = z.output<typeof freezeSchema>;
 export type BakeConfig = z.output<typeof bakeSchema>;

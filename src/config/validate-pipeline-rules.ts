@@ -5,7 +5,7 @@ import type { SlipwayConfig } from './schema.js';
 export function validatePipelineRules(config: SlipwayConfig): PathIssue[] {
   const issues: PathIssue[] = [];
   const seen = new Set<string>();
-  (config.pipeline ?? []).forEach((stage, index) => {
+  config.pipeline.forEach((stage, index) => {
     if (!Object.hasOwn(config.environments, stage.environment)) {
       issues.push({
         path: ['pipeline', index],

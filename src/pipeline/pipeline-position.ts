@@ -11,7 +11,7 @@ export interface PipelinePosition {
 
 /** Where an environment stands in the pipeline. Pure. */
 export function derivePipelinePosition(config: SlipwayConfig, environment: string): PipelinePosition {
-  const stages = config.pipeline ?? [];
+  const stages = config.pipeline;
   const index = stages.findIndex((s) => s.environment === environment);
   if (index < 0) return { index: null, previous: null, next: null, promote: 'manual' };
   return {
