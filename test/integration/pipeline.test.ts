@@ -1,8 +1,16 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { removeTestDir, startTestSshd, type TestSshd } from '../../src/hosts/test-sshd.js';
-import { createTestProject, expectOk, freePort, spawnCli, type TestProject } from '../helpers/project.js';
+import {
+  CLI,
+  createTestProject,
+  expectOk,
+  freePort,
+  spawnCli,
+  type TestProject,
+} from '../helpers/project.js';
 
 // Pipelines with real processes: the real CLI, agent, router and targets; real time (no faked clock).
 // An app's router owns one port per host, so staging runs on its own host: this machine over SSH (a throwaway
@@ -14,6 +22,7 @@ interface LedgerEvent {
   release: string | null;
   message: string;
   actor: string;
+  atMs: number;
   data?: Record<string, unknown>;
 }
 
@@ -76,6 +85,19 @@ async function servedRelease(port: number): Promise<string> {
   return ((await res.json()) as { release: string }).release;
 }
 
+/** The CLI in the background as a person of the team. */
+function spawnAs(project: TestProject, person: string, args: string[]) {
+  const child = spawn(process.execPath, [CLI, '-c', join(project.dir, 'slipway.yml'), ...args], {
+    env: { ...process.env, NO_COLOR: '1', SLIPWAY_USER: person },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
+  return { child, done, output: () => output };
+}
+
 /** "2026-11-26T10:00:00Z"-style, `deltaMs` from now, whole seconds. */
 const isoFromNow = (deltaMs: number): string =>
   new Date(Math.floor((Date.now() + deltaMs) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -89,7 +111,7 @@ describe('pipelines', () => {
   });
   afterEach(async () => project.dispose());
 
-  it('promotes the same artifact from staging to production, refusing before staging ran it; automatic promotion follows the pipeline', async () => {
+  it('promotes the same artifact from staging to production, refusing before staging ran it; automatic promotion goes through approval, window and bake to a good mark', async () => {
     const sshd: TestSshd = await startTestSshd();
     const agentHome = join(sshd.dir, 'home');
     stagingHost = `    hosts:\n      - { name: stage-1, address: 127.0.0.1, port: ${sshd.port}, user: root, identityFile: ${sshd.clientKey}, agentHome: ${agentHome} }`;
@@ -185,9 +207,9 @@ describe('pipelines', () => {
     expect(await servedRelease(project.port)).toBe('1.0.0');
     const events = await ledger(project, 'production');
     expect(events.filter((e) => e.kind === 'deploy.scheduled').length).toBeGreaterThanOrEqual(1);
-    // Nothing ran before its time.
-    const live = events.find((e) => e.kind === 'deploy.succeeded');
-    expect(live).toBeDefined();
+    // Nothing was switched before its time.
+    const switched = events.find((e) => e.kind === 'traffic.switched');
+    expect(switched?.atMs).toBeGreaterThanOrEqual(Date.parse(at));
   }, 90_000);
 
   it('bake: a good release is marked good; one that starts failing after the deploy is rolled back', async () => {
@@ -255,19 +277,61 @@ async function promotes(project: TestProject): Promise<void> {
     ['staging', '1.0.0'],
   ]);
 
-  // promote: automatic — a deploy to staging goes on to production by itself.
+  // promote: automatic — a deploy to staging goes on to production by itself, through production's approval,
+  // window and bake: the release ends marked good there, the whole way in the ledger.
+  const production = [
+    '    approvals: { required: [{ role: approver, count: 1 }] }',
+    '    windows: [{ cron: "* * * * *", timezone: Pacific/Chatham }]',
+    '    bake: { duration: 3s, interval: 300ms, probe: { ratePerSecond: 20, path: / } }',
+  ].join('\n');
   project.writeConfig(
     pipelineConfig(project, {
       env: { GREETING: 'Hi' },
       pipeline: '[{ environment: staging, promote: automatic }, production]',
+      team: 'team:\n  olga: { roles: [deployer] }\n  bob: { roles: [approver] }',
+      production,
     }),
   );
   expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
-  expectOk(await project.cli(['deploy', 'staging', '--release', '2.0.0']));
+  const deploy = spawnAs(project, 'olga', ['deploy', 'staging', '--release', '2.0.0']);
+  let requested: LedgerEvent | undefined;
+  for (let i = 0; i < 200 && !requested; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    requested = (await ledger(project, 'production')).find(
+      (e) => e.kind === 'approval.requested' && e.release === '2.0.0',
+    );
+  }
+  expect(requested).toBeDefined();
   expect(await servedRelease(stagingPort)).toBe('2.0.0');
-  expect(await servedRelease(project.port)).toBe('2.0.0');
-  const auto = (await ledger(project, 'production')).find(
-    (e) => e.kind === 'release.promoted' && e.release === '2.0.0',
+  expect(await servedRelease(project.port)).toBe('1.0.0');
+  expectOk(
+    await project.cli(['approve', 'production', '--comment', 'looks good on staging'], {
+      SLIPWAY_USER: 'bob',
+    }),
   );
-  expect(auto?.message).toContain('promoted from staging to production');
+  expect(await deploy.done).toBe(0);
+  expect(await servedRelease(project.port)).toBe('2.0.0');
+
+  const releases2 = JSON.parse(expectOk(await project.cli(['releases', '--json'])).stdout) as Array<{
+    version: string;
+    goodIn: string[];
+  }>;
+  expect(releases2.find((r) => r.version === '2.0.0')?.goodIn).toEqual(['production']);
+  const story = (await ledger(project))
+    .filter((e) => e.release === '2.0.0')
+    .reverse()
+    .map((e) => `${e.environment ?? '-'} ${e.kind}`);
+  const expected = [
+    'staging deploy.succeeded',
+    'production release.promoted',
+    'production approval.requested',
+    'production approval.granted',
+    'production bake.started',
+    'production bake.passed',
+    'production deploy.succeeded',
+    'production release.marked-good',
+  ];
+  expect(story.filter((line) => expected.includes(line))).toEqual(expected);
+  const granted = (await ledger(project, 'production')).find((e) => e.kind === 'approval.granted');
+  expect(granted?.actor).toBe('bob');
 }
