@@ -16,6 +16,7 @@ import { registerRollback } from './rollback.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
+import { registerVerify } from './verify.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -47,6 +48,7 @@ registerApproveAndReject(program, globals);
 registerStatus(program, globals);
 registerHistory(program, globals);
 registerLogs(program, globals);
+registerVerify(program, globals);
 registerAgent(program, globals);
 registerDemo(program);
 

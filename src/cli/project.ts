@@ -64,6 +64,7 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
     clock: systemClock,
     actor: process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor(),
     randomSuffix: () => randomBytes(3).toString('hex'),
+    projectDir: loaded.dir,
     loadSecrets: async (environment, names) => {
       const source = await loadSecretSource(stateDir, environment, process.env);
       const secrets = new Map<string, Secret>();

@@ -51,4 +51,19 @@ export const DEFAULTS = {
     allowSelfApproval: false,
     expiresAfter: '24h',
   },
+  verify: {
+    smokeTimeLimit: '5s',
+    connections: 10,
+    loadDuration: '3s',
+    /** The load run never lasts longer, whatever the config says. */
+    maxLoadDurationMs: 60_000,
+    maxThroughputDrop: 0.2,
+    maxP95Increase: 0.3,
+    maxP99Increase: 0.5,
+    minLatencyIncrease: '10ms',
+    maxErrorRate: 0.01,
+    forbiddenPaths: ['/.git/', '/.git/config', '/.env', '/.svn/', '/.DS_Store'],
+    tlsMinDaysValid: 14,
+    commandTimeout: '60s',
+  },
 } as const;

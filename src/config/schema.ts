@@ -6,6 +6,7 @@ import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
+import { verifySchema } from './verify-schema.js';
 
 export { durationSchema };
 
@@ -118,6 +119,7 @@ export const environmentSchema = z
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     ...environmentPipelineShape,
     approvals: approvalsSchema.optional(),
+    verify: verifySchema.optional(),
   })
   .describe('A named place to deploy to.');
 

@@ -9,6 +9,8 @@ import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
 import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
 import { bakeHandler } from '../pipeline/bake-handler.js';
+import { runVerification, type VerificationContext } from '../verify/run-verification.js';
+import { VerificationFailedError } from '../verify/verification-failed-error.js';
 
 export interface StepContext {
   hosts: ReadonlyMap<string, Host>;
@@ -23,6 +25,8 @@ export interface StepContext {
   ledger?: StepLedger;
   /** Present when the plan waits for approvals. */
   approvals?: ApprovalWaiter;
+  /** Where verify steps store their results (the store, the deployment they belong to). */
+  verification?: VerificationContext;
 }
 
 export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
@@ -234,6 +238,20 @@ export const stepHandlers: StepHandlers = {
       throw new SlipwayError('this deployment waits for approvals, but no one collects them');
     const state = await ctx.approvals.wait(step, ctx.signal ?? new AbortController().signal);
     return { detail: `approved by ${state.approvedBy.join(', ')}`, output: { approvedBy: state.approvedBy } };
+  },
+
+  verify: async (step, ctx) => {
+    if (!ctx.verification) throw new SlipwayError('this step needs the store to keep its results');
+    const { record, failures } = await runVerification(step, ctx.verification, ctx.signal);
+    if (failures.length > 0)
+      throw new VerificationFailedError(step.release, step.environment, failures, step.suite.onFailure);
+    const perf = record.performance;
+    return {
+      detail:
+        `${record.checks.length} check${record.checks.length === 1 ? '' : 's'} passed` +
+        (perf ? ` (${Math.round(perf.requestsPerSecond)} req/s, p95 ${Math.round(perf.p95Ms)}ms)` : ''),
+      output: { verificationId: record.id },
+    };
   },
 
   'prune-releases': async (step, ctx) => {

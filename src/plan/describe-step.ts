@@ -2,6 +2,7 @@ import { formatDurationMs } from '../core/duration.js';
 import { isoAt } from '../core/clock.js';
 import { describeAwaitWindow, describeBakeRules } from '../pipeline/describe-pipeline-steps.js';
 import { describeRequirements } from '../pipeline/evaluate-approvals.js';
+import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { Step, StepKind, StepOf } from './steps.js';
 
 type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
@@ -39,6 +40,7 @@ const DESCRIBERS: Describers = {
   'await-window': (s) => describeAwaitWindow(s),
   bake: (s) =>
     `watch ${s.release} for ${formatDurationMs(s.durationMs)}: ${describeBakeRules(s)}; roll back when a rule fails`,
+  verify: (s) => describeVerifyStep(s),
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
   'await-approval': (s) =>
@@ -87,5 +89,7 @@ export function titleStep(step: Step): string {
       return `bake ${step.release} ${formatDurationMs(step.durationMs)}`;
     case 'await-approval':
       return `approval by ${describeRequirements(step.requirements)}`;
+    case 'verify':
+      return `verify ${step.release} in ${step.environment}`;
   }
 }

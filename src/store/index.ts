@@ -25,3 +25,4 @@ export type { LedgerEventRecord, LedgerRepository, ListEventsQuery, NewLedgerEve
 export type { IsLockStale, LockAcquisition, LockRecord, LockRepository, LockRequest } from './locks.js';
 export type { ReleaseMarkRecord, ReleaseMarkRepository } from './release-marks.js';
 export type { StoreDatabase } from './schema.js';
+export type { NewVerification, VerificationRecord, VerificationRepository } from './verifications.js';

@@ -15,6 +15,7 @@ export const MIGRATION_LOCK_TABLE = 'slipway_migration_lock';
 export function buildStoreMigrations(dialect: StoreDialectName): Record<string, Migration> {
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
+    '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
     '0004_pipeline': { up: (db) => createPipelineSchema(db) },
   };
 }
@@ -175,5 +176,28 @@ async function createPipelineSchema(db: Kysely<unknown>): Promise<void> {
     .addColumn('marked_by', 'text', (c) => c.notNull())
     .addColumn('marked_at_ms', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('release_marks_pk', ['app', 'environment', 'version'])
+    .execute();
+}
+
+/** Verification results per release and environment; the newest passing one is the next baseline. */
+async function createVerificationSchema(db: Kysely<unknown>, dialect: StoreDialectName): Promise<void> {
+  await db.schema
+    .createTable('verifications')
+    .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigint', (c) =>
+      dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+    )
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('release', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text')
+    .addColumn('at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('passed', 'integer', (c) => c.notNull())
+    .addColumn('checks_json', 'text', (c) => c.notNull())
+    .addColumn('performance_json', 'text')
+    .execute();
+  await db.schema
+    .createIndex('verifications_by_release')
+    .on('verifications')
+    .columns(['app', 'environment', 'release', 'id'])
     .execute();
 }

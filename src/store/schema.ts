@@ -12,6 +12,7 @@ export interface StoreDatabase {
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
   release_marks: ReleaseMarksTable;
+  verifications: VerificationsTable;
 }
 
 export interface ReleasesTable {
@@ -86,4 +87,18 @@ export interface ReleaseMarksTable {
   deployment_id: string;
   marked_by: string;
   marked_at_ms: number;
+}
+
+/** One run of a verification suite (see store/verifications.ts); checks and performance are JSON. */
+export interface VerificationsTable {
+  id: Generated<number>;
+  app: string;
+  environment: string;
+  release: string;
+  deployment_id: string | null;
+  at_ms: number;
+  /** 1 or 0 (portable boolean). */
+  passed: number;
+  checks_json: string;
+  performance_json: string | null;
 }

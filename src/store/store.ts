@@ -5,10 +5,17 @@ import { createLockRepository, type LockRepository } from './locks.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import { createReleaseMarkRepository, type ReleaseMarkRepository } from './release-marks.js';
 import type { StoreDatabase } from './schema.js';
+import { createVerificationRepository, type VerificationRepository } from './verifications.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
-  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, ReleaseMarkRepository {
+  extends
+    ReleaseRepository,
+    DeploymentRepository,
+    LedgerRepository,
+    LockRepository,
+    ReleaseMarkRepository,
+    VerificationRepository {
   close(): Promise<void>;
 }
 
@@ -20,6 +27,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createLedgerRepository(db),
     ...createLockRepository(db),
     ...createReleaseMarkRepository(db),
+    ...createVerificationRepository(db),
     close: () => db.destroy(),
   };
 }
