@@ -9,6 +9,7 @@ import { describeFailure } from '../verify/verification-check.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
+import { collectPipelineStatus } from './pipeline-status.js';
 
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
@@ -90,6 +91,11 @@ async function collectStatus(project: Project, environment: string) {
         limit: 1,
       })
     : [];
+  const pipeline = await collectPipelineStatus(
+    project,
+    environment,
+    last?.outcome === null ? { id: last.id, plan: last.plan as Plan } : null,
+  );
   const serving =
     hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
   const verified = serving
@@ -117,6 +123,7 @@ async function collectStatus(project: Project, environment: string) {
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
+    ...pipeline,
     verification: verified
       ? {
           release: verified.release,
@@ -199,10 +206,16 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
       `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
     );
     if (d.currentStep) process.stdout.write(`  now: ${d.currentStep}\n`);
+    if (s.waitingUntilMs !== null && d.phase === 'running')
+      process.stdout.write(`  ${yellow(`waiting: runs at ${new Date(s.waitingUntilMs).toISOString()}`)}\n`);
     if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
   }
+  if (s.markedGood)
+    process.stdout.write(
+      `  good: ${s.markedGood.version} (bake passed ${new Date(s.markedGood.atMs).toISOString()})\n`,
+    );
   if (s.verification) {
     const v = s.verification;
     process.stdout.write(

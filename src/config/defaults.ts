@@ -38,6 +38,15 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  pipeline: {
+    promote: 'manual' as 'manual' | 'automatic',
+    freezeOverrideRoles: ['admin'],
+  },
+  bake: {
+    interval: '2s',
+    maxErrorRate: 0.05,
+    minRequests: 50,
+  },
   approvals: {
     allowSelfApproval: false,
     expiresAfter: '24h',

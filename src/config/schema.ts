@@ -5,6 +5,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
 import { verifySchema } from './verify-schema.js';
 import { notificationsSchema } from './notify-schema.js';
 import { watchSchema } from './watch-schema.js';
@@ -118,6 +119,7 @@ export const environmentSchema = z
       .array(envName)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
+    ...environmentPipelineShape,
     approvals: approvalsSchema.optional(),
     verify: verifySchema.optional(),
   })
@@ -184,6 +186,7 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
+    pipeline: pipelineSchema,
     team: teamSchema.default({}),
     watch: watchSchema.default(() => watchSchema.parse({})),
     notifications: notificationsSchema.default(() => notificationsSchema.parse({})),

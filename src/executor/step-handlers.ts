@@ -7,6 +7,8 @@ import type { ApprovalWaiter } from './approval-waiter.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
+import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
+import { bakeHandler } from '../pipeline/bake-handler.js';
 import { runVerification, type VerificationContext } from '../verify/run-verification.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 
@@ -19,11 +21,15 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Present while a canary deployment runs. */
   canary?: CanaryController;
+  /** Appends an event about this deployment to the ledger (steps that watch or wait report what they saw). */
+  ledger?: StepLedger;
   /** Present when the plan waits for approvals. */
   approvals?: ApprovalWaiter;
   /** Where verify steps store their results (the store, the deployment they belong to). */
   verification?: VerificationContext;
 }
+
+export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
 export interface StepResult {
@@ -225,6 +231,8 @@ export const stepHandlers: StepHandlers = {
     return { detail: step.enabled ? 'in rotation' : 'drained' };
   },
 
+  'await-window': awaitWindowHandler,
+  bake: bakeHandler,
   'await-approval': async (step, ctx) => {
     if (!ctx.approvals)
       throw new SlipwayError('this deployment waits for approvals, but no one collects them');

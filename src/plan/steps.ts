@@ -1,4 +1,5 @@
 import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 
 /**
@@ -20,6 +21,8 @@ export type Step =
   | AnalyzeStep
   | EnsureEdgeStep
   | SetEdgeMemberStep
+  | AwaitWindowStep
+  | BakeStep
   | AwaitApprovalStep
   | VerifyStep;
 

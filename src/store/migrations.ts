@@ -17,6 +17,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
     '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
+    '0004_pipeline': { up: (db) => createPipelineSchema(db) },
     '0005_triggers': { up: (db) => createTriggerTables(db) },
   };
 }
@@ -163,6 +164,20 @@ async function createInitialSchema(db: Kysely<unknown>, dialect: StoreDialectNam
     .addColumn('deployment_id', 'text', (c) => c.notNull())
     .addColumn('acquired_at_ms', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('environment_locks_pk', ['app', 'environment'])
+    .execute();
+}
+
+/** Releases marked good per environment (the bake passed there). */
+async function createPipelineSchema(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('release_marks')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('version', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text', (c) => c.notNull())
+    .addColumn('marked_by', 'text', (c) => c.notNull())
+    .addColumn('marked_at_ms', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('release_marks_pk', ['app', 'environment', 'version'])
     .execute();
 }
 

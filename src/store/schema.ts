@@ -11,6 +11,7 @@ export interface StoreDatabase {
   deployment_steps: DeploymentStepsTable;
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
+  release_marks: ReleaseMarksTable;
   verifications: VerificationsTable;
   watch_heads: WatchHeadsTable;
   watched_commits: WatchedCommitsTable;
@@ -79,6 +80,16 @@ export interface EnvironmentLocksTable {
   hostname: string;
   deployment_id: string;
   acquired_at_ms: number;
+}
+
+/** Releases marked good per environment after a passed bake (migration 0004_pipeline). */
+export interface ReleaseMarksTable {
+  app: string;
+  environment: string;
+  version: string;
+  deployment_id: string;
+  marked_by: string;
+  marked_at_ms: number;
 }
 
 /** One run of a verification suite (see store/verifications.ts); checks and performance are JSON. */

@@ -3,6 +3,7 @@ import { createDeploymentRepository, type DeploymentRepository } from './deploym
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
+import { createReleaseMarkRepository, type ReleaseMarkRepository } from './release-marks.js';
 import type { StoreDatabase } from './schema.js';
 import { createVerificationRepository, type VerificationRepository } from './verifications.js';
 import { createTriggerRepository, type TriggerRepository } from './triggers.js';
@@ -14,6 +15,7 @@ export interface Store
     DeploymentRepository,
     LedgerRepository,
     LockRepository,
+    ReleaseMarkRepository,
     VerificationRepository,
     TriggerRepository {
   close(): Promise<void>;
@@ -26,6 +28,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createReleaseMarkRepository(db),
     ...createVerificationRepository(db),
     ...createTriggerRepository(db),
     close: () => db.destroy(),
