@@ -43,7 +43,7 @@ describe('pipeline gates', () => {
           verification: { status: 'failed', failures: ['smoke'] },
         },
       },
-      { kind: 'refuse', reasons: ['verification in staging failed (1 failure)'] },
+      { kind: 'refuse', reasons: ['verification in staging failed: smoke'] },
     ],
     [
       'no verification results count as passed',

@@ -85,7 +85,7 @@ function verificationGate(environment: string, result: VerificationResult): Gate
       return {
         ...base,
         status: 'blocked',
-        detail: `verification in ${environment} failed (${result.failures.length} failure${result.failures.length === 1 ? '' : 's'})`,
+        detail: `verification in ${environment} failed: ${result.failures.join('; ') || 'no details'}`,
       };
   }
 }
