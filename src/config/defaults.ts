@@ -38,4 +38,8 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  runtime: {
+    dockerfile: 'Dockerfile',
+    socket: '/var/run/docker.sock',
+  },
 } as const;

@@ -4,6 +4,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { runtimeSchema } from './runtime-schema.js';
 
 export { durationSchema };
 
@@ -158,6 +159,7 @@ export const configSchema = z
       })
       .describe('How a target of the app is started.'),
     healthCheck: healthCheckSchema.default({ ...DEFAULTS.healthCheck }),
+    runtime: runtimeSchema,
     env: envMap.default({}).describe('Environment variables for every target of the app.'),
     secrets: z
       .array(envName)

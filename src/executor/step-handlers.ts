@@ -5,6 +5,7 @@ import type { Secret } from '../core/secret.js';
 import type { Host } from '../hosts/host.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
+import { installImage } from './install-image.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
 
 export interface StepContext {
@@ -43,8 +44,9 @@ export const stepHandlers: StepHandlers = {
   'install-release': async (step, ctx) => {
     const host = ctx.hosts.get(step.host);
     if (!host) throw new SlipwayError(`host ${step.host} is not part of this environment`);
-    const artifactPath = await host.putArtifact(step.artifact, step.sha256);
     const agent = await host.agent();
+    if (step.image) return installImage(step, step.image, host, agent);
+    const artifactPath = await host.putArtifact(step.artifact, step.sha256);
     const result = await agent.call('installRelease', {
       app: step.app,
       version: step.release,
@@ -91,6 +93,7 @@ export const stepHandlers: StepHandlers = {
       stopTimeoutMs: step.stopTimeoutMs,
       healthCheck: step.healthCheck,
       restart: step.restart,
+      ...(step.container ? { container: step.container } : {}),
     });
     return {
       detail: `${target.alreadyRunning ? 'already running' : 'started'} on port ${target.port} (pid ${target.pid ?? '?'})`,
@@ -220,7 +223,11 @@ export const stepHandlers: StepHandlers = {
 
   'prune-releases': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
-    const result = await agent.call('pruneReleases', { app: step.app, keep: step.keep });
+    const result = await agent.call('pruneReleases', {
+      app: step.app,
+      keep: step.keep,
+      ...(step.dockerSocket ? { dockerSocket: step.dockerSocket } : {}),
+    });
     return { detail: result.removed.length ? `removed ${result.removed.join(', ')}` : 'nothing to remove' };
   },
 };

@@ -1,4 +1,4 @@
-import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { ContainerSpec, HealthCheckSpec, ImageSpec } from '../agent/protocol.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -28,6 +28,8 @@ export interface InstallReleaseStep {
   sha256: string;
   /** Path of the artifact in the control plane's artifact store. */
   artifact: string;
+  /** A container release: the image to make present (the artifact is its `docker save` archive). */
+  image?: ImageSpec;
 }
 
 export interface EnsureRouteStep {
@@ -52,6 +54,8 @@ export interface StartTargetStep {
   stopTimeoutMs: number;
   healthCheck: HealthCheckSpec;
   restart: { initialBackoffMs: number; maxBackoffMs: number };
+  /** A container target (`runtime: docker`); absent for a process. */
+  container?: ContainerSpec;
 }
 
 export interface WaitHealthyStep {
@@ -94,6 +98,8 @@ export interface PruneReleasesStep {
   host: string;
   app: string;
   keep: number;
+  /** Container releases: old images are pruned through this engine socket too. */
+  dockerSocket?: string;
 }
 
 /** Canary: send `weight` percent of requests (sticky per user) to the canary target; 0 takes it out. */
