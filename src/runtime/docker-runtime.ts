@@ -169,15 +169,39 @@ export class DockerRuntime implements Runtime {
     return [...byStream('out'), ...byStream('err')];
   }
 
+  /** Follows the container's logs; after a crash restart the same container logs again, so follow it again. */
   async followLogs(id: string, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
-    const record = this.#targets.get(id);
-    if (!record?.containerId || !record.spec.container) return;
-    const docker = await connectDocker(record.spec.container.socket);
-    const stream = await docker.getContainer(record.containerId).logs({
+    let sinceSeconds: number | null = null;
+    while (!signal.aborted) {
+      const record = this.#targets.get(id);
+      if (!record?.containerId || !record.spec.container) return;
+      if (record.state !== 'running') {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      await this.#followOnce(record, sinceSeconds, onLine, signal);
+      sinceSeconds = Math.floor(this.clock.nowMs() / 1000);
+      // The stream ended with the container: wait for the next run (or the end of the target).
+      while (!signal.aborted && this.#targets.get(id) === record && record.state === 'running') {
+        await new Promise((r) => setTimeout(r, 100));
+        if (record.startedAtMs > sinceSeconds * 1000) break;
+      }
+    }
+  }
+
+  async #followOnce(
+    record: TargetRecord,
+    sinceSeconds: number | null,
+    onLine: (line: LogLine) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const container = requireContainer(record.spec);
+    const docker = await connectDocker(container.socket);
+    const stream = await docker.getContainer(record.containerId ?? '').logs({
       stdout: true,
       stderr: true,
       follow: true,
-      tail: 0,
+      ...(sinceSeconds === null ? { tail: 0 } : { since: sinceSeconds }),
       abortSignal: signal,
     });
     const secrets = Object.values(record.spec.secretEnv);
@@ -196,6 +220,7 @@ export class DockerRuntime implements Runtime {
       if (signal.aborted) return resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
       stream.once('end', () => resolve());
+      stream.once('close', () => resolve());
       stream.once('error', () => resolve());
     });
     (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
@@ -274,6 +299,7 @@ export class DockerRuntime implements Runtime {
       this.#restartTimers.delete(id);
       if (this.#targets.get(id) !== record || record.state !== 'backoff') return;
       record.restarts += 1;
+      record.state = 'starting'; // alive for health checks from now on, like a freshly spawned process
       this.#run(record).then(
         () =>
           this.#emit(record, 'target.restarted', `restarted container of ${id} (restart ${record.restarts})`, {
