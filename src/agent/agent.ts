@@ -470,7 +470,13 @@ export class Agent {
       installRelease: async ({ image, ...params }) => {
         if (!image) return installReleaseDir(this.paths.releases, params);
         const { alreadyInstalled } = await installImage(image, image.pull ? null : params.artifactPath);
-        return { app: params.app, version: params.version, sha256: params.sha256, dir: image.id, alreadyInstalled };
+        return {
+          app: params.app,
+          version: params.version,
+          sha256: params.sha256,
+          dir: image.id,
+          alreadyInstalled,
+        };
       },
 
       hasImage: async ({ socket, id }) => ({ present: await hasImage(socket, id) }),

@@ -87,6 +87,12 @@ environments:
   # staging:
   #   publicPort: ${port === 65535 ? port - 1 : port + 1}
   #   strategy: { kind: recreate }
+
+# How targets run on the hosts: \`process\` (a process group per target) or \`docker\` (a container of an
+# image built from your Dockerfile at release time; see docs/containers.md). For example:
+# runtime: { kind: docker, memory: 256m, cpus: 1 }
+runtime:
+  kind: process
 `;
 }
 

@@ -56,6 +56,7 @@ describe('parseConfig: valid files', () => {
           secrets: [],
         },
       },
+      runtime: { kind: 'process' },
     });
   });
 
@@ -174,7 +175,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
     expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
     expect(issue?.message).toBe(
-      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments)',
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, runtime)',
     );
   });
 
@@ -556,5 +557,23 @@ describe('parseConfig: rules across keys', () => {
   it('runs the rules only once the schema is satisfied', () => {
     const issues = issuesOf(lines(...MINIMAL_ROWS, 'healthCheck:', '  timeout: 45s', 'retainReleases: 0'));
     expect(issues.map((i) => i.path)).toEqual(['retainReleases']);
+  });
+});
+
+describe('parseConfig: runtime', () => {
+  it('reads a docker runtime with its defaults and limits', () => {
+    const config = configOf(`${MINIMAL}runtime:\n  kind: docker\n  memory: 256m\n  cpus: 1.5\n`);
+    expect(config.runtime).toEqual({
+      kind: 'docker',
+      dockerfile: 'Dockerfile',
+      socket: '/var/run/docker.sock',
+      memory: '256m',
+      cpus: 1.5,
+    });
+  });
+
+  it('refuses a memory limit that is not a size', () => {
+    const [issue] = issuesOf(`${MINIMAL}runtime:\n  kind: docker\n  memory: lots\n`);
+    expect(issue).toMatchObject({ path: 'runtime.memory' });
   });
 });

@@ -34,7 +34,9 @@ const dockerRuntime = z
       .string()
       .startsWith('/')
       .default(DEFAULTS.runtime.socket)
-      .describe("The Docker Engine's unix socket on each host; the agent talks to it (the Docker port is never opened)."),
+      .describe(
+        "The Docker Engine's unix socket on each host; the agent talks to it (the Docker port is never opened).",
+      ),
     buildSocket: z
       .string()
       .startsWith('/')
@@ -48,7 +50,9 @@ const dockerRuntime = z
       .describe(
         'A registry (e.g. registry.example.com/team): images are pushed there at release and pulled by hosts. Without one, the image is saved once and uploaded to hosts that lack it.',
       ),
-    memory: byteSizeSchema.optional().describe('Memory limit of each container, e.g. "256m" (none when unset).'),
+    memory: byteSizeSchema
+      .optional()
+      .describe('Memory limit of each container, e.g. "256m" (none when unset).'),
     cpus: z
       .number()
       .positive()

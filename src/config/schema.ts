@@ -159,7 +159,6 @@ export const configSchema = z
       })
       .describe('How a target of the app is started.'),
     healthCheck: healthCheckSchema.default({ ...DEFAULTS.healthCheck }),
-    runtime: runtimeSchema,
     env: envMap.default({}).describe('Environment variables for every target of the app.'),
     secrets: z
       .array(envName)
@@ -180,6 +179,7 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
+    runtime: runtimeSchema,
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

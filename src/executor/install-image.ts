@@ -24,5 +24,8 @@ export async function installImage(
     sha256: step.sha256,
     image,
   });
-  return { detail: image.pull ? `pulled ${image.ref}` : 'image uploaded and loaded', output: { image: image.id } };
+  return {
+    detail: image.pull ? `pulled ${image.ref}` : 'image uploaded and loaded',
+    output: { image: image.id },
+  };
 }

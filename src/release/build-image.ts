@@ -76,9 +76,12 @@ export async function buildImage(options: BuildImageOptions): Promise<string> {
       }
     });
   } catch (err) {
-    throw new SlipwayError(`docker build failed: ${err instanceof Error ? err.message : String(err)}\n${tail.slice(-10).join('\n')}`, {
-      hint: `fix ${options.dockerfile}, then run "slipway release create" again; no release was stored`,
-    });
+    throw new SlipwayError(
+      `docker build failed: ${err instanceof Error ? err.message : String(err)}\n${tail.slice(-10).join('\n')}`,
+      {
+        hint: `fix ${options.dockerfile}, then run "slipway release create" again; no release was stored`,
+      },
+    );
   }
   if (!imageId) {
     // Older engines print "Successfully built <short id>" only: ask for the tag.

@@ -101,7 +101,10 @@ async function refuseChangedSnapshot(
   snapshot: ReleaseSnapshot,
   view: (snapshot: ReleaseSnapshot) => unknown,
 ): Promise<void> {
-  if (existing && JSON.stringify(view(existing.config as ReleaseSnapshot)) !== JSON.stringify(view(snapshot))) {
+  if (
+    existing &&
+    JSON.stringify(view(existing.config as ReleaseSnapshot)) !== JSON.stringify(view(snapshot))
+  ) {
     throw new ConflictError(
       `release ${existing.version} of ${existing.app} already exists with another configuration (run, env, health check, secrets or image)`,
       {

@@ -10,15 +10,29 @@ const spec: TargetSpec = {
   env: { GREETING: 'hi' },
   secretEnv: { TOKEN: 's3cret' },
   stopTimeoutMs: 2500,
-  healthCheck: { path: '/healthz', intervalMs: 1000, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 1 },
+  healthCheck: {
+    path: '/healthz',
+    intervalMs: 1000,
+    timeoutMs: 1000,
+    healthyThreshold: 1,
+    unhealthyThreshold: 1,
+  },
   restart: { initialBackoffMs: 100, maxBackoffMs: 1000 },
 };
-const container = { image: 'sha256:abc', socket: '/run/docker.sock', environment: 'production', memoryBytes: 268435456, cpus: 0.5 };
+const container = {
+  image: 'sha256:abc',
+  socket: '/run/docker.sock',
+  environment: 'production',
+  memoryBytes: 268435456,
+  cpus: 0.5,
+};
 
 describe('deriveContainerConfig', () => {
   it('publishes the port on loopback only, labels the container and applies the limits', () => {
     const config = deriveContainerConfig(spec, container, 41000);
-    expect(config.HostConfig?.PortBindings).toEqual({ '41000/tcp': [{ HostIp: '127.0.0.1', HostPort: '41000' }] });
+    expect(config.HostConfig?.PortBindings).toEqual({
+      '41000/tcp': [{ HostIp: '127.0.0.1', HostPort: '41000' }],
+    });
     expect(config.Labels).toEqual({
       'dev.slipway.app': 'shop',
       'dev.slipway.release': '1.2+b',

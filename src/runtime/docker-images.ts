@@ -30,12 +30,15 @@ export async function installImage(
   if (image.pull) {
     await followProgress(docker, await docker.pull(image.ref));
   } else {
-    if (!archivePath) throw new SlipwayError(`image ${image.id.slice(0, 19)} is not on this host and no archive was given`);
+    if (!archivePath)
+      throw new SlipwayError(`image ${image.id.slice(0, 19)} is not on this host and no archive was given`);
     await followProgress(docker, await docker.loadImage(createReadStream(archivePath)));
   }
   if (!(await hasImage(image.socket, image.id))) {
     throw new SlipwayError(`after loading, the host's Docker Engine has no image ${image.id.slice(0, 19)}`, {
-      hint: image.pull ? `the registry's ${image.ref} is another image: push the release again` : 'the archive is damaged: create the release again',
+      hint: image.pull
+        ? `the registry's ${image.ref} is another image: push the release again`
+        : 'the archive is damaged: create the release again',
     });
   }
   return { alreadyInstalled: false };
@@ -68,7 +71,11 @@ export async function pruneImages(
 }
 
 /** Reads an engine progress stream to its end; an `error` line fails it. */
-export function followProgress(docker: Docker, stream: NodeJS.ReadableStream, onLine?: (event: Record<string, unknown>) => void): Promise<Array<Record<string, unknown>>> {
+export function followProgress(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  onLine?: (event: Record<string, unknown>) => void,
+): Promise<Array<Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(
       stream,

@@ -82,7 +82,11 @@ export class DockerRuntime implements Runtime {
     const docker = await connectDocker(container.socket);
     const found = await findByLabel(docker, record.spec.id);
     if (record.state === 'stopping') {
-      if (found) await docker.getContainer(found.Id).remove({ force: true }).catch(() => undefined);
+      if (found)
+        await docker
+          .getContainer(found.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
       this.#targets.delete(record.spec.id);
     } else if (found && found.State === 'running') {
       record.containerId = found.Id;
@@ -90,11 +94,21 @@ export class DockerRuntime implements Runtime {
       const info = await docker.getContainer(found.Id).inspect();
       record.pid = info.State.Pid || null;
       this.#watch(record, docker);
-      this.#emit(record, 'target.adopted', `adopted running container of ${record.spec.id} (${short(found.Id)})`);
+      this.#emit(
+        record,
+        'target.adopted',
+        `adopted running container of ${record.spec.id} (${short(found.Id)})`,
+      );
     } else {
-      this.#emit(record, 'target.exited', `container of ${record.spec.id} was not running after the agent restarted`);
+      this.#emit(
+        record,
+        'target.exited',
+        `container of ${record.spec.id} was not running after the agent restarted`,
+      );
       if (!found) {
-        const created = await docker.createContainer(deriveContainerConfig(record.spec, container, record.port));
+        const created = await docker.createContainer(
+          deriveContainerConfig(record.spec, container, record.port),
+        );
         record.containerId = created.id;
       } else {
         record.containerId = found.Id;
@@ -110,7 +124,10 @@ export class DockerRuntime implements Runtime {
     if (!record) return { alive: false, reason: `target ${id} is not known to the agent` };
     if (record.state === 'running' || record.state === 'starting') return { alive: true };
     const exit = record.lastExit;
-    return { alive: false, reason: `the container ${exit ? `exited with code ${exit.code ?? '?'}` : record.state}` };
+    return {
+      alive: false,
+      reason: `the container ${exit ? `exited with code ${exit.code ?? '?'}` : record.state}`,
+    };
   }
 
   async stop(id: string): Promise<boolean> {
@@ -302,9 +319,14 @@ export class DockerRuntime implements Runtime {
       record.state = 'starting'; // alive for health checks from now on, like a freshly spawned process
       this.#run(record).then(
         () =>
-          this.#emit(record, 'target.restarted', `restarted container of ${id} (restart ${record.restarts})`, {
-            restarts: record.restarts,
-          }),
+          this.#emit(
+            record,
+            'target.restarted',
+            `restarted container of ${id} (restart ${record.restarts})`,
+            {
+              restarts: record.restarts,
+            },
+          ),
         (err: unknown) => this.#onExit(record, null, `restart failed: ${errorText(err)}`),
       );
     }, delay);
@@ -319,8 +341,20 @@ export class DockerRuntime implements Runtime {
     this.#restartTimers.delete(id);
   }
 
-  #emit(record: TargetRecord, kind: SupervisorEvent['kind'], message: string, data?: Record<string, unknown>): void {
-    this.onEvent({ kind, targetId: record.spec.id, app: record.spec.app, release: record.spec.release, message, data });
+  #emit(
+    record: TargetRecord,
+    kind: SupervisorEvent['kind'],
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
+    this.onEvent({
+      kind,
+      targetId: record.spec.id,
+      app: record.spec.app,
+      release: record.spec.release,
+      message,
+      data,
+    });
   }
 }
 
@@ -330,12 +364,18 @@ function requireContainer(spec: TargetSpec): ContainerSpec {
 }
 
 async function findByLabel(docker: Docker, targetId: string): Promise<Docker.ContainerInfo | undefined> {
-  const found = await docker.listContainers({ all: true, filters: { label: [`${TARGET_LABEL}=${targetId}`] } });
+  const found = await docker.listContainers({
+    all: true,
+    filters: { label: [`${TARGET_LABEL}=${targetId}`] },
+  });
   return found[0];
 }
 
 async function removeByLabel(docker: Docker, targetId: string): Promise<void> {
-  const found = await docker.listContainers({ all: true, filters: { label: [`${TARGET_LABEL}=${targetId}`] } });
+  const found = await docker.listContainers({
+    all: true,
+    filters: { label: [`${TARGET_LABEL}=${targetId}`] },
+  });
   await Promise.all(found.map((c) => docker.getContainer(c.Id).remove({ force: true })));
 }
 

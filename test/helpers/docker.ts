@@ -1,5 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
@@ -99,9 +108,18 @@ export async function startDockerEngine(): Promise<DockerEngine> {
       if (child.exitCode !== null) {
         throw new Error(`dockerd exited (${child.exitCode}) at start:\n${stderr.join('').slice(-3000)}`);
       }
-      if (existsSync(socket) && (await docker.ping().then(() => true, () => false))) break;
+      if (
+        existsSync(socket) &&
+        (await docker.ping().then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
       if (Date.now() > deadline) {
-        throw new Error(`dockerd did not answer within ${START_TIMEOUT_MS}ms (log ${log}):\n${stderr.join('').slice(-3000)}`);
+        throw new Error(
+          `dockerd did not answer within ${START_TIMEOUT_MS}ms (log ${log}):\n${stderr.join('').slice(-3000)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -132,7 +150,8 @@ export async function importNodeBaseImage(docker: Docker, ref = 'slipway-test-no
     const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
     if (!busybox) throw new Error('busybox is not installed (apt-get install busybox-static)');
     put(busybox, '/bin/busybox');
-    for (const tool of ['sh', 'cat', 'ls', 'sleep', 'kill', 'ps']) symlinkSync('busybox', join(root, 'bin', tool));
+    for (const tool of ['sh', 'cat', 'ls', 'sleep', 'kill', 'ps'])
+      symlinkSync('busybox', join(root, 'bin', tool));
     mkdirSync(join(root, 'tmp'), { mode: 0o1777 });
     mkdirSync(join(root, 'app'));
     const [repo, tag] = ref.split(':');

@@ -27,14 +27,20 @@ describe('container deploys on the local host', () => {
     const base = project.config({ ...o, env: { HOST: '0.0.0.0', ...o.env } });
     const runtime = `runtime:\n  kind: docker\n  socket: ${engine.socket}\n  memory: 256m\n  cpus: 1\n`;
     const retain = o.retain ? `retainReleases: ${o.retain}\n` : '';
-    project.writeConfig(base.replace('healthCheck:', `${runtime}healthCheck:`).replace('environments:', `${retain}environments:`));
+    project.writeConfig(
+      base
+        .replace('healthCheck:', `${runtime}healthCheck:`)
+        .replace('environments:', `${retain}environments:`),
+    );
   };
   const release = async (version: string, o: Overrides = {}): Promise<void> => {
     writeConfig(o);
     expectOk(await project.cli(['release', 'create', '--version', version]));
   };
   const status = async (): Promise<StatusJson> =>
-    (JSON.parse(expectOk(await project.cli(['status', 'production', '--json'])).stdout) as StatusJson[])[0] as StatusJson;
+    (
+      JSON.parse(expectOk(await project.cli(['status', 'production', '--json'])).stdout) as StatusJson[]
+    )[0] as StatusJson;
 
   beforeAll(async () => {
     engine = await startDockerEngine();
@@ -63,7 +69,9 @@ describe('container deploys on the local host', () => {
   it('deploys containers blue/green under load with no failed request, labelled and limited', async () => {
     expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
     expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
-    await release('2.0.0', { strategy: '      kind: blue-green\n      keepWarm: 1s\n      drainTimeout: 5s' });
+    await release('2.0.0', {
+      strategy: '      kind: blue-green\n      keepWarm: 1s\n      drainTimeout: 5s',
+    });
 
     const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
     await load.warm();
@@ -103,7 +111,9 @@ describe('container deploys on the local host', () => {
     while ((await status()).hosts[0]?.targets.some((t) => t.release === '1.0.0') && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 200));
     expect((await status()).hosts[0]?.targets.map((t) => t.release)).toEqual(['2.0.0']);
-    expect(await engine.docker.listContainers({ all: true, filters: { label: ['dev.slipway.release=1.0.0'] } })).toEqual([]);
+    expect(
+      await engine.docker.listContainers({ all: true, filters: { label: ['dev.slipway.release=1.0.0'] } }),
+    ).toEqual([]);
 
     const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
     await load.warm();
@@ -141,7 +151,10 @@ describe('container deploys on the local host', () => {
     expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
     // The canary's container was stopped and removed.
     expect(
-      await engine.docker.listContainers({ all: true, filters: { label: ['dev.slipway.release=3.0.0-bad'] } }),
+      await engine.docker.listContainers({
+        all: true,
+        filters: { label: ['dev.slipway.release=3.0.0-bad'] },
+      }),
     ).toEqual([]);
   });
 

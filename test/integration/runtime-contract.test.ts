@@ -47,7 +47,13 @@ async function processSubject(): Promise<Subject> {
   const dir = mkdtempSync(join(tmpdir(), 'swrc-'));
   writeFileSync(join(dir, 'server.mjs'), SERVER);
   const events: SupervisorEvent[] = [];
-  const make = (): Runtime => new ProcessRuntime(join(dir, 'logs'), systemClock, () => {}, (e) => events.push(e));
+  const make = (): Runtime =>
+    new ProcessRuntime(
+      join(dir, 'logs'),
+      systemClock,
+      () => {},
+      (e) => events.push(e),
+    );
   return {
     name: 'process',
     runtime: make(),
@@ -65,7 +71,10 @@ async function dockerSubject(): Promise<Subject> {
   try {
     await importNodeBaseImage(engine.docker, 'slipway-test-node:base');
     writeFileSync(join(dir, 'server.mjs'), SERVER);
-    writeFileSync(join(dir, 'Dockerfile'), 'FROM slipway-test-node:base\nWORKDIR /app\nCOPY server.mjs /app/\n');
+    writeFileSync(
+      join(dir, 'Dockerfile'),
+      'FROM slipway-test-node:base\nWORKDIR /app\nCOPY server.mjs /app/\n',
+    );
     const image = await buildImage({
       socket: engine.socket,
       contextDir: dir,
@@ -75,17 +84,32 @@ async function dockerSubject(): Promise<Subject> {
       version: '1',
     });
     const events: SupervisorEvent[] = [];
-    const make = (): Runtime => new DockerRuntime(systemClock, () => {}, (e) => events.push(e));
+    const make = (): Runtime =>
+      new DockerRuntime(
+        systemClock,
+        () => {},
+        (e) => events.push(e),
+      );
     return {
       name: 'docker',
       runtime: make(),
       events,
       releaseDir: '',
-      container: { image, socket: engine.socket, environment: 'test', memoryBytes: 128 * 1024 ** 2, cpus: 0.5 },
+      container: {
+        image,
+        socket: engine.socket,
+        environment: 'test',
+        memoryBytes: 128 * 1024 ** 2,
+        cpus: 0.5,
+      },
       restartRuntime: make,
       leftovers: async (record) =>
-        (await engine.docker.listContainers({ all: true, filters: { label: [`${TARGET_LABEL}=${record.spec.id}`] } }))
-          .length,
+        (
+          await engine.docker.listContainers({
+            all: true,
+            filters: { label: [`${TARGET_LABEL}=${record.spec.id}`] },
+          })
+        ).length,
       dispose: async () => {
         rmSync(dir, { recursive: true, force: true });
         await engine.stop();
@@ -98,9 +122,19 @@ async function dockerSubject(): Promise<Subject> {
   }
 }
 
-const HEALTH = { path: '/healthz', intervalMs: 100, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 2 };
+const HEALTH = {
+  path: '/healthz',
+  intervalMs: 100,
+  timeoutMs: 1000,
+  healthyThreshold: 1,
+  unhealthyThreshold: 2,
+};
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -110,7 +144,10 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-async function get(port: number, path = '/'): Promise<{ release: string; greeting: string; instance: string }> {
+async function get(
+  port: number,
+  path = '/',
+): Promise<{ release: string; greeting: string; instance: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return (await res.json()) as { release: string; greeting: string; instance: string };
 }
@@ -176,13 +213,22 @@ describe.each([
       return got.some((l) => l.stream === 'err') && got.some((l) => l.stream === 'out') ? got : undefined;
     });
     expect(lines).toContainEqual({ stream: 'out', line: 'listening 1' });
-    expect(lines.filter((l) => l.stream === 'err').map((l) => l.line).join('\n')).toContain('stderr line token=');
+    expect(
+      lines
+        .filter((l) => l.stream === 'err')
+        .map((l) => l.line)
+        .join('\n'),
+    ).toContain('stderr line token=');
     const tail = await s.runtime.stderrTail(record.spec.id);
     expect(tail).toContain('stderr line token=[redacted]');
     expect(tail).not.toContain(SECRET);
     const followed: string[] = [];
     const controller = new AbortController();
-    const following = s.runtime.followLogs(record.spec.id, (l) => followed.push(`${l.stream}:${l.line}`), controller.signal);
+    const following = s.runtime.followLogs(
+      record.spec.id,
+      (l) => followed.push(`${l.stream}:${l.line}`),
+      controller.signal,
+    );
     await new Promise((r) => setTimeout(r, 300));
     await fetch(`http://127.0.0.1:${record.port}/crash`).then((r) => r.text());
     await until('a new start line while following', () => followed.includes('out:listening 1') || undefined);
@@ -226,8 +272,14 @@ describe.each([
     expect((await get(record.port)).instance).toBe(before.instance);
     // The adopted target is supervised: a crash is restarted by the new runtime.
     await fetch(`http://127.0.0.1:${record.port}/crash`).then((r) => r.text());
-    await until('the restart by the adopting runtime', () => (next.get(record.spec.id)?.restarts ?? 0) >= 1 || undefined);
-    await until('the restarted target running', () => next.get(record.spec.id)?.state === 'running' || undefined);
+    await until(
+      'the restart by the adopting runtime',
+      () => (next.get(record.spec.id)?.restarts ?? 0) >= 1 || undefined,
+    );
+    await until(
+      'the restarted target running',
+      () => next.get(record.spec.id)?.state === 'running' || undefined,
+    );
     const running = { ...(next.get(record.spec.id) as TargetRecord) };
     expect(await next.stop(record.spec.id)).toBe(true);
     expect(await s.leftovers(running)).toBe(0);
