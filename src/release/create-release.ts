@@ -36,7 +36,7 @@ export async function createRelease(
   }
   let snapshot = deriveReleaseSnapshot(config);
   const existing = await store.getRelease(config.app, options.version);
-  await refuseChangedSnapshot(existing, snapshot, (c) => withoutRuntime(c));
+  refuseChangedSnapshot(existing, snapshot, (c) => withoutRuntime(c));
   if (config.build.command) await runBuild(config.build.command, options);
   let artifact: { sha256: string; path: string; sizeBytes: number; files?: number };
   if (config.runtime.kind === 'docker') {
@@ -49,12 +49,12 @@ export async function createRelease(
       onOutput: options.onBuildOutput,
     });
     snapshot = deriveReleaseSnapshot(config, packed.image);
-    await refuseChangedSnapshot(existing, snapshot, (c) => c);
+    refuseChangedSnapshot(existing, snapshot, (c) => c);
     // `docker save` need not give the same bytes twice: the stored release (same image) stays as it is.
     if (existing) return { release: existing, created: false };
     artifact = packed;
   } else {
-    await refuseChangedSnapshot(existing, snapshot, (c) => c);
+    refuseChangedSnapshot(existing, snapshot, (c) => c);
     artifact = await packageArtifact(
       resolve(options.projectDir, config.build.path),
       join(options.stateDir, 'artifacts'),
@@ -96,11 +96,11 @@ export async function createRelease(
 }
 
 /** A release is its artifact and its config snapshot: the same version with another snapshot is refused too. */
-async function refuseChangedSnapshot(
+function refuseChangedSnapshot(
   existing: ReleaseRecord | undefined,
   snapshot: ReleaseSnapshot,
   view: (snapshot: ReleaseSnapshot) => unknown,
-): Promise<void> {
+): void {
   if (
     existing &&
     JSON.stringify(view(existing.config as ReleaseSnapshot)) !== JSON.stringify(view(snapshot))

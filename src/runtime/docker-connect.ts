@@ -16,9 +16,7 @@ export async function connectDocker(socketPath: string): Promise<Docker> {
 }
 
 function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'statusCode' in err
-    ? Number((err as { statusCode: unknown }).statusCode)
-    : undefined;
+  return typeof err === 'object' && err !== null && 'statusCode' in err ? Number(err.statusCode) : undefined;
 }
 
 export const isDockerNotFound = (err: unknown): boolean => statusOf(err) === 404;

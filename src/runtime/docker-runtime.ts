@@ -175,7 +175,7 @@ export class DockerRuntime implements Runtime {
     const docker = await connectDocker(record.spec.container.socket);
     const raw = (await docker
       .getContainer(record.containerId)
-      .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown;
     const parsed = parseDockerLogFrames(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
     const secrets = Object.values(record.spec.secretEnv);
     const byStream = (stream: LogLine['stream']): LogLine[] =>

@@ -97,9 +97,12 @@ describe('container deploys on the local host', () => {
     });
     expect(container.HostConfig.Memory).toBe(256 * 1024 * 1024);
     expect(container.HostConfig.NanoCpus).toBe(1e9);
-    expect(Object.values(container.HostConfig.PortBindings ?? {}).flat()).toEqual([
-      { HostIp: '127.0.0.1', HostPort: expect.stringMatching(/^\d+$/) as unknown as string },
-    ]);
+    const bindings = container.HostConfig.PortBindings as Record<string, Array<{ HostIp: string }>>;
+    expect(
+      Object.values(bindings)
+        .flat()
+        .map((b) => b.HostIp),
+    ).toEqual(['127.0.0.1']);
 
     const logs = expectOk(await project.cli(['logs', 'production', '--lines', '20']));
     expect(logs.stdout).toContain('hello 2.0.0 listening on 0.0.0.0:');

@@ -43,7 +43,7 @@ interface Subject {
   dispose(): Promise<void>;
 }
 
-async function processSubject(): Promise<Subject> {
+function processSubject(): Promise<Subject> {
   const dir = mkdtempSync(join(tmpdir(), 'swrc-'));
   writeFileSync(join(dir, 'server.mjs'), SERVER);
   const events: SupervisorEvent[] = [];
@@ -54,7 +54,7 @@ async function processSubject(): Promise<Subject> {
       () => {},
       (e) => events.push(e),
     );
-  return {
+  return Promise.resolve({
     name: 'process',
     runtime: make(),
     events,
@@ -62,7 +62,7 @@ async function processSubject(): Promise<Subject> {
     restartRuntime: make,
     leftovers: (record) => Promise.resolve(record.pid !== null && isGroupAlive(record.pid) ? 1 : 0),
     dispose: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-  };
+  });
 }
 
 async function dockerSubject(): Promise<Subject> {
@@ -199,7 +199,7 @@ describe.each([
     expect(s.runtime.get(record.spec.id)).toBeUndefined();
     expect(s.runtime.isAlive(record.spec.id).alive).toBe(false);
     await expect(fetch(`http://127.0.0.1:${record.port}/`)).rejects.toThrow();
-    expect(await s.leftovers(record)).toBe(0);
+    expect(await s.leftovers(running)).toBe(0);
     expect(s.events.filter((e) => e.targetId === record.spec.id).map((e) => e.kind)).toEqual([
       'target.started',
       'target.stopped',
