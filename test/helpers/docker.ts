@@ -185,3 +185,70 @@ export async function removeLabelled(docker: Docker, label: string): Promise<voi
 export function readText(path: string): string {
   return readFileSync(path, 'utf8');
 }
+
+/** The Docker Engine socket of a testbed host (its /run is its own). */
+export const HOST_DOCKER_SOCKET = '/run/slipway-docker.sock';
+
+interface ExecHost {
+  name: string;
+  exec(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/**
+ * Starts a dockerd inside a testbed host (its netns and mount namespace): data under its /var/lib/slipway,
+ * exec-root, pidfile and socket under its /run, a bridge `swdk0` on `10.231.<subnetSlot>.0/24` inside the
+ * host's netns (the slot is held by the caller, so the subnet is ours). Returns a stop function (by pid).
+ */
+export async function startHostDockerEngine(
+  host: ExecHost,
+  subnetSlot: number,
+): Promise<() => Promise<void>> {
+  const script = [
+    'set -e',
+    // `ip netns exec` gave the host a fresh /sys without the cgroup mounts dockerd needs: mount the machine's
+    // cgroup hierarchies again in the host's (private) mount namespace.
+    ...deriveCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8')),
+    'ip link add swdk0 type bridge 2>/dev/null || true',
+    `ip addr replace 10.231.${subnetSlot}.1/24 dev swdk0`,
+    'ip link set swdk0 up',
+    'mkdir -p /var/lib/slipway/docker /run/slipway-docker-exec',
+    `setsid dockerd --data-root /var/lib/slipway/docker --exec-root /run/slipway-docker-exec --pidfile /run/slipway-dockerd.pid -H unix://${HOST_DOCKER_SOCKET} --bridge swdk0 --iptables=false --ip6tables=false --ip-masq=false </dev/null >/var/lib/slipway/dockerd.log 2>&1 &`,
+    `for i in $(seq 1 150); do docker -H unix://${HOST_DOCKER_SOCKET} version >/dev/null 2>&1 && exit 0; sleep 0.2; done`,
+    'tail -n 30 /var/lib/slipway/dockerd.log; exit 1',
+  ].join('\n');
+  const started = await host.exec(['sh', '-c', script]);
+  if (started.code !== 0) {
+    throw new Error(`dockerd did not start on ${host.name}:\n${started.stdout}${started.stderr}`);
+  }
+  return async () => {
+    await host.exec([
+      'sh',
+      '-c',
+      'pid=$(cat /run/slipway-dockerd.pid 2>/dev/null) || exit 0; kill "$pid"; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.2; done; kill -9 "$pid"',
+    ]);
+  };
+}
+
+/** Shell lines that mount, under the host's /sys/fs/cgroup, the cgroup file systems this machine has. */
+function deriveCgroupMounts(mountinfo: string): string[] {
+  const lines: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const [left, right] = line.split(' - ');
+    const mountPoint = left?.split(' ')[4];
+    const [fsType, , superOptions] = (right ?? '').split(' ');
+    if (!mountPoint?.startsWith('/sys/fs/cgroup')) continue;
+    if (fsType === 'tmpfs' && mountPoint === '/sys/fs/cgroup') {
+      lines.push(`mountpoint -q ${mountPoint} || mount -t tmpfs -o mode=755 cgroup ${mountPoint}`);
+    } else if (fsType === 'cgroup' || fsType === 'cgroup2') {
+      const options = (superOptions ?? '')
+        .split(',')
+        .filter((o) => o !== 'rw' && o !== 'ro')
+        .join(',');
+      const dashO = fsType === 'cgroup' && options ? `-o ${options} ` : '';
+      lines.push(
+        `mkdir -p ${mountPoint}; mountpoint -q ${mountPoint} || mount -t ${fsType} ${dashO}cgroup ${mountPoint}`,
+      );
+    }
+  }
+  return lines;
+}
