@@ -16,11 +16,11 @@ import {
   type HealthCheckSpec,
   type RouteStatus,
 } from './protocol.js';
-import { installReleaseDir, listReleaseDirs, pruneReleaseDirs, releaseDirFor } from './release-dirs.js';
+import { installReleaseDir, listReleaseDirs, releaseDirFor } from './release-dirs.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import { toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
-import { hasImage, installImage, pruneImages } from '../runtime/docker-images.js';
+import { hasImage, installImage } from '../runtime/docker-images.js';
 import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { RuntimeSet } from '../runtime/runtime-set.js';
 import { AGENT_VERSION } from './version.js';
@@ -118,7 +118,7 @@ export class Agent {
     const onChange = (): void => void this.#snapshot.request();
     const onEvent = (e: SupervisorEvent): void => this.#onSupervisorEvent(e);
     this.#runtimes = new RuntimeSet(
-      new ProcessRuntime(this.paths.logs, this.clock, onChange, onEvent),
+      new ProcessRuntime(this.paths.logs, this.paths.releases, this.clock, onChange, onEvent),
       new DockerRuntime(this.clock, onChange, onEvent),
     );
     this.#snapshot = new SnapshotWriter(
@@ -714,13 +714,7 @@ export class Agent {
 
       pruneReleases: async ({ app, keep, dockerSocket }) => {
         const targets = this.#runtimes.list().filter((t) => t.spec.app === app);
-        const inUse = new Set(targets.map((t) => t.spec.release));
-        const removed = await pruneReleaseDirs(this.paths.releases, app, keep, inUse);
-        if (dockerSocket) {
-          const images = new Set(targets.flatMap((t) => (t.spec.container ? [t.spec.container.image] : [])));
-          removed.push(...(await pruneImages(dockerSocket, app, keep, images)));
-        }
-        return { removed };
+        return { removed: await this.#runtimes.prune({ app, keep, targets, dockerSocket }) };
       },
 
       shutdown: ({ stopTargets }) => {

@@ -559,21 +559,3 @@ describe('parseConfig: rules across keys', () => {
     expect(issues.map((i) => i.path)).toEqual(['retainReleases']);
   });
 });
-
-describe('parseConfig: runtime', () => {
-  it('reads a docker runtime with its defaults and limits', () => {
-    const config = configOf(`${MINIMAL}runtime:\n  kind: docker\n  memory: 256m\n  cpus: 1.5\n`);
-    expect(config.runtime).toEqual({
-      kind: 'docker',
-      dockerfile: 'Dockerfile',
-      socket: '/var/run/docker.sock',
-      memory: '256m',
-      cpus: 1.5,
-    });
-  });
-
-  it('refuses a memory limit that is not a size', () => {
-    const [issue] = issuesOf(`${MINIMAL}runtime:\n  kind: docker\n  memory: lots\n`);
-    expect(issue).toMatchObject({ path: 'runtime.memory' });
-  });
-});

@@ -8,7 +8,8 @@ import type { SupervisorEvent, TargetRecord } from '../agent/supervisor.js';
 import { connectDocker, isDockerNotFound, isDockerNotModified } from './docker-connect.js';
 import { parseDockerLogFrames } from './docker-log-frames.js';
 import { deriveContainerConfig, TARGET_LABEL } from './container-config.js';
-import type { LogLine, Runtime } from './runtime.js';
+import { pruneImages } from './docker-images.js';
+import type { LogLine, PruneRequest, Runtime } from './runtime.js';
 
 /** A container that ran at least this long before crashing restarts with the initial backoff again. */
 const STABLE_RUN_MS = 10_000;
@@ -241,6 +242,12 @@ export class DockerRuntime implements Runtime {
       stream.once('error', () => resolve());
     });
     (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  }
+
+  async prune({ app, keep, targets, dockerSocket }: PruneRequest): Promise<string[]> {
+    if (!dockerSocket) return [];
+    const inUse = new Set(targets.flatMap((t) => (t.spec.container ? [t.spec.container.image] : [])));
+    return pruneImages(dockerSocket, app, keep, inUse);
   }
 
   detach(): void {

@@ -2,7 +2,8 @@ import type { Clock } from '../core/clock.js';
 import { followLines, logFilePath, readTailLines, type LogStream } from '../agent/log-files.js';
 import type { TargetSpec } from '../agent/protocol.js';
 import { Supervisor, type SupervisorEvent, type TargetRecord } from '../agent/supervisor.js';
-import type { LogLine, Runtime } from './runtime.js';
+import { pruneReleaseDirs } from '../agent/release-dirs.js';
+import type { LogLine, PruneRequest, Runtime } from './runtime.js';
 
 const STREAMS: LogStream[] = ['out', 'err'];
 
@@ -16,6 +17,7 @@ export class ProcessRuntime implements Runtime {
 
   constructor(
     private readonly logsDir: string,
+    private readonly releasesDir: string,
     clock: Clock,
     onChange: () => void,
     onEvent: (event: SupervisorEvent) => void,
@@ -68,6 +70,10 @@ export class ProcessRuntime implements Runtime {
         followLines(logFilePath(this.logsDir, id, stream), (line) => onLine({ stream, line }), signal),
       ),
     );
+  }
+
+  prune({ app, keep, targets }: PruneRequest): Promise<string[]> {
+    return pruneReleaseDirs(this.releasesDir, app, keep, new Set(targets.map((t) => t.spec.release)));
   }
 
   detach(): void {

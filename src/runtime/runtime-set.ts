@@ -2,7 +2,7 @@ import type { TargetSpec } from '../agent/protocol.js';
 import type { TargetRecord } from '../agent/supervisor.js';
 import type { DockerRuntime } from './docker-runtime.js';
 import type { ProcessRuntime } from './process-runtime.js';
-import type { Runtime } from './runtime.js';
+import type { PruneRequest, Runtime } from './runtime.js';
 
 /** The agent's runtimes side by side: a target's spec says which one runs it (`container` → docker). */
 export class RuntimeSet {
@@ -26,6 +26,11 @@ export class RuntimeSet {
 
   list(): TargetRecord[] {
     return [...this.process.list(), ...this.docker.list()];
+  }
+
+  /** Both runtimes prune: an app that moved from processes to containers leaves directories behind, too. */
+  async prune(request: PruneRequest): Promise<string[]> {
+    return [...(await this.process.prune(request)), ...(await this.docker.prune(request))];
   }
 
   stop(id: string): Promise<boolean> {

@@ -34,6 +34,20 @@ export interface Runtime {
   readLogs(id: string, lines: number): Promise<LogLine[]>;
   /** Calls onLine for each new line until the signal aborts. */
   followLogs(id: string, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Removes what old releases of an app left on the host beyond the `keep` newest — release directories for
+   * processes, images for containers — never one a target still uses. Returns what was removed.
+   */
+  prune(request: PruneRequest): Promise<string[]>;
   /** Stops timers and watches without touching the targets (the agent shuts down; targets live on). */
   detach(): void;
+}
+
+export interface PruneRequest {
+  app: string;
+  keep: number;
+  /** Every target of the app on this host, of either runtime. */
+  targets: readonly TargetRecord[];
+  /** The Docker Engine to prune images from (container releases). */
+  dockerSocket?: string;
 }

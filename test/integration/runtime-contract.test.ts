@@ -50,6 +50,7 @@ function processSubject(): Promise<Subject> {
   const make = (): Runtime =>
     new ProcessRuntime(
       join(dir, 'logs'),
+      join(dir, 'releases'),
       systemClock,
       () => {},
       (e) => events.push(e),
