@@ -44,9 +44,9 @@ export const stepHandlers: StepHandlers = {
   'install-release': async (step, ctx) => {
     const host = ctx.hosts.get(step.host);
     if (!host) throw new SlipwayError(`host ${step.host} is not part of this environment`);
-    const agent = await host.agent();
-    if (step.image) return installImage(step, step.image, host, agent);
+    if (step.image) return installImage(step, step.image, host, await host.agent());
     const artifactPath = await host.putArtifact(step.artifact, step.sha256);
+    const agent = await host.agent();
     const result = await agent.call('installRelease', {
       app: step.app,
       version: step.release,

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Clock } from '../core/clock.js';
 import { SlipwayError } from '../core/errors.js';
@@ -6,7 +5,7 @@ import { redact } from '../core/secret.js';
 import type { ContainerSpec, TargetSpec } from '../agent/protocol.js';
 import type { SupervisorEvent, TargetRecord } from '../agent/supervisor.js';
 import { connectDocker, isDockerNotFound, isDockerNotModified } from './docker-connect.js';
-import { parseDockerLogFrames } from './docker-log-frames.js';
+import { followContainerLogs, readContainerLogs } from './docker-logs.js';
 import { deriveContainerConfig, TARGET_LABEL } from './container-config.js';
 import { pruneImages } from './docker-images.js';
 import type { LogLine, PruneRequest, Runtime } from './runtime.js';
@@ -174,17 +173,7 @@ export class DockerRuntime implements Runtime {
     const record = this.#targets.get(id);
     if (!record?.containerId || !record.spec.container) return [];
     const docker = await connectDocker(record.spec.container.socket);
-    const raw = (await docker
-      .getContainer(record.containerId)
-      .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown;
-    const parsed = parseDockerLogFrames(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
-    const secrets = Object.values(record.spec.secretEnv);
-    const byStream = (stream: LogLine['stream']): LogLine[] =>
-      parsed
-        .filter((l) => l.stream === stream)
-        .slice(-lines)
-        .map((l) => ({ stream, line: redact(l.line, secrets) }));
-    return [...byStream('out'), ...byStream('err')];
+    return readContainerLogs(docker, record.containerId, lines, Object.values(record.spec.secretEnv));
   }
 
   /** Follows the container's logs; after a crash restart the same container logs again, so follow it again. */
@@ -197,7 +186,13 @@ export class DockerRuntime implements Runtime {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      await this.#followOnce(record, sinceSeconds, onLine, signal);
+      const docker = await connectDocker(record.spec.container.socket);
+      await followContainerLogs(docker, record.containerId, {
+        sinceSeconds,
+        secrets: Object.values(record.spec.secretEnv),
+        onLine,
+        signal,
+      });
       sinceSeconds = Math.floor(this.clock.nowMs() / 1000);
       // The stream ended with the container: wait for the next run (or the end of the target).
       while (!signal.aborted && this.#targets.get(id) === record && record.state === 'running') {
@@ -205,43 +200,6 @@ export class DockerRuntime implements Runtime {
         if (record.startedAtMs > sinceSeconds * 1000) break;
       }
     }
-  }
-
-  async #followOnce(
-    record: TargetRecord,
-    sinceSeconds: number | null,
-    onLine: (line: LogLine) => void,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const container = requireContainer(record.spec);
-    const docker = await connectDocker(container.socket);
-    const stream = await docker.getContainer(record.containerId ?? '').logs({
-      stdout: true,
-      stderr: true,
-      follow: true,
-      ...(sinceSeconds === null ? { tail: 0 } : { since: sinceSeconds }),
-      abortSignal: signal,
-    });
-    const secrets = Object.values(record.spec.secretEnv);
-    const pipe = (name: LogLine['stream']): PassThrough => {
-      const pass = new PassThrough();
-      let carry = '';
-      pass.on('data', (chunk: Buffer) => {
-        const parts = (carry + chunk.toString('utf8')).split('\n');
-        carry = parts.pop() ?? '';
-        for (const line of parts) onLine({ stream: name, line: redact(line, secrets) });
-      });
-      return pass;
-    };
-    docker.modem.demuxStream(stream, pipe('out'), pipe('err'));
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-      stream.once('end', () => resolve());
-      stream.once('close', () => resolve());
-      stream.once('error', () => resolve());
-    });
-    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   }
 
   async prune({ app, keep, targets, dockerSocket }: PruneRequest): Promise<string[]> {
