@@ -104,6 +104,9 @@ describe('container deploys on the local host', () => {
         .map((b) => b.HostIp),
     ).toEqual(['127.0.0.1']);
 
+    const text = expectOk(await project.cli(['status', 'production'])).stdout;
+    expect(text).toContain(`container ${active?.containerId?.slice(0, 12)}`);
+
     const logs = expectOk(await project.cli(['logs', 'production', '--lines', '20']));
     expect(logs.stdout).toContain('hello 2.0.0 listening on 0.0.0.0:');
   });
