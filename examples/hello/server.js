@@ -86,8 +86,10 @@ const server = createServer((req, res) => {
 });
 
 server.keepAliveTimeout = 5000;
-server.listen(port, '127.0.0.1', () => {
-  console.log(`${build.app} ${release} listening on 127.0.0.1:${port}`);
+// In a container the published port reaches the container's own address, not its loopback: HOST=0.0.0.0 there.
+const host = process.env.HOST ?? '127.0.0.1';
+server.listen(port, host, () => {
+  console.log(`${build.app} ${release} listening on ${host}:${port}`);
 });
 
 // Graceful stop: finish in-flight requests, then exit.

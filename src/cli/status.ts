@@ -186,7 +186,7 @@ function printHostStatus(
         )
       : '';
     process.stdout.write(
-      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  pid ${t.pid ?? '-'}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
+      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  ${t.containerId ? `container ${t.containerId.slice(0, 12)}` : `pid ${t.pid ?? '-'}`}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
     );
   }
   if (h.targets.length === 0) process.stdout.write(`${indent}no targets\n`);

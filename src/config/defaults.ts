@@ -75,4 +75,8 @@ export const DEFAULTS = {
     replayTolerance: '10m',
   },
   notifications: { timeout: '5s', retries: 2, initialBackoff: '500ms', flushTimeout: '15s' },
+  runtime: {
+    dockerfile: 'Dockerfile',
+    socket: '/var/run/docker.sock',
+  },
 } as const;

@@ -113,6 +113,12 @@ watch:
 # docs/notifications.md. For example: channels: [{ name: team, urlSecret: SLACK_WEBHOOK_URL, format: slack }]
 notifications:
   channels: []
+
+# How targets run on the hosts: \`process\` (a process group per target) or \`docker\` (a container of an
+# image built from your Dockerfile at release time; see docs/containers.md). For example:
+# runtime: { kind: docker, memory: 256m, cpus: 1 }
+runtime:
+  kind: process
 `;
 }
 

@@ -9,6 +9,7 @@ import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
 import { verifySchema } from './verify-schema.js';
 import { notificationsSchema } from './notify-schema.js';
 import { watchSchema } from './watch-schema.js';
+import { runtimeSchema } from './runtime-schema.js';
 
 export { durationSchema };
 
@@ -190,6 +191,7 @@ export const configSchema = z
     team: teamSchema.default({}),
     watch: watchSchema.default(() => watchSchema.parse({})),
     notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
+    runtime: runtimeSchema,
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

@@ -6,6 +6,7 @@ import type { Host } from '../hosts/host.js';
 import type { ApprovalWaiter } from './approval-waiter.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
+import { installImage } from './install-image.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
 import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
 import { bakeHandler } from '../pipeline/bake-handler.js';
@@ -56,6 +57,7 @@ export const stepHandlers: StepHandlers = {
   'install-release': async (step, ctx) => {
     const host = ctx.hosts.get(step.host);
     if (!host) throw new SlipwayError(`host ${step.host} is not part of this environment`);
+    if (step.image) return installImage(step, step.image, host, await host.agent());
     const artifactPath = await host.putArtifact(step.artifact, step.sha256);
     const agent = await host.agent();
     const result = await agent.call('installRelease', {
@@ -104,6 +106,7 @@ export const stepHandlers: StepHandlers = {
       stopTimeoutMs: step.stopTimeoutMs,
       healthCheck: step.healthCheck,
       restart: step.restart,
+      ...(step.container ? { container: step.container } : {}),
     });
     return {
       detail: `${target.alreadyRunning ? 'already running' : 'started'} on port ${target.port} (pid ${target.pid ?? '?'})`,
@@ -256,7 +259,11 @@ export const stepHandlers: StepHandlers = {
 
   'prune-releases': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
-    const result = await agent.call('pruneReleases', { app: step.app, keep: step.keep });
+    const result = await agent.call('pruneReleases', {
+      app: step.app,
+      keep: step.keep,
+      ...(step.dockerSocket ? { dockerSocket: step.dockerSocket } : {}),
+    });
     return { detail: result.removed.length ? `removed ${result.removed.join(', ')}` : 'nothing to remove' };
   },
 };
