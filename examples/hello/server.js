@@ -60,7 +60,8 @@ const server = createServer((req, res) => {
   }
   const answer = () => {
     if (errorRate > 0 && Math.random() < errorRate) {
-      res.writeHead(500, { 'content-type': 'text/plain' });
+      // Named like every answer, so that a load test can tell which release failed.
+      res.writeHead(500, { 'content-type': 'text/plain', 'x-release': release });
       res.end('injected error\n');
       return;
     }
