@@ -5,6 +5,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { monitoringSchema } from './monitor-schema.js';
 
 export { durationSchema };
 
@@ -116,6 +117,7 @@ export const environmentSchema = z
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     approvals: approvalsSchema.optional(),
+    monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
   })
   .describe('A named place to deploy to.');
 

@@ -24,3 +24,11 @@ export type {
 export type { LedgerEventRecord, LedgerRepository, ListEventsQuery, NewLedgerEvent } from './ledger.js';
 export type { IsLockStale, LockAcquisition, LockRecord, LockRepository, LockRequest } from './locks.js';
 export type { StoreDatabase } from './schema.js';
+export type {
+  ErrorGroupRecord,
+  ListSamplesQuery,
+  MetricSampleRecord,
+  MonitoringRepository,
+  MonitorStateRecord,
+  SampleResolution,
+} from './monitoring.js';

@@ -2,11 +2,13 @@ import type { Kysely } from 'kysely';
 import { createDeploymentRepository, type DeploymentRepository } from './deployments.js';
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
+import { createMonitoringRepository, type MonitoringRepository } from './monitoring.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import type { StoreDatabase } from './schema.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
-export interface Store extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository {
+export interface Store
+  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, MonitoringRepository {
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createMonitoringRepository(db),
     close: () => db.destroy(),
   };
 }
