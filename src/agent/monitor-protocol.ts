@@ -39,6 +39,8 @@ export interface MonitorSample {
   /** Length of the interval the rates and the CPU share cover. */
   intervalMs: number;
   host: HostReading;
+  /** Network throughput over the interval (all interfaces but lo); null on the first sample. */
+  net: { rxBytesPerSec: number; txBytesPerSec: number } | null;
   targets: TargetReading[];
   traffic: ReleaseTraffic[];
 }

@@ -38,6 +38,7 @@ export class MonitorSampler {
   #lastCpu: CpuTimes | null = null;
   #lastAtMs: number;
   readonly #marks = new Map<string, CounterMark>();
+  #lastNet: { rx: number; tx: number } | null = null;
   #sampling = false;
 
   constructor(
@@ -91,11 +92,12 @@ export class MonitorSampler {
       const intervalMs = Math.max(1, atMs - this.#lastAtMs);
       const { reading, cpu } = readHostReading(this.sources.diskPath, this.#lastCpu);
       this.#lastCpu = cpu;
+      const net = this.#netRates(reading.netRxBytes, reading.netTxBytes, intervalMs);
       const targets = await Promise.all(
         this.sources.targets().map((t) => this.#readTarget(t, atMs, this.#lastAtMs)),
       );
       const traffic = this.#traffic(intervalMs, this.#lastAtMs);
-      this.#ring.push({ atMs, intervalMs, host: reading, targets, traffic });
+      this.#ring.push({ atMs, intervalMs, host: reading, net, targets, traffic });
       while (this.#ring.length > RING_CAPACITY) this.#droppedUpToMs = this.#ring.shift()?.atMs ?? 0;
       this.#lastAtMs = atMs;
     } finally {
@@ -118,6 +120,16 @@ export class MonitorSampler {
         exitedNow && t.lastExit
           ? { ...t.lastExit, stderrTail: await this.sources.stderrTail(t.spec.id).catch(() => '') }
           : null,
+    };
+  }
+
+  #netRates(rx: number | null, tx: number | null, intervalMs: number): MonitorSample['net'] {
+    const last = this.#lastNet;
+    this.#lastNet = rx === null || tx === null ? null : { rx, tx };
+    if (!last || rx === null || tx === null || rx < last.rx || tx < last.tx) return null;
+    return {
+      rxBytesPerSec: Math.round(((rx - last.rx) * 1000) / intervalMs),
+      txBytesPerSec: Math.round(((tx - last.tx) * 1000) / intervalMs),
     };
   }
 
