@@ -180,8 +180,8 @@ export class MonitorSampler {
       ...traffic,
       requestsPerSec: round3((traffic.requests * 1000) / intervalMs),
       errorsPerSec: round3((traffic.errors5xx * 1000) / intervalMs),
-      p50Ms: quantileFromHistogram({ boundsMs, counts }, 0.5),
-      p99Ms: quantileFromHistogram({ boundsMs, counts }, 0.99),
+      p50Ms: round3OrNull(quantileFromHistogram({ boundsMs, counts }, 0.5)),
+      p99Ms: round3OrNull(quantileFromHistogram({ boundsMs, counts }, 0.99)),
       recent5xx: traffic.recent5xx.sort((a, b) => a.atMs - b.atMs).slice(-5),
     }));
   }
@@ -189,4 +189,8 @@ export class MonitorSampler {
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+function round3OrNull(n: number | null): number | null {
+  return n === null ? null : round3(n);
 }

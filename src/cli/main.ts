@@ -8,6 +8,9 @@ import { registerDeploy } from './deploy.js';
 import { registerHistory } from './history.js';
 import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
+import { registerErrors } from './errors.js';
+import { registerMonitor } from './monitor.js';
+import { registerTop } from './top.js';
 import { registerPlan } from './plan.js';
 import { registerPromoteAndAbort } from './promote.js';
 import { registerReleases } from './releases.js';
@@ -46,6 +49,9 @@ registerStatus(program, globals);
 registerHistory(program, globals);
 registerLogs(program, globals);
 registerAgent(program, globals);
+registerMonitor(program, globals);
+registerTop(program, globals);
+registerErrors(program, globals);
 registerDemo(program);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */

@@ -227,7 +227,7 @@ async function rollbackFor(
     await ledger({
       kind:
         outcome.kind === 'rolled-back' && outcome.outcome === 'succeeded'
-          ? 'alert.rolled-back'
+          ? 'deploy.rolled-back'
           : 'alert.rollback-failed',
       release: outcome.from,
       message:
