@@ -45,8 +45,9 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
                 rollback: opts.rollback,
                 reachable: (host) => isReachable(project, host),
               });
-              // Agent events (crashes, restarts) go to the ledger too, as every verb does.
-              await syncAgentEvents(project);
+              // Agent events (crashes, restarts) go to the ledger too, as with every verb; but only when every
+              // agent answered: syncing would start a stopped local agent and hide the outage being watched.
+              if (report.hosts.every((h) => h.ok)) await syncAgentEvents(project);
               process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatRound(report));
               if (opts.once || stop.signal.aborted) return;
               await sleep(bounded, stop.signal);
