@@ -34,7 +34,7 @@ export interface AlertCondition {
 
 const PERCENT_METRICS = new Set<AlertMetric>(['errorRate', 'cpu', 'memory', 'disk']);
 const MS_METRICS = new Set<AlertMetric>(['p99', 'probeLatency']);
-const CONDITION = /^\s*([A-Za-z]+)\s*(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*(%|ms|s|m)?\s*$/;
+const CONDITION = /^\s*([A-Za-z][A-Za-z0-9]*)\s*(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*(%|ms|s|m)?\s*$/;
 
 /** Parses `errorRate > 2%`, `p99 > 300ms`, `disk >= 90%`, `restarts > 2`. Pure; an error message on failure. */
 export function parseAlertCondition(text: string): AlertCondition | { error: string } {
