@@ -5,6 +5,7 @@ import type { ExecutionResult } from '../executor/execute-plan.js';
 import { resumeDeployment, runDeployment, type DeploymentRequest } from '../executor/run-deployment.js';
 import type { Plan } from '../plan/steps.js';
 import { syncAgentEvents } from './agent-events.js';
+import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
 import { printPreflight, refuseFailedPreflight, runPreflight } from './check.js';
@@ -37,6 +38,7 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
           ...(opts.reason ? { reason: opts.reason } : {}),
         };
         await runWithProgress(project, 'deploy', (o) => runDeployment(project, request, o));
+        await probeAfterDeploy(project, env);
       });
     });
 }

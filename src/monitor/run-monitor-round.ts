@@ -2,8 +2,9 @@ import { parseDurationMs } from '../core/duration.js';
 import type { AlertRuleConfig } from '../config/monitor-schema.js';
 import { environmentConfig, hostsOf, type ControlPlane } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
-import type { MonitorStateRecord, NewLedgerEvent } from '../store/index.js';
-import { runAccessProbe, type ProbeResult } from './access-probe.js';
+import type { MonitorStateRecord } from '../store/index.js';
+import type { ProbeResult } from './access-probe.js';
+import { probeEnvironment, type LedgerWriter } from './probe-environment.js';
 import { describeCondition, parseAlertCondition, type AlertCondition } from './alert-condition.js';
 import { rollbackYoungRelease, findServingDeploy, type RollbackOutcome } from './auto-rollback.js';
 import { collectSamples, type HostBatch } from './collect-samples.js';
@@ -11,9 +12,7 @@ import { detectCrashLoops } from './crash-loops.js';
 import { deriveAlertValues, type AlertValues } from './derive-alert-values.js';
 import { deriveErrorReports } from './error-reports.js';
 import { evaluateAlert, type AlertState } from './evaluate-alert.js';
-import { evaluateIncident, type IncidentState } from './evaluate-incident.js';
 import { applyRetention } from './apply-retention.js';
-import { deriveProbeUrl } from './probe-url.js';
 import { deriveSampleRows } from './sample-rows.js';
 
 export interface MonitorRoundOptions {
@@ -67,7 +66,7 @@ export async function runMonitorRound(
   const serving = await findServingDeploy(cp, environment);
   const release = serving?.releaseVersion ?? null;
   const events: string[] = [];
-  const ledger = async (e: Omit<NewLedgerEvent, 'atMs' | 'actor' | 'app' | 'environment'>): Promise<void> => {
+  const ledger: LedgerWriter = async (e) => {
     await cp.store.appendEvent({ atMs: now, actor: ACTOR, app, environment, release, ...e });
     events.push(e.kind);
   };
@@ -76,64 +75,9 @@ export async function runMonitorRound(
     cp.store.putMonitorState({ app, environment, key, state, sinceMs, updatedAtMs: now, data });
 
   // The access probe: failures in a row open an incident, a success resolves it.
-  let probe: ProbeResult | null = null;
-  let probeState = (states.get('probe')?.data as IncidentState | undefined) ?? {
-    open: false,
-    failures: 0,
-    sinceMs: now,
-  };
-  if (options.probe) {
-    probe = await runAccessProbe(
-      {
-        url: deriveProbeUrl(env),
-        timeoutMs: ms(m.probe.timeout),
-        expectStatus: m.probe.expectStatus ?? [],
-        tlsMinValidityMs: ms(m.probe.tlsMinValidity),
-      },
-      () => cp.clock.nowMs(),
-    );
-    const step = evaluateIncident(probeState, probe.ok, m.probe.failures, now);
-    probeState = step.state;
-    await cp.store.insertSamples([
-      {
-        app,
-        environment,
-        host: 'probe',
-        metric: 'probe.up',
-        subject: '',
-        resolution: 'raw',
-        atMs: now,
-        value: probe.ok ? 1 : 0,
-      },
-      ...(probe.latencyMs === null
-        ? []
-        : [
-            {
-              app,
-              environment,
-              host: 'probe',
-              metric: 'probe.latency',
-              subject: '',
-              resolution: 'raw' as const,
-              atMs: now,
-              value: probe.latencyMs,
-            },
-          ]),
-    ]);
-    if (step.transition === 'opened')
-      await ledger({
-        kind: 'incident.opened',
-        message: `${probe.url} does not answer as expected: ${probe.error ?? 'failed'} (${step.state.failures} probes in a row)`,
-        data: { incident: 'access-probe', probe },
-      });
-    if (step.transition === 'resolved')
-      await ledger({
-        kind: 'incident.resolved',
-        message: `${probe.url} answers again (${probe.status}, ${probe.latencyMs}ms)`,
-        data: { incident: 'access-probe', probe },
-      });
-    await putState('probe', probeState.open ? 'open' : 'ok', probeState.sinceMs, probeState);
-  }
+  const probed = options.probe ? await probeEnvironment(cp, environment, ledger) : null;
+  const probe = probed?.probe ?? null;
+  const probeState = probed?.state ?? null;
 
   // Alert rules over the window.
   const windowRows = await cp.store.listSamples({
@@ -144,7 +88,7 @@ export async function runMonitorRound(
   });
   const values = deriveAlertValues(windowRows, {
     latencyMs: probe?.latencyMs ?? null,
-    consecutiveFailures: probeState.failures,
+    consecutiveFailures: probeState?.failures ?? 0,
   });
   if (!probe) values.probeLatency = null; // no probe this round: no data, not zero
   if (!probe) values.probeFailures = null;
@@ -220,7 +164,7 @@ async function rollbackFor(
   rule: AlertRuleConfig,
   youngFor: string,
   why: string,
-  ledger: (e: Omit<NewLedgerEvent, 'atMs' | 'actor' | 'app' | 'environment'>) => Promise<void>,
+  ledger: LedgerWriter,
 ): Promise<RollbackOutcome> {
   const outcome = await rollbackYoungRelease(cp, environment, youngFor, `alert ${why}`);
   if (outcome.kind !== 'skipped')
@@ -246,7 +190,7 @@ async function reportCrashLoops(
   now: number,
   states: ReadonlyMap<string, MonitorStateRecord>,
   putState: (key: string, state: string, sinceMs: number, data: unknown) => Promise<void>,
-  ledger: (e: Omit<NewLedgerEvent, 'atMs' | 'actor' | 'app' | 'environment'>) => Promise<void>,
+  ledger: LedgerWriter,
 ): Promise<void> {
   const m = environmentConfig(cp.config, environment).monitoring;
   const rows = await cp.store.listSamples({

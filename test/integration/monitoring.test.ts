@@ -95,7 +95,7 @@ alerts:
     const traffic = startTraffic(project.url, { everyMs: 40, maxRequests: 2_000, maxMs: 50_000 });
     try {
       await waitFor(
-        async () => (monitor.stdout().includes('alert high-errors') ? true : undefined),
+        () => Promise.resolve(monitor.stdout().includes('alert high-errors') ? true : undefined),
         15_000,
         'a round',
       );
@@ -106,6 +106,14 @@ alerts:
         'alert.firing',
       );
       expect(firing.message).toContain('high-errors firing (critical)');
+      const [status] = JSON.parse(
+        expectOk(await project.cli(['status', 'production', '--json'])).stdout,
+      ) as Array<{
+        monitoring: { alerts: Array<{ name: string; phase: string }> };
+      }>;
+      expect(status?.monitoring.alerts).toContainEqual(
+        expect.objectContaining({ name: 'high-errors', phase: 'firing' }),
+      );
       expect(traffic.counts.errors).toBeGreaterThan(0);
       rmSync(failFile);
       const resolved = await waitFor(
@@ -117,8 +125,10 @@ alerts:
       // A few more rounds without errors: nothing is written again.
       const okRounds = (monitor.stdout().match(/alert high-errors/g) ?? []).length;
       await waitFor(
-        async () =>
-          (monitor.stdout().match(/alert high-errors/g) ?? []).length >= okRounds + 2 ? true : undefined,
+        () =>
+          Promise.resolve(
+            (monitor.stdout().match(/alert high-errors/g) ?? []).length >= okRounds + 2 ? true : undefined,
+          ),
         15_000,
         'two more rounds',
       );
@@ -201,7 +211,8 @@ probe: { failures: 2, timeout: 2s }
       }),
     );
     expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
-    expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+    const deployed = expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+    expect(deployed.stdout).toContain(`access: ${project.url}/ answered 200`);
     const round = async (): Promise<{
       probe: { ok: boolean; status: number | null; error: string | null };
       events: string[];
