@@ -1,3 +1,4 @@
+import { monitoringOf } from '../config/monitor-schema.js';
 import type { Command } from 'commander';
 import { parseDurationMs } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
@@ -30,7 +31,7 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
         opts: { once?: boolean; interval?: string; probe: boolean; rollback: boolean; json?: boolean },
       ) => {
         await withProject(globals(), async (project) => {
-          const m = environmentConfig(project.config, env).monitoring;
+          const m = monitoringOf(environmentConfig(project.config, env));
           const intervalMs = parseDurationMs(opts.interval ?? m.interval);
           if (intervalMs === undefined)
             throw new ConfigError([{ path: '--interval', message: `not a duration: ${opts.interval}` }]);

@@ -101,7 +101,12 @@ export const monitoringSchema = z
       .describe("Regular expressions; the targets' log lines that match are counted per release as errors."),
     crashLoop: z
       .strictObject({
-        restarts: z.int().min(1).max(1000).default(M.crashLoop.restarts).describe('Crashes …'),
+        restarts: z
+          .int()
+          .min(1)
+          .max(1000)
+          .default(M.crashLoop.restarts)
+          .describe('Restarts of one target after crashes …'),
         within: durationSchema.default(M.crashLoop.within).describe('… within this time make a crash loop.'),
       })
       .default({ restarts: M.crashLoop.restarts, within: M.crashLoop.within })
@@ -115,7 +120,7 @@ export const monitoringSchema = z
           .min(1)
           .default(M.errorBurst.minErrors)
           .describe(
-            '5xx answers of one release within one round that make a burst (reported with sample requests).',
+            '5xx answers of one release on one host, collected in one round, that make a burst (reported with sample requests).',
           ),
       })
       .default({ minErrors: M.errorBurst.minErrors })
@@ -143,6 +148,7 @@ export const monitoringSchema = z
 export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type AlertRuleConfig = z.output<typeof alertRuleSchema>;
 
-export function defaultMonitoringConfig(): MonitoringConfig {
-  return monitoringSchema.parse({});
+/** An environment's monitoring settings, with every default when the key is left out. */
+export function monitoringOf(env: { monitoring?: MonitoringConfig | undefined }): MonitoringConfig {
+  return env.monitoring ?? monitoringSchema.parse({});
 }

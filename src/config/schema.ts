@@ -117,7 +117,7 @@ export const environmentSchema = z
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     approvals: approvalsSchema.optional(),
-    monitoring: monitoringSchema.default(() => monitoringSchema.parse({})),
+    monitoring: monitoringSchema.optional(),
   })
   .describe('A named place to deploy to.');
 

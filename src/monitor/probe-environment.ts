@@ -1,3 +1,4 @@
+import { monitoringOf } from '../config/monitor-schema.js';
 import { parseDurationMs } from '../core/duration.js';
 import { environmentConfig, type ControlPlane } from '../executor/run-deployment.js';
 import type { NewLedgerEvent } from '../store/index.js';
@@ -19,7 +20,7 @@ export async function probeEnvironment(
   ledger: LedgerWriter,
 ): Promise<{ probe: ProbeResult; state: IncidentState }> {
   const env = environmentConfig(cp.config, environment);
-  const m = env.monitoring;
+  const m = monitoringOf(env);
   const app = cp.config.app;
   const ms = (d: string): number => parseDurationMs(d) ?? 0;
   const probe = await runAccessProbe(

@@ -1,3 +1,4 @@
+import { monitoringOf } from '../config/monitor-schema.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 
 /**
@@ -5,8 +6,9 @@ import type { EnvironmentConfig } from '../config/schema.js';
  * first host's router. A wildcard bind address is reached on loopback when the router runs on this machine.
  */
 export function deriveProbeUrl(env: EnvironmentConfig): string {
-  if (env.monitoring.probe.url) return env.monitoring.probe.url;
-  const path = env.monitoring.probe.path;
+  const probe = monitoringOf(env).probe;
+  if (probe.url) return probe.url;
+  const path = probe.path;
   if (env.edge)
     return `http://${reachable(env.edge.host, env.edge.bindAddress)}:${env.edge.publicPort}${path}`;
   const [first = 'local'] = env.hosts;

@@ -1,3 +1,4 @@
+import { monitoringOf } from '../config/monitor-schema.js';
 import { parseDurationMs } from '../core/duration.js';
 import type { AlertRuleConfig } from '../config/monitor-schema.js';
 import { environmentConfig, hostsOf, type ControlPlane } from '../executor/run-deployment.js';
@@ -48,7 +49,7 @@ export async function runMonitorRound(
   options: MonitorRoundOptions,
 ): Promise<MonitorRoundReport> {
   const env = environmentConfig(cp.config, environment);
-  const m = env.monitoring;
+  const m = monitoringOf(env);
   const app = cp.config.app;
   const ms = (d: string): number => parseDurationMs(d) ?? 0;
   const sampleIntervalMs = ms(m.sampleInterval);
@@ -192,7 +193,7 @@ async function reportCrashLoops(
   putState: (key: string, state: string, sinceMs: number, data: unknown) => Promise<void>,
   ledger: LedgerWriter,
 ): Promise<void> {
-  const m = environmentConfig(cp.config, environment).monitoring;
+  const m = monitoringOf(environmentConfig(cp.config, environment));
   const rows = await cp.store.listSamples({
     app: cp.config.app,
     environment,
