@@ -43,6 +43,7 @@ const server = createServer((req, res) => {
   }
   const answer = () => {
     if ((errorRate > 0 && Math.random() < errorRate) || (failFile && existsSync(failFile))) {
+      if (failFile) console.error(`ERROR injected failure for ${req.method} ${url.pathname}`);
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('injected error\n');
       return;

@@ -84,6 +84,7 @@ describe('monitoring after deploy', () => {
 sampleInterval: 300ms
 interval: 1s
 window: 2s
+errorPatterns: ['^ERROR injected']
 alerts:
   - { name: high-errors, when: "errorRate > 20%", for: 1s, severity: critical }
 `),
@@ -147,12 +148,16 @@ alerts:
       release: string;
       kind: string;
       count: number;
-      sample: Array<{ method: string; path: string; status: number }>;
+      sample: unknown;
     }>;
     const fivexx = groups.find((g) => g.kind === '5xx' && g.release === '1.0.0');
     expect(fivexx?.count).toBeGreaterThan(0);
-    expect(fivexx?.sample[0]).toMatchObject({ method: 'GET', path: '/', status: 500 });
+    expect((fivexx?.sample as unknown[])[0]).toMatchObject({ method: 'GET', path: '/', status: 500 });
     expect(kinds).toContain('errors.burst');
+    // The app's log lines matching the pattern are counted for the release too.
+    const logged = groups.find((g) => g.kind === 'log' && g.release === '1.0.0');
+    expect(logged?.count).toBeGreaterThan(0);
+    expect(logged?.sample).toMatchObject({ stream: 'err', line: 'ERROR injected failure for GET /' });
   });
 
   it('a young release that crash-loops is reported with its stderr tail and rolled back', async () => {
