@@ -22,7 +22,9 @@ const failFile = process.env.FAIL_FILE ?? '';
 const crashAfterMs = Number(process.env.CRASH_AFTER_MS ?? 0);
 if (crashAfterMs > 0) {
   setTimeout(() => {
-    console.error(`CRASH_AFTER_MS=${crashAfterMs}: giving up (this is the example of a release that crash-loops)`);
+    console.error(
+      `CRASH_AFTER_MS=${crashAfterMs}: giving up (this is the example of a release that crash-loops)`,
+    );
     process.exit(4);
   }, crashAfterMs).unref();
 }
