@@ -131,7 +131,7 @@ export class Agent {
     this.#sampler = new MonitorSampler(
       {
         diskPath: this.paths.home,
-        targets: () => this.#supervisor.list(),
+        targets: () => this.#supervisor.list().map(toTargetStatus),
         routes: () =>
           [...this.#routes.values()].map((r) => ({ app: r.app, targets: r.router?.metrics() ?? [] })),
         stderrTail: (id) => this.#supervisor.stderrTail(id),

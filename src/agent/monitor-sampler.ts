@@ -2,8 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { quantileFromHistogram } from '../router/metrics.js';
 import { readGroupRssBytes, readHostReading, type CpuTimes } from './host-metrics.js';
 import type { MonitorSample, ReleaseTraffic, TargetReading } from './monitor-protocol.js';
-import type { TargetMetrics } from './protocol.js';
-import type { TargetRecord } from './supervisor.js';
+import type { TargetMetrics, TargetStatus } from './protocol.js';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 5_000;
 const MIN_SAMPLE_INTERVAL_MS = 200;
@@ -14,7 +13,8 @@ const RING_CAPACITY = 720;
 export interface SamplerSources {
   /** The filesystem whose usage is reported as `disk` (the agent's home). */
   diskPath: string;
-  targets(): TargetRecord[];
+  /** The protocol's view of targets: keeps the sampler apart from how the supervisor runs them. */
+  targets(): TargetStatus[];
   routes(): Array<{ app: string; targets: TargetMetrics[] }>;
   stderrTail(id: string): Promise<string>;
 }
@@ -105,20 +105,20 @@ export class MonitorSampler {
     }
   }
 
-  async #readTarget(t: TargetRecord, atMs: number, sinceMs: number): Promise<TargetReading> {
+  async #readTarget(t: TargetStatus, atMs: number, sinceMs: number): Promise<TargetReading> {
     const running = t.pid !== null && (t.state === 'running' || t.state === 'starting');
     const exitedNow = t.lastExit !== null && t.lastExit.atMs > sinceMs;
     return {
-      id: t.spec.id,
-      app: t.spec.app,
-      release: t.spec.release,
+      id: t.id,
+      app: t.app,
+      release: t.release,
       state: t.state,
       restarts: t.restarts,
       rssBytes: running && t.pid !== null ? await readGroupRssBytes(t.pid) : null,
       uptimeMs: running ? Math.max(0, atMs - t.startedAtMs) : null,
       exit:
         exitedNow && t.lastExit
-          ? { ...t.lastExit, stderrTail: await this.sources.stderrTail(t.spec.id).catch(() => '') }
+          ? { ...t.lastExit, stderrTail: await this.sources.stderrTail(t.id).catch(() => '') }
           : null,
     };
   }
