@@ -18,6 +18,9 @@ import { registerRollback } from './rollback.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
+import { registerVerify } from './verify.js';
+import { registerWatch } from './watch.js';
+import { registerWebhook } from './webhook.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -48,11 +51,14 @@ registerApproveAndReject(program, globals);
 registerStatus(program, globals);
 registerHistory(program, globals);
 registerLogs(program, globals);
+registerVerify(program, globals);
 registerAgent(program, globals);
 registerMonitor(program, globals);
 registerTop(program, globals);
 registerErrors(program, globals);
 registerDemo(program);
+registerWatch(program, globals);
+registerWebhook(program, globals);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
 function reportError(err: unknown): number {

@@ -5,6 +5,7 @@ import type { Host } from '../hosts/host.js';
 import { titleStep } from '../plan/describe-step.js';
 import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
+import { describeFailure } from '../verify/verification-check.js';
 import { syncAgentEvents } from './agent-events.js';
 import { loadMonitorStatus } from '../monitor/monitor-status.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
@@ -90,6 +91,11 @@ async function collectStatus(project: Project, environment: string) {
         limit: 1,
       })
     : [];
+  const serving =
+    hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
+  const verified = serving
+    ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
+    : undefined;
   return {
     environment,
     strategy: envConfig.strategy.kind,
@@ -113,6 +119,15 @@ async function collectStatus(project: Project, environment: string) {
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
     monitoring: await loadMonitorStatus(project.store, project.config.app, environment),
+    verification: verified
+      ? {
+          release: verified.release,
+          passed: verified.passed,
+          atMs: verified.atMs,
+          checks: verified.checks.length,
+          failures: verified.checks.filter((c) => !c.passed).map(describeFailure),
+        }
+      : null,
     lock: lock
       ? {
           holder: lock.holder,
@@ -196,6 +211,14 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     );
   for (const i of s.monitoring.incidents)
     process.stdout.write(`  incident: ${red(i.key)} open for ${formatDurationMs(now - i.sinceMs)}\n`);
+  if (s.verification) {
+    const v = s.verification;
+    process.stdout.write(
+      v.passed
+        ? `  verification: ${v.release} ${green('passed')} (${v.checks} checks) ${formatDurationMs(now - v.atMs)} ago\n`
+        : `  verification: ${v.release} ${red('failed')} ${formatDurationMs(now - v.atMs)} ago; blocked from promotion\n${v.failures.map((f) => `    ${red('✖')} ${f}\n`).join('')}`,
+    );
+  }
   process.stdout.write(
     s.lock
       ? `  lock: held by ${s.lock.holder} since ${new Date(s.lock.sinceMs).toISOString()}${s.lock.stale ? ' (stale: holder gone)' : ''}\n`

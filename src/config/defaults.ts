@@ -53,4 +53,28 @@ export const DEFAULTS = {
     errorBurst: { minErrors: 10 },
     retention: { raw: '1h', minute: '24h', tenMinutes: '30d' },
   },
+  verify: {
+    smokeTimeLimit: '5s',
+    connections: 10,
+    loadDuration: '3s',
+    /** The load run never lasts longer, whatever the config says. */
+    maxLoadDurationMs: 60_000,
+    maxThroughputDrop: 0.2,
+    maxP95Increase: 0.3,
+    maxP99Increase: 0.5,
+    minLatencyIncrease: '10ms',
+    maxErrorRate: 0.01,
+    forbiddenPaths: ['/.git/', '/.git/config', '/.env', '/.svn/', '/.DS_Store'],
+    tlsMinDaysValid: 14,
+    commandTimeout: '60s',
+  },
+  watch: { branch: 'main', interval: '30s', version: '{shortSha}' },
+  webhook: {
+    port: 8430,
+    bindAddress: '127.0.0.1',
+    secret: 'WEBHOOK_SECRET',
+    maxBodyBytes: 1024 * 1024,
+    replayTolerance: '10m',
+  },
+  notifications: { timeout: '5s', retries: 2, initialBackoff: '500ms', flushTimeout: '15s' },
 } as const;

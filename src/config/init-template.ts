@@ -93,6 +93,17 @@ environments:
 # People and their roles (the person is SLIPWAY_USER, or the OS user name). Approvals count only them.
 # For example: team: { alice: { roles: [deployer] }, bob: { roles: [approver], environments: [production] } }
 team: {}
+
+# Continuous deployment (\`slipway watch\`, \`slipway webhook\`): follow a branch of a git repository (default:
+# this directory's), build each new commit into a release and deploy it. See docs/continuous-deployment.md.
+watch:
+  branch: ${scalar(DEFAULTS.watch.branch)}
+  # The environment new releases go to (needed once there is more than one): environment: staging
+
+# Webhooks told about deployments (started, waiting for approval, succeeded, rolled back, …), see
+# docs/notifications.md. For example: channels: [{ name: team, urlSecret: SLACK_WEBHOOK_URL, format: slack }]
+notifications:
+  channels: []
 `;
 }
 

@@ -6,6 +6,9 @@ import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { monitoringSchema } from './monitor-schema.js';
+import { verifySchema } from './verify-schema.js';
+import { notificationsSchema } from './notify-schema.js';
+import { watchSchema } from './watch-schema.js';
 
 export { durationSchema };
 
@@ -118,6 +121,7 @@ export const environmentSchema = z
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     approvals: approvalsSchema.optional(),
     monitoring: monitoringSchema.optional(),
+    verify: verifySchema.optional(),
   })
   .describe('A named place to deploy to.');
 
@@ -183,6 +187,8 @@ export const configSchema = z
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
     team: teamSchema.default({}),
+    watch: watchSchema.default(() => watchSchema.parse({})),
+    notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

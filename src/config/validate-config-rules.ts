@@ -2,6 +2,7 @@ import { formatDurationMs, parseDurationMs } from '../core/duration.js';
 import { hostName } from './host-schema.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
+import { validateTriggerRules } from './validate-trigger-rules.js';
 
 /**
  * Rules across keys that the schema cannot express, run on a config that passed the schema (defaults
@@ -13,6 +14,7 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkPublicPorts(config),
     ...checkSecretsNotInEnv(config),
     ...checkApproversExist(config),
+    ...validateTriggerRules(config),
   ];
 }
 

@@ -22,6 +22,7 @@ import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './exec
 import { observeHosts } from './observe-hosts.js';
 import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
+import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 
 /** The wired-up ports a deployment needs; the CLI (and later the server) builds one. */
 export interface ControlPlane {
@@ -34,6 +35,8 @@ export interface ControlPlane {
   loadSecrets(environment: string, names: readonly string[]): Promise<Map<string, Secret>>;
   /** A few random characters for ids (randomness stays out of pure code). */
   randomSuffix(): string;
+  /** The directory of slipway.yml (verification commands run there); default: the current directory. */
+  projectDir?: string;
 }
 
 export interface DeploymentRequest {
@@ -173,6 +176,7 @@ export async function preparePlan(
     retainReleases: cp.config.retainReleases,
     nowMs: cp.clock.nowMs(),
     approval: env.approvals ?? null,
+    verify: deriveVerifyInput(env, request.environment, current, cp.projectDir ?? process.cwd()),
   });
 }
 
@@ -340,6 +344,13 @@ async function execute(
       clock: cp.clock,
       ...(canary ? { canary } : {}),
       ...(approvals ? { approvals } : {}),
+      verification: {
+        store: cp.store,
+        hosts: cp.hosts,
+        clock: cp.clock,
+        actor: cp.actor,
+        deploymentId: plan.deploymentId,
+      },
     },
     reporter: options.reporter,
     actor: cp.actor,

@@ -7,6 +7,8 @@ import type { ApprovalWaiter } from './approval-waiter.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
+import { runVerification, type VerificationContext } from '../verify/run-verification.js';
+import { VerificationFailedError } from '../verify/verification-failed-error.js';
 
 export interface StepContext {
   hosts: ReadonlyMap<string, Host>;
@@ -19,6 +21,8 @@ export interface StepContext {
   canary?: CanaryController;
   /** Present when the plan waits for approvals. */
   approvals?: ApprovalWaiter;
+  /** Where verify steps store their results (the store, the deployment they belong to). */
+  verification?: VerificationContext;
 }
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
@@ -226,6 +230,20 @@ export const stepHandlers: StepHandlers = {
       throw new SlipwayError('this deployment waits for approvals, but no one collects them');
     const state = await ctx.approvals.wait(step, ctx.signal ?? new AbortController().signal);
     return { detail: `approved by ${state.approvedBy.join(', ')}`, output: { approvedBy: state.approvedBy } };
+  },
+
+  verify: async (step, ctx) => {
+    if (!ctx.verification) throw new SlipwayError('this step needs the store to keep its results');
+    const { record, failures } = await runVerification(step, ctx.verification, ctx.signal);
+    if (failures.length > 0)
+      throw new VerificationFailedError(step.release, step.environment, failures, step.suite.onFailure);
+    const perf = record.performance;
+    return {
+      detail:
+        `${record.checks.length} check${record.checks.length === 1 ? '' : 's'} passed` +
+        (perf ? ` (${Math.round(perf.requestsPerSecond)} req/s, p95 ${Math.round(perf.p95Ms)}ms)` : ''),
+      output: { verificationId: record.id },
+    };
   },
 
   'prune-releases': async (step, ctx) => {

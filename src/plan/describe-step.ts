@@ -1,5 +1,6 @@
 import { formatDurationMs } from '../core/duration.js';
 import { describeRequirements } from '../pipeline/evaluate-approvals.js';
+import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { Step, StepKind, StepOf } from './steps.js';
 
 type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
@@ -34,6 +35,7 @@ const DESCRIBERS: Describers = {
     s.enabled
       ? `put ${s.member} back into the edge on ${s.host}`
       : `take ${s.member} out of the edge on ${s.host} (its requests finish, up to ${formatDurationMs(s.drainTimeoutMs)})`,
+  verify: (s) => describeVerifyStep(s),
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
   'await-approval': (s) =>
@@ -78,5 +80,7 @@ export function titleStep(step: Step): string {
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
     case 'await-approval':
       return `approval by ${describeRequirements(step.requirements)}`;
+    case 'verify':
+      return `verify ${step.release} in ${step.environment}`;
   }
 }

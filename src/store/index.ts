@@ -32,3 +32,5 @@ export type {
   MonitorStateRecord,
   SampleResolution,
 } from './monitoring.js';
+export type { NewVerification, VerificationRecord, VerificationRepository } from './verifications.js';
+export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
+import { createTriggerTables } from './triggers.js';
 
 /** The SQL databases the store runs on; chosen once, in open-store.ts. */
 export type StoreDialectName = 'sqlite' | 'postgres';
@@ -15,6 +16,8 @@ export const MIGRATION_LOCK_TABLE = 'slipway_migration_lock';
 export function buildStoreMigrations(dialect: StoreDialectName): Record<string, Migration> {
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
+    '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
+    '0005_triggers': { up: (db) => createTriggerTables(db) },
     '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
   };
 }
@@ -214,5 +217,28 @@ async function createMonitoringSchema(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_at_ms', 'bigint', (c) => c.notNull())
     .addColumn('sample_json', 'text')
     .addPrimaryKeyConstraint('error_groups_pk', ['app', 'environment', 'release', 'kind', 'fingerprint'])
+    .execute();
+}
+
+/** Verification results per release and environment; the newest passing one is the next baseline. */
+async function createVerificationSchema(db: Kysely<unknown>, dialect: StoreDialectName): Promise<void> {
+  await db.schema
+    .createTable('verifications')
+    .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigint', (c) =>
+      dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+    )
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('release', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text')
+    .addColumn('at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('passed', 'integer', (c) => c.notNull())
+    .addColumn('checks_json', 'text', (c) => c.notNull())
+    .addColumn('performance_json', 'text')
+    .execute();
+  await db.schema
+    .createIndex('verifications_by_release')
+    .on('verifications')
+    .columns(['app', 'environment', 'release', 'id'])
     .execute();
 }

@@ -14,6 +14,10 @@ export interface StoreDatabase {
   metric_samples: MetricSamplesTable;
   monitor_states: MonitorStatesTable;
   error_groups: ErrorGroupsTable;
+  verifications: VerificationsTable;
+  watch_heads: WatchHeadsTable;
+  watched_commits: WatchedCommitsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface ReleasesTable {
@@ -115,4 +119,40 @@ export interface ErrorGroupsTable {
   first_at_ms: number;
   last_at_ms: number;
   sample_json: string | null;
+}
+
+/** One run of a verification suite (see store/verifications.ts); checks and performance are JSON. */
+export interface VerificationsTable {
+  id: Generated<number>;
+  app: string;
+  environment: string;
+  release: string;
+  deployment_id: string | null;
+  at_ms: number;
+  /** 1 or 0 (portable boolean). */
+  passed: number;
+  checks_json: string;
+  performance_json: string | null;
+}
+
+export interface WatchHeadsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  updated_at_ms: number;
+}
+
+export interface WatchedCommitsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  status: string;
+  version: string | null;
+  at_ms: number;
+}
+
+export interface WebhookDeliveriesTable {
+  app: string;
+  delivery_id: string;
+  received_at_ms: number;
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { LockHeldError } from '../core/errors.js';
-import { buildStoreMigrations, MIGRATION_TABLE } from './migrations.js';
+import { MIGRATION_TABLE, buildStoreMigrations } from './migrations.js';
 import type { RaceAction, RaceResult } from './race.fixture.js';
 import { aLockRequest, useTempStores } from './test-fixtures.js';
 

@@ -5,10 +5,19 @@ import { createLockRepository, type LockRepository } from './locks.js';
 import { createMonitoringRepository, type MonitoringRepository } from './monitoring.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import type { StoreDatabase } from './schema.js';
+import { createVerificationRepository, type VerificationRepository } from './verifications.js';
+import { createTriggerRepository, type TriggerRepository } from './triggers.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
-  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, MonitoringRepository {
+  extends
+    ReleaseRepository,
+    DeploymentRepository,
+    LedgerRepository,
+    LockRepository,
+    VerificationRepository,
+    TriggerRepository,
+    MonitoringRepository {
   close(): Promise<void>;
 }
 
@@ -20,6 +29,8 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createLedgerRepository(db),
     ...createLockRepository(db),
     ...createMonitoringRepository(db),
+    ...createVerificationRepository(db),
+    ...createTriggerRepository(db),
     close: () => db.destroy(),
   };
 }
