@@ -1,4 +1,6 @@
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/index.js';
@@ -67,18 +69,50 @@ function monitoringYaml(lines: string): string {
     .join('\n')}\n`;
 }
 
+interface Notification {
+  event: string;
+  app: string;
+  environment: string;
+  release: string | null;
+  ledger: { kind: string };
+}
+
+/** A local webhook receiver on a free port: keeps every JSON body it gets. */
+async function startReceiver(): Promise<{ url: string; bodies: Notification[]; close: () => Promise<void> }> {
+  const bodies: Notification[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(text) as Notification);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    bodies,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 describe('monitoring after deploy', () => {
   let project: TestProject | undefined;
+  const receivers: Array<{ close: () => Promise<void> }> = [];
   afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.close();
     await project?.dispose();
     project = undefined;
   });
 
-  it('an alert rule fires when errors are injected and resolves when they stop, once per transition', async () => {
+  it('an alert rule fires when errors are injected and resolves when they stop; a local receiver is notified once per transition', async () => {
     project = await createTestProject();
     const failFile = join(project.dir, 'fail-now');
+    const receiver = await startReceiver();
+    receivers.push(receiver);
     project.writeConfig(
-      project.config({
+      `${project.config({
         env: { FAIL_FILE: failFile },
         environmentExtra: monitoringYaml(`
 sampleInterval: 300ms
@@ -88,7 +122,10 @@ errorPatterns: ['^ERROR injected']
 alerts:
   - { name: high-errors, when: "errorRate > 20%", for: 1s, severity: critical }
 `),
-      }),
+      })}notifications:
+  channels:
+    - { name: oncall-hook, url: "${receiver.url}", events: [alert-firing, alert-resolved] }
+`,
     );
     expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
     expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
@@ -154,6 +191,12 @@ alerts:
     expect(fivexx?.count).toBeGreaterThan(0);
     expect((fivexx?.sample as unknown[])[0]).toMatchObject({ method: 'GET', path: '/', status: 500 });
     expect(kinds).toContain('errors.burst');
+    // Each transition reached the receiver once (the monitor waits for its deliveries before it exits).
+    expect(receiver.bodies.map((b) => `${b.event}:${b.ledger.kind}`)).toEqual([
+      'alert-firing:alert.firing',
+      'alert-resolved:alert.resolved',
+    ]);
+    expect(receiver.bodies[0]).toMatchObject({ app: 'hello', environment: 'production', release: '1.0.0' });
     // The app's log lines matching the pattern are counted for the release too.
     const logged = groups.find((g) => g.kind === 'log' && g.release === '1.0.0');
     expect(logged?.count).toBeGreaterThan(0);
