@@ -1,4 +1,4 @@
-import { readFileSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** Cumulative CPU time counters from /proc/stat (in clock ticks); busy share is a difference of two readings. */
@@ -152,25 +152,18 @@ export function readHostReading(
 }
 
 /**
- * Resident memory of a target: the sum over its process group (a target runs as `sh -c`, so the app is the
- * shell's child, in the same group). Scans /proc once; a process that ends mid-scan is skipped.
+ * Resident memory of a target: the sum over its process tree (a target runs as `sh -c`, so the app is the
+ * shell's child). Walks `/proc/<pid>/task/<pid>/children` from the group leader, which costs a few reads per
+ * target instead of a scan of every process; falls back to the scan where the kernel lacks that file.
  */
 export async function readGroupRssBytes(pgid: number): Promise<number | null> {
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return null;
-  }
+  const tree = await readProcessTree(pgid);
+  const pids = tree ?? (await scanProcessGroup(pgid));
   let total = 0;
   let found = false;
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of pids) {
     try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[2]) !== pgid) continue; // field 5: process group
-      const rss = parseVmRssBytes(await readFile(`/proc/${entry}/status`, 'utf8'));
+      const rss = parseVmRssBytes(await readFile(`/proc/${pid}/status`, 'utf8'));
       if (rss !== null) {
         total += rss;
         found = true;
@@ -180,4 +173,46 @@ export async function readGroupRssBytes(pgid: number): Promise<number | null> {
     }
   }
   return found ? total : null;
+}
+
+/** The pids of a process and its descendants; null when the kernel has no children files. */
+async function readProcessTree(root: number): Promise<number[] | null> {
+  const pids: number[] = [];
+  const queue = [root];
+  while (queue.length > 0 && pids.length < 1_000) {
+    const pid = queue.shift() as number;
+    pids.push(pid);
+    let children: string;
+    try {
+      children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && pid === root && !existsSync(`/proc/${pid}`))
+        return [];
+      if (pid === root) return null;
+      continue;
+    }
+    for (const child of children.trim().split(/\s+/)) if (child) queue.push(Number(child));
+  }
+  return pids;
+}
+
+async function scanProcessGroup(pgid: number): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[2]) === pgid) pids.push(Number(entry)); // field 5: process group
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
