@@ -18,10 +18,20 @@ await Promise.all([
     ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
-    external: ['better-sqlite3', 'ssh2', 'cpu-features'],
+    external: ['better-sqlite3', 'ssh2', 'cpu-features', 'dockerode'],
   }),
-  // The agent must not depend on node_modules on a remote host: everything is bundled in.
-  build({ ...common, entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js' }),
+  // The agent must not depend on node_modules on a remote host: everything is bundled in. dockerode (loaded only
+  // for container targets) pulls in ssh2, whose native parts are optional and loaded in try/catch: left out.
+  // Some of its CommonJS files read __dirname, which an ESM bundle must define.
+  build({
+    ...common,
+    entryPoints: ['src/agent/main.ts'],
+    outfile: 'dist/agent.js',
+    external: ['*.node', 'cpu-features'],
+    banner: {
+      js: `${common.banner.js} import { fileURLToPath as __slipwayFileURLToPath } from 'node:url'; import { dirname as __slipwayDirname } from 'node:path'; const __filename = __slipwayFileURLToPath(import.meta.url); const __dirname = __slipwayDirname(__filename);`,
+    },
+  }),
   // The router alone in a process, driven over stdin, for `npm run bench` (bench/router-bench.mjs).
   build({ ...common, entryPoints: ['bench/router-server.ts'], outfile: 'dist/bench/router-server.js' }),
 ]);

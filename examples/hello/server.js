@@ -31,6 +31,9 @@ if (crashAfterMs > 0) {
 const startDelayMs = Number(process.env.START_DELAY_MS ?? 0);
 const extraLatencyMs = Number(process.env.EXTRA_LATENCY_MS ?? 0);
 const errorRate = Number(process.env.ERROR_RATE ?? 0);
+// FAIL_AFTER_MS: healthy at first, then every answer (health check included) is a 500 — a release that goes bad
+// some time after it was deployed.
+const failAfterMs = process.env.FAIL_AFTER_MS ? Number(process.env.FAIL_AFTER_MS) : null;
 // SERVE_DOTENV=1 serves a .env file at /.env (the example of a release that leaks its configuration).
 const serveDotenv = process.env.SERVE_DOTENV === '1';
 // NO_SECURITY_HEADERS=1 drops the security headers every answer carries otherwise.
@@ -44,6 +47,11 @@ let requests = 0;
 const server = createServer((req, res) => {
   requests++;
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (failAfterMs !== null && Date.now() - startedAt >= failAfterMs) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('gone bad\n');
+    return;
+  }
   if (url.pathname === '/healthz') {
     const ready = !failHealth && Date.now() - startedAt >= startDelayMs;
     res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
@@ -91,8 +99,10 @@ const server = createServer((req, res) => {
 });
 
 server.keepAliveTimeout = 5000;
-server.listen(port, '127.0.0.1', () => {
-  console.log(`${build.app} ${release} listening on 127.0.0.1:${port}`);
+// In a container the published port reaches the container's own address, not its loopback: HOST=0.0.0.0 there.
+const host = process.env.HOST ?? '127.0.0.1';
+server.listen(port, host, () => {
+  console.log(`${build.app} ${release} listening on ${host}:${port}`);
 });
 
 // Graceful stop: finish in-flight requests, then exit.

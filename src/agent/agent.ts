@@ -20,9 +20,13 @@ import {
   type HealthCheckSpec,
   type RouteStatus,
 } from './protocol.js';
-import { installReleaseDir, listReleaseDirs, pruneReleaseDirs, releaseDirFor } from './release-dirs.js';
+import { installReleaseDir, listReleaseDirs, releaseDirFor } from './release-dirs.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
-import { Supervisor, toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
+import { toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
+import { DockerRuntime } from '../runtime/docker-runtime.js';
+import { hasImage, installImage } from '../runtime/docker-images.js';
+import { ProcessRuntime } from '../runtime/process-runtime.js';
+import { RuntimeSet } from '../runtime/runtime-set.js';
 import { AGENT_VERSION } from './version.js';
 
 /** Where an agent keeps everything on its host. */
@@ -87,7 +91,7 @@ const DEFAULT_EDGE_DRAIN_MS = 30_000;
 export class Agent {
   readonly paths: ReturnType<typeof agentPaths>;
   readonly startedAtMs: number;
-  #supervisor!: Supervisor;
+  #runtimes!: RuntimeSet;
   #journal!: EventJournal;
   #snapshot!: SnapshotWriter;
   #server: ControlServer | null = null;
@@ -116,11 +120,11 @@ export class Agent {
   async #start(): Promise<void> {
     await mkdir(this.paths.home, { recursive: true, mode: 0o700 });
     this.#journal = await EventJournal.open(this.paths.events);
-    this.#supervisor = new Supervisor(
-      this.paths.logs,
-      this.clock,
-      () => void this.#snapshot.request(),
-      (e) => this.#onSupervisorEvent(e),
+    const onChange = (): void => void this.#snapshot.request();
+    const onEvent = (e: SupervisorEvent): void => this.#onSupervisorEvent(e);
+    this.#runtimes = new RuntimeSet(
+      new ProcessRuntime(this.paths.logs, this.paths.releases, this.clock, onChange, onEvent),
+      new DockerRuntime(this.clock, onChange, onEvent),
     );
     this.#snapshot = new SnapshotWriter(
       this.paths.state,
@@ -131,10 +135,10 @@ export class Agent {
     this.#sampler = new MonitorSampler(
       {
         diskPath: this.paths.home,
-        targets: () => this.#supervisor.list().map(toTargetStatus),
+        targets: () => this.#runtimes.list().map(toTargetStatus),
         routes: () =>
           [...this.#routes.values()].map((r) => ({ app: r.app, targets: r.router?.metrics() ?? [] })),
-        stderrTail: (id) => this.#supervisor.stderrTail(id),
+        stderrTail: (id) => this.#runtimes.owner(id).stderrTail(id),
       },
       this.clock,
     );
@@ -153,16 +157,22 @@ export class Agent {
   async #recover(): Promise<void> {
     const snapshot = await readJsonIfExists<AgentSnapshot>(this.paths.state);
     if (!snapshot) return;
-    for (const record of snapshot.targets) this.#supervisor.adopt(record);
+    for (const record of snapshot.targets) {
+      // A container target whose engine does not answer stays recorded as it was; the next agent tries again.
+      await this.#runtimes
+        .for(record.spec)
+        .adopt(record)
+        .catch((err: unknown) => this.#log(`could not adopt ${record.spec.id}: ${String(err)}`));
+    }
     for (const route of snapshot.routes) {
       const record = await this.#openRoute(route.app, route.publicPort, route.bindAddress);
       if (route.active && record.router) {
-        const target = this.#supervisor.get(route.active);
+        const target = this.#runtimes.get(route.active);
         if (target) {
           record.router.addTarget({ id: target.spec.id, release: target.spec.release, port: target.port });
           record.router.setActive(target.spec.id);
         }
-        const canary = route.split ? this.#supervisor.get(route.split.canary) : undefined;
+        const canary = route.split ? this.#runtimes.get(route.split.canary) : undefined;
         if (route.split && canary) {
           record.router.addTarget({ id: canary.spec.id, release: canary.spec.release, port: canary.port });
           record.router.setSplit(route.split);
@@ -176,7 +186,7 @@ export class Agent {
     }
     if (snapshot.metricsPort)
       await this.#ensureMetricsServer(snapshot.metricsPort).catch((err: unknown) => this.#log(String(err)));
-    for (const target of this.#supervisor.list()) {
+    for (const target of this.#runtimes.list()) {
       if (target.stopAtMs !== null) this.#armRetire(target.spec.id, target.stopAtMs - this.clock.nowMs());
     }
     void this.#snapshot.request();
@@ -249,9 +259,9 @@ export class Agent {
     this.#retireTimers.clear();
     this.#sampler?.stop();
     if (options.stopTargets) {
-      await Promise.all(this.#supervisor.list().map((t) => this.#supervisor.stop(t.spec.id)));
+      await Promise.all(this.#runtimes.list().map((t) => this.#runtimes.stop(t.spec.id)));
     }
-    this.#supervisor.detach();
+    this.#runtimes.detach();
     // Save the state while the routers still know their active targets, then keep it: closing a router
     // clears its routes, and the next agent must find them as they were to serve again at once.
     await this.#snapshot.request();
@@ -271,7 +281,7 @@ export class Agent {
   }
 
   #target(id: string): TargetRecord {
-    const target = this.#supervisor.get(id);
+    const target = this.#runtimes.get(id);
     if (!target)
       throw new NotFoundError(`no target ${id} on this host`, { hint: 'it may have been stopped' });
     return target;
@@ -303,7 +313,7 @@ export class Agent {
     return {
       version: 1,
       metricsPort: this.#metrics?.port ?? null,
-      targets: this.#supervisor.list(),
+      targets: this.#runtimes.list(),
       routes: [...this.#routes.values()]
         .filter((r) => r.edge === null)
         .map((r) => ({
@@ -413,11 +423,11 @@ export class Agent {
   }
 
   #appOf(id: string): string {
-    return this.#supervisor.get(id)?.spec.app ?? '';
+    return this.#runtimes.get(id)?.spec.app ?? '';
   }
 
   async #stopTarget(id: string, drainTimeoutMs: number): Promise<boolean> {
-    const target = this.#supervisor.get(id);
+    const target = this.#runtimes.get(id);
     if (!target) return false;
     this.#cancelRetire(target);
     const route = this.#routes.get(target.spec.app);
@@ -431,7 +441,7 @@ export class Agent {
         route.draining.delete(id);
       }
     }
-    return this.#supervisor.stop(id);
+    return this.#runtimes.stop(id);
   }
 
   #event(
@@ -468,25 +478,39 @@ export class Agent {
         protocol: AGENT_PROTOCOL_VERSION,
         pid: process.pid,
         startedAtMs: this.startedAtMs,
-        targets: this.#supervisor.list().map(toTargetStatus),
+        targets: this.#runtimes.list().map(toTargetStatus),
         routes: [...this.#routes.values()].map((r) => this.#routeStatus(r)),
         releases: await listReleaseDirs(this.paths.releases),
       }),
 
-      installRelease: (params) => installReleaseDir(this.paths.releases, params),
+      installRelease: async ({ image, ...params }) => {
+        if (!image) return installReleaseDir(this.paths.releases, params);
+        const { alreadyInstalled } = await installImage(image, image.pull ? null : params.artifactPath);
+        return {
+          app: params.app,
+          version: params.version,
+          sha256: params.sha256,
+          dir: image.id,
+          alreadyInstalled,
+        };
+      },
+
+      hasImage: async ({ socket, id }) => ({ present: await hasImage(socket, id) }),
 
       startTarget: async (spec) => {
-        const existing = this.#supervisor.get(spec.id);
+        const existing = this.#runtimes.get(spec.id);
         if (existing) return { ...toTargetStatus(existing), alreadyRunning: true };
-        const releaseDir = releaseDirFor(this.paths.releases, spec.app, spec.release);
-        const installed = (await listReleaseDirs(this.paths.releases)).some((r) => r.dir === releaseDir);
+        const releaseDir = spec.container ? '' : releaseDirFor(this.paths.releases, spec.app, spec.release);
+        const installed =
+          spec.container !== undefined ||
+          (await listReleaseDirs(this.paths.releases)).some((r) => r.dir === releaseDir);
         if (!installed) {
           throw new NotFoundError(`release ${spec.release} of ${spec.app} is not installed on this host`, {
             hint: 'install the release before starting a target of it',
           });
         }
         const port = await findFreePort();
-        const record = this.#supervisor.start(spec, releaseDir, port);
+        const record = await this.#runtimes.for(spec).start(spec, releaseDir, port);
         return { ...toTargetStatus(record), alreadyRunning: false };
       },
 
@@ -496,12 +520,12 @@ export class Agent {
           port: target.port,
           spec: target.spec.healthCheck,
           timeoutMs,
-          probeAlive: () => this.#supervisor.isAlive(id),
+          probeAlive: () => this.#runtimes.owner(id).isAlive(id),
         });
         target.health = outcome.healthy ? 'healthy' : 'unhealthy';
         void this.#snapshot.request();
         if (outcome.healthy) return outcome;
-        const tail = await this.#supervisor.stderrTail(id);
+        const tail = await this.#runtimes.owner(id).stderrTail(id);
         return {
           ...outcome,
           reason: tail
@@ -688,7 +712,7 @@ export class Agent {
         const scan = logScan
           ? await scanLogs(
               this.paths.logs,
-              this.#supervisor
+              this.#runtimes
                 .list()
                 .filter((t) => t.spec.app === logScan.app)
                 .map((t) => ({ id: t.spec.id, release: t.spec.release })),
@@ -708,41 +732,27 @@ export class Agent {
 
       logs: async ({ app, targetId, lines, follow }, ctx) => {
         const ids = targetId ? [targetId] : this.#logTargets(app);
-        if (targetId && !this.#supervisor.get(targetId)) {
-          // A stopped target's logs stay on disk: read them anyway.
-        }
-        const streams: LogStream[] = ['out', 'err'];
+        // A stopped process target's logs stay on disk: the process runtime reads them for unknown ids.
         for (const id of ids) {
-          for (const stream of streams) {
-            for (const line of await readTailLines(logFilePath(this.paths.logs, id, stream), lines)) {
-              ctx.emit({ targetId: id, stream, line });
-            }
+          for (const { stream, line } of await this.#runtimes.owner(id).readLogs(id, lines)) {
+            ctx.emit({ targetId: id, stream, line });
           }
         }
         if (follow) {
           await Promise.all(
-            ids.flatMap((id) =>
-              streams.map((stream) =>
-                followLines(
-                  logFilePath(this.paths.logs, id, stream),
-                  (line) => ctx.emit({ targetId: id, stream, line }),
-                  ctx.signal,
-                ),
-              ),
+            ids.map((id) =>
+              this.#runtimes
+                .owner(id)
+                .followLogs(id, ({ stream, line }) => ctx.emit({ targetId: id, stream, line }), ctx.signal),
             ),
           );
         }
         return { ended: true as const };
       },
 
-      pruneReleases: async ({ app, keep }) => {
-        const inUse = new Set(
-          this.#supervisor
-            .list()
-            .filter((t) => t.spec.app === app)
-            .map((t) => t.spec.release),
-        );
-        return { removed: await pruneReleaseDirs(this.paths.releases, app, keep, inUse) };
+      pruneReleases: async ({ app, keep, dockerSocket }) => {
+        const targets = this.#runtimes.list().filter((t) => t.spec.app === app);
+        return { removed: await this.#runtimes.prune({ app, keep, targets, dockerSocket }) };
       },
 
       shutdown: ({ stopTargets }) => {
@@ -758,7 +768,7 @@ export class Agent {
   /** The targets whose logs `slipway logs` shows by default: the active one first, then the others of the app. */
   #logTargets(app: string): string[] {
     const active = this.#routes.get(app)?.router?.active ?? null;
-    const others = this.#supervisor
+    const others = this.#runtimes
       .list()
       .filter((t) => t.spec.app === app && t.spec.id !== active)
       .map((t) => t.spec.id);

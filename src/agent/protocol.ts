@@ -28,6 +28,30 @@ export interface TargetSpec {
   stopTimeoutMs: number;
   healthCheck: HealthCheckSpec;
   restart: { initialBackoffMs: number; maxBackoffMs: number };
+  /** Present when the target runs as a container (`runtime: docker`); absent for a process. */
+  container?: ContainerSpec;
+}
+
+/** How a target runs as a container: the command above runs through `/bin/sh -c` in the image. */
+export interface ContainerSpec {
+  /** Image id (`sha256:…`) of the release. */
+  image: string;
+  /** The Docker Engine's unix socket on the host. */
+  socket: string;
+  environment: string;
+  /** Memory limit in bytes; null for none. */
+  memoryBytes: number | null;
+  /** CPU limit (1.5 = one and a half cores); null for none. */
+  cpus: number | null;
+}
+
+/** A release's image: checked on the host, loaded from the uploaded `docker save` archive or pulled. */
+export interface ImageSpec {
+  id: string;
+  /** `<registry>/<app>:<version>` when a registry is configured (pulled instead of uploaded), else a local tag. */
+  ref: string;
+  socket: string;
+  pull: boolean;
 }
 
 export type TargetState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -46,6 +70,8 @@ export interface TargetStatus {
   lastExit: { code: number | null; signal: string | null; atMs: number } | null;
   /** When a warm target will be stopped (keep-warm); null when not scheduled. */
   stopAtMs: number | null;
+  /** The container's id when the target runs as a container. */
+  containerId?: string | null;
 }
 
 export interface RouteStatus {
@@ -154,9 +180,11 @@ export interface AgentMethods {
   ping: { params: Record<string, never>; result: { agentVersion: string; protocol: number; pid: number } };
   state: { params: Record<string, never>; result: AgentState };
   installRelease: {
-    params: { app: string; version: string; artifactPath: string; sha256: string };
+    params: { app: string; version: string; artifactPath: string; sha256: string; image?: ImageSpec };
     result: ReleaseStatus & { alreadyInstalled: boolean };
   };
+  /** Whether the host's Docker Engine has the image (so its archive need not be uploaded). */
+  hasImage: { params: { socket: string; id: string }; result: { present: boolean } };
   startTarget: { params: TargetSpec; result: TargetStatus & { alreadyRunning: boolean } };
   waitHealthy: { params: { id: string; timeoutMs: number }; result: HealthOutcome };
   stopTarget: { params: { id: string; drainTimeoutMs: number }; result: { stopped: boolean } };
@@ -206,7 +234,11 @@ export interface AgentMethods {
     event: { targetId: string; stream: 'out' | 'err'; line: string };
   };
   events: { params: { afterSeq: number }; result: { events: AgentEvent[] } };
-  pruneReleases: { params: { app: string; keep: number }; result: { removed: string[] } };
+  /** Removes old release directories and (with `dockerSocket`) old images of the app beyond `keep`. */
+  pruneReleases: {
+    params: { app: string; keep: number; dockerSocket?: string };
+    result: { removed: string[] };
+  };
   shutdown: { params: { stopTargets: boolean }; result: { ok: true } };
 }
 

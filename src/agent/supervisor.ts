@@ -21,6 +21,8 @@ export interface TargetRecord {
   lastExit: TargetStatus['lastExit'];
   stopAtMs: number | null;
   backoffMs: number;
+  /** Set by the docker runtime: the target's container. */
+  containerId?: string | null;
 }
 
 export interface SupervisorEvent {
@@ -303,5 +305,6 @@ export function toTargetStatus(record: TargetRecord): TargetStatus {
     startedAtMs: record.startedAtMs,
     lastExit: record.lastExit,
     stopAtMs: record.stopAtMs,
+    ...(record.containerId ? { containerId: record.containerId } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { createRelease } from '../release/create-release.js';
+import type { ReleaseSnapshot } from '../release/release-snapshot.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { dim, green } from './progress-renderer.js';
 
@@ -42,10 +43,16 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
     .action(async (opts: { json?: boolean }) => {
       await withProject(globals(), async (project) => {
         const releases = await project.store.listReleases(project.config.app);
+        const marks = await project.store.listReleaseMarks(project.config.app);
+        const goodIn = (version: string): string[] =>
+          marks.filter((m) => m.version === version).map((m) => m.environment);
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify(
-              releases.map(({ config: _c, ...r }) => r),
+              releases.map(({ config, ...r }) => {
+                const image = (config as ReleaseSnapshot).runtime?.image;
+                return { ...r, ...(image ? { image } : {}), goodIn: goodIn(r.version) };
+              }),
               null,
               2,
             )}\n`,
@@ -58,7 +65,7 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
         }
         for (const r of releases) {
           process.stdout.write(
-            `${r.version.padEnd(16)} ${r.sha256.slice(0, 12)}  ${String(r.sizeBytes).padStart(9)} B  ${new Date(r.createdAtMs).toISOString()}  ${r.createdBy}${r.source ? `  ${r.source}` : ''}\n`,
+            `${r.version.padEnd(16)} ${r.sha256.slice(0, 12)}  ${String(r.sizeBytes).padStart(9)} B  ${new Date(r.createdAtMs).toISOString()}  ${r.createdBy}${r.source ? `  ${r.source}` : ''}${imageOf(r.config)}${goodIn(r.version).length ? green(`  good in ${goodIn(r.version).join(', ')}`) : ''}\n`,
           );
         }
       });
@@ -102,4 +109,9 @@ function versionFromGit(dir: string): string {
       hint: 'pass --version, e.g. slipway release create --version 1.0.0',
     });
   }
+}
+
+function imageOf(config: unknown): string {
+  const image = (config as ReleaseSnapshot).runtime?.image;
+  return image ? `  image ${image.slice(0, 19)}` : '';
 }

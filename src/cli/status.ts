@@ -10,6 +10,7 @@ import { syncAgentEvents } from './agent-events.js';
 import { loadMonitorStatus } from '../monitor/monitor-status.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
+import { collectPipelineStatus } from './pipeline-status.js';
 
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
@@ -91,6 +92,11 @@ async function collectStatus(project: Project, environment: string) {
         limit: 1,
       })
     : [];
+  const pipeline = await collectPipelineStatus(
+    project,
+    environment,
+    last?.outcome === null ? { id: last.id, plan: last.plan as Plan } : null,
+  );
   const serving =
     hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
   const verified = serving
@@ -119,6 +125,7 @@ async function collectStatus(project: Project, environment: string) {
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
     monitoring: await loadMonitorStatus(project.store, project.config.app, environment),
+    ...pipeline,
     verification: verified
       ? {
           release: verified.release,
@@ -181,7 +188,7 @@ function printHostStatus(
         )
       : '';
     process.stdout.write(
-      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  pid ${t.pid ?? '-'}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
+      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  ${t.containerId ? `container ${t.containerId.slice(0, 12)}` : `pid ${t.pid ?? '-'}`}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
     );
   }
   if (h.targets.length === 0) process.stdout.write(`${indent}no targets\n`);
@@ -201,6 +208,8 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
       `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
     );
     if (d.currentStep) process.stdout.write(`  now: ${d.currentStep}\n`);
+    if (s.waitingUntilMs !== null && d.phase === 'running')
+      process.stdout.write(`  ${yellow(`waiting: runs at ${new Date(s.waitingUntilMs).toISOString()}`)}\n`);
     if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
@@ -211,6 +220,10 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     );
   for (const i of s.monitoring.incidents)
     process.stdout.write(`  incident: ${red(i.key)} open for ${formatDurationMs(now - i.sinceMs)}\n`);
+  if (s.markedGood)
+    process.stdout.write(
+      `  good: ${s.markedGood.version} (bake passed ${new Date(s.markedGood.atMs).toISOString()})\n`,
+    );
   if (s.verification) {
     const v = s.verification;
     process.stdout.write(

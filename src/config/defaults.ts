@@ -38,6 +38,15 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  pipeline: {
+    promote: 'manual' as 'manual' | 'automatic',
+    freezeOverrideRoles: ['admin'],
+  },
+  bake: {
+    interval: '2s',
+    maxErrorRate: 0.05,
+    minRequests: 50,
+  },
   approvals: {
     allowSelfApproval: false,
     expiresAfter: '24h',
@@ -77,4 +86,8 @@ export const DEFAULTS = {
     replayTolerance: '10m',
   },
   notifications: { timeout: '5s', retries: 2, initialBackoff: '500ms', flushTimeout: '15s' },
+  runtime: {
+    dockerfile: 'Dockerfile',
+    socket: '/var/run/docker.sock',
+  },
 } as const;

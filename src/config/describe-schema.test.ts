@@ -27,7 +27,10 @@ describe('describeConfigSchema', () => {
   });
 
   it('gives each strategy kind its own section with its own keys', () => {
-    const kinds = sections.slice(1).map((s) => [s.title, s.keys.map((k) => k.path.split('.').at(-1))]);
+    const kinds = sections
+      .slice(1)
+      .filter((s) => s.title.includes('strategy'))
+      .map((s) => [s.title, s.keys.map((k) => k.path.split('.').at(-1))]);
     expect(kinds).toEqual([
       ['`environments.<name>.strategy` with kind `recreate`', ['kind', 'drainTimeout']],
       ['`environments.<name>.strategy` with kind `blue-green`', ['kind', 'keepWarm', 'drainTimeout']],
@@ -47,5 +50,18 @@ describe('docs/configuration.md', () => {
   it('is what the generator renders from the schema now (run `npm run docs:config` after changing the schema)', async () => {
     const committed = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     expect(committed).toBe(renderConfigDocs());
+  });
+
+  it('gives each runtime kind its own section', () => {
+    const runtimes = describeConfigSchema()
+      .filter((s) => s.title.startsWith('`runtime`'))
+      .map((s) => [s.title, s.keys.map((k) => k.path.split('.').at(-1))]);
+    expect(runtimes).toEqual([
+      ['`runtime` with kind `process`', ['kind']],
+      [
+        '`runtime` with kind `docker`',
+        ['kind', 'dockerfile', 'socket', 'buildSocket', 'registry', 'memory', 'cpus'],
+      ],
+    ]);
   });
 });

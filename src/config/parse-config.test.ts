@@ -54,8 +54,12 @@ describe('parseConfig: valid files', () => {
           },
           env: {},
           secrets: [],
+          windows: [],
+          freezes: [],
+          freezeOverrideRoles: [...DEFAULTS.pipeline.freezeOverrideRoles],
         },
       },
+      pipeline: [],
       team: {},
       watch: {
         branch: DEFAULTS.watch.branch,
@@ -71,6 +75,7 @@ describe('parseConfig: valid files', () => {
         timeout: DEFAULTS.notifications.timeout,
         retries: DEFAULTS.notifications.retries,
       },
+      runtime: { kind: 'process' },
     });
   });
 
@@ -189,7 +194,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
     expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
     expect(issue?.message).toBe(
-      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, team, watch, notifications)',
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, pipeline, team, watch, notifications, runtime)',
     );
   });
 

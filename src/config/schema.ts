@@ -6,9 +6,11 @@ import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { monitoringSchema } from './monitor-schema.js';
+import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
 import { verifySchema } from './verify-schema.js';
 import { notificationsSchema } from './notify-schema.js';
 import { watchSchema } from './watch-schema.js';
+import { runtimeSchema } from './runtime-schema.js';
 
 export { durationSchema };
 
@@ -119,6 +121,7 @@ export const environmentSchema = z
       .array(envName)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
+    ...environmentPipelineShape,
     approvals: approvalsSchema.optional(),
     monitoring: monitoringSchema.optional(),
     verify: verifySchema.optional(),
@@ -186,9 +189,11 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
+    pipeline: pipelineSchema,
     team: teamSchema.default({}),
     watch: watchSchema.default(() => watchSchema.parse({})),
     notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
+    runtime: runtimeSchema,
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

@@ -2,6 +2,7 @@ import { formatDurationMs, parseDurationMs } from '../core/duration.js';
 import { hostName } from './host-schema.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
+import { validatePipelineRules } from './validate-pipeline-rules.js';
 import { validateTriggerRules } from './validate-trigger-rules.js';
 
 /**
@@ -13,6 +14,7 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkHealthCheckTimeouts(config),
     ...checkPublicPorts(config),
     ...checkSecretsNotInEnv(config),
+    ...validatePipelineRules(config),
     ...checkApproversExist(config),
     ...validateTriggerRules(config),
   ];

@@ -12,6 +12,7 @@ import { isProcessAlive } from '../agent/process-util.js';
 import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
+import { applyPipelineStages } from '../pipeline/plan-pipeline-stages.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
@@ -44,6 +45,10 @@ export interface DeploymentRequest {
   kind: 'deploy' | 'rollback';
   version: string;
   reason?: string;
+  /** `deploy --at`: the plan waits (in an `await-window` step) until this time. */
+  notBeforeMs?: number | null;
+  /** The deploy overrides a freeze (checked and ledgered by the pipeline runner). */
+  freezeOverridden?: boolean;
 }
 
 export function environmentConfig(config: SlipwayConfig, environment: string): EnvironmentConfig {
@@ -159,7 +164,7 @@ export async function preparePlan(
   const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
   let previousRelease: ReleaseRuntime | null = null;
   if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
-  return planDeploy({
+  const plan = planDeploy({
     app: cp.config.app,
     environment: request.environment,
     kind: request.kind,
@@ -177,6 +182,10 @@ export async function preparePlan(
     nowMs: cp.clock.nowMs(),
     approval: env.approvals ?? null,
     verify: deriveVerifyInput(env, request.environment, current, cp.projectDir ?? process.cwd()),
+  });
+  return applyPipelineStages(plan, env, {
+    notBeforeMs: request.notBeforeMs ?? null,
+    freezeOverridden: request.freezeOverridden ?? false,
   });
 }
 
@@ -342,6 +351,8 @@ async function execute(
       hosts: cp.hosts,
       secrets,
       clock: cp.clock,
+      ledger: (e) => appendDeploymentEvent(cp, plan, e),
+      ...(canary ? { canary } : {}),
       ...(canary ? { canary } : {}),
       ...(approvals ? { approvals } : {}),
       verification: {
@@ -358,6 +369,22 @@ async function execute(
     concurrency: environmentConfig(cp.config, plan.environment).ssh.parallelism,
     ...(canary ? { guard: canary } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+async function appendDeploymentEvent(
+  cp: ControlPlane,
+  plan: Plan,
+  event: { kind: string; message: string; data?: unknown },
+): Promise<void> {
+  await cp.store.appendEvent({
+    atMs: cp.clock.nowMs(),
+    actor: cp.actor,
+    app: plan.app,
+    environment: plan.environment,
+    deploymentId: plan.deploymentId,
+    release: plan.release.version,
+    ...event,
   });
 }
 

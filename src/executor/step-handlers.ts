@@ -6,7 +6,10 @@ import type { Host } from '../hosts/host.js';
 import type { ApprovalWaiter } from './approval-waiter.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
+import { installImage } from './install-image.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
+import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
+import { bakeHandler } from '../pipeline/bake-handler.js';
 import { runVerification, type VerificationContext } from '../verify/run-verification.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 
@@ -19,11 +22,15 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Present while a canary deployment runs. */
   canary?: CanaryController;
+  /** Appends an event about this deployment to the ledger (steps that watch or wait report what they saw). */
+  ledger?: StepLedger;
   /** Present when the plan waits for approvals. */
   approvals?: ApprovalWaiter;
   /** Where verify steps store their results (the store, the deployment they belong to). */
   verification?: VerificationContext;
 }
+
+export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
 export interface StepResult {
@@ -50,6 +57,7 @@ export const stepHandlers: StepHandlers = {
   'install-release': async (step, ctx) => {
     const host = ctx.hosts.get(step.host);
     if (!host) throw new SlipwayError(`host ${step.host} is not part of this environment`);
+    if (step.image) return installImage(step, step.image, host, await host.agent());
     const artifactPath = await host.putArtifact(step.artifact, step.sha256);
     const agent = await host.agent();
     const result = await agent.call('installRelease', {
@@ -98,6 +106,7 @@ export const stepHandlers: StepHandlers = {
       stopTimeoutMs: step.stopTimeoutMs,
       healthCheck: step.healthCheck,
       restart: step.restart,
+      ...(step.container ? { container: step.container } : {}),
     });
     return {
       detail: `${target.alreadyRunning ? 'already running' : 'started'} on port ${target.port} (pid ${target.pid ?? '?'})`,
@@ -225,6 +234,8 @@ export const stepHandlers: StepHandlers = {
     return { detail: step.enabled ? 'in rotation' : 'drained' };
   },
 
+  'await-window': awaitWindowHandler,
+  bake: bakeHandler,
   'await-approval': async (step, ctx) => {
     if (!ctx.approvals)
       throw new SlipwayError('this deployment waits for approvals, but no one collects them');
@@ -248,7 +259,11 @@ export const stepHandlers: StepHandlers = {
 
   'prune-releases': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
-    const result = await agent.call('pruneReleases', { app: step.app, keep: step.keep });
+    const result = await agent.call('pruneReleases', {
+      app: step.app,
+      keep: step.keep,
+      ...(step.dockerSocket ? { dockerSocket: step.dockerSocket } : {}),
+    });
     return { detail: result.removed.length ? `removed ${result.removed.join(', ')}` : 'nothing to remove' };
   },
 };

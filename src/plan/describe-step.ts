@@ -1,4 +1,6 @@
 import { formatDurationMs } from '../core/duration.js';
+import { isoAt } from '../core/clock.js';
+import { describeAwaitWindow, describeBakeRules } from '../pipeline/describe-pipeline-steps.js';
 import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { Step, StepKind, StepOf } from './steps.js';
@@ -35,6 +37,9 @@ const DESCRIBERS: Describers = {
     s.enabled
       ? `put ${s.member} back into the edge on ${s.host}`
       : `take ${s.member} out of the edge on ${s.host} (its requests finish, up to ${formatDurationMs(s.drainTimeoutMs)})`,
+  'await-window': (s) => describeAwaitWindow(s),
+  bake: (s) =>
+    `watch ${s.release} for ${formatDurationMs(s.durationMs)}: ${describeBakeRules(s)}; roll back when a rule fails`,
   verify: (s) => describeVerifyStep(s),
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
@@ -78,6 +83,10 @@ export function titleStep(step: Step): string {
       return `edge :${step.publicPort}`;
     case 'set-edge-member':
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
+    case 'await-window':
+      return step.notBeforeMs !== null ? `wait until ${isoAt(step.notBeforeMs)}` : 'wait for a deploy window';
+    case 'bake':
+      return `bake ${step.release} ${formatDurationMs(step.durationMs)}`;
     case 'await-approval':
       return `approval by ${describeRequirements(step.requirements)}`;
     case 'verify':

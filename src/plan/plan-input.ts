@@ -15,6 +15,19 @@ export interface ReleaseRuntime {
   startTimeoutMs: number;
   stopTimeoutMs: number;
   restart: { initialBackoffMs: number; maxBackoffMs: number };
+  /** Set for a `runtime: docker` release: its image and how its containers run. */
+  container?: ReleaseContainer;
+}
+
+export interface ReleaseContainer {
+  /** Image id (`sha256:…`). */
+  image: string;
+  /** The image's tag (in the registry when `pull`). */
+  ref: string;
+  pull: boolean;
+  socket: string;
+  memoryBytes: number | null;
+  cpus: number | null;
 }
 
 export type PlannedStrategy =

@@ -1,4 +1,5 @@
-import type { DeployInput, ReleaseRuntime } from './plan-input.js';
+import type { ContainerSpec, ImageSpec } from '../agent/protocol.js';
+import type { DeployInput, ReleaseContainer, ReleaseRuntime } from './plan-input.js';
 import type { Step } from './steps.js';
 
 /** How one host takes part in a deployment. */
@@ -31,6 +32,7 @@ export function prepareSteps(input: DeployInput, hosts: HostPlan[], release: Rel
             release: release.version,
             sha256: release.sha256,
             artifact: release.artifact,
+            ...(release.container ? { image: deriveImageSpec(release.container) } : {}),
           },
         ]),
     {
@@ -59,6 +61,7 @@ export function startSteps(input: DeployInput, hosts: HostPlan[], release: Relea
       stopTimeoutMs: release.stopTimeoutMs,
       healthCheck: release.healthCheck,
       restart: release.restart,
+      ...(release.container ? { container: deriveContainerSpec(release.container, input.environment) } : {}),
     }));
 }
 
@@ -97,7 +100,16 @@ export function cleanupSteps(input: DeployInput, hosts: HostPlan[]): Step[] {
     host: h.host,
     app: input.app,
     keep: input.retainReleases,
+    ...(input.release.container ? { dockerSocket: input.release.container.socket } : {}),
   }));
+}
+
+function deriveImageSpec(c: ReleaseContainer): ImageSpec {
+  return { id: c.image, ref: c.ref, socket: c.socket, pull: c.pull };
+}
+
+function deriveContainerSpec(c: ReleaseContainer, environment: string): ContainerSpec {
+  return { image: c.image, socket: c.socket, environment, memoryBytes: c.memoryBytes, cpus: c.cpus };
 }
 
 /** Keep each host's previous target warm for keepWarmMs after the switch, then let its agent stop it. */

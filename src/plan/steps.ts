@@ -1,4 +1,5 @@
-import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { ContainerSpec, HealthCheckSpec, ImageSpec } from '../agent/protocol.js';
+import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 
 /**
@@ -20,6 +21,8 @@ export type Step =
   | AnalyzeStep
   | EnsureEdgeStep
   | SetEdgeMemberStep
+  | AwaitWindowStep
+  | BakeStep
   | AwaitApprovalStep
   | VerifyStep;
 
@@ -31,6 +34,8 @@ export interface InstallReleaseStep {
   sha256: string;
   /** Path of the artifact in the control plane's artifact store. */
   artifact: string;
+  /** A container release: the image to make present (the artifact is its `docker save` archive). */
+  image?: ImageSpec;
 }
 
 export interface EnsureRouteStep {
@@ -55,6 +60,8 @@ export interface StartTargetStep {
   stopTimeoutMs: number;
   healthCheck: HealthCheckSpec;
   restart: { initialBackoffMs: number; maxBackoffMs: number };
+  /** A container target (`runtime: docker`); absent for a process. */
+  container?: ContainerSpec;
 }
 
 export interface WaitHealthyStep {
@@ -97,6 +104,8 @@ export interface PruneReleasesStep {
   host: string;
   app: string;
   keep: number;
+  /** Container releases: old images are pruned through this engine socket too. */
+  dockerSocket?: string;
 }
 
 /** Canary: send `weight` percent of requests (sticky per user) to the canary target; 0 takes it out. */

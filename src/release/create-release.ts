@@ -5,6 +5,7 @@ import { ConflictError, SlipwayError } from '../core/errors.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { ReleaseRecord, Store } from '../store/index.js';
 import { packageArtifact } from './package-artifact.js';
+import { packageImage } from './package-image.js';
 import { deriveReleaseSnapshot, type ReleaseSnapshot } from './release-snapshot.js';
 
 export interface CreateReleaseOptions {
@@ -33,14 +34,34 @@ export async function createRelease(
       hint: 'use letters, digits, dots, dashes, plus or underscores, e.g. 1.2.0 or a commit id',
     });
   }
-  const snapshot = deriveReleaseSnapshot(config);
-  await refuseChangedSnapshot(store, config.app, options.version, snapshot);
+  let snapshot = deriveReleaseSnapshot(config);
+  const existing = await store.getRelease(config.app, options.version);
+  refuseChangedSnapshot(existing, snapshot, (c) => withoutRuntime(c));
   if (config.build.command) await runBuild(config.build.command, options);
-  const artifact = await packageArtifact(
-    resolve(options.projectDir, config.build.path),
-    join(options.stateDir, 'artifacts'),
-    config.build.exclude,
-  );
+  let artifact: { sha256: string; path: string; sizeBytes: number; files?: number };
+  if (config.runtime.kind === 'docker') {
+    const packed = await packageImage({
+      config,
+      runtime: config.runtime,
+      projectDir: options.projectDir,
+      artifactsDir: join(options.stateDir, 'artifacts'),
+      version: options.version,
+      onOutput: options.onBuildOutput,
+    });
+    snapshot = deriveReleaseSnapshot(config, packed.image);
+    refuseChangedSnapshot(existing, snapshot, (c) => c);
+    // `docker save` need not give the same bytes twice: the stored release (same image) stays as it is.
+    if (existing) return { release: existing, created: false };
+    artifact = packed;
+  } else {
+    refuseChangedSnapshot(existing, snapshot, (c) => c);
+    artifact = await packageArtifact(
+      resolve(options.projectDir, config.build.path),
+      join(options.stateDir, 'artifacts'),
+      config.build.exclude,
+    );
+  }
+  const image = snapshot.runtime?.image;
   const result = await store.createRelease({
     app: config.app,
     version: options.version,
@@ -60,24 +81,32 @@ export async function createRelease(
       environment: null,
       kind: 'release.created',
       release: options.version,
-      message: `release ${options.version} created (${artifact.sha256.slice(0, 12)}, ${artifact.files} files, ${artifact.sizeBytes} bytes)`,
-      data: { sha256: artifact.sha256, sizeBytes: artifact.sizeBytes, files: artifact.files },
+      message: image
+        ? `release ${options.version} created (image ${image.slice(0, 19)}, archive ${artifact.sha256.slice(0, 12)}, ${artifact.sizeBytes} bytes)`
+        : `release ${options.version} created (${artifact.sha256.slice(0, 12)}, ${artifact.files} files, ${artifact.sizeBytes} bytes)`,
+      data: {
+        sha256: artifact.sha256,
+        sizeBytes: artifact.sizeBytes,
+        ...(artifact.files !== undefined ? { files: artifact.files } : {}),
+        ...(image ? { image } : {}),
+      },
     });
   }
   return result;
 }
 
 /** A release is its artifact and its config snapshot: the same version with another snapshot is refused too. */
-async function refuseChangedSnapshot(
-  store: Store,
-  app: string,
-  version: string,
+function refuseChangedSnapshot(
+  existing: ReleaseRecord | undefined,
   snapshot: ReleaseSnapshot,
-): Promise<void> {
-  const existing = await store.getRelease(app, version);
-  if (existing && JSON.stringify(existing.config) !== JSON.stringify(snapshot)) {
+  view: (snapshot: ReleaseSnapshot) => unknown,
+): void {
+  if (
+    existing &&
+    JSON.stringify(view(existing.config as ReleaseSnapshot)) !== JSON.stringify(view(snapshot))
+  ) {
     throw new ConflictError(
-      `release ${version} of ${app} already exists with another configuration (run, env, health check or secrets)`,
+      `release ${existing.version} of ${existing.app} already exists with another configuration (run, env, health check, secrets or image)`,
       {
         hint: 'releases are immutable: create a new version to ship the changed configuration',
       },
@@ -114,4 +143,10 @@ async function runBuild(command: string, options: CreateReleaseOptions): Promise
       },
     );
   }
+}
+
+/** A snapshot without its image: what can be compared before the image is built. */
+function withoutRuntime(snapshot: ReleaseSnapshot): Omit<ReleaseSnapshot, 'runtime'> {
+  const { runtime: _runtime, ...rest } = snapshot;
+  return rest;
 }

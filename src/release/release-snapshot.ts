@@ -26,10 +26,24 @@ export interface ReleaseSnapshot {
       smoke?: SmokeRequestConfig[];
     }
   >;
+  /** A `runtime: docker` release: its image and container settings. Absent for processes. */
+  runtime?: ImageSnapshot;
 }
 
-export function deriveReleaseSnapshot(config: SlipwayConfig): ReleaseSnapshot {
+export interface ImageSnapshot {
+  kind: 'docker';
+  /** Image id (`sha256:…`) recorded when the release was built. */
+  image: string;
+  ref: string;
+  pull: boolean;
+  socket: string;
+  memoryBytes: number | null;
+  cpus: number | null;
+}
+
+export function deriveReleaseSnapshot(config: SlipwayConfig, image?: ImageSnapshot): ReleaseSnapshot {
   return {
+    ...(image ? { runtime: image } : {}),
     app: config.app,
     run: config.run,
     healthCheck: config.healthCheck,
@@ -79,5 +93,17 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
       initialBackoffMs: ms(DEFAULTS.restart.initialBackoff),
       maxBackoffMs: ms(DEFAULTS.restart.maxBackoff),
     },
+    ...(snapshot.runtime
+      ? {
+          container: {
+            image: snapshot.runtime.image,
+            ref: snapshot.runtime.ref,
+            pull: snapshot.runtime.pull,
+            socket: snapshot.runtime.socket,
+            memoryBytes: snapshot.runtime.memoryBytes,
+            cpus: snapshot.runtime.cpus,
+          },
+        }
+      : {}),
   };
 }

@@ -17,6 +17,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
     '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
+    '0004_pipeline': { up: (db) => createPipelineSchema(db) },
     '0005_triggers': { up: (db) => createTriggerTables(db) },
     '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
   };
@@ -217,6 +218,20 @@ async function createMonitoringSchema(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_at_ms', 'bigint', (c) => c.notNull())
     .addColumn('sample_json', 'text')
     .addPrimaryKeyConstraint('error_groups_pk', ['app', 'environment', 'release', 'kind', 'fingerprint'])
+    .execute();
+}
+
+/** Releases marked good per environment (the bake passed there). */
+async function createPipelineSchema(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('release_marks')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('version', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text', (c) => c.notNull())
+    .addColumn('marked_by', 'text', (c) => c.notNull())
+    .addColumn('marked_at_ms', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('release_marks_pk', ['app', 'environment', 'version'])
     .execute();
 }
 

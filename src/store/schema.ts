@@ -14,6 +14,7 @@ export interface StoreDatabase {
   metric_samples: MetricSamplesTable;
   monitor_states: MonitorStatesTable;
   error_groups: ErrorGroupsTable;
+  release_marks: ReleaseMarksTable;
   verifications: VerificationsTable;
   watch_heads: WatchHeadsTable;
   watched_commits: WatchedCommitsTable;
@@ -119,6 +120,16 @@ export interface ErrorGroupsTable {
   first_at_ms: number;
   last_at_ms: number;
   sample_json: string | null;
+}
+
+/** Releases marked good per environment after a passed bake (migration 0004_pipeline). */
+export interface ReleaseMarksTable {
+  app: string;
+  environment: string;
+  version: string;
+  deployment_id: string;
+  marked_by: string;
+  marked_at_ms: number;
 }
 
 /** One run of a verification suite (see store/verifications.ts); checks and performance are JSON. */

@@ -4,6 +4,7 @@ import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
 import { createMonitoringRepository, type MonitoringRepository } from './monitoring.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
+import { createReleaseMarkRepository, type ReleaseMarkRepository } from './release-marks.js';
 import type { StoreDatabase } from './schema.js';
 import { createVerificationRepository, type VerificationRepository } from './verifications.js';
 import { createTriggerRepository, type TriggerRepository } from './triggers.js';
@@ -15,6 +16,7 @@ export interface Store
     DeploymentRepository,
     LedgerRepository,
     LockRepository,
+    ReleaseMarkRepository,
     VerificationRepository,
     TriggerRepository,
     MonitoringRepository {
@@ -29,6 +31,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createLedgerRepository(db),
     ...createLockRepository(db),
     ...createMonitoringRepository(db),
+    ...createReleaseMarkRepository(db),
     ...createVerificationRepository(db),
     ...createTriggerRepository(db),
     close: () => db.destroy(),

@@ -1,33 +1,40 @@
 import { printPreflight, refuseFailedPreflight, runPreflight } from '../cli/check.js';
-import { runWithProgress } from '../cli/deploy.js';
+import { pipelineHooks } from '../cli/deploy.js';
 import { syncAgentEvents } from '../cli/agent-events.js';
+import { createPipelinePorts } from '../cli/pipeline-ports.js';
 import type { Project } from '../cli/project.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
-import { runDeployment } from '../executor/run-deployment.js';
+import { runPipelineDeploy } from '../pipeline/run-pipeline.js';
 
 export interface PipelineEntry {
-  /** The first environment of the path (the watch's environment until `pipeline:` exists). */
+  /** The first environment of the path: the first of `pipeline:`, else `watch.environment` or the only one. */
   environment: string;
   version: string;
   reason: string;
 }
 
 /**
- * Where a release built by a trigger enters the path to production. Today: what `slipway deploy <env>` does
- * (preflight, then the deployment with live progress). This is the one seam to route through the pipeline
- * runner, so that promotion, gates and approvals follow on their own.
+ * Where a release built by a trigger enters the path to production: what `slipway deploy <env>` does (preflight,
+ * then the deployment through the environment's gates with live progress); a successful deploy is promoted on by
+ * the pipeline when it says `promote: automatic`. The result is that of the first environment's deployment.
  */
 export async function enterPipeline(project: Project, entry: PipelineEntry): Promise<ExecutionResult> {
   await syncAgentEvents(project);
   const preflight = await runPreflight(project, entry.environment);
   if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
   refuseFailedPreflight(preflight);
-  const { result } = await runWithProgress(project, 'deploy', (options) =>
-    runDeployment(
-      project,
-      { environment: entry.environment, kind: 'deploy', version: entry.version, reason: entry.reason },
-      options,
-    ),
+  const [first] = await runPipelineDeploy(
+    project,
+    createPipelinePorts(project),
+    {
+      environment: entry.environment,
+      version: entry.version,
+      reason: entry.reason,
+      notBeforeMs: null,
+      overrideFreeze: null,
+    },
+    pipelineHooks(project),
   );
-  return result;
+  if (!first) throw new Error('the pipeline ran no deployment');
+  return first.result;
 }

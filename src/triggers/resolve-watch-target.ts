@@ -79,9 +79,12 @@ function chooseEnvironment(config: SlipwayConfig, named: string | undefined): st
     }
     return named;
   }
+  // A release enters the pipeline at its first environment, and is promoted from there.
+  const first = config.pipeline[0]?.environment;
+  if (first !== undefined) return first;
   const [only] = names;
   if (names.length === 1 && only !== undefined) return only;
   throw new SlipwayError('which environment should new commits be deployed to?', {
-    hint: `set watch.environment in slipway.yml or pass --env (environments: ${names.join(', ')})`,
+    hint: `set pipeline: or watch.environment in slipway.yml, or pass --env (environments: ${names.join(', ')})`,
   });
 }

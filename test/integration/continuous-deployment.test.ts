@@ -1,70 +1,19 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, REPO_ROOT, createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { CLI, createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { createSourceRepo, type SourceRepo } from '../helpers/source-repo.js';
 
 // Continuous deployment with real git: a bare "remote", a working clone that commits and pushes with the git
 // CLI, and the real slipway CLI following it (watch --once, the long-running watcher, the webhook receiver).
 
-const EXAMPLE = join(REPO_ROOT, 'examples', 'hello');
 const WEBHOOK_KEY = 'test-webhook-key-5b1e';
-
-interface SourceRepo {
-  remote: string;
-  work: string;
-  commit(message: string, change?: () => void): string;
-  tag(name: string): void;
-  dispose(): void;
-}
-
-function git(cwd: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Test',
-      GIT_AUTHOR_EMAIL: 'test@example.invalid',
-      GIT_COMMITTER_NAME: 'Test',
-      GIT_COMMITTER_EMAIL: 'test@example.invalid',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-    .toString()
-    .trim();
-}
-
-/** A bare repository (what `watch` follows) and a clone with the example app's sources to commit from. */
-function createSourceRepo(): SourceRepo {
-  const root = mkdtempSync(join(tmpdir(), 'sw-git-'));
-  const remote = join(root, 'remote.git');
-  const work = join(root, 'work');
-  git(root, ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
-  git(root, ['init', '--quiet', '--initial-branch=main', work]);
-  for (const file of ['build.js', 'server.js', 'package.json']) cpSync(join(EXAMPLE, file), join(work, file));
-  git(work, ['remote', 'add', 'origin', remote]);
-  return {
-    remote,
-    work,
-    commit(message, change) {
-      change?.();
-      git(work, ['add', '-A']);
-      git(work, ['commit', '--quiet', '--allow-empty', '-m', message]);
-      git(work, ['push', '--quiet', '--follow-tags', 'origin', 'main']);
-      return git(work, ['rev-parse', 'HEAD']);
-    },
-    tag(name) {
-      git(work, ['tag', name]);
-      git(work, ['push', '--quiet', 'origin', name]);
-    },
-    dispose: () => rmSync(root, { recursive: true, force: true }),
-  };
-}
 
 /** The example's build, changed so that the app names itself `name`: shows which commit a release came from. */
 function renameApp(repo: SourceRepo, name: string): () => void {

@@ -35,7 +35,11 @@ healthCheck:
   startTimeout: 10s
 env:
 ${env}
+pipeline: [staging, production]
 environments:
+  production:
+    publicPort: ${port + 1 > 65535 ? port - 1 : port + 1}
+    bindAddress: 127.0.0.1
   staging:
     publicPort: ${port}
     bindAddress: 127.0.0.1
@@ -152,6 +156,10 @@ describe('staging verification', () => {
     expect(latest?.checks.find((c) => c.kind === 'performance')?.measured.baselineRelease).toBe('1.0.0');
     // The earlier release's gate is untouched.
     expect((await gate('1.0.0')).gate.status).toBe('passed');
+    // The pipeline refuses to promote it, naming the failed check.
+    const promote = await project.cli(['promote-release', '2.0.0', 'production']);
+    expect(promote.code).toBe(1);
+    expect(promote.stderr).toMatch(/2\.0\.0 may not be deployed to production: .*performance load/);
 
     const history = expectOk(await project.cli(['history', 'staging'])).stdout;
     expect(history).toMatch(
