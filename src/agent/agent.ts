@@ -11,7 +11,6 @@ import { renderPrometheusMetrics } from './metrics-exposition.js';
 import { renderHostPrometheus } from './host-exposition.js';
 import { scanLogs } from './log-scan.js';
 import { MonitorSampler } from './monitor-sampler.js';
-import { followLines, logFilePath, readTailLines, type LogStream } from './log-files.js';
 import { findFreePort } from './process-util.js';
 import {
   AGENT_PROTOCOL_VERSION,
