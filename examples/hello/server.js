@@ -1,7 +1,7 @@
 // The example app Slipway deploys in the demo and the tests. No dependencies: plain node:http.
 // It listens on $PORT, shows its release, and answers /healthz. A few knobs (env) make it misbehave on purpose.
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const port = Number(process.env.PORT ?? 3000);
 const release = process.env.SLIPWAY_RELEASE ?? 'dev';
@@ -16,6 +16,18 @@ if (process.env.CRASH_AT_START === '1') {
 }
 
 const failHealth = process.env.FAIL_HEALTH === '1';
+// FAIL_FILE=<path>: while that file exists, every request but /healthz answers 500 (errors switched on and off).
+const failFile = process.env.FAIL_FILE ?? '';
+// CRASH_AFTER_MS=<n>: serve, then exit with code 4 after n ms (a release that crash-loops after it went live).
+const crashAfterMs = Number(process.env.CRASH_AFTER_MS ?? 0);
+if (crashAfterMs > 0) {
+  setTimeout(() => {
+    console.error(
+      `CRASH_AFTER_MS=${crashAfterMs}: giving up (this is the example of a release that crash-loops)`,
+    );
+    process.exit(4);
+  }, crashAfterMs).unref();
+}
 const startDelayMs = Number(process.env.START_DELAY_MS ?? 0);
 const extraLatencyMs = Number(process.env.EXTRA_LATENCY_MS ?? 0);
 const errorRate = Number(process.env.ERROR_RATE ?? 0);
@@ -59,7 +71,8 @@ const server = createServer((req, res) => {
     return;
   }
   const answer = () => {
-    if (errorRate > 0 && Math.random() < errorRate) {
+    if ((errorRate > 0 && Math.random() < errorRate) || (failFile && existsSync(failFile))) {
+      if (failFile) console.error(`ERROR injected failure for ${req.method} ${url.pathname}`);
       // Named like every answer, so that a load test can tell which release failed.
       res.writeHead(500, { 'content-type': 'text/plain', 'x-release': release });
       res.end('injected error\n');

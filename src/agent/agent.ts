@@ -8,6 +8,9 @@ import { Router } from '../router/router.js';
 import { serveControlSocket, type AgentHandlers, type ControlServer } from './control-server.js';
 import { EventJournal } from './event-journal.js';
 import { renderPrometheusMetrics } from './metrics-exposition.js';
+import { renderHostPrometheus } from './host-exposition.js';
+import { scanLogs } from './log-scan.js';
+import { MonitorSampler } from './monitor-sampler.js';
 import { findFreePort } from './process-util.js';
 import {
   AGENT_PROTOCOL_VERSION,
@@ -94,6 +97,7 @@ export class Agent {
   readonly #routes = new Map<string, RouteRecord>();
   readonly #retireTimers = new Map<string, NodeJS.Timeout>();
   #metrics: { port: number; server: HttpServer } | null = null;
+  #sampler: MonitorSampler | null = null;
   #log: (line: string) => void;
 
   private constructor(
@@ -127,6 +131,16 @@ export class Agent {
       (err) => this.#log(`could not write state: ${String(err)}`),
     );
     await this.#recover();
+    this.#sampler = new MonitorSampler(
+      {
+        diskPath: this.paths.home,
+        targets: () => this.#runtimes.list().map(toTargetStatus),
+        routes: () =>
+          [...this.#routes.values()].map((r) => ({ app: r.app, targets: r.router?.metrics() ?? [] })),
+        stderrTail: (id) => this.#runtimes.owner(id).stderrTail(id),
+      },
+      this.clock,
+    );
     this.#server = await serveControlSocket(this.paths.socket, this.#handlers());
     this.#journal.append({
       atMs: this.clock.nowMs(),
@@ -222,7 +236,7 @@ export class Agent {
       }));
       res
         .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-        .end(renderPrometheusMetrics(routes));
+        .end(renderPrometheusMetrics(routes) + renderHostPrometheus(this.#sampler?.latest() ?? null));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -242,6 +256,7 @@ export class Agent {
   async stop(options: { stopTargets: boolean }): Promise<void> {
     for (const timer of this.#retireTimers.values()) clearTimeout(timer);
     this.#retireTimers.clear();
+    this.#sampler?.stop();
     if (options.stopTargets) {
       await Promise.all(this.#runtimes.list().map((t) => this.#runtimes.stop(t.spec.id)));
     }
@@ -689,6 +704,28 @@ export class Agent {
       },
 
       metrics: ({ app }) => Promise.resolve({ targets: this.#route(app).router?.metrics() ?? [] }),
+
+      monitor: async ({ afterMs, sampleIntervalMs, logScan }) => {
+        const sampler = this.#sampler as MonitorSampler;
+        if (sampleIntervalMs) sampler.setInterval(sampleIntervalMs);
+        const scan = logScan
+          ? await scanLogs(
+              this.paths.logs,
+              this.#runtimes
+                .list()
+                .filter((t) => t.spec.app === logScan.app)
+                .map((t) => ({ id: t.spec.id, release: t.spec.release })),
+              logScan.patterns,
+              logScan.offsets,
+            )
+          : { matches: [], offsets: {} };
+        return {
+          nowMs: this.clock.nowMs(),
+          ...sampler.since(afterMs),
+          logMatches: scan.matches,
+          logOffsets: scan.offsets,
+        };
+      },
 
       events: ({ afterSeq }) => Promise.resolve({ events: this.#journal.after(afterSeq) }),
 

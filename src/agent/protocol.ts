@@ -4,6 +4,8 @@
  * Answers: `{ id, result }` or `{ id, error: { code, message, hint? } }`; a streaming method (logs --follow)
  * sends `{ id, event }` lines before its final `{ id, result }`.
  */
+import type { MonitorMethod } from './monitor-protocol.js';
+
 export const AGENT_PROTOCOL_VERSION = 1;
 
 export interface HealthCheckSpec {
@@ -144,6 +146,15 @@ export interface TargetMetrics {
   proxyErrors: number;
   inFlight: number;
   latency: LatencyHistogram;
+  /** The last few 5xx answers (method, path without query, status, time): samples for error reports. */
+  recent5xx?: Recent5xx[];
+}
+
+export interface Recent5xx {
+  atMs: number;
+  method: string;
+  path: string;
+  status: number;
 }
 
 export interface HealthOutcome {
@@ -215,6 +226,8 @@ export interface AgentMethods {
     result: { enabled: boolean; drained: boolean; inFlight: number };
   };
   metrics: { params: { app: string }; result: { targets: TargetMetrics[] } };
+  /** Host and target samples taken by the agent since `afterMs`, and log lines matching patterns (monitoring). */
+  monitor: MonitorMethod;
   logs: {
     params: { app: string; targetId?: string; lines: number; follow: boolean };
     result: { ended: true };

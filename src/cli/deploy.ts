@@ -5,6 +5,7 @@ import type { ExecutionResult } from '../executor/execute-plan.js';
 import { resumeDeployment, runDeployment, type DeploymentRequest } from '../executor/run-deployment.js';
 import type { Plan } from '../plan/steps.js';
 import { syncAgentEvents } from './agent-events.js';
+import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
 import { printPreflight, refuseFailedPreflight, runPreflight } from './check.js';
@@ -50,6 +51,7 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
           },
           pipelineHooks(project),
         );
+        await probeAfterDeploy(project, env);
       });
     });
 }

@@ -5,6 +5,7 @@ import { observeHosts } from '../executor/observe-hosts.js';
 import { chooseRollbackRelease } from '../plan/choose-rollback.js';
 import { syncAgentEvents } from './agent-events.js';
 import { runWithProgress } from './deploy.js';
+import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions } from './project.js';
 
 export function registerRollback(program: Command, globals: () => GlobalOptions): void {
@@ -51,6 +52,7 @@ export function registerRollback(program: Command, globals: () => GlobalOptions)
             o,
           ),
         );
+        await probeAfterDeploy(project, env);
       });
     });
 }

@@ -7,6 +7,7 @@ import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
 import { describeFailure } from '../verify/verification-check.js';
 import { syncAgentEvents } from './agent-events.js';
+import { loadMonitorStatus } from '../monitor/monitor-status.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 import { collectPipelineStatus } from './pipeline-status.js';
@@ -123,6 +124,7 @@ async function collectStatus(project: Project, environment: string) {
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
+    monitoring: await loadMonitorStatus(project.store, project.config.app, environment),
     ...pipeline,
     verification: verified
       ? {
@@ -212,6 +214,12 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
   }
+  for (const a of s.monitoring.alerts)
+    process.stdout.write(
+      `  alert: ${a.phase === 'firing' ? red(`${a.name} firing`) : yellow(`${a.name} pending`)}${a.severity ? ` (${a.severity})` : ''} since ${formatDurationMs(now - a.sinceMs)} ago, value ${a.value ?? '-'}\n`,
+    );
+  for (const i of s.monitoring.incidents)
+    process.stdout.write(`  incident: ${red(i.key)} open for ${formatDurationMs(now - i.sinceMs)}\n`);
   if (s.markedGood)
     process.stdout.write(
       `  good: ${s.markedGood.version} (bake passed ${new Date(s.markedGood.atMs).toISOString()})\n`,

@@ -51,6 +51,17 @@ export const DEFAULTS = {
     allowSelfApproval: false,
     expiresAfter: '24h',
   },
+  monitoring: {
+    interval: '15s',
+    sampleInterval: '5s',
+    window: '1m',
+    youngFor: '30m',
+    alertFor: '0s',
+    probe: { path: '/', timeout: '5s', failures: 2, tlsMinValidity: '7d' },
+    crashLoop: { restarts: 3, within: '5m' },
+    errorBurst: { minErrors: 10 },
+    retention: { raw: '1h', minute: '24h', tenMinutes: '30d' },
+  },
   verify: {
     smokeTimeLimit: '5s',
     connections: 10,

@@ -17,6 +17,12 @@ export const NOTIFICATION_EVENTS = [
   'marked-good',
   'freeze-overridden',
   'build-failed',
+  'alert-firing',
+  'alert-resolved',
+  'incident-opened',
+  'incident-resolved',
+  'crash-loop',
+  'errors-burst',
 ] as const;
 
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];

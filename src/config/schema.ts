@@ -5,6 +5,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { monitoringSchema } from './monitor-schema.js';
 import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
 import { verifySchema } from './verify-schema.js';
 import { notificationsSchema } from './notify-schema.js';
@@ -122,6 +123,7 @@ export const environmentSchema = z
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     ...environmentPipelineShape,
     approvals: approvalsSchema.optional(),
+    monitoring: monitoringSchema.optional(),
     verify: verifySchema.optional(),
   })
   .describe('A named place to deploy to.');

@@ -33,6 +33,12 @@ const EMOJI: Record<NotificationEventName, string> = {
   'marked-good': ':star:',
   'freeze-overridden': ':warning:',
   'build-failed': ':hammer:',
+  'alert-firing': ':rotating_light:',
+  'alert-resolved': ':large_green_circle:',
+  'incident-opened': ':sos:',
+  'incident-resolved': ':large_green_circle:',
+  'crash-loop': ':boom:',
+  'errors-burst': ':warning:',
 };
 
 /** The body each format POSTs; a new format without a formatter does not compile. */

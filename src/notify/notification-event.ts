@@ -22,6 +22,12 @@ export const NOTIFICATION_EVENT_OF_KIND: Readonly<Record<string, NotificationEve
   'release.marked-good': 'marked-good',
   'freeze.overridden': 'freeze-overridden',
   'watch.build-failed': 'build-failed',
+  'alert.firing': 'alert-firing',
+  'alert.resolved': 'alert-resolved',
+  'incident.opened': 'incident-opened',
+  'incident.resolved': 'incident-resolved',
+  'crash-loop.detected': 'crash-loop',
+  'errors.burst': 'errors-burst',
 };
 
 /** The notification event of a ledger kind, if it notifies at all. */

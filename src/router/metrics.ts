@@ -1,4 +1,4 @@
-import type { LatencyHistogram, TargetMetrics } from '../agent/protocol.js';
+import type { LatencyHistogram, Recent5xx, TargetMetrics } from '../agent/protocol.js';
 
 /** Fixed upper bounds (ms) of the latency buckets; a last, open bucket counts everything slower. */
 export const LATENCY_BOUNDS_MS: readonly number[] = [
@@ -37,6 +37,8 @@ export function quantileFromHistogram(h: LatencyHistogram, q: number): number | 
   return h.boundsMs[h.boundsMs.length - 1] ?? 0;
 }
 
+const RECENT_5XX_KEPT = 20;
+
 /**
  * The live counters of one target. Mutated on the router's hot path (a few integer increments per response),
  * copied out by `snapshot()`.
@@ -48,6 +50,8 @@ export class TargetCounters {
   inFlight = 0;
   #latencySumMs = 0;
   readonly #counts: number[] = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  /** A small ring of the latest 5xx answers, for error reports (monitoring). */
+  readonly #recent5xx: Recent5xx[] = [];
 
   constructor(
     readonly targetId: string,
@@ -55,9 +59,22 @@ export class TargetCounters {
   ) {}
 
   /** A finished exchange. `durationMs` null leaves the histogram alone (a WebSocket session is not a latency). */
-  record(status: number, durationMs: number | null, proxyError: boolean): void {
+  record(
+    status: number,
+    durationMs: number | null,
+    proxyError: boolean,
+    request?: { method: string; path: string },
+  ): void {
     this.requests++;
-    if (status >= 500) this.errors5xx++;
+    if (status >= 500) {
+      this.errors5xx++;
+      if (request) {
+        // The query string may carry tokens: only the path is kept.
+        const path = request.path.split('?')[0] ?? '/';
+        this.#recent5xx.push({ atMs: Date.now(), method: request.method, path, status });
+        if (this.#recent5xx.length > RECENT_5XX_KEPT) this.#recent5xx.shift();
+      }
+    }
     if (proxyError) this.proxyErrors++;
     if (durationMs !== null) {
       this.#counts[bucketIndexFor(LATENCY_BOUNDS_MS, durationMs)]!++;
@@ -74,6 +91,7 @@ export class TargetCounters {
       proxyErrors: this.proxyErrors,
       inFlight: this.inFlight,
       latency: { boundsMs: [...LATENCY_BOUNDS_MS], counts: [...this.#counts], sumMs: this.#latencySumMs },
+      recent5xx: [...this.#recent5xx],
     };
   }
 }

@@ -197,7 +197,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     (this.res as CarriesExchange)[kExchange] = undefined;
-    this.target.end(status, performance.now() - this.#startMs, proxyError);
+    this.target.end(status, performance.now() - this.#startMs, proxyError, {
+      method: this.opts.method,
+      path: this.opts.path,
+    });
   }
 }
 

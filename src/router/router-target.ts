@@ -64,8 +64,13 @@ export class RouterTarget {
     this.counters.inFlight++;
   }
 
-  end(status: number, durationMs: number | null, proxyError: boolean): void {
-    this.counters.record(status, durationMs, proxyError);
+  end(
+    status: number,
+    durationMs: number | null,
+    proxyError: boolean,
+    request?: { method: string; path: string },
+  ): void {
+    this.counters.record(status, durationMs, proxyError, request);
     if (--this.counters.inFlight === 0 && this.#idleWaiters !== null) this.#notifyIdle();
   }
 

@@ -25,5 +25,13 @@ export type { LedgerEventRecord, LedgerRepository, ListEventsQuery, NewLedgerEve
 export type { IsLockStale, LockAcquisition, LockRecord, LockRepository, LockRequest } from './locks.js';
 export type { ReleaseMarkRecord, ReleaseMarkRepository } from './release-marks.js';
 export type { StoreDatabase } from './schema.js';
+export type {
+  ErrorGroupRecord,
+  ListSamplesQuery,
+  MetricSampleRecord,
+  MonitoringRepository,
+  MonitorStateRecord,
+  SampleResolution,
+} from './monitoring.js';
 export type { NewVerification, VerificationRecord, VerificationRepository } from './verifications.js';
 export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';

@@ -19,6 +19,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
     '0004_pipeline': { up: (db) => createPipelineSchema(db) },
     '0005_triggers': { up: (db) => createTriggerTables(db) },
+    '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
   };
 }
 
@@ -164,6 +165,59 @@ async function createInitialSchema(db: Kysely<unknown>, dialect: StoreDialectNam
     .addColumn('deployment_id', 'text', (c) => c.notNull())
     .addColumn('acquired_at_ms', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('environment_locks_pk', ['app', 'environment'])
+    .execute();
+}
+
+async function createMonitoringSchema(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('metric_samples')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('host', 'text', (c) => c.notNull())
+    .addColumn('metric', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('resolution', 'text', (c) => c.notNull())
+    .addColumn('at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('value', 'double precision', (c) => c.notNull())
+    // One value per series and time: a sample collected twice (a retried round) is stored once.
+    .addPrimaryKeyConstraint('metric_samples_pk', [
+      'app',
+      'environment',
+      'resolution',
+      'metric',
+      'host',
+      'subject',
+      'at_ms',
+    ])
+    .execute();
+  await db.schema
+    .createIndex('metric_samples_by_time')
+    .on('metric_samples')
+    .columns(['app', 'environment', 'resolution', 'at_ms'])
+    .execute();
+  await db.schema
+    .createTable('monitor_states')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('since_ms', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('data_json', 'text')
+    .addPrimaryKeyConstraint('monitor_states_pk', ['app', 'environment', 'key'])
+    .execute();
+  await db.schema
+    .createTable('error_groups')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('release', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('fingerprint', 'text', (c) => c.notNull())
+    .addColumn('count', 'bigint', (c) => c.notNull())
+    .addColumn('first_at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('last_at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('sample_json', 'text')
+    .addPrimaryKeyConstraint('error_groups_pk', ['app', 'environment', 'release', 'kind', 'fingerprint'])
     .execute();
 }
 

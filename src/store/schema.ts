@@ -11,6 +11,9 @@ export interface StoreDatabase {
   deployment_steps: DeploymentStepsTable;
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
+  metric_samples: MetricSamplesTable;
+  monitor_states: MonitorStatesTable;
+  error_groups: ErrorGroupsTable;
   release_marks: ReleaseMarksTable;
   verifications: VerificationsTable;
   watch_heads: WatchHeadsTable;
@@ -80,6 +83,43 @@ export interface EnvironmentLocksTable {
   hostname: string;
   deployment_id: string;
   acquired_at_ms: number;
+}
+
+/** A measured value: `subject` is '' for the host itself, a release version, or a target id (see src/monitor). */
+export interface MetricSamplesTable {
+  app: string;
+  environment: string;
+  host: string;
+  metric: string;
+  subject: string;
+  /** 'raw' (as sampled), '1m' or '10m' (averages over the bucket starting at at_ms). */
+  resolution: string;
+  at_ms: number;
+  value: number;
+}
+
+/** The state of an alert rule or an incident (probe, crash loop) between two monitoring rounds. */
+export interface MonitorStatesTable {
+  app: string;
+  environment: string;
+  key: string;
+  state: string;
+  since_ms: number;
+  updated_at_ms: number;
+  data_json: string | null;
+}
+
+/** Errors grouped per release: 5xx bursts, crash loops, log lines matching a pattern. */
+export interface ErrorGroupsTable {
+  app: string;
+  environment: string;
+  release: string;
+  kind: string;
+  fingerprint: string;
+  count: number;
+  first_at_ms: number;
+  last_at_ms: number;
+  sample_json: string | null;
 }
 
 /** Releases marked good per environment after a passed bake (migration 0004_pipeline). */

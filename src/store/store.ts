@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { createDeploymentRepository, type DeploymentRepository } from './deployments.js';
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
+import { createMonitoringRepository, type MonitoringRepository } from './monitoring.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import { createReleaseMarkRepository, type ReleaseMarkRepository } from './release-marks.js';
 import type { StoreDatabase } from './schema.js';
@@ -17,7 +18,8 @@ export interface Store
     LockRepository,
     ReleaseMarkRepository,
     VerificationRepository,
-    TriggerRepository {
+    TriggerRepository,
+    MonitoringRepository {
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createMonitoringRepository(db),
     ...createReleaseMarkRepository(db),
     ...createVerificationRepository(db),
     ...createTriggerRepository(db),
