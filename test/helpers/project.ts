@@ -78,7 +78,15 @@ export interface ConfigOverrides {
   environmentExtra?: string;
 }
 
-function renderConfig(port: number, o: ConfigOverrides): string {
+/** The example app's part of slipway.yml (everything above `environments:`), as the tests run it. */
+export function renderAppSection(
+  o: {
+    env?: Record<string, string>;
+    secrets?: string[];
+    healthStartTimeout?: string;
+    unhealthyThreshold?: number;
+  } = {},
+): string {
   const env = Object.entries({ GREETING: 'Hello', ...o.env })
     .map(([k, v]) => `  ${k}: "${v}"`)
     .join('\n');
@@ -93,11 +101,15 @@ healthCheck:
   interval: 200ms
   timeout: 1s
   healthyThreshold: 2
-  startTimeout: ${o.healthStartTimeout ?? '10s'}
+${o.unhealthyThreshold ? `  unhealthyThreshold: ${o.unhealthyThreshold}\n` : ''}  startTimeout: ${o.healthStartTimeout ?? '10s'}
 env:
 ${env}
 secrets: [${(o.secrets ?? []).join(', ')}]
-environments:
+`;
+}
+
+function renderConfig(port: number, o: ConfigOverrides): string {
+  return `${renderAppSection(o)}environments:
   production:
     publicPort: ${port}
     bindAddress: 127.0.0.1

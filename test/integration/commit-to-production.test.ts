@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import { removeTestDir, startTestSshd, type TestSshd } from '../../src/hosts/test-sshd.js';
-import { createTestProject, expectOk, freePort, spawnCli, type TestProject } from '../helpers/project.js';
+import {
+  createTestProject,
+  expectOk,
+  freePort,
+  renderAppSection,
+  spawnCli,
+  type TestProject,
+} from '../helpers/project.js';
 import { createSourceRepo, type SourceRepo } from '../helpers/source-repo.js';
 
 // The whole path of issue 5 in one run, with real git, real processes and the real CLI: a commit becomes a
@@ -29,21 +36,7 @@ function windowAroundNow(): string {
 
 function config(project: TestProject, repo: SourceRepo, sshd: TestSshd, stagingPort: number): string {
   const agentHome = join(sshd.dir, 'home');
-  return `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  timeout: 1s
-  healthyThreshold: 2
-  startTimeout: 10s
-env:
-  GREETING: "Hello"
-watch:
+  return `${renderAppSection()}watch:
   repo: ${repo.remote}
   branch: main
 pipeline: [{ environment: staging, promote: automatic }, production]

@@ -8,6 +8,7 @@ import {
   createTestProject,
   expectOk,
   freePort,
+  renderAppSection,
   spawnCli,
   type TestProject,
 } from '../helpers/project.js';
@@ -40,25 +41,7 @@ function pipelineConfig(
     team?: string;
   } = {},
 ): string {
-  const env = Object.entries({ GREETING: 'Hello', ...o.env })
-    .map(([k, v]) => `  ${k}: "${v}"`)
-    .join('\n');
-  return `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  timeout: 1s
-  healthyThreshold: 2
-  unhealthyThreshold: 2
-  startTimeout: 10s
-env:
-${env}
-pipeline: ${o.pipeline ?? '[staging, production]'}
+  return `${renderAppSection({ ...(o.env ? { env: o.env } : {}), unhealthyThreshold: 2 })}pipeline: ${o.pipeline ?? '[staging, production]'}
 ${o.team ?? ''}
 environments:
   staging:

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/index.js';
 import { getVerificationGate } from '../../src/verify/verification-gate.js';
-import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { createTestProject, expectOk, renderAppSection, type TestProject } from '../helpers/project.js';
 
 // Staging verification with real processes: the example app deployed by the real CLI, verified by the real
 // suite (HTTP smoke requests, an autocannon load run, security probes, the previous release's smoke suite and a
@@ -18,24 +18,7 @@ interface Knobs {
 }
 
 function stagingConfig(port: number, k: Knobs = {}): string {
-  const env = Object.entries({ GREETING: k.greeting ?? 'Hello', ...k.env })
-    .map(([name, value]) => `  ${name}: "${value}"`)
-    .join('\n');
-  return `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  timeout: 1s
-  healthyThreshold: 2
-  startTimeout: 10s
-env:
-${env}
-pipeline: [staging, production]
+  return `${renderAppSection({ env: { GREETING: k.greeting ?? 'Hello', ...k.env } })}pipeline: [staging, production]
 environments:
   production:
     publicPort: ${port + 1 > 65535 ? port - 1 : port + 1}
