@@ -58,6 +58,7 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
     loaded,
     config: loaded.config,
     stateDir,
+    projectDir: loaded.dir,
     store,
     hosts,
     local,

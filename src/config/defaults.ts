@@ -38,4 +38,11 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  database: {
+    migrationsDir: 'migrations',
+    backupRequired: true,
+    backupRetain: 5,
+    /** How long a migration waits for another deploy's migration lock on the same database. */
+    lockTimeoutMs: 10 * 60 * 1000,
+  },
 } as const;

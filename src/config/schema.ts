@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canaryStrategy } from './canary-schema.js';
+import { databaseSchema } from './database-schema.js';
 import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
@@ -114,6 +115,7 @@ export const environmentSchema = z
       .array(envName)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
+    database: databaseSchema.optional(),
   })
   .describe('A named place to deploy to.');
 

@@ -21,6 +21,8 @@ import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './exec
 import { observeHosts } from './observe-hosts.js';
 import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
+import { refuseIfFrozen, recordFreeze } from '../migrate/freeze.js';
+import { addDatabaseStages, IrreversibleMigrationError } from '../migrate/prepare-database-plan.js';
 
 /** The wired-up ports a deployment needs; the CLI (and later the server) builds one. */
 export interface ControlPlane {
@@ -33,6 +35,10 @@ export interface ControlPlane {
   loadSecrets(environment: string, names: readonly string[]): Promise<Map<string, Secret>>;
   /** A few random characters for ids (randomness stays out of pure code). */
   randomSuffix(): string;
+  /** Where backups of the app's database are kept (under `backups/`). */
+  stateDir: string;
+  /** slipway.yml's directory (a relative SQLite database path starts here). */
+  projectDir: string;
 }
 
 export interface DeploymentRequest {
@@ -40,6 +46,8 @@ export interface DeploymentRequest {
   kind: 'deploy' | 'rollback';
   version: string;
   reason?: string;
+  /** A rollback that also runs the down migrations of what the older release does not have. */
+  runDownMigrations?: boolean;
 }
 
 export function environmentConfig(config: SlipwayConfig, environment: string): EnvironmentConfig {
@@ -155,7 +163,8 @@ export async function preparePlan(
   const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
   let previousRelease: ReleaseRuntime | null = null;
   if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
-  return planDeploy({
+  const runtime = deriveReleaseRuntime(release, request.environment);
+  const plan = planDeploy({
     app: cp.config.app,
     environment: request.environment,
     kind: request.kind,
@@ -166,11 +175,21 @@ export async function preparePlan(
     metricsPort: env.metricsPort ?? null,
     edge: plannedEdge(env),
     strategy: plannedStrategy(env),
-    release: deriveReleaseRuntime(release, request.environment),
+    release: runtime,
     previousRelease,
     observed,
     retainReleases: cp.config.retainReleases,
     nowMs: cp.clock.nowMs(),
+  });
+  return addDatabaseStages(plan, {
+    app: cp.config.app,
+    environment: request.environment,
+    env,
+    projectDir: cp.projectDir,
+    release: runtime,
+    mode: request.kind,
+    runDown: request.runDownMigrations ?? false,
+    loadSecrets: (names) => cp.loadSecrets(request.environment, names),
   });
 }
 
@@ -193,11 +212,25 @@ export async function runDeployment(
   options: RunOptions,
 ): Promise<{ plan: Plan; result: ExecutionResult }> {
   const deploymentId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
+  await refuseIfFrozen(cp.store, cp.config.app, request.environment);
   await withLock(cp, request.environment, deploymentId, options, async () => {
     await abandonInterrupted(cp, request.environment, deploymentId);
   });
   try {
-    const plan = await preparePlan(cp, request, deploymentId);
+    const plan = await preparePlan(cp, request, deploymentId).catch(async (err: unknown) => {
+      // Going back across a migration that cannot be reverted: freeze and alert instead of reverting.
+      if (err instanceof IrreversibleMigrationError)
+        await recordFreeze(cp.store, {
+          app: cp.config.app,
+          environment: request.environment,
+          actor: cp.actor,
+          atMs: cp.clock.nowMs(),
+          release: request.version,
+          message: err.message,
+          data: { release: request.version, migrations: err.migrations.map((m) => m.name) },
+        });
+      throw err;
+    });
     options.onPlan?.(plan);
     const secrets = await resolveSecrets(cp, plan);
     await cp.store.createDeployment({
@@ -278,7 +311,18 @@ async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string,
     ...new Set(
       plan.stages
         .concat(plan.onFailure)
-        .flatMap((s) => s.steps.flatMap((step) => (step.kind === 'start-target' ? step.secretNames : []))),
+        .flatMap((s) =>
+          s.steps.flatMap((step) =>
+            step.kind === 'start-target'
+              ? step.secretNames
+              : step.kind === 'migrate' || step.kind === 'backup-database'
+                ? [
+                    ...(step.database.urlSecret ? [step.database.urlSecret] : []),
+                    ...(step.kind === 'migrate' ? (step.command?.secretNames ?? []) : []),
+                  ]
+                : [],
+          ),
+        ),
     ),
   ];
   const secrets = await cp.loadSecrets(plan.environment, names);
@@ -318,7 +362,19 @@ async function execute(
   return executePlan(plan, {
     store: cp.store,
     handlers: stepHandlers,
-    stepContext: { hosts: cp.hosts, secrets, clock: cp.clock, ...(canary ? { canary } : {}) },
+    stepContext: {
+      hosts: cp.hosts,
+      secrets,
+      clock: cp.clock,
+      ...(canary ? { canary } : {}),
+      migrations: {
+        store: cp.store,
+        stateDir: cp.stateDir,
+        actor: cp.actor,
+        deploymentId: plan.deploymentId,
+        lockTimeoutMs: DEFAULTS.database.lockTimeoutMs,
+      },
+    },
     reporter: options.reporter,
     actor: cp.actor,
     completed,

@@ -6,6 +6,9 @@ import type { Host } from '../hosts/host.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
+import { executeBackupStep } from '../migrate/execute-backup-step.js';
+import { executeMigrateStep } from '../migrate/execute-migrate-step.js';
+import type { MigrationContext } from '../migrate/migration-context.js';
 
 export interface StepContext {
   hosts: ReadonlyMap<string, Host>;
@@ -16,6 +19,8 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Present while a canary deployment runs. */
   canary?: CanaryController;
+  /** Present when the plan backs up or migrates the app's database. */
+  migrations?: MigrationContext;
 }
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
@@ -223,4 +228,8 @@ export const stepHandlers: StepHandlers = {
     const result = await agent.call('pruneReleases', { app: step.app, keep: step.keep });
     return { detail: result.removed.length ? `removed ${result.removed.join(', ')}` : 'nothing to remove' };
   },
+
+  'backup-database': (step, ctx) => executeBackupStep(step, ctx),
+
+  migrate: (step, ctx) => executeMigrateStep(step, ctx),
 };

@@ -1,5 +1,10 @@
 import { formatDurationMs } from '../core/duration.js';
 import type { Step, StepKind, StepOf } from './steps.js';
+import {
+  describeBackupStep,
+  describeMigrateStep,
+  titleMigrateStep,
+} from '../migrate/describe-migration-steps.js';
 
 type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
 
@@ -35,6 +40,8 @@ const DESCRIBERS: Describers = {
       : `take ${s.member} out of the edge on ${s.host} (its requests finish, up to ${formatDurationMs(s.drainTimeoutMs)})`,
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
+  'backup-database': describeBackupStep,
+  migrate: describeMigrateStep,
 };
 
 export function describeStep(step: Step): string {
@@ -70,5 +77,9 @@ export function titleStep(step: Step): string {
       return `edge :${step.publicPort}`;
     case 'set-edge-member':
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
+    case 'backup-database':
+      return `back up ${step.database.kind} database`;
+    case 'migrate':
+      return titleMigrateStep(step);
   }
 }

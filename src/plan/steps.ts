@@ -1,4 +1,5 @@
 import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -18,7 +19,9 @@ export type Step =
   | PauseStep
   | AnalyzeStep
   | EnsureEdgeStep
-  | SetEdgeMemberStep;
+  | SetEdgeMemberStep
+  | BackupDatabaseStep
+  | MigrateStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';
@@ -206,7 +209,8 @@ export interface RollbackPreview {
 export interface Plan {
   app: string;
   environment: string;
-  kind: 'deploy' | 'rollback';
+  /** `migrate`: contract migrations run on their own (`slipway migrate <env> --contract`); no traffic moves. */
+  kind: 'deploy' | 'rollback' | 'migrate';
   strategy: 'blue-green' | 'recreate' | 'canary' | 'rolling';
   deploymentId: string;
   release: PlannedRelease;

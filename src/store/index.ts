@@ -24,3 +24,4 @@ export type {
 export type { LedgerEventRecord, LedgerRepository, ListEventsQuery, NewLedgerEvent } from './ledger.js';
 export type { IsLockStale, LockAcquisition, LockRecord, LockRepository, LockRequest } from './locks.js';
 export type { StoreDatabase } from './schema.js';
+export type { BackupRecord, BackupRepository } from './backups.js';

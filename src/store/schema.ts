@@ -11,6 +11,7 @@ export interface StoreDatabase {
   deployment_steps: DeploymentStepsTable;
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
+  app_backups: AppBackupsTable;
 }
 
 export interface ReleasesTable {
@@ -75,4 +76,19 @@ export interface EnvironmentLocksTable {
   hostname: string;
   deployment_id: string;
   acquired_at_ms: number;
+}
+
+/** Backups of apps' databases taken before migrations (migration 0002_app_migrations). */
+export interface AppBackupsTable {
+  id: string;
+  app: string;
+  environment: string;
+  release: string;
+  deployment_id: string | null;
+  format: string;
+  path: string;
+  size_bytes: number;
+  sha256: string;
+  tables: number;
+  created_at_ms: number;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createBackupRepository, type BackupRepository } from './backups.js';
 import { createDeploymentRepository, type DeploymentRepository } from './deployments.js';
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
@@ -6,7 +7,12 @@ import { createReleaseRepository, type ReleaseRepository } from './releases.js';
 import type { StoreDatabase } from './schema.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
-export interface Store extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository {
+export interface Store
+  extends ReleaseRepository,
+    DeploymentRepository,
+    LedgerRepository,
+    LockRepository,
+    BackupRepository {
   close(): Promise<void>;
 }
 
@@ -17,6 +23,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createBackupRepository(db),
     close: () => db.destroy(),
   };
 }
