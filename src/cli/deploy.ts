@@ -63,10 +63,16 @@ export async function runWithProgress(
     const outcome = await run({
       reporter: createProgressRenderer(process.stdout),
       signal: aborter.signal,
-      onPlan: (plan) =>
+      onPlan: (plan) => {
         process.stdout.write(
           `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${plan.strategy}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
-        ),
+        );
+        if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {
+          process.stdout.write(
+            `  waits for approval first: slipway approve ${plan.deploymentId} (or reject it with --comment)\n`,
+          );
+        }
+      },
       onLockTakeover: (lock) =>
         process.stderr.write(
           yellow(

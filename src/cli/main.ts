@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, SlipwayError } from '../core/errors.js';
 import { registerAgent } from './agent.js';
+import { registerApproveAndReject } from './approve.js';
 import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
@@ -40,6 +41,7 @@ registerPlan(program, globals);
 registerDeploy(program, globals);
 registerRollback(program, globals);
 registerPromoteAndAbort(program, globals);
+registerApproveAndReject(program, globals);
 registerStatus(program, globals);
 registerHistory(program, globals);
 registerLogs(program, globals);

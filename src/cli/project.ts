@@ -63,7 +63,7 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
     hosts,
     local,
     clock: systemClock,
-    actor: process.env.SLIPWAY_ACTOR ?? defaultActor(),
+    actor: process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor(),
     randomSuffix: () => randomBytes(3).toString('hex'),
     loadSecrets: async (environment, names) => {
       const source = await loadSecretSource(stateDir, environment, process.env);

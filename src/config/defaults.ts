@@ -45,4 +45,8 @@ export const DEFAULTS = {
     /** How long a migration waits for another deploy's migration lock on the same database. */
     lockTimeoutMs: 10 * 60 * 1000,
   },
+  approvals: {
+    allowSelfApproval: false,
+    expiresAfter: '24h',
+  },
 } as const;

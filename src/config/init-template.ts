@@ -87,6 +87,12 @@ environments:
   # staging:
   #   publicPort: ${port === 65535 ? port - 1 : port + 1}
   #   strategy: { kind: recreate }
+  #   An environment may require approvals before a deploy changes anything:
+  #   approvals: { required: [{ role: approver, count: 1 }], allowSelfApproval: false, expiresAfter: 24h }
+
+# People and their roles (the person is SLIPWAY_USER, or the OS user name). Approvals count only them.
+# For example: team: { alice: { roles: [deployer] }, bob: { roles: [approver], environments: [production] } }
+team: {}
 `;
 }
 

@@ -56,6 +56,7 @@ describe('parseConfig: valid files', () => {
           secrets: [],
         },
       },
+      team: {},
     });
   });
 
@@ -174,7 +175,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
     expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
     expect(issue?.message).toBe(
-      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments)',
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, team)',
     );
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalsSchema, teamSchema } from './approvals-schema.js';
 import { canaryStrategy } from './canary-schema.js';
 import { databaseSchema } from './database-schema.js';
 import { rollingStrategy } from './rolling-schema.js';
@@ -116,6 +117,7 @@ export const environmentSchema = z
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     database: databaseSchema.optional(),
+    approvals: approvalsSchema.optional(),
   })
   .describe('A named place to deploy to.');
 
@@ -180,6 +182,7 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
+    team: teamSchema.default({}),
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

@@ -109,4 +109,31 @@ describe('rules with SSH hosts', () => {
       'publicPort 8080 is also the publicPort of environment "production" on host "web2"; give each environment on a host its own port',
     ]);
   });
+  it('reports approvals that the team cannot give, counting only roles scoped to the environment', () => {
+    const issues = validateConfigRules(
+      config({
+        team: {
+          bob: { roles: ['approver'] },
+          erin: { roles: ['approver', 'admin'], environments: ['staging'] },
+        },
+        environments: {
+          staging: { publicPort: 8081, approvals: { required: [{ role: 'admin' }] } },
+          production: {
+            publicPort: 8080,
+            approvals: { required: [{ role: 'approver', count: 2 }, { role: 'admin' }] },
+          },
+        },
+      }),
+    );
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      [
+        'environments.production.approvals.required.0.role',
+        '2 approver approvals needed, but only 1 in team: has the role approver for production',
+      ],
+      [
+        'environments.production.approvals.required.1.role',
+        '1 admin approval needed, but no one in team: has the role admin for production',
+      ],
+    ]);
+  });
 });

@@ -8,7 +8,12 @@ import type { SlipwayConfig } from './schema.js';
  * filled in). Each issue points at the key to change.
  */
 export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
-  return [...checkHealthCheckTimeouts(config), ...checkPublicPorts(config), ...checkSecretsNotInEnv(config)];
+  return [
+    ...checkHealthCheckTimeouts(config),
+    ...checkPublicPorts(config),
+    ...checkSecretsNotInEnv(config),
+    ...checkApproversExist(config),
+  ];
 }
 
 /** A single check that may take longer than the whole start-up allowance could never pass in time. */
@@ -77,6 +82,27 @@ function checkSecretsNotInEnv(config: SlipwayConfig): PathIssue[] {
           message: clash(name, `environments.${envName}.secrets`, 'env'),
         });
       }
+    });
+  }
+  return issues;
+}
+
+/** An approval that no one in the team can give would leave every deploy of the environment waiting forever. */
+function checkApproversExist(config: SlipwayConfig): PathIssue[] {
+  const issues: PathIssue[] = [];
+  for (const [name, environment] of Object.entries(config.environments)) {
+    environment.approvals?.required.forEach((requirement, index) => {
+      const holders = Object.values(config.team).filter(
+        (member) =>
+          member.roles.includes(requirement.role) &&
+          (!member.environments || member.environments.includes(name)),
+      ).length;
+      if (holders >= requirement.count) return;
+      issues.push({
+        path: ['environments', name, 'approvals', 'required', index, 'role'],
+        at: 'value',
+        message: `${requirement.count} ${requirement.role} approval${requirement.count === 1 ? '' : 's'} needed, but ${holders === 0 ? 'no one' : `only ${holders}`} in team: has the role ${requirement.role} for ${name}`,
+      });
     });
   }
   return issues;

@@ -15,6 +15,7 @@ import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
+import { ApprovalWaiter } from './approval-waiter.js';
 import { CanaryController } from './canary-controller.js';
 import { SignalWatcher } from './deployment-signals.js';
 import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './execute-plan.js';
@@ -180,6 +181,7 @@ export async function preparePlan(
     observed,
     retainReleases: cp.config.retainReleases,
     nowMs: cp.clock.nowMs(),
+    approval: env.approvals ?? null,
   });
   return addDatabaseStages(plan, {
     app: cp.config.app,
@@ -359,6 +361,20 @@ async function execute(
         { actor: cp.actor, environment: plan.environment, deploymentId: plan.deploymentId },
       )
     : undefined;
+  const approvals = plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))
+    ? new ApprovalWaiter(
+        cp.store,
+        cp.clock,
+        {
+          app: plan.app,
+          environment: plan.environment,
+          deploymentId: plan.deploymentId,
+          release: plan.release.version,
+          requestedBy: (await cp.store.getDeployment(plan.deploymentId))?.createdBy ?? cp.actor,
+        },
+        cp.config.team,
+      )
+    : undefined;
   return executePlan(plan, {
     store: cp.store,
     handlers: stepHandlers,
@@ -374,6 +390,7 @@ async function execute(
         deploymentId: plan.deploymentId,
         lockTimeoutMs: DEFAULTS.database.lockTimeoutMs,
       },
+      ...(approvals ? { approvals } : {}),
     },
     reporter: options.reporter,
     actor: cp.actor,

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import type { Host } from '../hosts/host.js';
+import type { ApprovalWaiter } from './approval-waiter.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
@@ -21,6 +22,8 @@ export interface StepContext {
   canary?: CanaryController;
   /** Present when the plan backs up or migrates the app's database. */
   migrations?: MigrationContext;
+  /** Present when the plan waits for approvals. */
+  approvals?: ApprovalWaiter;
 }
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
@@ -221,6 +224,13 @@ export const stepHandlers: StepHandlers = {
       drainTimeoutMs: step.drainTimeoutMs,
     });
     return { detail: step.enabled ? 'in rotation' : 'drained' };
+  },
+
+  'await-approval': async (step, ctx) => {
+    if (!ctx.approvals)
+      throw new SlipwayError('this deployment waits for approvals, but no one collects them');
+    const state = await ctx.approvals.wait(step, ctx.signal ?? new AbortController().signal);
+    return { detail: `approved by ${state.approvedBy.join(', ')}`, output: { approvedBy: state.approvedBy } };
   },
 
   'prune-releases': async (step, ctx) => {

@@ -1,4 +1,5 @@
 import { formatDurationMs } from '../core/duration.js';
+import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import type { Step, StepKind, StepOf } from './steps.js';
 import {
   describeBackupStep,
@@ -42,6 +43,11 @@ const DESCRIBERS: Describers = {
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
   'backup-database': describeBackupStep,
   migrate: describeMigrateStep,
+  'await-approval': (s) =>
+    `wait for approval of the ${s.subject} by ${describeRequirements(s.requirements)}` +
+    (s.allowSelfApproval ? '' : ', not by the person who deploys') +
+    (s.expiresAfterMs === null ? '' : `; approvals count for ${formatDurationMs(s.expiresAfterMs)}`) +
+    ' ("slipway approve <deployment>" / "slipway reject")',
 };
 
 export function describeStep(step: Step): string {
@@ -81,5 +87,7 @@ export function titleStep(step: Step): string {
       return `back up ${step.database.kind} database`;
     case 'migrate':
       return titleMigrateStep(step);
+    case 'await-approval':
+      return `approval by ${describeRequirements(step.requirements)}`;
   }
 }

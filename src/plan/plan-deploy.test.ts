@@ -172,3 +172,42 @@ describe('chooseRollbackRelease', () => {
     expect(chooseRollbackRelease(history, current)).toBe(expected);
   });
 });
+
+describe('planDeploy with an approval gate', () => {
+  const approval = {
+    required: [{ role: 'approver', count: 2 }],
+    allowSelfApproval: false,
+    expiresAfter: '1h',
+  };
+
+  it('waits for the approvals in a first stage, before anything is installed', () => {
+    const plan = planDeploy(input({ approval }));
+    expect(plan.stages.map((s) => s.name)).toEqual([
+      'approval',
+      'prepare',
+      'start',
+      'verify',
+      'switch',
+      'keep warm',
+      'clean up',
+    ]);
+    expect(plan.stages[0]?.steps).toEqual([
+      {
+        kind: 'await-approval',
+        host: 'control-plane',
+        subject: 'deploy of 2.0.0 to production',
+        requirements: [{ role: 'approver', count: 2 }],
+        allowSelfApproval: false,
+        expiresAfterMs: 3_600_000,
+      },
+    ]);
+    expect(describePlan(plan)).toContain(
+      'wait for approval of the deploy of 2.0.0 to production by 2 approvers, not by the person who deploys; approvals count for 1h',
+    );
+  });
+
+  it('never makes a rollback wait', () => {
+    const plan = planDeploy(input({ approval, kind: 'rollback' }));
+    expect(kinds(plan.stages).flat()).not.toContain('await-approval');
+  });
+});

@@ -1,5 +1,6 @@
 import { isoAt } from '../core/clock.js';
 import { deriveTargetId } from '../core/ids.js';
+import { withApprovalGate } from './plan-approval.js';
 import { planCanaryStages } from './plan-canary.js';
 import { planRollingStages } from './plan-rolling.js';
 import type { DeployInput, PlannedStrategy } from './plan-input.js';
@@ -27,6 +28,10 @@ export type {
 
 /** Plans a deployment (or a rollback, which is a deployment of an older release) as data. Pure. */
 export function planDeploy(input: DeployInput): Plan {
+  return withApprovalGate(planStrategy(input), input.approval ?? null);
+}
+
+function planStrategy(input: DeployInput): Plan {
   const targetId = deriveTargetId(input.app, input.release.version, input.deploymentId);
   const hosts = input.hosts.map((host) => describeHost(input, host, targetId));
   const first = hosts[0];

@@ -1,3 +1,4 @@
+import type { ApprovalGate } from './plan-approval.js';
 import type { HealthCheckSpec } from '../agent/protocol.js';
 import type { AnalysisPlan } from './steps.js';
 
@@ -79,4 +80,6 @@ export interface DeployInput {
   observed: HostObservation[];
   retainReleases: number;
   nowMs: number;
+  /** The environment's approval gate: a deploy (not a rollback) waits for it before changing anything. */
+  approval?: ApprovalGate | null;
 }

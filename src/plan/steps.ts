@@ -21,7 +21,8 @@ export type Step =
   | EnsureEdgeStep
   | SetEdgeMemberStep
   | BackupDatabaseStep
-  | MigrateStep;
+  | MigrateStep
+  | AwaitApprovalStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';
@@ -147,6 +148,21 @@ export interface AnalyzeStep {
   kind: 'analyze';
   host: typeof CONTROL_PLANE;
   timeoutMs: number;
+}
+
+/**
+ * Wait until the people the environment's `approvals` require have approved (`slipway approve <deployment>`);
+ * a rejection fails the deployment before anything changed.
+ */
+export interface AwaitApprovalStep {
+  kind: 'await-approval';
+  host: typeof CONTROL_PLANE;
+  /** What is approved, as approvers see it: e.g. "deploy of 1.2.0 to production". */
+  subject: string;
+  requirements: Array<{ role: string; count: number }>;
+  allowSelfApproval: boolean;
+  /** An approval older than this does not count; null: approvals never expire. */
+  expiresAfterMs: number | null;
 }
 
 /** What the control plane watches during a canary: the analysis runs in the background through every step. */

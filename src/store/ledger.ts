@@ -35,6 +35,8 @@ export interface ListEventsQuery {
   limit: number;
   /** Only events older than this sequence number: pass the last `seq` of a page to get the next one. */
   beforeSeq?: number;
+  /** Only events of this deployment. */
+  deploymentId?: string;
 }
 
 /** The ledger is append-only: there is deliberately no way to update or delete an event. */
@@ -72,6 +74,7 @@ export function createLedgerRepository(db: Kysely<StoreDatabase>): LedgerReposit
       if (query.kinds !== undefined && query.kinds.length > 0)
         select = select.where('kind', 'in', query.kinds);
       if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);
+      if (query.deploymentId !== undefined) select = select.where('deployment_id', '=', query.deploymentId);
       const rows = await select.orderBy('seq', 'desc').limit(query.limit).execute();
       return rows.map(toLedgerEventRecord);
     },

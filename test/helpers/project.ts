@@ -34,12 +34,7 @@ export interface TestProject {
   cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Rewrites slipway.yml (e.g. before creating a misbehaving release). */
   writeConfig(yaml: string): void;
-  config(overrides?: {
-    env?: Record<string, string>;
-    secrets?: string[];
-    strategy?: string;
-    healthStartTimeout?: string;
-  }): string;
+  config(overrides?: ConfigOverrides): string;
   agentPid(): number | null;
   /** Stops the agent and every target it supervises, then removes the directory. */
   dispose(): Promise<void>;
@@ -127,15 +122,17 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 }
 
 /** Starts the CLI without waiting for it (to hold a lock while another command runs). */
-export function spawnCli(project: TestProject, args: string[]) {
+export function spawnCli(project: TestProject, args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [CLI, '-c', join(project.dir, 'slipway.yml'), ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
-  return { child, done, stdout: () => stdout };
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
 }
 
 export function expectOk(result: CliResult): CliResult {
