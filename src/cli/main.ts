@@ -15,6 +15,8 @@ import { registerRollback } from './rollback.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
+import { registerDb } from './db.js';
+import { registerMigrate } from './migrate.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -46,6 +48,8 @@ registerStatus(program, globals);
 registerHistory(program, globals);
 registerLogs(program, globals);
 registerAgent(program, globals);
+registerMigrate(program, globals);
+registerDb(program, globals);
 registerDemo(program);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */

@@ -68,7 +68,10 @@ export const databaseSchema = z
       retain: DEFAULTS.database.backupRetain,
     }),
   })
-  .refine((d) => (d.url === undefined) !== (d.urlSecret === undefined), 'set exactly one of url and urlSecret')
+  .refine(
+    (d) => (d.url === undefined) !== (d.urlSecret === undefined),
+    'set exactly one of url and urlSecret',
+  )
   .describe(
     "The app's database in this environment and how to migrate it; migrations run with a verified backup first (see docs/migrations.md).",
   );

@@ -308,7 +308,7 @@ export async function resumeDeployment(
 }
 
 /** Every secret the plan's targets need, or an error naming the missing ones before anything changes. */
-async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
+export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
   const names = [
     ...new Set(
       plan.stages
@@ -340,7 +340,7 @@ async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string,
   return secrets;
 }
 
-async function execute(
+export async function execute(
   cp: ControlPlane,
   plan: Plan,
   options: RunOptions,
@@ -401,7 +401,7 @@ async function execute(
   });
 }
 
-async function withLock(
+export async function withLock(
   cp: ControlPlane,
   environment: string,
   deploymentId: string,

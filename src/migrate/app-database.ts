@@ -23,11 +23,20 @@ export interface MigrationToApply {
 /** Every row of every table, as one hash per row (a multiset, so duplicates count). */
 export type RowFingerprints = Map<string, string[]>;
 
+/** Tables and their columns (the migrations lock table left out). */
+export type TableColumns = Map<string, string[]>;
+
+/** Rows to compare: hashed over the given columns of each table, so a dropped column does not change a row. */
+export interface RowSource {
+  listColumns(): Promise<TableColumns>;
+  fingerprintRows(columns: TableColumns): Promise<RowFingerprints>;
+}
+
 /**
  * The app's database, as migrations and backups need it. Implemented for PostgreSQL (pg, pg_dump) and
  * SQLite (better-sqlite3); each is checked by the same integration tests.
  */
-export interface AppDatabase {
+export interface AppDatabase extends RowSource {
   kind: 'postgres' | 'sqlite';
   /** Where it is, safe to print (no password). */
   where: string;
@@ -45,9 +54,8 @@ export interface AppDatabase {
   backup(file: string): Promise<void>;
   /** Proves a backup is usable (pg_restore --list, or SQLite integrity_check); returns its table count. */
   verifyBackup(file: string): Promise<{ tables: number }>;
-  fingerprintRows(): Promise<RowFingerprints>;
-  /** The same, of a backup file, restored into a scratch database that is dropped afterwards. */
-  fingerprintBackup(file: string): Promise<RowFingerprints>;
+  /** The backup restored into a scratch database (dropped afterwards), to read its rows. */
+  withBackupSnapshot<T>(file: string, fn: (snapshot: RowSource) => Promise<T>): Promise<T>;
   /** Replaces the database's content with the backup's; tables created since the backup are dropped. */
   restore(file: string): Promise<void>;
   close(): Promise<void>;

@@ -63,7 +63,10 @@ const ALTER_ACTION_RULES: Rule[] = [
     /^ADD (CONSTRAINT \S+ )?(PRIMARY KEY|UNIQUE|CHECK|FOREIGN KEY|EXCLUDE)\b/,
     "adds a constraint that existing rows and the older release's writes must satisfy",
   ),
-  contract(/^ADD CONSTRAINT\b/, "adds a constraint that existing rows and the older release's writes must satisfy"),
+  contract(
+    /^ADD CONSTRAINT\b/,
+    "adds a constraint that existing rows and the older release's writes must satisfy",
+  ),
   contract(/^VALIDATE CONSTRAINT\b/, 'validates a constraint against existing rows'),
 ];
 
@@ -86,13 +89,18 @@ export function classifyStatement(statement: string): StatementClassification {
   }
   const rule = STATEMENT_RULES.find((r) => r.pattern.test(upper));
   if (rule) return { statement: display, phase: rule.phase, reason: rule.reason };
-  return { statement: display, phase: 'contract', reason: 'not recognised: treated as contract (the safe side)' };
+  return {
+    statement: display,
+    phase: 'contract',
+    reason: 'not recognised: treated as contract (the safe side)',
+  };
 }
 
 function classifyAlterAction(action: string): { phase: MigrationPhase; reason: string } {
-  const add = /^ADD (COLUMN )?(IF NOT EXISTS )?(?!CONSTRAINT\b|PRIMARY KEY\b|UNIQUE\b|CHECK\b|FOREIGN KEY\b|EXCLUDE\b)(\S+) (.*)$/s.exec(
-    action,
-  );
+  const add =
+    /^ADD (COLUMN )?(IF NOT EXISTS )?(?!CONSTRAINT\b|PRIMARY KEY\b|UNIQUE\b|CHECK\b|FOREIGN KEY\b|EXCLUDE\b)(\S+) (.*)$/s.exec(
+      action,
+    );
   if (add) {
     const definition = add[4] ?? '';
     const notNull = /\bNOT NULL\b/.test(definition) || /\bPRIMARY KEY\b/.test(definition);

@@ -2,7 +2,10 @@ import type { BackupDatabaseStep, MigrateStep, PlannedMigration } from './migrat
 
 /** `slipway plan` text of a backup step. Pure. */
 export function describeBackupStep(s: BackupDatabaseStep): string {
-  const how = s.database.kind === 'postgres' ? 'pg_dump (custom format), checked with pg_restore --list' : 'SQLite online backup, checked with integrity_check';
+  const how =
+    s.database.kind === 'postgres'
+      ? 'pg_dump (custom format), checked with pg_restore --list'
+      : 'SQLite online backup, checked with integrity_check';
   return `back up ${s.database.where} (${how}), stored with release ${s.release}; keep the newest ${s.retain}`;
 }
 
@@ -10,14 +13,18 @@ export function describeBackupStep(s: BackupDatabaseStep): string {
 export function describeMigrateStep(s: MigrateStep): string {
   const lines: string[] = [];
   const where = s.database.where;
-  if (s.command) lines.push(`run "${s.command.run}" from release ${s.release} against ${where} (not classified: Slipway cannot read what a command does)`);
+  if (s.command)
+    lines.push(
+      `run "${s.command.run}" from release ${s.release} against ${where} (not classified: Slipway cannot read what a command does)`,
+    );
   else if (s.up.length === 0 && s.down.length === 0) lines.push(`no migration runs on ${where}`);
   else
     lines.push(
       `${s.phase === 'contract' ? 'contract' : 'expand'} migrations of ${s.release} on ${where}, one transaction each, under the migration lock${s.requireOnlyRelease ? `; only if no target of another release runs` : ''}:`,
     );
   for (const m of s.up) lines.push(...describeMigration('run', m));
-  for (const d of s.down) lines.push(`  revert ${d.name} (${d.phase}, applied by ${d.release}) with its down migration`);
+  for (const d of s.down)
+    lines.push(`  revert ${d.name} (${d.phase}, applied by ${d.release}) with its down migration`);
   for (const m of s.held) lines.push(...describeMigration('hold', m));
   if (s.held.length)
     lines.push(

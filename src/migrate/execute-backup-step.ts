@@ -11,7 +11,8 @@ import type { BackupDatabaseStep } from './migration-steps.js';
 import { withAppDatabase } from './open-app-database.js';
 
 export function requireMigrationContext(ctx: MigrationStepContext): MigrationContext {
-  if (!ctx.migrations) throw new SlipwayError('database steps need the migration context (a bug in the wiring)');
+  if (!ctx.migrations)
+    throw new SlipwayError('database steps need the migration context (a bug in the wiring)');
   return ctx.migrations;
 }
 
@@ -73,9 +74,12 @@ async function verify(db: AppDatabase, file: string): Promise<{ tables: number }
     return await db.verifyBackup(file);
   } catch (err) {
     await rm(file, { force: true });
-    throw new SlipwayError(`the backup could not be verified, so no migration runs: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SlipwayError(
+      `the backup could not be verified, so no migration runs: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

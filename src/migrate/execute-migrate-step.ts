@@ -26,48 +26,64 @@ export async function executeMigrateStep(step: MigrateStep, ctx: MigrationStepCo
   if (step.held.length > 0) await recordHeld(step, ctx, mc);
   if (step.command) return runMigrationCommand(step, ctx, mc);
   if (step.up.length === 0 && step.down.length === 0)
-    return { detail: `nothing to run; ${step.held.length} held`, output: { held: step.held.map((m) => m.name) } };
+    return {
+      detail: `nothing to run; ${step.held.length} held`,
+      output: { held: step.held.map((m) => m.name) },
+    };
   const files = new Map((await readReleaseMigrations(step.artifact, step.dir)).map((f) => [f.name, f]));
   return withAppDatabase(step.database, ctx.secrets, mc.lockTimeoutMs, async (db) => {
     let waitedFor: string | null = null;
     const holder = `slipway ${mc.deploymentId} (${mc.actor})`;
-    return db.withMigrationLock(holder, (other) => (waitedFor = other), async () => {
-      const applied = new Map((await db.listApplied()).map((a) => [a.name, a]));
-      const reverted: string[] = [];
-      for (const d of step.down) {
-        const record = applied.get(d.name);
-        if (!record) continue;
-        await db.revert(record);
-        reverted.push(d.name);
-        await event(ctx, mc, step, 'migration.applied', `down migration of ${d.name} applied on ${db.where}`, {
-          name: d.name,
-          direction: 'down',
-        });
-      }
-      const ran: string[] = [];
-      const skipped: string[] = [];
-      for (const m of step.up) {
-        if (applied.has(m.name)) {
-          skipped.push(m.name);
-          continue;
+    return db.withMigrationLock(
+      holder,
+      (other) => (waitedFor = other),
+      async () => {
+        const applied = new Map((await db.listApplied()).map((a) => [a.name, a]));
+        const reverted: string[] = [];
+        for (const d of step.down) {
+          const record = applied.get(d.name);
+          if (!record) continue;
+          await db.revert(record);
+          reverted.push(d.name);
+          await event(
+            ctx,
+            mc,
+            step,
+            'migration.applied',
+            `down migration of ${d.name} applied on ${db.where}`,
+            {
+              name: d.name,
+              direction: 'down',
+            },
+          );
         }
-        const file = files.get(m.name);
-        if (!file || file.checksum !== m.checksum)
-          throw new SlipwayError(`migration ${m.name} in release ${step.release} is not the one that was planned`);
-        await applyOne(db, ctx, mc, step, file, m.phase);
-        ran.push(m.name);
-      }
-      const parts = [
-        ran.length ? `applied ${ran.join(', ')}` : '',
-        reverted.length ? `reverted ${reverted.join(', ')}` : '',
-        skipped.length ? `already applied (by another deploy): ${skipped.join(', ')}` : '',
-        waitedFor ? `waited for the migration lock of ${String(waitedFor)}` : '',
-      ].filter(Boolean);
-      return {
-        detail: parts.join('; ') || 'nothing to run',
-        output: { applied: ran, reverted, skipped, waitedFor, held: step.held.map((m) => m.name) },
-      };
-    });
+        const ran: string[] = [];
+        const skipped: string[] = [];
+        for (const m of step.up) {
+          if (applied.has(m.name)) {
+            skipped.push(m.name);
+            continue;
+          }
+          const file = files.get(m.name);
+          if (!file || file.checksum !== m.checksum)
+            throw new SlipwayError(
+              `migration ${m.name} in release ${step.release} is not the one that was planned`,
+            );
+          await applyOne(db, ctx, mc, step, file, m.phase);
+          ran.push(m.name);
+        }
+        const parts = [
+          ran.length ? `applied ${ran.join(', ')}` : '',
+          reverted.length ? `reverted ${reverted.join(', ')}` : '',
+          skipped.length ? `already applied (by another deploy): ${skipped.join(', ')}` : '',
+          waitedFor ? `waited for the migration lock of ${String(waitedFor)}` : '',
+        ].filter(Boolean);
+        return {
+          detail: parts.join('; ') || 'nothing to run',
+          output: { applied: ran, reverted, skipped, waitedFor, held: step.held.map((m) => m.name) },
+        };
+      },
+    );
   });
 }
 
@@ -100,12 +116,18 @@ async function refuseOlderTargets(step: MigrateStep, ctx: MigrationStepContext):
   const older = observed.flatMap((o) =>
     o.targets
       .filter((t) => t.release !== step.release && t.state !== 'stopped')
-      .map((t) => `${t.release} on ${o.host} (${t.targetId}${t.stopAtMs ? `, warm until ${new Date(t.stopAtMs).toISOString()}` : ''})`),
+      .map(
+        (t) =>
+          `${t.release} on ${o.host} (${t.targetId}${t.stopAtMs ? `, warm until ${new Date(t.stopAtMs).toISOString()}` : ''})`,
+      ),
   );
   if (older.length > 0)
-    throw new SlipwayError(`contract migrations wait until no older release runs; still running: ${older.join(', ')}`, {
-      hint: 'try again once the old targets were retired (keepWarm), or stop them',
-    });
+    throw new SlipwayError(
+      `contract migrations wait until no older release runs; still running: ${older.join(', ')}`,
+      {
+        hint: 'try again once the old targets were retired (keepWarm), or stop them',
+      },
+    );
 }
 
 async function recordHeld(step: MigrateStep, ctx: MigrationStepContext, mc: MigrationContext): Promise<void> {
@@ -121,7 +143,11 @@ async function recordHeld(step: MigrateStep, ctx: MigrationStepContext, mc: Migr
 }
 
 /** The app's own tool, run in an unpacked copy of the release with its env, secrets and DATABASE_URL. */
-async function runMigrationCommand(step: MigrateStep, ctx: MigrationStepContext, mc: MigrationContext): Promise<Result> {
+async function runMigrationCommand(
+  step: MigrateStep,
+  ctx: MigrationStepContext,
+  mc: MigrationContext,
+): Promise<Result> {
   const command = step.command;
   if (!command) throw new SlipwayError('no migration command');
   const dir = await mkdtemp(join(tmpdir(), 'slipway-migrate-'));
@@ -149,7 +175,9 @@ async function runMigrationCommand(step: MigrateStep, ctx: MigrationStepContext,
       await event(ctx, mc, step, 'migration.failed', `migration command failed (exit ${code}): ${text}`, {
         command: command.run,
       });
-      throw new SlipwayError(`the migration command failed (exit ${code ?? 'signal'}): ${command.run}\n${text}`);
+      throw new SlipwayError(
+        `the migration command failed (exit ${code ?? 'signal'}): ${command.run}\n${text}`,
+      );
     }
     await event(ctx, mc, step, 'migration.applied', `migration command "${command.run}" succeeded`, {
       command: command.run,
@@ -160,7 +188,11 @@ async function runMigrationCommand(step: MigrateStep, ctx: MigrationStepContext,
   }
 }
 
-function runShell(command: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; tail: string }> {
+function runShell(
+  command: string,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; tail: string }> {
   return new Promise((resolveRun, reject) => {
     const lines: string[] = [];
     const child = spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });

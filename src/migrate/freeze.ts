@@ -16,7 +16,11 @@ export async function loadFreeze(
   return { frozen: true, message: latest.message, atMs: latest.atMs };
 }
 
-export async function refuseIfFrozen(store: LedgerRepository, app: string, environment: string): Promise<void> {
+export async function refuseIfFrozen(
+  store: LedgerRepository,
+  app: string,
+  environment: string,
+): Promise<void> {
   const freeze = await loadFreeze(store, app, environment);
   if (!freeze.frozen) return;
   throw new EnvironmentFrozenError(`environment ${environment} is frozen: ${freeze.message ?? ''}`, {
@@ -26,7 +30,15 @@ export async function refuseIfFrozen(store: LedgerRepository, app: string, envir
 
 export async function recordFreeze(
   store: LedgerRepository,
-  e: { app: string; environment: string; actor: string; atMs: number; release: string | null; message: string; data: unknown },
+  e: {
+    app: string;
+    environment: string;
+    actor: string;
+    atMs: number;
+    release: string | null;
+    message: string;
+    data: unknown;
+  },
 ): Promise<void> {
   const base = { atMs: e.atMs, actor: e.actor, app: e.app, environment: e.environment, release: e.release };
   await store.appendEvent({ ...base, kind: 'environment.frozen', message: e.message, data: e.data });

@@ -28,7 +28,12 @@ export function deriveDatabaseRef(
 ): DatabaseRef {
   if (config.url !== undefined) {
     if (isPostgresUrl(config.url))
-      return { kind: 'postgres', where: describePostgresUrl(config.url).safeUrl, url: config.url, urlSecret: null };
+      return {
+        kind: 'postgres',
+        where: describePostgresUrl(config.url).safeUrl,
+        url: config.url,
+        urlSecret: null,
+      };
     const file = sqliteFile(config.url, projectDir);
     return { kind: 'sqlite', where: file, url: file, urlSecret: null };
   }
@@ -47,7 +52,8 @@ export function deriveDatabaseRef(
 export function revealDatabaseUrl(ref: DatabaseRef, secrets: ReadonlyMap<string, Secret>): string {
   if (ref.url !== null) return ref.url;
   const value = ref.urlSecret ? secrets.get(ref.urlSecret)?.reveal() : undefined;
-  if (value === undefined) throw new SlipwayError(`secret ${ref.urlSecret ?? '?'} (the database URL) has no value`);
+  if (value === undefined)
+    throw new SlipwayError(`secret ${ref.urlSecret ?? '?'} (the database URL) has no value`);
   return ref.kind === 'sqlite' ? ref.where : value;
 }
 

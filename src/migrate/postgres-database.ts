@@ -9,13 +9,19 @@ import {
   type AppDatabase,
   type AppliedMigration,
   type RowFingerprints,
+  type RowSource,
+  type TableColumns,
 } from './app-database.js';
 
 /** One advisory lock key for every Slipway migration run on a database. */
 const LOCK_KEY = 7_355_608_001;
 
 /** The URL split so that the password travels in PGPASSWORD, never on a command line or in output. */
-export function describePostgresUrl(url: string): { safeUrl: string; password: string | null; database: string } {
+export function describePostgresUrl(url: string): {
+  safeUrl: string;
+  password: string | null;
+  database: string;
+} {
   const parsed = new URL(url);
   const password = parsed.password ? decodeURIComponent(parsed.password) : null;
   parsed.password = '';
@@ -37,23 +43,34 @@ export async function openPostgresDatabase(url: string): Promise<AppDatabase> {
     return client;
   };
   const client = await connect();
-  const tool = (file: string, args: string[]): Promise<string> =>
-    runTool(file, args, password, secrets);
-  const fingerprintsOf = async (c: pg.Client): Promise<RowFingerprints> => {
-    const tables = await c.query<{ t: string }>(
-      `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> $1 ORDER BY 1`,
-      [MIGRATION_LOCK_TABLE],
-    );
-    const out: RowFingerprints = new Map();
-    for (const { t } of tables.rows) {
-      const rows = await c.query<{ h: string }>(`SELECT md5(x::text) AS h FROM ${quoteIdent(t)} x`);
-      out.set(
-        t,
-        rows.rows.map((r) => r.h),
+  const tool = (file: string, args: string[]): Promise<string> => runTool(file, args, password, secrets);
+  const rowSource = (c: pg.Client): RowSource => ({
+    listColumns: async () => {
+      const rows = await c.query<{ t: string; c: string }>(
+        `SELECT table_name AS t, column_name AS c FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> $1 ORDER BY table_name, ordinal_position`,
+        [MIGRATION_LOCK_TABLE],
       );
-    }
-    return out;
-  };
+      const out: TableColumns = new Map();
+      for (const r of rows.rows) out.set(r.t, [...(out.get(r.t) ?? []), r.c]);
+      return out;
+    },
+    fingerprintRows: async (columns) => {
+      const out: RowFingerprints = new Map();
+      for (const [t, cols] of columns) {
+        const list = cols.length ? cols.map(quoteIdent).join(', ') : 'NULL';
+        const rows = await c.query<{ h: string }>(
+          `SELECT md5(ROW(${list}, NULL)::text) AS h FROM ${quoteIdent(t)}`,
+        );
+        out.set(
+          t,
+          rows.rows.map((r) => r.h),
+        );
+      }
+      return out;
+    },
+  });
+  const live = rowSource(client);
   const withScratch = async <T>(fn: (scratchUrl: string) => Promise<T>): Promise<T> => {
     const name = `slipway_scratch_${randomBytes(4).toString('hex')}`;
     await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
@@ -75,7 +92,9 @@ export async function openPostgresDatabase(url: string): Promise<AppDatabase> {
     kind: 'postgres',
     where: safeUrl,
     listApplied: async () => {
-      const exists = await client.query(`SELECT to_regclass($1) AS t`, [MIGRATIONS_TABLE]);
+      const exists = await client.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [
+        MIGRATIONS_TABLE,
+      ]);
       if (!exists.rows[0]?.t) return [];
       const rows = await client.query<{
         name: string;
@@ -84,23 +103,25 @@ export async function openPostgresDatabase(url: string): Promise<AppDatabase> {
         release: string;
         applied_at_ms: string;
         down_sql: string | null;
-      }>(`SELECT name, checksum, phase, release, applied_at_ms, down_sql FROM ${MIGRATIONS_TABLE} ORDER BY name`);
-      return rows.rows.map(
-        (r): AppliedMigration => ({
-          name: r.name,
-          checksum: r.checksum,
-          phase: r.phase === 'expand' ? 'expand' : 'contract',
-          release: r.release,
-          appliedAtMs: Number(r.applied_at_ms),
-          downSql: r.down_sql,
-        }),
+      }>(
+        `SELECT name, checksum, phase, release, applied_at_ms, down_sql FROM ${MIGRATIONS_TABLE} ORDER BY name`,
       );
+      return rows.rows.map((r): AppliedMigration => ({
+        name: r.name,
+        checksum: r.checksum,
+        phase: r.phase === 'expand' ? 'expand' : 'contract',
+        release: r.release,
+        appliedAtMs: Number(r.applied_at_ms),
+        downSql: r.down_sql,
+      }));
     },
     withMigrationLock: async (holder, onWait, fn) => {
       // A session-level advisory lock on its own connection: released when we unlock or the connection ends.
       const lockClient = await connect();
       try {
-        const got = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCK_KEY]);
+        const got = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+          LOCK_KEY,
+        ]);
         if (!got.rows[0]?.ok) {
           const other = await client.query<{ pid: number; app: string }>(
             `SELECT l.pid, a.application_name AS app FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -134,7 +155,9 @@ export async function openPostgresDatabase(url: string): Promise<AppDatabase> {
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new SlipwayError(`migration ${m.name} failed and was rolled back: ${redact(errorText(err), secrets)}`);
+        throw new SlipwayError(
+          `migration ${m.name} failed and was rolled back: ${redact(errorText(err), secrets)}`,
+        );
       }
     },
     revert: async (m) => {
@@ -156,13 +179,14 @@ export async function openPostgresDatabase(url: string): Promise<AppDatabase> {
       const listing = await tool('pg_restore', ['--list', file]);
       return { tables: listing.split('\n').filter((l) => /\bTABLE DATA\b/.test(l)).length };
     },
-    fingerprintRows: () => fingerprintsOf(client),
-    fingerprintBackup: (file) =>
+    listColumns: () => live.listColumns(),
+    fingerprintRows: (columns) => live.fingerprintRows(columns),
+    withBackupSnapshot: (file, fn) =>
       withScratch(async (scratchUrl) => {
         await tool('pg_restore', ['--no-owner', '--exit-on-error', `--dbname=${dbArg(scratchUrl)}`, file]);
         const scratch = await connect(scratchUrl);
         try {
-          return await fingerprintsOf(scratch);
+          return await fn(rowSource(scratch));
         } finally {
           await scratch.end();
         }
@@ -206,7 +230,9 @@ function runTool(file: string, args: string[], password: string | null, secrets:
             missing
               ? `${file} is not installed on the control plane`
               : `${file} failed: ${redact(stderr.trim().split('\n').slice(-5).join('\n') || error.message, secrets)}`,
-            missing ? { hint: 'install the PostgreSQL client tools (Debian: apt-get install postgresql-client)' } : {},
+            missing
+              ? { hint: 'install the PostgreSQL client tools (Debian: apt-get install postgresql-client)' }
+              : {},
           ),
         );
       },

@@ -19,7 +19,9 @@ export interface ReleaseMigration {
  * deploy runs exactly what the release was built with.
  */
 export async function readReleaseMigrations(artifactPath: string, dir: string): Promise<ReleaseMigration[]> {
-  const prefix = normalize(dir).replace(/^\.\/?/, '').replace(/\/$/, '');
+  const prefix = normalize(dir)
+    .replace(/^\.\/?/, '')
+    .replace(/\/$/, '');
   const scratch = await mkdtemp(join(tmpdir(), 'slipway-migrations-'));
   try {
     await extractTar({

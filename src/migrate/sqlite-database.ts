@@ -11,6 +11,8 @@ import {
   type AppDatabase,
   type AppliedMigration,
   type RowFingerprints,
+  type RowSource,
+  type TableColumns,
 } from './app-database.js';
 
 const LOCK_POLL_MS = 200;
@@ -25,15 +27,30 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
   }
   const tableExists = (d: Database.Database, name: string): boolean =>
     d.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
-  const fingerprintsOf = (d: Database.Database): RowFingerprints => {
+  const columnsOf = (d: Database.Database): TableColumns => {
     const tables = d
       .prepare(
         `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ? ORDER BY name`,
       )
       .all(MIGRATION_LOCK_TABLE) as Array<{ name: string }>;
-    const out: RowFingerprints = new Map();
+    const out: TableColumns = new Map();
     for (const { name } of tables) {
-      const rows = d.prepare(`SELECT * FROM ${quoteIdent(name)}`).raw().all() as unknown[][];
+      const cols = d.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as Array<{ name: string }>;
+      out.set(
+        name,
+        cols.map((c) => c.name),
+      );
+    }
+    return out;
+  };
+  const fingerprintsOf = (d: Database.Database, columns: TableColumns): RowFingerprints => {
+    const out: RowFingerprints = new Map();
+    for (const [name, cols] of columns) {
+      const list = cols.length ? cols.map(quoteIdent).join(', ') : 'NULL';
+      const rows = d
+        .prepare(`SELECT ${list} FROM ${quoteIdent(name)}`)
+        .raw()
+        .all() as unknown[][];
       out.set(
         name,
         rows.map((r) => createHash('md5').update(JSON.stringify(r)).digest('hex')),
@@ -41,6 +58,10 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
     }
     return out;
   };
+  const rowSource = (d: () => Database.Database): RowSource => ({
+    listColumns: () => Promise.resolve(columnsOf(d())),
+    fingerprintRows: (columns) => Promise.resolve(fingerprintsOf(d(), columns)),
+  });
   const database: AppDatabase = {
     kind: 'sqlite',
     where: file,
@@ -59,16 +80,14 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
         down_sql: string | null;
       }>;
       return Promise.resolve(
-        rows.map(
-          (r): AppliedMigration => ({
-            name: r.name,
-            checksum: r.checksum,
-            phase: r.phase === 'expand' ? 'expand' : 'contract',
-            release: r.release,
-            appliedAtMs: Number(r.applied_at_ms),
-            downSql: r.down_sql,
-          }),
-        ),
+        rows.map((r): AppliedMigration => ({
+          name: r.name,
+          checksum: r.checksum,
+          phase: r.phase === 'expand' ? 'expand' : 'contract',
+          release: r.release,
+          appliedAtMs: Number(r.applied_at_ms),
+          downSql: r.down_sql,
+        })),
       );
     },
     withMigrationLock: async (holder, onWait, fn) => {
@@ -81,19 +100,20 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
       const deadline = Date.now() + lockTimeoutMs;
       let waited = false;
       for (;;) {
-        const taken = db.transaction(() => {
-          const row = db.prepare(`SELECT holder, pid, hostname FROM ${MIGRATION_LOCK_TABLE}`).get() as
-            | { holder: string; pid: number; hostname: string }
-            | undefined;
-          if (row && !(row.hostname === hostname() && !isProcessAlive(row.pid))) return row;
-          db.prepare(`INSERT OR REPLACE INTO ${MIGRATION_LOCK_TABLE} VALUES (1, ?, ?, ?, ?)`).run(
-            holder,
-            process.pid,
-            hostname(),
-            Date.now(),
-          );
-          return null;
-        }).immediate();
+        const taken = db
+          .transaction(() => {
+            const row = db.prepare(`SELECT holder, pid, hostname FROM ${MIGRATION_LOCK_TABLE}`).get() as
+              { holder: string; pid: number; hostname: string } | undefined;
+            if (row && !(row.hostname === hostname() && !isProcessAlive(row.pid))) return row;
+            db.prepare(`INSERT OR REPLACE INTO ${MIGRATION_LOCK_TABLE} VALUES (1, ?, ?, ?, ?)`).run(
+              holder,
+              process.pid,
+              hostname(),
+              Date.now(),
+            );
+            return null;
+          })
+          .immediate();
         if (taken === null) break;
         if (!waited) onWait(`${taken.holder} (pid ${taken.pid} on ${taken.hostname})`);
         waited = true;
@@ -104,7 +124,10 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
       try {
         return await fn();
       } finally {
-        db.prepare(`DELETE FROM ${MIGRATION_LOCK_TABLE} WHERE pid = ? AND hostname = ?`).run(process.pid, hostname());
+        db.prepare(`DELETE FROM ${MIGRATION_LOCK_TABLE} WHERE pid = ? AND hostname = ?`).run(
+          process.pid,
+          hostname(),
+        );
       }
     },
     apply: (m, nowMs) => {
@@ -138,7 +161,9 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
           db.prepare(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = ?`).run(m.name);
         }).immediate();
       } catch (err) {
-        throw new SlipwayError(`down migration of ${m.name} failed and was rolled back: ${(err as Error).message}`);
+        throw new SlipwayError(
+          `down migration of ${m.name} failed and was rolled back: ${(err as Error).message}`,
+        );
       }
       return Promise.resolve();
     },
@@ -149,21 +174,23 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
       const copy = new Database(file, { readonly: true, fileMustExist: true });
       try {
         const check = copy.pragma('integrity_check', { simple: true });
-        if (check !== 'ok') throw new SlipwayError(`backup ${file} failed its integrity check: ${String(check)}`);
-        return Promise.resolve({ tables: fingerprintsOf(copy).size });
+        if (check !== 'ok')
+          throw new SlipwayError(`backup ${file} failed its integrity check: ${String(check)}`);
+        return Promise.resolve({ tables: columnsOf(copy).size });
       } finally {
         copy.close();
       }
     },
-    fingerprintRows: () => Promise.resolve(fingerprintsOf(db)),
-    fingerprintBackup: async (file) => {
+    listColumns: () => Promise.resolve(columnsOf(db)),
+    fingerprintRows: (columns) => Promise.resolve(fingerprintsOf(db, columns)),
+    withBackupSnapshot: async (file, fn) => {
       // A scratch copy, so that reading the backup cannot change it.
       const dir = await mkdtemp(join(tmpdir(), 'slipway-scratch-'));
       try {
         await copyFile(file, join(dir, 'scratch.db'));
         const scratch = new Database(join(dir, 'scratch.db'), { readonly: true });
         try {
-          return fingerprintsOf(scratch);
+          return await fn(rowSource(() => scratch));
         } finally {
           scratch.close();
         }

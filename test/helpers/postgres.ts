@@ -57,8 +57,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   );
   let log = '';
   server.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  const url = (database: string): string =>
-    `postgres://slipway:${PG_PASSWORD}@127.0.0.1:${port}/${database}`;
+  const url = (database: string): string => `postgres://slipway:${PG_PASSWORD}@127.0.0.1:${port}/${database}`;
   await waitReady(url('postgres'), server, () => log);
   const query = async <R extends Record<string, unknown>>(
     database: string,
