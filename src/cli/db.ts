@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { SlipwayError } from '../core/errors.js';
 import { loadFreeze } from '../migrate/freeze.js';
+import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
 import type { TableLoss } from '../migrate/diff-rows.js';
 import {
   applyRestore,
@@ -41,17 +42,10 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
       await withProject(globals(), async (project) => {
         environmentConfig(project.config, env);
         const status = await loadDatabaseStatus(project, env);
-        const freeze = await loadFreeze(project.store, project.config.app, env);
-        const [held] = await project.store.listEvents({
-          app: project.config.app,
-          environment: env,
-          kinds: ['migration.held'],
-          limit: 1,
-        });
+        const ledger = await loadDatabaseLedgerStatus(project.store, project.config.app, env);
         const applied = new Set(status.applied.map((a) => a.name));
-        const heldNames = ((held?.data as { names?: string[] } | undefined)?.names ?? []).filter(
-          (n) => !applied.has(n),
-        );
+        const heldNames = ledger.held.filter((n) => !applied.has(n));
+        const freeze = { frozen: ledger.frozen !== null, message: ledger.frozen };
         const out = {
           database: status.where,
           applied: status.applied.map(({ downSql, ...a }) => ({ ...a, hasDown: downSql !== null })),

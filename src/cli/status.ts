@@ -5,6 +5,7 @@ import type { Host } from '../hosts/host.js';
 import { titleStep } from '../plan/describe-step.js';
 import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
+import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
@@ -111,6 +112,9 @@ async function collectStatus(project: Project, environment: string) {
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
+    database: envConfig.database
+      ? await loadDatabaseLedgerStatus(project.store, project.config.app, environment)
+      : null,
     lock: lock
       ? {
           holder: lock.holder,
@@ -188,6 +192,11 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
   }
+  if (s.database?.frozen) process.stdout.write(`  ${red(`frozen: ${s.database.frozen}`)}\n`);
+  if (s.database?.held.length)
+    process.stdout.write(
+      `  ${yellow(`held contract migrations: ${s.database.held.join(', ')} (slipway migrate ${s.environment} --contract)`)}\n`,
+    );
   process.stdout.write(
     s.lock
       ? `  lock: held by ${s.lock.holder} since ${new Date(s.lock.sinceMs).toISOString()}${s.lock.stale ? ' (stale: holder gone)' : ''}\n`

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveComparedColumns, diffRowFingerprints } from './diff-rows.js';
+import { deriveHeldMigrations } from './held-migrations.js';
 
 const fp = (entries: Record<string, string[]>) => new Map(Object.entries(entries));
 
@@ -47,5 +48,19 @@ describe('deriveComparedColumns', () => {
         ['fresh', ['b']],
       ]),
     });
+  });
+});
+
+describe('deriveHeldMigrations', () => {
+  it('lists the newest held migrations not applied since', () => {
+    expect(
+      deriveHeldMigrations([
+        { seq: 1, kind: 'migration.held', data: { names: ['0003_a'] } },
+        { seq: 5, kind: 'migration.held', data: { names: ['0004_b', '0005_c'] } },
+        { seq: 6, kind: 'migration.applied', data: { name: '0004_b' } },
+        { seq: 4, kind: 'migration.applied', data: { name: '0005_c' } },
+      ]),
+    ).toEqual(['0005_c']);
+    expect(deriveHeldMigrations([])).toEqual([]);
   });
 });

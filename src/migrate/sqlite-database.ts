@@ -209,6 +209,8 @@ export function openSqliteDatabase(file: string, lockTimeoutMs: number): Promise
         db = new Database(database.where);
         db.pragma('busy_timeout = 5000');
       }
+      // The backup may have caught another migrator's lock row; the lock is ours while we restore.
+      if (tableExists(db, MIGRATION_LOCK_TABLE)) db.prepare(`DELETE FROM ${MIGRATION_LOCK_TABLE}`).run();
     },
     close: () => {
       db.close();

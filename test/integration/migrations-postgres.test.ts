@@ -74,6 +74,12 @@ describe.runIf(isPostgresAvailable())('database migrations on PostgreSQL', () =>
     (await db.query<{ name: string }>('app', 'SELECT name FROM slipway_migrations ORDER BY name')).map(
       (r) => r.name,
     );
+  const databaseStatus = async (): Promise<{ frozen: string | null; held: string[] }> => {
+    const [status] = JSON.parse(expectOk(await cli(['status', 'production', '--json'])).stdout) as Array<{
+      database: { frozen: string | null; held: string[] };
+    }>;
+    return status?.database ?? { frozen: 'missing', held: ['missing'] };
+  };
   const served = async (): Promise<string> => (await fetch(`${project.url}/`)).headers.get('x-release') ?? '';
 
   beforeAll(async () => {
@@ -210,6 +216,10 @@ describe.runIf(isPostgresAvailable())('database migrations on PostgreSQL', () =>
     expect(await served()).toBe('4.0.0');
     expect(await columns()).toContain('tag');
     expect((await history()).find((e) => e.kind === 'migration.held')?.message).toContain('0004_drop_tag');
+    expect((await databaseStatus()).held).toEqual(['0004_drop_tag']);
+    expect(expectOk(await cli(['status', 'production'])).stdout).toContain(
+      'held contract migrations: 0004_drop_tag (slipway migrate production --contract)',
+    );
 
     // 2.0.0 is still warm: the contract migration is refused, nothing changes.
     const early = await cli(['migrate', 'production', '--contract'], { SLIPWAY_USER: 'alice' });
@@ -234,6 +244,7 @@ describe.runIf(isPostgresAvailable())('database migrations on PostgreSQL', () =>
       'SELECT name, phase FROM slipway_migrations',
     );
     expect(phases).toContainEqual({ name: '0004_drop_tag', phase: 'contract' });
+    expect((await databaseStatus()).held).toEqual([]);
     expect(await served()).toBe('4.0.0');
   }, 180_000);
 
@@ -244,6 +255,7 @@ describe.runIf(isPostgresAvailable())('database migrations on PostgreSQL', () =>
     expect(await served()).toBe('4.0.0');
     const kinds = (await history()).map((e) => e.kind);
     expect(kinds).toEqual(expect.arrayContaining(['environment.frozen', 'alert.raised']));
+    expect((await databaseStatus()).frozen).toContain('irreversible contract migration 0004_drop_tag');
     const refused = await cli(['deploy', 'production', '--release', '4.0.0'], { SLIPWAY_USER: 'alice' });
     expect(refused.stderr).toContain('environment production is frozen');
     expectOk(
