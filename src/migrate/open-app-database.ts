@@ -63,7 +63,9 @@ export function openAppDatabase(
   lockTimeoutMs: number,
 ): Promise<AppDatabase> {
   const url = revealDatabaseUrl(ref, secrets);
-  return ref.kind === 'postgres' ? openPostgresDatabase(url) : openSqliteDatabase(url, lockTimeoutMs);
+  return ref.kind === 'postgres'
+    ? openPostgresDatabase(url, lockTimeoutMs)
+    : openSqliteDatabase(url, lockTimeoutMs);
 }
 
 /** Runs fn with the database open, and closes it. */

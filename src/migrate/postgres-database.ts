@@ -28,7 +28,7 @@ export function describePostgresUrl(url: string): {
   return { safeUrl: parsed.toString(), password, database: decodeURIComponent(parsed.pathname.slice(1)) };
 }
 
-export async function openPostgresDatabase(url: string): Promise<AppDatabase> {
+export async function openPostgresDatabase(url: string, lockTimeoutMs: number): Promise<AppDatabase> {
   const { safeUrl, password } = describePostgresUrl(url);
   const secrets = password ? [password] : [];
   const connect = async (target = url): Promise<pg.Client> => {
@@ -130,7 +130,10 @@ export async function openPostgresDatabase(url: string): Promise<AppDatabase> {
           );
           const who = other.rows[0];
           onWait(who ? `${who.app || 'a session'} (backend pid ${who.pid})` : 'another session');
-          await lockClient.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+          await lockClient.query(`SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+          await lockClient.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]).catch((err: unknown) => {
+            throw new SlipwayError(`gave up waiting for the migration lock: ${errorText(err)}`);
+          });
         }
         await lockClient.query(`SET application_name = ${quoteLiteral(holder.slice(0, 60))}`);
         return await fn();

@@ -28,7 +28,8 @@ const DATABASE = `    database:
       urlSecret: DATABASE_URL
       backup: { retain: 10 }`;
 const APPROVALS = '    approvals: { required: [{ role: approver, count: 1 }] }';
-const STRATEGY = '      kind: blue-green\n      keepWarm: 2s\n      drainTimeout: 2s';
+// The previous release stays warm long enough for the contract refusal to be checked on a busy machine.
+const STRATEGY = '      kind: blue-green\n      keepWarm: 30s\n      drainTimeout: 2s';
 
 interface LedgerEvent {
   kind: string;
@@ -246,7 +247,7 @@ describe.runIf(isPostgresAvailable())('database migrations on PostgreSQL', () =>
     expect(phases).toContainEqual({ name: '0004_drop_tag', phase: 'contract' });
     expect((await databaseStatus()).held).toEqual([]);
     expect(await served()).toBe('4.0.0');
-  }, 180_000);
+  }, 300_000);
 
   it('freezes the environment instead of rolling back across an irreversible migration', async () => {
     const rollback = await cli(['rollback', 'production', '--to', '2.0.0'], { SLIPWAY_USER: 'alice' });
@@ -429,5 +430,5 @@ async function waitUntilRetired(cli: (args: string[]) => Promise<CliResult>, rel
     return !status.some((s) =>
       s.hosts.some((h) => h.targets.some((t) => t.release === release && t.state !== 'stopped')),
     );
-  });
+  }, 120_000);
 }
