@@ -24,7 +24,7 @@ export async function refuseIfFrozen(
   const freeze = await loadFreeze(store, app, environment);
   if (!freeze.frozen) return;
   throw new EnvironmentFrozenError(`environment ${environment} is frozen: ${freeze.message ?? ''}`, {
-    hint: `restore a backup ("slipway db restore ${environment} --backup <id>") or fix forward, then "slipway db unfreeze ${environment} --reason …"`,
+    hint: `once the database and the code agree again (a backup restored with "slipway db restore ${environment} --backup <id>", or a fix ready to deploy forward): "slipway db unfreeze ${environment} --reason …"`,
   });
 }
 

@@ -52,4 +52,6 @@ export interface MigrateStep {
   held: PlannedMigration[];
   /** Contract phase: refuse unless no target of a release other than this one runs on any host. */
   requireOnlyRelease: boolean;
+  /** The environment's hosts (where older targets are looked for). */
+  hosts: string[];
 }

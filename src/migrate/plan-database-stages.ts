@@ -13,6 +13,7 @@ export interface DatabaseStagesInput {
   migrations: MigrationPlan;
   /** contract: run the held migrations (the planner put them in `up`), checking no older target runs. */
   phase: 'expand' | 'contract';
+  hosts: string[];
 }
 
 /**
@@ -48,6 +49,7 @@ export function planDatabaseSteps(input: DatabaseStagesInput): { backup: Step[];
     down: m.down.map((d) => ({ name: d.name, release: d.release, phase: d.phase })),
     held: m.held,
     requireOnlyRelease: input.phase === 'contract',
+    hosts: input.hosts,
   };
   return { backup: changes && input.backup.required ? [backup] : [], migrate: [migrate] };
 }

@@ -1,6 +1,7 @@
 import { SlipwayError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { hostName } from '../config/host-schema.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { ReleaseRuntime } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
@@ -20,7 +21,7 @@ export class IrreversibleMigrationError extends SlipwayError {
     super(
       `going back to ${release} would cross irreversible contract migration${migrations.length > 1 ? 's' : ''} ${migrations.map((m) => `${m.name} (applied by ${m.release})`).join(', ')}: the older release needs what they removed, and they have no down migration`,
       {
-        hint: `nothing was changed; ${environment} is frozen. Fix forward with a new release, or restore a backup ("slipway db backups ${environment}", "slipway db restore ${environment} --backup <id>"), then "slipway db unfreeze ${environment} --reason …"`,
+        hint: `nothing was changed; ${environment} is frozen (deploys refused). Either restore a backup ("slipway db backups ${environment}", "slipway db restore ${environment} --backup <id>") or prepare a fix to deploy forward, then "slipway db unfreeze ${environment} --reason …"`,
       },
     );
   }
@@ -91,6 +92,7 @@ function base(
   return {
     app: input.app,
     environment: input.environment,
+    hosts: input.env.hosts.map(hostName),
     release: { version: input.release.version, artifact: input.release.artifact },
     database,
     dir,
