@@ -8,11 +8,7 @@ import type { StoreDatabase } from './schema.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
-  extends ReleaseRepository,
-    DeploymentRepository,
-    LedgerRepository,
-    LockRepository,
-    BackupRepository {
+  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, BackupRepository {
   close(): Promise<void>;
 }
 

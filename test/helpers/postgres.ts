@@ -1,12 +1,22 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './project.js';
 
-/** Debian's PostgreSQL 15 server binaries (package `postgresql`). */
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Debian's PostgreSQL server binaries (package `postgresql`; 15 on bookworm), the newest installed. */
+export const PG_BIN = findServerBin();
+
+function findServerBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  return join(root, versions[0] ?? '15', 'bin');
+}
 
 export function isPostgresAvailable(): boolean {
   return existsSync(join(PG_BIN, 'postgres')) && existsSync(join(PG_BIN, 'initdb'));
