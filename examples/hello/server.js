@@ -19,16 +19,43 @@ const failHealth = process.env.FAIL_HEALTH === '1';
 const startDelayMs = Number(process.env.START_DELAY_MS ?? 0);
 const extraLatencyMs = Number(process.env.EXTRA_LATENCY_MS ?? 0);
 const errorRate = Number(process.env.ERROR_RATE ?? 0);
+// FAIL_AFTER_MS: healthy at first, then every answer (health check included) is a 500 — a release that goes bad
+// some time after it was deployed.
+const failAfterMs = process.env.FAIL_AFTER_MS ? Number(process.env.FAIL_AFTER_MS) : null;
+// SERVE_DOTENV=1 serves a .env file at /.env (the example of a release that leaks its configuration).
+const serveDotenv = process.env.SERVE_DOTENV === '1';
+// NO_SECURITY_HEADERS=1 drops the security headers every answer carries otherwise.
+const securityHeaders =
+  process.env.NO_SECURITY_HEADERS === '1'
+    ? {}
+    : { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' };
 const startedAt = Date.now();
 let requests = 0;
 
 const server = createServer((req, res) => {
   requests++;
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (failAfterMs !== null && Date.now() - startedAt >= failAfterMs) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('gone bad\n');
+    return;
+  }
   if (url.pathname === '/healthz') {
     const ready = !failHealth && Date.now() - startedAt >= startDelayMs;
     res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
     res.end(ready ? 'ok\n' : 'not ready\n');
+    return;
+  }
+  for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+  if (serveDotenv && url.pathname === '/.env') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('DATABASE_URL=postgres://example:not-a-real-password@db/hello\n');
+    return;
+  }
+  // Hidden files (/.git/, /.env …) are never served, like any sane static server.
+  if (url.pathname.startsWith('/.')) {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
     return;
   }
   const answer = () => {

@@ -9,6 +9,9 @@ import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
 import { printPreflight, refuseFailedPreflight, runPreflight } from './check.js';
 import { resolveReleaseVersion } from './releases.js';
+import { afterDeployment, runPipelineDeploy, type PipelineRunHooks } from '../pipeline/run-pipeline.js';
+import { parseAtOption } from './parse-at.js';
+import { createPipelinePorts } from './pipeline-ports.js';
 
 export function registerDeploy(program: Command, globals: () => GlobalOptions): void {
   program
@@ -17,12 +20,17 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
     .argument('<env>', 'environment name')
     .option('-r, --release <version>', 'release to deploy (default: the newest release)')
     .option('--resume', 'continue the interrupted deployment of this environment')
-    .option('--reason <text>', 'why (kept in the ledger)')
-    .action(async (env: string, opts: { release?: string; resume?: boolean; reason?: string }) => {
+    .option('--reason <text>', 'why (kept in the ledger; required with --override-freeze)')
+    .option('--at <time>', 'do not start before this time (ISO, "YYYY-MM-DD HH:MM" in --timezone, or +10m)')
+    .option('--timezone <zone>', 'time zone of a local --at time', 'UTC')
+    .option('--override-freeze', 'deploy during a freeze (needs --reason and a role that may)')
+    .action(async (env: string, opts: DeployOptions) => {
       await withProject(globals(), async (project) => {
         await syncAgentEvents(project);
+        const ports = createPipelinePorts(project);
         if (opts.resume) {
-          await runWithProgress(project, 'resume', (o) => resumeDeployment(project, env, o));
+          const outcome = await runWithProgress(project, 'resume', (o) => resumeDeployment(project, env, o));
+          await afterDeployment(project, ports, outcome, pipelineHooks(project));
           return;
         }
         // The same checks as "slipway check" run first: a host that cannot take the release stops it here.
@@ -30,15 +38,45 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
         if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
         refuseFailedPreflight(preflight);
         const version = await resolveReleaseVersion(project, opts.release);
-        const request: DeploymentRequest = {
-          environment: env,
-          kind: 'deploy',
-          version,
-          ...(opts.reason ? { reason: opts.reason } : {}),
-        };
-        await runWithProgress(project, 'deploy', (o) => runDeployment(project, request, o));
+        await runPipelineDeploy(
+          project,
+          ports,
+          {
+            environment: env,
+            version,
+            notBeforeMs: opts.at ? parseAtOption(opts.at, opts.timezone, project.clock.nowMs()) : null,
+            overrideFreeze: opts.overrideFreeze ? { reason: opts.reason } : null,
+            ...(opts.reason ? { reason: opts.reason } : {}),
+          },
+          pipelineHooks(project),
+        );
       });
     });
+}
+
+interface DeployOptions {
+  release?: string;
+  resume?: boolean;
+  reason?: string;
+  at?: string;
+  timezone: string;
+  overrideFreeze?: boolean;
+}
+
+/** Deployments of the pipeline run with the live view; gate notes and refused promotions are printed. */
+export function pipelineHooks(project: Project): PipelineRunHooks {
+  return {
+    deploy: (request: DeploymentRequest) =>
+      runWithProgress(project, 'deploy', (o) => runDeployment(project, request, o)),
+    onGates: (environment, gates) => {
+      for (const g of gates) {
+        if (g.status === 'waits' || g.status === 'overridden' || g.kind === 'previous-environment')
+          process.stdout.write(dim(`gate ${g.kind} (${environment}): ${g.detail}\n`));
+      }
+    },
+    onPromotionRefused: (environment, reasons) =>
+      process.stdout.write(yellow(`not promoted to ${environment}: ${reasons.join('; ')}\n`)),
+  };
 }
 
 type Runner = (

@@ -10,11 +10,15 @@ import { registerInit } from './init.js';
 import { registerLogs } from './logs.js';
 import { registerPlan } from './plan.js';
 import { registerPromoteAndAbort } from './promote.js';
+import { registerPromoteRelease } from './promote-release.js';
 import { registerReleases } from './releases.js';
 import { registerRollback } from './rollback.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
+import { registerVerify } from './verify.js';
+import { registerWatch } from './watch.js';
+import { registerWebhook } from './webhook.js';
 import { registerDb } from './db.js';
 import { registerMigrate } from './migrate.js';
 import type { GlobalOptions } from './project.js';
@@ -43,14 +47,18 @@ registerPlan(program, globals);
 registerDeploy(program, globals);
 registerRollback(program, globals);
 registerPromoteAndAbort(program, globals);
+registerPromoteRelease(program, globals);
 registerApproveAndReject(program, globals);
 registerStatus(program, globals);
 registerHistory(program, globals);
 registerLogs(program, globals);
+registerVerify(program, globals);
 registerAgent(program, globals);
 registerMigrate(program, globals);
 registerDb(program, globals);
 registerDemo(program);
+registerWatch(program, globals);
+registerWebhook(program, globals);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
 function reportError(err: unknown): number {

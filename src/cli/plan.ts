@@ -3,6 +3,8 @@ import { describePlan } from '../plan/describe-plan.js';
 import { preparePlan } from '../executor/run-deployment.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { resolveReleaseVersion } from './releases.js';
+import { SlipwayError } from '../core/errors.js';
+import { collectPipelinePlan, printPipelinePlan } from './plan-pipeline.js';
 
 export function registerPlan(program: Command, globals: () => GlobalOptions): void {
   program
@@ -10,14 +12,27 @@ export function registerPlan(program: Command, globals: () => GlobalOptions): vo
     .description(
       'print the exact plan of a deployment (stages, steps, hosts, health checks, rollback) without running it',
     )
-    .argument('<env>', 'environment name')
+    .argument('[env]', 'environment name (not with --pipeline)')
     .option('-r, --release <version>', 'release to plan for (default: the newest release)')
+    .option(
+      '--pipeline',
+      "print the release's whole path: each environment of the pipeline and its gates now",
+    )
     .option('--json', 'print the plan as JSON')
-    .action(async (env: string, opts: { release?: string; json?: boolean }) => {
-      await withProject(globals(), async (project) => {
-        const version = await resolveReleaseVersion(project, opts.release);
-        const plan = await preparePlan(project, { environment: env, kind: 'deploy', version });
-        process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${describePlan(plan)}\n`);
-      });
-    });
+    .action(
+      async (env: string | undefined, opts: { release?: string; json?: boolean; pipeline?: boolean }) => {
+        await withProject(globals(), async (project) => {
+          const version = await resolveReleaseVersion(project, opts.release);
+          if (opts.pipeline) {
+            const entries = await collectPipelinePlan(project, version);
+            if (opts.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+            else printPipelinePlan(project.config.app, version, entries);
+            return;
+          }
+          if (!env) throw new SlipwayError('name an environment, or use --pipeline');
+          const plan = await preparePlan(project, { environment: env, kind: 'deploy', version });
+          process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${describePlan(plan)}\n`);
+        });
+      },
+    );
 }

@@ -13,6 +13,8 @@ import { LocalHost } from '../hosts/local-host.js';
 import { SshHost, type SshHostSettings } from '../hosts/ssh-host.js';
 import { parseDurationMs } from '../core/duration.js';
 import { openSqliteStore, type Store } from '../store/index.js';
+import { Notifier } from '../notify/notifier.js';
+import { withNotifications } from '../notify/with-notifications.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -38,7 +40,10 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
   const loaded = await loadConfig(options.config);
   const stateDir = resolveStateDir(options, loaded.dir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const store: Store = await openSqliteStore(join(stateDir, 'slipway.db'));
+  const ledgerStore: Store = await openSqliteStore(join(stateDir, 'slipway.db'));
+  const actor = process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor();
+  const notifier = createNotifier(loaded, stateDir, ledgerStore, actor);
+  const store = notifier ? withNotifications(ledgerStore, notifier) : ledgerStore;
   const local = new LocalHost(join(stateDir, 'agent'));
   const hosts = new Map<string, Host>([['local', local]]);
   for (const [environment, env] of Object.entries(loaded.config.environments)) {
@@ -63,7 +68,7 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
     hosts,
     local,
     clock: systemClock,
-    actor: process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor(),
+    actor,
     randomSuffix: () => randomBytes(3).toString('hex'),
     loadSecrets: async (environment, names) => {
       const source = await loadSecretSource(stateDir, environment, process.env);
@@ -75,10 +80,34 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
       return secrets;
     },
     close: async () => {
+      await notifier?.flush();
       await Promise.all([...hosts.values()].map((h) => h.close()));
       await store.close();
     },
   };
+}
+
+/** Notifications go out from the ledger itself, so every verb that records an event notifies. */
+function createNotifier(
+  loaded: LoadedConfig,
+  stateDir: string,
+  ledger: Store,
+  actor: string,
+): Notifier | null {
+  const config = loaded.config.notifications;
+  if (config.channels.length === 0) return null;
+  return new Notifier({
+    config,
+    app: loaded.config.app,
+    ledger,
+    clock: systemClock,
+    actor,
+    resolveSecret: async (environment, name) =>
+      lookupSecretValue(
+        environment ? await loadSecretSource(stateDir, environment, process.env) : process.env,
+        name,
+      ),
+  });
 }
 
 export async function withProject<T>(

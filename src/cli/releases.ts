@@ -42,10 +42,13 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
     .action(async (opts: { json?: boolean }) => {
       await withProject(globals(), async (project) => {
         const releases = await project.store.listReleases(project.config.app);
+        const marks = await project.store.listReleaseMarks(project.config.app);
+        const goodIn = (version: string): string[] =>
+          marks.filter((m) => m.version === version).map((m) => m.environment);
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify(
-              releases.map(({ config: _c, ...r }) => r),
+              releases.map(({ config: _c, ...r }) => ({ ...r, goodIn: goodIn(r.version) })),
               null,
               2,
             )}\n`,
@@ -58,7 +61,7 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
         }
         for (const r of releases) {
           process.stdout.write(
-            `${r.version.padEnd(16)} ${r.sha256.slice(0, 12)}  ${String(r.sizeBytes).padStart(9)} B  ${new Date(r.createdAtMs).toISOString()}  ${r.createdBy}${r.source ? `  ${r.source}` : ''}\n`,
+            `${r.version.padEnd(16)} ${r.sha256.slice(0, 12)}  ${String(r.sizeBytes).padStart(9)} B  ${new Date(r.createdAtMs).toISOString()}  ${r.createdBy}${r.source ? `  ${r.source}` : ''}${goodIn(r.version).length ? green(`  good in ${goodIn(r.version).join(', ')}`) : ''}\n`,
           );
         }
       });

@@ -6,9 +6,11 @@ import { titleStep } from '../plan/describe-step.js';
 import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
 import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
+import { describeFailure } from '../verify/verification-check.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
+import { collectPipelineStatus } from './pipeline-status.js';
 
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
@@ -90,6 +92,16 @@ async function collectStatus(project: Project, environment: string) {
         limit: 1,
       })
     : [];
+  const pipeline = await collectPipelineStatus(
+    project,
+    environment,
+    last?.outcome === null ? { id: last.id, plan: last.plan as Plan } : null,
+  );
+  const serving =
+    hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
+  const verified = serving
+    ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
+    : undefined;
   return {
     environment,
     strategy: envConfig.strategy.kind,
@@ -114,6 +126,16 @@ async function collectStatus(project: Project, environment: string) {
         : null,
     database: envConfig.database
       ? await loadDatabaseLedgerStatus(project.store, project.config.app, environment)
+      : null,
+    ...pipeline,
+    verification: verified
+      ? {
+          release: verified.release,
+          passed: verified.passed,
+          atMs: verified.atMs,
+          checks: verified.checks.length,
+          failures: verified.checks.filter((c) => !c.passed).map(describeFailure),
+        }
       : null,
     lock: lock
       ? {
@@ -188,6 +210,8 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
       `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
     );
     if (d.currentStep) process.stdout.write(`  now: ${d.currentStep}\n`);
+    if (s.waitingUntilMs !== null && d.phase === 'running')
+      process.stdout.write(`  ${yellow(`waiting: runs at ${new Date(s.waitingUntilMs).toISOString()}`)}\n`);
     if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
@@ -197,6 +221,18 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     process.stdout.write(
       `  ${yellow(`held contract migrations: ${s.database.held.join(', ')} (slipway migrate ${s.environment} --contract)`)}\n`,
     );
+  if (s.markedGood)
+    process.stdout.write(
+      `  good: ${s.markedGood.version} (bake passed ${new Date(s.markedGood.atMs).toISOString()})\n`,
+    );
+  if (s.verification) {
+    const v = s.verification;
+    process.stdout.write(
+      v.passed
+        ? `  verification: ${v.release} ${green('passed')} (${v.checks} checks) ${formatDurationMs(now - v.atMs)} ago\n`
+        : `  verification: ${v.release} ${red('failed')} ${formatDurationMs(now - v.atMs)} ago; blocked from promotion\n${v.failures.map((f) => `    ${red('✖')} ${f}\n`).join('')}`,
+    );
+  }
   process.stdout.write(
     s.lock
       ? `  lock: held by ${s.lock.holder} since ${new Date(s.lock.sinceMs).toISOString()}${s.lock.stale ? ' (stale: holder gone)' : ''}\n`

@@ -38,15 +38,48 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  pipeline: {
+    promote: 'manual' as 'manual' | 'automatic',
+    freezeOverrideRoles: ['admin'],
+  },
+  bake: {
+    interval: '2s',
+    maxErrorRate: 0.05,
+    minRequests: 50,
+  },
+  approvals: {
+    allowSelfApproval: false,
+    expiresAfter: '24h',
+  },
+  verify: {
+    smokeTimeLimit: '5s',
+    connections: 10,
+    loadDuration: '3s',
+    /** The load run never lasts longer, whatever the config says. */
+    maxLoadDurationMs: 60_000,
+    maxThroughputDrop: 0.2,
+    maxP95Increase: 0.3,
+    maxP99Increase: 0.5,
+    minLatencyIncrease: '10ms',
+    maxErrorRate: 0.01,
+    forbiddenPaths: ['/.git/', '/.git/config', '/.env', '/.svn/', '/.DS_Store'],
+    tlsMinDaysValid: 14,
+    commandTimeout: '60s',
+  },
+  watch: { branch: 'main', interval: '30s', version: '{shortSha}' },
+  webhook: {
+    port: 8430,
+    bindAddress: '127.0.0.1',
+    secret: 'WEBHOOK_SECRET',
+    maxBodyBytes: 1024 * 1024,
+    replayTolerance: '10m',
+  },
+  notifications: { timeout: '5s', retries: 2, initialBackoff: '500ms', flushTimeout: '15s' },
   database: {
     migrationsDir: 'migrations',
     backupRequired: true,
     backupRetain: 5,
     /** How long a migration waits for another deploy's migration lock on the same database. */
     lockTimeoutMs: 10 * 60 * 1000,
-  },
-  approvals: {
-    allowSelfApproval: false,
-    expiresAfter: '24h',
   },
 } as const;

@@ -89,10 +89,30 @@ environments:
   #   strategy: { kind: recreate }
   #   An environment may require approvals before a deploy changes anything:
   #   approvals: { required: [{ role: approver, count: 1 }], allowSelfApproval: false, expiresAfter: 24h }
+  #   Deploy windows, freezes and a bake after the switch (docs/pipelines.md):
+  #   windows: [{ cron: "* 9-16 * * 1-5", timezone: Europe/Berlin }]
+  #   freezes: [{ name: year-end, from: "2026-12-20", to: "2027-01-04", timezone: Europe/Berlin }]
+  #   bake: { duration: 10m, rules: { maxErrorRate: 1%, maxP99: 500ms } }
+
+# The order a release goes through the environments, promoted unchanged (slipway promote-release <v> <env>),
+# e.g. pipeline: [staging, { environment: production, promote: manual }]; \`promote: automatic\` goes on
+# by itself. Empty: every environment stands alone.
+pipeline: []
 
 # People and their roles (the person is SLIPWAY_USER, or the OS user name). Approvals count only them.
 # For example: team: { alice: { roles: [deployer] }, bob: { roles: [approver], environments: [production] } }
 team: {}
+
+# Continuous deployment (\`slipway watch\`, \`slipway webhook\`): follow a branch of a git repository (default:
+# this directory's), build each new commit into a release and deploy it. See docs/continuous-deployment.md.
+watch:
+  branch: ${scalar(DEFAULTS.watch.branch)}
+  # The environment new releases go to (needed once there is more than one): environment: staging
+
+# Webhooks told about deployments (started, waiting for approval, succeeded, rolled back, …), see
+# docs/notifications.md. For example: channels: [{ name: team, urlSecret: SLACK_WEBHOOK_URL, format: slack }]
+notifications:
+  channels: []
 `;
 }
 

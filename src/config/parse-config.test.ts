@@ -54,9 +54,27 @@ describe('parseConfig: valid files', () => {
           },
           env: {},
           secrets: [],
+          windows: [],
+          freezes: [],
+          freezeOverrideRoles: [...DEFAULTS.pipeline.freezeOverrideRoles],
         },
       },
+      pipeline: [],
       team: {},
+      watch: {
+        branch: DEFAULTS.watch.branch,
+        interval: DEFAULTS.watch.interval,
+        path: '.',
+        version: DEFAULTS.watch.version,
+        webhook: { ...DEFAULTS.webhook },
+      },
+      notifications: {
+        channels: [],
+        stakeholders: [],
+        roles: {},
+        timeout: DEFAULTS.notifications.timeout,
+        retries: DEFAULTS.notifications.retries,
+      },
     });
   });
 
@@ -175,7 +193,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
     expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
     expect(issue?.message).toBe(
-      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, team)',
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, pipeline, team, watch, notifications)',
     );
   });
 

@@ -6,6 +6,10 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
+import { verifySchema } from './verify-schema.js';
+import { notificationsSchema } from './notify-schema.js';
+import { watchSchema } from './watch-schema.js';
 
 export { durationSchema };
 
@@ -116,8 +120,10 @@ export const environmentSchema = z
       .array(envName)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
-    database: databaseSchema.optional(),
+    ...environmentPipelineShape,
     approvals: approvalsSchema.optional(),
+    verify: verifySchema.optional(),
+    database: databaseSchema.optional(),
   })
   .describe('A named place to deploy to.');
 
@@ -182,7 +188,10 @@ export const configSchema = z
       )
       .refine((envs) => Object.keys(envs).length > 0, 'define at least one environment')
       .describe('Environments by name, e.g. `staging`, `production`.'),
+    pipeline: pipelineSchema,
     team: teamSchema.default({}),
+    watch: watchSchema.default(() => watchSchema.parse({})),
+    notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

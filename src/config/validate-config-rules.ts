@@ -2,6 +2,8 @@ import { formatDurationMs, parseDurationMs } from '../core/duration.js';
 import { hostName } from './host-schema.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
+import { validatePipelineRules } from './validate-pipeline-rules.js';
+import { validateTriggerRules } from './validate-trigger-rules.js';
 
 /**
  * Rules across keys that the schema cannot express, run on a config that passed the schema (defaults
@@ -12,7 +14,9 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkHealthCheckTimeouts(config),
     ...checkPublicPorts(config),
     ...checkSecretsNotInEnv(config),
+    ...validatePipelineRules(config),
     ...checkApproversExist(config),
+    ...validateTriggerRules(config),
   ];
 }
 

@@ -62,6 +62,7 @@ export const ON_FAILURE_BASE_INDEX = 1000;
 interface NumberedStage {
   name: string;
   batch?: number;
+  keepOnFailure?: boolean;
   steps: Array<{ index: number; step: Step }>;
 }
 
@@ -70,6 +71,7 @@ export function numberStages(stages: Stage[], base = 0): NumberedStage[] {
   return stages.map((stage) => ({
     name: stage.name,
     ...(stage.batch !== undefined ? { batch: stage.batch } : {}),
+    ...(stage.keepOnFailure ? { keepOnFailure: true } : {}),
     steps: stage.steps.map((step) => ({ index: index++, step })),
   }));
 }
@@ -134,6 +136,8 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
 
   if (failure === 'interrupted') return finish('interrupted');
   if (!failure) return finish('succeeded');
+  // A failed verification with `onFailure: keep` leaves the new release serving for inspection.
+  if (failure.keep) return finish('failed', failure.error);
 
   const recoverRun: RunState = {
     ...run,
@@ -188,7 +192,7 @@ async function runStages(
   phase: 'deploy' | 'on-failure',
   plan: Plan,
   run: RunState,
-): Promise<{ error: string; batch?: number } | 'interrupted' | null> {
+): Promise<{ error: string; batch?: number; keep?: boolean } | 'interrupted' | null> {
   const { options } = run;
   for (const stage of stages) {
     const guardFailure = run.guardFailure();
@@ -208,6 +212,7 @@ async function runStages(
       return {
         error: run.guardFailure() ?? firstError,
         ...(stage.batch !== undefined ? { batch: stage.batch } : {}),
+        ...(stage.keepOnFailure ? { keep: true } : {}),
       };
     }
     // Rolling: hosts that fail within the failure budget go back to their old release on their own.

@@ -12,6 +12,7 @@ import { isProcessAlive } from '../agent/process-util.js';
 import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
+import { applyPipelineStages } from '../pipeline/plan-pipeline-stages.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
@@ -24,6 +25,7 @@ import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
 import { refuseIfFrozen, recordFreeze } from '../migrate/freeze.js';
 import { addDatabaseStages, IrreversibleMigrationError } from '../migrate/prepare-database-plan.js';
+import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 
 /** The wired-up ports a deployment needs; the CLI (and later the server) builds one. */
 export interface ControlPlane {
@@ -38,8 +40,8 @@ export interface ControlPlane {
   randomSuffix(): string;
   /** Where backups of the app's database are kept (under `backups/`). */
   stateDir: string;
-  /** slipway.yml's directory (a relative SQLite database path starts here). */
-  projectDir: string;
+  /** The directory of slipway.yml (verification commands run there); default: the current directory. */
+  projectDir?: string;
 }
 
 export interface DeploymentRequest {
@@ -49,6 +51,10 @@ export interface DeploymentRequest {
   reason?: string;
   /** A rollback that also runs the down migrations of what the older release does not have. */
   runDownMigrations?: boolean;
+  /** `deploy --at`: the plan waits (in an `await-window` step) until this time. */
+  notBeforeMs?: number | null;
+  /** The deploy overrides a freeze (checked and ledgered by the pipeline runner). */
+  freezeOverridden?: boolean;
 }
 
 export function environmentConfig(config: SlipwayConfig, environment: string): EnvironmentConfig {
@@ -182,12 +188,17 @@ export async function preparePlan(
     retainReleases: cp.config.retainReleases,
     nowMs: cp.clock.nowMs(),
     approval: env.approvals ?? null,
+    verify: deriveVerifyInput(env, request.environment, current, cp.projectDir ?? process.cwd()),
   });
-  return addDatabaseStages(plan, {
+  const piped = applyPipelineStages(plan, env, {
+    notBeforeMs: request.notBeforeMs ?? null,
+    freezeOverridden: request.freezeOverridden ?? false,
+  });
+  return addDatabaseStages(piped, {
     app: cp.config.app,
     environment: request.environment,
     env,
-    projectDir: cp.projectDir,
+    projectDir: cp.projectDir ?? process.cwd(),
     release: runtime,
     mode: request.kind,
     runDown: request.runDownMigrations ?? false,
@@ -382,6 +393,8 @@ export async function execute(
       hosts: cp.hosts,
       secrets,
       clock: cp.clock,
+      ledger: (e) => appendDeploymentEvent(cp, plan, e),
+      ...(canary ? { canary } : {}),
       ...(canary ? { canary } : {}),
       migrations: {
         store: cp.store,
@@ -391,6 +404,13 @@ export async function execute(
         lockTimeoutMs: DEFAULTS.database.lockTimeoutMs,
       },
       ...(approvals ? { approvals } : {}),
+      verification: {
+        store: cp.store,
+        hosts: cp.hosts,
+        clock: cp.clock,
+        actor: cp.actor,
+        deploymentId: plan.deploymentId,
+      },
     },
     reporter: options.reporter,
     actor: cp.actor,
@@ -398,6 +418,22 @@ export async function execute(
     concurrency: environmentConfig(cp.config, plan.environment).ssh.parallelism,
     ...(canary ? { guard: canary } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+async function appendDeploymentEvent(
+  cp: ControlPlane,
+  plan: Plan,
+  event: { kind: string; message: string; data?: unknown },
+): Promise<void> {
+  await cp.store.appendEvent({
+    atMs: cp.clock.nowMs(),
+    actor: cp.actor,
+    app: plan.app,
+    environment: plan.environment,
+    deploymentId: plan.deploymentId,
+    release: plan.release.version,
+    ...event,
   });
 }
 

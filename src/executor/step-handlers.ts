@@ -10,6 +10,10 @@ import type { StepKind, StepOf } from '../plan/steps.js';
 import { executeBackupStep } from '../migrate/execute-backup-step.js';
 import { executeMigrateStep } from '../migrate/execute-migrate-step.js';
 import type { MigrationContext } from '../migrate/migration-context.js';
+import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
+import { bakeHandler } from '../pipeline/bake-handler.js';
+import { runVerification, type VerificationContext } from '../verify/run-verification.js';
+import { VerificationFailedError } from '../verify/verification-failed-error.js';
 
 export interface StepContext {
   hosts: ReadonlyMap<string, Host>;
@@ -22,9 +26,15 @@ export interface StepContext {
   canary?: CanaryController;
   /** Present when the plan backs up or migrates the app's database. */
   migrations?: MigrationContext;
+  /** Appends an event about this deployment to the ledger (steps that watch or wait report what they saw). */
+  ledger?: StepLedger;
   /** Present when the plan waits for approvals. */
   approvals?: ApprovalWaiter;
+  /** Where verify steps store their results (the store, the deployment they belong to). */
+  verification?: VerificationContext;
 }
+
+export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
 
 /** A step's result: a short line for the progress view and data kept with the step in the store. */
 export interface StepResult {
@@ -226,11 +236,27 @@ export const stepHandlers: StepHandlers = {
     return { detail: step.enabled ? 'in rotation' : 'drained' };
   },
 
+  'await-window': awaitWindowHandler,
+  bake: bakeHandler,
   'await-approval': async (step, ctx) => {
     if (!ctx.approvals)
       throw new SlipwayError('this deployment waits for approvals, but no one collects them');
     const state = await ctx.approvals.wait(step, ctx.signal ?? new AbortController().signal);
     return { detail: `approved by ${state.approvedBy.join(', ')}`, output: { approvedBy: state.approvedBy } };
+  },
+
+  verify: async (step, ctx) => {
+    if (!ctx.verification) throw new SlipwayError('this step needs the store to keep its results');
+    const { record, failures } = await runVerification(step, ctx.verification, ctx.signal);
+    if (failures.length > 0)
+      throw new VerificationFailedError(step.release, step.environment, failures, step.suite.onFailure);
+    const perf = record.performance;
+    return {
+      detail:
+        `${record.checks.length} check${record.checks.length === 1 ? '' : 's'} passed` +
+        (perf ? ` (${Math.round(perf.requestsPerSecond)} req/s, p95 ${Math.round(perf.p95Ms)}ms)` : ''),
+      output: { verificationId: record.id },
+    };
   },
 
   'prune-releases': async (step, ctx) => {

@@ -1,4 +1,5 @@
 import type { AgentClient } from '../agent/agent-client.js';
+import type { ExecResult } from './ssh-session.js';
 
 /**
  * A machine Slipway deploys to. The control plane only ever talks to a host's agent (and copies artifacts);
@@ -10,6 +11,8 @@ export interface Host {
   agent(): Promise<AgentClient>;
   /** Makes a release artifact available on the host; returns its path there. */
   putArtifact(localPath: string, sha256: string): Promise<string>;
+  /** Runs a command (an argv array, no shell) on the host and collects its output; never throws on exit codes. */
+  exec(argv: readonly string[]): Promise<ExecResult>;
   /** Closes connections (never stops the agent). */
   close(): Promise<void>;
 }

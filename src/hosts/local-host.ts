@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -8,6 +9,7 @@ import { spawnDetachedAgent, tryConnectSocket } from '../agent/agent-process.js'
 import { isProcessAlive, sleep } from '../agent/process-util.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Host } from './host.js';
+import type { ExecResult } from './ssh-session.js';
 
 const AGENT_START_TIMEOUT_MS = 10_000;
 /** sun_path is 108 bytes on Linux, including the terminating NUL. */
@@ -83,6 +85,24 @@ export class LocalHost implements Host {
     while (Date.now() < deadline && ((pid !== null && isProcessAlive(pid)) || (await this.isAgentRunning())))
       await sleep(50);
     return true;
+  }
+
+  exec(argv: readonly string[]): Promise<ExecResult> {
+    const [file, ...args] = argv;
+    if (!file) return Promise.resolve({ code: null, signal: null, stdout: '', stderr: 'empty command' });
+    return new Promise((resolve) => {
+      execFile(file, args, { maxBuffer: 8 * 1024 * 1024, timeout: 30_000 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        // A missing program (ENOENT) answers like a shell would: exit 127.
+        const missing = error && error.code === 'ENOENT';
+        resolve({
+          code: missing ? 127 : code,
+          signal: error?.signal ?? null,
+          stdout,
+          stderr: missing ? `${file}: not found` : stderr,
+        });
+      });
+    });
   }
 
   close(): Promise<void> {

@@ -22,7 +22,7 @@ async function withEnvironmentDatabase<T>(
   const config = environmentConfig(cp.config, environment).database;
   if (!config) throw new NotFoundError(`environment ${environment} has no database in slipway.yml`);
   const secrets = await cp.loadSecrets(environment, config.urlSecret ? [config.urlSecret] : []);
-  const ref = deriveDatabaseRef(config, cp.projectDir, secrets);
+  const ref = deriveDatabaseRef(config, cp.projectDir ?? process.cwd(), secrets);
   return withAppDatabase(ref, secrets, DEFAULTS.database.lockTimeoutMs, fn);
 }
 

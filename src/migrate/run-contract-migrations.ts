@@ -72,7 +72,7 @@ export async function runContractMigrations(
       app: cp.config.app,
       environment,
       env,
-      projectDir: cp.projectDir,
+      projectDir: cp.projectDir ?? process.cwd(),
       release: deriveReleaseRuntime(record, environment),
       mode: 'contract',
       runDown: false,

@@ -1,5 +1,8 @@
 import { formatDurationMs } from '../core/duration.js';
+import { isoAt } from '../core/clock.js';
+import { describeAwaitWindow, describeBakeRules } from '../pipeline/describe-pipeline-steps.js';
 import { describeRequirements } from '../pipeline/evaluate-approvals.js';
+import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { Step, StepKind, StepOf } from './steps.js';
 import {
   describeBackupStep,
@@ -39,6 +42,10 @@ const DESCRIBERS: Describers = {
     s.enabled
       ? `put ${s.member} back into the edge on ${s.host}`
       : `take ${s.member} out of the edge on ${s.host} (its requests finish, up to ${formatDurationMs(s.drainTimeoutMs)})`,
+  'await-window': (s) => describeAwaitWindow(s),
+  bake: (s) =>
+    `watch ${s.release} for ${formatDurationMs(s.durationMs)}: ${describeBakeRules(s)}; roll back when a rule fails`,
+  verify: (s) => describeVerifyStep(s),
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
   'backup-database': describeBackupStep,
@@ -87,7 +94,13 @@ export function titleStep(step: Step): string {
       return `back up ${step.database.kind} database`;
     case 'migrate':
       return titleMigrateStep(step);
+    case 'await-window':
+      return step.notBeforeMs !== null ? `wait until ${isoAt(step.notBeforeMs)}` : 'wait for a deploy window';
+    case 'bake':
+      return `bake ${step.release} ${formatDurationMs(step.durationMs)}`;
     case 'await-approval':
       return `approval by ${describeRequirements(step.requirements)}`;
+    case 'verify':
+      return `verify ${step.release} in ${step.environment}`;
   }
 }

@@ -16,7 +16,7 @@ import {
   verifySteps,
   type HostPlan,
 } from './plan-parts.js';
-import type { Plan, RollbackPreview, Stage, Step } from './steps.js';
+import { CONTROL_PLANE, type Plan, type RollbackPreview, type Stage, type Step } from './steps.js';
 
 export type {
   CanaryStepPlan,
@@ -28,7 +28,30 @@ export type {
 
 /** Plans a deployment (or a rollback, which is a deployment of an older release) as data. Pure. */
 export function planDeploy(input: DeployInput): Plan {
-  return withApprovalGate(planStrategy(input), input.approval ?? null);
+  return withVerification(input, withApprovalGate(planStrategy(input), input.approval ?? null));
+}
+
+/**
+ * A deploy to an environment with `verify:` ends with its verification. A rollback does not: it goes back to a
+ * release that was verified when it was deployed, and must not be held up.
+ */
+function withVerification(input: DeployInput, plan: Plan): Plan {
+  if (!input.verify || input.kind !== 'deploy') return plan;
+  const step: Step = {
+    kind: 'verify',
+    host: CONTROL_PLANE,
+    app: input.app,
+    environment: input.environment,
+    release: input.release.version,
+    hosts: input.verify.hosts,
+    suite: input.verify.suite,
+  };
+  const stage: Stage = {
+    name: 'verification',
+    steps: [step],
+    ...(input.verify.suite.onFailure === 'keep' ? { keepOnFailure: true } : {}),
+  };
+  return { ...plan, stages: [...plan.stages, stage] };
 }
 
 function planStrategy(input: DeployInput): Plan {

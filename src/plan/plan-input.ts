@@ -1,5 +1,6 @@
 import type { ApprovalGate } from './plan-approval.js';
 import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan } from './steps.js';
 
 /** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
@@ -82,4 +83,6 @@ export interface DeployInput {
   nowMs: number;
   /** The environment's approval gate: a deploy (not a rollback) waits for it before changing anything. */
   approval?: ApprovalGate | null;
+  /** The environment's verification, when it has `verify:` (a deploy ends with it). */
+  verify?: { hosts: string[]; suite: VerifySuitePlan } | null;
 }

@@ -1,5 +1,7 @@
 import type { HealthCheckSpec } from '../agent/protocol.js';
 import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps.js';
+import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
+import type { VerifySuitePlan } from '../verify/verify-suite.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -22,7 +24,10 @@ export type Step =
   | SetEdgeMemberStep
   | BackupDatabaseStep
   | MigrateStep
-  | AwaitApprovalStep;
+  | AwaitWindowStep
+  | BakeStep
+  | AwaitApprovalStep
+  | VerifyStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';
@@ -165,6 +170,21 @@ export interface AwaitApprovalStep {
   expiresAfterMs: number | null;
 }
 
+/**
+ * Run the environment's verification suite (smoke, performance, security, compatibility) against it from the
+ * control plane and store the result for the release; a failure fails the deployment.
+ */
+export interface VerifyStep {
+  kind: 'verify';
+  host: typeof CONTROL_PLANE;
+  app: string;
+  environment: string;
+  release: string;
+  /** The environment's hosts (the security check reads their listening ports). */
+  hosts: string[];
+  suite: VerifySuitePlan;
+}
+
 /** What the control plane watches during a canary: the analysis runs in the background through every step. */
 export interface CanaryWatch {
   app: string;
@@ -198,6 +218,11 @@ export interface Stage {
   steps: Step[];
   /** Rolling updates: the batch this stage belongs to (its failure is handled per batch, see Plan.batches). */
   batch?: number;
+  /**
+   * A failure here fails the deployment without running the on-failure stages: the new release keeps serving
+   * (a verification with `onFailure: keep` leaves it for inspection; the release is blocked from promotion).
+   */
+  keepOnFailure?: boolean;
 }
 
 /** How a rolling update handles failures: per batch, and per host within the failure budget. */

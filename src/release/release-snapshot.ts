@@ -2,6 +2,7 @@ import { parseDurationMs } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
+import type { SmokeRequestConfig } from '../config/verify-schema.js';
 import type { ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { ReleaseRecord } from '../store/index.js';
 
@@ -16,7 +17,15 @@ export interface ReleaseSnapshot {
   healthCheck: SlipwayConfig['healthCheck'];
   env: Record<string, string>;
   secrets: string[];
-  environments: Record<string, { env: Record<string, string>; secrets: string[] }>;
+  environments: Record<
+    string,
+    {
+      env: Record<string, string>;
+      secrets: string[];
+      /** The environment's smoke suite (present when it has `verify:`): the next release's compatibility check. */
+      smoke?: SmokeRequestConfig[];
+    }
+  >;
 }
 
 export function deriveReleaseSnapshot(config: SlipwayConfig): ReleaseSnapshot {
@@ -29,7 +38,7 @@ export function deriveReleaseSnapshot(config: SlipwayConfig): ReleaseSnapshot {
     environments: Object.fromEntries(
       Object.entries(config.environments).map(([name, env]) => [
         name,
-        { env: env.env, secrets: env.secrets },
+        { env: env.env, secrets: env.secrets, ...(env.verify ? { smoke: env.verify.smoke } : {}) },
       ]),
     ),
   };

@@ -23,5 +23,8 @@ export type {
 } from './deployments.js';
 export type { LedgerEventRecord, LedgerRepository, ListEventsQuery, NewLedgerEvent } from './ledger.js';
 export type { IsLockStale, LockAcquisition, LockRecord, LockRepository, LockRequest } from './locks.js';
+export type { ReleaseMarkRecord, ReleaseMarkRepository } from './release-marks.js';
 export type { StoreDatabase } from './schema.js';
+export type { NewVerification, VerificationRecord, VerificationRepository } from './verifications.js';
+export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';
 export type { BackupRecord, BackupRepository } from './backups.js';

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
+import { createTriggerTables } from './triggers.js';
 
 /** The SQL databases the store runs on; chosen once, in open-store.ts. */
 export type StoreDialectName = 'sqlite' | 'postgres';
@@ -16,6 +17,9 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
     '0002_app_migrations': { up: (db) => createAppBackupsTable(db) },
+    '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
+    '0004_pipeline': { up: (db) => createPipelineSchema(db) },
+    '0005_triggers': { up: (db) => createTriggerTables(db) },
   };
 }
 
@@ -161,6 +165,43 @@ async function createInitialSchema(db: Kysely<unknown>, dialect: StoreDialectNam
     .addColumn('deployment_id', 'text', (c) => c.notNull())
     .addColumn('acquired_at_ms', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('environment_locks_pk', ['app', 'environment'])
+    .execute();
+}
+
+/** Releases marked good per environment (the bake passed there). */
+async function createPipelineSchema(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('release_marks')
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('version', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text', (c) => c.notNull())
+    .addColumn('marked_by', 'text', (c) => c.notNull())
+    .addColumn('marked_at_ms', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('release_marks_pk', ['app', 'environment', 'version'])
+    .execute();
+}
+
+/** Verification results per release and environment; the newest passing one is the next baseline. */
+async function createVerificationSchema(db: Kysely<unknown>, dialect: StoreDialectName): Promise<void> {
+  await db.schema
+    .createTable('verifications')
+    .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigint', (c) =>
+      dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+    )
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('release', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text')
+    .addColumn('at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('passed', 'integer', (c) => c.notNull())
+    .addColumn('checks_json', 'text', (c) => c.notNull())
+    .addColumn('performance_json', 'text')
+    .execute();
+  await db.schema
+    .createIndex('verifications_by_release')
+    .on('verifications')
+    .columns(['app', 'environment', 'release', 'id'])
     .execute();
 }
 

@@ -11,6 +11,11 @@ export interface StoreDatabase {
   deployment_steps: DeploymentStepsTable;
   ledger_events: LedgerEventsTable;
   environment_locks: EnvironmentLocksTable;
+  release_marks: ReleaseMarksTable;
+  verifications: VerificationsTable;
+  watch_heads: WatchHeadsTable;
+  watched_commits: WatchedCommitsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   app_backups: AppBackupsTable;
 }
 
@@ -76,6 +81,52 @@ export interface EnvironmentLocksTable {
   hostname: string;
   deployment_id: string;
   acquired_at_ms: number;
+}
+
+/** Releases marked good per environment after a passed bake (migration 0004_pipeline). */
+export interface ReleaseMarksTable {
+  app: string;
+  environment: string;
+  version: string;
+  deployment_id: string;
+  marked_by: string;
+  marked_at_ms: number;
+}
+
+/** One run of a verification suite (see store/verifications.ts); checks and performance are JSON. */
+export interface VerificationsTable {
+  id: Generated<number>;
+  app: string;
+  environment: string;
+  release: string;
+  deployment_id: string | null;
+  at_ms: number;
+  /** 1 or 0 (portable boolean). */
+  passed: number;
+  checks_json: string;
+  performance_json: string | null;
+}
+
+export interface WatchHeadsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  updated_at_ms: number;
+}
+
+export interface WatchedCommitsTable {
+  app: string;
+  watch: string;
+  commit_sha: string;
+  status: string;
+  version: string | null;
+  at_ms: number;
+}
+
+export interface WebhookDeliveriesTable {
+  app: string;
+  delivery_id: string;
+  received_at_ms: number;
 }
 
 /** Backups of apps' databases taken before migrations (migration 0002_app_migrations). */

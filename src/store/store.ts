@@ -4,11 +4,22 @@ import { createDeploymentRepository, type DeploymentRepository } from './deploym
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
 import { createReleaseRepository, type ReleaseRepository } from './releases.js';
+import { createReleaseMarkRepository, type ReleaseMarkRepository } from './release-marks.js';
 import type { StoreDatabase } from './schema.js';
+import { createVerificationRepository, type VerificationRepository } from './verifications.js';
+import { createTriggerRepository, type TriggerRepository } from './triggers.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
-  extends ReleaseRepository, DeploymentRepository, LedgerRepository, LockRepository, BackupRepository {
+  extends
+    ReleaseRepository,
+    DeploymentRepository,
+    LedgerRepository,
+    LockRepository,
+    ReleaseMarkRepository,
+    VerificationRepository,
+    TriggerRepository,
+    BackupRepository {
   close(): Promise<void>;
 }
 
@@ -19,6 +30,9 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createDeploymentRepository(db),
     ...createLedgerRepository(db),
     ...createLockRepository(db),
+    ...createReleaseMarkRepository(db),
+    ...createVerificationRepository(db),
+    ...createTriggerRepository(db),
     ...createBackupRepository(db),
     close: () => db.destroy(),
   };

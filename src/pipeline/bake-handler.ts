@@ -1,0 +1,99 @@
+import { request } from 'undici';
+import type { TargetMetrics } from '../agent/protocol.js';
+import { deriveWindow } from '../analysis/index.js';
+import { formatDurationMs } from '../core/duration.js';
+import { SlipwayError } from '../core/errors.js';
+import { sumMetrics } from '../executor/canary-controller.js';
+import { sleepUnlessAborted } from '../executor/deployment-signals.js';
+import type { StepContext, StepResult } from '../executor/step-handlers.js';
+import { judgeBakeSample, type BakeSample } from './judge-bake.js';
+import type { BakeStep } from './pipeline-steps.js';
+
+/**
+ * Watches the new release for the bake's duration: every interval, its router metrics since the bake began and
+ * its targets' health are judged; a failing rule fails the step (and so the deployment rolls back). Records
+ * `bake.started`, then `bake.passed` or `bake.failed` with the numbers.
+ */
+export async function bakeHandler(step: BakeStep, ctx: StepContext): Promise<StepResult> {
+  const signal = ctx.signal ?? new AbortController().signal;
+  const startedMs = ctx.clock.nowMs();
+  const baseline = await readMetrics(step, ctx);
+  await ctx.ledger?.({
+    kind: 'bake.started',
+    message: `bake of ${step.release} started: watched for ${formatDurationMs(step.durationMs)}`,
+    data: { durationMs: step.durationMs },
+  });
+  const probe = startProbe(step);
+  try {
+    let last: ReturnType<typeof judgeBakeSample> | null = null;
+    for (;;) {
+      const left = startedMs + step.durationMs - ctx.clock.nowMs();
+      await sleepUnlessAborted(Math.max(0, Math.min(step.intervalMs, left)), signal);
+      last = judgeBakeSample(await readSample(step, ctx, baseline), step);
+      if (last.failed) {
+        const message = `bake of ${step.release} failed: ${last.reasons.join('; ')}`;
+        await ctx.ledger?.({ kind: 'bake.failed', message, data: last.verdict });
+        throw new SlipwayError(message, {
+          hint: 'the previous release serves again; "slipway logs" shows what the new one did',
+        });
+      }
+      if (left <= step.intervalMs) break;
+    }
+    const served = last?.verdict.measurements.canaryRequests ?? null;
+    await ctx.ledger?.({
+      kind: 'bake.passed',
+      message: `bake of ${step.release} passed after ${formatDurationMs(ctx.clock.nowMs() - startedMs)}${served !== null ? ` (${served} requests)` : ''}`,
+      data: last?.verdict ?? null,
+    });
+    return {
+      detail: `passed${served !== null ? ` (${served} requests)` : ''}`,
+      output: { measurements: last?.verdict.measurements ?? null },
+    };
+  } finally {
+    if (probe) clearInterval(probe);
+  }
+}
+
+async function readMetrics(step: BakeStep, ctx: StepContext): Promise<TargetMetrics> {
+  const ids = new Set(step.targets.map((t) => t.targetId));
+  const perHost = await Promise.all(
+    [...new Set(step.targets.map((t) => t.host))].map(async (name) => {
+      const host = ctx.hosts.get(name);
+      if (!host) throw new SlipwayError(`host ${name} is not part of this environment`);
+      return (await (await host.agent()).call('metrics', { app: step.app })).targets;
+    }),
+  );
+  return sumMetrics(
+    perHost.flat().filter((t) => ids.has(t.targetId)),
+    step.release,
+  );
+}
+
+async function readSample(step: BakeStep, ctx: StepContext, baseline: TargetMetrics): Promise<BakeSample> {
+  const now = await readMetrics(step, ctx);
+  const targets = await Promise.all(
+    step.targets.map(async (t) => {
+      const host = ctx.hosts.get(t.host);
+      const state = host ? await (await host.agent()).call('state', {}) : null;
+      const target = state?.targets.find((x) => x.id === t.targetId);
+      return { ...t, state: target?.state ?? null, health: target?.health ?? null };
+    }),
+  );
+  return { window: deriveWindow(baseline, now), targets };
+}
+
+function startProbe(step: BakeStep): NodeJS.Timeout | null {
+  const probe = step.probe;
+  if (!probe) return null;
+  const url = `http://127.0.0.1:${probe.publicPort}${probe.path}`;
+  const timer = setInterval(
+    () => {
+      void request(url, { headersTimeout: 5000, bodyTimeout: 5000 })
+        .then((res) => res.body.dump())
+        .catch(() => undefined);
+    },
+    Math.max(1, Math.round(1000 / probe.ratePerSecond)),
+  );
+  timer.unref();
+  return timer;
+}

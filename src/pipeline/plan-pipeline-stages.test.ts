@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/parse-config.js';
+import type { EnvironmentConfig } from '../config/schema.js';
+import { planDeploy, type DeployInput, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import { applyPipelineStages } from './plan-pipeline-stages.js';
+
+const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
+
+function release(version: string): ReleaseRuntime {
+  return {
+    version,
+    sha256: version.replace(/\W/g, '').padEnd(64, 'a'),
+    artifact: `/state/artifacts/${version}.tar.gz`,
+    command: 'node server.js',
+    env: {},
+    secretNames: [],
+    healthCheck: {
+      path: '/healthz',
+      intervalMs: 500,
+      timeoutMs: 2000,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+    },
+    startTimeoutMs: 20_000,
+    stopTimeoutMs: 10_000,
+    restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
+  };
+}
+
+function plan(kind: 'deploy' | 'rollback' = 'deploy', approval: DeployInput['approval'] = null) {
+  return planDeploy({
+    app: 'hello',
+    environment: 'production',
+    kind,
+    deploymentId: 'dtest000abc123',
+    hosts: ['local'],
+    publicPort: 8420,
+    bindAddress: '127.0.0.1',
+    metricsPort: null,
+    edge: null,
+    strategy: { kind: 'blue-green', keepWarmMs: 300_000, drainTimeoutMs: 10_000 },
+    release: release('2.0.0'),
+    previousRelease: release('1.0.0'),
+    observed: [
+      {
+        host: 'local',
+        active: { targetId: 'hello-1.0.0-old', release: '1.0.0' },
+        targets: [{ targetId: 'hello-1.0.0-old', release: '1.0.0', state: 'running', stopAtMs: null }],
+      },
+    ],
+    retainReleases: 5,
+    nowMs: NOW,
+    approval,
+  });
+}
+
+function environment(extra: string): EnvironmentConfig {
+  const parsed = parseConfig(
+    `app: hello\nrun: { command: node server.js }\nenvironments:\n  production:\n    publicPort: 8420\n${extra}`,
+    'slipway.yml',
+  );
+  if (!('config' in parsed)) throw new Error(JSON.stringify(parsed.issues));
+  const env = parsed.config.environments.production;
+  if (!env) throw new Error('no production');
+  return env;
+}
+
+const names = (p: { stages: { name: string }[] }) => p.stages.map((s) => s.name);
+const none = { notBeforeMs: null, freezeOverridden: false };
+
+describe('pipeline stages in a deploy plan', () => {
+  it('leaves a plan without windows, time or bake as it is', () => {
+    const p = plan();
+    expect(applyPipelineStages(p, environment(''), none)).toEqual(p);
+  });
+
+  it('waits first for a window or a time, carrying the freezes to check when the wait ends', () => {
+    const env = environment(
+      '    windows: [{ cron: "* 9-16 * * 1-5", timezone: Europe/Berlin }]\n    freezes: [{ name: year-end, from: "2026-12-20", to: "2027-01-04" }]\n',
+    );
+    const p = applyPipelineStages(plan(), env, { notBeforeMs: NOW + 60_000, freezeOverridden: true });
+    expect(names(p)[0]).toBe('await window');
+    expect(p.stages[0]?.steps[0]).toEqual({
+      kind: 'await-window',
+      host: 'control-plane',
+      notBeforeMs: NOW + 60_000,
+      windows: [{ cron: '* 9-16 * * 1-5', timezone: 'Europe/Berlin' }],
+      freezes: [{ name: 'year-end', from: '2026-12-20', to: '2027-01-04', timezone: 'UTC' }],
+      freezeOverridden: true,
+    });
+  });
+
+  it('bakes after the switch and before the old release is retired, on the new target', () => {
+    const env = environment('    bake: { duration: 10m, rules: { maxP99: 300ms } }\n');
+    const p = applyPipelineStages(plan(), env, none);
+    expect(names(p)).toEqual(['prepare', 'start', 'verify', 'switch', 'bake', 'keep warm', 'clean up']);
+    const switched = p.stages[3]?.steps[0];
+    expect(p.stages[4]?.steps[0]).toMatchObject({
+      kind: 'bake',
+      release: '2.0.0',
+      targets: [{ host: 'local', targetId: switched?.kind === 'switch-traffic' ? switched.targetId : '?' }],
+      durationMs: 600_000,
+      maxErrorRate: 0.05,
+      maxP99Ms: 300,
+      requireHealthy: true,
+    });
+    // A failing bake switches back to the previous target, which is still running then.
+    expect(p.onFailure.map((s) => s.name)).toEqual(['switch back', 'stop new']);
+  });
+
+  it('waits for the window after the approval', () => {
+    const env = environment('    windows: [{ cron: "* 9-16 * * 1-5" }]\n');
+    const approval = {
+      required: [{ role: 'approver', count: 1 }],
+      allowSelfApproval: false,
+      expiresAfter: '24h',
+    };
+    expect(names(applyPipelineStages(plan('deploy', approval), env, none)).slice(0, 3)).toEqual([
+      'approval',
+      'await window',
+      'prepare',
+    ]);
+  });
+
+  it('holds a rollback by neither window nor bake', () => {
+    const env = environment('    windows: [{ cron: "0 3 * * *" }]\n    bake: { duration: 10m }\n');
+    const p = plan('rollback');
+    expect(applyPipelineStages(p, env, { notBeforeMs: NOW + 1, freezeOverridden: false })).toEqual(p);
+  });
+});

@@ -1,0 +1,144 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalHost } from '../hosts/local-host.js';
+import { runSecurityChecks } from './run-security.js';
+import type { SecurityPlan } from './verify-suite.js';
+
+// The security checks against a real HTTPS server on port 0 with a certificate made by openssl for this test
+// (valid 30 days, for 127.0.0.1), and the local host's real listening ports.
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!hasOpenssl())('runSecurityChecks over HTTPS', () => {
+  let dir: string;
+  let server: Server;
+  let baseUrl: string;
+  let caPem: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sw-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=slipway-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    caPem = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    server = createHttpsServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: caPem, minVersion: 'TLSv1.2' },
+      (req, res) => {
+        res.setHeader('strict-transport-security', 'max-age=63072000');
+        res.writeHead(req.url === '/.env' ? 200 : 404);
+        res.end(req.url === '/.env' ? 'SECRET=1\n' : 'not found\n');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    baseUrl = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const plan = (o: Partial<SecurityPlan> = {}): SecurityPlan => ({
+    path: '/',
+    headers: { 'Strict-Transport-Security': 'max-age=' },
+    forbiddenPaths: ['/.git/', '/.env'],
+    tls: { minDaysValid: 14, minVersion: 'TLSv1.2', caFile: null },
+    allowedPorts: null,
+    ...o,
+  });
+  const summary = (checks: Awaited<ReturnType<typeof runSecurityChecks>>) =>
+    checks.map((c) => `${c.name}: ${c.passed ? 'pass' : `FAIL ${c.message}`}`);
+  const now = () => Date.now();
+
+  it('trusts the configured CA for every check: headers, forbidden paths, certificate and protocol', async () => {
+    const checks = await runSecurityChecks({ baseUrl, ca: [caPem] }, plan(), [], now);
+    expect(summary(checks)).toEqual([
+      'headers on /: pass',
+      '/.git/: pass',
+      '/.env: FAIL served with 200',
+      `tls ${new URL(baseUrl).host}: pass`,
+    ]);
+    expect(checks.at(-1)?.measured.protocol).toBe('TLSv1.3');
+    expect(checks.at(-1)?.measured.daysLeft).toBeGreaterThanOrEqual(29);
+  });
+
+  it('fails a certificate that expires within the margin, or that nothing trusts', async () => {
+    const soon = await runSecurityChecks(
+      { baseUrl, ca: [caPem] },
+      plan({
+        tls: { minDaysValid: 60, minVersion: 'TLSv1.2', caFile: null },
+        forbiddenPaths: [],
+        headers: {},
+      }),
+      [],
+      now,
+    );
+    expect(summary(soon)).toEqual([
+      expect.stringMatching(
+        /^tls 127\.0\.0\.1:\d+: FAIL certificate expires in (29|30) days \(at least 60 required\)$/,
+      ),
+    ]);
+    const untrusted = await runSecurityChecks({ baseUrl, ca: null }, plan(), [], now);
+    const tls = untrusted.find((c) => c.name.startsWith('tls'));
+    expect(tls?.passed).toBe(false);
+    expect(tls?.message).toMatch(/certificate not trusted: .*SELF_SIGNED/);
+    // Without trust no request gets an answer: nothing was checked, so nothing passes.
+    expect(untrusted.find((c) => c.name === '/.git/')?.message).toMatch(/^could not check: /);
+    expect(untrusted.every((c) => !c.passed)).toBe(true);
+  });
+});
+
+describe('runSecurityChecks on the local host', () => {
+  it('reads the listening ports through the Host port and names a listener that is not allowed', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sw-h-'));
+    const host = new LocalHost(home);
+    const listener = createHttpsServer();
+    // Listens on every address so that it counts; nothing connects to it.
+    await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
+    const address = listener.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const [check] = await runSecurityChecks(
+        { baseUrl: 'http://127.0.0.1:1', ca: null },
+        { path: '/', headers: {}, forbiddenPaths: [], tls: null, allowedPorts: [22] },
+        [host],
+        () => 0,
+      );
+      expect(check?.name).toBe('ports on local');
+      expect(check?.passed).toBe(false);
+      expect(check?.message).toContain(`port ${port} (`);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
