@@ -40,6 +40,10 @@ export const PG_PASSWORD = 'secret-pw';
  * the `postgres` system user (owner of the temp dir).
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
+  if (!isPostgresAvailable())
+    throw new Error(
+      `PostgreSQL's server is not installed (${PG_BIN}): apt-get install postgresql postgresql-client`,
+    );
   const dir = mkdtempSync(join(tmpdir(), 'swpg-'));
   const data = join(dir, 'data');
   const asUser = userInfo().uid === 0 ? await systemUser('postgres') : null;

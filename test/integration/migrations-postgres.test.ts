@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load-loop.js';
-import {
-  PG_PASSWORD,
-  isPostgresAvailable,
-  startTestPostgres,
-  type TestPostgres,
-} from '../helpers/postgres.js';
+import { PG_PASSWORD, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import {
   createTestProject,
   expectOk,
@@ -43,7 +38,7 @@ interface Snapshot {
   sum: string;
 }
 
-describe.runIf(isPostgresAvailable())('database migrations on PostgreSQL', () => {
+describe('database migrations on PostgreSQL', () => {
   let db: TestPostgres;
   let project: TestProject;
   let env: Record<string, string>;
@@ -298,7 +293,7 @@ describe.runIf(isPostgresAvailable())('database migrations on PostgreSQL', () =>
   }, 120_000);
 });
 
-describe.runIf(isPostgresAvailable())('two deploys racing to migrate one PostgreSQL database', () => {
+describe('two deploys racing to migrate one PostgreSQL database', () => {
   let db: TestPostgres;
   const projects: TestProject[] = [];
 
