@@ -22,6 +22,8 @@ import { registerValidate } from './validate.js';
 import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
 import { registerWebhook } from './webhook.js';
+import { registerDb } from './db.js';
+import { registerMigrate } from './migrate.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -58,6 +60,8 @@ registerAgent(program, globals);
 registerMonitor(program, globals);
 registerTop(program, globals);
 registerErrors(program, globals);
+registerMigrate(program, globals);
+registerDb(program, globals);
 registerDemo(program);
 registerWatch(program, globals);
 registerWebhook(program, globals);

@@ -63,13 +63,13 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
     loaded,
     config: loaded.config,
     stateDir,
+    projectDir: loaded.dir,
     store,
     hosts,
     local,
     clock: systemClock,
     actor,
     randomSuffix: () => randomBytes(3).toString('hex'),
-    projectDir: loaded.dir,
     loadSecrets: async (environment, names) => {
       const source = await loadSecretSource(stateDir, environment, process.env);
       const secrets = new Map<string, Secret>();

@@ -17,7 +17,8 @@ export function registerRollback(program: Command, globals: () => GlobalOptions)
     .argument('<env>', 'environment name')
     .option('--to <version>', 'release to go back to (default: the one that served before the current one)')
     .option('--reason <text>', 'why (kept in the ledger)')
-    .action(async (env: string, opts: { to?: string; reason?: string }) => {
+    .option('--down', "also run the down migrations of what the older release doesn't have (backup first)")
+    .action(async (env: string, opts: { to?: string; reason?: string; down?: boolean }) => {
       await withProject(globals(), async (project) => {
         await syncAgentEvents(project);
         const observed = await observeHosts(hostsOf(project, env), project.config.app);
@@ -48,6 +49,7 @@ export function registerRollback(program: Command, globals: () => GlobalOptions)
               kind: 'rollback',
               version: to,
               ...(opts.reason ? { reason: opts.reason } : {}),
+              ...(opts.down ? { runDownMigrations: true } : {}),
             },
             o,
           ),

@@ -5,6 +5,7 @@ import type { Host } from '../hosts/host.js';
 import { titleStep } from '../plan/describe-step.js';
 import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
+import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
 import { describeFailure } from '../verify/verification-check.js';
 import { syncAgentEvents } from './agent-events.js';
 import { loadMonitorStatus } from '../monitor/monitor-status.js';
@@ -125,6 +126,9 @@ async function collectStatus(project: Project, environment: string) {
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
         : null,
     monitoring: await loadMonitorStatus(project.store, project.config.app, environment),
+    database: envConfig.database
+      ? await loadDatabaseLedgerStatus(project.store, project.config.app, environment)
+      : null,
     ...pipeline,
     verification: verified
       ? {
@@ -220,6 +224,11 @@ function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
     );
   for (const i of s.monitoring.incidents)
     process.stdout.write(`  incident: ${red(i.key)} open for ${formatDurationMs(now - i.sinceMs)}\n`);
+  if (s.database?.frozen) process.stdout.write(`  ${red(`frozen: ${s.database.frozen}`)}\n`);
+  if (s.database?.held.length)
+    process.stdout.write(
+      `  ${yellow(`held contract migrations: ${s.database.held.join(', ')} (slipway migrate ${s.environment} --contract)`)}\n`,
+    );
   if (s.markedGood)
     process.stdout.write(
       `  good: ${s.markedGood.version} (bake passed ${new Date(s.markedGood.atMs).toISOString()})\n`,

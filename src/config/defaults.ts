@@ -90,4 +90,11 @@ export const DEFAULTS = {
     dockerfile: 'Dockerfile',
     socket: '/var/run/docker.sock',
   },
+  database: {
+    migrationsDir: 'migrations',
+    backupRequired: true,
+    backupRetain: 5,
+    /** How long a migration waits for another deploy's migration lock on the same database. */
+    lockTimeoutMs: 10 * 60 * 1000,
+  },
 } as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { approvalsSchema, teamSchema } from './approvals-schema.js';
 import { canaryStrategy } from './canary-schema.js';
+import { databaseSchema } from './database-schema.js';
 import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { durationSchema } from './duration-schema.js';
@@ -125,6 +126,7 @@ export const environmentSchema = z
     approvals: approvalsSchema.optional(),
     monitoring: monitoringSchema.optional(),
     verify: verifySchema.optional(),
+    database: databaseSchema.optional(),
   })
   .describe('A named place to deploy to.');
 

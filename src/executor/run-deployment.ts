@@ -23,6 +23,8 @@ import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './exec
 import { observeHosts } from './observe-hosts.js';
 import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
+import { refuseIfFrozen, recordFreeze } from '../migrate/freeze.js';
+import { addDatabaseStages, IrreversibleMigrationError } from '../migrate/prepare-database-plan.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 
 /** The wired-up ports a deployment needs; the CLI (and later the server) builds one. */
@@ -36,6 +38,8 @@ export interface ControlPlane {
   loadSecrets(environment: string, names: readonly string[]): Promise<Map<string, Secret>>;
   /** A few random characters for ids (randomness stays out of pure code). */
   randomSuffix(): string;
+  /** Where backups of the app's database are kept (under `backups/`). */
+  stateDir: string;
   /** The directory of slipway.yml (verification commands run there); default: the current directory. */
   projectDir?: string;
 }
@@ -45,6 +49,8 @@ export interface DeploymentRequest {
   kind: 'deploy' | 'rollback';
   version: string;
   reason?: string;
+  /** A rollback that also runs the down migrations of what the older release does not have. */
+  runDownMigrations?: boolean;
   /** `deploy --at`: the plan waits (in an `await-window` step) until this time. */
   notBeforeMs?: number | null;
   /** The deploy overrides a freeze (checked and ledgered by the pipeline runner). */
@@ -164,6 +170,7 @@ export async function preparePlan(
   const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
   let previousRelease: ReleaseRuntime | null = null;
   if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
+  const runtime = deriveReleaseRuntime(release, request.environment);
   const plan = planDeploy({
     app: cp.config.app,
     environment: request.environment,
@@ -175,7 +182,7 @@ export async function preparePlan(
     metricsPort: env.metricsPort ?? null,
     edge: plannedEdge(env),
     strategy: plannedStrategy(env),
-    release: deriveReleaseRuntime(release, request.environment),
+    release: runtime,
     previousRelease,
     observed,
     retainReleases: cp.config.retainReleases,
@@ -183,9 +190,19 @@ export async function preparePlan(
     approval: env.approvals ?? null,
     verify: deriveVerifyInput(env, request.environment, current, cp.projectDir ?? process.cwd()),
   });
-  return applyPipelineStages(plan, env, {
+  const piped = applyPipelineStages(plan, env, {
     notBeforeMs: request.notBeforeMs ?? null,
     freezeOverridden: request.freezeOverridden ?? false,
+  });
+  return addDatabaseStages(piped, {
+    app: cp.config.app,
+    environment: request.environment,
+    env,
+    projectDir: cp.projectDir ?? process.cwd(),
+    release: runtime,
+    mode: request.kind,
+    runDown: request.runDownMigrations ?? false,
+    loadSecrets: (names) => cp.loadSecrets(request.environment, names),
   });
 }
 
@@ -208,11 +225,25 @@ export async function runDeployment(
   options: RunOptions,
 ): Promise<{ plan: Plan; result: ExecutionResult }> {
   const deploymentId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
+  await refuseIfFrozen(cp.store, cp.config.app, request.environment);
   await withLock(cp, request.environment, deploymentId, options, async () => {
     await abandonInterrupted(cp, request.environment, deploymentId);
   });
   try {
-    const plan = await preparePlan(cp, request, deploymentId);
+    const plan = await preparePlan(cp, request, deploymentId).catch(async (err: unknown) => {
+      // Going back across a migration that cannot be reverted: freeze and alert instead of reverting.
+      if (err instanceof IrreversibleMigrationError)
+        await recordFreeze(cp.store, {
+          app: cp.config.app,
+          environment: request.environment,
+          actor: cp.actor,
+          atMs: cp.clock.nowMs(),
+          release: request.version,
+          message: err.message,
+          data: { release: request.version, migrations: err.migrations.map((m) => m.name) },
+        });
+      throw err;
+    });
     options.onPlan?.(plan);
     const secrets = await resolveSecrets(cp, plan);
     await cp.store.createDeployment({
@@ -288,12 +319,23 @@ export async function resumeDeployment(
 }
 
 /** Every secret the plan's targets need, or an error naming the missing ones before anything changes. */
-async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
+export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
   const names = [
     ...new Set(
       plan.stages
         .concat(plan.onFailure)
-        .flatMap((s) => s.steps.flatMap((step) => (step.kind === 'start-target' ? step.secretNames : []))),
+        .flatMap((s) =>
+          s.steps.flatMap((step) =>
+            step.kind === 'start-target'
+              ? step.secretNames
+              : step.kind === 'migrate' || step.kind === 'backup-database'
+                ? [
+                    ...(step.database.urlSecret ? [step.database.urlSecret] : []),
+                    ...(step.kind === 'migrate' ? (step.command?.secretNames ?? []) : []),
+                  ]
+                : [],
+          ),
+        ),
     ),
   ];
   const secrets = await cp.loadSecrets(plan.environment, names);
@@ -309,7 +351,7 @@ async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string,
   return secrets;
 }
 
-async function execute(
+export async function execute(
   cp: ControlPlane,
   plan: Plan,
   options: RunOptions,
@@ -354,6 +396,13 @@ async function execute(
       ledger: (e) => appendDeploymentEvent(cp, plan, e),
       ...(canary ? { canary } : {}),
       ...(canary ? { canary } : {}),
+      migrations: {
+        store: cp.store,
+        stateDir: cp.stateDir,
+        actor: cp.actor,
+        deploymentId: plan.deploymentId,
+        lockTimeoutMs: DEFAULTS.database.lockTimeoutMs,
+      },
       ...(approvals ? { approvals } : {}),
       verification: {
         store: cp.store,
@@ -388,7 +437,7 @@ async function appendDeploymentEvent(
   });
 }
 
-async function withLock(
+export async function withLock(
   cp: ControlPlane,
   environment: string,
   deploymentId: string,

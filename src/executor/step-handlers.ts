@@ -8,6 +8,9 @@ import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import { installImage } from './install-image.js';
 import type { StepKind, StepOf } from '../plan/steps.js';
+import { executeBackupStep } from '../migrate/execute-backup-step.js';
+import { executeMigrateStep } from '../migrate/execute-migrate-step.js';
+import type { MigrationContext } from '../migrate/migration-context.js';
 import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
 import { bakeHandler } from '../pipeline/bake-handler.js';
 import { runVerification, type VerificationContext } from '../verify/run-verification.js';
@@ -22,6 +25,8 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Present while a canary deployment runs. */
   canary?: CanaryController;
+  /** Present when the plan backs up or migrates the app's database. */
+  migrations?: MigrationContext;
   /** Appends an event about this deployment to the ledger (steps that watch or wait report what they saw). */
   ledger?: StepLedger;
   /** Present when the plan waits for approvals. */
@@ -266,4 +271,8 @@ export const stepHandlers: StepHandlers = {
     });
     return { detail: result.removed.length ? `removed ${result.removed.join(', ')}` : 'nothing to remove' };
   },
+
+  'backup-database': (step, ctx) => executeBackupStep(step, ctx),
+
+  migrate: (step, ctx) => executeMigrateStep(step, ctx),
 };

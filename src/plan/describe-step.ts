@@ -4,6 +4,11 @@ import { describeAwaitWindow, describeBakeRules } from '../pipeline/describe-pip
 import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { Step, StepKind, StepOf } from './steps.js';
+import {
+  describeBackupStep,
+  describeMigrateStep,
+  titleMigrateStep,
+} from '../migrate/describe-migration-steps.js';
 
 type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
 
@@ -43,6 +48,8 @@ const DESCRIBERS: Describers = {
   verify: (s) => describeVerifyStep(s),
   analyze: (s) =>
     `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
+  'backup-database': describeBackupStep,
+  migrate: describeMigrateStep,
   'await-approval': (s) =>
     `wait for approval of the ${s.subject} by ${describeRequirements(s.requirements)}` +
     (s.allowSelfApproval ? '' : ', not by the person who deploys') +
@@ -83,6 +90,10 @@ export function titleStep(step: Step): string {
       return `edge :${step.publicPort}`;
     case 'set-edge-member':
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
+    case 'backup-database':
+      return `back up ${step.database.kind} database`;
+    case 'migrate':
+      return titleMigrateStep(step);
     case 'await-window':
       return step.notBeforeMs !== null ? `wait until ${isoAt(step.notBeforeMs)}` : 'wait for a deploy window';
     case 'bake':

@@ -1,4 +1,5 @@
 import type { ContainerSpec, HealthCheckSpec, ImageSpec } from '../agent/protocol.js';
+import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps.js';
 import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 
@@ -21,6 +22,8 @@ export type Step =
   | AnalyzeStep
   | EnsureEdgeStep
   | SetEdgeMemberStep
+  | BackupDatabaseStep
+  | MigrateStep
   | AwaitWindowStep
   | BakeStep
   | AwaitApprovalStep
@@ -253,7 +256,8 @@ export interface RollbackPreview {
 export interface Plan {
   app: string;
   environment: string;
-  kind: 'deploy' | 'rollback';
+  /** `migrate`: contract migrations run on their own (`slipway migrate <env> --contract`); no traffic moves. */
+  kind: 'deploy' | 'rollback' | 'migrate';
   strategy: 'blue-green' | 'recreate' | 'canary' | 'rolling';
   deploymentId: string;
   release: PlannedRelease;

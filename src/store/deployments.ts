@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError } from '../core/errors.js';
 import { parseJsonColumn, serializeJsonColumn } from './json-column.js';
 import type { DeploymentStepsTable, DeploymentsTable, StoreDatabase } from './schema.js';
 
-export type DeploymentKind = 'deploy' | 'rollback';
+export type DeploymentKind = 'deploy' | 'rollback' | 'migrate';
 export type DeploymentOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'aborted';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 

@@ -35,3 +35,4 @@ export type {
 } from './monitoring.js';
 export type { NewVerification, VerificationRecord, VerificationRepository } from './verifications.js';
 export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';
+export type { BackupRecord, BackupRepository } from './backups.js';

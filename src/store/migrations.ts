@@ -16,6 +16,7 @@ export const MIGRATION_LOCK_TABLE = 'slipway_migration_lock';
 export function buildStoreMigrations(dialect: StoreDialectName): Record<string, Migration> {
   return {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
+    '0002_app_migrations': { up: (db) => createAppBackupsTable(db) },
     '0003_verification': { up: (db) => createVerificationSchema(db, dialect) },
     '0004_pipeline': { up: (db) => createPipelineSchema(db) },
     '0005_triggers': { up: (db) => createTriggerTables(db) },
@@ -255,5 +256,29 @@ async function createVerificationSchema(db: Kysely<unknown>, dialect: StoreDiale
     .createIndex('verifications_by_release')
     .on('verifications')
     .columns(['app', 'environment', 'release', 'id'])
+    .execute();
+}
+
+/** Backups of the apps' databases, taken before migrations (src/migrate). */
+async function createAppBackupsTable(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('app_backups')
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('release', 'text', (c) => c.notNull())
+    .addColumn('deployment_id', 'text')
+    .addColumn('format', 'text', (c) => c.notNull())
+    .addColumn('path', 'text', (c) => c.notNull())
+    .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+    .addColumn('sha256', 'text', (c) => c.notNull())
+    .addColumn('tables', 'integer', (c) => c.notNull())
+    .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('app_backups_pk', ['app', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('app_backups_by_environment_time')
+    .on('app_backups')
+    .columns(['app', 'environment', 'created_at_ms'])
     .execute();
 }

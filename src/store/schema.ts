@@ -19,6 +19,7 @@ export interface StoreDatabase {
   watch_heads: WatchHeadsTable;
   watched_commits: WatchedCommitsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  app_backups: AppBackupsTable;
 }
 
 export interface ReleasesTable {
@@ -166,4 +167,19 @@ export interface WebhookDeliveriesTable {
   app: string;
   delivery_id: string;
   received_at_ms: number;
+}
+
+/** Backups of apps' databases taken before migrations (migration 0002_app_migrations). */
+export interface AppBackupsTable {
+  id: string;
+  app: string;
+  environment: string;
+  release: string;
+  deployment_id: string | null;
+  format: string;
+  path: string;
+  size_bytes: number;
+  sha256: string;
+  tables: number;
+  created_at_ms: number;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createBackupRepository, type BackupRepository } from './backups.js';
 import { createDeploymentRepository, type DeploymentRepository } from './deployments.js';
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createLockRepository, type LockRepository } from './locks.js';
@@ -19,7 +20,8 @@ export interface Store
     ReleaseMarkRepository,
     VerificationRepository,
     TriggerRepository,
-    MonitoringRepository {
+    MonitoringRepository,
+    BackupRepository {
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createReleaseMarkRepository(db),
     ...createVerificationRepository(db),
     ...createTriggerRepository(db),
+    ...createBackupRepository(db),
     close: () => db.destroy(),
   };
 }
