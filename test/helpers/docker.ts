@@ -93,6 +93,9 @@ export async function startDockerEngine(): Promise<DockerEngine> {
         '--iptables=false',
         '--ip6tables=false',
         '--ip-masq=false',
+        // Containers are reached only through the loopback port the userland proxy publishes: the machine must not
+        // start forwarding packets between networks because a test engine started.
+        '--ip-forward=false',
         '--userland-proxy=true',
       ],
       { env: { ...process.env, PATH: SYSTEM_PATH }, stdio: ['ignore', 'ignore', 'pipe'] },
@@ -212,7 +215,7 @@ export async function startHostDockerEngine(
     `ip addr replace 10.231.${subnetSlot}.1/24 dev swdk0`,
     'ip link set swdk0 up',
     'mkdir -p /var/lib/slipway/docker /run/slipway-docker-exec',
-    `setsid dockerd --data-root /var/lib/slipway/docker --exec-root /run/slipway-docker-exec --pidfile /run/slipway-dockerd.pid -H unix://${HOST_DOCKER_SOCKET} --bridge swdk0 --iptables=false --ip6tables=false --ip-masq=false </dev/null >/var/lib/slipway/dockerd.log 2>&1 &`,
+    `setsid dockerd --data-root /var/lib/slipway/docker --exec-root /run/slipway-docker-exec --pidfile /run/slipway-dockerd.pid -H unix://${HOST_DOCKER_SOCKET} --bridge swdk0 --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false </dev/null >/var/lib/slipway/dockerd.log 2>&1 &`,
     `for i in $(seq 1 150); do docker -H unix://${HOST_DOCKER_SOCKET} version >/dev/null 2>&1 && exit 0; sleep 0.2; done`,
     'tail -n 30 /var/lib/slipway/dockerd.log; exit 1',
   ].join('\n');
