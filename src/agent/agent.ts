@@ -20,21 +20,10 @@ import {
 import { installReleaseDir, listReleaseDirs, pruneReleaseDirs, releaseDirFor } from './release-dirs.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import { Supervisor, toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
+import { agentPaths } from './agent-paths.js';
 import { AGENT_VERSION } from './version.js';
 
-/** Where an agent keeps everything on its host. */
-export function agentPaths(home: string) {
-  return {
-    home,
-    socket: join(home, 'agent.sock'),
-    state: join(home, 'state.json'),
-    events: join(home, 'events.jsonl'),
-    logs: join(home, 'logs'),
-    releases: join(home, 'releases'),
-    pidFile: join(home, 'agent.pid'),
-    agentLog: join(home, 'agent.log'),
-  };
-}
+export { agentPaths } from './agent-paths.js';
 
 interface RouteRecord {
   app: string;

@@ -5,7 +5,7 @@ import type { Host } from '../hosts/host.js';
 import { titleStep } from '../plan/describe-step.js';
 import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
-import { syncAgentEvents } from './agent-events.js';
+import { hostsToSync, syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 
@@ -17,7 +17,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     .option('--json', 'print as JSON')
     .action(async (env: string | undefined, opts: { json?: boolean }) => {
       await withProject(globals(), async (project) => {
-        await syncAgentEvents(project);
+        await syncAgentEvents(project, hostsToSync(project, env));
         const names = env ? [env] : Object.keys(project.config.environments);
         const statuses = [];
         for (const name of names) statuses.push(await collectStatus(project, name));

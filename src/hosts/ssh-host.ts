@@ -129,10 +129,13 @@ export class SshHost implements Host {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new SlipwayError(`not a sha256: ${sha256}`);
     const remotePath = posix.join(this.paths.artifacts, `${sha256}.tar.gz`);
     const { size } = await stat(localPath);
-    const existing = await this.#session.withSftp((sftp) => sftpStat(sftp, remotePath));
+    const [existing, directory] = await this.#session.withSftp((sftp) =>
+      Promise.all([sftpStat(sftp, remotePath), sftpStat(sftp, this.paths.artifacts)]),
+    );
     // Same name and size: the agent verifies the hash when it installs the release anyway.
     if (existing?.size === size) return remotePath;
-    await this.execChecked(['mkdir', '-p', this.paths.artifacts]);
+    // Setup made the directory; a remote command (a login shell) only when it is gone.
+    if (!directory) await this.execChecked(['mkdir', '-p', this.paths.artifacts]);
     await this.upload(localPath, remotePath);
     return remotePath;
   }
