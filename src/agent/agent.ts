@@ -1,6 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
 import { waitUntilHealthy } from '../router/health-check.js';
