@@ -20,6 +20,7 @@ import { installReleaseDir, listReleaseDirs, pruneReleaseDirs, releaseDirFor } f
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import { Supervisor, toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
 import { agentPaths } from './agent-paths.js';
+import { readPreflightFacts } from './read-preflight-facts.js';
 import { AGENT_VERSION } from './version.js';
 
 export { agentPaths } from './agent-paths.js';
@@ -695,6 +696,8 @@ export class Agent {
         );
         return { removed: await pruneReleaseDirs(this.paths.releases, app, keep, inUse) };
       },
+
+      preflightFacts: async (params) => ({ output: await readPreflightFacts(params) }),
 
       shutdown: ({ stopTargets }) => {
         // Answer first, then stop: the caller waits for the socket to go away.

@@ -42,9 +42,9 @@ export interface CheckHostOptions {
 }
 
 /**
- * Preflight checks of one host, as rows. Connection problems give a single failed row; everything else is
- * read with one remote command (a script printing every fact, see preflight-facts.ts) plus the agent's state
- * through its bridge, and judged by the pure functions below.
+ * Preflight checks of one host, as rows. Connection problems give a single failed row; everything else comes
+ * from the agent's state and one script printing every fact (preflight-facts.ts), run by the agent when it runs
+ * or else as one remote command, and is judged by the pure functions below.
  */
 export async function checkHost(host: SshHost, options: CheckHostOptions): Promise<CheckRow[]> {
   try {
@@ -62,18 +62,16 @@ export async function checkHost(host: SshHost, options: CheckHostOptions): Promi
   }
   const setupHint = `run: slipway setup ${options.environment ?? '<env>'}`;
   const { paths } = host;
-  // The agent's state comes through the bridge (its own channel) while the facts script runs.
-  const agentState = readAgentState(host);
-  const beforeMs = options.controlPlaneNowMs();
-  const script = await host.exec([
-    'sh',
-    '-c',
-    buildPreflightScript({ node: paths.node, dfPaths: pathAndAncestors(paths.home) }),
-  ]);
-  const afterMs = options.controlPlaneNowMs();
-  const facts = parsePreflightFacts(script.stdout);
+  // A running agent reads the facts itself (no command over SSH: no login shell on the host, and the clock is
+  // bracketed by one round trip); otherwise one script over an SSH exec reads them.
+  const agent = await readAgentState(host);
+  const factsScript = { node: paths.node, dfPaths: pathAndAncestors(paths.home) };
+  const read =
+    (agent && !(agent instanceof Error) ? await readFactsThroughAgent(host, factsScript, options) : null) ??
+    (await readFactsOverSsh(host, factsScript, options));
+  const { beforeMs, afterMs } = read;
+  const facts = parsePreflightFacts(read.output);
   const installed = facts.node.code === 0;
-  const agent = await agentState;
   const { config } = host;
   return [
     {
@@ -106,6 +104,38 @@ function readClockMs(facts: PreflightFacts): number | null {
   if (ms !== null) return ms;
   const seconds = parseEpochSeconds(facts.dateSeconds);
   return seconds === null ? null : seconds + 500;
+}
+
+interface FactsRead {
+  output: string;
+  beforeMs: number;
+  afterMs: number;
+}
+
+async function readFactsThroughAgent(
+  host: SshHost,
+  script: { node: string; dfPaths: string[] },
+  options: CheckHostOptions,
+): Promise<FactsRead | null> {
+  try {
+    const client = await host.agent({ start: false });
+    const beforeMs = options.controlPlaneNowMs();
+    const { output } = await client.call('preflightFacts', script);
+    return { output, beforeMs, afterMs: options.controlPlaneNowMs() };
+  } catch {
+    // An agent older than this method, or one that could not run the script: ask over SSH instead.
+    return null;
+  }
+}
+
+async function readFactsOverSsh(
+  host: SshHost,
+  script: { node: string; dfPaths: string[] },
+  options: CheckHostOptions,
+): Promise<FactsRead> {
+  const beforeMs = options.controlPlaneNowMs();
+  const { stdout } = await host.exec(['sh', '-c', buildPreflightScript(script)]);
+  return { output: stdout, beforeMs, afterMs: options.controlPlaneNowMs() };
 }
 
 /** The agent's state; null when none runs (or node is missing: then the facts say it is not installed). */

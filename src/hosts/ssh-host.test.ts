@@ -287,6 +287,24 @@ describe('SshHost against a real sshd', () => {
     expect(rows.find((r) => r.check === 'agent')?.detail).toContain(AGENT_VERSION);
   });
 
+  it('a running agent reads the preflight facts itself: the checks pass where no command may run', async () => {
+    const noCommands = await startTestSshd({ extraConfig: ['ForceCommand /bin/false'] });
+    try {
+      const host = sshHost(
+        { port: noCommands.port, identityFile: noCommands.clientKey },
+        { trustNewHosts: true, knownHostsFile: join(noCommands.dir, 'known_hosts') },
+      );
+      expect((await host.exec(['echo', 'hi'])).stdout).toBe('');
+      const rows = await checkHost(host, checkOptions(await findFreePort()));
+      expect(rows.filter((r) => r.status !== 'ok')).toEqual([]);
+      expect(rows.find((r) => r.check === 'runtime')?.detail).toBe(`node ${process.version}`);
+    } finally {
+      await Promise.all(opened.splice(0).map((h) => h.close()));
+      await noCommands.stop();
+      removeTestDir(noCommands.dir);
+    }
+  });
+
   it('fails the port check when another process holds the public port', async () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
