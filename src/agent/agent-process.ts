@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
-import type { agentPaths } from './agent.js';
+import type { agentPaths } from './agent-paths.js';
 
 /**
  * Starts an agent that outlives whoever started it: a new session (setsid, so the end of an SSH session does

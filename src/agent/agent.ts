@@ -1,6 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
 import { waitUntilHealthy } from '../router/health-check.js';
@@ -26,21 +25,11 @@ import { DockerRuntime } from '../runtime/docker-runtime.js';
 import { hasImage, installImage } from '../runtime/docker-images.js';
 import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { RuntimeSet } from '../runtime/runtime-set.js';
+import { agentPaths } from './agent-paths.js';
+import { readPreflightFacts } from './read-preflight-facts.js';
 import { AGENT_VERSION } from './version.js';
 
-/** Where an agent keeps everything on its host. */
-export function agentPaths(home: string) {
-  return {
-    home,
-    socket: join(home, 'agent.sock'),
-    state: join(home, 'state.json'),
-    events: join(home, 'events.jsonl'),
-    logs: join(home, 'logs'),
-    releases: join(home, 'releases'),
-    pidFile: join(home, 'agent.pid'),
-    agentLog: join(home, 'agent.log'),
-  };
-}
+export { agentPaths } from './agent-paths.js';
 
 interface RouteRecord {
   app: string;
@@ -753,6 +742,8 @@ export class Agent {
         const targets = this.#runtimes.list().filter((t) => t.spec.app === app);
         return { removed: await this.#runtimes.prune({ app, keep, targets, dockerSocket }) };
       },
+
+      preflightFacts: async (params) => ({ output: await readPreflightFacts(params) }),
 
       shutdown: ({ stopTargets }) => {
         // Answer first, then stop: the caller waits for the socket to go away.

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { agentPaths } from './agent.js';
+import { agentPaths } from './agent-paths.js';
 import { spawnDetachedAgent, tryConnectSocket } from './agent-process.js';
 import { sleep } from './process-util.js';
 

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Agent, agentPaths } from './agent.js';
+import { agentPaths } from './agent-paths.js';
 import { runBridge } from './bridge.js';
 
 const USAGE = 'usage: agent.js --home DIR\n       agent.js bridge --home DIR [--no-start]\n';
@@ -28,6 +28,9 @@ async function main(): Promise<void> {
 }
 
 async function runAgent(home: string): Promise<void> {
+  // Loaded here, not at the top: a bridge (one per SSH command of the control plane) only pipes a socket and
+  // starts faster without evaluating the agent, its router and their dependencies.
+  const { Agent } = await import('./agent.js');
   const paths = agentPaths(home);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const log = (line: string): void => appendFileSync(paths.agentLog, `${new Date().toISOString()} ${line}\n`);

@@ -239,6 +239,11 @@ export interface AgentMethods {
     params: { app: string; keep: number; dockerSocket?: string };
     result: { removed: string[] };
   };
+  /**
+   * The preflight's facts (src/hosts/preflight-facts.ts: the output of its script), read by the agent on its
+   * host, so that a preflight of a host whose agent runs starts no command over SSH (no login shell).
+   */
+  preflightFacts: { params: { node: string; dfPaths: string[] }; result: { output: string } };
   shutdown: { params: { stopTargets: boolean }; result: { ok: true } };
 }
 

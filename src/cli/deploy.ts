@@ -4,7 +4,7 @@ import { SlipwayError } from '../core/errors.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
 import { resumeDeployment, runDeployment, type DeploymentRequest } from '../executor/run-deployment.js';
 import type { Plan } from '../plan/steps.js';
-import { syncAgentEvents } from './agent-events.js';
+import { hostsToSync, syncAgentEvents } from './agent-events.js';
 import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
@@ -27,15 +27,19 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
     .option('--override-freeze', 'deploy during a freeze (needs --reason and a role that may)')
     .action(async (env: string, opts: DeployOptions) => {
       await withProject(globals(), async (project) => {
-        await syncAgentEvents(project);
         const ports = createPipelinePorts(project);
         if (opts.resume) {
+          await syncAgentEvents(project, hostsToSync(project, env));
           const outcome = await runWithProgress(project, 'resume', (o) => resumeDeployment(project, env, o));
           await afterDeployment(project, ports, outcome, pipelineHooks(project));
           return;
         }
         // The same checks as "slipway check" run first: a host that cannot take the release stops it here.
-        const preflight = await runPreflight(project, env);
+        // The event sync runs beside them; both use the one agent bridge per host that the deploy goes on with.
+        const [, preflight] = await Promise.all([
+          syncAgentEvents(project, hostsToSync(project, env)),
+          runPreflight(project, env),
+        ]);
         if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
         refuseFailedPreflight(preflight);
         const version = await resolveReleaseVersion(project, opts.release);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { syncAgentEvents } from './agent-events.js';
+import { hostsToSync, syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { dim } from './progress-renderer.js';
 
@@ -12,7 +12,9 @@ export function registerHistory(program: Command, globals: () => GlobalOptions):
     .option('--json', 'print as JSON')
     .action(async (env: string | undefined, opts: { limit: string; json?: boolean }) => {
       await withProject(globals(), async (project) => {
-        await syncAgentEvents(project);
+        // An environment no longer in slipway.yml may still have history: then every host is synced.
+        const known = env !== undefined && Object.hasOwn(project.config.environments, env);
+        await syncAgentEvents(project, hostsToSync(project, known ? env : undefined));
         const events = await project.store.listEvents({
           app: project.config.app,
           ...(env ? { environment: env } : {}),

@@ -3,7 +3,7 @@ import { SlipwayError } from '../core/errors.js';
 import { hostsOf, runDeployment } from '../executor/run-deployment.js';
 import { observeHosts } from '../executor/observe-hosts.js';
 import { chooseRollbackRelease } from '../plan/choose-rollback.js';
-import { syncAgentEvents } from './agent-events.js';
+import { hostsToSync, syncAgentEvents } from './agent-events.js';
 import { runWithProgress } from './deploy.js';
 import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions } from './project.js';
@@ -20,8 +20,11 @@ export function registerRollback(program: Command, globals: () => GlobalOptions)
     .option('--down', "also run the down migrations of what the older release doesn't have (backup first)")
     .action(async (env: string, opts: { to?: string; reason?: string; down?: boolean }) => {
       await withProject(globals(), async (project) => {
-        await syncAgentEvents(project);
-        const observed = await observeHosts(hostsOf(project, env), project.config.app);
+        // What runs where decides the release to go back to; the event sync runs beside it (same bridges).
+        const [, observed] = await Promise.all([
+          syncAgentEvents(project, hostsToSync(project, env)),
+          observeHosts(hostsOf(project, env), project.config.app),
+        ]);
         const current = observed.find((o) => o.active)?.active?.release ?? null;
         const switches = await project.store.listEvents({
           app: project.config.app,

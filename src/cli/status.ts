@@ -7,7 +7,7 @@ import type { Plan } from '../plan/steps.js';
 import { derivePhase } from '../executor/derive-phase.js';
 import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
 import { describeFailure } from '../verify/verification-check.js';
-import { syncAgentEvents } from './agent-events.js';
+import { hostsToSync, syncAgentEvents } from './agent-events.js';
 import { loadMonitorStatus } from '../monitor/monitor-status.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
@@ -21,7 +21,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     .option('--json', 'print as JSON')
     .action(async (env: string | undefined, opts: { json?: boolean }) => {
       await withProject(globals(), async (project) => {
-        await syncAgentEvents(project);
+        await syncAgentEvents(project, hostsToSync(project, env));
         const names = env ? [env] : Object.keys(project.config.environments);
         const statuses = [];
         for (const name of names) statuses.push(await collectStatus(project, name));

@@ -11,6 +11,7 @@ import {
   unameMachinesFor,
   type Listener,
 } from './host-facts.js';
+import { buildPreflightScript, parsePreflightFacts, type PreflightFacts } from './preflight-facts.js';
 import { AgentNotRunningError } from './ssh-errors.js';
 import type { ExecResult, SshHost } from './ssh-host.js';
 
@@ -41,8 +42,9 @@ export interface CheckHostOptions {
 }
 
 /**
- * Preflight checks of one host, as rows. Connection problems give a single failed row; everything else is
- * read with a few commands (argv arrays) and judged by the pure functions below.
+ * Preflight checks of one host, as rows. Connection problems give a single failed row; everything else comes
+ * from the agent's state and one script printing every fact (preflight-facts.ts), run by the agent when it runs
+ * or else as one remote command, and is judged by the pure functions below.
  */
 export async function checkHost(host: SshHost, options: CheckHostOptions): Promise<CheckRow[]> {
   try {
@@ -60,15 +62,16 @@ export async function checkHost(host: SshHost, options: CheckHostOptions): Promi
   }
   const setupHint = `run: slipway setup ${options.environment ?? '<env>'}`;
   const { paths } = host;
-  const [uname, df, meminfo, listeners, runtime, clock] = await Promise.all([
-    host.exec(['uname', '-sm']),
-    host.exec(['df', '-Pk', ...pathAndAncestors(paths.home)]),
-    host.exec(['cat', '/proc/meminfo']),
-    readListeners(host),
-    host.exec([paths.node, '--version']),
-    readClock(host, options.controlPlaneNowMs),
-  ]);
-  const agent = runtime.code === 0 ? await readAgentState(host) : null;
+  // A running agent reads the facts itself (no command over SSH: no login shell on the host, and the clock is
+  // bracketed by one round trip); otherwise one script over an SSH exec reads them.
+  const agent = await readAgentState(host);
+  const factsScript = { node: paths.node, dfPaths: pathAndAncestors(paths.home) };
+  const read =
+    (agent && !(agent instanceof Error) ? await readFactsThroughAgent(host, factsScript, options) : null) ??
+    (await readFactsOverSsh(host, factsScript, options));
+  const { beforeMs, afterMs } = read;
+  const facts = parsePreflightFacts(read.output);
+  const installed = facts.node.code === 0;
   const { config } = host;
   return [
     {
@@ -76,41 +79,66 @@ export async function checkHost(host: SshHost, options: CheckHostOptions): Promi
       status: 'ok',
       detail: `${config.user}@${config.address}:${config.port}${host.lastConnectMs === null ? '' : `, connected in ${Math.round(host.lastConnectMs)} ms`}`,
     },
-    judgeOs(uname.stdout, options.nodeArch ?? process.arch),
-    judgeDisk(df.stdout, paths.home, options.requiredDiskBytes),
-    judgeMemory(meminfo.stdout, options.minMemoryBytes),
-    judgePort(options.publicPort, listeners, agent instanceof Error ? null : agent),
-    judgeRuntime(runtime, paths.node, setupHint),
-    judgeClock(clock.remoteMs, clock.beforeMs, clock.afterMs),
-    judgeAgent(runtime.code === 0, agent, options.agentVersion, setupHint),
+    judgeOs(facts.uname, options.nodeArch ?? process.arch),
+    judgeDisk(facts.df, paths.home, options.requiredDiskBytes),
+    judgeMemory(facts.meminfo, options.minMemoryBytes),
+    judgePort(
+      options.publicPort,
+      readListeners(facts),
+      installed && !(agent instanceof Error) ? agent : null,
+    ),
+    judgeRuntime(facts.node, paths.node, setupHint),
+    judgeClock(readClockMs(facts), beforeMs, afterMs),
+    judgeAgent(installed, installed ? agent : null, options.agentVersion, setupHint),
   ];
 }
 
-async function readListeners(host: SshHost): Promise<Listener[] | null> {
-  const ss = await host.exec(['ss', '-ltnp']);
-  if (ss.code === 0) return parseSsListeners(ss.stdout);
-  // No iproute2: the kernel's tables (cat exits 1 without IPv6 but prints the IPv4 table).
-  const proc = await host.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6']);
-  return proc.stdout ? parseProcNetTcpListeners(proc.stdout) : null;
+function readListeners(facts: PreflightFacts): Listener[] | null {
+  if (facts.ss !== null) return parseSsListeners(facts.ss);
+  return facts.procNetTcp ? parseProcNetTcpListeners(facts.procNetTcp) : null;
 }
 
-async function readClock(
+/** `date +%s%3N`, or to the second (+500 ms, the middle of it) where `%N` is not supported. */
+function readClockMs(facts: PreflightFacts): number | null {
+  const ms = parseEpochMs(facts.dateMs);
+  if (ms !== null) return ms;
+  const seconds = parseEpochSeconds(facts.dateSeconds);
+  return seconds === null ? null : seconds + 500;
+}
+
+interface FactsRead {
+  output: string;
+  beforeMs: number;
+  afterMs: number;
+}
+
+async function readFactsThroughAgent(
   host: SshHost,
-  nowMs: () => number,
-): Promise<{ remoteMs: number | null; beforeMs: number; afterMs: number }> {
-  const beforeMs = nowMs();
-  const precise = await host.exec(['date', '+%s%3N']);
-  let afterMs = nowMs();
-  let remoteMs = parseEpochMs(precise.stdout);
-  if (remoteMs === null) {
-    const coarse = await host.exec(['date', '+%s']);
-    afterMs = nowMs();
-    const seconds = parseEpochSeconds(coarse.stdout);
-    remoteMs = seconds === null ? null : seconds + 500;
+  script: { node: string; dfPaths: string[] },
+  options: CheckHostOptions,
+): Promise<FactsRead | null> {
+  try {
+    const client = await host.agent({ start: false });
+    const beforeMs = options.controlPlaneNowMs();
+    const { output } = await client.call('preflightFacts', script);
+    return { output, beforeMs, afterMs: options.controlPlaneNowMs() };
+  } catch {
+    // An agent older than this method, or one that could not run the script: ask over SSH instead.
+    return null;
   }
-  return { remoteMs, beforeMs, afterMs };
 }
 
+async function readFactsOverSsh(
+  host: SshHost,
+  script: { node: string; dfPaths: string[] },
+  options: CheckHostOptions,
+): Promise<FactsRead> {
+  const beforeMs = options.controlPlaneNowMs();
+  const { stdout } = await host.exec(['sh', '-c', buildPreflightScript(script)]);
+  return { output: stdout, beforeMs, afterMs: options.controlPlaneNowMs() };
+}
+
+/** The agent's state; null when none runs (or node is missing: then the facts say it is not installed). */
 async function readAgentState(host: SshHost): Promise<AgentState | null | Error> {
   try {
     return await (await host.agent({ start: false })).call('state', {});

@@ -20,6 +20,7 @@ export class LocalHost implements Host {
   readonly name = 'local';
   readonly paths: ReturnType<typeof agentPaths>;
   #client: AgentClient | null = null;
+  #opening: Promise<AgentClient> | null = null;
 
   constructor(
     agentHome: string,
@@ -33,8 +34,16 @@ export class LocalHost implements Host {
     }
   }
 
-  async agent(): Promise<AgentClient> {
-    if (this.#client) return this.#client;
+  /** One client for everyone: callers that ask at the same time share one connection (none is left open). */
+  agent(): Promise<AgentClient> {
+    if (this.#client) return Promise.resolve(this.#client);
+    this.#opening ??= this.#openAgent().finally(() => {
+      this.#opening = null;
+    });
+    return this.#opening;
+  }
+
+  async #openAgent(): Promise<AgentClient> {
     let socket = await tryConnectSocket(this.paths.socket);
     if (!socket) {
       this.#spawnAgent();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket, connect as netConnect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +196,46 @@ describe('SshHost against a real sshd', () => {
     expect(await rejection(other.agent({ start: false }))).toBeInstanceOf(AgentNotRunningError);
   });
 
+  it('reaches a running agent through its socket, with no command on the host (no shell, no bridge)', async () => {
+    const host = sshHost();
+    await (await host.agent()).call('ping', {});
+    const node = join(sshd.dir, 'home', 'bin', 'node');
+    renameSync(node, `${node}.aside`);
+    try {
+      // Nothing can run node on the host now, so a working client did not come from `node agent.js bridge`.
+      expect((await host.exec([node, '--version'])).code).toBe(127);
+      const fresh = sshHost();
+      expect((await (await fresh.agent()).call('ping', {})).agentVersion).toBe(AGENT_VERSION);
+    } finally {
+      renameSync(`${node}.aside`, node);
+    }
+  });
+
+  it('falls back to the bridge where the server refuses to forward to the socket', async () => {
+    const strict = await startTestSshd({ extraConfig: ['AllowStreamLocalForwarding no'] });
+    try {
+      const home = join(sshd.dir, 'home');
+      const viaBridge = (): SshHost =>
+        sshHost(
+          { port: strict.port, identityFile: strict.clientKey, agentHome: home },
+          { trustNewHosts: true, knownHostsFile: join(strict.dir, 'known_hosts') },
+        );
+      expect((await (await viaBridge().agent()).call('ping', {})).agentVersion).toBe(AGENT_VERSION);
+      const node = join(home, 'bin', 'node');
+      renameSync(node, `${node}.aside`);
+      try {
+        // The agent runs, but this server only lets a command reach it, and that command cannot run now.
+        expect((await rejection(viaBridge().agent())).message).toContain('not installed on web-1');
+      } finally {
+        renameSync(`${node}.aside`, node);
+      }
+    } finally {
+      await Promise.all(opened.splice(0).map((h) => h.close()));
+      await strict.stop();
+      removeTestDir(strict.dir);
+    }
+  });
+
   it('restarts the agent when its bundle changed; its targets keep running and are adopted', async () => {
     const host = sshHost();
     const { targetPid, publicPort } = await startServingTarget(host);
@@ -245,6 +285,24 @@ describe('SshHost against a real sshd', () => {
     ]);
     expect(rows.filter((r) => r.status !== 'ok')).toEqual([]);
     expect(rows.find((r) => r.check === 'agent')?.detail).toContain(AGENT_VERSION);
+  });
+
+  it('a running agent reads the preflight facts itself: the checks pass where no command may run', async () => {
+    const noCommands = await startTestSshd({ extraConfig: ['ForceCommand /bin/false'] });
+    try {
+      const host = sshHost(
+        { port: noCommands.port, identityFile: noCommands.clientKey },
+        { trustNewHosts: true, knownHostsFile: join(noCommands.dir, 'known_hosts') },
+      );
+      expect((await host.exec(['echo', 'hi'])).stdout).toBe('');
+      const rows = await checkHost(host, checkOptions(await findFreePort()));
+      expect(rows.filter((r) => r.status !== 'ok')).toEqual([]);
+      expect(rows.find((r) => r.check === 'runtime')?.detail).toBe(`node ${process.version}`);
+    } finally {
+      await Promise.all(opened.splice(0).map((h) => h.close()));
+      await noCommands.stop();
+      removeTestDir(noCommands.dir);
+    }
   });
 
   it('fails the port check when another process holds the public port', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { AgentClient } from '../agent/agent-client.js';
 import { BRIDGE_EXIT } from '../agent/bridge.js';
 import { sleep } from '../agent/process-util.js';
@@ -12,7 +12,7 @@ import type { Host } from './host.js';
 import { quoteArgv } from './quote-argv.js';
 import { sftpPut, sftpRename, sftpStat, sftpUnlink, sftpWriteFile } from './sftp-util.js';
 import type { SshEndpoint } from './ssh-connect.js';
-import { AgentNotRunningError } from './ssh-errors.js';
+import { AgentNotRunningError, HostUnreachableError } from './ssh-errors.js';
 import { SshSession, type ExecResult } from './ssh-session.js';
 
 export type { ExecResult } from './ssh-session.js';
@@ -51,7 +51,8 @@ export function sshAgentPaths(agentHome: string) {
 
 /**
  * A Linux machine reached over SSH: one persistent connection (opened on first use, reopened after a drop),
- * many channels on it. The agent is reached through `agent.js bridge` over an exec channel.
+ * many channels on it. The agent is reached through its unix socket, which sshd connects to (direct-streamlocal),
+ * or where that does not work through `agent.js bridge` over an exec channel, which also starts it.
  */
 export class SshHost implements Host {
   readonly name: string;
@@ -113,7 +114,8 @@ export class SshHost implements Host {
   }
 
   /**
-   * A client for the host's agent over `agent.js bridge` (which starts the agent when none runs, unless
+   * A client for the host's agent: its socket through sshd when it answers there, else over `agent.js bridge`
+   * (which starts the agent when none runs, unless
    * `start: false`). One client is reused while its channel is open.
    */
   agent(options: { start?: boolean } = {}): Promise<AgentClient> {
@@ -129,10 +131,13 @@ export class SshHost implements Host {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new SlipwayError(`not a sha256: ${sha256}`);
     const remotePath = posix.join(this.paths.artifacts, `${sha256}.tar.gz`);
     const { size } = await stat(localPath);
-    const existing = await this.#session.withSftp((sftp) => sftpStat(sftp, remotePath));
+    const [existing, directory] = await this.#session.withSftp((sftp) =>
+      Promise.all([sftpStat(sftp, remotePath), sftpStat(sftp, this.paths.artifacts)]),
+    );
     // Same name and size: the agent verifies the hash when it installs the release anyway.
     if (existing?.size === size) return remotePath;
-    await this.execChecked(['mkdir', '-p', this.paths.artifacts]);
+    // Setup made the directory; a remote command (a login shell) only when it is gone.
+    if (!directory) await this.execChecked(['mkdir', '-p', this.paths.artifacts]);
     await this.upload(localPath, remotePath);
     return remotePath;
   }
@@ -232,6 +237,38 @@ export class SshHost implements Host {
   }
 
   async #openAgent(start: boolean): Promise<AgentClient> {
+    return (await this.#openAgentSocket()) ?? (await this.#openAgentBridge(start));
+  }
+
+  /**
+   * The agent's unix socket straight through sshd (direct-streamlocal): no command, so no login shell and no
+   * bridge process on the host. Null when that does not work (no agent listening, forwarding refused by the
+   * server); the bridge then starts the agent or says why it cannot.
+   */
+  async #openAgentSocket(): Promise<AgentClient | null> {
+    let channel: ClientChannel;
+    try {
+      channel = await this.#session.openUnixSocket(posix.join(this.paths.agentDir, 'agent.sock'));
+    } catch (err) {
+      if (err instanceof HostUnreachableError) throw err;
+      return null;
+    }
+    const client = new AgentClient(channel, this.name);
+    try {
+      await client.call('ping', {});
+    } catch (err) {
+      client.close();
+      if (err instanceof HostUnreachableError) throw err;
+      return null;
+    }
+    channel.once('close', () => {
+      if (this.#agent === client) this.#agent = null;
+    });
+    this.#agent = client;
+    return client;
+  }
+
+  async #openAgentBridge(start: boolean): Promise<AgentClient> {
     const argv = [this.paths.node, this.paths.agentJs, 'bridge', '--home', this.paths.agentDir];
     if (!start) argv.push('--no-start');
     const channel = await this.#session.openChannel(quoteArgv(argv));

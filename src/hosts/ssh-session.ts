@@ -71,12 +71,35 @@ export class SshSession {
   async openChannel(command: string): Promise<ClientChannel> {
     const conn = await this.#connect();
     const channel = await this.#whileConnected(conn, () => this.#openExec(conn, command));
+    return this.#dropWithConnection(conn, channel);
+  }
+
+  #dropWithConnection(conn: Connection, channel: ClientChannel): ClientChannel {
     const drop = (): void => {
       channel.destroy();
     };
     conn.waiters.add(drop);
     channel.once('close', () => conn.waiters.delete(drop));
     return channel;
+  }
+
+  /**
+   * A channel to a unix socket on the host (OpenSSH's direct-streamlocal): sshd connects to it itself, so no
+   * command and no login shell is started. Destroyed when the connection drops; fails when sshd refuses
+   * (no such socket, nobody listening, or `AllowStreamLocalForwarding no`).
+   */
+  async openUnixSocket(socketPath: string): Promise<ClientChannel> {
+    const conn = await this.#connect();
+    const channel = await this.#whileConnected(
+      conn,
+      () =>
+        new Promise<ClientChannel>((resolve, reject) => {
+          conn.client.openssh_forwardOutStreamLocal(socketPath, (err, ch) =>
+            err ? reject(err) : resolve(ch),
+          );
+        }),
+    );
+    return this.#dropWithConnection(conn, channel);
   }
 
   /** Runs work on the connection's SFTP session (opened once per connection). */

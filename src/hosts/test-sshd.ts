@@ -33,7 +33,7 @@ export function publicKeyBlob(pubFile: string): Buffer {
 }
 
 export async function startTestSshd(
-  options: { dir?: string; hostKeyType?: 'ed25519' | 'ecdsa' } = {},
+  options: { dir?: string; hostKeyType?: 'ed25519' | 'ecdsa'; extraConfig?: string[] } = {},
 ): Promise<TestSshd> {
   const dir = options.dir ?? mkdtempSync('/tmp/sw-ssh-');
   const hostKey = join(dir, `host_key_${Date.now()}`);
@@ -60,6 +60,7 @@ export async function startTestSshd(
       'Subsystem sftp internal-sftp',
       `PidFile ${join(dir, 'sshd.pid')}`,
       'LogLevel ERROR',
+      ...(options.extraConfig ?? []),
       '',
     ].join('\n'),
   );
