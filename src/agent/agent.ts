@@ -454,6 +454,8 @@ export class Agent {
 
   #onSupervisorEvent(e: SupervisorEvent): void {
     this.#event(e.kind, e.app, e.targetId, e.release, e.message, e.data);
+    // An exit is sampled at once (with its stderr tail): the target may be stopped and gone before the next tick.
+    if (e.kind === 'target.exited') void this.#sampler?.sampleNow();
   }
 
   #handlers(): AgentHandlers {

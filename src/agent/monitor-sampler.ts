@@ -40,6 +40,7 @@ export class MonitorSampler {
   readonly #marks = new Map<string, CounterMark>();
   #lastNet: { rx: number; tx: number } | null = null;
   #sampling = false;
+  #again = false;
 
   constructor(
     private readonly sources: SamplerSources,
@@ -85,7 +86,11 @@ export class MonitorSampler {
   }
 
   async sampleNow(): Promise<void> {
-    if (this.#sampling) return; // a slow /proc scan must not pile up
+    // A slow /proc scan must not pile up; a request meanwhile (a target exited) is served right after it.
+    if (this.#sampling) {
+      this.#again = true;
+      return;
+    }
     this.#sampling = true;
     try {
       const atMs = this.clock.nowMs();
@@ -102,6 +107,10 @@ export class MonitorSampler {
       this.#lastAtMs = atMs;
     } finally {
       this.#sampling = false;
+    }
+    if (this.#again) {
+      this.#again = false;
+      await this.sampleNow();
     }
   }
 

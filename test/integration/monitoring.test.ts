@@ -249,6 +249,45 @@ alerts:
     );
   });
 
+  // The bake acts on the first crash (the target is no longer healthy), so the loop is one restart long here.
+  it('a release that crashes during its bake is rolled back by the bake, and the crash is reported with its stderr tail', async () => {
+    project = await createTestProject();
+    const extra =
+      monitoringYaml(`
+sampleInterval: 300ms
+interval: 1s
+window: 1m
+crashLoop: { restarts: 1, within: 1m }
+`) + '    bake: { duration: 20s, interval: 300ms, rules: { healthy: true } }\n';
+    project.writeConfig(project.config({ environmentExtra: extra }));
+    expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
+    expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+    project.writeConfig(project.config({ env: { CRASH_AFTER_MS: '1500' }, environmentExtra: extra }));
+    expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
+
+    const deploy = await project.cli(['deploy', 'production', '--release', '2.0.0']);
+    expect(deploy.code).toBe(1);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+    expectOk(await project.cli(['monitor', 'production', '--once']));
+    const events = await history(project);
+    expect(events.find((e) => e.kind === 'bake.failed')?.release).toBe('2.0.0');
+    expect(events.find((e) => e.kind === 'deploy.rolled-back')?.release).toBe('2.0.0');
+    expect(events.some((e) => e.kind === 'release.marked-good' && e.release === '2.0.0')).toBe(false);
+    const groups = JSON.parse(
+      expectOk(await project.cli(['errors', 'production', '--json'])).stdout,
+    ) as Array<{
+      release: string;
+      kind: string;
+      fingerprint: string;
+      sample: unknown;
+    }>;
+    const crash = groups.find((g) => g.release === '2.0.0' && g.kind === 'crash');
+    expect(crash).toMatchObject({ fingerprint: 'exit code 4', count: 1 });
+    expect(crash?.sample).toMatchObject({
+      stderrTail: expect.stringContaining('CRASH_AFTER_MS=1500: giving up') as unknown,
+    });
+  });
+
   it('the access probe opens an incident when the public port stops answering, and resolves it', async () => {
     project = await createTestProject();
     project.writeConfig(
