@@ -53,6 +53,24 @@ async function connectStoreDatabase(
   }
 }
 
+/**
+ * SQLite answers SQLITE_BUSY at once, without its busy handler, when another process opening the same fresh file
+ * holds the lock that the switch to WAL needs; that other process is done within milliseconds, so try again.
+ */
+async function switchToWal(database: Database.Database): Promise<void> {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      database.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const busy = (error as { code?: string }).code === 'SQLITE_BUSY';
+      if (!busy || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 20)));
+    }
+  }
+}
+
 async function openSqliteDatabase(file: string): Promise<Database.Database> {
   if (file !== MEMORY) await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   let database: Database.Database | undefined;
@@ -61,7 +79,7 @@ async function openSqliteDatabase(file: string): Promise<Database.Database> {
     // busy_timeout first: switching to WAL needs a lock another process may briefly hold.
     database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     // WAL lets readers (a dashboard, `slipway status`) run while a deploy writes.
-    database.pragma('journal_mode = WAL');
+    await switchToWal(database);
     database.pragma('foreign_keys = ON');
     return database;
   } catch (error) {
