@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { observeHosts } from '../executor/observe-hosts.js';
 import { hostsOf, runDeployment } from '../executor/run-deployment.js';
+import { ConflictError } from '../core/errors.js';
 import { createRelease } from '../release/create-release.js';
 import { runWithProgress } from './deploy.js';
 import { withProject } from './project.js';
@@ -46,6 +47,16 @@ export function registerDemo(program: Command): void {
           clock: project.clock,
           actor: project.actor,
           onBuildOutput: (line) => process.stdout.write(dim(`  build │ ${line}\n`)),
+        }).catch((err: unknown) => {
+          // The demo's store outlives a checkout: after an update of the example, its 1.0.0 is another artifact.
+          if (!(err instanceof ConflictError)) throw err;
+          const state = relative(process.cwd(), project.stateDir);
+          throw new ConflictError(
+            `${err.message}. The demo's state in ${state} comes from another version of the example`,
+            {
+              hint: `start the demo over: bin/slipway.js -c ${relative(process.cwd(), configFile)} agent stop --stop-targets && rm -rf ${state}`,
+            },
+          );
         });
         process.stdout.write(
           `${created ? green('✔ created') : 'using existing'} release ${release.version} (${release.sha256.slice(0, 12)})\n`,
