@@ -36,6 +36,48 @@ export interface SupervisorEvent {
 
 /** A target that ran at least this long before crashing restarts with the initial backoff again. */
 const STABLE_RUN_MS = 10_000;
+
+/** A new target's record, as every runtime starts it: starting, no restarts, the initial backoff. */
+export function newTargetRecord(
+  spec: TargetSpec,
+  releaseDir: string,
+  port: number,
+  nowMs: number,
+): TargetRecord {
+  return {
+    spec,
+    releaseDir,
+    port,
+    pid: null,
+    pidStartTicks: null,
+    state: 'starting',
+    health: 'unknown',
+    restarts: 0,
+    startedAtMs: nowMs,
+    lastExit: null,
+    stopAtMs: null,
+    backoffMs: spec.restart.initialBackoffMs,
+  };
+}
+
+/**
+ * Marks a target as crashed and returns how long to wait before its restart: the backoff doubles up to the
+ * maximum, and starts over once a run lasted long enough to count as stable.
+ */
+export function recordCrash(
+  record: TargetRecord,
+  exit: { code: number | null; signal: string | null },
+  nowMs: number,
+): number {
+  record.lastExit = { code: exit.code, signal: exit.signal, atMs: nowMs };
+  record.pid = null;
+  record.state = 'backoff';
+  record.health = 'unknown';
+  if (nowMs - record.startedAtMs >= STABLE_RUN_MS) record.backoffMs = record.spec.restart.initialBackoffMs;
+  const delay = record.backoffMs;
+  record.backoffMs = Math.min(record.backoffMs * 2, record.spec.restart.maxBackoffMs);
+  return delay;
+}
 const ADOPTED_POLL_MS = 250;
 
 export class Supervisor {
@@ -63,20 +105,7 @@ export class Supervisor {
 
   /** Starts a new target. The caller chose its port and installed its release directory. */
   start(spec: TargetSpec, releaseDir: string, port: number): TargetRecord {
-    const record: TargetRecord = {
-      spec,
-      releaseDir,
-      port,
-      pid: null,
-      pidStartTicks: null,
-      state: 'starting',
-      health: 'unknown',
-      restarts: 0,
-      startedAtMs: this.clock.nowMs(),
-      lastExit: null,
-      stopAtMs: null,
-      backoffMs: spec.restart.initialBackoffMs,
-    };
+    const record = newTargetRecord(spec, releaseDir, port, this.clock.nowMs());
     this.#targets.set(spec.id, record);
     this.#spawn(record);
     return record;
@@ -219,14 +248,7 @@ export class Supervisor {
     if (record.state === 'stopping' || record.state === 'stopped' || this.#targets.get(id) !== record) return;
     // Whatever the shell left behind in the group would hold the port: clear it before a restart.
     if (record.pid !== null) signalGroup(record.pid, 'SIGKILL');
-    const now = this.clock.nowMs();
-    record.lastExit = { code, signal, atMs: now };
-    record.pid = null;
-    record.state = 'backoff';
-    record.health = 'unknown';
-    if (now - record.startedAtMs >= STABLE_RUN_MS) record.backoffMs = record.spec.restart.initialBackoffMs;
-    const delay = record.backoffMs;
-    record.backoffMs = Math.min(record.backoffMs * 2, record.spec.restart.maxBackoffMs);
+    const delay = recordCrash(record, { code, signal }, this.clock.nowMs());
     void this.stderrTail(id).then((tail) => {
       const how =
         code !== null ? `exited with code ${code}` : signal ? `was killed by ${signal}` : (note ?? 'ended');

@@ -3,15 +3,17 @@ import type { Clock } from '../core/clock.js';
 import { SlipwayError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
 import type { ContainerSpec, TargetSpec } from '../agent/protocol.js';
-import type { SupervisorEvent, TargetRecord } from '../agent/supervisor.js';
+import {
+  newTargetRecord,
+  recordCrash,
+  type SupervisorEvent,
+  type TargetRecord,
+} from '../agent/supervisor.js';
 import { connectDocker, isDockerNotFound, isDockerNotModified } from './docker-connect.js';
 import { followContainerLogs, readContainerLogs } from './docker-logs.js';
 import { deriveContainerConfig, TARGET_LABEL } from './container-config.js';
 import { pruneImages } from './docker-images.js';
 import type { LogLine, PruneRequest, Runtime } from './runtime.js';
-
-/** A container that ran at least this long before crashing restarts with the initial backoff again. */
-const STABLE_RUN_MS = 10_000;
 
 /**
  * Targets as containers through the host's Docker Engine (its unix socket; the control plane reaches the agent
@@ -43,18 +45,7 @@ export class DockerRuntime implements Runtime {
   async start(spec: TargetSpec, releaseDir: string, port: number): Promise<TargetRecord> {
     const container = requireContainer(spec);
     const record: TargetRecord = {
-      spec,
-      releaseDir,
-      port,
-      pid: null,
-      pidStartTicks: null,
-      state: 'starting',
-      health: 'unknown',
-      restarts: 0,
-      startedAtMs: this.clock.nowMs(),
-      lastExit: null,
-      stopAtMs: null,
-      backoffMs: spec.restart.initialBackoffMs,
+      ...newTargetRecord(spec, releaseDir, port, this.clock.nowMs()),
       containerId: null,
     };
     this.#targets.set(spec.id, record);
@@ -261,14 +252,7 @@ export class DockerRuntime implements Runtime {
   #onExit(record: TargetRecord, code: number | null, note?: string): void {
     const id = record.spec.id;
     if (record.state === 'stopping' || record.state === 'stopped' || this.#targets.get(id) !== record) return;
-    const now = this.clock.nowMs();
-    record.lastExit = { code, signal: null, atMs: now };
-    record.pid = null;
-    record.state = 'backoff';
-    record.health = 'unknown';
-    if (now - record.startedAtMs >= STABLE_RUN_MS) record.backoffMs = record.spec.restart.initialBackoffMs;
-    const delay = record.backoffMs;
-    record.backoffMs = Math.min(record.backoffMs * 2, record.spec.restart.maxBackoffMs);
+    const delay = recordCrash(record, { code, signal: null }, this.clock.nowMs());
     void this.stderrTail(id).then((tail) => {
       const how = code !== null ? `exited with code ${code}` : (note ?? 'ended');
       this.#emit(record, 'target.exited', `container of ${id} ${how}; restarting in ${delay}ms`, {
