@@ -3,29 +3,11 @@ import { parseConfig } from '../config/parse-config.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import { planDeploy, type DeployInput, type ReleaseRuntime } from '../plan/plan-deploy.js';
 import { applyPipelineStages } from './plan-pipeline-stages.js';
+import { releaseRuntime } from '../plan/test-fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-function release(version: string): ReleaseRuntime {
-  return {
-    version,
-    sha256: version.replace(/\W/g, '').padEnd(64, 'a'),
-    artifact: `/state/artifacts/${version}.tar.gz`,
-    command: 'node server.js',
-    env: {},
-    secretNames: [],
-    healthCheck: {
-      path: '/healthz',
-      intervalMs: 500,
-      timeoutMs: 2000,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-    },
-    startTimeoutMs: 20_000,
-    stopTimeoutMs: 10_000,
-    restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
-  };
-}
+const release = (version: string): ReleaseRuntime => releaseRuntime(version);
 
 function plan(kind: 'deploy' | 'rollback' = 'deploy', approval: DeployInput['approval'] = null) {
   return planDeploy({

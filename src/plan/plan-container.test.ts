@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planDeploy, type DeployInput, type ReleaseRuntime } from './plan-deploy.js';
 import type { Step } from './steps.js';
+import { releaseRuntime } from './test-fixtures.js';
 
 // A container release goes through the same planners as a process release; only the steps' runtime data differ.
 
@@ -14,25 +15,7 @@ const container = (image: string): ReleaseRuntime['container'] => ({
 });
 
 function release(version: string, image?: string): ReleaseRuntime {
-  return {
-    version,
-    sha256: version.replace(/\W/g, '').padEnd(64, 'a'),
-    artifact: `/state/artifacts/${version}.tar.gz`,
-    command: 'node server.js',
-    env: {},
-    secretNames: [],
-    healthCheck: {
-      path: '/healthz',
-      intervalMs: 500,
-      timeoutMs: 2000,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-    },
-    startTimeoutMs: 20_000,
-    stopTimeoutMs: 10_000,
-    restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
-    ...(image ? { container: container(image) } : {}),
-  };
+  return releaseRuntime(version, image ? { container: container(image) } : {});
 }
 
 function input(overrides: Partial<DeployInput>): DeployInput {

@@ -2,29 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput, type HostObservation, type ReleaseRuntime } from './plan-deploy.js';
 import { chooseRollbackRelease } from './choose-rollback.js';
+import { releaseRuntime } from './test-fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
 function release(version: string, overrides: Partial<ReleaseRuntime> = {}): ReleaseRuntime {
-  return {
-    version,
-    sha256: `${version.replace(/\W/g, '')}`.padEnd(64, 'a'),
-    artifact: `/state/artifacts/${version}.tar.gz`,
-    command: 'node server.js',
-    env: { GREETING: 'hi' },
-    secretNames: ['DB_PASSWORD'],
-    healthCheck: {
-      path: '/healthz',
-      intervalMs: 500,
-      timeoutMs: 2000,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-    },
-    startTimeoutMs: 20_000,
-    stopTimeoutMs: 10_000,
-    restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
-    ...overrides,
-  };
+  return releaseRuntime(version, { env: { GREETING: 'hi' }, secretNames: ['DB_PASSWORD'], ...overrides });
 }
 
 function input(overrides: Partial<DeployInput> = {}): DeployInput {

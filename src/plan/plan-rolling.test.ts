@@ -2,26 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput, type ReleaseRuntime } from './plan-deploy.js';
 import { deriveBatches, resolveHostCount } from './plan-rolling.js';
+import { releaseRuntime } from './test-fixtures.js';
 
 function release(version: string): ReleaseRuntime {
-  return {
-    version,
-    sha256: 'b'.repeat(64),
-    artifact: `/a/${version}.tgz`,
-    command: 'node server.js',
-    env: {},
-    secretNames: [],
-    healthCheck: {
-      path: '/healthz',
-      intervalMs: 500,
-      timeoutMs: 2000,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-    },
-    startTimeoutMs: 20_000,
-    stopTimeoutMs: 10_000,
-    restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
-  };
+  return releaseRuntime(version, { sha256: 'b'.repeat(64), artifact: `/a/${version}.tgz` });
 }
 
 const HOSTS = ['web1', 'web2', 'web3'];

@@ -7,6 +7,7 @@ import type { StepHandlers, StepResult } from '../executor/step-handlers.js';
 import { describePlan } from '../plan/describe-plan.js';
 import { planDeploy, type DeployInput, type ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { Plan, Step } from '../plan/steps.js';
+import { releaseRuntime } from '../plan/test-fixtures.js';
 import { useTempStores } from '../store/test-fixtures.js';
 import { deriveEnvironmentUrl, deriveVerifyInput } from './derive-verify-input.js';
 
@@ -18,13 +19,9 @@ let tick = 0;
 const clock: Clock = { nowMs: () => 1_000_000 + tick++ };
 
 function runtime(version: string): ReleaseRuntime {
-  return {
-    version,
+  return releaseRuntime(version, {
     sha256: 'a'.repeat(64),
     artifact: `/a/${version}.tgz`,
-    command: 'node server.js',
-    env: {},
-    secretNames: [],
     healthCheck: {
       path: '/healthz',
       intervalMs: 100,
@@ -35,7 +32,7 @@ function runtime(version: string): ReleaseRuntime {
     startTimeoutMs: 1000,
     stopTimeoutMs: 1000,
     restart: { initialBackoffMs: 10, maxBackoffMs: 100 },
-  };
+  });
 }
 
 const env = (verify: unknown) =>
