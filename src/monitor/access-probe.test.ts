@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSelfSignedCert } from '../../test/helpers/self-signed-cert.js';
 import { runAccessProbe } from './access-probe.js';
 
 // The probe against real servers on port 0: an app that answers, one that fails, a port nobody listens on, one
@@ -23,15 +20,6 @@ function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
   );
-}
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('runAccessProbe', () => {
@@ -88,32 +76,10 @@ describe('runAccessProbe', () => {
     });
   });
 
-  it.skipIf(!hasOpenssl())('does not trust a certificate whose chain does not verify', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sw-probe-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=slipway-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const tls = createHttpsServer(
-      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-      (_req, res) => res.writeHead(200).end('ok'),
+  it('does not trust a certificate whose chain does not verify', async () => {
+    const cert = makeSelfSignedCert();
+    const tls = createHttpsServer({ key: cert.key, cert: cert.cert }, (_req, res) =>
+      res.writeHead(200).end('ok'),
     );
     try {
       const tlsPort = await listen(tls);
@@ -121,7 +87,7 @@ describe('runAccessProbe', () => {
       expect(result).toMatchObject({ ok: false, status: null, error: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     } finally {
       await new Promise((r) => tls.close(r));
-      rmSync(dir, { recursive: true, force: true });
+      cert.dispose();
     }
   });
 });

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSelfSignedCert, type SelfSignedCert } from '../../test/helpers/self-signed-cert.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { runSecurityChecks } from './run-security.js';
 import type { SecurityPlan } from './verify-suite.js';
@@ -11,60 +11,27 @@ import type { SecurityPlan } from './verify-suite.js';
 // The security checks against a real HTTPS server on port 0 with a certificate made by openssl for this test
 // (valid 30 days, for 127.0.0.1), and the local host's real listening ports.
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe.skipIf(!hasOpenssl())('runSecurityChecks over HTTPS', () => {
-  let dir: string;
+describe('runSecurityChecks over HTTPS', () => {
+  let cert: SelfSignedCert;
   let server: Server;
   let baseUrl: string;
   let caPem: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sw-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=slipway-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    caPem = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    server = createHttpsServer(
-      { key: readFileSync(join(dir, 'key.pem')), cert: caPem, minVersion: 'TLSv1.2' },
-      (req, res) => {
-        res.setHeader('strict-transport-security', 'max-age=63072000');
-        res.writeHead(req.url === '/.env' ? 200 : 404);
-        res.end(req.url === '/.env' ? 'SECRET=1\n' : 'not found\n');
-      },
-    );
+    cert = makeSelfSignedCert();
+    caPem = cert.cert;
+    server = createHttpsServer({ key: cert.key, cert: caPem, minVersion: 'TLSv1.2' }, (req, res) => {
+      res.setHeader('strict-transport-security', 'max-age=63072000');
+      res.writeHead(req.url === '/.env' ? 200 : 404);
+      res.end(req.url === '/.env' ? 'SECRET=1\n' : 'not found\n');
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     baseUrl = `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
+    cert.dispose();
   });
 
   const plan = (o: Partial<SecurityPlan> = {}): SecurityPlan => ({
