@@ -1,10 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../core/errors.js';
-import { T0, aDeployment, useTempStores } from './test-fixtures.js';
+import { T0, aDeployment, describeEachStore } from './test-fixtures.js';
 
-const stores = useTempStores();
-
-describe('deployments', () => {
+describeEachStore('deployments', (stores) => {
   it('creates a running deployment (no outcome yet) and reads back its plan', async () => {
     const store = await stores.open();
     const deployment = aDeployment({ previousVersion: '0.9.0', reason: 'fix checkout' });
@@ -85,7 +83,7 @@ describe('deployments', () => {
   });
 });
 
-describe('deployment steps', () => {
+describeEachStore('deployment steps', (stores) => {
   it('upserts a step: later patches update the fields they name and keep the others', async () => {
     const store = await stores.open();
     await store.createDeployment(aDeployment());

@@ -2,7 +2,9 @@
 export type { Store } from './store.js';
 export { createStore } from './store.js';
 export {
+  describeStoreLocation,
   openMemoryStore,
+  openPostgresStore,
   openSqliteStore,
   openStore,
   SQLITE_BUSY_TIMEOUT_MS,

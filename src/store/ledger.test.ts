@@ -1,8 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Store } from './store.js';
-import { T0, anEvent, useTempStores } from './test-fixtures.js';
-
-const stores = useTempStores();
+import { T0, anEvent, describeEachStore } from './test-fixtures.js';
 
 async function appendHistory(store: Store): Promise<number[]> {
   return [
@@ -23,7 +21,7 @@ async function appendHistory(store: Store): Promise<number[]> {
   ];
 }
 
-describe('ledger', () => {
+describeEachStore('ledger', (stores) => {
   it('answers increasing sequence numbers and reads every field back', async () => {
     const store = await stores.open();
 
@@ -54,12 +52,12 @@ describe('ledger', () => {
   });
 
   it('keeps earlier events unchanged as more are appended, across re-opens', async () => {
-    const file = stores.storeFile();
-    const store = await stores.open(file);
+    const where = await stores.location();
+    const store = await stores.open(where);
     await appendHistory(store);
     const before = await store.listEvents({ app: 'shop', limit: 100 });
 
-    const reopened = await stores.open(file);
+    const reopened = await stores.open(where);
     const later = await reopened.appendEvent(anEvent({ kind: 'rollback.succeeded' }));
     const after = await reopened.listEvents({ app: 'shop', limit: 100 });
 

@@ -1,10 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ConflictError } from '../core/errors.js';
-import { T0, aRelease, useTempStores } from './test-fixtures.js';
+import { T0, aRelease, describeEachStore } from './test-fixtures.js';
 
-const stores = useTempStores();
-
-describe('releases', () => {
+describeEachStore('releases', (stores) => {
   it('creates a release and reads back every field, config snapshot included', async () => {
     const store = await stores.open();
     const release = aRelease({ source: 'git:0badc0de' });
