@@ -108,3 +108,28 @@ describeEachStore('ledger', (stores) => {
     expect(methods.sort()).toEqual(['appendEvent', 'listEvents']);
   });
 });
+
+describeEachStore('ledger under concurrent appends', (stores) => {
+  it('gives every event of several writers its own sequence number, in each writer’s order', async () => {
+    const where = await stores.location();
+    const writers = await Promise.all([1, 2, 3].map(() => stores.open(where)));
+
+    const seqsPerWriter = await Promise.all(
+      writers.map(async (store, w) => {
+        const seqs: number[] = [];
+        for (let i = 0; i < 15; i++) seqs.push(await store.appendEvent(anEvent({ message: `w${w} #${i}` })));
+        return seqs;
+      }),
+    );
+
+    const all = seqsPerWriter.flat();
+    expect(new Set(all).size).toBe(45);
+    for (const seqs of seqsPerWriter) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const listed = await writers[0]!.listEvents({ app: 'shop', limit: 100 });
+    expect(listed.map((e) => e.seq)).toEqual([...all].sort((a, b) => b - a));
+    for (const [w, seqs] of seqsPerWriter.entries()) {
+      const mine = listed.filter((e) => e.message.startsWith(`w${w} `)).reverse();
+      expect(mine.map((e) => [e.seq, e.message])).toEqual(seqs.map((seq, i) => [seq, `w${w} #${i}`]));
+    }
+  });
+});
