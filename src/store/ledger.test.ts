@@ -1,6 +1,8 @@
-import { expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import type { Store } from './store.js';
-import { T0, anEvent, describeEachStore } from './test-fixtures.js';
+import { LEDGER_APPEND_LOCK } from './ledger.js';
+import { T0, anEvent, describeEachStore, useTempStores } from './test-fixtures.js';
 
 async function appendHistory(store: Store): Promise<number[]> {
   return [
@@ -130,6 +132,52 @@ describeEachStore('ledger under concurrent appends', (stores) => {
     for (const [w, seqs] of seqsPerWriter.entries()) {
       const mine = listed.filter((e) => e.message.startsWith(`w${w} `)).reverse();
       expect(mine.map((e) => [e.seq, e.message])).toEqual(seqs.map((seq, i) => [seq, `w${w} #${i}`]));
+    }
+  });
+});
+
+describe('ledger appends on PostgreSQL', () => {
+  const stores = useTempStores('postgres');
+
+  it('wait for an append in flight elsewhere, so that sequence order is the order events become visible', async () => {
+    const where = await stores.location();
+    const store = await stores.open(where);
+    const other = new pg.Client({ connectionString: where.kind === 'postgres' ? where.url : '' });
+    await other.connect();
+    try {
+      // Another process is in the middle of an append: its event has a sequence number but is not committed.
+      await other.query('begin');
+      await other.query('select pg_advisory_xact_lock($1)', [LEDGER_APPEND_LOCK]);
+      const [inFlight] = (
+        await other.query<{ seq: number }>(
+          `insert into ledger_events (at_ms, actor, app, kind, message) values ($1, 'eve', 'shop', 'deploy.started', 'other') returning seq`,
+          [T0],
+        )
+      ).rows;
+
+      const appended = store.appendEvent(anEvent({ message: 'ours' }));
+      // Ours waits for the lock (bounded wait: 200 checks) instead of committing a later seq first.
+      let waiting = false;
+      for (let i = 0; i < 200 && !waiting; i++) {
+        const [row] = (
+          await other.query<{ n: number }>(
+            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+          )
+        ).rows;
+        waiting = row?.n === 1;
+        if (!waiting) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(waiting).toBe(true);
+      await other.query('commit');
+
+      const seq = await appended;
+      expect(seq).toBeGreaterThan(Number(inFlight?.seq));
+      expect((await store.listEvents({ app: 'shop', limit: 10 })).map((e) => e.message)).toEqual([
+        'ours',
+        'other',
+      ]);
+    } finally {
+      await other.end();
     }
   });
 });
