@@ -86,4 +86,22 @@ describeEachStore('monitoring', (stores) => {
       { ...group, count: 7, lastAtMs: T0 + 9, sample: ['second'] },
     ]);
   });
+
+  it('lists monitor states by key byte by byte, whatever the database’s collation', async () => {
+    const store = await stores.open();
+    for (const key of ['probe', 'alert:p95', 'Probe', 'crash-loop:b', 'crash-loop:B', 'alert:P95'])
+      await store.putMonitorState({
+        app: 'a',
+        environment: 'e',
+        key,
+        state: 'ok',
+        sinceMs: T0,
+        updatedAtMs: T0,
+        data: undefined,
+      });
+
+    const keys = (await store.listMonitorStates('a', 'e')).map((s) => s.key);
+
+    expect(keys).toEqual(['Probe', 'alert:P95', 'alert:p95', 'crash-loop:B', 'crash-loop:b', 'probe']);
+  });
 });

@@ -75,4 +75,15 @@ describeEachStore('releases', (stores) => {
 
     expect(versions).toEqual(['1.2.0', '1.1.0', '1.0.0']);
   });
+
+  it('orders releases of the same instant by version byte by byte, whatever the database’s collation', async () => {
+    const store = await stores.open();
+    const versions = ['1.0.0-rc1', '1.0.0', '1.0.0-RC1', '1.0.0-beta', 'v1.0.0', 'V1.0.0'];
+    for (const [i, version] of versions.entries())
+      await store.createRelease(aRelease({ version, sha256: String(i).repeat(64) }));
+
+    const listed = (await store.listReleases('shop')).map((r) => r.version);
+
+    expect(listed).toEqual(['v1.0.0', 'V1.0.0', '1.0.0-rc1', '1.0.0-beta', '1.0.0-RC1', '1.0.0']);
+  });
 });

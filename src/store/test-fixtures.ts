@@ -107,7 +107,12 @@ export function useTestPostgres(): { server(): Promise<TestPostgres>; freshDatab
     async freshDatabase() {
       const pg = await get();
       const name = `store_${process.pid}_${++databases}`;
-      await pg.createDatabase(name);
+      // A linguistic collation, as production servers usually have (en_US.UTF-8), rather than byte order: the
+      // store must list text the same way as on SQLite whatever the database's collation.
+      await pg.query(
+        'postgres',
+        `CREATE DATABASE "${name}" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`,
+      );
       return pg.url(name);
     },
   };
