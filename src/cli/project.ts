@@ -12,8 +12,7 @@ import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { SshHost, type SshHostSettings } from '../hosts/ssh-host.js';
 import { parseDurationMs } from '../core/duration.js';
-import { openStore, type Store, type StoreLocation } from '../store/index.js';
-import { parseStoreUrl } from '../store/parse-store-url.js';
+import { openStore, parseStoreUrl, type Store, type StoreLocation } from '../store/index.js';
 import { Notifier } from '../notify/notifier.js';
 import { withNotifications } from '../notify/with-notifications.js';
 

@@ -10,6 +10,8 @@ export {
   SQLITE_BUSY_TIMEOUT_MS,
   type StoreLocation,
 } from './open-store.js';
+export { parseStoreUrl } from './parse-store-url.js';
+export { redactStoreUrl } from './postgres-database.js';
 export type { CreateReleaseResult, NewRelease, ReleaseRecord, ReleaseRepository } from './releases.js';
 export type {
   DeploymentFinish,

@@ -46,11 +46,15 @@ function urlSecrets(url: string): string[] {
  * strings by default, SQLite as numbers. Parse them as numbers in this pool only (not process-wide, where an
  * app's own use of `pg` might rely on strings).
  */
+const parseInt8 = (value: string): number => Number(value);
 const storeTypes: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) =>
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
     oid === INT8_OID && format !== 'binary'
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      ? parseInt8
+      : (pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown)(
+          oid,
+          format,
+        )) as typeof pg.types.getTypeParser,
 };
 
 /** Connects to the store's PostgreSQL and checks that it answers, so that a wrong URL fails here, clearly. */
