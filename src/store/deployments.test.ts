@@ -124,4 +124,26 @@ describeEachStore('deployment steps', (stores) => {
     await expect(store.recordStep('d-nope', 0, { status: 'running' })).rejects.toBeInstanceOf(NotFoundError);
     expect(await store.listSteps('d-nope')).toEqual([]);
   });
+
+  it('records an error that quotes output with a NUL character (PostgreSQL cannot store NUL: U+FFFD there)', async () => {
+    const store = await stores.open();
+    await store.createDeployment(aDeployment());
+    const error = 'exit 139: stderr \u0000\u0000core dumped';
+
+    await store.recordStep('d-0001', 0, { status: 'failed', error, output: { tail: 'a\u0000b' } });
+    await store.finishDeployment('d-0001', { outcome: 'failed', finishedAtMs: T0 + 1, error });
+    await store.appendEvent({
+      atMs: T0,
+      actor: 'ada',
+      app: 'shop',
+      environment: null,
+      kind: 'deploy.failed',
+      message: error,
+    });
+
+    const stored = stores.kind === 'sqlite' ? error : error.replaceAll('\u0000', '\uFFFD');
+    expect(await store.listSteps('d-0001')).toMatchObject([{ error: stored, output: { tail: 'a\u0000b' } }]);
+    expect((await store.getDeployment('d-0001'))?.error).toBe(stored);
+    expect((await store.listEvents({ app: 'shop', limit: 1 }))[0]?.message).toBe(stored);
+  });
 });

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
+import { PostgresTextPlugin } from './postgres-text-plugin.js';
 import type { StoreDatabase } from './schema.js';
 
 /** Connections one control-plane process keeps to the store's PostgreSQL. */
@@ -70,7 +71,10 @@ export async function openPostgresDatabase(url: string): Promise<Kysely<StoreDat
   // An idle connection the server closes (a restart, a failover) is dropped from the pool; the next query
   // connects again. Without a listener the pool's 'error' event would end the process.
   pool.on('error', () => undefined);
-  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<StoreDatabase>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new PostgresTextPlugin()],
+  });
   try {
     await sql`select 1`.execute(db);
     return db;
