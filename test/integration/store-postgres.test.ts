@@ -72,6 +72,36 @@ describe('the store on PostgreSQL', () => {
     expect(existsSync(join(project.dir, '.slipway', 'slipway.db'))).toBe(false);
   });
 
+  it('deploys a second release and rolls back to the first from what PostgreSQL recorded', async () => {
+    const env = { SLIPWAY_STORE_URL: url };
+    project.writeConfig(project.config({ env: { GREETING: 'Bonjour' } }));
+    expectOk(await project.cli(['release', 'create', '--version', '1.1.0'], env));
+    expectOk(await project.cli(['deploy', 'production', '--release', '1.1.0'], env));
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('Bonjour');
+
+    expectOk(await project.cli(['rollback', 'production'], env));
+
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('Hello');
+    const kinds = (
+      JSON.parse(
+        expectOk(await project.cli(['history', 'production', '--json', '--limit', '100'], env)).stdout,
+      ) as LedgerEvent[]
+    ).map((e) => `${e.kind} ${e.release ?? ''}`);
+    expect(kinds).toEqual(expect.arrayContaining(['deploy.succeeded 1.1.0', 'deploy.succeeded 1.0.0']));
+    expect(kinds.findIndex((k) => k.startsWith('rollback.succeeded'))).toBeLessThan(
+      kinds.indexOf('deploy.succeeded 1.1.0'),
+    );
+    const outcomes = await pg.query<{ kind: string; release_version: string; outcome: string }>(
+      'slipway',
+      `select kind, release_version, outcome from deployments order by created_at_ms`,
+    );
+    expect(outcomes).toEqual([
+      { kind: 'deploy', release_version: '1.0.0', outcome: 'succeeded' },
+      { kind: 'deploy', release_version: '1.1.0', outcome: 'succeeded' },
+      { kind: 'rollback', release_version: '1.0.0', outcome: 'succeeded' },
+    ]);
+  });
+
   it('says which store it could not open without printing the password', async () => {
     const wrong = url.replace(`:${PG_PASSWORD}@`, ':wrong-password@');
 
