@@ -82,25 +82,23 @@ export function useTempStores(kind: StoreKind = 'sqlite'): TempStores {
   };
 }
 
-// One PostgreSQL server per test file: started before the first block that needs it, stopped after the last
-// one (blocks are all registered before any runs, so the count is known when the first one starts).
+// One PostgreSQL server per test file: started by the first block that needs it, stopped after the whole file.
+// This module is evaluated afresh for each test file (vitest isolates files), while the file is being collected,
+// so this afterAll belongs to the file itself: it runs even when a filter (-t) skips the blocks that used it.
 let server: Promise<TestPostgres> | undefined;
-let blocksUsingServer = 0;
 let databases = 0;
+afterAll(async () => {
+  const running = server;
+  server = undefined;
+  if (running) await (await running).stop();
+}, 60_000);
 
 /** A fresh database per call on this test file's PostgreSQL. */
 export function useTestPostgres(): { server(): Promise<TestPostgres>; freshDatabase(): Promise<string> } {
-  blocksUsingServer++;
   beforeAll(async () => {
     server ??= startTestPostgres();
     await server;
   }, 120_000);
-  afterAll(async () => {
-    if (--blocksUsingServer > 0 || !server) return;
-    const running = server;
-    server = undefined;
-    await (await running).stop();
-  });
   const get = (): Promise<TestPostgres> => server ?? Promise.reject(new Error('PostgreSQL is not started'));
   return {
     server: get,
