@@ -36,6 +36,10 @@ program
     '--state-dir <dir>',
     'where the store, artifacts and local agent live (default: .slipway beside slipway.yml)',
   )
+  .option(
+    '--store <url>',
+    'keep the store in PostgreSQL at this postgres:// URL (or set SLIPWAY_STORE_URL; default: SQLite in the state dir)',
+  )
   .showHelpAfterError()
   .exitOverride();
 

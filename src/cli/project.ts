@@ -12,13 +12,15 @@ import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { SshHost, type SshHostSettings } from '../hosts/ssh-host.js';
 import { parseDurationMs } from '../core/duration.js';
-import { openSqliteStore, type Store } from '../store/index.js';
+import { openStore, parseStoreUrl, type Store, type StoreLocation } from '../store/index.js';
 import { Notifier } from '../notify/notifier.js';
 import { withNotifications } from '../notify/with-notifications.js';
 
 export interface GlobalOptions {
   config?: string;
   stateDir?: string;
+  /** `--store <url>`: a postgres:// URL for the store (else SLIPWAY_STORE_URL, else the SQLite file). */
+  store?: string;
   /** `slipway setup --trust-new-hosts`: record the key of a host seen for the first time. */
   trustNewHosts?: boolean;
 }
@@ -35,12 +37,24 @@ export function resolveStateDir(options: GlobalOptions, projectDir: string): str
   return resolve(options.stateDir ?? join(projectDir, DEFAULTS.stateDir));
 }
 
+/** The store: --store, else SLIPWAY_STORE_URL (PostgreSQL), else `slipway.db` in the state directory (SQLite). */
+export function resolveStoreLocation(
+  options: GlobalOptions,
+  stateDir: string,
+  env: NodeJS.ProcessEnv,
+): StoreLocation {
+  if (options.store !== undefined) return parseStoreUrl(options.store, '--store');
+  const fromEnv = env.SLIPWAY_STORE_URL;
+  if (fromEnv) return parseStoreUrl(fromEnv, 'SLIPWAY_STORE_URL');
+  return { kind: 'sqlite', file: join(stateDir, 'slipway.db') };
+}
+
 /** Loads slipway.yml, opens the store and wires the hosts: everything a verb needs. */
 export async function openProject(options: GlobalOptions): Promise<Project> {
   const loaded = await loadConfig(options.config);
   const stateDir = resolveStateDir(options, loaded.dir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const ledgerStore: Store = await openSqliteStore(join(stateDir, 'slipway.db'));
+  const ledgerStore: Store = await openStore(resolveStoreLocation(options, stateDir, process.env));
   const actor = process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor();
   const notifier = createNotifier(loaded, stateDir, ledgerStore, actor);
   const store = notifier ? withNotifications(ledgerStore, notifier) : ledgerStore;

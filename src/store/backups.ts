@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AppBackupsTable, StoreDatabase } from './schema.js';
+import { byteOrder } from './text-order.js';
 
 /** A verified backup of an app's database, taken before a migration and kept with the release. */
 export interface BackupRecord {
@@ -62,7 +63,7 @@ export function createBackupRepository(db: Kysely<StoreDatabase>): BackupReposit
         .where('app', '=', app)
         .where('environment', '=', environment)
         .orderBy('created_at_ms', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy(byteOrder(db, 'id'), 'desc')
         .execute();
       return rows.map(toBackupRecord);
     },

@@ -1,10 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../core/errors.js';
-import { T0, aDeployment, useTempStores } from './test-fixtures.js';
+import { T0, aDeployment, describeEachStore } from './test-fixtures.js';
 
-const stores = useTempStores();
-
-describe('deployments', () => {
+describeEachStore('deployments', (stores) => {
   it('creates a running deployment (no outcome yet) and reads back its plan', async () => {
     const store = await stores.open();
     const deployment = aDeployment({ previousVersion: '0.9.0', reason: 'fix checkout' });
@@ -85,7 +83,7 @@ describe('deployments', () => {
   });
 });
 
-describe('deployment steps', () => {
+describeEachStore('deployment steps', (stores) => {
   it('upserts a step: later patches update the fields they name and keep the others', async () => {
     const store = await stores.open();
     await store.createDeployment(aDeployment());
@@ -125,5 +123,27 @@ describe('deployment steps', () => {
     const store = await stores.open();
     await expect(store.recordStep('d-nope', 0, { status: 'running' })).rejects.toBeInstanceOf(NotFoundError);
     expect(await store.listSteps('d-nope')).toEqual([]);
+  });
+
+  it('records an error that quotes output with a NUL character (PostgreSQL cannot store NUL: U+FFFD there)', async () => {
+    const store = await stores.open();
+    await store.createDeployment(aDeployment());
+    const error = 'exit 139: stderr \u0000\u0000core dumped';
+
+    await store.recordStep('d-0001', 0, { status: 'failed', error, output: { tail: 'a\u0000b' } });
+    await store.finishDeployment('d-0001', { outcome: 'failed', finishedAtMs: T0 + 1, error });
+    await store.appendEvent({
+      atMs: T0,
+      actor: 'ada',
+      app: 'shop',
+      environment: null,
+      kind: 'deploy.failed',
+      message: error,
+    });
+
+    const stored = stores.kind === 'sqlite' ? error : error.replaceAll('\u0000', '\uFFFD');
+    expect(await store.listSteps('d-0001')).toMatchObject([{ error: stored, output: { tail: 'a\u0000b' } }]);
+    expect((await store.getDeployment('d-0001'))?.error).toBe(stored);
+    expect((await store.listEvents({ app: 'shop', limit: 1 }))[0]?.message).toBe(stored);
   });
 });

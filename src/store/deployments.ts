@@ -2,6 +2,7 @@ import type { Kysely, Selectable, Updateable } from 'kysely';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { parseJsonColumn, serializeJsonColumn } from './json-column.js';
 import type { DeploymentStepsTable, DeploymentsTable, StoreDatabase } from './schema.js';
+import { byteOrder } from './text-order.js';
 
 export type DeploymentKind = 'deploy' | 'rollback' | 'migrate';
 export type DeploymentOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'aborted';
@@ -115,7 +116,7 @@ export function createDeploymentRepository(db: Kysely<StoreDatabase>): Deploymen
       if (query.environment !== undefined) select = select.where('environment', '=', query.environment);
       const rows = await select
         .orderBy('created_at_ms', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy(byteOrder(db, 'id'), 'desc')
         .limit(query.limit)
         .execute();
       return rows.map(toDeploymentRecord);

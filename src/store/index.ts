@@ -2,12 +2,16 @@
 export type { Store } from './store.js';
 export { createStore } from './store.js';
 export {
+  describeStoreLocation,
   openMemoryStore,
+  openPostgresStore,
   openSqliteStore,
   openStore,
   SQLITE_BUSY_TIMEOUT_MS,
   type StoreLocation,
 } from './open-store.js';
+export { parseStoreUrl } from './parse-store-url.js';
+export { redactStoreUrl } from './postgres-database.js';
 export type { CreateReleaseResult, NewRelease, ReleaseRecord, ReleaseRepository } from './releases.js';
 export type {
   DeploymentFinish,

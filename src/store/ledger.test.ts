@@ -1,8 +1,8 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Store } from './store.js';
-import { T0, anEvent, useTempStores } from './test-fixtures.js';
-
-const stores = useTempStores();
+import { LEDGER_APPEND_LOCK } from './ledger.js';
+import { T0, anEvent, describeEachStore, useTempStores } from './test-fixtures.js';
 
 async function appendHistory(store: Store): Promise<number[]> {
   return [
@@ -23,7 +23,7 @@ async function appendHistory(store: Store): Promise<number[]> {
   ];
 }
 
-describe('ledger', () => {
+describeEachStore('ledger', (stores) => {
   it('answers increasing sequence numbers and reads every field back', async () => {
     const store = await stores.open();
 
@@ -54,12 +54,12 @@ describe('ledger', () => {
   });
 
   it('keeps earlier events unchanged as more are appended, across re-opens', async () => {
-    const file = stores.storeFile();
-    const store = await stores.open(file);
+    const where = await stores.location();
+    const store = await stores.open(where);
     await appendHistory(store);
     const before = await store.listEvents({ app: 'shop', limit: 100 });
 
-    const reopened = await stores.open(file);
+    const reopened = await stores.open(where);
     const later = await reopened.appendEvent(anEvent({ kind: 'rollback.succeeded' }));
     const after = await reopened.listEvents({ app: 'shop', limit: 100 });
 
@@ -108,5 +108,76 @@ describe('ledger', () => {
     const store = await stores.open();
     const methods = Object.keys(store).filter((name) => /event/i.test(name));
     expect(methods.sort()).toEqual(['appendEvent', 'listEvents']);
+  });
+});
+
+describeEachStore('ledger under concurrent appends', (stores) => {
+  it('gives every event of several writers its own sequence number, in each writer’s order', async () => {
+    const where = await stores.location();
+    const writers = await Promise.all([1, 2, 3].map(() => stores.open(where)));
+
+    const seqsPerWriter = await Promise.all(
+      writers.map(async (store, w) => {
+        const seqs: number[] = [];
+        for (let i = 0; i < 15; i++) seqs.push(await store.appendEvent(anEvent({ message: `w${w} #${i}` })));
+        return seqs;
+      }),
+    );
+
+    const all = seqsPerWriter.flat();
+    expect(new Set(all).size).toBe(45);
+    for (const seqs of seqsPerWriter) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const listed = await writers[0]!.listEvents({ app: 'shop', limit: 100 });
+    expect(listed.map((e) => e.seq)).toEqual([...all].sort((a, b) => b - a));
+    for (const [w, seqs] of seqsPerWriter.entries()) {
+      const mine = listed.filter((e) => e.message.startsWith(`w${w} `)).reverse();
+      expect(mine.map((e) => [e.seq, e.message])).toEqual(seqs.map((seq, i) => [seq, `w${w} #${i}`]));
+    }
+  });
+});
+
+describe('ledger appends on PostgreSQL', () => {
+  const stores = useTempStores('postgres');
+
+  it('wait for an append in flight elsewhere, so that sequence order is the order events become visible', async () => {
+    const where = await stores.location();
+    const store = await stores.open(where);
+    const other = new pg.Client({ connectionString: where.kind === 'postgres' ? where.url : '' });
+    await other.connect();
+    try {
+      // Another process is in the middle of an append: its event has a sequence number but is not committed.
+      await other.query('begin');
+      await other.query('select pg_advisory_xact_lock($1)', [LEDGER_APPEND_LOCK]);
+      const [inFlight] = (
+        await other.query<{ seq: number }>(
+          `insert into ledger_events (at_ms, actor, app, kind, message) values ($1, 'eve', 'shop', 'deploy.started', 'other') returning seq`,
+          [T0],
+        )
+      ).rows;
+
+      const appended = store.appendEvent(anEvent({ message: 'ours' }));
+      // Ours waits for the lock (bounded wait: 200 checks) instead of committing a later seq first.
+      let waiting = false;
+      for (let i = 0; i < 200 && !waiting; i++) {
+        const [row] = (
+          await other.query<{ n: number }>(
+            `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+          )
+        ).rows;
+        waiting = row?.n === 1;
+        if (!waiting) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(waiting).toBe(true);
+      await other.query('commit');
+
+      const seq = await appended;
+      expect(seq).toBeGreaterThan(Number(inFlight?.seq));
+      expect((await store.listEvents({ app: 'shop', limit: 10 })).map((e) => e.message)).toEqual([
+        'ours',
+        'other',
+      ]);
+    } finally {
+      await other.end();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
 import { parseJsonColumn, serializeJsonColumn } from './json-column.js';
 import type { LedgerEventsTable, StoreDatabase } from './schema.js';
 
@@ -47,25 +47,41 @@ export interface LedgerRepository {
   listEvents(query: ListEventsQuery): Promise<LedgerEventRecord[]>;
 }
 
+/** The advisory lock that serialises appends on PostgreSQL (an arbitrary constant: "slipway ledger"). */
+export const LEDGER_APPEND_LOCK = 0x5117_1ed6;
+
 export function createLedgerRepository(db: Kysely<StoreDatabase>): LedgerRepository {
+  // SQLite serialises writers, so sequence order is commit order. PostgreSQL hands out identity values before
+  // commit: two concurrent appends could become visible in the other order, and a reader would see seq 11
+  // while 10 is still coming. Appends there take a transaction-scoped advisory lock, released after commit.
+  const serialiseAppends = db.getExecutor().adapter instanceof PostgresAdapter;
+
+  async function insertEvent(into: Kysely<StoreDatabase>, event: NewLedgerEvent): Promise<number> {
+    const { seq } = await into
+      .insertInto('ledger_events')
+      .values({
+        at_ms: event.atMs,
+        actor: event.actor,
+        app: event.app,
+        environment: event.environment,
+        kind: event.kind,
+        deployment_id: event.deploymentId ?? null,
+        release: event.release ?? null,
+        message: event.message,
+        data_json: serializeJsonColumn(event.data),
+      })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    return Number(seq);
+  }
+
   return {
-    async appendEvent(event) {
-      const { seq } = await db
-        .insertInto('ledger_events')
-        .values({
-          at_ms: event.atMs,
-          actor: event.actor,
-          app: event.app,
-          environment: event.environment,
-          kind: event.kind,
-          deployment_id: event.deploymentId ?? null,
-          release: event.release ?? null,
-          message: event.message,
-          data_json: serializeJsonColumn(event.data),
-        })
-        .returning('seq')
-        .executeTakeFirstOrThrow();
-      return Number(seq);
+    appendEvent(event) {
+      if (!serialiseAppends) return insertEvent(db, event);
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${LEDGER_APPEND_LOCK})`.execute(trx);
+        return insertEvent(trx, event);
+      });
     },
 
     async listEvents(query) {

@@ -1,14 +1,12 @@
-import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isoAt } from '../core/clock.js';
 import { LockHeldError } from '../core/errors.js';
 import type { LockRecord } from './locks.js';
-import { T0, aLockRequest, useTempStores } from './test-fixtures.js';
+import { T0, aLockRequest, describeEachStore } from './test-fixtures.js';
 
-const stores = useTempStores();
 const never = () => false;
 
-describe('environment locks', () => {
+describeEachStore('environment locks', (stores) => {
   it('takes a free lock and records who holds it', async () => {
     const store = await stores.open();
 
@@ -80,22 +78,21 @@ describe('environment locks', () => {
   });
 
   it('does not take over a lock that another process took over after we judged it stale', async () => {
-    const file = stores.storeFile();
-    const store = await stores.open(file);
+    const where = await stores.location();
+    const store = await stores.open(where);
     await store.acquireLock(aLockRequest({ pid: 1111, deploymentId: 'd-dead' }), never);
-    const otherProcess = new Database(file);
 
     const error = await store
       .acquireLock(aLockRequest({ holder: 'bob@ci', deploymentId: 'd-bob' }), (lock) => {
         if (lock.deploymentId !== 'd-dead') return false;
         // Between our read and our write, someone else replaces the stale lock.
-        otherProcess
-          .prepare(`update environment_locks set holder = 'eve@box', deployment_id = 'd-eve', pid = 3333`)
-          .run();
+        stores.execSqlSync(
+          where,
+          `update environment_locks set holder = 'eve@box', deployment_id = 'd-eve', pid = 3333`,
+        );
         return true;
       })
       .catch((e: unknown) => e);
-    otherProcess.close();
 
     expect(error).toBeInstanceOf(LockHeldError);
     expect(error).toMatchObject({ holder: 'eve@box', deploymentId: 'd-eve' });

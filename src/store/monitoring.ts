@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { parseJsonColumn, serializeJsonColumn } from './json-column.js';
 import type { StoreDatabase } from './schema.js';
+import { byteOrder } from './text-order.js';
 
 export type SampleResolution = 'raw' | '1m' | '10m';
 
@@ -136,7 +137,7 @@ export function createMonitoringRepository(db: Kysely<StoreDatabase>): Monitorin
         .selectAll()
         .where('app', '=', app)
         .where('environment', '=', environment)
-        .orderBy('key')
+        .orderBy(byteOrder(db, 'key'))
         .execute();
       return rows.map((r) => ({
         app: r.app,

@@ -3,9 +3,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SlipwayError } from '../core/errors.js';
+import { PG_PASSWORD } from '../../test/helpers/postgres.js';
 import { MIGRATION_TABLE, buildStoreMigrations } from './migrations.js';
-import { openMemoryStore, openSqliteStore } from './open-store.js';
-import { aRelease, useTempStores } from './test-fixtures.js';
+import { openMemoryStore, openPostgresStore, openSqliteStore } from './open-store.js';
+import { aRelease, useTempStores, useTestPostgres } from './test-fixtures.js';
 
 const stores = useTempStores();
 
@@ -99,5 +100,94 @@ describe('openMemoryStore', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('openPostgresStore', () => {
+  const postgres = useTestPostgres();
+  const databaseOf = (url: string) => new URL(url).pathname.slice(1);
+  const appliedIn = async (url: string) =>
+    (
+      await (
+        await postgres.server()
+      ).query<{ name: string }>(databaseOf(url), `select name from ${MIGRATION_TABLE} order by name`)
+    ).map((r) => r.name);
+
+  it('creates every table of the schema in an empty database, with the ledger sequence as an identity', async () => {
+    const url = await postgres.freshDatabase();
+
+    await stores.open({ kind: 'postgres', url });
+
+    const server = await postgres.server();
+    const tables = await server.query<{ name: string }>(
+      databaseOf(url),
+      `select table_name as name from information_schema.tables where table_schema = 'public'`,
+    );
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        'deployment_steps',
+        'deployments',
+        'environment_locks',
+        'ledger_events',
+        'releases',
+      ]),
+    );
+    const [seq] = await server.query<{ data_type: string; is_identity: string }>(
+      databaseOf(url),
+      `select data_type, is_identity from information_schema.columns
+       where table_name = 'ledger_events' and column_name = 'seq'`,
+    );
+    expect(seq).toEqual({ data_type: 'bigint', is_identity: 'YES' });
+    expect(await appliedIn(url)).toEqual(Object.keys(buildStoreMigrations('postgres')).sort());
+  });
+
+  it('applies no migration twice and keeps the data when a store is opened again', async () => {
+    const url = await postgres.freshDatabase();
+    const first = await openPostgresStore(url);
+    await first.createRelease(aRelease());
+    await first.close();
+
+    const again = await stores.open({ kind: 'postgres', url });
+
+    expect(await appliedIn(url)).toEqual(Object.keys(buildStoreMigrations('postgres')).sort());
+    expect(await again.getRelease('shop', '1.0.0')).toEqual({ ...aRelease(), source: null });
+  });
+
+  it('refuses a store migrated by a newer slipway and says to upgrade, without the password', async () => {
+    const url = await postgres.freshDatabase();
+    await (await openPostgresStore(url)).close();
+    await (
+      await postgres.server()
+    ).query(databaseOf(url), `insert into ${MIGRATION_TABLE} (name, timestamp) values ($1, $2)`, [
+      '9999_future',
+      '2030-01-01',
+    ]);
+
+    const error = await openPostgresStore(url).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(SlipwayError);
+    expect((error as SlipwayError).message).toContain('9999_future');
+    expect((error as SlipwayError).message).not.toContain(PG_PASSWORD);
+    expect((error as SlipwayError).hint).toMatch(/upgrade slipway/);
+  });
+
+  it('says which server it could not reach or log in to, with the password redacted', async () => {
+    const url = await postgres.freshDatabase();
+    const wrongPassword = url.replace(`:${PG_PASSWORD}@`, ':not-the-password@');
+    const noDatabase = url.replace(/\/[^/]+$/, '/no_such_database');
+
+    const errors = await Promise.all(
+      [wrongPassword, noDatabase].map((u) => openPostgresStore(u).catch((e: unknown) => e)),
+    );
+
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(SlipwayError);
+      const { message, hint } = error as SlipwayError;
+      expect(message).toContain(`could not connect to the store at postgres://slipway:***@127.0.0.1:`);
+      expect(message).not.toMatch(/not-the-password|secret-pw/);
+      expect(hint).toMatch(/SLIPWAY_STORE_URL/);
+    }
+    expect((errors[0] as Error).message).toMatch(/password authentication failed/);
+    expect((errors[1] as Error).message).toMatch(/no_such_database/);
   });
 });

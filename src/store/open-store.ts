@@ -4,11 +4,15 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
 import { migrateStoreToLatest, type StoreDialectName } from './migrations.js';
+import { openPostgresDatabase, redactStoreUrl } from './postgres-database.js';
 import type { StoreDatabase } from './schema.js';
 import { createStore, type Store } from './store.js';
 
-/** Where the store lives. PostgreSQL (`{ kind: 'postgres', url }`) joins this union in a later issue. */
-export type StoreLocation = { kind: 'sqlite'; file: string };
+/**
+ * Where the store lives: a SQLite file (the CLI's default) or a PostgreSQL database, given by its URL
+ * (`postgres://user:password@host:port/database`, a secret: messages show it redacted).
+ */
+export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 /** How long a writer waits for another process's write to finish before giving up with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -37,6 +41,16 @@ export function openMemoryStore(): Promise<Store> {
   return openStore({ kind: 'sqlite', file: MEMORY });
 }
 
+/** A PostgreSQL store (the database must exist; its tables are created on first open). */
+export function openPostgresStore(url: string): Promise<Store> {
+  return openStore({ kind: 'postgres', url });
+}
+
+/** The store's location for messages: a file path, or the URL without its password. */
+export function describeStoreLocation(location: StoreLocation): string {
+  return location.kind === 'sqlite' ? location.file : redactStoreUrl(location.url);
+}
+
 /** The one place that chooses and configures the SQL dialect. */
 async function connectStoreDatabase(
   location: StoreLocation,
@@ -50,6 +64,12 @@ async function connectStoreDatabase(
         where: location.file,
       };
     }
+    case 'postgres':
+      return {
+        db: await openPostgresDatabase(location.url),
+        dialect: 'postgres',
+        where: redactStoreUrl(location.url),
+      };
   }
 }
 

@@ -1,8 +1,9 @@
-// A separate process for store-concurrency.test.ts: it opens a store, says "ready", waits for "go" on stdin,
-// then races other processes for one thing and prints what happened as one JSON line.
+// A separate process for store-concurrency.test.ts: it opens a store (a SQLite file, or a postgres:// URL), says
+// "ready", waits for "go" on stdin, then races other processes for one thing and prints what happened as one
+// JSON line.
 import { createInterface } from 'node:readline';
 import { ConflictError, LockHeldError } from '../core/errors.js';
-import { openSqliteStore } from './open-store.js';
+import { openStore, type StoreLocation } from './open-store.js';
 import type { Store } from './store.js';
 
 export type RaceAction = 'lock' | 'release';
@@ -11,21 +12,25 @@ export type RaceResult =
   | { name: string; won: false; error: 'LockHeldError' | 'ConflictError'; holder?: string }
   | { name: string; won: false; error: 'unexpected'; message: string };
 
-const [file, name, openWhen, action] = process.argv.slice(2) as [
+const [where, name, openWhen, action] = process.argv.slice(2) as [
   string,
   string,
   'before-go' | 'after-go',
   RaceAction,
 ];
 
+const location: StoreLocation = /^postgres(ql)?:/.test(where)
+  ? { kind: 'postgres', url: where }
+  : { kind: 'sqlite', file: where };
+
 const lines = createInterface({ input: process.stdin });
 const go = new Promise<void>((resolve) => lines.on('line', (line) => line === 'go' && resolve()));
 
-let store: Store | undefined = openWhen === 'before-go' ? await openSqliteStore(file) : undefined;
+let store: Store | undefined = openWhen === 'before-go' ? await openStore(location) : undefined;
 process.stdout.write('ready\n');
 await go;
 lines.close();
-const result = await race((store ??= await openSqliteStore(file)));
+const result = await race((store ??= await openStore(location)));
 await store.close();
 process.stdout.write(`${JSON.stringify(result)}\n`);
 

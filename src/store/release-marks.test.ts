@@ -1,7 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { T0, useTempStores } from './test-fixtures.js';
+import { expect, it } from 'vitest';
+import { T0, describeEachStore } from './test-fixtures.js';
 
-const stores = useTempStores();
 const mark = (environment: string, version: string, atMs: number, markedBy = 'ana@laptop') => ({
   app: 'shop',
   environment,
@@ -11,11 +10,10 @@ const mark = (environment: string, version: string, atMs: number, markedBy = 'an
   markedAtMs: atMs,
 });
 
-describe('release marks', () => {
+describeEachStore('release marks', (stores) => {
   it('keeps each release good per environment, newest first, and survives a reopen', async () => {
-    const dir = stores.makeDir();
-    const file = `${dir}/slipway.db`;
-    const store = await stores.open(file);
+    const where = await stores.location();
+    const store = await stores.open(where);
     await store.markReleaseGood(mark('staging', '1.0.0', T0));
     await store.markReleaseGood(mark('production', '1.0.0', T0 + 1000));
     await store.markReleaseGood(mark('staging', '1.1.0', T0 + 2000));
@@ -25,7 +23,7 @@ describe('release marks', () => {
       'production 1.0.0',
       'staging 1.0.0',
     ]);
-    const reopened = await stores.open(file);
+    const reopened = await stores.open(where);
     expect(await reopened.listReleaseMarks('shop', 'production')).toEqual([
       mark('production', '1.0.0', T0 + 1000),
     ]);

@@ -1,10 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ConflictError } from '../core/errors.js';
-import { T0, aRelease, useTempStores } from './test-fixtures.js';
+import { T0, aRelease, describeEachStore } from './test-fixtures.js';
 
-const stores = useTempStores();
-
-describe('releases', () => {
+describeEachStore('releases', (stores) => {
   it('creates a release and reads back every field, config snapshot included', async () => {
     const store = await stores.open();
     const release = aRelease({ source: 'git:0badc0de' });
@@ -76,5 +74,16 @@ describe('releases', () => {
     const versions = (await store.listReleases('shop')).map((r) => r.version);
 
     expect(versions).toEqual(['1.2.0', '1.1.0', '1.0.0']);
+  });
+
+  it('orders releases of the same instant by version byte by byte, whatever the database’s collation', async () => {
+    const store = await stores.open();
+    const versions = ['1.0.0-rc1', '1.0.0', '1.0.0-RC1', '1.0.0-beta', 'v1.0.0', 'V1.0.0'];
+    for (const [i, version] of versions.entries())
+      await store.createRelease(aRelease({ version, sha256: String(i).repeat(64) }));
+
+    const listed = (await store.listReleases('shop')).map((r) => r.version);
+
+    expect(listed).toEqual(['v1.0.0', 'V1.0.0', '1.0.0-rc1', '1.0.0-beta', '1.0.0-RC1', '1.0.0']);
   });
 });

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { ConflictError } from '../core/errors.js';
 import { parseJsonColumn, serializeJsonColumn } from './json-column.js';
 import type { ReleasesTable, StoreDatabase } from './schema.js';
+import { byteOrder } from './text-order.js';
 
 /** An immutable, versioned artifact of an app plus the config snapshot it runs with. */
 export interface ReleaseRecord {
@@ -82,7 +83,7 @@ export function createReleaseRepository(db: Kysely<StoreDatabase>): ReleaseRepos
         .selectAll()
         .where('app', '=', app)
         .orderBy('created_at_ms', 'desc')
-        .orderBy('version', 'desc')
+        .orderBy(byteOrder(db, 'version'), 'desc')
         .execute();
       return rows.map(toReleaseRecord);
     },

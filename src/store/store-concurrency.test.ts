@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LockHeldError } from '../core/errors.js';
 import { MIGRATION_TABLE, buildStoreMigrations } from './migrations.js';
 import type { RaceAction, RaceResult } from './race.fixture.js';
-import { aLockRequest, useTempStores } from './test-fixtures.js';
+import { aLockRequest, describeEachStore, useTempStores, useTestPostgres } from './test-fixtures.js';
 
 const RACE_SCRIPT = fileURLToPath(new URL('./race.fixture.ts', import.meta.url));
 const RACERS = 4;
@@ -14,7 +14,7 @@ const stores = useTempStores();
 
 /** Starts one process per name, lets them all get ready, then says "go" to all at once. */
 async function raceProcesses(
-  file: string,
+  file: string /* a SQLite file or a postgres:// URL */,
   names: string[],
   openWhen: 'before-go' | 'after-go',
   action: RaceAction,
@@ -106,11 +106,60 @@ describe('several processes on one SQLite file', () => {
   });
 });
 
-describe('two Store instances in one process on one SQLite file', () => {
+describe('several processes on one PostgreSQL database', () => {
+  const postgres = useTestPostgres();
+
+  it('lets exactly one process take the environment lock; the others learn who holds it', async () => {
+    const url = await postgres.freshDatabase();
+    await (await stores.open({ kind: 'postgres', url })).close();
+
+    const results = await raceProcesses(url, names, 'before-go', 'lock');
+
+    const winners = results.filter((r) => r.won);
+    expect(winners).toHaveLength(1);
+    const winner = winners[0]!.name;
+    for (const loser of results.filter((r) => !r.won)) {
+      expect(loser).toMatchObject({ error: 'LockHeldError', holder: `${winner}@racer` });
+    }
+    const store = await stores.open({ kind: 'postgres', url });
+    expect(await store.getLock('shop', 'production')).toMatchObject({ deploymentId: winner });
+  });
+
+  it('migrates a fresh database once when every process opens it at the same moment', async () => {
+    const url = await postgres.freshDatabase();
+
+    const results = await raceProcesses(url, names, 'after-go', 'lock');
+
+    expect(results.filter((r) => r.won)).toHaveLength(1);
+    expect(results.filter((r) => !r.won).map((r) => !r.won && r.error)).toEqual(
+      Array(RACERS - 1).fill('LockHeldError'),
+    );
+    const database = new URL(url).pathname.slice(1);
+    const applied = await (
+      await postgres.server()
+    ).query<{ name: string }>(database, `select name from ${MIGRATION_TABLE} order by name`);
+    expect(applied.map((r) => r.name)).toEqual(Object.keys(buildStoreMigrations('postgres')).sort());
+  });
+
+  it('stores one release when processes create the same version with different artifacts', async () => {
+    const url = await postgres.freshDatabase();
+    await (await stores.open({ kind: 'postgres', url })).close();
+
+    const results = await raceProcesses(url, names, 'before-go', 'release');
+
+    const winners = results.filter((r) => r.won);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => !r.won).every((r) => !r.won && r.error === 'ConflictError')).toBe(true);
+    const store = await stores.open({ kind: 'postgres', url });
+    expect((await store.getRelease('shop', '1.0.0'))?.createdBy).toBe(winners[0]!.name);
+  });
+});
+
+describeEachStore('two Store instances in one process on one store', (stores) => {
   it('lets exactly one of them take the lock when both try at once', async () => {
-    const file = stores.storeFile();
-    const a = await stores.open(file);
-    const b = await stores.open(file);
+    const where = await stores.location();
+    const a = await stores.open(where);
+    const b = await stores.open(where);
 
     const results = await Promise.allSettled([
       a.acquireLock(aLockRequest({ deploymentId: 'd-a', holder: 'a@host' }), () => false),
@@ -126,9 +175,9 @@ describe('two Store instances in one process on one SQLite file', () => {
   });
 
   it('lets exactly one of them take over a stale lock when both see it stale at once', async () => {
-    const file = stores.storeFile();
-    const a = await stores.open(file);
-    const b = await stores.open(file);
+    const where = await stores.location();
+    const a = await stores.open(where);
+    const b = await stores.open(where);
     await a.acquireLock(aLockRequest({ deploymentId: 'd-dead', pid: 1 }), () => false);
     const isStale = (lock: { deploymentId: string }) => lock.deploymentId === 'd-dead';
 

@@ -1,9 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { useTempStores } from './test-fixtures.js';
+import { expect, it } from 'vitest';
+import { describeEachStore } from './test-fixtures.js';
 
-const stores = useTempStores();
-
-describe('trigger state', () => {
+describeEachStore('trigger state', (stores) => {
   it('keeps the last commit per watch and the outcome per commit', async () => {
     const store = await stores.open();
     expect(await store.getWatchHead('shop', 'repo#main')).toBeUndefined();
@@ -26,10 +24,10 @@ describe('trigger state', () => {
     expect(await store.getWatchedCommit('shop', 'repo#dev', 'c2')).toBeUndefined();
   });
 
-  it('claims a webhook delivery once, even from two stores on one file', async () => {
-    const file = stores.storeFile();
-    const a = await stores.open(file);
-    const b = await stores.open(file);
+  it('claims a webhook delivery once, even from two stores on one database', async () => {
+    const where = await stores.location();
+    const a = await stores.open(where);
+    const b = await stores.open(where);
     const claims = await Promise.all([
       a.claimWebhookDelivery('shop', 'd-1', 1),
       b.claimWebhookDelivery('shop', 'd-1', 1),

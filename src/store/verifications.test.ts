@@ -1,10 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { getVerificationGate } from '../verify/verification-gate.js';
 import type { VerificationCheck } from '../verify/verification-check.js';
 import type { NewVerification } from './verifications.js';
-import { T0, useTempStores } from './test-fixtures.js';
-
-const stores = useTempStores();
+import { T0, describeEachStore } from './test-fixtures.js';
 
 const check = (o: Partial<VerificationCheck> = {}): VerificationCheck => ({
   name: 'GET /',
@@ -30,7 +28,7 @@ function aVerification(o: Partial<NewVerification> = {}): NewVerification {
   };
 }
 
-describe('verifications', () => {
+describeEachStore('verifications', (stores) => {
   it('reads back every field of the newest verification of a release', async () => {
     const store = await stores.open();
     await store.recordVerification(aVerification({ passed: false, checks: [check({ passed: false })] }));
@@ -61,7 +59,7 @@ describe('verifications', () => {
   });
 });
 
-describe('getVerificationGate', () => {
+describeEachStore('getVerificationGate', (stores) => {
   const q = { app: 'hello', environment: 'staging', release: '2.0.0' };
 
   it('is none before any verification, failed with the failed checks, then passed once a re-run passes', async () => {
