@@ -35,7 +35,7 @@ export function registerDemo(program: Command): void {
       await withProject({ config: configFile }, async (project) => {
         process.stdout.write(
           bold(
-            `Slipway demo: ${project.config.app} from ${relative(process.cwd(), dir) || '.'}, store ${relative(process.cwd(), project.stateDir)}/slipway.db\n`,
+            `Slipway demo: ${project.config.app} from ${relative(process.cwd(), dir) || '.'}, store ${project.storeWhere.startsWith('/') ? relative(process.cwd(), project.storeWhere) : project.storeWhere}\n`,
           ),
         );
         const { release, created } = await createRelease({

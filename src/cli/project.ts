@@ -12,7 +12,13 @@ import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { SshHost, type SshHostSettings } from '../hosts/ssh-host.js';
 import { parseDurationMs } from '../core/duration.js';
-import { openStore, parseStoreUrl, type Store, type StoreLocation } from '../store/index.js';
+import {
+  describeStoreLocation,
+  openStore,
+  parseStoreUrl,
+  type Store,
+  type StoreLocation,
+} from '../store/index.js';
 import { Notifier } from '../notify/notifier.js';
 import { withNotifications } from '../notify/with-notifications.js';
 
@@ -28,6 +34,8 @@ export interface GlobalOptions {
 export interface Project extends ControlPlane {
   loaded: LoadedConfig;
   stateDir: string;
+  /** Where the store is, for people: the SQLite file, or the PostgreSQL URL without its password. */
+  storeWhere: string;
   local: LocalHost;
   close(): Promise<void>;
 }
@@ -54,7 +62,8 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
   const loaded = await loadConfig(options.config);
   const stateDir = resolveStateDir(options, loaded.dir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const ledgerStore: Store = await openStore(resolveStoreLocation(options, stateDir, process.env));
+  const storeLocation = resolveStoreLocation(options, stateDir, process.env);
+  const ledgerStore: Store = await openStore(storeLocation);
   const actor = process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor();
   const notifier = createNotifier(loaded, stateDir, ledgerStore, actor);
   const store = notifier ? withNotifications(ledgerStore, notifier) : ledgerStore;
@@ -77,6 +86,7 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
     loaded,
     config: loaded.config,
     stateDir,
+    storeWhere: describeStoreLocation(storeLocation),
     projectDir: loaded.dir,
     store,
     hosts,
