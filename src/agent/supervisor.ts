@@ -303,15 +303,25 @@ export class Supervisor {
     message: string,
     data?: Record<string, unknown>,
   ): void {
-    this.onEvent({
-      kind,
-      targetId: record.spec.id,
-      app: record.spec.app,
-      release: record.spec.release,
-      message,
-      data,
-    });
+    this.onEvent(targetEvent(record, kind, message, data));
   }
+}
+
+/** What a runtime reports about one of its targets (journaled by the agent). */
+export function targetEvent(
+  record: TargetRecord,
+  kind: SupervisorEvent['kind'],
+  message: string,
+  data?: Record<string, unknown>,
+): SupervisorEvent {
+  return {
+    kind,
+    targetId: record.spec.id,
+    app: record.spec.app,
+    release: record.spec.release,
+    message,
+    data,
+  };
 }
 
 export function toTargetStatus(record: TargetRecord): TargetStatus {

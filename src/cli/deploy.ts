@@ -4,13 +4,19 @@ import { SlipwayError } from '../core/errors.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
 import { resumeDeployment, runDeployment, type DeploymentRequest } from '../executor/run-deployment.js';
 import type { Plan } from '../plan/steps.js';
+import type { PipelineEntry } from '../triggers/sync-watched-branch.js';
 import { hostsToSync, syncAgentEvents } from './agent-events.js';
 import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
 import { printPreflight, refuseFailedPreflight, runPreflight } from './check.js';
 import { resolveReleaseVersion } from './releases.js';
-import { afterDeployment, runPipelineDeploy, type PipelineRunHooks } from '../pipeline/run-pipeline.js';
+import {
+  afterDeployment,
+  runPipelineDeploy,
+  type PipelineDeployRequest,
+  type PipelineRunHooks,
+} from '../pipeline/run-pipeline.js';
 import { parseAtOption } from './parse-at.js';
 import { createPipelinePorts } from './pipeline-ports.js';
 
@@ -34,27 +40,13 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
           await afterDeployment(project, ports, outcome, pipelineHooks(project));
           return;
         }
-        // The same checks as "slipway check" run first: a host that cannot take the release stops it here.
-        // The event sync runs beside them; both use the one agent bridge per host that the deploy goes on with.
-        const [, preflight] = await Promise.all([
-          syncAgentEvents(project, hostsToSync(project, env)),
-          runPreflight(project, env),
-        ]);
-        if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
-        refuseFailedPreflight(preflight);
-        const version = await resolveReleaseVersion(project, opts.release);
-        await runPipelineDeploy(
-          project,
-          ports,
-          {
-            environment: env,
-            version,
-            notBeforeMs: opts.at ? parseAtOption(opts.at, opts.timezone, project.clock.nowMs()) : null,
-            overrideFreeze: opts.overrideFreeze ? { reason: opts.reason } : null,
-            ...(opts.reason ? { reason: opts.reason } : {}),
-          },
-          pipelineHooks(project),
-        );
+        await deployThroughGates(project, {
+          environment: env,
+          version: await resolveReleaseVersion(project, opts.release),
+          notBeforeMs: opts.at ? parseAtOption(opts.at, opts.timezone, project.clock.nowMs()) : null,
+          overrideFreeze: opts.overrideFreeze ? { reason: opts.reason } : null,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        });
         await probeAfterDeploy(project, env);
       });
     });
@@ -70,6 +62,32 @@ interface DeployOptions {
 }
 
 /** Deployments of the pipeline run with the live view; gate notes and refused promotions are printed. */
+/**
+ * What `slipway deploy <env>` does, and where releases from `watch` and `webhook` enter: the same checks as
+ * "slipway check" first (a host that cannot take the release stops it here), with the agents' event sync beside
+ * them (both use the one channel per host the deploy goes on with), then the deployment through the environment's
+ * gates, promoted on when the pipeline says `promote: automatic`.
+ */
+export async function deployThroughGates(
+  project: Project,
+  request: PipelineDeployRequest,
+): Promise<Awaited<ReturnType<typeof runPipelineDeploy>>> {
+  const [, preflight] = await Promise.all([
+    syncAgentEvents(project, hostsToSync(project, request.environment)),
+    runPreflight(project, request.environment),
+  ]);
+  if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
+  refuseFailedPreflight(preflight);
+  return runPipelineDeploy(project, createPipelinePorts(project), request, pipelineHooks(project));
+}
+
+/** Where a release built by `watch` or `webhook` goes: its first environment, through the gates. */
+export async function enterPipeline(project: Project, entry: PipelineEntry): Promise<ExecutionResult> {
+  const [first] = await deployThroughGates(project, { ...entry, notBeforeMs: null, overrideFreeze: null });
+  if (!first) throw new SlipwayError(`no deployment of ${entry.version} to ${entry.environment} ran`);
+  return first.result;
+}
+
 export function pipelineHooks(project: Project): PipelineRunHooks {
   return {
     deploy: (request: DeploymentRequest) =>

@@ -6,6 +6,7 @@ import {
   type WatchOverrides,
 } from '../triggers/resolve-watch-target.js';
 import { syncWatchedBranch, type SyncResult } from '../triggers/sync-watched-branch.js';
+import { enterPipeline } from './deploy.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { dim, green, red, yellow } from './progress-renderer.js';
 
@@ -74,6 +75,7 @@ async function runPass(
     const sync = await syncWatchedBranch(project, target, {
       trigger: 'watch',
       say: (line) => process.stdout.write(`${line.startsWith('  build') ? dim(line) : line}\n`),
+      enter: (entry) => enterPipeline(project, entry),
     });
     printSummary(sync, target.branch, target.environment);
     return { sync, intervalMs: target.intervalMs };

@@ -5,6 +5,7 @@ import { resolveRepoOption, resolveWatchTarget, type WatchTarget } from '../trig
 import { serveWebhook } from '../triggers/serve-webhook.js';
 import { syncWatchedBranch } from '../triggers/sync-watched-branch.js';
 import { createWebhookHandler } from '../triggers/webhook-handler.js';
+import { enterPipeline } from './deploy.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { dim, green, red, yellow } from './progress-renderer.js';
 
@@ -115,6 +116,7 @@ function createBuildQueue(
           await syncWatchedBranch(project, target, {
             trigger,
             say: (line) => process.stdout.write(`${line.startsWith('  build') ? dim(line) : line}\n`),
+            enter: (entry) => enterPipeline(project, entry),
           });
         } catch (err) {
           process.stderr.write(red(`✖ ${err instanceof Error ? err.message : String(err)}\n`));

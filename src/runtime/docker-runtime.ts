@@ -6,6 +6,7 @@ import type { ContainerSpec, TargetSpec } from '../agent/protocol.js';
 import {
   newTargetRecord,
   recordCrash,
+  targetEvent,
   type SupervisorEvent,
   type TargetRecord,
 } from '../agent/supervisor.js';
@@ -296,14 +297,7 @@ export class DockerRuntime implements Runtime {
     message: string,
     data?: Record<string, unknown>,
   ): void {
-    this.onEvent({
-      kind,
-      targetId: record.spec.id,
-      app: record.spec.app,
-      release: record.spec.release,
-      message,
-      data,
-    });
+    this.onEvent(targetEvent(record, kind, message, data));
   }
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Project } from '../cli/project.js';
 import { createRelease } from '../release/create-release.js';
 import { deriveReleaseVersion } from './derive-release-version.js';
-import { enterPipeline } from './enter-pipeline.js';
+import type { ExecutionResult } from '../executor/execute-plan.js';
 import { GitMirror } from './git-mirror.js';
 import type { WatchTarget } from './resolve-watch-target.js';
 
@@ -23,9 +23,19 @@ export interface SyncResult {
   deployed?: { version: string; started: boolean; outcome: string; error?: string };
 }
 
+/** A release entering the path to production. */
+export interface PipelineEntry {
+  /** The first environment of the path: the first of `pipeline:`, else `watch.environment` or the only one. */
+  environment: string;
+  version: string;
+  reason: string;
+}
+
 export interface SyncIo {
   /** Progress lines for the operator (build output, what is built and deployed). */
   say(line: string): void;
+  /** Deploys a release built by this pass (the CLI's: preflight, then the deployment through the gates). */
+  enter(entry: PipelineEntry): Promise<ExecutionResult>;
   /** Why this pass runs, for the ledger and the deployment's reason, e.g. "poll" or "push <delivery id>". */
   trigger: string;
 }
@@ -158,7 +168,7 @@ async function deploy(
   const reason = `commit ${built.commit.slice(0, 12)} on ${target.branch} (${io.trigger})`;
   const startedAtMs = project.clock.nowMs();
   try {
-    const result = await enterPipeline(project, {
+    const result = await io.enter({
       environment: target.environment,
       version: built.version,
       reason,
