@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load-loop.js';
-import { CLI, REPO_ROOT, expectOk, freePort, runCli, type CliResult } from '../helpers/project.js';
+import {
+  CLI,
+  REPO_ROOT,
+  expectOk,
+  freePort,
+  renderAppSection,
+  runCli,
+  type CliResult,
+} from '../helpers/project.js';
 import { createTestbed, type Testbed } from '../testbed/testbed.js';
 
 // End to end on real SSH hosts: network namespaces with their own address, sshd and /var/lib/slipway,
@@ -42,26 +50,9 @@ function fleetProject(testbed: Testbed, edgePort: number): Fleet {
             `      - name: ${h.name}\n        address: ${h.address}\n        user: ${o.user ?? 'root'}\n        identityFile: ${testbed.clientKeyPath}`,
         )
         .join('\n');
-      const env = Object.entries({ GREETING: 'Hello', ...o.env })
-        .map(([k, v]) => `  ${k}: "${v}"`)
-        .join('\n');
       writeFileSync(
         file,
-        `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  timeout: 1s
-  healthyThreshold: 2
-  startTimeout: 15s
-env:
-${env}
-environments:
+        `${renderAppSection({ ...(o.env ? { env: o.env } : {}), healthStartTimeout: '15s' })}environments:
   production:
     hosts:
 ${hosts}
