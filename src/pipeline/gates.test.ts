@@ -53,6 +53,18 @@ describe('pipeline gates', () => {
       { kind: 'proceed' },
     ],
     [
+      'no verification result where the previous environment verifies blocks',
+      {
+        previous: {
+          environment: 'staging',
+          succeeded: true,
+          verification: { status: 'none', failures: [] },
+          verifies: true,
+        },
+      },
+      { kind: 'refuse', reasons: ['the release has no verification result in staging'] },
+    ],
+    [
       'a freeze in force',
       { freezes: [freeze] },
       { kind: 'refuse', reasons: ['freeze "year-end" is in force until 2026-11-27T00:00:00.000Z'] },

@@ -31,7 +31,13 @@ export interface GateInput {
   release: string;
   nowMs: number;
   /** The environment before this one in the pipeline, with what it did with the release; null when first. */
-  previous: { environment: string; succeeded: boolean; verification: VerificationResult } | null;
+  previous: {
+    environment: string;
+    succeeded: boolean;
+    verification: VerificationResult;
+    /** Whether that environment has `verify:`: then a release it never verified may not leave it. */
+    verifies?: boolean;
+  } | null;
   windows: readonly DeployWindow[];
   freezes: readonly Freeze[];
   notBeforeMs: number | null;
@@ -55,7 +61,7 @@ export function evaluateGates(input: GateInput): Gate[] {
         ? `${input.release} was deployed to ${prev.environment} successfully`
         : `${input.release} has not been deployed to ${prev.environment} successfully`,
     });
-    gates.push(verificationGate(prev.environment, prev.verification));
+    gates.push(verificationGate(prev.environment, prev.verification, prev.verifies ?? false));
   }
   if (input.approvals && input.approvals.length > 0) {
     const needed = input.approvals.map((r) => `${r.count} × ${r.role}`).join(', ');
@@ -74,13 +80,15 @@ export function evaluateGates(input: GateInput): Gate[] {
   return gates;
 }
 
-function verificationGate(environment: string, result: VerificationResult): Gate {
+function verificationGate(environment: string, result: VerificationResult, verifies: boolean): Gate {
   const base = { kind: 'verification' as const, environment };
   switch (result.status) {
     case 'passed':
       return { ...base, status: 'passed', detail: `verification in ${environment} passed` };
     case 'none':
-      return { ...base, status: 'passed', detail: `no verification results in ${environment}` };
+      return verifies
+        ? { ...base, status: 'blocked', detail: `the release has no verification result in ${environment}` }
+        : { ...base, status: 'passed', detail: `no verification results in ${environment}` };
     case 'failed':
       return {
         ...base,

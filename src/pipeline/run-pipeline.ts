@@ -50,15 +50,12 @@ export async function collectGates(
     ? {
         environment: position.previous,
         succeeded: await hasSucceeded(cp, position.previous, request.version),
-        verification: requireVerification(
-          await ports.verificationGate({
-            app: cp.config.app,
-            release: request.version,
-            environment: position.previous,
-          }),
-          position.previous,
-          environmentConfig(cp.config, position.previous).verify !== undefined,
-        ),
+        verification: await ports.verificationGate({
+          app: cp.config.app,
+          release: request.version,
+          environment: position.previous,
+        }),
+        verifies: environmentConfig(cp.config, position.previous).verify !== undefined,
       }
     : null;
   return evaluateGates({
@@ -75,16 +72,6 @@ export async function collectGates(
     approvals: env.approvals?.required ?? null,
     bakeDurationMs: env.bake ? (parseDurationMs(env.bake.duration) ?? null) : null,
   });
-}
-
-/** An environment that verifies must have verified the release: no result there blocks like a failed one. */
-function requireVerification(
-  result: VerificationResult,
-  environment: string,
-  verifies: boolean,
-): VerificationResult {
-  if (result.status !== 'none' || !verifies) return result;
-  return { status: 'failed', failures: [`the release has no verification result in ${environment}`] };
 }
 
 /**
