@@ -38,7 +38,8 @@ export interface ExecutorStore {
 export interface ExecuteOptions {
   store: ExecutorStore;
   handlers: StepHandlers;
-  stepContext: StepContext;
+  /** What every handler gets; the executor adds each step's abort signal. */
+  stepContext: Omit<StepContext, 'signal'>;
   reporter: ProgressReporter;
   actor: string;
   /** Steps (by index) that already succeeded in an earlier run of this deployment: a resume skips them. */

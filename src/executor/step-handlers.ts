@@ -22,7 +22,7 @@ export interface StepContext {
   secrets: ReadonlyMap<string, Secret>;
   clock: Clock;
   /** Set by the executor: aborted when the deployment is failed by its guard (steps that wait stop at once). */
-  signal?: AbortSignal;
+  signal: AbortSignal;
   /** Present while a canary deployment runs. */
   canary?: CanaryController;
   /** Present when the plan backs up or migrates the app's database. */
@@ -195,7 +195,7 @@ export const stepHandlers: StepHandlers = {
   },
 
   pause: async (step, ctx) => {
-    const signal = ctx.signal ?? new AbortController().signal;
+    const { signal } = ctx;
     if (step.durationMs !== null) {
       await sleepUnlessAborted(step.durationMs, signal);
       return { detail: 'waited' };
@@ -205,7 +205,7 @@ export const stepHandlers: StepHandlers = {
   },
 
   analyze: async (step, ctx) => {
-    const signal = ctx.signal ?? new AbortController().signal;
+    const { signal } = ctx;
     const canary = requireCanary(ctx);
     const outcome = await canary.waitForSuccess(step.timeoutMs, signal);
     if (outcome === 'successful') return { detail: 'successful', output: { verdict: canary.verdict } };
@@ -244,7 +244,7 @@ export const stepHandlers: StepHandlers = {
   'await-approval': async (step, ctx) => {
     if (!ctx.approvals)
       throw new SlipwayError('this deployment waits for approvals, but no one collects them');
-    const state = await ctx.approvals.wait(step, ctx.signal ?? new AbortController().signal);
+    const state = await ctx.approvals.wait(step, ctx.signal);
     return { detail: `approved by ${state.approvedBy.join(', ')}`, output: { approvedBy: state.approvedBy } };
   },
 

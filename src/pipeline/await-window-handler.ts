@@ -33,10 +33,7 @@ export async function awaitWindowHandler(step: AwaitWindowStep, ctx: StepContext
         data: { runAtMs: startAtMs, notBeforeMs: step.notBeforeMs, windows: step.windows },
       });
     }
-    await sleepUnlessAborted(
-      Math.min(MAX_SLEEP_MS, startAtMs - nowMs),
-      ctx.signal ?? new AbortController().signal,
-    );
+    await sleepUnlessAborted(Math.min(MAX_SLEEP_MS, startAtMs - nowMs), ctx.signal);
   }
   // A freeze that began while the deployment waited blocks it too.
   const freeze = deriveActiveFreeze(step.freezes, ctx.clock.nowMs());

@@ -15,7 +15,7 @@ import type { BakeStep } from './pipeline-steps.js';
  * `bake.started`, then `bake.passed` or `bake.failed` with the numbers.
  */
 export async function bakeHandler(step: BakeStep, ctx: StepContext): Promise<StepResult> {
-  const signal = ctx.signal ?? new AbortController().signal;
+  const { signal } = ctx;
   const startedMs = ctx.clock.nowMs();
   const baseline = await readMetrics(step, ctx);
   await ctx.ledger?.({
