@@ -40,3 +40,4 @@ export type {
 export type { NewVerification, VerificationRecord, VerificationRepository } from './verifications.js';
 export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';
 export type { BackupRecord, BackupRepository } from './backups.js';
+export type { ApiTokenRecord, ApiTokenRepository } from './api-tokens.js';

@@ -21,6 +21,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0004_pipeline': { up: (db) => createPipelineSchema(db) },
     '0005_triggers': { up: (db) => createTriggerTables(db) },
     '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
+    '0008_api_tokens': { up: (db) => createApiTokensTable(db) },
   };
 }
 
@@ -280,5 +281,21 @@ async function createAppBackupsTable(db: Kysely<unknown>): Promise<void> {
     .createIndex('app_backups_by_environment_time')
     .on('app_backups')
     .columns(['app', 'environment', 'created_at_ms'])
+    .execute();
+}
+
+async function createApiTokensTable(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('api_tokens')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('description', 'text', (c) => c.notNull())
+    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+    .addColumn('grants_json', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at_ms', 'bigint')
+    .addColumn('last_used_at_ms', 'bigint')
+    .addColumn('revoked_at_ms', 'bigint')
     .execute();
 }

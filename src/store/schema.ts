@@ -20,6 +20,7 @@ export interface StoreDatabase {
   watched_commits: WatchedCommitsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   app_backups: AppBackupsTable;
+  api_tokens: ApiTokensTable;
 }
 
 export interface ReleasesTable {
@@ -182,4 +183,18 @@ export interface AppBackupsTable {
   sha256: string;
   tables: number;
   created_at_ms: number;
+}
+
+/** The server's API tokens (migration 0008_api_tokens): only a hash of each token is kept. */
+export interface ApiTokensTable {
+  id: string;
+  subject: string;
+  description: string;
+  token_hash: string;
+  grants_json: string;
+  created_by: string;
+  created_at_ms: number;
+  expires_at_ms: number | null;
+  last_used_at_ms: number | null;
+  revoked_at_ms: number | null;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createApiTokenRepository, type ApiTokenRepository } from './api-tokens.js';
 import { createBackupRepository, type BackupRepository } from './backups.js';
 import { createDeploymentRepository, type DeploymentRepository } from './deployments.js';
 import { createLedgerRepository, type LedgerRepository } from './ledger.js';
@@ -21,7 +22,8 @@ export interface Store
     VerificationRepository,
     TriggerRepository,
     MonitoringRepository,
-    BackupRepository {
+    BackupRepository,
+    ApiTokenRepository {
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createVerificationRepository(db),
     ...createTriggerRepository(db),
     ...createBackupRepository(db),
+    ...createApiTokenRepository(db),
     close: () => db.destroy(),
   };
 }
