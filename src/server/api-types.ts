@@ -1,0 +1,92 @@
+import type { LedgerEventRecord } from '../store/index.js';
+import type { DeploymentOutcome, StepStatus } from '../store/index.js';
+import type { Grant } from './auth/roles.js';
+import type { JobRecord } from './jobs/job-runner.js';
+
+/**
+ * The JSON the server's HTTP API speaks (base path /api/v1), shared by the server, the dashboard and the CLI's
+ * `--server` mode. See docs/server.md for the routes.
+ */
+
+/** Every error answer: 400 bad input, 401 no or bad credentials, 403 not allowed (or CSRF), 404, 409, 429, 500. */
+export interface ApiError {
+  error: string;
+  hint?: string;
+}
+
+export interface SessionView {
+  name: string;
+  grants: Grant[];
+  via: 'token' | 'session';
+  /** For a dashboard session: send it as X-CSRF-Token on every POST/DELETE. Null for tokens. */
+  csrfToken: string | null;
+}
+
+export type LedgerEventView = LedgerEventRecord;
+
+export interface StepView {
+  index: number;
+  stage: string;
+  /** 'deploy' stages, or the 'on-failure' stages run after a failure. */
+  phase: 'deploy' | 'on-failure';
+  kind: string;
+  title: string;
+  host: string;
+  status: StepStatus;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  error: string | null;
+}
+
+export interface DeploymentView {
+  id: string;
+  environment: string;
+  kind: string;
+  release: string;
+  previous: string | null;
+  strategy: string;
+  createdBy: string;
+  createdAtMs: number;
+  reason: string | null;
+  outcome: DeploymentOutcome | null;
+  /** Derived from the plan and its steps (e.g. 'running', 'waiting-for-approval', 'paused', 'succeeded'). */
+  phase: string;
+  finishedAtMs: number | null;
+  error: string | null;
+}
+
+export interface DeploymentDetailView {
+  deployment: DeploymentView;
+  steps: StepView[];
+  /** What the viewer may do now on this deployment, given its state and their grants. */
+  allowed: { approve: boolean; reject: boolean; promote: boolean; abort: boolean };
+}
+
+export interface ReleaseView {
+  version: string;
+  sha256: string;
+  sizeBytes: number;
+  createdBy: string;
+  createdAtMs: number;
+  source: string | null;
+  /** Environments whose bake marked it good. */
+  goodIn: string[];
+}
+
+/** Server-Sent Events on GET /api/v1/events; `id:` is set on ledger events (their seq) for Last-Event-ID. */
+export type ServerEvent =
+  | { kind: 'ledger'; event: LedgerEventView }
+  | {
+      kind: 'step';
+      deploymentId: string;
+      environment: string;
+      index: number;
+      status: StepStatus;
+      startedAtMs: number | null;
+      finishedAtMs: number | null;
+      error: string | null;
+    }
+  | { kind: 'deployment'; deployment: DeploymentView }
+  | { kind: 'job'; job: JobRecord };
+
+export type { JobRecord };
