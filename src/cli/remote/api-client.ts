@@ -17,8 +17,11 @@ export interface ApiClientOptions {
 
 export interface EventStreamOptions {
   signal: AbortSignal;
-  /** Called after a dropped stream was opened again (to re-read state the gap may have hidden). */
-  onReconnect?: () => Promise<void>;
+  /**
+   * Called each time the stream is open, before its events are read: the caller reads the state then (the
+   * stream buffers what happens meanwhile), and again after a reconnect for what the gap may have hidden.
+   */
+  onOpen?: (reopened: boolean) => Promise<void>;
 }
 
 /**
@@ -48,7 +51,7 @@ export class ApiClient {
   /**
    * Yields the server's events until `signal` aborts (or the caller stops iterating). A stream that drops (the
    * connection closes, or stays silent past the keep-alive) is opened once more with Last-Event-ID, so ledger
-   * events in the gap are replayed; `onReconnect` then re-reads what is not replayed (steps, jobs). A reconnect
+   * events in the gap are replayed; `onOpen` then re-reads what is not replayed (steps, jobs). A reconnect
    * that fails, or a reopened stream that closes before sending anything, is an error.
    */
   async *events(options: EventStreamOptions): AsyncGenerator<SseMessage> {
@@ -67,7 +70,7 @@ export class ApiClient {
           if (stopped.aborted) return;
           throw err;
         }
-        if (reconnecting) await options.onReconnect?.();
+        await options.onOpen?.(reconnecting);
         let received = false;
         let idleTimer = setTimeout(() => idle.abort(), STREAM_IDLE_MS);
         try {

@@ -42,7 +42,9 @@ export function mapApiError(answer: FailedAnswer): SlipwayError {
       return new ConflictError(message, hint === undefined ? undefined : { hint });
     case 429:
       return new SlipwayError(message, {
-        hint: hint ?? `too many requests; try again${answer.retryAfter ? ` in ${answer.retryAfter} s` : ' later'}`,
+        hint:
+          hint ??
+          `too many requests; try again${answer.retryAfter ? ` in ${answer.retryAfter} s` : ' later'}`,
       });
     default:
       if (answer.status >= 500) {

@@ -54,7 +54,13 @@ export function catalogueSteps(plan: Plan, labels: readonly StepLabel[]): Map<nu
     const match = recovery.find(
       (r) => r.step.kind === label.kind && r.step.host === label.host && titleStep(r.step) === label.title,
     );
-    if (match) known.set(label.index, { index: label.index, stage: label.stage, phase: label.phase, step: match.step });
+    if (match)
+      known.set(label.index, {
+        index: label.index,
+        stage: label.stage,
+        phase: label.phase,
+        step: match.step,
+      });
   }
   return known;
 }
@@ -83,7 +89,8 @@ export class StepProgress {
   /** Events for these updates, in index order (a snapshot arrives unordered). */
   apply(updates: readonly StepUpdate[]): ProgressEvent[] {
     const events: ProgressEvent[] = [];
-    for (const update of [...updates].sort((a, b) => a.index - b.index)) events.push(...this.#applyOne(update));
+    for (const update of [...updates].sort((a, b) => a.index - b.index))
+      events.push(...this.#applyOne(update));
     return events;
   }
 
