@@ -65,7 +65,8 @@ export async function followWithProgress(
         process.stdout.write(
           green(`✔ ${deployment.release} is live in ${deployment.environment} (${took})\n`),
         );
-        if (job?.state === 'failed') throw new SlipwayError(job.error ?? 'the job failed after the deployment');
+        if (job?.state === 'failed')
+          throw new SlipwayError(job.error ?? 'the job failed after the deployment');
         return;
       case null:
         // The job ended but the deployment did not: the server stopped or lost it midway.

@@ -71,5 +71,9 @@ describe('mapNetworkError', () => {
     const timeout = Object.assign(new Error('aborted'), { name: 'TimeoutError' });
     expect(mapNetworkError(timeout, 'http://x').message).toContain('timed out');
     expect(mapNetworkError(new Error('weird'), 'http://x').message).toContain('weird');
+    const bare = new TypeError('fetch failed', { cause: new Error('bad port') });
+    expect(mapNetworkError(bare, 'http://x').message).toBe(
+      'cannot reach the Slipway server at http://x: bad port',
+    );
   });
 });

@@ -68,11 +68,18 @@ export function mapNetworkError(err: unknown, server: string): SlipwayError {
           ? 'timed out'
           : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
             ? 'the connection was reset'
-            : (code ?? (err instanceof Error ? err.message : String(err)));
+            : (code ?? innermostMessage(err));
   return new SlipwayError(`cannot reach the Slipway server at ${server}: ${why}`, {
     cause: err,
     hint: 'is `slipway server` running there? The URL comes from --server or SLIPWAY_SERVER',
   });
+}
+
+/** `fetch failed` says nothing; the cause's message does (e.g. `bad port`). */
+function innermostMessage(err: unknown): string {
+  let e = err;
+  for (let depth = 0; depth < 4 && e instanceof Error && e.cause instanceof Error; depth++) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }
 
 function parseApiError(body: string): { error: string; hint?: string } | null {

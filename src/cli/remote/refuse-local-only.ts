@@ -13,9 +13,12 @@ export function registerLocalOnlyVerb(program: Command, name: string): void {
     .helpOption(false)
     .argument('[args...]')
     .action(() => {
-      throw new SlipwayError(`\`slipway ${name}\` does not work over --server: it runs where the project is`, {
-        hint: `run it on the server's machine (or here without --server and SLIPWAY_SERVER)`,
-      });
+      throw new SlipwayError(
+        `\`slipway ${name}\` does not work over --server: it runs where the project is`,
+        {
+          hint: `run it on the server's machine (or here without --server and SLIPWAY_SERVER)`,
+        },
+      );
     });
 }
 

@@ -39,7 +39,9 @@ export function registerRemoteDecisions(program: Command, remote: Remote): void 
 
   program
     .command('approve')
-    .description('approve a deployment that waits for approval (you, as the token names you, go in the ledger)')
+    .description(
+      'approve a deployment that waits for approval (you, as the token names you, go in the ledger)',
+    )
     .argument('<deployment>', 'deployment id (or an environment name: its running deployment)')
     .option('--comment <text>', 'a note kept with the approval')
     .action(async (target: string, opts: { comment?: string }) => {
@@ -89,6 +91,7 @@ export async function resolveDeployment(client: ApiClient, target: string): Prom
 /** The approvals still needed, as the server lists them (strings, or requirement objects). */
 function describeMissing(missing: unknown): string {
   if (typeof missing === 'string') return missing;
-  if (Array.isArray(missing)) return missing.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(', ');
+  if (Array.isArray(missing))
+    return missing.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(', ');
   return JSON.stringify(missing);
 }

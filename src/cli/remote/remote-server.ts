@@ -40,7 +40,8 @@ export function parseServerUrl(text: string, source: string): string {
       hint: 'the token goes in SLIPWAY_TOKEN, never in the URL or an argument',
     });
   }
-  if (url.search || url.hash) throw new SlipwayError(`${source} must not have a query or fragment: "${text}"`);
+  if (url.search || url.hash)
+    throw new SlipwayError(`${source} must not have a query or fragment: "${text}"`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -58,9 +59,12 @@ export function isPlainHttpToAnotherHost(server: string): boolean {
  */
 export function openRemote(options: RemoteGlobalOptions, env: NodeJS.ProcessEnv): ApiClient {
   if (options.token !== undefined) {
-    throw new SlipwayError('the token is never an argument (every user of this machine sees arguments in `ps`)', {
-      hint: 'set SLIPWAY_TOKEN instead, e.g. read it from a file: SLIPWAY_TOKEN=$(cat ~/.slipway-token)',
-    });
+    throw new SlipwayError(
+      'the token is never an argument (every user of this machine sees arguments in `ps`)',
+      {
+        hint: 'set SLIPWAY_TOKEN instead, e.g. read it from a file: SLIPWAY_TOKEN=$(cat ~/.slipway-token)',
+      },
+    );
   }
   for (const [flag, value] of [
     ['-c/--config', options.config],
@@ -68,9 +72,12 @@ export function openRemote(options: RemoteGlobalOptions, env: NodeJS.ProcessEnv)
     ['--store', options.store],
   ] as const) {
     if (value !== undefined) {
-      throw new SlipwayError(`${flag} is for running Slipway here; with --server the server's project is used`, {
-        hint: `drop ${flag}, or drop --server (and SLIPWAY_SERVER) to work on this machine`,
-      });
+      throw new SlipwayError(
+        `${flag} is for running Slipway here; with --server the server's project is used`,
+        {
+          hint: `drop ${flag}, or drop --server (and SLIPWAY_SERVER) to work on this machine`,
+        },
+      );
     }
   }
   const fromFlag = options.server !== undefined;
