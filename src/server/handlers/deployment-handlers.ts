@@ -49,6 +49,7 @@ export const getDeploymentDetail: Handler = async (c, deps) => {
   const detail: DeploymentDetailView = {
     deployment: view,
     steps: toStepViews(plan, steps),
+    plan,
     allowed: {
       approve: mayApprove,
       reject: mayApprove,
