@@ -1,9 +1,16 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestProject, expectOk, freePort, runCli, type TestProject } from '../helpers/project.js';
+import { CLI, createTestProject, expectOk, freePort, runCli, type TestProject } from '../helpers/project.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // The CLI's --server mode against a real `slipway server` (child process, real HTTP on loopback): the same verbs
 // and output as locally, the token from SLIPWAY_TOKEN, the server's refusals printed as error/hint.
+
+const TEAM = `team:
+  alice: { roles: [deployer] }
+  bob: { roles: [approver] }
+`;
+const APPROVALS = '    approvals: { required: [{ role: approver, count: 1 }], expiresAfter: 1h }';
 
 describe('slipway --server (reads and refusals)', () => {
   let project: TestProject;
@@ -92,3 +99,147 @@ describe('slipway --server (reads and refusals)', () => {
     );
   });
 });
+
+/** The remote CLI as a child process, for a deploy that waits (approval) or is interrupted (Ctrl-C). */
+function spawnRemote(serverUrl: string, args: string[], token: string) {
+  const child = spawn(process.execPath, [CLI, '--server', serverUrl, ...args], {
+    env: { ...process.env, NO_COLOR: '1', SLIPWAY_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Waits (bounded) until the server's ledger has an event of this kind for this release; its deployment id. */
+async function waitForEvent(
+  server: TestServer,
+  token: string,
+  kind: string,
+  release: string,
+): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const events = (await (await server.fetch(`/api/v1/ledger?limit=50`, token)).json()) as Array<{
+      kind: string;
+      release: string | null;
+      deploymentId: string | null;
+    }>;
+    const hit = events.find((e) => e.kind === kind && e.release === release && e.deploymentId);
+    if (hit?.deploymentId) return hit.deploymentId;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no ${kind} event for ${release} in the server's ledger`);
+}
+
+describe('slipway --server (deployments run by the server)', () => {
+  let project: TestProject;
+  let server: TestServer;
+  let deployer: string;
+  let approver: string;
+
+  const remote = (token: string, args: string[]) =>
+    runCli(['--server', server.url, ...args], { SLIPWAY_TOKEN: token });
+
+  beforeAll(async () => {
+    project = await createTestProject();
+    project.writeConfig(project.config() + TEAM);
+    server = await startTestServer(project);
+    deployer = await server.token('alice', ['deployer:production']);
+    approver = await server.token('bob', ['approver:production']);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await project?.dispose();
+  });
+  // The server reads slipway.yml once, on start (tokens stay: they are in the store).
+  const restartWith = async (config: string): Promise<void> => {
+    await server.stop();
+    project.writeConfig(config);
+    server = await startTestServer(project);
+  };
+
+  it('builds a release, deploys it with the live view and exit 0, and status and history show it', async () => {
+    const created = expectOk(await remote(deployer, ['release', 'create', '--version', '1.0.0']));
+    expect(created.stdout).toMatch(/✔ release 1\.0\.0 stored: [0-9a-f]{12}, \d+ bytes/);
+
+    const deploy = expectOk(await remote(deployer, ['deploy', 'production', '--release', '1.0.0']));
+    expect(deploy.stdout).toMatch(/Deploying hello 1\.0\.0 to production \(blue-green, deployment d\w+\)/);
+    // The plain renderer (not a terminal): the same lines as a local deploy.
+    expect(deploy.stdout).toMatch(/stage prepare\n/);
+    expect(deploy.stdout).toMatch(/ {3}start {3}install 1\.0\.0 on local/);
+    expect(deploy.stdout).toMatch(/ {3}ok {6}switch .* on local/);
+    expect(deploy.stdout).toContain('✔ 1.0.0 is live in production');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('1.0.0');
+
+    const status = expectOk(await remote(deployer, ['status', 'production'])).stdout;
+    expect(status).toMatch(/serving\s+1\.0\.0/);
+    expect(status).toMatch(/last: deploy 1\.0\.0 succeeded .* by alice/);
+    const history = expectOk(await remote(deployer, ['history', 'production'])).stdout;
+    expect(history).toMatch(
+      /deploy\.succeeded\s+production\s+deploy of 1\.0\.0 to production succeeded by alice/,
+    );
+  });
+
+  it('rolls back with the live view: 2.0.0 deployed, then back to the warm 1.0.0', async () => {
+    await restartWith(project.config({ env: { GREETING: 'Hi' } }) + TEAM);
+    expectOk(await remote(deployer, ['release', 'create', '--version', '2.0.0']));
+    expectOk(await remote(deployer, ['deploy', 'production']));
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('Hi from hello 2.0.0');
+
+    const back = expectOk(await remote(deployer, ['rollback', 'production', '--reason', 'try the old one']));
+    expect(back.stdout).toMatch(/Rolling back hello 1\.0\.0 to production/);
+    expect(back.stdout).toContain('✔ 1.0.0 is live in production');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('Hello from hello 1.0.0');
+    const history = expectOk(await remote(deployer, ['history', 'production'])).stdout;
+    expect(history).toMatch(
+      /rollback\.succeeded\s+production\s+rollback of 1\.0\.0 to production succeeded by alice/,
+    );
+  });
+
+  it('approve through the CLI: the deploy waits, Ctrl-C detaches it, the approver approves, follow sees it end', async () => {
+    await restartWith(project.config({ environmentExtra: APPROVALS, env: { GREETING: 'Hey' } }) + TEAM);
+    expectOk(await remote(deployer, ['release', 'create', '--version', '3.0.0']));
+    const deploy = spawnRemote(server.url, ['deploy', 'production', '--release', '3.0.0'], deployer);
+    const id = await waitForEvent(server, deployer, 'approval.requested', '3.0.0');
+    // The live view said where to approve before it waited.
+    await waitFor(() => deploy.stdout().includes(`approve ${id}`));
+    deploy.child.kill('SIGINT');
+    expect(await deploy.done).toBe(130);
+    expect(deploy.stderr()).toContain(`detached: deployment ${id} goes on on the server`);
+    expect(deploy.stderr()).toContain(`slipway --server ${server.url} follow ${id}`);
+
+    const follow = spawnRemote(server.url, ['follow', id], deployer);
+    const approved = expectOk(await remote(approver, ['approve', id, '--comment', 'looks good']));
+    expect(approved.stdout).toContain(`approved: the deployment may go on (deployment ${id})`);
+    expect(await follow.done).toBe(0);
+    expect(follow.stdout()).toContain('✔ 3.0.0 is live in production');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('Hey from hello 3.0.0');
+    const history = expectOk(await remote(approver, ['history', 'production'])).stdout;
+    expect(history).toMatch(/approval\.granted .* looks good by bob/);
+  });
+
+  it('a deployment that fails exits 1 with the error, and the previous release still serves', async () => {
+    await restartWith(project.config({ env: { FAIL_HEALTH: '1' }, healthStartTimeout: '2s' }) + TEAM);
+    expectOk(await remote(deployer, ['release', 'create', '--version', '4.0.0-unhealthy']));
+    const deploy = await remote(deployer, ['deploy', 'production', '--release', '4.0.0-unhealthy']);
+    expect(deploy.code).toBe(1);
+    expect(deploy.stdout).toMatch(/FAILED {2}health check/);
+    expect(deploy.stderr).toMatch(
+      /✖ deploy of 4\.0\.0-unhealthy to production failed .*; 3\.0\.0 still serves/,
+    );
+    expect(deploy.stderr).toContain('error: release 4.0.0-unhealthy did not become healthy on local');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('3.0.0');
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
