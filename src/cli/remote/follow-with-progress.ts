@@ -29,6 +29,7 @@ export async function followWithProgress(
       dim(`${start.job.kind} job ${start.job.id} queued on ${client.server} by ${start.job.requestedBy}\n`),
     );
   }
+  let following = start.deploymentId;
   try {
     const result = await followJob(
       client,
@@ -36,9 +37,19 @@ export async function followWithProgress(
       {
         reporter: createProgressRenderer(process.stdout),
         signal: aborter.signal,
-        onPlan: (plan) => printHeading(client, plan, start.job?.kind ?? 'deploy'),
+        onPlan: (plan) => {
+          following = plan.deploymentId;
+          printHeading(client, plan, start.job?.kind ?? 'deploy');
+        },
       },
-    );
+    ).catch((err: unknown) => {
+      // Losing the server loses the view, not the deployment: say how to get the view back.
+      if (!following || !(err instanceof SlipwayError)) throw err;
+      throw new SlipwayError(`stopped following deployment ${following}: ${err.message}`, {
+        cause: err,
+        hint: `it goes on on the server; follow it again with: ${remoteCommand(client, `follow ${following}`)}`,
+      });
+    });
     if (result.kind === 'detached') {
       const id = result.deploymentId;
       const env = start.environment ?? result.job?.environment ?? '<env>';
