@@ -17,6 +17,9 @@ export type FollowResult =
   | { kind: 'finished'; job: JobRecord | null; deployment: DeploymentView | null }
   | { kind: 'detached'; job: JobRecord | null; deploymentId: string | null };
 
+/** How often the job is read besides its events (a safety net; events carry every change). */
+const JOB_POLL_MS = 5_000;
+
 /** What the server's deployment detail carries: the plan is added to the contract's DeploymentDetailView. */
 type DetailWithPlan = DeploymentDetailView & { plan?: Plan };
 
@@ -79,29 +82,50 @@ export async function followJob(
     return jobDone && (deploymentDone || job?.state === 'failed');
   };
 
+  // The stream's events, the reads on (re)open and the safety poll below take turns on the state.
+  let turn: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = turn.then(fn);
+    turn = next.catch(() => undefined);
+    return next;
+  };
+  const onEvent = async (event: ServerEvent): Promise<void> => {
+    if (event.kind === 'job' && event.job.id === start.jobId) await onJob(event.job);
+    else if (event.kind === 'step' && event.deploymentId === state.deploymentId) {
+      if (state.progress?.isKnown(event.index)) report([event]);
+      else await readDeployment();
+    } else if (event.kind === 'deployment' && event.deployment.id === state.deploymentId) {
+      // The last steps' states may come after; the detail has them all.
+      if (event.deployment.outcome !== null) await readDeployment();
+      else state.deployment = event.deployment;
+    }
+  };
+
   const stop = new AbortController();
   const signal = AbortSignal.any([options.signal, stop.signal]);
+  // A job event missed between two polls of the server (it sends each job's state as it changes) would leave
+  // the wait without an end: the job is read again now and then, too.
+  const poll = setInterval(() => {
+    if (!start.jobId) return;
+    void exclusive(async () => {
+      await onJob(await client.get<JobRecord>(`/jobs/${encodeURIComponent(start.jobId ?? '')}`));
+      if (done()) stop.abort();
+    }).catch(() => undefined);
+  }, JOB_POLL_MS);
   try {
     // Everything may have ended before the stream opened; then no event would end the wait.
-    const onOpen = async (): Promise<void> => {
-      await readAll();
-      if (done()) stop.abort();
-    };
+    const onOpen = (): Promise<void> =>
+      exclusive(async () => {
+        await readAll();
+        if (done()) stop.abort();
+      });
     for await (const message of client.events({ signal, onOpen })) {
       const event = parseServerEvent(message.event, message.data);
-      if (!event) continue;
-      if (event.kind === 'job' && event.job.id === start.jobId) await onJob(event.job);
-      else if (event.kind === 'step' && event.deploymentId === state.deploymentId) {
-        if (state.progress?.isKnown(event.index)) report([event]);
-        else await readDeployment();
-      } else if (event.kind === 'deployment' && event.deployment.id === state.deploymentId) {
-        // The last steps' states may come after; the detail has them all.
-        if (event.deployment.outcome !== null) await readDeployment();
-        else state.deployment = event.deployment;
-      }
+      if (event) await exclusive(() => onEvent(event));
       if (done()) break;
     }
   } finally {
+    clearInterval(poll);
     stop.abort();
   }
   if (options.signal.aborted) return { kind: 'detached', job: state.job, deploymentId: state.deploymentId };
