@@ -41,3 +41,10 @@ export type { NewVerification, VerificationRecord, VerificationRepository } from
 export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';
 export type { BackupRecord, BackupRepository } from './backups.js';
 export type { ApiTokenRecord, ApiTokenRepository } from './api-tokens.js';
+export type {
+  NewServerJob,
+  ReplicaRecord,
+  ServerJobFinish,
+  ServerJobRepository,
+  ListServerJobsQuery,
+} from './server-jobs.js';

@@ -10,6 +10,7 @@ import { createReleaseMarkRepository, type ReleaseMarkRepository } from './relea
 import type { StoreDatabase } from './schema.js';
 import { createVerificationRepository, type VerificationRepository } from './verifications.js';
 import { createTriggerRepository, type TriggerRepository } from './triggers.js';
+import { createServerJobRepository, type ServerJobRepository } from './server-jobs.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
@@ -23,7 +24,8 @@ export interface Store
     TriggerRepository,
     MonitoringRepository,
     BackupRepository,
-    ApiTokenRepository {
+    ApiTokenRepository,
+    ServerJobRepository {
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createTriggerRepository(db),
     ...createBackupRepository(db),
     ...createApiTokenRepository(db),
+    ...createServerJobRepository(db),
     close: () => db.destroy(),
   };
 }
