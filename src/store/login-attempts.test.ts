@@ -41,6 +41,9 @@ describeEachStore('login attempts', (stores) => {
     expect(await store.listLoginFailureTimes({ userName: 'ana', sinceMs: 0 })).toEqual([]);
     expect(await store.listLoginFailureTimes({ userName: 'bob', sinceMs: 0 })).toHaveLength(2);
 
+    await store.deleteLoginFailure('f2');
+    expect(await store.listLoginFailureTimes({ userName: 'bob', sinceMs: 0 })).toEqual([T0 + 2000]);
+    await store.recordLoginFailure(failure('f4', 'bob', '10.0.0.1', T0 + 1000));
     expect(await store.pruneLoginFailures(T0 + 1000)).toBe(1);
     expect(await store.listLoginFailureTimes({ address: '10.0.0.1', sinceMs: 0 })).toEqual([T0 + 2000]);
   });

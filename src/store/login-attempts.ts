@@ -9,6 +9,8 @@ export interface LoginAttemptRepository {
   recordLoginFailure(failure: { id: string; userName: string; address: string; atMs: number }): Promise<void>;
   /** Times of failures since `sinceMs` (exclusive), oldest first. */
   listLoginFailureTimes(query: { userName?: string; address?: string; sinceMs: number }): Promise<number[]>;
+  /** An attempt that turned out not to count (it was refused by the throttle before any guess). */
+  deleteLoginFailure(id: string): Promise<void>;
   /** After a successful login: the user's own failures are forgotten (the address's are not). */
   clearLoginFailuresOfUser(userName: string): Promise<void>;
   /** Drops failures at or before `beforeMs` (they no longer count); answers how many. */
@@ -35,6 +37,10 @@ export function createLoginAttemptRepository(db: Kysely<StoreDatabase>): LoginAt
       if (query.address !== undefined) select = select.where('address', '=', query.address);
       const rows = await select.orderBy('at_ms', 'asc').execute();
       return rows.map((r) => Number(r.at_ms));
+    },
+
+    async deleteLoginFailure(id) {
+      await db.deleteFrom('login_attempts').where('id', '=', id).execute();
     },
 
     async clearLoginFailuresOfUser(userName) {

@@ -102,6 +102,16 @@ describe('auth routes', () => {
     expect((await login('ana')).response.status).toBe(200);
   });
 
+  // Attempts are recorded before the password is checked, so parallel ones see each other (in-process they may
+  // all see all the others and all be refused: safe, and what a burst of 12 from one client deserves).
+  it('gives parallel attempts no more guesses than the limit', async () => {
+    const { login } = await setUp(await stores.open());
+    const answers = await Promise.all(Array.from({ length: 12 }, () => login('ana', 'a wrong guess')));
+    const statuses = answers.map((a) => a.response.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+  });
+
   it('ends a session on logout, after 12 h idle and after 7 days', async () => {
     const { call, login, clock } = await setUp(await stores.open());
     const session = async (cookie: string) =>

@@ -32,7 +32,7 @@ export interface AuthRoutesDeps {
   policy?: AuthPolicy;
 }
 
-const LoginBody = z.object({ user: z.string().min(1), password: z.string().min(1) });
+const LoginBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1024) });
 const NewUserBody = z.object({ name: z.string(), password: z.string(), roles: z.array(z.string()).min(1) });
 const NewTokenBody = z.object({
   subject: z.string(),

@@ -12,34 +12,53 @@ export type LoginOutcome =
   | { kind: 'refused' }
   | { kind: 'throttled'; retryAfterMs: number };
 
+type LoginContext = Omit<AuthContext, 'actor'>;
+
 /**
  * Checks a name and password and opens a session. Failures are counted in the store per name and per client
  * address; past the limit, logins are refused (without checking the password) until old failures leave the
  * window. The failure that starts a throttle is recorded once in the ledger as `auth.login-throttled`.
+ *
+ * Each attempt is written as a failure *before* the password is checked (and forgotten if it succeeds), so that
+ * attempts racing in parallel, on one replica or several, see each other: at most `limit` get a guess.
  */
 export async function loginWithPassword(
-  context: Omit<AuthContext, 'actor'>,
+  context: LoginContext,
   policy: AuthPolicy,
   request: { user: string; password: string; address: string },
 ): Promise<LoginOutcome> {
   const { store, clock } = context;
   const now = clock.nowMs();
   const since = now - policy.loginWindowMs;
-  const throttle = judgeLoginThrottle(
-    {
-      byUser: await store.listLoginFailureTimes({ userName: request.user, sinceMs: since }),
-      byAddress: await store.listLoginFailureTimes({ address: request.address, sinceMs: since }),
-    },
+  await store.pruneLoginFailures(since);
+  const attempt = {
+    id: randomBytes(12).toString('hex'),
+    userName: request.user,
+    address: request.address,
+    atMs: now,
+  };
+  await store.recordLoginFailure(attempt);
+  const byUser = withoutOne(
+    await store.listLoginFailureTimes({ userName: request.user, sinceMs: since }),
     now,
-    policy,
   );
-  if (throttle.kind === 'throttled') return { kind: 'throttled', retryAfterMs: throttle.retryAfterMs };
+  const byAddress = withoutOne(
+    await store.listLoginFailureTimes({ address: request.address, sinceMs: since }),
+    now,
+  );
+
+  const throttle = judgeLoginThrottle({ byUser, byAddress }, now, policy);
+  if (throttle.kind === 'throttled') {
+    // A refused attempt is no guess, so it does not count (else a throttle would extend itself for ever).
+    await store.deleteLoginFailure(attempt.id);
+    return { kind: 'throttled', retryAfterMs: throttle.retryAfterMs };
+  }
 
   const user = await store.findUser(request.user);
   // Verify against a dummy hash when the name is unknown, so that both failures take the same time.
   const matches = await verifyPassword(request.password, user?.passwordHash ?? (await dummyPasswordHash()));
   if (!user || !matches) {
-    await recordFailure(context, policy, request, now);
+    await recordThrottleStart(context, policy, request, byUser.length + 1, byAddress.length + 1);
     return { kind: 'refused' };
   }
 
@@ -63,38 +82,31 @@ export async function loginWithPassword(
   };
 }
 
-async function recordFailure(
-  context: Omit<AuthContext, 'actor'>,
+/** One ledger event per burst: when this failure is the one that reaches a limit. */
+async function recordThrottleStart(
+  context: LoginContext,
   policy: AuthPolicy,
   request: { user: string; address: string },
-  now: number,
+  failuresByUser: number,
+  failuresByAddress: number,
 ): Promise<void> {
-  const { store } = context;
-  await store.pruneLoginFailures(now - policy.loginWindowMs);
-  await store.recordLoginFailure({
-    id: randomBytes(12).toString('hex'),
-    userName: request.user,
-    address: request.address,
-    atMs: now,
-  });
-  const since = now - policy.loginWindowMs;
-  const byUser = (await store.listLoginFailureTimes({ userName: request.user, sinceMs: since })).length;
-  const byAddress = (await store.listLoginFailureTimes({ address: request.address, sinceMs: since })).length;
   const scopes = [
-    ...(startsThrottle(byUser, policy.loginFailuresPerUser) ? ['user'] : []),
-    ...(startsThrottle(byAddress, policy.loginFailuresPerAddress) ? ['address'] : []),
+    ...(startsThrottle(failuresByUser, policy.loginFailuresPerUser) ? ['user'] : []),
+    ...(startsThrottle(failuresByAddress, policy.loginFailuresPerAddress) ? ['address'] : []),
   ];
   if (scopes.length === 0) return;
   await recordAuthEvent(
     { ...context, actor: `anonymous@${request.address}` },
     'auth.login-throttled',
-    `logins ${scopes.includes('user') ? `as ${request.user}` : `from ${request.address}`} throttled after repeated failures`,
-    {
-      user: request.user,
-      address: request.address,
-      scopes,
-      failuresByUser: byUser,
-      failuresByAddress: byAddress,
-    },
+    scopes.includes('user')
+      ? `logins as ${request.user} throttled after ${failuresByUser} failures`
+      : `logins from ${request.address} throttled after ${failuresByAddress} failures`,
+    { user: request.user, address: request.address, scopes, failuresByUser, failuresByAddress },
   );
+}
+
+/** The times without one occurrence of `t` (our own attempt, just written). */
+function withoutOne(times: number[], t: number): number[] {
+  const i = times.lastIndexOf(t);
+  return i === -1 ? times : [...times.slice(0, i), ...times.slice(i + 1)];
 }
