@@ -26,6 +26,7 @@ import { registerDb } from './db.js';
 import { registerMigrate } from './migrate.js';
 import { registerToken } from './token.js';
 import { registerUser } from './user.js';
+import { registerServer } from './server.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -73,6 +74,7 @@ registerWatch(program, globals);
 registerWebhook(program, globals);
 registerToken(program, globals);
 registerUser(program, globals);
+registerServer(program, globals);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
 function reportError(err: unknown): number {
