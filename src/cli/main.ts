@@ -24,6 +24,8 @@ import { registerWatch } from './watch.js';
 import { registerWebhook } from './webhook.js';
 import { registerDb } from './db.js';
 import { registerMigrate } from './migrate.js';
+import { registerToken } from './token.js';
+import { registerUser } from './user.js';
 import { registerServer } from './server.js';
 import { createRemoteProgram, wantsRemoteServer } from './remote/create-remote-program.js';
 import type { GlobalOptions } from './project.js';
@@ -75,6 +77,8 @@ registerDb(program, globals);
 registerDemo(program);
 registerWatch(program, globals);
 registerWebhook(program, globals);
+registerToken(program, globals);
+registerUser(program, globals);
 registerServer(program, globals);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */

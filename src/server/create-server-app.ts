@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { API_HANDLERS } from './api-handlers.js';
 import { authorize, type EnvironmentResolvers } from './authorize.js';
+import { mountAuthRoutes } from './auth/auth-routes.js';
 import { getTokenSession } from './handlers/session-handlers.js';
 import { HttpError, mapError } from './map-error.js';
 import { API_BASE, ROUTES, routeKey, type ApiRouteKey, type RouteKey, type RouteSpec } from './routes.js';
@@ -44,6 +45,15 @@ export function createServerApp(deps: ServerDeps): Hono<ServerEnv> {
     job: async (id) => (await deps.jobs.get(id))?.environment,
   };
   for (const route of ROUTES) app.on(route.method, route.path, authorize(route, deps, resolvers));
+  // Login, logout, the session and users (answered before the fallbacks below, which they replace).
+  const { store, clock, config } = deps.project;
+  mountAuthRoutes(app, {
+    store,
+    clock,
+    app: config.app,
+    authenticator: deps.authenticator,
+    https: deps.https,
+  });
 
   // Until the auth routes are mounted, a bearer token's session is answered here.
   const authFallbacks: Partial<Record<RouteKey, Handler>> = { 'GET /api/v1/session': getTokenSession };
