@@ -182,6 +182,14 @@ describe('slipway --server (deployments run by the server)', () => {
     expect(history).toMatch(
       /deploy\.succeeded\s+production\s+deploy of 1\.0\.0 to production succeeded by alice/,
     );
+
+    const promote = await remote(deployer, ['promote', 'production']);
+    expect([promote.code, promote.stderr]).toEqual([
+      1,
+      expect.stringContaining('error: no deployment is running in production') as string,
+    ]);
+    const follow = await remote(deployer, ['follow', 'dnope']);
+    expect([follow.code, follow.stderr]).toEqual([1, 'error: no deployment dnope\n']);
   });
 
   it('rolls back with the live view: 2.0.0 deployed, then back to the warm 1.0.0', async () => {

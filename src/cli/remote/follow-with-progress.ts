@@ -29,7 +29,8 @@ export async function followWithProgress(
       dim(`${start.job.kind} job ${start.job.id} queued on ${client.server} by ${start.job.requestedBy}\n`),
     );
   }
-  let following = start.deploymentId;
+  // Set once the deployment was seen: an unknown id given to `follow` is an error of its own.
+  let following: string | null = null;
   try {
     const result = await followJob(
       client,

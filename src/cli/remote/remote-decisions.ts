@@ -83,6 +83,11 @@ export async function resolveDeployment(client: ApiClient, target: string): Prom
   }
   const [latest] = await client.get<DeploymentView[]>('/deployments', { environment: target, limit: 1 });
   if (latest && latest.outcome === null) return latest;
+  if (latest) {
+    throw new SlipwayError(`no deployment is running in ${target}`, {
+      hint: `the last one, ${latest.id} (${latest.kind} of ${latest.release}), ended ${latest.outcome ?? ''}`,
+    });
+  }
   throw new SlipwayError(`no deployment ${target}, and none is running in an environment of that name`, {
     hint: `"slipway --server ${client.server} history" lists deployments with their ids`,
   });
