@@ -221,6 +221,11 @@ describe('slipway --server (deployments run by the server)', () => {
     expect(deploy.stderr()).toContain(`slipway --server ${server.url} follow ${id}`);
 
     const follow = spawnRemote(server.url, ['follow', id], deployer);
+    // Separation of duties: the deployer's token cannot approve; the server names the grant needed.
+    const self = await remote(deployer, ['approve', id]);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toContain('error: not allowed: alice may not approve in production');
+    expect(self.stderr).toMatch(/hint: .*approver:production/);
     const approved = expectOk(await remote(approver, ['approve', id, '--comment', 'looks good']));
     expect(approved.stdout).toContain(`approved: the deployment may go on (deployment ${id})`);
     expect(await follow.done).toBe(0);
@@ -228,6 +233,16 @@ describe('slipway --server (deployments run by the server)', () => {
     expect(await (await fetch(`${project.url}/`)).text()).toContain('Hey from hello 3.0.0');
     const history = expectOk(await remote(approver, ['history', 'production'])).stdout;
     expect(history).toMatch(/approval\.granted .* looks good by bob/);
+
+    // A rejection through the CLI fails the waiting deploy (exit 1) before it changes anything.
+    expectOk(await remote(deployer, ['release', 'create', '--version', '3.0.1']));
+    const second = spawnRemote(server.url, ['deploy', 'production', '--release', '3.0.1'], deployer);
+    await waitForEvent(server, deployer, 'approval.requested', '3.0.1');
+    const rejected = expectOk(await remote(approver, ['reject', 'production', '--comment', 'not today']));
+    expect(rejected.stdout).toMatch(/✖ rejected deployment d\w+ of 3\.0\.1/);
+    expect(await second.done).toBe(1);
+    expect(second.stderr()).toContain('rejected by bob: not today');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('Hey from hello 3.0.0');
   });
 
   it('a deployment that fails exits 1 with the error, and the previous release still serves', async () => {

@@ -17,9 +17,9 @@ export function registerRemoteDeploy(program: Command, remote: Remote): void {
     .option('-r, --release <version>', 'release to deploy (default: the newest release)')
     .option('--resume', 'continue the interrupted deployment of this environment')
     .option('--reason <text>', 'why (kept in the ledger)')
-    .option('--at <time>', '(local only)')
-    .option('--timezone <zone>', '(local only)')
-    .option('--override-freeze', '(local only)')
+    .option('--at <time>', '(local only: refused over --server)')
+    .option('--timezone <zone>', '(local only: refused over --server)')
+    .option('--override-freeze', '(local only: refused over --server)')
     .action(async (environment: string, opts: DeployOptions) => {
       refuseLocalOnlyOptions('deploy', opts, ['at', 'timezone', 'overrideFreeze']);
       const client = remote();
@@ -37,7 +37,7 @@ export function registerRemoteDeploy(program: Command, remote: Remote): void {
     .argument('<env>', 'environment name')
     .option('--to <version>', 'release to go back to (default: the one that served before the current one)')
     .option('--reason <text>', 'why (kept in the ledger)')
-    .option('--down', '(local only)')
+    .option('--down', '(local only: refused over --server)')
     .action(async (environment: string, opts: { to?: string; reason?: string; down?: boolean }) => {
       refuseLocalOnlyOptions('rollback', opts, ['down']);
       const client = remote();

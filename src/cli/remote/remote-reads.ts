@@ -80,7 +80,7 @@ export function registerRemoteReads(program: Command, remote: Remote): void {
     .argument('<env>', 'environment name')
     .option('-r, --release <version>', 'release to plan for (default: the newest release)')
     .option('--json', 'print the plan as JSON')
-    .option('--pipeline', '(local only)')
+    .option('--pipeline', '(local only: refused over --server)')
     .action(async (environment: string, opts: { release?: string; json?: boolean; pipeline?: boolean }) => {
       refuseLocalOnlyOptions('plan', opts, ['pipeline']);
       const answer = await remote().get<{ plan: Plan; text: string }>(`${env(environment)}/plan`, {
@@ -128,8 +128,8 @@ export function registerRemoteReads(program: Command, remote: Remote): void {
     .description("print the targets' last output lines, read by the server")
     .argument('<env>', 'environment name')
     .option('-n, --lines <n>', 'lines from the end of each log', '50')
-    .option('-f, --follow', '(local only)')
-    .option('-t, --target <id>', '(local only)')
+    .option('-f, --follow', '(local only: refused over --server)')
+    .option('-t, --target <id>', '(local only: refused over --server)')
     .action(async (environment: string, opts: { lines: string; follow?: boolean; target?: string }) => {
       refuseLocalOnlyOptions('logs', opts, ['follow', 'target']);
       const answer = await remote().get<{ lines: RemoteLogLine[] }>(`${env(environment)}/logs`, {
