@@ -74,7 +74,7 @@ describe('ApiClient.events', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       if (requests.length === 1) {
         // Split mid-event on purpose, then drop the connection.
-        res.write(': hello\n\nid: 7\nevent: ledger\nda');
+        res.write(': hello\n\nretry: 50\n\nid: 7\nevent: ledger\nda');
         // The rest once the first part is out; the connection drops once the rest is flushed.
         setTimeout(
           () => res.write('ta: {"seq":7}\n\nevent: step\ndata: {"i":1}\n\n', () => res.destroy()),

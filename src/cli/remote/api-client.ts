@@ -7,6 +7,9 @@ export const API_BASE = '/api/v1';
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** The server sends a comment every 15 s; a stream silent for this long is taken as dropped. */
 export const STREAM_IDLE_MS = 45_000;
+/** Before reconnecting a dropped stream: the server's `retry:` if it sent one, else this; at most the max. */
+const DEFAULT_RECONNECT_DELAY_MS = 1_000;
+const MAX_RECONNECT_DELAY_MS = 10_000;
 
 export interface ApiClientOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:8430` (a path prefix is kept). */
@@ -50,15 +53,17 @@ export class ApiClient {
 
   /**
    * Yields the server's events until `signal` aborts (or the caller stops iterating). A stream that drops (the
-   * connection closes, or stays silent past the keep-alive) is opened once more with Last-Event-ID, so ledger
-   * events in the gap are replayed; `onOpen` then re-reads what is not replayed (steps, jobs). A reconnect
-   * that fails, or a reopened stream that closes before sending anything, is an error.
+   * connection closes, or stays silent past the keep-alive) is opened once more, after the server's `retry:`
+   * delay, with Last-Event-ID, so ledger events in the gap are replayed; `onOpen` then re-reads what is not
+   * replayed (steps, jobs). A reconnect that fails, or a reopened stream that closes before sending anything, is
+   * an error.
    */
   async *events(options: EventStreamOptions): AsyncGenerator<SseMessage> {
     const stop = new AbortController();
     const stopped = AbortSignal.any([options.signal, stop.signal]);
     let lastId: string | null = null;
     let reconnecting = false;
+    let retryMs = DEFAULT_RECONNECT_DELAY_MS;
     try {
       for (;;) {
         const parser = createSseParser(lastId);
@@ -93,7 +98,14 @@ export class ApiClient {
           });
         }
         lastId = parser.lastEventId();
+        retryMs = Math.min(parser.retryMs() ?? retryMs, MAX_RECONNECT_DELAY_MS);
         reconnecting = true;
+        // As a browser's EventSource does: wait the server's `retry:` (a restarting replica gets a moment).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, retryMs);
+          stopped.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        if (stopped.aborted) return;
       }
     } finally {
       stop.abort();

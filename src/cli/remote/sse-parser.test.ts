@@ -40,11 +40,13 @@ describe('createSseParser', () => {
     expect(parser.push('data: never finished\n')).toEqual([]);
   });
 
-  it('ignores comments, unknown fields, retry, events without data and ids containing NUL', () => {
-    const events = parseInPieces([
-      ':comment\n\nretry: 10\nfoo: bar\n\nevent: empty\n\nid: 7\n\nid: bad\0id\ndata: x\n\n',
-    ]);
+  it('ignores comments, unknown fields, events without data and ids containing NUL; keeps retry', () => {
+    const parser = createSseParser();
+    const events = parser.push(
+      ':comment\n\nretry: 2000\nfoo: bar\n\nevent: empty\n\nid: 7\n\nid: bad\0id\ndata: x\n\nretry: soon\n\n',
+    );
     expect(events).toEqual([{ event: 'message', data: 'x', id: '7' }]);
+    expect(parser.retryMs()).toBe(2000);
   });
 
   it('strips one leading space of a value, a BOM at the start, and keeps a field without a colon as empty', () => {

@@ -13,11 +13,13 @@ export interface SseParser {
   push(chunk: string): SseMessage[];
   /** The id a reconnect sends as Last-Event-ID. */
   lastEventId(): string | null;
+  /** The reconnection time the server asked for (`retry:`), in milliseconds; null when it sent none. */
+  retryMs(): number | null;
 }
 
 /**
  * A pure parser of the `text/event-stream` format (https://html.spec.whatwg.org/#event-stream-interpretation):
- * lines end with LF, CR or CRLF; `:` starts a comment (the server's keep-alive); an empty line dispatches; a
+ * lines end with LF, CR or CRLF; `:` starts a comment (the server's keep-alive); an empty line dispatches; `retry:` sets the reconnection time; a
  * field's value loses one leading space; an event without data is not dispatched; an id containing NUL is ignored.
  * Chunks from the network split anywhere, so a trailing partial line (and a CR that may be half of a CRLF) waits
  * for the next chunk.
@@ -29,6 +31,7 @@ export function createSseParser(initialLastEventId: string | null = null): SsePa
   let eventType = '';
   let data: string[] = [];
   let lastId = initialLastEventId;
+  let retry: number | null = null;
 
   const processLine = (line: string, out: SseMessage[]): void => {
     if (line === '') {
@@ -52,8 +55,10 @@ export function createSseParser(initialLastEventId: string | null = null): SsePa
       case 'id':
         if (!value.includes('\0')) lastId = value;
         return;
+      case 'retry':
+        if (/^\d+$/.test(value)) retry = Number(value);
+        return;
       default:
-        // `retry:` and unknown fields: the client reconnects on its own terms (once, see readEventStream).
         return;
     }
   };
@@ -85,5 +90,6 @@ export function createSseParser(initialLastEventId: string | null = null): SsePa
       return out;
     },
     lastEventId: () => lastId,
+    retryMs: () => retry,
   };
 }
