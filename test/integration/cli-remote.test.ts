@@ -156,10 +156,10 @@ describe('slipway --server (deployments run by the server)', () => {
     await project?.dispose();
   });
   // The server reads slipway.yml once, on start (tokens stay: they are in the store).
-  const restartWith = async (config: string): Promise<void> => {
+  const restartWith = async (config: string, args: string[] = []): Promise<void> => {
     await server.stop();
     project.writeConfig(config);
-    server = await startTestServer(project);
+    server = await startTestServer(project, { args });
   };
 
   it('builds a release, deploys it with the live view and exit 0, and status and history show it', async () => {
@@ -245,17 +245,48 @@ describe('slipway --server (deployments run by the server)', () => {
     expect(await (await fetch(`${project.url}/`)).text()).toContain('Hey from hello 3.0.0');
   });
 
+  it('losing the server while following exits 1 and says how to follow again; the deployment goes on after a restart', async () => {
+    const config = project.config({ environmentExtra: APPROVALS, env: { GREETING: 'Yo' } }) + TEAM;
+    const takeover = ['--takeover-after', '1s'];
+    await restartWith(config, takeover);
+    expectOk(await remote(deployer, ['release', 'create', '--version', '5.0.0']));
+    const deploy = spawnRemote(server.url, ['deploy', 'production', '--release', '5.0.0'], deployer);
+    const id = await waitForEvent(server, deployer, 'approval.requested', '5.0.0');
+    await waitFor(() => deploy.stdout().includes(`approve ${id}`));
+    const oldUrl = server.url;
+    await server.stop();
+    expect(await deploy.done).toBe(1);
+    expect(deploy.stderr()).toContain(
+      `error: stopped following deployment ${id}: cannot reach the Slipway server at ${oldUrl}: connection refused`,
+    );
+    expect(deploy.stderr()).toContain(
+      `hint: it goes on on the server; follow it again with: slipway --server ${oldUrl} follow ${id}`,
+    );
+
+    // A new server on the same store takes the job over and resumes the deployment; it still waits for approval.
+    server = await startTestServer(project, { args: takeover });
+    const follow = spawnRemote(server.url, ['follow', id], deployer);
+    expectOk(await remote(approver, ['approve', id]));
+    expect(await follow.done).toBe(0);
+    expect(follow.stdout()).toContain('✔ 5.0.0 is live in production');
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('Yo from hello 5.0.0');
+  });
+
   it('a deployment that fails exits 1 with the error, and the previous release still serves', async () => {
+    // What the earlier tests of this block left serving (nothing when this one runs alone).
+    const before = await fetch(`${project.url}/`).then(
+      async (r) => (await r.text()).match(/hello (\S+)/)?.[1] ?? null,
+      () => null,
+    );
     await restartWith(project.config({ env: { FAIL_HEALTH: '1' }, healthStartTimeout: '2s' }) + TEAM);
     expectOk(await remote(deployer, ['release', 'create', '--version', '4.0.0-unhealthy']));
     const deploy = await remote(deployer, ['deploy', 'production', '--release', '4.0.0-unhealthy']);
     expect(deploy.code).toBe(1);
     expect(deploy.stdout).toMatch(/FAILED {2}health check/);
-    expect(deploy.stderr).toMatch(
-      /✖ deploy of 4\.0\.0-unhealthy to production failed .*; 3\.0\.0 still serves/,
-    );
+    expect(deploy.stderr).toContain(`✖ deploy of 4.0.0-unhealthy to production failed`);
+    expect(deploy.stderr).toContain(before ? `; ${before} still serves` : '; nothing was serving before');
     expect(deploy.stderr).toContain('error: release 4.0.0-unhealthy did not become healthy on local');
-    expect(await (await fetch(`${project.url}/`)).text()).toContain('3.0.0');
+    if (before) expect(await (await fetch(`${project.url}/`)).text()).toContain(`hello ${before}`);
   });
 });
 
