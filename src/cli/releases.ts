@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
-import { createRelease } from '../release/create-release.js';
+import { createProjectRelease } from '../operations/release.js';
 import type { ReleaseSnapshot } from '../release/release-snapshot.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { dim, green } from './progress-renderer.js';
 
 export function registerReleases(program: Command, globals: () => GlobalOptions): void {
@@ -14,16 +12,8 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
     .option('-v, --version <version>', 'version of the release (default: the git commit of the project)')
     .action(async (opts: { version?: string }) => {
       await withProject(globals(), async (project) => {
-        const version = opts.version ?? versionFromGit(project.loaded.dir);
-        const { release, created } = await createRelease({
-          config: project.config,
-          projectDir: project.loaded.dir,
-          stateDir: project.stateDir,
-          version,
-          store: project.store,
-          clock: project.clock,
-          actor: project.actor,
-          source: gitCommit(project.loaded.dir),
+        const { release, created } = await createProjectRelease(project, {
+          ...(opts.version ? { version: opts.version } : {}),
           onBuildOutput: (line) => process.stdout.write(dim(`  build │ ${line}\n`)),
         });
         process.stdout.write(
@@ -73,43 +63,8 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
 }
 
 /** The release a verb works on: the one named, else the newest. */
-export async function resolveReleaseVersion(project: Project, version: string | undefined): Promise<string> {
-  if (version) return version;
-  const [newest] = await project.store.listReleases(project.config.app);
-  if (!newest) {
-    throw new NotFoundError(`there are no releases of ${project.config.app} yet`, {
-      hint: 'create one: slipway release create --version 1.0.0',
-    });
-  }
-  return newest.version;
-}
-
-function gitCommit(dir: string): string | null {
-  try {
-    return (
-      execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
-        .toString()
-        .trim() || null
-    );
-  } catch {
-    return null;
-  }
-}
-
-function versionFromGit(dir: string): string {
-  try {
-    return execFileSync('git', ['describe', '--tags', '--always', '--dirty'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .toString()
-      .trim();
-  } catch {
-    throw new SlipwayError('no --version given and the project is not a git repository with commits', {
-      hint: 'pass --version, e.g. slipway release create --version 1.0.0',
-    });
-  }
-}
+/** Kept here for the verbs that import it from this file (it lives with the plan operation). */
+export { resolveReleaseVersion } from '../operations/plan-deployment.js';
 
 function imageOf(config: unknown): string {
   const image = (config as ReleaseSnapshot).runtime?.image;

@@ -21,6 +21,11 @@ export interface StoreDatabase {
   webhook_deliveries: WebhookDeliveriesTable;
   app_backups: AppBackupsTable;
   api_tokens: ApiTokensTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
+  server_jobs: ServerJobsTable;
+  server_replicas: ServerReplicasTable;
 }
 
 export interface ReleasesTable {
@@ -197,4 +202,60 @@ export interface ApiTokensTable {
   expires_at_ms: number | null;
   last_used_at_ms: number | null;
   revoked_at_ms: number | null;
+}
+
+/** The dashboard's users (migration 0009_server_auth): a scrypt hash of each password, never the password. */
+export interface UsersTable {
+  name: string;
+  password_hash: string;
+  grants_json: string;
+  created_by: string;
+  created_at_ms: number;
+  password_changed_at_ms: number;
+}
+
+/** Dashboard sessions (0009_server_auth), keyed by a SHA-256 of the session id. */
+export interface SessionsTable {
+  id_hash: string;
+  user_name: string;
+  created_at_ms: number;
+  last_seen_at_ms: number;
+}
+
+/** Failed logins (0009_server_auth), for the rate limit shared by replicas. */
+export interface LoginAttemptsTable {
+  id: string;
+  user_name: string;
+  address: string;
+  at_ms: number;
+}
+
+/** The server's work queue (migration 0010_server_jobs): one row per job, claimed by one replica at a time. */
+export interface ServerJobsTable {
+  id: string;
+  app: string;
+  kind: string;
+  environment: string | null;
+  payload_json: string;
+  state: string;
+  requested_by: string;
+  created_at_ms: number;
+  owner: string | null;
+  started_at_ms: number | null;
+  heartbeat_at_ms: number | null;
+  finished_at_ms: number | null;
+  deployment_id: string | null;
+  release: string | null;
+  error: string | null;
+  takeovers: number;
+}
+
+/** The server's replicas (migration 0010_server_jobs): each heartbeats its row while it runs. */
+export interface ServerReplicasTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  started_at_ms: number;
+  heartbeat_at_ms: number;
+  stopped_at_ms: number | null;
 }
