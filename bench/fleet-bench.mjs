@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAnsibleRunner } from './lib/fleet-ansible.mjs';
 import { createCapistranoRunner } from './lib/fleet-capistrano.mjs';
-import { median, versionOf, which } from './lib/fleet-run.mjs';
+import { median, verifyServing, versionOf, which } from './lib/fleet-run.mjs';
 import { HEALTH, createSlipwayProject } from './lib/fleet-slipway.mjs';
 import { loadTestbed } from './lib/fleet-testbed.mjs';
 import { ProcessGroup } from './lib/processes.mjs';
@@ -294,22 +294,6 @@ async function prepareHost(host) {
     .join(' && ');
   const r = await host.exec(['sh', '-c', script]);
   if (r.code !== 0) throw new Error(`preparing ${host.name} failed: ${r.stderr}`);
-}
-
-/** Every host answers GET / on `port` (on its loopback) with `version`. */
-async function verifyServing(hosts, port, version) {
-  const wrong = [];
-  await Promise.all(
-    hosts.map(async (h) => {
-      const r = await h.exec(['curl', '-s', '--max-time', '2', `http://127.0.0.1:${port}/`]);
-      if (!r.stdout.includes(`hello ${version} `))
-        wrong.push(`${h.name}: ${r.stdout.trim() || r.stderr.trim()}`);
-    }),
-  );
-  if (wrong.length > 0)
-    throw new Error(
-      `after the deploy of ${version}, not every host serves it on :${port}: ${wrong.join('; ')}`,
-    );
 }
 
 function summarize(c, runs) {

@@ -9,12 +9,13 @@ import { ProcessGroup } from './lib/processes.mjs';
 import * as canaryBench from './canary-bench.mjs';
 import * as deploySwitchesBench from './deploy-switches.mjs';
 import * as fleetBench from './fleet-bench.mjs';
+import * as fleetServerBench from './fleet-server-bench.mjs';
 import * as routerBench from './router-bench.mjs';
 
 const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench];
 // The fleet benchmark needs root (a testbed of 20 SSH hosts), Ansible and Capistrano, and takes ~16 minutes:
-// run it by name, `node bench/run.mjs fleet`.
-const BY_NAME_ONLY = [fleetBench];
+// run it by name, `node bench/run.mjs fleet`. So is `fleet-server` (the same through `slipway server`, ~6 minutes).
+const BY_NAME_ONLY = [fleetBench, fleetServerBench];
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 const wanted = process.argv.slice(2);

@@ -83,3 +83,19 @@ export const median = (xs) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
+
+/** Every host answers GET / on `port` (on its loopback) with `version`. */
+export async function verifyServing(hosts, port, version) {
+  const wrong = [];
+  await Promise.all(
+    hosts.map(async (h) => {
+      const r = await h.exec(['curl', '-s', '--max-time', '2', `http://127.0.0.1:${port}/`]);
+      if (!r.stdout.includes(`hello ${version} `))
+        wrong.push(`${h.name}: ${r.stdout.trim() || r.stderr.trim()}`);
+    }),
+  );
+  if (wrong.length > 0)
+    throw new Error(
+      `after the deploy of ${version}, not every host serves it on :${port}: ${wrong.join('; ')}`,
+    );
+}

@@ -17,6 +17,7 @@ const ELSEWHERE = 'staging'; // an environment the scoped tokens are about; the 
 let project: TestProject;
 let server: TestServer;
 let deploymentId: string;
+let jobId: string;
 const tokens: Record<string, string> = {};
 let session: { cookie: string; csrf: string };
 
@@ -49,11 +50,12 @@ beforeAll(async () => {
   // Made and revoked with the CLI, as an operator would.
   const created = expectOk(await project.cli(['token', 'create', '--subject', 'gone', '--role', 'admin']));
   tokens.revoked = created.stdout.trim();
-  const id = /tok-[0-9a-f]{12}/.exec(created.stderr)?.[0] ?? '';
+  const id = /tok_[0-9a-f]{12}/.exec(created.stderr)?.[0] ?? '';
   expectOk(await project.cli(['token', 'revoke', id]));
   tokens.expired = await expiredToken();
 
   session = await logIn('root', PASSWORD);
+  jobId = await deployThroughServer();
 }, 180_000);
 
 afterAll(async () => {
@@ -67,7 +69,7 @@ async function expiredToken(): Promise<string> {
   try {
     const token = generateApiToken();
     await store.createApiToken({
-      id: 'tok-expired',
+      id: 'tok_expired',
       subject: 'expired',
       description: '',
       tokenHash: hashApiToken(token),
@@ -80,6 +82,23 @@ async function expiredToken(): Promise<string> {
   } finally {
     await store.close();
   }
+}
+
+/** A real job of production (a deploy of the release that runs), for GET /jobs/:id; waits for it to end. */
+async function deployThroughServer(): Promise<string> {
+  const headers = { authorization: `Bearer ${tokens.deployer}` };
+  const response = await post('/api/v1/environments/production/deployments', { release: '1.0.0' }, headers);
+  const job = (await response.json()) as { id?: string; error?: string };
+  if (response.status !== 202 || !job.id) throw new Error(`no deploy job (${response.status}): ${job.error}`);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const state = (
+      (await (await fetch(`${server.url}/api/v1/jobs/${job.id}`, { headers })).json()) as { state: string }
+    ).state;
+    if (state === 'succeeded' || state === 'failed') return job.id;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${job.id} did not end within a minute`);
 }
 
 async function logIn(user: string, password: string): Promise<{ cookie: string; csrf: string }> {
@@ -103,7 +122,13 @@ function pathOf(route: RouteSpec): string {
   return route.path
     .replace(':env', 'production')
     .replace(':name', 'nobody')
-    .replace(':id', route.path.startsWith('/api/v1/deployments/') ? deploymentId : 'none');
+    .replace(':id', idFor(route.path));
+}
+
+function idFor(path: string): string {
+  if (path.startsWith('/api/v1/deployments/')) return deploymentId;
+  if (path.startsWith('/api/v1/jobs/')) return jobId;
+  return 'none';
 }
 
 /**
@@ -156,6 +181,7 @@ const unsafeRoutes = protectedRoutes.filter((r) => r.method !== 'GET');
 describe('every route refuses', () => {
   it('has a deployment to ask about, and only /healthz and the login are public', () => {
     expect(deploymentId).toMatch(/\S/);
+    expect(jobId).toMatch(/\S/);
     expect(ROUTES.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /healthz',
       'POST /api/v1/login',
@@ -256,10 +282,17 @@ describe('dashboard login', () => {
     expect(JSON.stringify(events)).not.toMatch(/guess|long password/);
   });
 
-  it('sets the cookie HttpOnly, SameSite=Strict, Path=/ (not Secure over plain http)', async () => {
+  it('sets the cookie HttpOnly, SameSite=Strict, Path=/, and Secure only when a local proxy says https', async () => {
     const response = await post('/api/v1/login', { user: 'root', password: PASSWORD });
     const cookie = response.headers.get('set-cookie') ?? '';
     expect(cookie.split('; ').slice(1)).toEqual(['Path=/', 'HttpOnly', 'SameSite=Strict', 'Max-Age=604800']);
+    // Through a TLS proxy on this machine (the test's requests come from loopback, as a local proxy's do).
+    const proxied = await post(
+      '/api/v1/login',
+      { user: 'root', password: PASSWORD },
+      { 'x-forwarded-proto': 'https' },
+    );
+    expect(proxied.headers.get('set-cookie')?.split('; ')).toContain('Secure');
   });
 
   it('ends the session on logout', async () => {

@@ -12,6 +12,7 @@ import type { AuthContext } from './auth-events.js';
 import { DEFAULT_AUTH_POLICY, SESSION_COOKIE, type AuthPolicy } from './auth-policy.js';
 import type { Authenticator, AuthRequest } from './authenticator.js';
 import { loginWithPassword } from './login-with-password.js';
+import { dummyPasswordHash } from './password-hash.js';
 import { addUser, removeUser, toUserView } from './manage-users.js';
 import type { Principal } from './principal.js';
 import { deriveRequestOrigin, type RequestOrigin } from './request-origin.js';
@@ -82,6 +83,8 @@ const AUTH_HANDLERS: Record<AuthRouteKey, AuthHandler> = {
  */
 export function mountAuthRoutes(app: Hono<ServerEnv>, deps: AuthRoutesDeps): void {
   const policy = deps.policy ?? DEFAULT_AUTH_POLICY;
+  // Computed now rather than on the first unknown name, whose answer would otherwise take twice as long.
+  void dummyPasswordHash();
   for (const route of ROUTES) {
     if (route.owner !== 'auth') continue;
     const handler = AUTH_HANDLERS[routeKey(route) as AuthRouteKey];
@@ -110,7 +113,10 @@ async function login({ c, deps, policy }: AuthHandlerInput): Promise<Response> {
     }
     case 'refused':
       return c.json<ApiError>({ error: 'wrong user name or password' }, 401);
-    case 'logged-in':
+    case 'logged-in': {
+      // A login from a browser that still holds a session replaces it rather than leaving two alive.
+      const previous = getCookie(c, SESSION_COOKIE);
+      if (previous) await deps.store.deleteSession(hashSessionId(previous));
       c.header(
         'Set-Cookie',
         formatSessionCookie({
@@ -124,6 +130,7 @@ async function login({ c, deps, policy }: AuthHandlerInput): Promise<Response> {
         grants: [...outcome.principal.grants],
         csrfToken: deriveCsrfToken(outcome.sessionId),
       });
+    }
   }
 }
 
