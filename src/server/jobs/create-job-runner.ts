@@ -105,7 +105,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       if (active.has(job.id) || !isJobOrphaned(job, clock.nowMs(), deps.takeoverAfterMs)) continue;
       const dead = await store.getReplica(job.owner);
       const seen = { id: job.id, owner: job.owner, heartbeatAtMs: job.heartbeatAtMs };
-      if (!(await store.takeOverServerJob(seen, me, clock.nowMs()))) continue; // another replica won
+      const takeover = { owner: me, atMs: clock.nowMs(), takeoverAfterMs: deps.takeoverAfterMs };
+      if (!(await store.takeOverServerJob(seen, takeover))) continue; // another replica won, or it woke up
       await store.appendEvent({
         atMs: clock.nowMs(),
         actor: `replica:${me}`,
