@@ -127,16 +127,17 @@ export async function followJob(
   } finally {
     clearInterval(poll);
     stop.abort();
+    // Also when detaching or failing: the live view stops redrawing before anything else is printed.
+    if (state.progress)
+      options.reporter.report({
+        kind: 'finished',
+        outcome: state.deployment?.outcome ?? 'interrupted',
+        durationMs: Date.now() - startedMs,
+        ...(state.deployment?.error ? { error: state.deployment.error } : {}),
+      });
   }
   if (options.signal.aborted) return { kind: 'detached', job: state.job, deploymentId: state.deploymentId };
   const final = state.deployment;
-  if (state.progress)
-    options.reporter.report({
-      kind: 'finished',
-      outcome: final?.outcome ?? 'interrupted',
-      durationMs: Date.now() - startedMs,
-      ...(final?.error ? { error: final.error } : {}),
-    });
   return { kind: 'finished', job: state.job, deployment: final };
 }
 

@@ -29,11 +29,13 @@ export function parseServerUrl(text: string, source: string): string {
     url = new URL(text.trim());
   } catch {
     throw new SlipwayError(`${source} is not a URL: "${text}"`, {
-      hint: 'e.g. --server http://127.0.0.1:8430 (the address `slipway server` prints on start)',
+      hint: `e.g. http://${text.trim() || '127.0.0.1:8430'} (the address \`slipway server\` prints on start)`,
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SlipwayError(`${source} must be an http:// or https:// URL, not ${url.protocol}`);
+    throw new SlipwayError(`${source} must be an http:// or https:// URL, not ${url.protocol}`, {
+      hint: `e.g. http://${text.trim()} (the address \`slipway server\` prints on start)`,
+    });
   }
   if (url.username || url.password) {
     throw new SlipwayError(`${source} must not carry credentials`, {
