@@ -208,9 +208,10 @@ describe('slipway --server (deployments run by the server)', () => {
     );
   });
 
-  it('approve through the CLI: the deploy waits, Ctrl-C detaches it, the approver approves, follow sees it end', async () => {
+  it('approve through the CLI: the deploy waits, Ctrl-C detaches it, the approver approves, follow sees it end; a deploy queued behind it is rejected', async () => {
     await restartWith(project.config({ environmentExtra: APPROVALS, env: { GREETING: 'Hey' } }) + TEAM);
     expectOk(await remote(deployer, ['release', 'create', '--version', '3.0.0']));
+    expectOk(await remote(deployer, ['release', 'create', '--version', '3.0.1']));
     const deploy = spawnRemote(server.url, ['deploy', 'production', '--release', '3.0.0'], deployer);
     const id = await waitForEvent(server, deployer, 'approval.requested', '3.0.0');
     // The live view said where to approve before it waited.
@@ -219,6 +220,13 @@ describe('slipway --server (deployments run by the server)', () => {
     expect(await deploy.done).toBe(130);
     expect(deploy.stderr()).toContain(`detached: deployment ${id} goes on on the server`);
     expect(deploy.stderr()).toContain(`slipway --server ${server.url} follow ${id}`);
+
+    // A second deploy waits in the queue while the first holds the environment, and says so.
+    const second = spawnRemote(server.url, ['deploy', 'production', '--release', '3.0.1'], deployer);
+    await waitFor(() => second.stdout().includes('this job waits for its turn'));
+    expect(second.stdout()).toContain(
+      `deployment ${id} (deploy of 3.0.0 by alice, waiting-for-approval) holds production`,
+    );
 
     const follow = spawnRemote(server.url, ['follow', id], deployer);
     // Separation of duties: the deployer's token cannot approve; the server names the grant needed.
@@ -234,9 +242,7 @@ describe('slipway --server (deployments run by the server)', () => {
     const history = expectOk(await remote(approver, ['history', 'production'])).stdout;
     expect(history).toMatch(/approval\.granted .* looks good by bob/);
 
-    // A rejection through the CLI fails the waiting deploy (exit 1) before it changes anything.
-    expectOk(await remote(deployer, ['release', 'create', '--version', '3.0.1']));
-    const second = spawnRemote(server.url, ['deploy', 'production', '--release', '3.0.1'], deployer);
+    // Then the second runs and waits for approval; a rejection through the CLI fails it (exit 1) unchanged.
     await waitForEvent(server, deployer, 'approval.requested', '3.0.1');
     const rejected = expectOk(await remote(approver, ['reject', 'production', '--comment', 'not today']));
     expect(rejected.stdout).toMatch(/✖ rejected deployment d\w+ of 3\.0\.1/);

@@ -11,6 +11,8 @@ export interface FollowOptions {
   signal: AbortSignal;
   /** The deployment's plan is known (printed as a local deploy prints it). */
   onPlan?: (plan: Plan) => void;
+  /** The job waits for another deployment of its environment, or another replica took it over. */
+  onJobNote?: (note: string) => void;
 }
 
 export type FollowResult =
@@ -40,7 +42,8 @@ export async function followJob(
     deploymentId: string | null;
     deployment: DeploymentView | null;
     progress: StepProgress | null;
-  } = { job: null, deploymentId: start.deploymentId, deployment: null, progress: null };
+    waitNoted: boolean;
+  } = { job: null, deploymentId: start.deploymentId, deployment: null, progress: null, waitNoted: false };
   const startedMs = Date.now();
 
   const report = (updates: readonly StepUpdate[]): void => {
@@ -64,15 +67,37 @@ export async function followJob(
     state.deployment = detail.deployment;
   };
   const onJob = async (next: JobRecord): Promise<void> => {
+    const before = state.job;
+    if (before && next.takeovers > before.takeovers) {
+      options.onJobNote?.(
+        `replica ${next.owner ?? '?'} took the job over from ${before.owner ?? '?'} and goes on`,
+      );
+    }
     state.job = next;
     if (!state.deploymentId && next.deploymentId) {
       state.deploymentId = next.deploymentId;
       await readDeployment();
     }
+    await noteWaiting();
   };
   const readAll = async (): Promise<void> => {
     if (start.jobId) await onJob(await client.get<JobRecord>(`/jobs/${encodeURIComponent(start.jobId)}`));
     await readDeployment();
+  };
+  // A deploy job waits in the queue while another deployment holds its environment: say which, once.
+  const noteWaiting = async (): Promise<void> => {
+    const { job } = state;
+    if (state.waitNoted || job?.state !== 'queued' || job.environment === null) return;
+    state.waitNoted = true;
+    const [latest] = await client.get<DeploymentView[]>('/deployments', {
+      environment: job.environment,
+      limit: 1,
+    });
+    if (latest && latest.outcome === null && latest.id !== state.deploymentId) {
+      options.onJobNote?.(
+        `deployment ${latest.id} (${latest.kind} of ${latest.release} by ${latest.createdBy}, ${latest.phase}) holds ${job.environment}: this job waits for its turn`,
+      );
+    }
   };
   const done = (): boolean => {
     const { job, deployment } = state;

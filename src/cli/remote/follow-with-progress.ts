@@ -38,6 +38,7 @@ export async function followWithProgress(
       {
         reporter: createProgressRenderer(process.stdout),
         signal: aborter.signal,
+        onJobNote: (note) => process.stdout.write(dim(`${note}\n`)),
         onPlan: (plan) => {
           following = plan.deploymentId;
           printHeading(client, plan, start.job?.kind ?? 'deploy');
