@@ -294,12 +294,49 @@ describe('slipway --server (deployments run by the server)', () => {
     expect(deploy.stderr).toContain('error: release 4.0.0-unhealthy did not become healthy on local');
     if (before) expect(await (await fetch(`${project.url}/`)).text()).toContain(`hello ${before}`);
   });
+
+  it('promote and abort a paused canary through the CLI, by deployment id and by environment', async () => {
+    const canary = '      kind: canary\n      steps:\n        - setWeight: 20\n        - pause: {}';
+    await restartWith(project.config({ strategy: canary, env: { GREETING: 'Canary' } }) + TEAM);
+    for (const v of ['6.0.0', '6.0.1', '6.0.2'])
+      expectOk(await remote(deployer, ['release', 'create', '--version', v]));
+    // A canary needs a release serving to compare with (when this test runs alone, nothing does yet).
+    const serving = await fetch(`${project.url}/`).then(
+      () => true,
+      () => false,
+    );
+    if (!serving) expectOk(await remote(deployer, ['deploy', 'production', '--release', '6.0.0']));
+
+    const first = spawnRemote(server.url, ['deploy', 'production', '--release', '6.0.1'], deployer);
+    const id = await waitForEvent(server, deployer, 'deploy.started', '6.0.1');
+    await waitFor(
+      () => /start {3}wait for promote/.test(first.stdout()),
+      () => first.stdout() + first.stderr(),
+    );
+    const promoted = expectOk(await remote(deployer, ['promote', id, '--reason', 'numbers look fine']));
+    expect(promoted.stdout).toContain(`✔ promote of 6.0.1 in production requested (deployment ${id})`);
+    expect(await first.done).toBe(0);
+    expect(first.stdout()).toContain('✔ 6.0.1 is live in production');
+
+    // A release with no warm target left, so it runs as a canary again.
+    const second = spawnRemote(server.url, ['deploy', 'production', '--release', '6.0.2'], deployer);
+    await waitFor(
+      () => /start {3}wait for promote/.test(second.stdout()),
+      () => second.stdout() + second.stderr(),
+    );
+    expectOk(await remote(deployer, ['abort', 'production', '--reason', 'looks wrong']));
+    expect(await second.done).toBe(1);
+    expect(second.stderr()).toMatch(/✖ deploy of 6\.0\.2 to production failed .*; 6\.0\.1 still serves/);
+    const res = await fetch(`${project.url}/`, { headers: { 'x-slipway-canary': 'always' } });
+    expect(res.headers.get('x-release')).toBe('6.0.1');
+  });
 });
 
-async function waitFor(condition: () => boolean): Promise<void> {
+/** Polls (bounded) until the condition holds; the failure shows what the watched process printed. */
+async function waitFor(condition: () => boolean, output: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
+    if (Date.now() > deadline) throw new Error(`timed out waiting; output so far:\n${output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
