@@ -69,7 +69,9 @@ export async function followWithProgress(
     const took = formatDurationMs(Date.now() - startedMs);
     const { deployment, job } = result;
     if (!deployment) {
-      throw new SlipwayError(job?.error ?? `the ${job?.kind ?? ''} job ended without a deployment`, {
+      // Refused before planning (no such release, a gate, nothing to roll back to): the server's words say why.
+      if (job?.error) throw new SlipwayError(job.error);
+      throw new SlipwayError(`the ${job?.kind ?? ''} job ended without a deployment`, {
         hint: `"${remoteCommand(client, `history ${start.environment ?? ''}`.trim())}" shows what happened`,
       });
     }
