@@ -23,7 +23,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0005_triggers': { up: (db) => createTriggerTables(db) },
     '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
     '0008_api_tokens': { up: (db) => createApiTokensTable(db) },
-    '0010_server_jobs': { up: (db) => createServerJobTables(db) },
+    '0010_server_jobs': { up: (db) => createServerJobTables(db, dialect) },
   };
 }
 
