@@ -10,6 +10,9 @@ import { createReleaseMarkRepository, type ReleaseMarkRepository } from './relea
 import type { StoreDatabase } from './schema.js';
 import { createVerificationRepository, type VerificationRepository } from './verifications.js';
 import { createTriggerRepository, type TriggerRepository } from './triggers.js';
+import { createUserRepository, type UserRepository } from './users.js';
+import { createSessionRepository, type SessionRepository } from './sessions.js';
+import { createLoginAttemptRepository, type LoginAttemptRepository } from './login-attempts.js';
 import { createServerJobRepository, type ServerJobRepository } from './server-jobs.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
@@ -25,6 +28,9 @@ export interface Store
     MonitoringRepository,
     BackupRepository,
     ApiTokenRepository,
+    UserRepository,
+    SessionRepository,
+    LoginAttemptRepository,
     ServerJobRepository {
   close(): Promise<void>;
 }
@@ -42,6 +48,9 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createTriggerRepository(db),
     ...createBackupRepository(db),
     ...createApiTokenRepository(db),
+    ...createUserRepository(db),
+    ...createSessionRepository(db),
+    ...createLoginAttemptRepository(db),
     ...createServerJobRepository(db),
     close: () => db.destroy(),
   };

@@ -139,7 +139,7 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
 
   it('answers /healthz and the session, with secure headers; refuses without a token', async () => {
     const health = await fetch(`${server.url}/healthz`);
-    expect(await health.json()).toMatchObject({ ok: true, replica: expect.any(String) });
+    expect(await health.json()).toMatchObject({ ok: true, replica: expect.any(String) as unknown });
     expect(health.headers.get('content-security-policy')).toBe(
       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
@@ -163,7 +163,7 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     expect(anonymous.headers.get('x-frame-options')).toBe('DENY');
     expect(await anonymous.json()).toMatchObject({
       error: 'authentication required',
-      hint: expect.any(String),
+      hint: expect.any(String) as unknown,
     });
     const forged = await server.fetch('/api/v1/environments', 'slp_not-a-real-token');
     expect(forged.status).toBe(401);
@@ -174,7 +174,11 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     await createRelease('1.1.0');
     const releases = await get<ReleaseView[]>('/api/v1/releases');
     expect(releases.map((r) => r.version)).toEqual(['1.1.0', '1.0.0']);
-    expect(releases[0]).toMatchObject({ createdBy: 'alice', goodIn: [], sizeBytes: expect.any(Number) });
+    expect(releases[0]).toMatchObject({
+      createdBy: 'alice',
+      goodIn: [],
+      sizeBytes: expect.any(Number) as unknown,
+    });
     expect((await get<ReleaseView[]>('/api/v1/releases?q=1.1')).map((r) => r.version)).toEqual(['1.1.0']);
     expect((await get<ReleaseView[]>('/api/v1/releases?limit=1')).map((r) => r.version)).toEqual(['1.1.0']);
     const created = (await ledger('&kind=release.created')).map((e) => e.release);
@@ -262,7 +266,7 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     // A finished deployment cannot be signalled: 409.
     const late = await server.fetch(`/api/v1/deployments/${aborted}/promote`, alice, { method: 'POST' });
     expect(late.status).toBe(409);
-    expect(await late.json()).toMatchObject({ error: expect.stringContaining('already ended') });
+    expect(await late.json()).toMatchObject({ error: expect.stringContaining('already ended') as unknown });
 
     const promoted = await deployAwaitingApproval('1.1.0');
     await post(`/api/v1/deployments/${promoted}/approve`, bob, {});
@@ -284,7 +288,7 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
       body: '{}',
     });
     expect(noReason.status).toBe(400);
-    expect(await noReason.json()).toMatchObject({ error: expect.stringContaining('comment') });
+    expect(await noReason.json()).toMatchObject({ error: expect.stringContaining('comment') as unknown });
     expect(await post(`/api/v1/deployments/${id}/reject`, bob, { comment: 'not today' })).toMatchObject({
       state: 'rejected',
     });
@@ -391,7 +395,7 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     expect(env.status).toBe(404);
     expect(await env.json()).toMatchObject({
       error: 'no environment named "staging" in slipway.yml',
-      hint: expect.any(String),
+      hint: expect.any(String) as unknown,
     });
     const limit = await server.fetch('/api/v1/releases?limit=0', viewer);
     expect(limit.status).toBe(400);
@@ -428,6 +432,10 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     expect(text).toMatch(/slipway_server_sse_clients [2-9]/);
     expect(text).toMatch(/slipway_server_jobs\{state="succeeded"\} [1-9]/);
     expect(text).toMatch(/process_resident_memory_bytes \d+/);
+    const replica = ((await (await fetch(`${server.url}/healthz`)).json()) as { replica: string }).replica;
+    expect(text).toMatch(
+      new RegExp(`slipway_server_replica_heartbeat_age_seconds\\{replica="${replica}"\\} [\\d.]+\\n`),
+    );
     expect((await server.fetch('/metrics', null)).status).toBe(401);
 
     const page = await fetch(`${server.url}/deployments/some-id`);
