@@ -174,7 +174,11 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     await createRelease('1.1.0');
     const releases = await get<ReleaseView[]>('/api/v1/releases');
     expect(releases.map((r) => r.version)).toEqual(['1.1.0', '1.0.0']);
-    expect(releases[0]).toMatchObject({ createdBy: 'alice', goodIn: [], sizeBytes: expect.any(Number) as unknown });
+    expect(releases[0]).toMatchObject({
+      createdBy: 'alice',
+      goodIn: [],
+      sizeBytes: expect.any(Number) as unknown,
+    });
     expect((await get<ReleaseView[]>('/api/v1/releases?q=1.1')).map((r) => r.version)).toEqual(['1.1.0']);
     expect((await get<ReleaseView[]>('/api/v1/releases?limit=1')).map((r) => r.version)).toEqual(['1.1.0']);
     const created = (await ledger('&kind=release.created')).map((e) => e.release);
@@ -428,6 +432,10 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     expect(text).toMatch(/slipway_server_sse_clients [2-9]/);
     expect(text).toMatch(/slipway_server_jobs\{state="succeeded"\} [1-9]/);
     expect(text).toMatch(/process_resident_memory_bytes \d+/);
+    const replica = ((await (await fetch(`${server.url}/healthz`)).json()) as { replica: string }).replica;
+    expect(text).toMatch(
+      new RegExp(`slipway_server_replica_heartbeat_age_seconds\\{replica="${replica}"\\} [\\d.]+\\n`),
+    );
     expect((await server.fetch('/metrics', null)).status).toBe(401);
 
     const page = await fetch(`${server.url}/deployments/some-id`);

@@ -5,6 +5,7 @@ import type { Project } from '../../cli/project.js';
 import type { LockRecord, ReplicaRecord } from '../../store/index.js';
 import type { JobRecord, JobRequest, JobRunner } from './job-runner.js';
 import { runJob, type JobEnd } from './run-job.js';
+import { isDeadReplicaLock } from './dead-replica-lock.js';
 import { isJobOrphaned, selectClaimableJobs } from './select-jobs.js';
 
 export interface JobRunnerDeps {
@@ -23,6 +24,11 @@ export interface JobRunnerDeps {
   controlPlaneFor?: (actor: string) => Project;
   /** The server's log (errors of the worker loop, takeovers); default: stderr. */
   log?: (line: string) => void;
+  /**
+   * How long stop() waits for running jobs to reach a resumable point (a step runs to its end; one that waits
+   * for an approval or a promotion does not end soon). Jobs still running then are left to be taken over.
+   */
+  stopTimeoutMs?: number;
   /** Process identity of this replica, as environment locks record it (default: this process). */
   pid?: number;
   hostname?: string;
@@ -32,6 +38,11 @@ interface ActiveJob {
   controller: AbortController;
   done: Promise<void>;
 }
+
+/** The heartbeat a stopping replica leaves on a job it interrupted: any other replica takes it over at once. */
+const HANDED_OVER = 0;
+
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 /** How many queued or running jobs one look at the queue considers. */
 const SCAN_LIMIT = 200;
@@ -95,20 +106,32 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       if (active.has(job.id) || !isJobOrphaned(job, clock.nowMs(), deps.takeoverAfterMs)) continue;
       const dead = await store.getReplica(job.owner);
       const seen = { id: job.id, owner: job.owner, heartbeatAtMs: job.heartbeatAtMs };
-      if (!(await store.takeOverServerJob(seen, me, clock.nowMs()))) continue; // another replica won
-      await store.appendEvent({
-        atMs: clock.nowMs(),
-        actor: `replica:${me}`,
-        app,
-        environment: job.environment,
-        kind: 'job.taken-over',
-        ...(job.deploymentId ? { deploymentId: job.deploymentId } : {}),
-        message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, silent since ${new Date(job.heartbeatAtMs).toISOString()}${job.deploymentId ? `; resuming deployment ${job.deploymentId}` : ''}`,
-        data: { job: job.id, from: job.owner, to: me, deploymentId: job.deploymentId },
-      });
+      const takeover = { owner: me, atMs: clock.nowMs(), takeoverAfterMs: deps.takeoverAfterMs };
+      if (!(await store.takeOverServerJob(seen, takeover))) continue; // another replica won, or it woke up
+      await recordTakeover(job).catch((error: unknown) =>
+        log(`job ${job.id}: the ledger did not take its takeover: ${String(error)}`),
+      );
       log(`job ${job.id}: taken over from replica ${job.owner}`);
       launch({ ...job, owner: me, takeovers: job.takeovers + 1 }, { dead, deploymentId: job.deploymentId });
     }
+  }
+
+  /** The ledger tells who took which job over from whom, before the events of its resumed deployment. */
+  async function recordTakeover(job: JobRecord & { owner: string; heartbeatAtMs: number }): Promise<void> {
+    const why =
+      job.heartbeatAtMs === HANDED_OVER
+        ? 'which handed it over when it stopped'
+        : `silent since ${new Date(job.heartbeatAtMs).toISOString()}`;
+    await store.appendEvent({
+      atMs: clock.nowMs(),
+      actor: `replica:${me}`,
+      app,
+      environment: job.environment,
+      kind: 'job.taken-over',
+      ...(job.deploymentId ? { deploymentId: job.deploymentId } : {}),
+      message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, ${why}${job.deploymentId ? `; its deployment: ${job.deploymentId}` : ''}`,
+      data: { job: job.id, from: job.owner, to: me, deploymentId: job.deploymentId },
+    });
   }
 
   function launch(
@@ -141,7 +164,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       ...(takeover
         ? {
             takeover: { deploymentId: takeover.deploymentId },
-            isLockStale: deadReplicaLock(takeover.dead, takeover.deploymentId),
+            isLockStale: (lock: LockRecord) => isDeadReplicaLock(lock, takeover.dead, takeover.deploymentId),
           }
         : {}),
     });
@@ -164,7 +187,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         return;
       case 'interrupted':
         // Stopped at a resumable point: another replica (or this one's next start) takes it over at once.
-        await store.heartbeatServerJob(job.id, me, 0);
+        await store.heartbeatServerJob(job.id, me, HANDED_OVER);
         return;
     }
   }
@@ -232,25 +255,21 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       await ticking;
       for (const job of active.values()) job.controller.abort();
       // Heartbeats go on until the jobs reached a resumable point, so nobody takes them over meanwhile.
-      await Promise.all([...active.values()].map((j) => j.done));
+      let waited: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        Promise.all([...active.values()].map((j) => j.done)).then(() => true),
+        new Promise<boolean>((resolve) => {
+          waited = setTimeout(() => resolve(false), deps.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(waited);
+      if (!settled) {
+        log(`stopping with ${active.size} job(s) still running: another replica takes them over`);
+        active.clear();
+      }
       clearTimeout(heartbeatTimer);
       await beating;
       await store.stopReplica(me, clock.nowMs());
     },
   };
-}
-
-/**
- * The environment lock a taken-over job may take over: the dead replica's (its host and pid), held for the
- * job's deployment (or, when the job had not planned yet, for the deployment it was about to plan).
- */
-function deadReplicaLock(
-  dead: ReplicaRecord | undefined,
-  deploymentId: string | null,
-): (lock: LockRecord) => boolean {
-  return (lock) =>
-    dead !== undefined &&
-    lock.hostname === dead.hostname &&
-    lock.pid === dead.pid &&
-    (deploymentId === null || lock.deploymentId === deploymentId);
 }
