@@ -201,6 +201,12 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     expect(await refused.json()).toMatchObject({ error: 'viewer may not deploy in production' });
 
     const id = await deployAwaitingApproval('1.0.0');
+    // The stream (polling the store) says so too; the page would show the approve button now.
+    await stream.waitFor(
+      (e) =>
+        e.event === 'deployment' && matches(e.data, { deployment: { id, phase: 'waiting-for-approval' } }),
+      'the deployment waiting for approval',
+    );
     const waiting = await get<DeploymentDetailView>(`/api/v1/deployments/${id}`, alice);
     expect(waiting.deployment).toMatchObject({ release: '1.0.0', createdBy: 'alice', outcome: null });
     expect(waiting.allowed).toMatchObject({ approve: false, abort: true });
@@ -239,6 +245,10 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     const steps = stream.events.filter((e) => e.event === 'step' && matches(e.data, { deploymentId: id }));
     expect(steps.some((e) => matches(e.data, { status: 'running' }))).toBe(true);
     expect(steps.some((e) => matches(e.data, { status: 'succeeded' }))).toBe(true);
+    await stream.waitFor(
+      (e) => e.event === 'deployment' && matches(e.data, { deployment: { id, phase: 'succeeded' } }),
+      'the deployment succeeded',
+    );
     const ledgerIds = stream.events.filter((e) => e.event === 'ledger').map((e) => Number(e.id));
     expect(ledgerIds).toEqual([...ledgerIds].sort((a, b) => a - b));
     expect(new Set(ledgerIds).size).toBe(ledgerIds.length);
