@@ -5,6 +5,7 @@ import type { Project } from '../../cli/project.js';
 import type { LockRecord, ReplicaRecord } from '../../store/index.js';
 import type { JobRecord, JobRequest, JobRunner } from './job-runner.js';
 import { runJob, type JobEnd } from './run-job.js';
+import { isDeadReplicaLock } from './dead-replica-lock.js';
 import { isJobOrphaned, selectClaimableJobs } from './select-jobs.js';
 
 export interface JobRunnerDeps {
@@ -107,19 +108,30 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       const seen = { id: job.id, owner: job.owner, heartbeatAtMs: job.heartbeatAtMs };
       const takeover = { owner: me, atMs: clock.nowMs(), takeoverAfterMs: deps.takeoverAfterMs };
       if (!(await store.takeOverServerJob(seen, takeover))) continue; // another replica won, or it woke up
-      await store.appendEvent({
-        atMs: clock.nowMs(),
-        actor: `replica:${me}`,
-        app,
-        environment: job.environment,
-        kind: 'job.taken-over',
-        ...(job.deploymentId ? { deploymentId: job.deploymentId } : {}),
-        message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, ${job.heartbeatAtMs === HANDED_OVER ? 'which handed it over when it stopped' : `silent since ${new Date(job.heartbeatAtMs).toISOString()}`}${job.deploymentId ? `; resuming deployment ${job.deploymentId}` : ''}`,
-        data: { job: job.id, from: job.owner, to: me, deploymentId: job.deploymentId },
-      });
+      await recordTakeover(job).catch((error: unknown) =>
+        log(`job ${job.id}: the ledger did not take its takeover: ${String(error)}`),
+      );
       log(`job ${job.id}: taken over from replica ${job.owner}`);
       launch({ ...job, owner: me, takeovers: job.takeovers + 1 }, { dead, deploymentId: job.deploymentId });
     }
+  }
+
+  /** The ledger tells who took which job over from whom, before the events of its resumed deployment. */
+  async function recordTakeover(job: JobRecord & { owner: string; heartbeatAtMs: number }): Promise<void> {
+    const why =
+      job.heartbeatAtMs === HANDED_OVER
+        ? 'which handed it over when it stopped'
+        : `silent since ${new Date(job.heartbeatAtMs).toISOString()}`;
+    await store.appendEvent({
+      atMs: clock.nowMs(),
+      actor: `replica:${me}`,
+      app,
+      environment: job.environment,
+      kind: 'job.taken-over',
+      ...(job.deploymentId ? { deploymentId: job.deploymentId } : {}),
+      message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, ${why}${job.deploymentId ? `; its deployment: ${job.deploymentId}` : ''}`,
+      data: { job: job.id, from: job.owner, to: me, deploymentId: job.deploymentId },
+    });
   }
 
   function launch(
@@ -152,7 +164,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       ...(takeover
         ? {
             takeover: { deploymentId: takeover.deploymentId },
-            isLockStale: deadReplicaLock(takeover.dead, takeover.deploymentId),
+            isLockStale: (lock: LockRecord) => isDeadReplicaLock(lock, takeover.dead, takeover.deploymentId),
           }
         : {}),
     });
@@ -260,19 +272,4 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       await store.stopReplica(me, clock.nowMs());
     },
   };
-}
-
-/**
- * The environment lock a taken-over job may take over: the dead replica's (its host and pid), held for the
- * job's deployment (or, when the job had not planned yet, for the deployment it was about to plan).
- */
-function deadReplicaLock(
-  dead: ReplicaRecord | undefined,
-  deploymentId: string | null,
-): (lock: LockRecord) => boolean {
-  return (lock) =>
-    dead !== undefined &&
-    lock.hostname === dead.hostname &&
-    lock.pid === dead.pid &&
-    (deploymentId === null || lock.deploymentId === deploymentId);
 }
