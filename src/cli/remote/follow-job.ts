@@ -22,9 +22,6 @@ export type FollowResult =
 /** How often the job is read besides its events (a safety net; events carry every change). */
 const JOB_POLL_MS = 5_000;
 
-/** What the server's deployment detail carries: the plan is added to the contract's DeploymentDetailView. */
-type DetailWithPlan = DeploymentDetailView & { plan?: Plan };
-
 /**
  * Follows a job (and the deployment it runs) until both have finished: the state is read when the event stream
  * opens (and again after a reconnect), then kept up to date from `job`, `step` and `deployment` events. Step
@@ -52,7 +49,9 @@ export async function followJob(
   };
   const readDeployment = async (): Promise<void> => {
     if (!state.deploymentId) return;
-    const detail = await client.get<DetailWithPlan>(`/deployments/${encodeURIComponent(state.deploymentId)}`);
+    const detail = await client.get<DeploymentDetailView>(
+      `/deployments/${encodeURIComponent(state.deploymentId)}`,
+    );
     if (!detail.plan) {
       throw new SlipwayError('the server does not send the deployment plan with GET /deployments/:id', {
         hint: 'the server is older than this CLI; follow the deployment in the dashboard or with `status`',
