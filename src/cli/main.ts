@@ -27,6 +27,7 @@ import { registerMigrate } from './migrate.js';
 import { registerToken } from './token.js';
 import { registerUser } from './user.js';
 import { registerServer } from './server.js';
+import { createRemoteProgram, wantsRemoteServer } from './remote/create-remote-program.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -42,6 +43,10 @@ program
   .option(
     '--store <url>',
     'keep the store in PostgreSQL at this postgres:// URL (or set SLIPWAY_STORE_URL; default: SQLite in the state dir)',
+  )
+  .option(
+    '--server <url>',
+    'run the verb on a slipway server (or set SLIPWAY_SERVER; token in SLIPWAY_TOKEN)',
   )
   .showHelpAfterError()
   .exitOverride();
@@ -91,7 +96,9 @@ function reportError(err: unknown): number {
 }
 
 try {
-  await program.parseAsync(process.argv);
+  // With --server (or SLIPWAY_SERVER) the verbs talk to the server's API instead (src/cli/remote/).
+  const remote = wantsRemoteServer(process.argv, process.env) ? createRemoteProgram(program) : null;
+  await (remote ?? program).parseAsync(process.argv);
 } catch (err) {
   process.exitCode = reportError(err);
 }

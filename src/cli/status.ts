@@ -66,7 +66,7 @@ function printHostStatus(environment: string, h: HostStatus, named: boolean, now
   if (h.targets.length === 0) process.stdout.write(`${indent}no targets\n`);
 }
 
-function printStatus(s: EnvironmentStatus): void {
+export function printStatus(s: EnvironmentStatus): void {
   const now = Date.now();
   process.stdout.write(
     `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,

@@ -2,6 +2,7 @@ import type { LedgerEventRecord } from '../store/index.js';
 import type { DeploymentOutcome, StepStatus } from '../store/index.js';
 import type { Grant } from './auth/roles.js';
 import type { JobRecord } from './jobs/job-runner.js';
+import type { Plan } from '../plan/steps.js';
 
 /**
  * The JSON the server's HTTP API speaks (base path /api/v1), shared by the server, the dashboard and the CLI's
@@ -58,6 +59,8 @@ export interface DeploymentView {
 export interface DeploymentDetailView {
   deployment: DeploymentView;
   steps: StepView[];
+  /** The deployment's plan (pure data; secrets by name only): `slipway --server` draws its live view from it. */
+  plan?: Plan;
   /** What the viewer may do now on this deployment, given its state and their grants. */
   allowed: { approve: boolean; reject: boolean; promote: boolean; abort: boolean };
 }

@@ -53,6 +53,7 @@ export const getDeploymentDetail: Handler = async (c, deps) => {
   const detail: DeploymentDetailView = {
     deployment: view,
     steps: toStepViews(plan, steps),
+    plan,
     allowed: {
       approve: mayApprove,
       reject: mayApprove,

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { SlipwayError } from '../../core/errors.js';
+
+/**
+ * Verbs that work on this machine's hosts, agents, files or store, or that run for a long time as a service:
+ * over `--server` they are refused with a clear message instead of silently running locally.
+ */
+export function registerLocalOnlyVerb(program: Command, name: string): void {
+  program
+    .command(name, { hidden: true })
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .argument('[args...]')
+    .action(() => {
+      throw new SlipwayError(
+        `\`slipway ${name}\` does not work over --server: it runs where the project is`,
+        {
+          hint: `run it on the server's machine (or here without --server and SLIPWAY_SERVER)`,
+        },
+      );
+    });
+}
+
+/** Options a verb has locally that the server's API does not take: refused, never ignored. */
+export function refuseLocalOnlyOptions(verb: string, opts: object, names: readonly string[]): void {
+  for (const name of names) {
+    if ((opts as Record<string, unknown>)[name] === undefined) continue;
+    const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new SlipwayError(`${flag} of \`slipway ${verb}\` is not available over --server`, {
+      hint: `run it on the server's machine without --server, or drop ${flag}`,
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { NotFoundError, SlipwayError } from '../../core/errors.js';
+import type { DeploymentDetailView, DeploymentView } from '../../server/api-types.js';
+import { green, red } from '../progress-renderer.js';
+import type { ApiClient } from './api-client.js';
+
+type Remote = () => ApiClient;
+
+/** What POST /deployments/:id/approve answers. */
+interface ApprovalAnswer {
+  state: string;
+  approvedBy: string[];
+  missing: unknown;
+}
+
+/** `promote`, `abort`, `approve` and `reject` over the server: one request each, on a deployment or environment. */
+export function registerRemoteDecisions(program: Command, remote: Remote): void {
+  const signal = (kind: 'promote' | 'abort', description: string): void => {
+    program
+      .command(kind)
+      .description(description)
+      .argument('<target>', 'environment name (its running deployment) or deployment id')
+      .option('--reason <text>', 'why (kept in the ledger)')
+      .action(async (target: string, opts: { reason?: string }) => {
+        const client = remote();
+        const deployment = await resolveDeployment(client, target);
+        await client.post(`/deployments/${encodeURIComponent(deployment.id)}/${kind}`, {
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        });
+        process.stdout.write(
+          green(
+            `✔ ${kind} of ${deployment.release} in ${deployment.environment} requested (deployment ${deployment.id})\n`,
+          ),
+        );
+      });
+  };
+  signal('promote', 'end the current pause of a canary on the server and go on');
+  signal('abort', 'abort the running deployment on the server: a canary goes to weight 0 at once');
+
+  program
+    .command('approve')
+    .description(
+      'approve a deployment that waits for approval (you, as the token names you, go in the ledger)',
+    )
+    .argument('<deployment>', 'deployment id (or an environment name: its running deployment)')
+    .option('--comment <text>', 'a note kept with the approval')
+    .action(async (target: string, opts: { comment?: string }) => {
+      const client = remote();
+      const deployment = await resolveDeployment(client, target);
+      const answer = await client.post<ApprovalAnswer>(
+        `/deployments/${encodeURIComponent(deployment.id)}/approve`,
+        opts.comment ? { comment: opts.comment } : {},
+      );
+      process.stdout.write(
+        answer.state === 'approved'
+          ? green(`✔ approved: the deployment may go on (deployment ${deployment.id})\n`)
+          : `✔ approved; still needed: ${describeMissing(answer.missing)} (deployment ${deployment.id})\n`,
+      );
+    });
+
+  program
+    .command('reject')
+    .description('reject a deployment that waits for approval; it fails before changing anything')
+    .argument('<deployment>', 'deployment id (or an environment name: its running deployment)')
+    .requiredOption('--comment <text>', 'why (required, kept in the ledger)')
+    .action(async (target: string, opts: { comment: string }) => {
+      if (!opts.comment.trim()) throw new SlipwayError('a rejection needs a reason: --comment "…"');
+      const client = remote();
+      const deployment = await resolveDeployment(client, target);
+      await client.post(`/deployments/${encodeURIComponent(deployment.id)}/reject`, {
+        comment: opts.comment,
+      });
+      process.stdout.write(red(`✖ rejected deployment ${deployment.id} of ${deployment.release}\n`));
+    });
+}
+
+/** A deployment by id; else, taking the name as an environment, the deployment running there. */
+export async function resolveDeployment(client: ApiClient, target: string): Promise<DeploymentView> {
+  try {
+    return (await client.get<DeploymentDetailView>(`/deployments/${encodeURIComponent(target)}`)).deployment;
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+  const [latest] = await client.get<DeploymentView[]>('/deployments', { environment: target, limit: 1 });
+  if (latest && latest.outcome === null) return latest;
+  if (latest) {
+    throw new SlipwayError(`no deployment is running in ${target}`, {
+      hint: `the last one, ${latest.id} (${latest.kind} of ${latest.release}), ended ${latest.outcome ?? ''}`,
+    });
+  }
+  throw new SlipwayError(`no deployment ${target}, and none is running in an environment of that name`, {
+    hint: `"slipway --server ${client.server} history" lists deployments with their ids`,
+  });
+}
+
+/** The approvals still needed, as the server lists them (strings, or requirement objects). */
+function describeMissing(missing: unknown): string {
+  if (typeof missing === 'string') return missing;
+  if (Array.isArray(missing))
+    return missing.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(', ');
+  return JSON.stringify(missing);
+}
