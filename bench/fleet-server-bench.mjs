@@ -7,7 +7,7 @@
 // A module of bench/run.mjs (`node bench/run.mjs fleet-server`, by name only: root, ~6 minutes), or on its own:
 // `node bench/fleet-server-bench.mjs`, which writes bench/results/fleet-server.{json,md}.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,10 +85,14 @@ export async function run({ group, log }) {
         await local(['release', 'create', '--version', version]);
         for (const e of round % 2 === 1 ? ['solo', 'production'] : ['production', 'solo']) {
           const args = ['deploy', e, '--release', version];
+          const cpuBefore = machineCpuMs();
           const r = via === 'server' ? await remote(args) : await local(args);
+          const cpuMs = machineCpuMs() - cpuBefore;
           await verifyServing(hostsOf[e], PORT, version);
-          deploys.push({ round, via, environment: e, hosts: hostsOf[e].length, ms: r.ms });
-          log(`  round ${round}: deploy ${e} (${hostsOf[e].length} hosts) via ${via}: ${fmt(r.ms)} ms`);
+          deploys.push({ round, via, environment: e, hosts: hostsOf[e].length, ms: r.ms, cpuMs });
+          log(
+            `  round ${round}: deploy ${e} (${hostsOf[e].length} hosts) via ${via}: ${fmt(r.ms)} ms, machine CPU ${fmt(cpuMs)} ms`,
+          );
         }
       }
     }
@@ -115,6 +119,12 @@ export async function run({ group, log }) {
         deployOneHostMedianMs: one,
         deployFleetMedianMs: many,
         fleetOverOneHost: many / one,
+        cpuOneHostMedianMs: median(
+          deploys.filter((d) => d.via === via && d.environment === 'solo').map((d) => d.cpuMs),
+        ),
+        cpuFleetMedianMs: median(
+          deploys.filter((d) => d.via === via && d.environment === 'production').map((d) => d.cpuMs),
+        ),
         rollbackFleetMedianMs: median(rollbacks.filter((r) => r.via === via).map((r) => r.ms)),
       };
     }
@@ -208,18 +218,28 @@ async function startServer(group, file, env) {
   return { url, pid: proc.pid };
 }
 
+/**
+ * CPU time used by the whole machine so far (every core, user + system, ms): the testbed's hosts share this
+ * machine's cores, so a deploy to 20 "hosts" cannot take less wall time than its CPU time over the core count.
+ */
+function machineCpuMs() {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq] = fields.map(Number);
+  return ((user + nice + system + irq + softirq) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
 const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(0) : '—');
 
 function renderMarkdown(j) {
   const row = (label, via) =>
-    `| ${label} | ${fmt(j.summary[via].deployOneHostMedianMs)} ms | ${fmt(j.summary[via].deployFleetMedianMs)} ms | ${j.summary[via].fleetOverOneHost.toFixed(2)}× | ${fmt(j.summary[via].rollbackFleetMedianMs)} ms |`;
+    `| ${label} | ${fmt(j.summary[via].deployOneHostMedianMs)} ms | ${fmt(j.summary[via].deployFleetMedianMs)} ms | ${j.summary[via].fleetOverOneHost.toFixed(2)}× | ${fmt(j.summary[via].cpuOneHostMedianMs)} ms / ${fmt(j.summary[via].cpuFleetMedianMs)} ms | ${fmt(j.summary[via].rollbackFleetMedianMs)} ms |`;
   return [
     `## Fleets through slipway server (${j.settings.hosts} hosts, and one host)`,
     ``,
-    `${j.settings.rounds} rounds of deploys of a new release to 1 host and to ${j.settings.hosts} hosts, and ${j.settings.rollbacks} warm rollbacks on the ${j.settings.hosts} hosts, each via the server and via the CLI alone, alternating. Wall time of the \`slipway\` command, median. Load average at start: ${j.loadAvgAtStart.join(' ')}.`,
+    `${j.settings.rounds} rounds of deploys of a new release to 1 host and to ${j.settings.hosts} hosts, and ${j.settings.rollbacks} warm rollbacks on the ${j.settings.hosts} hosts, each via the server and via the CLI alone, alternating. Wall time of the \`slipway\` command, median. Machine CPU: CPU time used by the whole machine (all ${os.cpus().length} cores) during the command; the testbed's hosts share these cores. Load average at start: ${j.loadAvgAtStart.join(' ')}.`,
     ``,
-    `| how | deploy, 1 host | deploy, ${j.settings.hosts} hosts | ${j.settings.hosts} hosts / 1 host | warm rollback, ${j.settings.hosts} hosts |`,
-    `| --- | --- | --- | --- | --- |`,
+    `| how | deploy, 1 host | deploy, ${j.settings.hosts} hosts | ${j.settings.hosts} hosts / 1 host | machine CPU, 1 host / ${j.settings.hosts} hosts | warm rollback, ${j.settings.hosts} hosts |`,
+    `| --- | --- | --- | --- | --- | --- |`,
     row('`slipway --server URL …` (server keeps the connections)', 'server'),
     row('`slipway …` (the CLI alone)', 'cli'),
     ``,
