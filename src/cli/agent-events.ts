@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from '../agent/state-file.js';
+import { readJsonIfExists } from '../agent/state-file.js';
 import { hostName } from '../config/host-schema.js';
 import { environmentConfig, hostsOf } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
@@ -27,18 +27,19 @@ export function hostsToSync(project: Project, environment?: string): Host[] {
 }
 
 /**
- * Copies new events from the agent journals of these hosts (default: all) into the ledger, once each (a cursor
- * per host is kept in the state directory). Hosts whose agent is not running are skipped: nothing there to
- * copy. A command about one environment syncs only that environment's hosts: the others keep their events
- * (and their cursors) for a later sync, and no connection is opened to them.
+ * Copies new events from the agent journals of these hosts (default: all) into the ledger, once each: a cursor per
+ * host is kept in the store and moved by compare-and-swap before the events are copied, so processes syncing at
+ * once (CLIs on other machines, server replicas) copy each range once. Hosts whose agent is not running are
+ * skipped: nothing there to copy. A command about one environment syncs only that environment's hosts: the others
+ * keep their events (and their cursors) for a later sync, and no connection is opened to them.
  */
 export async function syncAgentEvents(
   project: Project,
   hosts: readonly Host[] = [...project.hosts.values()],
 ): Promise<void> {
-  const cursorFile = join(project.stateDir, 'agent-cursors.json');
-  const reading = readJsonIfExists<Record<string, number>>(cursorFile);
-  reading.catch(() => undefined); // a broken file fails the sync below, not as an unhandled rejection
+  const app = project.config.app;
+  const reading = readCursors(project);
+  reading.catch(() => undefined); // a failed read fails the sync below, not as an unhandled rejection
   // Ask every host at once; a host that cannot be reached (or is not set up) keeps its events for the next sync.
   // Each agent client is asked for before anything is awaited, so that a preflight running beside this sync
   // shares the bridge it opens (which starts an agent that is not running, as a deploy would anyway).
@@ -48,29 +49,37 @@ export async function syncAgentEvents(
         return null;
       try {
         const agent = await host.agent();
-        const cursors = (await reading) ?? {};
+        const from = (await reading)[host.name] ?? null;
         return {
           host: host.name,
-          events: (await agent.call('events', { afterSeq: cursors[host.name] ?? 0 })).events,
+          from,
+          events: (await agent.call('events', { afterSeq: from?.seq ?? 0 })).events,
         };
       } catch {
         return null;
       }
     }),
   );
-  const cursors = (await reading) ?? {};
-  let changed = false;
   for (const batch of fetched) {
-    if (!batch) continue;
+    const last = batch?.events.at(-1);
+    if (!batch || !last) continue;
+    // Another process copied this range meanwhile (or part of it): leave it to them.
+    if (
+      !(await project.store.advanceAgentCursor(
+        app,
+        batch.host,
+        batch.from?.stored ? batch.from.seq : null,
+        last.seq,
+      ))
+    )
+      continue;
     for (const event of batch.events) {
-      cursors[batch.host] = event.seq;
-      changed = true;
-      const app = event.app.replace(/^edge:/, '');
-      if (!LEDGERED.has(event.kind) || (app !== project.config.app && app !== '')) continue;
+      const eventApp = event.app.replace(/^edge:/, '');
+      if (!LEDGERED.has(event.kind) || (eventApp !== app && eventApp !== '')) continue;
       await project.store.appendEvent({
         atMs: event.atMs,
         actor: `agent@${batch.host}`,
-        app: project.config.app,
+        app,
         environment: null,
         kind: event.kind,
         release: event.release,
@@ -79,5 +88,42 @@ export async function syncAgentEvents(
       });
     }
   }
-  if (changed) await writeJsonAtomic(cursorFile, cursors);
+}
+
+/**
+ * The cursors in the store; for a host without one, the cursor an older Slipway kept in the state directory
+ * (`agent-cursors.json`), so that upgrading does not copy a host's old events a second time.
+ */
+async function readCursors(project: Project): Promise<Record<string, { seq: number; stored: boolean }>> {
+  const [stored, legacy] = await Promise.all([
+    project.store.getAgentCursors(project.config.app),
+    readJsonIfExists<Record<string, number>>(join(project.stateDir, 'agent-cursors.json')).catch(() => null),
+  ]);
+  const cursors: Record<string, { seq: number; stored: boolean }> = {};
+  for (const [host, seq] of Object.entries(legacy ?? {})) cursors[host] = { seq, stored: false };
+  for (const [host, seq] of Object.entries(stored)) cursors[host] = { seq, stored: true };
+  return cursors;
+}
+
+/**
+ * Syncs every host's agent events into the ledger every `intervalMs` (a server does, so that crashes and
+ * restarts reach the ledger and its live events while nobody runs a command); rounds never overlap. Returns stop.
+ */
+export function startAgentEventSync(
+  project: Project,
+  intervalMs: number,
+  onError: (err: unknown) => void,
+): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = syncAgentEvents(project)
+      .catch(onError)
+      .finally(() => (running = null));
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }

@@ -13,6 +13,7 @@ import { createJobRunner } from '../server/jobs/create-job-runner.js';
 import { parseDurationMs } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
 import { createServerRuntime } from '../server/server-runtime.js';
+import { startAgentEventSync } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { green, yellow } from './progress-renderer.js';
 
@@ -45,6 +46,9 @@ function findWebRoot(): string | null {
   const root = join(dirname(fileURLToPath(import.meta.url)), 'web');
   return existsSync(join(root, 'index.html')) ? root : null;
 }
+
+/** How often a server copies the agents' events into the ledger (each event once across replicas). */
+const AGENT_EVENT_SYNC_MS = 5_000;
 
 async function serveUntilStopped(project: Project, opts: ServerOptions): Promise<void> {
   const { hostname: bind, port } = parseListen(opts.listen);
@@ -86,6 +90,10 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   jobs.start();
+  // Crashes, restarts and edge changes on the hosts reach the ledger (and the live events) without a command.
+  const stopAgentEventSync = startAgentEventSync(project, AGENT_EVENT_SYNC_MS, (err) =>
+    log(`agent event sync failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
   process.stdout.write(
     green(`slipway server listening on http://${host}:${address.port} (replica ${replicaId})\n`),
   );
@@ -101,6 +109,7 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
   });
   // Stop taking work first, then close the listener; open streams (SSE) are ended rather than waited for.
   await jobs.stop();
+  await stopAgentEventSync();
   await runtime.stop();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());

@@ -51,3 +51,4 @@ export type {
   ServerJobRepository,
   ListServerJobsQuery,
 } from './server-jobs.js';
+export type { AgentCursorRepository } from './agent-cursors.js';

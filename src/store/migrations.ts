@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
+import { createAgentCursorTable } from './agent-cursors.js';
 import type { StoreDatabase } from './schema.js';
 import { createTriggerTables } from './triggers.js';
 import { createServerAuthTables } from './server-auth-tables.js';
@@ -26,6 +27,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0008_api_tokens': { up: (db) => createApiTokensTable(db) },
     '0009_server_auth': { up: (db) => createServerAuthTables(db) },
     '0010_server_jobs': { up: (db) => createServerJobTables(db, dialect) },
+    '0011_agent_cursors': { up: (db) => createAgentCursorTable(db) },
   };
 }
 

@@ -26,6 +26,7 @@ export interface StoreDatabase {
   login_attempts: LoginAttemptsTable;
   server_jobs: ServerJobsTable;
   server_replicas: ServerReplicasTable;
+  agent_cursors: AgentCursorsTable;
 }
 
 export interface ReleasesTable {
@@ -259,4 +260,11 @@ export interface ServerReplicasTable {
   started_at_ms: number;
   heartbeat_at_ms: number;
   stopped_at_ms: number | null;
+}
+
+/** How far each host's agent journal was copied into the ledger (migration 0011_agent_cursors). */
+export interface AgentCursorsTable {
+  app: string;
+  host: string;
+  seq: number;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createAgentCursorRepository, type AgentCursorRepository } from './agent-cursors.js';
 import { createApiTokenRepository, type ApiTokenRepository } from './api-tokens.js';
 import { createBackupRepository, type BackupRepository } from './backups.js';
 import { createDeploymentRepository, type DeploymentRepository } from './deployments.js';
@@ -28,6 +29,7 @@ export interface Store
     MonitoringRepository,
     BackupRepository,
     ApiTokenRepository,
+    AgentCursorRepository,
     UserRepository,
     SessionRepository,
     LoginAttemptRepository,
@@ -48,6 +50,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createTriggerRepository(db),
     ...createBackupRepository(db),
     ...createApiTokenRepository(db),
+    ...createAgentCursorRepository(db),
     ...createUserRepository(db),
     ...createSessionRepository(db),
     ...createLoginAttemptRepository(db),
