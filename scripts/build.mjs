@@ -1,5 +1,7 @@
-// Bundles the CLI and the agent into single files under dist/ (the agent bundle is what a host runs).
+// Bundles the CLI and the agent into single files under dist/ (the agent bundle is what a host runs), and the
+// dashboard into dist/web (what `slipway server` serves), with Vite and the config in vite.config.ts.
 import { build } from 'esbuild';
+import { build as buildWeb } from 'vite';
 
 const common = {
   bundle: true,
@@ -34,4 +36,5 @@ await Promise.all([
   }),
   // The router alone in a process, driven over stdin, for `npm run bench` (bench/router-bench.mjs).
   build({ ...common, entryPoints: ['bench/router-server.ts'], outfile: 'dist/bench/router-server.js' }),
+  buildWeb({ configFile: new URL('../vite.config.ts', import.meta.url).pathname, logLevel: 'warn' }),
 ]);
