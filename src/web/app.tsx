@@ -4,6 +4,7 @@ import { formatGrant } from '../server/auth/roles.js';
 import { ApiClient, ApiRequestError } from './api-client.js';
 import { AppContext, type AppContextValue } from './app-context.js';
 import { ErrorBox } from './components/error-box.js';
+import { Logo } from './components/logo.js';
 import { LiveEvents, type LiveState } from './live-events.js';
 import { CanaryPanel } from './pages/canary-panel.js';
 import { DeploymentPage } from './pages/deployment-page.js';
@@ -137,7 +138,7 @@ function Header(props: { session: SessionView; route: Route; live: LiveEvents; o
   return (
     <header class="top">
       <a class="brand" href={hrefOf(HOME)}>
-        <span class="logo">⛵</span> Slipway
+        <Logo /> Slipway
       </a>
       <nav>
         {NAV.map((n) => (

@@ -28,7 +28,7 @@ export function TrafficChart({ title, unit, releases, x, columns }: Props) {
       height: 180,
       legend: { show: true },
       scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max, min, 1) * 1.1] } },
-      axes: [{}, { size: 56, values: (_u, ticks) => ticks.map((t) => formatNumber(t, unit)) }],
+      axes: [{}, { size: 64, values: (_u, ticks) => ticks.map((t) => formatNumber(t, unit)) }],
       series: [
         {},
         ...releases.map((release, i) => ({

@@ -128,9 +128,9 @@ export function DeploymentPage({ id }: { id: string }) {
           />
         )}
       </div>
-      {d.strategy === 'canary' && d.outcome === null && <CanaryPanel environment={d.environment} />}
       <h3>Plan</h3>
       <TimelineView steps={steps} />
+      {d.strategy === 'canary' && d.outcome === null && <CanaryPanel environment={d.environment} />}
       <h3>Events</h3>
       <ErrorBox error={events.error} />
       <ul class="events">

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { SessionView } from '../../server/api-types.js';
 import type { ApiClient } from '../api-client.js';
 import { ErrorBox } from '../components/error-box.js';
+import { Logo } from '../components/logo.js';
 
 /** POST /api/v1/login: the server sets the session cookie and answers the session, CSRF token included. */
 export function LoginPage({ api, onLogin }: { api: ApiClient; onLogin: (session: SessionView) => void }) {
@@ -26,7 +27,7 @@ export function LoginPage({ api, onLogin }: { api: ApiClient; onLogin: (session:
     <main class="login">
       <form onSubmit={(e) => void submit(e)} aria-label="Log in">
         <h1>
-          <span class="logo">⛵</span> Slipway
+          <Logo /> Slipway
         </h1>
         <label>
           User
