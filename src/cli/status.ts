@@ -1,17 +1,9 @@
 import type { Command } from 'commander';
 import { formatDurationMs } from '../core/duration.js';
-import { hostsOf, isLockStale } from '../executor/run-deployment.js';
-import type { Host } from '../hosts/host.js';
-import { titleStep } from '../plan/describe-step.js';
-import type { Plan } from '../plan/steps.js';
-import { derivePhase } from '../executor/derive-phase.js';
-import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
-import { describeFailure } from '../verify/verification-check.js';
+import { collectStatus, type EnvironmentStatus, type HostStatus } from '../operations/collect-status.js';
 import { hostsToSync, syncAgentEvents } from './agent-events.js';
-import { loadMonitorStatus } from '../monitor/monitor-status.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
-import { collectPipelineStatus } from './pipeline-status.js';
 
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
@@ -31,131 +23,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     });
 }
 
-/** The step a running deployment is at, e.g. `wait for promote (stage "wait for promote", 5 of 9)`. */
-async function describeCurrentStep(
-  project: Project,
-  deploymentId: string,
-  plan: Plan,
-): Promise<string | null> {
-  const running = (await project.store.listSteps(deploymentId)).filter((s) => s.status === 'running').at(-1);
-  if (!running) return null;
-  let index = 0;
-  for (const [n, stage] of plan.stages.entries()) {
-    for (const step of stage.steps) {
-      if (index++ === running.index)
-        return `${titleStep(step)} on ${step.host} (stage "${stage.name}", ${n + 1} of ${plan.stages.length})`;
-    }
-  }
-  return null;
-}
-
-/** One host's part of the status; an unreachable host is reported, not fatal. */
-async function collectHostStatus(project: Project, host: Host) {
-  try {
-    // A local agent that served before but is gone (killed, machine rebooted) is started again: it adopts
-    // its targets. On SSH hosts the bridge does the same.
-    const running =
-      host !== project.local || (await project.local.isAgentRunning()) || project.local.hasState();
-    const state = running ? await (await host.agent()).call('state', {}) : null;
-    return {
-      host: host.name,
-      error: null,
-      agent: state ? { pid: state.pid, version: state.agentVersion } : null,
-      route: state?.routes.find((r) => r.app === project.config.app) ?? null,
-      targets: (state?.targets ?? []).filter((t) => t.app === project.config.app),
-    };
-  } catch (err) {
-    return {
-      host: host.name,
-      error: err instanceof Error ? err.message : String(err),
-      agent: null,
-      route: null,
-      targets: [],
-    };
-  }
-}
-
-async function collectStatus(project: Project, environment: string) {
-  const envConfig = project.config.environments[environment];
-  if (!envConfig) throw new Error(`no environment named "${environment}"`);
-  const hosts = await Promise.all(
-    hostsOf(project, environment).map((host) => collectHostStatus(project, host)),
-  );
-  const [last] = await project.store.listDeployments({ app: project.config.app, environment, limit: 1 });
-  const lock = await project.store.getLock(project.config.app, environment);
-  const currentStep =
-    last && last.outcome === null ? await describeCurrentStep(project, last.id, last.plan as Plan) : null;
-  const [verdict] = last
-    ? await project.store.listEvents({
-        app: project.config.app,
-        environment,
-        kinds: ['canary.verdict'],
-        limit: 1,
-      })
-    : [];
-  const pipeline = await collectPipelineStatus(
-    project,
-    environment,
-    last?.outcome === null ? { id: last.id, plan: last.plan as Plan } : null,
-  );
-  const serving =
-    hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
-  const verified = serving
-    ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
-    : undefined;
-  return {
-    environment,
-    strategy: envConfig.strategy.kind,
-    publicPort: envConfig.publicPort,
-    bindAddress: envConfig.bindAddress,
-    hosts,
-    lastDeployment: last
-      ? {
-          id: last.id,
-          kind: last.kind,
-          release: last.releaseVersion,
-          by: last.createdBy,
-          atMs: last.createdAtMs,
-          phase: derivePhase(last, lock?.deploymentId === last.id && !isLockStale(lock)),
-          error: last.error,
-          currentStep,
-        }
-      : null,
-    canaryVerdict:
-      verdict && verdict.deploymentId === last?.id
-        ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
-        : null,
-    monitoring: await loadMonitorStatus(project.store, project.config.app, environment),
-    database: envConfig.database
-      ? await loadDatabaseLedgerStatus(project.store, project.config.app, environment)
-      : null,
-    ...pipeline,
-    verification: verified
-      ? {
-          release: verified.release,
-          passed: verified.passed,
-          atMs: verified.atMs,
-          checks: verified.checks.length,
-          failures: verified.checks.filter((c) => !c.passed).map(describeFailure),
-        }
-      : null,
-    lock: lock
-      ? {
-          holder: lock.holder,
-          sinceMs: lock.acquiredAtMs,
-          deploymentId: lock.deploymentId,
-          stale: isLockStale(lock),
-        }
-      : null,
-  };
-}
-
-function printHostStatus(
-  environment: string,
-  h: Awaited<ReturnType<typeof collectHostStatus>>,
-  named: boolean,
-  now: number,
-): void {
+function printHostStatus(environment: string, h: HostStatus, named: boolean, now: number): void {
   const indent = named ? '    ' : '  ';
   if (named)
     process.stdout.write(
@@ -198,7 +66,7 @@ function printHostStatus(
   if (h.targets.length === 0) process.stdout.write(`${indent}no targets\n`);
 }
 
-function printStatus(s: Awaited<ReturnType<typeof collectStatus>>): void {
+function printStatus(s: EnvironmentStatus): void {
   const now = Date.now();
   process.stdout.write(
     `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,

@@ -37,6 +37,12 @@ export interface ListEventsQuery {
   beforeSeq?: number;
   /** Only events of this deployment. */
   deploymentId?: string;
+  /** Only events newer than this sequence number (a follower's cursor); with it the order is still newest first. */
+  afterSeq?: number;
+  /** Only events of these environments or of none (what a reader granted these environments may see). */
+  visibleEnvironments?: readonly string[];
+  /** Only events whose message, actor, release or deployment id contains this text (case-insensitive). */
+  search?: string;
 }
 
 /** The ledger is append-only: there is deliberately no way to update or delete an event. */
@@ -91,6 +97,23 @@ export function createLedgerRepository(db: Kysely<StoreDatabase>): LedgerReposit
         select = select.where('kind', 'in', query.kinds);
       if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);
       if (query.deploymentId !== undefined) select = select.where('deployment_id', '=', query.deploymentId);
+      if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);
+      const visible = query.visibleEnvironments;
+      if (visible !== undefined)
+        select = select.where((eb) =>
+          visible.length > 0
+            ? eb.or([eb('environment', 'is', null), eb('environment', 'in', visible)])
+            : eb('environment', 'is', null),
+        );
+      if (query.search !== undefined && query.search !== '') {
+        // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+        const contains = (column: 'message' | 'actor' | 'release' | 'deployment_id') =>
+          sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+        select = select.where((eb) =>
+          eb.or([contains('message'), contains('actor'), contains('release'), contains('deployment_id')]),
+        );
+      }
       const rows = await select.orderBy('seq', 'desc').limit(query.limit).execute();
       return rows.map(toLedgerEventRecord);
     },

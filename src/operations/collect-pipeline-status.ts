@@ -1,12 +1,12 @@
 import type { Plan } from '../plan/steps.js';
-import type { Project } from './project.js';
+import type { ControlPlane } from '../executor/run-deployment.js';
 
 /**
  * The pipeline's part of `slipway status`: when a waiting deployment will run (from its latest
  * `deploy.scheduled` event), and the newest release marked good in the environment.
  */
 export async function collectPipelineStatus(
-  project: Project,
+  project: Pick<ControlPlane, 'store' | 'config'>,
   environment: string,
   running: { id: string; plan: Plan } | null,
 ): Promise<{ waitingUntilMs: number | null; markedGood: { version: string; atMs: number } | null }> {

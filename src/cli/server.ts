@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import type { Command } from 'commander';
+import { createAuthenticator } from '../server/auth/authenticator.js';
+import { createServerApp } from '../server/create-server-app.js';
+import { DEFAULT_LISTEN, parseListen } from '../server/parse-listen.js';
+import { createUnavailableJobRunner } from '../server/unavailable-job-runner.js';
+import { withProject, type GlobalOptions, type Project } from './project.js';
+import { green, yellow } from './progress-renderer.js';
+
+interface ServerOptions {
+  listen: string;
+  replicaId?: string;
+  takeoverAfter: string;
+}
+
+export function registerServer(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('server')
+    .description('serve the HTTP API, live events, /metrics and the dashboard for this project (one process)')
+    .option('--listen <host:port>', 'address to listen on (port 0 picks a free one)', DEFAULT_LISTEN)
+    .option(
+      '--replica-id <id>',
+      "this replica's name among servers sharing one store (default: host-pid-random)",
+    )
+    .option('--takeover-after <duration>', 'take over jobs of a replica silent this long', '15s')
+    .action(async (opts: ServerOptions) => {
+      await withProject(globals(), (project) => serveUntilStopped(project, opts));
+    });
+}
+
+/** The dashboard's build beside the CLI bundle (dist/web), if it was built. */
+function findWebRoot(): string | null {
+  const root = join(dirname(fileURLToPath(import.meta.url)), 'web');
+  return existsSync(join(root, 'index.html')) ? root : null;
+}
+
+async function serveUntilStopped(project: Project, opts: ServerOptions): Promise<void> {
+  const { hostname: bind, port } = parseListen(opts.listen);
+  const replicaId = opts.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const jobs = createUnavailableJobRunner();
+  const app = createServerApp({
+    project,
+    authenticator: createAuthenticator({ store: project.store, clock: project.clock }),
+    jobs,
+    replicaId,
+    webRoot: findWebRoot(),
+    https: false,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: bind, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  jobs.start();
+  process.stdout.write(
+    green(`slipway server listening on http://${host}:${address.port} (replica ${replicaId})\n`),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.stderr.write(yellow(`${signal}: stopping (running jobs reach a resumable point first)\n`));
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  // Stop taking work first, then close the listener; open streams (SSE) are ended rather than waited for.
+  await jobs.stop();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    if ('closeAllConnections' in server) server.closeAllConnections();
+  });
+  process.stdout.write('slipway server stopped\n');
+}

@@ -1,0 +1,137 @@
+import type { ControlPlane } from '../executor/run-deployment.js';
+import { environmentConfig, hostsOf, isLockStale } from '../executor/run-deployment.js';
+import { derivePhase } from '../executor/derive-phase.js';
+import type { Host } from '../hosts/host.js';
+import type { LocalHost } from '../hosts/local-host.js';
+import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
+import { loadMonitorStatus } from '../monitor/monitor-status.js';
+import { titleStep } from '../plan/describe-step.js';
+import type { Plan } from '../plan/steps.js';
+import { describeFailure } from '../verify/verification-check.js';
+import { collectPipelineStatus } from './collect-pipeline-status.js';
+
+/** What `slipway status` and the server's environments read: the control plane plus the local host. */
+export interface StatusProject extends ControlPlane {
+  local: LocalHost;
+}
+
+export type EnvironmentStatus = Awaited<ReturnType<typeof collectStatus>>;
+export type HostStatus = Awaited<ReturnType<typeof collectHostStatus>>;
+
+/** The step a running deployment is at, e.g. `wait for promote (stage "wait for promote", 5 of 9)`. */
+async function describeCurrentStep(
+  project: StatusProject,
+  deploymentId: string,
+  plan: Plan,
+): Promise<string | null> {
+  const running = (await project.store.listSteps(deploymentId)).filter((s) => s.status === 'running').at(-1);
+  if (!running) return null;
+  let index = 0;
+  for (const [n, stage] of plan.stages.entries()) {
+    for (const step of stage.steps) {
+      if (index++ === running.index)
+        return `${titleStep(step)} on ${step.host} (stage "${stage.name}", ${n + 1} of ${plan.stages.length})`;
+    }
+  }
+  return null;
+}
+
+/** One host's part of the status; an unreachable host is reported, not fatal. */
+export async function collectHostStatus(project: StatusProject, host: Host) {
+  try {
+    // A local agent that served before but is gone (killed, machine rebooted) is started again: it adopts
+    // its targets. On SSH hosts the bridge does the same.
+    const running =
+      host !== project.local || (await project.local.isAgentRunning()) || project.local.hasState();
+    const state = running ? await (await host.agent()).call('state', {}) : null;
+    return {
+      host: host.name,
+      error: null,
+      agent: state ? { pid: state.pid, version: state.agentVersion } : null,
+      route: state?.routes.find((r) => r.app === project.config.app) ?? null,
+      targets: (state?.targets ?? []).filter((t) => t.app === project.config.app),
+    };
+  } catch (err) {
+    return {
+      host: host.name,
+      error: err instanceof Error ? err.message : String(err),
+      agent: null,
+      route: null,
+      targets: [],
+    };
+  }
+}
+
+export async function collectStatus(project: StatusProject, environment: string) {
+  const envConfig = environmentConfig(project.config, environment);
+  const hosts = await Promise.all(
+    hostsOf(project, environment).map((host) => collectHostStatus(project, host)),
+  );
+  const [last] = await project.store.listDeployments({ app: project.config.app, environment, limit: 1 });
+  const lock = await project.store.getLock(project.config.app, environment);
+  const currentStep =
+    last && last.outcome === null ? await describeCurrentStep(project, last.id, last.plan as Plan) : null;
+  const [verdict] = last
+    ? await project.store.listEvents({
+        app: project.config.app,
+        environment,
+        kinds: ['canary.verdict'],
+        limit: 1,
+      })
+    : [];
+  const pipeline = await collectPipelineStatus(
+    project,
+    environment,
+    last?.outcome === null ? { id: last.id, plan: last.plan as Plan } : null,
+  );
+  const serving =
+    hosts.flatMap((h) => h.targets.filter((t) => t.id === h.route?.active)).map((t) => t.release)[0] ?? null;
+  const verified = serving
+    ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
+    : undefined;
+  return {
+    environment,
+    strategy: envConfig.strategy.kind,
+    publicPort: envConfig.publicPort,
+    bindAddress: envConfig.bindAddress,
+    hosts,
+    lastDeployment: last
+      ? {
+          id: last.id,
+          kind: last.kind,
+          release: last.releaseVersion,
+          by: last.createdBy,
+          atMs: last.createdAtMs,
+          phase: derivePhase(last, lock?.deploymentId === last.id && !isLockStale(lock)),
+          error: last.error,
+          currentStep,
+        }
+      : null,
+    canaryVerdict:
+      verdict && verdict.deploymentId === last?.id
+        ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
+        : null,
+    monitoring: await loadMonitorStatus(project.store, project.config.app, environment),
+    database: envConfig.database
+      ? await loadDatabaseLedgerStatus(project.store, project.config.app, environment)
+      : null,
+    ...pipeline,
+    verification: verified
+      ? {
+          release: verified.release,
+          passed: verified.passed,
+          atMs: verified.atMs,
+          checks: verified.checks.length,
+          failures: verified.checks.filter((c) => !c.passed).map(describeFailure),
+        }
+      : null,
+    lock: lock
+      ? {
+          holder: lock.holder,
+          sinceMs: lock.acquiredAtMs,
+          deploymentId: lock.deploymentId,
+          stale: isLockStale(lock),
+        }
+      : null,
+  };
+}

@@ -1,0 +1,59 @@
+import { Hono } from 'hono';
+import { API_HANDLERS } from './api-handlers.js';
+import { authorize, type EnvironmentResolvers } from './authorize.js';
+import { getTokenSession } from './handlers/session-handlers.js';
+import { HttpError, mapError } from './map-error.js';
+import { API_BASE, ROUTES, routeKey, type ApiRouteKey, type RouteKey } from './routes.js';
+import { securityHeaders } from './security-headers.js';
+import type { ServerDeps, ServerEnv } from './server-env.js';
+import type { Handler } from './handlers/handler.js';
+
+/**
+ * The server's HTTP app: secure headers and error mapping around every answer; each route of ROUTES behind the
+ * authorization built from its entry, then its handler. `slipway server` serves it; tests can serve it on port 0.
+ */
+export function createServerApp(deps: ServerDeps): Hono<ServerEnv> {
+  const app = new Hono<ServerEnv>();
+
+  app.use('*', async (c, next) => {
+    await next();
+    const headers = securityHeaders({ https: deps.https, api: c.req.path.startsWith('/api/') });
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  });
+
+  app.onError((err, c) => {
+    const { status, body, unexpected } = mapError(err);
+    if (unexpected)
+      deps.log(
+        `${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+    return c.json(body, status);
+  });
+
+  const resolvers: EnvironmentResolvers = {
+    deployment: async (id) => {
+      const d = await deps.project.store.getDeployment(id);
+      return d && d.app === deps.project.config.app ? d.environment : undefined;
+    },
+    job: async (id) => (await deps.jobs.get(id))?.environment,
+  };
+  for (const route of ROUTES) app.on(route.method, route.path, authorize(route, deps, resolvers));
+
+  // Until the auth routes are mounted, a bearer token's session is answered here.
+  const authFallbacks: Partial<Record<RouteKey, Handler>> = { 'GET /api/v1/session': getTokenSession };
+  for (const route of ROUTES) {
+    const key = routeKey(route);
+    const handler =
+      route.owner === 'api' ? API_HANDLERS[key as ApiRouteKey] : (authFallbacks[key] ?? notMounted);
+    app.on(route.method, route.path, (c) => handler(c, deps));
+  }
+
+  app.all(`${API_BASE}/*`, () => {
+    throw new HttpError(404, 'no such route', { hint: 'docs/server.md lists the routes' });
+  });
+  return app;
+}
+
+const notMounted: Handler = () => {
+  throw new HttpError(501, 'the auth routes are not mounted in this build');
+};

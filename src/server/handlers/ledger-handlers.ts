@@ -1,0 +1,34 @@
+import { grantedEnvironments } from '../auth/roles.js';
+import type { LedgerEventView } from '../api-types.js';
+import { HttpError } from '../map-error.js';
+import { queryInt, queryText } from '../request-input.js';
+import type { Handler } from './handler.js';
+import { principalOf } from './handler.js';
+
+/**
+ * GET /ledger?environment=&kind=&q=&limit=&beforeSeq=: newest first. A principal granted some environments sees
+ * their events and those of no environment (e.g. `release.created`).
+ */
+export const listLedger: Handler = async (c, deps) => {
+  const principal = principalOf(c);
+  const environment = queryText(c, 'environment');
+  const kind = queryText(c, 'kind');
+  const search = queryText(c, 'q');
+  const beforeSeq =
+    queryText(c, 'beforeSeq') === undefined
+      ? undefined
+      : queryInt(c, 'beforeSeq', 1, Number.MAX_SAFE_INTEGER);
+  const granted = grantedEnvironments(principal.grants, 'read');
+  if (environment !== undefined && granted !== '*' && !granted.includes(environment))
+    throw new HttpError(403, `${principal.name} may not read ${environment}`);
+  const events: LedgerEventView[] = await deps.project.store.listEvents({
+    app: deps.project.config.app,
+    limit: queryInt(c, 'limit', 100, 1000),
+    ...(environment ? { environment } : {}),
+    ...(kind ? { kinds: kind.split(',').map((k) => k.trim()) } : {}),
+    ...(search ? { search } : {}),
+    ...(beforeSeq !== undefined ? { beforeSeq } : {}),
+    ...(granted !== '*' ? { visibleEnvironments: granted } : {}),
+  });
+  return c.json(events);
+};
