@@ -41,3 +41,6 @@ export type { NewVerification, VerificationRecord, VerificationRepository } from
 export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';
 export type { BackupRecord, BackupRepository } from './backups.js';
 export type { ApiTokenRecord, ApiTokenRepository } from './api-tokens.js';
+export type { UserRecord, UserRepository } from './users.js';
+export type { SessionRecord, SessionRepository } from './sessions.js';
+export type { LoginAttemptRepository } from './login-attempts.js';

@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { SlipwayError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
 import { createTriggerTables } from './triggers.js';
+import { createServerAuthTables } from './server-auth-tables.js';
 
 /** The SQL databases the store runs on; chosen once, in open-store.ts. */
 export type StoreDialectName = 'sqlite' | 'postgres';
@@ -22,6 +23,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0005_triggers': { up: (db) => createTriggerTables(db) },
     '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
     '0008_api_tokens': { up: (db) => createApiTokensTable(db) },
+    '0009_server_auth': { up: (db) => createServerAuthTables(db) },
   };
 }
 

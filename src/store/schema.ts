@@ -21,6 +21,9 @@ export interface StoreDatabase {
   webhook_deliveries: WebhookDeliveriesTable;
   app_backups: AppBackupsTable;
   api_tokens: ApiTokensTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
 }
 
 export interface ReleasesTable {
@@ -197,4 +200,30 @@ export interface ApiTokensTable {
   expires_at_ms: number | null;
   last_used_at_ms: number | null;
   revoked_at_ms: number | null;
+}
+
+/** The dashboard's users (migration 0009_server_auth): a scrypt hash of each password, never the password. */
+export interface UsersTable {
+  name: string;
+  password_hash: string;
+  grants_json: string;
+  created_by: string;
+  created_at_ms: number;
+  password_changed_at_ms: number;
+}
+
+/** Dashboard sessions (0009_server_auth), keyed by a SHA-256 of the session id. */
+export interface SessionsTable {
+  id_hash: string;
+  user_name: string;
+  created_at_ms: number;
+  last_seen_at_ms: number;
+}
+
+/** Failed logins (0009_server_auth), for the rate limit shared by replicas. */
+export interface LoginAttemptsTable {
+  id: string;
+  user_name: string;
+  address: string;
+  at_ms: number;
 }

@@ -10,6 +10,9 @@ import { createReleaseMarkRepository, type ReleaseMarkRepository } from './relea
 import type { StoreDatabase } from './schema.js';
 import { createVerificationRepository, type VerificationRepository } from './verifications.js';
 import { createTriggerRepository, type TriggerRepository } from './triggers.js';
+import { createUserRepository, type UserRepository } from './users.js';
+import { createSessionRepository, type SessionRepository } from './sessions.js';
+import { createLoginAttemptRepository, type LoginAttemptRepository } from './login-attempts.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
@@ -23,7 +26,10 @@ export interface Store
     TriggerRepository,
     MonitoringRepository,
     BackupRepository,
-    ApiTokenRepository {
+    ApiTokenRepository,
+    UserRepository,
+    SessionRepository,
+    LoginAttemptRepository {
   close(): Promise<void>;
 }
 
@@ -40,6 +46,9 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createTriggerRepository(db),
     ...createBackupRepository(db),
     ...createApiTokenRepository(db),
+    ...createUserRepository(db),
+    ...createSessionRepository(db),
+    ...createLoginAttemptRepository(db),
     close: () => db.destroy(),
   };
 }
