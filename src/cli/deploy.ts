@@ -2,23 +2,22 @@ import type { Command } from 'commander';
 import { formatDurationMs } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
-import { resumeDeployment, runDeployment, type DeploymentRequest } from '../executor/run-deployment.js';
+import type { runDeployment } from '../executor/run-deployment.js';
+import {
+  deployThroughGates as deployOperation,
+  pipelineHooksOf,
+  resumeThroughPipeline,
+  type OperationHooks,
+} from '../operations/deploy.js';
 import type { Plan } from '../plan/steps.js';
+import type { Outcome, PipelineDeployRequest, PipelineRunHooks } from '../pipeline/run-pipeline.js';
 import type { PipelineEntry } from '../triggers/sync-watched-branch.js';
-import { hostsToSync, syncAgentEvents } from './agent-events.js';
 import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
-import { printPreflight, refuseFailedPreflight, runPreflight } from './check.js';
+import { printPreflight } from './check.js';
 import { resolveReleaseVersion } from './releases.js';
-import {
-  afterDeployment,
-  runPipelineDeploy,
-  type PipelineDeployRequest,
-  type PipelineRunHooks,
-} from '../pipeline/run-pipeline.js';
 import { parseAtOption } from './parse-at.js';
-import { createPipelinePorts } from './pipeline-ports.js';
 
 export function registerDeploy(program: Command, globals: () => GlobalOptions): void {
   program
@@ -33,11 +32,8 @@ export function registerDeploy(program: Command, globals: () => GlobalOptions): 
     .option('--override-freeze', 'deploy during a freeze (needs --reason and a role that may)')
     .action(async (env: string, opts: DeployOptions) => {
       await withProject(globals(), async (project) => {
-        const ports = createPipelinePorts(project);
         if (opts.resume) {
-          await syncAgentEvents(project, hostsToSync(project, env));
-          const outcome = await runWithProgress(project, 'resume', (o) => resumeDeployment(project, env, o));
-          await afterDeployment(project, ports, outcome, pipelineHooks(project));
+          await resumeThroughPipeline(project, env, cliHooks(project));
           return;
         }
         await deployThroughGates(project, {
@@ -61,24 +57,27 @@ interface DeployOptions {
   overrideFreeze?: boolean;
 }
 
-/** Deployments of the pipeline run with the live view; gate notes and refused promotions are printed. */
-/**
- * What `slipway deploy <env>` does, and where releases from `watch` and `webhook` enter: the same checks as
- * "slipway check" first (a host that cannot take the release stops it here), with the agents' event sync beside
- * them (both use the one channel per host the deploy goes on with), then the deployment through the environment's
- * gates, promoted on when the pipeline says `promote: automatic`.
- */
-export async function deployThroughGates(
-  project: Project,
-  request: PipelineDeployRequest,
-): Promise<Awaited<ReturnType<typeof runPipelineDeploy>>> {
-  const [, preflight] = await Promise.all([
-    syncAgentEvents(project, hostsToSync(project, request.environment)),
-    runPreflight(project, request.environment),
-  ]);
-  if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
-  refuseFailedPreflight(preflight);
-  return runPipelineDeploy(project, createPipelinePorts(project), request, pipelineHooks(project));
+/** Deployments of the pipeline run with the live view; gate notes, failed preflights and refusals are printed. */
+export function cliHooks(project: Project): OperationHooks {
+  return {
+    run: (verb, deployment) => runWithProgress(project, verb, deployment),
+    onPreflight: (preflight) => {
+      if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
+    },
+    onGates: (environment, gates) => {
+      for (const g of gates) {
+        if (g.status === 'waits' || g.status === 'overridden' || g.kind === 'previous-environment')
+          process.stdout.write(dim(`gate ${g.kind} (${environment}): ${g.detail}\n`));
+      }
+    },
+    onPromotionRefused: (environment, reasons) =>
+      process.stdout.write(yellow(`not promoted to ${environment}: ${reasons.join('; ')}\n`)),
+  };
+}
+
+/** `slipway deploy <env>` (src/operations/deploy.ts) with the CLI's live view; `watch` and `webhook` enter here. */
+export function deployThroughGates(project: Project, request: PipelineDeployRequest): Promise<Outcome[]> {
+  return deployOperation(project, request, cliHooks(project));
 }
 
 /** Where a release built by `watch` or `webhook` goes: its first environment, through the gates. */
@@ -89,18 +88,7 @@ export async function enterPipeline(project: Project, entry: PipelineEntry): Pro
 }
 
 export function pipelineHooks(project: Project): PipelineRunHooks {
-  return {
-    deploy: (request: DeploymentRequest) =>
-      runWithProgress(project, 'deploy', (o) => runDeployment(project, request, o)),
-    onGates: (environment, gates) => {
-      for (const g of gates) {
-        if (g.status === 'waits' || g.status === 'overridden' || g.kind === 'previous-environment')
-          process.stdout.write(dim(`gate ${g.kind} (${environment}): ${g.detail}\n`));
-      }
-    },
-    onPromotionRefused: (environment, reasons) =>
-      process.stdout.write(yellow(`not promoted to ${environment}: ${reasons.join('; ')}\n`)),
-  };
+  return pipelineHooksOf(project, cliHooks(project));
 }
 
 type Runner = (

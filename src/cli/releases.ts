@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
-import { createRelease } from '../release/create-release.js';
+import { NotFoundError } from '../core/errors.js';
+import { createProjectRelease } from '../operations/release.js';
 import type { ReleaseSnapshot } from '../release/release-snapshot.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { dim, green } from './progress-renderer.js';
@@ -14,16 +13,8 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
     .option('-v, --version <version>', 'version of the release (default: the git commit of the project)')
     .action(async (opts: { version?: string }) => {
       await withProject(globals(), async (project) => {
-        const version = opts.version ?? versionFromGit(project.loaded.dir);
-        const { release, created } = await createRelease({
-          config: project.config,
-          projectDir: project.loaded.dir,
-          stateDir: project.stateDir,
-          version,
-          store: project.store,
-          clock: project.clock,
-          actor: project.actor,
-          source: gitCommit(project.loaded.dir),
+        const { release, created } = await createProjectRelease(project, {
+          ...(opts.version ? { version: opts.version } : {}),
           onBuildOutput: (line) => process.stdout.write(dim(`  build │ ${line}\n`)),
         });
         process.stdout.write(
@@ -82,33 +73,6 @@ export async function resolveReleaseVersion(project: Project, version: string | 
     });
   }
   return newest.version;
-}
-
-function gitCommit(dir: string): string | null {
-  try {
-    return (
-      execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
-        .toString()
-        .trim() || null
-    );
-  } catch {
-    return null;
-  }
-}
-
-function versionFromGit(dir: string): string {
-  try {
-    return execFileSync('git', ['describe', '--tags', '--always', '--dirty'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .toString()
-      .trim();
-  } catch {
-    throw new SlipwayError('no --version given and the project is not a git repository with commits', {
-      hint: 'pass --version, e.g. slipway release create --version 1.0.0',
-    });
-  }
 }
 
 function imageOf(config: unknown): string {

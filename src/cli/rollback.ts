@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { SlipwayError } from '../core/errors.js';
-import { hostsOf, runDeployment } from '../executor/run-deployment.js';
-import { observeHosts } from '../executor/observe-hosts.js';
-import { chooseRollbackRelease } from '../plan/choose-rollback.js';
-import { hostsToSync, syncAgentEvents } from './agent-events.js';
+import { rollbackEnvironment } from '../operations/rollback.js';
 import { runWithProgress } from './deploy.js';
 import { probeAfterDeploy } from './monitor.js';
 import { withProject, type GlobalOptions } from './project.js';
@@ -20,42 +16,15 @@ export function registerRollback(program: Command, globals: () => GlobalOptions)
     .option('--down', "also run the down migrations of what the older release doesn't have (backup first)")
     .action(async (env: string, opts: { to?: string; reason?: string; down?: boolean }) => {
       await withProject(globals(), async (project) => {
-        // What runs where decides the release to go back to; the event sync runs beside it (same bridges).
-        const [, observed] = await Promise.all([
-          syncAgentEvents(project, hostsToSync(project, env)),
-          observeHosts(hostsOf(project, env), project.config.app),
-        ]);
-        const current = observed.find((o) => o.active)?.active?.release ?? null;
-        const switches = await project.store.listEvents({
-          app: project.config.app,
-          environment: env,
-          kinds: ['traffic.switched'],
-          limit: 200,
-        });
-        const to =
-          opts.to ??
-          chooseRollbackRelease(
-            switches.flatMap((e) => (e.release ? [e.release] : [])),
-            current,
-          );
-        if (!to)
-          throw new SlipwayError(
-            `there is no earlier release of ${project.config.app} in ${env} to roll back to`,
-          );
-        if (to === current)
-          throw new SlipwayError(`${to} already serves ${env}`, { hint: 'name another release with --to' });
-        await runWithProgress(project, 'rollback', (o) =>
-          runDeployment(
-            project,
-            {
-              environment: env,
-              kind: 'rollback',
-              version: to,
-              ...(opts.reason ? { reason: opts.reason } : {}),
-              ...(opts.down ? { runDownMigrations: true } : {}),
-            },
-            o,
-          ),
+        await rollbackEnvironment(
+          project,
+          {
+            environment: env,
+            ...(opts.to ? { to: opts.to } : {}),
+            ...(opts.reason ? { reason: opts.reason } : {}),
+            ...(opts.down ? { down: true } : {}),
+          },
+          { run: (verb, deployment) => runWithProgress(project, verb, deployment) },
         );
         await probeAfterDeploy(project, env);
       });

@@ -216,6 +216,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   onPlan?: (plan: Plan) => void;
   onLockTakeover?: (lock: LockRecord) => void;
+  /**
+   * Also takes over a lock this says is stale (beyond a dead process on this machine): the server's replica
+   * that took over a job takes over its dead replica's lock, for that deployment only.
+   */
+  isLockStale?: (lock: LockRecord) => boolean;
 }
 
 /** Takes the environment's lock, plans, records and executes a deployment, and releases the lock. */
@@ -454,7 +459,7 @@ export async function withLock(
       deploymentId,
       atMs: cp.clock.nowMs(),
     },
-    isLockStale,
+    (lock) => isLockStale(lock) || (options.isLockStale?.(lock) ?? false),
   );
   if (acquisition.tookOverFrom) options.onLockTakeover?.(acquisition.tookOverFrom);
   await then();

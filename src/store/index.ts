@@ -44,3 +44,10 @@ export type { ApiTokenRecord, ApiTokenRepository } from './api-tokens.js';
 export type { UserRecord, UserRepository } from './users.js';
 export type { SessionRecord, SessionRepository } from './sessions.js';
 export type { LoginAttemptRepository } from './login-attempts.js';
+export type {
+  NewServerJob,
+  ReplicaRecord,
+  ServerJobFinish,
+  ServerJobRepository,
+  ListServerJobsQuery,
+} from './server-jobs.js';

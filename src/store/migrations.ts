@@ -3,6 +3,7 @@ import { SlipwayError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
 import { createTriggerTables } from './triggers.js';
 import { createServerAuthTables } from './server-auth-tables.js';
+import { createServerJobTables } from './server-jobs.js';
 
 /** The SQL databases the store runs on; chosen once, in open-store.ts. */
 export type StoreDialectName = 'sqlite' | 'postgres';
@@ -24,6 +25,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
     '0008_api_tokens': { up: (db) => createApiTokensTable(db) },
     '0009_server_auth': { up: (db) => createServerAuthTables(db) },
+    '0010_server_jobs': { up: (db) => createServerJobTables(db) },
   };
 }
 

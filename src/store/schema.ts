@@ -24,6 +24,8 @@ export interface StoreDatabase {
   users: UsersTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
+  server_jobs: ServerJobsTable;
+  server_replicas: ServerReplicasTable;
 }
 
 export interface ReleasesTable {
@@ -226,4 +228,32 @@ export interface LoginAttemptsTable {
   user_name: string;
   address: string;
   at_ms: number;
+/** The server's work queue (migration 0010_server_jobs): one row per job, claimed by one replica at a time. */
+export interface ServerJobsTable {
+  id: string;
+  app: string;
+  kind: string;
+  environment: string | null;
+  payload_json: string;
+  state: string;
+  requested_by: string;
+  created_at_ms: number;
+  owner: string | null;
+  started_at_ms: number | null;
+  heartbeat_at_ms: number | null;
+  finished_at_ms: number | null;
+  deployment_id: string | null;
+  release: string | null;
+  error: string | null;
+  takeovers: number;
+}
+
+/** The server's replicas (migration 0010_server_jobs): each heartbeats its row while it runs. */
+export interface ServerReplicasTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  started_at_ms: number;
+  heartbeat_at_ms: number;
+  stopped_at_ms: number | null;
 }

@@ -13,6 +13,7 @@ import { createTriggerRepository, type TriggerRepository } from './triggers.js';
 import { createUserRepository, type UserRepository } from './users.js';
 import { createSessionRepository, type SessionRepository } from './sessions.js';
 import { createLoginAttemptRepository, type LoginAttemptRepository } from './login-attempts.js';
+import { createServerJobRepository, type ServerJobRepository } from './server-jobs.js';
 
 /** The control plane's store port: releases, deployments and their steps, the ledger, environment locks. */
 export interface Store
@@ -29,7 +30,8 @@ export interface Store
     ApiTokenRepository,
     UserRepository,
     SessionRepository,
-    LoginAttemptRepository {
+    LoginAttemptRepository,
+    ServerJobRepository {
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export function createStore(db: Kysely<StoreDatabase>): Store {
     ...createUserRepository(db),
     ...createSessionRepository(db),
     ...createLoginAttemptRepository(db),
+    ...createServerJobRepository(db),
     close: () => db.destroy(),
   };
 }

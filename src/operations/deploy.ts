@@ -1,0 +1,82 @@
+import type { CheckRow } from '../hosts/check-host.js';
+import {
+  resumeDeployment,
+  runDeployment,
+  type DeploymentRequest,
+  type RunOptions,
+} from '../executor/run-deployment.js';
+import {
+  afterDeployment,
+  runPipelineDeploy,
+  type Outcome,
+  type PipelineDeployRequest,
+  type PipelineRunHooks,
+} from '../pipeline/run-pipeline.js';
+import { hostsToSync, syncAgentEvents } from '../cli/agent-events.js';
+import { refuseFailedPreflight, runPreflight } from '../cli/check.js';
+import { createPipelinePorts } from '../cli/pipeline-ports.js';
+import type { Project } from '../cli/project.js';
+
+export type DeploymentVerb = 'deploy' | 'resume' | 'rollback';
+/** One deployment, given the options of whoever runs it. */
+export type DeploymentRun = (options: RunOptions) => Promise<Outcome>;
+
+/**
+ * What differs between the CLI and the server's jobs: the CLI runs each deployment with its live view and
+ * Ctrl-C, and prints gates and refusals; a job runs it silently with its own abort signal and records it.
+ */
+export interface OperationHooks {
+  run(verb: DeploymentVerb, deployment: DeploymentRun): Promise<Outcome>;
+  /** The preflight's results, before a failed one refuses the deploy. */
+  onPreflight?(results: Array<{ host: string; rows: CheckRow[] }>): void;
+  onGates?: PipelineRunHooks['onGates'];
+  onPromotionRefused?: PipelineRunHooks['onPromotionRefused'];
+}
+
+/**
+ * What `slipway deploy <env>` does, and where releases from `watch` and `webhook` enter: the same checks as
+ * "slipway check" first (a host that cannot take the release stops it here), with the agents' event sync beside
+ * them (both use the one channel per host the deploy goes on with), then the deployment through the environment's
+ * gates, promoted on when the pipeline says `promote: automatic`.
+ */
+export async function deployThroughGates(
+  project: Project,
+  request: PipelineDeployRequest,
+  hooks: OperationHooks,
+): Promise<Outcome[]> {
+  const [, preflight] = await Promise.all([
+    syncAgentEvents(project, hostsToSync(project, request.environment)),
+    runPreflight(project, request.environment),
+  ]);
+  hooks.onPreflight?.(preflight);
+  refuseFailedPreflight(preflight);
+  return runPipelineDeploy(project, createPipelinePorts(project), request, pipelineHooksOf(project, hooks));
+}
+
+/** `deploy --resume`: continues the interrupted deployment, then what follows a deploy (good mark, promotion). */
+export async function resumeThroughPipeline(
+  project: Project,
+  environment: string,
+  hooks: OperationHooks,
+): Promise<Outcome[]> {
+  await syncAgentEvents(project, hostsToSync(project, environment));
+  const outcome = await hooks.run('resume', (o) => resumeDeployment(project, environment, o));
+  return [
+    outcome,
+    ...(await afterDeployment(
+      project,
+      createPipelinePorts(project),
+      outcome,
+      pipelineHooksOf(project, hooks),
+    )),
+  ];
+}
+
+/** The pipeline's hooks: each deployment it starts (also an automatic promotion) runs through `hooks.run`. */
+export function pipelineHooksOf(project: Project, hooks: OperationHooks): PipelineRunHooks {
+  return {
+    deploy: (request: DeploymentRequest) => hooks.run('deploy', (o) => runDeployment(project, request, o)),
+    ...(hooks.onGates ? { onGates: hooks.onGates } : {}),
+    ...(hooks.onPromotionRefused ? { onPromotionRefused: hooks.onPromotionRefused } : {}),
+  };
+}

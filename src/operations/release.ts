@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { SlipwayError } from '../core/errors.js';
+import { createRelease } from '../release/create-release.js';
+import type { ReleaseRecord } from '../store/index.js';
+import type { Project } from '../cli/project.js';
+
+/**
+ * What `slipway release create` does: builds in the project's directory and stores the release, versioned as
+ * asked or after the project's git commit.
+ */
+export async function createProjectRelease(
+  project: Project,
+  request: { version?: string; onBuildOutput?: (line: string) => void },
+): Promise<{ release: ReleaseRecord; created: boolean }> {
+  const version = request.version ?? versionFromGit(project.loaded.dir);
+  return createRelease({
+    config: project.config,
+    projectDir: project.loaded.dir,
+    stateDir: project.stateDir,
+    version,
+    store: project.store,
+    clock: project.clock,
+    actor: project.actor,
+    source: gitCommit(project.loaded.dir),
+    ...(request.onBuildOutput ? { onBuildOutput: request.onBuildOutput } : {}),
+  });
+}
+
+function gitCommit(dir: string): string | null {
+  try {
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || null
+    );
+  } catch {
+    return null;
+  }
+}
+
+function versionFromGit(dir: string): string {
+  try {
+    return execFileSync('git', ['describe', '--tags', '--always', '--dirty'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  } catch {
+    throw new SlipwayError('no --version given and the project is not a git repository with commits', {
+      hint: 'pass --version, e.g. slipway release create --version 1.0.0',
+    });
+  }
+}
