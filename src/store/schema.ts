@@ -228,6 +228,8 @@ export interface LoginAttemptsTable {
   user_name: string;
   address: string;
   at_ms: number;
+}
+
 /** The server's work queue (migration 0010_server_jobs): one row per job, claimed by one replica at a time. */
 export interface ServerJobsTable {
   id: string;
