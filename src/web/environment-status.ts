@@ -1,4 +1,5 @@
 import type { RouteStatus, TargetStatus } from '../agent/protocol.js';
+import type { EnvironmentStatus } from '../operations/collect-status.js';
 
 /**
  * The part of GET /api/v1/environments (the data of `slipway status --json`, built by src/cli/status.ts) that the
@@ -29,6 +30,10 @@ export interface HostStatusView {
   route: Pick<RouteStatus, 'active' | 'draining' | 'split'> | null;
   targets: Pick<TargetStatus, 'id' | 'release' | 'state' | 'health' | 'stopAtMs'>[];
 }
+
+/** Checked by tsc: the server's status has every field the dashboard reads, with the same types. */
+type Satisfies<T extends U, U> = T;
+export type ServerStatusSatisfiesView = Satisfies<EnvironmentStatus, EnvironmentStatusView>;
 
 export type TargetRole = 'serving' | 'stable' | 'canary' | 'draining' | 'warm' | 'idle';
 

@@ -35,6 +35,8 @@ const TONES: Record<string, Tone> = {
   interrupted: 'bad',
   rejected: 'bad',
   backoff: 'bad',
+  analyzing: 'busy',
+  baking: 'busy',
   'waiting-for-approval': 'waiting',
   paused: 'waiting',
   waiting: 'waiting',

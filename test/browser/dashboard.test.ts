@@ -1,0 +1,253 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentDetailView, JobRecord, SessionView } from '../../src/server/api-types.js';
+import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { launchChromium, logIn, openContext, PHONE, saveScreenshot } from './chromium.js';
+
+// The dashboard in Debian's chromium against a real `slipway server` (dist/cli.js, dist/web) on a real project:
+// people log in, watch a deployment wait for approval and go on once approved (live, without reloading), roll
+// back, and a viewer sees no button and is refused if they try anyway. Screenshots go to test-artifacts/.
+
+const TEAM = `team:
+  alice: { roles: [deployer] }
+  bob: { roles: [approver] }
+`;
+const APPROVALS = '    approvals: { required: [{ role: approver, count: 1 }], expiresAfter: 1h }';
+const PASSWORD = 'correct horse battery staple';
+
+describe('dashboard in a browser', () => {
+  let project: TestProject;
+  let server: TestServer;
+  let browser: Browser;
+  let deployerToken: string;
+  let approverToken: string;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    project = await createTestProject();
+    project.writeConfig(project.config({ environmentExtra: APPROVALS }) + TEAM);
+    expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
+    expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
+    for (const [name, role] of [
+      ['alice', 'deployer:production'],
+      ['bob', 'approver:production'],
+      ['victor', 'viewer'],
+    ] as const)
+      expectOk(await project.cli(['user', 'add', name, '--role', role], { SLIPWAY_PASSWORD: PASSWORD }));
+    server = await startTestServer(project);
+    deployerToken = await server.token('alice', ['deployer:production']);
+    approverToken = await server.token('bob', ['approver:production']);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await project?.dispose();
+  });
+
+  async function call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+    const response = await server.fetch(`/api/v1${path}`, token, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Starts a deploy through the API (as a CI job would) and returns its deployment id once it has one. */
+  async function deployThroughApi(release: string): Promise<string> {
+    const job = await call<JobRecord>(deployerToken, 'POST', '/environments/production/deployments', {
+      release,
+      reason: `browser test ${release}`,
+    });
+    return until(`the deployment of job ${job.id}`, async () => {
+      const current = await call<JobRecord>(deployerToken, 'GET', `/jobs/${job.id}`);
+      if (current.state === 'failed') throw new Error(`job failed: ${current.error}`);
+      return current.deploymentId;
+    });
+  }
+
+  const phaseOf = async (id: string) =>
+    (await call<DeploymentDetailView>(deployerToken, 'GET', `/deployments/${id}`)).deployment.phase;
+
+  /** Every step's index and state as the page shows them. */
+  const shownSteps = (page: Page) =>
+    page.$$eval('[data-step-index]', (items) =>
+      items.map((i) => `${i.getAttribute('data-step-index')}:${i.getAttribute('data-status')}`),
+    );
+
+  it('shows the login page and refuses a wrong password', async () => {
+    const { page, problems: seen } = await openContext(browser);
+    await page.goto(`${server.url}/`);
+    await expect(page.getByRole('button', { name: 'Log in' }).isVisible()).resolves.toBe(true);
+    await saveScreenshot(page, 'login-laptop');
+    await page.getByLabel('User').fill('alice');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).not.toBe('');
+    await page.setViewportSize(PHONE);
+    await saveScreenshot(page, 'login-phone');
+    problems.push(...seen);
+    await page.context().close();
+  });
+
+  it('shows a deployment live: it waits for approval, an approver approves it on the page, it goes on', async () => {
+    const alice = await openContext(browser);
+    const bob = await openContext(browser);
+    await logIn(alice.page, server.url, 'alice', PASSWORD);
+    await logIn(bob.page, server.url, 'bob', PASSWORD);
+
+    const id = await deployThroughApi('1.0.0');
+    await until('the approval wait', async () => (await phaseOf(id)) === 'waiting-for-approval');
+    await alice.page.goto(`${server.url}/#/deployments/${id}`);
+    await alice.page.locator('.deployment h2 [data-state="waiting-for-approval"]').waitFor();
+    // A marker on the page: if the page reloaded, it would be gone.
+    await alice.page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+    const before = await shownSteps(alice.page);
+    expect(before.some((s) => s.endsWith(':running'))).toBe(true);
+    expect(before.some((s) => s.endsWith(':pending'))).toBe(true);
+    // The deployer may abort but not approve (separation of duties); the approver may approve.
+    await expect(alice.page.locator('[data-action="approve"]').count()).resolves.toBe(0);
+    await expect(alice.page.locator('[data-action="abort"]').count()).resolves.toBe(1);
+    await saveScreenshot(alice.page, 'deployment-waiting-laptop');
+
+    await bob.page.goto(`${server.url}/#/deployments/${id}`);
+    await bob.page.locator('[data-action="approve"]').click();
+    await bob.page.locator('[data-confirm="approve"] textarea').fill('reviewed in the browser test');
+    await bob.page.getByRole('button', { name: 'Confirm approve' }).click();
+
+    // Alice's page follows the server's events: every step reaches its end state, the phase says succeeded.
+    await alice.page.locator('.deployment h2 [data-state="succeeded"]').waitFor({ timeout: 45_000 });
+    const after = await shownSteps(alice.page);
+    expect(
+      after
+        .filter((s) => /^\d+:/.test(s) && Number(s.split(':')[0]) < 1000)
+        .every((s) => /:(succeeded|skipped)$/.test(s)),
+    ).toBe(true);
+    expect(await alice.page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe(
+      'same page',
+    );
+    await expect(alice.page.locator('[data-action="abort"]').count()).resolves.toBe(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('1.0.0');
+    await expect(alice.page.locator('.events', { hasText: 'approval' }).count()).resolves.toBeGreaterThan(0);
+    await saveScreenshot(alice.page, 'deployment-laptop');
+    await alice.page.setViewportSize(PHONE);
+    await saveScreenshot(alice.page, 'deployment-phone');
+    problems.push(...alice.problems, ...bob.problems);
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  it('rolls back from the environments page and shows the old release serving', async () => {
+    const id = await deployThroughApi('2.0.0');
+    await until('the approval wait', async () => (await phaseOf(id)) === 'waiting-for-approval');
+    await call(approverToken, 'POST', `/deployments/${id}/approve`, { comment: 'fine' });
+    await until('2.0.0 deployed', async () => (await phaseOf(id)) === 'succeeded');
+
+    const alice = await openContext(browser);
+    await logIn(alice.page, server.url, 'alice', PASSWORD);
+    const card = alice.page.locator('[data-environment="production"]');
+    await card.locator('[data-role="serving"] [data-field="release"]', { hasText: '2.0.0' }).waitFor();
+    await saveScreenshot(alice.page, 'environments-laptop');
+    await card.locator('[data-action="rollback"]').click();
+    await card.locator('[data-confirm="rollback"] textarea').fill('browser test rollback');
+    await card.getByRole('button', { name: 'Confirm rollback' }).click();
+    // No reload: the page refreshes itself from the server's events.
+    await card
+      .locator('[data-role="serving"] [data-field="release"]', { hasText: '1.0.0' })
+      .waitFor({ timeout: 45_000 });
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('1.0.0');
+    await alice.page.setViewportSize(PHONE);
+    await saveScreenshot(alice.page, 'environments-phone');
+
+    for (const [hash, name] of [
+      ['#/releases', 'releases'],
+      ['#/ledger', 'ledger'],
+    ] as const) {
+      await alice.page.setViewportSize({ width: 1280, height: 800 });
+      await alice.page.goto(`${server.url}/${hash}`);
+      await alice.page.locator('table.list tbody tr').first().waitFor();
+      await saveScreenshot(alice.page, `${name}-laptop`);
+      await alice.page.setViewportSize(PHONE);
+      await saveScreenshot(alice.page, `${name}-phone`);
+    }
+    problems.push(...alice.problems);
+    await alice.context.close();
+  });
+
+  it('searches releases and the ledger on the server', async () => {
+    const alice = await openContext(browser);
+    await logIn(alice.page, server.url, 'alice', PASSWORD);
+    await alice.page.goto(`${server.url}/#/releases`);
+    await alice.page.locator('[data-release="1.0.0"]').waitFor();
+    await alice.page.getByLabel('Search').fill('2.0');
+    await alice.page.getByRole('button', { name: 'Search' }).click();
+    await alice.page.waitForURL(/q=2\.0/);
+    await alice.page.locator('[data-release="1.0.0"]').waitFor({ state: 'detached' });
+    await expect(alice.page.locator('[data-release="2.0.0"]').count()).resolves.toBe(1);
+
+    await alice.page.goto(`${server.url}/#/ledger`);
+    await alice.page.locator('[data-kind="approval.granted"]').first().waitFor();
+    await alice.page.locator('select[name="kind"]').selectOption('approval.granted');
+    await alice.page.waitForURL(/kind=approval\.granted/);
+    await until('only approvals listed', async () => {
+      const kinds = await alice.page.$$eval('[data-kind]', (rows) =>
+        rows.map((r) => r.getAttribute('data-kind')),
+      );
+      return kinds.length > 0 && kinds.every((k) => k === 'approval.granted');
+    });
+    await alice.page.getByLabel('Search').fill('reviewed in the browser test');
+    await alice.page.getByRole('button', { name: 'Search' }).click();
+    await until('one matching approval', async () => (await alice.page.locator('[data-kind]').count()) === 1);
+    problems.push(...alice.problems);
+    await alice.context.close();
+  });
+
+  it('shows a viewer no buttons, and the server refuses their session a POST', async () => {
+    const victor = await openContext(browser);
+    await logIn(victor.page, server.url, 'victor', PASSWORD);
+    const card = victor.page.locator('[data-environment="production"]');
+    await card.locator('[data-field="release"]').first().waitFor();
+    await expect(victor.page.locator('[data-action]').count()).resolves.toBe(0);
+    const [last] = await call<{ id: string }[]>(
+      deployerToken,
+      'GET',
+      '/deployments?environment=production&limit=1',
+    );
+    await victor.page.goto(`${server.url}/#/deployments/${last?.id}`);
+    await victor.page.locator('.deployment h2').waitFor();
+    await expect(victor.page.locator('[data-action]').count()).resolves.toBe(0);
+
+    // Trying anyway, with the session's own CSRF token: refused by the server.
+    const status = await victor.page.evaluate(async () => {
+      const session = (await (await fetch('/api/v1/session')).json()) as SessionView;
+      const response = await fetch('/api/v1/environments/production/rollback', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken ?? '' },
+        body: '{}',
+      });
+      return response.status;
+    });
+    expect(status).toBe(403);
+    problems.push(...victor.problems);
+    await victor.context.close();
+  });
+
+  it('ran without a script error or a CSP violation on any page', () => {
+    expect(problems).toEqual([]);
+  });
+});
