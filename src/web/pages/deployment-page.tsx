@@ -9,6 +9,7 @@ import { formatAgo, formatTime } from '../format.js';
 import { useDebounced, useLiveEvents, useLoad, useNow } from '../hooks.js';
 import { hrefOf } from '../route.js';
 import { applyStepEvent } from '../timeline.js';
+import { visibleActions } from '../deployment-actions.js';
 import { CanaryPanel } from './canary-panel.js';
 
 /**
@@ -38,7 +39,7 @@ export function DeploymentPage({ id }: { id: string }) {
     return (
       <section>{detail.error ? <ErrorBox error={detail.error} /> : <p class="muted">Loading…</p>}</section>
     );
-  const allowed = detail.data?.allowed;
+  const allowed = detail.data ? visibleActions(detail.data.allowed, steps) : undefined;
   const path = `/deployments/${encodeURIComponent(id)}`;
   return (
     <section class="deployment" data-deployment={id}>
