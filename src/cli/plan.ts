@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { describePlan } from '../plan/describe-plan.js';
-import { preparePlan } from '../executor/run-deployment.js';
+import { planDeployment } from '../operations/plan-deployment.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { resolveReleaseVersion } from './releases.js';
 import { SlipwayError } from '../core/errors.js';
@@ -30,8 +29,8 @@ export function registerPlan(program: Command, globals: () => GlobalOptions): vo
             return;
           }
           if (!env) throw new SlipwayError('name an environment, or use --pipeline');
-          const plan = await preparePlan(project, { environment: env, kind: 'deploy', version });
-          process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${describePlan(plan)}\n`);
+          const { plan, text } = await planDeployment(project, env, version);
+          process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${text}\n`);
         });
       },
     );

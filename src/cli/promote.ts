@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { SlipwayError } from '../core/errors.js';
-import { requestSignal, type DeploymentSignalKind } from '../executor/deployment-signals.js';
-import { isLockStale } from '../executor/run-deployment.js';
+import type { DeploymentSignalKind } from '../executor/deployment-signals.js';
+import { findRunningDeployment, signalDeployment } from '../operations/signal-deployment.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { green } from './progress-renderer.js';
 
@@ -15,23 +14,8 @@ export function registerPromoteAndAbort(program: Command, globals: () => GlobalO
       .option('--reason <text>', 'why (kept in the ledger)')
       .action(async (env: string, opts: { reason?: string }) => {
         await withProject(globals(), async (project) => {
-          const lock = await project.store.getLock(project.config.app, env);
-          const deployment =
-            lock && !isLockStale(lock) ? await project.store.getDeployment(lock.deploymentId) : undefined;
-          if (!deployment || deployment.outcome !== null) {
-            throw new SlipwayError(`no deployment is running in ${env}`, {
-              hint: `"slipway status ${env}" shows what serves now`,
-            });
-          }
-          await requestSignal(project.store, project.clock, {
-            app: project.config.app,
-            environment: env,
-            deploymentId: deployment.id,
-            release: deployment.releaseVersion,
-            kind,
-            actor: project.actor,
-            ...(opts.reason ? { reason: opts.reason } : {}),
-          });
+          const deployment = await findRunningDeployment(project, env);
+          await signalDeployment(project, deployment, kind, opts.reason);
           process.stdout.write(
             green(
               `✔ ${kind} of ${deployment.releaseVersion} in ${env} requested (deployment ${deployment.id})\n`,

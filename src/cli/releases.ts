@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { NotFoundError } from '../core/errors.js';
 import { createProjectRelease } from '../operations/release.js';
 import type { ReleaseSnapshot } from '../release/release-snapshot.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { dim, green } from './progress-renderer.js';
 
 export function registerReleases(program: Command, globals: () => GlobalOptions): void {
@@ -64,16 +63,8 @@ export function registerReleases(program: Command, globals: () => GlobalOptions)
 }
 
 /** The release a verb works on: the one named, else the newest. */
-export async function resolveReleaseVersion(project: Project, version: string | undefined): Promise<string> {
-  if (version) return version;
-  const [newest] = await project.store.listReleases(project.config.app);
-  if (!newest) {
-    throw new NotFoundError(`there are no releases of ${project.config.app} yet`, {
-      hint: 'create one: slipway release create --version 1.0.0',
-    });
-  }
-  return newest.version;
-}
+/** Kept here for the verbs that import it from this file (it lives with the plan operation). */
+export { resolveReleaseVersion } from '../operations/plan-deployment.js';
 
 function imageOf(config: unknown): string {
   const image = (config as ReleaseSnapshot).runtime?.image;

@@ -10,6 +10,7 @@ import { createAuthenticator } from '../server/auth/authenticator.js';
 import { createServerApp } from '../server/create-server-app.js';
 import { DEFAULT_LISTEN, parseListen } from '../server/parse-listen.js';
 import { createUnavailableJobRunner } from '../server/unavailable-job-runner.js';
+import { createServerRuntime } from '../server/server-runtime.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { green, yellow } from './progress-renderer.js';
 
@@ -44,6 +45,9 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
   const { hostname: bind, port } = parseListen(opts.listen);
   const replicaId = opts.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const jobs = createUnavailableJobRunner();
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const runtime = createServerRuntime({ project, jobs, log });
+  await runtime.start();
   const app = createServerApp({
     project,
     authenticator: createAuthenticator({ store: project.store, clock: project.clock }),
@@ -51,7 +55,9 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
     replicaId,
     webRoot: findWebRoot(),
     https: false,
-    log: (line) => process.stderr.write(`${line}\n`),
+    log,
+    events: runtime.events,
+    metrics: runtime.metrics,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: bind, port }, () => resolve(s));
@@ -75,6 +81,7 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
   });
   // Stop taking work first, then close the listener; open streams (SSE) are ended rather than waited for.
   await jobs.stop();
+  await runtime.stop();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     if ('closeAllConnections' in server) server.closeAllConnections();

@@ -90,3 +90,25 @@ export type ServerEvent =
   | { kind: 'job'; job: JobRecord };
 
 export type { JobRecord };
+
+/** One target's router counters (cumulative since the router started it: take rates from successive answers). */
+export interface TrafficTargetView {
+  targetId: string;
+  release: string;
+  /** `active`: gets the traffic not split off; `canary`: gets `weight` percent; `draining`; `idle`. */
+  role: 'active' | 'canary' | 'draining' | 'idle';
+  /** Percent of users routed to this target (100 for the active one without a split). */
+  weight: number;
+  requests: number;
+  errors5xx: number;
+  proxyErrors: number;
+  inFlight: number;
+  latency: { boundsMs: number[]; counts: number[]; sumMs: number | null };
+}
+
+/** GET /environments/:env/traffic: the router metrics of each host's agent, read at `atMs`. */
+export interface TrafficView {
+  environment: string;
+  atMs: number;
+  hosts: Array<{ host: string; error: string | null; targets: TrafficTargetView[] }>;
+}

@@ -3,7 +3,8 @@ import { API_HANDLERS } from './api-handlers.js';
 import { authorize, type EnvironmentResolvers } from './authorize.js';
 import { getTokenSession } from './handlers/session-handlers.js';
 import { HttpError, mapError } from './map-error.js';
-import { API_BASE, ROUTES, routeKey, type ApiRouteKey, type RouteKey } from './routes.js';
+import { API_BASE, ROUTES, routeKey, type ApiRouteKey, type RouteKey, type RouteSpec } from './routes.js';
+import { serveDashboard } from './static-files.js';
 import { securityHeaders } from './security-headers.js';
 import type { ServerDeps, ServerEnv } from './server-env.js';
 import type { Handler } from './handlers/handler.js';
@@ -16,9 +17,14 @@ export function createServerApp(deps: ServerDeps): Hono<ServerEnv> {
   const app = new Hono<ServerEnv>();
 
   app.use('*', async (c, next) => {
+    const started = performance.now();
     await next();
     const headers = securityHeaders({ https: deps.https, api: c.req.path.startsWith('/api/') });
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    // By the route's pattern (ids would make a series per deployment); everything else is the dashboard's.
+    const route = c.get('route') as RouteSpec | undefined;
+    const pattern = route?.path ?? (c.req.path.startsWith(`${API_BASE}/`) ? 'unknown' : 'dashboard');
+    deps.metrics.observe(c.req.method, pattern, c.res.status, (performance.now() - started) / 1000);
   });
 
   app.onError((err, c) => {
@@ -51,6 +57,7 @@ export function createServerApp(deps: ServerDeps): Hono<ServerEnv> {
   app.all(`${API_BASE}/*`, () => {
     throw new HttpError(404, 'no such route', { hint: 'docs/server.md lists the routes' });
   });
+  app.get('*', (c) => serveDashboard(c, deps.webRoot));
   return app;
 }
 

@@ -5,6 +5,8 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { Principal } from './auth/principal.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { RouteSpec } from './routes.js';
+import type { EventHub } from './events/event-hub.js';
+import type { ServerMetrics } from './metrics/server-metrics.js';
 
 /** The project the server opened once: the control plane plus its local host (for status and logs). */
 export type ServerProject = StatusProject;
@@ -22,6 +24,9 @@ export interface ServerDeps {
   https: boolean;
   /** The server's own log (stderr): stacks of unexpected errors go here, never into answers. */
   log(line: string): void;
+  /** SSE clients and what the store poller hands them. */
+  events: EventHub;
+  metrics: ServerMetrics;
 }
 
 /** What the authorization middleware leaves on the context for the handlers. */

@@ -1,11 +1,15 @@
+import { z } from 'zod';
+import type { DeploymentSignalKind } from '../../executor/deployment-signals.js';
+import { decideApproval } from '../../operations/decide-approval.js';
+import { signalDeployment } from '../../operations/signal-deployment.js';
 import { can, grantedEnvironments } from '../auth/roles.js';
 import type { DeploymentDetailView, DeploymentView } from '../api-types.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { Plan } from '../../plan/steps.js';
 import type { DeploymentRecord } from '../../store/index.js';
 import { HttpError } from '../map-error.js';
-import { pathParam, queryInt, queryText } from '../request-input.js';
-import type { ServerDeps } from '../server-env.js';
+import { jsonBody, pathParam, queryInt, queryText } from '../request-input.js';
+import { controlPlaneFor, type ServerDeps } from '../server-env.js';
 import { toDeploymentView, toStepViews } from '../views.js';
 import type { Handler } from './handler.js';
 import { principalOf } from './handler.js';
@@ -72,4 +76,37 @@ export async function deploymentView(deps: ServerDeps, d: DeploymentRecord): Pro
   const steps = d.outcome === null ? await store.listSteps(d.id) : [];
   const lock = d.outcome === null ? await store.getLock(d.app, d.environment) : undefined;
   return toDeploymentView(d, steps, lock);
+}
+
+const signalBody = z.strictObject({ reason: z.string().optional() });
+
+/** POST /deployments/:id/promote and /abort {reason?}: a ledger signal with the principal as actor; 202. */
+export function postSignal(kind: DeploymentSignalKind): Handler {
+  return async (c, deps) => {
+    const deployment = await requireDeployment(deps, pathParam(c, 'id'));
+    const body = await jsonBody(c, signalBody);
+    await signalDeployment(controlPlaneFor(deps.project, principalOf(c)), deployment, kind, body.reason);
+    return c.json({ ok: true }, 202);
+  };
+}
+
+const approveBody = z.strictObject({ comment: z.string().optional() });
+const rejectBody = z.strictObject({ comment: z.string().min(1) });
+
+/**
+ * POST /deployments/:id/approve {comment?} and /reject {comment}: the grant lets the principal ask; the team:
+ * rules of slipway.yml then apply to the principal's name, as for `slipway approve`.
+ */
+export function postApproval(decision: 'approve' | 'reject'): Handler {
+  return async (c, deps) => {
+    const id = pathParam(c, 'id');
+    const body = await jsonBody(c, decision === 'approve' ? approveBody : rejectBody);
+    const outcome = await decideApproval(
+      controlPlaneFor(deps.project, principalOf(c)),
+      id,
+      decision,
+      body.comment,
+    );
+    return c.json({ state: outcome.state, approvedBy: outcome.approvedBy, missing: outcome.missing });
+  };
 }
