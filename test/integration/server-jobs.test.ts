@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProject, type Project } from '../../src/cli/project.js';
 import { systemClock } from '../../src/core/clock.js';
+import type { Plan } from '../../src/plan/steps.js';
 import { createJobRunner } from '../../src/server/jobs/create-job-runner.js';
 import type { JobRecord, JobRunner } from '../../src/server/jobs/job-runner.js';
-import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { createTestProject, expectOk, spawnCli, type TestProject } from '../helpers/project.js';
 
 // The server's job runner in one process, on a real SQLite store, with the real agent, router and targets of
 // examples/hello: jobs build releases, deploy, roll back, fail with their deployment's error, and wait their turn.
@@ -16,6 +17,16 @@ async function waitForJob(runner: JobRunner, id: string): Promise<JobRecord> {
     const job = await runner.get(id);
     if (job && (job.state === 'succeeded' || job.state === 'failed')) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} did not finish: ${JSON.stringify(job)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -207,6 +218,118 @@ describe('server jobs in one replica', () => {
     const done = await waitForJob(runner, job.id);
     expect(done).toMatchObject({ state: 'succeeded' });
     expect(done.startedAtMs).toBeGreaterThanOrEqual(releasedAtMs);
+    expect(await servedRelease(project.url)).toBe('2.0.0');
+  });
+
+  /** A job of a replica on another machine that stopped heartbeating a minute ago (its row says where it ran). */
+  async function orphanedJob(id: string, deploymentId: string | null, payload: object): Promise<void> {
+    const silentSinceMs = Date.now() - 60_000;
+    await cp.store.heartbeatReplica({
+      id: 'ghost',
+      hostname: 'elsewhere',
+      pid: 4242,
+      startedAtMs: silentSinceMs,
+      heartbeatAtMs: silentSinceMs,
+    });
+    await cp.store.insertServerJob({
+      id,
+      app: 'hello',
+      kind: 'deploy',
+      environment: 'production',
+      payload,
+      requestedBy: 'dora',
+      createdAtMs: silentSinceMs,
+    });
+    expect(await cp.store.claimServerJob(id, 'ghost', silentSinceMs)).toBe(true);
+    if (deploymentId) await cp.store.recordServerJobDeployment(id, 'ghost', deploymentId);
+  }
+
+  const ghostLock = (deploymentId: string) => ({
+    app: 'hello',
+    environment: 'production',
+    holder: 'dora',
+    pid: 4242,
+    hostname: 'elsewhere',
+    deploymentId,
+    atMs: Date.now() - 60_000,
+  });
+
+  it("takes over a dead replica's job in the middle of its deployment and resumes it, taking over its lock", async () => {
+    project.writeConfig(project.config({ env: { START_DELAY_MS: '3000' }, healthStartTimeout: '30s' }));
+    expectOk(await project.cli(['release', 'create', '--version', '4.0.0-slow']));
+    project.writeConfig(project.config());
+    // A deployment cut off in its health check, its lock left behind by a process on another machine.
+    const cli = spawnCli(project, ['deploy', 'production', '--release', '4.0.0-slow']);
+    const cut = await waitFor('the health check to run', async () => {
+      const [latest] = await cp.store.listDeployments({ app: 'hello', environment: 'production', limit: 1 });
+      if (!latest || latest.releaseVersion !== '4.0.0-slow') return undefined;
+      const steps = (latest.plan as Plan).stages.flatMap((s) => s.steps);
+      const running = (await cp.store.listSteps(latest.id)).some(
+        (s) => s.status === 'running' && steps[s.index]?.kind === 'wait-healthy',
+      );
+      return running ? latest : undefined;
+    });
+    cli.child.kill('SIGKILL');
+    await cli.done;
+    await cp.store.releaseLock('hello', 'production', cut.id);
+    await cp.store.acquireLock(ghostLock(cut.id), () => false);
+
+    await orphanedJob('j-ghost-resume', cut.id, { release: '4.0.0-slow' });
+    const job = await waitForJob(runner, 'j-ghost-resume');
+
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      owner: 'replica-1',
+      takeovers: 1,
+      deploymentId: cut.id,
+      error: null,
+    });
+    expect(await cp.store.getDeployment(cut.id)).toMatchObject({ outcome: 'succeeded' });
+    expect(await cp.store.getLock('hello', 'production')).toBeUndefined();
+    expect(await servedRelease(project.url)).toBe('4.0.0-slow');
+    const [takeover] = await cp.store.listEvents({ app: 'hello', kinds: ['job.taken-over'], limit: 1 });
+    expect(takeover).toMatchObject({
+      environment: 'production',
+      deploymentId: cut.id,
+      data: { job: 'j-ghost-resume', from: 'ghost', to: 'replica-1' },
+    });
+  });
+
+  it('gives a taken-over job the outcome of its deployment when that had already ended', async () => {
+    const [failed] = (
+      await cp.store.listDeployments({ app: 'hello', environment: 'production', limit: 50 })
+    ).filter((d) => d.releaseVersion === '3.0.0-bad');
+    if (!failed) throw new Error('the failed deployment of 3.0.0-bad is missing');
+    const before = await cp.store.listDeployments({ app: 'hello', environment: 'production', limit: 50 });
+
+    await orphanedJob('j-ghost-ended', failed.id, { release: '3.0.0-bad' });
+    const job = await waitForJob(runner, 'j-ghost-ended');
+
+    expect(job).toMatchObject({
+      state: 'failed',
+      deploymentId: failed.id,
+      takeovers: 1,
+      error: failed.error,
+    });
+    expect(
+      await cp.store.listDeployments({ app: 'hello', environment: 'production', limit: 50 }),
+    ).toHaveLength(before.length);
+    expect(await servedRelease(project.url)).toBe('4.0.0-slow');
+  });
+
+  it('starts a taken-over job over when its deployment was planned but never recorded', async () => {
+    await cp.store.acquireLock(ghostLock('d-never-recorded'), () => false);
+
+    await orphanedJob('j-ghost-planned', 'd-never-recorded', { release: '2.0.0' });
+    const job = await waitForJob(runner, 'j-ghost-planned');
+
+    expect(job).toMatchObject({ state: 'succeeded', takeovers: 1 });
+    expect(job.deploymentId).not.toBe('d-never-recorded');
+    expect(await cp.store.getDeployment(job.deploymentId ?? '')).toMatchObject({
+      releaseVersion: '2.0.0',
+      outcome: 'succeeded',
+      createdBy: 'dora',
+    });
     expect(await servedRelease(project.url)).toBe('2.0.0');
   });
 

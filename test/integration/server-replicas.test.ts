@@ -65,15 +65,10 @@ describe('two replicas on one PostgreSQL', () => {
     store = await openStore({ kind: 'postgres', url });
   }, 120_000);
   afterAll(async () => {
-    for (const r of replicas)
-      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
-    await Promise.all(
-      replicas.map((r) =>
-        r.child.exitCode === null && r.child.signalCode === null
-          ? new Promise((resolve) => r.child.once('exit', resolve))
-          : null,
-      ),
-    );
+    const alive = replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+    const exited = alive.map((r) => new Promise((resolve) => r.child.once('exit', resolve)));
+    for (const r of alive) r.child.kill('SIGTERM');
+    await Promise.all(exited);
     await store?.close();
     await project?.dispose();
     await pg?.stop();
