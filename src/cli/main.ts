@@ -24,9 +24,9 @@ import { registerWatch } from './watch.js';
 import { registerWebhook } from './webhook.js';
 import { registerDb } from './db.js';
 import { registerMigrate } from './migrate.js';
-import { registerServer } from './server.js';
 import { registerToken } from './token.js';
 import { registerUser } from './user.js';
+import { registerServer } from './server.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -72,9 +72,9 @@ registerDb(program, globals);
 registerDemo(program);
 registerWatch(program, globals);
 registerWebhook(program, globals);
-registerServer(program, globals);
 registerToken(program, globals);
 registerUser(program, globals);
+registerServer(program, globals);
 
 /** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
 function reportError(err: unknown): number {
