@@ -1,25 +1,12 @@
+import type { TrafficView } from '../server/api-types.js';
 import type { TrafficSnapshot } from './traffic-rates.js';
 
 /**
- * GET /api/v1/environments/:env/traffic as the dashboard reads it: per host, its targets' cumulative router
- * counters at `atMs`. A host the server could not reach carries an error and no targets.
+ * GET /api/v1/environments/:env/traffic (per host, its targets' cumulative router counters at `atMs`) as the
+ * rate arithmetic reads it: one flat list of targets named by host and id. A host the server could not reach
+ * has no targets, so it adds nothing to that interval. Pure.
  */
-export interface TrafficAnswer {
-  atMs: number;
-  hosts: {
-    host: string;
-    error?: string | null;
-    targets: {
-      targetId: string;
-      release: string;
-      requests: number;
-      errors5xx: number;
-      latency: { boundsMs: number[]; counts: number[] };
-    }[];
-  }[];
-}
-
-export function toTrafficSnapshot(answer: TrafficAnswer): TrafficSnapshot {
+export function toTrafficSnapshot(answer: TrafficView): TrafficSnapshot {
   return {
     atMs: answer.atMs,
     targets: answer.hosts.flatMap((h) =>

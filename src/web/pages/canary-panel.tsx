@@ -1,11 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { LedgerEventView } from '../../server/api-types.js';
+import type { LedgerEventView, TrafficView } from '../../server/api-types.js';
 import { useApp } from '../app-context.js';
 import { ErrorBox } from '../components/error-box.js';
 import { TrafficChart } from '../components/traffic-chart.js';
 import { formatTime } from '../format.js';
 import { useLiveEvents, useLoad } from '../hooks.js';
-import { toTrafficSnapshot, type TrafficAnswer } from '../traffic-answer.js';
+import { toTrafficSnapshot } from '../traffic-answer.js';
 import {
   appendTrafficPoint,
   deriveTrafficPoint,
@@ -35,7 +35,7 @@ export function CanaryPanel({ environment }: { environment: string }) {
     setSeries(EMPTY_SERIES);
     const poll = async () => {
       try {
-        const snapshot = toTrafficSnapshot(await api.get<TrafficAnswer>(`${path}/traffic`));
+        const snapshot = toTrafficSnapshot(await api.get<TrafficView>(`${path}/traffic`));
         const before = previous.current;
         previous.current = snapshot;
         const point = before ? deriveTrafficPoint(before, snapshot) : null;
