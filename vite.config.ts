@@ -12,7 +12,8 @@ const server = process.env['SLIPWAY_SERVER'];
 export default defineConfig({
   root: resolve(import.meta.dirname, 'src', 'web'),
   base: '/',
-  plugins: [preact()],
+  // No devtools hook in the build (it only adds a warning about its source map).
+  plugins: [preact({ devToolsEnabled: false })],
   logLevel: 'warn',
   build: {
     outDir: resolve(import.meta.dirname, 'dist', 'web'),
