@@ -24,6 +24,8 @@ const TONES: Record<string, Tone> = {
   serving: 'good',
   stable: 'good',
   passed: 'good',
+  successful: 'good',
+  inconclusive: 'waiting',
   running: 'busy',
   starting: 'busy',
   canary: 'busy',

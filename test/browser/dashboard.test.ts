@@ -1,9 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentDetailView, JobRecord, SessionView } from '../../src/server/api-types.js';
-import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { launchChromium, logIn, openContext, PHONE, saveScreenshot } from './chromium.js';
+import type { SessionView } from '../../src/server/api-types.js';
+import { LAPTOP, logIn, openContext, PHONE, saveScreenshot } from './chromium.js';
+import { PASSWORD, startDashboardFixture, type DashboardFixture } from './dashboard-fixture.js';
 
 // The dashboard in Debian's chromium against a real `slipway server` (dist/cli.js, dist/web) on a real project:
 // people log in, watch a deployment wait for approval and go on once approved (live, without reloading), roll
@@ -14,74 +13,27 @@ const TEAM = `team:
   bob: { roles: [approver] }
 `;
 const APPROVALS = '    approvals: { required: [{ role: approver, count: 1 }], expiresAfter: 1h }';
-const PASSWORD = 'correct horse battery staple';
 
 describe('dashboard in a browser', () => {
-  let project: TestProject;
-  let server: TestServer;
-  let browser: Browser;
+  let f: DashboardFixture;
   let deployerToken: string;
   let approverToken: string;
   const problems: string[] = [];
 
   beforeAll(async () => {
-    project = await createTestProject();
-    project.writeConfig(project.config({ environmentExtra: APPROVALS }) + TEAM);
-    expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
-    expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
-    for (const [name, role] of [
-      ['alice', 'deployer:production'],
-      ['bob', 'approver:production'],
-      ['victor', 'viewer'],
-    ] as const)
-      expectOk(await project.cli(['user', 'add', name, '--role', role], { SLIPWAY_PASSWORD: PASSWORD }));
-    server = await startTestServer(project);
-    deployerToken = await server.token('alice', ['deployer:production']);
-    approverToken = await server.token('bob', ['approver:production']);
-    browser = await launchChromium();
+    f = await startDashboardFixture({
+      config: (project) => project.config({ environmentExtra: APPROVALS }) + TEAM,
+      releases: ['1.0.0', '2.0.0'],
+      users: { alice: 'deployer:production', bob: 'approver:production', victor: 'viewer' },
+    });
+    deployerToken = await f.server.token('alice', ['deployer:production']);
+    approverToken = await f.server.token('bob', ['approver:production']);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await project?.dispose();
-  });
+  afterAll(async () => f?.dispose());
 
-  async function call<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const response = await server.fetch(`/api/v1${path}`, token, {
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as T;
-  }
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>): Promise<T> {
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${server.output()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  /** Starts a deploy through the API (as a CI job would) and returns its deployment id once it has one. */
-  async function deployThroughApi(release: string): Promise<string> {
-    const job = await call<JobRecord>(deployerToken, 'POST', '/environments/production/deployments', {
-      release,
-      reason: `browser test ${release}`,
-    });
-    return until(`the deployment of job ${job.id}`, async () => {
-      const current = await call<JobRecord>(deployerToken, 'GET', `/jobs/${job.id}`);
-      if (current.state === 'failed') throw new Error(`job failed: ${current.error}`);
-      return current.deploymentId;
-    });
-  }
-
-  const phaseOf = async (id: string) =>
-    (await call<DeploymentDetailView>(deployerToken, 'GET', `/deployments/${id}`)).deployment.phase;
+  const deployThroughApi = (release: string) => f.deployThroughApi(deployerToken, 'production', release);
+  const phaseOf = (id: string) => f.phaseOf(deployerToken, id);
 
   /** Every step's index and state as the page shows them. */
   const shownSteps = (page: Page) =>
@@ -90,8 +42,8 @@ describe('dashboard in a browser', () => {
     );
 
   it('shows the login page and refuses a wrong password', async () => {
-    const { page, problems: seen } = await openContext(browser);
-    await page.goto(`${server.url}/`);
+    const { page, problems: seen } = await openContext(f.browser);
+    await page.goto(`${f.server.url}/`);
     await expect(page.getByRole('button', { name: 'Log in' }).isVisible()).resolves.toBe(true);
     await saveScreenshot(page, 'login-laptop');
     await page.getByLabel('User').fill('alice');
@@ -106,14 +58,14 @@ describe('dashboard in a browser', () => {
   });
 
   it('shows a deployment live: it waits for approval, an approver approves it on the page, it goes on', async () => {
-    const alice = await openContext(browser);
-    const bob = await openContext(browser);
-    await logIn(alice.page, server.url, 'alice', PASSWORD);
-    await logIn(bob.page, server.url, 'bob', PASSWORD);
+    const alice = await openContext(f.browser);
+    const bob = await openContext(f.browser);
+    await logIn(alice.page, f.server.url, 'alice', PASSWORD);
+    await logIn(bob.page, f.server.url, 'bob', PASSWORD);
 
     const id = await deployThroughApi('1.0.0');
-    await until('the approval wait', async () => (await phaseOf(id)) === 'waiting-for-approval');
-    await alice.page.goto(`${server.url}/#/deployments/${id}`);
+    await f.until('the approval wait', async () => (await phaseOf(id)) === 'waiting-for-approval');
+    await alice.page.goto(`${f.server.url}/#/deployments/${id}`);
     await alice.page.locator('.deployment h2 [data-state="waiting-for-approval"]').waitFor();
     // A marker on the page: if the page reloaded, it would be gone.
     await alice.page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
@@ -125,7 +77,7 @@ describe('dashboard in a browser', () => {
     await expect(alice.page.locator('[data-action="abort"]').count()).resolves.toBe(1);
     await saveScreenshot(alice.page, 'deployment-waiting-laptop');
 
-    await bob.page.goto(`${server.url}/#/deployments/${id}`);
+    await bob.page.goto(`${f.server.url}/#/deployments/${id}`);
     await bob.page.locator('[data-action="approve"]').click();
     await bob.page.locator('[data-confirm="approve"] textarea').fill('reviewed in the browser test');
     await bob.page.getByRole('button', { name: 'Confirm approve' }).click();
@@ -142,7 +94,7 @@ describe('dashboard in a browser', () => {
       'same page',
     );
     await expect(alice.page.locator('[data-action="abort"]').count()).resolves.toBe(0);
-    expect(await (await fetch(`${project.url}/`)).text()).toContain('1.0.0');
+    expect(await (await fetch(`${f.project.url}/`)).text()).toContain('1.0.0');
     await expect(alice.page.locator('.events', { hasText: 'approval' }).count()).resolves.toBeGreaterThan(0);
     await saveScreenshot(alice.page, 'deployment-laptop');
     await alice.page.setViewportSize(PHONE);
@@ -154,12 +106,12 @@ describe('dashboard in a browser', () => {
 
   it('rolls back from the environments page and shows the old release serving', async () => {
     const id = await deployThroughApi('2.0.0');
-    await until('the approval wait', async () => (await phaseOf(id)) === 'waiting-for-approval');
-    await call(approverToken, 'POST', `/deployments/${id}/approve`, { comment: 'fine' });
-    await until('2.0.0 deployed', async () => (await phaseOf(id)) === 'succeeded');
+    await f.until('the approval wait', async () => (await phaseOf(id)) === 'waiting-for-approval');
+    await f.call(approverToken, 'POST', `/deployments/${id}/approve`, { comment: 'fine' });
+    await f.until('2.0.0 deployed', async () => (await phaseOf(id)) === 'succeeded');
 
-    const alice = await openContext(browser);
-    await logIn(alice.page, server.url, 'alice', PASSWORD);
+    const alice = await openContext(f.browser);
+    await logIn(alice.page, f.server.url, 'alice', PASSWORD);
     const card = alice.page.locator('[data-environment="production"]');
     await card.locator('[data-role="serving"] [data-field="release"]', { hasText: '2.0.0' }).waitFor();
     await saveScreenshot(alice.page, 'environments-laptop');
@@ -170,7 +122,7 @@ describe('dashboard in a browser', () => {
     await card
       .locator('[data-role="serving"] [data-field="release"]', { hasText: '1.0.0' })
       .waitFor({ timeout: 45_000 });
-    expect(await (await fetch(`${project.url}/`)).text()).toContain('1.0.0');
+    expect(await (await fetch(`${f.project.url}/`)).text()).toContain('1.0.0');
     await alice.page.setViewportSize(PHONE);
     await saveScreenshot(alice.page, 'environments-phone');
 
@@ -178,8 +130,8 @@ describe('dashboard in a browser', () => {
       ['#/releases', 'releases'],
       ['#/ledger', 'ledger'],
     ] as const) {
-      await alice.page.setViewportSize({ width: 1280, height: 800 });
-      await alice.page.goto(`${server.url}/${hash}`);
+      await alice.page.setViewportSize(LAPTOP);
+      await alice.page.goto(`${f.server.url}/${hash}`);
       await alice.page.locator('table.list tbody tr').first().waitFor();
       await saveScreenshot(alice.page, `${name}-laptop`);
       await alice.page.setViewportSize(PHONE);
@@ -190,9 +142,9 @@ describe('dashboard in a browser', () => {
   });
 
   it('searches releases and the ledger on the server', async () => {
-    const alice = await openContext(browser);
-    await logIn(alice.page, server.url, 'alice', PASSWORD);
-    await alice.page.goto(`${server.url}/#/releases`);
+    const alice = await openContext(f.browser);
+    await logIn(alice.page, f.server.url, 'alice', PASSWORD);
+    await alice.page.goto(`${f.server.url}/#/releases`);
     await alice.page.locator('[data-release="1.0.0"]').waitFor();
     await alice.page.getByLabel('Search').fill('2.0');
     await alice.page.getByRole('button', { name: 'Search' }).click();
@@ -200,11 +152,11 @@ describe('dashboard in a browser', () => {
     await alice.page.locator('[data-release="1.0.0"]').waitFor({ state: 'detached' });
     await expect(alice.page.locator('[data-release="2.0.0"]').count()).resolves.toBe(1);
 
-    await alice.page.goto(`${server.url}/#/ledger`);
+    await alice.page.goto(`${f.server.url}/#/ledger`);
     await alice.page.locator('[data-kind="approval.granted"]').first().waitFor();
     await alice.page.locator('select[name="kind"]').selectOption('approval.granted');
     await alice.page.waitForURL(/kind=approval\.granted/);
-    await until('only approvals listed', async () => {
+    await f.until('only approvals listed', async () => {
       const kinds = await alice.page.$$eval('[data-kind]', (rows) =>
         rows.map((r) => r.getAttribute('data-kind')),
       );
@@ -212,23 +164,26 @@ describe('dashboard in a browser', () => {
     });
     await alice.page.getByLabel('Search').fill('reviewed in the browser test');
     await alice.page.getByRole('button', { name: 'Search' }).click();
-    await until('one matching approval', async () => (await alice.page.locator('[data-kind]').count()) === 1);
+    await f.until(
+      'one matching approval',
+      async () => (await alice.page.locator('[data-kind]').count()) === 1,
+    );
     problems.push(...alice.problems);
     await alice.context.close();
   });
 
   it('shows a viewer no buttons, and the server refuses their session a POST', async () => {
-    const victor = await openContext(browser);
-    await logIn(victor.page, server.url, 'victor', PASSWORD);
+    const victor = await openContext(f.browser);
+    await logIn(victor.page, f.server.url, 'victor', PASSWORD);
     const card = victor.page.locator('[data-environment="production"]');
     await card.locator('[data-field="release"]').first().waitFor();
     await expect(victor.page.locator('[data-action]').count()).resolves.toBe(0);
-    const [last] = await call<{ id: string }[]>(
+    const [last] = await f.call<{ id: string }[]>(
       deployerToken,
       'GET',
       '/deployments?environment=production&limit=1',
     );
-    await victor.page.goto(`${server.url}/#/deployments/${last?.id}`);
+    await victor.page.goto(`${f.server.url}/#/deployments/${last?.id}`);
     await victor.page.locator('.deployment h2').waitFor();
     await expect(victor.page.locator('[data-action]').count()).resolves.toBe(0);
 

@@ -27,7 +27,11 @@ export function TrafficChart({ title, unit, releases, x, columns }: Props) {
       width: Math.max(240, element.clientWidth),
       height: 180,
       legend: { show: true },
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max, min, 1) * 1.1] } },
+      scales: {
+        // At least the last minute, so that the first points do not stretch over an auto-ranged axis of years.
+        x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] },
+        y: { range: (_u, min, max) => [0, Math.max(max, min, 1) * 1.1] },
+      },
       axes: [{}, { size: 64, values: (_u, ticks) => ticks.map((t) => formatNumber(t, unit)) }],
       series: [
         {},

@@ -2,8 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LedgerEventView, TrafficView } from '../../server/api-types.js';
 import { useApp } from '../app-context.js';
 import { ErrorBox } from '../components/error-box.js';
+import { StateBadge } from '../components/state-badge.js';
 import { TrafficChart } from '../components/traffic-chart.js';
-import { formatTime } from '../format.js';
+import { formatNumber, formatTime } from '../format.js';
 import { useLiveEvents, useLoad } from '../hooks.js';
 import { toTrafficSnapshot } from '../traffic-answer.js';
 import {
@@ -63,7 +64,7 @@ export function CanaryPanel({ environment }: { environment: string }) {
   });
 
   return (
-    <section class="canary" data-canary={environment}>
+    <section class="canary" data-canary={environment} data-points={series.x.length}>
       <h3>Canary in {environment}</h3>
       <ErrorBox error={error} />
       {series.x.length === 0 && <p class="muted">Measuring… (a point every {POLL_MS / 1000} s)</p>}
@@ -90,14 +91,14 @@ export function CanaryPanel({ environment }: { environment: string }) {
           columns={series.p99Ms}
         />
       </div>
+      <LatestRates series={series} />
       <h4>Analysis verdicts</h4>
       <ErrorBox error={verdicts.error} />
       {verdicts.data?.length === 0 && <p class="muted">No verdict yet.</p>}
       <ul class="events">
         {verdicts.data?.map((v) => (
           <li key={v.seq} data-verdict={verdictOf(v)}>
-            <span class="muted">{formatTime(v.atMs)}</span> {v.release && <strong>{v.release}</strong>}{' '}
-            {v.message}
+            <span class="muted">{formatTime(v.atMs)}</span> <StateBadge state={verdictOf(v)} /> {v.message}
           </li>
         ))}
       </ul>
@@ -105,7 +106,50 @@ export function CanaryPanel({ environment }: { environment: string }) {
   );
 }
 
+/** The last point of each release: the numbers under the charts, readable on a phone and by a test. */
+function LatestRates({ series }: { series: TrafficSeries }) {
+  if (series.x.length === 0) return null;
+  const last = (column: (number | null)[] | undefined) => column?.at(-1) ?? null;
+  return (
+    <table class="latest">
+      <caption class="muted">last {POLL_MS / 1000} s</caption>
+      <thead>
+        <tr>
+          <th>release</th>
+          <th>requests / s</th>
+          <th>5xx</th>
+          <th>p99</th>
+        </tr>
+      </thead>
+      <tbody>
+        {series.releases.map((release, i) => {
+          const rps = last(series.requestsPerSecond[i]);
+          const errors = last(series.errorPercent[i]);
+          const p99 = last(series.p99Ms[i]);
+          return (
+            <tr key={release} data-release={release}>
+              <td>
+                <strong>{release}</strong>
+              </td>
+              <td data-field="rps" data-value={rps ?? ''}>
+                {formatNumber(rps)}
+              </td>
+              <td data-field="errors" data-value={errors ?? ''}>
+                {formatNumber(errors, '%')}
+              </td>
+              <td data-field="p99" data-value={p99 ?? ''}>
+                {formatNumber(p99, ' ms')}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** The verdict's result (`successful`, `failed`, `inconclusive`), from the event's data (the judge's verdict). */
 function verdictOf(event: LedgerEventView): string {
-  const data = event.data as { verdict?: unknown } | undefined;
-  return typeof data?.verdict === 'string' ? data.verdict : 'unknown';
+  const data = event.data as { result?: unknown } | undefined;
+  return typeof data?.result === 'string' ? data.result : 'unknown';
 }
