@@ -14,7 +14,6 @@ export default defineConfig({
   base: '/',
   // No devtools hook in the build (it only adds a warning about its source map).
   plugins: [preact({ devToolsEnabled: false })],
-  logLevel: 'warn',
   build: {
     outDir: resolve(import.meta.dirname, 'dist', 'web'),
     emptyOutDir: true,
