@@ -9,13 +9,16 @@ import { hrefOf } from '../route.js';
 import type { EnvironmentStatusView } from '../environment-status.js';
 
 const PAGE = 100;
+/** Offered in the kind filter besides the kinds of the events listed. */
 const KNOWN_KINDS = [
   'release.created',
   'deploy.started',
   'deploy.succeeded',
   'deploy.failed',
   'deploy.rolled-back',
+  'rollback.started',
   'rollback.succeeded',
+  'traffic.switched',
   'canary.verdict',
   'approval.requested',
   'approval.granted',
@@ -115,11 +118,13 @@ export function LedgerPage({ q, environment, kind }: Filter) {
             onChange={(e) => go({ kind: (e.target as HTMLSelectElement).value || null })}
           >
             <option value="">all</option>
-            {[...new Set([...KNOWN_KINDS, ...(kind ? [kind] : [])])].sort().map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
+            {[...new Set([...KNOWN_KINDS, ...events.map((e) => e.kind), ...(kind ? [kind] : [])])]
+              .sort()
+              .map((k) => (
+                <option key={k} value={k}>
+                  {k}
+                </option>
+              ))}
           </select>
         </label>
       </div>
