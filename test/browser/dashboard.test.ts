@@ -172,7 +172,7 @@ describe('dashboard in a browser', () => {
     await alice.context.close();
   });
 
-  it('shows a viewer no buttons, and the server refuses their session a POST', async () => {
+  it('shows a viewer no buttons, the server refuses their session a POST, and logging out ends the session', async () => {
     const victor = await openContext(f.browser);
     await logIn(victor.page, f.server.url, 'victor', PASSWORD);
     const card = victor.page.locator('[data-environment="production"]');
@@ -198,6 +198,11 @@ describe('dashboard in a browser', () => {
       return response.status;
     });
     expect(status).toBe(403);
+
+    // Logging out ends the session on the server, not only on the page.
+    await victor.page.getByRole('button', { name: 'Log out' }).click();
+    await victor.page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await victor.page.evaluate(async () => (await fetch('/api/v1/session')).status)).toBe(401);
     problems.push(...victor.problems);
     await victor.context.close();
   });
