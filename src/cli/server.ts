@@ -9,10 +9,15 @@ import type { Command } from 'commander';
 import { createAuthenticator } from '../server/auth/authenticator.js';
 import { createServerApp } from '../server/create-server-app.js';
 import { DEFAULT_LISTEN, parseListen } from '../server/parse-listen.js';
-import { createUnavailableJobRunner } from '../server/unavailable-job-runner.js';
+import { createJobRunner } from '../server/jobs/create-job-runner.js';
+import { parseDurationMs } from '../core/duration.js';
+import { SlipwayError } from '../core/errors.js';
 import { createServerRuntime } from '../server/server-runtime.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { green, yellow } from './progress-renderer.js';
+
+/** How often this replica looks for queued jobs (a deploy starts within this of its request). */
+const JOB_POLL_MS = 300;
 
 interface ServerOptions {
   listen: string;
@@ -44,8 +49,23 @@ function findWebRoot(): string | null {
 async function serveUntilStopped(project: Project, opts: ServerOptions): Promise<void> {
   const { hostname: bind, port } = parseListen(opts.listen);
   const replicaId = opts.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  const jobs = createUnavailableJobRunner();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const takeoverAfterMs = parseDurationMs(opts.takeoverAfter);
+  if (takeoverAfterMs === undefined || takeoverAfterMs < 1000) {
+    throw new SlipwayError(`--takeover-after "${opts.takeoverAfter}" is not a duration of 1s or more`, {
+      hint: 'e.g. --takeover-after 15s',
+    });
+  }
+  const jobs = createJobRunner({
+    project,
+    replicaId,
+    clock: project.clock,
+    pollIntervalMs: JOB_POLL_MS,
+    // Three heartbeats fit in the takeover time, so one late beat does not make the replica look dead.
+    heartbeatIntervalMs: Math.max(250, Math.floor(takeoverAfterMs / 3)),
+    takeoverAfterMs,
+    log,
+  });
   const runtime = createServerRuntime({ project, jobs, log });
   await runtime.start();
   const app = createServerApp({

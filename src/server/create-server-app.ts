@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
 import { API_HANDLERS } from './api-handlers.js';
 import { authorize, type EnvironmentResolvers } from './authorize.js';
-import { getTokenSession } from './handlers/session-handlers.js';
+import { mountAuthRoutes } from './auth/auth-routes.js';
 import { HttpError, mapError } from './map-error.js';
-import { API_BASE, ROUTES, routeKey, type ApiRouteKey, type RouteKey, type RouteSpec } from './routes.js';
+import { API_BASE, ROUTES, routeKey, type ApiRouteKey, type RouteSpec } from './routes.js';
 import { serveDashboard } from './static-files.js';
 import { securityHeaders } from './security-headers.js';
 import type { ServerDeps, ServerEnv } from './server-env.js';
-import type { Handler } from './handlers/handler.js';
 
 /**
  * The server's HTTP app: secure headers and error mapping around every answer; each route of ROUTES behind the
@@ -44,13 +43,19 @@ export function createServerApp(deps: ServerDeps): Hono<ServerEnv> {
     job: async (id) => (await deps.jobs.get(id))?.environment,
   };
   for (const route of ROUTES) app.on(route.method, route.path, authorize(route, deps, resolvers));
+  // Login, logout, the session and users: the auth part's handlers of the routes ROUTES gives it.
+  const { store, clock, config } = deps.project;
+  mountAuthRoutes(app, {
+    store,
+    clock,
+    app: config.app,
+    authenticator: deps.authenticator,
+    https: deps.https,
+  });
 
-  // Until the auth routes are mounted, a bearer token's session is answered here.
-  const authFallbacks: Partial<Record<RouteKey, Handler>> = { 'GET /api/v1/session': getTokenSession };
   for (const route of ROUTES) {
-    const key = routeKey(route);
-    const handler =
-      route.owner === 'api' ? API_HANDLERS[key as ApiRouteKey] : (authFallbacks[key] ?? notMounted);
+    if (route.owner !== 'api') continue;
+    const handler = API_HANDLERS[routeKey(route) as ApiRouteKey];
     app.on(route.method, route.path, (c) => handler(c, deps));
   }
 
@@ -60,7 +65,3 @@ export function createServerApp(deps: ServerDeps): Hono<ServerEnv> {
   app.get('*', (c) => serveDashboard(c, deps.webRoot));
   return app;
 }
-
-const notMounted: Handler = () => {
-  throw new HttpError(501, 'the auth routes are not mounted in this build');
-};

@@ -1,7 +1,7 @@
 import { ConfigError, ConflictError, LockHeldError, NotFoundError, SlipwayError } from '../core/errors.js';
 import type { ApiError } from './api-types.js';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 501 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500;
 
 /** An error meant for the client, with its HTTP status (auth refusals, bad parameters, a missing route). */
 export class HttpError extends SlipwayError {

@@ -6,10 +6,12 @@ import { ConflictError, LockHeldError } from '../core/errors.js';
 import { openStore, type StoreLocation } from './open-store.js';
 import type { Store } from './store.js';
 
-export type RaceAction = 'lock' | 'release';
+export type RaceAction = 'lock' | 'release' | 'claim';
 export type RaceResult =
   | { name: string; won: true }
   | { name: string; won: false; error: 'LockHeldError' | 'ConflictError'; holder?: string }
+  /** `claim`: another process claimed the server job first. */
+  | { name: string; won: false; error: 'claimed' }
   | { name: string; won: false; error: 'unexpected'; message: string };
 
 const [where, name, openWhen, action] = process.argv.slice(2) as [
@@ -49,6 +51,10 @@ async function race(store: Store): Promise<RaceResult> {
         },
         () => false,
       );
+    } else if (action === 'claim') {
+      // The job `j1` of app `shop` was queued by the test before "go".
+      if (!(await store.claimServerJob('j1', name, Date.now())))
+        return { name, won: false, error: 'claimed' };
     } else {
       const { created } = await store.createRelease({
         app: 'shop',

@@ -74,7 +74,7 @@ describeEachStore('server jobs', (stores) => {
     expect(await first!.claimServerJob('j1', 'late', T0 + 200)).toBe(false);
   });
 
-  it('takes a job over only from the owner and heartbeat read, so that two survivors cannot both take it', async () => {
+  it('takes a job over only once its heartbeat is stale, from the owner and heartbeat read: two survivors cannot both take it', async () => {
     const where = await stores.location();
     const [a, b, c] = await Promise.all([stores.open(where), stores.open(where), stores.open(where)]);
     await a.insertServerJob(aJob());
@@ -82,14 +82,15 @@ describeEachStore('server jobs', (stores) => {
     await a.heartbeatServerJob('j1', 'dead', T0 + 1000);
     await a.recordServerJobDeployment('j1', 'dead', 'd-1');
 
-    // A stale read (the owner heartbeated since) loses.
-    expect(await b.takeOverServerJob({ id: 'j1', owner: 'dead', heartbeatAtMs: T0 }, 'b', T0 + 20_000)).toBe(
-      false,
-    );
+    const by = (owner: string, atMs: number) => ({ owner, atMs, takeoverAfterMs: 15_000 });
     const seen = { id: 'j1', owner: 'dead', heartbeatAtMs: T0 + 1000 };
+    // Not before the heartbeat is takeoverAfterMs old.
+    expect(await b.takeOverServerJob(seen, by('b', T0 + 15_999))).toBe(false);
+    // A stale read (the owner heartbeated since) loses.
+    expect(await b.takeOverServerJob({ ...seen, heartbeatAtMs: T0 }, by('b', T0 + 20_000))).toBe(false);
     const won = await Promise.all([
-      b.takeOverServerJob(seen, 'b', T0 + 20_000),
-      c.takeOverServerJob(seen, 'c', T0 + 20_000),
+      b.takeOverServerJob(seen, by('b', T0 + 20_000)),
+      c.takeOverServerJob(seen, by('c', T0 + 20_000)),
     ]);
 
     expect(won.filter(Boolean)).toHaveLength(1);

@@ -47,13 +47,13 @@ export interface ServerJobRepository {
   /** queued → running, owned by `owner`; false when another replica claimed it first. */
   claimServerJob(id: string, owner: string, atMs: number): Promise<boolean>;
   /**
-   * Gives a running job to `owner` if it still has the owner and heartbeat we read (its owner stopped
-   * heartbeating); counts the takeover. False when another replica took it, or its owner heartbeated since.
+   * Gives a running job to `owner` if it still has the owner and heartbeat we read and that heartbeat is at
+   * least `takeoverAfterMs` old at `atMs` (its owner went silent); counts the takeover. False when another
+   * replica took it, its owner heartbeated since, or the heartbeat is not stale.
    */
   takeOverServerJob(
     seen: { id: string; owner: string; heartbeatAtMs: number },
-    owner: string,
-    atMs: number,
+    takeover: { owner: string; atMs: number; takeoverAfterMs: number },
   ): Promise<boolean>;
   /** False when the job is no longer this owner's running job (taken over, finished). */
   heartbeatServerJob(id: string, owner: string, atMs: number): Promise<boolean>;
@@ -124,7 +124,7 @@ export function createServerJobRepository(db: Kysely<StoreDatabase>): ServerJobR
       return updated(result);
     },
 
-    async takeOverServerJob(seen, owner, atMs) {
+    async takeOverServerJob(seen, { owner, atMs, takeoverAfterMs }) {
       const result = await db
         .updateTable('server_jobs')
         .set((eb) => ({ owner, heartbeat_at_ms: atMs, takeovers: eb('takeovers', '+', 1) }))
@@ -132,6 +132,7 @@ export function createServerJobRepository(db: Kysely<StoreDatabase>): ServerJobR
         .where('state', '=', 'running')
         .where('owner', '=', seen.owner)
         .where('heartbeat_at_ms', '=', seen.heartbeatAtMs)
+        .where('heartbeat_at_ms', '<=', atMs - takeoverAfterMs)
         .executeTakeFirst();
       return updated(result);
     },

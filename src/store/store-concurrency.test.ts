@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LockHeldError } from '../core/errors.js';
 import { MIGRATION_TABLE, buildStoreMigrations } from './migrations.js';
 import type { RaceAction, RaceResult } from './race.fixture.js';
+import type { StoreLocation } from './open-store.js';
 import { aLockRequest, describeEachStore, useTempStores, useTestPostgres } from './test-fixtures.js';
 
 const RACE_SCRIPT = fileURLToPath(new URL('./race.fixture.ts', import.meta.url));
@@ -103,6 +104,42 @@ describe('several processes on one SQLite file', () => {
     expect(results.filter((r) => !r.won).every((r) => !r.won && r.error === 'ConflictError')).toBe(true);
     const store = await stores.open(file);
     expect((await store.getRelease('shop', '1.0.0'))?.createdBy).toBe(winners[0]!.name);
+  });
+});
+
+describe('several processes claiming one server job', () => {
+  const postgres = useTestPostgres();
+  const queueJob = async (location: StoreLocation): Promise<void> => {
+    const store = await stores.open(location);
+    await store.insertServerJob({
+      id: 'j1',
+      app: 'shop',
+      kind: 'deploy',
+      environment: 'production',
+      payload: {},
+      requestedBy: 'ana',
+      createdAtMs: Date.now(),
+    });
+    await store.close();
+  };
+
+  it.each(['sqlite', 'postgres'] as const)('lets exactly one process claim it (%s)', async (kind) => {
+    const location: StoreLocation =
+      kind === 'sqlite' ? { kind, file: stores.storeFile() } : { kind, url: await postgres.freshDatabase() };
+    await queueJob(location);
+
+    const results = await raceProcesses(
+      location.kind === 'sqlite' ? location.file : location.url,
+      names,
+      'before-go',
+      'claim',
+    );
+
+    const winners = results.filter((r) => r.won);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => !r.won).every((r) => !r.won && r.error === 'claimed')).toBe(true);
+    const store = await stores.open(location);
+    expect(await store.getServerJob('j1')).toMatchObject({ state: 'running', owner: winners[0]!.name });
   });
 });
 

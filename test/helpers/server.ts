@@ -132,3 +132,90 @@ async function stopChild(child: ChildProcess): Promise<number | null> {
   clearTimeout(timer);
   return code;
 }
+
+export interface ReceivedEvent {
+  id: string | null;
+  event: string;
+  data: unknown;
+}
+
+export interface EventStream {
+  events: ReceivedEvent[];
+  /** Comment lines received (heartbeats). */
+  comments: string[];
+  /** Resolves with the first event (received so far or later) that matches; rejects after timeoutMs. */
+  waitFor(match: (e: ReceivedEvent) => boolean, what: string, timeoutMs?: number): Promise<ReceivedEvent>;
+  close(): void;
+}
+
+/** A client of GET /api/v1/events reading the real byte stream and parsing its frames. */
+export async function openEventStream(
+  url: string,
+  token: string,
+  lastEventId?: number,
+): Promise<EventStream> {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/api/v1/events`, {
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(lastEventId !== undefined ? { 'last-event-id': String(lastEventId) } : {}),
+    },
+    signal: controller.signal,
+  });
+  if (response.status !== 200 || !response.body)
+    throw new Error(`GET /api/v1/events answered ${response.status}: ${await response.text()}`);
+  const events: ReceivedEvent[] = [];
+  const comments: string[] = [];
+  const waiters = new Set<() => void>();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const reader = response.body.getReader();
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let id: string | null = null;
+          let event = 'message';
+          const data: string[] = [];
+          for (const line of frame.split('\n')) {
+            if (line.startsWith(':')) comments.push(line.slice(1).trim());
+            else if (line.startsWith('id: ')) id = line.slice(4);
+            else if (line.startsWith('event: ')) event = line.slice(7);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          if (data.length > 0) events.push({ id, event, data: JSON.parse(data.join('\n')) });
+        }
+        for (const w of waiters) w();
+      }
+    } catch {
+      // Closed by us.
+    }
+  })();
+  return {
+    events,
+    comments,
+    waitFor: (match, what, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = events.find(match);
+          if (!found) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no event: ${what}; received ${events.map((e) => e.event).join(', ')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    close: () => controller.abort(),
+  };
+}

@@ -76,7 +76,7 @@ describe('slipway token', () => {
     );
     const token = created.stdout.trim();
     expect(token).toMatch(/^slp_[\w-]{43}$/);
-    expect(created.stderr).toMatch(/token tok-[0-9a-f]{12} for ci \(deployer:staging,production viewer\)/);
+    expect(created.stderr).toMatch(/token tok_[0-9a-f]{12} for ci \(deployer:staging,production viewer\)/);
 
     expect(await authenticate(token)).toEqual({
       ok: true,
@@ -91,7 +91,7 @@ describe('slipway token', () => {
     });
 
     const listed = expectOk(await project.cli(['token', 'list'])).stdout;
-    const id = /tok-[0-9a-f]{12}/.exec(listed)?.[0] ?? '';
+    const id = /tok_[0-9a-f]{12}/.exec(listed)?.[0] ?? '';
     expect(listed).toMatch(/ID\s+SUBJECT\s+ROLES\s+CREATED\s+LAST USED\s+EXPIRES\s+REVOKED/);
     expect(listed).toContain('ci');
     expect(listed).not.toContain(token);

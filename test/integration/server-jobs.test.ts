@@ -22,7 +22,7 @@ async function waitForJob(runner: JobRunner, id: string): Promise<JobRecord> {
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 40_000;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
@@ -337,5 +337,60 @@ describe('server jobs in one replica', () => {
     await expect(
       runner.enqueue({ kind: 'deploy', environment: 'nowhere', payload: {}, requestedBy: 'ana' }),
     ).rejects.toThrow(/no environment named "nowhere"/);
+  });
+
+  // Last: it stops this replica's runner.
+  it('a stopping replica lets the running step end, hands the job over, and another replica completes it', async () => {
+    project.writeConfig(project.config({ env: { START_DELAY_MS: '3000' }, healthStartTimeout: '30s' }));
+    expectOk(await project.cli(['release', 'create', '--version', '5.0.0-slow']));
+    project.writeConfig(project.config());
+    const job = await runner.enqueue({
+      kind: 'deploy',
+      environment: 'production',
+      payload: { release: '5.0.0-slow' },
+      requestedBy: 'erin',
+    });
+    const deploymentId = await waitFor('the health check to run', async () => {
+      const id = (await runner.get(job.id))?.deploymentId;
+      const deployment = id ? await cp.store.getDeployment(id) : undefined;
+      if (!id || !deployment) return undefined;
+      const steps = (deployment.plan as Plan).stages.flatMap((s) => s.steps);
+      const waiting = (await cp.store.listSteps(id)).some(
+        (s) => s.status === 'running' && steps[s.index]?.kind === 'wait-healthy',
+      );
+      return waiting ? id : undefined;
+    });
+
+    await runner.stop();
+
+    expect(await runner.get(job.id)).toMatchObject({
+      state: 'running',
+      owner: 'replica-1',
+      heartbeatAtMs: 0,
+    });
+    expect(await cp.store.getDeployment(deploymentId)).toMatchObject({ outcome: null });
+    expect(await cp.store.getLock('hello', 'production')).toBeUndefined();
+    expect((await cp.store.getReplica('replica-1'))?.stoppedAtMs).not.toBeNull();
+
+    const next = createJobRunner({
+      project: cp,
+      replicaId: 'replica-2',
+      clock: systemClock,
+      pollIntervalMs: 100,
+      heartbeatIntervalMs: 500,
+      takeoverAfterMs: 15_000,
+      log: () => {},
+    });
+    next.start();
+    try {
+      const done = await waitForJob(next, job.id);
+      expect(done).toMatchObject({ state: 'succeeded', owner: 'replica-2', takeovers: 1, deploymentId });
+      expect(await cp.store.getDeployment(deploymentId)).toMatchObject({ outcome: 'succeeded' });
+      expect(await servedRelease(project.url)).toBe('5.0.0-slow');
+      const [takeover] = await cp.store.listEvents({ app: 'hello', kinds: ['job.taken-over'], limit: 1 });
+      expect(takeover?.message).toContain('which handed it over when it stopped');
+    } finally {
+      await next.stop();
+    }
   });
 });

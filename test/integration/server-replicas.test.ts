@@ -1,25 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/plan/steps.js';
 import type { JobRecord } from '../../src/server/jobs/job-runner.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { REPO_ROOT, createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
-// Two replicas on one PostgreSQL and one project. A deploy whose release takes seconds to get healthy is
-// running on one of them; that replica is killed with SIGKILL (no goodbye: its job, its lock and its
-// deployment stay as they were); the other notices the silence, takes the job over and resumes the deployment
-// from the ledger to its end.
+// Two `slipway server` replicas on one PostgreSQL and one project. A deploy (through the API) whose release
+// takes seconds to get healthy is running on one of them; that replica is killed with SIGKILL (no goodbye:
+// its job, its lock and its deployment stay as they were); the other notices the silence, takes the job over
+// and resumes the deployment from the ledger to its end.
 
-const WORKER = join(REPO_ROOT, 'test', 'fixtures', 'job-worker.ts');
-const TAKEOVER_AFTER_MS = 3000;
-
-interface Replica {
-  id: string;
-  child: ChildProcess;
-  output(): string;
-}
+const TAKEOVER_AFTER = '3s';
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -31,31 +23,21 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('two replicas on one PostgreSQL', () => {
   let pg: TestPostgres;
   let url: string;
   let project: TestProject;
   let store: Store;
-  const replicas: Replica[] = [];
-
-  function startReplica(id: string): Promise<Replica> {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', WORKER, join(project.dir, 'slipway.yml'), id, String(TAKEOVER_AFTER_MS)],
-      { env: { ...process.env, SLIPWAY_STORE_URL: url, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    const replica: Replica = { id, child, output: () => output };
-    replicas.push(replica);
-    return new Promise((resolve, reject) => {
-      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-      child.stdout?.on('data', (d: Buffer) => {
-        output += d.toString();
-        if (output.includes('ready')) resolve(replica);
-      });
-      child.once('exit', (code) => reject(new Error(`replica ${id} exited (${code}):\n${output}`)));
-    });
-  }
+  const servers = new Map<string, TestServer>();
 
   beforeAll(async () => {
     pg = await startTestPostgres();
@@ -65,10 +47,7 @@ describe('two replicas on one PostgreSQL', () => {
     store = await openStore({ kind: 'postgres', url });
   }, 120_000);
   afterAll(async () => {
-    const alive = replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
-    const exited = alive.map((r) => new Promise((resolve) => r.child.once('exit', resolve)));
-    for (const r of alive) r.child.kill('SIGTERM');
-    await Promise.all(exited);
+    await Promise.all([...servers.values()].map((s) => s.stop()));
     await store?.close();
     await project?.dispose();
     await pg?.stop();
@@ -82,17 +61,23 @@ describe('two replicas on one PostgreSQL', () => {
     project.writeConfig(project.config({ env: { START_DELAY_MS: '8000' }, healthStartTimeout: '60s' }));
     expectOk(await project.cli(['release', 'create', '--version', '2.0.0'], env));
 
-    await Promise.all([startReplica('replica-a'), startReplica('replica-b')]);
-    const jobId = 'j-two-replicas';
-    await store.insertServerJob({
-      id: jobId,
-      app: 'hello',
-      kind: 'deploy',
-      environment: 'production',
-      payload: { release: '2.0.0', reason: 'slow start' },
-      requestedBy: 'ana',
-      createdAtMs: Date.now(),
+    for (const id of ['replica-a', 'replica-b']) {
+      servers.set(
+        id,
+        await startTestServer(project, {
+          storeUrl: url,
+          args: ['--replica-id', id, '--takeover-after', TAKEOVER_AFTER],
+        }),
+      );
+    }
+    const a = servers.get('replica-a')!;
+    const token = await a.token('ana', ['deployer:production']);
+    const accepted = await a.fetch('/api/v1/environments/production/deployments', token, {
+      method: 'POST',
+      body: JSON.stringify({ release: '2.0.0', reason: 'slow start' }),
     });
+    expect(accepted.status).toBe(202);
+    const jobId = ((await accepted.json()) as JobRecord).id;
 
     // The owner is inside the health check of the new target when it dies.
     const running = await waitFor('the health check to run', async () => {
@@ -106,24 +91,28 @@ describe('two replicas on one PostgreSQL', () => {
       );
       return waiting ? job : undefined;
     });
-    const owner = replicas.find((r) => r.id === running.owner);
-    const survivor = replicas.find((r) => r.id !== running.owner);
-    if (!owner || !survivor) throw new Error(`unknown owner ${running.owner}`);
-    owner.child.kill('SIGKILL');
-    await new Promise((r) => owner.child.once('exit', r));
+    const ownerId = running.owner ?? '';
+    const owner = servers.get(ownerId);
+    const [survivorId, survivor] = [...servers].find(([id]) => id !== ownerId) ?? [];
+    if (!owner || !survivor || !survivorId) throw new Error(`unknown owner ${ownerId}`);
+    process.kill(owner.pid, 'SIGKILL');
+    await waitFor('the owner to die', () => Promise.resolve(isRunning(owner.pid) ? undefined : true));
+    servers.delete(ownerId);
     const lock = await store.getLock('hello', 'production');
     expect(lock?.deploymentId).toBe(running.deploymentId);
 
     const done = await waitFor<JobRecord>('the job to finish', async () => {
-      const job = await store.getServerJob(jobId);
-      return job?.state === 'succeeded' || job?.state === 'failed' ? job : undefined;
+      const answer = await survivor.fetch(`/api/v1/jobs/${jobId}`, token);
+      const job = (await answer.json()) as JobRecord;
+      return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
     });
 
     expect(done, survivor.output()).toMatchObject({
       state: 'succeeded',
-      owner: survivor.id,
+      owner: survivorId,
       takeovers: 1,
       deploymentId: running.deploymentId,
+      requestedBy: 'ana',
       error: null,
     });
     expect(await store.getDeployment(running.deploymentId ?? '')).toMatchObject({
@@ -139,14 +128,14 @@ describe('two replicas on one PostgreSQL', () => {
     const takeover = events.find((e) => e.kind === 'job.taken-over');
     expect(takeover).toMatchObject({
       deploymentId: running.deploymentId,
-      data: { job: jobId, from: owner.id, to: survivor.id },
+      data: { job: jobId, from: ownerId, to: survivorId },
     });
     const succeeded = events.find(
       (e) => e.kind === 'deploy.succeeded' && e.deploymentId === running.deploymentId,
     );
     expect(succeeded?.actor).toBe('ana');
-    // The ledger tells it in order: the deploy started, the takeover, then the deploy succeeded.
-    expect(events.findIndex((e) => e === succeeded)).toBeLessThan(events.findIndex((e) => e === takeover));
-    expect(survivor.output()).toContain(`job ${jobId}: taken over from replica ${owner.id}`);
+    // Newest first: the deploy succeeded after the takeover.
+    expect(events.indexOf(succeeded!)).toBeLessThan(events.indexOf(takeover!));
+    expect(survivor.output()).toContain(`job ${jobId}: taken over from replica ${ownerId}`);
   }, 180_000);
 });

@@ -37,7 +37,7 @@ export async function createApiTokenFor(
   const token = generateApiToken();
   const now = context.clock.nowMs();
   const record: ApiTokenRecord = {
-    id: `tok-${randomBytes(6).toString('hex')}`,
+    id: `tok_${randomBytes(6).toString('hex')}`,
     subject,
     description: request.description,
     tokenHash: hashApiToken(token),

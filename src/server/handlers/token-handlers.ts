@@ -1,26 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { parseDurationMs } from '../../core/duration.js';
-import { NotFoundError } from '../../core/errors.js';
-import type { ApiTokenRecord } from '../../store/index.js';
-import { generateApiToken, hashApiToken } from '../auth/api-token.js';
-import { formatGrant, parseGrant } from '../auth/roles.js';
-import { HttpError } from '../map-error.js';
+import type { AuthContext } from '../auth/auth-events.js';
+import {
+  createApiTokenFor,
+  parseTokenExpiry,
+  revokeApiTokenBy,
+  toApiTokenView,
+} from '../auth/manage-api-tokens.js';
+import { parseGrant } from '../auth/roles.js';
 import { jsonBody, pathParam } from '../request-input.js';
+import type { ServerContext, ServerDeps } from '../server-env.js';
 import type { Handler } from './handler.js';
 import { principalOf } from './handler.js';
 
-/** A token as listed: never its hash. */
-export type ApiTokenView = Omit<ApiTokenRecord, 'tokenHash'>;
-
-function toView(record: ApiTokenRecord): ApiTokenView {
-  const { tokenHash: _hash, ...view } = record;
-  return view;
+/** The same token management as `slipway token`, with the request's principal as the actor. */
+function authContext(c: ServerContext, deps: ServerDeps): AuthContext {
+  const { store, clock, config } = deps.project;
+  return { store, clock, app: config.app, actor: principalOf(c).name };
 }
 
-/** GET /tokens: every token, revoked ones included, without hashes. */
+/** GET /tokens: every token, revoked ones included, never a hash. */
 export const listTokens: Handler = async (c, deps) =>
-  c.json((await deps.project.store.listApiTokens()).map(toView));
+  c.json((await deps.project.store.listApiTokens()).map(toApiTokenView));
 
 const createBody = z.strictObject({
   subject: z.string().min(1),
@@ -29,53 +29,20 @@ const createBody = z.strictObject({
   expiresIn: z.string().optional(),
 });
 
-/** POST /tokens {subject, description?, roles, expiresIn?}: the token is in this answer only. */
+/** POST /tokens {subject, description?, roles, expiresIn?}: 201 {token, record}; the token is shown only here. */
 export const postToken: Handler = async (c, deps) => {
   const body = await jsonBody(c, createBody);
-  const grants = body.roles.map(parseGrant);
-  const now = deps.project.clock.nowMs();
-  const expiresInMs = body.expiresIn === undefined ? null : parseDurationMs(body.expiresIn);
-  if (expiresInMs === undefined || (expiresInMs !== null && expiresInMs <= 0))
-    throw new HttpError(400, `expiresIn "${body.expiresIn}" is not a duration`, { hint: 'e.g. 90d or 12h' });
-  const token = generateApiToken();
-  const record: ApiTokenRecord = {
-    id: `tok_${randomBytes(6).toString('hex')}`,
+  const created = await createApiTokenFor(authContext(c, deps), {
     subject: body.subject,
     description: body.description,
-    tokenHash: hashApiToken(token),
-    grants,
-    createdBy: principalOf(c).name,
-    createdAtMs: now,
-    expiresAtMs: expiresInMs === null ? null : now + expiresInMs,
-    lastUsedAtMs: null,
-    revokedAtMs: null,
-  };
-  await deps.project.store.createApiToken(record);
-  await deps.project.store.appendEvent({
-    atMs: now,
-    actor: principalOf(c).name,
-    app: deps.project.config.app,
-    environment: null,
-    kind: 'auth.token-created',
-    message: `token ${record.id} for ${record.subject} (${grants.map(formatGrant).join(', ')}) created`,
-    data: { id: record.id, subject: record.subject, grants: grants.map(formatGrant) },
+    grants: body.roles.map(parseGrant),
+    expiresInMs: body.expiresIn === undefined ? null : parseTokenExpiry(body.expiresIn),
   });
-  return c.json({ token, record: toView(record) }, 201);
+  return c.json(created, 201);
 };
 
-/** DELETE /tokens/:id: revokes a live token; 404 for an unknown or already revoked one. */
+/** DELETE /tokens/:id: 204; 404 for an unknown id, 400 for a token already revoked. */
 export const deleteToken: Handler = async (c, deps) => {
-  const id = pathParam(c, 'id');
-  const now = deps.project.clock.nowMs();
-  if (!(await deps.project.store.revokeApiToken(id, now))) throw new NotFoundError(`no live token ${id}`);
-  await deps.project.store.appendEvent({
-    atMs: now,
-    actor: principalOf(c).name,
-    app: deps.project.config.app,
-    environment: null,
-    kind: 'auth.token-revoked',
-    message: `token ${id} revoked`,
-    data: { id },
-  });
+  await revokeApiTokenBy(authContext(c, deps), pathParam(c, 'id'));
   return c.body(null, 204);
 };

@@ -23,6 +23,11 @@ export interface JobRunnerDeps {
   controlPlaneFor?: (actor: string) => Project;
   /** The server's log (errors of the worker loop, takeovers); default: stderr. */
   log?: (line: string) => void;
+  /**
+   * How long stop() waits for running jobs to reach a resumable point (a step runs to its end; one that waits
+   * for an approval or a promotion does not end soon). Jobs still running then are left to be taken over.
+   */
+  stopTimeoutMs?: number;
   /** Process identity of this replica, as environment locks record it (default: this process). */
   pid?: number;
   hostname?: string;
@@ -32,6 +37,11 @@ interface ActiveJob {
   controller: AbortController;
   done: Promise<void>;
 }
+
+/** The heartbeat a stopping replica leaves on a job it interrupted: any other replica takes it over at once. */
+const HANDED_OVER = 0;
+
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 /** How many queued or running jobs one look at the queue considers. */
 const SCAN_LIMIT = 200;
@@ -95,7 +105,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       if (active.has(job.id) || !isJobOrphaned(job, clock.nowMs(), deps.takeoverAfterMs)) continue;
       const dead = await store.getReplica(job.owner);
       const seen = { id: job.id, owner: job.owner, heartbeatAtMs: job.heartbeatAtMs };
-      if (!(await store.takeOverServerJob(seen, me, clock.nowMs()))) continue; // another replica won
+      const takeover = { owner: me, atMs: clock.nowMs(), takeoverAfterMs: deps.takeoverAfterMs };
+      if (!(await store.takeOverServerJob(seen, takeover))) continue; // another replica won, or it woke up
       await store.appendEvent({
         atMs: clock.nowMs(),
         actor: `replica:${me}`,
@@ -103,7 +114,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         environment: job.environment,
         kind: 'job.taken-over',
         ...(job.deploymentId ? { deploymentId: job.deploymentId } : {}),
-        message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, silent since ${new Date(job.heartbeatAtMs).toISOString()}${job.deploymentId ? `; resuming deployment ${job.deploymentId}` : ''}`,
+        message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, ${job.heartbeatAtMs === HANDED_OVER ? 'which handed it over when it stopped' : `silent since ${new Date(job.heartbeatAtMs).toISOString()}`}${job.deploymentId ? `; resuming deployment ${job.deploymentId}` : ''}`,
         data: { job: job.id, from: job.owner, to: me, deploymentId: job.deploymentId },
       });
       log(`job ${job.id}: taken over from replica ${job.owner}`);
@@ -164,7 +175,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         return;
       case 'interrupted':
         // Stopped at a resumable point: another replica (or this one's next start) takes it over at once.
-        await store.heartbeatServerJob(job.id, me, 0);
+        await store.heartbeatServerJob(job.id, me, HANDED_OVER);
         return;
     }
   }
@@ -232,7 +243,18 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       await ticking;
       for (const job of active.values()) job.controller.abort();
       // Heartbeats go on until the jobs reached a resumable point, so nobody takes them over meanwhile.
-      await Promise.all([...active.values()].map((j) => j.done));
+      let waited: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        Promise.all([...active.values()].map((j) => j.done)).then(() => true),
+        new Promise<boolean>((resolve) => {
+          waited = setTimeout(() => resolve(false), deps.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(waited);
+      if (!settled) {
+        log(`stopping with ${active.size} job(s) still running: another replica takes them over`);
+        active.clear();
+      }
       clearTimeout(heartbeatTimer);
       await beating;
       await store.stopReplica(me, clock.nowMs());
