@@ -31,6 +31,17 @@ export function App() {
     [live],
   );
 
+  // Steps and deployment changes sent while the stream was down are not replayed (only ledger events are):
+  // after a reconnect the page is built again from fresh answers.
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    let previous = live.state;
+    return live.onState((state) => {
+      if (state === 'live' && previous === 'reconnecting') setGeneration((g) => g + 1);
+      previous = state;
+    });
+  }, [live]);
+
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
     addEventListener('hashchange', onHash);
@@ -83,7 +94,7 @@ export function App() {
     <AppContext.Provider value={context}>
       <Header session={state.session} route={route} live={live} onLogout={() => void logout()} />
       <main class="page">
-        <Page route={route} />
+        <Page key={generation} route={route} />
       </main>
     </AppContext.Provider>
   );
