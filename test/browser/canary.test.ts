@@ -70,8 +70,10 @@ describe('canary panel in a browser', () => {
       expect(await rates('1.0.0', 'errors')).toBe(0);
       expect(await rates('2.0.0', 'p99')).toBeGreaterThan(0);
       // Three charts, each with a line per release in its legend.
-      await expect(panel.locator('.u-legend .u-series:has-text("2.0.0")').count()).resolves.toBe(3);
-      await expect(panel.locator('.u-legend .u-series:has-text("1.0.0")').count()).resolves.toBe(3);
+      for (const release of ['1.0.0', '2.0.0'])
+        await f.until(`${release} in the three legends`, async () => {
+          return (await panel.locator(`.u-legend .u-series:has-text("${release}")`).count()) === 3;
+        });
       // A few points, so that the screenshot shows lines.
       await f.until(
         'three points on the charts',

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { DeploymentDetailView, LedgerEventView, StepView } from '../../server/api-types.js';
 import { useApp } from '../app-context.js';
 import { ConfirmAction } from '../components/confirm-action.js';
@@ -21,15 +21,23 @@ export function DeploymentPage({ id }: { id: string }) {
   const now = useNow(5000);
   const detail = useLoad(() => api.get<DeploymentDetailView>(`/deployments/${encodeURIComponent(id)}`), [id]);
   const events = useLoad(() => api.get<LedgerEventView[]>('/ledger', { q: id, limit: 100 }), [id]);
-  const [steps, setSteps] = useState<StepView[]>([]);
-  useEffect(() => setSteps(detail.data?.steps ?? []), [detail.data]);
+  // Step events change the steps of the answer they arrived after; a new answer starts from its own steps.
+  const [live, setLive] = useState<{ from: DeploymentDetailView | undefined; steps: StepView[] }>({
+    from: undefined,
+    steps: [],
+  });
+  const steps = live.from === detail.data ? live.steps : (detail.data?.steps ?? []);
   const reload = useDebounced(() => {
     detail.reload();
     events.reload();
   }, 300);
 
   useLiveEvents((e) => {
-    if (e.kind === 'step' && e.deploymentId === id) setSteps((current) => applyStepEvent(current, id, e));
+    if (e.kind === 'step' && e.deploymentId === id)
+      setLive((current) => {
+        const base = current.from === detail.data ? current.steps : (detail.data?.steps ?? []);
+        return { from: detail.data, steps: applyStepEvent(base, id, e) };
+      });
     else if (e.kind === 'deployment' && e.deployment.id === id) reload();
     else if (e.kind === 'ledger' && e.event.deploymentId === id) reload();
   });
