@@ -174,31 +174,42 @@ describe('dashboard in a browser', () => {
   });
 
   it('shows a viewer no buttons, the server refuses their session a POST, and logging out ends the session', async () => {
+    // A deployment waiting for approval: the moment a deployer sees Abort and an approver Approve and Reject.
+    const id = await deployThroughApi('2.0.0');
+    await f.until('the approval wait', async () => (await phaseOf(id)) === 'waiting-for-approval');
+
     const victor = await openContext(f.browser);
     await logIn(victor.page, f.server.url, 'victor', PASSWORD);
     const card = victor.page.locator('[data-environment="production"]');
     await card.locator('[data-field="release"]').first().waitFor();
     await expect(victor.page.locator('[data-action]').count()).resolves.toBe(0);
-    const [last] = await f.call<{ id: string }[]>(
-      deployerToken,
-      'GET',
-      '/deployments?environment=production&limit=1',
-    );
-    await victor.page.goto(`${f.server.url}/#/deployments/${last?.id}`);
-    await victor.page.locator('.deployment h2').waitFor();
+    await victor.page.goto(`${f.server.url}/#/deployments/${id}`);
+    await victor.page.locator('.deployment h2 [data-state="waiting-for-approval"]').waitFor();
+    await victor.page.locator('[data-step-index][data-status="running"]').first().waitFor();
     await expect(victor.page.locator('[data-action]').count()).resolves.toBe(0);
 
-    // Trying anyway, with the session's own CSRF token: refused by the server.
-    const status = await victor.page.evaluate(async () => {
+    // Trying anyway, with the session's own CSRF token: refused by the server, and nothing is recorded.
+    const statuses = await victor.page.evaluate(async (deploymentId) => {
       const session = (await (await fetch('/api/v1/session')).json()) as SessionView;
-      const response = await fetch('/api/v1/environments/production/rollback', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken ?? '' },
-        body: '{}',
-      });
-      return response.status;
-    });
-    expect(status).toBe(403);
+      const post = async (path: string, body: unknown) =>
+        (
+          await fetch(`/api/v1${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken ?? '' },
+            body: JSON.stringify(body),
+          })
+        ).status;
+      return [
+        await post(`/deployments/${deploymentId}/approve`, { comment: 'a viewer approves' }),
+        await post('/environments/production/rollback', {}),
+      ];
+    }, id);
+    expect(statuses).toEqual([403, 403]);
+    const ledger = await f.call<{ actor: string }[]>(deployerToken, 'GET', '/ledger?q=victor&limit=50');
+    expect(ledger.filter((e) => e.actor === 'victor')).toEqual([]);
+    await f.call(approverToken, 'POST', `/deployments/${id}/reject`, { comment: 'not today' });
+    // Cleanup: the approver rejects it, so the server stops with nothing waiting.
+    await f.until('the rejection', async () => ['failed', 'rolled-back'].includes(await phaseOf(id)));
 
     // Logging out ends the session on the server, not only on the page.
     await victor.page.getByRole('button', { name: 'Log out' }).click();
