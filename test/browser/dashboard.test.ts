@@ -207,8 +207,8 @@ describe('dashboard in a browser', () => {
     expect(statuses).toEqual([403, 403]);
     const ledger = await f.call<{ actor: string }[]>(deployerToken, 'GET', '/ledger?q=victor&limit=50');
     expect(ledger.filter((e) => e.actor === 'victor')).toEqual([]);
-    await f.call(approverToken, 'POST', `/deployments/${id}/reject`, { comment: 'not today' });
     // Cleanup: the approver rejects it, so the server stops with nothing waiting.
+    await f.call(approverToken, 'POST', `/deployments/${id}/reject`, { comment: 'not today' });
     await f.until('the rejection', async () => ['failed', 'rolled-back'].includes(await phaseOf(id)));
 
     // Logging out ends the session on the server, not only on the page.
