@@ -32,7 +32,7 @@ export function App() {
   );
 
   // Steps and deployment changes sent while the stream was down are not replayed (only ledger events are):
-  // after a reconnect the page is built again from fresh answers.
+  // after a reconnect the page is built again from fresh answers (as it is on every change of address).
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
     let previous = live.state;
@@ -94,7 +94,7 @@ export function App() {
     <AppContext.Provider value={context}>
       <Header session={state.session} route={route} live={live} onLogout={() => void logout()} />
       <main class="page">
-        <Page key={generation} route={route} />
+        <Page key={`${generation} ${hrefOf(route)}`} route={route} />
       </main>
     </AppContext.Provider>
   );
