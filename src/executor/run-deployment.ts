@@ -206,6 +206,14 @@ export async function preparePlan(
   });
 }
 
+/**
+ * This process as a lock holder: a deployment releases its lock only if this process still holds it (a server
+ * replica that was presumed dead may find its lock taken over, for the same deployment, by another replica).
+ */
+function lockHolder(): { pid: number; hostname: string } {
+  return { pid: process.pid, hostname: hostname() };
+}
+
 /** A lock is stale when its holder ran on this machine and that process is gone. */
 export function isLockStale(lock: LockRecord): boolean {
   return lock.hostname === hostname() && !isProcessAlive(lock.pid);
@@ -267,7 +275,7 @@ export async function runDeployment(
     const result = await execute(cp, plan, options, secrets, new Set());
     return { plan, result };
   } finally {
-    await cp.store.releaseLock(cp.config.app, request.environment, deploymentId);
+    await cp.store.releaseLock(cp.config.app, request.environment, deploymentId, lockHolder());
   }
 }
 
@@ -319,7 +327,7 @@ export async function resumeDeployment(
     const result = await execute(cp, plan, options, secrets, completed);
     return { plan, result };
   } finally {
-    await cp.store.releaseLock(cp.config.app, environment, deploymentId);
+    await cp.store.releaseLock(cp.config.app, environment, deploymentId, lockHolder());
   }
 }
 

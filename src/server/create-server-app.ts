@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { API_HANDLERS } from './api-handlers.js';
 import { authorize, type EnvironmentResolvers } from './authorize.js';
 import { mountAuthRoutes } from './auth/auth-routes.js';
@@ -7,6 +8,9 @@ import { API_BASE, ROUTES, routeKey, type ApiRouteKey, type RouteSpec } from './
 import { serveDashboard } from './static-files.js';
 import { securityHeaders } from './security-headers.js';
 import type { ServerDeps, ServerEnv } from './server-env.js';
+
+/** API request bodies are small JSON objects (a deploy's reason, a token's roles). */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The server's HTTP app: secure headers and error mapping around every answer; each route of ROUTES behind the
@@ -34,6 +38,15 @@ export function createServerApp(deps: ServerDeps): Hono<ServerEnv> {
       );
     return c.json(body, status);
   });
+
+  // Every API body is a small JSON object; a large one is refused before it is read into memory.
+  app.use(
+    `${API_BASE}/*`,
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: `the request body is larger than ${MAX_BODY_BYTES} bytes` }, 413),
+    }),
+  );
 
   const resolvers: EnvironmentResolvers = {
     deployment: async (id) => {

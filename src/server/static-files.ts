@@ -29,9 +29,9 @@ The API is at <code>/api/v1</code> (see docs/server.md).</p></body></html>
  */
 export async function serveDashboard(c: Context, webRoot: string | null): Promise<Response> {
   if (webRoot === null) return c.html(NOT_BUILT_PAGE, 200);
-  const path = decodeURIComponent(new URL(c.req.url).pathname);
-  const file = normalize(join(webRoot, path));
-  if (file.startsWith(webRoot + sep) && extname(file) !== '') {
+  const path = decodePath(new URL(c.req.url).pathname);
+  const file = normalize(join(webRoot, path ?? '/'));
+  if (path !== null && file.startsWith(webRoot + sep) && extname(file) !== '') {
     const body = await readFile(file).catch(() => null);
     if (body) {
       const immutable = path.startsWith('/assets/');
@@ -44,4 +44,12 @@ export async function serveDashboard(c: Context, webRoot: string | null): Promis
   const index = await readFile(join(webRoot, 'index.html')).catch(() => null);
   if (!index) return c.html(NOT_BUILT_PAGE, 200);
   return c.body(index, 200, { 'content-type': TYPES['.html'] ?? 'text/html', 'cache-control': 'no-cache' });
+}
+
+function decodePath(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
 }

@@ -113,6 +113,17 @@ describeEachStore('environment locks', (stores) => {
     expect(await store.getLock('shop', 'production')).toBeUndefined();
   });
 
+  it('given its holder, releases only a lock that process still holds (not one taken over for the same deployment)', async () => {
+    const store = await stores.open();
+    await store.acquireLock(aLockRequest({ pid: 1, hostname: 'a' }), never);
+    await store.acquireLock(aLockRequest({ pid: 2, hostname: 'b' }), () => true);
+
+    expect(await store.releaseLock('shop', 'production', 'd-0001', { pid: 1, hostname: 'a' })).toBe(false);
+    expect(await store.getLock('shop', 'production')).toMatchObject({ pid: 2, hostname: 'b' });
+    expect(await store.releaseLock('shop', 'production', 'd-0001', { pid: 2, hostname: 'b' })).toBe(true);
+    expect(await store.getLock('shop', 'production')).toBeUndefined();
+  });
+
   it('can be taken again once released', async () => {
     const store = await stores.open();
     await store.acquireLock(aLockRequest(), never);

@@ -40,8 +40,16 @@ export interface LockRepository {
    * LockHeldError. Race-safe across processes sharing one store.
    */
   acquireLock(request: LockRequest, isStale: IsLockStale): Promise<LockAcquisition>;
-  /** Releases the lock only if `deploymentId` holds it; answers whether it did. */
-  releaseLock(app: string, environment: string, deploymentId: string): Promise<boolean>;
+  /**
+   * Releases the lock only if `deploymentId` holds it (and, given `holder`, only if that process holds it: a
+   * lock another process took over for the same deployment stays); answers whether it did.
+   */
+  releaseLock(
+    app: string,
+    environment: string,
+    deploymentId: string,
+    holder?: Pick<LockRecord, 'pid' | 'hostname'>,
+  ): Promise<boolean>;
   getLock(app: string, environment: string): Promise<LockRecord | undefined>;
 }
 
@@ -108,13 +116,14 @@ export function createLockRepository(db: Kysely<StoreDatabase>): LockRepository 
       );
     },
 
-    async releaseLock(app, environment, deploymentId) {
-      const result = await db
+    async releaseLock(app, environment, deploymentId, holder) {
+      let query = db
         .deleteFrom('environment_locks')
         .where('app', '=', app)
         .where('environment', '=', environment)
-        .where('deployment_id', '=', deploymentId)
-        .executeTakeFirst();
+        .where('deployment_id', '=', deploymentId);
+      if (holder) query = query.where('pid', '=', holder.pid).where('hostname', '=', holder.hostname);
+      const result = await query.executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     },
 

@@ -25,7 +25,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0007_monitoring': { up: (db) => createMonitoringSchema(db) },
     '0008_api_tokens': { up: (db) => createApiTokensTable(db) },
     '0009_server_auth': { up: (db) => createServerAuthTables(db) },
-    '0010_server_jobs': { up: (db) => createServerJobTables(db) },
+    '0010_server_jobs': { up: (db) => createServerJobTables(db, dialect) },
   };
 }
 

@@ -232,6 +232,7 @@ export interface LoginAttemptsTable {
 
 /** The server's work queue (migration 0010_server_jobs): one row per job, claimed by one replica at a time. */
 export interface ServerJobsTable {
+  seq: Generated<number>;
   id: string;
   app: string;
   kind: string;

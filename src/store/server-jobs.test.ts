@@ -55,6 +55,21 @@ describeEachStore('server jobs', (stores) => {
     ).toEqual(['j2']);
   });
 
+  it('keeps the order of enqueueing for jobs of the same millisecond', async () => {
+    const store = await stores.open();
+    for (const id of ['zz', 'aa', 'mm']) await store.insertServerJob(aJob({ id }));
+
+    const queue = await store.listServerJobs({ app: 'shop', state: 'queued', limit: 10, oldestFirst: true });
+
+    expect(queue.map((j) => j.id)).toEqual(['zz', 'aa', 'mm']);
+    expect((await store.listServerJobs({ app: 'shop', limit: 10 })).map((j) => j.id)).toEqual([
+      'mm',
+      'aa',
+      'zz',
+    ]);
+    await expect(store.insertServerJob(aJob({ id: 'aa' }))).rejects.toThrow();
+  });
+
   it('lets exactly one of several racing replicas claim a queued job', async () => {
     const where = await stores.location();
     const replicas = await Promise.all(['a', 'b', 'c', 'd'].map(() => stores.open(where)));

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { JobKind, JobRecord, JobState } from '../server/jobs/job-runner.js';
 import { parseJsonColumn } from './json-column.js';
+import type { StoreDialectName } from './migrations.js';
 import type { ServerJobsTable, ServerReplicasTable, StoreDatabase } from './schema.js';
 
 export type NewServerJob = Pick<
@@ -13,7 +14,7 @@ export interface ListServerJobsQuery {
   environment?: string;
   state?: JobState;
   limit: number;
-  /** Oldest first (the queue's order); default newest first. */
+  /** Oldest first (the queue's order: the order of enqueueing); default newest first. */
   oldestFirst?: boolean;
 }
 
@@ -106,11 +107,7 @@ export function createServerJobRepository(db: Kysely<StoreDatabase>): ServerJobR
       if (query.environment !== undefined) select = select.where('environment', '=', query.environment);
       if (query.state !== undefined) select = select.where('state', '=', query.state);
       const order = query.oldestFirst ? 'asc' : 'desc';
-      const rows = await select
-        .orderBy('created_at_ms', order)
-        .orderBy('id', order)
-        .limit(query.limit)
-        .execute();
+      const rows = await select.orderBy('seq', order).limit(query.limit).execute();
       return rows.map(toJobRecord);
     },
 
@@ -226,10 +223,14 @@ export function createServerJobRepository(db: Kysely<StoreDatabase>): ServerJobR
 }
 
 /** Migration 0010_server_jobs: the job queue and the replicas working on it. */
-export async function createServerJobTables(db: Kysely<unknown>): Promise<void> {
+export async function createServerJobTables(db: Kysely<unknown>, dialect: StoreDialectName): Promise<void> {
   await db.schema
     .createTable('server_jobs')
-    .addColumn('id', 'text', (c) => c.primaryKey())
+    // The queue's order: jobs enqueued in the same millisecond still run in the order they were enqueued.
+    .addColumn('seq', dialect === 'sqlite' ? 'integer' : 'bigint', (c) =>
+      dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+    )
+    .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('app', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('environment', 'text')
@@ -249,12 +250,12 @@ export async function createServerJobTables(db: Kysely<unknown>): Promise<void> 
   await db.schema
     .createIndex('server_jobs_by_state')
     .on('server_jobs')
-    .columns(['app', 'state', 'created_at_ms'])
+    .columns(['app', 'state', 'seq'])
     .execute();
   await db.schema
     .createIndex('server_jobs_by_environment')
     .on('server_jobs')
-    .columns(['app', 'environment', 'created_at_ms'])
+    .columns(['app', 'environment', 'seq'])
     .execute();
   await db.schema
     .createTable('server_replicas')
@@ -269,7 +270,7 @@ export async function createServerJobTables(db: Kysely<unknown>): Promise<void> 
 
 const nullableMs = (value: number | null): number | null => (value === null ? null : Number(value));
 
-function toJobRecord(row: Selectable<ServerJobsTable>): JobRecord {
+function toJobRecord(row: Omit<Selectable<ServerJobsTable>, 'seq'>): JobRecord {
   return {
     id: row.id,
     kind: row.kind as JobKind,

@@ -174,7 +174,11 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     await createRelease('1.1.0');
     const releases = await get<ReleaseView[]>('/api/v1/releases');
     expect(releases.map((r) => r.version)).toEqual(['1.1.0', '1.0.0']);
-    expect(releases[0]).toMatchObject({ createdBy: 'alice', goodIn: [], sizeBytes: expect.any(Number) as unknown });
+    expect(releases[0]).toMatchObject({
+      createdBy: 'alice',
+      goodIn: [],
+      sizeBytes: expect.any(Number) as unknown,
+    });
     expect((await get<ReleaseView[]>('/api/v1/releases?q=1.1')).map((r) => r.version)).toEqual(['1.1.0']);
     expect((await get<ReleaseView[]>('/api/v1/releases?limit=1')).map((r) => r.version)).toEqual(['1.1.0']);
     const created = (await ledger('&kind=release.created')).map((e) => e.release);
@@ -197,6 +201,12 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     expect(await refused.json()).toMatchObject({ error: 'viewer may not deploy in production' });
 
     const id = await deployAwaitingApproval('1.0.0');
+    // The stream (polling the store) says so too; the page would show the approve button now.
+    await stream.waitFor(
+      (e) =>
+        e.event === 'deployment' && matches(e.data, { deployment: { id, phase: 'waiting-for-approval' } }),
+      'the deployment waiting for approval',
+    );
     const waiting = await get<DeploymentDetailView>(`/api/v1/deployments/${id}`, alice);
     expect(waiting.deployment).toMatchObject({ release: '1.0.0', createdBy: 'alice', outcome: null });
     expect(waiting.allowed).toMatchObject({ approve: false, abort: true });
@@ -235,6 +245,10 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     const steps = stream.events.filter((e) => e.event === 'step' && matches(e.data, { deploymentId: id }));
     expect(steps.some((e) => matches(e.data, { status: 'running' }))).toBe(true);
     expect(steps.some((e) => matches(e.data, { status: 'succeeded' }))).toBe(true);
+    await stream.waitFor(
+      (e) => e.event === 'deployment' && matches(e.data, { deployment: { id, phase: 'succeeded' } }),
+      'the deployment succeeded',
+    );
     const ledgerIds = stream.events.filter((e) => e.event === 'ledger').map((e) => Number(e.id));
     expect(ledgerIds).toEqual([...ledgerIds].sort((a, b) => a - b));
     expect(new Set(ledgerIds).size).toBe(ledgerIds.length);
@@ -406,6 +420,12 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     });
     expect(unknownRelease.status).toBe(404);
     expect(await unknownRelease.json()).toMatchObject({ error: 'release 9.9.9 of hello does not exist' });
+    const huge = await server.fetch('/api/v1/environments/production/deployments', alice, {
+      method: 'POST',
+      body: JSON.stringify({ reason: 'x'.repeat(100_000) }),
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: expect.stringContaining('larger than') as unknown });
     const route = await server.fetch('/api/v1/nothing-here', viewer);
     expect(route.status).toBe(404);
     const tokens = await server.fetch('/api/v1/tokens', alice);
@@ -428,7 +448,24 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     expect(text).toMatch(/slipway_server_sse_clients [2-9]/);
     expect(text).toMatch(/slipway_server_jobs\{state="succeeded"\} [1-9]/);
     expect(text).toMatch(/process_resident_memory_bytes \d+/);
+    const replica = ((await (await fetch(`${server.url}/healthz`)).json()) as { replica: string }).replica;
+    expect(text).toMatch(
+      new RegExp(`slipway_server_replica_heartbeat_age_seconds\\{replica="${replica}"\\} [\\d.]+\\n`),
+    );
     expect((await server.fetch('/metrics', null)).status).toBe(401);
+
+    // A client that goes away is removed from the replica's clients.
+    const clients = async () =>
+      Number(
+        /slipway_server_sse_clients (\d+)/.exec(await (await server.fetch('/metrics', viewer)).text())?.[1],
+      );
+    const before = await clients();
+    const extra = await openEventStream(server.url, viewer);
+    expect(await clients()).toBe(before + 1);
+    extra.close();
+    await waitFor('the closed stream to be removed', async () =>
+      (await clients()) === before ? true : undefined,
+    );
 
     const page = await fetch(`${server.url}/deployments/some-id`);
     expect(page.status).toBe(200);

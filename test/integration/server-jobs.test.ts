@@ -40,6 +40,19 @@ describe('server jobs in one replica', () => {
   let project: TestProject;
   let cp: Project;
   let runner: JobRunner;
+  const logged: string[] = [];
+
+  /** The job's deployment once the health check of its new target is running. */
+  async function healthCheckOf(jobId: string): Promise<string | undefined> {
+    const id = (await cp.store.getServerJob(jobId))?.deploymentId;
+    const deployment = id ? await cp.store.getDeployment(id) : undefined;
+    if (!id || !deployment) return undefined;
+    const steps = (deployment.plan as Plan).stages.flatMap((s) => s.steps);
+    const waiting = (await cp.store.listSteps(id)).some(
+      (s) => s.status === 'running' && steps[s.index]?.kind === 'wait-healthy',
+    );
+    return waiting ? id : undefined;
+  }
 
   beforeAll(async () => {
     project = await createTestProject();
@@ -51,7 +64,7 @@ describe('server jobs in one replica', () => {
       pollIntervalMs: 100,
       heartbeatIntervalMs: 500,
       takeoverAfterMs: 15_000,
-      log: () => {},
+      log: (line) => logged.push(line),
     });
     runner.start();
   }, 60_000);
@@ -333,6 +346,43 @@ describe('server jobs in one replica', () => {
     expect(await servedRelease(project.url)).toBe('2.0.0');
   });
 
+  it('stops running a job another replica took over while it was presumed dead, and leaves the lock alone', async () => {
+    project.writeConfig(project.config({ env: { START_DELAY_MS: '3000' }, healthStartTimeout: '30s' }));
+    expectOk(await project.cli(['release', 'create', '--version', '4.1.0-slow']));
+    project.writeConfig(project.config());
+    const job = await runner.enqueue({
+      kind: 'deploy',
+      environment: 'production',
+      payload: { release: '4.1.0-slow' },
+      requestedBy: 'ana',
+    });
+    const deploymentId = await waitFor('the health check to run', () => healthCheckOf(job.id));
+
+    // A replica that thought us dead takes the job (the compare-and-swap may race our heartbeat: try again).
+    await waitFor('the takeover', async () => {
+      const seen = await cp.store.getServerJob(job.id);
+      if (!seen?.owner || seen.heartbeatAtMs === null) return undefined;
+      const taken = await cp.store.takeOverServerJob(
+        { id: job.id, owner: seen.owner, heartbeatAtMs: seen.heartbeatAtMs },
+        { owner: 'thief', atMs: seen.heartbeatAtMs + 60_000, takeoverAfterMs: 0 },
+      );
+      return taken || undefined;
+    });
+
+    // Our replica stops at the end of its step and releases its lock; the job stays the thief's.
+    await waitFor('our replica to let go', async () =>
+      (await cp.store.getLock('hello', 'production')) ? undefined : true,
+    );
+    expect(logged).toContain(`job ${job.id}: another replica owns it now; stopping it here`);
+    expect(await cp.store.getServerJob(job.id)).toMatchObject({ state: 'running', owner: 'thief' });
+    expect(await cp.store.getDeployment(deploymentId)).toMatchObject({ outcome: null });
+    await cp.store.finishServerJob(job.id, 'thief', {
+      state: 'failed',
+      finishedAtMs: Date.now(),
+      error: 'test',
+    });
+  });
+
   it('refuses a job for an environment that does not exist', async () => {
     await expect(
       runner.enqueue({ kind: 'deploy', environment: 'nowhere', payload: {}, requestedBy: 'ana' }),
@@ -350,16 +400,7 @@ describe('server jobs in one replica', () => {
       payload: { release: '5.0.0-slow' },
       requestedBy: 'erin',
     });
-    const deploymentId = await waitFor('the health check to run', async () => {
-      const id = (await runner.get(job.id))?.deploymentId;
-      const deployment = id ? await cp.store.getDeployment(id) : undefined;
-      if (!id || !deployment) return undefined;
-      const steps = (deployment.plan as Plan).stages.flatMap((s) => s.steps);
-      const waiting = (await cp.store.listSteps(id)).some(
-        (s) => s.status === 'running' && steps[s.index]?.kind === 'wait-healthy',
-      );
-      return waiting ? id : undefined;
-    });
+    const deploymentId = await waitFor('the health check to run', () => healthCheckOf(job.id));
 
     await runner.stop();
 

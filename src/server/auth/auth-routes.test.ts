@@ -127,6 +127,15 @@ describe('auth routes', () => {
     expect(logout.headers.get('set-cookie')).toContain('Max-Age=0');
     expect(await session(first.cookie)).toBe(401);
 
+    // Logging in again from the same browser replaces its session.
+    const before = await login('vic');
+    const again = await call('POST', '/api/v1/login', {
+      headers: { cookie: before.cookie },
+      body: { user: 'vic', password: PASSWORD },
+    });
+    expect(again.status).toBe(200);
+    expect(await session(before.cookie)).toBe(401);
+
     const idle = await login('vic');
     clock.now += 11 * H;
     expect(await session(idle.cookie)).toBe(200);

@@ -113,7 +113,10 @@ async function login({ c, deps, policy }: AuthHandlerInput): Promise<Response> {
     }
     case 'refused':
       return c.json<ApiError>({ error: 'wrong user name or password' }, 401);
-    case 'logged-in':
+    case 'logged-in': {
+      // A login from a browser that still holds a session replaces it rather than leaving two alive.
+      const previous = getCookie(c, SESSION_COOKIE);
+      if (previous) await deps.store.deleteSession(hashSessionId(previous));
       c.header(
         'Set-Cookie',
         formatSessionCookie({
@@ -127,6 +130,7 @@ async function login({ c, deps, policy }: AuthHandlerInput): Promise<Response> {
         grants: [...outcome.principal.grants],
         csrfToken: deriveCsrfToken(outcome.sessionId),
       });
+    }
   }
 }
 

@@ -101,6 +101,6 @@ describe('event hub', () => {
     const hub = createEventHub({ maxQueuedBytes: 1 << 20 });
     const client = await hub.subscribe([parseGrant('viewer')], noReplay);
     hub.heartbeat();
-    expect(await drain(client.stream)).toBe(': heartbeat\n\n');
+    expect(await drain(client.stream)).toBe('retry: 2000\n\n: heartbeat\n\n');
   });
 });

@@ -1,7 +1,7 @@
 import type { ServerEvent } from '../api-types.js';
 import type { Grant } from '../auth/roles.js';
 import { isEventVisible } from './event-visibility.js';
-import { formatSseComment, formatSseEvent } from './sse-frame.js';
+import { formatSseComment, formatSseEvent, formatSseRetry } from './sse-frame.js';
 
 /** One connected SSE client: a byte stream with a bounded queue. */
 export interface SseClient {
@@ -91,6 +91,9 @@ export interface EventHub {
   closeAll(): void;
 }
 
+/** How long a browser waits before it reconnects a dropped stream (the `retry:` line that opens each stream). */
+export const SSE_RETRY_MS = 2000;
+
 export function createEventHub(options: { maxQueuedBytes: number }): EventHub {
   const subscribers = new Set<Subscriber>();
 
@@ -115,6 +118,7 @@ export function createEventHub(options: { maxQueuedBytes: number }): EventHub {
       const client = createSseClient(options.maxQueuedBytes, () => {
         if (subscriber) subscribers.delete(subscriber);
       });
+      client.send(formatSseRetry(SSE_RETRY_MS));
       subscriber = { client, grants, sentSeq: afterSeq ?? 0, pending: afterSeq === null ? null : [] };
       subscribers.add(subscriber);
       if (afterSeq !== null) {

@@ -1,6 +1,6 @@
 import type { ServerEvent } from '../api-types.js';
 import { grantedEnvironments } from '../auth/roles.js';
-import { formatSseRetry, parseLastEventId } from '../events/sse-frame.js';
+import { parseLastEventId } from '../events/sse-frame.js';
 import type { Handler } from './handler.js';
 import { principalOf } from './handler.js';
 
@@ -37,7 +37,6 @@ export const getEvents: Handler = async (c, deps) => {
       return out;
     },
   });
-  client.send(formatSseRetry(2000));
   c.req.raw.signal.addEventListener('abort', () => client.close(), { once: true });
   return new Response(client.stream, {
     headers: {

@@ -107,19 +107,30 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       const seen = { id: job.id, owner: job.owner, heartbeatAtMs: job.heartbeatAtMs };
       const takeover = { owner: me, atMs: clock.nowMs(), takeoverAfterMs: deps.takeoverAfterMs };
       if (!(await store.takeOverServerJob(seen, takeover))) continue; // another replica won, or it woke up
-      await store.appendEvent({
-        atMs: clock.nowMs(),
-        actor: `replica:${me}`,
-        app,
-        environment: job.environment,
-        kind: 'job.taken-over',
-        ...(job.deploymentId ? { deploymentId: job.deploymentId } : {}),
-        message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, ${job.heartbeatAtMs === HANDED_OVER ? 'which handed it over when it stopped' : `silent since ${new Date(job.heartbeatAtMs).toISOString()}`}${job.deploymentId ? `; resuming deployment ${job.deploymentId}` : ''}`,
-        data: { job: job.id, from: job.owner, to: me, deploymentId: job.deploymentId },
-      });
+      await recordTakeover(job).catch((error: unknown) =>
+        log(`job ${job.id}: the ledger did not take its takeover: ${String(error)}`),
+      );
       log(`job ${job.id}: taken over from replica ${job.owner}`);
       launch({ ...job, owner: me, takeovers: job.takeovers + 1 }, { dead, deploymentId: job.deploymentId });
     }
+  }
+
+  /** The ledger tells who took which job over from whom, before the events of its resumed deployment. */
+  async function recordTakeover(job: JobRecord & { owner: string; heartbeatAtMs: number }): Promise<void> {
+    const why =
+      job.heartbeatAtMs === HANDED_OVER
+        ? 'which handed it over when it stopped'
+        : `silent since ${new Date(job.heartbeatAtMs).toISOString()}`;
+    await store.appendEvent({
+      atMs: clock.nowMs(),
+      actor: `replica:${me}`,
+      app,
+      environment: job.environment,
+      kind: 'job.taken-over',
+      ...(job.deploymentId ? { deploymentId: job.deploymentId } : {}),
+      message: `replica ${me} took over job ${job.id} (${job.kind}${job.environment ? ` of ${job.environment}` : ''}) from replica ${job.owner}, ${why}${job.deploymentId ? `; its deployment: ${job.deploymentId}` : ''}`,
+      data: { job: job.id, from: job.owner, to: me, deploymentId: job.deploymentId },
+    });
   }
 
   function launch(

@@ -7,6 +7,10 @@ const gauges = {
   residentBytes: 123456,
   uptimeS: 60,
   replica: 'r1',
+  replicas: [
+    { id: 'r2', heartbeatAgeS: 1.5 },
+    { id: 'r1', heartbeatAgeS: 0.2 },
+  ],
 };
 
 describe('server metrics', () => {
@@ -44,6 +48,9 @@ describe('server metrics', () => {
     expect(text).toContain('slipway_server_jobs{state="running"} 1\n');
     expect(text).toContain('slipway_server_jobs{state="succeeded"} 4\n');
     expect(text).toContain('slipway_server_info{replica="r1"} 1\n');
+    expect(text).toContain(
+      'slipway_server_replica_heartbeat_age_seconds{replica="r1"} 0.2\nslipway_server_replica_heartbeat_age_seconds{replica="r2"} 1.5\n',
+    );
     expect(text).toContain('process_resident_memory_bytes 123456\n');
     expect(text).toContain('slipway_server_uptime_seconds 60\n');
     expect(text.endsWith('\n')).toBe(true);

@@ -19,6 +19,8 @@ export interface MetricsGauges {
   residentBytes: number;
   uptimeS: number;
   replica: string;
+  /** Replicas of the store that have not stopped, with the seconds since their last heartbeat. */
+  replicas: ReadonlyArray<{ id: string; heartbeatAgeS: number }>;
 }
 
 /**
@@ -95,6 +97,14 @@ export function renderMetrics(routes: ReadonlyMap<string, RouteSeries>, gauges: 
   );
   for (const state of ['queued', 'running', 'succeeded', 'failed'] as const)
     lines.push(`slipway_server_jobs{${labels({ state })}} ${gauges.jobsByState[state] ?? 0}`);
+  lines.push(
+    '# HELP slipway_server_replica_heartbeat_age_seconds Seconds since each running replica last heartbeated (from the store).',
+    '# TYPE slipway_server_replica_heartbeat_age_seconds gauge',
+  );
+  for (const r of [...gauges.replicas].sort((a, b) => (a.id < b.id ? -1 : 1)))
+    lines.push(
+      `slipway_server_replica_heartbeat_age_seconds{${labels({ replica: r.id })}} ${r.heartbeatAgeS}`,
+    );
   lines.push(
     '# HELP slipway_server_info This replica.',
     '# TYPE slipway_server_info gauge',
