@@ -5,6 +5,7 @@ import type { Project } from '../../cli/project.js';
 import type { LockRecord, ReplicaRecord } from '../../store/index.js';
 import type { JobRecord, JobRequest, JobRunner } from './job-runner.js';
 import { runJob, type JobEnd } from './run-job.js';
+import { isDeadReplicaLock } from './dead-replica-lock.js';
 import { isJobOrphaned, selectClaimableJobs } from './select-jobs.js';
 
 export interface JobRunnerDeps {
@@ -163,7 +164,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       ...(takeover
         ? {
             takeover: { deploymentId: takeover.deploymentId },
-            isLockStale: deadReplicaLock(takeover.dead, takeover.deploymentId),
+            isLockStale: (lock: LockRecord) => isDeadReplicaLock(lock, takeover.dead, takeover.deploymentId),
           }
         : {}),
     });
@@ -271,19 +272,4 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       await store.stopReplica(me, clock.nowMs());
     },
   };
-}
-
-/**
- * The environment lock a taken-over job may take over: the dead replica's (its host and pid), held for the
- * job's deployment (or, when the job had not planned yet, for the deployment it was about to plan).
- */
-function deadReplicaLock(
-  dead: ReplicaRecord | undefined,
-  deploymentId: string | null,
-): (lock: LockRecord) => boolean {
-  return (lock) =>
-    dead !== undefined &&
-    lock.hostname === dead.hostname &&
-    lock.pid === dead.pid &&
-    (deploymentId === null || lock.deploymentId === deploymentId);
 }

@@ -157,6 +157,7 @@ async function endOf(outcomes: Outcome[], run: JobRun, environment: string): Pro
     };
   }
   // As after `slipway deploy`: one probe of the public address (samples and the access incident, no output).
+  // The deployment succeeded whatever the probe finds; a probe that cannot even be recorded does not undo that.
   await probeEnvironment(run.project, environment, async (e) => {
     await run.project.store.appendEvent({
       atMs: run.project.clock.nowMs(),
