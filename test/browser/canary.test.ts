@@ -20,7 +20,8 @@ const CANARY = `      kind: canary
         maxErrorRate: 0.5
         errorRateTolerance: 0.5`;
 
-describe('canary panel in a browser', () => {
+// A browser, a server, agents and targets on a machine shared with other test runs: more time than the default.
+describe('canary panel in a browser', { timeout: 120_000 }, () => {
   let f: DashboardFixture;
   let token: string;
 
@@ -36,7 +37,7 @@ describe('canary panel in a browser', () => {
       },
     });
     token = await f.server.token('alice', ['deployer:production']);
-  });
+  }, 120_000);
 
   afterAll(async () => f?.dispose());
 

@@ -14,7 +14,8 @@ const TEAM = `team:
 `;
 const APPROVALS = '    approvals: { required: [{ role: approver, count: 1 }], expiresAfter: 1h }';
 
-describe('dashboard in a browser', () => {
+// A browser, a server, agents and targets on a machine shared with other test runs: more time than the default.
+describe('dashboard in a browser', { timeout: 120_000 }, () => {
   let f: DashboardFixture;
   let deployerToken: string;
   let approverToken: string;
@@ -28,7 +29,7 @@ describe('dashboard in a browser', () => {
     });
     deployerToken = await f.server.token('alice', ['deployer:production']);
     approverToken = await f.server.token('bob', ['approver:production']);
-  });
+  }, 120_000);
 
   afterAll(async () => f?.dispose());
 
