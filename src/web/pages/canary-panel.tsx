@@ -32,18 +32,24 @@ export function CanaryPanel({ environment }: { environment: string }) {
 
   useEffect(() => {
     let stopped = false;
+    // A slow answer is not overtaken by the next question: the intervals stay in order.
+    let asking = false;
     previous.current = null;
     setSeries(EMPTY_SERIES);
     const poll = async () => {
+      if (asking) return;
+      asking = true;
       try {
         const snapshot = toTrafficSnapshot(await api.get<TrafficView>(`${path}/traffic`));
         const before = previous.current;
         previous.current = snapshot;
         const point = before ? deriveTrafficPoint(before, snapshot) : null;
         if (point && !stopped) setSeries((s) => appendTrafficPoint(s, point, MAX_POINTS));
-        setError(null);
+        if (!stopped) setError(null);
       } catch (err) {
         if (!stopped) setError(err);
+      } finally {
+        asking = false;
       }
     };
     void poll();
