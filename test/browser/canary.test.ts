@@ -84,6 +84,13 @@ describe('canary panel in a browser', { timeout: 120_000 }, () => {
       await page.setViewportSize(PHONE);
       await saveScreenshot(page, 'canary-phone');
 
+      // The environment's own canary page, linked from its card, charts the same.
+      await page.goto(`${f.server.url}/#/environments`);
+      await page.locator('[data-environment="production"] a', { hasText: 'Canary charts' }).click();
+      const own = page.locator('[data-canary="production"]');
+      await f.until('a point on its charts', async () => Number(await own.getAttribute('data-points')) >= 1);
+      await page.goto(`${f.server.url}/#/deployments/${id}`);
+
       await page.locator('[data-action="promote"]').click();
       await page.getByRole('button', { name: 'Confirm promote' }).click();
       await page.locator('.deployment h2 [data-state="succeeded"]').waitFor({ timeout: 45_000 });

@@ -129,6 +129,7 @@ describe('dashboard in a browser', { timeout: 120_000 }, () => {
     await saveScreenshot(alice.page, 'environments-phone');
 
     for (const [hash, name] of [
+      ['#/deployments', 'deployments'],
       ['#/releases', 'releases'],
       ['#/ledger', 'ledger'],
     ] as const) {
