@@ -3,6 +3,7 @@ import type { ServerEvent } from '../server/api-types.js';
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 type Listener = (event: ServerEvent) => void;
 
+const REOPEN_AFTER_MS = 5000;
 const EVENT_NAMES: readonly ServerEvent['kind'][] = ['ledger', 'step', 'deployment', 'job'];
 
 /**
@@ -14,17 +15,25 @@ export class LiveEvents {
   readonly #listeners = new Set<Listener>();
   readonly #stateListeners = new Set<(state: LiveState) => void>();
   #state: LiveState = 'connecting';
+  #retry: ReturnType<typeof setTimeout> | undefined;
 
   get state(): LiveState {
     return this.#state;
   }
 
   start(): void {
+    clearTimeout(this.#retry);
     if (this.#source) return;
     const source = new EventSource('/api/v1/events', { withCredentials: true });
     source.onopen = () => this.#setState('live');
-    source.onerror = () =>
-      this.#setState(source.readyState === EventSource.CLOSED ? 'connecting' : 'reconnecting');
+    source.onerror = () => {
+      this.#setState('reconnecting');
+      // The browser retries a dropped stream by itself, but gives up on an error answer (a proxy's 502 while the
+      // server restarts): then a new stream is opened after a while.
+      if (source.readyState !== EventSource.CLOSED || this.#source !== source) return;
+      this.#source = null;
+      this.#retry = setTimeout(() => this.start(), REOPEN_AFTER_MS);
+    };
     for (const name of EVENT_NAMES)
       source.addEventListener(name, (e) => {
         const data = (e as MessageEvent<string>).data;
@@ -41,6 +50,7 @@ export class LiveEvents {
   }
 
   stop(): void {
+    clearTimeout(this.#retry);
     this.#source?.close();
     this.#source = null;
     this.#setState('connecting');
