@@ -8,8 +8,11 @@ export const PASSWORD = 'correct horse battery staple';
 
 export interface DashboardFixture {
   project: TestProject;
-  server: TestServer;
+  /** The running server (a new one after `restartServer`), always on the same URL. */
+  readonly server: TestServer;
   browser: Browser;
+  /** Stops the server (SIGTERM), runs `meanwhile`, and starts a new one on the same address. */
+  restartServer(meanwhile: () => Promise<void>): Promise<void>;
   /** A JSON call to the API with a bearer token; throws on an error answer. */
   call<T>(token: string, method: string, path: string, body?: unknown): Promise<T>;
   /** Polls until `probe` gives a truthy value (45 s at most). */
@@ -41,13 +44,15 @@ export async function startDashboardFixture(options: {
     for (const [name, role] of Object.entries(options.users))
       expectOk(await project.cli(['user', 'add', name, '--role', role], { SLIPWAY_PASSWORD: PASSWORD }));
     await options.prepare?.(project);
-    const running = await startTestServer(project);
-    server = running;
+    server = await startTestServer(project);
+    let running = server;
+    const baseUrl = running.url;
     browser = await launchChromium();
 
     const call = async <T>(token: string, method: string, path: string, body?: unknown): Promise<T> => {
-      const response = await running.fetch(`/api/v1${path}`, token, {
+      const response = await fetch(`${baseUrl}/api/v1${path}`, {
         method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();
@@ -66,8 +71,29 @@ export async function startDashboardFixture(options: {
     const started = browser;
     return {
       project,
-      server: running,
+      get server() {
+        return running;
+      },
       browser: started,
+      restartServer: async (meanwhile) => {
+        await running.stop();
+        await meanwhile();
+        // The later --listen wins: the new server takes the old one's address, where the pages point.
+        const restarted = await startTestServer(project, { args: ['--listen', new URL(baseUrl).host] });
+        running = {
+          ...restarted,
+          url: baseUrl,
+          fetch: (path, token, init = {}) =>
+            fetch(`${baseUrl}${path}`, {
+              ...init,
+              headers: {
+                ...(token ? { authorization: `Bearer ${token}` } : {}),
+                ...(init.headers as object),
+              },
+            }),
+        };
+        server = running;
+      },
       call,
       until,
       deployThroughApi: async (token, environment, release) => {
