@@ -84,6 +84,8 @@ export function App() {
   const logout = async () => {
     try {
       await api.post('/logout');
+    } catch {
+      // Unreachable server: the page forgets the session anyway; the cookie's session expires on its own.
     } finally {
       live.stop();
       api.useSession(null);
