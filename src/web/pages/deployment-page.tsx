@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import type { ApprovalOutcome } from '../../operations/decide-approval.js';
 import type { DeploymentDetailView, LedgerEventView, StepView } from '../../server/api-types.js';
 import { useApp } from '../app-context.js';
 import { ConfirmAction } from '../components/confirm-action.js';
@@ -11,6 +12,9 @@ import { hrefOf } from '../route.js';
 import { applyStepEvent } from '../timeline.js';
 import { visibleActions } from '../deployment-actions.js';
 import { CanaryPanel } from './canary-panel.js';
+
+/** POST /deployments/:id/approve answers the approvals' state after the decision (these fields of the outcome). */
+type ApprovalAnswer = Pick<ApprovalOutcome, 'state' | 'approvedBy' | 'missing'>;
 
 /**
  * One deployment, live: step events move the timeline at once; a change of the deployment or a ledger event
@@ -91,11 +95,11 @@ export function DeploymentPage({ id }: { id: string }) {
             question={`Approve the ${d.kind} of ${d.release} to ${d.environment}?`}
             comment="optional"
             onConfirm={async (comment) => {
-              const r = await api.post<{ state: string; missing?: unknown }>(`${path}/approve`, {
-                ...(comment ? { comment } : {}),
-              });
+              const r = await api.post<ApprovalAnswer>(`${path}/approve`, comment ? { comment } : {});
               reload();
-              return `approval recorded (${r.state})`;
+              return r.state === 'approved'
+                ? 'approved: the deployment goes on'
+                : `approval recorded; still needed: ${r.missing.map((m) => `${m.count} ${m.role}`).join(', ')}`;
             }}
           />
         )}
