@@ -1,5 +1,30 @@
-// Bundles the CLI and the agent into single files under dist/ (the agent bundle is what a host runs).
+// Bundles the CLI and the agent into single files under dist/ (the agent bundle is what a host runs), and the
+// dashboard into dist/web (what `slipway server` serves), with Vite and the config in vite.config.ts.
+import { readdirSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
+
+/**
+ * Whether dist/web is older than a source it may bundle (src/, the Vite config, the lockfile). Tests run this
+ * script before every run: an up-to-date dashboard is not built again (Vite takes a couple of seconds).
+ */
+function webIsStale() {
+  const builtMs = mtimeMs('dist/web/index.html');
+  if (builtMs === null) return true;
+  const newest = (path) => {
+    const stat = statSync(path);
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newest(`${path}/${name}`)));
+  };
+  return ['src', 'vite.config.ts', 'package-lock.json'].some((path) => newest(path) > builtMs);
+}
+
+function mtimeMs(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
+}
 
 const common = {
   bundle: true,
@@ -34,4 +59,9 @@ await Promise.all([
   }),
   // The router alone in a process, driven over stdin, for `npm run bench` (bench/router-bench.mjs).
   build({ ...common, entryPoints: ['bench/router-server.ts'], outfile: 'dist/bench/router-server.js' }),
+  webIsStale()
+    ? import('vite').then(({ build: buildWeb }) =>
+        buildWeb({ configFile: new URL('../vite.config.ts', import.meta.url).pathname, logLevel: 'warn' }),
+      )
+    : null,
 ]);

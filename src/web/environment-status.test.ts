@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import {
+  roleOf,
+  servingReleases,
+  type EnvironmentStatusView,
+  type HostStatusView,
+} from './environment-status.js';
+
+const target = (id: string, release: string, stopAtMs: number | null = null) => ({
+  id,
+  release,
+  state: 'running' as const,
+  health: 'healthy' as const,
+  stopAtMs,
+});
+
+const host = (route: HostStatusView['route'], targets = [target('a', '1.0.0'), target('b', '2.0.0')]) => ({
+  host: 'web-1',
+  error: null,
+  agent: { pid: 1, version: '0.1.0' },
+  route,
+  targets,
+});
+
+describe('roleOf', () => {
+  it('names the canary and the stable with their weights during a split', () => {
+    const h = host({ active: 'a', draining: [], split: { canary: 'b', weight: 20 } });
+    expect(roleOf(h, 'a')).toEqual({ role: 'stable', weight: 80 });
+    expect(roleOf(h, 'b')).toEqual({ role: 'canary', weight: 20 });
+  });
+
+  it('names the serving, draining, warm and idle targets', () => {
+    const h = host({ active: 'b', draining: ['a'], split: null }, [
+      target('a', '1.0.0'),
+      target('b', '2.0.0'),
+      target('c', '0.9.0', 5000),
+      target('d', '0.8.0'),
+    ]);
+    expect(['a', 'b', 'c', 'd'].map((id) => roleOf(h, id).role)).toEqual([
+      'draining',
+      'serving',
+      'warm',
+      'idle',
+    ]);
+  });
+});
+
+describe('servingReleases', () => {
+  it("is each host's active target's release, null where nothing is served", () => {
+    const status: EnvironmentStatusView = {
+      environment: 'production',
+      strategy: 'blue-green',
+      hosts: [
+        host({ active: 'b', draining: [], split: null }),
+        { ...host(null), host: 'web-2' },
+        { ...host({ active: 'gone', draining: [], split: null }), host: 'web-3' },
+      ],
+      lastDeployment: null,
+      canaryVerdict: null,
+      lock: null,
+    };
+    expect(servingReleases(status)).toEqual([
+      { host: 'web-1', release: '2.0.0' },
+      { host: 'web-2', release: null },
+      { host: 'web-3', release: null },
+    ]);
+  });
+});
