@@ -12,7 +12,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, runChecked, verifyServing } from './lib/fleet-run.mjs';
-import { HEALTH } from './lib/fleet-slipway.mjs';
+import { HEALTH, renderFleetConfig } from './lib/fleet-slipway.mjs';
 import { loadTestbed } from './lib/fleet-testbed.mjs';
 import { ProcessGroup, sleep } from './lib/processes.mjs';
 
@@ -151,44 +151,14 @@ function writeProject(dir, testbed) {
     recursive: true,
     filter: (src) => !src.includes('.slipway'),
   });
-  const hostList = (hosts) =>
-    hosts
-      .map(
-        (h) =>
-          `      - name: ${h.name}\n        address: ${h.address}\n        user: root\n        identityFile: ${testbed.clientKeyPath}`,
-      )
-      .join('\n');
-  const environment = (hosts) => `    hosts:
-${hostList(hosts)}
-    publicPort: ${PORT}
-    bindAddress: 127.0.0.1
-    ssh:
-      knownHosts: ${testbed.knownHostsPath}
-      connectTimeout: 5s
-      parallelism: ${hosts.length}`;
+  const [first, ...others] = testbed.hosts;
   const file = join(dir, 'slipway.yml');
   writeFileSync(
     file,
-    `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-healthCheck:
-  path: ${HEALTH.path}
-  interval: ${HEALTH.intervalMs}ms
-  timeout: ${HEALTH.timeoutMs}ms
-  healthyThreshold: ${HEALTH.healthyThreshold}
-  startTimeout: 15s
-env:
-  GREETING: "Hello"
-environments:
-  solo:
-${environment(testbed.hosts.slice(0, 1))}
-  production:
-${environment(testbed.hosts.slice(1))}
-`,
+    renderFleetConfig(
+      { solo: { hosts: [first], parallelism: 1 }, production: { hosts: others, parallelism: others.length } },
+      { clientKeyPath: testbed.clientKeyPath, knownHostsPath: testbed.knownHostsPath, port: PORT },
+    ),
   );
   return file;
 }

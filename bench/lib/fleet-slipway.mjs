@@ -42,40 +42,9 @@ export function createSlipwayProject({ group, clientKeyPath, knownHostsPath, por
 
     /** Writes slipway.yml with these hosts in production, worked on `parallelism` at a time. */
     useHosts(hosts, parallelism) {
-      const list = hosts
-        .map(
-          (h) =>
-            `      - name: ${h.name}\n        address: ${h.address}\n        user: root\n        identityFile: ${clientKeyPath}`,
-        )
-        .join('\n');
       writeFileSync(
         file,
-        `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-healthCheck:
-  path: ${HEALTH.path}
-  interval: ${HEALTH.intervalMs}ms
-  timeout: ${HEALTH.timeoutMs}ms
-  healthyThreshold: ${HEALTH.healthyThreshold}
-  startTimeout: 15s
-env:
-  GREETING: "Hello"
-environments:
-  production:
-    hosts:
-${list}
-    publicPort: ${port}
-    bindAddress: 127.0.0.1
-    ssh:
-      knownHosts: ${knownHostsPath}
-      connectTimeout: 5s
-      parallelism: ${parallelism}
-    # no strategy: the default, blue-green (keepWarm 5m)
-`,
+        renderFleetConfig({ production: { hosts, parallelism } }, { clientKeyPath, knownHostsPath, port }),
       );
     },
 
@@ -107,6 +76,50 @@ ${list}
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * slipway.yml of examples/hello with these environments, each on its testbed hosts (worked on `parallelism` at a
+ * time), served on `port`; the strategy is the default (blue-green, keepWarm 5m).
+ * @param {Record<string, { hosts: Array<{ name: string, address: string }>, parallelism: number }>} environments
+ * @param {{ clientKeyPath: string, knownHostsPath: string, port: number }} options
+ */
+export function renderFleetConfig(environments, { clientKeyPath, knownHostsPath, port }) {
+  const environment = ({ hosts, parallelism }) => {
+    const list = hosts
+      .map(
+        (h) =>
+          `      - name: ${h.name}\n        address: ${h.address}\n        user: root\n        identityFile: ${clientKeyPath}`,
+      )
+      .join('\n');
+    return `    hosts:
+${list}
+    publicPort: ${port}
+    bindAddress: 127.0.0.1
+    ssh:
+      knownHosts: ${knownHostsPath}
+      connectTimeout: 5s
+      parallelism: ${parallelism}`;
+  };
+  return `app: hello
+build:
+  command: node build.js
+run:
+  command: node server.js
+  stopTimeout: 5s
+healthCheck:
+  path: ${HEALTH.path}
+  interval: ${HEALTH.intervalMs}ms
+  timeout: ${HEALTH.timeoutMs}ms
+  healthyThreshold: ${HEALTH.healthyThreshold}
+  startTimeout: 15s
+env:
+  GREETING: "Hello"
+environments:
+${Object.entries(environments)
+  .map(([name, env]) => `  ${name}:\n${environment(env)}`)
+  .join('\n')}
+`;
 }
 
 /** The executor's own duration, from the last line: "✔ 2.0.0 is live in production at … (1.1s)". */
