@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { JobKind, JobRecord, JobState } from '../server/jobs/job-runner.js';
 import { parseJsonColumn } from './json-column.js';
 import type { StoreDialectName } from './migrations.js';
@@ -71,6 +71,21 @@ export interface ServerJobRepository {
 
 export function createServerJobRepository(db: Kysely<StoreDatabase>): ServerJobRepository {
   const updated = (result: { numUpdatedRows: bigint }): boolean => Number(result.numUpdatedRows) === 1;
+  /** Changes a running job only while `owner` still owns it (a replica presumed dead may not write any more). */
+  const updateOwnRunningJob = async (
+    id: string,
+    owner: string,
+    values: Updateable<ServerJobsTable>,
+  ): Promise<boolean> =>
+    updated(
+      await db
+        .updateTable('server_jobs')
+        .set(values)
+        .where('id', '=', id)
+        .where('owner', '=', owner)
+        .where('state', '=', 'running')
+        .executeTakeFirst(),
+    );
 
   return {
     async insertServerJob(job) {
@@ -134,53 +149,30 @@ export function createServerJobRepository(db: Kysely<StoreDatabase>): ServerJobR
       return updated(result);
     },
 
-    async heartbeatServerJob(id, owner, atMs) {
-      const result = await db
-        .updateTable('server_jobs')
-        .set({ heartbeat_at_ms: atMs })
-        .where('id', '=', id)
-        .where('owner', '=', owner)
-        .where('state', '=', 'running')
-        .executeTakeFirst();
-      return updated(result);
+    heartbeatServerJob(id, owner, atMs) {
+      return updateOwnRunningJob(id, owner, { heartbeat_at_ms: atMs });
     },
 
-    async recordServerJobDeployment(id, owner, deploymentId) {
-      const result = await db
-        .updateTable('server_jobs')
-        .set({ deployment_id: deploymentId })
-        .where('id', '=', id)
-        .where('owner', '=', owner)
-        .where('state', '=', 'running')
-        .executeTakeFirst();
-      return updated(result);
+    recordServerJobDeployment(id, owner, deploymentId) {
+      return updateOwnRunningJob(id, owner, { deployment_id: deploymentId });
     },
 
-    async requeueServerJob(id, owner) {
-      const result = await db
-        .updateTable('server_jobs')
-        .set({ state: 'queued', owner: null, started_at_ms: null, heartbeat_at_ms: null })
-        .where('id', '=', id)
-        .where('owner', '=', owner)
-        .where('state', '=', 'running')
-        .executeTakeFirst();
-      return updated(result);
+    requeueServerJob(id, owner) {
+      return updateOwnRunningJob(id, owner, {
+        state: 'queued',
+        owner: null,
+        started_at_ms: null,
+        heartbeat_at_ms: null,
+      });
     },
 
-    async finishServerJob(id, owner, finish) {
-      const result = await db
-        .updateTable('server_jobs')
-        .set({
-          state: finish.state,
-          finished_at_ms: finish.finishedAtMs,
-          error: finish.error,
-          ...(finish.release !== undefined ? { release: finish.release } : {}),
-        })
-        .where('id', '=', id)
-        .where('owner', '=', owner)
-        .where('state', '=', 'running')
-        .executeTakeFirst();
-      return updated(result);
+    finishServerJob(id, owner, finish) {
+      return updateOwnRunningJob(id, owner, {
+        state: finish.state,
+        finished_at_ms: finish.finishedAtMs,
+        error: finish.error,
+        ...(finish.release !== undefined ? { release: finish.release } : {}),
+      });
     },
 
     async heartbeatReplica(replica) {
