@@ -104,7 +104,11 @@ export async function runWithProgress(
   const aborter = new AbortController();
   const onSigint = (): void => {
     if (aborter.signal.aborted) process.exit(130);
-    process.stderr.write(yellow('\ninterrupting after the current step (Ctrl-C again to quit at once)…\n'));
+    process.stderr.write(
+      yellow(
+        '\ninterrupting: a wait (approval, window, pause, bake) stops now, other steps finish first (Ctrl-C again to quit at once)…\n',
+      ),
+    );
     aborter.abort();
   };
   process.on('SIGINT', onSigint);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../core/clock.js';
 import { planDeploy, type ReleaseRuntime } from '../plan/plan-deploy.js';
-import type { Plan, Step, StepKind } from '../plan/steps.js';
+import { CONTROL_PLANE, type Plan, type Step, type StepKind } from '../plan/steps.js';
 import { useTempStores } from '../store/test-fixtures.js';
 import type { Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
 import { executePlan, ON_FAILURE_BASE_INDEX } from './execute-plan.js';
+import { sleepUnlessAborted } from './deployment-signals.js';
 import { silentReporter } from './progress.js';
 import type { StepHandlers, StepResult } from './step-handlers.js';
 
@@ -186,6 +187,40 @@ describe('executePlan', () => {
     ]);
     const kinds = (await store.listEvents({ app: 'hello', limit: 10 })).map((e) => e.kind);
     expect(kinds).toContain('deploy.resumed');
+  });
+
+  it('an interrupt ends a step that waits at once, undoes nothing, and a resume waits again', async () => {
+    const store = await stores.open();
+    const planned = plan('d4dddddd');
+    const [first, ...rest] = planned.stages;
+    if (!first) throw new Error('no stages');
+    const pause: Step = { kind: 'pause', host: CONTROL_PLANE, durationMs: 3_600_000 };
+    const p: Plan = { ...planned, stages: [first, { name: 'wait', steps: [pause] }, ...rest] };
+    await createDeployment(store, p);
+    const aborter = new AbortController();
+    const firstRun: Step[] = [];
+    const waiting = (resumed: boolean): StepHandlers => ({
+      ...recordingHandlers(firstRun),
+      pause: async (step, ctx) => {
+        firstRun.push(step);
+        if (resumed) return { detail: 'waited' };
+        setTimeout(() => aborter.abort(), 20);
+        await sleepUnlessAborted(3_600_000, ctx.signal); // an hour: only the interrupt can end it
+        return { detail: 'waited' };
+      },
+    });
+    const interrupted = await executePlan(p, { ...options(store, waiting(false)), signal: aborter.signal });
+    expect(interrupted.outcome).toBe('interrupted');
+    expect(firstRun.map((s) => s.kind)).toEqual([...first.steps.map((s) => s.kind), 'pause']);
+    expect((await store.getDeployment(p.deploymentId))?.outcome).toBeNull();
+    const steps = await store.listSteps(p.deploymentId);
+    expect(steps.map((s) => s.status)).toEqual([...first.steps.map(() => 'succeeded'), 'pending']);
+
+    const completed = deriveCompletedSteps(steps, ON_FAILURE_BASE_INDEX);
+    firstRun.length = 0;
+    const resumed = await executePlan(p, { ...options(store, waiting(true)), completed });
+    expect(resumed.outcome).toBe('succeeded');
+    expect(firstRun.map((s) => s.kind)[0]).toBe('pause');
   });
 });
 

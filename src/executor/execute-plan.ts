@@ -1,4 +1,4 @@
-import type { Plan, Stage, Step } from '../plan/steps.js';
+import type { Plan, Stage, Step, StepKind } from '../plan/steps.js';
 import { describeStep } from '../plan/describe-step.js';
 import { redact } from '../core/secret.js';
 import type { DeploymentOutcome, ProgressReporter } from './progress.js';
@@ -188,6 +188,22 @@ interface RunState {
 /** Recovery steps run for one host or batch are numbered from here on. */
 export const RECOVERY_BASE_INDEX = 2000;
 
+/**
+ * Steps that only wait (for a person, a time, or evidence): an interrupt (Ctrl-C, a server that stops) ends the
+ * wait at once and leaves the step to do again on resume, instead of holding the interrupt up for hours. Every
+ * other step finishes first, so that no host is left half-changed.
+ */
+const WAITING_STEPS: ReadonlySet<StepKind> = new Set<StepKind>([
+  'pause',
+  'analyze',
+  'await-approval',
+  'await-window',
+  'bake',
+]);
+
+/** What runStep answers for a waiting step that an interrupt ended. */
+const INTERRUPTED: unique symbol = Symbol('interrupted');
+
 async function runStages(
   stages: NumberedStage[],
   phase: 'deploy' | 'on-failure',
@@ -206,8 +222,9 @@ async function runStages(
         ? skipStep(numbered.index, numbered.step, run, 'its host failed earlier in this batch')
         : runStep(numbered.index, numbered.step, plan, run),
     );
+    if (errors.includes(INTERRUPTED)) return 'interrupted';
     const failed = stage.steps.filter((_, i) => typeof errors[i] === 'string');
-    const firstError = errors.find((e): e is string => e !== null);
+    const firstError = errors.find((e): e is string => typeof e === 'string');
     if (firstError === undefined) continue;
     if (stage.batch === undefined || !plan.batches || phase !== 'deploy' || run.guardFailure()) {
       return {
@@ -262,7 +279,12 @@ async function skipStep(index: number, step: Step, run: RunState, reason: string
   return null;
 }
 
-async function runStep(index: number, step: Step, plan: Plan, run: RunState): Promise<string | null> {
+async function runStep(
+  index: number,
+  step: Step,
+  plan: Plan,
+  run: RunState,
+): Promise<string | null | typeof INTERRUPTED> {
   const { options, secretValues } = run;
   const { store, reporter } = options;
   const clock = options.stepContext.clock;
@@ -276,8 +298,13 @@ async function runStep(index: number, step: Step, plan: Plan, run: RunState): Pr
   let result: StepResult;
   try {
     const handler = options.handlers[step.kind] as (s: Step, c: StepContext) => Promise<StepResult>;
-    result = await handler(step, { ...options.stepContext, signal: run.cancel });
+    result = await handler(step, { ...options.stepContext, signal: stepSignal(step, run) });
   } catch (err) {
+    if (WAITING_STEPS.has(step.kind) && options.signal?.aborted && !run.guardFailure()) {
+      await store.recordStep(plan.deploymentId, index, { status: 'pending' });
+      reporter.report({ kind: 'step-skipped', index, step, reason: 'interrupted; a resume waits again' });
+      return INTERRUPTED;
+    }
     const finishedAtMs = clock.nowMs();
     const message = redact(
       run.guardFailure() ?? (err instanceof Error ? err.message : String(err)),
@@ -318,6 +345,12 @@ async function runStep(index: number, step: Step, plan: Plan, run: RunState): Pr
     ...(result.detail ? { detail: result.detail } : {}),
   });
   return null;
+}
+
+/** A guard's failure cancels any step; an interrupt cancels only a step that waits. */
+function stepSignal(step: Step, run: RunState): AbortSignal {
+  const interrupt = run.options.signal;
+  return interrupt && WAITING_STEPS.has(step.kind) ? AbortSignal.any([run.cancel, interrupt]) : run.cancel;
 }
 
 async function ledger(

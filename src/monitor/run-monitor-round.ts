@@ -206,12 +206,31 @@ async function reportCrashLoops(
     const was = states.get(key)?.state === 'looping';
     if (loop.looping && !was) {
       await putState(key, 'looping', now, loop);
+      // The loop may be recognised in a round whose samples hold no exit (the crashes were sampled earlier):
+      // the stderr of the last one is then in the error group the earlier round recorded.
+      const stderrTail = loop.stderrTail || (await lastCrashStderr(cp, environment, loop));
       await ledger({
         kind: 'crash-loop.detected',
         release: loop.release,
-        message: `target ${loop.targetId} of ${loop.release} on ${loop.host} crashed ${loop.restarts} times within ${m.crashLoop.within}${loop.stderrTail ? `; last lines of stderr:\n${loop.stderrTail}` : ''}`,
-        data: loop,
+        message: `target ${loop.targetId} of ${loop.release} on ${loop.host} crashed ${loop.restarts} times within ${m.crashLoop.within}${stderrTail ? `; last lines of stderr:\n${stderrTail}` : ''}`,
+        data: { ...loop, stderrTail },
       });
     } else if (!loop.looping && was) await putState(key, 'ok', now, loop);
   }
+}
+
+/** The stderr tail kept with the newest crash of this target among the error groups, or ''. */
+async function lastCrashStderr(
+  cp: ControlPlane,
+  environment: string,
+  loop: { release: string; targetId: string },
+): Promise<string> {
+  const crashes = (await cp.store.listErrorGroups(cp.config.app, environment))
+    .filter((g) => g.kind === 'crash' && g.release === loop.release)
+    .sort((a, b) => b.lastAtMs - a.lastAtMs);
+  for (const group of crashes) {
+    const sample = group.sample as { targetId?: unknown; stderrTail?: unknown } | undefined;
+    if (sample?.targetId === loop.targetId && typeof sample.stderrTail === 'string') return sample.stderrTail;
+  }
+  return '';
 }
