@@ -147,7 +147,11 @@ const NAV: { label: string; route: Route; active: Route['kind'][] }[] = [
 
 function Header(props: { session: SessionView; route: Route; live: LiveEvents; onLogout: () => void }) {
   const [liveState, setLiveState] = useState<LiveState>(props.live.state);
-  useEffect(() => props.live.onState(setLiveState), [props.live]);
+  useEffect(() => {
+    // The stream may have opened between this render and the subscription: take the state as it is now.
+    setLiveState(props.live.state);
+    return props.live.onState(setLiveState);
+  }, [props.live]);
   return (
     <header class="top">
       <a class="brand" href={hrefOf(HOME)}>
