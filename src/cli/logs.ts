@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { environmentConfig } from '../executor/run-deployment.js';
+import { hostsOf } from '../executor/run-deployment.js';
 import { readLogs } from '../operations/read-logs.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { dim, red } from './progress-renderer.js';
@@ -14,40 +14,33 @@ export function registerLogs(program: Command, globals: () => GlobalOptions): vo
     .option('-t, --target <id>', 'only this target')
     .action(async (env: string, opts: { follow?: boolean; lines: string; target?: string }) => {
       await withProject(globals(), async (project) => {
-        environmentConfig(project.config, env);
-        const print = (e: { targetId: string; stream: 'out' | 'err'; line: string }): void => {
-          const prefix = dim(`${e.targetId} │`);
+        // Only this environment's hosts: another environment of the app runs its own targets elsewhere.
+        const hosts = hostsOf(project, env);
+        // With several hosts, each line says which host it comes from (target ids repeat across hosts).
+        const print = (host: string, e: { targetId: string; stream: 'out' | 'err'; line: string }): void => {
+          const prefix = dim(`${hosts.length > 1 ? `${host} ` : ''}${e.targetId} │`);
           process.stdout.write(`${prefix} ${e.stream === 'err' ? red(e.line) : e.line}\n`);
         };
         const lines = Math.max(0, Number(opts.lines) || 50);
+        const request = { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) };
         if (!opts.follow) {
-          await readLogs(
-            project.hosts.values(),
-            { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) },
-            print,
-          );
+          await readLogs(hosts, request, (e) => print(e.host, e));
           return;
         }
-        for (const host of project.hosts.values()) {
-          const agent = await host.agent();
-          const call = agent.stream(
-            'logs',
-            {
-              app: project.config.app,
-              lines,
-              follow: true,
-              ...(opts.target ? { targetId: opts.target } : {}),
-            },
-            print,
-          );
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', () => {
-              agent.close();
-              resolve();
-            });
-            call.catch(() => resolve());
+        // Every host at once, until Ctrl-C (or until every host's stream ends).
+        const agents = await Promise.all(hosts.map((host) => host.agent()));
+        const streams = agents.map((agent, i) =>
+          agent
+            .stream('logs', { ...request, follow: true }, (e) => print(hosts[i]?.name ?? '', e))
+            .catch(() => undefined),
+        );
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => {
+            for (const agent of agents) agent.close();
+            resolve();
           });
-        }
+          void Promise.all(streams).then(() => resolve());
+        });
       });
     });
 }

@@ -84,7 +84,7 @@ function spawnFleetCli(fleet: Fleet, args: string[]) {
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
-  return { done, stdout: () => stdout, stderr: () => stderr };
+  return { done, stdout: () => stdout, stderr: () => stderr, interrupt: () => child.kill('SIGINT') };
 }
 
 describe('fleets over SSH on a testbed of 3 hosts', () => {
@@ -169,6 +169,21 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
       expect(deploy.stdout.slice(verify, switchAt)).toContain(`health check 2.1.0 on ${h.name}`);
     expect(report.failed).toBe(0);
     expect(await (await fetch(`${url}/`)).text()).toContain('hello 2.1.0');
+  });
+
+  it('follows the logs of every host at once until Ctrl-C', async () => {
+    const follow = spawnFleetCli(fleet, ['logs', 'production', '--follow', '-n', '5']);
+    // Each host's serving target says it listens; each line names its host.
+    const targets = (): Set<string> =>
+      new Set([...follow.stdout().matchAll(/^(\S+) \S+ │ hello 2\.1\.0 listening/gm)].map((m) => m[1] ?? ''));
+    const deadline = Date.now() + 30_000;
+    while (targets().size < testbed.hosts.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    follow.interrupt();
+    expect(await follow.done).toBe(0);
+    expect([...targets()].sort(), follow.stdout() + follow.stderr()).toEqual(
+      testbed.hosts.map((h) => h.name).sort(),
+    );
   });
 
   it('upgrades an agent without dropping a request: the host leaves the edge while its agent restarts', async () => {
