@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // A target that crashes while nobody runs a command reaches the ledger through the server's own sync of the
 // agents' events; two replicas on one store copy it once, not twice.
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('slipway server copies the agents events into the ledger', () => {
   let project: TestProject;
@@ -51,7 +42,7 @@ describe('slipway server copies the agents events into the ledger', () => {
         actor: string;
         data: { targetId?: string };
       }>;
-    const seen = await waitFor(async () => {
+    const seen = await waitFor('the restart in the ledger', async () => {
       const events = await restarts();
       return events.length > 0 ? events : undefined;
     });

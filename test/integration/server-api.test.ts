@@ -11,6 +11,7 @@ import type {
 import { isPostgresAvailable, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
 import { openEventStream, startTestServer, type EventStream, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // `slipway server` as a real child process on examples/hello (real agent, router, targets), its store on SQLite
 // and on a real PostgreSQL: reads, releases and deploys as jobs, approvals, promote and abort through the API,
@@ -29,16 +30,6 @@ const CANARY = `      kind: canary
       analysis:
         interval: 300ms
         minRequests: 1000000`;
-
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const stores: Array<{ name: string; postgres: boolean }> = [
   { name: 'SQLite', postgres: false },

@@ -7,6 +7,7 @@ import type { Plan } from '../../src/plan/steps.js';
 import { createJobRunner } from '../../src/server/jobs/create-job-runner.js';
 import type { JobRecord, JobRunner } from '../../src/server/jobs/job-runner.js';
 import { createTestProject, expectOk, spawnCli, type TestProject } from '../helpers/project.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // The server's job runner in one process, on a real SQLite store, with the real agent, router and targets of
 // examples/hello: jobs build releases, deploy, roll back, fail with their deployment's error, and wait their turn.
@@ -17,16 +18,6 @@ async function waitForJob(runner: JobRunner, id: string): Promise<JobRecord> {
     const job = await runner.get(id);
     if (job && (job.state === 'succeeded' || job.state === 'failed')) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} did not finish: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

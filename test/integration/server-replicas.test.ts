@@ -5,6 +5,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // Two `slipway server` replicas on one PostgreSQL and one project. A deploy (through the API) whose release
 // takes seconds to get healthy is running on one of them; that replica is killed with SIGKILL (no goodbye:
@@ -12,16 +13,6 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 // and resumes the deployment from the ledger to its end.
 
 const TAKEOVER_AFTER = '3s';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function isRunning(pid: number): boolean {
   try {
@@ -80,17 +71,21 @@ describe('two replicas on one PostgreSQL', () => {
     const jobId = ((await accepted.json()) as JobRecord).id;
 
     // The owner is inside the health check of the new target when it dies.
-    const running = await waitFor('the health check to run', async () => {
-      const job = await store.getServerJob(jobId);
-      if (!job?.deploymentId || !job.owner) return undefined;
-      const deployment = await store.getDeployment(job.deploymentId);
-      if (!deployment) return undefined;
-      const steps = (deployment.plan as Plan).stages.flatMap((s) => s.steps);
-      const waiting = (await store.listSteps(job.deploymentId)).some(
-        (s) => s.status === 'running' && steps[s.index]?.kind === 'wait-healthy',
-      );
-      return waiting ? job : undefined;
-    });
+    const running = await waitFor(
+      'the health check to run',
+      async () => {
+        const job = await store.getServerJob(jobId);
+        if (!job?.deploymentId || !job.owner) return undefined;
+        const deployment = await store.getDeployment(job.deploymentId);
+        if (!deployment) return undefined;
+        const steps = (deployment.plan as Plan).stages.flatMap((s) => s.steps);
+        const waiting = (await store.listSteps(job.deploymentId)).some(
+          (s) => s.status === 'running' && steps[s.index]?.kind === 'wait-healthy',
+        );
+        return waiting ? job : undefined;
+      },
+      90_000,
+    );
     const ownerId = running.owner ?? '';
     const owner = servers.get(ownerId);
     const [survivorId, survivor] = [...servers].find(([id]) => id !== ownerId) ?? [];
@@ -101,11 +96,15 @@ describe('two replicas on one PostgreSQL', () => {
     const lock = await store.getLock('hello', 'production');
     expect(lock?.deploymentId).toBe(running.deploymentId);
 
-    const done = await waitFor<JobRecord>('the job to finish', async () => {
-      const answer = await survivor.fetch(`/api/v1/jobs/${jobId}`, token);
-      const job = (await answer.json()) as JobRecord;
-      return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
-    });
+    const done = await waitFor<JobRecord>(
+      'the job to finish',
+      async () => {
+        const answer = await survivor.fetch(`/api/v1/jobs/${jobId}`, token);
+        const job = (await answer.json()) as JobRecord;
+        return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
+      },
+      90_000,
+    );
 
     expect(done, survivor.output()).toMatchObject({
       state: 'succeeded',
