@@ -50,6 +50,8 @@ function settings(env = process.env) {
     /** Traffic after the deploy returned, to see that 1.0.0 still serves everyone. */
     cooldownMs: Number(env.BENCH_CANARY_COOLDOWN_MS ?? 1000),
     analysisInterval: env.BENCH_CANARY_INTERVAL ?? '500ms',
+    /** BENCH_CANARY_TRIPWIRE=0 measures the control plane's analysis alone. */
+    tripwire: env.BENCH_CANARY_TRIPWIRE !== '0',
     analysisTimeout: '60s',
     /** A deploy still running after this is aborted (`slipway abort`), then killed. */
     deployLimitMs: 120_000,
@@ -90,6 +92,7 @@ const canaryStrategy = (weight, s) => `      kind: canary
         - setWeight: 100
       analysis:
         interval: ${s.analysisInterval}
+        tripwire: ${s.tripwire}
       keepWarm: 0s
       drainTimeout: 2s`;
 
@@ -247,7 +250,8 @@ function measure({
   const byTime = (a, b) => a.atMs - b.atMs;
   ledger.sort(byTime);
   journal.sort(byTime);
-  const weighted = journal.filter((e) => e.kind === 'traffic.weighted');
+  // The router's tripwire clears the split by itself and says so as `canary.tripped` (with weight 0).
+  const weighted = journal.filter((e) => e.kind === 'traffic.weighted' || e.kind === 'canary.tripped');
   const weightOn = weighted.find((e) => e.data?.weight === weight);
   const weightZero = weighted.find((e) => e.data?.weight === 0);
   const failedVerdict = ledger.find((e) => e.kind === 'canary.verdict' && e.data?.result === 'failed');
@@ -295,6 +299,7 @@ function measure({
       deployReturnedAt: deployEndedAtMs,
     },
     abortMs: sinceFirstBad(weightZero?.atMs),
+    abortedBy: weightZero ? (weightZero.kind === 'canary.tripped' ? 'tripwire' : 'analysis') : null,
     weightOnToZeroMs: weightOn && weightZero ? weightZero.atMs - weightOn.atMs : null,
     firstBadToVerdictMs: sinceFirstBad(failedVerdict?.atMs),
     verdictToWeightZeroMs: failedVerdict && weightZero ? weightZero.atMs - failedVerdict.atMs : null,
@@ -373,10 +378,11 @@ function renderMarkdown(j) {
       `new user, so the weight applies per request); after ${s.warmupMs / 1000} s, 2.0.0 (bad) is deployed with ` +
       `\`strategy: canary\`, steps \`[{ setWeight: W }, { analysis: { timeout: ${s.analysisTimeout} } }, { setWeight: 100 }]\`, ` +
       `analysis \`interval: ${s.analysisInterval}\` and the default thresholds (no \`maxP99\`: the latency case must be caught by the ` +
-      `comparison with stable). The client stops ${s.cooldownMs / 1000} s after the deploy command returns.`,
+      `comparison with stable), tripwire ${s.tripwire ? 'on (the default)' : 'off'}. The client stops ${s.cooldownMs / 1000} s after the deploy command returns.`,
     ``,
-    `- **abort time** = the agent's \`traffic.weighted\` event with weight 0 (agent journal, \`events.jsonl\`; the agent ` +
-      `logs it when the router's split is cleared) − the first bad response the client saw. Both are \`Date.now()\` on this machine.`,
+    `- **abort time** = the agent's weight-0 event (agent journal, \`events.jsonl\`): \`canary.tripped\` when the router's ` +
+      `tripwire cleared the split by itself, \`traffic.weighted\` with weight 0 when the control plane's analysis did ` +
+      `(column "by") − the first bad response the client saw. Both are \`Date.now()\` on this machine.`,
     `- **bad response**: errors case — a 5xx (or failed) response; latency case — a response from the canary ` +
       `(\`x-release: ${BAD}\`), since every one of them is 150 ms slower.`,
     `- **blast radius** = bad responses / all responses of the run (${s.warmupMs / 1000} s before the deploy, the deploy, ` +
@@ -385,12 +391,12 @@ function renderMarkdown(j) {
     ``,
     `Targets (from the issue): abort ≤ 10 s at 100 req/s; blast radius ≤ 0.5% of requests.`,
     ``,
-    `| case | aborted | abort time | weight on → 0 | first bad → failed verdict | verdict → weight 0 | bad / total | blast radius | client rate (sent/s) |`,
-    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+    `| case | aborted | by | abort time | weight on → 0 | first bad → failed verdict | verdict → weight 0 | bad / total | blast radius | client rate (sent/s) |`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
   ];
   for (const c of j.cases) {
     out.push(
-      `| ${c.case.kind}, ${c.case.weightPercent}%, ${c.case.ratePerSecond} req/s | ${c.aborted ? 'yes' : '**no**'} | ${fmtMs(c.abortMs)} | ` +
+      `| ${c.case.kind}, ${c.case.weightPercent}%, ${c.case.ratePerSecond} req/s | ${c.aborted ? 'yes' : '**no**'} | ${c.abortedBy ?? '–'} | ${fmtMs(c.abortMs)} | ` +
         `${fmtMs(c.weightOnToZeroMs)} | ${fmtMs(c.firstBadToVerdictMs)} | ${fmtMs(c.verdictToWeightZeroMs)} | ` +
         `${c.requests.bad} / ${c.requests.total} | ${fmtPct(c.requests.blastRadius)} | ${c.client.achievedSendRate} |`,
     );

@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { Trip } from '../analysis/tripwire.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
 import { waitUntilHealthy } from '../router/health-check.js';
@@ -12,6 +13,7 @@ import { scanLogs } from './log-scan.js';
 import { MonitorSampler } from './monitor-sampler.js';
 import { findFreePort } from './process-util.js';
 import {
+  type CanaryTripReport,
   AGENT_PROTOCOL_VERSION,
   edgeRouteKey,
   type EdgeUpstream,
@@ -84,6 +86,8 @@ export class Agent {
   #snapshot!: SnapshotWriter;
   #server: ControlServer | null = null;
   readonly #routes = new Map<string, RouteRecord>();
+  /** Canaries whose tripwire ended their split, by target id, until the target is started anew. */
+  readonly #trips = new Map<string, { app: string; report: CanaryTripReport }>();
   readonly #retireTimers = new Map<string, NodeJS.Timeout>();
   #metrics: { port: number; server: HttpServer } | null = null;
   #sampler: MonitorSampler | null = null;
@@ -432,6 +436,38 @@ export class Agent {
     return this.#runtimes.stop(id);
   }
 
+  /** The router's tripwire ended a canary's split: say so, and keep the evidence for `metrics`. */
+  #onTrip(route: RouteRecord, release: string, split: CanarySplit, trip: Trip): void {
+    if (route.split?.canary === split.canary) route.split = null;
+    const report: CanaryTripReport = {
+      canaryTargetId: split.canary,
+      release,
+      atMs: this.clock.nowMs(),
+      condition: trip.condition,
+      detail: trip.detail,
+      measurements: trip.measurements,
+    };
+    this.#trips.set(split.canary, { app: route.app, report });
+    void this.#snapshot.request();
+    this.#event(
+      'canary.tripped',
+      route.app,
+      split.canary,
+      release,
+      `canary ${split.canary} of ${route.app} gets 0% of users: ${trip.detail}`,
+      { weight: 0, tripped: true, condition: trip.condition, measurements: trip.measurements },
+    );
+  }
+
+  /** A canary that tripped gets no traffic again until it is started anew. */
+  #refuseTripped(targetId: string): void {
+    const trip = this.#trips.get(targetId)?.report;
+    if (trip === undefined) return;
+    throw new SlipwayError(`canary ${targetId} tripped its tripwire and gets no traffic: ${trip.detail}`, {
+      hint: 'the deployment fails and the canary is stopped; fix the release and deploy again',
+    });
+  }
+
   #event(
     kind: string,
     app: string,
@@ -500,6 +536,7 @@ export class Agent {
           });
         }
         const port = await findFreePort();
+        this.#trips.delete(spec.id);
         const record = await this.#runtimes.for(spec).start(spec, releaseDir, port);
         return { ...toTargetStatus(record), alreadyRunning: false };
       },
@@ -572,6 +609,7 @@ export class Agent {
             `target ${targetId} is ${target.state}; traffic is only switched to a running target`,
           );
         }
+        this.#refuseTripped(targetId);
         this.#cancelRetire(target);
         router.addTarget({ id: targetId, release: target.spec.release, port: target.port });
         const previous = router.setActive(targetId);
@@ -596,7 +634,7 @@ export class Agent {
         return Promise.resolve({ previous, switchedAtMs });
       },
 
-      setWeight: ({ app, canaryTargetId, weight, header, cookie }) => {
+      setWeight: ({ app, canaryTargetId, weight, header, cookie, tripwire }) => {
         const route = this.#route(app);
         const router = route.router;
         if (!router)
@@ -610,8 +648,15 @@ export class Agent {
               `canary target ${canaryTargetId} is ${target.state}; traffic only goes to a running target`,
             );
           }
+          this.#refuseTripped(canaryTargetId);
           router.addTarget({ id: canaryTargetId, release: target.spec.release, port: target.port });
-          router.setSplit({ canary: canaryTargetId, weight, header, cookie });
+          const split = { canary: canaryTargetId, weight, header, cookie };
+          router.setSplit(
+            split,
+            tripwire
+              ? { spec: tripwire, onTrip: (trip) => this.#onTrip(route, target.spec.release, split, trip) }
+              : null,
+          );
         }
         route.split = weight === 0 ? null : { canary: canaryTargetId, weight, header, cookie };
         void this.#snapshot.request();
@@ -694,7 +739,11 @@ export class Agent {
         };
       },
 
-      metrics: ({ app }) => Promise.resolve({ targets: this.#route(app).router?.metrics() ?? [] }),
+      metrics: ({ app }) =>
+        Promise.resolve({
+          targets: this.#route(app).router?.metrics() ?? [],
+          trips: [...this.#trips.values()].filter((t) => t.app === app).map((t) => t.report),
+        }),
 
       monitor: async ({ afterMs, sampleIntervalMs, logScan }) => {
         const sampler = this.#sampler as MonitorSampler;

@@ -4,6 +4,7 @@
  * Answers: `{ id, result }` or `{ id, error: { code, message, hint? } }`; a streaming method (logs --follow)
  * sends `{ id, event }` lines before its final `{ id, result }`.
  */
+import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -137,6 +138,16 @@ export interface LatencyHistogram {
   sumMs?: number;
 }
 
+/** A canary whose router tripwire ended its split: when, and the evidence. */
+export interface CanaryTripReport {
+  canaryTargetId: string;
+  release: string;
+  atMs: number;
+  condition: Trip['condition'];
+  detail: string;
+  measurements: Record<string, number>;
+}
+
 export interface TargetMetrics {
   targetId: string;
   release: string;
@@ -197,8 +208,21 @@ export interface AgentMethods {
     params: { app: string; targetId: string; drainTimeoutMs: number };
     result: { previous: string | null; switchedAtMs: number };
   };
+  /**
+   * Gives the canary `weight` percent of users. With `tripwire`, the router ends the split by itself as soon as
+   * the canary's responses are significantly bad (analysis/tripwire.ts); the trip is then reported by
+   * `metrics`, and this canary gets no traffic again (`setWeight` above 0 and `switchRoute` to it are refused)
+   * until it is started anew.
+   */
   setWeight: {
-    params: { app: string; canaryTargetId: string; weight: number; header: string; cookie: string };
+    params: {
+      app: string;
+      canaryTargetId: string;
+      weight: number;
+      header: string;
+      cookie: string;
+      tripwire?: TripwireSpec | null;
+    };
     result: { weight: number };
   };
   /**
@@ -225,7 +249,11 @@ export interface AgentMethods {
     params: { app: string; id: string; enabled: boolean; drainTimeoutMs: number };
     result: { enabled: boolean; drained: boolean; inFlight: number };
   };
-  metrics: { params: { app: string }; result: { targets: TargetMetrics[] } };
+  metrics: {
+    params: { app: string };
+    /** `trips`: canaries of the app that tripped their tripwire since they were started (absent on older agents). */
+    result: { targets: TargetMetrics[]; trips?: CanaryTripReport[] };
+  };
   /** Host and target samples taken by the agent since `afterMs`, and log lines matching patterns (monitoring). */
   monitor: MonitorMethod;
   logs: {

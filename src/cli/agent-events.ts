@@ -15,6 +15,8 @@ const LEDGERED = new Set([
   'target.adopted',
   'route.error',
   'agent.started',
+  // The router's tripwire ended a canary's split by itself: the executor did not do it, so the agent says it.
+  'canary.tripped',
 ]);
 
 /** The hosts a command about one environment talks to (its hosts and its edge); every host without one. */
@@ -24,6 +26,14 @@ export function hostsToSync(project: Project, environment?: string): Host[] {
   const edge = environmentConfig(project.config, environment).edge;
   const edgeHost = edge ? project.hosts.get(hostName(edge.host)) : undefined;
   return edgeHost && !hosts.includes(edgeHost) ? [...hosts, edgeHost] : hosts;
+}
+
+/** The one environment of the app that runs on `host` (its hosts or its edge); null when none or several. */
+function environmentOfHost(project: Project, host: string): string | null {
+  const environments = Object.keys(project.config.environments).filter((env) =>
+    hostsToSync(project, env).some((h) => h.name === host),
+  );
+  return environments.length === 1 ? (environments[0] as string) : null;
 }
 
 /**
@@ -80,7 +90,7 @@ export async function syncAgentEvents(
         atMs: event.atMs,
         actor: `agent@${batch.host}`,
         app,
-        environment: null,
+        environment: environmentOfHost(project, batch.host),
         kind: event.kind,
         release: event.release,
         message: event.message,

@@ -111,6 +111,12 @@ export const analysisSchema = z
       })
       .optional()
       .describe('Synthetic traffic to the canary, so that a quiet app still gives the analysis samples.'),
+    tripwire: z
+      .boolean()
+      .default(DEFAULTS.canary.tripwire)
+      .describe(
+        "The router itself ends the canary's traffic on every response that makes the evidence significant (anytime-valid sequential tests of the 5xx rate and of slow responses, also in flight), instead of waiting for the next interval.",
+      ),
     checks: z
       .array(z.discriminatedUnion('kind', [prometheusCheck, httpCheck, commandCheck]))
       .default([])

@@ -25,6 +25,7 @@ export const DEFAULTS = {
     latencyTolerance: 0.2,
     latencyMinDifference: '10ms',
     inlineTimeout: '5m',
+    tripwire: true,
   },
   restart: {
     initialBackoff: '200ms',

@@ -1,5 +1,6 @@
 import { request } from 'undici';
-import type { TargetMetrics } from '../agent/protocol.js';
+import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
+import type { TripwireSpec } from '../analysis/tripwire.js';
 import { deriveWindow, judgeCanary, runChecks, type Verdict } from '../analysis/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Host } from '../hosts/host.js';
@@ -47,6 +48,19 @@ export class CanaryController implements Guard {
 
   onStage(name: string): void {
     if (name === 'promote') this.#stopJudging();
+  }
+
+  /** What the routers' tripwire tests against (the analysis thresholds); null when it is off. */
+  tripwireSpec(): TripwireSpec | null {
+    const a = this.watch.analysis;
+    if (a.tripwire === false) return null;
+    return {
+      confidence: a.confidence,
+      maxErrorRate: a.maxErrorRate,
+      errorRateTolerance: a.errorRateTolerance,
+      latencyTolerance: a.latencyTolerance,
+      latencyMinDifferenceMs: a.latencyMinDifferenceMs,
+    };
   }
 
   isCanaryRelease(release: string): boolean {
@@ -100,6 +114,10 @@ export class CanaryController implements Guard {
     const baseline = this.#baseline;
     if (!baseline || this.#failed) return;
     const now = await this.#readMetrics();
+    if (now.trip !== null) {
+      await this.#recordVerdict(tripVerdict(now.trip));
+      return;
+    }
     const checks = await runChecks(this.watch.analysis.checks as Parameters<typeof runChecks>[0], {
       release: this.watch.canary.release,
       stable: this.watch.stable.release,
@@ -121,6 +139,11 @@ export class CanaryController implements Guard {
       },
       checks,
     });
+    await this.#recordVerdict(verdict);
+  }
+
+  /** Keeps the verdict, writes a change (or a failure) to the ledger, and fails the deployment on failure. */
+  async #recordVerdict(verdict: Verdict): Promise<void> {
     const changed = verdict.result !== this.#verdict?.result;
     this.#verdict = verdict;
     for (const l of this.#verdictListeners.splice(0)) l();
@@ -147,17 +170,27 @@ export class CanaryController implements Guard {
     this.#fail?.(reason);
   }
 
-  /** Sums the canary's and stable's counters over every host of the environment. */
-  async #readMetrics(): Promise<{ canary: TargetMetrics; stable: TargetMetrics }> {
+  /**
+   * Sums the canary's and stable's counters over every host of the environment; `trip` is the first host's
+   * report that its router's tripwire ended this canary's split.
+   */
+  async #readMetrics(): Promise<{
+    canary: TargetMetrics;
+    stable: TargetMetrics;
+    trip: CanaryTripReport | null;
+  }> {
     const all = await Promise.all(
       this.watch.hosts.map(async (name) => {
         const host = this.hosts.get(name);
-        if (!host) return [];
-        return (await (await host.agent()).call('metrics', { app: this.watch.app })).targets;
+        if (!host) return { targets: [] };
+        return (await host.agent()).call('metrics', { app: this.watch.app });
       }),
     );
-    const targets = all.flat();
+    const targets = all.flatMap((m) => m.targets);
+    const trip =
+      all.flatMap((m) => m.trips ?? []).find((t) => t.canaryTargetId === this.watch.canary.targetId) ?? null;
     return {
+      trip,
       canary: sumMetrics(
         targets.filter((t) => t.release === this.watch.canary.release),
         this.watch.canary.release,
@@ -212,5 +245,15 @@ export function sumMetrics(targets: TargetMetrics[], release: string): TargetMet
     proxyErrors,
     inFlight,
     latency: { boundsMs: bounds, counts },
+  };
+}
+
+/** A failed verdict from a router's tripwire report: its reason and numbers. */
+export function tripVerdict(trip: CanaryTripReport): Verdict {
+  return {
+    result: 'failed',
+    reasons: [trip.detail],
+    measurements: { ...trip.measurements },
+    conditions: [{ name: `tripwire:${trip.condition}`, status: 'fail', detail: trip.detail }],
   };
 }

@@ -137,6 +137,7 @@ function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
           latencyTolerance: strategy.analysis.latencyTolerance,
           latencyMinDifferenceMs: ms(strategy.analysis.latencyMinDifference),
           probe: strategy.analysis.probe ?? null,
+          tripwire: strategy.analysis.tripwire,
           checks: strategy.analysis.checks,
         },
         header: strategy.header,

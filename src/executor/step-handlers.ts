@@ -186,6 +186,7 @@ export const stepHandlers: StepHandlers = {
       weight: step.weight,
       header: step.header,
       cookie: step.cookie,
+      tripwire: ctx.canary?.tripwireSpec() ?? null,
     });
     if (step.weight > 0) await ctx.canary?.markTrafficStarted();
     return {

@@ -213,6 +213,8 @@ export interface AnalysisPlan {
   latencyTolerance: number;
   latencyMinDifferenceMs: number;
   probe: { ratePerSecond: number; path: string } | null;
+  /** The router ends the split itself on significant evidence (absent in plans made before it existed: on). */
+  tripwire?: boolean;
   checks: unknown[];
 }
 

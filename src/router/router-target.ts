@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
+import type { TargetObserver } from './canary-tripwire.js';
 import { TargetCounters } from './metrics.js';
 
 export interface TargetAddress {
@@ -36,6 +37,8 @@ export class RouterTarget {
   readonly counters: TargetCounters;
   readonly tunnels = new Set<Duplex>();
   readonly host: string;
+  /** Watches this target's requests (a canary's tripwire); null for almost every target. */
+  observer: TargetObserver | null = null;
   #idleWaiters: Set<() => void> | null = null;
 
   /** `connectTimeoutMs` shortens the connect timeout (an edge's upstreams: a dead host must not hold a request long). */
@@ -62,6 +65,7 @@ export class RouterTarget {
 
   begin(): void {
     this.counters.inFlight++;
+    this.observer?.onBegin();
   }
 
   end(
@@ -71,11 +75,13 @@ export class RouterTarget {
     request?: { method: string; path: string },
   ): void {
     this.counters.record(status, durationMs, proxyError, request);
+    this.observer?.onEnd(status, durationMs);
     if (--this.counters.inFlight === 0 && this.#idleWaiters !== null) this.#notifyIdle();
   }
 
   /** An attempt that moves to another target (a retry after a connection failure): no answer to count here. */
   abandonAttempt(): void {
+    this.observer?.onAbandon();
     if (--this.counters.inFlight === 0 && this.#idleWaiters !== null) this.#notifyIdle();
   }
 

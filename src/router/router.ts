@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import type { PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { EdgePool, createPoolTarget, type EdgePoolOptions, type PoolMemberAddress } from './edge-pool.js';
+import { planTripwire, type Trip, type TripwireSpec } from '../analysis/tripwire.js';
+import { CanaryTripwire } from './canary-tripwire.js';
 import { startProxyExchange, writeShortAnswer, type UpstreamFailover } from './proxy-exchange.js';
 import { LOOPBACK, RouterTarget, type TargetAddress } from './router-target.js';
 import {
@@ -69,6 +71,8 @@ export class Router {
   // Selection is synchronous, so one view serves every request: no object per request.
   readonly #requestView = new IncomingRequestView();
   #pool: EdgePool | null = null;
+  /** Armed while a canary split with a tripwire is on. */
+  #tripwire: { watch: CanaryTripwire; target: RouterTarget } | null = null;
   /** Waits for disabled pool members to go idle, cancelled when the member is enabled again. */
   readonly #quiescing = new Map<string, Set<() => void>>();
   #turn = 0;
@@ -145,6 +149,7 @@ export class Router {
     }
     const previous = this.#route.active;
     this.#route = deriveRouteWithActive(this.#route, id);
+    this.#syncTripwire();
     this.#draining.get(id)?.cancel(); // switched back during its drain (a rollback): keep it
     return previous;
   }
@@ -153,6 +158,7 @@ export class Router {
   clearActive(): string | null {
     const previous = this.#route.active;
     this.#route = deriveRouteWithActive(this.#route, null);
+    this.#syncTripwire();
     return previous;
   }
 
@@ -170,6 +176,7 @@ export class Router {
     }
     // A canary being drained gets no new users: the split ends first.
     if (this.#route.split?.canary === id) this.#route = deriveRouteWithSplit(this.#route, null);
+    this.#syncTripwire();
     this.#forgetPoolMember(id); // nor does a pool member
     const running = this.#draining.get(id);
     if (running !== undefined) return running.result;
@@ -231,6 +238,7 @@ export class Router {
     const targets = [...this.#targets.values()];
     this.#targets.clear();
     this.#route = NO_ROUTE;
+    this.#disarmTripwire();
     const pool = this.#pool;
     this.#pool = null;
     await Promise.all([closed, pool?.stop(), ...targets.map((t) => t.destroy())]);
@@ -365,19 +373,65 @@ export class Router {
     return id === null ? null : (this.#targets.get(id) ?? null);
   }
 
-  /** Canary: `weight` percent of users (sticky by cookie) go to `canary`; the rest stay on the active target. */
-  setSplit(split: CanarySplit): void {
-    if (!this.#targets.has(split.canary)) {
+  /**
+   * Canary: `weight` percent of users (sticky by cookie) go to `canary`; the rest stay on the active target.
+   * With `tripwire`, the router watches the canary's responses against the active target's record (see
+   * analysis/tripwire.ts): when the evidence that the canary is bad suffices, the split ends at once and
+   * `onTrip` is called. A tripwire stays armed across weight changes of the same canary.
+   */
+  setSplit(
+    split: CanarySplit,
+    tripwire: { spec: TripwireSpec; onTrip: (trip: Trip) => void } | null = null,
+  ): void {
+    const canary = this.#targets.get(split.canary);
+    if (canary === undefined) {
       throw new SlipwayError(`cannot split to unknown target ${split.canary}`, {
         hint: 'add the target first',
       });
     }
     this.#route = deriveRouteWithSplit(this.#route, split);
+    this.#syncTripwire();
+    const stable = this.#route.active === null ? undefined : this.#targets.get(this.#route.active);
+    if (this.#route.split === null || tripwire === null || stable === undefined) return;
+    if (this.#tripwire?.watch.canaryId === split.canary) return;
+    this.#disarmTripwire();
+    const onTrip = (trip: Trip): void => {
+      this.#disarmTripwire();
+      if (this.#route.split?.canary === split.canary) this.#route = deriveRouteWithSplit(this.#route, null);
+      tripwire.onTrip(trip);
+    };
+    const watch = new CanaryTripwire(
+      split.canary,
+      planTripwire(stable.counters.snapshot(), tripwire.spec),
+      onTrip,
+    );
+    canary.observer = watch;
+    this.#tripwire = { watch, target: canary };
   }
 
   /** Ends a split: every request goes to the active target again. */
   clearSplit(): void {
     this.#route = deriveRouteWithSplit(this.#route, null);
+    this.#syncTripwire();
+  }
+
+  /** The armed tripwire's counts, for status; null when none is armed. */
+  get tripwire(): CanaryTripwire | null {
+    return this.#tripwire?.watch ?? null;
+  }
+
+  /** A tripwire watches only while its canary has a split. */
+  #syncTripwire(): void {
+    const armed = this.#tripwire;
+    if (armed !== null && this.#route.split?.canary !== armed.watch.canaryId) this.#disarmTripwire();
+  }
+
+  #disarmTripwire(): void {
+    const armed = this.#tripwire;
+    if (armed === null) return;
+    this.#tripwire = null;
+    armed.watch.disarm();
+    if (armed.target.observer === armed.watch) armed.target.observer = null;
   }
 
   get split(): CanarySplit | null {

@@ -5,6 +5,8 @@ export interface LoadReport {
   failed: number;
   /** Count of responses per release (from the x-release header). */
   byRelease: Record<string, number>;
+  /** Count of failed responses per release (x-release header; `none` for socket errors and unnamed answers). */
+  failedByRelease: Record<string, number>;
   failures: string[];
 }
 
@@ -20,7 +22,7 @@ export function startLoad(
   const maxRequests = options.maxRequests ?? 50_000;
   const deadline = Date.now() + (options.maxMs ?? 30_000);
   const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
-  const report: LoadReport = { total: 0, failed: 0, byRelease: {}, failures: [] };
+  const report: LoadReport = { total: 0, failed: 0, byRelease: {}, failedByRelease: {}, failures: [] };
   let stopped = false;
   let sent = 0;
   const worker = async (): Promise<void> => {
@@ -34,11 +36,13 @@ export function startLoad(
         report.byRelease[release] = (report.byRelease[release] ?? 0) + 1;
         if (res.statusCode !== 200) {
           report.failed++;
+          report.failedByRelease[release] = (report.failedByRelease[release] ?? 0) + 1;
           if (report.failures.length < 10) report.failures.push(`status ${res.statusCode}`);
         }
       } catch (err) {
         report.total++;
         report.failed++;
+        report.failedByRelease.none = (report.failedByRelease.none ?? 0) + 1;
         if (report.failures.length < 10) report.failures.push(String(err));
       }
     }

@@ -47,11 +47,15 @@ describe('canary releases', () => {
   afterEach(async () => project.dispose());
 
   it('aborts a canary that answers 5xx on 20% of requests, under load, and users on stable see no errors', async () => {
+    // The tripwire is off: this proves the control plane's judge (its 5xx threshold) end to end.
     await release(
       project,
       '2.0.0-bad',
       { ERROR_RATE: '0.2' },
-      canary('        - setWeight: 20\n        - analysis: { timeout: 60s }\n        - setWeight: 100'),
+      canary(
+        '        - setWeight: 20\n        - analysis: { timeout: 60s }\n        - setWeight: 100',
+        '        tripwire: false\n',
+      ),
     );
     const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
     await load.warm();
@@ -64,7 +68,8 @@ describe('canary releases', () => {
     // Every failure came from the canary; stable answered everything it got.
     expect(report.byRelease['1.0.0']).toBeGreaterThan(0);
     expect(report.failures.every((f) => f === 'status 500')).toBe(true);
-    expect(report.failed).toBeLessThanOrEqual(report.byRelease['2.0.0-bad'] ?? 0);
+    expect(report.failedByRelease['1.0.0'] ?? 0).toBe(0);
+    expect(report.failed).toBe(report.failedByRelease['2.0.0-bad']);
     const events = await history(project);
     expect(events.map((e) => e.kind)).toEqual(
       expect.arrayContaining(['canary.verdict', 'deploy.rolled-back']),
@@ -77,11 +82,12 @@ describe('canary releases', () => {
   });
 
   it('catches a version that is 150 ms slower with the latency comparison', async () => {
+    // The tripwire is off: this proves the judge's Mann-Whitney comparison end to end.
     await release(
       project,
       '2.0.0-slow',
       { EXTRA_LATENCY_MS: '150' },
-      canary('        - setWeight: 30\n        - analysis: { timeout: 60s }'),
+      canary('        - setWeight: 30\n        - analysis: { timeout: 60s }', '        tripwire: false\n'),
     );
     const load = startLoad(project.url, { concurrency: 8, maxMs: 60_000 });
     await load.warm();
@@ -90,6 +96,59 @@ describe('canary releases', () => {
     expect(deploy.code).toBe(1);
     expect(deploy.stderr).toMatch(/canary median \d+ms vs stable \d+ms/);
     expect(report.failed).toBe(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+  });
+
+  it("the router's tripwire takes a 5xx canary's traffic away within a few of its answers; status and history say why", async () => {
+    await release(
+      project,
+      '2.0.0-bad',
+      { ERROR_RATE: '0.2' },
+      canary('        - setWeight: 20\n        - analysis: { timeout: 60s }\n        - setWeight: 100'),
+    );
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
+    await load.warm(200); // stable has a record to compare with
+    const deploy = await project.cli(['deploy', 'production', '--release', '2.0.0-bad']);
+    const report = await load.stop();
+
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toMatch(/canary analysis failed: tripwire: \d+ of \d+ canary responses were 5xx/);
+    expect(report.failedByRelease['1.0.0'] ?? 0).toBe(0);
+    expect(report.failed).toBe(report.failedByRelease['2.0.0-bad']);
+    // The evidence needs a handful of 5xx answers at 99%, not dozens (the judge's interval is not waited for).
+    expect(report.failed).toBeLessThan(25);
+    const events = await history(project);
+    const tripped = events.find(
+      (e) => e.kind === 'canary.tripped' && /gets 0% of users: tripwire/.test(e.message),
+    );
+    expect(tripped).toBeDefined();
+    expect(events.find((e) => e.kind === 'canary.verdict')?.data?.result).toBe('failed');
+    const status = JSON.parse(
+      expectOk(await project.cli(['status', 'production', '--json'])).stdout,
+    ) as Array<{
+      canaryVerdict: { message: string; verdict: { result: string } } | null;
+    }>;
+    expect(status[0]?.canaryVerdict?.verdict.result).toBe('failed');
+    expect(status[0]?.canaryVerdict?.message).toMatch(/tripwire: \d+ of \d+ canary responses were 5xx/);
+    expect(expectOk(await project.cli(['status', 'production'])).stdout).toMatch(/tripwire/);
+  });
+
+  it('the tripwire catches a version that is 150 ms slower from its first few answers, and no request fails', async () => {
+    await release(
+      project,
+      '2.0.0-slow',
+      { EXTRA_LATENCY_MS: '150' },
+      canary('        - setWeight: 30\n        - analysis: { timeout: 60s }'),
+    );
+    const load = startLoad(project.url, { concurrency: 8, maxMs: 60_000 });
+    await load.warm(200);
+    const deploy = await project.cli(['deploy', 'production', '--release', '2.0.0-slow']);
+    const report = await load.stop();
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toMatch(/tripwire: \d+ of \d+ canary responses took longer than \d+ ms/);
+    expect(report.failed).toBe(0);
+    // Only the few requests the evidence needed went to the slow version.
+    expect(report.byRelease['2.0.0-slow'] ?? 0).toBeLessThan(40);
     expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
   });
 
