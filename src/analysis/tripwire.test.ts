@@ -97,17 +97,23 @@ describe('planTripwire', () => {
     expect(planTripwire(stable(5000, 500, { 2: 5000 }), SPEC).errorRateLimit).toBe(0.05);
   });
 
-  it('sets the latency threshold above stable p99 and the effect sizes, on a bucket bound', () => {
-    // Stable: median in (1, 2] ms, 0.5% above 10 ms: T must be ≥ median + 10 ms → the 25 ms bound.
+  it('sets the latency threshold above stable p90 and the effect sizes, on a bucket bound', () => {
+    // Stable: median in (1, 2] ms, 1% above 10 ms: T must be ≥ median + 10 ms → the 25 ms bound.
     const plan = planTripwire(stable(2000, 0, { 1: 600, 2: 1300, 5: 80, 10: 10, 25: 10 }), SPEC);
     expect(plan.latency?.thresholdMs).toBe(25);
-    expect(plan.latency?.slowShareLimit).toBe(0.01); // none above 25 ms: the 1% floor
+    expect(plan.latency?.slowShareLimit).toBe(0.05); // none above 25 ms: the 5% floor
   });
 
-  it('moves the threshold up when more than 1% of stable is slower than the effect-size floor', () => {
-    const plan = planTripwire(stable(1000, 0, { 5: 900, 50: 50, 100: 45, 250: 5 }), SPEC);
-    expect(plan.latency?.thresholdMs).toBe(100); // 5% above 50 ms, 0.5% above 100 ms
-    expect(plan.latency?.slowShareLimit).toBeGreaterThan(0.01); // upper bound of 5 in 1000 at 99.9%
+  it('ignores a long tail of stable (a busy machine) as long as 90% of it is fast', () => {
+    const plan = planTripwire(stable(1000, 0, { 2: 920, 25: 20, 250: 30, 1000: 30 }), SPEC);
+    expect(plan.latency?.thresholdMs).toBe(25); // 6% of stable is above 25 ms
+    expect(plan.latency?.slowShareLimit).toBeGreaterThan(0.06); // upper bound of 60 in 1000 at 99.9%
+    expect(plan.latency?.slowShareLimit).toBeLessThan(0.1);
+  });
+
+  it('moves the threshold up when more than 10% of stable is slower than the effect-size floor', () => {
+    const plan = planTripwire(stable(1000, 0, { 5: 700, 50: 250, 100: 45, 250: 5 }), SPEC);
+    expect(plan.latency?.thresholdMs).toBe(50); // 30% above 5 ms (and 5 < median + 10), 5% above 50 ms
   });
 
   it('has no latency tripwire without enough stable samples or when stable sits in the open bucket', () => {
@@ -123,7 +129,7 @@ describe('checkTripwire', () => {
   const plan: TripwirePlan = {
     alpha: 0.01,
     errorRateLimit: 0.011,
-    latency: { thresholdMs: 25, slowShareLimit: 0.01 },
+    latency: { thresholdMs: 25, slowShareLimit: 0.05 },
     notes: [],
   };
 
@@ -135,7 +141,14 @@ describe('checkTripwire', () => {
     { what: '3 5xx in 300 (1%)', c: { requests: 300, errors: 3, decided: 300, slow: 0 }, trips: null },
     { what: 'two slow (warm-up floor)', c: { requests: 2, errors: 0, decided: 2, slow: 2 }, trips: null },
     { what: 'three slow in three', c: { requests: 0, errors: 0, decided: 3, slow: 3 }, trips: 'latency' },
-    { what: 'three slow in 400', c: { requests: 400, errors: 0, decided: 400, slow: 3 }, trips: null },
+    { what: 'three slow in five', c: { requests: 5, errors: 0, decided: 5, slow: 3 }, trips: 'latency' },
+    { what: 'three slow in ten', c: { requests: 10, errors: 0, decided: 10, slow: 3 }, trips: null },
+    {
+      what: '40 slow in 400 (a heavier tail)',
+      c: { requests: 400, errors: 0, decided: 400, slow: 40 },
+      trips: null,
+    },
+    { what: '5 slow in 8', c: { requests: 8, errors: 0, decided: 8, slow: 5 }, trips: 'latency' },
   ] as const)('$what → $trips', ({ c, trips }) => {
     expect(MIN_SLOW_RESPONSES).toBe(3);
     const trip = checkTripwire(plan, c);

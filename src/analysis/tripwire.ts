@@ -12,11 +12,13 @@
  * - Error rate. H0: the canary's 5xx rate ≤ min(maxErrorRate, stable's rate + errorRateTolerance), stable's
  *   rate taken as its upper confidence bound at STABLE_BOUND_CONFIDENCE (so the false-alarm rate is at most
  *   α + 0.001). Without STABLE_SAMPLE_FLOOR stable requests, only maxErrorRate counts.
- * - Latency. From stable's histogram: the threshold T is the smallest bucket bound that at most 1% of stable's
+ * - Latency. From stable's histogram: the threshold T is the smallest bucket bound that at most 10% of stable's
  *   samples exceed and that lies above stable's median by the judge's effect sizes (latencyTolerance and
- *   latencyMinDifference). H0: a canary response is slower than T no more often than stable's (upper bound of
- *   its share above T, at least 1%). A response counts as slow once it has taken longer than T, also while
- *   still in flight: a version that hangs is caught before its first answer. At least MIN_SLOW_RESPONSES slow
+ *   latencyMinDifference). A threshold in stable's body rather than its tail keeps a busy machine's long tail
+ *   from pushing T above the slowdown to catch. H0: a canary response is slower than T no more often than
+ *   stable's (upper bound of its share above T, at least 5%). A response counts as slow once it has taken longer than T, also while
+ *   still in flight: a version that hangs is caught before its first answer. It trips only while most of the
+ *   canary's responses are slow (its median is above T, as the judge's effect sizes ask). At least MIN_SLOW_RESPONSES slow
  *   responses are needed, so that the first requests of a process that is still warming up cannot trip it.
  *   Without STABLE_SAMPLE_FLOOR stable samples there is no latency tripwire.
  *
@@ -34,8 +36,10 @@ export const STABLE_SAMPLE_FLOOR = 100;
 export const STABLE_BOUND_CONFIDENCE = 0.999;
 /** Fewest slow canary responses before the latency tripwire may trip (warm-up of a fresh process). */
 export const MIN_SLOW_RESPONSES = 3;
-/** T is chosen so that at most this share of stable's samples is above it; also the floor of H0's share. */
-export const STABLE_SLOW_SHARE = 0.01;
+/** T is chosen so that at most this share of stable's samples is above it. */
+export const STABLE_SLOW_SHARE = 0.1;
+/** H0's share of slow responses is at least this, however few of stable's are above T. */
+export const SLOW_SHARE_FLOOR = 0.05;
 
 export interface TripwireSpec {
   /** 1 − α of the tripwire's tests, the analysis' confidence. */
@@ -113,7 +117,7 @@ function planLatency(h: LatencyHistogram, spec: TripwireSpec, notes: string[]): 
     const bound = h.boundsMs[i] as number;
     const above = total - atOrBelow;
     if (bound >= floor && above <= STABLE_SLOW_SHARE * total) {
-      return { thresholdMs: bound, slowShareLimit: Math.max(STABLE_SLOW_SHARE, upperBound(above, total)) };
+      return { thresholdMs: bound, slowShareLimit: Math.max(SLOW_SHARE_FLOOR, upperBound(above, total)) };
     }
   }
   notes.push('no latency tripwire: stable is too slow for the histogram to give a threshold');
@@ -165,7 +169,9 @@ export function checkTripwire(plan: TripwirePlan, counts: TripwireCounts): Trip 
     }
   }
   const latency = plan.latency;
-  if (latency !== null && counts.slow >= MIN_SLOW_RESPONSES) {
+  // Most of the canary's responses must be slow: its median is then above T, so above stable's median by the
+  // judge's effect sizes. A tail that is merely heavier than stable's is left to the judge.
+  if (latency !== null && counts.slow >= MIN_SLOW_RESPONSES && counts.slow * 2 > counts.decided) {
     const ratio = mixtureLikelihoodRatio(counts.slow, counts.decided, latency.slowShareLimit);
     if (ratio >= bar) {
       return {
