@@ -11,8 +11,9 @@ import * as deploySwitchesBench from './deploy-switches.mjs';
 import * as fleetBench from './fleet-bench.mjs';
 import * as fleetServerBench from './fleet-server-bench.mjs';
 import * as routerBench from './router-bench.mjs';
+import * as weightUnderLoadBench from './weight-under-load.mjs';
 
-const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench];
+const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench, weightUnderLoadBench];
 // The fleet benchmark needs root (a testbed of 20 SSH hosts), Ansible and Capistrano, and takes ~16 minutes:
 // run it by name, `node bench/run.mjs fleet`. So is `fleet-server` (the same through `slipway server`, ~6 minutes).
 const BY_NAME_ONLY = [fleetBench, fleetServerBench];
