@@ -287,8 +287,10 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     expect(deploy.code).toBe(1);
     expect(deploy.stdout).toContain('canary on 1 of 3 hosts');
     expect(deploy.stderr).toMatch(/canary analysis failed: canary 5xx rate/);
-    // Failures came only from the canary host (its injected 500s carry no release header), until the abort.
+    // Failures came only from the canary host (its injected 500s name their release), until the abort.
     expect(report.failures.every((f) => f === 'status 500')).toBe(true);
+    expect(report.failedByRelease['4.0.0'] ?? 0).toBe(0);
+    expect(report.failed).toBe(report.failedByRelease['4.1.0-bad']);
     expect(report.byRelease['4.0.0']).toBeGreaterThan(0);
     for (let i = 0; i < 6; i++) expect(await (await fetch(`${url}/`)).text()).toContain('hello 4.0.0');
     const status = JSON.parse(expectOk(await fleet.cli(['status', 'production', '--json'])).stdout) as Array<{
