@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import type { Trip } from '../analysis/tripwire.js';
+import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
 import { waitUntilHealthy } from '../router/health-check.js';
@@ -57,6 +57,8 @@ interface CanarySplit {
   weight: number;
   header: string;
   cookie: string;
+  /** Kept so that a restarted agent arms its router's tripwire again. */
+  tripwire?: TripwireSpec | null;
 }
 
 interface AgentSnapshot {
@@ -71,6 +73,8 @@ interface AgentSnapshot {
     split?: CanarySplit | null;
   }>;
   edges?: Array<EdgeRecord & { publicPort: number; bindAddress: string }>;
+  /** Canaries that tripped: a restarted agent still refuses to route to them. */
+  trips?: Array<{ app: string; report: CanaryTripReport }>;
 }
 
 const DEFAULT_RETIRE_DRAIN_MS = 30_000;
@@ -156,6 +160,7 @@ export class Agent {
         .adopt(record)
         .catch((err: unknown) => this.#log(`could not adopt ${record.spec.id}: ${String(err)}`));
     }
+    for (const trip of snapshot.trips ?? []) this.#trips.set(trip.report.canaryTargetId, trip);
     for (const route of snapshot.routes) {
       const record = await this.#openRoute(route.app, route.publicPort, route.bindAddress);
       if (route.active && record.router) {
@@ -165,10 +170,9 @@ export class Agent {
           record.router.setActive(target.spec.id);
         }
         const canary = route.split ? this.#runtimes.get(route.split.canary) : undefined;
-        if (route.split && canary) {
+        if (route.split && canary && !this.#trips.has(canary.spec.id)) {
           record.router.addTarget({ id: canary.spec.id, release: canary.spec.release, port: canary.port });
-          record.router.setSplit(route.split);
-          record.split = route.split;
+          this.#applySplit(record, route.split, canary.spec.release);
         }
       }
     }
@@ -318,6 +322,7 @@ export class Agent {
       edges: [...this.#routes.values()].flatMap((r) =>
         r.edge === null ? [] : [{ ...r.edge, publicPort: r.publicPort, bindAddress: r.bindAddress }],
       ),
+      trips: [...this.#trips.values()],
     };
   }
 
@@ -434,6 +439,16 @@ export class Agent {
       }
     }
     return this.#runtimes.stop(id);
+  }
+
+  /** Routes `split` (its canary already added to the router), with its tripwire armed when it has one. */
+  #applySplit(route: RouteRecord, split: CanarySplit, release: string): void {
+    const { tripwire, ...routerSplit } = split;
+    route.router?.setSplit(
+      routerSplit,
+      tripwire ? { spec: tripwire, onTrip: (trip) => this.#onTrip(route, release, split, trip) } : null,
+    );
+    route.split = split;
   }
 
   /** The router's tripwire ended a canary's split: say so, and keep the evidence for `metrics`. */
@@ -650,15 +665,13 @@ export class Agent {
           }
           this.#refuseTripped(canaryTargetId);
           router.addTarget({ id: canaryTargetId, release: target.spec.release, port: target.port });
-          const split = { canary: canaryTargetId, weight, header, cookie };
-          router.setSplit(
-            split,
-            tripwire
-              ? { spec: tripwire, onTrip: (trip) => this.#onTrip(route, target.spec.release, split, trip) }
-              : null,
+          this.#applySplit(
+            route,
+            { canary: canaryTargetId, weight, header, cookie, tripwire: tripwire ?? null },
+            target.spec.release,
           );
         }
-        route.split = weight === 0 ? null : { canary: canaryTargetId, weight, header, cookie };
+        if (weight === 0) route.split = null;
         void this.#snapshot.request();
         this.#event(
           'traffic.weighted',
