@@ -169,5 +169,22 @@ describe('cold rollback of a process target', () => {
     expect(history[0]).toMatchObject({ kind: 'rollback.succeeded', release: '1.0.0' });
     const switched = history.find((e) => e.kind === 'traffic.switched');
     expect(switched).toMatchObject({ release: '1.0.0', data: { targetId: serving?.id } });
+
+    // The whole history (the agent's events too, copied into the ledger later) reads in the order things happened.
+    const all = JSON.parse(
+      expectOk(await project.cli(['history', '--json', '--limit', '200'])).stdout,
+    ) as Array<{
+      seq: number;
+      atMs: number;
+      kind: string;
+    }>;
+    expect(all.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['agent.started', 'target.retired', 'rollback.succeeded']),
+    );
+    const outOfOrder = all.filter((e, i) => {
+      const newer = all[i - 1];
+      return newer !== undefined && (newer.atMs < e.atMs || (newer.atMs === e.atMs && newer.seq < e.seq));
+    });
+    expect(outOfOrder).toEqual([]);
   });
 });
