@@ -9,6 +9,22 @@ import { waitFor } from '../helpers/wait-for.js';
 
 // Real CLI processes, a real agent, real targets (examples/hello) and real HTTP through the router.
 
+/** `slipway rollback production` while a bounded load loop runs: no request fails, and 1.0.0 serves after it. */
+async function rollbackToV1UnderLoad(project: TestProject): Promise<{ stdout: string }> {
+  const load = startLoad(project.url, { concurrency: 4, maxMs: 30_000 });
+  await load.warm();
+  const rollback = expectOk(await project.cli(['rollback', 'production']));
+  await new Promise((r) => setTimeout(r, 300)); // let requests flow on v1 too
+  const report = await load.stop();
+
+  expect(report.failures).toEqual([]);
+  expect(report.failed).toBe(0);
+  expect(report.total).toBeGreaterThan(50);
+  expect(report.byRelease['1.0.0']).toBeGreaterThan(0);
+  expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+  return rollback;
+}
+
 describe('blue-green deploy and rollback on the local host', () => {
   let project: TestProject;
 
@@ -40,17 +56,7 @@ describe('blue-green deploy and rollback on the local host', () => {
   });
 
   it('rolls back to the warm v1 under load with no failed request, by a switch only', async () => {
-    const load = startLoad(project.url, { concurrency: 4, maxMs: 30_000 });
-    await load.warm();
-    const rollback = expectOk(await project.cli(['rollback', 'production']));
-    await new Promise((r) => setTimeout(r, 300));
-    const report = await load.stop();
-
-    expect(report.failures).toEqual([]);
-    expect(report.failed).toBe(0);
-    expect(report.total).toBeGreaterThan(50);
-    expect(report.byRelease['1.0.0']).toBeGreaterThan(0);
-    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+    const rollback = await rollbackToV1UnderLoad(project);
     // While v1 was warm the rollback starts nothing: it switches traffic and keeps v2 warm.
     expect(rollback.stdout).not.toMatch(/start\s+1\.0\.0/);
     expect(rollback.stdout).toMatch(/switch traffic to 1\.0\.0/);
@@ -125,17 +131,7 @@ describe('cold rollback of a process target', () => {
     });
     expect(stopped.targets.map((t) => t.release)).toEqual(['2.0.0']);
 
-    const load = startLoad(project.url, { concurrency: 4, maxMs: 30_000 });
-    await load.warm();
-    const rollback = expectOk(await project.cli(['rollback', 'production']));
-    await new Promise((r) => setTimeout(r, 300)); // let requests flow on the restarted v1 too
-    const report = await load.stop();
-
-    expect(report.failures).toEqual([]);
-    expect(report.failed).toBe(0);
-    expect(report.total).toBeGreaterThan(50);
-    expect(report.byRelease['1.0.0']).toBeGreaterThan(0);
-    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
+    const rollback = await rollbackToV1UnderLoad(project);
 
     // Not a switch to a warm target: the release is installed from what was kept, started, checked, switched.
     expect(rollback.stdout).toMatch(/install 1\.0\.0 on local .*(already installed|unpacked)/);
