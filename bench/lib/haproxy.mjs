@@ -5,15 +5,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianTool } from './debian-tool.mjs';
 import { sleep } from './processes.mjs';
 
+/** HAProxy's version line; installs Debian's haproxy package first when it is missing and we are root. */
 export function requireHaproxy() {
+  return ensureDebianTool({ tool: 'haproxy', pkg: 'haproxy', probe: haproxyVersion });
+}
+
+function haproxyVersion() {
   try {
     return execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0].trim();
   } catch {
-    throw new Error(
-      'haproxy is not installed. Install it with `apt-get update && apt-get install -y haproxy` (Debian), then run `npm run bench` again.',
-    );
+    return null;
   }
 }
 

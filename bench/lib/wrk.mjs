@@ -1,8 +1,14 @@
 // Load generation with wrk (Debian package), and parsing of its report.
 import { execFileSync } from 'node:child_process';
+import { ensureDebianTool } from './debian-tool.mjs';
 import { sleep } from './processes.mjs';
 
+/** wrk's version line; installs Debian's wrk package first when it is missing and we are root. */
 export function requireWrk() {
+  return ensureDebianTool({ tool: 'wrk', pkg: 'wrk', probe: wrkVersion });
+}
+
+function wrkVersion() {
   try {
     return execFileSync('wrk', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split(
       '\n',
@@ -10,10 +16,7 @@ export function requireWrk() {
   } catch (err) {
     // `wrk -v` prints its version and exits 1.
     const out = `${err.stdout ?? ''}${err.stderr ?? ''}`;
-    if (out.includes('wrk')) return out.split('\n')[0].trim();
-    throw new Error(
-      'wrk is not installed. Install it with `apt-get update && apt-get install -y wrk` (Debian), then run `npm run bench` again.',
-    );
+    return out.includes('wrk') ? out.split('\n')[0].trim() : null;
   }
 }
 

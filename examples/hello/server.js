@@ -41,6 +41,9 @@ const securityHeaders =
   process.env.NO_SECURITY_HEADERS === '1'
     ? {}
     : { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' };
+// LOG_API_TOKEN=1 writes the API_TOKEN secret's value to stdout at start and to stderr on every request but
+// /healthz (the example of an app that logs a secret: `slipway logs` must show it redacted).
+const logApiToken = process.env.LOG_API_TOKEN === '1';
 const startedAt = Date.now();
 let requests = 0;
 
@@ -58,6 +61,7 @@ const server = createServer((req, res) => {
     res.end(ready ? 'ok\n' : 'not ready\n');
     return;
   }
+  if (logApiToken) console.error(`API_TOKEN for ${url.pathname}: ${process.env.API_TOKEN ?? ''}`);
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
   if (serveDotenv && url.pathname === '/.env') {
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -104,6 +108,7 @@ server.keepAliveTimeout = 5000;
 const host = process.env.HOST ?? '127.0.0.1';
 server.listen(port, host, () => {
   console.log(`${build.app} ${release} listening on ${host}:${port}`);
+  if (logApiToken) console.log(`API_TOKEN at start: ${process.env.API_TOKEN ?? ''}`);
 });
 
 // Graceful stop: finish in-flight requests, then exit.

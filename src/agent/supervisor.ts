@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { redact } from '../core/secret.js';
+import { targetSecretValues } from '../runtime/target-secrets.js';
 import { logFilePath, readTailLines } from './log-files.js';
 import { isGroupAlive, isProcessAlive, readProcessStartTicks, signalGroup, sleep } from './process-util.js';
 import type { TargetSpec, TargetStatus } from './protocol.js';
@@ -154,7 +155,7 @@ export class Supervisor {
   async stderrTail(id: string, lines = 10): Promise<string> {
     const record = this.#targets.get(id);
     const tail = await readTailLines(logFilePath(this.logsDir, id, 'err'), lines);
-    return redact(tail.join('\n'), record ? Object.values(record.spec.secretEnv) : []);
+    return redact(tail.join('\n'), targetSecretValues(record));
   }
 
   /** Stops a target: SIGTERM to its process group, SIGKILL after the stop timeout. */

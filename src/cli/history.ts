@@ -19,6 +19,8 @@ export function registerHistory(program: Command, globals: () => GlobalOptions):
           app: project.config.app,
           ...(env ? { environment: env } : {}),
           limit: Math.max(1, Number(opts.limit) || 30),
+          // When it happened, not when it reached the store: agents' events are copied in after later ones.
+          order: 'time',
         });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);

@@ -82,7 +82,7 @@ export class TtyProgressRenderer implements ProgressReporter {
   #draw(): void {
     const lines = this.#rows.map((r) => this.#formatRow(r));
     if (lines.length === 0) return;
-    const header = `${dim('──')} ${this.#stage}`;
+    const header = `${dim('──')} ${cut(this.#stage, this.#width() - 3)}`;
     const all = [header, ...lines];
     let text = this.#drawnLines > 0 ? `\x1b[${this.#drawnLines}F\x1b[J` : '';
     text += `${all.join('\n')}\n`;
@@ -100,9 +100,21 @@ export class TtyProgressRenderer implements ProgressReporter {
             ? red('✖')
             : dim('↷');
     const elapsed = row.durationMs ?? Date.now() - row.startedMs;
-    const timing = dim(formatDurationMs(elapsed).padStart(6));
-    const detail = row.detail ? dim(`  ${row.detail}`) : '';
-    return `  ${icon} ${row.title} ${dim(`on ${row.host}`)} ${timing}${detail}`;
+    const timing = formatDurationMs(elapsed).padStart(6);
+    const host = `on ${row.host}`;
+    // A row wider than the terminal wraps, and the redraw (one line up per row) would leave copies of it
+    // behind: the detail gives way first, then the title.
+    const room = this.#width() - `  ✔  ${host} ${timing}`.length;
+    const title = cut(row.title, room);
+    const detailRoom = room - title.length - 2;
+    const detail = row.detail && detailRoom > 1 ? dim(`  ${cut(row.detail, detailRoom)}`) : '';
+    return `  ${icon} ${title} ${dim(host)} ${dim(timing)}${detail}`;
+  }
+
+  /** The columns a row may use: one less than the terminal's, so that the cursor never wraps. */
+  #width(): number {
+    const columns = this.out.columns;
+    return columns > 0 ? columns - 1 : Number.POSITIVE_INFINITY;
   }
 
   #startTimer(): void {
@@ -118,6 +130,12 @@ export class TtyProgressRenderer implements ProgressReporter {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }
+}
+
+/** The text cut to at most `max` characters, ending in … when cut. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return max <= 1 ? text.slice(0, Math.max(max, 0)) : `${text.slice(0, max - 1)}…`;
 }
 
 /** One line per event, for logs and pipes. */

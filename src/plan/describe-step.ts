@@ -20,7 +20,10 @@ const DESCRIBERS: Describers = {
     `start target ${s.targetId} (${s.release}) on ${s.host}: ${s.command}` +
     (s.secretNames.length ? ` [secrets: ${s.secretNames.join(', ')}]` : ''),
   'wait-healthy': (s) =>
-    `health check ${s.targetId} on ${s.host}: GET ${s.path} until healthy (up to ${formatDurationMs(s.timeoutMs)})`,
+    `health check ${s.targetId} on ${s.host}: GET ${s.path} ` +
+    (s.healthCheck
+      ? `every ${formatDurationMs(s.healthCheck.intervalMs)} (timeout ${formatDurationMs(s.healthCheck.timeoutMs)}) until ${s.healthCheck.healthyThreshold} checks in a row pass, up to ${formatDurationMs(s.timeoutMs)}; unhealthy after ${s.healthCheck.unhealthyThreshold} failed checks in a row`
+      : `until healthy (up to ${formatDurationMs(s.timeoutMs)})`),
   'switch-traffic': (s) =>
     `switch traffic of ${s.app} on ${s.host} to ${s.targetId} (${s.release}); old target drains up to ${formatDurationMs(s.drainTimeoutMs)}`,
   'stop-target': (s) =>

@@ -75,6 +75,7 @@ export function verifySteps(hosts: HostPlan[], release: ReleaseRuntime): Step[] 
       release: release.version,
       path: release.healthCheck.path,
       timeoutMs: release.startTimeoutMs,
+      healthCheck: release.healthCheck,
     }));
 }
 

@@ -74,6 +74,8 @@ export interface WaitHealthyStep {
   release: string;
   path: string;
   timeoutMs: number;
+  /** How the target is checked (its start-target step's); absent in plans recorded before it was shown. */
+  healthCheck?: HealthCheckSpec;
 }
 
 export interface SwitchTrafficStep {

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { redact } from '../core/secret.js';
 import { parseDockerLogFrames } from './docker-log-frames.js';
 import type { LogLine } from './runtime.js';
+import { redactLogLine } from './target-secrets.js';
 
 /** The last `lines` lines of a container's stdout, then of its stderr, secrets redacted. */
 export async function readContainerLogs(
@@ -19,7 +19,7 @@ export async function readContainerLogs(
     parsed
       .filter((l) => l.stream === stream)
       .slice(-lines)
-      .map((l) => ({ stream, line: redact(l.line, secrets) }));
+      .map((l) => redactLogLine({ stream, line: l.line }, secrets));
   return [...byStream('out'), ...byStream('err')];
 }
 
@@ -51,7 +51,7 @@ export async function followContainerLogs(
     pass.on('data', (chunk: Buffer) => {
       const parts = (carry + chunk.toString('utf8')).split('\n');
       carry = parts.pop() ?? '';
-      for (const line of parts) onLine({ stream: name, line: redact(line, secrets) });
+      for (const line of parts) onLine(redactLogLine({ stream: name, line }, secrets));
     });
     return pass;
   };

@@ -15,6 +15,7 @@ import { followContainerLogs, readContainerLogs } from './docker-logs.js';
 import { deriveContainerConfig, TARGET_LABEL } from './container-config.js';
 import { pruneImages } from './docker-images.js';
 import type { LogLine, PruneRequest, Runtime } from './runtime.js';
+import { targetSecretValues } from './target-secrets.js';
 
 /**
  * Targets as containers through the host's Docker Engine (its unix socket; the control plane reaches the agent
@@ -158,14 +159,14 @@ export class DockerRuntime implements Runtime {
       .slice(-lines)
       .map((l) => l.line)
       .join('\n');
-    return redact(tail, record ? Object.values(record.spec.secretEnv) : []);
+    return redact(tail, targetSecretValues(record));
   }
 
   async readLogs(id: string, lines: number): Promise<LogLine[]> {
     const record = this.#targets.get(id);
     if (!record?.containerId || !record.spec.container) return [];
     const docker = await connectDocker(record.spec.container.socket);
-    return readContainerLogs(docker, record.containerId, lines, Object.values(record.spec.secretEnv));
+    return readContainerLogs(docker, record.containerId, lines, targetSecretValues(record));
   }
 
   /** Follows the container's logs; after a crash restart the same container logs again, so follow it again. */
@@ -181,7 +182,7 @@ export class DockerRuntime implements Runtime {
       const docker = await connectDocker(record.spec.container.socket);
       await followContainerLogs(docker, record.containerId, {
         sinceSeconds,
-        secrets: Object.values(record.spec.secretEnv),
+        secrets: targetSecretValues(record),
         onLine,
         signal,
       });

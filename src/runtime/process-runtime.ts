@@ -4,6 +4,7 @@ import type { TargetSpec } from '../agent/protocol.js';
 import { Supervisor, type SupervisorEvent, type TargetRecord } from '../agent/supervisor.js';
 import { pruneReleaseDirs } from '../agent/release-dirs.js';
 import type { LogLine, PruneRequest, Runtime } from './runtime.js';
+import { redactLogLine, targetSecretValues } from './target-secrets.js';
 
 const STREAMS: LogStream[] = ['out', 'err'];
 
@@ -54,22 +55,39 @@ export class ProcessRuntime implements Runtime {
     return this.#supervisor.stderrTail(id, lines);
   }
 
-  /** Reads the log files, so a stopped target's logs stay readable. */
+  /** Reads the log files, so a stopped target's logs stay readable; secret values are redacted. */
   async readLogs(id: string, lines: number): Promise<LogLine[]> {
+    const secrets = this.#secretsFor(id);
     const out: LogLine[] = [];
     for (const stream of STREAMS) {
       for (const line of await readTailLines(logFilePath(this.logsDir, id, stream), lines))
-        out.push({ stream, line });
+        out.push(redactLogLine({ stream, line }, secrets));
     }
     return out;
   }
 
   async followLogs(id: string, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
+    // Taken once: the record goes away when the target stops, its last lines must stay redacted.
+    const secrets = this.#secretsFor(id);
     await Promise.all(
       STREAMS.map((stream) =>
-        followLines(logFilePath(this.logsDir, id, stream), (line) => onLine({ stream, line }), signal),
+        followLines(
+          logFilePath(this.logsDir, id, stream),
+          (line) => onLine(redactLogLine({ stream, line }, secrets)),
+          signal,
+        ),
       ),
     );
+  }
+
+  /**
+   * The target's own secret values; for a stopped target (its record is gone) those of every target still
+   * supervised, which most likely include the same values. Redacting more than needed only hides text.
+   */
+  #secretsFor(id: string): string[] {
+    const record = this.#supervisor.get(id);
+    if (record) return targetSecretValues(record);
+    return [...new Set(this.#supervisor.list().flatMap((r) => targetSecretValues(r)))];
   }
 
   prune({ app, keep, targets }: PruneRequest): Promise<string[]> {

@@ -53,6 +53,30 @@ describeEachStore('ledger', (stores) => {
     expect(messages).toEqual(['second', 'first']);
   });
 
+  it('lists by the time events happened, then by sequence, when asked (events copied in late)', async () => {
+    const store = await stores.open();
+    await store.appendEvent(anEvent({ kind: 'deploy.started', message: 'deploy', atMs: T0 + 10 }));
+    await store.appendEvent(anEvent({ kind: 'release.created', message: 'release', atMs: T0 + 30 }));
+    // An agent's events, copied into the ledger after the release event although they happened before it.
+    await store.appendEvent(anEvent({ kind: 'agent.started', message: 'agent', atMs: T0 + 20 }));
+    await store.appendEvent(anEvent({ kind: 'target.started', message: 'target, same ms', atMs: T0 + 20 }));
+    await store.appendEvent(anEvent({ kind: 'target.started', message: 'oldest', atMs: T0 }));
+
+    const byTime = await store.listEvents({ app: 'shop', limit: 10, order: 'time' });
+    expect(byTime.map((e) => e.message)).toEqual(['release', 'target, same ms', 'agent', 'deploy', 'oldest']);
+    // The limit keeps the newest by time, not the newest appended.
+    const newest = await store.listEvents({
+      app: 'shop',
+      limit: 2,
+      order: 'time',
+      environment: 'production',
+    });
+    expect(newest.map((e) => e.message)).toEqual(['release', 'target, same ms']);
+    // The default order is still the order of appends.
+    const bySeq = await store.listEvents({ app: 'shop', limit: 10 });
+    expect(bySeq.map((e) => e.message)).toEqual(['oldest', 'target, same ms', 'agent', 'release', 'deploy']);
+  });
+
   it('keeps earlier events unchanged as more are appended, across re-opens', async () => {
     const where = await stores.location();
     const store = await stores.open(where);

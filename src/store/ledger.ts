@@ -43,13 +43,18 @@ export interface ListEventsQuery {
   visibleEnvironments?: readonly string[];
   /** Only events whose message, actor, release or deployment id contains this text (case-insensitive). */
   search?: string;
+  /**
+   * `seq` (the default): newest appended first, which is what paging and followers need. `time`: newest `atMs`
+   * first, then newest `seq`, for a reader of what happened when: agents' events are copied in after later ones.
+   */
+  order?: 'seq' | 'time';
 }
 
 /** The ledger is append-only: there is deliberately no way to update or delete an event. */
 export interface LedgerRepository {
   /** Returns the new event's sequence number. */
   appendEvent(event: NewLedgerEvent): Promise<number>;
-  /** Newest first. */
+  /** Newest first (by `query.order`). */
   listEvents(query: ListEventsQuery): Promise<LedgerEventRecord[]>;
 }
 
@@ -114,6 +119,7 @@ export function createLedgerRepository(db: Kysely<StoreDatabase>): LedgerReposit
           eb.or([contains('message'), contains('actor'), contains('release'), contains('deployment_id')]),
         );
       }
+      if (query.order === 'time') select = select.orderBy('at_ms', 'desc');
       const rows = await select.orderBy('seq', 'desc').limit(query.limit).execute();
       return rows.map(toLedgerEventRecord);
     },

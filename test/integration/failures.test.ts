@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { createTestProject, expectOk, spawnCli, type TestProject } from '../helpers/project.js';
 
 // What goes wrong, with real processes: each failure gives one clear message and leaves v1 serving.
 
@@ -158,6 +158,40 @@ describe('failures during and after a deploy', () => {
       expect(output).not.toContain(secret);
     }
     expect(plan.stdout).toContain('API_TOKEN');
+  });
+
+  it('redacts the secret values a target writes from `slipway logs` and `logs --follow`', async () => {
+    const secret = 'sw-logged-secret-7c2e10';
+    const env = { SLIPWAY_SECRET_API_TOKEN: secret };
+    // LOG_API_TOKEN=1: the example app prints the token at start (stdout) and on each request (stderr).
+    project.writeConfig(project.config({ secrets: ['API_TOKEN'], env: { LOG_API_TOKEN: '1' } }));
+    expectOk(await project.cli(['release', 'create', '--version', '4.1.0-logs-secret']));
+    expectOk(await project.cli(['deploy', 'production', '--release', '4.1.0-logs-secret'], env));
+    expect(await body(project.url)).toContain('hello 4.1.0-logs-secret');
+
+    const printed = await waitFor(async () => {
+      const logs = expectOk(await project.cli(['logs', 'production']));
+      return logs.stdout.includes('API_TOKEN for /:') ? logs.stdout : undefined;
+    });
+    expect(printed).toContain('API_TOKEN at start: [redacted]');
+    expect(printed).toContain('API_TOKEN for /: [redacted]');
+    expect(printed).not.toContain(secret);
+
+    // --follow: lines written after it started (a request per round until one shows up) are redacted too.
+    const follow = spawnCli(project, ['logs', 'production', '--follow']);
+    try {
+      await waitFor(() => Promise.resolve(follow.stdout().includes('API_TOKEN at start') ? true : undefined));
+      await waitFor(async () => {
+        await fetch(`${project.url}/followed`).then((r) => r.text());
+        return follow.stdout().includes('API_TOKEN for /followed:') ? true : undefined;
+      });
+    } finally {
+      follow.child.kill('SIGINT');
+      await follow.done;
+    }
+    expect(follow.stdout()).toContain('API_TOKEN for /followed: [redacted]');
+    expect(follow.stdout()).not.toContain(secret);
+    expect(follow.stderr()).not.toContain(secret);
   });
 });
 

@@ -329,6 +329,18 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
     const searched = await ledger('&q=NOT%20TODAY');
     expect(searched.length).toBeGreaterThan(0);
     expect(searched.every((e) => e.message.toLowerCase().includes('not today'))).toBe(true);
+    // order=time: by when events happened (agents' events are copied in late), then by sequence; not pageable.
+    const byTime = await ledger('&order=time');
+    expect(byTime.map((e) => e.seq).sort((a, b) => a - b)).toEqual(
+      (await ledger()).map((e) => e.seq).sort((a, b) => a - b),
+    );
+    const outOfOrder = byTime.filter((e, i) => {
+      const newer = byTime[i - 1];
+      return newer !== undefined && (newer.atMs < e.atMs || (newer.atMs === e.atMs && newer.seq < e.seq));
+    });
+    expect(outOfOrder).toEqual([]);
+    expect((await server.fetch('/api/v1/ledger?order=time&beforeSeq=5', admin)).status).toBe(400);
+    expect((await server.fetch('/api/v1/ledger?order=random', admin)).status).toBe(400);
 
     const before = await get<TrafficView>('/api/v1/environments/production/traffic');
     const active = before.hosts[0]?.targets.find((t) => t.role === 'active');

@@ -113,6 +113,7 @@ export function registerRemoteReads(program: Command, remote: Remote): void {
       const events = await remote().get<LedgerEventView[]>('/ledger', {
         environment,
         limit: Math.max(1, Number(opts.limit) || 30),
+        order: 'time', // as the local history: when it happened, not when it reached the store
       });
       if (opts.json) return void process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
       if (events.length === 0) process.stdout.write('no events yet\n');

@@ -6,7 +6,7 @@ import type { Handler } from './handler.js';
 import { principalOf } from './handler.js';
 
 /**
- * GET /ledger?environment=&kind=&q=&limit=&beforeSeq=: newest first. A principal granted some environments sees
+ * GET /ledger?environment=&kind=&q=&limit=&beforeSeq=&order=: newest first (appended, or by time with order=time). A principal granted some environments sees
  * their events and those of no environment (e.g. `release.created`).
  */
 export const listLedger: Handler = async (c, deps) => {
@@ -18,6 +18,12 @@ export const listLedger: Handler = async (c, deps) => {
     queryText(c, 'beforeSeq') === undefined
       ? undefined
       : queryInt(c, 'beforeSeq', 1, Number.MAX_SAFE_INTEGER);
+  const order = queryText(c, 'order');
+  if (order !== undefined && order !== 'seq' && order !== 'time')
+    throw new HttpError(400, `order must be seq or time, not ${order}`);
+  // Pages follow the order of appends; by time an event copied in late would be skipped or seen twice.
+  if (order === 'time' && beforeSeq !== undefined)
+    throw new HttpError(400, 'beforeSeq pages in the order of appends: leave out order=time to page');
   const granted = grantedEnvironments(principal.grants, 'read');
   if (environment !== undefined && granted !== '*' && !granted.includes(environment))
     throw new HttpError(403, `${principal.name} may not read ${environment}`);
@@ -29,6 +35,7 @@ export const listLedger: Handler = async (c, deps) => {
     ...(search ? { search } : {}),
     ...(beforeSeq !== undefined ? { beforeSeq } : {}),
     ...(granted !== '*' ? { visibleEnvironments: granted } : {}),
+    ...(order ? { order } : {}),
   });
   return c.json(events);
 };

@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CLI, type CliResult } from '../helpers/project.js';
+
+// The built CLI's `init` in a fresh directory: what it writes, that `validate` accepts it, and what it refuses.
+
+function cliIn(cwd: string, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('slipway init', () => {
+  let root: string;
+  let dir: string;
+  let file: string;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'sw-init-'));
+    // The app's name comes from the directory's, made a valid app name.
+    dir = join(root, 'My Shop');
+    mkdirSync(dir);
+    file = join(dir, 'slipway.yml');
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes a commented slipway.yml named after the directory, which validate accepts', async () => {
+    const init = await cliIn(dir, ['init']);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(`wrote ${file}`);
+    expect(init.stdout).toContain('slipway validate');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^# /m);
+    const config = parse(text) as { app: string; environments: { production: { publicPort: number } } };
+    expect(config.app).toBe('my-shop');
+    expect(config.environments.production.publicPort).toBe(8080);
+
+    const validate = await cliIn(dir, ['validate']);
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain(`${file} is valid (app my-shop; environments: production)`);
+    // Neither command starts anything or creates the state directory.
+    expect(readdirSync(dir)).toEqual(['slipway.yml']);
+  });
+
+  it('refuses to overwrite an existing file without --force, and leaves it as it was', async () => {
+    const before = readFileSync(file, 'utf8');
+    const again = await cliIn(dir, ['init', '--app', 'other']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`error: ${file} already exists`);
+    expect(again.stderr).toContain('hint: use --force to overwrite it');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('refuses a port that is not one, even with --force, and writes nothing', async () => {
+    const before = readFileSync(file, 'utf8');
+    const bad = await cliIn(dir, ['init', '--force', '--port', '70000']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--port 70000 is not a port number');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('overwrites with --force, taking --app and --port, and writes where -c says', async () => {
+    const forced = await cliIn(dir, ['init', '--force', '--app', 'shop', '--port', '9090']);
+    expect(forced.code).toBe(0);
+    const config = parse(readFileSync(file, 'utf8')) as {
+      app: string;
+      environments: { production: { publicPort: number } };
+    };
+    expect(config).toMatchObject({ app: 'shop', environments: { production: { publicPort: 9090 } } });
+
+    const elsewhere = join(root, 'deploy.yml');
+    expect((await cliIn(dir, ['-c', elsewhere, 'init'])).code).toBe(0);
+    expect(parse(readFileSync(elsewhere, 'utf8'))).toMatchObject({ app: 'my-shop' });
+    const validate = await cliIn(root, ['-c', elsewhere, 'validate']);
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain(`${elsewhere} is valid`);
+  });
+});
