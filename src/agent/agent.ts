@@ -30,6 +30,7 @@ import { RuntimeSet } from '../runtime/runtime-set.js';
 import { agentPaths } from './agent-paths.js';
 import { readPreflightFacts } from './read-preflight-facts.js';
 import { AGENT_VERSION } from './version.js';
+import { targetSecretValues } from '../runtime/target-secrets.js';
 
 export { agentPaths } from './agent-paths.js';
 
@@ -767,7 +768,7 @@ export class Agent {
               this.#runtimes
                 .list()
                 .filter((t) => t.spec.app === logScan.app)
-                .map((t) => ({ id: t.spec.id, release: t.spec.release })),
+                .map((t) => ({ id: t.spec.id, release: t.spec.release, secrets: targetSecretValues(t) })),
               logScan.patterns,
               logScan.offsets,
             )

@@ -1,3 +1,4 @@
+import { redact } from '../core/secret.js';
 import { open } from 'node:fs/promises';
 import { logFilePath, type LogStream } from './log-files.js';
 import type { LogMatch } from './monitor-protocol.js';
@@ -12,7 +13,8 @@ const MAX_MATCHES = 100;
  */
 export async function scanLogs(
   logsDir: string,
-  targets: Array<{ id: string; release: string }>,
+  /** `secrets`: the values the target was started with; a matching line is stored with them redacted. */
+  targets: Array<{ id: string; release: string; secrets?: readonly string[] }>,
   patterns: string[],
   offsets: Record<string, number>,
 ): Promise<{ matches: LogMatch[]; offsets: Record<string, number> }> {
@@ -37,7 +39,8 @@ export async function scanLogs(
             targetId: t.id,
             release: t.release,
             stream,
-            line: line.slice(0, 500),
+            // Redacted before it is cut: a cut must not leave the start of a secret behind.
+            line: redact(line, t.secrets ?? []).slice(0, 500),
             pattern: hit.pattern,
           });
       }
