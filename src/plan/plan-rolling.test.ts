@@ -170,6 +170,7 @@ describe('planDeploy with a host-batched canary', () => {
       'canary on 1 of 3 hosts: verify',
       'canary on 1 of 3 hosts: switch',
       'analysis',
+      'promotion gate',
       'promote',
       'promote: verify',
       'promote: switch',
@@ -177,7 +178,7 @@ describe('planDeploy with a host-batched canary', () => {
       'clean up',
     ]);
     expect(plan.stages[3]?.steps.map((s) => s.host)).toEqual(['web1']);
-    expect(plan.stages[7]?.steps.map((s) => s.host)).toEqual(['web2', 'web3']);
+    expect(plan.stages[8]?.steps.map((s) => s.host)).toEqual(['web2', 'web3']);
     expect(plan.onFailure[0]?.steps.map((s) => [s.kind, s.host])).toEqual([
       ['switch-traffic', 'web1'],
       ['switch-traffic', 'web2'],

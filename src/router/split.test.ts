@@ -107,7 +107,7 @@ describe('selectTarget', () => {
   ])(
     'opt-in cookie $headers at weight $weight → $target, and no bucket is drawn',
     ({ weight, headers, target }) => {
-      const result = selectTarget(withSplit(weight), requestWith(headers), () => {
+      const result = selectTarget(withSplit(weight), requestWith(headers as Record<string, string>), () => {
         throw new Error('an opted-in tester or a user with a bucket gets no new bucket');
       });
       expect(result).toEqual({ target, newBucket: null });
