@@ -28,8 +28,7 @@ export interface CanaryControllerOptions {
 
 /** How a wait for promotion ended: a successful verdict, or a person's `slipway promote` (their override). */
 export type PromotionOutcome =
-  | { by: 'verdict'; verdict: Verdict }
-  | { by: 'operator'; signal: DeploymentSignal; verdict: Verdict | null };
+  { by: 'verdict'; verdict: Verdict } | { by: 'operator'; signal: DeploymentSignal; verdict: Verdict | null };
 
 /**
  * Runs a canary from the control plane: takes a metrics baseline when the canary first gets traffic, judges it
@@ -158,9 +157,11 @@ export class CanaryController implements Guard {
       return { by: 'operator', signal: goAhead, verdict };
     }
     await note(waiting);
-    await this.#appendEvent('canary.inconclusive', `canary of ${this.watch.canary.release} ${waiting}`, {
-      verdict,
-    });
+    await this.#appendEvent(
+      'canary.inconclusive',
+      `canary of ${this.watch.canary.release} inconclusive, waiting for slipway promote (${describeUnsettled(verdict)})`,
+      { verdict },
+    );
     const settled = new AbortController();
     const stop = (): void => settled.abort(abort.reason);
     abort.addEventListener('abort', stop, { once: true });
@@ -314,7 +315,12 @@ export class CanaryController implements Guard {
     const all =
       this.options.endpoints ??
       this.watch.hosts.map((host) =>
-        deriveCanaryEndpoint({ host, address: null, bindAddress: '127.0.0.1', publicPort: this.watch.publicPort }),
+        deriveCanaryEndpoint({
+          host,
+          address: null,
+          bindAddress: '127.0.0.1',
+          publicPort: this.watch.publicPort,
+        }),
       );
     const live = all.filter((e) => this.#liveHosts.has(e.host));
     return selectCanaryEndpoint(live.length > 0 ? live : all, this.#turn++);
@@ -328,7 +334,8 @@ export class CanaryController implements Guard {
     const vars = {
       release: this.watch.canary.release,
       stable: this.watch.stable.release,
-      canaryUrl: endpoint?.kind === 'reachable' ? endpoint.baseUrl : `http://127.0.0.1:${this.watch.publicPort}`,
+      canaryUrl:
+        endpoint?.kind === 'reachable' ? endpoint.baseUrl : `http://127.0.0.1:${this.watch.publicPort}`,
       canaryHeaders: { [this.watch.header]: 'always' },
     };
     const unreachable = endpoint ? specs.map((spec) => deriveUnreachableCheck(spec, endpoint)) : [];

@@ -28,7 +28,6 @@ export function sumMetrics(targets: TargetMetrics[], release: string): TargetMet
   };
 }
 
-
 /** A failed verdict from a router's tripwire report: its reason and numbers. */
 export function tripVerdict(trip: CanaryTripReport): Verdict {
   return {

@@ -74,6 +74,7 @@ export function deriveCanaryEndpoints(config: SlipwayConfig, plan: Plan): Canary
 }
 
 function signalSeqOf(output: unknown): number | null {
-  const seq = typeof output === 'object' && output !== null && 'signalSeq' in output ? output.signalSeq : null;
+  const seq =
+    typeof output === 'object' && output !== null && 'signalSeq' in output ? output.signalSeq : null;
   return typeof seq === 'number' ? seq : null;
 }
