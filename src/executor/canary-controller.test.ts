@@ -186,7 +186,7 @@ describe('CanaryController', () => {
         canaryTargetId: 'hello-2.0.0-other', // another canary's trip is not this one's
         release: '0.9.0',
         atMs: 1,
-        condition: 'errors',
+        condition: 'error-rate',
         detail: 'not ours',
         measurements: {},
       },
@@ -194,7 +194,7 @@ describe('CanaryController', () => {
         canaryTargetId: 'hello-2.0.0-new',
         release: '2.0.0',
         atMs: 2,
-        condition: 'errors',
+        condition: 'error-rate',
         detail: 'tripwire: 7 of 31 canary responses were 5xx',
         measurements: { canaryErrors: 7, canaryRequests: 31 },
       },
@@ -205,7 +205,7 @@ describe('CanaryController', () => {
     expect(verdict?.data).toMatchObject({
       result: 'failed',
       measurements: { canaryErrors: 7, canaryRequests: 31 },
-      conditions: [{ name: 'tripwire:errors', status: 'fail' }],
+      conditions: [{ name: 'tripwire:error-rate', status: 'fail' }],
     });
   });
 
