@@ -333,6 +333,17 @@ describe('CanaryController', () => {
       expect(h.failures[0]).toMatch(/^canary analysis failed: canary 5xx rate/);
     });
 
+    it('honours the go-ahead of a promote that ended the last wait before the interruption', async () => {
+      const h = await harness({ goAhead: { actor: 'ivy', seq: 7, message: 'promote by ivy' } });
+      const outcome = await h.controller.waitForPromotion(
+        new AbortController().signal,
+        () => Promise.resolve(),
+        true,
+      );
+      expect(outcome).toMatchObject({ by: 'operator', signal: { actor: 'ivy' } });
+      expect(await h.events('canary.overridden')).toHaveLength(1);
+    });
+
     it('does not judge a canary that got no traffic yet', async () => {
       const h = await harness();
       await new Promise((r) => setTimeout(r, 500));

@@ -22,6 +22,8 @@ export { sumMetrics, tripVerdict } from './canary-metrics.js';
 export interface CanaryControllerOptions {
   /** A resumed deployment whose canary already got traffic before the interruption: judging starts at once. */
   trafficStarted?: boolean;
+  /** A resume whose last finished wait was ended by `slipway promote`: that go-ahead still counts at the gate. */
+  goAhead?: DeploymentSignal;
   /** Where probes and checks reach the canary hosts' routers; default: this machine's router (`local`). */
   endpoints?: readonly CanaryEndpoint[];
 }
@@ -48,7 +50,7 @@ export class CanaryController implements Guard {
    * The `slipway promote` that ended the latest wait (a `pause: {}`, an inconclusive analysis): the operator's
    * go-ahead, which the promotion gate right after honours. A later wait that ends on its own clears it.
    */
-  #goAhead: DeploymentSignal | null = null;
+  #goAhead: DeploymentSignal | null;
   /** Hosts whose router sends the canary traffic (a host-batched canary takes hosts over one batch at a time). */
   readonly #liveHosts = new Set<string>();
   #turn = 0;
@@ -61,7 +63,9 @@ export class CanaryController implements Guard {
     private readonly clock: Clock,
     private readonly ledger: { actor: string; environment: string; deploymentId: string },
     private readonly options: CanaryControllerOptions = {},
-  ) {}
+  ) {
+    this.#goAhead = options.goAhead ?? null;
+  }
 
   get verdict(): Verdict | null {
     return this.#verdict;

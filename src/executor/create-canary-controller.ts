@@ -3,7 +3,7 @@ import type { SlipwayConfig } from '../config/schema.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveCanaryEndpoint, type CanaryEndpoint } from './canary-endpoints.js';
 import { CanaryController } from './canary-controller.js';
-import { SignalWatcher } from './deployment-signals.js';
+import { SignalWatcher, type DeploymentSignal } from './deployment-signals.js';
 import { numberStages } from './execute-plan.js';
 import type { ControlPlane } from './run-deployment.js';
 
@@ -27,13 +27,17 @@ export async function createCanaryController(
       (step.kind === 'set-weight' && step.weight > 0) ||
       (step.kind === 'switch-traffic' && step.release === plan.canary?.canary.release),
   );
-  const consumed =
+  const records =
     completed.size > 0
-      ? (await cp.store.listSteps(plan.deploymentId))
-          .filter((s) => s.status === 'succeeded')
-          .map((s) => signalSeqOf(s.output))
-          .filter((seq): seq is number => seq !== null)
+      ? (await cp.store.listSteps(plan.deploymentId)).filter((s) => s.status === 'succeeded')
       : [];
+  const consumed = records.map((s) => signalSeqOf(s.output)).filter((seq): seq is number => seq !== null);
+  // The last finished wait: when a person's promote ended it, the promotion gate honours it after the resume too.
+  const lastWait = finished
+    .filter(({ step }) => step.kind === 'pause' || (step.kind === 'analyze' && !step.promotionGate))
+    .at(-1);
+  const lastWaitOutput = records.find((r) => r.index === lastWait?.index)?.output;
+  const goAhead = goAheadOf(lastWaitOutput);
   return new CanaryController(
     plan.canary,
     cp.hosts,
@@ -46,7 +50,11 @@ export async function createCanaryController(
     cp.store,
     cp.clock,
     { actor: cp.actor, environment: plan.environment, deploymentId: plan.deploymentId },
-    { trafficStarted, endpoints: deriveCanaryEndpoints(cp.config, plan) },
+    {
+      trafficStarted,
+      endpoints: deriveCanaryEndpoints(cp.config, plan),
+      ...(goAhead ? { goAhead } : {}),
+    },
   );
 }
 
@@ -71,6 +79,16 @@ export function deriveCanaryEndpoints(config: SlipwayConfig, plan: Plan): Canary
       publicPort: watch.publicPort,
     });
   });
+}
+
+/** The promote kept in a finished wait step's output (`signalSeq`, `promotedBy`), if one ended it. */
+function goAheadOf(output: unknown): DeploymentSignal | null {
+  const seq = signalSeqOf(output);
+  const actor =
+    typeof output === 'object' && output !== null && 'promotedBy' in output ? output.promotedBy : null;
+  return seq !== null && typeof actor === 'string'
+    ? { seq, actor, message: `promote by ${actor} before the interruption` }
+    : null;
 }
 
 function signalSeqOf(output: unknown): number | null {

@@ -205,7 +205,10 @@ export const stepHandlers: StepHandlers = {
       return { detail: 'waited' };
     }
     const promote = await requireCanary(ctx).waitForPromote(signal);
-    return { detail: `promoted by ${promote.actor}`, output: { signalSeq: promote.seq } };
+    return {
+      detail: `promoted by ${promote.actor}`,
+      output: { signalSeq: promote.seq, promotedBy: promote.actor },
+    };
   },
 
   analyze: async (step, ctx) => {
