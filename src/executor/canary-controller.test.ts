@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
 import { systemClock } from '../core/clock.js';
 import type { Host } from '../hosts/host.js';
-import type { AnalysisPlan, CanaryWatch } from '../plan/steps.js';
+import type { CanaryWatch } from '../plan/steps.js';
+import { analysisPlan } from '../plan/test-fixtures.js';
 import type { Store } from '../store/index.js';
 import { useTempStores } from '../store/test-fixtures.js';
 import { CanaryController, type CanaryControllerOptions } from './canary-controller.js';
@@ -15,19 +16,7 @@ const stores = useTempStores();
 const SCOPE = { app: 'hello', environment: 'production', deploymentId: 'dctl000abc123' };
 const BOUNDS = [10, 50, 250];
 
-const ANALYSIS: AnalysisPlan = {
-  intervalMs: 200,
-  minRequests: 20,
-  confidence: 0.95,
-  maxErrorRate: 0.05,
-  errorRateTolerance: 0.01,
-  maxP99Ms: null,
-  latencyTolerance: 0.2,
-  latencyMinDifferenceMs: 10,
-  probe: null,
-  tripwire: false,
-  checks: [],
-};
+const ANALYSIS = analysisPlan({ intervalMs: 200, minRequests: 20, confidence: 0.95, tripwire: false });
 
 const WATCH: CanaryWatch = {
   app: 'hello',
@@ -127,6 +116,20 @@ async function harness(options: CanaryControllerOptions = {}, consumed: number[]
     signal: (kind, actor = 'alice') =>
       requestSignal(store, systemClock, { ...SCOPE, release: '2.0.0', kind, actor }),
   };
+}
+
+/** The promotion wait (the gate when `gate`), collecting what it notes; `abort` ends it as an interrupt would. */
+function promotion(h: Harness, gate = true, abort = new AbortController().signal, notes: string[] = []) {
+  return h.controller.waitForPromotion(abort, (d) => Promise.resolve(void notes.push(d)), gate);
+}
+
+/** Waits until the controller ledgered that it waits for promote, then interrupts the wait. */
+async function expectWaitingThenInterrupt(h: Harness, gate: boolean): Promise<void> {
+  const waiting = new AbortController();
+  const wait = promotion(h, gate, waiting.signal);
+  await vi.waitFor(async () => expect(await h.events('canary.inconclusive')).toHaveLength(1), 5000);
+  waiting.abort(new Error('interrupted'));
+  await expect(wait).rejects.toThrow('interrupted');
 }
 
 const good = (t: Traffic, n = 1000): void => {
@@ -242,11 +245,7 @@ describe('CanaryController', () => {
       good(h.traffic);
       await vi.waitFor(() => expect(h.controller.verdict?.result).toBe('successful'), 5000);
       const notes: string[] = [];
-      const outcome = await h.controller.waitForPromotion(
-        new AbortController().signal,
-        (d) => Promise.resolve(void notes.push(d)),
-        true,
-      );
+      const outcome = await promotion(h, true, undefined, notes);
       expect(outcome.by).toBe('verdict');
       expect(notes).toEqual([]);
       expect(await h.events('canary.inconclusive')).toEqual([]);
@@ -259,11 +258,7 @@ describe('CanaryController', () => {
       await h.controller.markTrafficStarted();
       await vi.waitFor(() => expect(h.controller.verdict?.result).toBe('inconclusive'), 5000);
       const notes: string[] = [];
-      const gate = h.controller.waitForPromotion(
-        new AbortController().signal,
-        (d) => Promise.resolve(void notes.push(d)),
-        true,
-      );
+      const gate = promotion(h, true, undefined, notes);
       await vi.waitFor(async () => expect(await h.events('canary.inconclusive')).toHaveLength(1), 5000);
       expect(notes).toHaveLength(1);
       expect(notes[0]).toMatch(/^analysis inconclusive: .+; waiting for slipway promote$/);
@@ -284,7 +279,7 @@ describe('CanaryController', () => {
     it('ends the wait when a later verdict is successful', async () => {
       const h = await harness();
       await h.controller.markTrafficStarted();
-      const gate = h.controller.waitForPromotion(new AbortController().signal, () => Promise.resolve(), true);
+      const gate = promotion(h);
       await vi.waitFor(async () => expect(await h.events('canary.inconclusive')).toHaveLength(1), 5000);
       good(h.traffic);
       expect((await gate).by).toBe('verdict');
@@ -296,31 +291,19 @@ describe('CanaryController', () => {
       await h.controller.markTrafficStarted();
       await h.signal('promote', 'erin');
       await h.controller.waitForPromote(new AbortController().signal); // `pause: {}` ended by erin
-      const passed = await h.controller.waitForPromotion(
-        new AbortController().signal,
-        () => Promise.resolve(),
-        true,
-      );
+      const passed = await promotion(h);
       expect(passed).toMatchObject({ by: 'operator', signal: { actor: 'erin' } });
       expect(await h.events('canary.overridden')).toHaveLength(1);
 
       h.controller.noteWaitEnded(); // a timed pause came after: the go-ahead is spent
-      const waiting = new AbortController();
-      const gate = h.controller.waitForPromotion(waiting.signal, () => Promise.resolve(), true);
-      await vi.waitFor(async () => expect(await h.events('canary.inconclusive')).toHaveLength(1), 5000);
-      waiting.abort(new Error('interrupted'));
-      await expect(gate).rejects.toThrow('interrupted');
+      await expectWaitingThenInterrupt(h, true);
     });
 
     it('an inline analysis step does not take the go-ahead of an earlier pause', async () => {
       const h = await harness();
       await h.signal('promote', 'frank');
       await h.controller.waitForPromote(new AbortController().signal);
-      const waiting = new AbortController();
-      const analysis = h.controller.waitForPromotion(waiting.signal, () => Promise.resolve(), false);
-      await vi.waitFor(async () => expect(await h.events('canary.inconclusive')).toHaveLength(1), 5000);
-      waiting.abort(new Error('interrupted'));
-      await expect(analysis).rejects.toThrow('interrupted');
+      await expectWaitingThenInterrupt(h, false);
     });
   });
 
@@ -335,11 +318,7 @@ describe('CanaryController', () => {
 
     it('honours the go-ahead of a promote that ended the last wait before the interruption', async () => {
       const h = await harness({ goAhead: { actor: 'ivy', seq: 7, message: 'promote by ivy' } });
-      const outcome = await h.controller.waitForPromotion(
-        new AbortController().signal,
-        () => Promise.resolve(),
-        true,
-      );
+      const outcome = await promotion(h);
       expect(outcome).toMatchObject({ by: 'operator', signal: { actor: 'ivy' } });
       expect(await h.events('canary.overridden')).toHaveLength(1);
     });

@@ -2,24 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput } from './plan-deploy.js';
 import type { CanaryStepPlan } from './plan-input.js';
-import type { AnalysisPlan, Stage, Step } from './steps.js';
-import { releaseRuntime } from './test-fixtures.js';
+import type { Stage, Step } from './steps.js';
+import { analysisPlan, releaseRuntime, servingHost } from './test-fixtures.js';
 
 // The canary planner as a table: config steps → stages and their steps (setWeight, timed pause, pause {},
 // analysis), the promotion gate, the on-failure stages, and the first deploy that has no stable to compare with.
 
-const ANALYSIS: AnalysisPlan = {
-  intervalMs: 500,
-  minRequests: 50,
-  confidence: 0.99,
-  maxErrorRate: 0.05,
-  errorRateTolerance: 0.01,
-  maxP99Ms: null,
-  latencyTolerance: 0.2,
-  latencyMinDifferenceMs: 10,
-  probe: null,
-  checks: [],
-};
+const ANALYSIS = analysisPlan();
 
 function input(steps: CanaryStepPlan[], overrides: Partial<DeployInput> = {}): DeployInput {
   return {
@@ -43,13 +32,7 @@ function input(steps: CanaryStepPlan[], overrides: Partial<DeployInput> = {}): D
     },
     release: releaseRuntime('2.0.0'),
     previousRelease: releaseRuntime('1.0.0'),
-    observed: [
-      {
-        host: 'local',
-        active: { targetId: 'hello-1.0.0-old', release: '1.0.0' },
-        targets: [{ targetId: 'hello-1.0.0-old', release: '1.0.0', state: 'running', stopAtMs: null }],
-      },
-    ],
+    observed: [servingHost('local', '1.0.0', 'hello-1.0.0-old')],
     retainReleases: 3,
     nowMs: 0,
     ...overrides,
@@ -127,11 +110,7 @@ describe('planCanaryStages (through planDeploy)', () => {
     const plan = planDeploy(
       input([{ setWeight: 25 }], {
         hosts,
-        observed: hosts.map((host) => ({
-          host,
-          active: { targetId: `hello-1.0.0-${host}`, release: '1.0.0' },
-          targets: [{ targetId: `hello-1.0.0-${host}`, release: '1.0.0', state: 'running', stopAtMs: null }],
-        })),
+        observed: hosts.map((host) => servingHost(host, '1.0.0', `hello-1.0.0-${host}`)),
       }),
     );
     const weights = plan.stages.find((s) => s.name === 'weight 25%')?.steps ?? [];
