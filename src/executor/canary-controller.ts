@@ -1,18 +1,12 @@
-import { request } from 'undici';
 import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
 import type { TripwireSpec } from '../analysis/tripwire.js';
-import type { CheckSpec } from '../analysis/check-result.js';
-import { deriveWindow, judgeCanary, runChecks, type Verdict } from '../analysis/index.js';
+import { deriveWindow, judgeCanary, type Verdict } from '../analysis/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Host } from '../hosts/host.js';
 import type { CanaryWatch } from '../plan/steps.js';
 import type { Store } from '../store/index.js';
-import {
-  deriveCanaryEndpoint,
-  deriveUnreachableCheck,
-  selectCanaryEndpoint,
-  type CanaryEndpoint,
-} from './canary-endpoints.js';
+import type { CanaryEndpoint } from './canary-endpoints.js';
+import { CanaryReach } from './canary-reach.js';
 import { sumMetrics, tripVerdict } from './canary-metrics.js';
 import { sleepUnlessAborted, type DeploymentSignal, type SignalWatcher } from './deployment-signals.js';
 import type { Guard } from './guard.js';
@@ -41,7 +35,6 @@ export class CanaryController implements Guard {
   #fail: ((reason: string) => void) | null = null;
   #baseline: { canary: TargetMetrics; stable: TargetMetrics } | null = null;
   #judging: NodeJS.Timeout | null = null;
-  #probe: NodeJS.Timeout | null = null;
   #verdict: Verdict | null = null;
   #verdictListeners: Array<() => void> = [];
   readonly #stopped = new AbortController();
@@ -51,9 +44,7 @@ export class CanaryController implements Guard {
    * go-ahead, which the promotion gate right after honours. A later wait that ends on its own clears it.
    */
   #goAhead: DeploymentSignal | null;
-  /** Hosts whose router sends the canary traffic (a host-batched canary takes hosts over one batch at a time). */
-  readonly #liveHosts = new Set<string>();
-  #turn = 0;
+  readonly #reach: CanaryReach;
 
   constructor(
     private readonly watch: CanaryWatch,
@@ -65,6 +56,7 @@ export class CanaryController implements Guard {
     private readonly options: CanaryControllerOptions = {},
   ) {
     this.#goAhead = options.goAhead ?? null;
+    this.#reach = new CanaryReach(watch, options.endpoints);
   }
 
   get verdict(): Verdict | null {
@@ -105,13 +97,13 @@ export class CanaryController implements Guard {
 
   /** Called when the canary first gets a share of traffic (on `host`): the comparison window starts here. */
   async markTrafficStarted(host?: string): Promise<void> {
-    if (host !== undefined) this.#liveHosts.add(host);
+    if (host !== undefined) this.#reach.markLive(host);
     if (this.#baseline) return;
     this.#baseline = await this.#readMetrics();
     const interval = Math.max(200, this.watch.analysis.intervalMs);
     this.#judging = setInterval(() => void this.#judge().catch(() => undefined), interval);
     this.#judging.unref();
-    this.#startProbe();
+    this.#reach.startProbe();
   }
 
   /** Resolves 'successful', or 'inconclusive' when no verdict came within timeoutMs; a failure aborts via the guard. */
@@ -157,7 +149,7 @@ export class CanaryController implements Guard {
     const waiting = `${describeUnsettled(verdict)}; waiting for slipway promote`;
     const goAhead = honourGoAhead ? this.#goAhead : null;
     if (goAhead) {
-      await this.#recordOverride(goAhead, waiting);
+      await this.#recordOverride(goAhead, describeUnsettled(verdict));
       return { by: 'operator', signal: goAhead, verdict };
     }
     await note(waiting);
@@ -176,7 +168,7 @@ export class CanaryController implements Guard {
       ]);
       if (outcome.by === 'verdict') return outcome;
       this.#goAhead = outcome.signal;
-      await this.#recordOverride(outcome.signal, waiting);
+      await this.#recordOverride(outcome.signal, describeUnsettled(verdict));
       return { ...outcome, verdict: this.#verdict };
     } finally {
       abort.removeEventListener('abort', stop);
@@ -198,10 +190,10 @@ export class CanaryController implements Guard {
   }
 
   /** A person promoted a canary the analysis did not find successful: the ledger says so, with the verdict. */
-  async #recordOverride(signal: DeploymentSignal, why: string): Promise<void> {
+  async #recordOverride(signal: DeploymentSignal, unsettled: string): Promise<void> {
     await this.#appendEvent(
       'canary.overridden',
-      `promotion of ${this.watch.canary.release} by ${signal.actor} overrides the analysis (${why.replace(/; waiting for slipway promote$/, '')})`,
+      `promotion of ${this.watch.canary.release} by ${signal.actor} overrides the analysis (${unsettled})`,
       { promotedBy: signal.actor, signalSeq: signal.seq, verdict: this.#verdict },
     );
   }
@@ -215,9 +207,8 @@ export class CanaryController implements Guard {
 
   #stopJudging(): void {
     if (this.#judging) clearInterval(this.#judging);
-    if (this.#probe) clearInterval(this.#probe);
+    this.#reach.stopProbe();
     this.#judging = null;
-    this.#probe = null;
   }
 
   async #judge(): Promise<void> {
@@ -228,7 +219,7 @@ export class CanaryController implements Guard {
       await this.#recordVerdict(tripVerdict(now.trip));
       return;
     }
-    const checks = await this.#runChecks();
+    const checks = await this.#reach.runChecks();
     const verdict = judgeCanary({
       canary: deriveWindow(baseline.canary, now.canary),
       stable: deriveWindow(baseline.stable, now.stable),
@@ -312,63 +303,6 @@ export class CanaryController implements Guard {
         this.watch.stable.release,
       ),
     };
-  }
-
-  /** The canary router for the next request (round robin over the hosts that serve the canary). */
-  #nextEndpoint(): CanaryEndpoint | null {
-    const all =
-      this.options.endpoints ??
-      this.watch.hosts.map((host) =>
-        deriveCanaryEndpoint({
-          host,
-          address: null,
-          bindAddress: '127.0.0.1',
-          publicPort: this.watch.publicPort,
-        }),
-      );
-    const live = all.filter((e) => this.#liveHosts.has(e.host));
-    return selectCanaryEndpoint(live.length > 0 ? live : all, this.#turn++);
-  }
-
-  /** Further checks, through a canary host's router with the opt-in header (they reach the canary at any weight). */
-  async #runChecks() {
-    const specs = this.watch.analysis.checks as CheckSpec[];
-    if (specs.length === 0) return [];
-    const endpoint = this.#nextEndpoint();
-    const vars = {
-      release: this.watch.canary.release,
-      stable: this.watch.stable.release,
-      canaryUrl:
-        endpoint?.kind === 'reachable' ? endpoint.baseUrl : `http://127.0.0.1:${this.watch.publicPort}`,
-      canaryHeaders: { [this.watch.header]: 'always' },
-    };
-    const unreachable = endpoint ? specs.map((spec) => deriveUnreachableCheck(spec, endpoint)) : [];
-    const ran = await runChecks(
-      specs.filter((_, i) => !unreachable[i]),
-      vars,
-    );
-    return specs.map((_, i) => unreachable[i] ?? ran.shift()).filter((r) => r !== undefined);
-  }
-
-  #startProbe(): void {
-    const probe = this.watch.analysis.probe;
-    if (!probe) return;
-    this.#probe = setInterval(
-      () => {
-        const endpoint = this.#nextEndpoint();
-        // An unreachable router is reported by the checks; the analysis of a starved canary stays inconclusive.
-        if (endpoint?.kind !== 'reachable') return;
-        void request(`${endpoint.baseUrl}${probe.path}`, {
-          headers: { [this.watch.header]: 'always' },
-          headersTimeout: 5000,
-          bodyTimeout: 5000,
-        })
-          .then((res) => res.body.dump())
-          .catch(() => undefined);
-      },
-      Math.max(1, Math.round(1000 / probe.ratePerSecond)),
-    );
-    this.#probe.unref();
   }
 }
 
