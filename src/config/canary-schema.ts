@@ -144,7 +144,9 @@ const canaryStep = z
       .strictObject({
         timeout: durationSchema
           .default(DEFAULTS.canary.inlineTimeout)
-          .describe('A verdict that stays inconclusive this long pauses the rollout until promote or abort.'),
+          .describe(
+            'A verdict that stays inconclusive this long pauses the rollout until `slipway promote` (an override, in the ledger), abort, or a later successful verdict.',
+          ),
       })
       .optional()
       .describe('Wait for a successful verdict of the analysis.'),
@@ -171,7 +173,7 @@ export const canaryStrategy = z
         'use setWeight steps (split requests) or setHosts steps (split hosts), not both',
       )
       .describe(
-        'The rollout: setWeight (or setHosts), pause and analysis steps; promotion to 100% follows the last step.',
+        'The rollout: setWeight (or setHosts), pause and analysis steps; promotion to 100% follows the last step once the verdict is successful (otherwise it waits for `slipway promote`).',
       ),
     analysis: analysisSchema.default(() => analysisSchema.parse({})),
     header: z
