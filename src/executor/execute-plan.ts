@@ -301,8 +301,10 @@ async function runStep(
     result = await handler(step, {
       ...options.stepContext,
       signal: stepSignal(step, run),
-      note: (detail) =>
-        store.recordStep(plan.deploymentId, index, { status: 'running', output: { waiting: detail } }),
+      note: async (detail) => {
+        await store.recordStep(plan.deploymentId, index, { status: 'running', output: { waiting: detail } });
+        reporter.report({ kind: 'step-note', index, step, detail });
+      },
     });
   } catch (err) {
     if (WAITING_STEPS.has(step.kind) && options.signal?.aborted && !run.guardFailure()) {

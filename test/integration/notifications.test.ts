@@ -165,6 +165,16 @@ describe('notifications', () => {
     expect(String(waiting.message)).toMatch(
       /^canary of 4\.0\.0 inconclusive, waiting for slipway promote \(analysis (inconclusive|has no verdict yet)/,
     );
+    // The deploy's own output says why it waits.
+    await waitFor('the deploy to say why it waits', () =>
+      Promise.resolve(
+        /wait {4}promotion gate on control-plane: analysis .*; waiting for slipway promote/.test(
+          deploy.stdout(),
+        )
+          ? true
+          : undefined,
+      ),
+    );
     // Still waiting: the canary has not taken over, and status says what the deployment waits for.
     expect(
       await (await fetch(`${project.url}/`, { headers: { cookie: 'slipway_canary=99' } })).text(),
