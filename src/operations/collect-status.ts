@@ -38,7 +38,8 @@ async function describeCurrentStep(
 
 /** What a waiting step said it waits for (e.g. the promotion gate's inconclusive verdict), as a suffix. */
 function waitingFor(output: unknown): string {
-  const waiting = typeof output === 'object' && output !== null && 'waiting' in output ? output.waiting : null;
+  const waiting =
+    typeof output === 'object' && output !== null && 'waiting' in output ? output.waiting : null;
   return typeof waiting === 'string' ? `: ${waiting}` : '';
 }
 
