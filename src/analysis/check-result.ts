@@ -23,7 +23,7 @@ export interface CheckVars {
   release: string;
   /** The stable release version; null on a first deploy. */
   stable: string | null;
-  /** Base URL that reaches the canary, e.g. http://127.0.0.1:41234; `{{canary}}` is its host:port. */
+  /** Base URL of a router that serves the canary (send canaryHeaders to reach it), e.g. http://10.0.0.11:8420; `{{canary}}` is its host:port. */
   canaryUrl: string;
   /**
    * Headers HTTP checks send, for a `canaryUrl` that goes through the router (e.g. the canary header set to

@@ -50,6 +50,11 @@ export class TtyProgressRenderer implements ProgressReporter {
           detail: event.reason,
         });
         break;
+      case 'step-note': {
+        const row = this.#rows.find((r) => r.index === event.index);
+        if (row) row.detail = event.detail;
+        break;
+      }
       case 'step-succeeded':
       case 'step-failed': {
         const row = this.#rows.find((r) => r.index === event.index);
@@ -153,6 +158,8 @@ export class PlainProgressRenderer implements ProgressReporter {
           return `${at}   start   ${titleStep(event.step)} on ${event.step.host}`;
         case 'step-skipped':
           return `${at}   skip    ${titleStep(event.step)} on ${event.step.host}: ${event.reason}`;
+        case 'step-note':
+          return `${at}   wait    ${titleStep(event.step)} on ${event.step.host}: ${event.detail}`;
         case 'step-succeeded':
           return `${at}   ok      ${titleStep(event.step)} on ${event.step.host} (${formatDurationMs(event.durationMs)})${event.detail ? ` ${event.detail}` : ''}`;
         case 'step-failed':

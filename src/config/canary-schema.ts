@@ -47,7 +47,9 @@ const httpCheck = z
     name: z.string().min(1).describe('Name shown in verdicts.'),
     url: z
       .url()
-      .describe('URL to request; `{{canary}}` is replaced by the canary target address (127.0.0.1:port).'),
+      .describe(
+        "URL to request; `{{canary}}` is replaced by host:port of a router serving the canary (each run the next canary host's router; 127.0.0.1 for `local`), and the request carries the opt-in header, so it reaches the canary whatever the weight. A remote router bound to loopback cannot be reached: the check is then inconclusive and says so.",
+      ),
     expectStatus: z.int().min(100).max(599).default(200).describe('Status the check expects.'),
     timeout: durationSchema.default('2s').describe('A slower answer fails the check.'),
   })
@@ -61,7 +63,7 @@ const commandCheck = z
       .string()
       .min(1)
       .describe(
-        'Shell command; exit 0 passes, exit 2 is inconclusive, anything else fails. CANARY_URL is set.',
+        'Shell command; exit 0 passes, exit 2 is inconclusive, anything else fails. CANARY_URL is set to the base URL of a router serving the canary (send the opt-in header to reach the canary itself).',
       ),
     timeout: durationSchema.default('30s').describe('A command that runs longer fails the check.'),
   })
@@ -142,7 +144,9 @@ const canaryStep = z
       .strictObject({
         timeout: durationSchema
           .default(DEFAULTS.canary.inlineTimeout)
-          .describe('A verdict that stays inconclusive this long pauses the rollout until promote or abort.'),
+          .describe(
+            'A verdict that stays inconclusive this long pauses the rollout until `slipway promote` (an override, in the ledger), abort, or a later successful verdict.',
+          ),
       })
       .optional()
       .describe('Wait for a successful verdict of the analysis.'),
@@ -169,7 +173,7 @@ export const canaryStrategy = z
         'use setWeight steps (split requests) or setHosts steps (split hosts), not both',
       )
       .describe(
-        'The rollout: setWeight (or setHosts), pause and analysis steps; promotion to 100% follows the last step.',
+        'The rollout: setWeight (or setHosts), pause and analysis steps; promotion to 100% follows the last step once the verdict is successful (otherwise it waits for `slipway promote`).',
       ),
     analysis: analysisSchema.default(() => analysisSchema.parse({})),
     header: z
@@ -181,7 +185,9 @@ export const canaryStrategy = z
     cookie: z
       .string()
       .default(DEFAULTS.canary.cookie)
-      .describe('Sticky cookie: a user keeps landing on the same version while the weight grows.'),
+      .describe(
+        'Sticky cookie: a user keeps landing on the same version while the weight grows. A tester whose browser sends this cookie set to `always` goes to the canary whatever the weight (`never`: stays on stable), like the header.',
+      ),
     keepWarm: durationSchema
       .default(DEFAULTS.strategy.keepWarm)
       .describe('How long the previous stable target keeps running after promotion.'),

@@ -23,6 +23,9 @@ export const NOTIFICATION_EVENTS = [
   'incident-resolved',
   'crash-loop',
   'errors-burst',
+  'canary-inconclusive',
+  'canary-tripped',
+  'canary-overridden',
 ] as const;
 
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];

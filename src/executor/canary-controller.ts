@@ -1,13 +1,30 @@
-import { request } from 'undici';
 import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
 import type { TripwireSpec } from '../analysis/tripwire.js';
-import { deriveWindow, judgeCanary, runChecks, type Verdict } from '../analysis/index.js';
+import { deriveWindow, judgeCanary, type Verdict } from '../analysis/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Host } from '../hosts/host.js';
 import type { CanaryWatch } from '../plan/steps.js';
 import type { Store } from '../store/index.js';
-import { sleepUnlessAborted, type SignalWatcher } from './deployment-signals.js';
+import type { CanaryEndpoint } from './canary-endpoints.js';
+import { CanaryReach } from './canary-reach.js';
+import { sumMetrics, tripVerdict } from './canary-metrics.js';
+import { sleepUnlessAborted, type DeploymentSignal, type SignalWatcher } from './deployment-signals.js';
 import type { Guard } from './guard.js';
+
+export { sumMetrics, tripVerdict } from './canary-metrics.js';
+
+export interface CanaryControllerOptions {
+  /** A resumed deployment whose canary already got traffic before the interruption: judging starts at once. */
+  trafficStarted?: boolean;
+  /** A resume whose last finished wait was ended by `slipway promote`: that go-ahead still counts at the gate. */
+  goAhead?: DeploymentSignal;
+  /** Where probes and checks reach the canary hosts' routers; default: this machine's router (`local`). */
+  endpoints?: readonly CanaryEndpoint[];
+}
+
+/** How a wait for promotion ended: a successful verdict, or a person's `slipway promote` (their override). */
+export type PromotionOutcome =
+  { by: 'verdict'; verdict: Verdict } | { by: 'operator'; signal: DeploymentSignal; verdict: Verdict | null };
 
 /**
  * Runs a canary from the control plane: takes a metrics baseline when the canary first gets traffic, judges it
@@ -18,11 +35,16 @@ export class CanaryController implements Guard {
   #fail: ((reason: string) => void) | null = null;
   #baseline: { canary: TargetMetrics; stable: TargetMetrics } | null = null;
   #judging: NodeJS.Timeout | null = null;
-  #probe: NodeJS.Timeout | null = null;
   #verdict: Verdict | null = null;
   #verdictListeners: Array<() => void> = [];
   readonly #stopped = new AbortController();
   #failed = false;
+  /**
+   * The `slipway promote` that ended the latest wait (a `pause: {}`, an inconclusive analysis): the operator's
+   * go-ahead, which the promotion gate right after honours. A later wait that ends on its own clears it.
+   */
+  #goAhead: DeploymentSignal | null;
+  readonly #reach: CanaryReach;
 
   constructor(
     private readonly watch: CanaryWatch,
@@ -31,7 +53,11 @@ export class CanaryController implements Guard {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly ledger: { actor: string; environment: string; deploymentId: string },
-  ) {}
+    private readonly options: CanaryControllerOptions = {},
+  ) {
+    this.#goAhead = options.goAhead ?? null;
+    this.#reach = new CanaryReach(watch, options.endpoints);
+  }
 
   get verdict(): Verdict | null {
     return this.#verdict;
@@ -44,6 +70,8 @@ export class CanaryController implements Guard {
       (s) => this.#failOnce(`aborted by ${s.actor}`),
       () => undefined,
     );
+    // A resume: the canary kept its share of traffic while nothing judged it; the window opens again now.
+    if (this.options.trafficStarted) void this.markTrafficStarted().catch(() => undefined);
   }
 
   onStage(name: string): void {
@@ -67,14 +95,15 @@ export class CanaryController implements Guard {
     return release === this.watch.canary.release;
   }
 
-  /** Called when the canary first gets a share of traffic: the comparison window starts here. */
-  async markTrafficStarted(): Promise<void> {
+  /** Called when the canary first gets a share of traffic (on `host`): the comparison window starts here. */
+  async markTrafficStarted(host?: string): Promise<void> {
+    if (host !== undefined) this.#reach.markLive(host);
     if (this.#baseline) return;
     this.#baseline = await this.#readMetrics();
     const interval = Math.max(200, this.watch.analysis.intervalMs);
     this.#judging = setInterval(() => void this.#judge().catch(() => undefined), interval);
     this.#judging.unref();
-    this.#startProbe();
+    this.#reach.startProbe();
   }
 
   /** Resolves 'successful', or 'inconclusive' when no verdict came within timeoutMs; a failure aborts via the guard. */
@@ -91,9 +120,82 @@ export class CanaryController implements Guard {
     return this.#verdict?.result === 'successful' ? 'successful' : 'inconclusive';
   }
 
-  /** Ends a pause: the next `slipway promote` of this deployment. */
-  waitForPromote(abort: AbortSignal): Promise<{ actor: string; message: string }> {
-    return this.signals.next('promote', abort);
+  /** Ends a pause: the next `slipway promote` of this deployment (the go-ahead the promotion gate honours). */
+  async waitForPromote(abort: AbortSignal): Promise<DeploymentSignal> {
+    const signal = await this.signals.next('promote', abort);
+    this.#goAhead = signal;
+    return signal;
+  }
+
+  /** A wait (a timed pause, a successful analysis) ended without a person: an earlier go-ahead no longer counts. */
+  noteWaitEnded(): void {
+    this.#goAhead = null;
+  }
+
+  /**
+   * Inconclusive never promotes: passes at once on a successful verdict; otherwise (inconclusive, or no verdict
+   * yet) says why in `note` and the ledger (which notifies) and waits for `slipway promote` or a later
+   * successful verdict. A failed verdict or an abort ends the wait through the guard. With `honourGoAhead` (the
+   * promotion gate), a promote that ended the wait just before counts: the operator already chose.
+   */
+  async waitForPromotion(
+    abort: AbortSignal,
+    note: (detail: string) => Promise<void>,
+    honourGoAhead: boolean,
+  ): Promise<PromotionOutcome> {
+    await this.markTrafficStarted();
+    const verdict = this.#verdict;
+    if (verdict?.result === 'successful') return { by: 'verdict', verdict };
+    const waiting = `${describeUnsettled(verdict)}; waiting for slipway promote`;
+    const goAhead = honourGoAhead ? this.#goAhead : null;
+    if (goAhead) {
+      await this.#recordOverride(goAhead, describeUnsettled(verdict));
+      return { by: 'operator', signal: goAhead, verdict };
+    }
+    await note(waiting);
+    await this.#appendEvent(
+      'canary.inconclusive',
+      `canary of ${this.watch.canary.release} inconclusive, waiting for slipway promote (${describeUnsettled(verdict)})`,
+      { verdict },
+    );
+    const settled = new AbortController();
+    const stop = (): void => settled.abort(abort.reason);
+    abort.addEventListener('abort', stop, { once: true });
+    try {
+      const outcome = await Promise.race([
+        this.signals.next('promote', settled.signal).then((signal) => ({ by: 'operator' as const, signal })),
+        this.#untilSuccessful(settled.signal).then((v) => ({ by: 'verdict' as const, verdict: v })),
+      ]);
+      if (outcome.by === 'verdict') return outcome;
+      this.#goAhead = outcome.signal;
+      await this.#recordOverride(outcome.signal, describeUnsettled(verdict));
+      return { ...outcome, verdict: this.#verdict };
+    } finally {
+      abort.removeEventListener('abort', stop);
+      settled.abort();
+    }
+  }
+
+  /** Resolves with the first successful verdict; rejects when `abort` fires. */
+  async #untilSuccessful(abort: AbortSignal): Promise<Verdict> {
+    for (;;) {
+      const verdict = this.#verdict;
+      if (verdict?.result === 'successful') return verdict;
+      if (abort.aborted) throw abort.reason instanceof Error ? abort.reason : new Error('aborted');
+      await new Promise<void>((resolve) => {
+        this.#verdictListeners.push(resolve);
+        abort.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  }
+
+  /** A person promoted a canary the analysis did not find successful: the ledger says so, with the verdict. */
+  async #recordOverride(signal: DeploymentSignal, unsettled: string): Promise<void> {
+    await this.#appendEvent(
+      'canary.overridden',
+      `promotion of ${this.watch.canary.release} by ${signal.actor} overrides the analysis (${unsettled})`,
+      { promotedBy: signal.actor, signalSeq: signal.seq, verdict: this.#verdict },
+    );
   }
 
   async stop(): Promise<void> {
@@ -105,9 +207,8 @@ export class CanaryController implements Guard {
 
   #stopJudging(): void {
     if (this.#judging) clearInterval(this.#judging);
-    if (this.#probe) clearInterval(this.#probe);
+    this.#reach.stopProbe();
     this.#judging = null;
-    this.#probe = null;
   }
 
   async #judge(): Promise<void> {
@@ -118,13 +219,7 @@ export class CanaryController implements Guard {
       await this.#recordVerdict(tripVerdict(now.trip));
       return;
     }
-    const checks = await runChecks(this.watch.analysis.checks as Parameters<typeof runChecks>[0], {
-      release: this.watch.canary.release,
-      stable: this.watch.stable.release,
-      // Through the router with the opt-in header, so checks reach the canary whatever its weight.
-      canaryUrl: `http://127.0.0.1:${this.watch.publicPort}`,
-      canaryHeaders: { [this.watch.header]: 'always' },
-    });
+    const checks = await this.#reach.runChecks();
     const verdict = judgeCanary({
       canary: deriveWindow(baseline.canary, now.canary),
       stable: deriveWindow(baseline.stable, now.stable),
@@ -148,19 +243,27 @@ export class CanaryController implements Guard {
     this.#verdict = verdict;
     for (const l of this.#verdictListeners.splice(0)) l();
     if (changed || verdict.result === 'failed') {
-      await this.store.appendEvent({
-        atMs: this.clock.nowMs(),
-        actor: this.ledger.actor,
-        app: this.watch.app,
-        environment: this.ledger.environment,
-        kind: 'canary.verdict',
-        deploymentId: this.ledger.deploymentId,
-        release: this.watch.canary.release,
-        message: `analysis of ${this.watch.canary.release} against ${this.watch.stable.release}: ${verdict.result}${verdict.reasons.length ? ` (${verdict.reasons.join('; ')})` : ''}`,
-        data: verdict,
-      });
+      await this.#appendEvent(
+        'canary.verdict',
+        `analysis of ${this.watch.canary.release} against ${this.watch.stable.release}: ${verdict.result}${verdict.reasons.length ? ` (${verdict.reasons.join('; ')})` : ''}`,
+        verdict,
+      );
     }
     if (verdict.result === 'failed') this.#failOnce(`canary analysis failed: ${verdict.reasons.join('; ')}`);
+  }
+
+  async #appendEvent(kind: string, message: string, data: unknown): Promise<void> {
+    await this.store.appendEvent({
+      atMs: this.clock.nowMs(),
+      actor: this.ledger.actor,
+      app: this.watch.app,
+      environment: this.ledger.environment,
+      kind,
+      deploymentId: this.ledger.deploymentId,
+      release: this.watch.canary.release,
+      message,
+      data,
+    });
   }
 
   #failOnce(reason: string): void {
@@ -201,59 +304,10 @@ export class CanaryController implements Guard {
       ),
     };
   }
-
-  #startProbe(): void {
-    const probe = this.watch.analysis.probe;
-    if (!probe) return;
-    const url = `http://127.0.0.1:${this.watch.publicPort}${probe.path}`;
-    this.#probe = setInterval(
-      () => {
-        void request(url, {
-          headers: { [this.watch.header]: 'always' },
-          headersTimeout: 5000,
-          bodyTimeout: 5000,
-        })
-          .then((res) => res.body.dump())
-          .catch(() => undefined);
-      },
-      Math.max(1, Math.round(1000 / probe.ratePerSecond)),
-    );
-    this.#probe.unref();
-  }
 }
 
-export function sumMetrics(targets: TargetMetrics[], release: string): TargetMetrics {
-  const first = targets[0];
-  const bounds = first?.latency.boundsMs ?? [];
-  const counts = new Array<number>(bounds.length + 1).fill(0);
-  let requests = 0;
-  let errors5xx = 0;
-  let proxyErrors = 0;
-  let inFlight = 0;
-  for (const t of targets) {
-    requests += t.requests;
-    errors5xx += t.errors5xx;
-    proxyErrors += t.proxyErrors;
-    inFlight += t.inFlight;
-    t.latency.counts.forEach((c, i) => (counts[i] = (counts[i] ?? 0) + c));
-  }
-  return {
-    targetId: first?.targetId ?? '',
-    release,
-    requests,
-    errors5xx,
-    proxyErrors,
-    inFlight,
-    latency: { boundsMs: bounds, counts },
-  };
-}
-
-/** A failed verdict from a router's tripwire report: its reason and numbers. */
-export function tripVerdict(trip: CanaryTripReport): Verdict {
-  return {
-    result: 'failed',
-    reasons: [trip.detail],
-    measurements: { ...trip.measurements },
-    conditions: [{ name: `tripwire:${trip.condition}`, status: 'fail', detail: trip.detail }],
-  };
+/** Why the analysis does not let the canary through: its inconclusive reasons, or that it has no verdict yet. */
+function describeUnsettled(verdict: Verdict | null): string {
+  if (verdict === null) return 'analysis has no verdict yet';
+  return `analysis ${verdict.result}${verdict.reasons.length ? `: ${verdict.reasons.join('; ')}` : ''}`;
 }

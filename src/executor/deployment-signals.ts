@@ -35,13 +35,22 @@ export async function requestSignal(
   });
 }
 
+/** A signal as a waiting step takes it: `seq` is its ledger event, kept with the step that consumed it. */
+export interface DeploymentSignal {
+  actor: string;
+  message: string;
+  seq: number;
+}
+
 /**
  * Watches the ledger for signals to one deployment. Signals recorded before the watch started count too (a
- * promote given while the deployment was between steps is not lost); each is handed out once.
+ * promote given while the deployment was between steps is not lost); each is handed out once. A resumed
+ * deployment passes the signals its finished steps already consumed (`consumed`), so that a promote that ended
+ * a pause before the interruption does not end the next wait as well.
  */
 export class SignalWatcher {
-  readonly #seen = new Set<number>();
-  readonly #pending: Array<{ kind: DeploymentSignalKind; actor: string; message: string }> = [];
+  readonly #seen: Set<number>;
+  readonly #pending: Array<{ kind: DeploymentSignalKind } & DeploymentSignal> = [];
   #timer: NodeJS.Timeout | null = null;
   #listeners: Array<() => void> = [];
 
@@ -49,7 +58,10 @@ export class SignalWatcher {
     private readonly store: Store,
     private readonly scope: { app: string; environment: string; deploymentId: string },
     private readonly pollMs = 250,
-  ) {}
+    consumed: Iterable<number> = [],
+  ) {
+    this.#seen = new Set(consumed);
+  }
 
   start(): void {
     if (this.#timer) return;
@@ -64,7 +76,7 @@ export class SignalWatcher {
         if (e.deploymentId !== this.scope.deploymentId || this.#seen.has(e.seq)) continue;
         this.#seen.add(e.seq);
         const kind = e.kind === SIGNAL_EVENT_KINDS.promote ? 'promote' : 'abort';
-        this.#pending.push({ kind, actor: e.actor, message: e.message });
+        this.#pending.push({ kind, actor: e.actor, message: e.message, seq: e.seq });
       }
       if (this.#pending.length > 0) for (const l of this.#listeners.splice(0)) l();
     };
@@ -74,15 +86,15 @@ export class SignalWatcher {
   }
 
   /** Takes the oldest pending signal of a kind, if any. */
-  take(kind: DeploymentSignalKind): { actor: string; message: string } | undefined {
+  take(kind: DeploymentSignalKind): DeploymentSignal | undefined {
     const index = this.#pending.findIndex((p) => p.kind === kind);
     if (index < 0) return undefined;
     const [signal] = this.#pending.splice(index, 1);
-    return signal;
+    return signal && { actor: signal.actor, message: signal.message, seq: signal.seq };
   }
 
   /** Resolves with the next signal of `kind`; rejects when `abort` fires first. */
-  async next(kind: DeploymentSignalKind, abort: AbortSignal): Promise<{ actor: string; message: string }> {
+  async next(kind: DeploymentSignalKind, abort: AbortSignal): Promise<DeploymentSignal> {
     for (;;) {
       const signal = this.take(kind);
       if (signal) return signal;

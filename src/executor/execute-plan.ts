@@ -39,7 +39,7 @@ export interface ExecuteOptions {
   store: ExecutorStore;
   handlers: StepHandlers;
   /** What every handler gets; the executor adds each step's abort signal. */
-  stepContext: Omit<StepContext, 'signal'>;
+  stepContext: Omit<StepContext, 'signal' | 'note'>;
   reporter: ProgressReporter;
   actor: string;
   /** Steps (by index) that already succeeded in an earlier run of this deployment: a resume skips them. */
@@ -298,7 +298,14 @@ async function runStep(
   let result: StepResult;
   try {
     const handler = options.handlers[step.kind] as (s: Step, c: StepContext) => Promise<StepResult>;
-    result = await handler(step, { ...options.stepContext, signal: stepSignal(step, run) });
+    result = await handler(step, {
+      ...options.stepContext,
+      signal: stepSignal(step, run),
+      note: async (detail) => {
+        await store.recordStep(plan.deploymentId, index, { status: 'running', output: { waiting: detail } });
+        reporter.report({ kind: 'step-note', index, step, detail });
+      },
+    });
   } catch (err) {
     if (WAITING_STEPS.has(step.kind) && options.signal?.aborted && !run.guardFailure()) {
       await store.recordStep(plan.deploymentId, index, { status: 'pending' });

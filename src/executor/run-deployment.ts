@@ -17,8 +17,7 @@ import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
 import { ApprovalWaiter } from './approval-waiter.js';
-import { CanaryController } from './canary-controller.js';
-import { SignalWatcher } from './deployment-signals.js';
+import { createCanaryController } from './create-canary-controller.js';
 import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './execute-plan.js';
 import { observeHosts } from './observe-hosts.js';
 import type { ProgressReporter } from './progress.js';
@@ -372,20 +371,7 @@ export async function execute(
   secrets: Map<string, Secret>,
   completed: Set<number>,
 ): Promise<ExecutionResult> {
-  const canary = plan.canary
-    ? new CanaryController(
-        plan.canary,
-        cp.hosts,
-        new SignalWatcher(cp.store, {
-          app: plan.app,
-          environment: plan.environment,
-          deploymentId: plan.deploymentId,
-        }),
-        cp.store,
-        cp.clock,
-        { actor: cp.actor, environment: plan.environment, deploymentId: plan.deploymentId },
-      )
-    : undefined;
+  const canary = await createCanaryController(cp, plan, completed);
   const approvals = plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))
     ? new ApprovalWaiter(
         cp.store,

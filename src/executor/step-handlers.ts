@@ -33,6 +33,8 @@ export interface StepContext {
   approvals?: ApprovalWaiter;
   /** Where verify steps store their results (the store, the deployment they belong to). */
   verification?: VerificationContext;
+  /** Set by the executor: says what a waiting step waits for (kept with the running step; `status` shows it). */
+  note?: (detail: string) => Promise<void>;
 }
 
 export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
@@ -146,7 +148,7 @@ export const stepHandlers: StepHandlers = {
     });
     const tookMs = ctx.clock.nowMs() - started;
     // A host-batched canary starts getting traffic with its first switch: the analysis window opens here.
-    if (ctx.canary?.isCanaryRelease(step.release)) await ctx.canary.markTrafficStarted();
+    if (ctx.canary?.isCanaryRelease(step.release)) await ctx.canary.markTrafficStarted(step.host);
     return {
       detail:
         result.previous === step.targetId
@@ -188,7 +190,7 @@ export const stepHandlers: StepHandlers = {
       cookie: step.cookie,
       tripwire: ctx.canary?.tripwireSpec() ?? null,
     });
-    if (step.weight > 0) await ctx.canary?.markTrafficStarted();
+    if (step.weight > 0) await ctx.canary?.markTrafficStarted(step.host);
     return {
       detail:
         step.weight === 0 ? 'canary gets no traffic' : `${step.weight}% of users on ${step.canaryRelease}`,
@@ -199,20 +201,35 @@ export const stepHandlers: StepHandlers = {
     const { signal } = ctx;
     if (step.durationMs !== null) {
       await sleepUnlessAborted(step.durationMs, signal);
+      ctx.canary?.noteWaitEnded();
       return { detail: 'waited' };
     }
     const promote = await requireCanary(ctx).waitForPromote(signal);
-    return { detail: `promoted by ${promote.actor}` };
+    return {
+      detail: `promoted by ${promote.actor}`,
+      output: { signalSeq: promote.seq, promotedBy: promote.actor },
+    };
   },
 
   analyze: async (step, ctx) => {
     const { signal } = ctx;
     const canary = requireCanary(ctx);
-    const outcome = await canary.waitForSuccess(step.timeoutMs, signal);
-    if (outcome === 'successful') return { detail: 'successful', output: { verdict: canary.verdict } };
-    // Inconclusive never promotes: wait for a person to promote (or abort).
-    const promote = await canary.waitForPromote(signal);
-    return { detail: `inconclusive; promoted by ${promote.actor}`, output: { verdict: canary.verdict } };
+    const gate = step.promotionGate === true;
+    if (!gate && (await canary.waitForSuccess(step.timeoutMs, signal)) === 'successful') {
+      canary.noteWaitEnded();
+      return { detail: 'successful', output: { verdict: canary.verdict } };
+    }
+    // Inconclusive never promotes: wait for a person to promote (their override), a successful verdict or abort.
+    const outcome = await canary.waitForPromotion(signal, ctx.note ?? (() => Promise.resolve()), gate);
+    if (outcome.by === 'verdict') {
+      canary.noteWaitEnded();
+      return { detail: 'successful', output: { verdict: outcome.verdict } };
+    }
+    const verdict = outcome.verdict;
+    return {
+      detail: `${verdict ? `analysis ${verdict.result}` : 'no verdict'}; promoted by ${outcome.signal.actor} (operator override)`,
+      output: { verdict, promotedBy: outcome.signal.actor, signalSeq: outcome.signal.seq, override: true },
+    };
   },
 
   'ensure-edge': async (step, ctx) => {

@@ -39,6 +39,9 @@ const EMOJI: Record<NotificationEventName, string> = {
   'incident-resolved': ':large_green_circle:',
   'crash-loop': ':boom:',
   'errors-burst': ':warning:',
+  'canary-inconclusive': ':pause_button:',
+  'canary-tripped': ':octagonal_sign:',
+  'canary-overridden': ':warning:',
 };
 
 /** The body each format POSTs; a new format without a formatter does not compile. */

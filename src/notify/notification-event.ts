@@ -28,6 +28,9 @@ export const NOTIFICATION_EVENT_OF_KIND: Readonly<Record<string, NotificationEve
   'incident.resolved': 'incident-resolved',
   'crash-loop.detected': 'crash-loop',
   'errors.burst': 'errors-burst',
+  'canary.inconclusive': 'canary-inconclusive',
+  'canary.tripped': 'canary-tripped',
+  'canary.overridden': 'canary-overridden',
 };
 
 /** The notification event of a ledger kind, if it notifies at all. */

@@ -21,6 +21,7 @@ export const BUILT_IN_ROLES: Readonly<Record<string, readonly NotificationEventN
     'build-failed',
     'approved',
     'rejected',
+    'canary-inconclusive',
   ],
   oncall: [
     'failed',
@@ -34,9 +35,10 @@ export const BUILT_IN_ROLES: Readonly<Record<string, readonly NotificationEventN
     'incident-resolved',
     'crash-loop',
     'errors-burst',
+    'canary-tripped',
   ],
   observer: ['succeeded', 'rolled-back', 'marked-good'],
-  security: ['freeze-overridden', 'verification-failed'],
+  security: ['freeze-overridden', 'verification-failed', 'canary-overridden'],
   owner: NOTIFICATION_EVENTS,
 };
 

@@ -30,10 +30,17 @@ async function describeCurrentStep(
   for (const [n, stage] of plan.stages.entries()) {
     for (const step of stage.steps) {
       if (index++ === running.index)
-        return `${titleStep(step)} on ${step.host} (stage "${stage.name}", ${n + 1} of ${plan.stages.length})`;
+        return `${titleStep(step)} on ${step.host} (stage "${stage.name}", ${n + 1} of ${plan.stages.length})${waitingFor(running.output)}`;
     }
   }
   return null;
+}
+
+/** What a waiting step said it waits for (e.g. the promotion gate's inconclusive verdict), as a suffix. */
+function waitingFor(output: unknown): string {
+  const waiting =
+    typeof output === 'object' && output !== null && 'waiting' in output ? output.waiting : null;
+  return typeof waiting === 'string' ? `: ${waiting}` : '';
 }
 
 /** One host's part of the status; an unreachable host is reported, not fatal. */

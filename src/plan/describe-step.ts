@@ -50,7 +50,9 @@ const DESCRIBERS: Describers = {
     `watch ${s.release} for ${formatDurationMs(s.durationMs)}: ${describeBakeRules(s)}; roll back when a rule fails`,
   verify: (s) => describeVerifyStep(s),
   analyze: (s) =>
-    `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
+    s.promotionGate
+      ? 'promote only on a successful analysis verdict; otherwise wait for "slipway promote" (or a successful verdict)'
+      : `wait for a successful analysis verdict (inconclusive after ${formatDurationMs(s.timeoutMs)} waits for promote)`,
   'backup-database': describeBackupStep,
   migrate: describeMigrateStep,
   'await-approval': (s) =>
@@ -88,7 +90,7 @@ export function titleStep(step: Step): string {
     case 'pause':
       return step.durationMs === null ? 'wait for promote' : `pause ${formatDurationMs(step.durationMs)}`;
     case 'analyze':
-      return 'analysis verdict';
+      return step.promotionGate ? 'promotion gate' : 'analysis verdict';
     case 'ensure-edge':
       return `edge :${step.publicPort}`;
     case 'set-edge-member':

@@ -50,6 +50,7 @@ export function planCanaryStages(
     { name: 'start canary', steps: startSteps(input, hosts, input.release) },
     { name: 'verify', steps: verifySteps(hosts, input.release) },
     ...rollout,
+    promotionGate(),
     { name: 'promote', steps: switchSteps(input, hosts, input.release.version, strategy.drainTimeoutMs) },
     { name: 'keep warm', steps: retireStable },
     { name: 'clean up', steps: cleanupSteps(input, hosts) },
@@ -62,6 +63,14 @@ export function planCanaryStages(
     },
   ];
   return { stages, onFailure, watch: deriveWatch(input, hosts, strategy) };
+}
+
+/** Inconclusive never promotes: before the canary takes all traffic, the verdict must be successful (or a person promotes). */
+function promotionGate(): Stage {
+  return {
+    name: 'promotion gate',
+    steps: [{ kind: 'analyze', host: CONTROL_PLANE, timeoutMs: 0, promotionGate: true }],
+  };
 }
 
 /** Pause and analysis steps are the same in both kinds of canary. */
@@ -116,6 +125,7 @@ function planHostCanary(
   const stages: Stage[] = [
     { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
     ...rollout,
+    promotionGate(),
     ...takeOver(hosts.length, 'promote'),
     { name: 'keep warm', steps: retireOldSteps(hosts, strategy.keepWarmMs) },
     { name: 'clean up', steps: cleanupSteps(input, hosts) },

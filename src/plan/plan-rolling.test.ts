@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput, type ReleaseRuntime } from './plan-deploy.js';
 import { deriveBatches, resolveHostCount } from './plan-rolling.js';
-import { releaseRuntime } from './test-fixtures.js';
+import { analysisPlan, releaseRuntime } from './test-fixtures.js';
 
 function release(version: string): ReleaseRuntime {
   return releaseRuntime(version, { sha256: 'b'.repeat(64), artifact: `/a/${version}.tgz` });
@@ -144,18 +144,7 @@ describe('planDeploy with a host-batched canary', () => {
         strategy: {
           kind: 'canary',
           steps: [{ setHosts: 1 }, { analysisTimeoutMs: 60_000 }],
-          analysis: {
-            intervalMs: 500,
-            minRequests: 50,
-            confidence: 0.99,
-            maxErrorRate: 0.05,
-            errorRateTolerance: 0.01,
-            maxP99Ms: null,
-            latencyTolerance: 0.2,
-            latencyMinDifferenceMs: 10,
-            probe: null,
-            checks: [],
-          },
+          analysis: analysisPlan(),
           header: 'X-Slipway-Canary',
           cookie: 'slipway_canary',
           keepWarmMs: 60_000,
@@ -170,6 +159,7 @@ describe('planDeploy with a host-batched canary', () => {
       'canary on 1 of 3 hosts: verify',
       'canary on 1 of 3 hosts: switch',
       'analysis',
+      'promotion gate',
       'promote',
       'promote: verify',
       'promote: switch',
@@ -177,7 +167,7 @@ describe('planDeploy with a host-batched canary', () => {
       'clean up',
     ]);
     expect(plan.stages[3]?.steps.map((s) => s.host)).toEqual(['web1']);
-    expect(plan.stages[7]?.steps.map((s) => s.host)).toEqual(['web2', 'web3']);
+    expect(plan.stages[8]?.steps.map((s) => s.host)).toEqual(['web2', 'web3']);
     expect(plan.onFailure[0]?.steps.map((s) => [s.kind, s.host])).toEqual([
       ['switch-traffic', 'web1'],
       ['switch-traffic', 'web2'],

@@ -161,6 +161,12 @@ export interface AnalyzeStep {
   kind: 'analyze';
   host: typeof CONTROL_PLANE;
   timeoutMs: number;
+  /**
+   * The promotion gate before the canary takes all traffic (timeoutMs 0): passes on a successful verdict,
+   * otherwise waits for `slipway promote` (or a later successful verdict); a promote that ended the wait just
+   * before counts. Absent in plans made before the gate existed (they promote after their last step).
+   */
+  promotionGate?: true;
 }
 
 /**

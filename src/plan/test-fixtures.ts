@@ -1,4 +1,5 @@
-import type { ReleaseRuntime } from './plan-input.js';
+import type { HostObservation, ReleaseRuntime } from './plan-input.js';
+import type { AnalysisPlan } from './steps.js';
 
 /**
  * A release as the planners see it, for tests: a hash derived from the version, the example's command and health
@@ -22,6 +23,32 @@ export function releaseRuntime(version: string, overrides: Partial<ReleaseRuntim
     startTimeoutMs: 20_000,
     stopTimeoutMs: 10_000,
     restart: { initialBackoffMs: 200, maxBackoffMs: 10_000 },
+    ...overrides,
+  };
+}
+
+/** A host whose router serves `release` from its one target `targetId`, as the hosts are observed. */
+export function servingHost(host: string, release: string, targetId: string): HostObservation {
+  return {
+    host,
+    active: { targetId, release },
+    targets: [{ targetId, release, state: 'running', stopAtMs: null }],
+  };
+}
+
+/** Canary analysis settings (units resolved) for tests; `overrides` for what a test cares about. */
+export function analysisPlan(overrides: Partial<AnalysisPlan> = {}): AnalysisPlan {
+  return {
+    intervalMs: 500,
+    minRequests: 50,
+    confidence: 0.99,
+    maxErrorRate: 0.05,
+    errorRateTolerance: 0.01,
+    maxP99Ms: null,
+    latencyTolerance: 0.2,
+    latencyMinDifferenceMs: 10,
+    probe: null,
+    checks: [],
     ...overrides,
   };
 }

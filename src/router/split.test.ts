@@ -5,6 +5,7 @@ import {
   deriveRouteWithPool,
   deriveRouteWithSplit,
   parseBucket,
+  parseOptInCookie,
   selectPoolMember,
   selectPoolMemberOtherThan,
   selectTarget,
@@ -87,6 +88,32 @@ describe('selectTarget', () => {
     ).toBe('stable');
   });
 
+  it.each([
+    // The sticky cookie set to always/never opts a browser in or out whatever the weight; the header wins.
+    { weight: 1, headers: { cookie: 'slipway_canary=always' }, target: 'canary' },
+    { weight: 99, headers: { cookie: 'a=1; slipway_canary=never; b=2' }, target: 'stable' },
+    { weight: 50, headers: { cookie: 'slipway_canary=always;other=x' }, target: 'canary' },
+    {
+      weight: 1,
+      headers: { cookie: 'slipway_canary=always', 'x-slipway-canary': 'never' },
+      target: 'stable',
+    },
+    {
+      weight: 99,
+      headers: { cookie: 'slipway_canary=never', 'x-slipway-canary': 'always' },
+      target: 'canary',
+    },
+    { weight: 1, headers: { cookie: 'other_canary=always; slipway_canary=99' }, target: 'stable' },
+  ])(
+    'opt-in cookie $headers at weight $weight → $target, and no bucket is drawn',
+    ({ weight, headers, target }) => {
+      const result = selectTarget(withSplit(weight), requestWith(headers as Record<string, string>), () => {
+        throw new Error('an opted-in tester or a user with a bucket gets no new bucket');
+      });
+      expect(result).toEqual({ target, newBucket: null });
+    },
+  );
+
   it('a weight of 0 removes the split', () => {
     expect(withSplit(0).split).toBeNull();
   });
@@ -147,6 +174,18 @@ describe('selectTarget with an upstream pool', () => {
   });
 });
 
+describe('parseOptInCookie', () => {
+  it.each([
+    [undefined, null],
+    ['slipway_canary=always', 'always'],
+    ['a=1; slipway_canary=never', 'never'],
+    ['slipway_canary= always ; b=2', 'always'],
+    ['slipway_canary=42', null],
+    ['slipway_canary=alwaysx', null],
+    ['xslipway_canary=always', null],
+  ])('%j → %j', (header, optIn) => expect(parseOptInCookie(header, 'slipway_canary')).toBe(optIn));
+});
+
 describe('parseBucket', () => {
   it.each([
     [undefined, null],
@@ -156,5 +195,6 @@ describe('parseBucket', () => {
     ['xslipway_canary=5', null],
     ['slipway_canary=100', null],
     ['slipway_canary=abc', null],
+    ['slipway_canary=always', null],
   ])('%j → %j', (header, bucket) => expect(parseBucket(header, 'slipway_canary')).toBe(bucket));
 });

@@ -5,7 +5,8 @@
  * canary. A user is sticky: a cookie holds their bucket (0–99), drawn once (the caller passes the draw in, so
  * this stays pure), and the user goes to the canary while bucket < weight — as the weight grows a user moves
  * from stable to canary at most once and never back. A header set to `always` sends a request to the canary
- * whatever the weight (testers); `never` keeps it on stable.
+ * whatever the weight (testers); `never` keeps it on stable. The sticky cookie set to `always` or `never` does
+ * the same for a browser, where a tester cannot add a header (the header wins when both are present).
  *
  * An edge router has no active target but an upstream pool (the app hosts' routers): each request goes to the
  * next member in turn. The caller passes the turn counter in, so this stays pure as well.
@@ -70,7 +71,11 @@ export function selectTarget(
   const optIn = request.header(split.header);
   if (optIn === 'always') return { target: split.canary, newBucket: null };
   if (optIn === 'never') return { target: route.active, newBucket: null };
-  let bucket = parseBucket(request.header('cookie'), split.cookie);
+  const cookieHeader = request.header('cookie');
+  const cookieOptIn = parseOptInCookie(cookieHeader, split.cookie);
+  if (cookieOptIn === 'always') return { target: split.canary, newBucket: null };
+  if (cookieOptIn === 'never') return { target: route.active, newBucket: null };
+  let bucket = parseBucket(cookieHeader, split.cookie);
   const newBucket = bucket === null ? drawBucket() : null;
   bucket ??= newBucket ?? 0;
   return { target: bucket < split.weight ? split.canary : route.active, newBucket };
@@ -97,14 +102,28 @@ export function selectPoolMemberOtherThan(pool: UpstreamPool, failed: string, n:
 
 /** The bucket in a Cookie header (`name=42`), or null when absent or not a bucket. */
 export function parseBucket(cookieHeader: string | undefined, name: string): number | null {
+  const raw = cookieValue(cookieHeader, name);
+  if (raw === null) return null;
+  const value = Number.parseInt(raw, 10);
+  return Number.isInteger(value) && value >= 0 && value < BUCKETS ? value : null;
+}
+
+/** A tester's opt-in in the sticky cookie (`name=always` / `name=never`), or null for a bucket or nothing. */
+export function parseOptInCookie(cookieHeader: string | undefined, name: string): 'always' | 'never' | null {
+  const raw = cookieValue(cookieHeader, name);
+  return raw === 'always' || raw === 'never' ? raw : null;
+}
+
+/** The value of the first cookie called `name` (up to `;`, trimmed), or null when absent. */
+function cookieValue(cookieHeader: string | undefined, name: string): string | null {
   if (!cookieHeader) return null;
   const key = `${name}=`;
   let at = cookieHeader.indexOf(key);
   while (at > 0 && cookieHeader[at - 1] !== ' ' && cookieHeader[at - 1] !== ';')
     at = cookieHeader.indexOf(key, at + 1);
   if (at < 0) return null;
-  const value = Number.parseInt(cookieHeader.slice(at + key.length), 10);
-  return Number.isInteger(value) && value >= 0 && value < BUCKETS ? value : null;
+  const end = cookieHeader.indexOf(';', at);
+  return cookieHeader.slice(at + key.length, end < 0 ? undefined : end).trim();
 }
 
 export function formatBucketCookie(name: string, bucket: number): string {

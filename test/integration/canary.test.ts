@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load-loop.js';
 import { createTestProject, expectOk, freePort, spawnCli, type TestProject } from '../helpers/project.js';
 import { startPrometheus, waitForSeries, type RunningPrometheus } from '../helpers/prometheus.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // Canary releases with real processes: the router splits real traffic, the control plane judges real metrics.
 
@@ -23,6 +24,15 @@ async function history(project: TestProject): Promise<HistoryEvent[]> {
   return JSON.parse(
     expectOk(await project.cli(['history', 'production', '--json', '--limit', '100'])).stdout,
   ) as HistoryEvent[];
+}
+
+/** Until a deploy run by spawnCli reaches its `pause: {}` (the split is in place by then). */
+async function waitForPause(deploy: ReturnType<typeof spawnCli>): Promise<void> {
+  await waitFor(
+    'the deploy to wait for promote',
+    () => Promise.resolve(deploy.stdout().includes('wait for promote') ? true : undefined),
+    30_000,
+  );
 }
 
 async function release(
@@ -176,10 +186,7 @@ describe('canary releases', () => {
   it('keeps a user on their version (sticky cookie), lets testers opt in, and waits for promote on pause {}', async () => {
     await release(project, '2.0.0', {}, canary('        - setWeight: 50\n        - pause: {}'));
     const deploy = spawnCli(project, ['deploy', 'production', '--release', '2.0.0']);
-    // Wait until the split is in place.
-    const deadline = Date.now() + 30_000;
-    while (!deploy.stdout().includes('wait for promote') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    await waitForPause(deploy);
 
     // A new user gets a bucket cookie; with it, every later request lands on the same version.
     const first = await fetch(`${project.url}/`);
@@ -199,6 +206,17 @@ describe('canary releases', () => {
       headers: { cookie: 'slipway_canary=0', 'x-slipway-canary': 'never' },
     });
     expect(optOut.headers.get('x-release')).toBe('1.0.0');
+    // A browser opts in (or out) with the sticky cookie itself; the router leaves the tester's cookie alone.
+    for (const [value, release] of [
+      ['always', '2.0.0'],
+      ['never', '1.0.0'],
+    ] as const) {
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${project.url}/`, { headers: { cookie: `a=b; slipway_canary=${value}` } });
+        expect(res.headers.get('x-release')).toBe(release);
+        expect(res.headers.get('set-cookie')).toBeNull();
+      }
+    }
 
     const status = expectOk(await project.cli(['status', 'production']));
     expect(status.stdout).toContain('canary 50%');
@@ -211,12 +229,41 @@ describe('canary releases', () => {
     expect((await history(project)).map((e) => e.kind)).toContain('deploy.promote-requested');
   });
 
+  it('a resumed canary is judged again while paused: a bad one left at its weight across an interruption fails', async () => {
+    // The tripwire is off, so only the control plane's judge can end this canary.
+    await release(
+      project,
+      '2.0.0-bad',
+      { ERROR_RATE: '0.2' },
+      canary('        - setWeight: 20\n        - pause: {}', '        tripwire: false\n'),
+    );
+    const deploy = spawnCli(project, ['deploy', 'production', '--release', '2.0.0-bad']);
+    await waitForPause(deploy);
+    deploy.child.kill('SIGINT');
+    expect(await deploy.done).toBe(130);
+    expect(deploy.stdout()).toContain('interrupted; continue it with: slipway deploy production --resume');
+
+    // Users keep reaching the canary at 20% while nothing runs; the resumed deployment has only the pause left.
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
+    await load.warm();
+    const resumed = await project.cli(['deploy', 'production', '--resume']);
+    await load.stop();
+    expect(resumed.code).toBe(1);
+    expect(resumed.stdout).toMatch(/weight 20%[\s\S]*done before the interruption/);
+    expect(resumed.stderr).toMatch(/canary analysis failed: canary 5xx rate [\d.]+% \(\d+ of \d+ requests\)/);
+    const events = await history(project);
+    expect(events.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['deploy.resumed', 'deploy.rolled-back']),
+    );
+    expect(events.find((e) => e.kind === 'canary.verdict')?.data?.result).toBe('failed');
+    const res = await fetch(`${project.url}/`, { headers: { 'x-slipway-canary': 'always' } });
+    expect(res.headers.get('x-release')).toBe('1.0.0');
+  });
+
   it('abort stops a paused canary at once', async () => {
     await release(project, '2.0.0', {}, canary('        - setWeight: 20\n        - pause: {}'));
     const deploy = spawnCli(project, ['deploy', 'production', '--release', '2.0.0']);
-    const deadline = Date.now() + 30_000;
-    while (!deploy.stdout().includes('wait for promote') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    await waitForPause(deploy);
     expectOk(await project.cli(['abort', 'production', '--reason', 'looks wrong']));
     expect(await deploy.done).toBe(1);
     const res = await fetch(`${project.url}/`, { headers: { 'x-slipway-canary': 'always' } });

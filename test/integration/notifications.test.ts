@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestProject, expectOk, freePort, type TestProject } from '../helpers/project.js';
+import { createTestProject, expectOk, freePort, spawnCli, type TestProject } from '../helpers/project.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 // Notifications from real deployments to a real local HTTP receiver: the generic JSON format, the Slack
 // format routed by a stakeholder's role, and a channel whose receiver is down.
@@ -49,7 +50,7 @@ describe('notifications', () => {
     return { result, deploymentId };
   }
 
-  let configWith: (extraEnv: Record<string, string>) => string;
+  let configWith: (extraEnv: Record<string, string>, strategy?: string) => string;
 
   beforeAll(async () => {
     project = await createTestProject();
@@ -59,8 +60,8 @@ describe('notifications', () => {
       SLIPWAY_SECRET_SLACK_URL: `${receiver.url}/slack/${SLACK_TOKEN}`,
       SLIPWAY_SECRET_DOWN_URL: `http://127.0.0.1:${downPort}/${DOWN_TOKEN}`,
     };
-    configWith = (extraEnv) =>
-      `${project.config({ env: extraEnv, healthStartTimeout: '2s' })}notifications:
+    configWith = (extraEnv, strategy) =>
+      `${project.config({ env: extraEnv, healthStartTimeout: '2s', ...(strategy ? { strategy } : {}) })}notifications:
   timeout: 2s
   retries: 1
   channels:
@@ -134,5 +135,68 @@ describe('notifications', () => {
     );
     expect(rolledBack).toHaveLength(1);
     expect(slack()).toHaveLength(before + 1);
+  });
+
+  it('a canary the analysis cannot call waits at the promotion gate and says so; a manual promote overrides it, announced too', async () => {
+    // No traffic and a minimum sample no quiet canary reaches: the verdict stays inconclusive, so the canary
+    // must not be promoted after its last step on its own.
+    const strategy = `      kind: canary
+      steps:
+        - setWeight: 10
+        - pause: 300ms
+      analysis:
+        interval: 200ms
+        minRequests: 1000
+        tripwire: false
+`;
+    project.writeConfig(configWith({}, strategy));
+    expectOk(await project.cli(['release', 'create', '--version', '4.0.0']));
+    const deploy = spawnCli(project, ['deploy', 'production', '--release', '4.0.0'], env);
+    const waiting = await waitFor('the canary-inconclusive notification', () =>
+      Promise.resolve(
+        receiver.received.find((r) => r.path === '/json' && r.body.event === 'canary-inconclusive')?.body,
+      ),
+    );
+    expect(waiting).toMatchObject({
+      release: '4.0.0',
+      environment: 'production',
+      ledger: { kind: 'canary.inconclusive' },
+    });
+    expect(String(waiting.message)).toMatch(
+      /^canary of 4\.0\.0 inconclusive, waiting for slipway promote \(analysis (inconclusive|has no verdict yet)/,
+    );
+    // The deploy's own output says why it waits.
+    await waitFor('the deploy to say why it waits', () =>
+      Promise.resolve(
+        /wait {4}promotion gate on control-plane: analysis .*; waiting for slipway promote/.test(
+          deploy.stdout(),
+        )
+          ? true
+          : undefined,
+      ),
+    );
+    // Still waiting: the canary has not taken over, and status says what the deployment waits for.
+    expect(
+      await (await fetch(`${project.url}/`, { headers: { cookie: 'slipway_canary=99' } })).text(),
+    ).toContain('hello 1.0.0');
+    expect(expectOk(await project.cli(['status', 'production'])).stdout).toMatch(
+      /now: promotion gate on control-plane \(stage "promotion gate".*\): analysis (inconclusive|has no verdict yet).*; waiting for slipway promote/,
+    );
+
+    expectOk(await project.cli(['promote', 'production']));
+    expect(await deploy.done).toBe(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 4.0.0');
+    const deploymentId = String(waiting.deploymentId);
+    expect(jsonOf(deploymentId).map((b) => b.event)).toEqual([
+      'started',
+      'canary-inconclusive',
+      'canary-overridden',
+      'succeeded',
+    ]);
+    const events = JSON.parse(
+      expectOk(await project.cli(['history', '--json', '-n', '50'])).stdout,
+    ) as Array<{ kind: string; message: string; deploymentId: string | null }>;
+    const override = events.find((e) => e.kind === 'canary.overridden' && e.deploymentId === deploymentId);
+    expect(override?.message).toMatch(/^promotion of 4\.0\.0 by \S+ overrides the analysis \(analysis /);
   });
 });

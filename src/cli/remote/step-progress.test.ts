@@ -52,6 +52,8 @@ function brief(events: ProgressEvent[]): string[] {
         return `fail ${e.index}: ${e.error}`;
       case 'step-skipped':
         return `skip ${e.index}: ${e.reason}`;
+      case 'step-note':
+        return `note ${e.index}: ${e.detail}`;
       case 'finished':
         return `finished ${e.outcome}`;
     }

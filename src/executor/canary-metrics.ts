@@ -1,0 +1,39 @@
+import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
+import type { Verdict } from '../analysis/index.js';
+
+/** One release's counters summed over its targets (on every host of the environment). */
+export function sumMetrics(targets: TargetMetrics[], release: string): TargetMetrics {
+  const first = targets[0];
+  const bounds = first?.latency.boundsMs ?? [];
+  const counts = new Array<number>(bounds.length + 1).fill(0);
+  let requests = 0;
+  let errors5xx = 0;
+  let proxyErrors = 0;
+  let inFlight = 0;
+  for (const t of targets) {
+    requests += t.requests;
+    errors5xx += t.errors5xx;
+    proxyErrors += t.proxyErrors;
+    inFlight += t.inFlight;
+    t.latency.counts.forEach((c, i) => (counts[i] = (counts[i] ?? 0) + c));
+  }
+  return {
+    targetId: first?.targetId ?? '',
+    release,
+    requests,
+    errors5xx,
+    proxyErrors,
+    inFlight,
+    latency: { boundsMs: bounds, counts },
+  };
+}
+
+/** A failed verdict from a router's tripwire report: its reason and numbers. */
+export function tripVerdict(trip: CanaryTripReport): Verdict {
+  return {
+    result: 'failed',
+    reasons: [trip.detail],
+    measurements: { ...trip.measurements },
+    conditions: [{ name: `tripwire:${trip.condition}`, status: 'fail', detail: trip.detail }],
+  };
+}
