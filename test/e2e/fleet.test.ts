@@ -259,11 +259,12 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     // deploy went on, or it stopped with an error naming the host. Never a half-written record.
     if (code === 0) expect(output).toContain('4.0.0 is live');
     else expect(output).toMatch(new RegExp(second.name));
-    const [latest] = JSON.parse(
-      expectOk(await fleet.cli(['history', 'production', '--json', '--limit', '1'])).stdout,
-    ) as Array<{
-      kind: string;
-    }>;
+    // The environment's history also holds its hosts' agent events (the new agent's `agent.started` may be the
+    // newest: this very command's sync can start it); the deployment's own last event must say how it ended.
+    const events = JSON.parse(
+      expectOk(await fleet.cli(['history', 'production', '--json', '--limit', '20'])).stdout,
+    ) as Array<{ kind: string }>;
+    const latest = events.find((e) => e.kind.startsWith('deploy.'));
     expect(latest?.kind).toMatch(/^deploy\.(succeeded|failed|rolled-back)$/);
     const status = expectOk(await fleet.cli(['status', 'production']));
     expect(status.stdout).toContain(second.name);
