@@ -129,7 +129,8 @@ describe('Router fast path', () => {
     const backend = await startBackend((req, res) => {
       if (req.url === '/204') res.writeHead(204).end();
       else if (req.url === '/304') res.writeHead(304, { etag: '"v1"' }).end();
-      else res.writeHead(200, { 'content-length': 11 }).end(req.method === 'HEAD' ? undefined : 'hello world');
+      else
+        res.writeHead(200, { 'content-length': 11 }).end(req.method === 'HEAD' ? undefined : 'hello world');
     });
     cleanup(backend.close);
     const router = await routeTo(backend.port);

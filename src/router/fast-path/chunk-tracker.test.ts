@@ -50,7 +50,8 @@ describe('ChunkTracker', () => {
   it('finds the end byte by byte', () => {
     const body = Buffer.from('3;x\r\nabc\r\n0\r\nt: 1\r\n\r\n', 'latin1');
     const tracker = new ChunkTracker();
-    for (let i = 0; i < body.length - 1; i++) expect(tracker.track(body.subarray(i, i + 1))).toBe(CHUNKED_MORE);
+    for (let i = 0; i < body.length - 1; i++)
+      expect(tracker.track(body.subarray(i, i + 1))).toBe(CHUNKED_MORE);
     expect(tracker.track(body.subarray(body.length - 1))).toBe(1);
     expect(tracker.done).toBe(true);
   });

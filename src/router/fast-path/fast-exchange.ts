@@ -225,7 +225,8 @@ export class FastExchange implements UpstreamUser {
   }
 
   #write(data: Buffer | string): void {
-    const ok = typeof data === 'string' ? this.client.socket.write(data, 'latin1') : this.client.socket.write(data);
+    const ok =
+      typeof data === 'string' ? this.client.socket.write(data, 'latin1') : this.client.socket.write(data);
     if (!ok) this.#conn?.socket.pause(); // resumed by clientDrained()
   }
 

@@ -23,7 +23,6 @@ export function isTokenByte(byte: number): boolean {
 /** Why a head is not one the fast path reads. */
 export type FieldRefusal = 'bare-lf' | 'obs-fold' | 'bad-header' | 'head-too-large';
 
-
 export type FieldScan =
   | { kind: 'fields'; raw: string[]; end: number }
   | { kind: 'incomplete' }

@@ -20,9 +20,17 @@ describe('parseRequestHead', () => {
   });
 
   it.each([
-    ['a POST with a length', 'POST /f HTTP/1.1\r\nhost: a\r\ncontent-length: 12\r\n\r\n', { contentLength: 12 }],
+    [
+      'a POST with a length',
+      'POST /f HTTP/1.1\r\nhost: a\r\ncontent-length: 12\r\n\r\n',
+      { contentLength: 12 },
+    ],
     ['Connection: close', 'GET / HTTP/1.1\r\nhost: a\r\nConnection: Close\r\n\r\n', { keepAlive: false }],
-    ['close among other options', 'GET / HTTP/1.1\r\nhost: a\r\nconnection: x-hop, close\r\n\r\n', { keepAlive: false }],
+    [
+      'close among other options',
+      'GET / HTTP/1.1\r\nhost: a\r\nconnection: x-hop, close\r\n\r\n',
+      { keepAlive: false },
+    ],
     ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nhost: a\r\n\r\n', { target: '*' }],
     ['an extension method', 'PURGE /x HTTP/1.1\r\nhost: a\r\n\r\n', { method: 'PURGE' }],
     ['a tab inside a value', 'GET / HTTP/1.1\r\nhost: a\r\nx-t: a\tb\r\n\r\n', {}],
@@ -47,18 +55,46 @@ describe('parseRequestHead', () => {
   });
 
   const refusals: [string, string, ClassicReason][] = [
-    ['CL + TE (smuggling)', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n', 'transfer-encoding'],
-    ['chunked alone', 'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n', 'transfer-encoding'],
-    ['two Content-Lengths', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\ncontent-length: 4\r\n\r\n', 'content-length'],
-    ['two different Content-Lengths', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\ncontent-length: 5\r\n\r\n', 'content-length'],
+    [
+      'CL + TE (smuggling)',
+      'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n',
+      'transfer-encoding',
+    ],
+    [
+      'chunked alone',
+      'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n',
+      'transfer-encoding',
+    ],
+    [
+      'two Content-Lengths',
+      'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\ncontent-length: 4\r\n\r\n',
+      'content-length',
+    ],
+    [
+      'two different Content-Lengths',
+      'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\ncontent-length: 5\r\n\r\n',
+      'content-length',
+    ],
     ['Content-Length: +5', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: +5\r\n\r\n', 'content-length'],
     ['Content-Length: -1', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: -1\r\n\r\n', 'content-length'],
     ['a Content-Length list', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 4, 4\r\n\r\n', 'content-length'],
     ['a hex Content-Length', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 0x10\r\n\r\n', 'content-length'],
     ['an empty Content-Length', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length:\r\n\r\n', 'content-length'],
-    ['a huge Content-Length', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 1234567890123456\r\n\r\n', 'content-length'],
-    ['space before the colon', 'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding : chunked\r\n\r\n', 'bad-header'],
-    [' Transfer-Encoding (obs-fold)', 'POST / HTTP/1.1\r\nhost: a\r\n Transfer-Encoding: chunked\r\n\r\n', 'obs-fold'],
+    [
+      'a huge Content-Length',
+      'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 1234567890123456\r\n\r\n',
+      'content-length',
+    ],
+    [
+      'space before the colon',
+      'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding : chunked\r\n\r\n',
+      'bad-header',
+    ],
+    [
+      ' Transfer-Encoding (obs-fold)',
+      'POST / HTTP/1.1\r\nhost: a\r\n Transfer-Encoding: chunked\r\n\r\n',
+      'obs-fold',
+    ],
     ['a folded value', 'GET / HTTP/1.1\r\nhost: a\r\nx-a: b\r\n\tc\r\n\r\n', 'obs-fold'],
     ['bare LF between headers', 'GET / HTTP/1.1\r\nhost: a\nx-a: b\r\n\r\n', 'bare-lf'],
     ['bare LF ending the request line', 'GET / HTTP/1.1\nhost: a\r\n\r\n', 'bare-lf'],
@@ -80,7 +116,11 @@ describe('parseRequestHead', () => {
     ['a leading empty line', '\r\nGET / HTTP/1.1\r\nhost: a\r\n\r\n', 'bad-request-line'],
     ['Host twice', 'GET / HTTP/1.1\r\nhost: a\r\nHost: b\r\n\r\n', 'host-count'],
     ['Host missing', 'GET / HTTP/1.1\r\nx-a: b\r\n\r\n', 'host-count'],
-    ['Upgrade', 'GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n', 'upgrade'],
+    [
+      'Upgrade',
+      'GET /ws HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
+      'upgrade',
+    ],
     ['Expect', 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\n', 'expect'],
   ];
   it.each(refusals)('sends %s to the classic path', (_name, text, reason) => {

@@ -119,7 +119,14 @@ function judgeFields(method: string, target: string, raw: string[], headBytes: n
   if (hosts !== 1) return classic('host-count');
   return {
     kind: 'eligible',
-    head: { method, target, rawHeaders: raw, contentLength: Math.max(0, contentLength), keepAlive, headBytes },
+    head: {
+      method,
+      target,
+      rawHeaders: raw,
+      contentLength: Math.max(0, contentLength),
+      keepAlive,
+      headBytes,
+    },
   };
 }
 

@@ -23,16 +23,40 @@ describe('parseResponseHead', () => {
 
   it.each<[string, string, string, ResponseFraming, boolean]>([
     ['chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'GET', 'chunked', true],
-    ['gzip then chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n', 'GET', 'chunked', true],
-    ['a coding other than chunked last', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', 'GET', 'close', false],
+    [
+      'gzip then chunked',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n',
+      'GET',
+      'chunked',
+      true,
+    ],
+    [
+      'a coding other than chunked last',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n',
+      'GET',
+      'close',
+      false,
+    ],
     ['no length', 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\n', 'GET', 'close', false],
     ['an answer to HEAD', 'HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n', 'HEAD', 'none', true],
     ['204', 'HTTP/1.1 204 No Content\r\n\r\n', 'GET', 'none', true],
     ['304', 'HTTP/1.1 304 Not Modified\r\ncontent-length: 10\r\n\r\n', 'GET', 'none', true],
     ['103 Early Hints', 'HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n', 'GET', 'none', true],
-    ['Connection: close', 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: close\r\n\r\n', 'GET', 'length', false],
+    [
+      'Connection: close',
+      'HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: close\r\n\r\n',
+      'GET',
+      'length',
+      false,
+    ],
     ['HTTP/1.0', 'HTTP/1.0 200 OK\r\ncontent-length: 1\r\n\r\n', 'GET', 'length', false],
-    ['HTTP/1.0 keep-alive', 'HTTP/1.0 200 OK\r\ncontent-length: 1\r\nconnection: keep-alive\r\n\r\n', 'GET', 'length', true],
+    [
+      'HTTP/1.0 keep-alive',
+      'HTTP/1.0 200 OK\r\ncontent-length: 1\r\nconnection: keep-alive\r\n\r\n',
+      'GET',
+      'length',
+      true,
+    ],
   ])('frames %s', (_name, text, method, framing, reusable) => {
     const parsed = parse(text, method);
     expect(parsed.kind).toBe('head');

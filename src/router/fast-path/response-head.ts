@@ -29,9 +29,7 @@ export interface ResponseHead {
 }
 
 export type ResponseHeadParse =
-  | { kind: 'head'; head: ResponseHead }
-  | { kind: 'incomplete' }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'head'; head: ResponseHead } | { kind: 'incomplete' } | { kind: 'invalid'; reason: string };
 
 const INCOMPLETE: ResponseHeadParse = { kind: 'incomplete' };
 const PREFIX = 'HTTP/1.';
@@ -108,7 +106,8 @@ function judgeFields(
   let framing: ResponseFraming;
   if (status < 200 || status === 204 || status === 304 || requestMethod === 'HEAD') framing = 'none';
   else if (chunked) framing = 'chunked';
-  else if (transferEncoding) framing = 'close'; // a coding other than chunked last: read until close (RFC 9112 §6.3)
+  else if (transferEncoding)
+    framing = 'close'; // a coding other than chunked last: read until close (RFC 9112 §6.3)
   else if (contentLength !== -1) framing = 'length';
   else framing = 'close';
   return {

@@ -1,6 +1,10 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { UpstreamConnection, type UpstreamConnectionOwner, type UpstreamUser } from './upstream-connection.js';
+import {
+  UpstreamConnection,
+  type UpstreamConnectionOwner,
+  type UpstreamUser,
+} from './upstream-connection.js';
 
 export interface UpstreamPoolOptions {
   host: string;
