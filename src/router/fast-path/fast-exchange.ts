@@ -115,9 +115,12 @@ export class FastExchange implements UpstreamUser {
       start += parsed.head.headBytes;
       if (parsed.head.status >= 200) {
         this.#pending = null;
+        // Head and the body's first bytes leave in one write (writev): a syscall per request saved.
+        const socket = this.client.socket;
+        socket.cork();
         this.#startResponse(parsed.head);
-        if (this.#done) return;
-        if (start < buf.length) this.#relayBody(buf.subarray(start));
+        if (!this.#done && start < buf.length) this.#relayBody(buf.subarray(start));
+        socket.uncork();
         return;
       }
       // 1xx interim answers (103 Early Hints) are not relayed; the final one follows.
