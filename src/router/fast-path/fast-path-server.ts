@@ -15,6 +15,8 @@ export class FastPathServer implements ClientConnectionOwner {
   #sweeper: NodeJS.Timeout | null = null;
 
   constructor(readonly routing: FastPathRouting) {
+    // Not half-open: a client that ends its side aborts what it asked, as with Node's server (its
+    // httpAllowHalfOpen is off by default), and a handed-off socket behaves as Node's own would.
     this.server = createServer({ noDelay: true }, (socket: Socket) => {
       this.#connections.add(new ClientConnection(socket, routing, this));
       this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS).unref();
