@@ -85,6 +85,27 @@ describe('Router fast path: failures', () => {
     expect(backend.connections()).toBe(2);
   });
 
+  it('answers 503 in order to pipelined requests while no target is active, keeping the connection', async () => {
+    const router = await Router.listen({ port: 0, host: '127.0.0.1' });
+    cleanup(() => router.close());
+    const raw = await connectRaw(router.port);
+    raw.socket.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    const text = await raw.waitFor((t) => statusLines(t).length === 2 && t.endsWith('router)\n'));
+    expect(statusLines(text)).toEqual([503, 503]);
+    expect(text).toContain('no release is active');
+    expect(raw.socket.destroyed).toBe(false);
+    raw.socket.destroy();
+  });
+
+  it('closes a kept-alive client connection left idle (5 s, as Node does)', async () => {
+    const backend = await backendOf((_req, res) => res.end('ok'));
+    const router = await routeTo(backend.port);
+    const raw = await connectRaw(router.port);
+    raw.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await raw.waitFor((t) => t.endsWith('ok'));
+    expect(await raw.closed).toMatch(/ok$/); // closed by the router, without another byte
+  }, 15_000);
+
   it('answers 502 when the app cannot be reached', async () => {
     const router = await routeTo(await freePort());
     const res = await request(`http://127.0.0.1:${router.port}/`, { dispatcher: client });

@@ -46,6 +46,10 @@ async function startRawBackend(answer: (socket: Socket, head: string) => void) {
   return (server.address() as AddressInfo).port;
 }
 
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('Router fast path', () => {
   it('answers pipelined GETs in order on one connection', async () => {
     const backend = await startPathBackend();
@@ -60,6 +64,33 @@ describe('Router fast path', () => {
     expect([...text.matchAll(/path (\/\w)/g)].map((m) => m[1])).toEqual(['/a', '/b', '/c']);
     expect(text).toMatch(/connection: close\r\n\r\npath \/c\n$/);
     expect(router.metrics()[0]).toMatchObject({ requests: 3, proxyErrors: 0, inFlight: 0 });
+  });
+
+  it('holds pipelined requests beyond the head limit while the app is slow, then answers all in order', async () => {
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const backend = await startBackend((req, res) => {
+      const body = `path ${req.url?.slice(0, 6)}\n`;
+      const answer = () => res.writeHead(200, { 'content-length': Buffer.byteLength(body) }).end(body);
+      if (req.url?.startsWith('/slow')) void released.then(answer);
+      else answer();
+    });
+    cleanup(backend.close);
+    const router = await routeTo(backend.port);
+    const raw = await connectRaw(router.port);
+    const pad = 'p'.repeat(120);
+    const paths = Array.from({ length: 200 }, (_, i) => `/${String(i).padStart(4, '0')}?${pad}`);
+    raw.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    // About 30 KiB of requests queue behind the slow one: more than the router buffers before it stops reading.
+    raw.socket.write(paths.map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+    await until(() => router.metrics()[0]?.inFlight === 1);
+    release();
+    const text = await raw.waitFor((t) => statusLines(t).length === 201);
+    expect([...text.matchAll(/path (\/\w{4})/g)].map((m) => m[1])).toEqual([
+      '/slow',
+      ...paths.map((p) => p.slice(0, 5)),
+    ]);
+    raw.socket.destroy();
   });
 
   it('streams a 5 MiB POST body to a slow app with backpressure, intact', async () => {

@@ -159,8 +159,8 @@ export class ClientConnection implements ExchangeClient {
         // A body would have to be read and thrown away: simpler to close after the answer.
         const close = !head.keepAlive || head.contentLength > 0;
         this.socket.write(formatShortAnswer(503, route.body, close), 'latin1');
-        if (close) this.exchangeDone(true);
-        continue;
+        this.exchangeDone(close); // the next pipelined request, if any, on the next turn of #pump
+        return;
       }
       this.#phase = 'exchange';
       this.deadlineMs = Infinity; // the upstream's headers timeout applies now

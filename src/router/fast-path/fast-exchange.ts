@@ -129,12 +129,12 @@ export class FastExchange implements UpstreamUser {
 
   onUpstreamClosed(code: string): void {
     this.#conn = null;
+    this.#upstreamWritable = false;
     if (this.#done) return;
     const response = this.#response;
     if (response === null) {
       if (this.#mayRetry(code)) {
         this.#retried = true;
-        this.#upstreamWritable = false;
         this.target.fast.acquire(this, true);
       } else this.#badGateway();
       return;
