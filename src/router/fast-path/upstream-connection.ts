@@ -39,7 +39,6 @@ export class UpstreamConnection {
   ) {
     this.sinceMs = nowMs;
     socket.on('connect', this.#onConnect);
-    socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
@@ -56,10 +55,11 @@ export class UpstreamConnection {
     this.user?.onUpstreamReady(this);
   };
 
-  readonly #onData = (chunk: Buffer): void => {
-    if (this.user !== null) this.user.onUpstreamData(chunk);
+  /** `onread` callback: `n` bytes in the shared read buffer, copied before they are passed on. */
+  read(n: number, buf: Uint8Array): void {
+    if (this.user !== null) this.user.onUpstreamData(Buffer.from(buf.subarray(0, n)));
     else this.fail('EUNEXPECTED'); // bytes on an idle connection: it cannot be trusted with a request
-  };
+  }
 
   readonly #onDrain = (): void => {
     this.user?.onUpstreamDrain();
