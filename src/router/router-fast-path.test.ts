@@ -119,6 +119,18 @@ describe('Router fast path', () => {
     expect(await res.body.text()).toBe(`${body.length} ${createHash('sha256').update(body).digest('hex')}`);
   });
 
+  it('relays every byte value of a small binary answer unchanged', async () => {
+    const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7) & 0xff));
+    const backend = await startBackend((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      res.end(bytes);
+    });
+    cleanup(backend.close);
+    const router = await routeTo(backend.port);
+    const res = await request(`http://127.0.0.1:${router.port}/bin`, { dispatcher: client });
+    expect(Buffer.from(await res.body.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
   it('relays a chunked answer as it is and keeps the connection for the next request', async () => {
     const backend = await startBackend((req, res) => {
       res.write('first,');

@@ -13,6 +13,7 @@ const BAD_GATEWAY_BODY = 'Bad gateway: the app did not answer (slipway router)\n
 /** An app closed a kept-alive socket just as it was reused: the request never reached it. */
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'EOF']);
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const MAX_JOINED_BODY_BYTES = 16 * 1024;
 
 /** What an exchange needs from the client connection it serves. */
 export interface ExchangeClient {
@@ -46,6 +47,8 @@ export class FastExchange implements UpstreamUser {
   #overrun = false;
   #closeClient = false;
   #done = false;
+  /** While not null, client writes are joined here (an answer's head and first body bytes). */
+  #joined: string | null = null;
 
   constructor(
     readonly client: ExchangeClient,
@@ -115,12 +118,13 @@ export class FastExchange implements UpstreamUser {
       start += parsed.head.headBytes;
       if (parsed.head.status >= 200) {
         this.#pending = null;
-        // Head and the body's first bytes leave in one write (writev): a syscall per request saved.
-        const socket = this.client.socket;
-        socket.cork();
+        // Head and the body's first bytes leave in one write: a syscall per request saved. A small body joins
+        // the head as one latin1 string (bytes round-trip), cheaper than a writev of two parts.
+        const rest = buf.length - start;
+        if (rest > 0 && rest <= MAX_JOINED_BODY_BYTES) this.#joined = '';
         this.#startResponse(parsed.head);
-        if (!this.#done && start < buf.length) this.#relayBody(buf.subarray(start));
-        socket.uncork();
+        if (!this.#done && rest > 0) this.#relayBody(buf.subarray(start));
+        this.#writeJoined();
         return;
       }
       // 1xx interim answers (103 Early Hints) are not relayed; the final one follows.
@@ -228,12 +232,27 @@ export class FastExchange implements UpstreamUser {
   }
 
   #write(data: Buffer | string): void {
-    const ok =
-      typeof data === 'string' ? this.client.socket.write(data, 'latin1') : this.client.socket.write(data);
-    if (!ok) this.#conn?.socket.pause(); // resumed by clientDrained()
+    if (this.#joined !== null) {
+      this.#joined += typeof data === 'string' ? data : data.toString('latin1');
+      return;
+    }
+    this.#flush(
+      typeof data === 'string' ? this.client.socket.write(data, 'latin1') : this.client.socket.write(data),
+    );
+  }
+
+  #writeJoined(): void {
+    const joined = this.#joined;
+    this.#joined = null;
+    if (joined !== null && joined !== '') this.#flush(this.client.socket.write(joined, 'latin1'));
+  }
+
+  #flush(written: boolean): void {
+    if (!written) this.#conn?.socket.pause(); // resumed by clientDrained()
   }
 
   #complete(): void {
+    this.#writeJoined(); // before the next pipelined answer (or the end of the connection)
     const conn = this.#conn;
     const response = this.#response as ResponseHead;
     this.#conn = null;
