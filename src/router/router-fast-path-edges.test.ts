@@ -34,6 +34,16 @@ async function backendOf(handler: Parameters<typeof startBackend>[0]): Promise<B
   return backend;
 }
 
+function openConnections(backend: Backend): Promise<number> {
+  return new Promise((resolve, reject) =>
+    backend.server.getConnections((err, count) => (err ? reject(err) : resolve(count))),
+  );
+}
+
+async function untilConnections(backend: Backend, open: number): Promise<void> {
+  while ((await openConnections(backend)) !== open) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
@@ -104,6 +114,19 @@ describe('Router fast path: failures', () => {
     raw.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await raw.waitFor((t) => t.endsWith('ok'));
     expect(await raw.closed).toMatch(/ok$/); // closed by the router, without another byte
+  }, 15_000);
+
+  it('closes an idle kept-alive app connection after 4 s, and opens a new one for the next request', async () => {
+    const backend = await backendOf((_req, res) => res.end('ok'));
+    backend.server.keepAliveTimeout = 60_000; // the app would keep it: only the router can close it in time
+    const router = await routeTo(backend.port);
+    const get = async () =>
+      (await request(`http://127.0.0.1:${router.port}/`, { dispatcher: client })).body.text();
+    expect(await get()).toBe('ok');
+    await untilConnections(backend, 1);
+    await untilConnections(backend, 0);
+    expect(await get()).toBe('ok');
+    expect(backend.connections()).toBe(2);
   }, 15_000);
 
   it('answers 502 when the app cannot be reached', async () => {
@@ -249,6 +272,8 @@ describe('Router fast path: counters, drain and close', () => {
     release.resolve();
     expect(await (await slow).body.text()).toBe('done /slow');
     expect(await drain).toEqual({ drained: true, abandoned: 0 });
+    // The drained target's kept-alive fast-path socket was closed with it.
+    await untilConnections(backend, 0);
 
     // destroy(): a request stuck in flight on a removed target is cut with a 502.
     const stuck = await backendOf(() => undefined);
