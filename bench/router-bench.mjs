@@ -1,5 +1,6 @@
-// Router benchmark: throughput and latency direct / through the Slipway router / through HAProxy, all in one
-// run on the same machine, then blue/green switches under load. Called by bench/run.mjs.
+// Router benchmark: throughput and latency direct / through the Slipway router (fast path, and the classic path
+// alone with SLIPWAY_ROUTER_FAST_PATH=0) / through HAProxy, all in one run on the same machine, then blue/green
+// switches under load. Called by bench/run.mjs.
 import { existsSync } from 'node:fs';
 import { cpuUsPerRequest, readCpuTime } from './lib/cpu-time.mjs';
 import { fileURLToPath } from 'node:url';
@@ -50,14 +51,21 @@ async function measureThroughput(group, log, settings, cleanups) {
   const control = controlRouter(router);
   await control.call('add', { target: { id: 'app', release: 'bench', port: backend.port } });
   await control.call('activate', { target: 'app' });
+  // The same router with its fast path off: what the fast path gains is measured in the same run.
+  const classic = await group.startServer('router-classic', process.execPath, [ROUTER_SCRIPT], {
+    env: { ...process.env, SLIPWAY_ROUTER_FAST_PATH: '0' },
+  });
+  const classicControl = controlRouter(classic);
+  await classicControl.call('add', { target: { id: 'app', release: 'bench', port: backend.port } });
+  await classicControl.call('activate', { target: 'app' });
   const haproxy = await startHaproxy(group, { port: await freePort(), backendPort: backend.port });
   cleanups.push(haproxy.cleanup);
 
-  const ports = { direct: backend.port, router: router.port, haproxy: haproxy.port };
+  const ports = { direct: backend.port, router: router.port, classic: classic.port, haproxy: haproxy.port };
   // Whose CPU time is charged to a case: the proxy's own; for direct, the backend's (for scale).
-  const pids = { direct: backend.pid, router: router.pid, haproxy: haproxy.pid };
-  const order = ['direct', 'router', 'haproxy'];
-  const runs = { direct: [], router: [], haproxy: [] };
+  const pids = { direct: backend.pid, router: router.pid, classic: classic.pid, haproxy: haproxy.pid };
+  const order = ['direct', 'router', 'classic', 'haproxy'];
+  const runs = { direct: [], router: [], classic: [], haproxy: [] };
   for (let round = 0; round < settings.rounds; round++) {
     // Alternate the order so that drift in machine load does not always favour the same case.
     for (const kase of round % 2 === 0 ? order : [...order].reverse()) {
@@ -89,11 +97,17 @@ async function measureThroughput(group, log, settings, cleanups) {
     ratios: {
       routerVsDirect: round3(summary.router.requestsPerSec / summary.direct.requestsPerSec),
       routerVsHaproxy: round3(summary.router.requestsPerSec / summary.haproxy.requestsPerSec),
+      classicVsHaproxy: round3(summary.classic.requestsPerSec / summary.haproxy.requestsPerSec),
+      routerVsClassic: round3(summary.router.requestsPerSec / summary.classic.requestsPerSec),
       haproxyVsDirect: round3(summary.haproxy.requestsPerSec / summary.direct.requestsPerSec),
       routerP99VsHaproxyP99: round3(summary.router.p99Ms / summary.haproxy.p99Ms),
       routerCpuVsHaproxyCpu:
         summary.router.cpuUsPerRequest && summary.haproxy.cpuUsPerRequest
           ? round3(summary.router.cpuUsPerRequest / summary.haproxy.cpuUsPerRequest)
+          : null,
+      classicCpuVsHaproxyCpu:
+        summary.classic.cpuUsPerRequest && summary.haproxy.cpuUsPerRequest
+          ? round3(summary.classic.cpuUsPerRequest / summary.haproxy.cpuUsPerRequest)
           : null,
     },
     routerProxyErrors: routerMetrics.reduce((sum, m) => sum + m.proxyErrors, 0),
@@ -191,13 +205,17 @@ function renderMarkdown({ tools, settings, throughput, switching }) {
     `| --- | ---: | --- | ---: | ---: | ---: | ---: |`,
     row('direct to backend', s.direct),
     row('Slipway router', s.router),
+    row('Slipway router (classic path)', s.classic),
     row('HAProxy (nbthread 1)', s.haproxy),
     ``,
     `- router / direct: **${throughput.ratios.routerVsDirect}**`,
     `- router / HAProxy: **${throughput.ratios.routerVsHaproxy}** (target ≥ 0.6)`,
+    `- router (classic path) / HAProxy: ${throughput.ratios.classicVsHaproxy}`,
+    `- router / router (classic path): ${throughput.ratios.routerVsClassic}`,
     `- HAProxy / direct: ${throughput.ratios.haproxyVsDirect}`,
     `- router p99 / HAProxy p99: ${throughput.ratios.routerP99VsHaproxyP99}`,
-    `- router CPU / HAProxy CPU per request: ${throughput.ratios.routerCpuVsHaproxyCpu ?? '–'}`,
+    `- router CPU / HAProxy CPU per request: ${throughput.ratios.routerCpuVsHaproxyCpu ?? '–'}` +
+      ` (classic path: ${throughput.ratios.classicCpuVsHaproxyCpu ?? '–'})`,
     ``,
     `¹ user + system CPU time of the proxy process per request (for "direct": the backend's), from /proc.`,
     ``,

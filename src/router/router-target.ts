@@ -2,6 +2,7 @@ import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import type { TargetObserver } from './canary-tripwire.js';
+import { FastUpstreamPool } from './fast-path/upstream-pool.js';
 import { TargetCounters } from './metrics.js';
 
 export interface TargetAddress {
@@ -34,6 +35,8 @@ const POOL_OPTIONS: Pool.Options = {
  */
 export class RouterTarget {
   readonly pool: Pool;
+  /** The fast path's keep-alive sockets to the same address, with the same timeouts. */
+  readonly fast: FastUpstreamPool;
   readonly counters: TargetCounters;
   readonly tunnels = new Set<Duplex>();
   readonly host: string;
@@ -56,6 +59,13 @@ export class RouterTarget {
       `http://${isIPv6(this.host) ? `[${this.host}]` : this.host}:${address.port}`,
       options,
     );
+    this.fast = new FastUpstreamPool({
+      host: this.host,
+      port: address.port,
+      connectTimeoutMs: options.connectTimeout as number,
+      headersTimeoutMs: options.headersTimeout as number,
+      idleTimeoutMs: options.keepAliveTimeout as number,
+    });
     this.counters = new TargetCounters(address.id, address.release);
   }
 
@@ -107,13 +117,13 @@ export class RouterTarget {
 
   /** Closes idle upstream connections once the in-flight requests are done. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.fast.close()]);
   }
 
   /** Cuts everything still open: in-flight requests fail, tunnels are destroyed. */
   async destroy(): Promise<void> {
     for (const socket of this.tunnels) socket.destroy();
     this.tunnels.clear();
-    await this.pool.destroy();
+    await Promise.all([this.pool.destroy(), this.fast.destroy()]);
   }
 }

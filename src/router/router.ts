@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
+import type { FastRoute } from './fast-path/client-connection.js';
+import { FastPathServer } from './fast-path/fast-path-server.js';
+import { RawHeadersView } from './fast-path/raw-headers-view.js';
+import type { RequestHead } from './fast-path/request-head.js';
 import { EdgePool, createPoolTarget, type EdgePoolOptions, type PoolMemberAddress } from './edge-pool.js';
 import { planTripwire, type Trip, type TripwireSpec } from '../analysis/tripwire.js';
 import { CanaryTripwire } from './canary-tripwire.js';
@@ -31,6 +35,7 @@ export type { PoolMemberAddress } from './edge-pool.js';
 
 const NO_TARGET_BODY = 'Service unavailable: no release is active on this port yet (slipway router)\n';
 const NO_UPSTREAM_BODY = 'Service unavailable: no app host is in rotation (slipway edge router)\n';
+const CLASSIC_ROUTE: FastRoute = { kind: 'classic' };
 const NO_TARGET_UPGRADE =
   'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
@@ -65,6 +70,9 @@ export interface DrainResult {
  */
 export class Router {
   readonly #server: Server;
+  /** The public port's lean HTTP/1.1 path; null when SLIPWAY_ROUTER_FAST_PATH=0 (Node's server listens). */
+  readonly #fastPath: FastPathServer | null;
+  readonly #rawHeadersView = new RawHeadersView();
   readonly #targets = new Map<string, RouterTarget>();
   readonly #draining = new Map<string, { result: Promise<DrainResult>; cancel: () => void }>();
   #route: RouteState = NO_ROUTE;
@@ -91,25 +99,41 @@ export class Router {
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
+    this.#fastPath =
+      process.env.SLIPWAY_ROUTER_FAST_PATH === '0'
+        ? null
+        : new FastPathServer({
+            route: (head) => this.#routeFast(head),
+            handOff: (socket) => this.#server.emit('connection', socket),
+          });
+    // Node's server starts tracking connections (closeAllConnections, the headers and request timeouts that
+    // guard against slowloris) on 'listening'; it never listens itself when the fast path owns the port.
+    if (this.#fastPath !== null) this.#server.emit('listening');
+  }
+
+  /** The port's listener: the fast path's TCP server, or Node's http server when it is off. */
+  get #listener(): NetServer | Server {
+    return this.#fastPath?.server ?? this.#server;
   }
 
   static async listen(opts: { port: number; host: string }): Promise<Router> {
     const router = new Router();
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => reject(describeListenError(err, opts));
-      router.#server.once('error', onError);
-      router.#server.listen({ port: opts.port, host: opts.host }, () => {
-        router.#server.off('error', onError);
+      const listener = router.#listener;
+      listener.once('error', onError);
+      listener.listen({ port: opts.port, host: opts.host }, () => {
+        listener.off('error', onError);
         resolve();
       });
     });
     // Accept errors (EMFILE …) must not crash the agent; Node keeps accepting once resources free up.
-    router.#server.on('error', () => undefined);
+    router.#listener.on('error', () => undefined);
     return router;
   }
 
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return (this.#listener.address() as AddressInfo).port;
   }
 
   get active(): string | null {
@@ -233,7 +257,10 @@ export class Router {
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    // Without the fast path Node's server listens; with it, Node's server only holds handed-off connections.
+    // (close() also stops its connection checks; not listening, it just calls back with an error.)
+    const closedHttp = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const closed = this.#fastPath === null ? closedHttp : Promise.all([closedHttp, this.#fastPath.close()]);
     this.#server.closeAllConnections();
     const targets = [...this.#targets.values()];
     this.#targets.clear();
@@ -252,6 +279,25 @@ export class Router {
     const selection = selectTarget(route, this.#requestView, drawBucket, this.#nextTurn);
     this.#requestView.req = null;
     return selection;
+  }
+
+  /** The fast path's request: same selection as `#onRequest`; an edge's pool routing stays classic (failover). */
+  #routeFast(head: RequestHead): FastRoute {
+    const route = this.#route;
+    if (route.pool !== null && route.active === null) return CLASSIC_ROUTE;
+    let selection: Selection = { target: route.active, newBucket: null };
+    if (route.split !== null || route.pool !== null) {
+      this.#rawHeadersView.raw = head.rawHeaders;
+      selection = selectTarget(route, this.#rawHeadersView, drawBucket, this.#nextTurn);
+      this.#rawHeadersView.raw = null;
+    }
+    const target = selection.target === null ? undefined : this.#targets.get(selection.target);
+    if (target === undefined) return { kind: 'unavailable', body: NO_TARGET_BODY };
+    const cookie =
+      route.split && selection.newBucket !== null
+        ? ['set-cookie', formatBucketCookie(route.split.cookie, selection.newBucket)]
+        : null;
+    return { kind: 'proxy', target, extraResponseHeaders: cookie };
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {

@@ -1,0 +1,203 @@
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { RouterTarget } from '../router-target.js';
+import { FastExchange, type ExchangeClient } from './fast-exchange.js';
+import { MAX_REQUEST_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
+import { formatShortAnswer } from './short-answer.js';
+
+/** Node's server defaults: keep-alive idle 5 s; a head must be complete within 60 s (slowloris). */
+export const KEEP_ALIVE_IDLE_MS = 5_000;
+export const HEAD_TIMEOUT_MS = 60_000;
+
+const REQUEST_TIMEOUT_ANSWER = formatShortAnswer(408, 'Request timeout (slipway router)\n', true);
+
+/** What the router decides for one eligible request head. */
+export type FastRoute =
+  | { kind: 'proxy'; target: RouterTarget; extraResponseHeaders: readonly string[] | null }
+  | { kind: 'unavailable'; body: string }
+  | { kind: 'classic' };
+
+/** The router's side of the fast path. */
+export interface FastPathRouting {
+  route(head: RequestHead): FastRoute;
+  /** Gives the connection to the classic path (Node's http server), which keeps it from then on. */
+  handOff(socket: Socket): void;
+}
+
+/** What a connection tells the fast-path server about itself. */
+export interface ClientConnectionOwner {
+  connectionGone(conn: ClientConnection): void;
+}
+
+type Phase = 'idle' | 'head' | 'exchange' | 'closing' | 'gone';
+
+/**
+ * One client connection on the fast path: reads request heads, forwards eligible requests one after the other
+ * (pipelined requests wait in the buffer), and hands the connection to the classic path at the first request
+ * that is not eligible, with the bytes not yet consumed put back on the socket.
+ */
+export class ClientConnection implements ExchangeClient {
+  #phase: Phase = 'idle';
+  /** Bytes received and not consumed yet. */
+  #buf: Buffer | null = null;
+  #exchange: FastExchange | null = null;
+  #readingPaused = false;
+  #pumping = false;
+  #pumpAgain = false;
+  /** When the current wait times out (performance.now() ms); read by the server's sweep. */
+  deadlineMs: number;
+
+  constructor(
+    readonly socket: Socket,
+    readonly routing: FastPathRouting,
+    readonly owner: ClientConnectionOwner,
+  ) {
+    this.deadlineMs = performance.now() + HEAD_TIMEOUT_MS;
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#onDrain);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+  }
+
+  /** Called by the sweep once `deadlineMs` has passed. */
+  expire(): void {
+    if (this.#phase === 'head') this.socket.end(REQUEST_TIMEOUT_ANSWER, 'latin1');
+    if (this.#phase === 'idle' || this.#phase === 'head') {
+      this.#phase = 'closing';
+      this.socket.destroySoon();
+    }
+  }
+
+  pumpBody(): void {
+    this.#pump();
+  }
+
+  exchangeDone(closeClient: boolean): void {
+    this.#exchange = null;
+    if (closeClient) {
+      this.#phase = 'closing';
+      this.#buf = null;
+      this.socket.end();
+      return;
+    }
+    this.#phase = this.#buf === null ? 'idle' : 'head';
+    this.deadlineMs = performance.now() + (this.#buf === null ? KEEP_ALIVE_IDLE_MS : HEAD_TIMEOUT_MS);
+    this.#pump();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#phase === 'closing' || this.#phase === 'gone') return;
+    this.#buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (this.#phase === 'idle') {
+      this.#phase = 'head';
+      this.deadlineMs = performance.now() + HEAD_TIMEOUT_MS;
+    }
+    this.#pump();
+  };
+
+  readonly #onDrain = (): void => {
+    this.#exchange?.clientDrained();
+  };
+
+  readonly #onError = (): void => undefined; // 'close' follows
+
+  readonly #onClose = (): void => {
+    this.#phase = 'gone';
+    this.owner.connectionGone(this);
+    this.#exchange?.clientClosed();
+    this.#exchange = null;
+    this.#buf = null;
+  };
+
+  /** Moves buffered bytes along: body to the exchange in progress, or the next request head. Not re-entrant. */
+  #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#step();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #step(): void {
+    for (;;) {
+      const exchange = this.#exchange;
+      if (exchange !== null) {
+        this.#feedBody(exchange);
+        return;
+      }
+      if (this.#phase !== 'idle' && this.#phase !== 'head') return;
+      const buf = this.#buf;
+      if (buf === null) {
+        this.#setReading(true);
+        return;
+      }
+      const parsed = parseRequestHead(buf);
+      if (parsed.kind === 'incomplete') {
+        this.#setReading(true);
+        return;
+      }
+      if (parsed.kind === 'classic') {
+        this.#handOff();
+        return;
+      }
+      const head = parsed.head;
+      const route = this.routing.route(head);
+      if (route.kind === 'classic') {
+        this.#handOff();
+        return;
+      }
+      this.#buf = buf.length > head.headBytes ? buf.subarray(head.headBytes) : null;
+      if (route.kind === 'unavailable') {
+        // A body would have to be read and thrown away: simpler to close after the answer.
+        const close = !head.keepAlive || head.contentLength > 0;
+        this.socket.write(formatShortAnswer(503, route.body, close), 'latin1');
+        this.exchangeDone(close); // the next pipelined request, if any, on the next turn of #pump
+        return;
+      }
+      this.#phase = 'exchange';
+      this.deadlineMs = Infinity; // the upstream's headers timeout applies now
+      this.#exchange = new FastExchange(this, route.target, head, route.extraResponseHeaders);
+      this.#exchange.start();
+    }
+  }
+
+  #feedBody(exchange: FastExchange): void {
+    while (this.#buf !== null && exchange.wantsBody) {
+      const buf = this.#buf;
+      const take = Math.min(buf.length, exchange.bodyRemaining);
+      this.#buf = take < buf.length ? buf.subarray(take) : null;
+      exchange.sendBody(take < buf.length ? buf.subarray(0, take) : buf);
+    }
+    // Pipelined requests (or a body the app is slow to take) wait in the buffer, up to the head limit.
+    this.#setReading(this.#buf === null || this.#buf.length <= MAX_REQUEST_HEAD_BYTES);
+  }
+
+  #setReading(on: boolean): void {
+    if (on === !this.#readingPaused) return;
+    this.#readingPaused = !on;
+    if (on) this.socket.resume();
+    else this.socket.pause();
+  }
+
+  #handOff(): void {
+    this.#phase = 'gone';
+    this.owner.connectionGone(this);
+    this.socket.off('data', this.#onData);
+    this.socket.off('drain', this.#onDrain);
+    this.socket.off('error', this.#onError);
+    this.socket.off('close', this.#onClose);
+    const rest = this.#buf;
+    this.#buf = null;
+    if (rest !== null) this.socket.unshift(rest);
+    this.routing.handOff(this.socket);
+    if (this.#readingPaused || this.socket.isPaused()) this.socket.resume();
+  }
+}
