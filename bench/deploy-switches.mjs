@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { helloConfig } from './lib/hello-config.mjs';
 import { freePort, tryParse } from './lib/processes.mjs';
 
 export const name = 'deploy-switches';
@@ -23,24 +24,7 @@ function settings(env = process.env) {
 }
 
 function config(port, keepWarm) {
-  return `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  healthyThreshold: 2
-environments:
-  production:
-    publicPort: ${port}
-    bindAddress: 127.0.0.1
-    strategy:
-      kind: blue-green
-      keepWarm: ${keepWarm}
-      drainTimeout: 5s
-`;
+  return helloConfig(port, `      kind: blue-green\n      keepWarm: ${keepWarm}\n      drainTimeout: 5s`);
 }
 
 function cli(dir, args) {

@@ -9,6 +9,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { helloConfig } from './lib/hello-config.mjs';
 import { freePort, sleep, tryParse } from './lib/processes.mjs';
 import { requireWrk, runWrk } from './lib/wrk.mjs';
 
@@ -25,22 +26,7 @@ function settings(env = process.env) {
   };
 }
 
-function config(port) {
-  return `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  healthyThreshold: 2
-environments:
-  production:
-    publicPort: ${port}
-    bindAddress: 127.0.0.1
-    strategy:
-      kind: canary
+const CANARY_PAUSED = `      kind: canary
       steps:
         - setWeight: 1
         - pause: {}
@@ -48,9 +34,7 @@ environments:
         interval: 2s
         tripwire: false
       keepWarm: 0s
-      drainTimeout: 2s
-`;
-}
+      drainTimeout: 2s`;
 
 function cli(dir, args, onStart) {
   return new Promise((resolve) => {
@@ -129,7 +113,7 @@ export async function run({ group, log }) {
   try {
     cpSync(join(ROOT, 'examples', 'hello'), dir, { recursive: true });
     const port = await freePort();
-    writeFileSync(join(dir, 'slipway.yml'), config(port));
+    writeFileSync(join(dir, 'slipway.yml'), helloConfig(port, CANARY_PAUSED));
     await cliOk(dir, ['release', 'create', '--version', '1.0.0']);
     await cliOk(dir, ['deploy', 'production', '--release', '1.0.0']);
     await cliOk(dir, ['release', 'create', '--version', '2.0.0']);
