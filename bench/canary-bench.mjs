@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freePort, sleep, tryParse } from './lib/processes.mjs';
+import { helloConfig } from './lib/hello-config.mjs';
 
 export const name = 'canary';
 
@@ -59,26 +60,7 @@ function settings(env = process.env) {
 }
 
 function config({ port, strategy, env }) {
-  const envLines = Object.entries({ GREETING: 'Hello', ...env }).map(([k, v]) => `  ${k}: "${v}"`);
-  return `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  healthyThreshold: 2
-env:
-${envLines.join('\n')}
-environments:
-  production:
-    publicPort: ${port}
-    bindAddress: 127.0.0.1
-    strategy:
-${strategy}
-`;
+  return helloConfig(port, strategy, { env: { GREETING: 'Hello', ...env }, stopTimeout: '5s' });
 }
 
 const BLUE_GREEN = `      kind: blue-green
