@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LATENCY_BOUNDS_MS } from '../router/metrics.js';
+import { analysisPlan } from '../plan/test-fixtures.js';
 import {
   MIN_SLOW_RESPONSES,
   checkTripwire,
@@ -10,13 +11,8 @@ import {
   type TripwireSpec,
 } from './tripwire.js';
 
-const SPEC: TripwireSpec = {
-  confidence: 0.99,
-  maxErrorRate: 0.05,
-  errorRateTolerance: 0.01,
-  latencyTolerance: 0.2,
-  latencyMinDifferenceMs: 10,
-};
+/** The analysis defaults (99%, 5xx ≤ 5% and ≤ stable + 1%, latency +20% and +10 ms). */
+const SPEC: TripwireSpec = analysisPlan();
 
 /** A stable whose samples sit in the buckets given as {bound: count}; `open` counts the slowest bucket. */
 function stable(requests: number, errors5xx: number, byBound: Record<number, number>): StableSample {

@@ -83,6 +83,7 @@ export async function syncAgentEvents(
       ))
     )
       continue;
+    const environment = environmentOfHost(project, batch.host); // once per host, not per event
     for (const event of batch.events) {
       const eventApp = event.app.replace(/^edge:/, '');
       if (!LEDGERED.has(event.kind) || (eventApp !== app && eventApp !== '')) continue;
@@ -90,7 +91,7 @@ export async function syncAgentEvents(
         atMs: event.atMs,
         actor: `agent@${batch.host}`,
         app,
-        environment: environmentOfHost(project, batch.host),
+        environment,
         kind: event.kind,
         release: event.release,
         message: event.message,

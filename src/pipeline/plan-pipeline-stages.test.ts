@@ -1,39 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/parse-config.js';
 import type { EnvironmentConfig } from '../config/schema.js';
-import { planDeploy, type DeployInput, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import { planDeploy, type DeployInput } from '../plan/plan-deploy.js';
 import { applyPipelineStages } from './plan-pipeline-stages.js';
-import { releaseRuntime } from '../plan/test-fixtures.js';
+import { deployInput } from '../plan/test-fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-const release = (version: string): ReleaseRuntime => releaseRuntime(version);
-
 function plan(kind: 'deploy' | 'rollback' = 'deploy', approval: DeployInput['approval'] = null) {
-  return planDeploy({
-    app: 'hello',
-    environment: 'production',
-    kind,
-    deploymentId: 'dtest000abc123',
-    hosts: ['local'],
-    publicPort: 8420,
-    bindAddress: '127.0.0.1',
-    metricsPort: null,
-    edge: null,
-    strategy: { kind: 'blue-green', keepWarmMs: 300_000, drainTimeoutMs: 10_000 },
-    release: release('2.0.0'),
-    previousRelease: release('1.0.0'),
-    observed: [
-      {
-        host: 'local',
-        active: { targetId: 'hello-1.0.0-old', release: '1.0.0' },
-        targets: [{ targetId: 'hello-1.0.0-old', release: '1.0.0', state: 'running', stopAtMs: null }],
-      },
-    ],
-    retainReleases: 5,
-    nowMs: NOW,
-    approval,
-  });
+  return planDeploy(deployInput({ kind, nowMs: NOW, approval }));
 }
 
 function environment(extra: string): EnvironmentConfig {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput, type HostObservation, type ReleaseRuntime } from './plan-deploy.js';
 import { chooseRollbackRelease } from './choose-rollback.js';
-import { releaseRuntime } from './test-fixtures.js';
+import { deployInput, releaseRuntime } from './test-fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
@@ -11,24 +11,12 @@ function release(version: string, overrides: Partial<ReleaseRuntime> = {}): Rele
 }
 
 function input(overrides: Partial<DeployInput> = {}): DeployInput {
-  return {
-    app: 'hello',
-    environment: 'production',
-    kind: 'deploy',
-    deploymentId: 'dtest000abc123',
-    hosts: ['local'],
-    publicPort: 8420,
-    bindAddress: '127.0.0.1',
-    metricsPort: null,
-    edge: null,
-    strategy: { kind: 'blue-green', keepWarmMs: 300_000, drainTimeoutMs: 10_000 },
+  return deployInput({
     release: release('2.0.0'),
     previousRelease: release('1.0.0'),
-    observed: [serving('1.0.0', 'hello-1.0.0-old111')],
-    retainReleases: 5,
     nowMs: NOW,
     ...overrides,
-  };
+  });
 }
 
 function serving(version: string, targetId: string, extra: HostObservation['targets'] = []): HostObservation {

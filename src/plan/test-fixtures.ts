@@ -1,4 +1,4 @@
-import type { HostObservation, ReleaseRuntime } from './plan-input.js';
+import type { DeployInput, HostObservation, ReleaseRuntime } from './plan-input.js';
 import type { AnalysisPlan } from './steps.js';
 
 /**
@@ -49,6 +49,31 @@ export function analysisPlan(overrides: Partial<AnalysisPlan> = {}): AnalysisPla
     latencyMinDifferenceMs: 10,
     probe: null,
     checks: [],
+    ...overrides,
+  };
+}
+
+/**
+ * A blue/green deploy of 2.0.0 to `production` on the local host, where 1.0.0 serves from hello-1.0.0-old111:
+ * the planners' usual input, for tests; `overrides` for what a test cares about.
+ */
+export function deployInput(overrides: Partial<DeployInput> = {}): DeployInput {
+  return {
+    app: 'hello',
+    environment: 'production',
+    kind: 'deploy',
+    deploymentId: 'dtest000abc123',
+    hosts: ['local'],
+    publicPort: 8420,
+    bindAddress: '127.0.0.1',
+    metricsPort: null,
+    edge: null,
+    strategy: { kind: 'blue-green', keepWarmMs: 300_000, drainTimeoutMs: 10_000 },
+    release: releaseRuntime('2.0.0'),
+    previousRelease: releaseRuntime('1.0.0'),
+    observed: [servingHost('local', '1.0.0', 'hello-1.0.0-old111')],
+    retainReleases: 5,
+    nowMs: Date.UTC(2026, 10, 26, 12),
     ...overrides,
   };
 }

@@ -5,14 +5,10 @@ import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import { CanaryTripwire } from './canary-tripwire.js';
 import { Router } from './router.js';
 import { startBackend, useCleanup } from './test-backends.js';
+import { analysisPlan } from '../plan/test-fixtures.js';
 
-const SPEC: TripwireSpec = {
-  confidence: 0.99,
-  maxErrorRate: 0.05,
-  errorRateTolerance: 0.01,
-  latencyTolerance: 0.2,
-  latencyMinDifferenceMs: 10,
-};
+/** The analysis defaults (99%, 5xx ≤ 5% and ≤ stable + 1%, latency +20% and +10 ms). */
+const SPEC: TripwireSpec = analysisPlan();
 
 const client = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
 afterAll(() => client.close());

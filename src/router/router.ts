@@ -172,8 +172,7 @@ export class Router {
       });
     }
     const previous = this.#route.active;
-    this.#route = deriveRouteWithActive(this.#route, id);
-    this.#syncTripwire();
+    this.#setRoute(deriveRouteWithActive(this.#route, id));
     this.#draining.get(id)?.cancel(); // switched back during its drain (a rollback): keep it
     return previous;
   }
@@ -181,8 +180,7 @@ export class Router {
   /** Stops routing: new requests get 503 until the next `setActive`. Returns the previously active target. */
   clearActive(): string | null {
     const previous = this.#route.active;
-    this.#route = deriveRouteWithActive(this.#route, null);
-    this.#syncTripwire();
+    this.#setRoute(deriveRouteWithActive(this.#route, null));
     return previous;
   }
 
@@ -199,8 +197,7 @@ export class Router {
       return Promise.reject(err);
     }
     // A canary being drained gets no new users: the split ends first.
-    if (this.#route.split?.canary === id) this.#route = deriveRouteWithSplit(this.#route, null);
-    this.#syncTripwire();
+    if (this.#route.split?.canary === id) this.#setRoute(deriveRouteWithSplit(this.#route, null));
     this.#forgetPoolMember(id); // nor does a pool member
     const running = this.#draining.get(id);
     if (running !== undefined) return running.result;
@@ -264,8 +261,7 @@ export class Router {
     this.#server.closeAllConnections();
     const targets = [...this.#targets.values()];
     this.#targets.clear();
-    this.#route = NO_ROUTE;
-    this.#disarmTripwire();
+    this.#setRoute(NO_ROUTE);
     const pool = this.#pool;
     this.#pool = null;
     await Promise.all([closed, pool?.stop(), ...targets.map((t) => t.destroy())]);
@@ -409,7 +405,7 @@ export class Router {
 
   /** The rotation is derived by the pool and swapped in as one new route state. */
   #rebuildRotation(): void {
-    if (this.#pool !== null) this.#route = deriveRouteWithPool(this.#route, this.#pool.rotation());
+    if (this.#pool !== null) this.#setRoute(deriveRouteWithPool(this.#route, this.#pool.rotation()));
   }
 
   #alternativeTo(failed: RouterTarget): RouterTarget | null {
@@ -435,15 +431,14 @@ export class Router {
         hint: 'add the target first',
       });
     }
-    this.#route = deriveRouteWithSplit(this.#route, split);
-    this.#syncTripwire();
+    this.#setRoute(deriveRouteWithSplit(this.#route, split));
     const stable = this.#route.active === null ? undefined : this.#targets.get(this.#route.active);
     if (this.#route.split === null || tripwire === null || stable === undefined) return;
     if (this.#tripwire?.watch.canaryId === split.canary) return;
     this.#disarmTripwire();
     const onTrip = (trip: Trip): void => {
-      this.#disarmTripwire();
-      if (this.#route.split?.canary === split.canary) this.#route = deriveRouteWithSplit(this.#route, null);
+      // Ending the split disarms the tripwire (#setRoute).
+      if (this.#route.split?.canary === split.canary) this.#setRoute(deriveRouteWithSplit(this.#route, null));
       tripwire.onTrip(trip);
     };
     const watch = new CanaryTripwire(
@@ -457,8 +452,7 @@ export class Router {
 
   /** Ends a split: every request goes to the active target again. */
   clearSplit(): void {
-    this.#route = deriveRouteWithSplit(this.#route, null);
-    this.#syncTripwire();
+    this.#setRoute(deriveRouteWithSplit(this.#route, null));
   }
 
   /** The armed tripwire's counts, for status; null when none is armed. */
@@ -466,10 +460,11 @@ export class Router {
     return this.#tripwire?.watch ?? null;
   }
 
-  /** A tripwire watches only while its canary has a split. */
-  #syncTripwire(): void {
+  /** The one place the route changes: a tripwire watches only while its canary has a split. */
+  #setRoute(next: RouteState): void {
+    this.#route = next;
     const armed = this.#tripwire;
-    if (armed !== null && this.#route.split?.canary !== armed.watch.canaryId) this.#disarmTripwire();
+    if (armed !== null && next.split?.canary !== armed.watch.canaryId) this.#disarmTripwire();
   }
 
   #disarmTripwire(): void {

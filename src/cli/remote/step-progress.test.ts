@@ -2,32 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../executor/progress.js';
 import { titleStep } from '../../plan/describe-step.js';
 import { planDeploy } from '../../plan/plan-deploy.js';
-import { releaseRuntime } from '../../plan/test-fixtures.js';
+import { deployInput } from '../../plan/test-fixtures.js';
 import { catalogueSteps, StepProgress, type StepUpdate } from './step-progress.js';
 
-const plan = planDeploy({
-  app: 'hello',
-  environment: 'production',
-  kind: 'deploy',
-  deploymentId: 'dtest000abc123',
-  hosts: ['local'],
-  publicPort: 8420,
-  bindAddress: '127.0.0.1',
-  metricsPort: null,
-  edge: null,
-  strategy: { kind: 'blue-green', keepWarmMs: 300_000, drainTimeoutMs: 10_000 },
-  release: releaseRuntime('2.0.0'),
-  previousRelease: releaseRuntime('1.0.0'),
-  observed: [
-    {
-      host: 'local',
-      active: { targetId: 'hello-1.0.0-old111', release: '1.0.0' },
-      targets: [{ targetId: 'hello-1.0.0-old111', release: '1.0.0', state: 'running', stopAtMs: null }],
-    },
-  ],
-  retainReleases: 5,
-  nowMs: Date.UTC(2026, 10, 26, 12),
-});
+const plan = planDeploy(deployInput());
 
 const at = (index: number, status: StepUpdate['status'], extra: Partial<StepUpdate> = {}): StepUpdate => ({
   index,

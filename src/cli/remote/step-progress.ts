@@ -2,6 +2,7 @@ import { numberStages, ON_FAILURE_BASE_INDEX } from '../../executor/execute-plan
 import type { ProgressEvent } from '../../executor/progress.js';
 import { titleStep } from '../../plan/describe-step.js';
 import type { Plan, Step } from '../../plan/steps.js';
+import type { StepView } from '../../server/api-types.js';
 import type { StepStatus } from '../../store/index.js';
 
 /** A step of the deployment as the renderer needs it: the plan's step, its stage and phase. */
@@ -22,14 +23,7 @@ export interface StepUpdate {
 }
 
 /** What the server says of a step besides its state (StepView), to place recovery steps in the plan. */
-export interface StepLabel {
-  index: number;
-  stage: string;
-  phase: 'deploy' | 'on-failure';
-  kind: string;
-  title: string;
-  host: string;
-}
+export type StepLabel = Pick<StepView, 'index' | 'stage' | 'phase' | 'kind' | 'title' | 'host'>;
 
 /**
  * Finds each recorded step in the plan, pure. Steps of the plan proper are numbered from 0 in stage order, the
