@@ -1,16 +1,15 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load-loop.js';
 import {
-  CLI,
   REPO_ROOT,
   expectOk,
   freePort,
   renderAppSection,
   runCli,
+  spawnCliProcess,
   type CliResult,
 } from '../helpers/project.js';
 import { createTestbed, type Testbed } from '../testbed/testbed.js';
@@ -75,16 +74,8 @@ ${o.strategy ?? '      kind: rolling\n      batchSize: 1\n      keepWarm: 5m\n  
 }
 
 function spawnFleetCli(fleet: Fleet, args: string[]) {
-  const child = spawn(process.execPath, [CLI, '-c', join(fleet.dir, 'slipway.yml'), ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
-  return { done, stdout: () => stdout, stderr: () => stderr, interrupt: () => child.kill('SIGINT') };
+  const run = spawnCliProcess(['-c', join(fleet.dir, 'slipway.yml'), ...args]);
+  return { ...run, interrupt: () => run.child.kill('SIGINT') };
 }
 
 describe('fleets over SSH on a testbed of 3 hosts', () => {

@@ -133,9 +133,9 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/** Starts the CLI without waiting for it (to hold a lock while another command runs). */
-export function spawnCli(project: TestProject, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [CLI, '-c', join(project.dir, 'slipway.yml'), ...args], {
+/** Starts the built CLI with `args` without waiting for it; its output is collected as it comes. */
+export function spawnCliProcess(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -145,6 +145,11 @@ export function spawnCli(project: TestProject, args: string[], env: Record<strin
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
   return { child, done, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Starts the CLI on the project without waiting for it (to hold a lock while another command runs). */
+export function spawnCli(project: TestProject, args: string[], env: Record<string, string> = {}) {
+  return spawnCliProcess(['-c', join(project.dir, 'slipway.yml'), ...args], env);
 }
 
 export function expectOk(result: CliResult): CliResult {

@@ -1,6 +1,12 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createTestProject, expectOk, freePort, runCli, type TestProject } from '../helpers/project.js';
+import {
+  createTestProject,
+  expectOk,
+  freePort,
+  runCli,
+  spawnCliProcess,
+  type TestProject,
+} from '../helpers/project.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // The CLI's --server mode against a real `slipway server` (child process, real HTTP on loopback): the same verbs
@@ -102,16 +108,7 @@ describe('slipway --server (reads and refusals)', () => {
 
 /** The remote CLI as a child process, for a deploy that waits (approval) or is interrupted (Ctrl-C). */
 function spawnRemote(serverUrl: string, args: string[], token: string) {
-  const child = spawn(process.execPath, [CLI, '--server', serverUrl, ...args], {
-    env: { ...process.env, NO_COLOR: '1', SLIPWAY_TOKEN: token },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
-  return { child, done, stdout: () => stdout, stderr: () => stderr };
+  return spawnCliProcess(['--server', serverUrl, ...args], { SLIPWAY_TOKEN: token });
 }
 
 /** Waits (bounded) until the server's ledger has an event of this kind for this release; its deployment id. */
