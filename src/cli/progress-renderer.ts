@@ -47,6 +47,8 @@ export class TtyProgressRenderer implements ProgressReporter {
           host: event.step.host,
           state: 'skipped',
           startedMs: Date.now(),
+          // A skipped step never ran: its time is none, not the moments until the next redraw.
+          durationMs: 0,
           detail: event.reason,
         });
         break;
