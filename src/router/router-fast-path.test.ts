@@ -168,6 +168,24 @@ describe('Router fast path', () => {
     expect(router.metrics()[0]).toMatchObject({ requests: 1, proxyErrors: 0 });
   });
 
+  it("adds a Date header when the app sends none, as Node's server does, and keeps the app's own", async () => {
+    const port = await startRawBackend((socket, head) => {
+      const date = head.includes('GET /dated ') ? 'Date: Tue, 01 Dec 2026 10:00:00 GMT\r\n' : '';
+      socket.write(`HTTP/1.1 200 OK\r\n${date}content-length: 2\r\n\r\nok`);
+    });
+    const router = await routeTo(port);
+    const raw = await connectRaw(router.port);
+    raw.socket.write('GET /undated HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const undated = await raw.closed;
+    const date = /\r\ndate: ([^\r]+)\r\n/i.exec(undated)?.[1];
+    expect(date).toBeDefined();
+    expect(new Date(date as string).toUTCString()).toBe(date); // an IMF-fixdate, not a stray value
+
+    const dated = await request(`http://127.0.0.1:${router.port}/dated`, { dispatcher: client });
+    await dated.body.dump();
+    expect(dated.headers.date).toBe('Tue, 01 Dec 2026 10:00:00 GMT');
+  });
+
   it('frames HEAD, 204 and 304 answers without a body', async () => {
     const backend = await startBackend((req, res) => {
       if (req.url === '/204') res.writeHead(204).end();

@@ -1,10 +1,11 @@
 import { STATUS_CODES } from 'node:http';
+import { currentHttpDate } from './http-date.js';
 
 /** A complete plain-text answer written by the router itself (503 without a target, 502, 408). */
 export function formatShortAnswer(status: number, body: string, close: boolean): string {
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-    `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `date: ${currentHttpDate()}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
     (close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n') +
     body
   );
