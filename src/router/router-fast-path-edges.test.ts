@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TargetMetrics } from '../agent/protocol.js';
 import { Router } from './router.js';
 import { freePort, readBody, signal, startBackend, useCleanup, type Backend } from './test-backends.js';
@@ -115,6 +116,62 @@ describe('Router fast path: failures', () => {
     await raw.waitFor((t) => t.endsWith('ok'));
     expect(await raw.closed).toMatch(/ok$/); // closed by the router, without another byte
   }, 15_000);
+
+  // The 60 s and 300 s limits are checked by a 1 s sweep against performance.now(): only the sweep's interval is
+  // faked and the clock is moved on, so sockets, the app and the test's own waits stay real.
+  function fakeSweepClock(): (ms: number) => void {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let offsetMs = 0;
+    const realNow = performance.now.bind(performance);
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => realNow() + offsetMs);
+    cleanup(() => {
+      now.mockRestore();
+      vi.useRealTimers();
+    });
+    return (ms) => {
+      offsetMs += ms;
+      vi.advanceTimersByTime(ms);
+    };
+  }
+
+  it('answers 408 and closes a client whose request head is not complete within 60 s (slowloris)', async () => {
+    const advance = fakeSweepClock();
+    let seen = 0;
+    const backend = await backendOf((_req, res) => {
+      seen++;
+      res.end('ok');
+    });
+    const router = await routeTo(backend.port);
+    const raw = await connectRaw(router.port);
+    raw.socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // real time: the bytes reach the router
+    advance(58_000);
+    raw.socket.write('a');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(raw.socket.destroyed).toBe(false); // a byte now and then does not extend the head's 60 s
+    advance(3_000);
+    const text = await raw.closed;
+    expect(statusLines(text)).toEqual([408]);
+    expect(seen).toBe(0);
+  });
+
+  it('answers 502 when the app sends no answer head within 300 s, and counts a proxy error', async () => {
+    const advance = fakeSweepClock();
+    const arrived = signal();
+    const backend = await backendOf(() => arrived.resolve()); // never answers
+    const router = await routeTo(backend.port);
+    const raw = await connectRaw(router.port);
+    raw.socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    await arrived.promise;
+    advance(298_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(raw.text()).toBe('');
+    advance(3_000);
+    const text = await raw.waitFor((t) => t.includes('Bad gateway'));
+    expect(statusLines(text)).toEqual([502]);
+    expect(router.metrics()[0]).toMatchObject({ requests: 1, errors5xx: 1, proxyErrors: 1, inFlight: 0 });
+    raw.socket.destroy();
+  });
 
   it('closes an idle kept-alive app connection after 4 s, and opens a new one for the next request', async () => {
     const backend = await backendOf((_req, res) => res.end('ok'));
