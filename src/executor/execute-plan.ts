@@ -4,6 +4,7 @@ import { redact } from '../core/secret.js';
 import type { DeploymentOutcome, ProgressReporter } from './progress.js';
 import type { Guard } from './guard.js';
 import type { StepContext, StepHandlers, StepResult } from './step-handlers.js';
+import { formatStepNoteOutput } from './step-note.js';
 
 /** The part of the store the executor writes to (the store implements it). */
 export interface ExecutorStore {
@@ -302,7 +303,10 @@ async function runStep(
       ...options.stepContext,
       signal: stepSignal(step, run),
       note: async (detail) => {
-        await store.recordStep(plan.deploymentId, index, { status: 'running', output: { waiting: detail } });
+        await store.recordStep(plan.deploymentId, index, {
+          status: 'running',
+          output: formatStepNoteOutput(detail),
+        });
         reporter.report({ kind: 'step-note', index, step, detail });
       },
     });

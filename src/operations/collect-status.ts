@@ -1,6 +1,7 @@
 import type { ControlPlane } from '../executor/run-deployment.js';
 import { environmentConfig, hostsOf, isLockStale } from '../executor/run-deployment.js';
 import { derivePhase } from '../executor/derive-phase.js';
+import { deriveStepNote } from '../executor/step-note.js';
 import type { Host } from '../hosts/host.js';
 import type { LocalHost } from '../hosts/local-host.js';
 import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
@@ -38,9 +39,8 @@ async function describeCurrentStep(
 
 /** What a waiting step said it waits for (e.g. the promotion gate's inconclusive verdict), as a suffix. */
 function waitingFor(output: unknown): string {
-  const waiting =
-    typeof output === 'object' && output !== null && 'waiting' in output ? output.waiting : null;
-  return typeof waiting === 'string' ? `: ${waiting}` : '';
+  const waiting = deriveStepNote(output);
+  return waiting === null ? '' : `: ${waiting}`;
 }
 
 /** One host's part of the status; an unreachable host is reported, not fatal. */

@@ -37,6 +37,8 @@ export interface StepView {
   startedAtMs: number | null;
   finishedAtMs: number | null;
   error: string | null;
+  /** What a running step waits for (the promotion gate: the verdict, and that it needs a promote); else null. */
+  note: string | null;
 }
 
 export interface DeploymentView {
@@ -88,6 +90,7 @@ export type ServerEvent =
       startedAtMs: number | null;
       finishedAtMs: number | null;
       error: string | null;
+      note: string | null;
     }
   | { kind: 'deployment'; deployment: DeploymentView }
   | { kind: 'job'; job: JobRecord };

@@ -1,6 +1,7 @@
 import { derivePhase } from '../executor/derive-phase.js';
 import { ON_FAILURE_BASE_INDEX } from '../executor/execute-plan.js';
 import { isLockStale } from '../executor/run-deployment.js';
+import { deriveStepNote } from '../executor/step-note.js';
 import { titleStep } from '../plan/describe-step.js';
 import type { Plan, Step } from '../plan/steps.js';
 import type {
@@ -103,6 +104,7 @@ export function toStepViews(plan: Plan, steps: readonly StepRecord[]): StepView[
       startedAtMs: r?.startedAtMs ?? null,
       finishedAtMs: r?.finishedAtMs ?? null,
       error: r?.error ?? null,
+      note: r ? runningNote(r) : null,
     };
   });
   // A rolling update's per-batch recovery is numbered after the on-failure stages; it is shown as recorded.
@@ -119,9 +121,15 @@ export function toStepViews(plan: Plan, steps: readonly StepRecord[]): StepView[
       startedAtMs: r.startedAtMs,
       finishedAtMs: r.finishedAtMs,
       error: r.error,
+      note: runningNote(r),
     });
   }
   return views;
+}
+
+/** A step's note counts while it runs; a finished step's result says the rest. */
+export function runningNote(r: StepRecord): string | null {
+  return r.status === 'running' ? deriveStepNote(r.output) : null;
 }
 
 export function toReleaseView(release: ReleaseRecord, marks: readonly ReleaseMarkRecord[]): ReleaseView {

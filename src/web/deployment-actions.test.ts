@@ -17,6 +17,7 @@ function step(index: number, kind: string, status: StepView['status']): StepView
     startedAtMs: null,
     finishedAtMs: null,
     error: null,
+    note: null,
   };
 }
 

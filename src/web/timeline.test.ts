@@ -16,6 +16,7 @@ function step(stage: string, status: StepView['status'], extra: Partial<StepView
     startedAtMs: status === 'pending' ? null : 1000 * index,
     finishedAtMs: status === 'pending' || status === 'running' ? null : 1000 * index + 500,
     error: null,
+    note: null,
     ...extra,
   };
 }
@@ -78,9 +79,14 @@ describe('applyStepEvent', () => {
       startedAtMs: 7000,
       finishedAtMs: null,
       error: null,
+      note: 'waits for slipway promote',
     };
     const changed = applyStepEvent(steps, 'd1', event);
-    expect(changed[1]).toMatchObject({ status: 'running', startedAtMs: 7000 });
+    expect(changed[1]).toMatchObject({
+      status: 'running',
+      startedAtMs: 7000,
+      note: 'waits for slipway promote',
+    });
     expect(changed[0]).toEqual(steps[0]);
     expect(applyStepEvent(steps, 'd2', event)).toEqual(steps);
   });

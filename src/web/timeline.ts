@@ -77,6 +77,7 @@ export function applyStepEvent(
           startedAtMs: event.startedAtMs,
           finishedAtMs: event.finishedAtMs,
           error: event.error,
+          note: event.note,
         }
       : s,
   );

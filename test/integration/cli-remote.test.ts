@@ -327,6 +327,28 @@ describe('slipway --server (deployments run by the server)', () => {
     const res = await fetch(`${project.url}/`, { headers: { 'x-slipway-canary': 'always' } });
     expect(res.headers.get('x-release')).toBe('6.0.1');
   });
+
+  it("says in the live view why a canary's promotion gate waits, and goes on after promote", async () => {
+    // No pause: the gate alone stands between 20% and all traffic, and no traffic gives no verdict.
+    const canary = '      kind: canary\n      steps:\n        - setWeight: 20';
+    await restartWith(project.config({ strategy: canary, env: { GREETING: 'Gate' } }) + TEAM);
+    for (const v of ['6.1.0', '6.1.1'])
+      expectOk(await remote(deployer, ['release', 'create', '--version', v]));
+    // A canary needs a release serving to compare with (when this test runs alone, nothing does yet).
+    const serving = await fetch(`${project.url}/`).then(
+      () => true,
+      () => false,
+    );
+    if (!serving) expectOk(await remote(deployer, ['deploy', 'production', '--release', '6.1.0']));
+    const deploy = spawnRemote(server.url, ['deploy', 'production', '--release', '6.1.1'], deployer);
+    await waitFor(
+      () => /wait {4}promotion gate on \S+: .*waiting for slipway promote/.test(deploy.stdout()),
+      () => deploy.stdout() + deploy.stderr(),
+    );
+    expectOk(await remote(deployer, ['promote', 'production', '--reason', 'checked by hand']));
+    expect(await deploy.done).toBe(0);
+    expect(deploy.stdout()).toContain('✔ 6.1.1 is live in production');
+  });
 });
 
 /** Polls (bounded) until the condition holds; the failure shows what the watched process printed. */

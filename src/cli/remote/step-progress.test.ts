@@ -117,6 +117,24 @@ describe('StepProgress', () => {
     ]);
   });
 
+  it("shows a running step's note (the promotion gate's reason to wait) when it first appears and when it changes", () => {
+    const progress = new StepProgress(catalogueSteps(plan, []));
+    expect(
+      brief(progress.apply([at(0, 'running', { note: 'verdict inconclusive; waits for promote' })])),
+    ).toEqual(['stage prepare', 'start 0 install 2.0.0', 'note 0: verdict inconclusive; waits for promote']);
+    expect(progress.apply([at(0, 'running', { note: 'verdict inconclusive; waits for promote' })])).toEqual(
+      [],
+    );
+    expect(brief(progress.apply([at(0, 'running', { note: 'verdict failed' }), at(1, 'running')]))).toEqual([
+      'note 0: verdict failed',
+      'start 1 router :8420',
+    ]);
+    // A finished step's note is not news; a server older than the CLI sends none.
+    expect(
+      brief(progress.apply([at(0, 'succeeded', { note: 'stale' }), at(1, 'running', { note: null })])),
+    ).toEqual(['ok 0 250ms']);
+  });
+
   it('skips steps it cannot place until the catalogue knows them', () => {
     const progress = new StepProgress(catalogueSteps(plan, []));
     expect(progress.isKnown(2500)).toBe(false);

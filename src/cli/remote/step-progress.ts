@@ -20,6 +20,8 @@ export interface StepUpdate {
   startedAtMs: number | null;
   finishedAtMs: number | null;
   error: string | null;
+  /** What a running step waits for (absent from servers older than this CLI). */
+  note?: string | null;
 }
 
 /** What the server says of a step besides its state (StepView), to place recovery steps in the plan. */
@@ -67,6 +69,7 @@ export function catalogueSteps(plan: Plan, labels: readonly StepLabel[]): Map<nu
  */
 export class StepProgress {
   readonly #reported = new Map<number, StepStatus>();
+  readonly #notes = new Map<number, string>();
   #stageKey: string | null = null;
 
   constructor(private known: Map<number, KnownStep>) {}
@@ -92,6 +95,7 @@ export class StepProgress {
     const known = this.known.get(update.index);
     if (!known || update.status === 'pending') return [];
     const before = this.#reported.get(update.index);
+    if (before === 'running' && update.status === 'running') return this.#noteOf(known, update);
     if (before === update.status || (before !== undefined && before !== 'running')) return [];
     this.#reported.set(update.index, update.status);
     const { index, step } = known;
@@ -106,6 +110,7 @@ export class StepProgress {
       return events;
     }
     if (before === undefined) events.push({ kind: 'step-started', index, step });
+    if (update.status === 'running') events.push(...this.#noteOf(known, update));
     const durationMs =
       update.startedAtMs !== null && update.finishedAtMs !== null
         ? Math.max(0, update.finishedAtMs - update.startedAtMs)
@@ -114,5 +119,13 @@ export class StepProgress {
     if (update.status === 'failed')
       events.push({ kind: 'step-failed', index, step, durationMs, error: update.error ?? 'failed' });
     return events;
+  }
+
+  /** A running step's new note (the promotion gate's reason to wait), once per change. */
+  #noteOf(known: KnownStep, update: StepUpdate): ProgressEvent[] {
+    const note = update.note ?? null;
+    if (note === null || this.#notes.get(update.index) === note) return [];
+    this.#notes.set(update.index, note);
+    return [{ kind: 'step-note', index: known.index, step: known.step, detail: note }];
   }
 }

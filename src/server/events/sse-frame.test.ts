@@ -36,6 +36,7 @@ describe('SSE frames', () => {
       startedAtMs: 5,
       finishedAtMs: null,
       error: null,
+      note: null,
     };
     expect(formatSseEvent(step)).toBe(`event: step\ndata: ${JSON.stringify(step)}\n\n`);
   });

@@ -1,7 +1,7 @@
 import type { DeploymentRecord, StepRecord, Store } from '../../store/index.js';
 import type { DeploymentView, ServerEvent } from '../api-types.js';
 import type { JobRecord, JobRunner } from '../jobs/job-runner.js';
-import { toDeploymentView } from '../views.js';
+import { runningNote, toDeploymentView } from '../views.js';
 
 export interface StoreEventPollerDeps {
   store: Store;
@@ -86,6 +86,7 @@ export function createStoreEventPoller(deps: StoreEventPollerDeps): StoreEventPo
           startedAtMs: s.startedAtMs,
           finishedAtMs: s.finishedAtMs,
           error: s.error,
+          note: runningNote(s),
         });
     }
     const lock = d.outcome === null ? await deps.store.getLock(d.app, d.environment) : undefined;
@@ -125,7 +126,7 @@ export function createStoreEventPoller(deps: StoreEventPollerDeps): StoreEventPo
 }
 
 function stepKey(s: StepRecord): string {
-  return `${s.status}|${s.startedAtMs ?? ''}|${s.finishedAtMs ?? ''}|${s.error ?? ''}`;
+  return `${s.status}|${s.startedAtMs ?? ''}|${s.finishedAtMs ?? ''}|${s.error ?? ''}|${runningNote(s) ?? ''}`;
 }
 
 /** Heartbeats change every few seconds; they are not news. */

@@ -36,6 +36,7 @@ export function TimelineView({ steps }: { steps: readonly StepView[] }) {
                     >
                       {stepTook === null ? '' : formatDurationMs(stepTook)}
                     </span>
+                    {s.note && <div class="muted step-note">{s.note}</div>}
                     {s.error && <div class="error-text">{s.error}</div>}
                   </li>
                 );
