@@ -294,6 +294,33 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     }
   });
 
+  it("judges a quiet weighted canary by probe traffic sent to the hosts' routers, and aborts a bad one", async () => {
+    // No user traffic at all: only the control plane's probes (to each canary host's router on its own address,
+    // with the opt-in header) can give the analysis samples. 127.0.0.1:8420 here serves nothing.
+    const canary =
+      '      kind: canary\n      steps:\n        - setWeight: 30\n        - analysis: { timeout: 30s }\n      analysis:\n        interval: 300ms\n        minRequests: 30\n        probe: { ratePerSecond: 40 }';
+    fleet.writeConfig({ env: { ERROR_RATE: '0.3' }, strategy: canary });
+    expectOk(await fleet.cli(['release', 'create', '--version', '4.2.0-bad']));
+    const deploy = await fleet.cli(['deploy', 'production', '--release', '4.2.0-bad']);
+    fleet.writeConfig();
+    expect(deploy.code).toBe(1);
+    expect(deploy.stderr).toMatch(/5xx/);
+    const events = JSON.parse(
+      expectOk(await fleet.cli(['history', 'production', '--json', '--limit', '40'])).stdout,
+    ) as Array<{ kind: string; release: string | null; data?: unknown }>;
+    const ended = events.find(
+      (e) => e.release === '4.2.0-bad' && (e.kind === 'canary.tripped' || e.kind === 'canary.verdict'),
+    );
+    expect(ended).toBeDefined();
+    for (let i = 0; i < 6; i++)
+      expect(await (await fetch(`http://127.0.0.1:${fleet.edgePort}/`)).text()).toContain('hello 4.0.0');
+    const status = JSON.parse(expectOk(await fleet.cli(['status', 'production', '--json'])).stdout) as Array<{
+      hosts: Array<{ targets: Array<{ release: string }> }>;
+    }>;
+    for (const h of status[0]?.hosts ?? [])
+      expect(h.targets.map((t) => t.release)).not.toContain('4.2.0-bad');
+  });
+
   it('refuses an unknown host key, naming the host and its fingerprint', async () => {
     const empty = join(fleet.dir, 'empty_known_hosts');
     writeFileSync(empty, '');

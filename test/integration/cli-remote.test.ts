@@ -159,6 +159,15 @@ describe('slipway --server (deployments run by the server)', () => {
     server = await startTestServer(project, { args });
   };
 
+  /** A canary needs a release serving to compare with (when a test runs alone, nothing does yet). */
+  const ensureServing = async (release: string): Promise<void> => {
+    const serving = await fetch(`${project.url}/`).then(
+      () => true,
+      () => false,
+    );
+    if (!serving) expectOk(await remote(deployer, ['deploy', 'production', '--release', release]));
+  };
+
   it('builds a release, deploys it with the live view and exit 0, and status and history show it', async () => {
     const created = expectOk(await remote(deployer, ['release', 'create', '--version', '1.0.0']));
     expect(created.stdout).toMatch(/✔ release 1\.0\.0 stored: [0-9a-f]{12}, \d+ bytes/);
@@ -297,12 +306,7 @@ describe('slipway --server (deployments run by the server)', () => {
     await restartWith(project.config({ strategy: canary, env: { GREETING: 'Canary' } }) + TEAM);
     for (const v of ['6.0.0', '6.0.1', '6.0.2'])
       expectOk(await remote(deployer, ['release', 'create', '--version', v]));
-    // A canary needs a release serving to compare with (when this test runs alone, nothing does yet).
-    const serving = await fetch(`${project.url}/`).then(
-      () => true,
-      () => false,
-    );
-    if (!serving) expectOk(await remote(deployer, ['deploy', 'production', '--release', '6.0.0']));
+    await ensureServing('6.0.0');
 
     const first = spawnRemote(server.url, ['deploy', 'production', '--release', '6.0.1'], deployer);
     const id = await waitForEvent(server, deployer, 'deploy.started', '6.0.1');
@@ -334,12 +338,7 @@ describe('slipway --server (deployments run by the server)', () => {
     await restartWith(project.config({ strategy: canary, env: { GREETING: 'Gate' } }) + TEAM);
     for (const v of ['6.1.0', '6.1.1'])
       expectOk(await remote(deployer, ['release', 'create', '--version', v]));
-    // A canary needs a release serving to compare with (when this test runs alone, nothing does yet).
-    const serving = await fetch(`${project.url}/`).then(
-      () => true,
-      () => false,
-    );
-    if (!serving) expectOk(await remote(deployer, ['deploy', 'production', '--release', '6.1.0']));
+    await ensureServing('6.1.0');
     const deploy = spawnRemote(server.url, ['deploy', 'production', '--release', '6.1.1'], deployer);
     await waitFor(
       () => /wait {4}promotion gate on \S+: .*waiting for slipway promote/.test(deploy.stdout()),
