@@ -107,3 +107,52 @@ describe('canary panel in a browser', { timeout: 120_000 }, () => {
     }
   });
 });
+
+// A quiet canary: no traffic gives no verdict, so the promotion gate (between 30% and all traffic) waits for a
+// person and says why on the deployment's timeline; the deployer promotes it from the page.
+const QUIET_CANARY = `      kind: canary
+      steps:
+        - setWeight: 30
+      analysis:
+        interval: 300ms`;
+
+describe('a canary waiting at its promotion gate, in a browser', { timeout: 120_000 }, () => {
+  let f: DashboardFixture;
+  let token: string;
+
+  beforeAll(async () => {
+    f = await startDashboardFixture({
+      config: (project) => project.config(),
+      releases: ['1.0.0'],
+      users: { alice: 'deployer:production' },
+      prepare: async (project) => {
+        expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+        project.writeConfig(project.config({ strategy: QUIET_CANARY }));
+        expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
+      },
+    });
+    token = await f.server.token('alice', ['deployer:production']);
+  }, 120_000);
+
+  afterAll(async () => f?.dispose());
+
+  it('shows on the timeline what the gate waits for, and goes on after a promote from the page', async () => {
+    const { page, problems } = await openContext(f.browser);
+    await logIn(page, f.server.url, 'alice', PASSWORD);
+    const id = await f.deployThroughApi(token, 'production', '2.0.0');
+    // The page may open before or after the gate starts waiting: the note comes with the steps or a live step event.
+    await page.goto(`${f.server.url}/#/deployments/${id}`);
+    const note = page.locator('[data-status="running"] .step-note');
+    await note.waitFor({ timeout: 45_000 });
+    expect(await note.textContent()).toMatch(/waiting for slipway promote/);
+    await saveScreenshot(page, 'promotion-gate-waiting');
+
+    await page.locator('[data-action="promote"]').click();
+    await page.getByRole('button', { name: 'Confirm promote' }).click();
+    await page.locator('.deployment h2 [data-state="succeeded"]').waitFor({ timeout: 45_000 });
+    await expect(page.locator('.step-note').count()).resolves.toBe(0);
+    expect((await fetch(`${f.project.url}/`)).headers.get('x-release')).toBe('2.0.0');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});

@@ -74,29 +74,32 @@ export function CanaryPanel({ environment }: { environment: string }) {
       <h3>Canary in {environment}</h3>
       <ErrorBox error={error} />
       {series.x.length === 0 && <p class="muted">Measuring… (a point every {POLL_MS / 1000} s)</p>}
-      <div class="charts">
-        <TrafficChart
-          title="requests / s"
-          unit=""
-          releases={series.releases}
-          x={series.x}
-          columns={series.requestsPerSecond}
-        />
-        <TrafficChart
-          title="5xx (% of requests)"
-          unit="%"
-          releases={series.releases}
-          x={series.x}
-          columns={series.errorPercent}
-        />
-        <TrafficChart
-          title="p99 latency (ms)"
-          unit="ms"
-          releases={series.releases}
-          x={series.x}
-          columns={series.p99Ms}
-        />
-      </div>
+      {/* Without a point, uPlot draws empty axes dated 1970: the charts come with the first point. */}
+      {series.x.length > 0 && (
+        <div class="charts">
+          <TrafficChart
+            title="requests / s"
+            unit=""
+            releases={series.releases}
+            x={series.x}
+            columns={series.requestsPerSecond}
+          />
+          <TrafficChart
+            title="5xx (% of requests)"
+            unit="%"
+            releases={series.releases}
+            x={series.x}
+            columns={series.errorPercent}
+          />
+          <TrafficChart
+            title="p99 latency (ms)"
+            unit="ms"
+            releases={series.releases}
+            x={series.x}
+            columns={series.p99Ms}
+          />
+        </div>
+      )}
       <LatestRates series={series} />
       <h4>Analysis verdicts</h4>
       <ErrorBox error={verdicts.error} />
