@@ -20,23 +20,31 @@ const CANARY = `      kind: canary
         maxErrorRate: 0.5
         errorRateTolerance: 0.5`;
 
+/** 1.0.0 serving, then 2.0.0 built with `strategy` (and `env`) for alice, a deployer, to deploy as a canary. */
+async function startCanaryFixture(
+  strategy: string,
+  env?: Record<string, string>,
+): Promise<{ f: DashboardFixture; token: string }> {
+  const f = await startDashboardFixture({
+    config: (project) => project.config(),
+    releases: ['1.0.0'],
+    users: { alice: 'deployer:production' },
+    prepare: async (project) => {
+      expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+      project.writeConfig(project.config({ ...(env ? { env } : {}), strategy }));
+      expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
+    },
+  });
+  return { f, token: await f.server.token('alice', ['deployer:production']) };
+}
+
 // A browser, a server, agents and targets on a machine shared with other test runs: more time than the default.
 describe('canary panel in a browser', { timeout: 120_000 }, () => {
   let f: DashboardFixture;
   let token: string;
 
   beforeAll(async () => {
-    f = await startDashboardFixture({
-      config: (project) => project.config(),
-      releases: ['1.0.0'],
-      users: { alice: 'deployer:production' },
-      prepare: async (project) => {
-        expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
-        project.writeConfig(project.config({ env: { ERROR_RATE: '0.1' }, strategy: CANARY }));
-        expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
-      },
-    });
-    token = await f.server.token('alice', ['deployer:production']);
+    ({ f, token } = await startCanaryFixture(CANARY, { ERROR_RATE: '0.1' }));
   }, 120_000);
 
   afterAll(async () => f?.dispose());
@@ -121,17 +129,7 @@ describe('a canary waiting at its promotion gate, in a browser', { timeout: 120_
   let token: string;
 
   beforeAll(async () => {
-    f = await startDashboardFixture({
-      config: (project) => project.config(),
-      releases: ['1.0.0'],
-      users: { alice: 'deployer:production' },
-      prepare: async (project) => {
-        expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
-        project.writeConfig(project.config({ strategy: QUIET_CANARY }));
-        expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
-      },
-    });
-    token = await f.server.token('alice', ['deployer:production']);
+    ({ f, token } = await startCanaryFixture(QUIET_CANARY));
   }, 120_000);
 
   afterAll(async () => f?.dispose());

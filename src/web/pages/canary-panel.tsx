@@ -18,6 +18,16 @@ import {
 const POLL_MS = 2000;
 /** Ten minutes at one point every two seconds. */
 const MAX_POINTS = 300;
+/** The three charts, each with a line per release. */
+const CHARTS: ReadonlyArray<{
+  title: string;
+  unit: string;
+  column: 'requestsPerSecond' | 'errorPercent' | 'p99Ms';
+}> = [
+  { title: 'requests / s', unit: '', column: 'requestsPerSecond' },
+  { title: '5xx (% of requests)', unit: '%', column: 'errorPercent' },
+  { title: 'p99 latency (ms)', unit: 'ms', column: 'p99Ms' },
+];
 
 /**
  * A running canary, live: request rate, 5xx and p99 latency per release, from the difference of successive
@@ -77,27 +87,16 @@ export function CanaryPanel({ environment }: { environment: string }) {
       {/* Without a point, uPlot draws empty axes dated 1970: the charts come with the first point. */}
       {series.x.length > 0 && (
         <div class="charts">
-          <TrafficChart
-            title="requests / s"
-            unit=""
-            releases={series.releases}
-            x={series.x}
-            columns={series.requestsPerSecond}
-          />
-          <TrafficChart
-            title="5xx (% of requests)"
-            unit="%"
-            releases={series.releases}
-            x={series.x}
-            columns={series.errorPercent}
-          />
-          <TrafficChart
-            title="p99 latency (ms)"
-            unit="ms"
-            releases={series.releases}
-            x={series.x}
-            columns={series.p99Ms}
-          />
+          {CHARTS.map((c) => (
+            <TrafficChart
+              key={c.title}
+              title={c.title}
+              unit={c.unit}
+              releases={series.releases}
+              x={series.x}
+              columns={series[c.column]}
+            />
+          ))}
         </div>
       )}
       <LatestRates series={series} />
