@@ -28,6 +28,7 @@ import { registerToken } from './token.js';
 import { registerUser } from './user.js';
 import { registerServer } from './server.js';
 import { createRemoteProgram, wantsRemoteServer } from './remote/create-remote-program.js';
+import { SLIPWAY_VERSION } from '../core/version.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -35,6 +36,7 @@ const program = new Command();
 program
   .name('slipway')
   .description('Deploy releases to your own servers with zero downtime, and roll back in milliseconds.')
+  .version(SLIPWAY_VERSION, '-V, --version', 'print the version')
   .option('-c, --config <file>', 'path to slipway.yml (or its directory)', undefined)
   .option(
     '--state-dir <dir>',
