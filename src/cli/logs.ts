@@ -24,7 +24,14 @@ export function registerLogs(program: Command, globals: () => GlobalOptions): vo
         const lines = Math.max(0, Number(opts.lines) || 50);
         const request = { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) };
         if (!opts.follow) {
-          await readLogs(hosts, request, (e) => print(e.host, e));
+          const read = await readLogs(hosts, request, (e) => print(e.host, e));
+          // Silence would look like a hang or a bug: say that nothing was there, and where to look.
+          if (read.length === 0) {
+            const which = opts.target ? `target ${opts.target}` : `the targets of ${project.config.app}`;
+            process.stderr.write(
+              dim(`no output from ${which} in ${env}; "slipway status ${env}" shows what runs there\n`),
+            );
+          }
           return;
         }
         // Every host at once, until Ctrl-C (or until every host's stream ends).

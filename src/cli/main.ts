@@ -29,6 +29,7 @@ import { registerUser } from './user.js';
 import { registerServer } from './server.js';
 import { createRemoteProgram, wantsRemoteServer } from './remote/create-remote-program.js';
 import { SLIPWAY_VERSION } from '../core/version.js';
+import { wantsVersion } from './wants-version.js';
 import type { GlobalOptions } from './project.js';
 import { red, yellow } from './progress-renderer.js';
 
@@ -36,7 +37,6 @@ const program = new Command();
 program
   .name('slipway')
   .description('Deploy releases to your own servers with zero downtime, and roll back in milliseconds.')
-  .version(SLIPWAY_VERSION, '-V, --version', 'print the version')
   .option('-c, --config <file>', 'path to slipway.yml (or its directory)', undefined)
   .option(
     '--state-dir <dir>',
@@ -97,10 +97,17 @@ function reportError(err: unknown): number {
   return 1;
 }
 
+program.addHelpText('after', `\nslipway ${SLIPWAY_VERSION} (-V, --version before a verb prints it)`);
+
 try {
-  // With --server (or SLIPWAY_SERVER) the verbs talk to the server's API instead (src/cli/remote/).
-  const remote = wantsRemoteServer(process.argv, process.env) ? createRemoteProgram(program) : null;
-  await (remote ?? program).parseAsync(process.argv);
+  const verbs = new Set(program.commands.map((c) => c.name()));
+  if (wantsVersion(process.argv.slice(2), verbs)) {
+    process.stdout.write(`${SLIPWAY_VERSION}\n`);
+  } else {
+    // With --server (or SLIPWAY_SERVER) the verbs talk to the server's API instead (src/cli/remote/).
+    const remote = wantsRemoteServer(process.argv, process.env) ? createRemoteProgram(program) : null;
+    await (remote ?? program).parseAsync(process.argv);
+  }
 } catch (err) {
   process.exitCode = reportError(err);
 }

@@ -193,6 +193,14 @@ describe('failures during and after a deploy', () => {
     expect(follow.stdout()).not.toContain(secret);
     expect(follow.stderr()).not.toContain(secret);
   });
+
+  it('says so when there is no output to show, instead of printing nothing', async () => {
+    const none = expectOk(await project.cli(['logs', 'production', '--target', 'no-such-target']));
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain(
+      'no output from target no-such-target in production; "slipway status production" shows what runs there',
+    );
+  });
 });
 
 describe('bad input', () => {

@@ -18,7 +18,6 @@ export function createRemoteProgram(local: Command): Command {
   program
     .name(local.name())
     .description(`${local.description()} (over a server: --server or SLIPWAY_SERVER)`)
-    .version(local.version() ?? '', '-V, --version', 'print the version (of this CLI)')
     .option('--server <url>', 'the slipway server to talk to (or set SLIPWAY_SERVER); token in SLIPWAY_TOKEN')
     .addOption(new Option('-c, --config <file>').hideHelp())
     .addOption(new Option('--state-dir <dir>').hideHelp())
