@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -153,7 +154,7 @@ describe('Router fast path: failures', () => {
     const text = await raw.closed;
     expect(statusLines(text)).toEqual([408]);
     expect(seen).toBe(0);
-  });
+  }, 15_000);
 
   it('answers 502 when the app sends no answer head within 300 s, and counts a proxy error', async () => {
     const advance = fakeSweepClock();
@@ -171,7 +172,24 @@ describe('Router fast path: failures', () => {
     expect(statusLines(text)).toEqual([502]);
     expect(router.metrics()[0]).toMatchObject({ requests: 1, errors5xx: 1, proxyErrors: 1, inFlight: 0 });
     raw.socket.destroy();
-  });
+  }, 15_000);
+
+  it('answers 502 when the app does not accept the connection within 5 s (its listen queue is full)', async () => {
+    const port = await startUnacceptingListener();
+    const advance = fakeSweepClock();
+    const router = await routeTo(port);
+    const raw = await connectRaw(router.port);
+    raw.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // real time: the connect is under way
+    advance(4_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(raw.text()).toBe('');
+    advance(2_000);
+    const text = await raw.waitFor((t) => t.includes('Bad gateway'));
+    expect(statusLines(text)).toEqual([502]);
+    expect(router.metrics()[0]).toMatchObject({ requests: 1, errors5xx: 1, proxyErrors: 1, inFlight: 0 });
+    raw.socket.destroy();
+  }, 15_000);
 
   it('closes an idle kept-alive app connection after 4 s, and opens a new one for the next request', async () => {
     const backend = await backendOf((_req, res) => res.end('ok'));
@@ -356,3 +374,35 @@ describe('Router fast path: counters, drain and close', () => {
     expect(raw.socket.destroyed).toBe(true);
   });
 });
+
+/**
+ * A TCP port whose listener never accepts and whose queue is full, so the kernel drops further SYNs and a
+ * connect to it hangs (Node's servers always accept, so a small Python process holds it). Stopped by its pid.
+ */
+async function startUnacceptingListener(): Promise<number> {
+  const script = [
+    'import socket, sys, time',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+    'port = s.getsockname()[1]',
+    // Fill the accept queue (backlog 0 still queues one): later SYNs are dropped, never answered.
+    'fillers = []',
+    'for _ in range(4):',
+    '    c = socket.socket(); c.setblocking(False)',
+    '    try: c.connect(("127.0.0.1", port))',
+    '    except BlockingIOError: pass',
+    '    fillers.append(c)',
+    'time.sleep(0.3)',
+    'print(port, flush=True)',
+    'time.sleep(120)',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup(() => {
+    child.kill('SIGKILL');
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`python3 exited with ${code}`)));
+  });
+  return Number(line.trim());
+}
