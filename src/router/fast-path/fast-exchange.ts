@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { deriveClientResponseHeaders, deriveUpstreamRequestHeaders } from '../headers.js';
 import type { RouterTarget } from '../router-target.js';
 import { CHUNKED_INVALID, CHUNKED_MORE, ChunkTracker } from './chunk-tracker.js';
-import { currentHttpDate, hasDateHeader } from './http-date.js';
+import { currentHttpDate } from './http-date.js';
 import { formatShortAnswer } from './short-answer.js';
 import type { RequestHead } from './request-head.js';
 import { parseResponseHead, type ResponseHead } from './response-head.js';
@@ -182,7 +182,7 @@ export class FastExchange implements UpstreamUser {
     (this.#conn as UpstreamConnection).waitingForHead = false;
     this.#response = head;
     const headers = deriveClientResponseHeaders(head.rawHeaders);
-    if (!hasDateHeader(headers)) headers.push('date', currentHttpDate());
+    if (!head.hasDate) headers.push('date', currentHttpDate());
     if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
     if (head.framing === 'chunked') headers.push('transfer-encoding', 'chunked');
     // A request body not fully read leaves the client connection out of step: close it after this answer.

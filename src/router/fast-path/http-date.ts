@@ -14,12 +14,3 @@ export function currentHttpDate(nowMs: number = Date.now()): string {
   }
   return cachedValue;
 }
-
-/** Whether a flat header list (name, value, …) has a Date field. */
-export function hasDateHeader(headers: readonly string[]): boolean {
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'date') return true;
-  }
-  return false;
-}

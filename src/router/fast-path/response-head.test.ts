@@ -16,9 +16,17 @@ describe('parseResponseHead', () => {
         framing: 'length',
         contentLength: 5,
         reusable: true,
+        hasDate: false,
         headBytes: text.length,
       },
     });
+  });
+
+  it('notes whether the app sent a Date header, whatever its case', () => {
+    const dated = parse('HTTP/1.1 204 No Content\r\nDATE: Tue, 01 Dec 2026 10:00:00 GMT\r\n\r\n');
+    const undated = parse('HTTP/1.1 204 No Content\r\nDated: no\r\n\r\n');
+    expect(dated).toMatchObject({ kind: 'head', head: { hasDate: true } });
+    expect(undated).toMatchObject({ kind: 'head', head: { hasDate: false } });
   });
 
   it.each<[string, string, string, ResponseFraming, boolean]>([

@@ -25,6 +25,8 @@ export interface ResponseHead {
   contentLength: number;
   /** False when the app's connection cannot carry another request (Connection: close, HTTP/1.0). */
   reusable: boolean;
+  /** The app sent a Date header (the router adds one when it did not). */
+  hasDate: boolean;
   headBytes: number;
 }
 
@@ -85,6 +87,7 @@ function judgeFields(
   let chunked = false;
   let transferEncoding = false;
   let close = !http11;
+  let hasDate = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
@@ -99,6 +102,8 @@ function judgeFields(
     } else if (name.length === 10 && isName(name, 'connection')) {
       if (listsToken(value, 'close')) close = true;
       else if (!http11 && listsToken(value, 'keep-alive')) close = false;
+    } else if (name.length === 4 && isName(name, 'date')) {
+      hasDate = true;
     }
   }
   if (transferEncoding && contentLength !== -1) return invalid('both Content-Length and Transfer-Encoding');
@@ -119,6 +124,7 @@ function judgeFields(
       framing,
       contentLength: Math.max(0, contentLength),
       reusable: !close && framing !== 'close',
+      hasDate,
       headBytes,
     },
   };

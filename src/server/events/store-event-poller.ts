@@ -73,7 +73,8 @@ export function createStoreEventPoller(deps: StoreEventPollerDeps): StoreEventPo
     const records = await deps.store.listSteps(d.id);
     const known = steps.get(d.id) ?? new Map<number, string>();
     for (const s of records) {
-      const key = stepKey(s);
+      const note = runningNote(s);
+      const key = stepKey(s, note);
       if (known.get(s.index) === key) continue;
       known.set(s.index, key);
       if (emit)
@@ -86,7 +87,7 @@ export function createStoreEventPoller(deps: StoreEventPollerDeps): StoreEventPo
           startedAtMs: s.startedAtMs,
           finishedAtMs: s.finishedAtMs,
           error: s.error,
-          note: runningNote(s),
+          note,
         });
     }
     const lock = d.outcome === null ? await deps.store.getLock(d.app, d.environment) : undefined;
@@ -125,8 +126,8 @@ export function createStoreEventPoller(deps: StoreEventPollerDeps): StoreEventPo
   };
 }
 
-function stepKey(s: StepRecord): string {
-  return `${s.status}|${s.startedAtMs ?? ''}|${s.finishedAtMs ?? ''}|${s.error ?? ''}|${runningNote(s) ?? ''}`;
+function stepKey(s: StepRecord, note: string | null): string {
+  return `${s.status}|${s.startedAtMs ?? ''}|${s.finishedAtMs ?? ''}|${s.error ?? ''}|${note ?? ''}`;
 }
 
 /** Heartbeats change every few seconds; they are not news. */
