@@ -65,10 +65,11 @@ async function readFrom(path: string, offset: number | undefined): Promise<{ lin
     const text = buffer.toString('utf8');
     const lastNewline = text.lastIndexOf('\n');
     if (lastNewline < 0) return { lines: [], end: start }; // wait for the line to be finished
-    return {
-      lines: text.slice(0, lastNewline).split('\n'),
-      end: start + Buffer.byteLength(text.slice(0, lastNewline + 1)),
-    };
+    const lines = text.slice(0, lastNewline).split('\n');
+    // Skipped ahead: the first line is the end of a line, perhaps the end of a secret that redaction cannot
+    // recognise any more; it is not scanned.
+    if (start > offset) lines.shift();
+    return { lines, end: start + Buffer.byteLength(text.slice(0, lastNewline + 1)) };
   } finally {
     await handle.close();
   }

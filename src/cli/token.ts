@@ -1,10 +1,12 @@
-import type { Command } from 'commander';
-import { isoAt } from '../core/clock.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   createApiTokenFor,
+  formatTokenTime,
+  MAX_TOKEN_EXPIRY,
   parseTokenExpiry,
   revokeApiTokenBy,
   toApiTokenView,
+  TokenExpiryError,
 } from '../server/auth/manage-api-tokens.js';
 import type { AuthContext } from '../server/auth/auth-events.js';
 import { formatGrant, parseGrant } from '../server/auth/roles.js';
@@ -12,6 +14,18 @@ import { withProject, type GlobalOptions, type Project } from './project.js';
 import { dim, green } from './progress-renderer.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `--expires` is checked while the arguments are parsed: a bad one is a usage error (exit 2), nothing stored. */
+function parseExpiresOption(value: string): number {
+  try {
+    return parseTokenExpiry(value, '--expires');
+  } catch (err) {
+    // Commander says which option and value; the reason completes its sentence.
+    if (err instanceof TokenExpiryError)
+      throw new InvalidArgumentError(`${err.reason.charAt(0).toUpperCase()}${err.reason.slice(1)}.`);
+    throw err;
+  }
+}
 
 /** `slipway token create|list|revoke`: the server's API tokens, straight in the store (no server needed). */
 export function registerToken(program: Command, globals: () => GlobalOptions): void {
@@ -29,24 +43,27 @@ export function registerToken(program: Command, globals: () => GlobalOptions): v
       collect,
       [],
     )
-    .option('--expires <duration>', 'expire after this long, e.g. 90d (default: never)')
+    .option(
+      '--expires <duration>',
+      `expire after this long, e.g. 90d, at most ${MAX_TOKEN_EXPIRY} (default: never)`,
+      parseExpiresOption,
+    )
     .option('--description <text>', 'what it is for', '')
-    .action(async (opts: { subject: string; role: string[]; expires?: string; description: string }) => {
+    .action(async (opts: { subject: string; role: string[]; expires?: number; description: string }) => {
       const grants = opts.role.map(parseGrant);
-      const expiresInMs = opts.expires === undefined ? null : parseTokenExpiry(opts.expires);
       await withProject(globals(), async (project) => {
         const { token: secret, record } = await createApiTokenFor(authContext(project), {
           subject: opts.subject,
           description: opts.description,
           grants,
-          expiresInMs,
+          expiresInMs: opts.expires ?? null,
         });
         // The token alone on stdout (TOKEN=$(slipway token create …)); the rest on stderr.
         process.stdout.write(`${secret}\n`);
         process.stderr.write(
           green(`✔ token ${record.id} for ${record.subject} (${record.grants.map(formatGrant).join(' ')})`) +
             dim(
-              `${record.expiresAtMs === null ? '' : `, expires ${isoAt(record.expiresAtMs)}`}; it is shown only now\n`,
+              `${record.expiresAtMs === null ? '' : `, expires ${formatTokenTime(record.expiresAtMs)}`}; it is shown only now\n`,
             ),
         );
       });
@@ -69,17 +86,17 @@ export function registerToken(program: Command, globals: () => GlobalOptions): v
           );
           return;
         }
-        const when = (ms: number | null) => (ms === null ? '-' : isoAt(ms));
         const rows = [
           ['ID', 'SUBJECT', 'ROLES', 'CREATED', 'LAST USED', 'EXPIRES', 'REVOKED'],
           ...tokens.map((t) => [
             t.id,
             t.subject,
             t.grants.map(formatGrant).join(' '),
-            when(t.createdAtMs),
-            when(t.lastUsedAtMs),
-            when(t.expiresAtMs),
-            when(t.revokedAtMs),
+            // Any stored value is shown, one that is no date as such: a bad row must not hide the others.
+            formatTokenTime(t.createdAtMs),
+            formatTokenTime(t.lastUsedAtMs),
+            formatTokenTime(t.expiresAtMs),
+            formatTokenTime(t.revokedAtMs),
           ]),
         ];
         process.stdout.write(formatTable(rows));

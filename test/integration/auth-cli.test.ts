@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
-import { hashApiToken } from '../../src/server/auth/api-token.js';
+import { generateApiToken, hashApiToken } from '../../src/server/auth/api-token.js';
 import { createAuthenticator } from '../../src/server/auth/authenticator.js';
 import { loginWithPassword } from '../../src/server/auth/login-with-password.js';
+import { parseGrant } from '../../src/server/auth/roles.js';
 import { DEFAULT_AUTH_POLICY } from '../../src/server/auth/auth-policy.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { CLI, createTestProject, expectOk, type CliResult, type TestProject } from '../helpers/project.js';
@@ -121,22 +123,64 @@ describe('slipway token', () => {
     expect(history).not.toContain(hashApiToken(token));
   });
 
-  it('refuses an unknown role and a bad expiry (exit 2 for bad input)', async () => {
+  it('refuses an unknown role, and a bad or too long expiry before storing anything (exit 2 for bad input)', async () => {
     const role = await project.cli(['token', 'create', '--subject', 'ci', '--role', 'root']);
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('unknown role "root"');
-    const expiry = await project.cli([
-      'token',
-      'create',
-      '--subject',
-      'ci',
-      '--role',
-      'viewer',
-      '--expires',
-      'soon',
-    ]);
-    expect(expiry.code).toBe(1);
-    expect(expiry.stderr).toContain('"soon" is not a duration');
+    const create = (expires: string) =>
+      project.cli(['token', 'create', '--subject', 'ci', '--role', 'viewer', '--expires', expires]);
+    for (const [expires, reason] of [
+      ['soon', 'Not a duration (e.g. 90d, 12h or 30m).'],
+      ['0d', 'A token must live for some time (e.g. 90d).'],
+      ['3651d', 'Longer than 3650d (10 years), the longest a token may live.'],
+      ['99999999999d', 'Longer than 3650d (10 years), the longest a token may live.'],
+    ] as const) {
+      const refused = await create(expires);
+      expect(refused).toMatchObject({ code: 2, stdout: '' });
+      expect(refused.stderr.split('\n')[0]).toBe(
+        `error: option '--expires <duration>' argument '${expires}' is invalid. ${reason}`,
+      );
+    }
+    expect(expectOk(await project.cli(['token', 'list'])).stdout).toContain('no tokens yet');
+
+    const longest = expectOk(await create('3650d'));
+    expect(longest.stderr).toMatch(/, expires \d{4}-\d\d-\d\dT[\d:.]+Z; it is shown only now/);
+  });
+
+  it('lists the tokens whatever times the store holds; one that is no date shows as invalid', async () => {
+    const store = await openProjectStore();
+    const stored = (id: string, expiresAtMs: number) =>
+      store.createApiToken({
+        id,
+        subject: id,
+        description: '',
+        tokenHash: hashApiToken(generateApiToken()),
+        grants: [parseGrant('viewer')],
+        createdBy: 'test',
+        createdAtMs: Date.UTC(2026, 0, 1),
+        expiresAtMs,
+      });
+    // As `token create --expires 99999999999d` stored it before expiries were bounded.
+    await stored('tok_far', Date.UTC(2026, 0, 1) + 99_999_999_999 * 86_400_000);
+    await stored('tok_garbled', Date.UTC(2027, 0, 1));
+    const db = new Database(join(project.dir, '.slipway', 'slipway.db'));
+    try {
+      db.prepare("UPDATE api_tokens SET expires_at_ms = 'soon' WHERE id = 'tok_garbled'").run();
+    } finally {
+      db.close();
+    }
+
+    const listed = expectOk(await project.cli(['token', 'list'])).stdout;
+    expect(listed).toMatch(
+      /^tok_far +tok_far +viewer +2026-01-01T00:00:00.000Z +- +invalid \(8640001767139200000\) +-$/m,
+    );
+    expect(listed).toMatch(
+      /^tok_garbled +tok_garbled +viewer +2026-01-01T00:00:00.000Z +- +invalid \(NaN\) +-$/m,
+    );
+    const json = JSON.parse(expectOk(await project.cli(['token', 'list', '--json'])).stdout) as Array<{
+      id: string;
+    }>;
+    expect(json.map((t) => t.id).sort()).toEqual(['tok_far', 'tok_garbled']);
   });
 });
 

@@ -31,8 +31,17 @@ export async function createApiTokenFor(
   if (request.grants.length === 0) {
     throw new SlipwayError('a token needs at least one role', { hint: 'e.g. --role deployer:staging' });
   }
-  if (request.expiresInMs !== null && !(request.expiresInMs > 0)) {
-    throw new SlipwayError('a token must expire in the future', { hint: 'e.g. --expires 90d' });
+  // parseTokenExpiry has bounded it already; checked again because an expiry past the last date breaks every
+  // listing of the tokens from then on.
+  if (
+    request.expiresInMs !== null &&
+    !(request.expiresInMs > 0 && request.expiresInMs <= MAX_TOKEN_EXPIRY_MS)
+  ) {
+    throw new TokenExpiryError(
+      'expiresInMs',
+      String(request.expiresInMs),
+      `a token expires after more than 0 ms and at most ${MAX_TOKEN_EXPIRY}`,
+    );
   }
   const token = generateApiToken();
   const now = context.clock.nowMs();
@@ -76,11 +85,41 @@ export async function revokeApiTokenBy(context: AuthContext, id: string): Promis
   });
 }
 
-/** `90d`, `12h`, `30m`: how long a new token lives. */
-export function parseTokenExpiry(text: string): number {
+/** The longest a token may live. Longer ones are refused: rotate tokens instead. */
+export const MAX_TOKEN_EXPIRY = '3650d (10 years)';
+export const MAX_TOKEN_EXPIRY_MS = 3650 * 86_400_000;
+
+/** An expiry that is not a duration, or not one a token may have; `key` names where it came from. */
+export class TokenExpiryError extends SlipwayError {
+  constructor(
+    readonly key: string,
+    readonly value: string,
+    readonly reason: string,
+  ) {
+    super(`${key} "${value}" is invalid: ${reason}`);
+  }
+}
+
+/**
+ * `90d`, `12h`, `30m`: how long a new token lives, more than 0 and at most MAX_TOKEN_EXPIRY. `key` is what the
+ * user typed it as (`--expires`, `expiresIn`), for the message.
+ */
+export function parseTokenExpiry(text: string, key: string): number {
   const ms = parseDurationMs(text);
-  if (ms === undefined || ms <= 0) {
-    throw new SlipwayError(`"${text}" is not a duration`, { hint: 'e.g. 90d, 12h or 30m' });
+  if (ms === undefined) throw new TokenExpiryError(key, text, 'not a duration (e.g. 90d, 12h or 30m)');
+  if (!(ms > 0)) throw new TokenExpiryError(key, text, 'a token must live for some time (e.g. 90d)');
+  if (ms > MAX_TOKEN_EXPIRY_MS) {
+    throw new TokenExpiryError(key, text, `longer than ${MAX_TOKEN_EXPIRY}, the longest a token may live`);
   }
   return ms;
+}
+
+/**
+ * A time of a stored token as shown in a listing: `-` for none, else its ISO date; a value that is no date
+ * (an expiry stored before expiries were bounded) shows as `invalid (<stored value>)` instead of failing.
+ */
+export function formatTokenTime(ms: number | null): string {
+  if (ms === null) return '-';
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `invalid (${String(ms)})` : date.toISOString();
 }

@@ -29,14 +29,17 @@ const createBody = z.strictObject({
   expiresIn: z.string().optional(),
 });
 
-/** POST /tokens {subject, description?, roles, expiresIn?}: 201 {token, record}; the token is shown only here. */
+/**
+ * POST /tokens {subject, description?, roles, expiresIn?}: 201 {token, record}; the token is shown only here.
+ * A bad `expiresIn` (not a duration, or beyond MAX_TOKEN_EXPIRY) is a 400 before anything is stored.
+ */
 export const postToken: Handler = async (c, deps) => {
   const body = await jsonBody(c, createBody);
   const created = await createApiTokenFor(authContext(c, deps), {
     subject: body.subject,
     description: body.description,
     grants: body.roles.map(parseGrant),
-    expiresInMs: body.expiresIn === undefined ? null : parseTokenExpiry(body.expiresIn),
+    expiresInMs: body.expiresIn === undefined ? null : parseTokenExpiry(body.expiresIn, 'expiresIn'),
   });
   return c.json(created, 201);
 };
