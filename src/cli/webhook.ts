@@ -4,6 +4,7 @@ import { parseDurationMs } from '../core/duration.js';
 import { resolveRepoOption, resolveWatchTarget, type WatchTarget } from '../triggers/resolve-watch-target.js';
 import { serveWebhook } from '../triggers/serve-webhook.js';
 import { syncWatchedBranch } from '../triggers/sync-watched-branch.js';
+import { REFUSAL_BUDGET } from '../triggers/refusal-budget.js';
 import { createWebhookHandler } from '../triggers/webhook-handler.js';
 import { enterPipeline } from './deploy.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
@@ -53,29 +54,36 @@ async function receiveUntilStopped(project: Project, opts: WebhookOptions): Prom
     });
   }
   const builds = createBuildQueue(project, target);
-  const listener = await serveWebhook(
-    createWebhookHandler({
-      app: project.config.app,
-      branch: target.branch,
-      secret,
-      maxBodyBytes: settings.maxBodyBytes,
-      replayToleranceMs: parseDurationMs(settings.replayTolerance) ?? 600_000,
-      store: project.store,
-      clock: project.clock,
-      onPush: (push) => {
-        process.stdout.write(
-          `push ${push.after.slice(0, 12)} to ${target.branch} (delivery ${push.deliveryId})\n`,
-        );
-        builds.request(`push ${push.deliveryId}`);
-      },
-    }),
-    {
-      port,
-      bindAddress: opts.bind ?? settings.bindAddress,
-      maxBodyBytes: settings.maxBodyBytes,
-      onError: (err) => process.stderr.write(red(`webhook error: ${String(err)}\n`)),
+  const handler = createWebhookHandler({
+    app: project.config.app,
+    branch: target.branch,
+    secret,
+    maxBodyBytes: settings.maxBodyBytes,
+    replayToleranceMs: parseDurationMs(settings.replayTolerance) ?? 600_000,
+    store: project.store,
+    clock: project.clock,
+    onPush: (push) => {
+      process.stdout.write(
+        `push ${push.after.slice(0, 12)} to ${target.branch} (delivery ${push.deliveryId})\n`,
+      );
+      builds.request(`push ${push.deliveryId}`);
     },
+  });
+  const reportError = (err: unknown): void => {
+    process.stderr.write(red(`webhook error: ${String(err)}\n`));
+  };
+  const listener = await serveWebhook(handler, {
+    port,
+    bindAddress: opts.bind ?? settings.bindAddress,
+    maxBodyBytes: settings.maxBodyBytes,
+    onError: reportError,
+  });
+  // Counts of refused deliveries reach the ledger when their window closes, even if no refusal follows.
+  const flushing = setInterval(
+    () => void handler.flushRefusalCounts().catch(reportError),
+    REFUSAL_BUDGET.windowMs,
   );
+  flushing.unref();
   process.stdout.write(
     green(
       `listening for push webhooks on ${listener.url} (branch ${target.branch} → ${target.environment})\n`,
@@ -92,6 +100,8 @@ async function receiveUntilStopped(project: Project, opts: WebhookOptions): Prom
     process.on('SIGTERM', stop);
   });
   await listener.close();
+  clearInterval(flushing);
+  await handler.flushRefusalCounts({ force: true }).catch(reportError);
   await builds.idle();
   process.stdout.write('webhook receiver stopped\n');
 }

@@ -38,7 +38,12 @@ export type {
   SampleResolution,
 } from './monitoring.js';
 export type { NewVerification, VerificationRecord, VerificationRepository } from './verifications.js';
-export type { TriggerRepository, WatchedCommitRecord } from './triggers.js';
+export type {
+  TriggerRepository,
+  WatchedCommitRecord,
+  WebhookDelivery,
+  WebhookDeliveryClaim,
+} from './triggers.js';
 export type { BackupRecord, BackupRepository } from './backups.js';
 export type { ApiTokenRecord, ApiTokenRepository } from './api-tokens.js';
 export type { UserRecord, UserRepository } from './users.js';

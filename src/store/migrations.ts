@@ -2,7 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { SlipwayError } from '../core/errors.js';
 import { createAgentCursorTable } from './agent-cursors.js';
 import type { StoreDatabase } from './schema.js';
-import { createTriggerTables } from './triggers.js';
+import { addWebhookBodyDigests, createTriggerTables } from './triggers.js';
 import { createServerAuthTables } from './server-auth-tables.js';
 import { createServerJobTables } from './server-jobs.js';
 
@@ -28,6 +28,7 @@ export function buildStoreMigrations(dialect: StoreDialectName): Record<string, 
     '0009_server_auth': { up: (db) => createServerAuthTables(db) },
     '0010_server_jobs': { up: (db) => createServerJobTables(db, dialect) },
     '0011_agent_cursors': { up: (db) => createAgentCursorTable(db) },
+    '0012_webhook_body_digests': { up: (db) => addWebhookBodyDigests(db) },
   };
 }
 

@@ -174,6 +174,10 @@ export interface WebhookDeliveriesTable {
   app: string;
   delivery_id: string;
   received_at_ms: number;
+  /** Hex SHA-256 of the signed body (migration 0012_webhook_body_digests; null in rows from before it). */
+  body_sha256: string | null;
+  /** The push's `repository.pushed_at`; null when it had none (or the row is from before 0012). */
+  pushed_at_ms: number | null;
 }
 
 /** Backups of apps' databases taken before migrations (migration 0002_app_migrations). */

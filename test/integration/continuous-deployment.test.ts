@@ -315,9 +315,20 @@ describe('slipway webhook', () => {
     expect(tooLarge.status).toBe(413);
   });
 
-  it('stops cleanly on SIGTERM', async () => {
+  it('counts a flood of unsigned deliveries rather than writing each, and writes the count when it stops', async () => {
+    const flood = 25; // more than the budgets of two windows hold: some are counted however the windows fall
+    for (let i = 0; i < flood; i++) {
+      expect((await post('{}', { 'x-github-event': 'push', 'x-github-delivery': `flood-${i}` })).status).toBe(
+        401,
+      );
+    }
     stopByPid(receiver.child);
     expect(await receiver.exited).toBe(0);
     expect(receiver.output()).toContain('webhook receiver stopped');
+
+    const refused = (await ledger(project)).filter((e) => e.kind === 'webhook.refused');
+    const counts = refused.map((e) => (typeof e.data?.count === 'number' ? e.data.count : 1));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(flood + 2);
+    expect(refused.length).toBeLessThan(flood);
   });
 });
