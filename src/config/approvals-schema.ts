@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
 
 const roleName = z
   .string()
@@ -41,7 +41,7 @@ export const approvalsSchema = z
       .boolean()
       .default(DEFAULTS.approvals.allowSelfApproval)
       .describe('Whether the person who started the deployment may approve it.'),
-    expiresAfter: durationSchema
+    expiresAfter: duration({ max: 'span' })
       .default(DEFAULTS.approvals.expiresAfter)
       .describe('An approval older than this no longer counts (the deployment waits for a fresh one).'),
   })

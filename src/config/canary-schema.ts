@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
 import { hostCountSchema } from './rolling-schema.js';
 
 /** A share written as a fraction (0.01) or a percentage string ("1%"). */
@@ -51,7 +51,7 @@ const httpCheck = z
         "URL to request; `{{canary}}` is replaced by host:port of a router serving the canary (each run the next canary host's router; 127.0.0.1 for `local`), and the request carries the opt-in header, so it reaches the canary whatever the weight. A remote router bound to loopback cannot be reached: the check is then inconclusive and says so.",
       ),
     expectStatus: z.int().min(100).max(599).default(200).describe('Status the check expects.'),
-    timeout: durationSchema.default('2s').describe('A slower answer fails the check.'),
+    timeout: duration().default('2s').describe('A slower answer fails the check.'),
   })
   .describe('An HTTP request that must answer with the expected status.');
 
@@ -65,13 +65,13 @@ const commandCheck = z
       .describe(
         'Shell command; exit 0 passes, exit 2 is inconclusive, anything else fails. CANARY_URL is set to the base URL of a router serving the canary (send the opt-in header to reach the canary itself).',
       ),
-    timeout: durationSchema.default('30s').describe('A command that runs longer fails the check.'),
+    timeout: duration().default('30s').describe('A command that runs longer fails the check.'),
   })
   .describe('A command whose exit code decides.');
 
 export const analysisSchema = z
   .strictObject({
-    interval: durationSchema
+    interval: duration()
       .default(DEFAULTS.canary.analysisInterval)
       .describe('How often the analysis is evaluated.'),
     minRequests: z
@@ -91,13 +91,13 @@ export const analysisSchema = z
     errorRateTolerance: ratioSchema
       .default(DEFAULTS.canary.errorRateTolerance)
       .describe('The canary fails when its 5xx rate is significantly higher than stable by more than this.'),
-    maxP99: durationSchema.optional().describe('The canary fails when its p99 latency is above this.'),
+    maxP99: duration().optional().describe('The canary fails when its p99 latency is above this.'),
     latencyTolerance: shareSchema
       .default(DEFAULTS.canary.latencyTolerance)
       .describe(
         'The canary fails when its latency is significantly higher than stable (Mann-Whitney U) and its median exceeds stable by more than this share.',
       ),
-    latencyMinDifference: durationSchema
+    latencyMinDifference: duration({ allowZero: true })
       .default(DEFAULTS.canary.latencyMinDifference)
       .describe(
         'The canary fails on latency only when its median also exceeds stable by at least this much.',
@@ -137,12 +137,12 @@ const canaryStep = z
         'Host-batched canary: the new release serves everything on this many hosts (or share of hosts), the others stay on stable. For apps whose requests cannot be split.',
       ),
     pause: z
-      .union([durationSchema, z.strictObject({})])
+      .union([duration({ allowZero: true }), z.strictObject({})])
       .optional()
       .describe('Wait this long, or `{}` to wait until `slipway promote`.'),
     analysis: z
       .strictObject({
-        timeout: durationSchema
+        timeout: duration()
           .default(DEFAULTS.canary.inlineTimeout)
           .describe(
             'A verdict that stays inconclusive this long pauses the rollout until `slipway promote` (an override, in the ledger), abort, or a later successful verdict.',
@@ -188,10 +188,10 @@ export const canaryStrategy = z
       .describe(
         'Sticky cookie: a user keeps landing on the same version while the weight grows. A tester whose browser sends this cookie set to `always` goes to the canary whatever the weight (`never`: stays on stable), like the header.',
       ),
-    keepWarm: durationSchema
+    keepWarm: duration({ allowZero: true })
       .default(DEFAULTS.strategy.keepWarm)
       .describe('How long the previous stable target keeps running after promotion.'),
-    drainTimeout: durationSchema
+    drainTimeout: duration({ allowZero: true })
       .default(DEFAULTS.strategy.drainTimeout)
       .describe('How long in-flight requests may take to finish on a target that leaves.'),
   })

@@ -18,12 +18,21 @@ describe('describeConfigSchema', () => {
       type: 'integer 1–65535',
       default: 'required',
     });
-    expect(row('healthCheck.startTimeout')).toMatchObject({ type: 'duration', default: '`30s`' });
+    expect(row('healthCheck.startTimeout')).toMatchObject({
+      type: 'duration > 0, ≤ 24d20h31m23s647ms',
+      default: '`30s`',
+    });
     expect(row('build.command')).toMatchObject({ default: 'optional' });
     expect(row('environments.<name>.strategy')?.default).toBe(
       '`{ kind: blue-green, keepWarm: 5m, drainTimeout: 30s }`',
     );
     expect(rows.filter((r) => r.description === '')).toEqual([]);
+  });
+
+  it('gives every duration its bounds, also when the key describes the duration itself', () => {
+    expect(row('environments.<name>.strategy.keepWarm')?.type).toBe('duration ≥ 0, ≤ 24d20h31m23s647ms');
+    expect(row('environments.<name>.monitoring.retention.tenMinutes')?.type).toBe('duration > 0, ≤ 3650d');
+    expect(row('environments.<name>.bake.duration')?.type).toBe('duration > 0, ≤ 24d20h31m23s647ms');
   });
 
   it('gives each strategy kind its own section with its own keys', () => {

@@ -2,7 +2,8 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { discriminatorValues, literalValuesAt, numberBounds, unwrapSchema } from './describe-value.js';
 import { renderInitTemplate } from './init-template.js';
-import { configSchema, durationSchema } from './schema.js';
+import { DURATION_DESCRIPTION, describeDurationBounds, durationBoundsOf } from './duration-schema.js';
+import { configSchema } from './schema.js';
 
 /**
  * The configuration reference, derived from the schema so that it cannot drift from what is validated:
@@ -110,7 +111,8 @@ function defaultValueText(schema: z.ZodDefault): string {
 }
 
 function typeName(inner: Schema): string {
-  if (inner === durationSchema) return 'duration';
+  const bounds = durationBoundsOf(inner);
+  if (bounds) return describeDurationBounds(bounds);
   if (inner instanceof z.ZodString) return 'string';
   if (inner instanceof z.ZodNumber) return `${inner.isInt ? 'integer' : 'number'}${rangeText(inner)}`;
   if (inner instanceof z.ZodBoolean) return 'boolean';
@@ -154,7 +156,7 @@ export function renderConfigDocs(): string {
     '',
     root?.description ?? '',
     '',
-    `- **Durations** — ${durationSchema.description ?? ''}`,
+    `- **Durations** — ${DURATION_DESCRIPTION}`,
     '- **Defaults** — a key with a default may be left out; the default column shows the value used.',
     '- **Unknown keys** are errors (a misspelt key is reported with a suggestion), so a typo never silently falls back to a default.',
     '- `<name>` stands for a name you choose, such as an environment name (lower-case letters, digits and dashes).',

@@ -1,18 +1,16 @@
 import { z } from 'zod';
-import { durationSchema } from './schema.js';
+import { DURATION_EXPECTED, durationBoundsOf } from './duration-schema.js';
 
 /**
  * Words for what a schema accepts and what the file holds, so that messages read
  * `expected an integer from 1 to 65535, got "eighty"` rather than zod's `expected number, received string`.
  */
-export const DURATION_EXPECTED = 'a duration like "5m", "30s" or "500ms"';
-
 type Schema = z.core.$ZodType;
 
 /** A phrase naming what the schema accepts: `an integer from 1 to 65535`, `one of "recreate", "blue-green"`. */
 export function describeExpected(schema: Schema): string {
   const inner = unwrapSchema(schema);
-  if (inner === durationSchema) return DURATION_EXPECTED;
+  if (durationBoundsOf(inner)) return DURATION_EXPECTED;
   if (inner instanceof z.ZodNumber) return describeNumber(inner);
   if (inner instanceof z.ZodBoolean) return 'true or false';
   if (inner instanceof z.ZodLiteral) return oneOf([...inner.values]);
@@ -100,7 +98,7 @@ function describeNumber(schema: z.ZodNumber): string {
 
 function noun(schema: Schema): string {
   const inner = unwrapSchema(schema);
-  if (inner === durationSchema) return 'duration';
+  if (durationBoundsOf(inner)) return 'duration';
   if (inner instanceof z.ZodString) return 'string';
   if (inner instanceof z.ZodNumber) return inner.isInt ? 'integer' : 'number';
   if (inner instanceof z.ZodBoolean) return 'boolean';

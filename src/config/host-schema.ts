@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { durationSchema } from './duration-schema.js';
+import { hostAddressSchema } from './address-schema.js';
+import { duration } from './duration-schema.js';
 
 /** How to reach a machine over SSH (a host, or the jump host in front of hosts). */
 const sshEndpoint = {
-  address: z.string().min(1).describe('IP address or DNS name.'),
+  address: hostAddressSchema.describe('IP address or DNS name.'),
   port: z.int().min(1).max(65535).default(22).describe('SSH port.'),
   user: z.string().min(1).default('root').describe('SSH user.'),
   identityFile: z
@@ -42,7 +43,7 @@ export const sshSettingsSchema = z
         'known_hosts file Slipway checks host keys against (default: .slipway/known_hosts/<environment>). Unknown keys are refused until `slipway setup --trust-new-hosts`; a changed key stops the deploy.',
       ),
     jumpHost: z.strictObject(sshEndpoint).optional().describe('A bastion every SSH connection goes through.'),
-    connectTimeout: durationSchema.default('10s').describe('How long to wait for an SSH connection.'),
+    connectTimeout: duration().default('10s').describe('How long to wait for an SSH connection.'),
     parallelism: z.int().min(1).max(256).default(10).describe('How many hosts are worked on at once.'),
   })
   .describe('How the control plane reaches SSH hosts.');

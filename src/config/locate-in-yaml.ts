@@ -56,7 +56,7 @@ const MAX_MERGE_DEPTH = 10;
 
 /** A map's own pair for the key, else one inherited through `<<: *anchor` merge keys (own keys win, as in toJS). */
 function findPair(doc: Document, map: YAMLMap, key: string, depth: number): Pair | undefined {
-  const own = map.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === key);
+  const own = ownPairs(map).get(key);
   if (own || depth > MAX_MERGE_DEPTH) return own;
   for (const pair of map.items) {
     if (!isMergeKey(pair.key)) continue;
@@ -68,6 +68,26 @@ function findPair(doc: Document, map: YAMLMap, key: string, depth: number): Pair
     }
   }
   return undefined;
+}
+
+/**
+ * A map's pairs by key, built once per map: a file with 100 000 wrong `env` entries has as many issues to
+ * place, and a scan of the map for each would take minutes.
+ */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function ownPairs(map: YAMLMap): Map<string, Pair> {
+  let index = pairIndex.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const pair of map.items) {
+      if (!isScalar(pair.key)) continue;
+      const name = String(pair.key.value);
+      if (!index.has(name)) index.set(name, pair);
+    }
+    pairIndex.set(map, index);
+  }
+  return index;
 }
 
 /** yaml marks a parsed `<<` merge key with a symbol; a document built in code may use the plain string. */

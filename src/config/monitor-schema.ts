@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseAlertCondition } from '../monitor/alert-condition.js';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
 
 const M = DEFAULTS.monitoring;
 
@@ -20,7 +20,7 @@ const alertRuleSchema = z
       .describe(
         'Condition over a metric: `<metric> <op> <number>[unit]`, e.g. `errorRate > 2%`, `p99 > 300ms`, `disk > 90%`, `restarts > 2`. Metrics: errorRate, p99, requestRate, cpu, memory, disk, load, restarts, probeLatency, probeFailures (docs/monitoring.md).',
       ),
-    for: durationSchema
+    for: duration({ allowZero: true, max: 'span' })
       .default(M.alertFor)
       .describe('How long the condition must hold before the alert fires (`0s`: at the first round).'),
     severity: z.enum(['info', 'warning', 'critical']).default('warning').describe('How urgent it is.'),
@@ -35,16 +35,16 @@ const alertRuleSchema = z
 
 export const monitoringSchema = z
   .strictObject({
-    interval: durationSchema
+    interval: duration()
       .default(M.interval)
       .describe('Time between two collection rounds of `slipway monitor` (bounded to 1s–10m).'),
-    sampleInterval: durationSchema
+    sampleInterval: duration()
       .default(M.sampleInterval)
       .describe("How often each host's agent samples host, targets and traffic (bounded to 200ms–1m)."),
-    window: durationSchema
+    window: duration({ max: 'span' })
       .default(M.window)
       .describe('The window errorRate, p99, requestRate and restarts are computed over.'),
-    youngFor: durationSchema
+    youngFor: duration({ allowZero: true, max: 'span' })
       .default(M.youngFor)
       .describe(
         'A release is young this long after the deploy that made it serve: rules with `rollback` act only then.',
@@ -62,7 +62,7 @@ export const monitoringSchema = z
           .startsWith('/')
           .default(M.probe.path)
           .describe('Path probed on the default address.'),
-        timeout: durationSchema.default(M.probe.timeout).describe('A probe that takes longer fails.'),
+        timeout: duration().default(M.probe.timeout).describe('A probe that takes longer fails.'),
         expectStatus: z
           .array(z.int().min(100).max(599))
           .optional()
@@ -73,7 +73,7 @@ export const monitoringSchema = z
           .max(100)
           .default(M.probe.failures)
           .describe('Failed probes in a row before an incident is opened (one success resolves it).'),
-        tlsMinValidity: durationSchema
+        tlsMinValidity: duration({ allowZero: true, max: 'span' })
           .default(M.probe.tlsMinValidity)
           .describe('With https: a certificate that expires sooner than this counts as a failure.'),
       })
@@ -107,7 +107,9 @@ export const monitoringSchema = z
           .max(1000)
           .default(M.crashLoop.restarts)
           .describe('Restarts of one target after crashes …'),
-        within: durationSchema.default(M.crashLoop.within).describe('… within this time make a crash loop.'),
+        within: duration({ max: 'span' })
+          .default(M.crashLoop.within)
+          .describe('… within this time make a crash loop.'),
       })
       .default({ restarts: M.crashLoop.restarts, within: M.crashLoop.within })
       .describe(
@@ -127,11 +129,13 @@ export const monitoringSchema = z
       .describe('When 5xx answers are reported as a burst.'),
     retention: z
       .strictObject({
-        raw: durationSchema.default(M.retention.raw).describe('Samples are kept as taken for this long …'),
-        minute: durationSchema
+        raw: duration({ max: 'span' })
+          .default(M.retention.raw)
+          .describe('Samples are kept as taken for this long …'),
+        minute: duration({ max: 'span' })
           .default(M.retention.minute)
           .describe('… then as 1-minute averages for this long …'),
-        tenMinutes: durationSchema
+        tenMinutes: duration({ max: 'span' })
           .default(M.retention.tenMinutes)
           .describe('… then as 10-minute averages for this long, then dropped.'),
       })

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
 
 /** What a channel can be told about; the ledger kinds behind each are in src/notify/notification-event.ts. */
 export const NOTIFICATION_EVENTS = [
@@ -97,7 +97,7 @@ export const notificationsSchema = z
       .record(z.string(), z.array(eventName))
       .default({})
       .describe('Events per role; adds roles or replaces the events of a built-in role.'),
-    timeout: durationSchema
+    timeout: duration()
       .default(DEFAULTS.notifications.timeout)
       .describe('Time limit of one delivery attempt.'),
     retries: z

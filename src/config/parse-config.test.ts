@@ -578,3 +578,209 @@ describe('parseConfig: rules across keys', () => {
     expect(issues.map((i) => i.path)).toEqual(['retainReleases']);
   });
 });
+
+describe('parseConfig: values that would only fail later are refused, each at its path', () => {
+  /** One issue's path and message for MINIMAL plus `rows` (or nothing when the file is valid). */
+  function problem(...rows: string[]): { path: string; message: string } | undefined {
+    const result = parseConfig(lines(...MINIMAL_ROWS, ...rows), FILE);
+    if ('config' in result) return undefined;
+    expect(result.issues).toHaveLength(1);
+    const [issue] = result.issues;
+    return issue && { path: issue.path, message: issue.message };
+  }
+  const TIMER_MAX = 'expected at most 24d20h31m23s647ms (2^31-1 ms, the longest a timer can wait)';
+
+  it.each([
+    ['healthCheck.interval', ['healthCheck:', '  interval: 0s'], 'expected a duration above 0, got "0s"'],
+    ['healthCheck.timeout', ['healthCheck:', '  timeout: 0.4ms'], 'expected a duration above 0, got "0.4ms"'],
+    [
+      'environments.production.ssh.connectTimeout',
+      ['    ssh: { connectTimeout: 0ms }'],
+      'expected a duration above 0, got "0ms"',
+    ],
+    ['watch.interval', ['watch: { interval: 0m }'], 'expected a duration above 0, got "0m"'],
+    [
+      'environments.production.strategy.keepWarm',
+      ['    strategy: { kind: blue-green, keepWarm: 30d }'],
+      `${TIMER_MAX}, got "30d"`,
+    ],
+    [
+      'environments.production.strategy.keepWarm',
+      ['    strategy: { kind: blue-green, keepWarm: 24d20h31m23s648ms }'],
+      `${TIMER_MAX}, got "24d20h31m23s648ms"`,
+    ],
+    ['notifications.timeout', ['notifications: { timeout: 9999999999d }'], `${TIMER_MAX}, got "9999999999d"`],
+    [
+      'environments.production.monitoring.retention.tenMinutes',
+      ['    monitoring: { retention: { tenMinutes: 3651d } }'],
+      'expected at most 3650d, got "3651d"',
+    ],
+    [
+      'environments.production.approvals.expiresAfter',
+      ['    approvals: { required: [{ role: admin }], expiresAfter: 0s }'],
+      'expected a duration above 0, got "0s"',
+    ],
+  ])('a duration: %s', (path, rows, message) => {
+    const extra = path.startsWith('environments.production.approvals')
+      ? ['team: { ada: { roles: [admin] } }']
+      : [];
+    expect(problem(...rows, ...extra)).toEqual({ path, message });
+  });
+
+  it.each([
+    ['keepWarm 0s (stop the old target once drained)', ['    strategy: { kind: blue-green, keepWarm: 0s }']],
+    ['drainTimeout 0s', ['    strategy: { kind: recreate, drainTimeout: 0s }']],
+    ['pauseBetweenBatches 0s', ['    strategy: { kind: rolling, pauseBetweenBatches: 0s }']],
+    ['an alert with for: 0s', ['    monitoring: { alerts: [{ name: hot, when: "cpu > 90%", for: 0s }] }']],
+    ['keepWarm at the timer maximum', ['    strategy: { kind: blue-green, keepWarm: 24d20h31m23s647ms }']],
+    ['retention of 10 years', ['    monitoring: { retention: { tenMinutes: 3650d } }']],
+  ])('keeps a duration where it means something: %s', (_case, rows) => {
+    expect(problem(...rows)).toBeUndefined();
+  });
+
+  const IP_EXPECTED = 'expected an IP address to listen on, such as "0.0.0.0", "127.0.0.1" or "::"';
+  it.each([
+    [
+      'environments.production.bindAddress',
+      ['    bindAddress: localhost'],
+      `${IP_EXPECTED}, got "localhost"`,
+    ],
+    [
+      'environments.production.bindAddress',
+      ['    bindAddress: 256.0.0.1'],
+      `${IP_EXPECTED}, got "256.0.0.1"`,
+    ],
+    [
+      'environments.production.bindAddress',
+      ['    bindAddress: "127.0.0.1 "'],
+      `${IP_EXPECTED}, got "127.0.0.1 "`,
+    ],
+    [
+      'environments.production.edge.bindAddress',
+      ['    edge: { host: local, publicPort: 9000, bindAddress: "*" }'],
+      `${IP_EXPECTED}, got "*"`,
+    ],
+    ['watch.webhook.bindAddress', ['watch: { webhook: { bindAddress: any } }'], `${IP_EXPECTED}, got "any"`],
+    [
+      'environments.production.hosts[0].address',
+      ['    hosts: [{ name: web-1, address: "web 1" }]'],
+      'expected an IP address or a DNS name such as "web-1.example.com", got "web 1"',
+    ],
+  ])('an address: %s', (path, rows, message) => {
+    expect(problem(...rows)).toEqual({ path, message });
+  });
+
+  it.each([
+    ['::', ['    bindAddress: "::"']],
+    ['an IPv6 loopback', ['    bindAddress: "::1"']],
+    ['a DNS name for an SSH host', ['    hosts: [{ name: web-1, address: web-1.internal.example.com }]']],
+  ])('accepts an address: %s', (_case, rows) => {
+    expect(problem(...rows)).toBeUndefined();
+  });
+
+  const NUL = 'must not contain a NUL byte ("\\0"): no command, path or environment variable can hold one';
+  it.each([
+    ['env.A', ['env:', '  A: "a\\0b"'], `${NUL}, got "a\\u0000b"`],
+    [
+      'env["A\\u0000B"]',
+      ['env:', '  "A\\0B": x'],
+      'invalid key "A\\u0000B": expected an environment variable name',
+    ],
+    [
+      'env.BIG',
+      ['env:', `  BIG: ${'x'.repeat(32 * 1024 + 1)}`],
+      'expected at most 32768 bytes (32 KiB), got 32769 bytes',
+    ],
+    [
+      'env.WIDE',
+      ['env:', `  WIDE: ${'é'.repeat(16 * 1024 + 1)}`],
+      'expected at most 32768 bytes (32 KiB), got 32770 bytes',
+    ],
+    [
+      `env.${'N'.repeat(257)}`,
+      ['env:', `  ${'N'.repeat(257)}: x`],
+      `invalid key "${'N'.repeat(37)}...": expected at most 256 characters, got 257`,
+    ],
+    [
+      'env',
+      ['env:', ...Array.from({ length: 1001 }, (_, i) => `  K${i}: v`)],
+      'expected at most 1000 variables, got 1001',
+    ],
+    [
+      'environments.production.env',
+      [
+        ...Array.from({ length: 17 }, (_, i) => `      E${i}: ${'e'.repeat(32 * 1024)}`).map((row, i) =>
+          i === 0 ? `    env:\n${row}` : row,
+        ),
+        'env:',
+        ...Array.from({ length: 16 }, (_, i) => `  A${i}: ${'a'.repeat(32 * 1024)}`),
+      ],
+      "env and environments.production.env take 1081489 bytes together; a target's environment holds at most 1048576 bytes (1 MiB)",
+    ],
+    ['env', [`env: ${'x'.repeat(2000)}`], `expected a mapping, got "${'x'.repeat(37)}..."`],
+    ['run.command', ['build: { command: "make\\0" }'], `${NUL}, got "make\\u0000"`],
+  ])('env and commands: %s', (path, rows, message) => {
+    const issue = problem(...rows);
+    expect(issue).toEqual({ path: path === 'run.command' ? 'build.command' : path, message });
+    expect(issue?.path).not.toMatch(/[\0\n]/);
+  });
+
+  it('accepts 1000 variables of 32 KiB each in the schema, up to the size of a whole environment', () => {
+    expect(problem('env:', `  BIG: ${'x'.repeat(32 * 1024)}`)).toBeUndefined();
+    expect(problem('env:', ...Array.from({ length: 1000 }, (_, i) => `  K${i}: v`))).toBeUndefined();
+  });
+
+  it.each([
+    ['/', 'expected a path relative to the directory of slipway.yml, not an absolute one, got "/"'],
+    [
+      '/srv/app',
+      'expected a path relative to the directory of slipway.yml, not an absolute one, got "/srv/app"',
+    ],
+    ['..', 'expected a path inside the directory of slipway.yml, not above it, got ".."'],
+    ['../..', 'expected a path inside the directory of slipway.yml, not above it, got "../.."'],
+    [
+      'dist/../../shared',
+      'expected a path inside the directory of slipway.yml, not above it, got "dist/../../shared"',
+    ],
+    ['"dist\\0"', `${NUL}, got "dist\\u0000"`],
+  ])('build.path %s', (value, message) => {
+    expect(problem('build:', `  path: ${value}`)).toEqual({ path: 'build.path', message });
+  });
+
+  it.each(['.', 'dist', './dist/', 'dist/../public', 'a..b'])('accepts build.path %s', (value) => {
+    expect(problem('build:', `  path: ${value}`)).toBeUndefined();
+  });
+
+  it('refuses a watch.path above the repository the same way', () => {
+    expect(problem('watch: { path: ../other-app }')).toEqual({
+      path: 'watch.path',
+      message: 'expected a path inside the repository, not above it, got "../other-app"',
+    });
+  });
+});
+
+describe('parseConfig: large files', () => {
+  // 100 000 keys took 107 s (yaml's duplicate-key check compares each key with every earlier one, and placing
+  // each issue scanned its mapping again). Nothing here measures time: a quadratic step makes the test time out.
+  it('reads 100 000 env entries, and places the issue of every second one, in one pass', () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => `  K${i}: ${i % 2 === 1 ? '"x\\0"' : 'ok'}`);
+    const result = parseConfig(lines(...MINIMAL_ROWS, 'env:', ...rows), FILE);
+
+    if ('config' in result) throw new Error('expected issues');
+    expect(result.issues).toHaveLength(50_001);
+    expect(result.issues[0]).toMatchObject({
+      path: 'env',
+      message: 'expected at most 1000 variables, got 100000',
+      line: 8,
+    });
+    expect(result.issues[1]).toMatchObject({ path: 'env.K1', line: 9, column: 7 });
+    expect(result.issues.at(-1)).toMatchObject({ path: 'env.K99999', line: 100_007, column: 11 });
+  });
+
+  it('still finds a duplicate key among 100 000, at the later one', () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => `  K${i % 99_999}: v`);
+    expect(issuesOf(lines(...MINIMAL_ROWS, 'env:', ...rows))).toEqual([
+      { path: '', message: 'invalid YAML: duplicate key "K0"', file: FILE, line: 100_007, column: 3 },
+    ]);
+  });
+});

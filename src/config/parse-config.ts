@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
 import type { ConfigIssue } from '../core/errors.js';
+import { findDuplicateKeys } from './find-duplicate-keys.js';
 import { locateInYaml, positionAtOffset } from './locate-in-yaml.js';
 import { formatKeyPath, type PathIssue } from './path-issue.js';
 import { configSchema, type SlipwayConfig } from './schema.js';
@@ -37,11 +38,13 @@ type YamlSource = { doc: Document; lineCounter: LineCounter; data: unknown } | {
 /** The YAML stage: syntax, anchors, and a document that is more than comments. */
 function readYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
+  // yaml's duplicate-key check is quadratic in the keys of a mapping; findDuplicateKeys does it in one pass.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
   const at = (offset: number) => ({ file, ...positionAtOffset(lineCounter, offset) });
 
   // Warnings count too (an unknown `!tag` is one): a file Slipway reads differently than meant is an error.
-  const problems = [...doc.errors, ...doc.warnings];
+  const errors = [...doc.errors, ...findDuplicateKeys(doc)].sort((a, b) => a.pos[0] - b.pos[0]);
+  const problems = [...errors, ...doc.warnings];
   if (problems.length > 0) {
     return {
       issues: problems.map((p) => ({

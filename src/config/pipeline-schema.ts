@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
 
 const environmentName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case environment name');
 
@@ -66,7 +66,7 @@ const bakeRulesSchema = z
       .describe(
         'The bake fails when the 5xx rate of the new release is significantly above this (one-sided Wilson bound, as in the canary analysis).',
       ),
-    maxP99: durationSchema
+    maxP99: duration()
       .optional()
       .describe('The bake fails when the p99 latency of the new release is above this.'),
     minRequests: z
@@ -85,8 +85,8 @@ const bakeRulesSchema = z
 
 export const bakeSchema = z
   .strictObject({
-    duration: durationSchema.describe('How long the new release is watched after the switch.'),
-    interval: durationSchema
+    duration: duration().describe('How long the new release is watched after the switch.'),
+    interval: duration()
       .default(DEFAULTS.bake.interval)
       .describe('How often the rules are evaluated during the bake.'),
     rules: bakeRulesSchema.default(() => bakeRulesSchema.parse({})),

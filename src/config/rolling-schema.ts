@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
 
 /** A number of hosts, or a share of them ("25%"). */
 export const hostCountSchema = z
@@ -25,7 +25,7 @@ export const rollingStrategy = z
       .describe(
         'Hosts that may be out of the edge at once (a batch is never larger); default: the batch size.',
       ),
-    pauseBetweenBatches: durationSchema.default('0s').describe('Wait between two batches.'),
+    pauseBetweenBatches: duration({ allowZero: true }).default('0s').describe('Wait between two batches.'),
     failureBudget: z
       .int()
       .min(0)
@@ -37,10 +37,10 @@ export const rollingStrategy = z
       .describe(
         'When a batch fails beyond the budget: put its hosts back on the previous release, or just stop.',
       ),
-    keepWarm: durationSchema
+    keepWarm: duration({ allowZero: true })
       .default(DEFAULTS.strategy.keepWarm)
       .describe('How long the previous target keeps running on each host after its switch.'),
-    drainTimeout: durationSchema
+    drainTimeout: duration({ allowZero: true })
       .default(DEFAULTS.strategy.drainTimeout)
       .describe(
         'How long in-flight requests may take to finish on a target (or an edge member) that leaves.',

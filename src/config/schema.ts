@@ -1,26 +1,27 @@
 import { z } from 'zod';
+import { bindAddressSchema } from './address-schema.js';
 import { approvalsSchema, teamSchema } from './approvals-schema.js';
 import { canaryStrategy } from './canary-schema.js';
 import { databaseSchema } from './database-schema.js';
 import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
+import { ENV_LIMITS, envMapSchema, envNameSchema } from './env-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
+import { insidePathSchema } from './inside-path-schema.js';
 import { monitoringSchema } from './monitor-schema.js';
 import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
 import { verifySchema } from './verify-schema.js';
 import { notificationsSchema } from './notify-schema.js';
 import { watchSchema } from './watch-schema.js';
 import { runtimeSchema } from './runtime-schema.js';
+import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
 
-export { durationSchema };
+/** What fits in a process environment; said in both `env` rows of the reference. */
+const ENV_BOUNDS = `Values are strings (numbers and booleans are converted) of at most ${ENV_LIMITS.valueBytes / 1024} KiB without NUL bytes; at most ${ENV_LIMITS.names} names of at most ${ENV_LIMITS.nameLength} characters, and ${ENV_LIMITS.totalBytes / 1024 / 1024} MiB in all for a target (\`env\` with its environment's \`env\` over it).`;
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
-const envMap = z
-  .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
-  .describe(
-    'Environment variables given to the target (values are strings; numbers and booleans are converted).',
-  );
+/** A shell command: a NUL byte in it would only fail once the command is started. */
+const commandText = z.string().refine((text) => !hasNulByte(text), { message: NUL_MESSAGE });
 
 export const healthCheckSchema = z
   .strictObject({
@@ -29,10 +30,8 @@ export const healthCheckSchema = z
       .startsWith('/')
       .default(DEFAULTS.healthCheck.path)
       .describe('HTTP path that answers 2xx when the target is ready.'),
-    interval: durationSchema.default(DEFAULTS.healthCheck.interval).describe('Time between two checks.'),
-    timeout: durationSchema
-      .default(DEFAULTS.healthCheck.timeout)
-      .describe('A check that takes longer fails.'),
+    interval: duration().default(DEFAULTS.healthCheck.interval).describe('Time between two checks.'),
+    timeout: duration().default(DEFAULTS.healthCheck.timeout).describe('A check that takes longer fails.'),
     healthyThreshold: z
       .int()
       .min(1)
@@ -45,7 +44,7 @@ export const healthCheckSchema = z
       .max(100)
       .default(DEFAULTS.healthCheck.unhealthyThreshold)
       .describe('Consecutive failing checks before a healthy target counts as unhealthy.'),
-    startTimeout: durationSchema
+    startTimeout: duration()
       .default(DEFAULTS.healthCheck.startTimeout)
       .describe('How long a new target may take to become healthy before the deploy fails.'),
   })
@@ -54,7 +53,7 @@ export const healthCheckSchema = z
 const recreateStrategy = z
   .strictObject({
     kind: z.literal('recreate'),
-    drainTimeout: durationSchema
+    drainTimeout: duration({ allowZero: true })
       .default(DEFAULTS.strategy.drainTimeout)
       .describe('How long in-flight requests may take to finish before the old target is stopped.'),
   })
@@ -63,12 +62,12 @@ const recreateStrategy = z
 const blueGreenStrategy = z
   .strictObject({
     kind: z.literal('blue-green'),
-    keepWarm: durationSchema
+    keepWarm: duration({ allowZero: true })
       .default(DEFAULTS.strategy.keepWarm)
       .describe(
         'How long the previous target keeps running after the switch, so that a rollback is only a switch.',
       ),
-    drainTimeout: durationSchema
+    drainTimeout: duration({ allowZero: true })
       .default(DEFAULTS.strategy.drainTimeout)
       .describe('How long in-flight requests on the old target may take to finish after the switch.'),
   })
@@ -90,7 +89,9 @@ export const environmentSchema = z
           'Where the edge router runs: `local` or an SSH host (it may be one of the app hosts).',
         ),
         publicPort: z.int().min(1).max(65535).describe('The port users reach the app on.'),
-        bindAddress: z.string().default(DEFAULTS.bindAddress).describe('Address the edge listens on.'),
+        bindAddress: bindAddressSchema
+          .default(DEFAULTS.bindAddress)
+          .describe('IP address the edge listens on.'),
       })
       .optional()
       .describe(
@@ -101,7 +102,9 @@ export const environmentSchema = z
       .min(1)
       .max(65535)
       .describe("The port on which the environment's router serves the app."),
-    bindAddress: z.string().default(DEFAULTS.bindAddress).describe('Address the router listens on.'),
+    bindAddress: bindAddressSchema
+      .default(DEFAULTS.bindAddress)
+      .describe('IP address the router listens on (`0.0.0.0` or `::` for every interface).'),
     metricsPort: z
       .int()
       .min(1)
@@ -115,11 +118,13 @@ export const environmentSchema = z
       keepWarm: DEFAULTS.strategy.keepWarm,
       drainTimeout: DEFAULTS.strategy.drainTimeout,
     }),
-    env: envMap
+    env: envMapSchema
       .default({})
-      .describe('Environment variables for this environment; they override the app-level `env`.'),
+      .describe(
+        `Environment variables for this environment; they override the app-level \`env\`. ${ENV_BOUNDS}`,
+      ),
     secrets: z
-      .array(envName)
+      .array(envNameSchema)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     ...environmentPipelineShape,
@@ -138,17 +143,15 @@ export const configSchema = z
       .describe('Name of the app (lower-case letters, digits and dashes).'),
     build: z
       .strictObject({
-        command: z
-          .string()
+        command: commandText
           .optional()
           .describe(
             'Shell command that builds the app; runs in the project directory with SLIPWAY_VERSION set.',
           ),
-        path: z
-          .string()
+        path: insidePathSchema('the directory of slipway.yml')
           .default('.')
           .describe(
-            'Directory (relative to slipway.yml) packaged into the release artifact after the build.',
+            'Directory inside the project (relative to slipway.yml, not above it) packaged into the release artifact after the build. Symbolic links in it must be relative and lead inside it; `slipway release create` refuses others.',
           ),
         exclude: z
           .array(z.string())
@@ -159,21 +162,22 @@ export const configSchema = z
       .describe('How a release artifact is made.'),
     run: z
       .strictObject({
-        command: z
-          .string()
+        command: commandText
           .min(1)
           .describe(
             'Command that starts one target, run in the release directory through `sh -c`; it must listen on $PORT.',
           ),
-        stopTimeout: durationSchema
+        stopTimeout: duration({ allowZero: true })
           .default(DEFAULTS.stopTimeout)
           .describe('Time between SIGTERM and SIGKILL when a target is stopped.'),
       })
       .describe('How a target of the app is started.'),
     healthCheck: healthCheckSchema.default({ ...DEFAULTS.healthCheck }),
-    env: envMap.default({}).describe('Environment variables for every target of the app.'),
+    env: envMapSchema
+      .default({})
+      .describe(`Environment variables for every target of the app. ${ENV_BOUNDS}`),
     secrets: z
-      .array(envName)
+      .array(envNameSchema)
       .default([])
       .describe(
         'Names of secrets. Values come from the environment of the `slipway` process (NAME or SLIPWAY_SECRET_NAME) or from `.slipway/secrets/<environment>.env`; they are never stored in releases, plans or the ledger.',

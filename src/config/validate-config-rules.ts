@@ -1,4 +1,5 @@
 import { formatDurationMs, parseDurationMs } from '../core/duration.js';
+import { ENV_LIMITS, envBytes } from './env-schema.js';
 import { hostName } from './host-schema.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
@@ -14,6 +15,7 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkHealthCheckTimeouts(config),
     ...checkPublicPorts(config),
     ...checkSecretsNotInEnv(config),
+    ...checkEnvSize(config),
     ...validatePipelineRules(config),
     ...checkApproversExist(config),
     ...validateTriggerRules(config),
@@ -86,6 +88,28 @@ function checkSecretsNotInEnv(config: SlipwayConfig): PathIssue[] {
           message: clash(name, `environments.${envName}.secrets`, 'env'),
         });
       }
+    });
+  }
+  return issues;
+}
+
+/**
+ * A target's environment from slipway.yml must fit in what an exec can carry (the kernel refuses it, and the
+ * target never starts, past about 2 MiB with the rest of its environment).
+ */
+function checkEnvSize(config: SlipwayConfig): PathIssue[] {
+  const max = ENV_LIMITS.totalBytes;
+  const limit = `a target's environment holds at most ${max} bytes (${max / 1024 / 1024} MiB)`;
+  const appBytes = envBytes(config.env);
+  if (appBytes > max) return [{ path: ['env'], at: 'key', message: `env takes ${appBytes} bytes; ${limit}` }];
+  const issues: PathIssue[] = [];
+  for (const [name, environment] of Object.entries(config.environments)) {
+    const bytes = envBytes({ ...config.env, ...environment.env });
+    if (bytes <= max) continue;
+    issues.push({
+      path: ['environments', name, 'env'],
+      at: 'key',
+      message: `env and environments.${name}.env take ${bytes} bytes together; ${limit}`,
     });
   }
   return issues;

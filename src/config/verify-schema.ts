@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ratioSchema } from './canary-schema.js';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
 
 /** Like ratioSchema, but may exceed 100% (a latency may be allowed to double: "100%"). */
 const increaseSchema = z
@@ -45,7 +45,7 @@ export const smokeRequestSchema = z
           .describe(
             'JSON fields by path (`a.b[0].c`) and the value each must equal; `{{release}}` in a string value is replaced by the version verified.',
           ),
-        within: durationSchema
+        within: duration()
           .default(DEFAULTS.verify.smokeTimeLimit)
           .describe('The whole answer must arrive within this time.'),
       })
@@ -68,7 +68,7 @@ const performanceSchema = z
       .max(100)
       .default(DEFAULTS.verify.connections)
       .describe('Concurrent connections of the load run.'),
-    duration: durationSchema
+    duration: duration()
       .default(DEFAULTS.verify.loadDuration)
       .describe('How long the load run lasts (bounded: at most 60s).'),
     paths: z
@@ -85,7 +85,7 @@ const performanceSchema = z
     maxP99Increase: increaseSchema
       .default(DEFAULTS.verify.maxP99Increase)
       .describe('Fails when p99 latency rises by more than this share against the baseline.'),
-    minLatencyIncrease: durationSchema
+    minLatencyIncrease: duration({ allowZero: true })
       .default(DEFAULTS.verify.minLatencyIncrease)
       .describe(
         'A latency rise counts only when it is also at least this much (a 1 ms baseline doubling to 2 ms is noise).',
@@ -147,9 +147,7 @@ const commandCheckSchema = z
       .describe(
         'Shell command run on the control plane in the project directory; exit 0 passes. BASE_URL, RELEASE and PREVIOUS_RELEASE are set.',
       ),
-    timeout: durationSchema
-      .default(DEFAULTS.verify.commandTimeout)
-      .describe('A command that runs longer fails.'),
+    timeout: duration().default(DEFAULTS.verify.commandTimeout).describe('A command that runs longer fails.'),
   })
   .describe('A command whose exit code decides.');
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { bindAddressSchema } from './address-schema.js';
 import { DEFAULTS } from './defaults.js';
-import { durationSchema } from './duration-schema.js';
+import { duration } from './duration-schema.js';
+import { insidePathSchema } from './inside-path-schema.js';
 
 const secretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a secret name');
 
@@ -12,10 +14,11 @@ export const webhookSchema = z
       .max(65535)
       .default(DEFAULTS.webhook.port)
       .describe('Port `slipway webhook` listens on (0 picks a free one).'),
-    bindAddress: z
-      .string()
+    bindAddress: bindAddressSchema
       .default(DEFAULTS.webhook.bindAddress)
-      .describe('Address `slipway webhook` listens on; put a TLS proxy in front when it faces the internet.'),
+      .describe(
+        'IP address `slipway webhook` listens on; put a TLS proxy in front when it faces the internet.',
+      ),
     secret: secretName
       .default(DEFAULTS.webhook.secret)
       .describe(
@@ -27,10 +30,10 @@ export const webhookSchema = z
       .max(25 * 1024 * 1024)
       .default(DEFAULTS.webhook.maxBodyBytes)
       .describe('Larger request bodies are refused with 413 before they are read in full.'),
-    replayTolerance: durationSchema
+    replayTolerance: duration({ max: 'span' })
       .default(DEFAULTS.webhook.replayTolerance)
       .describe(
-        'A signed push whose `repository.pushed_at` is older than this is treated as a replay (ignored); deliveries without it are judged by their delivery id alone.',
+        'A signed push whose `repository.pushed_at` is older than this is treated as a replay (ignored). Within it, and for deliveries without `pushed_at`, a delivery id or a body (its SHA-256) seen before is a replay whatever id it carries; bodies without `pushed_at` are remembered for good.',
       ),
   })
   .describe('The webhook receiver that turns signed push events into builds.');
@@ -45,11 +48,10 @@ export const watchSchema = z
         'The git repository to follow: a path (relative to slipway.yml) or a URL git can fetch; default: the directory of slipway.yml.',
       ),
     branch: z.string().min(1).default(DEFAULTS.watch.branch).describe('The branch to follow.'),
-    interval: durationSchema
+    interval: duration()
       .default(DEFAULTS.watch.interval)
       .describe('How often `slipway watch` fetches the branch.'),
-    path: z
-      .string()
+    path: insidePathSchema('the repository')
       .default('.')
       .describe(
         'Directory of the app inside the repository: the build runs there and `build.path` is relative to it.',

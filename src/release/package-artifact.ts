@@ -4,6 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { c as createTar } from 'tar';
 import { SlipwayError } from '../core/errors.js';
+import { findUnsafeSymlinks, UnsafeSymlinkError } from './check-symlinks.js';
 
 /** Always left out of an artifact. */
 const ALWAYS_EXCLUDED = ['.slipway', '.git'];
@@ -31,8 +32,9 @@ export async function packageArtifact(
     });
   }
   const excluded = new Set([...ALWAYS_EXCLUDED, ...exclude.map((e) => e.replace(/\/+$/, ''))]);
-  const files = await listFiles(sourceDir, sourceDir, excluded);
+  const { files, links } = await listFiles(sourceDir, excluded);
   if (files.length === 0) throw new SlipwayError(`the build output ${sourceDir} is empty`);
+  await refuseUnsafeSymlinks(sourceDir, files, links);
   await mkdir(artifactsDir, { recursive: true });
   const tmp = join(artifactsDir, `.tmp-${process.pid}-${Date.now()}.tar.gz`);
   try {
@@ -56,22 +58,45 @@ export async function packageArtifact(
   }
 }
 
-async function listFiles(root: string, dir: string, excluded: ReadonlySet<string>): Promise<string[]> {
+/** Checked before anything is written: such a link would only fail when a host unpacks the release. */
+async function refuseUnsafeSymlinks(sourceDir: string, files: string[], links: string[]): Promise<void> {
+  if (links.length === 0) return;
+  const unsafe = await findUnsafeSymlinks(sourceDir, files, new Set(links));
+  if (unsafe.length > 0) throw new UnsafeSymlinkError(sourceDir, unsafe);
+}
+
+/** The entries to pack, sorted, directories with a trailing `/`; `links` are the symbolic links among them. */
+async function listFiles(
+  root: string,
+  excluded: ReadonlySet<string>,
+): Promise<{ files: string[]; links: string[] }> {
+  const listed = { files: [] as string[], links: [] as string[] };
+  await collectFiles(root, root, excluded, listed);
+  return listed;
+}
+
+async function collectFiles(
+  root: string,
+  dir: string,
+  excluded: ReadonlySet<string>,
+  into: { files: string[]; links: string[] },
+): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const out: string[] = [];
   for (const entry of entries) {
     const full = join(dir, entry.name);
     const rel = relative(root, full).split(sep).join('/');
     if (excluded.has(rel) || excluded.has(entry.name)) continue;
     if (entry.isDirectory()) {
-      out.push(`${rel}/`);
-      out.push(...(await listFiles(root, full, excluded)));
-    } else if (entry.isFile() || entry.isSymbolicLink()) {
-      out.push(rel);
+      into.files.push(`${rel}/`);
+      await collectFiles(root, full, excluded, into);
+    } else if (entry.isFile()) {
+      into.files.push(rel);
+    } else if (entry.isSymbolicLink()) {
+      into.files.push(rel);
+      into.links.push(rel);
     }
   }
-  return out;
 }
 
 async function hashFile(path: string): Promise<string> {
