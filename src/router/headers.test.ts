@@ -15,7 +15,7 @@ function pairs(flat: readonly string[]): [string, string][] {
 }
 
 describe('deriveUpstreamRequestHeaders', () => {
-  it('drops hop-by-hop headers and those the Connection header names, keeps the rest in order', () => {
+  it('drops hop-by-hop headers and those the Connection header names, keeps the rest in the client order', () => {
     const raw = [
       ['Host', 'shop.example'],
       ['Connection', 'keep-alive, X-Trace-Hop'],
@@ -31,10 +31,10 @@ describe('deriveUpstreamRequestHeaders', () => {
     ].flat();
     const out = pairs(deriveUpstreamRequestHeaders(raw, forwarded));
     expect(out).toEqual([
+      ['Host', 'shop.example'],
       ['Accept', 'text/html'],
       ['Cookie', 'a=1'],
       ['Cookie', 'b=2'],
-      ['host', 'shop.example'],
       ['x-forwarded-for', '10.0.0.7'],
       ['x-forwarded-proto', 'http'],
       ['x-forwarded-host', 'shop.example'],
@@ -63,6 +63,40 @@ describe('deriveUpstreamRequestHeaders', () => {
     const names = pairs(deriveUpstreamRequestHeaders(raw, forwarded)).map(([n]) => n);
     expect(names).not.toContain('Expect');
     expect(names).toContain('Content-Length');
+  });
+
+  // Removing a framing header while forwarding the body it frames smuggles the body in as further requests.
+  it.each([
+    'content-length',
+    'Content-Length',
+    'keep-alive, Content-Length',
+    'CONTENT-LENGTH , close',
+    'x-a,transfer-encoding,host,content-length',
+  ])('never removes Content-Length or Host because Connection: %s names them', (connection) => {
+    const raw = ['Host', 'h', 'Connection', connection, 'Content-Length', '35', 'X-A', '1'];
+    expect(pairs(deriveUpstreamRequestHeaders(raw, forwarded)).slice(0, 2)).toEqual([
+      ['Host', 'h'],
+      ['Content-Length', '35'],
+    ]);
+  });
+
+  it('keeps Host where the client put it, among many headers', () => {
+    const raw = [...Array.from({ length: 120 }, (_, i) => [`X-H${i}`, 'v']).flat(), 'Host', 'h', 'Z', 'z'];
+    const out = deriveUpstreamRequestHeaders(raw, forwarded);
+    expect(out.indexOf('Host')).toBe(240);
+    expect(out[242]).toBe('Z');
+  });
+
+  it("takes an absolute-form target's authority as Host", () => {
+    const raw = ['Accept', '*/*', 'Host', 'client.example', 'X', '1'];
+    expect(pairs(deriveUpstreamRequestHeaders(raw, forwarded, 'shop.example:8080'))).toEqual([
+      ['Accept', '*/*'],
+      ['Host', 'shop.example:8080'],
+      ['X', '1'],
+      ['x-forwarded-for', '10.0.0.7'],
+      ['x-forwarded-proto', 'http'],
+      ['x-forwarded-host', 'shop.example:8080'],
+    ]);
   });
 
   it('says "unknown" when the client address is gone and sets no X-Forwarded-Host without Host', () => {
@@ -95,6 +129,17 @@ describe('deriveClientResponseHeaders', () => {
       ['Content-Length', '5'],
     ]);
   });
+
+  it.each(['content-length', 'Keep-Alive, CONTENT-LENGTH', 'transfer-encoding, content-length'])(
+    "keeps the answer's Content-Length when Connection: %s names it",
+    (connection) => {
+      const raw = ['Connection', connection, 'Content-Length', '5', 'X', '1'].map((s) => Buffer.from(s));
+      expect(pairs(deriveClientResponseHeaders(raw))).toEqual([
+        ['Content-Length', '5'],
+        ['X', '1'],
+      ]);
+    },
+  );
 
   it('round-trips non-ASCII bytes unchanged', () => {
     const value = Buffer.from('café', 'utf8');

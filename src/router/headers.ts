@@ -50,6 +50,30 @@ function is(name: string, lower: string): boolean {
   return name === lower || name.toLowerCase() === lower;
 }
 
+/**
+ * The largest request head the router forwards: request line, fields, the X-Forwarded-* it adds and the empty
+ * line. Node's default header limit (a little over 16 KiB of fields) is the usual app's limit; a client's head that
+ * fits the router's own limit but would pass the app's once the router's fields are added is answered 431 by the
+ * router instead of reaching the app.
+ */
+export const MAX_UPSTREAM_REQUEST_HEAD_BYTES = 16 * 1024;
+
+/** A start line and a flat header list as an HTTP/1.1 head. */
+export function formatHead(startLine: string, headers: readonly string[]): string {
+  let head = `${startLine}\r\n`;
+  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** `formatHead(startLine, headers).length`, without building the string. */
+export function measureHead(startLine: string, headers: readonly string[]): number {
+  let length = startLine.length + 4;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    length += (headers[i] as string).length + (headers[i + 1] as string).length + 4;
+  }
+  return length;
+}
+
 export interface ForwardedFor {
   /** The client's address as the router saw it. */
   clientAddress: string | undefined;
@@ -58,10 +82,20 @@ export interface ForwardedFor {
 }
 
 /**
- * Request headers for the upstream: hop-by-hop headers (and any the Connection header names) removed, Host kept,
- * X-Forwarded-For appended to (like Go's httputil), X-Forwarded-Proto and X-Forwarded-Host set.
+ * Request headers for the upstream: hop-by-hop headers (and any the Connection header names) removed, the rest
+ * in the client's order (Host where the client put it: with many headers, an app that keeps only the first N
+ * would otherwise lose it), X-Forwarded-For appended to (like Go's httputil), X-Forwarded-Proto and
+ * X-Forwarded-Host set. `authority` (from an absolute-form target) replaces the client's Host, as RFC 9112
+ * §3.2.2 asks of a proxy.
+ *
+ * The framing headers and Host are never removed because Connection names them (see `addConnectionTokens`):
+ * the router has already decided where the message ends from them, and the app must read the same.
  */
-export function deriveUpstreamRequestHeaders(raw: readonly string[], forwarded: ForwardedFor): string[] {
+export function deriveUpstreamRequestHeaders(
+  raw: readonly string[],
+  forwarded: ForwardedFor,
+  authority: string | null = null,
+): string[] {
   const out: string[] = [];
   let host: string | undefined;
   let priorFor: string | undefined;
@@ -81,14 +115,16 @@ export function deriveUpstreamRequestHeaders(raw: readonly string[], forwarded: 
         break;
       case HOST:
         // A second Host header is a malformed request; undici rejects it, the router answers 400.
-        if (host === undefined) host = value;
-        else out.push(name, value);
+        if (host === undefined) {
+          host = authority ?? value;
+          out.push(name, host);
+        } else out.push(name, value);
         break;
       // HOP_BY_HOP, FORWARDED_OTHER, EXPECT: dropped
     }
   }
   const filtered = listed === undefined ? out : withoutNames(out, listed);
-  if (host !== undefined) filtered.push('host', host);
+  if (host === undefined && authority !== null) filtered.push('host', (host = authority));
   const client = forwarded.clientAddress ?? 'unknown';
   filtered.push('x-forwarded-for', priorFor === undefined ? client : `${priorFor}, ${client}`);
   filtered.push('x-forwarded-proto', forwarded.proto);
@@ -117,6 +153,7 @@ export function deriveUpgradeRequestHead(
   url: string,
   raw: readonly string[],
   forwarded: ForwardedFor,
+  authority: string | null = null,
 ): string {
   let head = `${method} ${url} HTTP/1.1\r\n`;
   let host: string | undefined;
@@ -128,9 +165,14 @@ export function deriveUpgradeRequestHead(
     const kind = kindOf(name);
     if (kind === FORWARDED_FOR) priorFor = priorFor === undefined ? value : `${priorFor}, ${value}`;
     if (kind === FORWARDED_FOR || kind === FORWARDED_OTHER) continue;
-    if (kind === HOST && host === undefined) host = value;
+    if (kind === HOST && host === undefined) {
+      host = authority ?? value;
+      head += `${name}: ${host}\r\n`;
+      continue;
+    }
     head += `${name}: ${value}\r\n`;
   }
+  if (host === undefined && authority !== null) head += `host: ${(host = authority)}\r\n`;
   const client = forwarded.clientAddress ?? 'unknown';
   head += `x-forwarded-for: ${priorFor === undefined ? client : `${priorFor}, ${client}`}\r\n`;
   head += `x-forwarded-proto: ${forwarded.proto}\r\n`;
@@ -149,17 +191,26 @@ export function requestHasBody(raw: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * The header names a Connection value nominates as hop-by-hop. Content-Length, Transfer-Encoding and Host are
+ * never among them, whatever the sender lists: removing a framing header while forwarding the body it frames
+ * makes the next hop read the body as further requests or answers (request smuggling, response splitting), and
+ * a request without Host is another request. Node's server, HAProxy and undici read such a message by its
+ * framing too. close / keep-alive / upgrade are options, not header names, and are dropped anyway.
+ */
 function addConnectionTokens(listed: string[] | undefined, value: string): string[] | undefined {
   if (is(value, 'keep-alive') || is(value, 'close')) return listed; // the usual values, without splitting
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
-    // close / keep-alive / upgrade are options, not header names, and are already dropped.
-    if (name === '' || name === 'close' || kindOf(name) === HOP_BY_HOP || kindOf(name) === CONNECTION)
-      continue;
+    if (name === '' || name === 'close' || NEVER_NOMINATED.has(name)) continue;
+    const kind = kindOf(name);
+    if (kind === HOP_BY_HOP || kind === CONNECTION) continue;
     (listed ??= []).push(name);
   }
   return listed;
 }
+
+const NEVER_NOMINATED = new Set(['content-length', 'transfer-encoding', 'host']);
 
 function withoutNames(flat: readonly string[], names: readonly string[]): string[] {
   const out: string[] = [];

@@ -1,11 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { deriveClientResponseHeaders, deriveUpstreamRequestHeaders, requestHasBody } from './headers.js';
+import {
+  MAX_UPSTREAM_REQUEST_HEAD_BYTES,
+  deriveClientResponseHeaders,
+  deriveUpstreamRequestHeaders,
+  measureHead,
+  requestHasBody,
+} from './headers.js';
+import { parseRequestTarget } from './request-target.js';
 import type { RouterTarget } from './router-target.js';
 
 const BAD_GATEWAY_BODY = 'Bad gateway: the app did not answer (slipway router)\n';
 const BAD_REQUEST_BODY = 'Bad request (slipway router)\n';
+const BAD_TARGET_BODY = 'Bad request: the request target must be a path (slipway router)\n';
+const HEAD_TOO_LARGE_BODY =
+  'Request header fields too large once forwarded: the app takes at most 16 KiB (slipway router)\n';
+/** What undici adds to a head: `connection: keep-alive` and a framing header for a streamed body. */
+const UNDICI_HEAD_RESERVE_BYTES = 64;
 
 /**
  * Errors that mean the upstream closed a connection the pool believed was reusable, before any byte of the
@@ -55,11 +67,28 @@ export function startProxyExchange(
   failover: UpstreamFailover | null = null,
 ): void {
   const raw = req.rawHeaders;
+  const method = req.method ?? 'GET';
+  const requestTarget = parseRequestTarget(method, req.url ?? '/');
+  if (requestTarget.kind === 'invalid') {
+    writeShortAnswer(res, 400, BAD_TARGET_BODY);
+    return;
+  }
+  const authority = requestTarget.kind === 'absolute' ? requestTarget.authority : null;
+  const headers = deriveUpstreamRequestHeaders(
+    raw,
+    { clientAddress: req.socket.remoteAddress, proto: 'http' },
+    authority,
+  );
+  const startLine = `${method} ${requestTarget.path} HTTP/1.1`;
+  if (measureHead(startLine, headers) + UNDICI_HEAD_RESERVE_BYTES > MAX_UPSTREAM_REQUEST_HEAD_BYTES) {
+    writeShortAnswer(res, 431, HEAD_TOO_LARGE_BODY);
+    return;
+  }
   const hasBody = requestHasBody(raw);
   const opts: Dispatcher.DispatchOptions = {
-    path: req.url ?? '/',
-    method: req.method as Dispatcher.HttpMethod,
-    headers: deriveUpstreamRequestHeaders(raw, { clientAddress: req.socket.remoteAddress, proto: 'http' }),
+    path: requestTarget.path,
+    method,
+    headers,
     body: hasBody ? req : null,
   };
   const retryable = !hasBody && IDEMPOTENT_METHODS.has(opts.method);

@@ -38,6 +38,8 @@ const NO_UPSTREAM_BODY = 'Service unavailable: no app host is in rotation (slipw
 const CLASSIC_ROUTE: FastRoute = { kind: 'classic' };
 const NO_TARGET_UPGRADE =
   'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+/** The router is a reverse proxy, not a tunnel: CONNECT is refused (Node would close the socket without a word). */
+const CONNECT_REFUSED = 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
 export interface PoolMemberIdleResult {
   /** True when the member had nothing in flight before the timeout. */
@@ -99,6 +101,10 @@ export class Router {
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
+    this.#server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => undefined);
+      socket.end(CONNECT_REFUSED);
+    });
     this.#fastPath =
       process.env.SLIPWAY_ROUTER_FAST_PATH === '0'
         ? null

@@ -2,9 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { deriveUpgradeRequestHead } from './headers.js';
+import { parseRequestTarget } from './request-target.js';
 import type { RouterTarget } from './router-target.js';
 
 const BAD_GATEWAY = 'HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+const BAD_TARGET = 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
 /**
  * An HTTP Upgrade (WebSocket) passed through as raw TCP: the request head is sent again to the target, then
@@ -17,6 +19,11 @@ export function startUpgradeTunnel(
   client: Duplex,
   head: Buffer,
 ): void {
+  const requestTarget = parseRequestTarget(req.method ?? 'GET', req.url ?? '/');
+  if (requestTarget.kind === 'invalid') {
+    client.end(BAD_TARGET);
+    return;
+  }
   const upstream = connect({ host: target.host, port: target.address.port, noDelay: true });
   let status = 0;
   let connected = false;
@@ -37,10 +44,13 @@ export function startUpgradeTunnel(
 
   upstream.once('connect', () => {
     connected = true;
-    const requestHead = deriveUpgradeRequestHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, {
-      clientAddress: req.socket.remoteAddress,
-      proto: 'http',
-    });
+    const requestHead = deriveUpgradeRequestHead(
+      req.method ?? 'GET',
+      requestTarget.path,
+      req.rawHeaders,
+      { clientAddress: req.socket.remoteAddress, proto: 'http' },
+      requestTarget.kind === 'absolute' ? requestTarget.authority : null,
+    );
     upstream.write(requestHead, 'latin1');
     if (head.length > 0) upstream.write(head);
     upstream.once('data', (chunk: Buffer) => {

@@ -14,8 +14,12 @@ const valid: [string, string][] = [
   ['one chunk', '5\r\nhello\r\n0\r\n\r\n'],
   ['several chunks, hex sizes', 'a\r\n0123456789\r\nA\r\nabcdefghij\r\n1\r\n!\r\n0\r\n\r\n'],
   ['extensions', '5;name=value;flag\r\nhello\r\n0;last\r\n\r\n'],
-  ['whitespace before an extension', '5 ;x=1\r\nhello\r\n0\r\n\r\n'],
+  ['quoted extension values', '5;a="b c";d="e\\"f";g=\r\nhello\r\n0;=x\r\n\r\n'],
   ['trailers', '5\r\nhello\r\n0\r\nx-checksum: abc\r\nx-other: d\r\n\r\n'],
+  [
+    'a trailer named like a framing field but longer',
+    '0\r\nContent-Length-X: 5\r\nTransfer-Encodings: a\r\n\r\n',
+  ],
   ['data that looks like framing', '7\r\n0\r\n\r\n\r\n\r\n0\r\n\r\n'],
   ['an empty body', '0\r\n\r\n'],
 ];
@@ -29,6 +33,20 @@ const invalid: [string, string][] = [
   ['a folded trailer', '0\r\nx-a: b\r\n c\r\n\r\n'],
   ['a control character in an extension', '5;a\x01\r\nhello\r\n0\r\n\r\n'],
   ['a sign', '+5\r\nhello\r\n0\r\n\r\n'],
+  // Node's parser refuses whitespace around sizes and extensions; a client behind the router would too.
+  ['whitespace after the size', '5 \r\nhello\r\n0\r\n\r\n'],
+  ['whitespace before an extension', '5 ;x=1\r\nhello\r\n0\r\n\r\n'],
+  ['whitespace after an extension', '5;x \r\nhello\r\n0\r\n\r\n'],
+  ['whitespace around =', '5;x =1\r\nhello\r\n0\r\n\r\n'],
+  ['two values', '5;x=1=2\r\nhello\r\n0\r\n\r\n'],
+  ['an unterminated quoted value', '5;x="1\r\nhello\r\n0\r\n\r\n'],
+  // Node's client refuses these trailers; relayed, they would make a client read the answer another way.
+  ['a Content-Length trailer', '0\r\nContent-Length: 5\r\n\r\n'],
+  ['a content-length trailer after another', '0\r\nx: 1\r\ncontent-length: 0\r\n\r\n'],
+  ['a Transfer-Encoding trailer', '0\r\nTRANSFER-ENCODING: chunked\r\n\r\n'],
+  ['a trailer line without a colon', '0\r\nbad line\r\n\r\n'],
+  ['whitespace before a trailer colon', '0\r\nx : 1\r\n\r\n'],
+  ['a control character in a trailer value', '0\r\nx: \x01\r\n\r\n'],
 ];
 
 describe('ChunkTracker', () => {

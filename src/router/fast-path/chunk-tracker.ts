@@ -1,18 +1,25 @@
-import { CR, HTAB, LF, SP } from './header-fields.js';
+import { CR, HTAB, LF, SP, isTokenByte } from './header-fields.js';
 
 /** Where the tracker is inside a chunked body (RFC 9112 §7.1). */
 const enum State {
   Size,
-  /** After the size: optional whitespace, then an extension or CRLF. */
-  AfterSize,
-  Extension,
+  /** A chunk extension's name (RFC 9112 §7.1.1), after `;`. */
+  ExtensionName,
+  /** Just after `=`: a token, a quoted string, or nothing. */
+  ExtensionValueStart,
+  ExtensionToken,
+  ExtensionQuoted,
+  ExtensionQuotedPair,
+  /** After a quoted value's closing quote: `;` or the line end. */
+  ExtensionAfterQuoted,
   SizeLf,
   Data,
   DataCr,
   DataLf,
   /** The start of a trailer line, or the final CRLF. */
   TrailerStart,
-  Trailer,
+  TrailerName,
+  TrailerValue,
   TrailerLf,
   EndLf,
   Done,
@@ -20,6 +27,17 @@ const enum State {
 }
 
 const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Trailer fields that would change how the message is framed: Node's parser refuses a Content-Length there, and
+ * RFC 9110 §6.5.1 forbids framing fields in trailers. Relaying them could make a client read the answer another way.
+ */
+const FRAMING_TRAILERS = new Set(['content-length', 'transfer-encoding']);
+/** Longer trailer names than this cannot be framing fields and are not collected. */
+const MAX_COLLECTED_NAME = 17;
 
 /** Hex digits in a chunk size: 13 keep it a safe integer. */
 const MAX_SIZE_DIGITS = 13;
@@ -37,6 +55,8 @@ export class ChunkTracker {
   #state = State.Size;
   #digits = 0;
   #remaining = 0;
+  /** The trailer field name being read, lower-case (only as long as a framing field's name). */
+  #name = '';
 
   get done(): boolean {
     return this.#state === State.Done;
@@ -59,21 +79,40 @@ export class ChunkTracker {
             this.#remaining = this.#remaining * 16 + value;
           } else if (this.#digits === 0) return this.#fail();
           else if (byte === CR) this.#state = State.SizeLf;
-          else if (byte === SEMICOLON) this.#state = State.Extension;
-          else if (byte === SP || byte === HTAB) this.#state = State.AfterSize;
-          else return this.#fail();
+          else if (byte === SEMICOLON) this.#state = State.ExtensionName;
+          else return this.#fail(); // whitespace after the size too: Node's parser refuses it
           p++;
           break;
         }
-        case State.AfterSize:
-          if (byte === CR) this.#state = State.SizeLf;
-          else if (byte === SEMICOLON) this.#state = State.Extension;
-          else if (byte !== SP && byte !== HTAB) return this.#fail();
+        // Extensions as Node's parser reads them (strictly): no whitespace anywhere, a token or quoted value.
+        case State.ExtensionName:
+          if (byte === EQUALS) this.#state = State.ExtensionValueStart;
+          else if (!this.#endsExtension(byte) && !isTokenByte(byte)) return this.#fail();
           p++;
           break;
-        case State.Extension:
-          if (byte === CR) this.#state = State.SizeLf;
-          else if (byte === LF || (byte < SP && byte !== HTAB) || byte === 0x7f) return this.#fail();
+        case State.ExtensionValueStart:
+          if (byte === DQUOTE) this.#state = State.ExtensionQuoted;
+          else if (isTokenByte(byte)) this.#state = State.ExtensionToken;
+          else if (!this.#endsExtension(byte)) return this.#fail();
+          p++;
+          break;
+        case State.ExtensionToken:
+          if (!this.#endsExtension(byte) && !isTokenByte(byte)) return this.#fail();
+          p++;
+          break;
+        case State.ExtensionQuoted:
+          if (byte === DQUOTE) this.#state = State.ExtensionAfterQuoted;
+          else if (byte === BACKSLASH) this.#state = State.ExtensionQuotedPair;
+          else if ((byte < SP && byte !== HTAB) || byte === 0x7f) return this.#fail();
+          p++;
+          break;
+        case State.ExtensionQuotedPair:
+          if ((byte < SP && byte !== HTAB) || byte === 0x7f) return this.#fail();
+          this.#state = State.ExtensionQuoted;
+          p++;
+          break;
+        case State.ExtensionAfterQuoted:
+          if (!this.#endsExtension(byte)) return this.#fail();
           p++;
           break;
         case State.SizeLf:
@@ -101,11 +140,23 @@ export class ChunkTracker {
           break;
         case State.TrailerStart:
           if (byte === CR) this.#state = State.EndLf;
-          else if (byte === LF || byte === SP || byte === HTAB) return this.#fail();
-          else this.#state = State.Trailer;
+          else if (!isTokenByte(byte))
+            return this.#fail(); // bare LF, obs-fold, not a field name
+          else {
+            this.#name = String.fromCharCode(byte | 0x20);
+            this.#state = State.TrailerName;
+          }
           p++;
           break;
-        case State.Trailer:
+        case State.TrailerName:
+          if (byte === 0x3a /* : */) {
+            if (FRAMING_TRAILERS.has(this.#name)) return this.#fail();
+            this.#state = State.TrailerValue;
+          } else if (!isTokenByte(byte)) return this.#fail();
+          else if (this.#name.length <= MAX_COLLECTED_NAME) this.#name += String.fromCharCode(byte | 0x20);
+          p++;
+          break;
+        case State.TrailerValue:
           if (byte === CR) this.#state = State.TrailerLf;
           else if (byte === LF || (byte < SP && byte !== HTAB) || byte === 0x7f) return this.#fail();
           p++;
@@ -126,6 +177,14 @@ export class ChunkTracker {
       }
     }
     return this.#state === State.Done ? p : CHUNKED_MORE;
+  }
+
+  /** `;` starts the next extension, CR ends the size line; either moves the state on. */
+  #endsExtension(byte: number): boolean {
+    if (byte === SEMICOLON) this.#state = State.ExtensionName;
+    else if (byte === CR) this.#state = State.SizeLf;
+    else return false;
+    return true;
   }
 
   #fail(): number {

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RouterTarget } from '../router-target.js';
-import { FastExchange, type ExchangeClient } from './fast-exchange.js';
+import { MAX_UPSTREAM_REQUEST_HEAD_BYTES } from '../headers.js';
+import { FastExchange, formatUpstreamRequestHead, type ExchangeClient } from './fast-exchange.js';
 import { MAX_REQUEST_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
 import { formatShortAnswer } from './short-answer.js';
 
@@ -10,6 +11,8 @@ export const KEEP_ALIVE_IDLE_MS = 5_000;
 export const HEAD_TIMEOUT_MS = 60_000;
 
 const REQUEST_TIMEOUT_ANSWER = formatShortAnswer(408, 'Request timeout (slipway router)\n', true);
+export const HEAD_TOO_LARGE_BODY =
+  'Request header fields too large once forwarded: the app takes at most 16 KiB (slipway router)\n';
 
 /** What the router decides for one eligible request head. */
 export type FastRoute =
@@ -156,17 +159,27 @@ export class ClientConnection implements ExchangeClient {
       }
       this.#buf = buf.length > head.headBytes ? buf.subarray(head.headBytes) : null;
       if (route.kind === 'unavailable') {
-        // A body would have to be read and thrown away: simpler to close after the answer.
-        const close = !head.keepAlive || head.contentLength > 0;
-        this.socket.write(formatShortAnswer(503, route.body, close), 'latin1');
-        this.exchangeDone(close); // the next pipelined request, if any, on the next turn of #pump
+        this.#answerShort(head, 503, route.body);
+        return;
+      }
+      const upstreamHead = formatUpstreamRequestHead(head, this.socket.remoteAddress);
+      if (upstreamHead.length > MAX_UPSTREAM_REQUEST_HEAD_BYTES) {
+        this.#answerShort(head, 431, HEAD_TOO_LARGE_BODY);
         return;
       }
       this.#phase = 'exchange';
       this.deadlineMs = Infinity; // the upstream's headers timeout applies now
-      this.#exchange = new FastExchange(this, route.target, head, route.extraResponseHeaders);
+      this.#exchange = new FastExchange(this, route.target, head, upstreamHead, route.extraResponseHeaders);
       this.#exchange.start();
     }
+  }
+
+  /** The router's own answer to a request it does not forward. */
+  #answerShort(head: RequestHead, status: number, body: string): void {
+    // A body would have to be read and thrown away: simpler to close after the answer.
+    const close = !head.keepAlive || head.contentLength > 0;
+    this.socket.write(formatShortAnswer(status, body, close, head.method), 'latin1');
+    this.exchangeDone(close); // the next pipelined request, if any, on the next turn of #pump
   }
 
   #feedBody(exchange: FastExchange): void {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
-import { deriveClientResponseHeaders, deriveUpstreamRequestHeaders } from '../headers.js';
+import { deriveClientResponseHeaders, deriveUpstreamRequestHeaders, formatHead } from '../headers.js';
 import type { RouterTarget } from '../router-target.js';
 import { CHUNKED_INVALID, CHUNKED_MORE, ChunkTracker } from './chunk-tracker.js';
 import { currentHttpDate } from './http-date.js';
@@ -23,6 +23,12 @@ export interface ExchangeClient {
   pumpBody(): void;
   /** The answer is out (or the exchange gave up); `closeClient` ends the client connection after it. */
   exchangeDone(closeClient: boolean): void;
+}
+
+/** The request head the fast path sends upstream: the client's, rewritten like the classic path's. */
+export function formatUpstreamRequestHead(head: RequestHead, clientAddress: string | undefined): string {
+  const headers = deriveUpstreamRequestHeaders(head.rawHeaders, { clientAddress, proto: 'http' });
+  return formatHead(`${head.method} ${head.target} HTTP/1.1`, headers);
 }
 
 /**
@@ -55,14 +61,12 @@ export class FastExchange implements UpstreamUser {
     readonly client: ExchangeClient,
     readonly target: RouterTarget,
     readonly head: RequestHead,
+    /** The head to send upstream (`formatUpstreamRequestHead`). */
+    requestHead: string,
     readonly extraResponseHeaders: readonly string[] | null,
   ) {
     this.bodyRemaining = head.contentLength;
-    const headers = deriveUpstreamRequestHeaders(head.rawHeaders, {
-      clientAddress: client.socket.remoteAddress,
-      proto: 'http',
-    });
-    this.#requestHead = formatHead(`${head.method} ${head.target} HTTP/1.1`, headers);
+    this.#requestHead = requestHead;
   }
 
   start(): void {
@@ -269,7 +273,7 @@ export class FastExchange implements UpstreamUser {
   #badGateway(): void {
     this.#discardUpstream();
     const close = !this.head.keepAlive || this.bodyRemaining > 0;
-    this.#write(formatShortAnswer(502, BAD_GATEWAY_BODY, close));
+    this.#write(formatShortAnswer(502, BAD_GATEWAY_BODY, close, this.head.method));
     this.#finish(502, true);
     this.client.exchangeDone(close);
   }
@@ -288,11 +292,4 @@ export class FastExchange implements UpstreamUser {
       path: this.head.target,
     });
   }
-}
-
-/** A start line and a flat header list as an HTTP/1.1 head. */
-export function formatHead(startLine: string, headers: readonly string[]): string {
-  let head = `${startLine}\r\n`;
-  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}\r\n`;
 }

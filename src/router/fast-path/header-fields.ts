@@ -32,7 +32,8 @@ const INCOMPLETE_SCAN: FieldScan = { kind: 'incomplete' };
 
 /**
  * Reads field lines from `start` (just after the start line) to the empty line that ends the head. `raw` is the
- * flat name/value list Node and undici use (values without surrounding whitespace, latin1); `end` is the offset
+ * flat name/value list Node and undici use (values without leading whitespace and trailing spaces; a trailing tab is
+ * kept, so that a framing header with one is refused rather than read otherwise than Node reads it); `end` is the offset
  * just after the head. A head longer than `maxHeadBytes` is refused as soon as that is known.
  */
 export function scanHeaderFields(buf: Buffer, start: number, maxHeadBytes: number): FieldScan {
@@ -65,7 +66,7 @@ export function scanHeaderFields(buf: Buffer, start: number, maxHeadBytes: numbe
       if (byte === LF) return { kind: 'refused', reason: 'bare-lf' };
       if ((byte < SP && byte !== HTAB) || byte === 0x7f) return { kind: 'refused', reason: 'bad-header' };
       p++;
-      if (byte !== SP && byte !== HTAB) valueEnd = p;
+      if (byte !== SP) valueEnd = p; // a trailing tab stays: Node's parser reads `chunked<TAB>` as not chunked
     }
     if (p + 1 >= len) return incomplete(len, maxHeadBytes);
     if (buf[p + 1] !== LF) return { kind: 'refused', reason: 'bad-header' };

@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import {
   CR,
   LF,
@@ -17,6 +18,7 @@ export const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
 export type ClassicReason =
   | FieldRefusal
   | 'bad-request-line'
+  | 'unknown-method'
   | 'not-http-1.1'
   | 'not-origin-form'
   | 'host-count'
@@ -46,6 +48,11 @@ export type RequestHeadParse =
   | { kind: 'classic'; reason: ClassicReason };
 
 const INCOMPLETE: RequestHeadParse = { kind: 'incomplete' };
+/**
+ * The methods Node's parser knows (llhttp refuses any other token, in any other case): the fast path forwards only
+ * these, so that an app behind it never receives a request line Node's own server would have refused.
+ */
+const KNOWN_METHODS = new Set(METHODS);
 const VERSION = Buffer.from(' HTTP/1.1\r\n', 'latin1');
 
 /**
@@ -62,6 +69,7 @@ export function parseRequestHead(
   if (p >= len) return incomplete(len, maxHeadBytes);
   if (p === 0 || buf[p] !== SP) return classic('bad-request-line');
   const method = buf.toString('latin1', 0, p);
+  if (!KNOWN_METHODS.has(method)) return classic('unknown-method');
   const targetStart = ++p;
   while (p < len && (buf[p] as number) > SP && (buf[p] as number) < 0x7f) p++;
   if (p >= len) return incomplete(len, maxHeadBytes);

@@ -96,6 +96,9 @@ describe('parseResponseHead', () => {
     ['101 unasked', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
     ['CL and TE', 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n'],
     ['two lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 3\r\n\r\n'],
+    // Node's client reads `chunked<TAB>` as not chunked, the RFC as chunked: the answer would end in two places.
+    ['a tab in Transfer-Encoding', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\t\r\n\r\n'],
+    ['a tab inside a Transfer-Encoding list', 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip,\tchunked\r\n\r\n'],
     ['a signed length', 'HTTP/1.1 200 OK\r\ncontent-length: +3\r\n\r\n'],
     ['obs-fold', 'HTTP/1.1 200 OK\r\nx-a: b\r\n c\r\n\r\n'],
     ['bare LF', 'HTTP/1.1 200 OK\nx-a: b\r\n\r\n'],

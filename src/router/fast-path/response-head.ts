@@ -97,6 +97,9 @@ function judgeFields(
       if (contentLength === -1) return invalid('Content-Length');
     } else if (name.length === 17 && isName(name, 'transfer-encoding')) {
       if (transferEncoding) return invalid('several Transfer-Encoding headers');
+      // RFC 9110 allows a tab around list elements; Node's parser then does not see `chunked`. Read either way,
+      // the answer would end in two places: refused.
+      if (value.includes('\t')) return invalid('a tab in Transfer-Encoding');
       transferEncoding = true;
       chunked = lastCodingIsChunked(value);
     } else if (name.length === 10 && isName(name, 'connection')) {

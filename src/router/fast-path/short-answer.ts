@@ -1,12 +1,16 @@
 import { STATUS_CODES } from 'node:http';
 import { currentHttpDate } from './http-date.js';
 
-/** A complete plain-text answer written by the router itself (503 without a target, 502, 408). */
-export function formatShortAnswer(status: number, body: string, close: boolean): string {
+/**
+ * A complete plain-text answer written by the router itself (503 without a target, 502, 431, 408). An answer to
+ * HEAD has the same head and no body (RFC 9110 §9.3.2): the client reads none, and bytes sent anyway would be
+ * read as the next answer.
+ */
+export function formatShortAnswer(status: number, body: string, close: boolean, method = 'GET'): string {
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
     `date: ${currentHttpDate()}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
     (close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n') +
-    body
+    (method === 'HEAD' ? '' : body)
   );
 }
