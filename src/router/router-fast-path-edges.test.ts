@@ -6,7 +6,7 @@ import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TargetMetrics } from '../agent/protocol.js';
 import { Router } from './router.js';
-import { freePort, readBody, signal, startBackend, useCleanup, type Backend } from './test-backends.js';
+import { REFUSED_PORT, readBody, signal, startBackend, useCleanup, type Backend } from './test-backends.js';
 import { connectRaw, statusLines } from './test-raw-client.js';
 
 // The fast path's edges: retries, aborts, smuggling attempts, hand-offs to the classic path, counters, drain.
@@ -205,7 +205,7 @@ describe('Router fast path: failures', () => {
   }, 15_000);
 
   it('answers 502 when the app cannot be reached', async () => {
-    const router = await routeTo(await freePort());
+    const router = await routeTo(REFUSED_PORT);
     const res = await request(`http://127.0.0.1:${router.port}/`, { dispatcher: client });
     expect(res.statusCode).toBe(502);
     expect(await res.body.text()).toContain('Bad gateway');

@@ -5,7 +5,7 @@ import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SlipwayError } from '../core/errors.js';
 import { Router } from './router.js';
-import { freePort, readBody, startBackend, useCleanup } from './test-backends.js';
+import { REFUSED_PORT, readBody, startBackend, useCleanup } from './test-backends.js';
 
 const client = new Agent({ keepAliveTimeout: 10_000 });
 afterAll(() => client.close());
@@ -184,7 +184,7 @@ describe('Router proxying', () => {
   });
 
   it('answers 502 when the target is unreachable and counts a proxy error and a 5xx', async () => {
-    const router = await routeTo(await freePort(), 'dead');
+    const router = await routeTo(REFUSED_PORT, 'dead');
     const res = await request(`http://127.0.0.1:${router.port}/`, { dispatcher: client });
     expect(res.statusCode).toBe(502);
     expect(await res.body.text()).toMatch(/did not answer/);

@@ -2,7 +2,7 @@
  * Test-only helpers: real HTTP backends on port 0 and a cleanup stack. Not imported by production code.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach } from 'vitest';
 
 export interface Backend {
@@ -80,3 +80,88 @@ export function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) =
   });
   return { promise, resolve };
 }
+
+/** A request head a raw host read: its method and target. */
+export interface SeenRequest {
+  method: string;
+  path: string;
+}
+
+export interface SilentHost {
+  port: number;
+  /** Every request head received so far, in order (health checks included). */
+  seen: SeenRequest[];
+  /** How many times `method path` was received. */
+  count: (method: string, path: string) => number;
+  /** Connections accepted and still open. */
+  openConnections: () => number;
+  /** From now on, answers every request (already received or not) `200 <name>`: its link is back. */
+  answer: (name: string) => void;
+  close: () => Promise<void>;
+}
+
+/**
+ * A host whose link is cut: it accepts connections (the kernel would not, but the edge's keep-alive connections
+ * were open before the cut) and reads requests, but answers nothing and never closes, until `answer()`.
+ */
+export async function startSilentHost(): Promise<SilentHost> {
+  const sockets = new Set<Socket>();
+  const seen: SeenRequest[] = [];
+  let answerWith: string | null = null;
+  const pending = new Map<Socket, number>();
+  const reply = (socket: Socket, n: number): void => {
+    const name = answerWith as string;
+    for (let i = 0; i < n; i++) {
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(name)}\r\n\r\n${name}`);
+    }
+  };
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      pending.delete(socket);
+    });
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buffered.slice(0, end);
+        const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+        const bodyBytes = length ? Number(length[1]) : 0;
+        if (buffered.length < end + 4 + bodyBytes) return;
+        buffered = buffered.slice(end + 4 + bodyBytes);
+        const [method = '', path = ''] = head.split('\r\n', 1)[0]?.split(' ') ?? [];
+        seen.push({ method, path });
+        if (answerWith !== null) reply(socket, 1);
+        else pending.set(socket, (pending.get(socket) ?? 0) + 1);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    count: (method, path) => seen.filter((r) => r.method === method && r.path === path).length,
+    openConnections: () => sockets.size,
+    answer: (name) => {
+      answerWith = name;
+      for (const [socket, n] of pending) reply(socket, n);
+      pending.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+/**
+ * A port where nothing listens, for good: 1 (tcpmux) is privileged and never listened on here. A port from
+ * freePort() is released before use, and a test running in parallel may start listening on it in between (a CI
+ * run once got another test's 431 instead of the expected 502).
+ */
+export const REFUSED_PORT = 1;

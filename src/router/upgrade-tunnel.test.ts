@@ -2,7 +2,7 @@ import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Router } from './router.js';
-import { freePort, startBackend, useCleanup } from './test-backends.js';
+import { REFUSED_PORT, startBackend, useCleanup } from './test-backends.js';
 import { parseStatus } from './upgrade-tunnel.js';
 
 const cleanup = useCleanup();
@@ -152,7 +152,7 @@ describe('Upgrade pass-through', () => {
     cleanup(() => router.close());
     expect((await openUpgrade(router.port)).status).toBe(503);
 
-    router.addTarget({ id: 'dead', release: 'v1', port: await freePort() });
+    router.addTarget({ id: 'dead', release: 'v1', port: REFUSED_PORT });
     router.setActive('dead');
     expect((await openUpgrade(router.port)).status).toBe(502);
     const [m] = router.metrics();
