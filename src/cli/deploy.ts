@@ -9,6 +9,7 @@ import {
   resumeThroughPipeline,
   type OperationHooks,
 } from '../operations/deploy.js';
+import { describeAlreadyServing, describePlanStrategy } from '../plan/describe-plan.js';
 import type { Plan } from '../plan/steps.js';
 import type { Outcome, PipelineDeployRequest, PipelineRunHooks } from '../pipeline/run-pipeline.js';
 import type { PipelineEntry } from '../triggers/sync-watched-branch.js';
@@ -18,6 +19,7 @@ import { bold, createProgressRenderer, dim, green, red, yellow } from './progres
 import { printPreflight } from './check.js';
 import { resolveReleaseVersion } from './releases.js';
 import { parseAtOption } from './parse-at.js';
+import { deriveEnvironmentUrl } from '../verify/derive-verify-input.js';
 
 export function registerDeploy(program: Command, globals: () => GlobalOptions): void {
   program
@@ -119,8 +121,9 @@ export async function runWithProgress(
       signal: aborter.signal,
       onPlan: (plan) => {
         process.stdout.write(
-          `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${plan.strategy}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
+          `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
         );
+        for (const line of describeAlreadyServing(plan)) process.stdout.write(`  ${line}\n`);
         if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {
           process.stdout.write(
             `  waits for approval first: slipway approve ${plan.deploymentId} (or reject it with --comment)\n`,
@@ -143,9 +146,8 @@ export async function runWithProgress(
 
 function reportOutcome(project: Project, plan: Plan, result: ExecutionResult, durationMs: number): void {
   const env = project.config.environments[plan.environment];
-  const where = env
-    ? `http://${env.bindAddress === '0.0.0.0' ? '127.0.0.1' : env.bindAddress}:${env.publicPort}/`
-    : '';
+  // Where users reach it: the edge when there is one (the hosts' routers sit behind it), else the first host.
+  const where = env ? `${deriveEnvironmentUrl(env)}/` : '';
   const took = formatDurationMs(durationMs);
   switch (result.outcome) {
     case 'succeeded':

@@ -35,10 +35,42 @@ describe('describeConfigSchema', () => {
     expect(row('environments.<name>.bake.duration')?.type).toBe('duration > 0, ≤ 24d20h31m23s647ms');
   });
 
+  it("lists the keys of an SSH host entry, in a section of the list's mapping form, with their defaults", () => {
+    const hosts = sections.find((s) => s.title === '`environments.<name>.hosts[]` as a mapping');
+    expect(hosts?.description).toMatch(/^A Linux machine reached over SSH/);
+    expect(hosts?.keys.map((k) => [k.path, k.default])).toEqual([
+      ['environments.<name>.hosts[].name', 'required'],
+      ['environments.<name>.hosts[].address', 'required'],
+      ['environments.<name>.hosts[].port', '`22`'],
+      ['environments.<name>.hosts[].user', '`root`'],
+      ['environments.<name>.hosts[].identityFile', 'optional'],
+      ['environments.<name>.hosts[].roles', '`[]`'],
+      ['environments.<name>.hosts[].agentHome', '`/var/lib/slipway`'],
+    ]);
+    expect(
+      sections.find((s) => s.title === '`environments.<name>.edge.host` as a mapping')?.keys,
+    ).toContainEqual(
+      expect.objectContaining({
+        path: 'environments.<name>.edge.host.agentHome',
+        default: '`/var/lib/slipway`',
+      }),
+    );
+  });
+
+  it('lists the keys of list entries beside the list, and leaves out mapping options without keys', () => {
+    expect(row('environments.<name>.windows[].cron')).toMatchObject({ type: 'string', default: 'required' });
+    expect(row('environments.<name>.strategy.analysis.checks[].kind')?.description).toBe(
+      '`prometheus` selects this checks entry.',
+    );
+    expect(sections.map((s) => s.title)).not.toContain(
+      '`environments.<name>.strategy.steps[].pause` as a mapping',
+    );
+  });
+
   it('gives each strategy kind its own section with its own keys', () => {
     const kinds = sections
       .slice(1)
-      .filter((s) => s.title.includes('strategy'))
+      .filter((s) => s.title.startsWith('`environments.<name>.strategy` with'))
       .map((s) => [s.title, s.keys.map((k) => k.path.split('.').at(-1))]);
     expect(kinds).toEqual([
       ['`environments.<name>.strategy` with kind `recreate`', ['kind', 'drainTimeout']],

@@ -48,12 +48,15 @@ function walkObject(schema: z.ZodObject, prefix: string, section: SectionDoc, se
 function discriminatorDescription(inner: Schema, prefix: string): string {
   if (!(inner instanceof z.ZodLiteral)) return '';
   const owner = prefix.split('.').at(-1) ?? '';
-  return `${[...inner.values].map((v) => `\`${String(v)}\``).join(', ')} selects this ${owner}.`;
+  const noun = owner.endsWith('[]') ? `${owner.slice(0, -2)} entry` : owner;
+  return `${[...inner.values].map((v) => `\`${String(v)}\``).join(', ')} selects this ${noun}.`;
 }
 
 function walkNested(inner: Schema, path: string, section: SectionDoc, sections: SectionDoc[]): void {
   if (inner instanceof z.ZodObject) {
     walkObject(inner, path, section, sections);
+  } else if (inner instanceof z.ZodArray) {
+    walkNested(unwrapSchema(inner.element), `${path}[]`, section, sections);
   } else if (inner instanceof z.ZodRecord) {
     const value = unwrapSchema(inner.valueType);
     if (value instanceof z.ZodObject || value instanceof z.ZodDiscriminatedUnion)
@@ -70,6 +73,19 @@ function walkNested(inner: Schema, path: string, section: SectionDoc, sections: 
       };
       sections.push(optionSection);
       walkObject(option, path, optionSection, sections);
+    }
+  } else if (inner instanceof z.ZodUnion) {
+    // `local` or a mapping (a host entry): the mapping's keys get a section of their own.
+    for (const option of inner.options) {
+      const mapping = unwrapSchema(option);
+      if (!(mapping instanceof z.ZodObject) || Object.keys(mapping.shape).length === 0) continue;
+      const optionSection: SectionDoc = {
+        title: `\`${path}\` as a mapping`,
+        description: describedAs(option) ?? '',
+        keys: [],
+      };
+      sections.push(optionSection);
+      walkObject(mapping, path, optionSection, sections);
     }
   }
 }
@@ -160,6 +176,7 @@ export function renderConfigDocs(): string {
     '- **Defaults** — a key with a default may be left out; the default column shows the value used.',
     '- **Unknown keys** are errors (a misspelt key is reported with a suggestion), so a typo never silently falls back to a default.',
     '- `<name>` stands for a name you choose, such as an environment name (lower-case letters, digits and dashes).',
+    '- `[]` stands for each entry of a list: `environments.<name>.hosts[].address` is the `address` of each host entry.',
     '',
   ];
   for (const section of [root, ...kinds]) {

@@ -22,13 +22,20 @@ export const sshHostSchema = z
       .regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a lower-case host name of letters, digits, dots and dashes')
       .describe('Name of the host in plans, status and the ledger.'),
     ...sshEndpoint,
-    roles: z.array(z.string()).default([]).describe('Roles or tags of the host.'),
+    roles: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Roles or tags of the host: labels for you, kept with the host (no step selects hosts by them yet).',
+      ),
     agentHome: z
       .string()
       .default('/var/lib/slipway')
       .describe("Directory on the host for the agent, its state and the app's releases."),
   })
-  .describe('A Linux machine reached over SSH.');
+  .describe(
+    'A Linux machine reached over SSH: instead of `local`, a mapping with these keys, e.g. `{ name: web1, address: 10.0.0.11, user: deploy, identityFile: ~/.ssh/id_ed25519 }`.',
+  );
 
 export const hostSchema = z
   .union([z.literal('local'), sshHostSchema])

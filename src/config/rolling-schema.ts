@@ -35,7 +35,7 @@ export const rollingStrategy = z
       .enum(['rollback-batch', 'stop'])
       .default('rollback-batch')
       .describe(
-        'When a batch fails beyond the budget: put its hosts back on the previous release, or just stop.',
+        "When a batch fails beyond the budget, the deployment ends failed and earlier batches keep the new release. `rollback-batch` puts the batch's hosts back on the previous release (deploy again once the cause is fixed); `stop` leaves them as they are (`slipway deploy <env> --resume` goes on from the failed step).",
       ),
     keepWarm: duration({ allowZero: true })
       .default(DEFAULTS.strategy.keepWarm)

@@ -319,4 +319,60 @@ describe('executePlan: rolling batches', () => {
     expect(onHost(calls, 'web2').slice(-3)).toEqual(['switch-traffic', 'stop-target', 'set-edge-member']);
     expect(onHost(calls, 'web3')).toEqual(['install-release', 'ensure-route']); // never touched beyond prepare
   });
+
+  it('says what the put-back did when it failed itself (a host whose link was cut), not that it worked', async () => {
+    const store = await stores.open();
+    const p = rollingPlan('d6ffffff', 0);
+    await createDeployment(store, p);
+    const result = await executePlan(
+      p,
+      options(
+        store,
+        recordingHandlers([], (step) => {
+          if (step.host !== 'web2') return;
+          if (step.kind === 'wait-healthy') throw new Error('web2 never healthy');
+          if (step.kind === 'switch-traffic' && step.release === '1.0.0')
+            throw new Error('ssh web2: timed out after 10s');
+        }),
+      ),
+    );
+    expect(result.outcome).toBe('failed');
+    expect(result.error).not.toContain('put back on the previous release');
+    expect(result.error).toBe(
+      'batch 2 failed and was not all put back (web2: switching back to 1.0.0 failed (ssh web2: timed out after 10s), ' +
+        '2.0.0 not stopped, still out of the edge; the put-back stopped at its first failure): web2 never healthy',
+    );
+    const stored = await store.getDeployment(p.deploymentId);
+    expect(stored?.error).toBe(result.error);
+  });
+
+  it('with onBatchFailure: stop, leaves the batch as it is and says that --resume goes on', async () => {
+    const store = await stores.open();
+    const rolling = rollingPlan('d7aaaaaa', 0);
+    if (!rolling.batches) throw new Error('a rolling plan has batches');
+    const p: Plan = { ...rolling, batches: { ...rolling.batches, onBatchFailure: 'stop' } };
+    await createDeployment(store, p);
+    const calls: Step[] = [];
+    const result = await executePlan(
+      p,
+      options(
+        store,
+        recordingHandlers(calls, (step) => {
+          if (step.kind === 'wait-healthy' && step.host === 'web2') throw new Error('web2 never healthy');
+        }),
+      ),
+    );
+    expect(result.outcome).toBe('failed');
+    expect(result.error).toBe(
+      'batch 2 failed and was left as it is (onBatchFailure: stop); once the cause is fixed, ' +
+        '"slipway deploy production --resume" goes on from there: web2 never healthy',
+    );
+    expect(onHost(calls, 'web2')).toEqual([
+      'install-release',
+      'ensure-route',
+      'set-edge-member',
+      'start-target',
+      'wait-healthy',
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import type { DeploymentOutcome, ProgressReporter } from './progress.js';
 import type { Guard } from './guard.js';
 import type { StepContext, StepHandlers, StepResult } from './step-handlers.js';
 import { formatStepNoteOutput } from './step-note.js';
+import { describeBatchRecovery, type RecoveryStepOutcome } from './describe-batch-recovery.js';
 
 /** The part of the store the executor writes to (the store implements it). */
 export interface ExecutorStore {
@@ -150,17 +151,31 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   if (failure.batch !== undefined && plan.batches) {
     // A rolling update stops at the failed batch; hosts of earlier batches keep the new release.
     const policy = plan.batches;
-    if (policy.onBatchFailure === 'stop') return finish('failed', failure.error);
-    const recovered = await runStages(
-      renumber(policy.recover[failure.batch] ?? [], run),
-      'on-failure',
-      plan,
-      recoverRun,
-    );
+    if (policy.onBatchFailure === 'stop')
+      return finish(
+        'failed',
+        `batch ${failure.batch} failed and was left as it is (onBatchFailure: stop); once the cause is fixed, "slipway deploy ${plan.environment} --resume" goes on from there: ${failure.error}`,
+      );
+    const putBack = policy.recover[failure.batch] ?? [];
+    const outcomes = new Map<Step, RecoveryStepOutcome>();
+    const recovered = await runStages(renumber(putBack, run), 'on-failure', plan, {
+      ...recoverRun,
+      recordOutcome: (step, outcome) => outcomes.set(step, outcome),
+    });
     if (recovered === 'interrupted') return finish('interrupted', failure.error);
     return finish(
       'failed',
-      `batch ${failure.batch} failed and was put back on the previous release: ${failure.error}`,
+      describeBatchRecovery({
+        batch: failure.batch,
+        hosts: hostsOfBatch(plan, failure.batch),
+        edge: plan.stages.some(
+          (s) => s.batch === failure.batch && s.steps.some((step) => step.kind === 'set-edge-member'),
+        ),
+        steps: putBack
+          .flatMap((stage) => stage.steps)
+          .map((step) => ({ step, outcome: outcomes.get(step) ?? { status: 'not-tried' } })),
+        error: failure.error,
+      }),
     );
   }
   const recovery = await runStages(
@@ -184,6 +199,8 @@ interface RunState {
   failedHosts: Set<string>;
   nextRecoveryIndex: { value: number };
   plan: Plan;
+  /** Told the outcome of every step that ran (a batch's put-back reports what it really did). */
+  recordOutcome?: (step: Step, outcome: RecoveryStepOutcome) => void;
 }
 
 /** Recovery steps run for one host or batch are numbered from here on. */
@@ -223,6 +240,11 @@ async function runStages(
         ? skipStep(numbered.index, numbered.step, run, 'its host failed earlier in this batch')
         : runStep(numbered.index, numbered.step, plan, run),
     );
+    stage.steps.forEach(({ step }, i) => {
+      const error = errors[i];
+      if (error === null) run.recordOutcome?.(step, { status: 'succeeded' });
+      else if (typeof error === 'string') run.recordOutcome?.(step, { status: 'failed', error });
+    });
     if (errors.includes(INTERRUPTED)) return 'interrupted';
     const failed = stage.steps.filter((_, i) => typeof errors[i] === 'string');
     const firstError = errors.find((e): e is string => typeof e === 'string');
@@ -256,6 +278,12 @@ async function runStages(
     if (recovery === 'interrupted') return 'interrupted';
   }
   return null;
+}
+
+/** The app hosts of a batch, in plan order. */
+function hostsOfBatch(plan: Plan, batch: number): string[] {
+  const steps = plan.stages.filter((s) => s.batch === batch).flatMap((s) => s.steps);
+  return [...new Set(steps.map(memberOf))];
 }
 
 /** The app host a step is about: its own host, or the member an edge step takes out or puts back. */

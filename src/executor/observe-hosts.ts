@@ -17,6 +17,7 @@ export async function observeHosts(hosts: readonly Host[], app: string): Promise
           release: t.release,
           state: t.state,
           stopAtMs: t.stopAtMs,
+          health: t.health,
         })),
       };
     }),

@@ -15,10 +15,15 @@ import type { Plan } from '../plan/steps.js';
 import { applyPipelineStages } from '../pipeline/plan-pipeline-stages.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import type { LockRecord, Store } from '../store/index.js';
-import { deriveCompletedSteps } from './derive-phase.js';
+import { deriveCompletedSteps, deriveResumable } from './derive-phase.js';
 import { ApprovalWaiter } from './approval-waiter.js';
 import { createCanaryController } from './create-canary-controller.js';
-import { executePlan, ON_FAILURE_BASE_INDEX, type ExecutionResult } from './execute-plan.js';
+import {
+  executePlan,
+  ON_FAILURE_BASE_INDEX,
+  RECOVERY_BASE_INDEX,
+  type ExecutionResult,
+} from './execute-plan.js';
 import { observeHosts } from './observe-hosts.js';
 import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
@@ -166,7 +171,9 @@ export async function preparePlan(
   const env = environmentConfig(cp.config, request.environment);
   const release = await requireRelease(cp, request.version);
   const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app);
-  const currentVersion = observed.find((o) => o.active)?.active?.release ?? null;
+  // What serves now: a host that serves the new release already (a redeploy, a half-done rollout) is not it.
+  const serving = observed.find((o) => o.active && o.active.release !== request.version);
+  const currentVersion = (serving ?? observed.find((o) => o.active))?.active?.release ?? null;
   const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
   let previousRelease: ReleaseRuntime | null = null;
   if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
@@ -279,7 +286,6 @@ export async function runDeployment(
   }
 }
 
-/** Continues the newest unfinished deployment of an environment from its recorded steps. */
 /**
  * Continues the newest deployment of an environment that did not finish its plan: one interrupted (Ctrl-C, a
  * crash) is continued in place; one that stopped on a failure without undoing anything (a rolling update with
@@ -293,8 +299,8 @@ export async function resumeDeployment(
 ): Promise<{ plan: Plan; result: ExecutionResult }> {
   const [latest] = await cp.store.listDeployments({ app: cp.config.app, environment, limit: 1 });
   const steps = latest ? await cp.store.listSteps(latest.id) : [];
-  const undone = steps.some((s) => s.index >= ON_FAILURE_BASE_INDEX);
-  if (!latest || !(latest.outcome === null || (latest.outcome === 'failed' && !undone))) {
+  const bases = { onFailure: ON_FAILURE_BASE_INDEX, recovery: RECOVERY_BASE_INDEX };
+  if (!latest || !deriveResumable(latest, steps, bases)) {
     throw new SlipwayError(`there is no interrupted deployment of ${environment} to resume`, {
       hint: latest?.outcome
         ? `the last deployment ended ${latest.outcome}; deploy again instead ("slipway history ${environment}" shows it)`

@@ -44,7 +44,7 @@ export function planCanaryStages(
       ? [{ name: `weight ${step.setWeight}%`, steps: setWeight(step.setWeight) }]
       : waitStages(step),
   );
-  const retireStable: Step[] = retireOldSteps(hosts, strategy.keepWarmMs);
+  const retireStable: Step[] = retireOldSteps(hosts, strategy.keepWarmMs, strategy.drainTimeoutMs);
   const stages: Stage[] = [
     { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
     { name: 'start canary', steps: startSteps(input, hosts, input.release) },
@@ -127,7 +127,7 @@ function planHostCanary(
     ...rollout,
     promotionGate(),
     ...takeOver(hosts.length, 'promote'),
-    { name: 'keep warm', steps: retireOldSteps(hosts, strategy.keepWarmMs) },
+    { name: 'keep warm', steps: retireOldSteps(hosts, strategy.keepWarmMs, strategy.drainTimeoutMs) },
     { name: 'clean up', steps: cleanupSteps(input, hosts) },
   ];
   const switchBack = switchBackSteps(input, hosts, strategy.drainTimeoutMs);

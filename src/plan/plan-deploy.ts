@@ -16,7 +16,15 @@ import {
   verifySteps,
   type HostPlan,
 } from './plan-parts.js';
-import { CONTROL_PLANE, type Plan, type RollbackPreview, type Stage, type Step } from './steps.js';
+import { deriveAlreadyServing, hostsLeftAsIs } from './already-serving.js';
+import {
+  CONTROL_PLANE,
+  type AlreadyServingHost,
+  type Plan,
+  type RollbackPreview,
+  type Stage,
+  type Step,
+} from './steps.js';
 
 export type {
   CanaryStepPlan,
@@ -55,17 +63,37 @@ function withVerification(input: DeployInput, plan: Plan): Plan {
 }
 
 function planStrategy(input: DeployInput): Plan {
+  const serving = deriveAlreadyServing(input);
+  const plan = planChangingHosts(input, serving);
+  return {
+    ...plan,
+    ...(serving.length > 0 ? { alreadyServing: serving } : {}),
+    ...(plan.strategy !== input.strategy.kind ? { environmentStrategy: input.strategy.kind } : {}),
+  };
+}
+
+/** What serves now: the first host's release, or another host's when the first serves the new one already. */
+function previousOf(input: DeployInput): Plan['previous'] {
+  const actives = input.hosts.map((host) => input.observed.find((o) => o.host === host)?.active ?? null);
+  const active = actives.find((a) => a && a.release !== input.release.version) ?? actives[0] ?? null;
+  return active ? { release: active.release, targetId: active.targetId } : null;
+}
+
+/** Plans the hosts that change; those that serve the release already, healthily, are left out of the plan. */
+function planChangingHosts(input: DeployInput, serving: AlreadyServingHost[]): Plan {
   const targetId = deriveTargetId(input.app, input.release.version, input.deploymentId);
-  const hosts = input.hosts.map((host) => describeHost(input, host, targetId));
-  const first = hosts[0];
-  const previous = first?.active ? { release: first.active.release, targetId: first.active.targetId } : null;
+  const leftAsIs = hostsLeftAsIs(serving);
+  const startsAgain = new Set(serving.filter((s) => !leftAsIs.has(s.host)).map((s) => s.host));
+  const hosts = input.hosts
+    .filter((host) => !leftAsIs.has(host))
+    .map((host) => describeHost(input, host, targetId, startsAgain.has(host)));
   const base = {
     app: input.app,
     environment: input.environment,
     kind: input.kind,
     deploymentId: input.deploymentId,
     release: { version: input.release.version, sha256: input.release.sha256 },
-    previous,
+    previous: previousOf(input),
   };
   const strategy = input.strategy;
   if (strategy.kind === 'rolling' && input.kind === 'deploy') {
@@ -124,10 +152,18 @@ function withEdge(input: DeployInput, plan: Plan): Plan {
   return { ...plan, stages: [{ ...first, steps: [ensure, ...first.steps] }, ...rest] };
 }
 
+/** A canary needs hosts to change, each serving another release (stable) to compare the new one with. */
 function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
   return (
     input.kind === 'deploy' &&
-    hosts.every((h) => h.active !== null && !h.reusesWarm && h.active.targetId !== h.targetId)
+    hosts.length > 0 &&
+    hosts.every(
+      (h) =>
+        h.active !== null &&
+        !h.reusesWarm &&
+        h.active.targetId !== h.targetId &&
+        h.active.release !== input.release.version,
+    )
   );
 }
 
@@ -142,7 +178,7 @@ function planBlueGreenStages(
   hosts: HostPlan[],
   strategy: Extract<PlannedStrategy, { kind: 'blue-green' }>,
 ): Stage[] {
-  const retire: Step[] = retireOldSteps(hosts, strategy.keepWarmMs);
+  const retire: Step[] = retireOldSteps(hosts, strategy.keepWarmMs, strategy.drainTimeoutMs);
   return [
     { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
     { name: 'start', steps: startSteps(input, hosts, input.release) },

@@ -1,5 +1,5 @@
 import type { ApprovalGate } from './plan-approval.js';
-import type { HealthCheckSpec } from '../agent/protocol.js';
+import type { HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan } from './steps.js';
 
@@ -74,7 +74,14 @@ export type CanaryStepPlan =
 export interface HostObservation {
   host: string;
   active: { targetId: string; release: string } | null;
-  targets: Array<{ targetId: string; release: string; state: string; stopAtMs: number | null }>;
+  targets: Array<{
+    targetId: string;
+    release: string;
+    state: string;
+    stopAtMs: number | null;
+    /** What the agent last knew (its health check passed when it started, no crash since); absent: unknown. */
+    health?: TargetHealth;
+  }>;
 }
 
 export interface DeployInput {

@@ -9,11 +9,22 @@ export interface HostPlan {
   targetId: string;
   reusesWarm: boolean;
   active: { targetId: string; release: string } | null;
+  /**
+   * The host serves this release already and starts it again (see AlreadyServingDecision): a new target, and
+   * the one it replaces is stopped rather than kept warm (a rollback never goes back to the same release).
+   */
+  startsAgain?: true;
 }
 
-export function describeHost(input: DeployInput, host: string, newTargetId: string): HostPlan {
+export function describeHost(
+  input: DeployInput,
+  host: string,
+  newTargetId: string,
+  startsAgain = false,
+): HostPlan {
   const observed = input.observed.find((o) => o.host === host);
   const active = observed?.active ?? null;
+  if (startsAgain) return { host, targetId: newTargetId, reusesWarm: false, active, startsAgain: true };
   const warm = observed?.targets.find(
     (t) => t.release === input.release.version && t.state === 'running' && t.targetId !== active?.targetId,
   );
@@ -113,21 +124,18 @@ function deriveContainerSpec(c: ReleaseContainer, environment: string): Containe
   return { image: c.image, socket: c.socket, environment, memoryBytes: c.memoryBytes, cpus: c.cpus };
 }
 
-/** Keep each host's previous target warm for keepWarmMs after the switch, then let its agent stop it. */
-export function retireOldSteps(hosts: HostPlan[], keepWarmMs: number): Step[] {
-  return hosts.flatMap((h) =>
-    h.active && h.active.targetId !== h.targetId
-      ? [
-          {
-            kind: 'retire-target' as const,
-            host: h.host,
-            targetId: h.active.targetId,
-            release: h.active.release,
-            afterMs: keepWarmMs,
-          },
-        ]
-      : [],
-  );
+/**
+ * Keep each host's previous target warm for keepWarmMs after the switch, then let its agent stop it; a target
+ * of the same release that was started again is stopped (after draining) instead: nothing would go back to it.
+ */
+export function retireOldSteps(hosts: HostPlan[], keepWarmMs: number, drainTimeoutMs: number): Step[] {
+  return hosts.flatMap((h): Step[] => {
+    if (!h.active || h.active.targetId === h.targetId) return [];
+    const old = { host: h.host, targetId: h.active.targetId, release: h.active.release };
+    return h.startsAgain
+      ? [{ kind: 'stop-target', ...old, drainTimeoutMs }]
+      : [{ kind: 'retire-target', ...old, afterMs: keepWarmMs }];
+  });
 }
 
 /** The way back on failure: each host that switched (or may have) goes back to what it served before. */

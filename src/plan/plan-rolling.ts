@@ -69,7 +69,7 @@ export function planRollingStages(
   batches.forEach((batch, i) => {
     const b = i + 1;
     const label = `batch ${b}/${batches.length}`;
-    const retire: Step[] = retireOldSteps(batch, strategy.keepWarmMs);
+    const retire: Step[] = retireOldSteps(batch, strategy.keepWarmMs, strategy.drainTimeoutMs);
     stages.push(
       { name: `${label}: out of the edge`, batch: b, steps: batch.flatMap((h) => edgeMember(h, false)) },
       { name: `${label}: start`, batch: b, steps: startSteps(input, batch, input.release) },

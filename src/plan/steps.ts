@@ -280,4 +280,30 @@ export interface Plan {
   batches?: BatchPolicy;
   /** Present for a canary: what the background analysis compares, from the first weight until promotion. */
   canary?: CanaryWatch;
+  /** Hosts that serve the deployed release already, and what the plan does about each (absent: none). */
+  alreadyServing?: AlreadyServingHost[];
+  /**
+   * The environment's strategy, when the plan goes another way (a rollback of a rolling or canary environment
+   * goes back on every host at once; a canary with nothing to compare with goes straight through). Absent when
+   * the plan follows the environment's strategy.
+   */
+  environmentStrategy?: Plan['strategy'];
 }
+
+/** A host whose router serves the deployed release already. */
+export interface AlreadyServingHost {
+  host: string;
+  /** The target serving it. */
+  targetId: string;
+  decision: AlreadyServingDecision;
+}
+
+/**
+ * Left as it is when its target runs and passed its health check (no crash since). Started again when it is
+ * not known to be healthy, or when the release reads secrets: their values are read when a target starts, and
+ * the agent does not say which values a running target has, so a redeploy is how new values reach it.
+ */
+export type AlreadyServingDecision =
+  | { kind: 'left-as-is' }
+  | { kind: 'restart-not-healthy'; state: string; health: string }
+  | { kind: 'restart-for-secrets'; secretNames: string[] };

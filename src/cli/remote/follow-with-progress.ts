@@ -1,5 +1,6 @@
 import { formatDurationMs } from '../../core/duration.js';
 import { SlipwayError } from '../../core/errors.js';
+import { describeAlreadyServing, describePlanStrategy } from '../../plan/describe-plan.js';
 import type { Plan } from '../../plan/steps.js';
 import type { JobRecord } from '../../server/api-types.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from '../progress-renderer.js';
@@ -114,8 +115,9 @@ export async function followWithProgress(
 function printHeading(client: ApiClient, plan: Plan, jobKind: string): void {
   const verb = plan.kind === 'rollback' ? 'Rolling back' : jobKind === 'resume' ? 'Resuming' : 'Deploying';
   process.stdout.write(
-    `${bold(`${verb} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${plan.strategy}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
+    `${bold(`${verb} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
   );
+  for (const line of describeAlreadyServing(plan)) process.stdout.write(`  ${line}\n`);
   if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {
     process.stdout.write(
       `  waits for approval first: ${remoteCommand(client, `approve ${plan.deploymentId}`)} (or reject it with --comment)\n`,
