@@ -6,6 +6,7 @@ import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TargetMetrics } from '../agent/protocol.js';
 import { Router } from './router.js';
+import { listenRouterTo } from './test-router.js';
 import { REFUSED_PORT, readBody, signal, startBackend, useCleanup, type Backend } from './test-backends.js';
 import { connectRaw, statusLines } from './test-raw-client.js';
 
@@ -15,19 +16,9 @@ afterAll(() => client.close());
 const cleanup = useCleanup();
 
 async function routeTo(port: number, opts: { fastPath?: boolean } = {}): Promise<Router> {
-  const previous = process.env.SLIPWAY_ROUTER_FAST_PATH;
-  if (opts.fastPath === false) process.env.SLIPWAY_ROUTER_FAST_PATH = '0';
-  else delete process.env.SLIPWAY_ROUTER_FAST_PATH;
-  try {
-    const router = await Router.listen({ port: 0, host: '127.0.0.1' });
-    cleanup(() => router.close());
-    router.addTarget({ id: 'app', release: 'v1', port });
-    router.setActive('app');
-    return router;
-  } finally {
-    if (previous === undefined) delete process.env.SLIPWAY_ROUTER_FAST_PATH;
-    else process.env.SLIPWAY_ROUTER_FAST_PATH = previous;
-  }
+  const router = await listenRouterTo(port, opts);
+  cleanup(() => router.close());
+  return router;
 }
 
 async function backendOf(handler: Parameters<typeof startBackend>[0]): Promise<Backend> {

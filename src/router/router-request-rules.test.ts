@@ -6,24 +6,16 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { describe, expect, it } from 'vitest';
 import { Router } from './router.js';
 import { startBackend, useCleanup } from './test-backends.js';
+import { listenRouterTo } from './test-router.js';
 import { connectRaw, statusLines } from './test-raw-client.js';
 import { parseHttpStream, startRecordingServer } from './test-framing-harness.js';
 
 const cleanup = useCleanup();
 
-async function routeTo(port: number, fastPath: string): Promise<Router> {
-  const before = process.env.SLIPWAY_ROUTER_FAST_PATH;
-  process.env.SLIPWAY_ROUTER_FAST_PATH = fastPath;
-  try {
-    const router = await Router.listen({ port: 0, host: '127.0.0.1' });
-    cleanup(() => router.close());
-    router.addTarget({ id: 'app', release: 'v1', port });
-    router.setActive('app');
-    return router;
-  } finally {
-    if (before === undefined) delete process.env.SLIPWAY_ROUTER_FAST_PATH;
-    else process.env.SLIPWAY_ROUTER_FAST_PATH = before;
-  }
+async function routeTo(port: number, fastPath: boolean): Promise<Router> {
+  const router = await listenRouterTo(port, { fastPath });
+  cleanup(() => router.close());
+  return router;
 }
 
 async function recordingApp() {
@@ -66,8 +58,8 @@ async function rawApp(answer: string): Promise<number> {
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
 
 describe.each([
-  ['fast path', '1'],
-  ['classic path', '0'],
+  ['fast path', true],
+  ['classic path', false],
 ])('router request rules, %s', (_name, fastPath) => {
   // The reproduction of the smuggling hole, and the variants a user would guess.
   it.each([
