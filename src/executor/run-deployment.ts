@@ -25,6 +25,7 @@ import {
   type ExecutionResult,
 } from './execute-plan.js';
 import { observeHosts } from './observe-hosts.js';
+import { recordThenAnnounce } from './record-deployment.js';
 import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
 import { refuseIfFrozen, recordFreeze } from '../migrate/freeze.js';
@@ -264,9 +265,8 @@ export async function runDeployment(
         });
       throw err;
     });
-    options.onPlan?.(plan);
     const secrets = await resolveSecrets(cp, plan);
-    await cp.store.createDeployment({
+    const deployment = {
       id: deploymentId,
       app: cp.config.app,
       environment: request.environment,
@@ -278,7 +278,8 @@ export async function runDeployment(
       createdBy: cp.actor,
       createdAtMs: cp.clock.nowMs(),
       reason: request.reason ?? null,
-    });
+    };
+    await recordThenAnnounce(cp.store, deployment, plan, options.onPlan);
     const result = await execute(cp, plan, options, secrets, new Set());
     return { plan, result };
   } finally {
@@ -312,10 +313,10 @@ export async function resumeDeployment(
   await withLock(cp, environment, deploymentId, options, () => Promise.resolve());
   try {
     const plan = { ...(latest.plan as Plan), deploymentId };
-    options.onPlan?.(plan);
     const secrets = await resolveSecrets(cp, plan);
-    if (!inPlace) {
-      await cp.store.createDeployment({
+    if (inPlace) options.onPlan?.(plan);
+    else {
+      const deployment = {
         id: deploymentId,
         app: cp.config.app,
         environment,
@@ -327,7 +328,8 @@ export async function resumeDeployment(
         createdBy: cp.actor,
         createdAtMs: cp.clock.nowMs(),
         reason: `resumes ${latest.id}`,
-      });
+      };
+      await recordThenAnnounce(cp.store, deployment, plan, options.onPlan);
     }
     const completed = deriveCompletedSteps(steps, ON_FAILURE_BASE_INDEX);
     const result = await execute(cp, plan, options, secrets, completed);
