@@ -16,6 +16,8 @@ if (process.env.CRASH_AT_START === '1') {
 }
 
 const failHealth = process.env.FAIL_HEALTH === '1';
+// HEALTH_FAIL_FILE=<path>: while that file exists, /healthz answers 503 (a host that turns unhealthy and recovers).
+const healthFailFile = process.env.HEALTH_FAIL_FILE ?? '';
 // FAIL_FILE=<path>: while that file exists, every request but /healthz answers 500 (errors switched on and off).
 const failFile = process.env.FAIL_FILE ?? '';
 // CRASH_AFTER_MS=<n>: serve, then exit with code 4 after n ms (a release that crash-loops after it went live).
@@ -56,7 +58,10 @@ const server = createServer((req, res) => {
     return;
   }
   if (url.pathname === '/healthz') {
-    const ready = !failHealth && Date.now() - startedAt >= startDelayMs;
+    const ready =
+      !failHealth &&
+      Date.now() - startedAt >= startDelayMs &&
+      !(healthFailFile && existsSync(healthFailFile));
     res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
     res.end(ready ? 'ok\n' : 'not ready\n');
     return;

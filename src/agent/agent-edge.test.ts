@@ -148,6 +148,78 @@ describe('Agent edge', () => {
     expect(both).toEqual(new Set(['A', 'B']));
   });
 
+  it('journals ejections and re-admissions, says why and since when, and keeps its failover across a restart', async () => {
+    const home = await tempHome();
+    const a = await startHost('A');
+    const deadPort = await freePort(); // app-2's router is down: connections are refused
+    const publicPort = await freePort();
+    const failover = {
+      connectTimeoutMs: 1_000,
+      answerTimeoutMinMs: 700,
+      answerTimeoutMaxMs: 5_000,
+      retryBudget: 0.2,
+      ejectAfter: 3,
+    };
+    const edge = {
+      app: 'web',
+      publicPort,
+      bindAddress: '127.0.0.1',
+      // Checks fail slowly here (100 in a row): the edge's own request ejects app-2; a passing check re-admits it.
+      healthCheck: { ...healthCheck, intervalMs: 100, healthyThreshold: 1, unhealthyThreshold: 100 },
+      upstreams: [
+        { id: 'app-1', address: '127.0.0.1', port: a.port },
+        { id: 'app-2', address: '127.0.0.1', port: deadPort },
+      ],
+      failover,
+    };
+    const first = await startAgent(home);
+    await first.client.call('ensureEdge', edge);
+    for (let i = 0; i < 2; i++) expect(await get(publicPort)).toEqual({ status: 200, body: 'A' });
+
+    const ejected = edgeOf((await first.client.call('state', {})).routes, 'web')?.pool;
+    expect(ejected?.map((m) => [m.id, m.inRotation, m.ejected?.cause ?? null, m.answerTimeoutMs])).toEqual([
+      ['app-1', true, null, 700],
+      ['app-2', false, 'refused', 700],
+    ]);
+    expect(ejected?.[1]?.ejected?.sinceMs).toBeGreaterThan(0);
+
+    // app-2's router is back: its checks pass and it is back in rotation, with nothing else done.
+    const back = await startBackend((_req, res) => res.end('B'), undefined, deadPort);
+    cleanup(back.close);
+    let events = (await first.client.call('events', { afterSeq: 0 })).events;
+    while (!events.some((e) => e.kind === 'edge.member-readmitted')) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      events = (await first.client.call('events', { afterSeq: 0 })).events;
+    }
+    const edgeEvents = events.filter((e) => e.kind.startsWith('edge.member-'));
+    expect(edgeEvents.map((e) => [e.kind, e.app, e.data?.member, e.data?.cause])).toEqual([
+      ['edge.member-ejected', 'web', 'app-2', 'refused'],
+      ['edge.member-readmitted', 'web', 'app-2', 'refused'],
+    ]);
+    expect(edgeEvents[0]?.message).toBe(
+      `edge of web: upstream app-2 ejected (connection refused: 127.0.0.1:${deadPort} refused the connection)`,
+    );
+    expect(edgeEvents[1]?.message).toMatch(
+      /^edge of web: upstream app-2 back in rotation after .+ out \(its health checks pass again\)$/,
+    );
+
+    // A member a deploy took out says since when, also after the agent restarted.
+    await first.client.call('setEdgeMember', { app: 'web', id: 'app-1', enabled: false, drainTimeoutMs: 0 });
+    const disabledSince = edgeOf((await first.client.call('state', {})).routes, 'web')?.pool?.[0]
+      ?.disabledSinceMs;
+    expect(disabledSince).toBeGreaterThan(0);
+    await first.stop();
+    const second = await startAgent(home);
+    const restored = edgeOf((await second.client.call('state', {})).routes, 'web')?.pool;
+    expect(restored?.map((m) => [m.id, m.enabled, m.disabledSinceMs, m.answerTimeoutMs])).toEqual([
+      ['app-1', false, disabledSince, 700],
+      ['app-2', true, null, 700],
+    ]);
+    await expect(
+      second.client.call('ensureEdge', { ...edge, failover: { ...failover, answerTimeoutMinMs: 9_000 } }),
+    ).rejects.toThrow(/invalid failover settings/);
+  });
+
   it('refuses members of an edge that does not exist, and unknown members', async () => {
     const { client } = await startAgent(await tempHome());
     await expect(

@@ -2,8 +2,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { formatDurationMs, MAX_TIMER_MS } from '../core/duration.js';
 import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
 import { waitUntilHealthy } from '../router/health-check.js';
+import { POOL_CONNECT_BACKSTOP_MS, type PoolMemberEvent } from '../router/edge-pool.js';
+import { MAX_ANSWER_TIMEOUT_MS } from '../router/edge-failover.js';
 import { Router } from '../router/router.js';
 import { serveControlSocket, type AgentHandlers, type ControlServer } from './control-server.js';
 import { EventJournal } from './event-journal.js';
@@ -16,7 +19,9 @@ import {
   type CanaryTripReport,
   AGENT_PROTOCOL_VERSION,
   edgeRouteKey,
+  type EdgeFailoverSpec,
   type EdgeUpstream,
+  type EjectionCause,
   type HealthCheckSpec,
   type RouteStatus,
 } from './protocol.js';
@@ -50,7 +55,9 @@ interface RouteRecord {
 interface EdgeRecord {
   app: string;
   healthCheck: HealthCheckSpec;
-  upstreams: Array<EdgeUpstream & { enabled: boolean }>;
+  /** Absent when the control plane sent none (an older one): the router's defaults apply. */
+  failover?: EdgeFailoverSpec;
+  upstreams: Array<EdgeUpstream & { enabled: boolean; disabledSinceMs?: number | null }>;
 }
 
 interface CanarySplit {
@@ -351,15 +358,9 @@ export class Agent {
     const app = edge.app;
     router.configurePool({
       healthCheck: edge.healthCheck,
-      onHealthChange: (c) =>
-        this.#event(
-          `edge.member-${c.health}`,
-          app,
-          null,
-          null,
-          `edge of ${app}: upstream ${c.key} is ${c.health}${c.reason ? ` (${c.reason})` : ''}`,
-          { member: c.key },
-        ),
+      ...(edge.failover ? { failover: edge.failover } : {}),
+      onMemberEvent: (e) => this.#onEdgeMemberEvent(app, e),
+      wallClockMs: () => this.clock.nowMs(),
     });
     for (const member of router.poolMembers()) {
       const wanted = edge.upstreams.find((u) => u.id === member.id);
@@ -372,9 +373,38 @@ export class Agent {
       if (wanted) await drained; // moved: the old address must be gone before the new one is added
     }
     for (const u of edge.upstreams) {
-      router.addPoolMember({ id: u.id, host: u.address, port: u.port }, { enabled: u.enabled });
+      router.addPoolMember(
+        { id: u.id, host: u.address, port: u.port },
+        { enabled: u.enabled, disabledSinceMs: u.disabledSinceMs ?? null },
+      );
     }
     this.#syncEdgeRecord(record);
+  }
+
+  /** Ejections and re-admissions of an edge's members go to the journal (and so to the ledger). */
+  #onEdgeMemberEvent(app: string, e: PoolMemberEvent): void {
+    const { cause, sinceMs, detail } = e.ejection;
+    if (e.kind === 'ejected') {
+      this.#event(
+        'edge.member-ejected',
+        app,
+        null,
+        null,
+        `edge of ${app}: upstream ${e.member} ejected (${EJECTION_WORDS[cause]}: ${detail})`,
+        { member: e.member, cause, detail },
+      );
+      return;
+    }
+    const outForMs = Math.max(0, e.atMs - sinceMs);
+    const how = e.how === 'passed-checks' ? 'its health checks pass again' : 'its health check was changed';
+    this.#event(
+      'edge.member-readmitted',
+      app,
+      null,
+      null,
+      `edge of ${app}: upstream ${e.member} ${e.enabled ? 'back in rotation' : 'healthy again (still disabled)'} after ${formatDurationMs(outForMs)} out (${how})`,
+      { member: e.member, cause, outForMs, how: e.how },
+    );
   }
 
   /** The router holds the members' enabled state; the record (and so the snapshot) copies it. */
@@ -382,7 +412,13 @@ export class Agent {
     if (!record.edge || !record.router) return;
     record.edge.upstreams = record.router
       .poolMembers()
-      .map(({ id, address, port, enabled }) => ({ id, address, port, enabled }));
+      .map(({ id, address, port, enabled, disabledSinceMs }) => ({
+        id,
+        address,
+        port,
+        enabled,
+        disabledSinceMs: disabledSinceMs ?? null,
+      }));
   }
 
   #edgeRoute(app: string): RouteRecord & { router: Router; edge: EdgeRecord } {
@@ -399,16 +435,19 @@ export class Agent {
   #armRetire(id: string, delayMs: number): void {
     const existing = this.#retireTimers.get(id);
     if (existing) clearTimeout(existing);
-    const timer = setTimeout(
-      () => {
-        this.#retireTimers.delete(id);
-        void this.#stopTarget(id, DEFAULT_RETIRE_DRAIN_MS).then(
-          () => this.#event('target.retired', this.#appOf(id), id, null, `retired warm target ${id}`),
-          (err: unknown) => this.#log(`retire ${id} failed: ${String(err)}`),
-        );
-      },
-      Math.max(0, delayMs),
-    );
+    // A timer fires at once past 2^31-1 ms: a longer keep-warm (an old plan, an old state file) waits in steps.
+    const stepMs = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      this.#retireTimers.delete(id);
+      if (delayMs > MAX_TIMER_MS) {
+        this.#armRetire(id, delayMs - MAX_TIMER_MS);
+        return;
+      }
+      void this.#stopTarget(id, DEFAULT_RETIRE_DRAIN_MS).then(
+        () => this.#event('target.retired', this.#appOf(id), id, null, `retired warm target ${id}`),
+        (err: unknown) => this.#log(`retire ${id} failed: ${String(err)}`),
+      );
+    }, stepMs);
     timer.unref();
     this.#retireTimers.set(id, timer);
   }
@@ -685,8 +724,17 @@ export class Agent {
         return Promise.resolve({ weight });
       },
 
-      ensureEdge: async ({ app, publicPort, bindAddress, healthCheck, upstreams, drainTimeoutMs }) => {
+      ensureEdge: async ({
+        app,
+        publicPort,
+        bindAddress,
+        healthCheck,
+        upstreams,
+        drainTimeoutMs,
+        failover,
+      }) => {
         validateEdgeUpstreams(app, upstreams);
+        if (failover) validateEdgeFailover(app, failover);
         const key = edgeRouteKey(app);
         const existing = this.#routes.get(key);
         if (
@@ -698,15 +746,17 @@ export class Agent {
             { hint: 'keep the edge port unchanged' },
           );
         }
-        const enabledBefore = new Map(existing?.edge?.upstreams.map((u) => [u.id, u.enabled]));
+        const before = new Map(existing?.edge?.upstreams.map((u) => [u.id, u]));
         const edge: EdgeRecord = {
           app,
           healthCheck: { ...healthCheck },
+          ...(failover ? { failover: { ...failover } } : {}),
           upstreams: upstreams.map(({ id, address, port }) => ({
             id,
             address,
             port,
-            enabled: enabledBefore.get(id) ?? true,
+            enabled: before.get(id)?.enabled ?? true,
+            disabledSinceMs: before.get(id)?.disabledSinceMs ?? null,
           })),
         };
         let record = existing;
@@ -828,6 +878,35 @@ export class Agent {
       .filter((t) => t.spec.app === app && t.spec.id !== active)
       .map((t) => t.spec.id);
     return active ? [active, ...others] : others;
+  }
+}
+
+/** What an ejection's cause reads as in the journal. */
+const EJECTION_WORDS: Record<EjectionCause, string> = {
+  'failed-checks': 'failed health checks',
+  timeouts: 'timeouts',
+  refused: 'connection refused',
+  unreachable: 'unreachable',
+};
+
+/** Bounds the router relies on (the config schema checks the same; this guards other callers). */
+function validateEdgeFailover(app: string, f: EdgeFailoverSpec): void {
+  const positive = (n: number): boolean => Number.isFinite(n) && n > 0;
+  const ok =
+    positive(f.connectTimeoutMs) &&
+    f.connectTimeoutMs <= POOL_CONNECT_BACKSTOP_MS &&
+    positive(f.answerTimeoutMinMs) &&
+    positive(f.answerTimeoutMaxMs) &&
+    f.answerTimeoutMinMs <= f.answerTimeoutMaxMs &&
+    f.answerTimeoutMaxMs <= MAX_ANSWER_TIMEOUT_MS &&
+    f.retryBudget >= 0 &&
+    f.retryBudget <= 1 &&
+    Number.isInteger(f.ejectAfter) &&
+    f.ejectAfter >= 1;
+  if (!ok) {
+    throw new SlipwayError(`edge of ${app}: invalid failover settings ${JSON.stringify(f)}`, {
+      hint: `connectTimeout 1 ms–${POOL_CONNECT_BACKSTOP_MS} ms, answerTimeout min ≤ max ≤ ${MAX_ANSWER_TIMEOUT_MS} ms, retryBudget 0–1, ejectAfter ≥ 1`,
+    });
   }
 }
 

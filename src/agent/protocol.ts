@@ -102,6 +102,34 @@ export interface EdgeUpstream {
   port: number;
 }
 
+/**
+ * How an edge fails over between its upstreams (the app hosts' routers). Absent from an older control plane's
+ * `ensureEdge`: the agent then uses the defaults (src/config/defaults.ts, `edge`).
+ */
+export interface EdgeFailoverSpec {
+  /** A connection to a member that takes longer fails (and an idempotent request goes to another member). */
+  connectTimeoutMs: number;
+  /** The least time an attempt waits for an answer head before it may be retried elsewhere (the bound's floor). */
+  answerTimeoutMinMs: number;
+  /** The bound's cap, and the longest any attempt waits for an answer head: then it is a 502. */
+  answerTimeoutMaxMs: number;
+  /** Retries away from a member, as a fraction of its requests over the last 10 s (at least 3 are allowed). */
+  retryBudget: number;
+  /** Timeouts in a row (nothing else answered meanwhile) that eject a member; a refusal ejects it at once. */
+  ejectAfter: number;
+}
+
+/** Why a member is out of rotation though enabled. */
+export type EjectionCause = 'failed-checks' | 'timeouts' | 'refused' | 'unreachable';
+
+export interface MemberEjection {
+  cause: EjectionCause;
+  /** When it left the rotation (the agent's clock). */
+  sinceMs: number;
+  /** The failure that tipped it, in words. */
+  detail: string;
+}
+
 export interface PoolMemberStatus extends EdgeUpstream {
   /** False while disabled (`setEdgeMember`): it gets no new requests. */
   enabled: boolean;
@@ -111,6 +139,12 @@ export interface PoolMemberStatus extends EdgeUpstream {
   /** Gets new requests: enabled and not unhealthy (a member not checked yet is in rotation). */
   inRotation: boolean;
   inFlight: number;
+  /** Out of rotation for its health (checks, or the edge's own requests); null while not. Absent on older agents. */
+  ejected?: MemberEjection | null;
+  /** When it was disabled (`setEdgeMember`); null while enabled. Absent on older agents. */
+  disabledSinceMs?: number | null;
+  /** How long a request to it waits for an answer head before an idempotent one may go elsewhere, now. */
+  answerTimeoutMs?: number;
 }
 
 export interface ReleaseStatus {
@@ -227,8 +261,9 @@ export interface AgentMethods {
   };
   /**
    * Makes this host an edge of `app`: a router on `publicPort` that balances users over `upstreams` (the app
-   * hosts' routers), health-checked with `healthCheck`. Idempotent; upstreams not listed any more are drained
-   * (up to `drainTimeoutMs`, default 30 s) and removed; a disabled upstream stays disabled.
+   * hosts' routers), health-checked with `healthCheck`, failing over as `failover` says. Idempotent; upstreams
+   * not listed any more are drained (up to `drainTimeoutMs`, default 30 s) and removed; a disabled upstream stays
+   * disabled.
    */
   ensureEdge: {
     params: {
@@ -238,6 +273,8 @@ export interface AgentMethods {
       healthCheck: HealthCheckSpec;
       upstreams: EdgeUpstream[];
       drainTimeoutMs?: number;
+      /** Absent from older control planes: the defaults apply. */
+      failover?: EdgeFailoverSpec;
     };
     result: RouteStatus & { created: boolean };
   };

@@ -86,6 +86,8 @@ export class Supervisor {
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #adoptedPolls = new Map<string, NodeJS.Timeout>();
   readonly #exitWaiters = new Map<string, Array<() => void>>();
+  /** Set by detach: this supervisor no longer answers for its targets (another agent may adopt them). */
+  #detached = false;
 
   constructor(
     private readonly logsDir: string,
@@ -186,8 +188,12 @@ export class Supervisor {
     return true;
   }
 
-  /** Stops polling and timers without touching the processes (the agent is shutting down; targets live on). */
+  /**
+   * Stops polling and timers without touching the processes (the agent is shutting down; targets live on). A
+   * target that exits afterwards is not restarted by this supervisor: whoever adopts it decides.
+   */
   detach(): void {
+    this.#detached = true;
     for (const id of [...this.#restartTimers.keys(), ...this.#adoptedPolls.keys()]) this.#clearTimers(id);
   }
 
@@ -245,6 +251,7 @@ export class Supervisor {
   }
 
   #onExit(record: TargetRecord, code: number | null, signal: NodeJS.Signals | null, note?: string): void {
+    if (this.#detached) return;
     const id = record.spec.id;
     if (record.state === 'stopping' || record.state === 'stopped' || this.#targets.get(id) !== record) return;
     // Whatever the shell left behind in the group would hold the port: clear it before a restart.

@@ -1,12 +1,17 @@
 import { join } from 'node:path';
 import { readJsonIfExists } from '../agent/state-file.js';
 import { hostName } from '../config/host-schema.js';
+import { DiskFullError, StoreBusyError } from '../core/errors.js';
 import { environmentConfig, hostsOf } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
 import type { Project } from './project.js';
 
 /** Kinds of agent events worth a ledger entry (what happened on a host while nobody was deploying). */
 const LEDGERED = new Set([
+  // An edge took a host out of rotation for its health (checks, timeouts, refusals) or let it back in.
+  'edge.member-ejected',
+  'edge.member-readmitted',
+  // What agents before edge.member-ejected said instead.
   'edge.member-unhealthy',
   'edge.member-healthy',
   'target.exited',
@@ -98,6 +103,24 @@ export async function syncAgentEvents(
         data: { host: batch.host, targetId: event.targetId, ...event.data },
       });
     }
+  }
+}
+
+/**
+ * The sync of a verb that only reads (`status`, `history`): when the store takes no writes now (another process
+ * holds its write lock, or its disk is full), the verb answers from the ledger as it is, and `note` says why the
+ * agents' newest events are not in it yet. A later command copies them.
+ */
+export async function syncAgentEventsForReading(
+  project: Project,
+  hosts: readonly Host[],
+  note: (line: string) => void,
+): Promise<void> {
+  try {
+    await syncAgentEvents(project, hosts);
+  } catch (error) {
+    if (!(error instanceof StoreBusyError || error instanceof DiskFullError)) throw error;
+    note(`the agents' newest events are not in the ledger yet: ${error.message}`);
   }
 }
 

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { LocalHost } from '../hosts/local-host.js';
+import { stopTargetsLeftInState, type LeftTargetReport } from '../agent/stop-left-targets.js';
 import { resolveStateDir, type GlobalOptions } from './project.js';
+import { yellow } from './progress-renderer.js';
 
 async function localHostOf(globals: GlobalOptions): Promise<LocalHost> {
   const { dir } = await loadConfig(globals.config);
@@ -38,8 +40,28 @@ export function registerAgent(program: Command, globals: () => GlobalOptions): v
     .action(async (opts: { stopTargets?: boolean }) => {
       const host = await localHostOf(globals());
       const stopped = await host.stopAgent({ stopTargets: Boolean(opts.stopTargets) });
-      process.stdout.write(
-        stopped ? `agent stopped${opts.stopTargets ? ' with its targets' : ''}\n` : 'agent was not running\n',
-      );
+      if (stopped) {
+        process.stdout.write(`agent stopped${opts.stopTargets ? ' with its targets' : ''}\n`);
+        return;
+      }
+      process.stdout.write('agent was not running\n');
+      // A dead agent stops nothing itself: its targets run on; take them from its state file.
+      if (opts.stopTargets && host.hasState()) printLeftTargets(await stopTargetsLeftInState(host.paths));
     });
+}
+
+function printLeftTargets(reports: readonly LeftTargetReport[]): void {
+  for (const r of reports) {
+    switch (r.kind) {
+      case 'stopped':
+        process.stdout.write(`stopped target ${r.id} (${r.release}, ${r.how}) that it left running\n`);
+        break;
+      case 'gone':
+        if (r.note) process.stdout.write(`target ${r.id} (${r.release}) was no longer running: ${r.note}\n`);
+        break;
+      case 'left-alone':
+        process.stdout.write(yellow(`left target ${r.id} (${r.release}) alone: ${r.why}\n`));
+        break;
+    }
+  }
 }

@@ -7,8 +7,10 @@ import {
   deployThroughGates as deployOperation,
   pipelineHooksOf,
   resumeThroughPipeline,
+  type DeploymentContext,
   type OperationHooks,
 } from '../operations/deploy.js';
+import { describeNowServing, type ServingHost } from './describe-now-serving.js';
 import { describeAlreadyServing, describePlanStrategy } from '../plan/describe-plan.js';
 import type { Plan } from '../plan/steps.js';
 import type { Outcome, PipelineDeployRequest, PipelineRunHooks } from '../pipeline/run-pipeline.js';
@@ -62,7 +64,7 @@ interface DeployOptions {
 /** Deployments of the pipeline run with the live view; gate notes, failed preflights and refusals are printed. */
 export function cliHooks(project: Project): OperationHooks {
   return {
-    run: (verb, deployment) => runWithProgress(project, verb, deployment),
+    run: (verb, deployment, context) => runWithProgress(project, verb, deployment, context),
     onPreflight: (preflight) => {
       if (preflight.some((r) => r.rows.some((row) => row.status === 'fail'))) printPreflight(preflight);
     },
@@ -93,6 +95,12 @@ export function pipelineHooks(project: Project): PipelineRunHooks {
   return pipelineHooksOf(project, cliHooks(project));
 }
 
+/** `, now serving …` for the heading; what the routers serve when they were asked (a resume). */
+function nowServing(previous: string | null, serving: readonly ServingHost[] | undefined): string {
+  const text = describeNowServing(previous, serving);
+  return text ? `, now serving ${text}` : '';
+}
+
 type Runner = (
   options: Parameters<typeof runDeployment>[2],
 ) => Promise<{ plan: Plan; result: ExecutionResult }>;
@@ -102,7 +110,9 @@ export async function runWithProgress(
   project: Project,
   verb: string,
   run: Runner,
+  context?: DeploymentContext,
 ): Promise<{ plan: Plan; result: ExecutionResult }> {
+  const serving = await context?.observeServing?.();
   const aborter = new AbortController();
   const onSigint = (): void => {
     if (aborter.signal.aborted) process.exit(130);
@@ -121,7 +131,7 @@ export async function runWithProgress(
       signal: aborter.signal,
       onPlan: (plan) => {
         process.stdout.write(
-          `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
+          `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${nowServing(plan.previous?.release ?? null, serving)})`)}\n`,
         );
         for (const line of describeAlreadyServing(plan)) process.stdout.write(`  ${line}\n`);
         if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {

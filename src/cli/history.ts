@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { hostsToSync, syncAgentEvents } from './agent-events.js';
+import { hostsToSync, syncAgentEventsForReading } from './agent-events.js';
+import { printNote } from './status.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { dim } from './progress-renderer.js';
 
@@ -14,7 +15,7 @@ export function registerHistory(program: Command, globals: () => GlobalOptions):
       await withProject(globals(), async (project) => {
         // An environment no longer in slipway.yml may still have history: then every host is synced.
         const known = env !== undefined && Object.hasOwn(project.config.environments, env);
-        await syncAgentEvents(project, hostsToSync(project, known ? env : undefined));
+        await syncAgentEventsForReading(project, hostsToSync(project, known ? env : undefined), printNote);
         const events = await project.store.listEvents({
           app: project.config.app,
           ...(env ? { environment: env } : {}),

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SlipwayError } from '../core/errors.js';
+import { DiskFullError, isDiskFullErrno, SlipwayError } from '../core/errors.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { deriveAppName, renderInitTemplate } from '../config/init-template.js';
 import { green } from './progress-renderer.js';
@@ -21,10 +21,14 @@ export function registerInit(program: Command, globals: () => { config?: string 
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535)
         throw new SlipwayError(`--port ${opts.port} is not a port number`);
-      writeFileSync(
-        file,
-        renderInitTemplate({ app: opts.app ?? deriveAppName(basename(process.cwd())), port }),
-      );
+      try {
+        writeFileSync(
+          file,
+          renderInitTemplate({ app: opts.app ?? deriveAppName(basename(process.cwd())), port }),
+        );
+      } catch (error) {
+        throw isDiskFullErrno(error) ? new DiskFullError(file, { cause: error }) : error;
+      }
       process.stdout.write(
         green(`✔ wrote ${file}\n`) +
           'next: edit run.command and healthCheck.path, then run "slipway validate"\n',

@@ -1,5 +1,4 @@
-import { Command, CommanderError } from 'commander';
-import { ConfigError, SlipwayError } from '../core/errors.js';
+import { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerApproveAndReject } from './approve.js';
 import { registerCheck } from './check.js';
@@ -18,6 +17,7 @@ import { registerReleases } from './releases.js';
 import { registerRollback } from './rollback.js';
 import { registerSetup } from './setup.js';
 import { registerStatus } from './status.js';
+import { registerUnlock } from './unlock.js';
 import { registerValidate } from './validate.js';
 import { registerVerify } from './verify.js';
 import { registerWatch } from './watch.js';
@@ -31,7 +31,7 @@ import { createRemoteProgram, wantsRemoteServer } from './remote/create-remote-p
 import { SLIPWAY_VERSION } from '../core/version.js';
 import { wantsVersion } from './wants-version.js';
 import type { GlobalOptions } from './project.js';
-import { red, yellow } from './progress-renderer.js';
+import { reportError } from './report-error.js';
 
 const program = new Command();
 program
@@ -64,6 +64,7 @@ registerPlan(program, globals);
 registerDeploy(program, globals);
 registerRollback(program, globals);
 registerPromoteAndAbort(program, globals);
+registerUnlock(program, globals);
 registerPromoteRelease(program, globals);
 registerApproveAndReject(program, globals);
 registerStatus(program, globals);
@@ -83,20 +84,6 @@ registerToken(program, globals);
 registerUser(program, globals);
 registerServer(program, globals);
 
-/** The one place where errors become output and exit codes: 2 for bad input, 1 for everything else. */
-function reportError(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof SlipwayError) {
-    process.stderr.write(`${red('error:')} ${err.message}\n`);
-    if (err.hint) process.stderr.write(`${yellow('hint:')} ${err.hint}\n`);
-    return err instanceof ConfigError ? 2 : 1;
-  }
-  process.stderr.write(
-    `${red('unexpected error:')} ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  return 1;
-}
-
 program.addHelpText('after', `\nslipway ${SLIPWAY_VERSION} (-V, --version before a verb prints it)`);
 
 try {
@@ -109,5 +96,5 @@ try {
     await (remote ?? program).parseAsync(process.argv);
   }
 } catch (err) {
-  process.exitCode = reportError(err);
+  process.exitCode = reportError(err, (text) => process.stderr.write(text));
 }

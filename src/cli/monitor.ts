@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { environmentConfig } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
 import { probeEnvironment } from '../monitor/probe-environment.js';
+import { repeatRounds } from '../monitor/repeat-rounds.js';
 import { runMonitorRound, type MonitorRoundReport } from '../monitor/run-monitor-round.js';
 import { syncAgentEvents } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
@@ -41,20 +42,20 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
           process.on('SIGINT', onSigint);
           process.on('SIGTERM', onSigint);
           try {
-            for (;;) {
-              const report = await runMonitorRound(project, env, {
-                probe: opts.probe,
-                rollback: opts.rollback,
-                reachable: (host) => isReachable(project, host),
-              });
-              // Agent events (crashes, restarts) go to the ledger too, as with every verb; but only when every
-              // agent answered: syncing would start a stopped local agent and hide the outage being watched.
-              if (report.hosts.every((h) => h.ok)) await syncAgentEvents(project);
-              process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatRound(report));
-              if (opts.once || stop.signal.aborted) return;
-              await sleep(bounded, stop.signal);
-              if (stop.signal.aborted) return;
-            }
+            await repeatRounds(
+              async () => {
+                const report = await runMonitorRound(project, env, {
+                  probe: opts.probe,
+                  rollback: opts.rollback,
+                  reachable: (host) => isReachable(project, host),
+                });
+                // Agent events (crashes, restarts) go to the ledger too, as with every verb; but only when every
+                // agent answered: syncing would start a stopped local agent and hide the outage being watched.
+                if (report.hosts.every((h) => h.ok)) await syncAgentEvents(project);
+                process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatRound(report));
+              },
+              { intervalMs: bounded, signal: stop.signal, once: Boolean(opts.once) },
+            );
           } finally {
             process.off('SIGINT', onSigint);
             process.off('SIGTERM', onSigint);
@@ -67,16 +68,6 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
 /** A monitor observes: it never starts a stopped local agent (that would hide the outage it should see). */
 export function isReachable(project: Project, host: Host): Promise<boolean> {
   return host === project.local ? project.local.isAgentRunning() : Promise.resolve(true);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 function formatRound(r: MonitorRoundReport): string {

@@ -10,8 +10,7 @@ import { createAuthenticator } from '../server/auth/authenticator.js';
 import { createServerApp } from '../server/create-server-app.js';
 import { DEFAULT_LISTEN, parseListen } from '../server/parse-listen.js';
 import { createJobRunner } from '../server/jobs/create-job-runner.js';
-import { parseDurationMs } from '../core/duration.js';
-import { SlipwayError } from '../core/errors.js';
+import { parseTakeoverAfter } from '../server/parse-takeover-after.js';
 import { createServerRuntime } from '../server/server-runtime.js';
 import { startAgentEventSync } from './agent-events.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
@@ -54,12 +53,7 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
   const { hostname: bind, port } = parseListen(opts.listen);
   const replicaId = opts.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const takeoverAfterMs = parseDurationMs(opts.takeoverAfter);
-  if (takeoverAfterMs === undefined || takeoverAfterMs < 1000) {
-    throw new SlipwayError(`--takeover-after "${opts.takeoverAfter}" is not a duration of 1s or more`, {
-      hint: 'e.g. --takeover-after 15s',
-    });
-  }
+  const takeoverAfterMs = parseTakeoverAfter(opts.takeoverAfter);
   const jobs = createJobRunner({
     project,
     replicaId,

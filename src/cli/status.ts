@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
 import { formatDurationMs } from '../core/duration.js';
 import { collectStatus, type EnvironmentStatus, type HostStatus } from '../operations/collect-status.js';
-import { hostsToSync, syncAgentEvents } from './agent-events.js';
+import { hostsToSync, syncAgentEventsForReading } from './agent-events.js';
+import { formatEdgeStatus } from './format-edge-status.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
+
+/** A note beside the answer (on stderr, so that `--json` stays parseable). */
+export function printNote(line: string): void {
+  process.stderr.write(`${yellow('note:')} ${line}\n`);
+}
 
 export function registerStatus(program: Command, globals: () => GlobalOptions): void {
   program
@@ -13,7 +19,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     .option('--json', 'print as JSON')
     .action(async (env: string | undefined, opts: { json?: boolean }) => {
       await withProject(globals(), async (project) => {
-        await syncAgentEvents(project, hostsToSync(project, env));
+        await syncAgentEventsForReading(project, hostsToSync(project, env), printNote);
         const names = env ? [env] : Object.keys(project.config.environments);
         const statuses = [];
         for (const name of names) statuses.push(await collectStatus(project, name));
@@ -72,6 +78,7 @@ export function printStatus(s: EnvironmentStatus): void {
     `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,
   );
   for (const h of s.hosts) printHostStatus(s.environment, h, s.hosts.length > 1, now);
+  if (s.edge) process.stdout.write(`${formatEdgeStatus(s.edge, now).join('\n')}\n`);
   if (s.lastDeployment) {
     const d = s.lastDeployment;
     const phase =

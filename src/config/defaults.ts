@@ -39,6 +39,16 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  /**
+   * How an edge fails over between the app hosts' routers (docs/architecture.md, "Rolling updates and the edge"):
+   * a cut link costs a request at most `answerTimeout.min` (the floor of the member's recent p99) plus the retry.
+   */
+  edge: {
+    connectTimeout: '1s',
+    answerTimeout: { min: '1s', max: '10s' },
+    retryBudget: 0.2,
+    ejectAfter: 3,
+  },
   pipeline: {
     promote: 'manual' as 'manual' | 'automatic',
     freezeOverrideRoles: ['admin'],

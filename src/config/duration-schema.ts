@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
+import { MAX_TIMER_MS, parseDurationMs } from '../core/duration.js';
 
 /**
  * The longest delay a Node timer holds (2^31-1 ms, about 24.8 days): setTimeout fires at once past it, so a
- * `keepWarm: 30d` would stop the warm release right after the switch.
+ * `keepWarm: 30d` would stop the warm release right after the switch. Defined in core (the agent and the
+ * executor wait in steps past it); the config's durations are bounded by it.
  */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS };
 /** The longest span compared with clock readings (retention, certificate validity, approval age): 10 years. */
 export const MAX_SPAN_MS = 3650 * 86_400_000;
 
@@ -21,8 +22,11 @@ export interface DurationBounds {
 
 export interface DurationOptions {
   allowZero?: boolean;
-  /** `timer` (default): waited for with setTimeout; `span`: only compared with clock readings. */
-  max?: 'timer' | 'span';
+  /**
+   * `timer` (default): waited for with setTimeout; `span`: only compared with clock readings; a number: a tighter
+   * bound in milliseconds, for a key whose value something else caps (the edge's timeouts).
+   */
+  max?: 'timer' | 'span' | number;
 }
 
 /** Every duration schema with its bounds; zod's registry lets clones (`.describe()`) inherit them. */
@@ -36,7 +40,8 @@ const durations = z.registry<DurationBounds>();
 export function duration(options: DurationOptions = {}): z.ZodString {
   const bounds: DurationBounds = {
     allowZero: options.allowZero ?? false,
-    maxMs: options.max === 'span' ? MAX_SPAN_MS : MAX_TIMER_MS,
+    maxMs:
+      typeof options.max === 'number' ? options.max : options.max === 'span' ? MAX_SPAN_MS : MAX_TIMER_MS,
   };
   const schema = z
     .string()

@@ -6,6 +6,7 @@ import { databaseSchema } from './database-schema.js';
 import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { duration } from './duration-schema.js';
+import { edgeSchema } from './edge-schema.js';
 import { ENV_LIMITS, envMapSchema, envNameSchema } from './env-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { insidePathSchema } from './inside-path-schema.js';
@@ -83,20 +84,7 @@ export const environmentSchema = z
   .strictObject({
     hosts: z.array(hostSchema).min(1).default(['local']).describe('The hosts of this environment.'),
     ssh: sshSettingsSchema.default(() => sshSettingsSchema.parse({})),
-    edge: z
-      .strictObject({
-        host: hostSchema.describe(
-          'Where the edge router runs: `local` or an SSH host (it may be one of the app hosts).',
-        ),
-        publicPort: z.int().min(1).max(65535).describe('The port users reach the app on.'),
-        bindAddress: bindAddressSchema
-          .default(DEFAULTS.bindAddress)
-          .describe('IP address the edge listens on.'),
-      })
-      .optional()
-      .describe(
-        "An edge router that balances users across the hosts' routers, health-checks them, and lets a host be drained during a rolling update.",
-      ),
+    edge: edgeSchema.optional(),
     publicPort: z
       .int()
       .min(1)

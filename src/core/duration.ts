@@ -1,3 +1,6 @@
+/** The longest delay a Node timer holds (2^31-1 ms, about 24.8 days); setTimeout fires at once past it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Durations in config are strings like "500ms", "30s", "5m", "1h" (or combinations such as "1m30s"). */
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;

@@ -69,10 +69,57 @@ export class LockHeldError extends SlipwayError {
     super(
       `environment ${environment} is locked by ${holder} since ${since}${deploymentId ? ` (deployment ${deploymentId})` : ''}`,
       {
-        hint: 'wait for that deployment to finish; a lock whose process is gone is taken over automatically',
+        // A dead holder on this machine is taken over without asking; one on another machine cannot be checked.
+        hint: `wait for that deployment to finish; if its process died on another machine, remove the lock with: ${unlockCommand(environment)}`,
       },
     );
   }
+}
+
+/** The command that removes an environment's lock, as hints print it. */
+export function unlockCommand(environment: string): string {
+  return `slipway unlock ${environment} --reason "…"`;
+}
+
+/** Another process holds the store's write lock (SQLite: "database is locked") longer than a write waits. */
+export class StoreBusyError extends SlipwayError {
+  constructor(
+    readonly where: string,
+    readonly waitedMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the store ${where} is locked by another process: a write waited ${waitedMs / 1000}s for it (database is locked)`,
+      {
+        ...options,
+        hint: 'another slipway command (a deploy, a server, a monitor) is writing it: try again once it is done; "slipway status" and "slipway history" still answer meanwhile',
+      },
+    );
+  }
+}
+
+/** A write failed for want of space (ENOSPC, EDQUOT, SQLITE_FULL): names the file and the way out. */
+export class DiskFullError extends SlipwayError {
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no space left on the disk holding ${path}`, {
+      ...options,
+      hint: `free space on that disk ("df -h ${dirnameOf(path)}" shows what is left), then try again`,
+    });
+  }
+}
+
+/** Node's errno codes for a full disk or an exhausted quota. */
+export function isDiskFullErrno(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+function dirnameOf(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut > 0 ? path.slice(0, cut) : cut === 0 ? '/' : '.';
 }
 
 export class NotFoundError extends SlipwayError {}

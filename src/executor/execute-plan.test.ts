@@ -282,16 +282,16 @@ describe('executePlan: rolling batches', () => {
       ),
     );
     expect(result.outcome).toBe('succeeded');
-    // web2: out of the edge, start, health check (fails) → switch back, stop new, back in the edge.
+    // web2: out of the edge, start, health check (fails) → back in the edge, switch back, stop new.
     expect(onHost(calls, 'web2')).toEqual([
       'install-release',
       'ensure-route',
       'set-edge-member',
       'start-target',
       'wait-healthy',
+      'set-edge-member',
       'switch-traffic',
       'stop-target',
-      'set-edge-member',
       'prune-releases',
     ]);
     expect(onHost(calls, 'web3')).toContain('retire-target');
@@ -316,11 +316,11 @@ describe('executePlan: rolling batches', () => {
     expect(result.outcome).toBe('failed');
     expect(result.error).toContain('batch 2 failed and was put back on the previous release');
     expect(onHost(calls, 'web1')).toContain('retire-target'); // batch 1 keeps the new release
-    expect(onHost(calls, 'web2').slice(-3)).toEqual(['switch-traffic', 'stop-target', 'set-edge-member']);
+    expect(onHost(calls, 'web2').slice(-3)).toEqual(['set-edge-member', 'switch-traffic', 'stop-target']);
     expect(onHost(calls, 'web3')).toEqual(['install-release', 'ensure-route']); // never touched beyond prepare
   });
 
-  it('says what the put-back did when it failed itself (a host whose link was cut), not that it worked', async () => {
+  it('says what the put-back did when it failed itself (a host whose link was cut), and puts the host back in the edge', async () => {
     const store = await stores.open();
     const p = rollingPlan('d6ffffff', 0);
     await createDeployment(store, p);
@@ -340,7 +340,8 @@ describe('executePlan: rolling batches', () => {
     expect(result.error).not.toContain('put back on the previous release');
     expect(result.error).toBe(
       'batch 2 failed and was not all put back (web2: switching back to 1.0.0 failed (ssh web2: timed out after 10s), ' +
-        '2.0.0 not stopped, still out of the edge; the put-back stopped at its first failure): web2 never healthy',
+        // The edge host puts it back (its health checks keep users off it until it answers): no SSH to web2 needed.
+        '2.0.0 not stopped, back in the edge; the put-back stopped at its first failure): web2 never healthy',
     );
     const stored = await store.getDeployment(p.deploymentId);
     expect(stored?.error).toBe(result.error);

@@ -5,6 +5,7 @@ import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import type { Secret } from '../core/secret.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { resolveEdgeFailover } from '../config/edge-schema.js';
 import { hostName } from '../config/host-schema.js';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.js';
 import type { Host } from '../hosts/host.js';
@@ -94,6 +95,7 @@ function plannedEdge(env: EnvironmentConfig): EdgePlan | null {
       address: h === 'local' ? '127.0.0.1' : h.address,
       port: env.publicPort,
     })),
+    failover: resolveEdgeFailover(env.edge),
   };
 }
 

@@ -240,6 +240,7 @@ export const stepHandlers: StepHandlers = {
       bindAddress: step.bindAddress,
       healthCheck: step.healthCheck,
       upstreams: step.upstreams,
+      ...(step.failover ? { failover: step.failover } : {}),
     });
     return {
       detail: `balancing across ${step.upstreams.length} host${step.upstreams.length === 1 ? '' : 's'}`,

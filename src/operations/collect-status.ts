@@ -1,3 +1,5 @@
+import { edgeRouteKey, type AgentState } from '../agent/protocol.js';
+import { hostName } from '../config/host-schema.js';
 import type { ControlPlane } from '../executor/run-deployment.js';
 import { environmentConfig, hostsOf, isLockStale } from '../executor/run-deployment.js';
 import { derivePhase } from '../executor/derive-phase.js';
@@ -10,6 +12,7 @@ import { titleStep } from '../plan/describe-step.js';
 import type { Plan } from '../plan/steps.js';
 import { describeFailure } from '../verify/verification-check.js';
 import { collectPipelineStatus } from './collect-pipeline-status.js';
+import { deriveEdgeStatus, type EdgeStatusView } from './derive-edge-status.js';
 
 /** What `slipway status` and the server's environments read: the control plane plus the local host. */
 export interface StatusProject extends ControlPlane {
@@ -43,14 +46,19 @@ function waitingFor(output: unknown): string {
   return waiting === null ? '' : `: ${waiting}`;
 }
 
+/** The agent's state on `host`; null for a local host that never ran an agent (nothing to show). */
+async function readAgentState(project: StatusProject, host: Host): Promise<AgentState | null> {
+  // A local agent that served before but is gone (killed, machine rebooted) is started again: it adopts
+  // its targets. On SSH hosts the bridge does the same.
+  const running =
+    host !== project.local || (await project.local.isAgentRunning()) || project.local.hasState();
+  return running ? await (await host.agent()).call('state', {}) : null;
+}
+
 /** One host's part of the status; an unreachable host is reported, not fatal. */
 export async function collectHostStatus(project: StatusProject, host: Host) {
   try {
-    // A local agent that served before but is gone (killed, machine rebooted) is started again: it adopts
-    // its targets. On SSH hosts the bridge does the same.
-    const running =
-      host !== project.local || (await project.local.isAgentRunning()) || project.local.hasState();
-    const state = running ? await (await host.agent()).call('state', {}) : null;
+    const state = await readAgentState(project, host);
     return {
       host: host.name,
       error: null,
@@ -96,6 +104,7 @@ export async function collectStatus(project: StatusProject, environment: string)
   const verified = serving
     ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
     : undefined;
+  const lastPhase = last ? derivePhase(last, lock?.deploymentId === last.id && !isLockStale(lock)) : null;
   return {
     environment,
     strategy: envConfig.strategy.kind,
@@ -114,6 +123,11 @@ export async function collectStatus(project: StatusProject, environment: string)
           currentStep,
         }
       : null,
+    edge: await collectEdgeStatus(
+      project,
+      environment,
+      last && lastPhase !== null ? { id: last.id, phase: lastPhase } : null,
+    ),
     canaryVerdict:
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
@@ -141,4 +155,38 @@ export async function collectStatus(project: StatusProject, environment: string)
         }
       : null,
   };
+}
+
+/**
+ * The environment's edge and its members (in rotation, ejected since when and why, disabled), read from the edge
+ * host's agent; null without an edge. An edge host that cannot be asked is reported, not fatal.
+ */
+export async function collectEdgeStatus(
+  project: StatusProject,
+  environment: string,
+  lastDeployment: { id: string; phase: string } | null,
+): Promise<EdgeStatusView | null> {
+  const edge = environmentConfig(project.config, environment).edge;
+  if (!edge) return null;
+  const name = hostName(edge.host);
+  const input = {
+    host: name,
+    bindAddress: edge.bindAddress,
+    publicPort: edge.publicPort,
+    healthyThreshold: project.config.healthCheck.healthyThreshold,
+    lastDeployment,
+  };
+  try {
+    const host = project.hosts.get(name);
+    if (!host) throw new Error(`host ${name} is not configured`);
+    const state = await readAgentState(project, host);
+    const route = state?.routes.find((r) => r.app === edgeRouteKey(project.config.app)) ?? null;
+    return deriveEdgeStatus({ ...input, route, error: null });
+  } catch (err) {
+    return deriveEdgeStatus({
+      ...input,
+      route: null,
+      error: `unreachable: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
 }

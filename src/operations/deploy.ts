@@ -1,5 +1,6 @@
 import type { CheckRow } from '../hosts/check-host.js';
 import {
+  hostsOf,
   resumeDeployment,
   runDeployment,
   type DeploymentRequest,
@@ -16,17 +17,28 @@ import { hostsToSync, syncAgentEvents } from '../cli/agent-events.js';
 import { refuseFailedPreflight, runPreflight } from '../cli/check.js';
 import { createPipelinePorts } from '../cli/pipeline-ports.js';
 import type { Project } from '../cli/project.js';
+import type { ServingHost } from '../cli/describe-now-serving.js';
+import { observeHosts } from '../executor/observe-hosts.js';
 
 export type DeploymentVerb = 'deploy' | 'resume' | 'rollback';
 /** One deployment, given the options of whoever runs it. */
 export type DeploymentRun = (options: RunOptions) => Promise<Outcome>;
+
+/** What a runner may want to know besides the deployment itself. */
+export interface DeploymentContext {
+  /**
+   * A resume: asks the routers what they serve now. The stored plan names what served when it was made, which
+   * its switch may have replaced before the interruption.
+   */
+  observeServing?: () => Promise<ServingHost[]>;
+}
 
 /**
  * What differs between the CLI and the server's jobs: the CLI runs each deployment with its live view and
  * Ctrl-C, and prints gates and refusals; a job runs it silently with its own abort signal and records it.
  */
 export interface OperationHooks {
-  run(verb: DeploymentVerb, deployment: DeploymentRun): Promise<Outcome>;
+  run(verb: DeploymentVerb, deployment: DeploymentRun, context?: DeploymentContext): Promise<Outcome>;
   /** The preflight's results, before a failed one refuses the deploy. */
   onPreflight?(results: Array<{ host: string; rows: CheckRow[] }>): void;
   onGates?: PipelineRunHooks['onGates'];
@@ -60,7 +72,9 @@ export async function resumeThroughPipeline(
   hooks: OperationHooks,
 ): Promise<Outcome[]> {
   await syncAgentEvents(project, hostsToSync(project, environment));
-  const outcome = await hooks.run('resume', (o) => resumeDeployment(project, environment, o));
+  const outcome = await hooks.run('resume', (o) => resumeDeployment(project, environment, o), {
+    observeServing: () => observeServing(project, environment),
+  });
   return [
     outcome,
     ...(await afterDeployment(
@@ -70,6 +84,16 @@ export async function resumeThroughPipeline(
       pipelineHooksOf(project, hooks),
     )),
   ];
+}
+
+/** What each host's router serves now; no host at all when they cannot be asked (nothing is guessed then). */
+async function observeServing(project: Project, environment: string): Promise<ServingHost[]> {
+  try {
+    const observed = await observeHosts(hostsOf(project, environment), project.config.app);
+    return observed.map((o) => ({ host: o.host, release: o.active?.release ?? null }));
+  } catch {
+    return [];
+  }
 }
 
 /** The pipeline's hooks: each deployment it starts (also an automatic promotion) runs through `hooks.run`. */

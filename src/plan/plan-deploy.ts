@@ -148,6 +148,7 @@ function withEdge(input: DeployInput, plan: Plan): Plan {
     bindAddress: edge.bindAddress,
     healthCheck: input.release.healthCheck,
     upstreams: edge.upstreams,
+    ...(edge.failover ? { failover: edge.failover } : {}),
   };
   return { ...plan, stages: [{ ...first, steps: [ensure, ...first.steps] }, ...rest] };
 }

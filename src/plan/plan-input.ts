@@ -1,5 +1,5 @@
 import type { ApprovalGate } from './plan-approval.js';
-import type { HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
+import type { EdgeFailoverSpec, HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan } from './steps.js';
 
@@ -62,6 +62,8 @@ export interface EdgePlan {
   publicPort: number;
   bindAddress: string;
   upstreams: Array<{ id: string; address: string; port: number }>;
+  /** How the edge fails over between the upstreams (absent: the agent's defaults). */
+  failover?: EdgeFailoverSpec;
 }
 
 export type CanaryStepPlan =

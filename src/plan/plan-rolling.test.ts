@@ -93,9 +93,9 @@ describe('planDeploy with a rolling strategy', () => {
         .flatMap((s) => s.steps.map((x) => ('member' in x ? x.member : x.host))),
     ).toEqual(Array(6).fill('web2'));
     expect(plan.batches?.recover[2]?.map((s) => s.name)).toEqual([
+      'back in the edge',
       'switch back',
       'stop new',
-      'back in the edge',
     ]);
     expect(describePlan(plan)).toMatchSnapshot();
   });

@@ -101,7 +101,13 @@ export function planRollingStages(
   };
 }
 
-/** Puts hosts of a batch back on what they served before, and back in the edge. */
+/**
+ * Puts hosts of a batch back in the edge, and back on what they served before. The edge goes first: it is the
+ * edge host that does it, so a host that cannot be reached (its link is cut, and so is the switch back) is put
+ * back too, and the edge's health checks keep users off it until it answers again, then let them back with no
+ * command run. Its router serves the previous release, or the new one only once that passed its health check
+ * (the switch comes after it), so nothing unchecked reaches users meanwhile.
+ */
 function recoverStages(
   input: DeployInput,
   batch: HostPlan[],
@@ -110,9 +116,9 @@ function recoverStages(
 ): Stage[] {
   const switchBack = switchBackSteps(input, batch, strategy.drainTimeoutMs);
   return [
-    { name: 'switch back', steps: switchBack },
-    { name: 'stop new', steps: stopNewSteps(input, batch, strategy.drainTimeoutMs) },
     // A host with nothing to go back to stays out of the edge rather than serve a broken release.
     { name: 'back in the edge', steps: batch.filter((h) => h.active).flatMap((h) => edgeMember(h, true)) },
+    { name: 'switch back', steps: switchBack },
+    { name: 'stop new', steps: stopNewSteps(input, batch, strategy.drainTimeoutMs) },
   ];
 }

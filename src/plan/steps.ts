@@ -1,4 +1,4 @@
-import type { ContainerSpec, HealthCheckSpec, ImageSpec } from '../agent/protocol.js';
+import type { ContainerSpec, EdgeFailoverSpec, HealthCheckSpec, ImageSpec } from '../agent/protocol.js';
 import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps.js';
 import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
@@ -134,6 +134,8 @@ export interface EnsureEdgeStep {
   bindAddress: string;
   healthCheck: HealthCheckSpec;
   upstreams: Array<{ id: string; address: string; port: number }>;
+  /** Timeouts, retry budget and passive ejection (absent in plans made before it existed: the defaults). */
+  failover?: EdgeFailoverSpec;
 }
 
 /** Takes an app host out of the edge's rotation (its in-flight requests finish first) or puts it back. */

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installReleaseDir } from '../agent/release-dirs.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, DiskFullError } from '../core/errors.js';
+import { mountTinyDisk } from '../../test/helpers/tiny-disk.js';
 import { UnsafeSymlinkError } from './check-symlinks.js';
 import { packageArtifact } from './package-artifact.js';
 
@@ -162,5 +163,31 @@ describe('packageArtifact: symbolic links in build.path', () => {
     const packed = await packageArtifact(dist, artifacts, ['tmp/']);
 
     expect(packed.files).toBe(3); // lib/, lib/util.js and server.js: no tmp/
+  });
+});
+
+describe('packageArtifact on a full disk', () => {
+  it('says no space is left, naming the file it wrote, and leaves no part of it (a real full tmpfs)', async () => {
+    const { dist } = project();
+    writeFileSync(
+      join(dist, 'big.bin'),
+      Buffer.alloc(512 * 1024, 7).map((_, i) => (i * 7919) % 251),
+    );
+    const disk = mountTinyDisk(256 * 1024);
+    try {
+      const artifacts = join(disk.dir, 'artifacts');
+      mkdirSync(artifacts);
+      disk.fill();
+
+      const error = await packageArtifact(dist, artifacts, []).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(DiskFullError);
+      expect((error as DiskFullError).message).toMatch(
+        new RegExp(`^no space left on the disk holding ${artifacts}/\\.tmp-\\d+-\\d+\\.tar\\.gz$`),
+      );
+      expect(readdirSync(artifacts)).toEqual([]);
+    } finally {
+      disk.unmount();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { c as createTar } from 'tar';
-import { SlipwayError } from '../core/errors.js';
+import { DiskFullError, isDiskFullErrno, SlipwayError } from '../core/errors.js';
 import { findUnsafeSymlinks, UnsafeSymlinkError } from './check-symlinks.js';
 
 /** Always left out of an artifact. */
@@ -35,9 +35,9 @@ export async function packageArtifact(
   const { files, links } = await listFiles(sourceDir, excluded);
   if (files.length === 0) throw new SlipwayError(`the build output ${sourceDir} is empty`);
   await refuseUnsafeSymlinks(sourceDir, files, links);
-  await mkdir(artifactsDir, { recursive: true });
   const tmp = join(artifactsDir, `.tmp-${process.pid}-${Date.now()}.tar.gz`);
   try {
+    await mkdir(artifactsDir, { recursive: true });
     await createTar(
       {
         file: tmp,
@@ -53,6 +53,8 @@ export async function packageArtifact(
     const path = join(artifactsDir, `${sha256}.tar.gz`);
     await rename(tmp, path);
     return { sha256, path, sizeBytes: (await stat(path)).size, files: files.length };
+  } catch (error) {
+    throw isDiskFullErrno(error) ? new DiskFullError(tmp, { cause: error }) : error;
   } finally {
     await rm(tmp, { force: true });
   }

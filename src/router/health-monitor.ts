@@ -16,19 +16,24 @@ interface Watched {
   health: TargetHealth;
   passes: number;
   failures: number;
+  /** The next check's timer; null while a check runs (or once stopped). */
+  timer: NodeJS.Timeout | null;
+  /** The check in progress, if any. */
+  checking: Promise<void> | null;
 }
 
 /**
- * Checks a set of targets every `intervalMs` and reports when one turns healthy (`healthyThreshold` passes in a
- * row) or unhealthy (`unhealthyThreshold` failures in a row). One round at a time: the next round is scheduled
- * when the previous one has finished, so slow checks never pile up.
+ * Checks a set of targets, each every `intervalMs`, and reports when one turns healthy (`healthyThreshold`
+ * passes in a row) or unhealthy (`unhealthyThreshold` failures in a row). Each target has its own schedule: its
+ * next check starts `intervalMs` after its previous one finished, so its checks never pile up, and a target whose
+ * checks hang until their timeout (a host whose link is cut) delays no other target's checks.
  */
 export class HealthMonitor {
   readonly #spec: HealthCheckSpec;
   readonly #onChange: (change: HealthChange) => void;
   readonly #watched = new Map<string, Watched>();
-  #timer: NodeJS.Timeout | null = null;
-  #round: Promise<void> | null = null;
+  /** Every check in progress, of unwatched targets too: stop() waits for them all. */
+  readonly #running = new Set<Promise<void>>();
   #stopped = false;
 
   constructor(opts: { spec: HealthCheckSpec; onChange: (change: HealthChange) => void }) {
@@ -41,8 +46,18 @@ export class HealthMonitor {
     if (this.#stopped) throw new Error('HealthMonitor is stopped');
     const existing = this.#watched.get(key);
     if (existing?.port === port && existing.host === host) return;
-    this.#watched.set(key, { host, port, health: 'unknown', passes: 0, failures: 0 });
-    this.#schedule();
+    if (existing?.timer) clearTimeout(existing.timer);
+    const watched: Watched = {
+      host,
+      port,
+      health: 'unknown',
+      passes: 0,
+      failures: 0,
+      timer: null,
+      checking: null,
+    };
+    this.#watched.set(key, watched);
+    this.#schedule(key, watched);
   }
 
   /**
@@ -61,6 +76,8 @@ export class HealthMonitor {
   }
 
   unwatch(key: string): void {
+    const w = this.#watched.get(key);
+    if (w?.timer) clearTimeout(w.timer);
     this.#watched.delete(key);
   }
 
@@ -68,37 +85,39 @@ export class HealthMonitor {
     return this.#watched.get(key)?.health;
   }
 
-  /** Stops checking; resolves once the round in progress (if any) has finished. No timer is left behind. */
+  /** Stops checking; resolves once the checks in progress (if any) have finished. No timer is left behind. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#round;
+    for (const w of this.#watched.values()) {
+      if (w.timer !== null) clearTimeout(w.timer);
+      w.timer = null;
+    }
+    await Promise.all(this.#running);
   }
 
-  #schedule(): void {
-    if (this.#stopped || this.#timer !== null || this.#round !== null || this.#watched.size === 0) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#round = this.#runRound().finally(() => {
-        this.#round = null;
-        this.#schedule();
+  #schedule(key: string, w: Watched): void {
+    if (this.#stopped || w.timer !== null || w.checking !== null) return;
+    w.timer = setTimeout(() => {
+      w.timer = null;
+      const checking = this.#check(key, w).finally(() => {
+        w.checking = null;
+        this.#running.delete(checking);
+        if (this.#watched.get(key) === w) this.#schedule(key, w);
       });
+      w.checking = checking;
+      this.#running.add(checking);
     }, this.#spec.intervalMs);
   }
 
-  async #runRound(): Promise<void> {
-    const entries = [...this.#watched.entries()];
-    const results = await Promise.all(
-      entries.map(([, w]) =>
-        checkHealthOnce(w.port, { host: w.host, path: this.#spec.path, timeoutMs: this.#spec.timeoutMs }),
-      ),
-    );
-    entries.forEach(([key, watched], i) => {
-      // Unwatched or re-watched on another port during the round: this result is stale.
-      if (this.#stopped || this.#watched.get(key) !== watched) return;
-      this.#apply(key, watched, results[i] as HealthCheckResult);
+  async #check(key: string, w: Watched): Promise<void> {
+    const result = await checkHealthOnce(w.port, {
+      host: w.host,
+      path: this.#spec.path,
+      timeoutMs: this.#spec.timeoutMs,
     });
+    // Unwatched or re-watched on another port meanwhile: this result is stale.
+    if (this.#stopped || this.#watched.get(key) !== w) return;
+    this.#apply(key, w, result);
   }
 
   #apply(key: string, w: Watched, result: HealthCheckResult): void {

@@ -11,8 +11,8 @@ import {
 import { parseRequestTarget } from './request-target.js';
 import type { RouterTarget } from './router-target.js';
 
-const BAD_GATEWAY_BODY = 'Bad gateway: the app did not answer (slipway router)\n';
-const BAD_REQUEST_BODY = 'Bad request (slipway router)\n';
+export const BAD_GATEWAY_BODY = 'Bad gateway: the app did not answer (slipway router)\n';
+export const BAD_REQUEST_BODY = 'Bad request (slipway router)\n';
 const BAD_TARGET_BODY = 'Bad request: the request target must be a path (slipway router)\n';
 const HEAD_TOO_LARGE_BODY =
   'Request header fields too large once forwarded: the app takes at most 16 KiB (slipway router)\n';
@@ -24,30 +24,7 @@ const UNDICI_HEAD_RESERVE_BYTES = 64;
  * response: the usual case is an app closing an idle keep-alive socket just as the router reuses it.
  */
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
-/**
- * Behind an edge, an upstream is a whole host: these also mean it is gone or unreachable (refused, no route,
- * connect timeout), and a retry goes to another host.
- */
-const POOL_RETRYABLE_CODES = new Set([
-  ...RETRYABLE_CODES,
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  // Sent, but the host never answered (its link is gone): safe to send a GET again elsewhere.
-  'UND_ERR_HEADERS_TIMEOUT',
-]);
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** What an exchange to a pool member (an edge's upstream) may ask of its router. */
-export interface UpstreamFailover {
-  /** `target` failed with `code` before any byte of an answer. */
-  reportFailure(target: RouterTarget, code: string): void;
-  /** Another member in rotation to retry on; null when there is none. */
-  alternativeTo(target: RouterTarget): RouterTarget | null;
-}
 
 const kExchange = Symbol('slipway.exchange');
 interface CarriesExchange {
@@ -56,22 +33,39 @@ interface CarriesExchange {
 
 /**
  * Forwards one HTTP request to a target and streams the answer back. `extraResponseHeaders` (flat name/value
- * pairs, e.g. a canary's sticky cookie) are added to the target's response headers. `failover` is set when the
- * target is a pool member: an idempotent request that cannot reach it is retried once on another member.
+ * pairs, e.g. a canary's sticky cookie) are added to the target's response headers. (An edge's requests to its
+ * pool go through pool-exchange.ts, which fails over between members.)
  */
 export function startProxyExchange(
   target: RouterTarget,
   req: IncomingMessage,
   res: ServerResponse,
   extraResponseHeaders: readonly string[] | null = null,
-  failover: UpstreamFailover | null = null,
 ): void {
+  const opts = prepareUpstreamRequest(req, res);
+  if (opts === null) return;
+  const exchange = new ProxyExchange(target, res, opts, isRetryable(opts), extraResponseHeaders);
+  (res as CarriesExchange)[kExchange] = exchange;
+  res.on('close', onClientClose);
+  target.begin();
+  target.pool.dispatch(opts, exchange);
+}
+
+/**
+ * The request to send upstream: its target made a path, its head rewritten (hop-by-hop headers out,
+ * `X-Forwarded-*` in), its body the client's stream. Null when the router answered itself (400 for a target
+ * that is no path, 431 for a head too large once forwarded).
+ */
+export function prepareUpstreamRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Dispatcher.DispatchOptions | null {
   const raw = req.rawHeaders;
   const method = req.method ?? 'GET';
   const requestTarget = parseRequestTarget(method, req.url ?? '/');
   if (requestTarget.kind === 'invalid') {
     writeShortAnswer(res, 400, BAD_TARGET_BODY);
-    return;
+    return null;
   }
   const authority = requestTarget.kind === 'absolute' ? requestTarget.authority : null;
   const headers = deriveUpstreamRequestHeaders(
@@ -82,21 +76,14 @@ export function startProxyExchange(
   const startLine = `${method} ${requestTarget.path} HTTP/1.1`;
   if (measureHead(startLine, headers) + UNDICI_HEAD_RESERVE_BYTES > MAX_UPSTREAM_REQUEST_HEAD_BYTES) {
     writeShortAnswer(res, 431, HEAD_TOO_LARGE_BODY);
-    return;
+    return null;
   }
-  const hasBody = requestHasBody(raw);
-  const opts: Dispatcher.DispatchOptions = {
-    path: requestTarget.path,
-    method,
-    headers,
-    body: hasBody ? req : null,
-  };
-  const retryable = !hasBody && IDEMPOTENT_METHODS.has(opts.method);
-  const exchange = new ProxyExchange(target, res, opts, retryable, extraResponseHeaders, failover);
-  (res as CarriesExchange)[kExchange] = exchange;
-  res.on('close', onClientClose);
-  target.begin();
-  target.pool.dispatch(opts, exchange);
+  return { path: requestTarget.path, method, headers, body: requestHasBody(raw) ? req : null };
+}
+
+/** A bodyless GET, HEAD or OPTIONS: safe to send again when it did not get an answer. */
+export function isRetryable(opts: Dispatcher.DispatchOptions): boolean {
+  return opts.body === null && IDEMPOTENT_METHODS.has(opts.method);
 }
 
 // Module-level listeners find their exchange through the response: no closure per request.
@@ -117,12 +104,11 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
   #done = false;
 
   constructor(
-    public target: RouterTarget,
+    readonly target: RouterTarget,
     readonly res: ServerResponse,
     readonly opts: Dispatcher.DispatchOptions,
     readonly retryable: boolean,
     readonly extraResponseHeaders: readonly string[] | null,
-    readonly failover: UpstreamFailover | null,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -177,9 +163,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (err as { code?: string }).code ?? '';
-    if (this.failover !== null) {
-      if (this.#retryOnPool(code)) return;
-    } else if (this.retryable && !this.#retried && RETRYABLE_CODES.has(code)) {
+    if (this.retryable && !this.#retried && RETRYABLE_CODES.has(code)) {
       this.#retried = true;
       this.target.pool.dispatch(this.opts, this);
       return;
@@ -191,25 +175,6 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     }
     writeShortAnswer(res, 502, BAD_GATEWAY_BODY);
     this.#finish(502, true);
-  }
-
-  /** A pool member failed before answering: tell the router, and retry once on another member if allowed. */
-  #retryOnPool(code: string): boolean {
-    const failover = this.failover as UpstreamFailover;
-    const failed = this.target;
-    failover.reportFailure(failed, code);
-    if (!this.retryable || this.#retried || !POOL_RETRYABLE_CODES.has(code)) return false;
-    // With no other member, only a stale keep-alive connection is worth another try on the same one.
-    const next = failover.alternativeTo(failed) ?? (RETRYABLE_CODES.has(code) ? failed : null);
-    if (next === null) return false;
-    this.#retried = true;
-    if (next !== failed) {
-      failed.abandonAttempt();
-      next.begin();
-      this.target = next;
-    }
-    next.pool.dispatch(this.opts, this);
-    return true;
   }
 
   clientClosed(): void {

@@ -10,7 +10,8 @@ import type { RequestHead } from './fast-path/request-head.js';
 import { EdgePool, createPoolTarget, type EdgePoolOptions, type PoolMemberAddress } from './edge-pool.js';
 import { planTripwire, type Trip, type TripwireSpec } from '../analysis/tripwire.js';
 import { CanaryTripwire } from './canary-tripwire.js';
-import { startProxyExchange, writeShortAnswer, type UpstreamFailover } from './proxy-exchange.js';
+import { startPoolExchange } from './pool-exchange.js';
+import { startProxyExchange, writeShortAnswer } from './proxy-exchange.js';
 import { LOOPBACK, RouterTarget, type TargetAddress } from './router-target.js';
 import {
   NO_ROUTE,
@@ -19,7 +20,6 @@ import {
   deriveRouteWithPool,
   deriveRouteWithSplit,
   formatBucketCookie,
-  selectPoolMemberOtherThan,
   selectTarget,
   type CanarySplit,
   type RequestInfo,
@@ -67,8 +67,8 @@ export interface DrainResult {
  * target's in-flight requests and removes it.
  *
  * An edge router (`configurePool`) has no active target: it balances requests round-robin over upstream pool
- * members (the app hosts' routers), health-checked, and retries an idempotent request that cannot reach one
- * on another.
+ * members (the app hosts' routers), health-checked, and moves an idempotent request that cannot reach one, or
+ * gets no answer from it in time, on to another (pool-exchange.ts).
  */
 export class Router {
   readonly #server: Server;
@@ -90,10 +90,6 @@ export class Router {
     const n = this.#turn;
     this.#turn = n >= 0x3fffffff ? 0 : n + 1;
     return n;
-  };
-  readonly #failover: UpstreamFailover = {
-    reportFailure: (target, code) => this.#pool?.reportFailure(target, code, this.#route.pool?.members ?? []),
-    alternativeTo: (target) => this.#alternativeTo(target),
   };
 
   private constructor() {
@@ -318,21 +314,31 @@ export class Router {
       route.split && selection.newBucket !== null
         ? ['set-cookie', formatBucketCookie(route.split.cookie, selection.newBucket)]
         : null;
-    const failover = route.pool !== null && route.active === null ? this.#failover : null;
-    startProxyExchange(target, req, res, cookie, failover);
+    if (route.pool !== null && route.active === null && this.#pool !== null) {
+      startPoolExchange(target, req, res, this.#pool);
+      return;
+    }
+    startProxyExchange(target, req, res, cookie);
   }
 
   /**
    * Makes this router an edge: while no target is active, each request goes to the next pool member in
-   * rotation (enabled and not unhealthy; see `EdgePool`). An unhealthy member leaves the rotation at once and
-   * comes back after `healthyThreshold` passing checks. Calling again with another spec restarts the checks.
+   * rotation (enabled and not unhealthy; see `EdgePool`), and moves on to another member when its member does
+   * not answer (see pool-exchange.ts). An unhealthy member leaves the rotation at once and comes back after
+   * `healthyThreshold` passing checks. Calling again applies new failover settings; another health-check spec
+   * restarts the checks. `wallClockMs` times what status shows (the agent's clock).
    */
-  configurePool(opts: EdgePoolOptions): void {
+  configurePool(opts: EdgePoolOptions & { wallClockMs?: () => number }): void {
     if (this.#pool !== null) {
       this.#pool.reconfigure(opts);
       return;
     }
-    this.#pool = new EdgePool({ ...opts, onRotationChange: () => this.#rebuildRotation() });
+    this.#pool = new EdgePool({
+      ...opts,
+      onRotationChange: () => this.#rebuildRotation(),
+      route: () => (this.#route.active === null ? this.#route.pool : null),
+      nextTurn: this.#nextTurn,
+    });
     this.#rebuildRotation();
   }
 
@@ -340,7 +346,10 @@ export class Router {
    * Adds an upstream to the pool, enabled unless told otherwise. Idempotent: a member already there keeps its
    * enabled state; one being removed (drained) is kept after all.
    */
-  addPoolMember(member: PoolMemberAddress, opts: { enabled?: boolean } = {}): void {
+  addPoolMember(
+    member: PoolMemberAddress,
+    opts: { enabled?: boolean; disabledSinceMs?: number | null } = {},
+  ): void {
     const pool = this.#pool;
     if (pool === null) {
       throw new SlipwayError('this router has no upstream pool', { hint: 'configure the pool first' });
@@ -356,7 +365,7 @@ export class Router {
     this.#draining.get(member.id)?.cancel(); // added back while being removed: keep it
     const upstream = target ?? createPoolTarget(member);
     this.#targets.set(member.id, upstream);
-    pool.add(upstream, opts.enabled ?? true);
+    pool.add(upstream, opts.enabled ?? true, opts.disabledSinceMs ?? null);
   }
 
   /**
@@ -393,7 +402,7 @@ export class Router {
 
   /** The pool's members in the order they were added, with their state; empty for a router without a pool. */
   poolMembers(): PoolMemberStatus[] {
-    return this.#pool?.status(this.#route.pool?.members ?? []) ?? [];
+    return this.#pool?.status() ?? [];
   }
 
   #requirePool(id: string): EdgePool {
@@ -412,13 +421,6 @@ export class Router {
   /** The rotation is derived by the pool and swapped in as one new route state. */
   #rebuildRotation(): void {
     if (this.#pool !== null) this.#setRoute(deriveRouteWithPool(this.#route, this.#pool.rotation()));
-  }
-
-  #alternativeTo(failed: RouterTarget): RouterTarget | null {
-    const route = this.#route;
-    if (route.pool === null || route.active !== null) return null;
-    const id = selectPoolMemberOtherThan(route.pool, failed.id, this.#nextTurn());
-    return id === null ? null : (this.#targets.get(id) ?? null);
   }
 
   /**

@@ -14,9 +14,11 @@ export interface Backend {
   close: () => Promise<void>;
 }
 
+/** `port`: a given one (a host that listens again at its old address); default any free one. */
 export async function startBackend(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   configure?: (server: Server) => void,
+  port = 0,
 ): Promise<Backend> {
   const server = createServer(handler);
   configure?.(server);
@@ -27,13 +29,13 @@ export async function startBackend(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   let closing: Promise<void> | null = null;
   return {
     server,
-    port,
-    url: `http://127.0.0.1:${port}`,
+    port: bound,
+    url: `http://127.0.0.1:${bound}`,
     connections: () => accepted,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {

@@ -21,6 +21,7 @@ import { deleteToken, listTokens, postToken } from './handlers/token-handlers.js
 import type { Handler } from './handlers/handler.js';
 import { listLedger } from './handlers/ledger-handlers.js';
 import { listReleases } from './handlers/release-handlers.js';
+import { postUnlock } from './handlers/lock-handlers.js';
 
 /** The API's handler of every route it owns in ROUTES: a route without a handler does not compile. */
 export const API_HANDLERS: Record<ApiRouteKey, Handler> = {
@@ -33,6 +34,7 @@ export const API_HANDLERS: Record<ApiRouteKey, Handler> = {
   'GET /api/v1/environments/:env/traffic': getTraffic,
   'POST /api/v1/environments/:env/deployments': postDeployment,
   'POST /api/v1/environments/:env/rollback': postRollback,
+  'POST /api/v1/environments/:env/unlock': postUnlock,
   'GET /api/v1/releases': listReleases,
   'POST /api/v1/releases': postRelease,
   'GET /api/v1/deployments': listDeployments,

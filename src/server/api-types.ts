@@ -9,7 +9,7 @@ import type { Plan } from '../plan/steps.js';
  * `--server` mode. See docs/server.md for the routes.
  */
 
-/** Every error answer: 400 bad input, 401 no or bad credentials, 403 not allowed (or CSRF), 404, 409, 429, 500. */
+/** Every error answer: 400 bad input, 401 no or bad credentials, 403 not allowed (or CSRF), 404, 409, 429, 500, 503. */
 export interface ApiError {
   error: string;
   hint?: string;
@@ -117,4 +117,10 @@ export interface TrafficView {
   environment: string;
   atMs: number;
   hosts: Array<{ host: string; error: string | null; targets: TrafficTargetView[] }>;
+}
+
+/** POST /environments/:env/unlock: the lock that was removed, and its deployment when that never finished. */
+export interface UnlockView {
+  removed: { holder: string; pid: number; hostname: string; deploymentId: string; acquiredAtMs: number };
+  unfinished: { id: string; kind: string; release: string } | null;
 }

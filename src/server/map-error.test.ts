@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   ConflictError,
+  DiskFullError,
   HostCommandError,
   LockHeldError,
   NotFoundError,
   SlipwayError,
+  StoreBusyError,
 } from '../core/errors.js';
 import { HttpError, mapError } from './map-error.js';
 import { securityHeaders } from './security-headers.js';
@@ -19,6 +21,8 @@ describe('mapError', () => {
     ['ConfigError', new ConfigError([{ path: 'x', message: 'bad' }]), 400],
     ['SlipwayError', new SlipwayError('bad input', { hint: 'fix it' }), 400],
     ['HostCommandError', new HostCommandError('h', ['ls'], 1, ''), 400],
+    ['StoreBusyError', new StoreBusyError('/srv/.slipway/slipway.db', 5000), 503],
+    ['DiskFullError', new DiskFullError('/srv/.slipway/slipway.db'), 503],
   ];
   it.each(table)('%s → %i with its message and hint', (_name, err, status) => {
     const mapped = mapError(err);

@@ -1,7 +1,15 @@
-import { ConfigError, ConflictError, LockHeldError, NotFoundError, SlipwayError } from '../core/errors.js';
+import {
+  ConfigError,
+  ConflictError,
+  DiskFullError,
+  LockHeldError,
+  NotFoundError,
+  SlipwayError,
+  StoreBusyError,
+} from '../core/errors.js';
 import type { ApiError } from './api-types.js';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
 
 /** An error meant for the client, with its HTTP status (auth refusals, bad parameters, a missing route). */
 export class HttpError extends SlipwayError {
@@ -24,6 +32,9 @@ export function mapError(err: unknown): { status: ErrorStatus; body: ApiError; u
   if (err instanceof NotFoundError) return { status: 404, body: body(err), unexpected: false };
   if (err instanceof LockHeldError || err instanceof ConflictError)
     return { status: 409, body: body(err), unexpected: false };
+  // The store cannot take the write now (another process holds it, or its disk is full): try again later.
+  if (err instanceof StoreBusyError || err instanceof DiskFullError)
+    return { status: 503, body: body(err), unexpected: false };
   if (err instanceof ConfigError || err instanceof SlipwayError)
     return { status: 400, body: body(err), unexpected: false };
   return {

@@ -135,6 +135,22 @@ describeEachStore('environment locks', (stores) => {
     expect((await store.getLock('shop', 'production'))?.deploymentId).toBe('d-0002');
   });
 
+  it('removes a lock as it was read, whoever holds it, and leaves a lock taken since', async () => {
+    const store = await stores.open();
+    await store.acquireLock(aLockRequest({ hostname: 'ci-runner-7', pid: 77 }), never);
+    const seen = await store.getLock('shop', 'production');
+    if (!seen) throw new Error('no lock');
+
+    expect(await store.removeLock(seen)).toBe(true);
+    expect(await store.getLock('shop', 'production')).toBeUndefined();
+    expect(await store.removeLock(seen)).toBe(false);
+
+    // Someone took the lock after we read the old one: removing what we read must not remove theirs.
+    await store.acquireLock(aLockRequest({ deploymentId: 'd-0002', atMs: T0 + 1 }), never);
+    expect(await store.removeLock(seen)).toBe(false);
+    expect((await store.getLock('shop', 'production'))?.deploymentId).toBe('d-0002');
+  });
+
   it('answers undefined when nobody holds the lock', async () => {
     const store = await stores.open();
     await store.acquireLock(aLockRequest({ environment: 'staging' }), never);

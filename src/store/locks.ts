@@ -51,6 +51,11 @@ export interface LockRepository {
     holder?: Pick<LockRecord, 'pid' | 'hostname'>,
   ): Promise<boolean>;
   getLock(app: string, environment: string): Promise<LockRecord | undefined>;
+  /**
+   * Removes the lock `lock` as it was read, whoever holds it (`slipway unlock`: its holder died on another
+   * machine); false when it changed hands or was released since, so a lock taken meanwhile is never removed.
+   */
+  removeLock(lock: LockRecord): Promise<boolean>;
 }
 
 /** Each attempt loses only if another process changed the lock in between; this many means something is wrong. */
@@ -128,6 +133,19 @@ export function createLockRepository(db: Kysely<StoreDatabase>): LockRepository 
     },
 
     getLock,
+
+    async removeLock(lock) {
+      const result = await db
+        .deleteFrom('environment_locks')
+        .where('app', '=', lock.app)
+        .where('environment', '=', lock.environment)
+        .where('deployment_id', '=', lock.deploymentId)
+        .where('pid', '=', lock.pid)
+        .where('hostname', '=', lock.hostname)
+        .where('acquired_at_ms', '=', lock.acquiredAtMs)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
   };
 }
 

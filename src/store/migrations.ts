@@ -41,6 +41,8 @@ export function buildMigrationProvider(dialect: StoreDialectName): MigrationProv
  * migrations with neither a transaction nor a lock, so we hold the database's write lock
  * (BEGIN IMMEDIATE, which waits out busy_timeout) around the whole run; that also makes each migration
  * all-or-nothing. PostgreSQL gets both from Kysely's adapter (transactional DDL and an advisory lock).
+ * A SQLite store that is up to date is only read: opening it must not wait for (or fail on) another process's
+ * write, or `slipway status` could not answer while a deploy writes.
  */
 export async function migrateStoreToLatest(
   db: Kysely<StoreDatabase>,
@@ -48,6 +50,7 @@ export async function migrateStoreToLatest(
   where: string,
 ): Promise<void> {
   if (dialect === 'postgres') return runMigrator(db, dialect, where);
+  if (isUpToDate(await readAppliedMigrations(db), Object.keys(buildStoreMigrations(dialect)))) return;
   await db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
     try {
@@ -58,6 +61,25 @@ export async function migrateStoreToLatest(
       throw error;
     }
   });
+}
+
+/** The names of the migrations applied to the store; none when it has no migration table yet. A read only. */
+async function readAppliedMigrations(db: Kysely<StoreDatabase>): Promise<string[]> {
+  const table = await sql<{
+    name: string;
+  }>`select name from sqlite_master where type = 'table' and name = ${MIGRATION_TABLE}`.execute(db);
+  if (table.rows.length === 0) return [];
+  const applied = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  return applied.rows.map((r) => r.name);
+}
+
+/**
+ * Exactly the known migrations are applied: nothing to do. Any other set (some missing, or some this version
+ * does not know, from a newer slipway) goes through the migrator, which applies or refuses as it must. Pure.
+ */
+export function isUpToDate(applied: readonly string[], known: readonly string[]): boolean {
+  const set = new Set(applied);
+  return set.size === known.length && known.every((name) => set.has(name));
 }
 
 async function runMigrator(

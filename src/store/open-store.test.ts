@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SlipwayError } from '../core/errors.js';
+import { DiskFullError, SlipwayError, StoreBusyError } from '../core/errors.js';
 import { PG_PASSWORD } from '../../test/helpers/postgres.js';
-import { MIGRATION_TABLE, buildStoreMigrations } from './migrations.js';
+import { holdSqliteWriteLock } from '../../test/helpers/sqlite-lock.js';
+import { mountTinyDisk } from '../../test/helpers/tiny-disk.js';
+import { MIGRATION_TABLE, buildStoreMigrations, isUpToDate } from './migrations.js';
 import { openMemoryStore, openPostgresStore, openSqliteStore } from './open-store.js';
-import { aRelease, useTempStores, useTestPostgres } from './test-fixtures.js';
+import { aRelease, anEvent, useTempStores, useTestPostgres } from './test-fixtures.js';
 
 const stores = useTempStores();
 
@@ -77,6 +79,58 @@ describe('openSqliteStore', () => {
     expect((error as SlipwayError).hint).toMatch(/upgrade slipway/);
   });
 
+  it('opens and reads an up-to-date store while another process holds its write lock', async () => {
+    const file = stores.storeFile();
+    const seed = await openSqliteStore(file);
+    await seed.createRelease(aRelease());
+    await seed.close();
+    const holder = await holdSqliteWriteLock(file);
+    try {
+      // Opening used to take the write lock (BEGIN IMMEDIATE) to migrate, and failed with SQLITE_BUSY here.
+      const reader = await stores.open(file);
+      expect((await reader.listReleases('shop')).map((r) => r.version)).toEqual(['1.0.0']);
+      expect(await reader.getLock('shop', 'production')).toBeUndefined();
+
+      // A write still waits for the lock, then fails as a named error that names the file.
+      const error = await reader.createRelease(aRelease({ version: '2.0.0' })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreBusyError);
+      expect((error as StoreBusyError).message).toBe(
+        `the store ${path.resolve(file)} is locked by another process: a write waited 5s for it (database is locked)`,
+      );
+    } finally {
+      await holder.release();
+    }
+  });
+
+  it('says the disk is full, naming the file, when an open or a write finds no space (a real full tmpfs)', async () => {
+    const disk = mountTinyDisk(2 * 1024 * 1024);
+    const file = path.join(disk.dir, 'slipway.db');
+    try {
+      await (await openSqliteStore(file)).close();
+      disk.fill();
+      const opening = await openSqliteStore(file).catch((e: unknown) => e);
+      expect(opening).toBeInstanceOf(DiskFullError);
+      expect(opening).toMatchObject({
+        message: `no space left on the disk holding ${file}`,
+        hint: `free space on that disk ("df -h ${disk.dir}" shows what is left), then try again`,
+      });
+
+      disk.free();
+      const store = await openSqliteStore(file);
+      disk.fill();
+      let error: unknown;
+      // The write-ahead log grows by pages: the first appends may still fit in its last one.
+      for (let i = 0; i < 1000 && error === undefined; i++) {
+        await store.appendEvent(anEvent({ message: 'x'.repeat(2000) })).catch((e: unknown) => (error = e));
+      }
+      await store.close().catch(() => undefined);
+      expect(error).toBeInstanceOf(DiskFullError);
+      expect((error as DiskFullError).message).toBe(`no space left on the disk holding ${file}`);
+    } finally {
+      disk.unmount();
+    }
+  });
+
   it('refuses a file that is not a SQLite database, naming the file', async () => {
     const file = path.join(stores.makeDir(), 'store.db');
     fs.writeFileSync(file, 'this is not a database, just some text that is long enough to have a header');
@@ -85,6 +139,18 @@ describe('openSqliteStore', () => {
 
     expect(error).toBeInstanceOf(SlipwayError);
     expect((error as SlipwayError).message).toContain(file);
+  });
+});
+
+describe('isUpToDate', () => {
+  it.each([
+    [['a', 'b'], ['a', 'b'], true],
+    [['b', 'a'], ['a', 'b'], true],
+    [[], ['a', 'b'], false],
+    [['a'], ['a', 'b'], false],
+    [['a', 'b', 'c'], ['a', 'b'], false],
+  ])('applied %j of known %j: %s', (applied, known, expected) => {
+    expect(isUpToDate(applied, known)).toBe(expected);
   });
 });
 

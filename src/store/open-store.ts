@@ -7,6 +7,7 @@ import { migrateStoreToLatest, type StoreDialectName } from './migrations.js';
 import { openPostgresDatabase, redactStoreUrl } from './postgres-database.js';
 import type { StoreDatabase } from './schema.js';
 import { createStore, type Store } from './store.js';
+import { translateSqliteError, withStoreErrors } from './store-errors.js';
 
 /**
  * Where the store lives: a SQLite file (the CLI's default) or a PostgreSQL database, given by its URL
@@ -21,14 +22,29 @@ const MEMORY = ':memory:';
 
 /** Opens (creating if needed) the store at `location` and brings its schema up to date. */
 export async function openStore(location: StoreLocation): Promise<Store> {
-  const { db, dialect, where } = await connectStoreDatabase(location);
+  const translate = storeErrorTranslation(location);
+  const { db, dialect, where } = await connectStoreDatabase(location).catch((error: unknown) => {
+    throw translate(error);
+  });
   try {
     await migrateStoreToLatest(db, dialect, where);
   } catch (error) {
     await db.destroy();
-    throw error;
+    throw translate(error);
   }
-  return createStore(db);
+  return withStoreErrors(createStore(db), translate);
+}
+
+/** How the store's driver errors are told: busy and full SQLite files by name; PostgreSQL's as they are. */
+function storeErrorTranslation(location: StoreLocation): (error: unknown) => unknown {
+  if (location.kind !== 'sqlite' || location.file === MEMORY) return (error) => error;
+  const context = { file: path.resolve(location.file), busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS };
+  // The driver's error may be wrapped in ours ("could not open/migrate the store"): its cause decides.
+  return (error) => {
+    const cause = error instanceof SlipwayError && error.cause !== undefined ? error.cause : error;
+    const told = translateSqliteError(cause, context);
+    return told === cause ? error : told;
+  };
 }
 
 /** The CLI's embedded store: a SQLite file (its parent directory is created), usually under `.slipway/`. */

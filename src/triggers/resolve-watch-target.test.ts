@@ -54,4 +54,14 @@ describe('resolveWatchTarget', () => {
       '"soon" is not a usable interval',
     );
   });
+
+  it('refuses an --interval no timer can hold (it would poll without pause), and takes the longest one that fits', () => {
+    const watch = (interval: string) => () =>
+      resolveWatchTarget(config(['production']), '/p', '/s', { interval });
+    expect(watch('30d')).toThrow(
+      '"30d" is not a usable interval: expected at most 24d20h31m23s647ms (2^31-1 ms, the longest a timer can wait)',
+    );
+    expect(watch('0s')).toThrow('"0s" is not a usable interval: expected a duration above 0');
+    expect(watch('24d20h31m23s647ms')().intervalMs).toBe(2 ** 31 - 1);
+  });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { parseDurationMs } from '../core/duration.js';
+import { checkDuration, MAX_TIMER_MS } from '../config/duration-schema.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { WatchConfig } from '../config/watch-schema.js';
 
@@ -51,9 +52,13 @@ export function resolveWatchTarget(
   const repo = isRemoteRepo(rawRepo) || isAbsolute(rawRepo) ? rawRepo : resolve(projectDir, rawRepo);
   const branch = overrides.branch ?? watch.branch;
   const intervalText = overrides.interval ?? watch.interval;
+  // `--interval` is not checked by the config's schema: the same bounds here (a timer past them fires at once).
+  const problem = checkDuration(intervalText, { allowZero: false, maxMs: MAX_TIMER_MS });
   const intervalMs = parseDurationMs(intervalText);
-  if (intervalMs === undefined || intervalMs <= 0) {
-    throw new SlipwayError(`"${intervalText}" is not a usable interval`, { hint: 'e.g. --interval 30s' });
+  if (problem !== undefined || intervalMs === undefined) {
+    throw new SlipwayError(`"${intervalText}" is not a usable interval: ${problem ?? 'not a duration'}`, {
+      hint: 'e.g. --interval 30s',
+    });
   }
   const key = `${repo}#${branch}`;
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  edgeMemberState,
   roleOf,
   servingReleases,
   type EnvironmentStatusView,
@@ -64,5 +65,28 @@ describe('servingReleases', () => {
       { host: 'web-2', release: null },
       { host: 'web-3', release: null },
     ]);
+  });
+});
+
+describe('edgeMemberState', () => {
+  const m = (state: 'in-rotation' | 'ejected' | 'disabled', sinceMs: number | null) => ({
+    id: 'web-2',
+    address: '10.0.0.12',
+    port: 8420,
+    state,
+    sinceMs,
+    cause: null,
+    why: null,
+    health: 'unknown' as const,
+    inFlight: 0,
+    answerTimeoutMs: null,
+  });
+  it.each([
+    { member: m('in-rotation', null), label: 'in rotation' },
+    { member: m('ejected', 60_000), label: 'ejected 12s ago' },
+    { member: m('disabled', 72_000), label: 'disabled just now' },
+    { member: m('ejected', null), label: 'ejected' },
+  ])('$member.state since $member.sinceMs → $label', ({ member, label }) => {
+    expect(edgeMemberState(member, 72_000)).toEqual({ state: member.state, label });
   });
 });

@@ -1,5 +1,7 @@
 import type { RouteStatus, TargetStatus } from '../agent/protocol.js';
 import type { EnvironmentStatus } from '../operations/collect-status.js';
+import type { EdgeMemberView, EdgeStatusView } from '../operations/derive-edge-status.js';
+import { formatAgo } from './format.js';
 
 /**
  * The part of GET /api/v1/environments (the data of `slipway status --json`, built by src/cli/status.ts) that the
@@ -20,6 +22,8 @@ export interface EnvironmentStatusView {
     currentStep: string | null;
   } | null;
   canaryVerdict: { atMs: number; message: string } | null;
+  /** The environment's edge and its members; null (or absent) without an edge. */
+  edge?: EdgeStatusView | null;
   lock: { holder: string; sinceMs: number; deploymentId: string | null; stale: boolean } | null;
 }
 
@@ -56,4 +60,11 @@ export function servingReleases(status: EnvironmentStatusView): { host: string; 
     host: h.host,
     release: h.targets.find((t) => t.id === h.route?.active)?.release ?? null,
   }));
+}
+
+/** The words of an edge member's state on the card: `in rotation`, `ejected 12s ago`, `disabled 3m ago`. Pure. */
+export function edgeMemberState(member: EdgeMemberView, nowMs: number): { state: string; label: string } {
+  if (member.state === 'in-rotation') return { state: member.state, label: 'in rotation' };
+  const ago = member.sinceMs === null ? '' : ` ${formatAgo(member.sinceMs, nowMs)}`;
+  return { state: member.state, label: `${member.state}${ago}` };
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import type { TargetSpec } from '../../src/agent/protocol.js';
 import { findFreePort, isGroupAlive } from '../../src/agent/process-util.js';
+import { stopLeftTarget } from '../../src/agent/stop-left-targets.js';
 import type { SupervisorEvent, TargetRecord } from '../../src/agent/supervisor.js';
 import { buildImage } from '../../src/release/build-image.js';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
@@ -285,5 +286,20 @@ describe.each([
     expect(await next.stop(record.spec.id)).toBe(true);
     expect(await s.leftovers(running)).toBe(0);
     s.runtime = next;
+  });
+
+  it('is stopped from its record alone once its agent died (`agent stop --stop-targets` of a dead agent)', async () => {
+    const record = await startHealthy();
+    s.runtime.detach(); // the agent is gone: nobody supervises the target, it serves on
+    const saved = JSON.parse(JSON.stringify(record)) as TargetRecord;
+    expect(await get(saved.port)).toMatchObject({ release: '1' });
+
+    const report = await stopLeftTarget(saved);
+
+    expect(report).toMatchObject({ kind: 'stopped', id: saved.spec.id });
+    await expect(fetch(`http://127.0.0.1:${saved.port}/`)).rejects.toThrow();
+    expect(await s.leftovers(saved)).toBe(0);
+    expect(await stopLeftTarget(saved)).toMatchObject({ kind: 'gone', id: saved.spec.id });
+    s.runtime = s.restartRuntime();
   });
 });

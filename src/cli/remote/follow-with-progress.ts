@@ -6,6 +6,7 @@ import type { JobRecord } from '../../server/api-types.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from '../progress-renderer.js';
 import type { ApiClient } from './api-client.js';
 import { followJob } from './follow-job.js';
+import { describeNowServing, type ServingHost } from '../describe-now-serving.js';
 
 /** How to call the CLI against the same server again, for the hints printed on detach. */
 export function remoteCommand(client: ApiClient, args: string): string {
@@ -19,7 +20,13 @@ export function remoteCommand(client: ApiClient, args: string): string {
  */
 export async function followWithProgress(
   client: ApiClient,
-  start: { job: JobRecord | null; deploymentId: string | null; environment: string | null },
+  start: {
+    job: JobRecord | null;
+    deploymentId: string | null;
+    environment: string | null;
+    /** A resume: what the routers serve now, for the heading (see describeNowServing). */
+    serving?: readonly ServingHost[];
+  },
 ): Promise<void> {
   const aborter = new AbortController();
   const onSigint = (): void => aborter.abort();
@@ -42,7 +49,7 @@ export async function followWithProgress(
         onJobNote: (note) => process.stdout.write(dim(`${note}\n`)),
         onPlan: (plan) => {
           following = plan.deploymentId;
-          printHeading(client, plan, start.job?.kind ?? 'deploy');
+          printHeading(client, plan, start.job?.kind ?? 'deploy', start.serving);
         },
       },
     ).catch((err: unknown) => {
@@ -112,10 +119,16 @@ export async function followWithProgress(
 }
 
 /** The line a local deploy prints when its plan exists, and where to approve it if it waits for that. */
-function printHeading(client: ApiClient, plan: Plan, jobKind: string): void {
+function printHeading(
+  client: ApiClient,
+  plan: Plan,
+  jobKind: string,
+  serving: readonly ServingHost[] | undefined,
+): void {
   const verb = plan.kind === 'rollback' ? 'Rolling back' : jobKind === 'resume' ? 'Resuming' : 'Deploying';
+  const nowServing = describeNowServing(plan.previous?.release ?? null, serving);
   process.stdout.write(
-    `${bold(`${verb} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${plan.previous ? `, now serving ${plan.previous.release}` : ''})`)}\n`,
+    `${bold(`${verb} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${nowServing ? `, now serving ${nowServing}` : ''})`)}\n`,
   );
   for (const line of describeAlreadyServing(plan)) process.stdout.write(`  ${line}\n`);
   if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { NotFoundError, SlipwayError } from '../../core/errors.js';
-import type { DeploymentDetailView, DeploymentView } from '../../server/api-types.js';
-import { green, red } from '../progress-renderer.js';
+import type { DeploymentDetailView, DeploymentView, UnlockView } from '../../server/api-types.js';
+import { dim, green, red } from '../progress-renderer.js';
 import type { ApiClient } from './api-client.js';
+import { remoteCommand } from './follow-with-progress.js';
 
 type Remote = () => ApiClient;
 
@@ -13,7 +14,10 @@ interface ApprovalAnswer {
   missing: unknown;
 }
 
-/** `promote`, `abort`, `approve` and `reject` over the server: one request each, on a deployment or environment. */
+/**
+ * `promote`, `abort`, `approve`, `reject` and `unlock` over the server: one request each, on a deployment or
+ * environment.
+ */
 export function registerRemoteDecisions(program: Command, remote: Remote): void {
   const signal = (kind: 'promote' | 'abort', description: string): void => {
     program
@@ -71,6 +75,32 @@ export function registerRemoteDecisions(program: Command, remote: Remote): void 
         comment: opts.comment,
       });
       process.stdout.write(red(`✖ rejected deployment ${deployment.id} of ${deployment.release}\n`));
+    });
+  program
+    .command('unlock')
+    .description(
+      "remove an environment's deploy lock whose holder died on another machine (ledgered with you)",
+    )
+    .argument('<env>', 'environment name')
+    .requiredOption('--reason <text>', 'why (required, kept in the ledger)')
+    .action(async (env: string, opts: { reason: string }) => {
+      if (!opts.reason.trim()) throw new SlipwayError('an unlock needs a reason: --reason "…"');
+      const client = remote();
+      const { removed, unfinished } = await client.post<UnlockView>(
+        `/environments/${encodeURIComponent(env)}/unlock`,
+        { reason: opts.reason },
+      );
+      process.stdout.write(
+        green(
+          `✔ removed the lock of ${env} held by ${removed.holder} (pid ${removed.pid} on ${removed.hostname}) since ${new Date(removed.acquiredAtMs).toISOString()}\n`,
+        ),
+      );
+      if (unfinished)
+        process.stdout.write(
+          dim(
+            `  its deployment ${unfinished.id} (${unfinished.kind} of ${unfinished.release}) did not finish: "${remoteCommand(client, `deploy ${env} --resume`)}" continues it, a new deploy abandons it\n`,
+          ),
+        );
     });
 }
 

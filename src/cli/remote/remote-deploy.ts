@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import type { EnvironmentStatus } from '../../operations/collect-status.js';
 import type { JobRecord } from '../../server/api-types.js';
+import type { ServingHost } from '../describe-now-serving.js';
 import type { ApiClient } from './api-client.js';
 import { followWithProgress } from './follow-with-progress.js';
 import { refuseLocalOnlyOptions } from './refuse-local-only.js';
@@ -23,12 +25,19 @@ export function registerRemoteDeploy(program: Command, remote: Remote): void {
     .action(async (environment: string, opts: DeployOptions) => {
       refuseLocalOnlyOptions('deploy', opts, ['at', 'timezone', 'overrideFreeze']);
       const client = remote();
+      // A resume's heading says what serves now: its stored plan says what served when it was made.
+      const serving = opts.resume ? await servingOf(client, environment) : undefined;
       const job = await client.post<JobRecord>(`${env(environment)}/deployments`, {
         ...(opts.release ? { release: opts.release } : {}),
         ...(opts.reason ? { reason: opts.reason } : {}),
         ...(opts.resume ? { resume: true } : {}),
       });
-      await followWithProgress(client, { job, deploymentId: null, environment });
+      await followWithProgress(client, {
+        job,
+        deploymentId: null,
+        environment,
+        ...(serving ? { serving } : {}),
+      });
     });
 
   program
@@ -55,6 +64,19 @@ export function registerRemoteDeploy(program: Command, remote: Remote): void {
     .action(async (deploymentId: string) => {
       await followWithProgress(remote(), { job: null, deploymentId, environment: null });
     });
+}
+
+/** What each host's router serves now, from the server's status of the environment; none when unknown. */
+async function servingOf(client: ApiClient, environment: string): Promise<ServingHost[]> {
+  try {
+    const status = await client.get<EnvironmentStatus>(env(environment));
+    return status.hosts.map((h) => ({
+      host: h.host,
+      release: h.targets.find((t) => t.id === h.route?.active)?.release ?? null,
+    }));
+  } catch {
+    return [];
+  }
 }
 
 interface DeployOptions {

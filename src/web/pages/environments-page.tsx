@@ -4,7 +4,13 @@ import { useApp } from '../app-context.js';
 import { ConfirmAction } from '../components/confirm-action.js';
 import { ErrorBox } from '../components/error-box.js';
 import { StateBadge } from '../components/state-badge.js';
-import { roleOf, type EnvironmentStatusView, type HostStatusView } from '../environment-status.js';
+import {
+  edgeMemberState,
+  roleOf,
+  type EnvironmentStatusView,
+  type HostStatusView,
+} from '../environment-status.js';
+import type { EdgeStatusView } from '../../operations/derive-edge-status.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useDebounced, useLiveEvents, useLoad, useNow } from '../hooks.js';
 import { hrefOf } from '../route.js';
@@ -58,6 +64,7 @@ function EnvironmentCard({ status }: { status: EnvironmentStatusView }) {
           ))}
         </tbody>
       </table>
+      {status.edge && <EdgeTable edge={status.edge} now={now} />}
       <dl>
         <dt>lock</dt>
         <dd data-field="lock">
@@ -115,6 +122,46 @@ function EnvironmentCard({ status }: { status: EnvironmentStatusView }) {
         )}
       </footer>
     </article>
+  );
+}
+
+/** The edge and each app host as it sees it: in rotation, or ejected / disabled since when and why. */
+function EdgeTable({ edge, now }: { edge: EdgeStatusView; now: number }) {
+  return (
+    <table class="hosts edge" data-edge={edge.host}>
+      <thead>
+        <tr>
+          <th>
+            edge <span class="muted">:{edge.publicPort}</span>
+          </th>
+          <th>state</th>
+          <th>in flight</th>
+        </tr>
+      </thead>
+      <tbody>
+        {edge.error !== null && (
+          <tr>
+            <td>{edge.host}</td>
+            <td colSpan={2} class="error-text">
+              {edge.error}
+            </td>
+          </tr>
+        )}
+        {edge.members.map((m) => {
+          const { state, label } = edgeMemberState(m, now);
+          return (
+            <tr key={m.id} data-member={m.id} data-state={m.state}>
+              <td>{m.id}</td>
+              <td>
+                <StateBadge state={state} label={label} />
+                {m.why && <div class="muted">{m.why}</div>}
+              </td>
+              <td>{m.inFlight}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 
