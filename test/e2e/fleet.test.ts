@@ -1,82 +1,13 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load-loop.js';
-import {
-  REPO_ROOT,
-  expectOk,
-  freePort,
-  renderAppSection,
-  runCli,
-  spawnCliProcess,
-  type CliResult,
-} from '../helpers/project.js';
+import { expectOk, freePort } from '../helpers/project.js';
 import { createTestbed, type Testbed } from '../testbed/testbed.js';
+import { fleetProject, spawnFleetCli, type Fleet } from './fleet-project.js';
 
 // End to end on real SSH hosts: network namespaces with their own address, sshd and /var/lib/slipway,
 // created by the testbed (root). The control plane and the edge router run on this machine.
-
-const APP_PORT = 8420;
-
-interface Fleet {
-  dir: string;
-  edgePort: number;
-  cli(args: string[]): Promise<CliResult>;
-  writeConfig(o?: {
-    strategy?: string;
-    env?: Record<string, string>;
-    knownHosts?: string;
-    user?: string;
-  }): void;
-}
-
-function fleetProject(testbed: Testbed, edgePort: number): Fleet {
-  const dir = mkdtempSync(join(tmpdir(), 'sw-f-'));
-  cpSync(join(REPO_ROOT, 'examples', 'hello'), dir, {
-    recursive: true,
-    filter: (src) => !src.includes('.slipway'),
-  });
-  const file = join(dir, 'slipway.yml');
-  const fleet: Fleet = {
-    dir,
-    edgePort,
-    cli: (args) => runCli(['-c', file, ...args]),
-    writeConfig: (o = {}) => {
-      const hosts = testbed.hosts
-        .map(
-          (h) =>
-            `      - name: ${h.name}\n        address: ${h.address}\n        user: ${o.user ?? 'root'}\n        identityFile: ${testbed.clientKeyPath}`,
-        )
-        .join('\n');
-      writeFileSync(
-        file,
-        `${renderAppSection({ ...(o.env ? { env: o.env } : {}), healthStartTimeout: '15s' })}environments:
-  production:
-    hosts:
-${hosts}
-    publicPort: ${APP_PORT}
-    ssh:
-      knownHosts: ${o.knownHosts ?? testbed.knownHostsPath}
-      connectTimeout: 3s
-    edge:
-      host: local
-      publicPort: ${edgePort}
-      bindAddress: 127.0.0.1
-    strategy:
-${o.strategy ?? '      kind: rolling\n      batchSize: 1\n      keepWarm: 5m\n      drainTimeout: 5s'}
-`,
-      );
-    },
-  };
-  fleet.writeConfig();
-  return fleet;
-}
-
-function spawnFleetCli(fleet: Fleet, args: string[]) {
-  const run = spawnCliProcess(['-c', join(fleet.dir, 'slipway.yml'), ...args]);
-  return { ...run, interrupt: () => run.child.kill('SIGINT') };
-}
 
 describe('fleets over SSH on a testbed of 3 hosts', () => {
   let testbed: Testbed;

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
 export interface LoadReport {
@@ -8,28 +9,40 @@ export interface LoadReport {
   /** Count of failed responses per release (x-release header; `none` for socket errors and unnamed answers). */
   failedByRelease: Record<string, number>;
   failures: string[];
+  /** The longest a request took, answered or failed (ms). */
+  slowestMs: number;
 }
 
 /**
  * A bounded load loop: `concurrency` keep-alive clients send GET / until stopped, `maxRequests` were sent or
- * `maxMs` passed, whichever comes first. A request fails on a socket error or any non-200 status.
+ * `maxMs` passed, whichever comes first. A request fails on a socket error, any non-200 status, or when it takes
+ * longer than `timeoutMs` (as a user's client would give up).
  */
 export function startLoad(
   url: string,
-  options: { concurrency?: number; maxRequests?: number; maxMs?: number } = {},
+  options: { concurrency?: number; maxRequests?: number; maxMs?: number; timeoutMs?: number } = {},
 ) {
   const concurrency = options.concurrency ?? 4;
   const maxRequests = options.maxRequests ?? 50_000;
   const deadline = Date.now() + (options.maxMs ?? 30_000);
   const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
-  const report: LoadReport = { total: 0, failed: 0, byRelease: {}, failedByRelease: {}, failures: [] };
+  const report: LoadReport = {
+    total: 0,
+    failed: 0,
+    byRelease: {},
+    failedByRelease: {},
+    failures: [],
+    slowestMs: 0,
+  };
   let stopped = false;
   let sent = 0;
   const worker = async (): Promise<void> => {
     while (!stopped && sent < maxRequests && Date.now() < deadline) {
       sent++;
+      const startedMs = performance.now();
       try {
-        const res = await pool.request({ path: '/', method: 'GET' });
+        const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+        const res = await pool.request({ path: '/', method: 'GET', signal });
         await res.body.text();
         report.total++;
         const release = String(res.headers['x-release'] ?? 'none');
@@ -44,6 +57,8 @@ export function startLoad(
         report.failed++;
         report.failedByRelease.none = (report.failedByRelease.none ?? 0) + 1;
         if (report.failures.length < 10) report.failures.push(String(err));
+      } finally {
+        report.slowestMs = Math.max(report.slowestMs, performance.now() - startedMs);
       }
     }
   };
