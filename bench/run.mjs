@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ProcessGroup } from './lib/processes.mjs';
 import * as canaryBench from './canary-bench.mjs';
 import * as deploySwitchesBench from './deploy-switches.mjs';
+import * as edgeFaultsBench from './edge-faults-bench.mjs';
 import * as fleetBench from './fleet-bench.mjs';
 import * as fleetServerBench from './fleet-server-bench.mjs';
 import * as routerBench from './router-bench.mjs';
@@ -15,8 +16,9 @@ import * as weightUnderLoadBench from './weight-under-load.mjs';
 
 const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench, weightUnderLoadBench];
 // The fleet benchmark needs root (a testbed of 20 SSH hosts), Ansible and Capistrano, and takes ~16 minutes:
-// run it by name, `node bench/run.mjs fleet`. So is `fleet-server` (the same through `slipway server`, ~6 minutes).
-const BY_NAME_ONLY = [fleetBench, fleetServerBench];
+// run it by name, `node bench/run.mjs fleet`. So is `fleet-server` (the same through `slipway server`, ~6 minutes),
+// and `edge-faults` (a cut link behind Slipway's edge and behind HAProxy on a testbed of 3 hosts, ~2 minutes).
+const BY_NAME_ONLY = [fleetBench, fleetServerBench, edgeFaultsBench];
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 const wanted = process.argv.slice(2);
