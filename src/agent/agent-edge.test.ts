@@ -61,6 +61,49 @@ function edgeOf(routes: RouteStatus[], app: string): RouteStatus | undefined {
   return routes.find((r) => r.app === edgeRouteKey(app));
 }
 
+describe('Agent edge: a member put back', () => {
+  // A first deploy ensures the edge before the host's router serves: the edge's checks fail and take the member
+  // out. Putting it back ("back in the edge", then "✔ live") must mean users reach it, not a 503 until the checks
+  // pass on their own.
+  it('answers only once the edge has the member in rotation again', async () => {
+    const home = await tempHome();
+    const { client } = await startAgent(home);
+    const publicPort = await freePort();
+    const hostPort = await freePort(); // nothing serves there yet
+    const check: HealthCheckSpec = {
+      path: '/healthz',
+      intervalMs: 300,
+      timeoutMs: 300,
+      healthyThreshold: 2,
+      unhealthyThreshold: 1,
+    };
+    await client.call('ensureEdge', {
+      app: 'web',
+      publicPort,
+      bindAddress: '127.0.0.1',
+      healthCheck: check,
+      upstreams: [{ id: 'app-1', address: '127.0.0.1', port: hostPort }],
+    });
+    await client.call('setEdgeMember', { app: 'web', id: 'app-1', enabled: false, drainTimeoutMs: 0 });
+    // Wait for a failed check to take it out (its router does not serve yet).
+    for (;;) {
+      const pool = edgeOf((await client.call('state', {})).routes, 'web')?.pool ?? [];
+      if (pool[0]?.health === 'unhealthy') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const host = await startBackend((_req, res) => res.end('A'), undefined, hostPort);
+    cleanup(host.close);
+    const back = await client.call('setEdgeMember', {
+      app: 'web',
+      id: 'app-1',
+      enabled: true,
+      drainTimeoutMs: 0,
+    });
+    expect(back).toMatchObject({ enabled: true, inRotation: true });
+    expect(await get(publicPort)).toEqual({ status: 200, body: 'A' });
+  });
+});
+
 describe('Agent edge', () => {
   it('ensures an edge, drains a member, changes members and survives an agent restart', async () => {
     const home = await tempHome();
@@ -142,7 +185,7 @@ describe('Agent edge', () => {
         enabled: true,
         drainTimeoutMs: 0,
       }),
-    ).toEqual({ enabled: true, drained: true, inFlight: 0 });
+    ).toEqual({ enabled: true, drained: true, inFlight: 0, inRotation: true });
     const both = new Set<string>();
     for (let i = 0; i < 4; i++) both.add((await get(publicPort)).body);
     expect(both).toEqual(new Set(['A', 'B']));

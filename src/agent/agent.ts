@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -88,6 +89,8 @@ interface AgentSnapshot {
 const DEFAULT_RETIRE_DRAIN_MS = 30_000;
 /** How long an upstream dropped from an edge's list may finish its requests before it is cut. */
 const DEFAULT_EDGE_DRAIN_MS = 30_000;
+/** How often a member put back into the edge is looked at until its checks let it in. */
+const IN_ROTATION_POLL_MS = 50;
 
 /** The on-host daemon: supervises targets, runs one router per app, and answers the control protocol. */
 export class Agent {
@@ -419,6 +422,22 @@ export class Agent {
         enabled,
         disabledSinceMs: disabledSinceMs ?? null,
       }));
+  }
+
+  /**
+   * Resolves true once the edge has member `id` in rotation, false when its checks have not let it in within the
+   * time they need to (healthyThreshold passes, each an interval plus its timeout, and one more interval).
+   */
+  async #whenInRotation(router: Router, id: string, check: HealthCheckSpec): Promise<boolean> {
+    const boundMs = (check.healthyThreshold + 1) * (check.intervalMs + check.timeoutMs);
+    const deadline = performance.now() + boundMs;
+    for (;;) {
+      const member = router.poolMembers().find((m) => m.id === id);
+      if (member === undefined) return false;
+      if (member.inRotation) return true;
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, IN_ROTATION_POLL_MS));
+    }
   }
 
   #edgeRoute(app: string): RouteRecord & { router: Router; edge: EdgeRecord } {
@@ -794,12 +813,16 @@ export class Agent {
           member: id,
         });
         const idle = enabled ? null : await router.whenPoolMemberIdle(id, drainTimeoutMs);
+        // Put back: "back in the edge" (and a deploy's "live") must mean users reach it, so wait for the edge's
+        // checks to let it in (after a first deploy they failed while its router did not serve yet).
+        const inRotation = enabled ? await this.#whenInRotation(router, id, record.edge.healthCheck) : false;
         const member = router.poolMembers().find((m) => m.id === id);
         const inFlight = idle?.inFlight ?? member?.inFlight ?? 0;
         return {
           enabled: member?.enabled ?? enabled,
           drained: idle ? idle.drained : inFlight === 0,
           inFlight,
+          ...(enabled ? { inRotation } : {}),
         };
       },
 

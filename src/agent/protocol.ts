@@ -284,7 +284,11 @@ export interface AgentMethods {
    */
   setEdgeMember: {
     params: { app: string; id: string; enabled: boolean; drainTimeoutMs: number };
-    result: { enabled: boolean; drained: boolean; inFlight: number };
+    /**
+     * `inRotation` (put back): whether the edge sends it requests at the answer; the agent waits for the edge's
+     * checks to let it in first (bounded). Absent on older agents.
+     */
+    result: { enabled: boolean; drained: boolean; inFlight: number; inRotation?: boolean };
   };
   metrics: {
     params: { app: string };

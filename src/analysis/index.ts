@@ -1,4 +1,5 @@
 /** Canary analysis: the pure judge and its statistics, metric windows, and the providers of further checks. */
+export { deriveAnalysisWindow, type AnalysisWindow, type MetricsSnapshot } from './analysis-window.js';
 export { deriveAnalysisSpec, type AnalysisConfig, type AnalysisSpec } from './analysis-spec.js';
 export type {
   CheckKind,

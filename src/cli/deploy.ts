@@ -105,7 +105,7 @@ type Runner = (
   options: Parameters<typeof runDeployment>[2],
 ) => Promise<{ plan: Plan; result: ExecutionResult }>;
 
-/** Runs a deployment with a live view; Ctrl-C stops before the next step and leaves it resumable. */
+/** Runs a deployment with a live view; Ctrl-C (or SIGTERM, SIGHUP) stops before the next step and leaves it resumable. */
 export async function runWithProgress(
   project: Project,
   verb: string,
@@ -123,7 +123,8 @@ export async function runWithProgress(
     );
     aborter.abort();
   };
-  process.on('SIGINT', onSigint);
+  // A cancelled CI job sends SIGTERM, a closed terminal SIGHUP: both stop as Ctrl-C does, leaving it resumable.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSigint);
   const started = Date.now();
   try {
     const outcome = await run({
@@ -150,9 +151,12 @@ export async function runWithProgress(
     reportOutcome(project, outcome.plan, outcome.result, Date.now() - started);
     return outcome;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSigint);
   }
 }
+
+/** The signals that stop a deployment before its next step (a second one quits at once). */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function reportOutcome(project: Project, plan: Plan, result: ExecutionResult, durationMs: number): void {
   const env = project.config.environments[plan.environment];

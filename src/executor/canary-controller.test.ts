@@ -145,10 +145,35 @@ describe('CanaryController', () => {
     h.traffic.stable = { requests: 200, errors: 0 };
     await new Promise((r) => setTimeout(r, 300));
     expect(h.calls).toEqual([]); // nothing is read or judged before the canary gets traffic
-    await h.controller.markTrafficStarted('local');
+    await h.controller.markTrafficChanged('local');
     good(h.traffic);
     await vi.waitFor(async () => expect((await h.verdicts()).at(-1)?.result).toBe('successful'), 5000);
     expect(h.failures).toEqual([]);
+  });
+
+  it('judges each step on its own: good at 10% does not pass the analysis after setWeight 50', async () => {
+    const h = await harness();
+    await h.controller.markTrafficChanged('local'); // setWeight: 10
+    good(h.traffic, 500);
+    await vi.waitFor(() => expect(h.controller.verdict?.result).toBe('successful'), 5000);
+
+    await h.controller.markTrafficChanged('local'); // setWeight: 50
+    // The verdict at 10% does not carry over: the analysis step after the change waits for one at 50%.
+    expect(h.controller.verdict).toBeNull();
+    h.traffic.canary.requests += 10; // too few since the change, however many came before it
+    h.traffic.stable.requests += 10;
+    await vi.waitFor(() => expect(h.controller.verdict?.result).toBe('inconclusive'), 5000);
+    expect(h.controller.verdict?.reasons.join('; ')).toMatch(/\(0 of 10 requests\); 20 requests needed/);
+    expect(await h.controller.waitForSuccess(300, new AbortController().signal)).toBe('inconclusive');
+
+    // At 50% the canary turns bad: 20 of the next 40 fail, judged apart from the 500 good ones at 10%.
+    h.traffic.canary = { requests: h.traffic.canary.requests + 40, errors: 20 };
+    h.traffic.stable.requests += 40;
+    await vi.waitFor(() => expect(h.failures).toHaveLength(1), 5000);
+    expect(h.failures[0]).toMatch(
+      /^canary analysis failed: canary 5xx rate 40(\.0+)?% \(20 of 50 requests\)/,
+    );
+    expect((await h.verdicts()).map((v) => v.result)).toEqual(['successful', 'inconclusive', 'failed']);
   });
 
   it('writes each change of verdict to the ledger once', async () => {

@@ -1,6 +1,6 @@
 import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
 import type { TripwireSpec } from '../analysis/tripwire.js';
-import { deriveWindow, judgeCanary, type Verdict } from '../analysis/index.js';
+import { deriveAnalysisWindow, judgeCanary, type MetricsSnapshot, type Verdict } from '../analysis/index.js';
 import type { Clock } from '../core/clock.js';
 import type { Host } from '../hosts/host.js';
 import type { CanaryWatch } from '../plan/steps.js';
@@ -27,14 +27,19 @@ export type PromotionOutcome =
   { by: 'verdict'; verdict: Verdict } | { by: 'operator'; signal: DeploymentSignal; verdict: Verdict | null };
 
 /**
- * Runs a canary from the control plane: takes a metrics baseline when the canary first gets traffic, judges it
- * against stable every interval (so a clearly bad canary fails as soon as the evidence is significant), sends
- * optional probe traffic, and turns `slipway abort` into a failure and `slipway promote` into the end of a pause.
+ * Runs a canary from the control plane: takes a metrics snapshot at each change of the canary's traffic (a
+ * weight set, a host switched), judges what it served since the last one against stable every interval (so a
+ * clearly bad canary fails as soon as the evidence is significant, and an analysis step judges its own step,
+ * not the weight before), sends optional probe traffic, and turns `slipway abort` into a failure and `slipway
+ * promote` into the end of a pause.
  */
 export class CanaryController implements Guard {
   #fail: ((reason: string) => void) | null = null;
-  #baseline: { canary: TargetMetrics; stable: TargetMetrics } | null = null;
+  /** Snapshots taken at each change of the canary's traffic, oldest first; the window starts at the last. */
+  readonly #changes: MetricsSnapshot[] = [];
   #judging: NodeJS.Timeout | null = null;
+  /** Judging ended for good (the promote stage began, the canary failed, or the controller stopped). */
+  #judgingEnded = false;
   #verdict: Verdict | null = null;
   #verdictListeners: Array<() => void> = [];
   readonly #stopped = new AbortController();
@@ -95,11 +100,31 @@ export class CanaryController implements Guard {
     return release === this.watch.canary.release;
   }
 
-  /** Called when the canary first gets a share of traffic (on `host`): the comparison window starts here. */
-  async markTrafficStarted(host?: string): Promise<void> {
-    if (host !== undefined) this.#reach.markLive(host);
-    if (this.#baseline) return;
-    this.#baseline = await this.#readMetrics();
+  /**
+   * Called when the canary's share of traffic changed on `host` (a weight set, a host switched to it): a new
+   * window starts here, and the verdict of the last one no longer counts, so an analysis step right after the
+   * change waits for a verdict on what the canary serves at its new share.
+   */
+  async markTrafficChanged(host: string): Promise<void> {
+    this.#reach.markLive(host);
+    if (this.#judgingEnded) return;
+    const snapshot = await this.#readMetrics();
+    this.#changes.push({ canary: snapshot.canary, stable: snapshot.stable });
+    this.#verdict = null;
+    this.#startJudging();
+  }
+
+  /** Makes sure the canary is judged (a wait, a resume): the window opens now unless a change opened it already. */
+  async markTrafficStarted(): Promise<void> {
+    if (this.#changes.length > 0 || this.#judgingEnded) return;
+    const snapshot = await this.#readMetrics();
+    if (this.#changes.length > 0) return; // a change came in meanwhile: its window counts
+    this.#changes.push({ canary: snapshot.canary, stable: snapshot.stable });
+    this.#startJudging();
+  }
+
+  #startJudging(): void {
+    if (this.#judging || this.#judgingEnded) return;
     const interval = Math.max(200, this.watch.analysis.intervalMs);
     this.#judging = setInterval(() => void this.#judge().catch(() => undefined), interval);
     this.#judging.unref();
@@ -209,20 +234,24 @@ export class CanaryController implements Guard {
     if (this.#judging) clearInterval(this.#judging);
     this.#reach.stopProbe();
     this.#judging = null;
+    this.#judgingEnded = true;
   }
 
   async #judge(): Promise<void> {
-    const baseline = this.#baseline;
-    if (!baseline || this.#failed) return;
+    if (this.#changes.length === 0 || this.#failed) return;
+    const windowsOpened = this.#changes.length;
     const now = await this.#readMetrics();
     if (now.trip !== null) {
       await this.#recordVerdict(tripVerdict(now.trip));
       return;
     }
     const checks = await this.#reach.runChecks();
+    // The traffic changed while this round read: its numbers straddle two windows and judge neither.
+    const window = deriveAnalysisWindow(this.#changes, now);
+    if (window === null || this.#changes.length !== windowsOpened) return;
     const verdict = judgeCanary({
-      canary: deriveWindow(baseline.canary, now.canary),
-      stable: deriveWindow(baseline.stable, now.stable),
+      canary: window.canary,
+      stable: window.stable,
       spec: {
         minRequests: this.watch.analysis.minRequests,
         confidence: this.watch.analysis.confidence,

@@ -12,6 +12,7 @@ export async function observeHosts(hosts: readonly Host[], app: string): Promise
       return {
         host: host.name,
         active: activeTarget ? { targetId: activeTarget.id, release: activeTarget.release } : null,
+        routed: [...(route?.split ? [route.split.canary] : []), ...(route?.draining ?? [])],
         targets: targets.map((t) => ({
           targetId: t.id,
           release: t.release,

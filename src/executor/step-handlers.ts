@@ -147,8 +147,8 @@ export const stepHandlers: StepHandlers = {
       drainTimeoutMs: step.drainTimeoutMs,
     });
     const tookMs = ctx.clock.nowMs() - started;
-    // A host-batched canary starts getting traffic with its first switch: the analysis window opens here.
-    if (ctx.canary?.isCanaryRelease(step.release)) await ctx.canary.markTrafficStarted(step.host);
+    // A host-batched canary gets traffic host by host: each switch to it opens a new analysis window.
+    if (ctx.canary?.isCanaryRelease(step.release)) await ctx.canary.markTrafficChanged(step.host);
     return {
       detail:
         result.previous === step.targetId
@@ -190,7 +190,7 @@ export const stepHandlers: StepHandlers = {
       cookie: step.cookie,
       tripwire: ctx.canary?.tripwireSpec() ?? null,
     });
-    if (step.weight > 0) await ctx.canary?.markTrafficStarted(step.host);
+    if (step.weight > 0) await ctx.canary?.markTrafficChanged(step.host);
     return {
       detail:
         step.weight === 0 ? 'canary gets no traffic' : `${step.weight}% of users on ${step.canaryRelease}`,
@@ -249,13 +249,20 @@ export const stepHandlers: StepHandlers = {
 
   'set-edge-member': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
-    await agent.call('setEdgeMember', {
+    const result = await agent.call('setEdgeMember', {
       app: step.app,
       id: step.member,
       enabled: step.enabled,
       drainTimeoutMs: step.drainTimeoutMs,
     });
-    return { detail: step.enabled ? 'in rotation' : 'drained' };
+    if (!step.enabled) return { detail: 'drained' };
+    // Not failed: its router serves and passed its own check; the edge's checks will let it in (status says why).
+    return {
+      detail:
+        result.inRotation === false
+          ? "back in the edge, not in rotation yet: the edge's checks have not let it in (slipway status shows why)"
+          : 'in rotation',
+    };
   },
 
   'await-window': awaitWindowHandler,

@@ -42,7 +42,15 @@ function serving(old: 'warm' | 'cold' | 'none'): HostObservation[] {
         stopAtMs: null,
       },
       ...(old === 'warm'
-        ? [{ targetId: `hello-1.0.0-${host}`, release: '1.0.0', state: 'running', stopAtMs: 1 }]
+        ? [
+            {
+              targetId: `hello-1.0.0-${host}`,
+              release: '1.0.0',
+              state: 'running',
+              health: 'healthy' as const,
+              stopAtMs: 1,
+            },
+          ]
         : []),
     ],
   }));

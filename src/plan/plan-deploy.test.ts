@@ -71,7 +71,13 @@ describe('planDeploy', () => {
 
   it('reuses a warm target of the release: a rollback is only a switch', () => {
     const observed = serving('2.0.0', 'hello-2.0.0-new222', [
-      { targetId: 'hello-1.0.0-old111', release: '1.0.0', state: 'running', stopAtMs: NOW + 60_000 },
+      {
+        targetId: 'hello-1.0.0-old111',
+        release: '1.0.0',
+        state: 'running',
+        health: 'healthy',
+        stopAtMs: NOW + 60_000,
+      },
     ]);
     const plan = planDeploy(
       input({

@@ -17,6 +17,7 @@ import {
   type HostPlan,
 } from './plan-parts.js';
 import { deriveAlreadyServing, hostsLeftAsIs } from './already-serving.js';
+import { stopLeftoverSteps } from './reusable-targets.js';
 import {
   CONTROL_PLANE,
   type AlreadyServingHost,
@@ -64,12 +65,26 @@ function withVerification(input: DeployInput, plan: Plan): Plan {
 
 function planStrategy(input: DeployInput): Plan {
   const serving = deriveAlreadyServing(input);
-  const plan = planChangingHosts(input, serving);
+  const plan = withLeftoversStopped(input, planChangingHosts(input, serving));
   return {
     ...plan,
     ...(serving.length > 0 ? { alreadyServing: serving } : {}),
     ...(plan.strategy !== input.strategy.kind ? { environmentStrategy: input.strategy.kind } : {}),
   };
+}
+
+/**
+ * Targets an interrupted deployment left (started, never switched to or kept warm) are stopped as this one
+ * starts: in its first stage, so that the stage indices the strategies plan by stay as they are.
+ */
+function withLeftoversStopped(input: DeployInput, plan: Plan): Plan {
+  const stops = stopLeftoverSteps(input);
+  if (stops.length === 0) return plan;
+  const [first, ...rest] = plan.stages;
+  const stages = first
+    ? [{ ...first, steps: [...stops, ...first.steps] }, ...rest]
+    : [{ name: 'stop leftovers', steps: stops }];
+  return { ...plan, stages };
 }
 
 /** What serves now: the first host's release, or another host's when the first serves the new one already. */

@@ -76,10 +76,13 @@ export type CanaryStepPlan =
 export interface HostObservation {
   host: string;
   active: { targetId: string; release: string } | null;
+  /** Other targets the router sends users to (a canary's share) or still drains; absent: none. */
+  routed?: string[];
   targets: Array<{
     targetId: string;
     release: string;
     state: string;
+    /** When its keep-warm ends (set by a deployment's keep-warm step, after its switch); null: not kept warm. */
     stopAtMs: number | null;
     /** What the agent last knew (its health check passed when it started, no crash since); absent: unknown. */
     health?: TargetHealth;

@@ -1,5 +1,6 @@
 import type { ContainerSpec, ImageSpec } from '../agent/protocol.js';
 import type { DeployInput, ReleaseContainer, ReleaseRuntime } from './plan-input.js';
+import { isReusableWarm } from './reusable-targets.js';
 import type { Step } from './steps.js';
 
 /** How one host takes part in a deployment. */
@@ -25,8 +26,9 @@ export function describeHost(
   const observed = input.observed.find((o) => o.host === host);
   const active = observed?.active ?? null;
   if (startsAgain) return { host, targetId: newTargetId, reusesWarm: false, active, startsAgain: true };
-  const warm = observed?.targets.find(
-    (t) => t.release === input.release.version && t.state === 'running' && t.targetId !== active?.targetId,
+  // Only a target that served and is kept warm goes live unchecked; one an interrupted deployment left is not.
+  const warm = observed?.targets.find((t) =>
+    isReusableWarm(t, input.release.version, active?.targetId ?? null),
   );
   return { host, targetId: warm?.targetId ?? newTargetId, reusesWarm: warm !== undefined, active };
 }

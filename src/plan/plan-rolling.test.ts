@@ -124,7 +124,13 @@ describe('planDeploy with a rolling strategy', () => {
       active: { targetId: `hello-2.0.0-${host}`, release: '2.0.0' },
       targets: [
         { targetId: `hello-2.0.0-${host}`, release: '2.0.0', state: 'running', stopAtMs: null },
-        { targetId: `hello-1.0.0-${host}`, release: '1.0.0', state: 'running', stopAtMs: 1 },
+        {
+          targetId: `hello-1.0.0-${host}`,
+          release: '1.0.0',
+          state: 'running',
+          health: 'healthy' as const,
+          stopAtMs: 1,
+        },
       ],
     }));
     const plan = planDeploy(

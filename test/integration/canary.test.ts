@@ -183,6 +183,51 @@ describe('canary releases', () => {
     expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 2.0.0');
   });
 
+  it('judges the analysis after setWeight 50 on what came after the change, not on the samples at 10%', async () => {
+    await release(
+      project,
+      '2.0.0',
+      {},
+      canary(
+        '        - setWeight: 10\n        - pause: {}\n        - setWeight: 50\n        - analysis: { timeout: 1s }',
+        '        tripwire: false\n',
+      ),
+    );
+    const deploy = spawnCli(project, ['deploy', 'production', '--release', '2.0.0']);
+    await waitForPause(deploy);
+    // At 10% the canary serves enough to pass; then the load stops before the weight goes to 50%.
+    const load = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
+    await waitFor('a successful verdict at 10%', async () =>
+      (await history(project)).some((e) => e.kind === 'canary.verdict' && e.data?.result === 'successful')
+        ? true
+        : undefined,
+    );
+    await load.stop();
+    expectOk(await project.cli(['promote', 'production']));
+
+    // Nothing served since setWeight 50: the analysis there is inconclusive and waits, however good 10% was.
+    const atFifty = await Promise.race([
+      deploy.done.then((code) => `the deploy ended with ${code}`),
+      waitFor(
+        'the analysis at 50% to wait for promote',
+        () =>
+          Promise.resolve(
+            /canary weight 50%[\s\S]*waiting for slipway promote/.test(deploy.stdout()) || undefined,
+          ),
+        30_000,
+      ).then(() => 'waiting for promote'),
+    ]);
+    expect(atFifty).toBe('waiting for promote');
+    expect(deploy.stdout()).not.toContain('switch traffic to 2.0.0');
+    // Traffic at 50% brings the verdict on this step, and the deployment goes on.
+    const more = startLoad(project.url, { concurrency: 4, maxMs: 60_000 });
+    const code = await deploy.done;
+    const report = await more.stop();
+    expect(code).toBe(0);
+    expect(report.failed).toBe(0);
+    expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 2.0.0');
+  });
+
   it('keeps a user on their version (sticky cookie), lets testers opt in, and waits for promote on pause {}', async () => {
     await release(project, '2.0.0', {}, canary('        - setWeight: 50\n        - pause: {}'));
     const deploy = spawnCli(project, ['deploy', 'production', '--release', '2.0.0']);

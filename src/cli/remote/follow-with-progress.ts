@@ -30,7 +30,8 @@ export async function followWithProgress(
 ): Promise<void> {
   const aborter = new AbortController();
   const onSigint = (): void => aborter.abort();
-  process.on('SIGINT', onSigint);
+  // SIGTERM (a cancelled CI job) and SIGHUP detach as Ctrl-C does.
+  for (const signal of DETACH_SIGNALS) process.on(signal, onSigint);
   const startedMs = Date.now();
   if (start.job) {
     process.stdout.write(
@@ -114,9 +115,11 @@ export async function followWithProgress(
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of DETACH_SIGNALS) process.off(signal, onSigint);
   }
 }
+
+const DETACH_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The line a local deploy prints when its plan exists, and where to approve it if it waits for that. */
 function printHeading(
