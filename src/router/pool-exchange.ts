@@ -9,6 +9,7 @@ import {
   BAD_REQUEST_BODY,
   isRetryable,
   prepareUpstreamRequest,
+  writeAnswerHead,
   writeShortAnswer,
 } from './proxy-exchange.js';
 import type { RouterTarget } from './router-target.js';
@@ -126,14 +127,7 @@ class PoolExchange {
     attempt.disarm();
     this.routing.attemptAnswered(attempt.target, attempt, performance.now() - attempt.sentAtMs);
     const headers = deriveClientResponseHeaders((controller.rawHeaders as Buffer[] | null) ?? []);
-    try {
-      if (message) this.res.writeHead(statusCode, message, headers);
-      else this.res.writeHead(statusCode, headers);
-    } catch (err) {
-      // Node refuses what the app sent (an invalid header): nothing reached the client yet, answer 502.
-      controller.abort(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
+    if (!writeAnswerHead(this.res, controller, statusCode, message, headers)) return;
     this.#status = statusCode;
     this.#responding = true;
   }

@@ -125,14 +125,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx interim answers (103 Early Hints) are not relayed
     const headers = deriveClientResponseHeaders((controller.rawHeaders as Buffer[] | null) ?? []);
     if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
-    try {
-      if (message) this.res.writeHead(statusCode, message, headers);
-      else this.res.writeHead(statusCode, headers);
-    } catch (err) {
-      // Node refuses what the app sent (an invalid header): nothing reached the client yet, answer 502.
-      controller.abort(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
+    if (!writeAnswerHead(this.res, controller, statusCode, message, headers)) return;
     this.#status = statusCode;
     this.#responding = true;
   }
@@ -195,6 +188,27 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       method: this.opts.method,
       path: this.opts.path,
     });
+  }
+}
+
+/**
+ * Writes the app's answer head to the client; false when Node refuses it (an invalid header the app sent): nothing
+ * reached the client yet, so the upstream request is aborted and the exchange answers 502.
+ */
+export function writeAnswerHead(
+  res: ServerResponse,
+  controller: Dispatcher.DispatchController,
+  statusCode: number,
+  message: string | undefined,
+  headers: string[],
+): boolean {
+  try {
+    if (message) res.writeHead(statusCode, message, headers);
+    else res.writeHead(statusCode, headers);
+    return true;
+  } catch (err) {
+    controller.abort(err instanceof Error ? err : new Error(String(err)));
+    return false;
   }
 }
 
