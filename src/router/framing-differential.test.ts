@@ -22,7 +22,8 @@ import {
   type RecordingServer,
   type ScriptedApp,
 } from './test-framing-harness.js';
-import { ANSWER, REQUEST_STREAM, type ScriptedAnswer } from './test-framing-grammar.js';
+import { ANSWER, type ScriptedAnswer } from './test-framing-answers.js';
+import { REQUEST_STREAM } from './test-framing-grammar.js';
 
 const RUNS = Number(process.env.FRAMING_RUNS ?? 5000);
 const SEED = Number(process.env.FRAMING_SEED ?? 20261206);
