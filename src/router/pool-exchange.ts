@@ -9,6 +9,7 @@ import {
   BAD_REQUEST_BODY,
   isRetryable,
   prepareUpstreamRequest,
+  settleBrokenAnswer,
   writeAnswerHead,
   writeShortAnswer,
 } from './proxy-exchange.js';
@@ -148,14 +149,9 @@ export class PoolExchange {
     attempt.settle();
     this.routing.attemptLeft(attempt.target, attempt);
     const res = this.res;
-    if (res.destroyed) {
-      this.#finish(this.#status, false); // the client left; not the app's fault nor the router's
-      return;
-    }
-    if (this.#responding) {
-      // Part of the answer is out: the only honest signal left is to cut the connection.
-      res.destroy();
-      this.#finish(this.#status, true);
+    const settled = settleBrokenAnswer(res, this.#responding);
+    if (settled !== null) {
+      this.#finish(this.#status, settled.proxyError);
       return;
     }
     const code = (err as { code?: string }).code ?? '';

@@ -145,14 +145,9 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.#done) return;
     const res = this.res;
-    if (res.destroyed) {
-      this.#finish(this.#status, false); // the client left; not the app's fault nor the router's
-      return;
-    }
-    if (this.#responding) {
-      // Part of the answer is out: the only honest signal left is to cut the connection.
-      res.destroy();
-      this.#finish(this.#status, true);
+    const settled = settleBrokenAnswer(res, this.#responding);
+    if (settled !== null) {
+      this.#finish(this.#status, settled.proxyError);
       return;
     }
     const code = (err as { code?: string }).code ?? '';
@@ -189,6 +184,18 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       path: this.opts.path,
     });
   }
+}
+
+/**
+ * After an upstream error: the client had left (not the app's fault nor the router's), or part of the answer is
+ * out and cutting the connection is the only honest signal left (a proxy error). Null when nothing reached the
+ * client yet: the exchange may retry or answer itself.
+ */
+export function settleBrokenAnswer(res: ServerResponse, responding: boolean): { proxyError: boolean } | null {
+  if (res.destroyed) return { proxyError: false };
+  if (!responding) return null;
+  res.destroy();
+  return { proxyError: true };
 }
 
 /**
