@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { AgentError } from '../core/errors.js';
-import type { AgentMethod, AgentMethods, AgentResponseLine } from './protocol.js';
+import type { MethodMap } from './control-server.js';
+import type { AgentMethods, AgentResponseLine } from './protocol.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -10,10 +11,10 @@ interface Pending {
 }
 
 /**
- * Talks the agent protocol over any duplex stream: a unix socket locally, an SSH channel bridged to that socket
- * for remote hosts. Requests are multiplexed by id on one stream.
+ * Talks a JSON-lines protocol (the agent's, the router process's) over any duplex stream: a unix socket locally,
+ * an SSH channel bridged to that socket for remote hosts. Requests are multiplexed by id on one stream.
  */
-export class AgentClient {
+export class ProtocolClient<Methods extends MethodMap<Methods>> {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed: Error | null = null;
@@ -21,34 +22,29 @@ export class AgentClient {
   constructor(
     private readonly io: Duplex,
     readonly hostName: string,
+    who = 'agent',
   ) {
     const lines = createInterface({ input: io, crlfDelay: Infinity });
     lines.on('line', (text) => this.#onLine(text));
     const onClose = (): void =>
-      this.#failAll(new AgentError(`connection to the agent on ${hostName} closed`, 'Disconnected'));
+      this.#failAll(new AgentError(`connection to the ${who} on ${hostName} closed`, 'Disconnected'));
     io.on('close', onClose);
     io.on('end', onClose);
     io.on('error', (err) =>
-      this.#failAll(new AgentError(`agent on ${hostName}: ${err.message}`, 'Disconnected', { cause: err })),
+      this.#failAll(new AgentError(`${who} on ${hostName}: ${err.message}`, 'Disconnected', { cause: err })),
     );
   }
 
-  call<M extends AgentMethod>(
-    method: M,
-    params: AgentMethods[M]['params'],
-  ): Promise<AgentMethods[M]['result']> {
-    return this.#send(method, params) as Promise<AgentMethods[M]['result']>;
+  /** Whether the stream has failed or closed (every further call is refused). */
+  get closed(): boolean {
+    return this.#closed !== null;
   }
 
-  /** A streaming call: events arrive through onEvent until the final result. */
-  stream<M extends AgentMethod>(
+  call<M extends keyof Methods & string>(
     method: M,
-    params: AgentMethods[M]['params'],
-    onEvent: (event: M extends 'logs' ? AgentMethods['logs']['event'] : unknown) => void,
-  ): Promise<AgentMethods[M]['result']> {
-    return this.#send(method, params, onEvent as (event: unknown) => void) as Promise<
-      AgentMethods[M]['result']
-    >;
+    params: Methods[M]['params'],
+  ): Promise<Methods[M]['result']> {
+    return this.send(method, params);
   }
 
   close(): void {
@@ -56,7 +52,7 @@ export class AgentClient {
     this.io.destroy();
   }
 
-  #send(method: AgentMethod, params: unknown, onEvent?: (event: unknown) => void): Promise<unknown> {
+  protected send(method: string, params: unknown, onEvent?: (event: unknown) => void): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -97,5 +93,19 @@ export class AgentClient {
     this.#closed ??= err;
     for (const pending of this.#pending.values()) pending.reject(err);
     this.#pending.clear();
+  }
+}
+
+/** The agent's protocol client. */
+export class AgentClient extends ProtocolClient<AgentMethods> {
+  /** A streaming call: events arrive through onEvent until the final result. */
+  stream<M extends keyof AgentMethods>(
+    method: M,
+    params: AgentMethods[M]['params'],
+    onEvent: (event: M extends 'logs' ? AgentMethods['logs']['event'] : unknown) => void,
+  ): Promise<AgentMethods[M]['result']> {
+    return this.send(method, params, onEvent as (event: unknown) => void) as Promise<
+      AgentMethods[M]['result']
+    >;
   }
 }

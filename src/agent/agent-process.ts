@@ -4,14 +4,15 @@ import { createConnection, type Socket } from 'node:net';
 import type { agentPaths } from './agent-paths.js';
 
 /**
- * Starts an agent that outlives whoever started it: a new session (setsid, so the end of an SSH session does
- * not reach it), output to its log file, not waited for. Used by the local host and by the SSH bridge.
+ * Starts the keeper (which runs the router process and the agent, and restarts them) so that it outlives whoever
+ * started it: a new session (setsid, so the end of an SSH session does not reach it), output to its log file, not
+ * waited for. Used by the local host and by the SSH bridge when no systemd unit runs the keeper.
  */
 export function spawnDetachedAgent(agentEntry: string, paths: ReturnType<typeof agentPaths>): void {
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  const log = openSync(paths.agentLog, 'a', 0o600);
+  const log = openSync(paths.keeperLog, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [agentEntry, '--home', paths.home], {
+    const child = spawn(process.execPath, [agentEntry, 'keeper', '--home', paths.home], {
       detached: true,
       stdio: ['ignore', log, log],
       cwd: paths.home,

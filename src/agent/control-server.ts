@@ -2,7 +2,10 @@ import { chmod, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { SlipwayError } from '../core/errors.js';
-import type { AgentMethod, AgentMethods, AgentRequestLine, AgentResponseLine } from './protocol.js';
+import type { AgentMethods, AgentResponseLine } from './protocol.js';
+
+/** A protocol's methods: each with its params and result (the agent's, the router process's). */
+export type MethodMap<T> = { [M in keyof T]: { params: unknown; result: unknown } };
 
 export interface HandlerContext {
   /** Sends an event line for a streaming method. */
@@ -11,12 +14,11 @@ export interface HandlerContext {
   signal: AbortSignal;
 }
 
-export type AgentHandlers = {
-  [M in AgentMethod]: (
-    params: AgentMethods[M]['params'],
-    ctx: HandlerContext,
-  ) => Promise<AgentMethods[M]['result']>;
+export type Handlers<Methods extends MethodMap<Methods>> = {
+  [M in keyof Methods]: (params: Methods[M]['params'], ctx: HandlerContext) => Promise<Methods[M]['result']>;
 };
+
+export type AgentHandlers = Handlers<AgentMethods>;
 
 export interface ControlServer {
   /** Stops listening and ends open client connections (a bridge or a `logs --follow` must not keep a stopping
@@ -25,16 +27,17 @@ export interface ControlServer {
 }
 
 /** Serves the JSON-lines control protocol on a unix socket (0600: only the agent's user may talk to it). */
-export async function serveControlSocket(
+export async function serveControlSocket<Methods extends MethodMap<Methods>>(
   socketPath: string,
-  handlers: AgentHandlers,
+  handlers: Handlers<Methods>,
+  who = 'agent',
 ): Promise<ControlServer> {
-  await removeStaleSocket(socketPath);
+  await removeStaleSocket(socketPath, who);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    handleConnection(socket, handlers);
+    handleConnection(socket, handlers, who);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -53,7 +56,7 @@ export async function serveControlSocket(
   };
 }
 
-function handleConnection(socket: Socket, handlers: AgentHandlers): void {
+function handleConnection(socket: Socket, handlers: Record<string, unknown>, who: string): void {
   const aborter = new AbortController();
   socket.on('close', () => aborter.abort());
   socket.on('error', () => aborter.abort());
@@ -63,19 +66,19 @@ function handleConnection(socket: Socket, handlers: AgentHandlers): void {
   const lines = createInterface({ input: socket, crlfDelay: Infinity });
   lines.on('line', (text) => {
     if (!text.trim()) return;
-    let request: AgentRequestLine;
+    let request: { id: number; method: string; params: unknown };
     try {
-      request = JSON.parse(text) as AgentRequestLine;
+      request = JSON.parse(text) as { id: number; method: string; params: unknown };
     } catch {
       send({ id: -1, error: { code: 'BadRequest', message: 'request is not valid JSON' } });
       return;
     }
-    const handler = handlers[request.method] as
+    const handler = (Object.hasOwn(handlers, request.method) ? handlers[request.method] : undefined) as
       ((params: unknown, ctx: HandlerContext) => Promise<unknown>) | undefined;
     if (!handler) {
       send({
         id: request.id,
-        error: { code: 'UnknownMethod', message: `unknown agent method ${String(request.method)}` },
+        error: { code: 'UnknownMethod', message: `unknown ${who} method ${String(request.method)}` },
       });
       return;
     }
@@ -95,7 +98,7 @@ function toWireError(err: unknown): { code: string; message: string; hint?: stri
 }
 
 /** A socket file left by a dead agent is removed; one that still answers means another agent runs here. */
-async function removeStaleSocket(socketPath: string): Promise<void> {
+async function removeStaleSocket(socketPath: string, who: string): Promise<void> {
   const alive = await new Promise<boolean>((resolve) => {
     const probe = createConnection(socketPath);
     probe.once('connect', () => {
@@ -105,7 +108,7 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
     probe.once('error', () => resolve(false));
   });
   if (alive) {
-    throw new SlipwayError(`another agent already listens on ${socketPath}`, {
+    throw new SlipwayError(`another ${who} already listens on ${socketPath}`, {
       hint: 'stop it first (slipway agent stop) or use another agent home',
     });
   }

@@ -15,7 +15,8 @@ export interface SamplerSources {
   diskPath: string;
   /** The protocol's view of targets: keeps the sampler apart from how the supervisor runs them. */
   targets(): TargetStatus[];
-  routes(): Array<{ app: string; targets: TargetMetrics[] }>;
+  /** The routers' counters (from the router process: a router restarting meanwhile counts as no traffic). */
+  routes(): Promise<Array<{ app: string; targets: TargetMetrics[] }>>;
   stderrTail(id: string): Promise<string>;
 }
 
@@ -101,7 +102,8 @@ export class MonitorSampler {
       const targets = await Promise.all(
         this.sources.targets().map((t) => this.#readTarget(t, atMs, this.#lastAtMs)),
       );
-      const traffic = this.#traffic(intervalMs, this.#lastAtMs);
+      const routes = await this.sources.routes().catch(() => []);
+      const traffic = this.#traffic(routes, intervalMs, this.#lastAtMs);
       this.#ring.push({ atMs, intervalMs, host: reading, net, targets, traffic });
       while (this.#ring.length > RING_CAPACITY) this.#droppedUpToMs = this.#ring.shift()?.atMs ?? 0;
       this.#lastAtMs = atMs;
@@ -143,10 +145,14 @@ export class MonitorSampler {
   }
 
   /** Per release: what the routers counted since the previous sample (a target new to the router starts at 0). */
-  #traffic(intervalMs: number, sinceMs: number): ReleaseTraffic[] {
+  #traffic(
+    routes: Array<{ app: string; targets: TargetMetrics[] }>,
+    intervalMs: number,
+    sinceMs: number,
+  ): ReleaseTraffic[] {
     const byRelease = new Map<string, ReleaseTraffic & { counts: number[]; boundsMs: number[] }>();
     const seen = new Set<string>();
-    for (const route of this.sources.routes()) {
+    for (const route of routes) {
       if (route.app.startsWith('edge:')) continue;
       for (const t of route.targets) {
         seen.add(t.targetId);

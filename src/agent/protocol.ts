@@ -162,6 +162,13 @@ export interface AgentState {
   targets: TargetStatus[];
   routes: RouteStatus[];
   releases: ReleaseStatus[];
+  /**
+   * Who restarts the agent and the router process when they die: "the keeper", "systemd (…) and the keeper", or
+   * null when nothing does (an agent started alone, which then serves the routes itself). Absent on older agents.
+   */
+  supervisor?: string | null;
+  /** The router process that owns the public ports; null when the agent serves them itself. */
+  routerPid?: number | null;
 }
 
 export interface LatencyHistogram {

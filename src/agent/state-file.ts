@@ -1,5 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, statfs, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { formatBytes } from '../core/bytes.js';
+import { SlipwayError } from '../core/errors.js';
 
 /** Writes JSON so that a reader (or a crash) never sees half a file: write a temp file, then rename. */
 export async function writeJsonAtomic(path: string, data: unknown, mode = 0o600): Promise<void> {
@@ -7,6 +9,52 @@ export async function writeJsonAtomic(path: string, data: unknown, mode = 0o600)
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode });
   await rename(tmp, path);
+}
+
+/**
+ * Writes JSON so that it survives a crash or a power cut once this resolves: write a temp file, fsync it, rename
+ * it over `path`, fsync the directory (the rename itself is only durable then). Throws a StateSaveError saying
+ * which disk and how much room is left when it cannot; `path` then keeps its previous content.
+ */
+export async function writeJsonDurable(path: string, data: unknown, mode = 0o600): Promise<void> {
+  const dir = dirname(path);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await mkdir(dir, { recursive: true });
+    const file = await open(tmp, 'w', mode);
+    try {
+      await file.writeFile(`${JSON.stringify(data, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+    const dirHandle = await open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw await StateSaveError.describe(path, err);
+  }
+}
+
+/** A state file could not be saved: names the file, the error, and the room left on its disk. */
+export class StateSaveError extends SlipwayError {
+  static async describe(path: string, err: unknown): Promise<StateSaveError> {
+    const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    const room = await statfs(dirname(path)).then(
+      (s) => `${formatBytes(s.bavail * s.bsize)} free of ${formatBytes(s.blocks * s.bsize)}`,
+      () => 'free space unknown',
+    );
+    const hint =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? `free space on the disk of ${dirname(path)}, then try again`
+        : `check that ${dirname(path)} is writable, then try again`;
+    return new StateSaveError(`cannot save ${path}: ${code} (${room} on its disk)`, { hint, cause: err });
+  }
 }
 
 export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {

@@ -1,3 +1,4 @@
+import { formatBytes } from '../core/bytes.js';
 import type { AgentState } from '../agent/protocol.js';
 import {
   parseDfAvailable,
@@ -265,13 +266,4 @@ export function judgeAgent(
   return { check: 'agent', status: 'ok', detail };
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+export { formatBytes };

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../agent/agent-client.js';
 import { agentPaths } from '../agent/agent.js';
 import { spawnDetachedAgent, tryConnectSocket } from '../agent/agent-process.js';
+import { stopKeeper, stopRouterProcess } from '../agent/keeper-client.js';
 import { isProcessAlive, sleep } from '../agent/process-util.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Host } from './host.js';
@@ -82,9 +83,17 @@ export class LocalHost implements Host {
     return Promise.resolve(localPath);
   }
 
-  /** Stops the agent (and, when asked, every target it supervises) and waits until it is gone. */
+  /**
+   * Stops the agent (and, when asked, every target it supervises) and waits until it is gone; false when no agent
+   * was running. The keeper is told first, so that nothing starts the agent again meanwhile; the router process
+   * is stopped by the agent, or here when the agent was dead.
+   */
   async stopAgent(options: { stopTargets: boolean }): Promise<boolean> {
-    if (!(await this.isAgentRunning())) return false;
+    await stopKeeper(this.paths.keeperSocket);
+    if (!(await this.isAgentRunning())) {
+      await stopRouterProcess(this.paths.routerSocket);
+      return false;
+    }
     const pid = this.agentPid();
     const client = await this.agent();
     await client.call('shutdown', { stopTargets: options.stopTargets });

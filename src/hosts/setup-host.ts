@@ -72,7 +72,7 @@ export async function setupHost(host: SshHost, options: SetupHostOptions): Promi
   } else if (running.agentVersion !== options.agentVersion || changed) {
     agent = running.agentVersion !== options.agentVersion ? 'upgraded' : 'restarted';
     notes.push(
-      `the agent was restarted (pid ${running.pid}); its targets kept running and were adopted, but the routers' public ports were down during the restart (typically well under a second)`,
+      `the agent was restarted (pid ${running.pid}); its targets kept running and were adopted, and the router process kept serving the public ports (it runs the new router code from its next restart)`,
     );
   } else {
     agent = 'already-running';
@@ -99,7 +99,7 @@ export async function setupHost(host: SshHost, options: SetupHostOptions): Promi
         );
       }
     } else if (agent === 'upgraded' || agent === 'restarted') {
-      await host.stopAgent({ stopTargets: false });
+      await host.restartAgentProcess({ alsoKeeper: true });
     }
   }
   const now = service === 'systemd' ? await waitForAgent(host) : await (await host.agent()).call('ping', {});
@@ -182,7 +182,12 @@ async function startUnderSystemd(host: SshHost, running: boolean, restart: boole
   await host.execChecked(['systemctl', 'enable', SYSTEMD_UNIT_NAME]);
   const active = (await host.exec(['systemctl', 'is-active', SYSTEMD_UNIT_NAME])).stdout.trim() === 'active';
   if (active) {
-    if (restart) await host.execChecked(['systemctl', 'restart', SYSTEMD_UNIT_NAME]);
+    if (restart) {
+      // The unit's keeper restarts alone (KillMode=process) and adopts the agent and the router process; the
+      // agent is then restarted on its own, by the keeper, with the new code.
+      await host.execChecked(['systemctl', 'restart', SYSTEMD_UNIT_NAME]);
+      await host.restartAgentProcess({ alsoKeeper: false });
+    }
     return false;
   }
   const moved = running && (await host.stopAgent({ stopTargets: false }));

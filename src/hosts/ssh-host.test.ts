@@ -240,6 +240,8 @@ describe('SshHost against a real sshd', () => {
     const host = sshHost();
     const { targetPid, publicPort } = await startServingTarget(host);
     const before = await (await host.agent()).call('ping', {});
+    const routerBefore = (await (await host.agent()).call('state', {})).routerPid;
+    expect(routerBefore).toBeGreaterThan(0);
     const changedBundle = join(sshd.dir, 'agent-changed.js');
     copyFileSync(AGENT_BUNDLE, changedBundle);
     writeFileSync(changedBundle, `${readFileSync(changedBundle, 'utf8')}\n// changed\n`);
@@ -250,8 +252,9 @@ describe('SshHost against a real sshd', () => {
     ]);
     expect(result.agent).toBe('restarted');
     expect(result.agentPid).not.toBe(before.pid);
-    expect(result.notes.join(' ')).toMatch(/public ports were down/);
+    expect(result.notes.join(' ')).toMatch(/the router process kept serving the public ports/);
     const state = await (await host.agent()).call('state', {});
+    expect(state.routerPid).toBe(routerBefore); // the public port was never closed
     expect(state.targets.map((t) => [t.id, t.pid, t.state])).toEqual([['hello-1', targetPid, 'running']]);
     expect(state.routes.map((r) => [r.app, r.publicPort])).toEqual([['hello', publicPort]]);
     // Back to the real bundle for the tests that follow.

@@ -190,6 +190,28 @@ export class SshHost implements Host {
     throw new SlipwayError(`the agent on ${this.name} (pid ${pid}) did not exit`);
   }
 
+  /**
+   * Restarts the agent process alone (an upgrade): the router process keeps serving the public ports. With
+   * `alsoKeeper` the keeper goes too (it leaves its children running) and the next call's bridge starts the new
+   * one, which adopts the router process; under systemd the unit's keeper starts the new agent by itself.
+   */
+  async restartAgentProcess(options: { alsoKeeper: boolean }): Promise<void> {
+    const client = await this.agent({ start: false });
+    const { pid } = await client.call('ping', {});
+    if (options.alsoKeeper) {
+      const keeper = (await this.exec(['cat', posix.join(this.paths.agentDir, 'keeper.pid')])).stdout.trim();
+      if (/^\d+$/.test(keeper)) await this.exec(['kill', '-TERM', keeper]);
+    }
+    if (this.#agent === client) this.#agent = null;
+    client.close();
+    await this.exec(['kill', '-TERM', String(pid)]);
+    if (await this.#waitForExit(pid, AGENT_STOP_GRACE_MS)) return;
+    await this.exec(['kill', '-KILL', String(pid)]);
+    if (!(await this.#waitForExit(pid, AGENT_STOP_GRACE_MS))) {
+      throw new SlipwayError(`the agent on ${this.name} (pid ${pid}) did not exit`);
+    }
+  }
+
   /** Closes the connection (never stops the agent). */
   async close(): Promise<void> {
     this.#agent?.close();

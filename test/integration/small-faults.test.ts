@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive, readProcessStartTicks } from '../../src/agent/process-util.js';
 import type { TargetRecord } from '../../src/agent/supervisor.js';
@@ -93,6 +93,10 @@ describe('a dead agent, and keep-warm at and past the longest timer', () => {
     const strangerPid = stranger.pid ?? -1;
     await waitFor('the stranger to run', () => Promise.resolve(readProcessStartTicks(strangerPid)));
 
+    // The keeper would start the agent again at once: this is a host where both died (an OOM killer, a crash).
+    const keeperPid = Number(readFileSync(join(dirname(stateFileOf(project)), 'keeper.pid'), 'utf8'));
+    process.kill(keeperPid, 'SIGKILL');
+    await waitFor('the keeper to die', () => Promise.resolve(isProcessAlive(keeperPid) ? undefined : true));
     const agentPid = project.agentPid();
     expect(agentPid).not.toBeNull();
     process.kill(agentPid ?? -1, 'SIGKILL');
@@ -112,7 +116,10 @@ describe('a dead agent, and keep-warm at and past the longest timer', () => {
     // The targets outlive their agent: still running, unsupervised.
     for (const t of before) expect(isProcessAlive(t.pid ?? -1), t.id).toBe(true);
 
+    const routerPid = Number(readFileSync(join(dirname(stateFileOf(project)), 'router.pid'), 'utf8'));
+    expect(isProcessAlive(routerPid)).toBe(true); // the public port outlives the agent
     const stopped = expectOk(await project.cli(['agent', 'stop', '--stop-targets']));
+    expect(isProcessAlive(routerPid)).toBe(false); // and goes with `agent stop`
 
     expect(stopped.stdout).toContain('agent was not running');
     for (const t of before)

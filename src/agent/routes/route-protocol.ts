@@ -1,0 +1,53 @@
+import type { TripwireSpec } from '../../analysis/tripwire.js';
+import type { TargetAddress } from '../../router/router-target.js';
+import type { AgentMethods, CanaryTripReport, RouteStatus, TargetMetrics } from '../protocol.js';
+
+/**
+ * The router process's protocol (JSON lines on `router.sock`, spoken only by the agent on the same host). The
+ * router process owns the public ports; the agent owns the targets and tells it where each one listens, so every
+ * method names targets by address, never by an id the router would have to look up.
+ */
+export interface RouterMethods {
+  ping: { params: Record<string, never>; result: { pid: number; startedAtMs: number } };
+  routes: { params: Record<string, never>; result: { routes: RouteStatus[] } };
+  ensureRoute: {
+    params: { app: string; publicPort: number; bindAddress: string };
+    result: RouteStatus & { created: boolean };
+  };
+  /** All traffic of `app` to `target`; the previous active target drains. Acknowledged once saved on disk. */
+  switchRoute: {
+    params: { app: string; target: TargetAddress; drainTimeoutMs: number };
+    result: { previous: string | null; switchedAtMs: number };
+  };
+  /** `weight` percent of users to `canary` (null with weight 0: the split ends). Saved before acknowledged. */
+  setWeight: {
+    params: {
+      app: string;
+      canary: TargetAddress | null;
+      weight: number;
+      header: string;
+      cookie: string;
+      tripwire?: TripwireSpec | null;
+    };
+    result: { weight: number };
+  };
+  /** Takes a target out of its app's route (no longer active, no split), drained up to `drainTimeoutMs`. */
+  unroute: {
+    params: { app: string; targetId: string; drainTimeoutMs: number };
+    result: { routed: boolean };
+  };
+  /** A canary started anew may get traffic again after its tripwire ended its split. */
+  forgetTrip: { params: { targetId: string }; result: { forgotten: boolean } };
+  ensureEdge: AgentMethods['ensureEdge'];
+  setEdgeMember: AgentMethods['setEdgeMember'];
+  metrics: AgentMethods['metrics'];
+  /** Every route's per-target counters (the agent's Prometheus exposition and its monitor sampler). */
+  allMetrics: {
+    params: Record<string, never>;
+    result: { routes: Array<{ app: string; targets: TargetMetrics[] }> };
+  };
+  /** Closes the public ports and exits; the saved routes stay for the next router process. */
+  shutdown: { params: Record<string, never>; result: { ok: true } };
+}
+
+export type { CanaryTripReport };
