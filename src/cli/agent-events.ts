@@ -15,11 +15,18 @@ const LEDGERED = new Set([
   'edge.member-unhealthy',
   'edge.member-healthy',
   'target.exited',
+  // A serving target's health checks failed unhealthyThreshold times in a row, or passed again after that.
+  'target.unhealthy',
+  'target.healthy',
   'target.restarted',
   'target.retired',
   'target.adopted',
   'route.error',
   'agent.started',
+  // The keeper started a dead agent or router process again (no command was run); a router process started.
+  'agent.restarted',
+  'router.restarted',
+  'router.started',
   // The router's tripwire ended a canary's split by itself: the executor did not do it, so the agent says it.
   'canary.tripped',
 ]);

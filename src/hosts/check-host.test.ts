@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatBytes,
   judgeAgent,
+  judgeSupervisor,
   judgeClock,
   judgeDisk,
   judgeMemory,
@@ -130,5 +131,18 @@ describe('preflight judgements', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(5 * GiB)).toBe('5.0 GiB');
+  });
+
+  it('says who restarts the agent and the router process, and warns when nothing does', () => {
+    expect(judgeSupervisor({ pid: 9, supervisor: 'the keeper', routerPid: 10 }, hint)).toEqual({
+      check: 'supervisor',
+      status: 'ok',
+      detail: 'the agent (pid 9) and the router process (pid 10) are restarted by the keeper',
+    });
+    expect(judgeSupervisor({ pid: 9, supervisor: null, routerPid: null }, hint)).toMatchObject({
+      status: 'warn',
+      detail: 'nothing restarts the agent (pid 9) if it dies; it serves the routes itself',
+    });
+    expect(judgeSupervisor(null, hint).status).toBe('warn');
   });
 });

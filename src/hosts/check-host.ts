@@ -22,7 +22,7 @@ export const CLOCK_SKEW_FAIL_MS = 30_000;
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface CheckRow {
-  check: 'connection' | 'os' | 'disk' | 'memory' | 'port' | 'runtime' | 'clock' | 'agent';
+  check: 'connection' | 'os' | 'disk' | 'memory' | 'port' | 'runtime' | 'clock' | 'agent' | 'supervisor';
   status: CheckStatus;
   detail: string;
   hint?: string;
@@ -91,6 +91,7 @@ export async function checkHost(host: SshHost, options: CheckHostOptions): Promi
     judgeRuntime(facts.node, paths.node, setupHint),
     judgeClock(readClockMs(facts), beforeMs, afterMs),
     judgeAgent(installed, installed ? agent : null, options.agentVersion, setupHint),
+    judgeSupervisor(installed ? agent : null, setupHint),
   ];
 }
 
@@ -186,7 +187,11 @@ export function judgeMemory(meminfo: string, minBytes: number): CheckRow {
 export function judgePort(
   port: number,
   listeners: readonly Listener[] | null,
-  agent: { pid: number; routes: ReadonlyArray<{ app: string; publicPort: number }> } | null,
+  agent: {
+    pid: number;
+    routerPid?: number | null;
+    routes: ReadonlyArray<{ app: string; publicPort: number }>;
+  } | null,
 ): CheckRow {
   const route = agent?.routes.find((r) => r.publicPort === port);
   if (route) {
@@ -200,8 +205,11 @@ export function judgePort(
   const holders = listeners.filter((l) => l.port === port);
   if (holders.length === 0) return { check: 'port', status: 'ok', detail: `${port} is free` };
   const processes = holders.flatMap((l) => l.processes);
-  if (agent && processes.length > 0 && processes.every((p) => p.pid === agent.pid)) {
-    return { check: 'port', status: 'ok', detail: `${port} is held by the slipway agent (pid ${agent.pid})` };
+  const ours = (pid: number): boolean => pid === agent?.pid || pid === agent?.routerPid;
+  if (agent && processes.length > 0 && processes.every((p) => ours(p.pid))) {
+    const pid = processes[0]?.pid;
+    const who = pid === agent.pid ? 'the slipway agent' : 'the slipway router process';
+    return { check: 'port', status: 'ok', detail: `${port} is held by ${who} (pid ${pid})` };
   }
   const who =
     processes.length > 0 ? processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ') : 'another process';
@@ -239,6 +247,34 @@ export function judgeClock(remoteMs: number | null, beforeMs: number, afterMs: n
     status,
     detail,
     ...(status === 'ok' ? {} : { hint: 'run NTP (chrony, systemd-timesyncd) on the host' }),
+  };
+}
+
+/** Who starts the agent and the router process again when they die (nothing, for an agent run alone). */
+export function judgeSupervisor(
+  state: Pick<AgentState, 'pid' | 'supervisor' | 'routerPid'> | null | Error,
+  setupHint: string,
+): CheckRow {
+  if (state === null || state instanceof Error) {
+    return {
+      check: 'supervisor',
+      status: 'warn',
+      detail: 'unknown: the agent does not answer',
+      hint: setupHint,
+    };
+  }
+  if (!state.supervisor) {
+    return {
+      check: 'supervisor',
+      status: 'warn',
+      detail: `nothing restarts the agent (pid ${state.pid}) if it dies; it serves the routes itself`,
+      hint: `${setupHint} (runs it under the keeper)`,
+    };
+  }
+  return {
+    check: 'supervisor',
+    status: 'ok',
+    detail: `the agent (pid ${state.pid}) and the router process (pid ${state.routerPid ?? '?'}) are restarted by ${state.supervisor}`,
   };
 }
 

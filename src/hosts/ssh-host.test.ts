@@ -285,9 +285,13 @@ describe('SshHost against a real sshd', () => {
       'runtime',
       'clock',
       'agent',
+      'supervisor',
     ]);
     expect(rows.filter((r) => r.status !== 'ok')).toEqual([]);
     expect(rows.find((r) => r.check === 'agent')?.detail).toContain(AGENT_VERSION);
+    expect(rows.find((r) => r.check === 'supervisor')?.detail).toMatch(
+      /^the agent \(pid \d+\) and the router process \(pid \d+\) are restarted by the keeper$/,
+    );
   });
 
   it('a running agent reads the preflight facts itself: the checks pass where no command may run', async () => {

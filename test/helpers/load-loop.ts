@@ -11,6 +11,8 @@ export interface LoadReport {
   failures: string[];
   /** The longest a request took, answered or failed (ms). */
   slowestMs: number;
+  /** When failed requests ended (performance.now(), the first 1000): where in a fault the failures fell. */
+  failedAtMs: number[];
 }
 
 /**
@@ -33,6 +35,7 @@ export function startLoad(
     failedByRelease: {},
     failures: [],
     slowestMs: 0,
+    failedAtMs: [],
   };
   let stopped = false;
   let sent = 0;
@@ -49,12 +52,14 @@ export function startLoad(
         report.byRelease[release] = (report.byRelease[release] ?? 0) + 1;
         if (res.statusCode !== 200) {
           report.failed++;
+          if (report.failedAtMs.length < 1000) report.failedAtMs.push(performance.now());
           report.failedByRelease[release] = (report.failedByRelease[release] ?? 0) + 1;
           if (report.failures.length < 10) report.failures.push(`status ${res.statusCode}`);
         }
       } catch (err) {
         report.total++;
         report.failed++;
+        if (report.failedAtMs.length < 1000) report.failedAtMs.push(performance.now());
         report.failedByRelease.none = (report.failedByRelease.none ?? 0) + 1;
         if (report.failures.length < 10) report.failures.push(String(err));
       } finally {
