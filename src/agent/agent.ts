@@ -1,51 +1,38 @@
-import { rm } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { systemClock, type Clock } from '../core/clock.js';
-import { MAX_TIMER_MS } from '../core/duration.js';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
-import { waitUntilHealthy } from '../router/health-check.js';
 import { serveControlSocket, type AgentHandlers, type ControlServer } from './control-server.js';
 import { stopKeeper } from './keeper-client.js';
 import { EventJournal } from './event-journal.js';
 import { JournalImport } from './journal-import.js';
 import { serveAgentMetrics, type MetricsServer } from './metrics-server.js';
-import { scanLogs } from './log-scan.js';
 import { MonitorSampler } from './monitor-sampler.js';
-import { findFreePort } from './process-util.js';
-import { AGENT_PROTOCOL_VERSION, type RouteStatus } from './protocol.js';
-import { installReleaseDir, listReleaseDirs, releaseDirFor } from './release-dirs.js';
-import { DEFAULT_EDGE_DRAIN_MS, RouteTable, type RoutePort, type RoutesState } from './routes/route-table.js';
+import { AGENT_PROTOCOL_VERSION } from './protocol.js';
+import { listReleaseDirs } from './release-dirs.js';
+import { hasReleaseImage, installRelease, startTarget, waitTargetHealthy } from './target-handlers.js';
+import { addressOf, moveLegacyRoutes, type LegacyRoutes } from './routes/legacy-routes.js';
+import { RouteTable, type RoutePort } from './routes/route-table.js';
+import { RetireTimers } from './retire-timers.js';
+import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import { toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
+import { healthChangeEvent, TargetHealthWatch, type TargetHealthChange } from './target-health-watch.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
-import { hasImage, installImage } from '../runtime/docker-images.js';
 import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { RuntimeSet } from '../runtime/runtime-set.js';
 import { agentPaths } from './agent-paths.js';
 import { readPreflightFacts } from './read-preflight-facts.js';
 import { AGENT_VERSION } from './version.js';
-import { targetSecretValues } from '../runtime/target-secrets.js';
 
 export { agentPaths } from './agent-paths.js';
 
-interface AgentSnapshot {
+/** The agent's state file; `routes`/`edges` only in files written by agents that served the routes themselves. */
+interface AgentSnapshot extends LegacyRoutes {
   version: 1;
   metricsPort?: number | null;
   targets: TargetRecord[];
   /** How far the router process's and the keeper's journals were copied into the agent's. */
   imported?: Record<string, number>;
-  /**
-   * Written by agents that served the routes themselves (before the router process, or run alone): a new router
-   * process without saved routes gets them from here once.
-   */
-  routes?: Array<{
-    app: string;
-    publicPort: number;
-    bindAddress: string;
-    active: string | null;
-    split?: { canary: string; weight: number; header: string; cookie: string; tripwire?: unknown } | null;
-  }>;
-  edges?: Array<RoutesState['edges'][number]>;
 }
 
 const DEFAULT_RETIRE_DRAIN_MS = 30_000;
@@ -64,14 +51,15 @@ export class Agent {
   #journal!: EventJournal;
   #snapshot!: SnapshotWriter;
   #import: JournalImport | null = null;
-  #importTimer: NodeJS.Timeout | null = null;
   #server: ControlServer | null = null;
   #routes!: RoutePort;
   /** Set when the agent serves the routes itself. */
   #ownTable: RouteTable | null = null;
-  readonly #retireTimers = new Map<string, NodeJS.Timeout>();
+  readonly #retireTimers = new RetireTimers((id) => this.#retire(id));
   #metrics: MetricsServer | null = null;
   #sampler: MonitorSampler | null = null;
+  /** Health checks of the targets that get traffic, from the switch (or a canary weight) on. */
+  #healthWatch!: TargetHealthWatch;
   #log: (line: string) => void;
 
   private constructor(
@@ -117,6 +105,10 @@ export class Agent {
       () => this.#toSnapshot(),
       (err) => this.#log(`could not write state: ${String(err)}`),
     );
+    this.#healthWatch = new TargetHealthWatch({
+      onChange: (c) => this.#onHealthChange(c),
+      onError: (err) => this.#log(`health watch: ${String(err)}`),
+    });
     const snapshot = await readJsonIfExists<AgentSnapshot>(this.paths.state);
     if (routes) {
       this.#routes = routes;
@@ -146,23 +138,9 @@ export class Agent {
       this.clock,
     );
     this.#server = await serveControlSocket(this.paths.socket, this.#handlers());
-    this.#journal.append({
-      atMs: this.clock.nowMs(),
-      kind: 'agent.started',
-      app: '',
-      targetId: null,
-      release: null,
-      message: `agent ${AGENT_VERSION} started (pid ${process.pid})${this.supervisor ? `, supervised by ${this.supervisor}` : ''}`,
-    });
-    if (this.#import) {
-      const importer = this.#import;
-      await importer.run().catch((err: unknown) => this.#log(`journal import: ${String(err)}`));
-      this.#importTimer = setInterval(
-        () => void importer.run().catch((err: unknown) => this.#log(`journal import: ${String(err)}`)),
-        IMPORT_INTERVAL_MS,
-      );
-      this.#importTimer.unref();
-    }
+    const by = this.supervisor ? `, supervised by ${this.supervisor}` : '';
+    this.#event('agent.started', '', null, null, `agent ${AGENT_VERSION} started (pid ${process.pid})${by}`);
+    await this.#import?.startEvery(IMPORT_INTERVAL_MS, (err) => this.#log(`journal import: ${String(err)}`));
   }
 
   /** After a restart: adopt targets that still run, restart the others, arm their retire timers again. */
@@ -175,7 +153,7 @@ export class Agent {
         .adopt(record)
         .catch((err: unknown) => this.#log(`could not adopt ${record.spec.id}: ${String(err)}`));
     }
-    await this.#moveLegacyRoutes(snapshot).catch((err: unknown) =>
+    await moveLegacyRoutes(snapshot, this.#routes, (id) => this.#runtimes.get(id)).catch((err: unknown) =>
       this.#log(`could not hand the saved routes to the router: ${String(err)}`),
     );
     if (snapshot.metricsPort)
@@ -183,27 +161,19 @@ export class Agent {
     for (const target of this.#runtimes.list()) {
       if (target.stopAtMs !== null) this.#armRetire(target.spec.id, target.stopAtMs - this.clock.nowMs());
     }
+    await this.#watchServingTargets().catch((err: unknown) =>
+      this.#log(`could not read the routes to watch their targets' health: ${String(err)}`),
+    );
     void this.#snapshot.request();
   }
 
-  /**
-   * An agent that served the routes itself saved them in its state: the router (which has none of its own yet)
-   * gets them, with the addresses of their targets, and the agent's state stops carrying them.
-   */
-  async #moveLegacyRoutes(snapshot: AgentSnapshot): Promise<void> {
-    if (!snapshot.routes?.length && !snapshot.edges?.length) return;
+  /** After a restart: the targets the routes send users to (active and canary) are watched again. */
+  async #watchServingTargets(): Promise<void> {
     const { routes } = await this.#routes.routes({});
-    if (routes.length > 0) return;
-    for (const route of snapshot.routes ?? []) {
-      await this.#routes.ensureRoute(route);
-      const active = route.active ? this.#runtimes.get(route.active) : undefined;
-      if (active)
-        await this.#routes.switchRoute({ app: route.app, target: addressOf(active), drainTimeoutMs: 0 });
-    }
-    for (const { upstreams, ...edge } of snapshot.edges ?? []) {
-      await this.#routes.ensureEdge({ ...edge, upstreams, drainTimeoutMs: DEFAULT_EDGE_DRAIN_MS });
-      for (const u of upstreams.filter((m) => !m.enabled)) {
-        await this.#routes.setEdgeMember({ app: edge.app, id: u.id, enabled: false, drainTimeoutMs: 0 });
+    for (const route of routes) {
+      for (const id of [route.active, route.split?.canary]) {
+        const target = id ? this.#runtimes.get(id) : undefined;
+        if (target) this.#watchHealth(target);
       }
     }
   }
@@ -223,9 +193,11 @@ export class Agent {
   }
 
   async stop(options: { stopTargets: boolean }): Promise<void> {
-    for (const timer of this.#retireTimers.values()) clearTimeout(timer);
+    // First: a target stopped below must not be reported unhealthy on its way out. A check in progress ends
+    // within its timeout; it is waited for last, not before the targets.
+    const healthWatchStopped = this.#healthWatch.stop();
     this.#retireTimers.clear();
-    if (this.#importTimer) clearInterval(this.#importTimer);
+    this.#import?.stop();
     this.#sampler?.stop();
     if (options.stopTargets) {
       await Promise.all(this.#runtimes.list().map((t) => this.#runtimes.stop(t.spec.id)));
@@ -238,6 +210,7 @@ export class Agent {
     await this.#metrics?.close();
     await this.#server?.close();
     await rm(this.paths.socket, { force: true });
+    await healthWatchStopped;
   }
 
   #target(id: string): TargetRecord {
@@ -266,30 +239,20 @@ export class Agent {
   }
 
   #armRetire(id: string, delayMs: number): void {
-    const existing = this.#retireTimers.get(id);
-    if (existing) clearTimeout(existing);
-    // A timer fires at once past 2^31-1 ms: a longer keep-warm (an old plan, an old state file) waits in steps.
-    const stepMs = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
-    const timer = setTimeout(() => {
-      this.#retireTimers.delete(id);
-      if (delayMs > MAX_TIMER_MS) {
-        this.#armRetire(id, delayMs - MAX_TIMER_MS);
-        return;
-      }
-      void this.#stopTarget(id, DEFAULT_RETIRE_DRAIN_MS).then(
-        () => this.#event('target.retired', this.#appOf(id), id, null, `retired warm target ${id}`),
-        (err: unknown) => this.#log(`retire ${id} failed: ${String(err)}`),
-      );
-    }, stepMs);
-    timer.unref();
-    this.#retireTimers.set(id, timer);
+    this.#retireTimers.arm(id, delayMs);
   }
 
   #cancelRetire(target: TargetRecord): void {
-    const timer = this.#retireTimers.get(target.spec.id);
-    if (timer) clearTimeout(timer);
-    this.#retireTimers.delete(target.spec.id);
+    this.#retireTimers.cancel(target.spec.id);
     target.stopAtMs = null;
+  }
+
+  /** A warm target's keep-warm ended: drained out of its route, then stopped. */
+  #retire(id: string): void {
+    void this.#stopTarget(id, DEFAULT_RETIRE_DRAIN_MS).then(
+      () => this.#event('target.retired', this.#appOf(id), id, null, `retired warm target ${id}`),
+      (err: unknown) => this.#log(`retire ${id} failed: ${String(err)}`),
+    );
   }
 
   #appOf(id: string): string {
@@ -299,6 +262,7 @@ export class Agent {
   async #stopTarget(id: string, drainTimeoutMs: number): Promise<boolean> {
     const target = this.#runtimes.get(id);
     if (!target) return false;
+    this.#healthWatch.unwatch(id);
     this.#cancelRetire(target);
     await this.#routes.unroute({ app: target.spec.app, targetId: id, drainTimeoutMs });
     return this.#runtimes.stop(id);
@@ -312,16 +276,31 @@ export class Agent {
     message: string,
     data?: Record<string, unknown>,
   ): void {
-    this.#journal.append({
-      atMs: this.clock.nowMs(),
-      kind,
-      app,
-      targetId,
-      release,
-      message,
-      ...(data ? { data } : {}),
-    });
+    this.#journal.note(this.clock.nowMs(), { kind, app, targetId, release, message }, data);
     this.#log(message);
+  }
+
+  /** From the switch (or a canary weight) on, the target's own health check runs while it gets traffic. */
+  #watchHealth(target: TargetRecord): void {
+    const { port, health } = target;
+    this.#healthWatch.watch(target.spec.id, { port, spec: target.spec.healthCheck, health });
+  }
+
+  /**
+   * A serving target failed its check unhealthyThreshold times in a row, or passes again after that: its status
+   * says so, and the journal (so the ledger, and a bake that watches the release) hears it once, in the same tick.
+   */
+  #onHealthChange(c: TargetHealthChange): void {
+    const target = this.#runtimes.get(c.id);
+    if (!target) {
+      this.#healthWatch.unwatch(c.id);
+      return;
+    }
+    target.health = c.health;
+    void this.#snapshot.request();
+    const { app, release } = target.spec;
+    const said = healthChangeEvent({ id: c.id, app, port: target.port }, c);
+    if (said) this.#event(said.kind, app, c.id, release, said.message, said.data);
   }
 
   #onSupervisorEvent(e: SupervisorEvent): void {
@@ -347,56 +326,17 @@ export class Agent {
         routerPid: this.#ownTable ? null : (await this.#routes.ping({})).pid,
       }),
 
-      installRelease: async ({ image, ...params }) => {
-        if (!image) return installReleaseDir(this.paths.releases, params);
-        const { alreadyInstalled } = await installImage(image, image.pull ? null : params.artifactPath);
-        return {
-          app: params.app,
-          version: params.version,
-          sha256: params.sha256,
-          dir: image.id,
-          alreadyInstalled,
-        };
-      },
-
-      hasImage: async ({ socket, id }) => ({ present: await hasImage(socket, id) }),
-
-      startTarget: async (spec) => {
-        const existing = this.#runtimes.get(spec.id);
-        if (existing) return { ...toTargetStatus(existing), alreadyRunning: true };
-        const releaseDir = spec.container ? '' : releaseDirFor(this.paths.releases, spec.app, spec.release);
-        const installed =
-          spec.container !== undefined ||
-          (await listReleaseDirs(this.paths.releases)).some((r) => r.dir === releaseDir);
-        if (!installed) {
-          throw new NotFoundError(`release ${spec.release} of ${spec.app} is not installed on this host`, {
-            hint: 'install the release before starting a target of it',
-          });
-        }
-        const port = await findFreePort();
-        await this.#routes.forgetTrip({ targetId: spec.id }); // a canary started anew may get traffic again
-        const record = await this.#runtimes.for(spec).start(spec, releaseDir, port);
-        return { ...toTargetStatus(record), alreadyRunning: false };
-      },
-
+      installRelease: (params) => installRelease(this.paths.releases, params),
+      hasImage: hasReleaseImage,
+      startTarget: (spec) =>
+        startTarget(
+          { runtimes: this.#runtimes, releasesDir: this.paths.releases, routes: this.#routes },
+          spec,
+        ),
       waitHealthy: async ({ id, timeoutMs }) => {
-        const target = this.#target(id);
-        const outcome = await waitUntilHealthy({
-          port: target.port,
-          spec: target.spec.healthCheck,
-          timeoutMs,
-          probeAlive: () => this.#runtimes.owner(id).isAlive(id),
-        });
-        target.health = outcome.healthy ? 'healthy' : 'unhealthy';
+        const outcome = await waitTargetHealthy(this.#runtimes, this.#target(id), timeoutMs);
         void this.#snapshot.request();
-        if (outcome.healthy) return outcome;
-        const tail = await this.#runtimes.owner(id).stderrTail(id);
-        return {
-          ...outcome,
-          reason: tail
-            ? `${outcome.reason ?? 'not healthy'}\n--- last lines of stderr ---\n${tail}`
-            : outcome.reason,
-        };
+        return outcome;
       },
 
       stopTarget: async ({ id, drainTimeoutMs }) => ({ stopped: await this.#stopTarget(id, drainTimeoutMs) }),
@@ -418,13 +358,19 @@ export class Agent {
         const target = this.#runningTarget(targetId, 'target');
         const switched = await this.#routes.switchRoute({ app, target: addressOf(target), drainTimeoutMs });
         this.#cancelRetire(target); // only once users are on it: a refused switch leaves the warm target's timer
+        this.#watchHealth(target);
+        // The previous release is kept warm, without users: its health is what it was when they left it.
+        if (switched.previous && switched.previous !== targetId) this.#healthWatch.unwatch(switched.previous);
         void this.#snapshot.request();
         return switched;
       },
 
       setWeight: async ({ app, canaryTargetId, weight, header, cookie, tripwire }) => {
-        const canary = weight === 0 ? null : addressOf(this.#runningTarget(canaryTargetId, 'canary target'));
-        return this.#routes.setWeight({ app, canary, weight, header, cookie, tripwire: tripwire ?? null });
+        const canary = weight === 0 ? null : this.#runningTarget(canaryTargetId, 'canary target');
+        const at = canary && addressOf(canary);
+        const weighted = await this.#routes.setWeight({ app, canary: at, weight, header, cookie, tripwire });
+        if (canary) this.#watchHealth(canary); // at 0% it stays watched until stopped
+        return weighted;
       },
 
       ensureEdge: (params) => this.#routes.ensureEdge(params),
@@ -434,17 +380,7 @@ export class Agent {
       monitor: async ({ afterMs, sampleIntervalMs, logScan }) => {
         const sampler = this.#sampler as MonitorSampler;
         if (sampleIntervalMs) sampler.setInterval(sampleIntervalMs);
-        const scan = logScan
-          ? await scanLogs(
-              this.paths.logs,
-              this.#runtimes
-                .list()
-                .filter((t) => t.spec.app === logScan.app)
-                .map((t) => ({ id: t.spec.id, release: t.spec.release, secrets: targetSecretValues(t) })),
-              logScan.patterns,
-              logScan.offsets,
-            )
-          : { matches: [], offsets: {} };
+        const scan = await scanAppLogs(this.paths.logs, this.#runtimes, logScan);
         return {
           nowMs: this.clock.nowMs(),
           ...sampler.since(afterMs),
@@ -459,22 +395,10 @@ export class Agent {
       },
 
       logs: async ({ app, targetId, lines, follow }, ctx) => {
-        const ids = targetId ? [targetId] : await this.#logTargets(app);
-        // A stopped process target's logs stay on disk: the process runtime reads them for unknown ids.
-        for (const id of ids) {
-          for (const { stream, line } of await this.#runtimes.owner(id).readLogs(id, lines)) {
-            ctx.emit({ targetId: id, stream, line });
-          }
-        }
-        if (follow) {
-          await Promise.all(
-            ids.map((id) =>
-              this.#runtimes
-                .owner(id)
-                .followLogs(id, ({ stream, line }) => ctx.emit({ targetId: id, stream, line }), ctx.signal),
-            ),
-          );
-        }
+        const ids = targetId
+          ? [targetId]
+          : defaultLogTargets(app, (await this.#routes.routes({})).routes, this.#runtimes);
+        await streamTargetLogs(this.#runtimes, ids, { lines, follow }, ctx);
         return { ended: true as const };
       },
 
@@ -506,20 +430,4 @@ export class Agent {
     }
     await this.stop(options);
   }
-
-  /** The targets whose logs `slipway logs` shows by default: the active one first, then the others of the app. */
-  async #logTargets(app: string): Promise<string[]> {
-    const { routes } = await this.#routes.routes({});
-    const active = routes.find((r: RouteStatus) => r.app === app)?.active ?? null;
-    const others = this.#runtimes
-      .list()
-      .filter((t) => t.spec.app === app && t.spec.id !== active)
-      .map((t) => t.spec.id);
-    return active ? [active, ...others] : others;
-  }
-}
-
-/** Where the router reaches a target. */
-function addressOf(target: TargetRecord): { id: string; release: string; port: number } {
-  return { id: target.spec.id, release: target.spec.release, port: target.port };
 }

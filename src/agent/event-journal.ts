@@ -9,6 +9,7 @@ const KEEP_IN_MEMORY = 1000;
 export class EventJournal {
   #events: AgentEvent[] = [];
   #seq = 0;
+  #unsaved = 0;
 
   private constructor(private readonly path: string) {}
 
@@ -27,12 +28,33 @@ export class EventJournal {
     return journal;
   }
 
+  /**
+   * Records an event. When the disk refuses (full, read-only), the event is still kept in memory (the control
+   * plane reads it by seq) and the process goes on: a journal must never take the router or the agent down.
+   */
   append(event: Omit<AgentEvent, 'seq'>): AgentEvent {
     const full: AgentEvent = { seq: ++this.#seq, ...event };
-    appendFileSync(this.path, `${JSON.stringify(full)}\n`, { mode: 0o600 });
+    try {
+      appendFileSync(this.path, `${JSON.stringify(full)}\n`, { mode: 0o600 });
+    } catch (err) {
+      if (this.#unsaved++ === 0) {
+        process.stderr.write(`could not append to ${this.path}: ${String(err)}; events are kept in memory\n`);
+      }
+    }
     this.#events.push(full);
     if (this.#events.length > KEEP_IN_MEMORY) this.#events.splice(0, this.#events.length - KEEP_IN_MEMORY);
     return full;
+  }
+
+  /** Appends what happened at `atMs` (targetId and release when it is about one target). */
+  note(
+    atMs: number,
+    what: { kind: string; app: string; message: string; targetId?: string | null; release?: string | null },
+    data?: Record<string, unknown>,
+  ): AgentEvent {
+    const { kind, app, message } = what;
+    const about = { targetId: what.targetId ?? null, release: what.release ?? null };
+    return this.append({ atMs, kind, app, ...about, message, ...(data ? { data } : {}) });
   }
 
   after(seq: number): AgentEvent[] {

@@ -14,6 +14,7 @@ const MAX_READ_BYTES = 1024 * 1024;
 export class JournalImport {
   #offsets: Record<string, number>;
   #running: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly sources: Record<string, string>,
@@ -26,6 +27,18 @@ export class JournalImport {
 
   get offsets(): Record<string, number> {
     return { ...this.#offsets };
+  }
+
+  /** One pass now, then one every `intervalMs` until stop(). */
+  async startEvery(intervalMs: number, onError: (err: unknown) => void): Promise<void> {
+    await this.run().catch(onError);
+    this.#timer = setInterval(() => void this.run().catch(onError), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   /** One pass over every source; concurrent callers share the pass that runs. */

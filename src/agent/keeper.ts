@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { formatDurationMs } from '../core/duration.js';
 import { agentPaths } from './agent-paths.js';
+import { fileLogger } from './process-util.js';
 import { serveControlSocket } from './control-server.js';
 import { EventJournal } from './event-journal.js';
 
@@ -53,8 +54,7 @@ interface Kept {
 export async function runKeeper(home: string, agentEntry: string): Promise<void> {
   const paths = agentPaths(home);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  const log = (line: string): void =>
-    appendFileSync(paths.keeperLog, `${new Date().toISOString()} ${line}\n`);
+  const log = fileLogger(paths.keeperLog);
   const supervisor = process.env.INVOCATION_ID
     ? 'systemd (slipway-agent.service) and the keeper'
     : 'the keeper';

@@ -1,7 +1,8 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agentPaths } from './agent-paths.js';
+import { fileLogger } from './process-util.js';
 import { runBridge } from './bridge.js';
 
 const USAGE =
@@ -48,7 +49,7 @@ async function runAgent(home: string): Promise<void> {
   const { connectRouterPort } = await import('./routes/router-client.js');
   const paths = agentPaths(home);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  const log = (line: string): void => appendFileSync(paths.agentLog, `${new Date().toISOString()} ${line}\n`);
+  const log = fileLogger(paths.agentLog);
   // Under the keeper the routes live in the router process; run alone (an old systemd unit until `setup` runs
   // again), the agent serves them itself as it always did.
   const supervisor = process.env[SUPERVISOR_ENV] ?? null;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** Is a process with this pid alive (and not a zombie)? */
@@ -65,3 +65,17 @@ export function findFreePort(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A logger appending timestamped lines to `path`. A line the disk refuses (full, read-only) is dropped: a log
+ * must never take the process that writes it down.
+ */
+export function fileLogger(path: string): (line: string) => void {
+  return (line) => {
+    try {
+      appendFileSync(path, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // nowhere left to say it
+    }
+  };
+}

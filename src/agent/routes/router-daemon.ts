@@ -1,6 +1,7 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { agentPaths } from '../agent-paths.js';
+import { fileLogger } from '../process-util.js';
 import { serveControlSocket, type ControlServer, type Handlers } from '../control-server.js';
 import { EventJournal } from '../event-journal.js';
 import { AGENT_VERSION } from '../version.js';
@@ -15,8 +16,7 @@ import { RouteTable } from './route-table.js';
 export async function runRouterDaemon(home: string): Promise<void> {
   const paths = agentPaths(home);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  const log = (line: string): void =>
-    appendFileSync(paths.routerLog, `${new Date().toISOString()} ${line}\n`);
+  const log = fileLogger(paths.routerLog);
   const journal = await EventJournal.open(paths.routerEvents);
   let table: RouteTable | null = null;
   // Answers wait until the saved routes serve again.

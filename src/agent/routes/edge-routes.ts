@@ -1,0 +1,157 @@
+import { SlipwayError, NotFoundError } from '../../core/errors.js';
+import type { PoolMemberEvent } from '../../router/edge-pool.js';
+import type { Router } from '../../router/router.js';
+import { edgeRouteKey, type RouteStatus } from '../protocol.js';
+import {
+  applyEdge,
+  edgeMemberEventMessage,
+  validateEdgeFailover,
+  validateEdgeUpstreams,
+  whenInRotation,
+} from './edge-route.js';
+import type { RouterMethods } from './route-protocol.js';
+import { assertPortFree, routeStatus, type EdgeRecord, type RouteRecord } from './route-records.js';
+import type { RouteStore } from './route-store.js';
+
+/** How long an upstream dropped from an edge's list may finish its requests before it is cut. */
+export const DEFAULT_EDGE_DRAIN_MS = 30_000;
+
+/** The edges of a host (keyed `edge:<app>` in the store): routers balancing users over the app hosts' routers. */
+export class EdgeRoutes {
+  constructor(private readonly store: RouteStore) {}
+
+  async ensureEdge(
+    params: RouterMethods['ensureEdge']['params'],
+  ): Promise<RouteStatus & { created: boolean }> {
+    const { app, publicPort, bindAddress, healthCheck, upstreams, drainTimeoutMs, failover } = params;
+    validateEdgeUpstreams(app, upstreams);
+    if (failover) validateEdgeFailover(app, failover);
+    const key = edgeRouteKey(app);
+    const existing = this.store.routes.get(key);
+    if (existing?.router && (existing.publicPort !== publicPort || existing.bindAddress !== bindAddress)) {
+      throw new SlipwayError(
+        `the edge of ${app} already serves port ${existing.publicPort} on ${existing.bindAddress}; moving it is not supported while it serves`,
+        { hint: 'keep the edge port unchanged' },
+      );
+    }
+    const before = new Map(existing?.edge?.upstreams.map((u) => [u.id, u]));
+    const edge: EdgeRecord = {
+      app,
+      healthCheck: { ...healthCheck },
+      ...(failover ? { failover: { ...failover } } : {}),
+      upstreams: upstreams.map(({ id, address, port }) => ({
+        id,
+        address,
+        port,
+        enabled: before.get(id)?.enabled ?? true,
+        disabledSinceMs: before.get(id)?.disabledSinceMs ?? null,
+      })),
+    };
+    let record = existing;
+    const created = !record?.router;
+    if (!record?.router) {
+      assertPortFree(this.store.routes, key, publicPort, bindAddress);
+      record = await this.store.openRoute(key, publicPort, bindAddress, edge);
+      if (!record.router) {
+        // Keep a restored edge's config (it is retried after the next restart); forget a new one.
+        if (this.store.routes.get(key) === record) {
+          if (existing) this.store.routes.set(key, existing);
+          else this.store.routes.delete(key);
+        }
+        throw new SlipwayError(record.listenError ?? `the edge of ${app} cannot listen on ${publicPort}`);
+      }
+    }
+    const previousEdge = record.edge;
+    record.edge = edge;
+    await this.store.commit().catch(async (err: unknown) => {
+      if (created) {
+        this.store.routes.delete(key);
+        await record.router?.close();
+      } else if (record) record.edge = previousEdge;
+      throw err;
+    });
+    await this.apply(record, edge, drainTimeoutMs ?? DEFAULT_EDGE_DRAIN_MS);
+    if (created) {
+      this.store.event('edge.created', app, null, null, `edge of ${app} listens on port ${publicPort}`, {
+        upstreams: upstreams.map((u) => u.id),
+      });
+    }
+    return { ...routeStatus(record), created };
+  }
+
+  async setEdgeMember({
+    app,
+    id,
+    enabled,
+    drainTimeoutMs,
+  }: RouterMethods['setEdgeMember']['params']): Promise<RouterMethods['setEdgeMember']['result']> {
+    const record = this.#edgeRoute(app);
+    const router = record.router;
+    const wasEnabled = router.poolMembers().find((m) => m.id === id)?.enabled;
+    // Applied first (a member taken out gets no new request from now on), then saved; put back as it was when
+    // the disk refuses.
+    router.setPoolMember(id, enabled);
+    this.#syncEdgeRecord(record);
+    await this.store.commit().catch((err: unknown) => {
+      if (wasEnabled !== undefined) router.setPoolMember(id, wasEnabled);
+      this.#syncEdgeRecord(record);
+      throw err;
+    });
+    const verb = enabled ? 'enabled' : 'disabled';
+    this.store.event(`edge.member-${verb}`, app, null, null, `edge of ${app}: upstream ${id} ${verb}`, {
+      member: id,
+    });
+    const idle = enabled ? null : await router.whenPoolMemberIdle(id, drainTimeoutMs);
+    // Put back: "back in the edge" (and a deploy's "live") must mean users reach it, so wait for the edge's
+    // checks to let it in (after a first deploy they failed while its router did not serve yet).
+    const inRotation = enabled ? await whenInRotation(router, id, record.edge.healthCheck) : false;
+    const now = router.poolMembers().find((m) => m.id === id);
+    const inFlight = idle?.inFlight ?? now?.inFlight ?? 0;
+    return {
+      enabled: now?.enabled ?? enabled,
+      drained: idle ? idle.drained : inFlight === 0,
+      inFlight,
+      ...(enabled ? { inRotation } : {}),
+    };
+  }
+
+  #edgeRoute(app: string): RouteRecord & { router: Router; edge: EdgeRecord } {
+    const record = this.store.routes.get(edgeRouteKey(app));
+    if (!record?.edge) {
+      throw new NotFoundError(`no edge for app ${app} on this host`, { hint: 'ensure the edge first' });
+    }
+    if (!record.router) {
+      throw new SlipwayError(`the edge of ${app} is not listening: ${record.listenError ?? 'unknown'}`);
+    }
+    return record as RouteRecord & { router: Router; edge: EdgeRecord };
+  }
+
+  async apply(record: RouteRecord, edge: EdgeRecord, drainTimeoutMs: number): Promise<void> {
+    record.edge = edge;
+    await applyEdge(record, edge, drainTimeoutMs, {
+      onMemberEvent: (e) => this.#onEdgeMemberEvent(edge.app, e),
+      wallClockMs: () => this.store.clock.nowMs(),
+      log: this.store.log,
+    });
+    this.#syncEdgeRecord(record);
+  }
+
+  #onEdgeMemberEvent(app: string, e: PoolMemberEvent): void {
+    const { kind, message, data } = edgeMemberEventMessage(app, e);
+    this.store.event(kind, app, null, null, message, data);
+  }
+
+  /** The router holds the members' enabled state; the record (and so the saved state) copies it. */
+  #syncEdgeRecord(record: RouteRecord): void {
+    if (!record.edge || !record.router) return;
+    record.edge.upstreams = record.router
+      .poolMembers()
+      .map(({ id, address, port, enabled, disabledSinceMs }) => ({
+        id,
+        address,
+        port,
+        enabled,
+        disabledSinceMs: disabledSinceMs ?? null,
+      }));
+  }
+}

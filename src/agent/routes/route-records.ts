@@ -1,0 +1,128 @@
+import type { TripwireSpec } from '../../analysis/tripwire.js';
+import { ConflictError } from '../../core/errors.js';
+import type { Router } from '../../router/router.js';
+import type { TargetAddress } from '../../router/router-target.js';
+import type {
+  CanaryTripReport,
+  EdgeFailoverSpec,
+  EdgeUpstream,
+  HealthCheckSpec,
+  RouteStatus,
+} from '../protocol.js';
+import type { RouterMethods } from './route-protocol.js';
+
+/** What the router process keeps on disk: enough to serve every route again after a restart. */
+export interface RoutesState {
+  version: 1;
+  routes: Array<{
+    app: string;
+    publicPort: number;
+    bindAddress: string;
+    active: TargetAddress | null;
+    split: SplitState | null;
+  }>;
+  edges: Array<EdgeRecord & { publicPort: number; bindAddress: string }>;
+  /** Canaries that tripped: a restarted router still refuses to route to them. */
+  trips: Array<{ app: string; report: CanaryTripReport }>;
+}
+
+export interface SplitState {
+  canary: TargetAddress;
+  weight: number;
+  header: string;
+  cookie: string;
+  tripwire: TripwireSpec | null;
+}
+
+export interface EdgeRecord {
+  app: string;
+  healthCheck: HealthCheckSpec;
+  /** Absent when the control plane sent none (an older one): the router's defaults apply. */
+  failover?: EdgeFailoverSpec;
+  upstreams: Array<EdgeUpstream & { enabled: boolean; disabledSinceMs?: number | null }>;
+}
+
+export interface RouteRecord {
+  app: string;
+  publicPort: number;
+  bindAddress: string;
+  router: Router | null;
+  /** Set when the router could not listen after a restart (e.g. the port was taken meanwhile). */
+  listenError: string | null;
+  active: TargetAddress | null;
+  draining: Set<string>;
+  split: SplitState | null;
+  /** Set for an edge route (keyed `edge:<app>`): the config it was last ensured with. */
+  edge: EdgeRecord | null;
+}
+
+/** The calls the agent makes on its host's routes: the same whether they run in this process or another. */
+export type RoutePort = {
+  [M in keyof RouterMethods]: (params: RouterMethods[M]['params']) => Promise<RouterMethods[M]['result']>;
+};
+
+/** A route as the protocol reports it (an edge with its members' health, or as saved while it cannot listen). */
+export function routeStatus(route: RouteRecord): RouteStatus {
+  return {
+    app: route.app,
+    publicPort: route.publicPort,
+    bindAddress: route.bindAddress,
+    active: route.router?.active ?? null,
+    draining: [...route.draining],
+    split: route.split ? { canary: route.split.canary.id, weight: route.split.weight } : null,
+    pool:
+      route.edge === null
+        ? null
+        : (route.router?.poolMembers() ??
+          route.edge.upstreams.map((u) => ({
+            ...u,
+            healthy: false,
+            health: 'unknown' as const,
+            inRotation: false,
+            inFlight: 0,
+          }))),
+  };
+}
+
+/** An edge and an app router (or two routers) on one host cannot share a port on overlapping addresses. */
+export function assertPortFree(
+  routes: ReadonlyMap<string, RouteRecord>,
+  key: string,
+  publicPort: number,
+  bindAddress: string,
+): void {
+  const wildcard = (a: string): boolean => a === '0.0.0.0' || a === '::';
+  for (const [other, r] of routes) {
+    if (other === key || !r.router || r.publicPort !== publicPort) continue;
+    if (r.bindAddress === bindAddress || wildcard(r.bindAddress) || wildcard(bindAddress)) {
+      throw new ConflictError(`port ${publicPort} is already the public port of ${other} on this host`, {
+        hint: 'an edge and an app router on the same host need different ports',
+      });
+    }
+  }
+}
+
+/** What is saved for these routes and trips: a deep copy, so a change to it touches nothing live. */
+export function deriveRoutesState(
+  routes: Iterable<RouteRecord>,
+  trips: Iterable<{ app: string; report: CanaryTripReport }>,
+): RoutesState {
+  const all = [...routes];
+  const state: RoutesState = {
+    version: 1,
+    routes: all
+      .filter((r) => r.edge === null)
+      .map((r) => ({
+        app: r.app,
+        publicPort: r.publicPort,
+        bindAddress: r.bindAddress,
+        active: r.active,
+        split: r.split,
+      })),
+    edges: all.flatMap((r) =>
+      r.edge === null ? [] : [{ ...r.edge, publicPort: r.publicPort, bindAddress: r.bindAddress }],
+    ),
+    trips: [...trips],
+  };
+  return structuredClone(state);
+}
