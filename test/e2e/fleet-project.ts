@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, renderAppSection, runCli, spawnCliProcess, type CliResult } from '../helpers/project.js';
-import type { Testbed } from '../testbed/testbed.js';
+import type { Testbed, TestUser } from '../testbed/testbed.js';
 
 const APP_PORT = 8420;
 
@@ -23,7 +23,15 @@ export interface Fleet {
   }): void;
 }
 
-export function fleetProject(testbed: Testbed, edgePort: number): Fleet {
+/**
+ * `logins` (by host name) makes a host log in as a testbed user, with the agent in that user's directory; every
+ * other host logs in as root with the default agentHome.
+ */
+export function fleetProject(
+  testbed: Testbed,
+  edgePort: number,
+  options: { logins?: Record<string, TestUser> } = {},
+): Fleet {
   const dir = mkdtempSync(join(tmpdir(), 'sw-f-'));
   cpSync(join(REPO_ROOT, 'examples', 'hello'), dir, {
     recursive: true,
@@ -36,10 +44,11 @@ export function fleetProject(testbed: Testbed, edgePort: number): Fleet {
     cli: (args) => runCli(['-c', file, ...args]),
     writeConfig: (o = {}) => {
       const hosts = testbed.hosts
-        .map(
-          (h) =>
-            `      - name: ${h.name}\n        address: ${h.address}\n        user: ${o.user ?? 'root'}\n        identityFile: ${testbed.clientKeyPath}`,
-        )
+        .map((h) => {
+          const login = options.logins?.[h.name];
+          const agentHome = login ? `\n        agentHome: ${login.agentHome}` : '';
+          return `      - name: ${h.name}\n        address: ${h.address}\n        user: ${o.user ?? login?.login ?? 'root'}\n        identityFile: ${testbed.clientKeyPath}${agentHome}`;
+        })
         .join('\n');
       writeFileSync(
         file,

@@ -78,11 +78,28 @@ export function sanitizeLabel(name: string | undefined): string {
   return label === '' ? 'tb' : label;
 }
 
-/** The slot a netns, link or state directory name belongs to, if it is one of ours. */
-export function parseSlot(kind: 'netns' | 'link' | 'dir', name: string): number | undefined {
-  const pattern = { netns: /^swb(\d{1,3})-/, link: /^swb(\d{1,3})(?:[hp]\d+)?$/, dir: /^swb(\d{1,3})$/ }[
-    kind
-  ];
+/** A user name the caller may ask for (it becomes part of a machine account's name). */
+export const USER_NAME_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+
+/**
+ * The machine account of the testbed user `name`: the slot in front, so parallel testbeds never share one and a
+ * crashed run's accounts can be found again.
+ */
+export function deriveUserLogin(slot: SlotNames, name: string): string {
+  if (!USER_NAME_PATTERN.test(name)) {
+    throw new Error(`testbed: user names are [a-z][a-z0-9]{0,15}, got ${JSON.stringify(name)}`);
+  }
+  return `${slot.bridge}-${name}`;
+}
+
+/** The slot a netns, link, state directory or account name belongs to, if it is one of ours. */
+export function parseSlot(kind: 'netns' | 'link' | 'dir' | 'user', name: string): number | undefined {
+  const pattern = {
+    netns: /^swb(\d{1,3})-/,
+    link: /^swb(\d{1,3})(?:[hp]\d+)?$/,
+    dir: /^swb(\d{1,3})$/,
+    user: /^swb(\d{1,3})-[a-z][a-z0-9]{0,15}$/,
+  }[kind];
   const digits = pattern.exec(name)?.[1];
   if (digits === undefined) return undefined;
   const slot = Number(digits);

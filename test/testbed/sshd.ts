@@ -33,6 +33,8 @@ export interface SshdFiles {
   hostKeyPath: string;
   authorizedKeysPath: string;
   pidFile: string;
+  /** Who may log in: root and the testbed's own accounts, never another account of the machine. */
+  allowUsers: readonly string[];
 }
 
 export function renderSshdConfig(files: SshdFiles): string {
@@ -44,6 +46,7 @@ export function renderSshdConfig(files: SshdFiles): string {
     `PidFile ${files.pidFile}`,
     `AuthorizedKeysFile ${files.authorizedKeysPath}`,
     'PermitRootLogin prohibit-password',
+    `AllowUsers ${files.allowUsers.join(' ')}`,
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',

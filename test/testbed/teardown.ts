@@ -3,6 +3,7 @@ import { runChecked, runCommand, sleep } from './command.js';
 import { listSubnetGuards, removeSubnetGuard } from './network.js';
 import { STATE_ROOT, deriveSlotNames, linkBelongsToSlot, parseSlot } from './names.js';
 import { tryLockSlot } from './slot-lock.js';
+import { listTestbedAccounts, removeSlotUsers } from './users.js';
 
 // Removal by name, so the same code serves destroy() and the cleanup of a crashed run's leftovers.
 // The caller must hold the slot's lock.
@@ -71,6 +72,7 @@ export async function teardownSlot(slot: number, knownPids: readonly number[] = 
   for (const pid of knownPids) killQuietly(pid);
   const netnses = (await listNetns()).filter((ns) => ns.startsWith(names.netnsPrefix));
   for (const ns of netnses) await killNetnsProcesses(ns);
+  await removeSlotUsers(slot);
   for (const ns of netnses) await runCommand(['ip', 'netns', 'delete', ns]);
   // Deleting a netns normally takes its veth pair along; a pinned netns would not, so delete explicitly.
   const links = (await listLinks()).filter((link) => linkBelongsToSlot(link, slot));
@@ -83,14 +85,15 @@ export async function teardownSlot(slot: number, knownPids: readonly number[] = 
   const left = (await listNetns()).filter((ns) => ns.startsWith(names.netnsPrefix));
   const leftLinks = (await listLinks()).filter((link) => linkBelongsToSlot(link, slot));
   const leftRoute = (await listSubnetGuards()).includes(slot) ? ['guard route'] : [];
-  if (left.length > 0 || leftLinks.length > 0 || leftRoute.length > 0) {
-    throw new Error(
-      `testbed: slot ${slot} not fully removed: ${[...left, ...leftLinks, ...leftRoute].join(', ')}`,
-    );
-  }
+  const leftUsers = (await listTestbedAccounts())
+    .filter((a) => a.slot === slot)
+    .map((a) => `user ${a.login}`);
+  const leftovers = [...left, ...leftLinks, ...leftRoute, ...leftUsers];
+  if (leftovers.length > 0)
+    throw new Error(`testbed: slot ${slot} not fully removed: ${leftovers.join(', ')}`);
 }
 
-/** Slots that have a netns, link, guard route or state directory on this machine. */
+/** Slots that have a netns, link, guard route, state directory or account on this machine. */
 export async function findOccupiedSlots(): Promise<Set<number>> {
   const dirs = await readdir(STATE_ROOT).catch(() => [] as string[]);
   const slots = [
@@ -98,6 +101,7 @@ export async function findOccupiedSlots(): Promise<Set<number>> {
     ...(await listLinks()).map((name) => parseSlot('link', name)),
     ...dirs.map((name) => parseSlot('dir', name)),
     ...(await listSubnetGuards()),
+    ...(await listTestbedAccounts()).map((account) => account.slot),
   ];
   return new Set(slots.filter((slot): slot is number => slot !== undefined));
 }

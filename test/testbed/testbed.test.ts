@@ -21,7 +21,12 @@ function requireSupport(): void {
   }
 }
 
-function ssh(testbed: Testbed, host: TestHost, command: string): Promise<CommandResult> {
+function ssh(
+  testbed: Testbed,
+  host: TestHost,
+  command: string,
+  user: string = host.user,
+): Promise<CommandResult> {
   return runCommand(
     [
       'ssh',
@@ -45,16 +50,21 @@ function ssh(testbed: Testbed, host: TestHost, command: string): Promise<Command
       'LogLevel=ERROR',
       '-p',
       String(host.port),
-      `${host.user}@${host.address}`,
+      `${user}@${host.address}`,
       command,
     ],
     { timeoutMs: 20_000 },
   );
 }
 
-async function sshOk(testbed: Testbed, host: TestHost, command: string): Promise<string> {
-  const result = await ssh(testbed, host, command);
-  expect(result.code, `ssh ${host.name} ${command}: ${result.stderr}`).toBe(0);
+async function sshOk(
+  testbed: Testbed,
+  host: TestHost,
+  command: string,
+  user: string = host.user,
+): Promise<string> {
+  const result = await ssh(testbed, host, command, user);
+  expect(result.code, `ssh ${user}@${host.name} ${command}: ${result.stderr}`).toBe(0);
   return result.stdout;
 }
 
@@ -76,6 +86,14 @@ async function netnsNames(): Promise<string[]> {
   return stdout
     .split('\n')
     .map((line) => line.split(' ')[0] ?? '')
+    .filter(Boolean);
+}
+
+/** The machine's accounts or groups (the hosts share its /etc). */
+function accounts(file: '/etc/passwd' | '/etc/group' = '/etc/passwd'): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.split(':')[0] ?? '')
     .filter(Boolean);
 }
 
@@ -104,7 +122,7 @@ describe.skipIf(SKIP)('testbed: SSH hosts in network namespaces', () => {
 
   beforeAll(async () => {
     requireSupport();
-    testbed = await createTestbed({ hosts: 2, name: 'selftest' });
+    testbed = await createTestbed({ hosts: 2, name: 'selftest', users: ['deploy'] });
     [h1, h2] = testbed.hosts as [TestHost, TestHost];
   });
 
@@ -166,6 +184,33 @@ describe.skipIf(SKIP)('testbed: SSH hosts in network namespaces', () => {
     expect(existsSync(`/run/${MARKER}`)).toBe(false);
   });
 
+  it('lets an unprivileged user log in on every host, with a home and an agent directory of its own there', async () => {
+    const [deploy] = bed().users;
+    if (!deploy) throw new Error('the testbed was asked for one user');
+    expect(deploy.name).toBe('deploy');
+    expect(deploy.login).toMatch(/^swb\d{1,3}-deploy$/);
+    expect(deploy.uid).not.toBe(0);
+    for (const host of bed().hosts) {
+      const out = await sshOk(
+        bed(),
+        host,
+        `id -u; id -un; pwd; echo "$HOME"; echo ${host.name} > ${deploy.agentHome}/mine && cat ${deploy.agentHome}/mine`,
+        deploy.login,
+      );
+      expect(out).toBe(`${deploy.uid}\n${deploy.login}\n${deploy.home}\n${deploy.home}\n${host.name}\n`);
+      // Unprivileged for real: root's places stay closed to it.
+      const denied = await ssh(bed(), host, 'touch /var/lib/slipway/not-mine', deploy.login);
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toMatch(/Permission denied/);
+      expect(statSync(join(host.dataDir, 'users', deploy.login, 'slipway', 'mine')).uid).toBe(deploy.uid);
+    }
+    // Each host has its own: what the user wrote on h1 is h1's.
+    expect(readFileSync(join(h1.dataDir, 'users', deploy.login, 'slipway', 'mine'), 'utf8')).toBe('h1\n');
+    expect(readFileSync(join(h2.dataDir, 'users', deploy.login, 'slipway', 'mine'), 'utf8')).toBe('h2\n');
+    // Only root and the testbed's own accounts log in: another account of the machine does not.
+    expect((await ssh(bed(), h1, 'true', 'nobody')).code).not.toBe(0);
+  });
+
   it('runs commands inside a host with exec (its netns, files and hostname)', async () => {
     const result = await h1.exec([
       'sh',
@@ -223,8 +268,10 @@ describe.skipIf(SKIP)('testbed: SSH hosts in network namespaces', () => {
   it('destroy removes namespaces, links, sshds and files, and can be called again', async () => {
     const stateDir = dirname(bed().clientKeyPath);
     const bridge = h1.netns.split('-')[0] ?? '';
+    const logins = bed().users.map((u) => u.login);
     expect(processesMentioning(stateDir).length).toBeGreaterThanOrEqual(2);
     expect(await netnsNames()).toEqual(expect.arrayContaining([h1.netns, h2.netns]));
+    expect(accounts()).toEqual(expect.arrayContaining(logins));
 
     await bed().destroy();
 
@@ -233,6 +280,10 @@ describe.skipIf(SKIP)('testbed: SSH hosts in network namespaces', () => {
     expect(left).not.toContain(h2.netns);
     expect(processesMentioning(stateDir)).toEqual([]);
     expect(existsSync(stateDir)).toBe(false);
+    for (const login of logins) {
+      expect(accounts()).not.toContain(login);
+      expect(accounts('/etc/group')).not.toContain(login);
+    }
     expect((await runCommand(['ip', 'link', 'show', bridge])).code).not.toBe(0);
     // No connection attempt here: without the bridge the address would route out of the machine.
     const routes = (await runChecked(['ip', '-4', 'route', 'show', 'match', h1.address])).stdout;
@@ -253,6 +304,8 @@ describe.skipIf(SKIP)("testbed: a crashed run's leftovers", () => {
     requireSupport();
     const crashed = await runFixtureAndKillIt();
     expect(await netnsNames()).toEqual(expect.arrayContaining(crashed.netns));
+    expect(crashed.logins).toHaveLength(1);
+    expect(accounts()).toEqual(expect.arrayContaining(crashed.logins));
 
     const stalePids = processesMentioning(crashed.stateDir);
     expect(stalePids.length).toBeGreaterThan(0);
@@ -261,6 +314,8 @@ describe.skipIf(SKIP)("testbed: a crashed run's leftovers", () => {
 
     const left = await netnsNames();
     for (const ns of crashed.netns) expect(left).not.toContain(ns);
+    // The next testbed may reuse the slot, but asked for no user: the crashed run's account is gone.
+    for (const login of crashed.logins) expect(accounts()).not.toContain(login);
     // The next testbed may reuse the slot (and so the state dir's path): look at the old pids only.
     expect(stalePids.filter((pid) => processesMentioning(crashed.stateDir).includes(pid))).toEqual([]);
     const [host] = next.hosts as [TestHost];
@@ -269,7 +324,7 @@ describe.skipIf(SKIP)("testbed: a crashed run's leftovers", () => {
 });
 
 /** Starts stale-fixture.ts, waits for its testbed, then SIGKILLs its process group (not the sshd). */
-async function runFixtureAndKillIt(): Promise<{ netns: string[]; stateDir: string }> {
+async function runFixtureAndKillIt(): Promise<{ netns: string[]; logins: string[]; stateDir: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
     cwd: REPO_ROOT,
     detached: true,
@@ -298,5 +353,5 @@ async function runFixtureAndKillIt(): Promise<{ netns: string[]; stateDir: strin
     if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     await exited;
   }
-  return JSON.parse(stdout) as { netns: string[]; stateDir: string };
+  return JSON.parse(stdout) as { netns: string[]; logins: string[]; stateDir: string };
 }

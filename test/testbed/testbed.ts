@@ -5,6 +5,7 @@ import { findBinary, runCommand, runChecked, type CommandResult } from './comman
 import {
   MAX_HOSTS,
   SLOT_COUNT,
+  USER_NAME_PATTERN,
   deriveHostNames,
   deriveSlotNames,
   sanitizeLabel,
@@ -21,10 +22,11 @@ import {
   writeKnownHosts,
 } from './sshd.js';
 import { sweepStaleTestbeds, teardownSlot } from './teardown.js';
+import { createTestUser, prepareUserDirs, userToolsMissing, type TestUser } from './users.js';
 
 // A testbed of real SSH hosts on this machine: each host is a network namespace with its own address
 // on a private bridge, its own sshd, and its own mount namespace in which /var/lib/slipway, /tmp and /run are
-// per-host directories. See README.md beside this file.
+// per-host directories. Besides root, unprivileged accounts can log in on request. See README.md beside this file.
 
 export interface TestHost {
   name: string;
@@ -52,7 +54,9 @@ export interface TestHost {
 
 export interface Testbed {
   hosts: TestHost[];
-  /** Private key (OpenSSH format, ed25519, no passphrase) that every host's root accepts. */
+  /** The unprivileged accounts asked for (`users`), in that order; each logs in on every host. */
+  users: TestUser[];
+  /** Private key (OpenSSH format, ed25519, no passphrase) that every host accepts for root and every user. */
   clientKeyPath: string;
   /** A known_hosts file listing every host's key. */
   knownHostsPath: string;
@@ -60,7 +64,17 @@ export interface Testbed {
   destroy(): Promise<void>;
 }
 
-export type { CommandResult };
+export type { CommandResult, TestUser };
+
+export interface TestbedOptions {
+  hosts: number;
+  name?: string;
+  /**
+   * Unprivileged accounts to create (names [a-z][a-z0-9]{0,15}): each logs in on every host with the client key,
+   * with a home and an agent directory of its own inside each host's /var/lib/slipway. See `Testbed.users`.
+   */
+  users?: readonly string[];
+}
 
 const REQUIRED_BINARIES = [
   'ip',
@@ -111,12 +125,13 @@ function rootAccountLocked(): boolean {
   }
 }
 
-export async function createTestbed(options: { hosts: number; name?: string }): Promise<Testbed> {
+export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   const support = testbedSupported();
   if (!support.ok) throw new Error(`testbed not supported here: ${support.why}`);
   if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > MAX_HOSTS) {
     throw new Error(`testbed: hosts must be 1..${MAX_HOSTS}, got ${options.hosts}`);
   }
+  const userNames = validateUserNames(options.users ?? []);
   await sweepStaleTestbeds();
   const lock = await claimFreeSlot(process.pid % SLOT_COUNT);
   const slot = deriveSlotNames(lock.slot);
@@ -134,7 +149,10 @@ export async function createTestbed(options: { hosts: number; name?: string }): 
     const authorizedKeysPath = join(slot.stateDir, 'authorized_keys');
     const knownHostsPath = join(slot.stateDir, 'known_hosts');
     const clientKey = await generateEd25519Key(clientKeyPath, `slipway-testbed-${slot.bridge}`);
-    await writeFile(authorizedKeysPath, `${clientKey.line} slipway-testbed\n`, { mode: 0o600 });
+    // Readable by all: sshd reads a user's authorized keys as that user.
+    await writeFile(authorizedKeysPath, `${clientKey.line} slipway-testbed\n`, { mode: 0o644 });
+    const users: TestUser[] = [];
+    for (const name of userNames) users.push(await createTestUser(slot, name));
     await addSubnetGuard(slot);
     await createBridge(slot);
     const label = sanitizeLabel(options.name);
@@ -143,7 +161,7 @@ export async function createTestbed(options: { hosts: number; name?: string }): 
     for (const host of names) await createHostNetwork(slot, host);
     const hosts = await Promise.all(
       names.map(async (host) => {
-        const started = await startHost(host, authorizedKeysPath);
+        const started = await startHost(host, authorizedKeysPath, users);
         sshdPids.push(started.sshdPid);
         return started.host;
       }),
@@ -152,11 +170,24 @@ export async function createTestbed(options: { hosts: number; name?: string }): 
       knownHostsPath,
       hosts.map((h) => h.hostKeyLine),
     );
-    return { hosts, clientKeyPath, knownHostsPath, destroy };
+    return { hosts, users, clientKeyPath, knownHostsPath, destroy };
   } catch (error) {
     await destroy().catch(() => undefined);
     throw error;
   }
+}
+
+function validateUserNames(names: readonly string[]): string[] {
+  for (const name of names) {
+    if (!USER_NAME_PATTERN.test(name)) {
+      throw new Error(`testbed: user names are [a-z][a-z0-9]{0,15}, got ${JSON.stringify(name)}`);
+    }
+  }
+  if (new Set(names).size !== names.length)
+    throw new Error(`testbed: users repeat a name: ${names.join(', ')}`);
+  const missing = names.length > 0 ? userToolsMissing() : [];
+  if (missing.length > 0) throw new Error(`testbed: users need ${missing.join(', ')}`);
+  return [...names];
 }
 
 async function prepareMachine(): Promise<void> {
@@ -167,10 +198,12 @@ async function prepareMachine(): Promise<void> {
 async function startHost(
   host: HostNames,
   authorizedKeysPath: string,
+  users: readonly TestUser[],
 ): Promise<{ host: TestHost; sshdPid: number }> {
   const dataDir = join(host.dir, 'data');
   const tmpDir = join(host.dir, 'tmp');
   await mkdir(dataDir, { recursive: true, mode: 0o755 });
+  for (const user of users) await prepareUserDirs(dataDir, user);
   await mkdir(tmpDir, { recursive: true });
   await runChecked(['chmod', '1777', tmpDir]);
   const runDir = join(host.dir, 'run');
@@ -181,7 +214,13 @@ async function startHost(
   const pidFile = join(host.dir, `sshd-${host.name}.pid`);
   await writeFile(
     configPath,
-    renderSshdConfig({ address: host.address, hostKeyPath, authorizedKeysPath, pidFile }),
+    renderSshdConfig({
+      address: host.address,
+      hostKeyPath,
+      authorizedKeysPath,
+      pidFile,
+      allowUsers: ['root', ...users.map((u) => u.login)],
+    }),
   );
   const sshdPid = await startSshd({
     netns: host.netns,
