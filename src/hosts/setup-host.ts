@@ -72,21 +72,25 @@ export async function setupHost(host: SshHost, options: SetupHostOptions): Promi
   } else if (running.agentVersion !== options.agentVersion || changed) {
     agent = running.agentVersion !== options.agentVersion ? 'upgraded' : 'restarted';
     notes.push(
-      `the agent was restarted (pid ${running.pid}); its targets kept running and were adopted, and the router process kept serving the public ports (it runs the new router code from its next restart)`,
+      running.routerPid
+        ? `the agent was restarted (pid ${running.pid}); its targets kept running and were adopted, and the router process (pid ${running.routerPid}) kept serving the public ports (it runs the new router code from its next restart)`
+        : `the agent was restarted (pid ${running.pid}) and its routes moved into a router process of their own; its targets kept running and were adopted, but the public ports were down during the move (typically under a second)`,
     );
   } else {
     agent = 'already-running';
   }
 
   const restarting = running !== null && agent !== 'already-running';
-  if (restarting && options.aroundRestart) {
-    await options.aroundRestart.before();
+  // Only an agent that serves the routes itself (one from before the router process) closes them to restart.
+  const edgeDrain = restarting && !running.routerPid ? options.aroundRestart : undefined;
+  if (edgeDrain) {
+    await edgeDrain.before();
     notes.push('the host was out of the edge during the restart: no user request reached it');
   }
   try {
     await restartOrStart();
   } finally {
-    if (restarting) await options.aroundRestart?.after();
+    await edgeDrain?.after();
   }
 
   async function restartOrStart(): Promise<void> {
@@ -159,9 +163,12 @@ async function detectService(host: SshHost): Promise<'systemd' | 'detached'> {
   return chooseServiceManager(uid.stdout, state.code === 127 ? '' : state.stdout);
 }
 
-async function pingWithoutStarting(host: SshHost): Promise<{ agentVersion: string; pid: number } | null> {
+async function pingWithoutStarting(
+  host: SshHost,
+): Promise<{ agentVersion: string; pid: number; routerPid: number | null } | null> {
   try {
-    return await (await host.agent({ start: false })).call('ping', {});
+    const { agentVersion, pid, routerPid } = await (await host.agent({ start: false })).call('state', {});
+    return { agentVersion, pid, routerPid: routerPid ?? null };
   } catch (err) {
     if (err instanceof AgentNotRunningError) return null;
     throw err;
