@@ -1,4 +1,4 @@
-import { checkHealthOnce, type HealthCheckResult } from '../router/health-check.js';
+import { checkHealthOnce, sameHealthCheck, type HealthCheckResult } from '../router/health-check.js';
 import type { HealthCheckSpec, TargetHealth } from './protocol.js';
 
 /** One check of a target: a single GET of its health path by default. */
@@ -73,7 +73,7 @@ export class TargetHealthWatch {
   watch(id: string, target: WatchedTarget): void {
     if (this.#stopped) return;
     const existing = this.#watched.get(id);
-    if (existing && existing.port === target.port && sameSpec(existing.spec, target.spec)) return;
+    if (existing && existing.port === target.port && sameHealthCheck(existing.spec, target.spec)) return;
     if (existing?.timer) clearTimeout(existing.timer);
     const watched: Watched = {
       port: target.port,
@@ -167,16 +167,6 @@ export class TargetHealthWatch {
       });
     }
   }
-}
-
-function sameSpec(a: HealthCheckSpec, b: HealthCheckSpec): boolean {
-  return (
-    a.path === b.path &&
-    a.intervalMs === b.intervalMs &&
-    a.timeoutMs === b.timeoutMs &&
-    a.healthyThreshold === b.healthyThreshold &&
-    a.unhealthyThreshold === b.unhealthyThreshold
-  );
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   ejectionCauseOf,
   type PoolFailure,
 } from './edge-failover.js';
+import { sameHealthCheck } from './health-check.js';
 import { HealthMonitor, type HealthChange } from './health-monitor.js';
 import { MemberOutcomes } from './member-outcomes.js';
 import type { PoolRouting, WaitingAttempt } from './pool-exchange.js';
@@ -367,14 +368,4 @@ export class EdgePool implements PoolRouting {
       });
     }
   }
-}
-
-function sameHealthCheck(a: HealthCheckSpec, b: HealthCheckSpec): boolean {
-  return (
-    a.path === b.path &&
-    a.intervalMs === b.intervalMs &&
-    a.timeoutMs === b.timeoutMs &&
-    a.healthyThreshold === b.healthyThreshold &&
-    a.unhealthyThreshold === b.unhealthyThreshold
-  );
 }

@@ -147,3 +147,14 @@ function describeCheckError(err: NodeJS.ErrnoException, host: string, port: numb
       return err.code ? `${err.message} (${err.code})` : err.message;
   }
 }
+
+/** Whether two health checks are the same check (a watch or a pool keeps its counts only then). */
+export function sameHealthCheck(a: HealthCheckSpec, b: HealthCheckSpec): boolean {
+  return (
+    a.path === b.path &&
+    a.intervalMs === b.intervalMs &&
+    a.timeoutMs === b.timeoutMs &&
+    a.healthyThreshold === b.healthyThreshold &&
+    a.unhealthyThreshold === b.unhealthyThreshold
+  );
+}
