@@ -9,6 +9,7 @@ import { ProcessGroup } from './lib/processes.mjs';
 import * as canaryBench from './canary-bench.mjs';
 import * as deploySwitchesBench from './deploy-switches.mjs';
 import * as edgeFaultsBench from './edge-faults-bench.mjs';
+import * as faultsBench from './faults-bench.mjs';
 import * as fleetBench from './fleet-bench.mjs';
 import * as fleetServerBench from './fleet-server-bench.mjs';
 import * as routerBench from './router-bench.mjs';
@@ -18,7 +19,8 @@ const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench, weightUnderLo
 // The fleet benchmark needs root (a testbed of 20 SSH hosts), Ansible and Capistrano, and takes ~16 minutes:
 // run it by name, `node bench/run.mjs fleet`. So is `fleet-server` (the same through `slipway server`, ~6 minutes),
 // and `edge-faults` (a cut link behind Slipway's edge and behind HAProxy on a testbed of 3 hosts, ~2 minutes).
-const BY_NAME_ONLY = [fleetBench, fleetServerBench, edgeFaultsBench];
+// So is `faults` (agent and router SIGKILL, a killed deploy, a full disk: under load on the local host, ~4 min).
+const BY_NAME_ONLY = [fleetBench, fleetServerBench, edgeFaultsBench, faultsBench];
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 const wanted = process.argv.slice(2);

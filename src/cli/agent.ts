@@ -14,7 +14,7 @@ async function localHostOf(globals: GlobalOptions): Promise<LocalHost> {
 export function registerAgent(program: Command, globals: () => GlobalOptions): void {
   const agent = program
     .command('agent')
-    .description('the local agent that supervises targets and runs the routers');
+    .description('the local agent that supervises targets, its router process and their keeper');
   agent
     .command('status')
     .description('is the local agent running, and what does it supervise')
@@ -26,8 +26,12 @@ export function registerAgent(program: Command, globals: () => GlobalOptions): v
       }
       const client = await host.agent();
       const state = await client.call('state', {});
+      const routes = state.routerPid
+        ? `router process pid ${state.routerPid}`
+        : 'routes served by the agent itself';
+      const keeper = state.supervisor ? `restarted by ${state.supervisor}` : 'nothing restarts it';
       process.stdout.write(
-        `agent ${state.agentVersion}: running, pid ${state.pid}, ${state.targets.length} target(s), ${state.routes.length} route(s)\n`,
+        `agent ${state.agentVersion}: running, pid ${state.pid}, ${state.targets.length} target(s), ${state.routes.length} route(s); ${routes}; ${keeper}\n`,
       );
       await host.close();
     });

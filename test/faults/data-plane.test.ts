@@ -32,6 +32,9 @@ describe('the data plane under faults', () => {
     expect(figures.backAfterMs).not.toBeNull(); // back with no command run
     expect(pidIn(project, 'router.pid')).toBe(routerPid); // the public port never changed hands
     expect(await ledgerKinds(project)).toContain('agent.restarted');
+    expect(expectOk(await project.cli(['agent', 'status'])).stdout).toContain(
+      `; router process pid ${routerPid}; restarted by the keeper`,
+    );
   });
 
   it('a router process SIGKILLed under load: restarted at once, serving its saved routes, ledgered', async () => {
