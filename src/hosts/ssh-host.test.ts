@@ -252,7 +252,7 @@ describe('SshHost against a real sshd', () => {
     ]);
     expect(result.agent).toBe('restarted');
     expect(result.agentPid).not.toBe(before.pid);
-    expect(result.notes.join(' ')).toMatch(/the router process kept serving the public ports/);
+    expect(result.notes.join(' ')).toMatch(/the router process \(pid \d+\) kept serving the public ports/);
     const state = await (await host.agent()).call('state', {});
     expect(state.routerPid).toBe(routerBefore); // the public port was never closed
     expect(state.targets.map((t) => [t.id, t.pid, t.state])).toEqual([['hello-1', targetPid, 'running']]);
