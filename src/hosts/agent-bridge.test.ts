@@ -13,12 +13,26 @@ const home = join(dir, 'agent');
 const agentPids = new Set<number>();
 
 afterAll(async () => {
-  for (const pid of agentPids) {
-    if (isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
-    while (isProcessAlive(pid)) await sleep(50);
+  // The keeper would start a killed agent again: stop everything the bridge started (keeper, router process,
+  // agent) the way `slipway agent stop` does, then make sure each is gone.
+  const pids = [...agentPids, ...['keeper.pid', 'router.pid'].map((f) => readPid(join(home, f)))].filter(
+    (pid) => pid > 0,
+  );
+  await bridge([{ id: 1, method: 'shutdown', params: { stopTargets: true } }], ['--no-start']);
+  for (const pid of pids) {
+    for (let i = 0; i < 100 && isProcessAlive(pid); i++) await sleep(50);
+    if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   rmSync(dir, { recursive: true, force: true });
 });
+
+function readPid(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** Runs a bridge, sends request lines, and returns the answers and the exit code once stdin is closed. */
 function bridge(
