@@ -7,6 +7,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ProcessGroup } from './lib/processes.mjs';
 import * as canaryBench from './canary-bench.mjs';
+import * as cliStartupBench from './cli-startup.mjs';
 import * as deploySwitchesBench from './deploy-switches.mjs';
 import * as edgeFaultsBench from './edge-faults-bench.mjs';
 import * as faultsBench from './faults-bench.mjs';
@@ -15,7 +16,7 @@ import * as fleetServerBench from './fleet-server-bench.mjs';
 import * as routerBench from './router-bench.mjs';
 import * as weightUnderLoadBench from './weight-under-load.mjs';
 
-const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench, weightUnderLoadBench];
+const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench, weightUnderLoadBench, cliStartupBench];
 // The fleet benchmark needs root (a testbed of 20 SSH hosts), Ansible and Capistrano, and takes ~16 minutes:
 // run it by name, `node bench/run.mjs fleet`. So is `fleet-server` (the same through `slipway server`, ~6 minutes),
 // and `edge-faults` (a cut link behind Slipway's edge and behind HAProxy on a testbed of 3 hosts, ~2 minutes).

@@ -1,6 +1,7 @@
-// Bundles the CLI and the agent into single files under dist/ (the agent bundle is what a host runs), and the
-// dashboard into dist/web (what `slipway server` serves), with Vite and the config in vite.config.ts.
-import { readdirSync, statSync } from 'node:fs';
+// Bundles the CLI into dist/cli.js and its chunks (one per verb, loaded when that verb runs, so that a command
+// parses only the code it needs), the agent into one self-contained file (what a host runs, uploaded alone), and
+// the dashboard into dist/web (what `slipway server` serves), with Vite and the config in vite.config.ts.
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
 
 /**
@@ -38,13 +39,48 @@ const common = {
   },
 };
 
-await Promise.all([
-  build({
+/**
+ * The CLI's chunks sit beside dist/cli.js, not in a folder of their own: code in them finds dist/agent.js,
+ * dist/web and the examples from its own location (import.meta.url).
+ */
+const CLI_CHUNK = /^cli-.+-[A-Z0-9]{8}\.js(\.map)?$/;
+
+/**
+ * zod's locales, about 360 KB of code that every verb reading slipway.yml would parse, cut to the English one
+ * that Slipway's messages use (zod registers it by itself; `z.locales` then holds `en` only).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+    }));
+  },
+};
+
+/**
+ * The CLI: dist/cli.js is the entry (bin/slipway.js and the tests run it), and every `import()` of a verb
+ * becomes a chunk. Chunks of an earlier build that this one did not write are removed.
+ */
+async function buildCli() {
+  const result = await build({
     ...common,
-    entryPoints: ['src/cli/main.ts'],
-    outfile: 'dist/cli.js',
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    splitting: true,
+    chunkNames: 'cli-[name]-[hash]',
+    metafile: true,
     external: ['better-sqlite3', 'ssh2', 'cpu-features', 'dockerode'],
-  }),
+    plugins: [zodEnglishOnly],
+  });
+  const written = new Set(Object.keys(result.metafile.outputs).map((path) => path.replace(/^dist\//, '')));
+  for (const name of readdirSync('dist')) {
+    if (CLI_CHUNK.test(name) && !written.has(name)) rmSync(`dist/${name}`, { force: true });
+  }
+}
+
+await Promise.all([
+  buildCli(),
   // The agent must not depend on node_modules on a remote host: everything is bundled in. dockerode (loaded only
   // for container targets) pulls in ssh2, whose native parts are optional and loaded in try/catch: left out.
   // Some of its CommonJS files read __dirname, which an ESM bundle must define.

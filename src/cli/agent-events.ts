@@ -54,11 +54,16 @@ function environmentOfHost(project: Project, host: string): string | null {
  * once (CLIs on other machines, server replicas) copy each range once. Hosts whose agent is not running are
  * skipped: nothing there to copy. A command about one environment syncs only that environment's hosts: the others
  * keep their events (and their cursors) for a later sync, and no connection is opened to them.
+ *
+ * `startAgents: false` (commands that only read, a server's background sync) starts no agent: one stopped on
+ * purpose stays stopped. A deploy's sync may start one, as the deploy would anyway.
  */
 export async function syncAgentEvents(
   project: Project,
   hosts: readonly Host[] = [...project.hosts.values()],
+  options: { startAgents?: boolean } = {},
 ): Promise<void> {
+  const start = options.startAgents ?? true;
   const app = project.config.app;
   const reading = readCursors(project);
   reading.catch(() => undefined); // a failed read fails the sync below, not as an unhandled rejection
@@ -70,7 +75,7 @@ export async function syncAgentEvents(
       if (host === project.local && !(await project.local.isAgentRunning()) && !project.local.hasState())
         return null;
       try {
-        const agent = await host.agent();
+        const agent = await host.agent({ start });
         const from = (await reading)[host.name] ?? null;
         return {
           host: host.name,
@@ -114,9 +119,9 @@ export async function syncAgentEvents(
 }
 
 /**
- * The sync of a verb that only reads (`status`, `history`): when the store takes no writes now (another process
- * holds its write lock, or its disk is full), the verb answers from the ledger as it is, and `note` says why the
- * agents' newest events are not in it yet. A later command copies them.
+ * The sync of a verb that only reads (`status`, `history`): it starts no agent, and when the store takes no writes
+ * now (another process holds its write lock, or its disk is full), the verb answers from the ledger as it is, and
+ * `note` says why the agents' newest events are not in it yet. A later command copies them.
  */
 export async function syncAgentEventsForReading(
   project: Project,
@@ -124,7 +129,7 @@ export async function syncAgentEventsForReading(
   note: (line: string) => void,
 ): Promise<void> {
   try {
-    await syncAgentEvents(project, hosts);
+    await syncAgentEvents(project, hosts, { startAgents: false });
   } catch (error) {
     if (!(error instanceof StoreBusyError || error instanceof DiskFullError)) throw error;
     note(`the agents' newest events are not in the ledger yet: ${error.message}`);
@@ -158,7 +163,7 @@ export function startAgentEventSync(
   let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = syncAgentEvents(project)
+    running = syncAgentEvents(project, undefined, { startAgents: false })
       .catch(onError)
       .finally(() => (running = null));
   }, intervalMs);

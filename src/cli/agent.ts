@@ -36,6 +36,23 @@ export function registerAgent(program: Command, globals: () => GlobalOptions): v
       await host.close();
     });
   agent
+    .command('start')
+    .description(
+      'start the local agent (and its router process and keeper): it adopts the targets a stopped agent left',
+    )
+    .action(async () => {
+      const host = await localHostOf(globals());
+      const running = await host.isAgentRunning();
+      const state = await (await host.agent()).call('state', {});
+      await host.close();
+      const targets = `${state.targets.length} target(s), ${state.routes.length} route(s)`;
+      process.stdout.write(
+        running
+          ? `agent ${state.agentVersion} was already running, pid ${state.pid}: ${targets}\n`
+          : `agent ${state.agentVersion} started, pid ${state.pid}: ${targets}\n`,
+      );
+    });
+  agent
     .command('stop')
     .description(
       'stop the local agent (targets keep running and are adopted by the next agent, unless --stop-targets)',

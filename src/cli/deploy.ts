@@ -11,7 +11,12 @@ import {
   type OperationHooks,
 } from '../operations/deploy.js';
 import { describeNowServing, type ServingHost } from './describe-now-serving.js';
-import { describeAlreadyServing, describePlanStrategy } from '../plan/describe-plan.js';
+import {
+  describeAlreadyServing,
+  describeDeploymentSubject,
+  describePlanHeading,
+  describePlanStrategy,
+} from '../plan/describe-plan.js';
 import type { Plan } from '../plan/steps.js';
 import type { Outcome, PipelineDeployRequest, PipelineRunHooks } from '../pipeline/run-pipeline.js';
 import type { PipelineEntry } from '../triggers/sync-watched-branch.js';
@@ -132,7 +137,7 @@ export async function runWithProgress(
       signal: aborter.signal,
       onPlan: (plan) => {
         process.stdout.write(
-          `${bold(`${plan.kind === 'rollback' ? 'Rolling back' : verb === 'resume' ? 'Resuming' : 'Deploying'} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${nowServing(plan.previous?.release ?? null, serving)})`)}\n`,
+          `${bold(describePlanHeading(plan, verb === 'resume' ? 'resuming' : 'running'))} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${nowServing(plan.previous?.release ?? null, serving)})`)}\n`,
         );
         for (const line of describeAlreadyServing(plan)) process.stdout.write(`  ${line}\n`);
         if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {
@@ -183,7 +188,7 @@ function reportOutcome(project: Project, plan: Plan, result: ExecutionResult, du
       const served = plan.previous ? `${plan.previous.release} still serves` : 'nothing was serving before';
       process.stderr.write(
         red(
-          `✖ ${plan.kind} of ${plan.release.version} to ${plan.environment} failed (${took}); ${result.outcome === 'rolled-back' ? served : 'see slipway status'}\n`,
+          `✖ ${describeDeploymentSubject(plan.kind, plan.release.version, plan.environment)} failed (${took}); ${result.outcome === 'rolled-back' ? served : 'see slipway status'}\n`,
         ),
       );
       throw new SlipwayError(result.error ?? 'deployment failed');

@@ -3,6 +3,7 @@ import { hostsToSync, syncAgentEventsForReading } from './agent-events.js';
 import { printNote } from './status.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { dim } from './progress-renderer.js';
+import { formatHistoryEvent } from './format-history.js';
 
 export function registerHistory(program: Command, globals: () => GlobalOptions): void {
   program
@@ -28,11 +29,7 @@ export function registerHistory(program: Command, globals: () => GlobalOptions):
           return;
         }
         if (events.length === 0) process.stdout.write('no events yet\n');
-        for (const e of events) {
-          process.stdout.write(
-            `${dim(new Date(e.atMs).toISOString())} ${e.kind.padEnd(18)} ${(e.environment ?? '-').padEnd(12)} ${e.message} ${dim(`by ${e.actor}`)}\n`,
-          );
-        }
+        for (const e of events) process.stdout.write(formatHistoryEvent(e, dim));
       });
     });
 }

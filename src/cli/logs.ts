@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { hostsOf } from '../executor/run-deployment.js';
 import { readLogs } from '../operations/read-logs.js';
 import { withProject, type GlobalOptions } from './project.js';
-import { dim, red } from './progress-renderer.js';
+import { AgentNotRunningError } from '../hosts/ssh-errors.js';
+import { dim, red, yellow } from './progress-renderer.js';
 
 export function registerLogs(program: Command, globals: () => GlobalOptions): void {
   program
@@ -23,10 +24,27 @@ export function registerLogs(program: Command, globals: () => GlobalOptions): vo
         };
         const lines = Math.max(0, Number(opts.lines) || 50);
         const request = { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) };
+        // Logs only read: a stopped agent stays stopped, and that is said (it is why there are no lines).
+        const notRunning = (host: string): void => {
+          process.stderr.write(
+            yellow(
+              `agent not running on ${host}: no logs from there; ${host === 'local' ? '"slipway agent start" starts it' : `"slipway deploy ${env}" starts it`}\n`,
+            ),
+          );
+        };
         if (!opts.follow) {
-          const read = await readLogs(hosts, request, (e) => print(e.host, e));
+          const stopped: string[] = [];
+          const read = await readLogs(
+            hosts,
+            request,
+            (e) => print(e.host, e),
+            (host) => {
+              stopped.push(host);
+              notRunning(host);
+            },
+          );
           // Silence would look like a hang or a bug: say that nothing was there, and where to look.
-          if (read.length === 0) {
+          if (read.length === 0 && stopped.length < hosts.length) {
             const which = opts.target ? `target ${opts.target}` : `the targets of ${project.config.app}`;
             process.stderr.write(
               dim(`no output from ${which} in ${env}; "slipway status ${env}" shows what runs there\n`),
@@ -35,15 +53,27 @@ export function registerLogs(program: Command, globals: () => GlobalOptions): vo
           return;
         }
         // Every host at once, until Ctrl-C (or until every host's stream ends).
-        const agents = await Promise.all(hosts.map((host) => host.agent()));
-        const streams = agents.map((agent, i) =>
+        const agents = await Promise.all(
+          hosts.map((host) =>
+            host.agent({ start: false }).catch((err: unknown) => {
+              if (!(err instanceof AgentNotRunningError)) throw err;
+              notRunning(host.name);
+              return null;
+            }),
+          ),
+        );
+        const streams = agents.flatMap((agent, i) =>
           agent
-            .stream('logs', { ...request, follow: true }, (e) => print(hosts[i]?.name ?? '', e))
-            .catch(() => undefined),
+            ? [
+                agent
+                  .stream('logs', { ...request, follow: true }, (e) => print(hosts[i]?.name ?? '', e))
+                  .catch(() => undefined),
+              ]
+            : [],
         );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', () => {
-            for (const agent of agents) agent.close();
+            for (const agent of agents) agent?.close();
             resolve();
           });
           void Promise.all(streams).then(() => resolve());

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SlipwayError } from '../core/errors.js';
+import { InputError, SlipwayError } from '../core/errors.js';
 import { runContractMigrations } from '../migrate/run-contract-migrations.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
@@ -15,7 +15,7 @@ export function registerMigrate(program: Command, globals: () => GlobalOptions):
     .option('--contract', 'run the held contract (destructive) migrations')
     .action(async (env: string, opts: { contract?: boolean }) => {
       if (!opts.contract)
-        throw new SlipwayError('say what to run: slipway migrate <env> --contract', {
+        throw new InputError('say what to run: slipway migrate <env> --contract', {
           hint: 'expand migrations run with every deploy; only contract migrations are run on their own',
         });
       await withProject(globals(), async (project) => {

@@ -49,9 +49,10 @@ export function registerMonitor(program: Command, globals: () => GlobalOptions):
                   rollback: opts.rollback,
                   reachable: (host) => isReachable(project, host),
                 });
-                // Agent events (crashes, restarts) go to the ledger too, as with every verb; but only when every
-                // agent answered: syncing would start a stopped local agent and hide the outage being watched.
-                if (report.hosts.every((h) => h.ok)) await syncAgentEvents(project);
+                // Agent events (crashes, restarts) go to the ledger too, as with every verb; the sync starts no
+                // agent (that would hide the outage being watched), and waits until every agent answers.
+                if (report.hosts.every((h) => h.ok))
+                  await syncAgentEvents(project, undefined, { startAgents: false });
                 process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatRound(report));
               },
               { intervalMs: bounded, signal: stop.signal, once: Boolean(opts.once) },

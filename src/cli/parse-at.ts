@@ -1,5 +1,5 @@
 import { parseDurationMs } from '../core/duration.js';
-import { SlipwayError } from '../core/errors.js';
+import { InputError } from '../core/errors.js';
 import { parsePointInTime } from '../pipeline/zoned-time.js';
 
 /**
@@ -15,7 +15,7 @@ export function parseAtOption(text: string, timeZone: string, nowMs: number): nu
     const at = parsePointInTime(trimmed, timeZone);
     if (at !== undefined) return at;
   }
-  throw new SlipwayError(`--at "${text}" is not a time`, {
+  throw new InputError(`--at "${text}" is not a time`, {
     hint: 'use e.g. --at 2026-11-27T08:00:00Z, --at "2026-11-27 09:00" --timezone Europe/Berlin, or --at +10m',
   });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { planDeployment } from '../operations/plan-deployment.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { resolveReleaseVersion } from './releases.js';
-import { SlipwayError } from '../core/errors.js';
+import { InputError } from '../core/errors.js';
+import { environmentConfig } from '../executor/run-deployment.js';
 import { collectPipelinePlan, printPipelinePlan } from './plan-pipeline.js';
 
 export function registerPlan(program: Command, globals: () => GlobalOptions): void {
@@ -21,6 +22,8 @@ export function registerPlan(program: Command, globals: () => GlobalOptions): vo
     .action(
       async (env: string | undefined, opts: { release?: string; json?: boolean; pipeline?: boolean }) => {
         await withProject(globals(), async (project) => {
+          // A name that is not there is bad input, said before anything else is looked at.
+          if (env !== undefined) environmentConfig(project.config, env);
           const version = await resolveReleaseVersion(project, opts.release);
           if (opts.pipeline) {
             const entries = await collectPipelinePlan(project, version);
@@ -28,7 +31,7 @@ export function registerPlan(program: Command, globals: () => GlobalOptions): vo
             else printPipelinePlan(project.config.app, version, entries);
             return;
           }
-          if (!env) throw new SlipwayError('name an environment, or use --pipeline');
+          if (!env) throw new InputError('name an environment, or use --pipeline');
           const { plan, text } = await planDeployment(project, env, version);
           process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${text}\n`);
         });

@@ -10,7 +10,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { defaultActor, type ControlPlane } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
-import { SshHost, type SshHostSettings } from '../hosts/ssh-host.js';
+import type { SshHostSettings } from '../hosts/ssh-host.js';
 import { parseDurationMs } from '../core/duration.js';
 import {
   describeStoreLocation,
@@ -57,18 +57,28 @@ export function resolveStoreLocation(
   return { kind: 'sqlite', file: join(stateDir, 'slipway.db') };
 }
 
-/** Loads slipway.yml, opens the store and wires the hosts: everything a verb needs. */
+/**
+ * Loads slipway.yml and wires the store and the hosts: everything a verb needs. The store opens on first use (a
+ * verb that only talks to hosts never opens it), and the SSH client's code loads only for a project with SSH hosts.
+ */
 export async function openProject(options: GlobalOptions): Promise<Project> {
   const loaded = await loadConfig(options.config);
   const stateDir = resolveStateDir(options, loaded.dir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const storeLocation = resolveStoreLocation(options, stateDir, process.env);
-  const ledgerStore: Store = await openStore(storeLocation);
   const actor = process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor();
-  const notifier = createNotifier(loaded, stateDir, ledgerStore, actor);
-  const store = notifier ? withNotifications(ledgerStore, notifier) : ledgerStore;
+  let notifier: Notifier | null = null;
+  const store = storeOpenedOnFirstUse(async () => {
+    const ledgerStore = await openStore(storeLocation);
+    notifier = createNotifier(loaded, stateDir, ledgerStore, actor);
+    return notifier ? withNotifications(ledgerStore, notifier) : ledgerStore;
+  });
   const local = new LocalHost(join(stateDir, 'agent'));
   const hosts = new Map<string, Host>([['local', local]]);
+  const hasSshHosts = Object.values(loaded.config.environments).some((env) =>
+    [...env.hosts, ...(env.edge ? [env.edge.host] : [])].some((host) => host !== 'local'),
+  );
+  const SshHost = hasSshHosts ? (await import('../hosts/ssh-host.js')).SshHost : null;
   for (const [environment, env] of Object.entries(loaded.config.environments)) {
     const settings: SshHostSettings = {
       knownHostsFile: resolve(loaded.dir, env.ssh.knownHosts ?? join(stateDir, 'known_hosts', environment)),
@@ -79,7 +89,8 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
       environment,
     };
     for (const host of [...env.hosts, ...(env.edge ? [env.edge.host] : [])]) {
-      if (host !== 'local' && !hosts.has(host.name)) hosts.set(host.name, new SshHost(host, settings));
+      if (SshHost && host !== 'local' && !hosts.has(host.name))
+        hosts.set(host.name, new SshHost(host, settings));
     }
   }
   return {
@@ -109,6 +120,35 @@ export async function openProject(options: GlobalOptions): Promise<Project> {
       await store.close();
     },
   };
+}
+
+/**
+ * A store that opens on the first call of one of its functions (every one returns a promise, so the caller
+ * cannot tell). Closing a store that never opened does nothing.
+ */
+function storeOpenedOnFirstUse(open: () => Promise<Store>): Store {
+  let opening: Promise<Store> | null = null;
+  const functions = new Map<string | symbol, unknown>();
+  const call =
+    (key: string) =>
+    async (...args: unknown[]) => {
+      opening ??= open();
+      const store = await opening;
+      return (store[key as keyof Store] as (...a: unknown[]) => unknown).apply(store, args);
+    };
+  const close = async (): Promise<void> => {
+    const opened = await opening?.catch(() => null);
+    await opened?.close();
+  };
+  return new Proxy({} as Store, {
+    get(_target, key) {
+      // `then` stays undefined: the store is not a promise (awaiting it must not call it).
+      if (typeof key !== 'string' || key === 'then') return undefined;
+      if (key === 'close') return close;
+      if (!functions.has(key)) functions.set(key, call(key));
+      return functions.get(key);
+    },
+  });
 }
 
 /** Notifications go out from the ledger itself, so every verb that records an event notifies. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { SlipwayError } from '../core/errors.js';
+import { InputError, UnknownNameError } from '../core/errors.js';
+import { environmentConfig } from '../executor/run-deployment.js';
 import { derivePipelinePosition } from '../pipeline/pipeline-position.js';
 import { runPipelineDeploy } from '../pipeline/run-pipeline.js';
 import { syncAgentEvents } from './agent-events.js';
@@ -28,10 +29,10 @@ export function registerPromoteRelease(program: Command, globals: () => GlobalOp
         opts: { reason?: string; overrideFreeze?: boolean; at?: string; timezone: string },
       ) => {
         await withProject(globals(), async (project) => {
-          await syncAgentEvents(project);
+          environmentConfig(project.config, env);
           const position = derivePipelinePosition(project.config, env);
           if (position.index === null || position.previous === null) {
-            throw new SlipwayError(
+            throw new InputError(
               position.index === null
                 ? `${env} is not part of the pipeline in slipway.yml`
                 : `${env} is the first environment of the pipeline; nothing promotes into it`,
@@ -39,10 +40,11 @@ export function registerPromoteRelease(program: Command, globals: () => GlobalOp
             );
           }
           if (!(await project.store.getRelease(project.config.app, version))) {
-            throw new SlipwayError(`release ${version} of ${project.config.app} does not exist`, {
+            throw new UnknownNameError(`release ${version} of ${project.config.app} does not exist`, {
               hint: '"slipway releases" lists the releases',
             });
           }
+          await syncAgentEvents(project);
           await runPipelineDeploy(
             project,
             createPipelinePorts(project),

@@ -1,6 +1,13 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, SlipwayError, StoreBusyError } from '../core/errors.js';
+import {
+  ConfigError,
+  InputError,
+  NotFoundError,
+  SlipwayError,
+  StoreBusyError,
+  UnknownNameError,
+} from '../core/errors.js';
 import { reportError } from './report-error.js';
 
 const errno = (code: string, message: string, path?: string): Error =>
@@ -17,6 +24,21 @@ describe('reportError', () => {
     ['a refusal with its hint', new SlipwayError('no', { hint: 'do this' }), 1, 'error: no\nhint: do this\n'],
     ['bad input', new ConfigError([{ path: 'app', message: 'required' }]), 2, /^error: 1 problem/],
     ['a usage error', new CommanderError(1, 'commander.missingArgument', 'missing'), 2, ''],
+    [
+      'an environment that is not there (bad input, as the README says)',
+      new UnknownNameError('no environment named "nope" in slipway.yml', {
+        hint: 'environments: production',
+      }),
+      2,
+      'error: no environment named "nope" in slipway.yml\nhint: environments: production\n',
+    ],
+    ['an argument that cannot be used', new InputError('--at "soon" is not a time'), 2, /^error: --at/],
+    [
+      'something not found that the command did not name (state, not input)',
+      new NotFoundError('there are no releases of hello yet'),
+      1,
+      'error: there are no releases of hello yet\n',
+    ],
     [
       'a busy store',
       new StoreBusyError('/p/.slipway/slipway.db', 5000),

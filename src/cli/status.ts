@@ -40,9 +40,12 @@ function printHostStatus(environment: string, h: HostStatus, named: boolean, now
     return;
   }
   if (!h.agent) {
-    process.stdout.write(
-      `${indent}${yellow('agent not running')} — nothing is served; "slipway deploy ${environment}" starts it\n`,
-    );
+    // Status only reads: it starts no agent (one stopped on purpose stays stopped) and says how to.
+    const start =
+      h.host === 'local'
+        ? `"slipway agent start" starts it again, "slipway deploy ${environment}" too`
+        : `"slipway deploy ${environment}" starts it`;
+    process.stdout.write(`${indent}${yellow('agent not running')} — ${start}\n`);
     return;
   }
   for (const t of h.targets) {

@@ -60,7 +60,7 @@ async function readHost(project: Project, host: Host): Promise<HostView> {
   try {
     if (!(await isReachable(project, host))) return { ...none, error: 'agent not running' };
     const call = (async () =>
-      (await host.agent()).call('monitor', { afterMs: Date.now() - TRAFFIC_WINDOW_MS }))();
+      (await host.agent({ start: false })).call('monitor', { afterMs: Date.now() - TRAFFIC_WINDOW_MS }))();
     const answer = await Promise.race([
       call,
       new Promise<never>((_, reject) =>

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SlipwayError } from '../core/errors.js';
+import { InputError, SlipwayError } from '../core/errors.js';
 import { parseDurationMs } from '../core/duration.js';
 import { resolveRepoOption, resolveWatchTarget, type WatchTarget } from '../triggers/resolve-watch-target.js';
 import { serveWebhook } from '../triggers/serve-webhook.js';
@@ -49,7 +49,7 @@ async function receiveUntilStopped(project: Project, opts: WebhookOptions): Prom
   }
   const port = opts.port !== undefined ? Number(opts.port) : settings.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new SlipwayError(`"${opts.port}" is not a port`, {
+    throw new InputError(`"${opts.port}" is not a port`, {
       hint: 'e.g. --port 8430, or --port 0 for a free one',
     });
   }

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { APP_KIND_NAMES, type AppGuess } from './app-guess.js';
 import { DEFAULTS } from './defaults.js';
 
 export interface InitTemplateOptions {
@@ -6,41 +7,45 @@ export interface InitTemplateOptions {
   app: string;
   /** Public port of the `production` environment's router. */
   port: number;
+  /**
+   * What `slipway init` found in the project (detectApp): its build, run command, health path and env replace
+   * the placeholders, each under a comment that says why. Without it, the plain starter file (the docs' example).
+   */
+  guess?: AppGuess;
 }
 
 /**
  * The commented starter slipway.yml that `slipway init` writes. Every value shown is the default from
  * defaults.ts, so the file documents what Slipway does when a key is left out; it validates as written.
  */
-export function renderInitTemplate({ app, port }: InitTemplateOptions): string {
+export function renderInitTemplate({ app, port, guess }: InitTemplateOptions): string {
   const hc = DEFAULTS.healthCheck;
   return `# slipway.yml: how Slipway builds, starts, checks and deploys ${app}.
-# Every key is described in docs/configuration.md. Durations are a number with a unit: "500ms", "30s",
-# "5m", "1h", or combined, "1m30s". The values below are the defaults: delete what you do not change.
+${guess ? renderGuessHeader(guess) : ''}# Every key is described in docs/configuration.md. Durations are a number with a unit: "500ms", "30s",
+# "5m", "1h", or combined, "1m30s". ${guess && guess.kind !== 'unknown' ? 'The other values' : 'The values'} below are the defaults: delete what you do not change.
 
 # Name of the app: lower-case letters, digits and dashes.
 app: ${scalar(app)}
 
 # How a release (an immutable, versioned artifact) is made.
 build:
-  # Shell command that builds the app, run in this directory with SLIPWAY_VERSION set. None by default.
-  # command: npm ci && npm run build
+${guess && guess.kind !== 'unknown' ? renderBuildCommand(guess) : BUILD_COMMAND_PLACEHOLDER}
   # Directory (relative to this file) packed into the release after the build.
   path: .
   # Paths under \`path\` left out of the release; .slipway and .git always are.
-  exclude: []
+${comments(guess?.exclude.why ?? [], '  ')}  exclude: ${renderList(guess?.exclude.value ?? [])}
 
 # How one target (a running instance of a release) is started.
 run:
-  # Run through \`sh -c\` in the release directory. The app must listen on the port in $PORT.
-  command: npm start
+  # Run through \`${guess?.runtime === 'docker' ? '/bin/sh -c\` in the container' : 'sh -c\` in the release directory'}. The app must listen on the port in $PORT.
+${comments(guess?.run.why ?? [], '  ')}  command: ${scalar(guess?.run.value ?? 'npm start')}
   # Time between SIGTERM and SIGKILL when a target is stopped.
   stopTimeout: ${scalar(DEFAULTS.stopTimeout)}
 
 # How a target is checked before it gets traffic, and while it serves.
 healthCheck:
   # HTTP path that answers 2xx once the target is ready.
-  path: ${scalar(hc.path)}
+${comments(guess?.healthPath.why ?? [], '  ')}  path: ${scalar(guess?.healthPath.value ?? hc.path)}
   # Time between two checks, and how long one check may take.
   interval: ${scalar(hc.interval)}
   timeout: ${scalar(hc.timeout)}
@@ -51,8 +56,7 @@ healthCheck:
   startTimeout: ${scalar(hc.startTimeout)}
 
 # Environment variables for every target; an environment's own \`env\` overrides them.
-# For example: env: { NODE_ENV: production, LOG_LEVEL: info }
-env: {}
+${renderEnv(guess)}
 
 # Names of secrets; their values are never written here. Slipway reads them from its own environment
 # (SLIPWAY_SECRET_<NAME>, then <NAME>) or from .slipway/secrets/<environment>.env (NAME=value lines).
@@ -115,11 +119,88 @@ notifications:
   channels: []
 
 # How targets run on the hosts: \`process\` (a process group per target) or \`docker\` (a container of an
-# image built from your Dockerfile at release time; see docs/containers.md). For example:
+# image built from your Dockerfile at release time; see docs/containers.md). ${guess?.runtime === 'docker' ? DOCKER_RUNTIME : PROCESS_RUNTIME}
+`;
+}
+
+const BUILD_COMMAND_PLACEHOLDER = `  # Shell command that builds the app, run in this directory with SLIPWAY_VERSION set. None by default.
+  # command: npm ci && npm run build`;
+
+const PROCESS_RUNTIME = `For example:
 # runtime: { kind: docker, memory: 256m, cpus: 1 }
 runtime:
-  kind: process
-`;
+  kind: process`;
+
+const DOCKER_RUNTIME = `The Dockerfile here makes it
+# docker: each host needs a Docker Engine. Limits per container, for example: memory: 256m, cpus: 1
+runtime:
+  kind: docker
+  dockerfile: ${DEFAULTS.runtime.dockerfile}`;
+
+/** What was found and how to read the guesses, or that nothing was. */
+function renderGuessHeader(guess: AppGuess): string {
+  if (guess.kind === 'unknown') {
+    return comments(
+      wrap(
+        `slipway init did not recognise this project: there is ${guess.description}. run.command and ` +
+          'healthCheck.path below are placeholders: set them to what starts the app on $PORT and to the path ' +
+          'of a route that answers 2xx once it is ready.',
+      ),
+    );
+  }
+  const also = guess.alsoFound.map(
+    (kind) =>
+      `Also found: a ${APP_KIND_NAMES[kind]} project; \`slipway init --force --kind ${kind}\` writes for that instead.`,
+  );
+  return comments([
+    ...wrap(
+      `slipway init found ${guess.description}. Its guesses (build, run command, health check path and ` +
+        'env) each say why in a comment above them: check them, then run "slipway validate".',
+    ),
+    ...also,
+  ]);
+}
+
+/** Lines of at most `width` characters (a word longer than that gets a line of its own). */
+function wrap(text: string, width = 108): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return line === '' ? lines : [...lines, line];
+}
+
+function renderBuildCommand(guess: AppGuess): string {
+  const lines = [
+    '  # Shell command that builds the app, run in this directory with SLIPWAY_VERSION set.',
+    comments(guess.build.why, '  ').trimEnd(),
+  ];
+  if (guess.build.value !== undefined) lines.push(`  command: ${scalar(guess.build.value)}`);
+  return lines.filter((line) => line !== '').join('\n');
+}
+
+function renderEnv(guess: AppGuess | undefined): string {
+  const values = Object.entries(guess?.env.value ?? {});
+  if (values.length === 0) return '# For example: env: { NODE_ENV: production, LOG_LEVEL: info }\nenv: {}';
+  return `${comments(guess?.env.why ?? [])}env:\n${values.map(([name, value]) => `  ${name}: ${scalar(value)}`).join('\n')}`;
+}
+
+/** Comment lines at `indent`, each ending in a newline; line breaks in a reason become new lines. */
+function comments(lines: readonly string[], indent = ''): string {
+  return lines
+    .flatMap((line) => line.split(/\r?\n/))
+    .map((line) => `${indent}# ${line}`.trimEnd() + '\n')
+    .join('');
+}
+
+function renderList(values: readonly string[]): string {
+  return `[${values.map((value) => scalar(value)).join(', ')}]`;
 }
 
 /** A valid app name from a directory name: `My App_2` → `my-app-2`; `app` when nothing usable is left. */
@@ -133,6 +214,7 @@ export function deriveAppName(directoryName: string): string {
   return name === '' ? 'app' : name;
 }
 
+/** A value as one YAML line (never folded: a folded line under a nested key would lose its indentation). */
 function scalar(value: string): string {
-  return stringify(value).trimEnd();
+  return stringify(value, { lineWidth: 0 }).trimEnd();
 }

@@ -403,6 +403,40 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     expect(issues.every((i) => i.message.startsWith('invalid YAML: '))).toBe(true);
   });
 
+  it('says to quote an unquoted value holding ": " (YAML reads a nested key there), with the line to write', () => {
+    const issues = issuesOf(
+      lines(
+        'app: shop', // 1
+        'run:', // 2
+        `  command: sh -c 'echo "started: $(date)"' && node server.js  # logs the start`, // 3
+        'environments:', // 4
+        '  production:', // 5
+        '    publicPort: 8080', // 6
+      ),
+    );
+    expect(issues).toEqual([
+      {
+        path: '',
+        message: `invalid YAML: Nested mappings are not allowed in compact mappings (YAML reads ": " in an unquoted value as the start of another key); quote the value: command: 'sh -c ''echo "started: $(date)"'' && node server.js'`,
+        file: FILE,
+        line: 3,
+        column: 12,
+      },
+    ]);
+  });
+
+  it('says to quote such a value in a list item and an env value too, and nothing more when it is not one', () => {
+    const quoted = (text: string): string | undefined =>
+      /quote the value: (.*)$/.exec(issuesOf(text)[0]?.message ?? '')?.[1];
+    expect(quoted(lines('app: shop', 'env:', '  DATABASE_URL: postgres://x: y'))).toBe(
+      "DATABASE_URL: 'postgres://x: y'",
+    );
+    expect(quoted(lines('app: shop', 'hooks:', '  - run: echo a: b'))).toBe("run: 'echo a: b'");
+    expect(issuesOf(lines('app: shop', 'run:', '  command: [node, server.js'))[0]?.message).not.toContain(
+      'quote the value',
+    );
+  });
+
   it('reports a duplicate key as a YAML error at the second one', () => {
     const issues = issuesOf(
       lines(

@@ -92,9 +92,35 @@ function describeYamlProblem(problem: YAMLError, text: string): string {
     }
     case 'MULTIPLE_DOCS':
       return 'the file must hold a single YAML document; remove the "---" that starts a second one';
+    case 'BLOCK_AS_IMPLICIT_KEY': {
+      const quoted = quoteValueWithColon(text, problem.pos[0]);
+      return quoted
+        ? `${problem.message} (YAML reads ": " in an unquoted value as the start of another key); quote the value: ${quoted}`
+        : problem.message;
+    }
     default:
       return problem.message;
   }
+}
+
+/**
+ * `key: value with: a colon` (where YAML saw a nested mapping) → `key: 'value with: a colon'`, the line as it
+ * should be written; null when the line is not `key: value` with the value starting at `offset`. Single quotes,
+ * since within them only a quote needs escaping (doubled).
+ */
+function quoteValueWithColon(text: string, offset: number): string | null {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  const before = text.slice(lineStart, offset);
+  const key = /^\s*(?:- +)?([^\s:#'"][^:#]*?|"[^"]*"|'[^']*'):\s+$/.exec(before)?.[1];
+  if (key === undefined) return null;
+  // A plain value ends where a comment starts.
+  const value = text
+    .slice(offset, lineEnd === -1 ? undefined : lineEnd)
+    .replace(/\s+#.*$/, '')
+    .trimEnd();
+  if (!/:(\s|$)/.test(value)) return null;
+  return `${key}: '${value.replaceAll("'", "''")}'`;
 }
 
 function findUnknownAliases(doc: Document): Alias[] {

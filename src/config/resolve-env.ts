@@ -1,4 +1,4 @@
-import { NotFoundError } from '../core/errors.js';
+import { UnknownNameError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
 import type { SlipwayConfig } from './schema.js';
 import { suggestClosest } from './suggest-key.js';
@@ -51,10 +51,10 @@ function lookup(source: Readonly<Record<string, string | undefined>>, key: strin
   return Object.hasOwn(source, key) ? source[key] : undefined;
 }
 
-function unknownEnvironment(config: SlipwayConfig, name: string): NotFoundError {
+function unknownEnvironment(config: SlipwayConfig, name: string): UnknownNameError {
   const names = Object.keys(config.environments);
   const suggestion = suggestClosest(name, names);
-  return new NotFoundError(`no environment named "${name}" in slipway.yml`, {
+  return new UnknownNameError(`no environment named "${name}" in slipway.yml`, {
     hint: suggestion
       ? `did you mean "${suggestion}"? (environments: ${names.join(', ')})`
       : `environments: ${names.join(', ')}`,

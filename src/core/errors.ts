@@ -124,6 +124,20 @@ function dirnameOf(path: string): string {
 
 export class NotFoundError extends SlipwayError {}
 
+/**
+ * Bad input: the command names an environment, a release, a deployment … that is not there. The CLI exits 2 on it
+ * (as on every bad input); the server answers 404, as for anything not found.
+ */
+export class UnknownNameError extends NotFoundError {}
+
+/** Bad input: an argument or option that cannot be used as given (a missing one, a value that is not a time). */
+export class InputError extends SlipwayError {}
+
+/** Whether the error is the user's input (exit 2), not a failure of what it asked for (exit 1). */
+export function isBadInput(error: unknown): boolean {
+  return error instanceof ConfigError || error instanceof InputError || error instanceof UnknownNameError;
+}
+
 export class ConflictError extends SlipwayError {}
 
 /** The agent answered with an error; carries the agent-side error name. */

@@ -1,5 +1,6 @@
 import type { Plan, Stage, Step, StepKind } from '../plan/steps.js';
 import { describeStep } from '../plan/describe-step.js';
+import { describeDeploymentSubject } from '../plan/describe-plan.js';
 import { redact } from '../core/secret.js';
 import type { DeploymentOutcome, ProgressReporter } from './progress.js';
 import type { Guard } from './guard.js';
@@ -92,7 +93,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
     options,
     plan,
     `${plan.kind}.${resumed ? 'resumed' : 'started'}`,
-    `${plan.kind} of ${plan.release.version} to ${plan.environment} ${resumed ? 'resumed' : 'started'}`,
+    `${describeDeploymentSubject(plan.kind, plan.release.version, plan.environment)} ${resumed ? 'resumed' : 'started'}`,
   );
 
   // A guard's failure cancels the step in progress (a pause, an analysis wait) and fails the deployment.
@@ -129,7 +130,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
         options,
         plan,
         `${plan.kind}.${outcome}`,
-        `${plan.kind} of ${plan.release.version} to ${plan.environment} ${outcome}${error ? `: ${error}` : ''}`,
+        `${describeDeploymentSubject(plan.kind, plan.release.version, plan.environment)} ${outcome}${error ? `: ${error}` : ''}`,
         { durationMs },
       );
     }

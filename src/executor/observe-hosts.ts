@@ -1,11 +1,26 @@
 import type { Host } from '../hosts/host.js';
+import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
 
-/** Asks every host's agent what runs there now, in parallel. */
-export async function observeHosts(hosts: readonly Host[], app: string): Promise<HostObservation[]> {
+/**
+ * Asks every host's agent what runs there now, in parallel. With `startAgents: false` (a plan that is only shown)
+ * a host whose agent is not running is observed as running nothing, marked `agentRunning: false`.
+ */
+export async function observeHosts(
+  hosts: readonly Host[],
+  app: string,
+  options: { startAgents?: boolean } = {},
+): Promise<HostObservation[]> {
+  const start = options.startAgents ?? true;
   return Promise.all(
     hosts.map(async (host): Promise<HostObservation> => {
-      const state = await (await host.agent()).call('state', {});
+      const agent = await host.agent({ start }).catch((err: unknown) => {
+        if (start || !(err instanceof AgentNotRunningError)) throw err;
+        return null;
+      });
+      if (agent === null)
+        return { host: host.name, active: null, routed: [], targets: [], agentRunning: false };
+      const state = await agent.call('state', {});
       const route = state.routes.find((r) => r.app === app);
       const targets = state.targets.filter((t) => t.app === app);
       const activeTarget = route?.active ? targets.find((t) => t.id === route.active) : undefined;

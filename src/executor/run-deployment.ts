@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import { parseDurationMs } from '../core/duration.js';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { SlipwayError, UnknownNameError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import type { Secret } from '../core/secret.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -66,7 +66,7 @@ export interface DeploymentRequest {
 export function environmentConfig(config: SlipwayConfig, environment: string): EnvironmentConfig {
   const env = Object.hasOwn(config.environments, environment) ? config.environments[environment] : undefined;
   if (!env) {
-    throw new NotFoundError(`no environment named "${environment}" in slipway.yml`, {
+    throw new UnknownNameError(`no environment named "${environment}" in slipway.yml`, {
       hint: `environments: ${Object.keys(config.environments).join(', ')}`,
     });
   }
@@ -155,10 +155,11 @@ function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
   }
 }
 
-async function requireRelease(cp: ControlPlane, version: string) {
+/** The release record of `version`; a version that is not there is bad input (UnknownNameError). */
+export async function requireRelease(cp: Pick<ControlPlane, 'store' | 'config'>, version: string) {
   const release = await cp.store.getRelease(cp.config.app, version);
   if (!release) {
-    throw new NotFoundError(`release ${version} of ${cp.config.app} does not exist`, {
+    throw new UnknownNameError(`release ${version} of ${cp.config.app} does not exist`, {
       hint: `"slipway releases" lists the releases; "slipway release create --version ${version}" creates it`,
     });
   }
@@ -170,10 +171,12 @@ export async function preparePlan(
   cp: ControlPlane,
   request: DeploymentRequest,
   deploymentId?: string,
+  options: { startAgents?: boolean } = {},
 ): Promise<Plan> {
   const env = environmentConfig(cp.config, request.environment);
   const release = await requireRelease(cp, request.version);
-  const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app);
+  const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app, options);
+  const agentNotRunning = observed.filter((o) => o.agentRunning === false).map((o) => o.host);
   // What serves now: a host that serves the new release already (a redeploy, a half-done rollout) is not it.
   const serving = observed.find((o) => o.active && o.active.release !== request.version);
   const currentVersion = (serving ?? observed.find((o) => o.active))?.active?.release ?? null;
@@ -204,7 +207,7 @@ export async function preparePlan(
     notBeforeMs: request.notBeforeMs ?? null,
     freezeOverridden: request.freezeOverridden ?? false,
   });
-  return addDatabaseStages(piped, {
+  const planned = await addDatabaseStages(piped, {
     app: cp.config.app,
     environment: request.environment,
     env,
@@ -214,6 +217,7 @@ export async function preparePlan(
     runDown: request.runDownMigrations ?? false,
     loadSecrets: (names) => cp.loadSecrets(request.environment, names),
   });
+  return agentNotRunning.length > 0 ? { ...planned, agentNotRunning } : planned;
 }
 
 /**

@@ -15,6 +15,7 @@ import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
 import { bakeHandler } from '../pipeline/bake-handler.js';
 import { runVerification, type VerificationContext } from '../verify/run-verification.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
+import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
 
 export interface StepContext {
   hosts: ReadonlyMap<string, Host>;
@@ -125,11 +126,10 @@ export const stepHandlers: StepHandlers = {
     const agent = await agentOf(ctx, step.host);
     const outcome = await agent.call('waitHealthy', { id: step.targetId, timeoutMs: step.timeoutMs });
     if (!outcome.healthy) {
+      const hint = describeUnhealthyHint(deriveUnhealthyCause(outcome.reason), step);
       throw new HealthCheckError(
         `release ${step.release} did not become healthy on ${step.host}: ${outcome.reason ?? 'unknown reason'}`,
-        {
-          hint: `check that the app answers 2xx on ${step.path} at $PORT, see "slipway logs", or raise healthCheck.startTimeout`,
-        },
+        hint === undefined ? undefined : { hint },
       );
     }
     return {

@@ -7,8 +7,11 @@ import type { ExecResult } from './ssh-session.js';
  */
 export interface Host {
   readonly name: string;
-  /** A client for the host's agent, starting the agent first when none runs. */
-  agent(): Promise<AgentClient>;
+  /**
+   * A client for the host's agent, starting the agent first when none runs; with `start: false` (what a command
+   * that only reads asks for) an AgentNotRunningError instead.
+   */
+  agent(options?: { start?: boolean }): Promise<AgentClient>;
   /** Makes a release artifact available on the host; returns its path there. */
   putArtifact(localPath: string, sha256: string): Promise<string>;
   /** Runs a command (an argv array, no shell) on the host and collects its output; never throws on exit codes. */

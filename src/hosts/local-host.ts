@@ -4,12 +4,13 @@ import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../agent/agent-client.js';
-import { agentPaths } from '../agent/agent.js';
+import { agentPaths } from '../agent/agent-paths.js';
 import { spawnDetachedAgent, tryConnectSocket } from '../agent/agent-process.js';
 import { stopKeeper, stopRouterProcess } from '../agent/keeper-client.js';
 import { isProcessAlive, sleep } from '../agent/process-util.js';
 import { SlipwayError } from '../core/errors.js';
 import type { Host } from './host.js';
+import { AgentNotRunningError } from './ssh-errors.js';
 import type { ExecResult } from './ssh-session.js';
 
 const AGENT_START_TIMEOUT_MS = 10_000;
@@ -21,7 +22,8 @@ export class LocalHost implements Host {
   readonly name = 'local';
   readonly paths: ReturnType<typeof agentPaths>;
   #client: AgentClient | null = null;
-  #opening: Promise<AgentClient> | null = null;
+  /** The connection being opened, and whether that opening starts an agent that does not answer. */
+  #opening: { client: Promise<AgentClient>; starts: boolean } | null = null;
 
   constructor(
     agentHome: string,
@@ -35,18 +37,42 @@ export class LocalHost implements Host {
     }
   }
 
-  /** One client for everyone: callers that ask at the same time share one connection (none is left open). */
-  agent(): Promise<AgentClient> {
+  /**
+   * One client for everyone: callers that ask at the same time share one connection (none is left open). With
+   * `start: false`, an agent that does not answer is an AgentNotRunningError rather than started.
+   */
+  agent(options: { start?: boolean } = {}): Promise<AgentClient> {
     if (this.#client) return Promise.resolve(this.#client);
-    this.#opening ??= this.#openAgent().finally(() => {
-      this.#opening = null;
-    });
-    return this.#opening;
+    const starts = options.start !== false;
+    const pending = this.#opening;
+    if (pending && (pending.starts || !starts)) return pending.client;
+    // Nothing under way, or only a look (start: false) that this caller, who may start one, goes on from.
+    const client = pending
+      ? pending.client.catch((err: unknown) => {
+          if (!(err instanceof AgentNotRunningError)) throw err;
+          return this.#openAgent(true);
+        })
+      : this.#openAgent(starts);
+    const opening = {
+      client: client.finally(() => {
+        if (this.#opening === opening) this.#opening = null;
+      }),
+      starts,
+    };
+    this.#opening = opening;
+    return opening.client;
   }
 
-  async #openAgent(): Promise<AgentClient> {
+  #notRunning(): AgentNotRunningError {
+    return new AgentNotRunningError('no slipway agent is running on local', {
+      hint: `"slipway agent start" starts it again${this.hasState() ? ' (it adopts the targets it left running)' : ''}; a deploy starts it too`,
+    });
+  }
+
+  async #openAgent(start: boolean): Promise<AgentClient> {
     let socket = await tryConnectSocket(this.paths.socket);
     if (!socket) {
+      if (!start) throw this.#notRunning();
       this.#spawnAgent();
       socket = await this.#waitForSocket();
     }

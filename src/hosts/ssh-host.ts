@@ -59,7 +59,8 @@ export class SshHost implements Host {
   readonly paths: ReturnType<typeof sshAgentPaths>;
   readonly #session: SshSession;
   #agent: AgentClient | null = null;
-  #agentOpening: Promise<AgentClient> | null = null;
+  /** The client being opened, and whether that opening starts an agent that does not answer. */
+  #agentOpening: { client: Promise<AgentClient>; starts: boolean } | null = null;
 
   constructor(
     readonly config: SshHostConfig,
@@ -120,10 +121,24 @@ export class SshHost implements Host {
    */
   agent(options: { start?: boolean } = {}): Promise<AgentClient> {
     if (this.#agent) return Promise.resolve(this.#agent);
-    this.#agentOpening ??= this.#openAgent(options.start ?? true).finally(() => {
-      this.#agentOpening = null;
-    });
-    return this.#agentOpening;
+    const starts = options.start ?? true;
+    const pending = this.#agentOpening;
+    if (pending && (pending.starts || !starts)) return pending.client;
+    // Nothing under way, or only a look (start: false) that this caller, who may start one, goes on from.
+    const client = pending
+      ? pending.client.catch((err: unknown) => {
+          if (!(err instanceof AgentNotRunningError)) throw err;
+          return this.#openAgent(true);
+        })
+      : this.#openAgent(starts);
+    const opening = {
+      client: client.finally(() => {
+        if (this.#agentOpening === opening) this.#agentOpening = null;
+      }),
+      starts,
+    };
+    this.#agentOpening = opening;
+    return opening.client;
   }
 
   /** Copies a release artifact to `<agentHome>/artifacts/<sha256>.tar.gz` unless a file of that size is there. */

@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { NotFoundError, SlipwayError, UnknownNameError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import { DEFAULTS } from '../config/defaults.js';
 import {
@@ -33,7 +33,7 @@ export async function requireBackup(
 ): Promise<BackupRecord> {
   const backup = await cp.store.getBackup(cp.config.app, id);
   if (!backup || backup.environment !== environment)
-    throw new NotFoundError(`no backup ${id} of ${environment}`, {
+    throw new UnknownNameError(`no backup ${id} of ${environment}`, {
       hint: `"slipway db backups ${environment}" lists them`,
     });
   await access(backup.path).catch(() => {

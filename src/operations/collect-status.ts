@@ -6,6 +6,7 @@ import { derivePhase } from '../executor/derive-phase.js';
 import { deriveStepNote } from '../executor/step-note.js';
 import type { Host } from '../hosts/host.js';
 import type { LocalHost } from '../hosts/local-host.js';
+import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
 import { loadMonitorStatus } from '../monitor/monitor-status.js';
 import { titleStep } from '../plan/describe-step.js';
@@ -46,19 +47,23 @@ function waitingFor(output: unknown): string {
   return waiting === null ? '' : `: ${waiting}`;
 }
 
-/** The agent's state on `host`; null for a local host that never ran an agent (nothing to show). */
-async function readAgentState(project: StatusProject, host: Host): Promise<AgentState | null> {
-  // A local agent that served before but is gone (killed, machine rebooted) is started again: it adopts
-  // its targets. On SSH hosts the bridge does the same.
-  const running =
-    host !== project.local || (await project.local.isAgentRunning()) || project.local.hasState();
-  return running ? await (await host.agent()).call('state', {}) : null;
+/**
+ * The agent's state on `host`; null when no agent runs there. Status only reads: it starts no agent (one
+ * stopped on purpose stays stopped; a deploy or `slipway agent start` starts it, and it adopts its targets).
+ */
+async function readAgentState(host: Host): Promise<AgentState | null> {
+  try {
+    return await (await host.agent({ start: false })).call('state', {});
+  } catch (err) {
+    if (err instanceof AgentNotRunningError) return null;
+    throw err;
+  }
 }
 
 /** One host's part of the status; an unreachable host is reported, not fatal. */
 export async function collectHostStatus(project: StatusProject, host: Host) {
   try {
-    const state = await readAgentState(project, host);
+    const state = await readAgentState(host);
     return {
       host: host.name,
       error: null,
@@ -179,8 +184,9 @@ export async function collectEdgeStatus(
   try {
     const host = project.hosts.get(name);
     if (!host) throw new Error(`host ${name} is not configured`);
-    const state = await readAgentState(project, host);
-    const route = state?.routes.find((r) => r.app === edgeRouteKey(project.config.app)) ?? null;
+    const state = await readAgentState(host);
+    if (state === null) return deriveEdgeStatus({ ...input, route: null, error: 'agent not running' });
+    const route = state.routes.find((r) => r.app === edgeRouteKey(project.config.app)) ?? null;
     return deriveEdgeStatus({ ...input, route, error: null });
   } catch (err) {
     return deriveEdgeStatus({

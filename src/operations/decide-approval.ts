@@ -1,4 +1,4 @@
-import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { InputError, SlipwayError, UnknownNameError } from '../core/errors.js';
 import { APPROVAL_EVENT_KINDS, approvalPolicy, loadApprovalDecisions } from '../executor/approval-waiter.js';
 import { isLockStale, type ControlPlane } from '../executor/run-deployment.js';
 import {
@@ -34,7 +34,7 @@ export async function decideApproval(
   comment: string | undefined,
 ): Promise<ApprovalOutcome> {
   if (decision === 'reject' && !comment?.trim()) {
-    throw new SlipwayError('a rejection needs a reason: --comment "…"');
+    throw new InputError('a rejection needs a reason: --comment "…"');
   }
   const deployment = await findDeployment(cp, target);
   const step = approvalStepOf(deployment.plan as Plan);
@@ -97,7 +97,7 @@ async function findDeployment(cp: ControlPlane, target: string): Promise<Deploym
   }
   const deployment = await cp.store.getDeployment(target);
   if (!deployment || deployment.app !== cp.config.app) {
-    throw new NotFoundError(`no deployment ${target} of ${cp.config.app}`, {
+    throw new UnknownNameError(`no deployment ${target} of ${cp.config.app}`, {
       hint: '"slipway history <env>" lists deployments with their ids',
     });
   }

@@ -1,6 +1,8 @@
 import type { CheckRow } from '../hosts/check-host.js';
 import {
+  environmentConfig,
   hostsOf,
+  requireRelease,
   resumeDeployment,
   runDeployment,
   type DeploymentRequest,
@@ -56,6 +58,9 @@ export async function deployThroughGates(
   request: PipelineDeployRequest,
   hooks: OperationHooks,
 ): Promise<Outcome[]> {
+  // Bad input is refused before any host is asked (which would start its agent).
+  environmentConfig(project.config, request.environment);
+  await requireRelease(project, request.version);
   const [, preflight] = await Promise.all([
     syncAgentEvents(project, hostsToSync(project, request.environment)),
     runPreflight(project, request.environment),

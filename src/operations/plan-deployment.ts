@@ -1,6 +1,6 @@
 import { preparePlan, type ControlPlane } from '../executor/run-deployment.js';
 import { describePlan } from '../plan/describe-plan.js';
-import type { Plan } from '../plan/steps.js';
+import { NEW_ID, type Plan } from '../plan/steps.js';
 import { NotFoundError } from '../core/errors.js';
 
 /** The release a command is about: the one named, else the newest. */
@@ -18,13 +18,20 @@ export async function resolveReleaseVersion(
   return newest.version;
 }
 
-/** The plan a deploy of a release to an environment would run now, and its text as `slipway plan` prints it. */
+/**
+ * The plan a deploy of a release to an environment would run now, and its text as `slipway plan` prints it. Its
+ * deployment and the targets it would start have no ids yet (`<new>`): a deploy gives them when it runs, planning
+ * again from what runs then.
+ */
 export async function planDeployment(
   cp: ControlPlane,
   environment: string,
   version: string | undefined,
 ): Promise<{ plan: Plan; text: string }> {
   const release = await resolveReleaseVersion(cp, version);
-  const plan = await preparePlan(cp, { environment, kind: 'deploy', version: release });
+  // Only shown: it starts no agent (a host whose agent is stopped is planned as running nothing, and said so).
+  const plan = await preparePlan(cp, { environment, kind: 'deploy', version: release }, NEW_ID, {
+    startAgents: false,
+  });
   return { plan, text: describePlan(plan) };
 }

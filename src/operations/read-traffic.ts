@@ -1,13 +1,14 @@
 import type { RouteStatus, TargetMetrics } from '../agent/protocol.js';
 import { hostsOf } from '../executor/run-deployment.js';
 import type { Host } from '../hosts/host.js';
+import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import type { TrafficTargetView, TrafficView } from '../server/api-types.js';
 import type { StatusProject } from './collect-status.js';
 
 /**
  * The routers' counters of an environment, per host and target, as the canary controller reads them (the agent's
  * `metrics`), with each target's place in the route. Counters are cumulative: a chart takes rates from successive
- * answers. An unreachable host is reported, not fatal; a local agent that is not running is not started.
+ * answers. An unreachable host is reported, not fatal; an agent that is not running is not started.
  */
 export async function readTraffic(project: StatusProject, environment: string): Promise<TrafficView> {
   const hosts = await Promise.all(
@@ -18,9 +19,11 @@ export async function readTraffic(project: StatusProject, environment: string): 
 
 async function readHostTraffic(project: StatusProject, host: Host): Promise<TrafficView['hosts'][number]> {
   try {
-    if (host === project.local && !(await project.local.isAgentRunning()))
-      return { host: host.name, error: 'agent not running', targets: [] };
-    const agent = await host.agent();
+    const agent = await host.agent({ start: false }).catch((err: unknown) => {
+      if (err instanceof AgentNotRunningError) return null;
+      throw err;
+    });
+    if (agent === null) return { host: host.name, error: 'agent not running', targets: [] };
     const [state, metrics] = await Promise.all([
       agent.call('state', {}),
       agent.call('metrics', { app: project.config.app }),

@@ -1,6 +1,6 @@
 import { SlipwayError } from '../core/errors.js';
 import { observeHosts } from '../executor/observe-hosts.js';
-import { hostsOf, runDeployment } from '../executor/run-deployment.js';
+import { environmentConfig, hostsOf, requireRelease, runDeployment } from '../executor/run-deployment.js';
 import { chooseRollbackRelease } from '../plan/choose-rollback.js';
 import type { Outcome } from '../pipeline/run-pipeline.js';
 import { hostsToSync, syncAgentEvents } from '../cli/agent-events.js';
@@ -45,6 +45,9 @@ export async function chooseRollbackTarget(
   env: string,
   named: string | undefined,
 ): Promise<string> {
+  // A name that is not there is bad input, refused before any host is asked.
+  environmentConfig(project.config, env);
+  if (named !== undefined) await requireRelease(project, named);
   // What runs where decides the release to go back to; the event sync runs beside it (same bridges).
   const [, observed] = await Promise.all([
     syncAgentEvents(project, hostsToSync(project, env)),

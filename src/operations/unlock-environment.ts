@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { isProcessAlive } from '../agent/process-util.js';
 import { isoAt } from '../core/clock.js';
-import { ConflictError, NotFoundError, SlipwayError } from '../core/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
 import { environmentConfig, type ControlPlane } from '../executor/run-deployment.js';
 import type { DeploymentRecord, LockRecord } from '../store/index.js';
 
@@ -24,7 +24,7 @@ export async function unlockEnvironment(
   reason: string,
 ): Promise<UnlockOutcome> {
   environmentConfig(cp.config, environment);
-  if (!reason.trim()) throw new SlipwayError('an unlock needs a reason: --reason "…" (kept in the ledger)');
+  if (!reason.trim()) throw new InputError('an unlock needs a reason: --reason "…" (kept in the ledger)');
   const lock = await cp.store.getLock(cp.config.app, environment);
   if (!lock) {
     throw new NotFoundError(`environment ${environment} is not locked: there is no lock to remove`, {

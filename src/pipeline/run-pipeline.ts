@@ -1,4 +1,4 @@
-import { SlipwayError } from '../core/errors.js';
+import { InputError, SlipwayError } from '../core/errors.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
 import { environmentConfig, type ControlPlane, type DeploymentRequest } from '../executor/run-deployment.js';
 import type { Plan } from '../plan/steps.js';
@@ -177,7 +177,7 @@ export async function afterDeployment(
 function checkOverride(request: PipelineDeployRequest, ports: PipelinePorts, allowed: string[]): void {
   if (!request.overrideFreeze) return;
   if (!request.overrideFreeze.reason?.trim()) {
-    throw new SlipwayError('overriding a freeze needs a written reason; nothing was deployed', {
+    throw new InputError('overriding a freeze needs a written reason; nothing was deployed', {
       hint: 'add --reason "why this cannot wait" (it is kept in the ledger)',
     });
   }

@@ -1,18 +1,62 @@
-import type { AlreadyServingDecision, AlreadyServingHost, Plan, Stage } from './steps.js';
+import {
+  NEW_ID,
+  type AlreadyServingDecision,
+  type AlreadyServingHost,
+  type Plan,
+  type Stage,
+} from './steps.js';
 import { describeStep } from './describe-step.js';
+
+/**
+ * What a deployment moves where, as the ledger, the ✔/✖ lines and approvals say it: "deploy of 2.0.0 to
+ * production", but "rollback of production to 1.0.0" (a rollback takes the environment back; no release goes
+ * anywhere). Pure.
+ */
+export function describeDeploymentSubject(kind: string, version: string, environment: string): string {
+  return kind === 'rollback'
+    ? `rollback of ${environment} to ${version}`
+    : `${kind} of ${version} to ${environment}`;
+}
+
+const HEADING_VERBS = {
+  plan: { deploy: 'Deploy', rollback: 'Roll' },
+  running: { deploy: 'Deploying', rollback: 'Rolling' },
+  resuming: { deploy: 'Resuming', rollback: 'Rolling' },
+} as const;
+
+/**
+ * The first words of a plan's heading: "Deploy hello 2.0.0 to production", "Roll production back to hello 1.0.0";
+ * "Deploying …", "Rolling …" while it runs, "Resuming hello 2.0.0 to production" when a deploy goes on. Pure.
+ */
+export function describePlanHeading(
+  plan: Pick<Plan, 'kind' | 'app' | 'environment'> & { release: { version: string } },
+  mood: keyof typeof HEADING_VERBS,
+): string {
+  const what = `${plan.app} ${plan.release.version}`;
+  return plan.kind === 'rollback'
+    ? `${HEADING_VERBS[mood].rollback} ${plan.environment} back to ${what}`
+    : `${HEADING_VERBS[mood].deploy} ${what} to ${plan.environment}`;
+}
 
 /** The plan as text for `slipway plan`: stages and steps, what happens on failure, and the way back. Pure. */
 export function describePlan(plan: Plan): string {
   const lines: string[] = [];
-  const verb = plan.kind === 'rollback' ? 'Roll back' : 'Deploy';
   lines.push(
-    `${verb} ${plan.app} ${plan.release.version} to ${plan.environment} (${describePlanStrategy(plan)}), deployment ${plan.deploymentId}`,
+    `${describePlanHeading(plan, 'plan')} (${describePlanStrategy(plan)}), deployment ${plan.deploymentId}`,
   );
   lines.push(
     plan.previous
       ? `Now serving: ${plan.previous.release} (${plan.previous.targetId})`
       : 'Now serving: nothing (first deploy)',
   );
+  if (plan.deploymentId === NEW_ID)
+    lines.push(
+      `${NEW_ID} marks ids given when the deploy runs (it plans again then, from what runs at that moment)`,
+    );
+  for (const host of plan.agentNotRunning ?? [])
+    lines.push(
+      `agent not running on ${host}: planned as running nothing there (the deploy starts it, and it adopts the targets it left, if any)`,
+    );
   lines.push(...describeAlreadyServing(plan));
   lines.push('');
   if (plan.stages.length === 0) {

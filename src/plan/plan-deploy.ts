@@ -20,6 +20,7 @@ import { deriveAlreadyServing, hostsLeftAsIs } from './already-serving.js';
 import { stopLeftoverSteps } from './reusable-targets.js';
 import {
   CONTROL_PLANE,
+  NEW_ID,
   type AlreadyServingHost,
   type Plan,
   type RollbackPreview,
@@ -299,7 +300,7 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
       : null;
   const cold: HostPlan[] = withActive.map((h) => ({
     host: h.host,
-    targetId: `${input.app}-${prev.version}-<new>`,
+    targetId: deriveTargetId(input.app, prev.version, NEW_ID),
     reusesWarm: false,
     active: null,
   }));

@@ -87,6 +87,8 @@ export interface HostObservation {
     /** What the agent last knew (its health check passed when it started, no crash since); absent: unknown. */
     health?: TargetHealth;
   }>;
+  /** False when no agent ran there and none was started (a plan that is only shown): nothing observed. */
+  agentRunning?: false;
 }
 
 export interface DeployInput {

@@ -265,6 +265,14 @@ export interface RollbackPreview {
   cold: Stage[];
 }
 
+/**
+ * The deployment id of a plan that is only shown (`slipway plan`), which the ids of the targets it would start end
+ * with too (`hello-2.0.0-<new>`: a target id ends with the deployment id's last 6 characters). Ids are given when a
+ * deployment runs, and a deploy plans again then, from what runs at that moment: a shown plan says `<new>` rather
+ * than print ids that the deploy would not use.
+ */
+export const NEW_ID = '<new>';
+
 export interface Plan {
   app: string;
   environment: string;
@@ -290,6 +298,11 @@ export interface Plan {
    * the plan follows the environment's strategy.
    */
   environmentStrategy?: Plan['strategy'];
+  /**
+   * Hosts whose agent was not running when a plan that is only shown looked (it starts none): planned as running
+   * nothing. Absent: every agent answered.
+   */
+  agentNotRunning?: string[];
 }
 
 /** A host whose router serves the deployed release already. */

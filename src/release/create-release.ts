@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { ConflictError, SlipwayError } from '../core/errors.js';
+import { ConflictError, InputError, SlipwayError } from '../core/errors.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { ReleaseRecord, Store } from '../store/index.js';
 import { packageArtifact } from './package-artifact.js';
@@ -30,7 +30,7 @@ export async function createRelease(
 ): Promise<{ release: ReleaseRecord; created: boolean }> {
   const { config, store } = options;
   if (!VERSION_PATTERN.test(options.version)) {
-    throw new SlipwayError(`"${options.version}" is not a usable version`, {
+    throw new InputError(`"${options.version}" is not a usable version`, {
       hint: 'use letters, digits, dots, dashes, plus or underscores, e.g. 1.2.0 or a commit id',
     });
   }

@@ -13,6 +13,8 @@ import type { Plan } from '../plan/steps.js';
 export interface ApiError {
   error: string;
   hint?: string;
+  /** The request named something that is not there, or a value that cannot be used (the CLI exits 2 on it). */
+  badInput?: true;
 }
 
 export interface SessionView {

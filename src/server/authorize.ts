@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Principal } from './auth/principal.js';
 import { can } from './auth/roles.js';
+import { UnknownNameError } from '../core/errors.js';
 import { HttpError } from './map-error.js';
 import type { RouteAccess, RouteSpec } from './routes.js';
 import type { ServerDeps, ServerEnv } from './server-env.js';
@@ -69,12 +70,12 @@ async function resolveEnvironment(
       return param('env') ?? null;
     case 'deployment': {
       const environment = await resolvers.deployment(id);
-      if (environment === undefined) throw new HttpError(404, `no deployment ${id}`);
+      if (environment === undefined) throw new UnknownNameError(`no deployment ${id}`);
       return environment;
     }
     case 'job': {
       const environment = await resolvers.job(id);
-      if (environment === undefined) throw new HttpError(404, `no job ${id}`);
+      if (environment === undefined) throw new UnknownNameError(`no job ${id}`);
       return environment;
     }
   }

@@ -5,9 +5,11 @@ import {
   DiskFullError,
   HostCommandError,
   LockHeldError,
+  InputError,
   NotFoundError,
   SlipwayError,
   StoreBusyError,
+  UnknownNameError,
 } from '../core/errors.js';
 import { HttpError, mapError } from './map-error.js';
 import { securityHeaders } from './security-headers.js';
@@ -29,6 +31,18 @@ describe('mapError', () => {
     expect(mapped.status).toBe(status);
     expect(mapped.body.error).toBe((err as Error).message);
     expect(mapped.unexpected).toBe(false);
+  });
+
+  it('marks bad input (a name that is not there, an unusable value), so that the CLI exits 2 as it does locally', () => {
+    expect(mapError(new UnknownNameError('no environment named "nope" in slipway.yml'))).toMatchObject({
+      status: 404,
+      body: { error: 'no environment named "nope" in slipway.yml', badInput: true },
+    });
+    expect(mapError(new InputError('--at "soon" is not a time')).body.badInput).toBe(true);
+    expect(mapError(new ConfigError([{ path: 'x', message: 'bad' }])).body.badInput).toBe(true);
+    expect(mapError(new NotFoundError('there are no releases of hello yet')).body).not.toHaveProperty(
+      'badInput',
+    );
   });
 
   it('keeps the hint, and leaves it out when there is none', () => {

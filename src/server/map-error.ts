@@ -2,6 +2,7 @@ import {
   ConfigError,
   ConflictError,
   DiskFullError,
+  isBadInput,
   LockHeldError,
   NotFoundError,
   SlipwayError,
@@ -27,7 +28,11 @@ export class HttpError extends SlipwayError {
  * passed on; anything else may hold internals (paths, SQL), so its text stays in the server's log only.
  */
 export function mapError(err: unknown): { status: ErrorStatus; body: ApiError; unexpected: boolean } {
-  const body = (e: SlipwayError): ApiError => ({ error: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+  const body = (e: SlipwayError): ApiError => ({
+    error: e.message,
+    ...(e.hint ? { hint: e.hint } : {}),
+    ...(isBadInput(e) ? { badInput: true as const } : {}),
+  });
   if (err instanceof HttpError) return { status: err.status, body: body(err), unexpected: false };
   if (err instanceof NotFoundError) return { status: 404, body: body(err), unexpected: false };
   if (err instanceof LockHeldError || err instanceof ConflictError)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { InputError, SlipwayError, UnknownNameError } from '../core/errors.js';
 import { parseDurationMs } from '../core/duration.js';
 import { checkDuration, MAX_TIMER_MS } from '../config/duration-schema.js';
 import type { SlipwayConfig } from '../config/schema.js';
@@ -56,7 +56,7 @@ export function resolveWatchTarget(
   const problem = checkDuration(intervalText, { allowZero: false, maxMs: MAX_TIMER_MS });
   const intervalMs = parseDurationMs(intervalText);
   if (problem !== undefined || intervalMs === undefined) {
-    throw new SlipwayError(`"${intervalText}" is not a usable interval: ${problem ?? 'not a duration'}`, {
+    throw new InputError(`"${intervalText}" is not a usable interval: ${problem ?? 'not a duration'}`, {
       hint: 'e.g. --interval 30s',
     });
   }
@@ -78,7 +78,7 @@ function chooseEnvironment(config: SlipwayConfig, named: string | undefined): st
   const names = Object.keys(config.environments);
   if (named !== undefined) {
     if (!names.includes(named)) {
-      throw new NotFoundError(`no environment named "${named}" in slipway.yml`, {
+      throw new UnknownNameError(`no environment named "${named}" in slipway.yml`, {
         hint: `environments: ${names.join(', ')}`,
       });
     }

@@ -38,7 +38,7 @@ describe('an agent home written by an agent that served the routes itself', () =
     writeFileSync(join(home(), 'state.json'), JSON.stringify(legacy));
     await expect(fetch(`${project.url}/`)).rejects.toThrow(); // nothing serves the port now
 
-    expectOk(await project.cli(['status', 'production'])); // starts the keeper, the router process, the agent
+    expectOk(await project.cli(['agent', 'start'])); // starts the keeper, the router process, the agent
     expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 1.0.0');
     const routes = JSON.parse(readFileSync(join(home(), 'routes.json'), 'utf8')) as {
       routes: Array<{ app: string; active: { id: string } | null }>;

@@ -95,7 +95,7 @@ describe('approvals', () => {
     expect(self.code).toBe(1);
     expect(self.stderr).toContain('bob started this deployment and may not approve it');
     const noReason = await project.cli(['reject', id, '--comment', ' '], as('carol'));
-    expect(noReason.code).toBe(1);
+    expect(noReason.code).toBe(2); // bad input
     expect(noReason.stderr).toContain('a rejection needs a reason');
 
     expectOk(await project.cli(['reject', id, '--comment', 'not during the sale'], as('carol')));

@@ -79,12 +79,12 @@ describe('slipway --server (reads and refusals)', () => {
   it('refuses --token, local-only verbs and local-only options instead of running them here', async () => {
     const token = await remote(null, ['--token', viewer, 'releases']);
     expect([token.code, token.stderr]).toEqual([
-      1,
+      2, // bad input, as every refused argument
       expect.stringContaining('the token is never an argument') as string,
     ]);
     expect(token.stdout).toBe('');
     const setup = await remote(viewer, ['setup', 'production', '--trust-new-hosts']);
-    expect(setup.code).toBe(1);
+    expect(setup.code).toBe(2);
     expect(setup.stderr).toContain('`slipway setup` does not work over --server');
     const follow = await remote(viewer, ['logs', 'production', '--follow']);
     expect(follow.stderr).toContain('--follow of `slipway logs` is not available over --server');
@@ -195,7 +195,13 @@ describe('slipway --server (deployments run by the server)', () => {
       expect.stringContaining('error: no deployment is running in production') as string,
     ]);
     const follow = await remote(deployer, ['follow', 'dnope']);
-    expect([follow.code, follow.stderr]).toEqual([1, 'error: no deployment dnope\n']);
+    expect([follow.code, follow.stderr]).toEqual([2, 'error: no deployment dnope\n']);
+    // A name that is not there is bad input over --server too, as locally (exit 2).
+    const plan = await remote(deployer, ['plan', 'production', '--release', '9.9.9']);
+    expect([plan.code, plan.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error: release 9.9.9 of hello does not exist',
+    ]);
   });
 
   it('rolls back with the live view: 2.0.0 deployed, then back to the warm 1.0.0', async () => {
@@ -205,12 +211,12 @@ describe('slipway --server (deployments run by the server)', () => {
     expect(await (await fetch(`${project.url}/`)).text()).toContain('Hi from hello 2.0.0');
 
     const back = expectOk(await remote(deployer, ['rollback', 'production', '--reason', 'try the old one']));
-    expect(back.stdout).toMatch(/Rolling back hello 1\.0\.0 to production/);
+    expect(back.stdout).toMatch(/^Rolling production back to hello 1\.0\.0 \(/m);
     expect(back.stdout).toContain('✔ 1.0.0 is live in production');
     expect(await (await fetch(`${project.url}/`)).text()).toContain('Hello from hello 1.0.0');
     const history = expectOk(await remote(deployer, ['history', 'production'])).stdout;
     expect(history).toMatch(
-      /rollback\.succeeded\s+production\s+rollback of 1\.0\.0 to production succeeded by alice/,
+      /rollback\.succeeded\s+production\s+rollback of production to 1\.0\.0 succeeded by alice/,
     );
   });
 

@@ -184,7 +184,8 @@ describe('container deploys on the local host', () => {
     // The container kept running without its agent.
     const inspected = await engine.docker.getContainer(active?.containerId ?? '').inspect();
     expect(inspected.State.Running).toBe(true);
-    const after = await status(); // starts a new agent, which adopts what runs
+    expectOk(await project.cli(['agent', 'start'])); // a new agent, which adopts what runs
+    const after = await status();
     const adopted = after.hosts[0]?.targets.find((t) => t.id === active?.id);
     expect(adopted).toMatchObject({ containerId: active?.containerId, state: 'running' });
     expect(await (await fetch(`${project.url}/`)).text()).toContain('hello 4.0.0');

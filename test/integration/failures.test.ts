@@ -55,6 +55,10 @@ describe('failures during and after a deploy', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('release 2.0.0-unhealthy did not become healthy on local');
     expect(result.stderr).toMatch(/HTTP 503|503/);
+    // It ran but never answered 2xx in time: the hint fits a slow or failing check, more time may be the fix.
+    expect(result.stderr).toContain(
+      'hint: check that the app answers 2xx on /healthz at $PORT, see "slipway logs", or raise healthCheck.startTimeout',
+    );
     expect(await body(project.url)).toContain('hello 1.0.0');
     const after = await targets(project);
     expect(after.targets.map((t) => t.release)).toEqual(['1.0.0']);
@@ -67,6 +71,11 @@ describe('failures during and after a deploy', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('exited with code 3');
     expect(result.stderr).toContain('refusing to start');
+    // It crashed: the hint says so, and that more start-up time is not the fix.
+    expect(result.stderr).toContain(
+      'hint: the app exited with code 3 as it started, so more time (healthCheck.startTimeout) would not help: its stderr above says why',
+    );
+    expect(result.stderr).not.toContain('raise healthCheck.startTimeout');
     expect(await body(project.url)).toContain('hello 1.0.0');
   });
 
@@ -96,8 +105,15 @@ describe('failures during and after a deploy', () => {
     const agentPid = project.agentPid();
     expect(agentPid).toBeGreaterThan(0);
     process.kill(agentPid ?? 0, 'SIGKILL');
-    // The target process outlives the agent; the next CLI call starts a new agent, which adopts it.
-    const after = await targets(project);
+    // The target process outlives the agent; the keeper starts a new agent, which adopts it.
+    await waitFor(() => {
+      const pid = project.agentPid();
+      return Promise.resolve(pid !== null && pid !== agentPid ? pid : undefined);
+    });
+    const after = await waitFor(async () => {
+      const now = await targets(project);
+      return now.targets.length > 0 ? now : undefined;
+    });
     expect(project.agentPid()).not.toBe(agentPid);
     const adopted = after.targets.find((t) => t.id === serving?.id);
     expect(adopted?.pid).toBe(serving?.pid);
@@ -109,7 +125,7 @@ describe('failures during and after a deploy', () => {
 
   it('a release that does not exist is refused with a hint, nothing changes', async () => {
     const result = await project.cli(['deploy', 'production', '--release', '9.9.9']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2); // bad input
     expect(result.stderr).toContain('release 9.9.9 of hello does not exist');
     expect(result.stderr).toContain('hint:');
     expect(await body(project.url)).toContain('hello 1.0.0');

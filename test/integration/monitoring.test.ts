@@ -311,7 +311,7 @@ probe: { failures: 2, timeout: 2s }
       };
     expect((await round()).probe).toMatchObject({ ok: true, status: 200 });
     // The agent (and with it the router on the public port) goes away; the targets keep running. Only monitor
-    // rounds run meanwhile: other verbs would start the agent again.
+    // rounds run meanwhile (they start no agent, nor does any verb that only reads).
     expectOk(await project.cli(['agent', 'stop']));
     const failed = [await round(), await round(), await round()];
     expect(failed.map((r) => r.probe.ok)).toEqual([false, false, false]);
@@ -322,7 +322,7 @@ probe: { failures: 2, timeout: 2s }
       ['incident.opened'],
       [],
     ]);
-    expectOk(await project.cli(['status'])); // starts the agent again; it adopts its targets and listens again
+    expectOk(await project.cli(['agent', 'start'])); // it adopts its targets and listens again
     await waitFor(async () => ((await fetch(`${project!.url}/`)).ok ? true : undefined), 30_000, 'port back');
     expect((await round()).events).toContain('incident.resolved');
     const events = await history(project);

@@ -119,7 +119,7 @@ describe('pipelines', () => {
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toMatch(/freeze "year-end" is in force until/);
     const noReason = await deploy(['--override-freeze'], 'olga');
-    expect(noReason.code).toBe(1);
+    expect(noReason.code).toBe(2); // bad input: the reason is missing
     expect(noReason.stderr).toContain('overriding a freeze needs a written reason');
     const notAllowed = await deploy(['--override-freeze', '--reason', 'I want to'], 'ana');
     expect(notAllowed.code).toBe(1);

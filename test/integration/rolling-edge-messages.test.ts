@@ -69,7 +69,7 @@ describe('a rolling environment behind a local edge', () => {
     expectOk(await project.cli(['deploy', 'production', '--release', '2.0.0']));
     const rollback = expectOk(await project.cli(['rollback', 'production']));
     expect(rollback.stdout).toContain(
-      'Rolling back hello 1.0.0 to production (rolling environment; a rollback goes back on every host at once, not in batches: a switch to the warm 1.0.0 targets on every host together, deployment ',
+      'Rolling production back to hello 1.0.0 (rolling environment; a rollback goes back on every host at once, not in batches: a switch to the warm 1.0.0 targets on every host together, deployment ',
     );
     expect(rollback.stdout).not.toContain('(blue-green');
     expect(await (await fetch(edgeUrl)).text()).toContain('hello 1.0.0');

@@ -403,7 +403,7 @@ describe.each(stores)('the server API on $name', ({ postgres }) => {
   it('maps errors to statuses with {error, hint}', async () => {
     const missing = await server.fetch('/api/v1/deployments/d-nope', viewer);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: 'no deployment d-nope' });
+    expect(await missing.json()).toEqual({ error: 'no deployment d-nope', badInput: true });
     const env = await server.fetch('/api/v1/environments/staging', admin);
     expect(env.status).toBe(404);
     expect(await env.json()).toMatchObject({

@@ -131,10 +131,11 @@ describe('a dead agent, and keep-warm at and past the longest timer', () => {
     );
     for (const t of before) expect(isProcessAlive(t.pid ?? -1), t.id).toBe(false);
     expect(isProcessAlive(strangerPid)).toBe(true);
-    // The next agent (status starts one) finds nothing to adopt or start again.
+    // The next agent (`agent start`; status starts none) finds nothing to adopt or start again.
     expect(
       (JSON.parse(readFileSync(stateFileOf(project), 'utf8')) as { targets: unknown[] }).targets,
     ).toEqual([]);
+    expectOk(await project.cli(['agent', 'start']));
     expect(await targets(project)).toEqual([]);
   });
 });

@@ -1,6 +1,11 @@
 import { formatDurationMs } from '../../core/duration.js';
 import { SlipwayError } from '../../core/errors.js';
-import { describeAlreadyServing, describePlanStrategy } from '../../plan/describe-plan.js';
+import {
+  describeAlreadyServing,
+  describeDeploymentSubject,
+  describePlanHeading,
+  describePlanStrategy,
+} from '../../plan/describe-plan.js';
 import type { Plan } from '../../plan/steps.js';
 import type { JobRecord } from '../../server/api-types.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from '../progress-renderer.js';
@@ -108,7 +113,7 @@ export async function followWithProgress(
           : 'nothing was serving before';
         process.stderr.write(
           red(
-            `✖ ${deployment.kind} of ${deployment.release} to ${deployment.environment} failed (${took}); ${deployment.outcome === 'rolled-back' ? served : 'see status'}\n`,
+            `✖ ${describeDeploymentSubject(deployment.kind, deployment.release, deployment.environment)} failed (${took}); ${deployment.outcome === 'rolled-back' ? served : 'see status'}\n`,
           ),
         );
         throw new SlipwayError(deployment.error ?? 'deployment failed');
@@ -128,10 +133,10 @@ function printHeading(
   jobKind: string,
   serving: readonly ServingHost[] | undefined,
 ): void {
-  const verb = plan.kind === 'rollback' ? 'Rolling back' : jobKind === 'resume' ? 'Resuming' : 'Deploying';
+  const heading = describePlanHeading(plan, jobKind === 'resume' ? 'resuming' : 'running');
   const nowServing = describeNowServing(plan.previous?.release ?? null, serving);
   process.stdout.write(
-    `${bold(`${verb} ${plan.app} ${plan.release.version} to ${plan.environment}`)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${nowServing ? `, now serving ${nowServing}` : ''})`)}\n`,
+    `${bold(heading)} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${nowServing ? `, now serving ${nowServing}` : ''})`)}\n`,
   );
   for (const line of describeAlreadyServing(plan)) process.stdout.write(`  ${line}\n`);
   if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, SlipwayError } from '../../core/errors.js';
+import {
+  ConflictError,
+  InputError,
+  NotFoundError,
+  SlipwayError,
+  UnknownNameError,
+} from '../../core/errors.js';
 import { mapApiError, mapNetworkError, REFUSED_TOKEN_HINT, REFUSED_TOKEN_MESSAGE } from './map-api-error.js';
 
 const answer = (status: number, body: unknown, extra: { retryAfter?: string; statusText?: string } = {}) => ({
@@ -35,6 +41,27 @@ describe('mapApiError', () => {
     const locked = mapApiError(answer(409, { error: 'environment production is locked by ann' }));
     expect(locked).toBeInstanceOf(ConflictError);
     expect(locked.hint).toBeUndefined();
+  });
+
+  it("keeps the server's bad input bad input (the CLI exits 2 on it, as when the verb runs here)", () => {
+    const unknown = mapApiError(
+      answer(404, {
+        error: 'no environment named "nope" in slipway.yml',
+        hint: 'environments: production',
+        badInput: true,
+      }),
+    );
+    expect(unknown).toBeInstanceOf(UnknownNameError);
+    expect([unknown.message, unknown.hint]).toEqual([
+      'no environment named "nope" in slipway.yml',
+      'environments: production',
+    ]);
+    expect(mapApiError(answer(400, { error: '--at "soon" is not a time', badInput: true }))).toBeInstanceOf(
+      InputError,
+    );
+    expect(mapApiError(answer(404, { error: 'there are no releases of hello yet' }))).not.toBeInstanceOf(
+      UnknownNameError,
+    );
   });
 
   it('400 is the plain error; 429 says when to try again; 5xx points at the server log', () => {

@@ -1,4 +1,10 @@
-import { ConflictError, NotFoundError, SlipwayError } from '../../core/errors.js';
+import {
+  ConflictError,
+  InputError,
+  NotFoundError,
+  SlipwayError,
+  UnknownNameError,
+} from '../../core/errors.js';
 
 /** What came back from the server for a request that did not succeed. */
 export interface FailedAnswer {
@@ -27,6 +33,11 @@ export function mapApiError(answer: FailedAnswer): SlipwayError {
   const parsed = parseApiError(answer.body);
   const message = parsed?.error ?? describeNonApiAnswer(answer);
   const hint = parsed?.hint;
+  // The server's bad input is the CLI's bad input (exit 2), as when the verb runs here.
+  if (parsed?.badInput && (answer.status === 404 || answer.status === 400)) {
+    const options = hint === undefined ? undefined : { hint };
+    return answer.status === 404 ? new UnknownNameError(message, options) : new InputError(message, options);
+  }
   switch (answer.status) {
     case 401:
       return new SlipwayError(REFUSED_TOKEN_MESSAGE, { hint: REFUSED_TOKEN_HINT });
@@ -82,13 +93,17 @@ function innermostMessage(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function parseApiError(body: string): { error: string; hint?: string } | null {
+function parseApiError(body: string): { error: string; hint?: string; badInput?: boolean } | null {
   try {
     const value: unknown = JSON.parse(body);
     if (typeof value !== 'object' || value === null) return null;
-    const { error, hint } = value as Record<string, unknown>;
+    const { error, hint, badInput } = value as Record<string, unknown>;
     if (typeof error !== 'string') return null;
-    return typeof hint === 'string' ? { error, hint } : { error };
+    return {
+      error,
+      ...(typeof hint === 'string' ? { hint } : {}),
+      ...(badInput === true ? { badInput } : {}),
+    };
   } catch {
     return null;
   }

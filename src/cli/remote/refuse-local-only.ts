@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SlipwayError } from '../../core/errors.js';
+import { InputError } from '../../core/errors.js';
 
 /**
  * Verbs that work on this machine's hosts, agents, files or store, or that run for a long time as a service:
@@ -13,12 +13,9 @@ export function registerLocalOnlyVerb(program: Command, name: string): void {
     .helpOption(false)
     .argument('[args...]')
     .action(() => {
-      throw new SlipwayError(
-        `\`slipway ${name}\` does not work over --server: it runs where the project is`,
-        {
-          hint: `run it on the server's machine (or here without --server and SLIPWAY_SERVER)`,
-        },
-      );
+      throw new InputError(`\`slipway ${name}\` does not work over --server: it runs where the project is`, {
+        hint: `run it on the server's machine (or here without --server and SLIPWAY_SERVER)`,
+      });
     });
 }
 
@@ -27,7 +24,7 @@ export function refuseLocalOnlyOptions(verb: string, opts: object, names: readon
   for (const name of names) {
     if ((opts as Record<string, unknown>)[name] === undefined) continue;
     const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new SlipwayError(`${flag} of \`slipway ${verb}\` is not available over --server`, {
+    throw new InputError(`${flag} of \`slipway ${verb}\` is not available over --server`, {
       hint: `run it on the server's machine without --server, or drop ${flag}`,
     });
   }

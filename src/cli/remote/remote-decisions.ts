@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotFoundError, SlipwayError } from '../../core/errors.js';
+import { InputError, NotFoundError, SlipwayError, UnknownNameError } from '../../core/errors.js';
 import type { DeploymentDetailView, DeploymentView, UnlockView } from '../../server/api-types.js';
 import { dim, green, red } from '../progress-renderer.js';
 import type { ApiClient } from './api-client.js';
@@ -68,7 +68,7 @@ export function registerRemoteDecisions(program: Command, remote: Remote): void 
     .argument('<deployment>', 'deployment id (or an environment name: its running deployment)')
     .requiredOption('--comment <text>', 'why (required, kept in the ledger)')
     .action(async (target: string, opts: { comment: string }) => {
-      if (!opts.comment.trim()) throw new SlipwayError('a rejection needs a reason: --comment "…"');
+      if (!opts.comment.trim()) throw new InputError('a rejection needs a reason: --comment "…"');
       const client = remote();
       const deployment = await resolveDeployment(client, target);
       await client.post(`/deployments/${encodeURIComponent(deployment.id)}/reject`, {
@@ -84,7 +84,7 @@ export function registerRemoteDecisions(program: Command, remote: Remote): void 
     .argument('<env>', 'environment name')
     .requiredOption('--reason <text>', 'why (required, kept in the ledger)')
     .action(async (env: string, opts: { reason: string }) => {
-      if (!opts.reason.trim()) throw new SlipwayError('an unlock needs a reason: --reason "…"');
+      if (!opts.reason.trim()) throw new InputError('an unlock needs a reason: --reason "…"');
       const client = remote();
       const { removed, unfinished } = await client.post<UnlockView>(
         `/environments/${encodeURIComponent(env)}/unlock`,
@@ -118,7 +118,7 @@ export async function resolveDeployment(client: ApiClient, target: string): Prom
       hint: `the last one, ${latest.id} (${latest.kind} of ${latest.release}), ended ${latest.outcome ?? ''}`,
     });
   }
-  throw new SlipwayError(`no deployment ${target}, and none is running in an environment of that name`, {
+  throw new UnknownNameError(`no deployment ${target}, and none is running in an environment of that name`, {
     hint: `"slipway --server ${client.server} history" lists deployments with their ids`,
   });
 }

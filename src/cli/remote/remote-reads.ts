@@ -4,6 +4,7 @@ import type { EnvironmentStatus } from '../../operations/collect-status.js';
 import type { Plan } from '../../plan/steps.js';
 import type { JobRecord, LedgerEventView, ReleaseView } from '../../server/api-types.js';
 import { dim, green, red } from '../progress-renderer.js';
+import { formatHistoryEvent } from '../format-history.js';
 import { printStatus } from '../status.js';
 import type { ApiClient } from './api-client.js';
 import { followJob } from './follow-job.js';
@@ -117,11 +118,7 @@ export function registerRemoteReads(program: Command, remote: Remote): void {
       });
       if (opts.json) return void process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
       if (events.length === 0) process.stdout.write('no events yet\n');
-      for (const e of events) {
-        process.stdout.write(
-          `${dim(new Date(e.atMs).toISOString())} ${e.kind.padEnd(18)} ${(e.environment ?? '-').padEnd(12)} ${e.message} ${dim(`by ${e.actor}`)}\n`,
-        );
-      }
+      for (const e of events) process.stdout.write(formatHistoryEvent(e, dim));
     });
 
   program

@@ -1,4 +1,4 @@
-import { SlipwayError } from '../../core/errors.js';
+import { InputError, SlipwayError } from '../../core/errors.js';
 import { ApiClient } from './api-client.js';
 
 /** The global options of the `--server` mode (the local ones are refused there, see createRemoteProgram). */
@@ -28,22 +28,21 @@ export function parseServerUrl(text: string, source: string): string {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new SlipwayError(`${source} is not a URL: "${text}"`, {
+    throw new InputError(`${source} is not a URL: "${text}"`, {
       hint: `e.g. http://${text.trim() || '127.0.0.1:8430'} (the address \`slipway server\` prints on start)`,
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SlipwayError(`${source} must be an http:// or https:// URL, not ${url.protocol}`, {
+    throw new InputError(`${source} must be an http:// or https:// URL, not ${url.protocol}`, {
       hint: `e.g. http://${text.trim()} (the address \`slipway server\` prints on start)`,
     });
   }
   if (url.username || url.password) {
-    throw new SlipwayError(`${source} must not carry credentials`, {
+    throw new InputError(`${source} must not carry credentials`, {
       hint: 'the token goes in SLIPWAY_TOKEN, never in the URL or an argument',
     });
   }
-  if (url.search || url.hash)
-    throw new SlipwayError(`${source} must not have a query or fragment: "${text}"`);
+  if (url.search || url.hash) throw new InputError(`${source} must not have a query or fragment: "${text}"`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -61,7 +60,7 @@ export function isPlainHttpToAnotherHost(server: string): boolean {
  */
 export function openRemote(options: RemoteGlobalOptions, env: NodeJS.ProcessEnv): ApiClient {
   if (options.token !== undefined) {
-    throw new SlipwayError(
+    throw new InputError(
       'the token is never an argument (every user of this machine sees arguments in `ps`)',
       {
         hint: 'set SLIPWAY_TOKEN instead, e.g. read it from a file: SLIPWAY_TOKEN=$(cat ~/.slipway-token)',
@@ -74,7 +73,7 @@ export function openRemote(options: RemoteGlobalOptions, env: NodeJS.ProcessEnv)
     ['--store', options.store],
   ] as const) {
     if (value !== undefined) {
-      throw new SlipwayError(
+      throw new InputError(
         `${flag} is for running Slipway here; with --server the server's project is used`,
         {
           hint: `drop ${flag}, or drop --server (and SLIPWAY_SERVER) to work on this machine`,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseDurationMs } from '../../core/duration.js';
-import { NotFoundError, SlipwayError } from '../../core/errors.js';
+import { SlipwayError, UnknownNameError } from '../../core/errors.js';
 import type { ApiTokenRecord } from '../../store/index.js';
 import { generateApiToken, hashApiToken } from './api-token.js';
 import { recordAuthEvent, type AuthContext } from './auth-events.js';
@@ -75,7 +75,7 @@ export async function createApiTokenFor(
 
 export async function revokeApiTokenBy(context: AuthContext, id: string): Promise<void> {
   const record = (await context.store.listApiTokens()).find((t) => t.id === id);
-  if (!record) throw new NotFoundError(`no token ${id}`, { hint: 'slipway token list shows the ids' });
+  if (!record) throw new UnknownNameError(`no token ${id}`, { hint: 'slipway token list shows the ids' });
   if (!(await context.store.revokeApiToken(id, context.clock.nowMs()))) {
     throw new SlipwayError(`token ${id} is already revoked`);
   }

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, SlipwayError } from '../../core/errors.js';
+import { ConflictError, SlipwayError, UnknownNameError } from '../../core/errors.js';
 import type { UserRecord } from '../../store/index.js';
 import { recordAuthEvent, type AuthContext } from './auth-events.js';
 import { DEFAULT_AUTH_POLICY } from './auth-policy.js';
@@ -59,7 +59,7 @@ export async function addUser(
 }
 
 export async function removeUser(context: AuthContext, name: string): Promise<void> {
-  if (!(await context.store.deleteUser(name))) throw new NotFoundError(`no user ${name}`);
+  if (!(await context.store.deleteUser(name))) throw new UnknownNameError(`no user ${name}`);
   await recordAuthEvent(context, 'auth.user-removed', `user ${name} removed`, { user: name });
 }
 
@@ -72,7 +72,7 @@ export async function changeUserPassword(
   validatePassword(password);
   const hash = await hashPassword(password);
   if (!(await context.store.setUserPassword(name, hash, context.clock.nowMs()))) {
-    throw new NotFoundError(`no user ${name}`);
+    throw new UnknownNameError(`no user ${name}`);
   }
   await recordAuthEvent(context, 'auth.password-changed', `password of ${name} changed`, { user: name });
 }

@@ -4,7 +4,7 @@ import { decideApproval } from '../../operations/decide-approval.js';
 import { signalDeployment } from '../../operations/signal-deployment.js';
 import { can, grantedEnvironments } from '../auth/roles.js';
 import type { DeploymentDetailView, DeploymentView } from '../api-types.js';
-import { NotFoundError } from '../../core/errors.js';
+import { UnknownNameError } from '../../core/errors.js';
 import type { Plan } from '../../plan/steps.js';
 import type { DeploymentRecord } from '../../store/index.js';
 import { HttpError } from '../map-error.js';
@@ -67,7 +67,7 @@ export const getDeploymentDetail: Handler = async (c, deps) => {
 export async function requireDeployment(deps: ServerDeps, id: string): Promise<DeploymentRecord> {
   const deployment = await deps.project.store.getDeployment(id);
   if (!deployment || deployment.app !== deps.project.config.app)
-    throw new NotFoundError(`no deployment ${id} of ${deps.project.config.app}`);
+    throw new UnknownNameError(`no deployment ${id} of ${deps.project.config.app}`);
   return deployment;
 }
 

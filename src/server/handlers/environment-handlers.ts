@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors.js';
+import { UnknownNameError } from '../../core/errors.js';
 import { environmentConfig, hostsOf } from '../../executor/run-deployment.js';
 import { collectStatus } from '../../operations/collect-status.js';
 import { planDeployment } from '../../operations/plan-deployment.js';
@@ -104,7 +104,7 @@ export const postRollback: Handler = async (c, deps) => {
 
 async function requireRelease(deps: ServerDeps, version: string): Promise<void> {
   if (!(await deps.project.store.getRelease(deps.project.config.app, version)))
-    throw new NotFoundError(`release ${version} of ${deps.project.config.app} does not exist`, {
+    throw new UnknownNameError(`release ${version} of ${deps.project.config.app} does not exist`, {
       hint: 'GET /api/v1/releases lists the releases',
     });
 }

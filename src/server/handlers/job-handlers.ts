@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors.js';
+import { UnknownNameError } from '../../core/errors.js';
 import { jsonBody, pathParam } from '../request-input.js';
 import type { Handler } from './handler.js';
 import { principalOf } from './handler.js';
@@ -8,7 +8,7 @@ import { principalOf } from './handler.js';
 export const getJob: Handler = async (c, deps) => {
   const id = pathParam(c, 'id');
   const job = await deps.jobs.get(id);
-  if (!job) throw new NotFoundError(`no job ${id}`);
+  if (!job) throw new UnknownNameError(`no job ${id}`);
   return c.json(job);
 };
 
