@@ -1,3 +1,4 @@
+import { AgentOpening } from './agent-opening.js';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -23,7 +24,7 @@ export class LocalHost implements Host {
   readonly paths: ReturnType<typeof agentPaths>;
   #client: AgentClient | null = null;
   /** The connection being opened, and whether that opening starts an agent that does not answer. */
-  #opening: { client: Promise<AgentClient>; starts: boolean } | null = null;
+  readonly #opening = new AgentOpening();
 
   constructor(
     agentHome: string,
@@ -44,23 +45,7 @@ export class LocalHost implements Host {
   agent(options: { start?: boolean } = {}): Promise<AgentClient> {
     if (this.#client) return Promise.resolve(this.#client);
     const starts = options.start !== false;
-    const pending = this.#opening;
-    if (pending && (pending.starts || !starts)) return pending.client;
-    // Nothing under way, or only a look (start: false) that this caller, who may start one, goes on from.
-    const client = pending
-      ? pending.client.catch((err: unknown) => {
-          if (!(err instanceof AgentNotRunningError)) throw err;
-          return this.#openAgent(true);
-        })
-      : this.#openAgent(starts);
-    const opening = {
-      client: client.finally(() => {
-        if (this.#opening === opening) this.#opening = null;
-      }),
-      starts,
-    };
-    this.#opening = opening;
-    return opening.client;
+    return this.#opening.open(starts, (start) => this.#openAgent(start));
   }
 
   #notRunning(): AgentNotRunningError {

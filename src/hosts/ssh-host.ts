@@ -1,3 +1,4 @@
+import { AgentOpening } from './agent-opening.js';
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -60,7 +61,7 @@ export class SshHost implements Host {
   readonly #session: SshSession;
   #agent: AgentClient | null = null;
   /** The client being opened, and whether that opening starts an agent that does not answer. */
-  #agentOpening: { client: Promise<AgentClient>; starts: boolean } | null = null;
+  readonly #agentOpening = new AgentOpening();
 
   constructor(
     readonly config: SshHostConfig,
@@ -122,23 +123,7 @@ export class SshHost implements Host {
   agent(options: { start?: boolean } = {}): Promise<AgentClient> {
     if (this.#agent) return Promise.resolve(this.#agent);
     const starts = options.start ?? true;
-    const pending = this.#agentOpening;
-    if (pending && (pending.starts || !starts)) return pending.client;
-    // Nothing under way, or only a look (start: false) that this caller, who may start one, goes on from.
-    const client = pending
-      ? pending.client.catch((err: unknown) => {
-          if (!(err instanceof AgentNotRunningError)) throw err;
-          return this.#openAgent(true);
-        })
-      : this.#openAgent(starts);
-    const opening = {
-      client: client.finally(() => {
-        if (this.#agentOpening === opening) this.#agentOpening = null;
-      }),
-      starts,
-    };
-    this.#agentOpening = opening;
-    return opening.client;
+    return this.#agentOpening.open(starts, (start) => this.#openAgent(start));
   }
 
   /** Copies a release artifact to `<agentHome>/artifacts/<sha256>.tar.gz` unless a file of that size is there. */
