@@ -28,11 +28,24 @@ async function history(project: TestProject): Promise<HistoryEvent[]> {
 
 /** Until a deploy run by spawnCli reaches its `pause: {}` (the split is in place by then). */
 async function waitForPause(deploy: ReturnType<typeof spawnCli>): Promise<void> {
+  let exited: number | null = null;
+  void deploy.done.then((code) => (exited = code));
   await waitFor(
     'the deploy to wait for promote',
-    () => Promise.resolve(deploy.stdout().includes('wait for promote') ? true : undefined),
+    () => {
+      if (deploy.stdout().includes('wait for promote')) return Promise.resolve(true);
+      // A deploy that ended before its pause says why, instead of a timeout with nothing to go on.
+      if (exited !== null) {
+        throw new Error(
+          `the deploy exited (${exited}) before its pause:\n${deploy.stdout()}\n${deploy.stderr()}`,
+        );
+      }
+      return Promise.resolve(undefined);
+    },
     30_000,
-  );
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nits output so far:\n${deploy.stdout()}\n${deploy.stderr()}`);
+  });
 }
 
 async function release(
