@@ -162,10 +162,8 @@ describe('slipway init: what it writes for each kind of project validates', () =
 describe('slipway init: the app it was written for deploys on this machine', () => {
   for (const kind of KINDS) {
     const { deploy } = kind;
-    if ('skip' in deploy) {
-      it.skip(`${kind.fixture}: only validated (${deploy.skip})`, () => {});
-      continue;
-    }
+    // Kinds that cannot deploy here are only validated (the describe above); `deploy.skip` says why.
+    if ('skip' in deploy) continue;
     it(`${kind.fixture}: release create, deploy production, served on the public port`, async () => {
       if (deploy.needs) {
         expect(
