@@ -16,7 +16,7 @@ import { RetireTimers } from './retire-timers.js';
 import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import { toTargetStatus, type SupervisorEvent, type TargetRecord } from './supervisor.js';
-import { healthChangeEvent, TargetHealthWatch, type TargetHealthChange } from './target-health-watch.js';
+import { ServingHealth } from './serving-health.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { RuntimeSet } from '../runtime/runtime-set.js';
@@ -59,7 +59,7 @@ export class Agent {
   #metrics: MetricsServer | null = null;
   #sampler: MonitorSampler | null = null;
   /** Health checks of the targets that get traffic, from the switch (or a canary weight) on. */
-  #healthWatch!: TargetHealthWatch;
+  #health!: ServingHealth;
   #log: (line: string) => void;
 
   private constructor(
@@ -105,9 +105,12 @@ export class Agent {
       () => this.#toSnapshot(),
       (err) => this.#log(`could not write state: ${String(err)}`),
     );
-    this.#healthWatch = new TargetHealthWatch({
-      onChange: (c) => this.#onHealthChange(c),
-      onError: (err) => this.#log(`health watch: ${String(err)}`),
+    this.#health = new ServingHealth({
+      target: (id) => this.#runtimes.get(id),
+      changed: () => void this.#snapshot.request(),
+      event: (kind, t, message, data) =>
+        this.#event(kind, t.spec.app, t.spec.id, t.spec.release, message, data),
+      log: this.#log,
     });
     const snapshot = await readJsonIfExists<AgentSnapshot>(this.paths.state);
     if (routes) {
@@ -159,23 +162,16 @@ export class Agent {
     if (snapshot.metricsPort)
       await this.#ensureMetricsServer(snapshot.metricsPort).catch((err: unknown) => this.#log(String(err)));
     for (const target of this.#runtimes.list()) {
-      if (target.stopAtMs !== null) this.#armRetire(target.spec.id, target.stopAtMs - this.clock.nowMs());
+      if (target.stopAtMs !== null)
+        this.#retireTimers.arm(target.spec.id, target.stopAtMs - this.clock.nowMs());
     }
-    await this.#watchServingTargets().catch((err: unknown) =>
-      this.#log(`could not read the routes to watch their targets' health: ${String(err)}`),
-    );
+    await this.#routes
+      .routes({})
+      .then(({ routes }) => this.#health.watchServing(routes))
+      .catch((err: unknown) =>
+        this.#log(`could not read the routes to watch their targets' health: ${String(err)}`),
+      );
     void this.#snapshot.request();
-  }
-
-  /** After a restart: the targets the routes send users to (active and canary) are watched again. */
-  async #watchServingTargets(): Promise<void> {
-    const { routes } = await this.#routes.routes({});
-    for (const route of routes) {
-      for (const id of [route.active, route.split?.canary]) {
-        const target = id ? this.#runtimes.get(id) : undefined;
-        if (target) this.#watchHealth(target);
-      }
-    }
   }
 
   async #ensureMetricsServer(port: number): Promise<void> {
@@ -195,7 +191,7 @@ export class Agent {
   async stop(options: { stopTargets: boolean }): Promise<void> {
     // First: a target stopped below must not be reported unhealthy on its way out. A check in progress ends
     // within its timeout; it is waited for last, not before the targets.
-    const healthWatchStopped = this.#healthWatch.stop();
+    const healthWatchStopped = this.#health.stop();
     this.#retireTimers.clear();
     this.#import?.stop();
     this.#sampler?.stop();
@@ -238,10 +234,6 @@ export class Agent {
     };
   }
 
-  #armRetire(id: string, delayMs: number): void {
-    this.#retireTimers.arm(id, delayMs);
-  }
-
   #cancelRetire(target: TargetRecord): void {
     this.#retireTimers.cancel(target.spec.id);
     target.stopAtMs = null;
@@ -262,7 +254,7 @@ export class Agent {
   async #stopTarget(id: string, drainTimeoutMs: number): Promise<boolean> {
     const target = this.#runtimes.get(id);
     if (!target) return false;
-    this.#healthWatch.unwatch(id);
+    this.#health.unwatch(id);
     this.#cancelRetire(target);
     await this.#routes.unroute({ app: target.spec.app, targetId: id, drainTimeoutMs });
     return this.#runtimes.stop(id);
@@ -278,29 +270,6 @@ export class Agent {
   ): void {
     this.#journal.note(this.clock.nowMs(), { kind, app, targetId, release, message }, data);
     this.#log(message);
-  }
-
-  /** From the switch (or a canary weight) on, the target's own health check runs while it gets traffic. */
-  #watchHealth(target: TargetRecord): void {
-    const { port, health } = target;
-    this.#healthWatch.watch(target.spec.id, { port, spec: target.spec.healthCheck, health });
-  }
-
-  /**
-   * A serving target failed its check unhealthyThreshold times in a row, or passes again after that: its status
-   * says so, and the journal (so the ledger, and a bake that watches the release) hears it once, in the same tick.
-   */
-  #onHealthChange(c: TargetHealthChange): void {
-    const target = this.#runtimes.get(c.id);
-    if (!target) {
-      this.#healthWatch.unwatch(c.id);
-      return;
-    }
-    target.health = c.health;
-    void this.#snapshot.request();
-    const { app, release } = target.spec;
-    const said = healthChangeEvent({ id: c.id, app, port: target.port }, c);
-    if (said) this.#event(said.kind, app, c.id, release, said.message, said.data);
   }
 
   #onSupervisorEvent(e: SupervisorEvent): void {
@@ -344,7 +313,7 @@ export class Agent {
       retireTarget: ({ id, afterMs }) => {
         const target = this.#target(id);
         target.stopAtMs = this.clock.nowMs() + afterMs;
-        this.#armRetire(id, afterMs);
+        this.#retireTimers.arm(id, afterMs);
         void this.#snapshot.request();
         return Promise.resolve({ stopAtMs: target.stopAtMs });
       },
@@ -358,9 +327,9 @@ export class Agent {
         const target = this.#runningTarget(targetId, 'target');
         const switched = await this.#routes.switchRoute({ app, target: addressOf(target), drainTimeoutMs });
         this.#cancelRetire(target); // only once users are on it: a refused switch leaves the warm target's timer
-        this.#watchHealth(target);
+        this.#health.watch(target);
         // The previous release is kept warm, without users: its health is what it was when they left it.
-        if (switched.previous && switched.previous !== targetId) this.#healthWatch.unwatch(switched.previous);
+        if (switched.previous && switched.previous !== targetId) this.#health.unwatch(switched.previous);
         void this.#snapshot.request();
         return switched;
       },
@@ -369,7 +338,7 @@ export class Agent {
         const canary = weight === 0 ? null : this.#runningTarget(canaryTargetId, 'canary target');
         const at = canary && addressOf(canary);
         const weighted = await this.#routes.setWeight({ app, canary: at, weight, header, cookie, tripwire });
-        if (canary) this.#watchHealth(canary); // at 0% it stays watched until stopped
+        if (canary) this.#health.watch(canary); // at 0% it stays watched until stopped
         return weighted;
       },
 
