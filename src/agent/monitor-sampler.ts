@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import { quantileFromHistogram } from '../router/metrics.js';
+import { quantileFromHistogram } from '../core/latency-histogram.js';
 import { readGroupRssBytes, readHostReading, type CpuTimes } from './host-metrics.js';
 import type { MonitorSample, ReleaseTraffic, TargetReading } from './monitor-protocol.js';
 import type { TargetMetrics, TargetStatus } from './protocol.js';

@@ -5,6 +5,7 @@
  * sends `{ id, event }` lines before its final `{ id, result }`.
  */
 import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
+import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -169,14 +170,6 @@ export interface AgentState {
   supervisor?: string | null;
   /** The router process that owns the public ports; null when the agent serves them itself. */
   routerPid?: number | null;
-}
-
-export interface LatencyHistogram {
-  /** Upper bounds in milliseconds; the last bucket counts everything above the last bound. */
-  boundsMs: number[];
-  counts: number[];
-  /** Sum of all recorded durations (for Prometheus' _sum); absent in windows derived from differences. */
-  sumMs?: number;
 }
 
 /** A canary whose router tripwire ended its split: when, and the evidence. */

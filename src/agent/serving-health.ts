@@ -1,5 +1,5 @@
 import type { RouteStatus } from './protocol.js';
-import type { TargetRecord } from './supervisor.js';
+import type { TargetRecord } from '../runtime/target-record.js';
 import { healthChangeEvent, TargetHealthWatch, type TargetHealthChange } from './target-health-watch.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSpec } from './protocol.js';
 import { judgeLeftTarget, type LeftTargetVerdict, type ProcessFacts } from './stop-left-targets.js';
-import { newTargetRecord, type TargetRecord } from './supervisor.js';
+import { newTargetRecord, type TargetRecord } from '../runtime/target-record.js';
 
 const spec: TargetSpec = {
   id: 'hello-1-abc',

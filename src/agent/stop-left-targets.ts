@@ -1,7 +1,7 @@
 import type { agentPaths } from './agent-paths.js';
 import { isGroupAlive, isProcessAlive, readProcessStartTicks, signalGroup, sleep } from './process-util.js';
 import { readJsonIfExists, writeJsonAtomic } from './state-file.js';
-import type { TargetRecord } from './supervisor.js';
+import type { TargetRecord } from '../runtime/target-record.js';
 import { connectDocker, isDockerNotFound, isDockerNotModified } from '../runtime/docker-connect.js';
 import { TARGET_LABEL } from '../runtime/container-config.js';
 

@@ -6,7 +6,8 @@ import { findFreePort } from './process-util.js';
 import type { AgentMethods } from './protocol.js';
 import { installReleaseDir, listReleaseDirs, releaseDirFor } from './release-dirs.js';
 import type { RoutePort } from './routes/route-table.js';
-import { toTargetStatus, type TargetRecord } from './supervisor.js';
+import type { TargetRecord } from '../runtime/target-record.js';
+import { toTargetStatus } from './supervisor.js';
 
 // The agent's handlers that install releases and start and check targets: what they need is passed in.
 

@@ -19,11 +19,9 @@ export {
 } from './judge.js';
 export { runCommandCheck, COMMAND_OUTPUT_TAIL_LINES } from './providers/command-check.js';
 export { runHttpCheck } from './providers/http-check.js';
-export { runPrometheusCheck, PROMETHEUS_TIMEOUT_MS } from './providers/prometheus-check.js';
 export { runChecks } from './providers/run-checks.js';
 export {
   mannWhitneyFromHistograms,
-  medianFromHistogram,
   normalCdf,
   normalQuantile,
   twoProportionTest,

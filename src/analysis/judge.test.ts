@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BOUNDS_MS, bucketIndexFor } from '../router/metrics.js';
+import { bucketIndexFor } from '../core/latency-histogram.js';
+import { LATENCY_BOUNDS_MS } from '../router/metrics.js';
 import type { AnalysisSpec } from './analysis-spec.js';
 import type { CheckResult, ConditionStatus } from './check-result.js';
 import { judgeCanary, type JudgeInput, type VerdictResult } from './judge.js';

@@ -38,17 +38,16 @@
  * the conservative corrections above and the floors keep that in check for the early, small windows.
  */
 import { formatDurationMs } from '../core/duration.js';
-import type { LatencyHistogram } from '../agent/protocol.js';
-import { quantileFromHistogram } from '../router/metrics.js';
+import {
+  histogramCount,
+  medianFromHistogram,
+  quantileFromHistogram,
+  sameBuckets,
+  type LatencyHistogram,
+} from '../core/latency-histogram.js';
 import type { AnalysisSpec } from './analysis-spec.js';
 import type { CheckResult, ConditionStatus } from './check-result.js';
-import {
-  mannWhitneyFromHistograms,
-  medianFromHistogram,
-  sameBuckets,
-  twoProportionTest,
-  wilsonLowerBound,
-} from './stats.js';
+import { mannWhitneyFromHistograms, twoProportionTest, wilsonLowerBound } from './stats.js';
 import type { WindowStats } from './window.js';
 
 /** Fewest samples per side for a comparison to rely on a normal approximation. */
@@ -219,8 +218,8 @@ function judgeLatencyComparison(
   m: Measurements,
 ): Condition | string {
   const name = 'latency-vs-stable';
-  const canarySamples = totalOf(canary.latency);
-  const stableSamples = totalOf(stable.latency);
+  const canarySamples = histogramCount(canary.latency);
+  const stableSamples = histogramCount(stable.latency);
   const stableNeeded = Math.max(spec.minRequests, COMPARISON_SAMPLE_FLOOR);
   if (stableSamples < stableNeeded) {
     return `no latency comparison with stable: it has ${stableSamples} latency samples in the window, ${stableNeeded} needed`;
@@ -278,7 +277,7 @@ function judgeLatencyComparison(
 
 function judgeP99(canary: WindowStats, maxP99Ms: number, spec: AnalysisSpec): Condition {
   const name = 'p99-latency';
-  const samples = totalOf(canary.latency);
+  const samples = histogramCount(canary.latency);
   const p99 = quantileFromHistogram(canary.latency, 0.99);
   const max = `max ${ms(maxP99Ms)}`;
   if (p99 === null) return { name, status: 'inconclusive', detail: 'the canary has no latency samples yet' };
@@ -310,13 +309,13 @@ function measureWindows(canary: WindowStats, stable: WindowStats | null): Measur
     canaryProxyErrors: canary.proxyErrors,
     canaryErrorRate: c.requests > 0 ? c.errors / c.requests : null,
     canaryErrorRateLowerBound: null,
-    canaryLatencySamples: totalOf(canary.latency),
+    canaryLatencySamples: histogramCount(canary.latency),
     canaryP50Ms: medianFromHistogram(canary.latency),
     canaryP99Ms: quantileFromHistogram(canary.latency, 0.99),
     stableRequests: s ? s.requests : null,
     stableErrors5xx: s ? s.errors : null,
     stableErrorRate: s && s.requests > 0 ? s.errors / s.requests : null,
-    stableLatencySamples: stable ? totalOf(stable.latency) : null,
+    stableLatencySamples: stable ? histogramCount(stable.latency) : null,
     stableP50Ms: stable ? medianFromHistogram(stable.latency) : null,
     stableP99Ms: stable ? quantileFromHistogram(stable.latency, 0.99) : null,
     errorComparisonZ: null,
@@ -333,15 +332,9 @@ function errorCounts(w: WindowStats): { errors: number; requests: number } {
   return { requests, errors: Math.min(Math.max(0, w.errors5xx), requests) };
 }
 
-function totalOf(h: LatencyHistogram): number {
-  let total = 0;
-  for (const count of h.counts) total += count;
-  return total;
-}
-
 /** Whether the 99th percentile falls in the open bucket above the last bound. */
 function p99InOpenBucket(h: LatencyHistogram): boolean {
-  const total = totalOf(h);
+  const total = histogramCount(h);
   const open = h.counts[h.boundsMs.length] ?? 0;
   return total > 0 && total - open < 0.99 * total;
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   mannWhitneyFromHistograms,
-  medianFromHistogram,
   normalCdf,
   normalQuantile,
   twoProportionTest,
@@ -196,12 +195,5 @@ describe('mannWhitneyFromHistograms', () => {
     expect(() =>
       mannWhitneyFromHistograms({ boundsMs: [10], counts: [1, 1] }, { boundsMs: [20], counts: [1, 1] }),
     ).toThrow(RangeError);
-  });
-});
-
-describe('medianFromHistogram', () => {
-  it('interpolates inside the median bucket and is null when empty', () => {
-    expect(medianFromHistogram({ boundsMs: [10, 20], counts: [0, 10, 0] })).toBe(15);
-    expect(medianFromHistogram({ boundsMs: [10, 20], counts: [0, 0, 0] })).toBeNull();
   });
 });

@@ -6,8 +6,7 @@
  * One-sided p-values are upper tails computed as `normalCdf(-z)` (not `1 - normalCdf(z)`), so that strong
  * evidence keeps its precision instead of rounding to 0.
  */
-import type { LatencyHistogram } from '../agent/protocol.js';
-import { quantileFromHistogram } from '../router/metrics.js';
+import { sameBuckets, type LatencyHistogram } from '../core/latency-histogram.js';
 
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 
@@ -251,19 +250,6 @@ export function mannWhitneyFromHistograms(a: LatencyHistogram, b: LatencyHistogr
   if (!(variance > 0)) return { u, n1, n2, probabilityGreater, z: 0, pValue: 1 };
   const z = (u - (n1 * n2) / 2 - 0.5) / Math.sqrt(variance);
   return { u, n1, n2, probabilityGreater, z, pValue: normalCdf(-z) };
-}
-
-/** The median of a histogram (interpolated inside its bucket); null when empty. */
-export function medianFromHistogram(h: LatencyHistogram): number | null {
-  return quantileFromHistogram(h, 0.5);
-}
-
-export function sameBuckets(a: LatencyHistogram, b: LatencyHistogram): boolean {
-  return (
-    a.boundsMs.length === b.boundsMs.length &&
-    a.counts.length === b.counts.length &&
-    a.boundsMs.every((bound, i) => bound === b.boundsMs[i])
-  );
 }
 
 /** Evaluates a polynomial given by its coefficients, highest power first. */

@@ -25,8 +25,8 @@
  * The control plane's judge (judge.ts) still runs every interval over the whole window; the tripwire only
  * ends a canary earlier, never promotes one.
  */
-import type { LatencyHistogram } from '../agent/protocol.js';
-import { medianFromHistogram, wilsonInterval } from './stats.js';
+import { medianFromHistogram, type LatencyHistogram } from '../core/latency-histogram.js';
+import { wilsonInterval } from './stats.js';
 
 /** Alternatives of the mixture (share of bad responses under "the canary is bad"), equally weighted. */
 export const TRIPWIRE_ALTERNATIVES: readonly number[] = [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9];

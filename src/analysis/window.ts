@@ -1,5 +1,5 @@
-import type { LatencyHistogram, TargetMetrics } from '../agent/protocol.js';
-import { sameBuckets } from './stats.js';
+import type { TargetMetrics } from '../agent/protocol.js';
+import { sameBuckets, type LatencyHistogram } from '../core/latency-histogram.js';
 
 /** What one target served during the analysis window. */
 export interface WindowStats {

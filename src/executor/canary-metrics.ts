@@ -1,11 +1,10 @@
 import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
 import type { Verdict } from '../analysis/index.js';
+import { sumHistograms } from '../core/latency-histogram.js';
 
 /** One release's counters summed over its targets (on every host of the environment). */
 export function sumMetrics(targets: TargetMetrics[], release: string): TargetMetrics {
   const first = targets[0];
-  const bounds = first?.latency.boundsMs ?? [];
-  const counts = new Array<number>(bounds.length + 1).fill(0);
   let requests = 0;
   let errors5xx = 0;
   let proxyErrors = 0;
@@ -15,7 +14,6 @@ export function sumMetrics(targets: TargetMetrics[], release: string): TargetMet
     errors5xx += t.errors5xx;
     proxyErrors += t.proxyErrors;
     inFlight += t.inFlight;
-    t.latency.counts.forEach((c, i) => (counts[i] = (counts[i] ?? 0) + c));
   }
   return {
     targetId: first?.targetId ?? '',
@@ -24,7 +22,7 @@ export function sumMetrics(targets: TargetMetrics[], release: string): TargetMet
     errors5xx,
     proxyErrors,
     inFlight,
-    latency: { boundsMs: bounds, counts },
+    latency: sumHistograms(targets.map((t) => t.latency)),
   };
 }
 

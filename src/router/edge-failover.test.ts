@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LatencyHistogram } from '../agent/protocol.js';
+import type { LatencyHistogram } from '../core/latency-histogram.js';
 import {
   DEFAULT_EDGE_FAILOVER,
   allowsRetry,

@@ -9,10 +9,10 @@
  * bound is retried (and counts towards ejection) only when its member has answered nothing for a while: a 5 s
  * export on a busy host is left alone, the requests of a host whose link is gone move on after the bound.
  */
-import type { EdgeFailoverSpec, EjectionCause, LatencyHistogram } from '../agent/protocol.js';
+import type { EdgeFailoverSpec, EjectionCause } from '../agent/protocol.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseDurationMs } from '../core/duration.js';
-import { quantileFromHistogram } from './metrics.js';
+import { quantileFromHistogram, type LatencyHistogram } from '../core/latency-histogram.js';
 
 /** The failover of an edge whose control plane sent none (an older one), from the config's defaults. */
 export const DEFAULT_EDGE_FAILOVER: EdgeFailoverSpec = {

@@ -1,11 +1,12 @@
-import type { EdgeFailoverSpec, LatencyHistogram } from '../agent/protocol.js';
+import type { EdgeFailoverSpec } from '../agent/protocol.js';
+import { bucketIndexFor, type LatencyHistogram } from '../core/latency-histogram.js';
 import {
   ANSWER_WINDOW_MS,
   RETRY_BUDGET_WINDOW_MS,
   allowsRetry,
   deriveAnswerBoundMs,
 } from './edge-failover.js';
-import { LATENCY_BOUNDS_MS, bucketIndexFor } from './metrics.js';
+import { LATENCY_BOUNDS_MS } from './metrics.js';
 import { SlidingCounts } from './sliding-counts.js';
 
 const ANSWER_SLICES = 6;

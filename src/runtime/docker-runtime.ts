@@ -9,7 +9,7 @@ import {
   targetEvent,
   type SupervisorEvent,
   type TargetRecord,
-} from '../agent/supervisor.js';
+} from './target-record.js';
 import { connectDocker, isDockerNotFound, isDockerNotModified } from './docker-connect.js';
 import { followContainerLogs, readContainerLogs } from './docker-logs.js';
 import { deriveContainerConfig, TARGET_LABEL } from './container-config.js';

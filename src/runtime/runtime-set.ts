@@ -1,14 +1,12 @@
 import type { TargetSpec } from '../agent/protocol.js';
-import type { TargetRecord } from '../agent/supervisor.js';
-import type { DockerRuntime } from './docker-runtime.js';
-import type { ProcessRuntime } from './process-runtime.js';
 import type { PruneRequest, Runtime } from './runtime.js';
+import type { TargetRecord } from './target-record.js';
 
 /** The agent's runtimes side by side: a target's spec says which one runs it (`container` → docker). */
 export class RuntimeSet {
   constructor(
-    readonly process: ProcessRuntime,
-    readonly docker: DockerRuntime,
+    readonly process: Runtime,
+    readonly docker: Runtime,
   ) {}
 
   for(spec: TargetSpec): Runtime {

@@ -1,5 +1,5 @@
 import type { LogStream } from '../agent/log-files.js';
-import type { TargetRecord } from '../agent/supervisor.js';
+import type { TargetRecord } from './target-record.js';
 import type { TargetSpec } from '../agent/protocol.js';
 
 export type RuntimeKind = 'process' | 'docker';
@@ -13,7 +13,8 @@ export interface LogLine {
  * How the agent runs targets on its host. The agent chooses a port and (for processes) a release directory,
  * then leaves the rest to the runtime: starting, restarting after a crash (backoff from the spec), stopping,
  * adopting what still runs after the agent itself restarted, logs and cleanup. Two implementations:
- * `ProcessRuntime` (detached process groups) and `DockerRuntime` (containers through the host's Docker Engine).
+ * `ProcessRuntime` (detached process groups, in agent/ beside the Supervisor it wraps) and `DockerRuntime`
+ * (containers through the host's Docker Engine).
  * Both keep the same `TargetRecord`, so the agent's state file and protocol do not care which one runs a target.
  */
 export interface Runtime {

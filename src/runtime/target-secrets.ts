@@ -1,5 +1,5 @@
 import { redact } from '../core/secret.js';
-import type { TargetRecord } from '../agent/supervisor.js';
+import type { TargetRecord } from './target-record.js';
 import type { LogLine } from './runtime.js';
 
 /**

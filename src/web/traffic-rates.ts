@@ -1,4 +1,4 @@
-import { quantileFromHistogram } from '../router/metrics.js';
+import { quantileFromHistogram } from '../core/latency-histogram.js';
 
 /**
  * The canary charts' arithmetic. GET /environments/:env/traffic answers cumulative counters per target (requests,

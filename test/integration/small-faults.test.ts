@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive, readProcessStartTicks } from '../../src/agent/process-util.js';
-import type { TargetRecord } from '../../src/agent/supervisor.js';
+import type { TargetRecord } from '../../src/runtime/target-record.js';
 import { LocalHost } from '../../src/hosts/local-host.js';
 import {
   createTestProject,

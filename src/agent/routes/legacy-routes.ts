@@ -1,4 +1,4 @@
-import type { TargetRecord } from '../supervisor.js';
+import type { TargetRecord } from '../../runtime/target-record.js';
 import { DEFAULT_EDGE_DRAIN_MS, type RoutePort, type RoutesState } from './route-table.js';
 
 /** The routes an agent that served them itself (before the router process, or run alone) kept in its state. */

@@ -1,10 +1,11 @@
 import type { Clock } from '../core/clock.js';
-import { followLines, logFilePath, readTailLines, type LogStream } from '../agent/log-files.js';
-import type { TargetSpec } from '../agent/protocol.js';
-import { Supervisor, type SupervisorEvent, type TargetRecord } from '../agent/supervisor.js';
-import { pruneReleaseDirs } from '../agent/release-dirs.js';
-import type { LogLine, PruneRequest, Runtime } from './runtime.js';
-import { redactLogLine, targetSecretValues } from './target-secrets.js';
+import type { LogLine, PruneRequest, Runtime } from '../runtime/runtime.js';
+import type { SupervisorEvent, TargetRecord } from '../runtime/target-record.js';
+import { redactLogLine, targetSecretValues } from '../runtime/target-secrets.js';
+import { followLines, logFilePath, readTailLines, type LogStream } from './log-files.js';
+import type { TargetSpec } from './protocol.js';
+import { pruneReleaseDirs } from './release-dirs.js';
+import { Supervisor } from './supervisor.js';
 
 const STREAMS: LogStream[] = ['out', 'err'];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newTargetRecord, recordCrash } from './supervisor.js';
-import type { TargetSpec } from './protocol.js';
+import { newTargetRecord, recordCrash } from './target-record.js';
+import type { TargetSpec } from '../agent/protocol.js';
 
 const spec = {
   id: 'hello-1.0.0-abc',
