@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/cli.js and its chunks (one per verb, loaded when that verb runs, so that a command
 // parses only the code it needs), the agent into one self-contained file (what a host runs, uploaded alone), and
 // the dashboard into dist/web (what `slipway server` serves), with Vite and the config in vite.config.ts.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
 
 /**
@@ -25,6 +26,26 @@ function mtimeMs(path) {
   } catch {
     return null;
   }
+}
+
+/**
+ * A hash of every file under src/ and of the lockfile: the built CLI's `BUILD_ID` (src/core/build-id.ts), which keys
+ * what it caches across runs (validated configs), so that a build from changed sources never reads an old entry.
+ */
+function buildId() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else hash.update(path).update('\0').update(readFileSync(path)).update('\0');
+    }
+  };
+  walk('src');
+  hash.update(readFileSync('package-lock.json'));
+  return hash.digest('hex').slice(0, 16);
 }
 
 const common = {
@@ -72,6 +93,7 @@ async function buildCli() {
     metafile: true,
     external: ['better-sqlite3', 'ssh2', 'cpu-features', 'dockerode'],
     plugins: [zodEnglishOnly],
+    define: { __SLIPWAY_BUILD_ID__: JSON.stringify(buildId()) },
   });
   const written = new Set(Object.keys(result.metafile.outputs).map((path) => path.replace(/^dist\//, '')));
   for (const name of readdirSync('dist')) {

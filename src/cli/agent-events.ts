@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { readJsonIfExists } from '../agent/state-file.js';
-import { hostName } from '../config/host-schema.js';
+import { hostName } from '../config/config-values.js';
 import { DiskFullError, StoreBusyError } from '../core/errors.js';
-import { environmentConfig, hostsOf } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
 import type { Project } from './project.js';
 

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { SlipwayError } from '../core/errors.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { environmentConfig, hostsOf } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
 import { checkHost, type CheckRow } from '../hosts/check-host.js';
 import { SshHost } from '../hosts/ssh-host.js';
 import { AGENT_VERSION } from '../agent/version.js';

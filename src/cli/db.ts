@@ -10,7 +10,7 @@ import {
   loadDatabaseStatus,
   requireBackup,
 } from '../migrate/restore-backup.js';
-import { environmentConfig } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 

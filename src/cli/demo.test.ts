@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../core/errors.js';
-import { DEMO_PORT_ENV, describeOtherDemoPort, parseDemoPort } from './demo.js';
+import {
+  DEMO_PORT_ENV,
+  demoProjectDir,
+  describeDemoPath,
+  describeOtherDemoPort,
+  parseDemoPort,
+} from './demo.js';
 
 // The demo's port: `slipway demo --port N`, else SLIPWAY_DEMO_PORT (`SLIPWAY_DEMO_PORT=N npm start`), else the
 // example's own 8420; and the message that names a busy port says how to choose another.
@@ -31,5 +37,37 @@ describe('the demo port', () => {
       'run the demo on another port: slipway demo --port 8421 (npm start -- --port 8421, or set SLIPWAY_DEMO_PORT=8421)',
     );
     expect(describeOtherDemoPort(65535)).toContain('--port 65534');
+  });
+});
+
+// Where the demo keeps its copy of the example: the user's own state directory, never the package's (read-only
+// once installed globally).
+describe('the demo directory', () => {
+  it.each<[string, number | null, Record<string, string>, string]>([
+    ['the example’s port: ~/.local/state/slipway/demo', null, {}, '/home/ann/.local/state/slipway/demo'],
+    [
+      'another port: a project of its own beside it',
+      8421,
+      {},
+      '/home/ann/.local/state/slipway/demo-port-8421',
+    ],
+    ['under XDG_STATE_HOME when it is set', null, { XDG_STATE_HOME: '/var/ann' }, '/var/ann/slipway/demo'],
+    [
+      'a relative XDG_STATE_HOME is ignored (the XDG spec)',
+      null,
+      { XDG_STATE_HOME: 'state' },
+      '/home/ann/.local/state/slipway/demo',
+    ],
+    ['an empty one too', 9000, { XDG_STATE_HOME: '' }, '/home/ann/.local/state/slipway/demo-port-9000'],
+  ])('%s', (_name, port, env, dir) => {
+    expect(demoProjectDir(port, env, '/home/ann')).toBe(dir);
+  });
+
+  it('is shown as it is typed: ~ for the home directory, else absolute', () => {
+    expect(describeDemoPath('/home/ann/.local/state/slipway/demo', '/home/ann')).toBe(
+      '~/.local/state/slipway/demo',
+    );
+    expect(describeDemoPath('/home/anna/demo', '/home/ann')).toBe('/home/anna/demo');
+    expect(describeDemoPath('/var/ann/slipway/demo', '/home/ann')).toBe('/var/ann/slipway/demo');
   });
 });

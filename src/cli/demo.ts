@@ -1,17 +1,20 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, relative } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { observeHosts } from '../executor/observe-hosts.js';
-import { hostsOf, runDeployment } from '../executor/run-deployment.js';
-import { ConflictError, InputError, SlipwayError } from '../core/errors.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import { runDeployment } from '../executor/run-deployment.js';
+import { ConflictError, SlipwayError } from '../core/errors.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import { createRelease } from '../release/create-release.js';
-import { runWithProgress } from './deploy.js';
+import { runWithProgress } from './run-with-progress.js';
+import { parseIntegerOption } from './parse-options.js';
 import { withProject } from './project.js';
 import { bold, dim, green } from './progress-renderer.js';
 
@@ -30,14 +33,38 @@ function exampleDir(): string {
   return join(process.cwd(), 'examples', 'hello');
 }
 
+/**
+ * Where the demo keeps its project (a copy of the example) with its store, artifacts and agent: a place of the
+ * user's own, never the package's directory (root's and read-only once installed with `npm install -g`):
+ * $XDG_STATE_HOME/slipway/demo, by default ~/.local/state/slipway/demo. On another port than the example's
+ * own, a project of its own beside it: demo-port-<port>. Pure.
+ */
+export function demoProjectDir(
+  port: number | null,
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): string {
+  const xdg = env['XDG_STATE_HOME'];
+  // The XDG spec: a relative path in the variable is to be ignored.
+  const stateHome = xdg && isAbsolute(xdg) ? xdg : join(home, '.local', 'state');
+  return join(stateHome, 'slipway', port === null ? 'demo' : `demo-port-${port}`);
+}
+
+/** A path as an operator would type it: under the home directory with `~`, else absolute. Pure. */
+export function describeDemoPath(path: string, home: string): string {
+  return path === home || path.startsWith(`${home}${sep}`) ? `~${path.slice(home.length)}` : path;
+}
+
 /** `--port`, else SLIPWAY_DEMO_PORT, else null (the example's port); anything but a port is bad input. */
 export function parseDemoPort(option: string | undefined, env: string | undefined): number | null {
   const [text, source] = option !== undefined ? [option, '--port'] : [env || undefined, DEMO_PORT_ENV];
   if (text === undefined) return null;
-  const port = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(port) || port < 1 || port > 65535)
-    throw new InputError(`${source} "${text}" is not a port`, { hint: 'e.g. slipway demo --port 8421' });
-  return port;
+  return parseIntegerOption(source, text, {
+    what: 'a port',
+    min: 1,
+    max: 65535,
+    example: 'slipway demo --port 8421',
+  });
 }
 
 /** How to run the demo elsewhere, for the message that names a busy port. */
@@ -47,19 +74,19 @@ export function describeOtherDemoPort(busy: number): string {
 }
 
 interface DemoProject {
-  /** The project directory: the example itself, or its copy for another port. */
+  /** The project directory: the demo's copy of the example. */
   dir: string;
   app: string;
   port: number;
   bindAddress: string;
-  /** Writes the copy (the example's files, that port in its slipway.yml); nothing for the example itself. */
+  /** Writes the copy (the example's files, the port in its slipway.yml), refreshed on every run. */
   write(): void;
 }
 
 /**
- * The example as the demo runs it on `port`: the example itself on its own port (8420); on another, a copy of it
- * in `.slipway/port-<port>` with that port in its slipway.yml, so that the commands the demo suggests next (which
- * read that file) serve the same port. Each copy is a project of its own (store, agent), refreshed on every run.
+ * The example as the demo runs it on `port` (null: the example's own, 8420): a copy of it in the demo's directory
+ * (demoProjectDir) with that port in its slipway.yml, so that the commands the demo suggests next (which read that
+ * file) serve the same port. Each port's copy is a project of its own (store, agent).
  */
 function planDemoProject(example: string, port: number | null): DemoProject {
   const doc = parseDocument(readFileSync(join(example, 'slipway.yml'), 'utf8'));
@@ -68,18 +95,43 @@ function planDemoProject(example: string, port: number | null): DemoProject {
   const bindAddress = typeof bind === 'string' ? bind : '127.0.0.1';
   const name = doc.get('app');
   const app = typeof name === 'string' ? name : 'hello';
-  if (port === null || port === own)
-    return { dir: example, app, port: own, bindAddress, write: () => undefined };
-  const copy = join(example, DEFAULTS.stateDir, `port-${port}`);
+  const other = port !== null && port !== own ? port : null;
+  const dir = demoProjectDir(other, process.env, homedir());
   const write = (): void => {
-    mkdirSync(copy, { recursive: true });
-    for (const entry of readdirSync(example)) {
-      if (entry !== DEFAULTS.stateDir) cpSync(join(example, entry), join(copy, entry), { recursive: true });
+    copyExample(example, dir);
+    if (other !== null) {
+      doc.setIn(['environments', 'production', 'publicPort'], other);
+      writeFileSync(join(dir, 'slipway.yml'), String(doc));
     }
-    doc.setIn(['environments', 'production', 'publicPort'], port);
-    writeFileSync(join(copy, 'slipway.yml'), String(doc));
   };
-  return { dir: copy, app, port, bindAddress, write };
+  return { dir, app, port: other ?? own, bindAddress, write };
+}
+
+/**
+ * The example's files (not its state) into the demo's project, writable by the user whatever their modes in the
+ * package (read-only in a global install): the copy is the user's, refreshed on every run.
+ */
+function copyExample(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    if (entry.name === DEFAULTS.stateDir) continue;
+    const source = join(from, entry.name);
+    if (entry.isDirectory()) copyExample(source, join(to, entry.name));
+    else if (entry.isFile())
+      writeFileSync(join(to, entry.name), readFileSync(source), {
+        mode: (statSync(source).mode & 0o777) | 0o600,
+      });
+  }
+}
+
+/** How to run this CLI again, as the user ran it: `slipway` from the PATH, else the package's bin/slipway.js. */
+function describeCli(example: string): string {
+  const invoked = process.argv[1];
+  if (invoked !== undefined && basename(invoked) === 'slipway')
+    return process.env['npm_command'] === 'exec' ? 'npx slipway' : 'slipway';
+  const bin = join(example, '..', '..', 'bin', 'slipway.js');
+  const rel = relative(process.cwd(), bin);
+  return rel.startsWith('..') ? bin : rel || 'bin/slipway.js';
 }
 
 /**
@@ -120,7 +172,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'the main job on the embedded default: deploy examples/hello 1.0.0 to production on this machine',
+      'the main job on the embedded default: deploy examples/hello 1.0.0 to production on this machine (a copy in ~/.local/state/slipway/demo)',
     )
     .option(
       '-p, --port <port>',
@@ -133,10 +185,13 @@ export function registerDemo(program: Command): void {
       demo.write();
       const { dir, port, bindAddress } = demo;
       const configFile = join(dir, 'slipway.yml');
+      const home = homedir();
+      const shown = (path: string): string => (isAbsolute(path) ? describeDemoPath(path, home) : path);
+      const cli = `${describeCli(example)} -c ${shown(configFile)}`;
       await withProject({ config: configFile }, async (project) => {
         process.stdout.write(
           bold(
-            `Slipway demo: ${project.config.app} from ${relative(process.cwd(), dir) || '.'}, store ${project.storeWhere.startsWith('/') ? relative(process.cwd(), project.storeWhere) : project.storeWhere}\n`,
+            `Slipway demo: ${project.config.app} (a copy of examples/hello) in ${shown(dir)}, store ${shown(project.storeWhere)}\n`,
           ),
         );
         const { release, created } = await createRelease({
@@ -151,12 +206,10 @@ export function registerDemo(program: Command): void {
         }).catch((err: unknown) => {
           // The demo's store outlives a checkout: after an update of the example, its 1.0.0 is another artifact.
           if (!(err instanceof ConflictError)) throw err;
-          const state = relative(process.cwd(), project.stateDir);
+          const state = shown(project.stateDir);
           throw new ConflictError(
             `${err.message}. The demo's state in ${state} comes from another version of the example`,
-            {
-              hint: `start the demo over: bin/slipway.js -c ${relative(process.cwd(), configFile)} agent stop --stop-targets && rm -rf ${state}`,
-            },
+            { hint: `start the demo over: ${cli} agent stop --stop-targets && rm -rf ${state}` },
           );
         });
         process.stdout.write(
@@ -182,7 +235,6 @@ export function registerDemo(program: Command): void {
             throw err;
           });
         }
-        const cli = `${relative(process.cwd(), join(example, '..', '..', 'bin', 'slipway.js')) || 'bin/slipway.js'} -c ${relative(process.cwd(), configFile)}`;
         process.stdout.write(
           [
             '',
@@ -198,6 +250,7 @@ export function registerDemo(program: Command): void {
             `  ${cli} history                            ${dim('# the ledger')}`,
             `  ${cli} logs production                    ${dim("# the targets' output")}`,
             `  ${cli} agent stop --stop-targets          ${dim('# stop everything the demo started')}`,
+            `  rm -rf ${shown(dir)}${dim('  # then remove its files')}`,
             '',
           ].join('\n'),
         );

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatDurationMs } from '../core/duration.js';
-import { environmentConfig } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, red } from './progress-renderer.js';
 

@@ -6,11 +6,12 @@ import { DEFAULTS } from '../config/defaults.js';
 import { APP_KINDS, detectApp, findAppKinds, type AppGuess, type AppKind } from '../config/detect-app.js';
 import { deriveAppName, renderInitTemplate } from '../config/init-template.js';
 import { loadProjectFiles } from '../config/load-project-files.js';
+import { portOption } from './parse-options.js';
 import { dim, green } from './progress-renderer.js';
 
 interface InitOptions {
   app?: string;
-  port: string;
+  port: number;
   force?: boolean;
   yes?: boolean;
   kind?: AppKind;
@@ -21,7 +22,7 @@ export function registerInit(program: Command, globals: () => { config?: string 
     .command('init')
     .description('look at the project and write a commented slipway.yml for it (build, run on $PORT, health)')
     .option('--app <name>', 'app name (default: from the directory name)')
-    .option('--port <port>', 'public port of the production router', '8080')
+    .option('--port <port>', 'public port of the production router', portOption('--port'), 8080)
     .option('--force', 'overwrite an existing file')
     .option('--yes', 'accepted for scripts: init never asks anything, it writes its guesses with comments')
     .addOption(
@@ -34,9 +35,6 @@ export function registerInit(program: Command, globals: () => { config?: string 
       if (existsSync(file) && !opts.force) {
         throw new SlipwayError(`${file} already exists`, { hint: 'use --force to overwrite it' });
       }
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 1 || port > 65535)
-        throw new SlipwayError(`--port ${opts.port} is not a port number`);
       // The project is the directory of slipway.yml: build.path and the release start there.
       const projectDir = dirname(file);
       const files = await loadProjectFiles(projectDir);
@@ -48,7 +46,7 @@ export function registerInit(program: Command, globals: () => { config?: string 
       const guess = detectApp(files, opts.kind ? { kind: opts.kind } : {});
       const app = opts.app ?? deriveAppName(basename(process.cwd()));
       try {
-        writeFileSync(file, renderInitTemplate({ app, port, guess }));
+        writeFileSync(file, renderInitTemplate({ app, port: opts.port, guess }));
       } catch (error) {
         throw isDiskFullErrno(error) ? new DiskFullError(file, { cause: error }) : error;
       }

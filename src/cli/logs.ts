@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { hostsOf } from '../executor/run-deployment.js';
+import { hostsOf } from '../hosts/hosts-of.js';
 import { readLogs } from '../operations/read-logs.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import { dim, red, yellow } from './progress-renderer.js';
+import { countOption } from './parse-options.js';
 
 export function registerLogs(program: Command, globals: () => GlobalOptions): void {
   program
@@ -11,9 +12,14 @@ export function registerLogs(program: Command, globals: () => GlobalOptions): vo
     .description("print the targets' output (the serving target first); --follow keeps streaming")
     .argument('<env>', 'environment name')
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option('-n, --lines <n>', 'lines from the end of each log', '50')
+    .option(
+      '-n, --lines <n>',
+      'lines from the end of each log',
+      countOption('--lines', 'a number of lines', 1),
+      50,
+    )
     .option('-t, --target <id>', 'only this target')
-    .action(async (env: string, opts: { follow?: boolean; lines: string; target?: string }) => {
+    .action(async (env: string, opts: { follow?: boolean; lines: number; target?: string }) => {
       await withProject(globals(), async (project) => {
         // Only this environment's hosts: another environment of the app runs its own targets elsewhere.
         const hosts = hostsOf(project, env);
@@ -22,7 +28,7 @@ export function registerLogs(program: Command, globals: () => GlobalOptions): vo
           const prefix = dim(`${hosts.length > 1 ? `${host} ` : ''}${e.targetId} │`);
           process.stdout.write(`${prefix} ${e.stream === 'err' ? red(e.line) : e.line}\n`);
         };
-        const lines = Math.max(0, Number(opts.lines) || 50);
+        const lines = opts.lines;
         const request = { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) };
         // Logs only read: a stopped agent stays stopped, and that is said (it is why there are no lines).
         const notRunning = (host: string): void => {

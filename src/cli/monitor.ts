@@ -1,10 +1,9 @@
-import { monitoringOf } from '../config/monitor-schema.js';
+import { monitoringOf } from '../config/config-values.js';
 import type { Command } from 'commander';
 import { parseDurationMs } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
-import { environmentConfig } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
 import type { Host } from '../hosts/host.js';
-import { probeEnvironment } from '../monitor/probe-environment.js';
 import { repeatRounds } from '../monitor/repeat-rounds.js';
 import { runMonitorRound, type MonitorRoundReport } from '../monitor/run-monitor-round.js';
 import { syncAgentEvents } from './agent-events.js';
@@ -106,22 +105,4 @@ function formatRound(r: MonitorRoundReport): string {
         : `  ${red('rollback failed')}: ${r.rollback.error}`,
     );
   return `${lines.join('\n')}\n`;
-}
-
-/** After a deploy or rollback: one access probe, printed, and counted towards the access incident. */
-export async function probeAfterDeploy(project: Project, environment: string): Promise<void> {
-  const { probe } = await probeEnvironment(project, environment, async (e) => {
-    await project.store.appendEvent({
-      atMs: project.clock.nowMs(),
-      actor: project.actor,
-      app: project.config.app,
-      environment,
-      ...e,
-    });
-  });
-  process.stdout.write(
-    probe.ok
-      ? `${dim(`access: ${probe.url} answered ${probe.status} in ${probe.latencyMs}ms`)}\n`
-      : yellow(`access: ${probe.url} does not answer as expected: ${probe.error}\n`),
-  );
 }

@@ -3,7 +3,7 @@ import { planDeployment } from '../operations/plan-deployment.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { resolveReleaseVersion } from './releases.js';
 import { InputError } from '../core/errors.js';
-import { environmentConfig } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
 import { collectPipelinePlan, printPipelinePlan } from './plan-pipeline.js';
 
 export function registerPlan(program: Command, globals: () => GlobalOptions): void {

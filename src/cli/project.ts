@@ -7,7 +7,7 @@ import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { loadSecretSource } from '../config/load-secret-source.js';
 import { lookupSecretValue } from '../config/resolve-env.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { defaultActor, type ControlPlane } from '../executor/run-deployment.js';
+import { defaultActor, type ControlPlane } from '../control-plane/control-plane.js';
 import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
 import type { SshHostSettings } from '../hosts/ssh-host.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError, UnknownNameError } from '../core/errors.js';
-import { environmentConfig } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
 import { derivePipelinePosition } from '../pipeline/pipeline-position.js';
 import { runPipelineDeploy } from '../pipeline/run-pipeline.js';
 import { syncAgentEvents } from './agent-events.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { rollbackEnvironment } from '../operations/rollback.js';
-import { runWithProgress } from './deploy.js';
-import { probeAfterDeploy } from './monitor.js';
+import { runWithProgress } from './run-with-progress.js';
+import { probeAfterDeploy } from './probe-after-deploy.js';
 import { withProject, type GlobalOptions } from './project.js';
 
 export function registerRollback(program: Command, globals: () => GlobalOptions): void {

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { SlipwayError } from '../core/errors.js';
-import { hostsOf } from '../executor/run-deployment.js';
+import { hostsOf } from '../hosts/hosts-of.js';
 import { resolveAgentEntry } from '../hosts/local-host.js';
 import { setupHost } from '../hosts/setup-host.js';
 import { SshHost } from '../hosts/ssh-host.js';
 import { AGENT_VERSION } from '../agent/version.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
-import { hostName } from '../config/host-schema.js';
+import { hostName } from '../config/config-values.js';
 import { parseDurationMs } from '../core/duration.js';
 import { bold, dim, green, red } from './progress-renderer.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { MonitorSample } from '../agent/monitor-protocol.js';
 import { formatDurationMs } from '../core/duration.js';
-import { hostsOf } from '../executor/run-deployment.js';
+import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
 import { isReachable } from './monitor.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
-import { environmentConfig, hostsOf } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
 import { observeHosts } from '../executor/observe-hosts.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { runVerification } from '../verify/run-verification.js';

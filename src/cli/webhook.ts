@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError, SlipwayError } from '../core/errors.js';
+import { SlipwayError } from '../core/errors.js';
 import { parseDurationMs } from '../core/duration.js';
 import { resolveRepoOption, resolveWatchTarget, type WatchTarget } from '../triggers/resolve-watch-target.js';
 import { serveWebhook } from '../triggers/serve-webhook.js';
@@ -9,9 +9,10 @@ import { createWebhookHandler } from '../triggers/webhook-handler.js';
 import { enterPipeline } from './deploy.js';
 import { withProject, type GlobalOptions, type Project } from './project.js';
 import { dim, green, red, yellow } from './progress-renderer.js';
+import { portOption } from './parse-options.js';
 
 interface WebhookOptions {
-  port?: string;
+  port?: number;
   bind?: string;
   env?: string;
   repo?: string;
@@ -22,7 +23,11 @@ export function registerWebhook(program: Command, globals: () => GlobalOptions):
   program
     .command('webhook')
     .description('receive signed push webhooks and build and deploy the pushed commits')
-    .option('--port <port>', 'port to listen on (default: watch.webhook.port; 0 picks a free one)')
+    .option(
+      '--port <port>',
+      'port to listen on (default: watch.webhook.port; 0 picks a free one)',
+      portOption('--port', { allowZero: true }),
+    )
     .option('--bind <address>', 'address to listen on (default: watch.webhook.bindAddress)')
     .option('--env <environment>', 'environment new releases are deployed to (default: watch.environment)')
     .option('--repo <path-or-url>', 'repository to fetch pushed commits from (default: watch.repo)')
@@ -47,12 +52,7 @@ async function receiveUntilStopped(project: Project, opts: WebhookOptions): Prom
       },
     );
   }
-  const port = opts.port !== undefined ? Number(opts.port) : settings.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InputError(`"${opts.port}" is not a port`, {
-      hint: 'e.g. --port 8430, or --port 0 for a free one',
-    });
-  }
+  const port = opts.port ?? settings.port;
   const builds = createBuildQueue(project, target);
   const handler = createWebhookHandler({
     app: project.config.app,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveEdgeFailover, type EdgeConfig } from './edge-schema.js';
+import { resolveEdgeFailover } from './config-values.js';
+import type { EdgeConfig } from './edge-schema.js';
 import { parseConfig } from './parse-config.js';
 
 const base = [

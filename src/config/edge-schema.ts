@@ -67,21 +67,3 @@ export const edgeSchema = z
   );
 
 export type EdgeConfig = z.output<typeof edgeSchema>;
-
-/** The edge's failover settings in milliseconds, as the agent's `ensureEdge` takes them. Pure. */
-export function resolveEdgeFailover(edge: EdgeConfig): {
-  connectTimeoutMs: number;
-  answerTimeoutMinMs: number;
-  answerTimeoutMaxMs: number;
-  retryBudget: number;
-  ejectAfter: number;
-} {
-  const ms = (text: string): number => parseDurationMs(text) ?? 0;
-  return {
-    connectTimeoutMs: ms(edge.connectTimeout),
-    answerTimeoutMinMs: ms(edge.answerTimeout.min),
-    answerTimeoutMaxMs: ms(edge.answerTimeout.max),
-    retryBudget: edge.retryBudget,
-    ejectAfter: edge.ejectAfter,
-  };
-}

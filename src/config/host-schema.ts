@@ -58,7 +58,3 @@ export const sshSettingsSchema = z
 export type SshHostConfig = z.output<typeof sshHostSchema>;
 export type HostConfig = z.output<typeof hostSchema>;
 export type SshSettings = z.output<typeof sshSettingsSchema>;
-
-export function hostName(host: HostConfig): string {
-  return host === 'local' ? 'local' : host.name;
-}

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { BUILD_ID } from '../core/build-id.js';
 import { ConfigError } from '../core/errors.js';
+import { defaultConfigCacheDir, openConfigCache, type ConfigCache } from './config-cache.js';
 import { DEFAULTS } from './defaults.js';
-import { parseConfig } from './parse-config.js';
 import type { SlipwayConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -15,16 +16,27 @@ export interface LoadedConfig {
 
 const INIT_HINT = 'run "slipway init" to write one';
 
+/** The built CLI's cache of validated configs (src/config/config-cache.ts); none when running from sources. */
+const defaultCache: ConfigCache | null = BUILD_ID ? openConfigCache(defaultConfigCacheDir(), BUILD_ID) : null;
+
 /**
  * Reads and validates slipway.yml: `configPath` (a file, or a directory holding slipway.yml), by default
- * slipway.yml in the working directory. Throws ConfigError with every problem found.
+ * slipway.yml in the working directory. Throws ConfigError with every problem found. The parser and the schema
+ * are loaded only when `cache` has no entry for the file's text.
  */
-export async function loadConfig(configPath?: string): Promise<LoadedConfig> {
+export async function loadConfig(
+  configPath?: string,
+  cache: ConfigCache | null = defaultCache,
+): Promise<LoadedConfig> {
   const file = await resolveConfigFile(path.resolve(configPath ?? DEFAULTS.configFile));
   const text = await readConfigText(file);
+  const cached = cache?.read(text);
+  if (cached) return { config: cached, file, dir: path.dirname(file) };
+  const { parseConfig } = await import('./parse-config.js');
   // Issues name the file as the user would type it, so that `file:line:column` opens in an editor.
   const result = parseConfig(text, displayPath(file));
   if ('issues' in result) throw new ConfigError(result.issues);
+  cache?.write(text, result.config);
   return { config: result.config, file, dir: path.dirname(file) };
 }
 

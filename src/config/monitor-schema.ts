@@ -151,8 +151,3 @@ export const monitoringSchema = z
 
 export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type AlertRuleConfig = z.output<typeof alertRuleSchema>;
-
-/** An environment's monitoring settings, with every default when the key is left out. */
-export function monitoringOf(env: { monitoring?: MonitoringConfig | undefined }): MonitoringConfig {
-  return env.monitoring ?? monitoringSchema.parse({});
-}

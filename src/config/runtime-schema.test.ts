@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseByteSize, runtimeSchema } from './runtime-schema.js';
+import { parseByteSize } from './config-values.js';
+import { runtimeSchema } from './runtime-schema.js';
 
 describe('runtimeSchema', () => {
   it('is a process runtime when left out', () => {

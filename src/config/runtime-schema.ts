@@ -1,14 +1,6 @@
 import { z } from 'zod';
+import { parseByteSize } from './config-values.js';
 import { DEFAULTS } from './defaults.js';
-
-const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** "512m", "1g", "256k" or a byte count → bytes. Pure. */
-export function parseByteSize(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([bkmg])?$/i.exec(text.trim());
-  if (!match?.[1]) return undefined;
-  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1));
-}
 
 const byteSizeSchema = z
   .string()

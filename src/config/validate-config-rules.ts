@@ -1,6 +1,6 @@
 import { formatDurationMs, parseDurationMs } from '../core/duration.js';
 import { ENV_LIMITS, envBytes } from './env-schema.js';
-import { hostName } from './host-schema.js';
+import { hostName } from './config-values.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
 import { validatePipelineRules } from './validate-pipeline-rules.js';

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request } from '../core/http-request.js';
 import type { CheckResult, CheckSpec } from '../analysis/check-result.js';
 import { runChecks } from '../analysis/index.js';
 import type { CanaryWatch } from '../plan/steps.js';

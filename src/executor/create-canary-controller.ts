@@ -1,11 +1,11 @@
-import { hostName } from '../config/host-schema.js';
+import { hostName } from '../config/config-values.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveCanaryEndpoint, type CanaryEndpoint } from './canary-endpoints.js';
 import { CanaryController } from './canary-controller.js';
 import { SignalWatcher, type DeploymentSignal } from './deployment-signals.js';
 import { numberStages } from './execute-plan.js';
-import type { ControlPlane } from './run-deployment.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 
 /**
  * The controller of a canary plan, set up for this run: where its probes and checks reach the canary hosts'

@@ -8,7 +8,7 @@ import { deriveCompletedSteps } from './derive-phase.js';
 import { executePlan, ON_FAILURE_BASE_INDEX } from './execute-plan.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import { silentReporter } from './progress.js';
-import type { StepHandlers, StepResult } from './step-handlers.js';
+import type { StepHandlers, StepResult } from './step-context.js';
 
 // The executor against a real SQLite store, with step handlers that record calls instead of reaching hosts:
 // this unit test is about ordering, recording and resume; the integration tests drive real agents.

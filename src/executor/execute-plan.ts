@@ -4,7 +4,7 @@ import { describeDeploymentSubject } from '../plan/describe-plan.js';
 import { redact } from '../core/secret.js';
 import type { DeploymentOutcome, ProgressReporter } from './progress.js';
 import type { Guard } from './guard.js';
-import type { StepContext, StepHandlers, StepResult } from './step-handlers.js';
+import type { StepContext, StepHandlers, StepResult } from './step-context.js';
 import { formatStepNoteOutput } from './step-note.js';
 import { describeBatchRecovery, type RecoveryStepOutcome } from './describe-batch-recovery.js';
 

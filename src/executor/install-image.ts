@@ -2,7 +2,7 @@ import type { AgentClient } from '../agent/agent-client.js';
 import type { ImageSpec } from '../agent/protocol.js';
 import type { Host } from '../hosts/host.js';
 import type { StepOf } from '../plan/steps.js';
-import type { StepResult } from './step-handlers.js';
+import type { StepResult } from './step-context.js';
 
 /**
  * A container release on a host: nothing to do when its engine has the image; otherwise pulled from the registry,

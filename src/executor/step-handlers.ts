@@ -1,52 +1,12 @@
 import type { AgentClient } from '../agent/agent-client.js';
-import type { Clock } from '../core/clock.js';
 import { HealthCheckError, SlipwayError } from '../core/errors.js';
-import type { Secret } from '../core/secret.js';
-import type { Host } from '../hosts/host.js';
-import type { ApprovalWaiter } from './approval-waiter.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from './deployment-signals.js';
 import { installImage } from './install-image.js';
-import type { StepKind, StepOf } from '../plan/steps.js';
-import { executeBackupStep } from '../migrate/execute-backup-step.js';
-import { executeMigrateStep } from '../migrate/execute-migrate-step.js';
-import type { MigrationContext } from '../migrate/migration-context.js';
 import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
-import { bakeHandler } from '../pipeline/bake-handler.js';
-import { runVerification, type VerificationContext } from '../verify/run-verification.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
+import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
-
-export interface StepContext {
-  hosts: ReadonlyMap<string, Host>;
-  /** Secret values by name, revealed only when a target's environment is built. */
-  secrets: ReadonlyMap<string, Secret>;
-  clock: Clock;
-  /** Set by the executor: aborted when the deployment is failed by its guard (steps that wait stop at once). */
-  signal: AbortSignal;
-  /** Present while a canary deployment runs. */
-  canary?: CanaryController;
-  /** Present when the plan backs up or migrates the app's database. */
-  migrations?: MigrationContext;
-  /** Appends an event about this deployment to the ledger (steps that watch or wait report what they saw). */
-  ledger?: StepLedger;
-  /** Present when the plan waits for approvals. */
-  approvals?: ApprovalWaiter;
-  /** Where verify steps store their results (the store, the deployment they belong to). */
-  verification?: VerificationContext;
-  /** Set by the executor: says what a waiting step waits for (kept with the running step; `status` shows it). */
-  note?: (detail: string) => Promise<void>;
-}
-
-export type StepLedger = (event: { kind: string; message: string; data?: unknown }) => Promise<void>;
-
-/** A step's result: a short line for the progress view and data kept with the step in the store. */
-export interface StepResult {
-  detail?: string;
-  output?: Record<string, unknown>;
-}
-
-export type StepHandlers = { [K in StepKind]: (step: StepOf<K>, ctx: StepContext) => Promise<StepResult> };
 
 function requireCanary(ctx: StepContext): CanaryController {
   if (!ctx.canary)
@@ -60,7 +20,11 @@ async function agentOf(ctx: StepContext, hostName: string): Promise<AgentClient>
   return host.agent();
 }
 
-/** One handler per step kind: each turns the step's data into agent calls. */
+/**
+ * One handler per step kind: each turns the step's data into agent calls. The handlers that need large libraries
+ * (bake: an HTTP client; verify: a load generator; the database steps: tar and database drivers) load them when they
+ * run, so a switch-only deployment such as a warm rollback parses none of them.
+ */
 export const stepHandlers: StepHandlers = {
   'install-release': async (step, ctx) => {
     const host = ctx.hosts.get(step.host);
@@ -266,7 +230,7 @@ export const stepHandlers: StepHandlers = {
   },
 
   'await-window': awaitWindowHandler,
-  bake: bakeHandler,
+  bake: async (step, ctx) => (await import('../pipeline/bake-handler.js')).bakeHandler(step, ctx),
   'await-approval': async (step, ctx) => {
     if (!ctx.approvals)
       throw new SlipwayError('this deployment waits for approvals, but no one collects them');
@@ -276,6 +240,7 @@ export const stepHandlers: StepHandlers = {
 
   verify: async (step, ctx) => {
     if (!ctx.verification) throw new SlipwayError('this step needs the store to keep its results');
+    const { runVerification } = await import('../verify/run-verification.js');
     const { record, failures } = await runVerification(step, ctx.verification, ctx.signal);
     if (failures.length > 0)
       throw new VerificationFailedError(step.release, step.environment, failures, step.suite.onFailure);
@@ -298,7 +263,9 @@ export const stepHandlers: StepHandlers = {
     return { detail: result.removed.length ? `removed ${result.removed.join(', ')}` : 'nothing to remove' };
   },
 
-  'backup-database': (step, ctx) => executeBackupStep(step, ctx),
+  'backup-database': async (step, ctx) =>
+    (await import('../migrate/execute-backup-step.js')).executeBackupStep(step, ctx),
 
-  migrate: (step, ctx) => executeMigrateStep(step, ctx),
+  migrate: async (step, ctx) =>
+    (await import('../migrate/execute-migrate-step.js')).executeMigrateStep(step, ctx),
 };

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { x as extractTar } from 'tar';
 import { SlipwayError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
 import { observeHosts } from '../executor/observe-hosts.js';
@@ -155,6 +154,7 @@ async function runMigrationCommand(
   const url = revealDatabaseUrl(step.database, ctx.secrets);
   const secretValues = [url, ...[...ctx.secrets.values()].map((s) => s.reveal())];
   try {
+    const { x: extractTar } = await import('tar');
     await extractTar({ file: step.artifact, cwd: dir, strict: true });
     const secretEnv = Object.fromEntries(
       command.secretNames.flatMap((n) => {

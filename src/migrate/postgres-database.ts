@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { SlipwayError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
 import {
@@ -31,8 +31,10 @@ export function describePostgresUrl(url: string): {
 export async function openPostgresDatabase(url: string, lockTimeoutMs: number): Promise<AppDatabase> {
   const { safeUrl, password } = describePostgresUrl(url);
   const secrets = password ? [password] : [];
+  // The driver is loaded when an app's PostgreSQL database is opened, not by every plan that might name one.
+  const { default: driver } = await import('pg');
   const connect = async (target = url): Promise<pg.Client> => {
-    const client = new pg.Client({ connectionString: target });
+    const client = new driver.Client({ connectionString: target });
     try {
       await client.connect();
     } catch (err) {

@@ -1,7 +1,7 @@
 import { SlipwayError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { hostName } from '../config/host-schema.js';
+import { hostName } from '../config/config-values.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { ReleaseRuntime } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';

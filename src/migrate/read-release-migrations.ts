@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
-import { x as extractTar } from 'tar';
 import { SlipwayError } from '../core/errors.js';
 
 /** One migration as the release carries it: `<name>.up.sql` and an optional `<name>.down.sql`. */
@@ -24,6 +23,8 @@ export async function readReleaseMigrations(artifactPath: string, dir: string): 
     .replace(/\/$/, '');
   const scratch = await mkdtemp(join(tmpdir(), 'slipway-migrations-'));
   try {
+    // tar is loaded when a release's migrations are read: a plan without a database never parses it.
+    const { x: extractTar } = await import('tar');
     await extractTar({
       file: artifactPath,
       cwd: scratch,

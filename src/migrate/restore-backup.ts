@@ -2,13 +2,10 @@ import { access } from 'node:fs/promises';
 import { NotFoundError, SlipwayError, UnknownNameError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import { DEFAULTS } from '../config/defaults.js';
-import {
-  environmentConfig,
-  withLock,
-  type ControlPlane,
-  type RunOptions,
-} from '../executor/run-deployment.js';
-import { silentReporter } from '../executor/progress.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { withDeployLock } from '../executor/deploy-lock.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
+import type { LockOptions } from '../executor/deploy-lock.js';
 import type { BackupRecord } from '../store/index.js';
 import type { AppDatabase } from './app-database.js';
 import { measureRestoreLoss, type TableLoss } from './diff-rows.js';
@@ -67,11 +64,10 @@ export async function applyRestore(
   backup: BackupRecord,
   /** The report a person confirmed on a terminal (must still hold), or null for --yes. */
   confirmed: TableLoss[] | null,
-  options: Pick<RunOptions, 'onLockTakeover'> = {},
+  options: Pick<LockOptions, 'onLockTakeover'> = {},
 ): Promise<TableLoss[]> {
   const lockId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
-  await withLock(cp, environment, lockId, { reporter: silentReporter, ...options }, () => Promise.resolve());
-  try {
+  return withDeployLock(cp, environment, lockId, options, async () => {
     const losses = await withEnvironmentDatabase(cp, environment, (db) =>
       db.withMigrationLock(
         `slipway restore (${cp.actor})`,
@@ -102,9 +98,7 @@ export async function applyRestore(
       data: { backup: backup.id, losses },
     });
     return losses;
-  } finally {
-    await cp.store.releaseLock(cp.config.app, environment, lockId);
-  }
+  });
 }
 
 /** Applied migrations and the database's printable location, for `slipway db status`. */

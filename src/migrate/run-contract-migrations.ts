@@ -2,15 +2,12 @@ import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import { observeHosts } from '../executor/observe-hosts.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
-import {
-  environmentConfig,
-  execute,
-  hostsOf,
-  resolveSecrets,
-  withLock,
-  type ControlPlane,
-  type RunOptions,
-} from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { execute, type RunOptions } from '../executor/run-deployment.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import { resolveSecrets } from '../executor/prepare-plan.js';
+import { withDeployLock } from '../executor/deploy-lock.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import { planApprovalStep } from '../plan/plan-approval.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
@@ -30,7 +27,8 @@ export async function runContractMigrations(
 ): Promise<{ plan: Plan; result: ExecutionResult } | null> {
   const env = environmentConfig(cp.config, environment);
   if (!env.database) throw new NotFoundError(`environment ${environment} has no database in slipway.yml`);
-  if (!env.approvals)
+  const approvals = env.approvals;
+  if (!approvals)
     throw new SlipwayError(
       `contract migrations need an approval, and ${environment} has no approvals configured`,
       {
@@ -39,8 +37,7 @@ export async function runContractMigrations(
     );
   await refuseIfFrozen(cp.store, cp.config.app, environment);
   const deploymentId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
-  await withLock(cp, environment, deploymentId, options, () => Promise.resolve());
-  try {
+  return withDeployLock(cp, environment, deploymentId, options, async () => {
     const observed = await observeHosts(hostsOf(cp, environment), cp.config.app);
     const active = observed.find((o) => o.active)?.active ?? null;
     if (!active) throw new SlipwayError(`nothing serves ${environment} yet: deploy a release first`);
@@ -83,7 +80,7 @@ export async function runContractMigrations(
     const subject = `contract migrations ${migrate.up.map((m) => m.name).join(', ')} on ${environment}`;
     const plan: Plan = {
       ...withDb,
-      stages: [{ name: 'approval', steps: [planApprovalStep(subject, env.approvals)] }, ...withDb.stages],
+      stages: [{ name: 'approval', steps: [planApprovalStep(subject, approvals)] }, ...withDb.stages],
     };
     options.onPlan?.(plan);
     const secrets = await resolveSecrets(cp, plan);
@@ -102,7 +99,5 @@ export async function runContractMigrations(
     });
     const result = await execute(cp, plan, options, secrets, new Set());
     return { plan, result };
-  } finally {
-    await cp.store.releaseLock(cp.config.app, environment, deploymentId);
-  }
+  });
 }

@@ -1,5 +1,6 @@
 import { parseDurationMs } from '../core/duration.js';
-import { runDeployment, type ControlPlane } from '../executor/run-deployment.js';
+import { runDeployment } from '../executor/run-deployment.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import { silentReporter } from '../executor/progress.js';
 import { chooseRollbackRelease } from '../plan/choose-rollback.js';
 import type { DeploymentRecord } from '../store/index.js';

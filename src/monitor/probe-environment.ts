@@ -1,6 +1,7 @@
-import { monitoringOf } from '../config/monitor-schema.js';
+import { monitoringOf } from '../config/config-values.js';
 import { parseDurationMs } from '../core/duration.js';
-import { environmentConfig, type ControlPlane } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { NewLedgerEvent } from '../store/index.js';
 import { runAccessProbe, type ProbeResult } from './access-probe.js';
 import { evaluateIncident, type IncidentState } from './evaluate-incident.js';

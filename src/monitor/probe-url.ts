@@ -1,4 +1,4 @@
-import { monitoringOf } from '../config/monitor-schema.js';
+import { monitoringOf } from '../config/config-values.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 
 /**

@@ -1,7 +1,9 @@
-import { monitoringOf } from '../config/monitor-schema.js';
+import { monitoringOf } from '../config/config-values.js';
 import { parseDurationMs } from '../core/duration.js';
 import type { AlertRuleConfig } from '../config/monitor-schema.js';
-import { environmentConfig, hostsOf, type ControlPlane } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { Host } from '../hosts/host.js';
 import type { MonitorStateRecord } from '../store/index.js';
 import type { ProbeResult } from './access-probe.js';

@@ -1,4 +1,4 @@
-import type { NotificationEventName } from '../config/notify-schema.js';
+import type { NotificationEventName } from '../config/notification-events.js';
 import type { NotifiedStakeholder } from './route-notification.js';
 
 /** One notification, before it is shaped for a channel. Carries no links and no secrets. */

@@ -1,4 +1,4 @@
-import type { NotificationEventName } from '../config/notify-schema.js';
+import type { NotificationEventName } from '../config/notification-events.js';
 
 /**
  * The ledger kinds that notify, and the event each becomes. Every other kind (steps, traffic switches, agent

@@ -1,9 +1,6 @@
-import {
-  NOTIFICATION_EVENTS,
-  type NotificationChannelConfig,
-  type NotificationEventName,
-  type NotificationsConfig,
-} from '../config/notify-schema.js';
+import { NOTIFICATION_EVENTS } from '../config/notification-events.js';
+import type { NotificationEventName } from '../config/notification-events.js';
+import type { NotificationChannelConfig, NotificationsConfig } from '../config/notify-schema.js';
 
 /**
  * What each built-in role is told about. `notifications.roles` adds roles or replaces one of these.

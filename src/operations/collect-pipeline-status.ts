@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/steps.js';
-import type { ControlPlane } from '../executor/run-deployment.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 
 /**
  * The pipeline's part of `slipway status`: when a waiting deployment will run (from its latest

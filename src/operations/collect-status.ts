@@ -1,7 +1,9 @@
 import { edgeRouteKey, type AgentState } from '../agent/protocol.js';
-import { hostName } from '../config/host-schema.js';
-import type { ControlPlane } from '../executor/run-deployment.js';
-import { environmentConfig, hostsOf, isLockStale } from '../executor/run-deployment.js';
+import { hostName } from '../config/config-values.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import { isLockStale } from '../executor/deploy-lock.js';
 import { derivePhase } from '../executor/derive-phase.js';
 import { deriveStepNote } from '../executor/step-note.js';
 import type { Host } from '../hosts/host.js';

@@ -1,6 +1,7 @@
 import { InputError, SlipwayError, UnknownNameError } from '../core/errors.js';
 import { APPROVAL_EVENT_KINDS, approvalPolicy, loadApprovalDecisions } from '../executor/approval-waiter.js';
-import { isLockStale, type ControlPlane } from '../executor/run-deployment.js';
+import { isLockStale } from '../executor/deploy-lock.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import {
   checkApprover,
   describeRequirements,

@@ -1,13 +1,8 @@
 import type { CheckRow } from '../hosts/check-host.js';
-import {
-  environmentConfig,
-  hostsOf,
-  requireRelease,
-  resumeDeployment,
-  runDeployment,
-  type DeploymentRequest,
-  type RunOptions,
-} from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import { requireRelease, type DeploymentRequest } from '../executor/prepare-plan.js';
+import { resumeDeployment, runDeployment, type RunOptions } from '../executor/run-deployment.js';
 import {
   afterDeployment,
   runPipelineDeploy,

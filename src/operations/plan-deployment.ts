@@ -1,4 +1,5 @@
-import { preparePlan, type ControlPlane } from '../executor/run-deployment.js';
+import { preparePlan } from '../executor/prepare-plan.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import { describePlan } from '../plan/describe-plan.js';
 import { NEW_ID, type Plan } from '../plan/steps.js';
 import { NotFoundError } from '../core/errors.js';

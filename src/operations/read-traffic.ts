@@ -1,5 +1,5 @@
 import type { RouteStatus, TargetMetrics } from '../agent/protocol.js';
-import { hostsOf } from '../executor/run-deployment.js';
+import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import type { TrafficTargetView, TrafficView } from '../server/api-types.js';

@@ -1,6 +1,9 @@
 import { SlipwayError } from '../core/errors.js';
 import { observeHosts } from '../executor/observe-hosts.js';
-import { environmentConfig, hostsOf, requireRelease, runDeployment } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import { requireRelease } from '../executor/prepare-plan.js';
+import { runDeployment } from '../executor/run-deployment.js';
 import { chooseRollbackRelease } from '../plan/choose-rollback.js';
 import type { Outcome } from '../pipeline/run-pipeline.js';
 import { hostsToSync, syncAgentEvents } from '../cli/agent-events.js';

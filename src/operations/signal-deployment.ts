@@ -1,6 +1,7 @@
 import { ConflictError, SlipwayError } from '../core/errors.js';
 import { requestSignal, type DeploymentSignalKind } from '../executor/deployment-signals.js';
-import { isLockStale, type ControlPlane } from '../executor/run-deployment.js';
+import { isLockStale } from '../executor/deploy-lock.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { DeploymentRecord } from '../store/index.js';
 
 /** The deployment running now in an environment (what `slipway promote <env>` signals). */

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { isProcessAlive } from '../agent/process-util.js';
 import { isoAt } from '../core/clock.js';
 import { ConflictError, InputError, NotFoundError } from '../core/errors.js';
-import { environmentConfig, type ControlPlane } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { DeploymentRecord, LockRecord } from '../store/index.js';
 
 export interface UnlockOutcome {

@@ -1,7 +1,7 @@
 import { isoAt } from '../core/clock.js';
 import { SlipwayError } from '../core/errors.js';
 import { sleepUnlessAborted } from '../executor/deployment-signals.js';
-import type { StepContext, StepResult } from '../executor/step-handlers.js';
+import type { StepContext, StepResult } from '../executor/step-context.js';
 import { deriveActiveFreeze } from './freezes.js';
 import type { AwaitWindowStep } from './pipeline-steps.js';
 import { deriveStartAtMs } from './windows.js';

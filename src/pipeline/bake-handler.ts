@@ -1,11 +1,11 @@
-import { request } from 'undici';
+import { request } from '../core/http-request.js';
 import type { AgentEvent, TargetMetrics } from '../agent/protocol.js';
 import { deriveWindow } from '../analysis/index.js';
 import { formatDurationMs } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
 import { sumMetrics } from '../executor/canary-controller.js';
 import { sleepUnlessAborted } from '../executor/deployment-signals.js';
-import type { StepContext, StepResult } from '../executor/step-handlers.js';
+import type { StepContext, StepResult } from '../executor/step-context.js';
 import {
   deriveUnhealthyReports,
   judgeBakeSample,

@@ -1,6 +1,8 @@
 import { InputError, SlipwayError } from '../core/errors.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
-import { environmentConfig, type ControlPlane, type DeploymentRequest } from '../executor/run-deployment.js';
+import { environmentConfig } from '../config/environment-config.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
+import type { DeploymentRequest } from '../executor/prepare-plan.js';
 import type { Plan } from '../plan/steps.js';
 import { parseDurationMs } from '../core/duration.js';
 import { decideGates, evaluateGates, type Gate, type VerificationResult } from './gates.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { DockerRuntimeConfig } from '../config/runtime-schema.js';
-import { parseByteSize } from '../config/runtime-schema.js';
+import { parseByteSize } from '../config/config-values.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { buildImage, deriveImageRef, pushImage, saveImage } from './build-image.js';
 import type { ImageSnapshot } from './release-snapshot.js';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { ControlPlane } from '../executor/run-deployment.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { StatusProject } from '../operations/collect-status.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Principal } from './auth/principal.js';

@@ -1,6 +1,6 @@
 import { derivePhase } from '../executor/derive-phase.js';
 import { ON_FAILURE_BASE_INDEX } from '../executor/execute-plan.js';
-import { isLockStale } from '../executor/run-deployment.js';
+import { isLockStale } from '../executor/deploy-lock.js';
 import { deriveStepNote } from '../executor/step-note.js';
 import { titleStep } from '../plan/describe-step.js';
 import type { Plan, Step } from '../plan/steps.js';

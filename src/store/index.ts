@@ -11,7 +11,7 @@ export {
   type StoreLocation,
 } from './open-store.js';
 export { parseStoreUrl } from './parse-store-url.js';
-export { redactStoreUrl } from './postgres-database.js';
+export { redactStoreUrl } from './parse-store-url.js';
 export type { CreateReleaseResult, NewRelease, ReleaseRecord, ReleaseRepository } from './releases.js';
 export type {
   DeploymentFinish,

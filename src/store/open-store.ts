@@ -4,10 +4,10 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { SlipwayError } from '../core/errors.js';
 import { migrateStoreToLatest, type StoreDialectName } from './migrations.js';
-import { openPostgresDatabase, redactStoreUrl } from './postgres-database.js';
 import type { StoreDatabase } from './schema.js';
 import { createStore, type Store } from './store.js';
 import { translateSqliteError, withStoreErrors } from './store-errors.js';
+import { redactStoreUrl } from './parse-store-url.js';
 
 /**
  * Where the store lives: a SQLite file (the CLI's default) or a PostgreSQL database, given by its URL
@@ -80,12 +80,15 @@ async function connectStoreDatabase(
         where: location.file,
       };
     }
-    case 'postgres':
+    case 'postgres': {
+      // The PostgreSQL driver is loaded only for a PostgreSQL store: the CLI's SQLite store never parses it.
+      const { openPostgresDatabase } = await import('./postgres-database.js');
       return {
         db: await openPostgresDatabase(location.url),
         dialect: 'postgres',
         where: redactStoreUrl(location.url),
       };
+    }
   }
 }
 

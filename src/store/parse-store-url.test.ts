@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import { parseStoreUrl } from './parse-store-url.js';
-import { redactStoreUrl } from './postgres-database.js';
+import { redactStoreUrl } from './parse-store-url.js';
 
 describe('parseStoreUrl', () => {
   it.each(['postgres://u:p@db:5432/slipway', 'postgresql://db/slipway?sslmode=require'])(

@@ -23,3 +23,18 @@ function storeUrlError(from: string, message: string): ConfigError {
     hint: 'e.g. postgres://slipway:password@db.internal:5432/slipway; leave it unset for the SQLite file in .slipway/',
   });
 }
+
+/**
+ * The URL with its password (and any `password=` query parameter) replaced, for messages: the store's URL is a
+ * secret and never appears in logs or errors.
+ */
+export function redactStoreUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    return parsed.toString();
+  } catch {
+    return 'postgres://(a URL that does not parse)';
+  }
+}

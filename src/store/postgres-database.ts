@@ -4,6 +4,7 @@ import { SlipwayError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
 import { PostgresTextPlugin } from './postgres-text-plugin.js';
 import type { StoreDatabase } from './schema.js';
+import { redactStoreUrl } from './parse-store-url.js';
 
 /** Connections one control-plane process keeps to the store's PostgreSQL. */
 export const POSTGRES_POOL_SIZE = 10;
@@ -11,21 +12,6 @@ export const POSTGRES_POOL_SIZE = 10;
 export const POSTGRES_CONNECT_TIMEOUT_MS = 10_000;
 
 const INT8_OID = 20;
-
-/**
- * The URL with its password (and any `password=` query parameter) replaced, for messages: the store's URL is a
- * secret and never appears in logs or errors.
- */
-export function redactStoreUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-    return parsed.toString();
-  } catch {
-    return 'postgres://(a URL that does not parse)';
-  }
-}
 
 /** Every secret part of a URL, to scrub from an error message the driver wrote. */
 function urlSecrets(url: string): string[] {

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { SmokeRequestConfig } from '../config/verify-schema.js';
 import type { EnvironmentConfig } from '../config/schema.js';
-import { hostName } from '../config/host-schema.js';
+import { hostName } from '../config/config-values.js';
 import type { ReleaseSnapshot } from '../release/release-snapshot.js';
 import type { ReleaseRecord } from '../store/index.js';
 import { planVerifySuite, type VerifySuitePlan } from './verify-suite.js';

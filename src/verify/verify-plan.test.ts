@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { environmentSchema } from '../config/schema.js';
 import { executePlan, ON_FAILURE_BASE_INDEX } from '../executor/execute-plan.js';
 import { silentReporter } from '../executor/progress.js';
-import type { StepHandlers, StepResult } from '../executor/step-handlers.js';
+import type { StepHandlers, StepResult } from '../executor/step-context.js';
 import { describePlan } from '../plan/describe-plan.js';
 import { planDeploy, type DeployInput, type ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { Plan, Step } from '../plan/steps.js';

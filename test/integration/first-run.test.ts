@@ -1,25 +1,19 @@
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestProject,
-  expectOk,
-  freePort,
-  REPO_ROOT,
-  runCli,
-  type TestProject,
-} from '../helpers/project.js';
+import { createTestProject, expectOk, freePort, runCli, type TestProject } from '../helpers/project.js';
 
 // The stumbles a first-time user met on the tour (issue 18), each as that user meets it, through the real CLI.
-
-const EXAMPLE_STATE = join(REPO_ROOT, 'examples', 'hello', '.slipway');
 
 describe('the demo on a port of your choice', () => {
   let busy: Server;
   let busyPort: number;
   let port: number;
-  const hadState = existsSync(EXAMPLE_STATE);
+  // The demo keeps its copy of the example in $XDG_STATE_HOME/slipway (test/integration/cli-edges.test.ts: the default).
+  const stateHome = mkdtempSync(join(tmpdir(), 'sw-state-'));
+  const demoEnv = { XDG_STATE_HOME: stateHome };
 
   beforeAll(async () => {
     busyPort = await freePort();
@@ -29,36 +23,32 @@ describe('the demo on a port of your choice', () => {
   });
   afterAll(async () => {
     busy.close();
-    const copy = join(EXAMPLE_STATE, `port-${port}`);
-    if (existsSync(copy)) {
-      await runCli(['-c', join(copy, 'slipway.yml'), 'agent', 'stop', '--stop-targets']);
-      rmSync(copy, { recursive: true, force: true });
-    }
-    if (!hadState && existsSync(EXAMPLE_STATE) && readdirSync(EXAMPLE_STATE).length === 0)
-      rmdirSync(EXAMPLE_STATE);
+    const copy = join(stateHome, 'slipway', `demo-port-${port}`);
+    if (existsSync(copy)) await runCli(['-c', join(copy, 'slipway.yml'), 'agent', 'stop', '--stop-targets']);
+    rmSync(stateHome, { recursive: true, force: true });
   });
 
   it('names the busy port and how to choose another, before anything is built or written', async () => {
-    const result = await runCli(['demo', '--port', String(busyPort)]);
+    const result = await runCli(['demo', '--port', String(busyPort)], demoEnv);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`error: port ${busyPort} on 127.0.0.1 is already in use\n`);
     expect(result.stderr).toContain(
       `hint: run the demo on another port: slipway demo --port ${busyPort + 1} (npm start -- --port ${busyPort + 1}, or set SLIPWAY_DEMO_PORT=${busyPort + 1})`,
     );
-    expect(existsSync(join(EXAMPLE_STATE, `port-${busyPort}`))).toBe(false);
+    expect(existsSync(join(stateHome, 'slipway', `demo-port-${busyPort}`))).toBe(false);
   });
 
   it('serves the demo on --port, and the commands it suggests next work on that port', async () => {
-    const demo = expectOk(await runCli(['demo', '--port', String(port)]));
+    const demo = expectOk(await runCli(['demo', '--port', String(port)], demoEnv));
     expect(demo.stdout).toContain(`Served at http://127.0.0.1:${port}/`);
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain('hello 1.0.0');
     const config = /-c (\S+) status /.exec(demo.stdout)?.[1];
-    expect(config).toBe(join('examples', 'hello', '.slipway', `port-${port}`, 'slipway.yml'));
-    const status = expectOk(await runCli(['-c', join(REPO_ROOT, config ?? ''), 'status']));
+    expect(config).toBe(join(stateHome, 'slipway', `demo-port-${port}`, 'slipway.yml'));
+    const status = expectOk(await runCli(['-c', config ?? '', 'status']));
     expect(status.stdout).toContain(`router 127.0.0.1:${port}`);
     expect(status.stdout).toMatch(/serving\s+1\.0\.0/);
     // Again: its own router holds the port, which is no reason to refuse.
-    const again = expectOk(await runCli(['demo', '--port', String(port)]));
+    const again = expectOk(await runCli(['demo', '--port', String(port)], demoEnv));
     expect(again.stdout).toContain('production already serves 1.0.0; nothing to deploy');
   });
 });

@@ -66,8 +66,10 @@ describe('slipway init', () => {
   it('refuses a port that is not one, even with --force, and writes nothing', async () => {
     const before = readFileSync(file, 'utf8');
     const bad = await cliIn(dir, ['init', '--force', '--port', '70000']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('--port 70000 is not a port number');
+    expect(bad.code).toBe(2); // bad input
+    expect(bad.stderr).toContain(
+      'error: --port "70000" is not a port: expected a whole number from 1 to 65535',
+    );
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 

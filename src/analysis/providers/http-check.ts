@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request } from '../../core/http-request.js';
 import { formatDurationMs, parseDurationMs } from '../../core/duration.js';
 import type { CheckResult, CheckSpecOf, CheckVars } from '../check-result.js';
 import { describeError } from './describe-error.js';

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request } from '../../core/http-request.js';
 import { z } from 'zod';
 import { formatDurationMs } from '../../core/duration.js';
 import type { CheckResult, CheckSpecOf, CheckVars } from '../check-result.js';

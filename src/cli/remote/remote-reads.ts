@@ -9,6 +9,7 @@ import { printStatus } from '../status.js';
 import type { ApiClient } from './api-client.js';
 import { followJob } from './follow-job.js';
 import { refuseLocalOnlyOptions } from './refuse-local-only.js';
+import { countOption } from '../parse-options.js';
 
 type Remote = () => ApiClient;
 
@@ -108,12 +109,12 @@ export function registerRemoteReads(program: Command, remote: Remote): void {
     .command('history')
     .description("the server's ledger: who deployed what, where, when, and what happened (newest first)")
     .argument('[env]', 'only this environment')
-    .option('-n, --limit <n>', 'how many events', '30')
+    .option('-n, --limit <n>', 'how many events', countOption('--limit', 'a number of events', 1), 30)
     .option('--json', 'print as JSON')
-    .action(async (environment: string | undefined, opts: { limit: string; json?: boolean }) => {
+    .action(async (environment: string | undefined, opts: { limit: number; json?: boolean }) => {
       const events = await remote().get<LedgerEventView[]>('/ledger', {
         environment,
-        limit: Math.max(1, Number(opts.limit) || 30),
+        limit: opts.limit,
         order: 'time', // as the local history: when it happened, not when it reached the store
       });
       if (opts.json) return void process.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
@@ -125,13 +126,18 @@ export function registerRemoteReads(program: Command, remote: Remote): void {
     .command('logs')
     .description("print the targets' last output lines, read by the server")
     .argument('<env>', 'environment name')
-    .option('-n, --lines <n>', 'lines from the end of each log', '50')
+    .option(
+      '-n, --lines <n>',
+      'lines from the end of each log',
+      countOption('--lines', 'a number of lines', 1),
+      50,
+    )
     .option('-f, --follow', '(local only: refused over --server)')
     .option('-t, --target <id>', '(local only: refused over --server)')
-    .action(async (environment: string, opts: { lines: string; follow?: boolean; target?: string }) => {
+    .action(async (environment: string, opts: { lines: number; follow?: boolean; target?: string }) => {
       refuseLocalOnlyOptions('logs', opts, ['follow', 'target']);
       const answer = await remote().get<{ lines: RemoteLogLine[] }>(`${env(environment)}/logs`, {
-        lines: Math.max(0, Number(opts.lines) || 50),
+        lines: opts.lines,
       });
       for (const l of answer.lines) {
         process.stdout.write(`${dim(`${l.targetId} │`)} ${l.stream === 'err' ? red(l.line) : l.line}\n`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UnknownNameError } from '../../core/errors.js';
-import { environmentConfig, hostsOf } from '../../executor/run-deployment.js';
+import { environmentConfig } from '../../config/environment-config.js';
+import { hostsOf } from '../../hosts/hosts-of.js';
 import { collectStatus } from '../../operations/collect-status.js';
 import { planDeployment } from '../../operations/plan-deployment.js';
 import { readLogs } from '../../operations/read-logs.js';

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../../core/clock.js';
-import { environmentConfig, isLockStale } from '../../executor/run-deployment.js';
+import { environmentConfig } from '../../config/environment-config.js';
+import { isLockStale } from '../../executor/deploy-lock.js';
 import type { Project } from '../../cli/project.js';
 import type { LockRecord, ReplicaRecord } from '../../store/index.js';
 import type { JobRecord, JobRequest, JobRunner } from './job-runner.js';

@@ -1,0 +1,13 @@
+import { UnknownNameError } from '../core/errors.js';
+import type { EnvironmentConfig, SlipwayConfig } from './schema.js';
+
+/** The environment named `environment` in slipway.yml; a name that is not there is bad input (UnknownNameError). */
+export function environmentConfig(config: SlipwayConfig, environment: string): EnvironmentConfig {
+  const env = Object.hasOwn(config.environments, environment) ? config.environments[environment] : undefined;
+  if (!env) {
+    throw new UnknownNameError(`no environment named "${environment}" in slipway.yml`, {
+      hint: `environments: ${Object.keys(config.environments).join(', ')}`,
+    });
+  }
+  return env;
+}

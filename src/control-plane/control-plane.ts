@@ -1,0 +1,37 @@
+import { hostname, userInfo } from 'node:os';
+import type { Clock } from '../core/clock.js';
+import type { Secret } from '../core/secret.js';
+import type { SlipwayConfig } from '../config/schema.js';
+import type { Host } from '../hosts/host.js';
+import type { Store } from '../store/index.js';
+
+/**
+ * The wired-up ports every operation works through: the config, the store, the hosts, a clock and who acts. The CLI
+ * and the server each build one; everything below (operations, executor, monitor, migrate) only reads it.
+ */
+export interface ControlPlane {
+  config: SlipwayConfig;
+  store: Store;
+  hosts: ReadonlyMap<string, Host>;
+  clock: Clock;
+  actor: string;
+  /** Secret values for an environment, looked up by name (values never leave this map except into targets). */
+  loadSecrets(environment: string, names: readonly string[]): Promise<Map<string, Secret>>;
+  /** A few random characters for ids (randomness stays out of pure code). */
+  randomSuffix(): string;
+  /** Where backups of the app's database are kept (under `backups/`). */
+  stateDir: string;
+  /** The directory of slipway.yml (verification commands run there); default: the current directory. */
+  projectDir?: string;
+}
+
+/** Who acts when nobody says: `user@machine` of this process. */
+export function defaultActor(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `${user}@${hostname()}`;
+}

@@ -1,0 +1,204 @@
+import { parseDurationMs } from '../core/duration.js';
+import { SlipwayError, UnknownNameError } from '../core/errors.js';
+import { deriveDeploymentId } from '../core/ids.js';
+import type { Secret } from '../core/secret.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { resolveEdgeFailover } from '../config/config-values.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostName } from '../config/config-values.js';
+import type { EnvironmentConfig } from '../config/schema.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import type { EdgePlan } from '../plan/plan-input.js';
+import type { Plan } from '../plan/steps.js';
+import { applyPipelineStages } from '../pipeline/plan-pipeline-stages.js';
+import { deriveReleaseRuntime } from '../release/release-snapshot.js';
+import { addDatabaseStages } from '../migrate/prepare-database-plan.js';
+import { deriveVerifyInput } from '../verify/derive-verify-input.js';
+import { observeHosts } from './observe-hosts.js';
+
+// What a deployment needs before it changes anything: the release, the observed hosts, the plan, the secrets.
+
+export interface DeploymentRequest {
+  environment: string;
+  kind: 'deploy' | 'rollback';
+  version: string;
+  reason?: string;
+  /** A rollback that also runs the down migrations of what the older release does not have. */
+  runDownMigrations?: boolean;
+  /** `deploy --at`: the plan waits (in an `await-window` step) until this time. */
+  notBeforeMs?: number | null;
+  /** The deploy overrides a freeze (checked and ledgered by the pipeline runner). */
+  freezeOverridden?: boolean;
+}
+
+/** The edge's upstreams are the app hosts' routers: their address (loopback for `local`) and the public port. */
+function plannedEdge(env: EnvironmentConfig): EdgePlan | null {
+  if (!env.edge) return null;
+  return {
+    host: hostName(env.edge.host),
+    publicPort: env.edge.publicPort,
+    bindAddress: env.edge.bindAddress,
+    upstreams: env.hosts.map((h) => ({
+      id: hostName(h),
+      address: h === 'local' ? '127.0.0.1' : h.address,
+      port: env.publicPort,
+    })),
+    failover: resolveEdgeFailover(env.edge),
+  };
+}
+
+function plannedStrategy(env: EnvironmentConfig): PlannedStrategy {
+  const ms = (t: string): number => parseDurationMs(t) ?? 0;
+  const strategy = env.strategy;
+  switch (strategy.kind) {
+    case 'blue-green':
+      return {
+        kind: 'blue-green',
+        keepWarmMs: ms(strategy.keepWarm),
+        drainTimeoutMs: ms(strategy.drainTimeout),
+      };
+    case 'recreate':
+      return { kind: 'recreate', drainTimeoutMs: ms(strategy.drainTimeout) };
+    case 'rolling':
+      return {
+        kind: 'rolling',
+        batchSize: strategy.batchSize,
+        maxUnavailable: strategy.maxUnavailable ?? null,
+        pauseBetweenBatchesMs: ms(strategy.pauseBetweenBatches),
+        failureBudget: strategy.failureBudget,
+        onBatchFailure: strategy.onBatchFailure,
+        keepWarmMs: ms(strategy.keepWarm),
+        drainTimeoutMs: ms(strategy.drainTimeout),
+      };
+    case 'canary':
+      return {
+        kind: 'canary',
+        steps: strategy.steps.map((step) =>
+          step.setWeight !== undefined
+            ? { setWeight: step.setWeight }
+            : step.setHosts !== undefined
+              ? { setHosts: step.setHosts }
+              : step.pause !== undefined
+                ? { pauseMs: typeof step.pause === 'string' ? ms(step.pause) : null }
+                : { analysisTimeoutMs: ms(step.analysis?.timeout ?? DEFAULTS.canary.inlineTimeout) },
+        ),
+        analysis: {
+          intervalMs: ms(strategy.analysis.interval),
+          minRequests: strategy.analysis.minRequests,
+          confidence: strategy.analysis.confidence,
+          maxErrorRate: strategy.analysis.maxErrorRate,
+          errorRateTolerance: strategy.analysis.errorRateTolerance,
+          maxP99Ms: strategy.analysis.maxP99 ? ms(strategy.analysis.maxP99) : null,
+          latencyTolerance: strategy.analysis.latencyTolerance,
+          latencyMinDifferenceMs: ms(strategy.analysis.latencyMinDifference),
+          probe: strategy.analysis.probe ?? null,
+          tripwire: strategy.analysis.tripwire,
+          checks: strategy.analysis.checks,
+        },
+        header: strategy.header,
+        cookie: strategy.cookie,
+        keepWarmMs: ms(strategy.keepWarm),
+        drainTimeoutMs: ms(strategy.drainTimeout),
+      };
+  }
+}
+
+/** The release record of `version`; a version that is not there is bad input (UnknownNameError). */
+export async function requireRelease(cp: Pick<ControlPlane, 'store' | 'config'>, version: string) {
+  const release = await cp.store.getRelease(cp.config.app, version);
+  if (!release) {
+    throw new UnknownNameError(`release ${version} of ${cp.config.app} does not exist`, {
+      hint: `"slipway releases" lists the releases; "slipway release create --version ${version}" creates it`,
+    });
+  }
+  return release;
+}
+
+/** Observes the hosts and plans the deployment (pure planning on observed data). Nothing is changed. */
+export async function preparePlan(
+  cp: ControlPlane,
+  request: DeploymentRequest,
+  deploymentId?: string,
+  options: { startAgents?: boolean } = {},
+): Promise<Plan> {
+  const env = environmentConfig(cp.config, request.environment);
+  const release = await requireRelease(cp, request.version);
+  const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app, options);
+  const agentNotRunning = observed.filter((o) => o.agentRunning === false).map((o) => o.host);
+  // What serves now: a host that serves the new release already (a redeploy, a half-done rollout) is not it.
+  const serving = observed.find((o) => o.active && o.active.release !== request.version);
+  const currentVersion = (serving ?? observed.find((o) => o.active))?.active?.release ?? null;
+  const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
+  let previousRelease: ReleaseRuntime | null = null;
+  if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
+  const runtime = deriveReleaseRuntime(release, request.environment);
+  const plan = planDeploy({
+    app: cp.config.app,
+    environment: request.environment,
+    kind: request.kind,
+    deploymentId: deploymentId ?? deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix()),
+    hosts: env.hosts.map(hostName),
+    publicPort: env.publicPort,
+    bindAddress: env.bindAddress,
+    metricsPort: env.metricsPort ?? null,
+    edge: plannedEdge(env),
+    strategy: plannedStrategy(env),
+    release: runtime,
+    previousRelease,
+    observed,
+    retainReleases: cp.config.retainReleases,
+    nowMs: cp.clock.nowMs(),
+    approval: env.approvals ?? null,
+    verify: deriveVerifyInput(env, request.environment, current, cp.projectDir ?? process.cwd()),
+  });
+  const piped = applyPipelineStages(plan, env, {
+    notBeforeMs: request.notBeforeMs ?? null,
+    freezeOverridden: request.freezeOverridden ?? false,
+  });
+  const planned = await addDatabaseStages(piped, {
+    app: cp.config.app,
+    environment: request.environment,
+    env,
+    projectDir: cp.projectDir ?? process.cwd(),
+    release: runtime,
+    mode: request.kind,
+    runDown: request.runDownMigrations ?? false,
+    loadSecrets: (names) => cp.loadSecrets(request.environment, names),
+  });
+  return agentNotRunning.length > 0 ? { ...planned, agentNotRunning } : planned;
+}
+
+/** Every secret the plan's targets need, or an error naming the missing ones before anything changes. */
+export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
+  const names = [
+    ...new Set(
+      plan.stages
+        .concat(plan.onFailure)
+        .flatMap((s) =>
+          s.steps.flatMap((step) =>
+            step.kind === 'start-target'
+              ? step.secretNames
+              : step.kind === 'migrate' || step.kind === 'backup-database'
+                ? [
+                    ...(step.database.urlSecret ? [step.database.urlSecret] : []),
+                    ...(step.kind === 'migrate' ? (step.command?.secretNames ?? []) : []),
+                  ]
+                : [],
+          ),
+        ),
+    ),
+  ];
+  const secrets = await cp.loadSecrets(plan.environment, names);
+  const missing = names.filter((n) => !secrets.has(n));
+  if (missing.length > 0) {
+    throw new SlipwayError(
+      `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; nothing was changed`,
+      {
+        hint: `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, or add NAME=value to .slipway/secrets/${plan.environment}.env`,
+      },
+    );
+  }
+  return secrets;
+}
