@@ -1,3 +1,4 @@
+import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
 
 type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> &
@@ -8,6 +9,7 @@ type RequestOptions = Omit<Dispatcher.RequestOptions, 'origin' | 'path' | 'metho
  * warm rollback) import the modules that probe and check over HTTP, but most runs never send a request.
  */
 export async function request(url: string | URL, options?: RequestOptions): Promise<Dispatcher.ResponseData> {
-  const undici = await import('undici');
-  return undici.request(url, options);
+  // undici is CommonJS: loaded from the sources its exports are named, from the CLI's bundle they are its default.
+  const loaded = (await import('undici')) as typeof Undici & { default?: typeof Undici };
+  return (loaded.default ?? loaded).request(url, options);
 }
