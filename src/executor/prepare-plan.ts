@@ -17,6 +17,7 @@ import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { addDatabaseStages } from '../migrate/prepare-database-plan.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { observeHosts } from './observe-hosts.js';
+import type { HostObservation } from '../plan/plan-deploy.js';
 
 // What a deployment needs before it changes anything: the release, the observed hosts, the plan, the secrets.
 
@@ -121,11 +122,16 @@ export async function preparePlan(
   cp: ControlPlane,
   request: DeploymentRequest,
   deploymentId?: string,
-  options: { startAgents?: boolean } = {},
+  options: {
+    startAgents?: boolean;
+    /** The hosts as the caller just observed them (a deployment looks once, under its lock). */
+    observed?: HostObservation[];
+  } = {},
 ): Promise<Plan> {
   const env = environmentConfig(cp.config, request.environment);
   const release = await requireRelease(cp, request.version);
-  const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app, options);
+  const observed =
+    options.observed ?? (await observeHosts(hostsOf(cp, request.environment), cp.config.app, options));
   const agentNotRunning = observed.filter((o) => o.agentRunning === false).map((o) => o.host);
   // What serves now: a host that serves the new release already (a redeploy, a half-done rollout) is not it.
   const serving = observed.find((o) => o.active && o.active.release !== request.version);

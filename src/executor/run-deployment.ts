@@ -17,10 +17,21 @@ import {
   RECOVERY_BASE_INDEX,
   type ExecutionResult,
 } from './execute-plan.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import type { HostObservation } from '../plan/plan-deploy.js';
+import { observeHosts } from './observe-hosts.js';
 import { preparePlan, resolveSecrets, type DeploymentRequest } from './prepare-plan.js';
 import { recordThenAnnounce } from './record-deployment.js';
 import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
+
+/**
+ * A deployment whose release is chosen from the hosts as they are once its lock is held: a rollback goes back from
+ * what serves at that moment, not from what served when it was asked for.
+ */
+export interface ChosenDeploymentRequest extends Omit<DeploymentRequest, 'version'> {
+  version: (observed: HostObservation[]) => Promise<string>;
+}
 
 export interface RunOptions extends LockOptions {
   reporter: ProgressReporter;
@@ -34,34 +45,39 @@ export interface RunOptions extends LockOptions {
  */
 export async function runDeployment(
   cp: ControlPlane,
-  request: DeploymentRequest,
+  request: DeploymentRequest | ChosenDeploymentRequest,
   options: RunOptions,
 ): Promise<{ plan: Plan; result: ExecutionResult }> {
   const deploymentId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
   await refuseIfFrozen(cp.store, cp.config.app, request.environment);
   return withDeployLock(cp, request.environment, deploymentId, options, async () => {
     await abandonInterrupted(cp, request.environment, deploymentId);
-    const plan = await preparePlan(cp, request, deploymentId).catch(async (err: unknown) => {
-      // Going back across a migration that cannot be reverted: freeze and alert instead of reverting.
-      if (err instanceof IrreversibleMigrationError)
-        await recordFreeze(cp.store, {
-          app: cp.config.app,
-          environment: request.environment,
-          actor: cp.actor,
-          atMs: cp.clock.nowMs(),
-          release: request.version,
-          message: err.message,
-          data: { release: request.version, migrations: err.migrations.map((m) => m.name) },
-        });
-      throw err;
-    });
+    // One look at the hosts, under the lock: it chooses the release (a rollback) and feeds the plan.
+    const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app);
+    const version = typeof request.version === 'string' ? request.version : await request.version(observed);
+    const plan = await preparePlan(cp, { ...request, version }, deploymentId, { observed }).catch(
+      async (err: unknown) => {
+        // Going back across a migration that cannot be reverted: freeze and alert instead of reverting.
+        if (err instanceof IrreversibleMigrationError)
+          await recordFreeze(cp.store, {
+            app: cp.config.app,
+            environment: request.environment,
+            actor: cp.actor,
+            atMs: cp.clock.nowMs(),
+            release: version,
+            message: err.message,
+            data: { release: version, migrations: err.migrations.map((m) => m.name) },
+          });
+        throw err;
+      },
+    );
     const secrets = await resolveSecrets(cp, plan);
     const deployment = {
       id: deploymentId,
       app: cp.config.app,
       environment: request.environment,
       kind: request.kind,
-      releaseVersion: request.version,
+      releaseVersion: version,
       previousVersion: plan.previous?.release ?? null,
       strategy: plan.strategy,
       plan,

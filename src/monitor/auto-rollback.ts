@@ -1,8 +1,9 @@
 import { parseDurationMs } from '../core/duration.js';
+import { SlipwayError } from '../core/errors.js';
 import { runDeployment } from '../executor/run-deployment.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { silentReporter } from '../executor/progress.js';
-import { chooseRollbackRelease } from '../plan/choose-rollback.js';
+import { chooseRollbackTarget, servingRelease } from '../executor/rollback-target.js';
 import type { DeploymentRecord } from '../store/index.js';
 
 /** The deployment that made the current release serve, when it was a deploy (a rollback is never undone here). */
@@ -45,24 +46,28 @@ export async function rollbackYoungRelease(
       reason: `the serving release is not young (deployed more than ${youngFor} ago)`,
     };
   const from = deploy.releaseVersion;
-  const switches = await cp.store.listEvents({
-    app: cp.config.app,
-    environment,
-    kinds: ['traffic.switched'],
-    limit: 200,
-  });
-  const to = chooseRollbackRelease(
-    switches.flatMap((e) => (e.release ? [e.release] : [])),
-    from,
-  );
-  if (!to) return { kind: 'failed', from, to: null, error: 'no earlier release to roll back to' };
+  let to: string | null = null;
   try {
     const { result } = await runDeployment(
       cp,
-      { environment, kind: 'rollback', version: to, reason },
+      {
+        environment,
+        kind: 'rollback',
+        // Chosen as `slipway rollback` chooses, from what the hosts serve under the deployment's lock.
+        version: async (observed) => {
+          const serving = servingRelease(observed);
+          if (serving !== from)
+            throw new SlipwayError(
+              `${from} no longer serves ${environment} (${serving ?? 'nothing'} does); nothing rolled back`,
+            );
+          to = await chooseRollbackTarget(cp, environment, observed);
+          return to;
+        },
+        reason,
+      },
       { reporter: silentReporter },
     );
-    return { kind: 'rolled-back', from, to, outcome: result.outcome, error: result.error ?? null };
+    return { kind: 'rolled-back', from, to: to ?? '', outcome: result.outcome, error: result.error ?? null };
   } catch (err) {
     return { kind: 'failed', from, to, error: err instanceof Error ? err.message : String(err) };
   }

@@ -1,10 +1,7 @@
-import { SlipwayError } from '../core/errors.js';
-import { observeHosts } from '../executor/observe-hosts.js';
 import { environmentConfig } from '../config/environment-config.js';
-import { hostsOf } from '../hosts/hosts-of.js';
 import { requireRelease } from '../executor/prepare-plan.js';
 import { runDeployment } from '../executor/run-deployment.js';
-import { chooseRollbackRelease } from '../plan/choose-rollback.js';
+import { chooseRollbackTarget } from '../executor/rollback-target.js';
 import type { Outcome } from '../pipeline/run-pipeline.js';
 import { hostsToSync, syncAgentEvents } from '../cli/agent-events.js';
 import type { Project } from '../cli/project.js';
@@ -19,59 +16,36 @@ export interface RollbackRequest {
   down?: boolean;
 }
 
-/** What `slipway rollback <env>` does: chooses the release to go back to, then deploys it as a rollback. */
+/**
+ * What `slipway rollback <env>` does: deploys, as a rollback, the named release or the one that served before the
+ * one the hosts serve once the deployment holds the lock (src/executor/rollback-target.ts).
+ */
 export async function rollbackEnvironment(
   project: Project,
   request: RollbackRequest,
   hooks: Pick<OperationHooks, 'run'>,
 ): Promise<Outcome> {
   const env = request.environment;
-  const to = await chooseRollbackTarget(project, env, request.to);
+  // A name that is not there is bad input, refused before any host is asked.
+  environmentConfig(project.config, env);
+  if (request.to !== undefined) await requireRelease(project, request.to);
+  // The agents' switches reach the ledger while the deployment takes its lock and looks at the hosts.
+  const synced = syncAgentEvents(project, hostsToSync(project, env));
+  synced.catch(() => undefined);
   return hooks.run('rollback', (o) =>
     runDeployment(
       project,
       {
         environment: env,
         kind: 'rollback',
-        version: to,
+        version: async (observed) => {
+          await synced;
+          return chooseRollbackTarget(project, env, observed, request.to);
+        },
         ...(request.reason ? { reason: request.reason } : {}),
         ...(request.down ? { runDownMigrations: true } : {}),
       },
       o,
     ),
   );
-}
-
-/** The named release, else the one that served before the one serving now (from the ledger's switches). */
-export async function chooseRollbackTarget(
-  project: Project,
-  env: string,
-  named: string | undefined,
-): Promise<string> {
-  // A name that is not there is bad input, refused before any host is asked.
-  environmentConfig(project.config, env);
-  if (named !== undefined) await requireRelease(project, named);
-  // What runs where decides the release to go back to; the event sync runs beside it (same bridges).
-  const [, observed] = await Promise.all([
-    syncAgentEvents(project, hostsToSync(project, env)),
-    observeHosts(hostsOf(project, env), project.config.app),
-  ]);
-  const current = observed.find((o) => o.active)?.active?.release ?? null;
-  const switches = await project.store.listEvents({
-    app: project.config.app,
-    environment: env,
-    kinds: ['traffic.switched'],
-    limit: 200,
-  });
-  const to =
-    named ??
-    chooseRollbackRelease(
-      switches.flatMap((e) => (e.release ? [e.release] : [])),
-      current,
-    );
-  if (!to)
-    throw new SlipwayError(`there is no earlier release of ${project.config.app} in ${env} to roll back to`);
-  if (to === current)
-    throw new SlipwayError(`${to} already serves ${env}`, { hint: 'name another release with --to' });
-  return to;
 }
