@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { systemClock, type Clock } from '../core/clock.js';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { SlipwayError } from '../core/errors.js';
 import { serveControlSocket, type AgentHandlers, type ControlServer } from './control-server.js';
 import { stopKeeper } from './keeper-client.js';
 import { EventJournal } from './event-journal.js';
@@ -10,14 +10,13 @@ import { MonitorSampler } from './monitor-sampler.js';
 import { AGENT_PROTOCOL_VERSION } from './protocol.js';
 import { listReleaseDirs } from './release-dirs.js';
 import { hasReleaseImage, installRelease, startTarget, waitTargetHealthy } from './target-handlers.js';
-import { addressOf, moveLegacyRoutes, type LegacyRoutes } from './routes/legacy-routes.js';
+import { moveLegacyRoutes, type LegacyRoutes } from './routes/legacy-routes.js';
 import { RouteTable, type RoutePort } from './routes/route-table.js';
-import { RetireTimers } from './retire-timers.js';
 import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import type { SupervisorEvent, TargetRecord } from '../runtime/target-record.js';
 import { toTargetStatus } from './supervisor.js';
-import { ServingHealth } from './serving-health.js';
+import { TargetTraffic } from './target-traffic.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import { ProcessRuntime } from './process-runtime.js';
 import { RuntimeSet } from '../runtime/runtime-set.js';
@@ -36,7 +35,6 @@ interface AgentSnapshot extends LegacyRoutes {
   imported?: Record<string, number>;
 }
 
-const DEFAULT_RETIRE_DRAIN_MS = 30_000;
 /** How often the router process's and the keeper's journals are copied into the agent's. */
 const IMPORT_INTERVAL_MS = 500;
 
@@ -56,11 +54,10 @@ export class Agent {
   #routes!: RoutePort;
   /** Set when the agent serves the routes itself. */
   #ownTable: RouteTable | null = null;
-  readonly #retireTimers = new RetireTimers((id) => this.#retire(id));
   #metrics: MetricsServer | null = null;
   #sampler: MonitorSampler | null = null;
-  /** Health checks of the targets that get traffic, from the switch (or a canary weight) on. */
-  #health!: ServingHealth;
+  /** Which targets get users, the health watch of those that do, and the retirement of warm ones. */
+  #traffic!: TargetTraffic;
   #log: (line: string) => void;
 
   private constructor(
@@ -106,13 +103,6 @@ export class Agent {
       () => this.#toSnapshot(),
       (err) => this.#log(`could not write state: ${String(err)}`),
     );
-    this.#health = new ServingHealth({
-      target: (id) => this.#runtimes.get(id),
-      changed: () => void this.#snapshot.request(),
-      event: (kind, t, message, data) =>
-        this.#event(kind, t.spec.app, t.spec.id, t.spec.release, message, data),
-      log: this.#log,
-    });
     const snapshot = await readJsonIfExists<AgentSnapshot>(this.paths.state);
     if (routes) {
       this.#routes = routes;
@@ -131,6 +121,15 @@ export class Agent {
       });
       this.#routes = this.#ownTable;
     }
+    this.#traffic = new TargetTraffic({
+      runtimes: this.#runtimes,
+      routes: this.#routes,
+      clock: this.clock,
+      changed: () => void this.#snapshot.request(),
+      event: (kind, t, message, data) =>
+        this.#event(kind, t.spec.app, t.spec.id, t.spec.release, message, data),
+      log: this.#log,
+    });
     await this.#recover(snapshot);
     this.#sampler = new MonitorSampler(
       {
@@ -147,7 +146,7 @@ export class Agent {
     await this.#import?.startEvery(IMPORT_INTERVAL_MS, (err) => this.#log(`journal import: ${String(err)}`));
   }
 
-  /** After a restart: adopt targets that still run, restart the others, arm their retire timers again. */
+  /** After a restart: adopt targets that still run, restart the others, resume their traffic's timers and checks. */
   async #recover(snapshot: AgentSnapshot | undefined): Promise<void> {
     if (!snapshot) return;
     for (const record of snapshot.targets) {
@@ -162,13 +161,9 @@ export class Agent {
     );
     if (snapshot.metricsPort)
       await this.#ensureMetricsServer(snapshot.metricsPort).catch((err: unknown) => this.#log(String(err)));
-    for (const target of this.#runtimes.list()) {
-      if (target.stopAtMs !== null)
-        this.#retireTimers.arm(target.spec.id, target.stopAtMs - this.clock.nowMs());
-    }
     await this.#routes
       .routes({})
-      .then(({ routes }) => this.#health.watchServing(routes))
+      .then(({ routes }) => this.#traffic.resume(routes))
       .catch((err: unknown) =>
         this.#log(`could not read the routes to watch their targets' health: ${String(err)}`),
       );
@@ -192,8 +187,7 @@ export class Agent {
   async stop(options: { stopTargets: boolean }): Promise<void> {
     // First: a target stopped below must not be reported unhealthy on its way out. A check in progress ends
     // within its timeout; it is waited for last, not before the targets.
-    const healthWatchStopped = this.#health.stop();
-    this.#retireTimers.clear();
+    const healthWatchStopped = this.#traffic.stopWatching();
     this.#import?.stop();
     this.#sampler?.stop();
     if (options.stopTargets) {
@@ -210,22 +204,6 @@ export class Agent {
     await healthWatchStopped;
   }
 
-  #target(id: string): TargetRecord {
-    const target = this.#runtimes.get(id);
-    if (!target)
-      throw new NotFoundError(`no target ${id} on this host`, { hint: 'it may have been stopped' });
-    return target;
-  }
-
-  /** A target that gets traffic must be running. */
-  #runningTarget(id: string, what: string): TargetRecord {
-    const target = this.#target(id);
-    if (target.state !== 'running') {
-      throw new SlipwayError(`${what} ${id} is ${target.state}; traffic only goes to a running target`);
-    }
-    return target;
-  }
-
   #toSnapshot(): AgentSnapshot {
     return {
       version: 1,
@@ -233,32 +211,6 @@ export class Agent {
       targets: this.#runtimes.list(),
       ...(this.#import ? { imported: this.#import.offsets } : {}),
     };
-  }
-
-  #cancelRetire(target: TargetRecord): void {
-    this.#retireTimers.cancel(target.spec.id);
-    target.stopAtMs = null;
-  }
-
-  /** A warm target's keep-warm ended: drained out of its route, then stopped. */
-  #retire(id: string): void {
-    void this.#stopTarget(id, DEFAULT_RETIRE_DRAIN_MS).then(
-      () => this.#event('target.retired', this.#appOf(id), id, null, `retired warm target ${id}`),
-      (err: unknown) => this.#log(`retire ${id} failed: ${String(err)}`),
-    );
-  }
-
-  #appOf(id: string): string {
-    return this.#runtimes.get(id)?.spec.app ?? '';
-  }
-
-  async #stopTarget(id: string, drainTimeoutMs: number): Promise<boolean> {
-    const target = this.#runtimes.get(id);
-    if (!target) return false;
-    this.#health.unwatch(id);
-    this.#cancelRetire(target);
-    await this.#routes.unroute({ app: target.spec.app, targetId: id, drainTimeoutMs });
-    return this.#runtimes.stop(id);
   }
 
   #event(
@@ -304,44 +256,24 @@ export class Agent {
           spec,
         ),
       waitHealthy: async ({ id, timeoutMs }) => {
-        const outcome = await waitTargetHealthy(this.#runtimes, this.#target(id), timeoutMs);
+        const outcome = await waitTargetHealthy(this.#runtimes, this.#traffic.target(id), timeoutMs);
         void this.#snapshot.request();
         return outcome;
       },
 
-      stopTarget: async ({ id, drainTimeoutMs }) => ({ stopped: await this.#stopTarget(id, drainTimeoutMs) }),
-
-      retireTarget: ({ id, afterMs }) => {
-        const target = this.#target(id);
-        target.stopAtMs = this.clock.nowMs() + afterMs;
-        this.#retireTimers.arm(id, afterMs);
-        void this.#snapshot.request();
-        return Promise.resolve({ stopAtMs: target.stopAtMs });
-      },
+      stopTarget: async ({ id, drainTimeoutMs }) => ({
+        stopped: await this.#traffic.stop(id, drainTimeoutMs),
+      }),
+      // Through a promise: a handler must reject, not throw (the control server would not answer).
+      retireTarget: ({ id, afterMs }) => Promise.resolve().then(() => this.#traffic.retireAfter(id, afterMs)),
 
       ensureRoute: async ({ app, publicPort, bindAddress, metricsPort }) => {
         if (metricsPort) await this.#ensureMetricsServer(metricsPort);
         return this.#routes.ensureRoute({ app, publicPort, bindAddress });
       },
 
-      switchRoute: async ({ app, targetId, drainTimeoutMs }) => {
-        const target = this.#runningTarget(targetId, 'target');
-        const switched = await this.#routes.switchRoute({ app, target: addressOf(target), drainTimeoutMs });
-        this.#cancelRetire(target); // only once users are on it: a refused switch leaves the warm target's timer
-        this.#health.watch(target);
-        // The previous release is kept warm, without users: its health is what it was when they left it.
-        if (switched.previous && switched.previous !== targetId) this.#health.unwatch(switched.previous);
-        void this.#snapshot.request();
-        return switched;
-      },
-
-      setWeight: async ({ app, canaryTargetId, weight, header, cookie, tripwire }) => {
-        const canary = weight === 0 ? null : this.#runningTarget(canaryTargetId, 'canary target');
-        const at = canary && addressOf(canary);
-        const weighted = await this.#routes.setWeight({ app, canary: at, weight, header, cookie, tripwire });
-        if (canary) this.#health.watch(canary); // at 0% it stays watched until stopped
-        return weighted;
-      },
+      switchRoute: (params) => this.#traffic.switchRoute(params),
+      setWeight: (params) => this.#traffic.setWeight(params),
 
       ensureEdge: (params) => this.#routes.ensureEdge(params),
       setEdgeMember: (params) => this.#routes.setEdgeMember(params),
