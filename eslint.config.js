@@ -1,4 +1,6 @@
 import tseslint from 'typescript-eslint';
+import { EXCEPTIONS, LAYERS } from './scripts/eslint/layers.mjs';
+import { slipwayPlugin } from './scripts/eslint/no-upward-import.mjs';
 
 export default tseslint.config(
   {
@@ -24,6 +26,18 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': [
         'error',
         { allowNumber: true, allowBoolean: true },
+      ],
+    },
+  },
+  {
+    // Imports between src/ folders only go down the layers (docs/architecture.md, "Layout"; the table and the known
+    // exceptions are in scripts/eslint/layers.mjs).
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    plugins: { slipway: slipwayPlugin },
+    rules: {
+      'slipway/no-upward-import': [
+        'error',
+        { root: import.meta.dirname, layers: LAYERS, exceptions: EXCEPTIONS },
       ],
     },
   },
