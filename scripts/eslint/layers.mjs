@@ -20,27 +20,4 @@ export const LAYERS = [
 // Known upward imports of today's tree: file → the folder it may still import (by value). Each is a debt of the
 // house redesign (issue 19) and goes when the import does: the rule reports an entry that is no longer needed, so
 // this list only shrinks. Never add to it: move the shared code down, or pass it in.
-export const EXCEPTIONS = [
-  // issue 19: to remove. The agent bundle reads preflight facts with a hosts/ module (move it down, e.g. into core/).
-  { file: 'src/agent/read-preflight-facts.ts', imports: 'hosts' },
-  // issue 19: to remove. The config schema takes the alert condition grammar from monitor/ (move it into config/).
-  { file: 'src/config/monitor-schema.ts', imports: 'monitor' },
-  // issue 19: to remove. A migration step handler observes hosts with executor/ (pass it in through the step context).
-  { file: 'src/migrate/execute-migrate-step.ts', imports: 'executor' },
-  // issue 19: to remove. Restoring a backup takes the deploy lock from executor/ (an operation: operations/).
-  { file: 'src/migrate/restore-backup.ts', imports: 'executor' },
-  // issue 19: to remove. Contract migrations run a deployment (an operation: operations/).
-  { file: 'src/migrate/run-contract-migrations.ts', imports: 'executor' },
-  // issue 19: to remove. Same file: plans an approval stage with plan/ (goes with it to operations/).
-  { file: 'src/migrate/run-contract-migrations.ts', imports: 'plan' },
-  // issue 19: to remove. Pipeline step handlers use executor/ deployment signals (pass them in: step context).
-  { file: 'src/pipeline/await-window-handler.ts', imports: 'executor' },
-  // issue 19: to remove. The bake handler uses executor/ signals and canary controller (pass them in).
-  { file: 'src/pipeline/bake-handler.ts', imports: 'executor' },
-  // issue 19: to remove. Deploy uses the CLI's event sync, preflight and pipeline ports (moving to control-plane/).
-  { file: 'src/operations/deploy.ts', imports: 'cli' },
-  // issue 19: to remove. Rollback uses the CLI's event sync (moving to control-plane/).
-  { file: 'src/operations/rollback.ts', imports: 'cli' },
-  // issue 19: to remove. Server jobs use the CLI's release helper (call operations/ or control-plane/ instead).
-  { file: 'src/server/jobs/run-job.ts', imports: 'cli' },
-];
+export const EXCEPTIONS = [];

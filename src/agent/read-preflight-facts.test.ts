@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseUname, pathAndAncestors } from '../hosts/host-facts.js';
-import { parsePreflightFacts } from '../hosts/preflight-facts.js';
+import { parsePreflightFacts } from './preflight-facts.js';
 import { readPreflightFacts } from './read-preflight-facts.js';
 
 describe('readPreflightFacts', () => {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { SlipwayError } from '../core/errors.js';
-import { buildPreflightScript } from '../hosts/preflight-facts.js';
+import { buildPreflightScript } from './preflight-facts.js';
 
 const FACTS_TIMEOUT_MS = 10_000;
 const FACTS_MAX_BYTES = 4 * 1024 * 1024;

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { LocalHost } from '../hosts/local-host.js';
 import { stopTargetsLeftInState, type LeftTargetReport } from '../agent/stop-left-targets.js';
-import { resolveStateDir, type GlobalOptions } from './project.js';
+import { resolveStateDir } from '../control-plane/open-project.js';
+import type { GlobalOptions } from './project.js';
 import { yellow } from './progress-renderer.js';
 
 async function localHostOf(globals: GlobalOptions): Promise<LocalHost> {

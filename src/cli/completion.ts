@@ -192,7 +192,7 @@ async function loadEnvironments(globals: GlobalOptions): Promise<string[]> {
 async function loadReleaseVersions(globals: GlobalOptions): Promise<string[]> {
   const [{ loadConfig }, { resolveStateDir, resolveStoreLocation }, { openStore }] = await Promise.all([
     import('../config/load-config.js'),
-    import('./project.js'),
+    import('../control-plane/open-project.js'),
     import('../store/index.js'),
   ]);
   const loaded = await loadConfig(globals.config);

@@ -9,7 +9,7 @@ import {
   inspectRestore,
   loadDatabaseStatus,
   requireBackup,
-} from '../migrate/restore-backup.js';
+} from '../operations/restore-backup.js';
 import { environmentConfig } from '../config/environment-config.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';

@@ -5,7 +5,7 @@ import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
-import { observeHosts } from '../executor/observe-hosts.js';
+import { observeHosts } from '../hosts/observe-hosts.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { runDeployment } from '../executor/run-deployment.js';
 import { ConflictError, SlipwayError } from '../core/errors.js';

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { SlipwayError } from '../core/errors.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
 import {
@@ -10,41 +9,33 @@ import {
 import type { Outcome, PipelineDeployRequest, PipelineRunHooks } from '../pipeline/run-pipeline.js';
 import type { PipelineEntry } from '../triggers/sync-watched-branch.js';
 import { probeAfterDeploy } from './probe-after-deploy.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import type { Project } from '../control-plane/open-project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { dim, yellow } from './progress-renderer.js';
 import { runWithProgress } from './run-with-progress.js';
 import { printPreflight } from './check.js';
-import { resolveReleaseVersion } from './releases.js';
+import { resolveReleaseVersion } from '../control-plane/resolve-release-version.js';
 import { parseAtOption } from './parse-at.js';
 
-export function registerDeploy(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command('deploy')
-    .description('deploy a release to an environment (live progress; one deploy per environment at a time)')
-    .argument('<env>', 'environment name')
-    .option('-r, --release <version>', 'release to deploy (default: the newest release)')
-    .option('--resume', 'continue the interrupted deployment of this environment')
-    .option('--reason <text>', 'why (kept in the ledger; required with --override-freeze)')
-    .option('--at <time>', 'do not start before this time (ISO, "YYYY-MM-DD HH:MM" in --timezone, or +10m)')
-    .option('--timezone <zone>', 'time zone of a local --at time', 'UTC')
-    .option('--override-freeze', 'deploy during a freeze (needs --reason and a role that may)')
-    .action(async (env: string, opts: DeployOptions) => {
-      await withProject(globals(), async (project) => {
-        if (opts.resume) {
-          await resumeThroughPipeline(project, env, cliHooks(project));
-          return;
-        }
-        await deployThroughGates(project, {
-          environment: env,
-          version: await resolveReleaseVersion(project, opts.release),
-          notBeforeMs: opts.at ? parseAtOption(opts.at, opts.timezone, project.clock.nowMs()) : null,
-          overrideFreeze: opts.overrideFreeze ? { reason: opts.reason } : null,
-          ...(opts.reason ? { reason: opts.reason } : {}),
-        });
-        await probeAfterDeploy(project, env);
+/** `slipway deploy <env>` on this machine's project (declared with its options in shared-verbs.ts). */
+export const deployHere =
+  (globals: () => GlobalOptions) =>
+  async (env: string, opts: DeployOptions): Promise<void> => {
+    await withProject(globals(), async (project) => {
+      if (opts.resume) {
+        await resumeThroughPipeline(project, env, cliHooks(project));
+        return;
+      }
+      await deployThroughGates(project, {
+        environment: env,
+        version: await resolveReleaseVersion(project, opts.release),
+        notBeforeMs: opts.at ? parseAtOption(opts.at, opts.timezone, project.clock.nowMs()) : null,
+        overrideFreeze: opts.overrideFreeze ? { reason: opts.reason } : null,
+        ...(opts.reason ? { reason: opts.reason } : {}),
       });
+      await probeAfterDeploy(project, env);
     });
-}
+  };
 
 interface DeployOptions {
   release?: string;

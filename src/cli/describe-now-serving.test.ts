@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeNowServing, type ServingHost } from './describe-now-serving.js';
+import type { ServingHost } from '../operations/deploy.js';
+import { describeNowServing } from './describe-now-serving.js';
 
 describe('describeNowServing', () => {
   const table: Array<[string, string | null, ServingHost[] | undefined, string | null]> = [

@@ -1,8 +1,4 @@
-/** What one host's router sends its traffic to now (the release of its active target), if anything. */
-export interface ServingHost {
-  host: string;
-  release: string | null;
-}
+import type { ServingHost } from '../operations/deploy.js';
 
 /**
  * The heading's "now serving …". A resumed deployment's stored plan names the release that served when it was

@@ -1,89 +1,76 @@
-import type { Command } from 'commander';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { readLogs } from '../operations/read-logs.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import { dim, red, yellow } from './progress-renderer.js';
-import { countOption } from './parse-options.js';
 
-export function registerLogs(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command('logs')
-    .description("print the targets' output (the serving target first); --follow keeps streaming")
-    .argument('<env>', 'environment name')
-    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
-    .option(
-      '-n, --lines <n>',
-      'lines from the end of each log',
-      countOption('--lines', 'a number of lines', 1),
-      50,
-    )
-    .option('-t, --target <id>', 'only this target')
-    .action(async (env: string, opts: { follow?: boolean; lines: number; target?: string }) => {
-      await withProject(globals(), async (project) => {
-        // Only this environment's hosts: another environment of the app runs its own targets elsewhere.
-        const hosts = hostsOf(project, env);
-        // With several hosts, each line says which host it comes from (target ids repeat across hosts).
-        const print = (host: string, e: { targetId: string; stream: 'out' | 'err'; line: string }): void => {
-          const prefix = dim(`${hosts.length > 1 ? `${host} ` : ''}${e.targetId} │`);
-          process.stdout.write(`${prefix} ${e.stream === 'err' ? red(e.line) : e.line}\n`);
-        };
-        const lines = opts.lines;
-        const request = { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) };
-        // Logs only read: a stopped agent stays stopped, and that is said (it is why there are no lines).
-        const notRunning = (host: string): void => {
-          process.stderr.write(
-            yellow(
-              `agent not running on ${host}: no logs from there; ${host === 'local' ? '"slipway agent start" starts it' : `"slipway deploy ${env}" starts it`}\n`,
-            ),
-          );
-        };
-        if (!opts.follow) {
-          const stopped: string[] = [];
-          const read = await readLogs(
-            hosts,
-            request,
-            (e) => print(e.host, e),
-            (host) => {
-              stopped.push(host);
-              notRunning(host);
-            },
-          );
-          // Silence would look like a hang or a bug: say that nothing was there, and where to look.
-          if (read.length === 0 && stopped.length < hosts.length) {
-            const which = opts.target ? `target ${opts.target}` : `the targets of ${project.config.app}`;
-            process.stderr.write(
-              dim(`no output from ${which} in ${env}; "slipway status ${env}" shows what runs there\n`),
-            );
-          }
-          return;
-        }
-        // Every host at once, until Ctrl-C (or until every host's stream ends).
-        const agents = await Promise.all(
-          hosts.map((host) =>
-            host.agent({ start: false }).catch((err: unknown) => {
-              if (!(err instanceof AgentNotRunningError)) throw err;
-              notRunning(host.name);
-              return null;
-            }),
+/** `slipway logs <env>` on this machine's project (declared with its options in shared-verbs.ts). */
+export const logsHere =
+  (globals: () => GlobalOptions) =>
+  async (env: string, opts: { follow?: boolean; lines: number; target?: string }): Promise<void> => {
+    await withProject(globals(), async (project) => {
+      // Only this environment's hosts: another environment of the app runs its own targets elsewhere.
+      const hosts = hostsOf(project, env);
+      // With several hosts, each line says which host it comes from (target ids repeat across hosts).
+      const print = (host: string, e: { targetId: string; stream: 'out' | 'err'; line: string }): void => {
+        const prefix = dim(`${hosts.length > 1 ? `${host} ` : ''}${e.targetId} │`);
+        process.stdout.write(`${prefix} ${e.stream === 'err' ? red(e.line) : e.line}\n`);
+      };
+      const lines = opts.lines;
+      const request = { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) };
+      // Logs only read: a stopped agent stays stopped, and that is said (it is why there are no lines).
+      const notRunning = (host: string): void => {
+        process.stderr.write(
+          yellow(
+            `agent not running on ${host}: no logs from there; ${host === 'local' ? '"slipway agent start" starts it' : `"slipway deploy ${env}" starts it`}\n`,
           ),
         );
-        const streams = agents.flatMap((agent, i) =>
-          agent
-            ? [
-                agent
-                  .stream('logs', { ...request, follow: true }, (e) => print(hosts[i]?.name ?? '', e))
-                  .catch(() => undefined),
-              ]
-            : [],
+      };
+      if (!opts.follow) {
+        const stopped: string[] = [];
+        const read = await readLogs(
+          hosts,
+          request,
+          (e) => print(e.host, e),
+          (host) => {
+            stopped.push(host);
+            notRunning(host);
+          },
         );
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', () => {
-            for (const agent of agents) agent?.close();
-            resolve();
-          });
-          void Promise.all(streams).then(() => resolve());
+        // Silence would look like a hang or a bug: say that nothing was there, and where to look.
+        if (read.length === 0 && stopped.length < hosts.length) {
+          const which = opts.target ? `target ${opts.target}` : `the targets of ${project.config.app}`;
+          process.stderr.write(
+            dim(`no output from ${which} in ${env}; "slipway status ${env}" shows what runs there\n`),
+          );
+        }
+        return;
+      }
+      // Every host at once, until Ctrl-C (or until every host's stream ends).
+      const agents = await Promise.all(
+        hosts.map((host) =>
+          host.agent({ start: false }).catch((err: unknown) => {
+            if (!(err instanceof AgentNotRunningError)) throw err;
+            notRunning(host.name);
+            return null;
+          }),
+        ),
+      );
+      const streams = agents.flatMap((agent, i) =>
+        agent
+          ? [
+              agent
+                .stream('logs', { ...request, follow: true }, (e) => print(hosts[i]?.name ?? '', e))
+                .catch(() => undefined),
+            ]
+          : [],
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => {
+          for (const agent of agents) agent?.close();
+          resolve();
         });
+        void Promise.all(streams).then(() => resolve());
       });
     });
-}
+  };

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError, SlipwayError } from '../core/errors.js';
-import { runContractMigrations } from '../migrate/run-contract-migrations.js';
+import { runContractMigrations } from '../operations/run-contract-migrations.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
 

@@ -6,8 +6,9 @@ import { environmentConfig } from '../config/environment-config.js';
 import type { Host } from '../hosts/host.js';
 import { repeatRounds } from '../monitor/repeat-rounds.js';
 import { runMonitorRound, type MonitorRoundReport } from '../monitor/run-monitor-round.js';
-import { syncAgentEvents } from './agent-events.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import { syncAgentEvents } from '../control-plane/agent-events.js';
+import type { Project } from '../control-plane/open-project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 
 const MIN_INTERVAL_MS = 1_000;

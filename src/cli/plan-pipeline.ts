@@ -1,8 +1,8 @@
 import { SlipwayError } from '../core/errors.js';
 import type { Gate, GateStatus } from '../pipeline/gates.js';
 import { collectGates } from '../pipeline/run-pipeline.js';
-import { createPipelinePorts } from './pipeline-ports.js';
-import type { Project } from './project.js';
+import { createPipelinePorts } from '../control-plane/pipeline-ports.js';
+import type { Project } from '../control-plane/open-project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 
 export interface PipelinePlanEntry {

@@ -1,5 +1,5 @@
 import { probeEnvironment } from '../monitor/probe-environment.js';
-import type { Project } from './project.js';
+import type { Project } from '../control-plane/open-project.js';
 import { dim, yellow } from './progress-renderer.js';
 
 /** After a deploy or rollback: one access probe, printed, and counted towards the access incident. */

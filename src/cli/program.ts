@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { SLIPWAY_VERSION } from '../core/version.js';
 import type { GlobalOptions } from './project.js';
-import { wantsRemoteServer } from './remote/remote-server.js';
+import { wantsRemoteServer } from './remote/wants-remote-server.js';
 import { reportError } from './report-error.js';
 import { findVerb, VERB_NAMES, verbModulesFor } from './verbs.js';
 
@@ -43,8 +43,8 @@ export async function runProgram(argv: readonly string[]): Promise<void> {
     const program = createProgram();
     const globals = (): GlobalOptions => program.opts<GlobalOptions>();
     const found = findVerb(argv.slice(2), globalValueOptions(program));
-    // With --server (or SLIPWAY_SERVER) the verbs talk to the server's API instead (src/cli/remote/); the
-    // remote program only needs the local verbs' names, to refuse those that work on this machine only.
+    // With --server (or SLIPWAY_SERVER) the verbs of shared-verbs.ts run their remote actions (src/cli/remote/),
+    // over the server's API; the remote program needs only the other verbs' names, to refuse them with a message.
     const localOnly = found.verb === 'completion' || found.verb === '__complete';
     if (!localOnly && wantsRemoteServer(argv, process.env)) {
       for (const name of VERB_NAMES) program.command(name);

@@ -3,10 +3,10 @@ import { InputError, UnknownNameError } from '../core/errors.js';
 import { environmentConfig } from '../config/environment-config.js';
 import { derivePipelinePosition } from '../pipeline/pipeline-position.js';
 import { runPipelineDeploy } from '../pipeline/run-pipeline.js';
-import { syncAgentEvents } from './agent-events.js';
+import { syncAgentEvents } from '../control-plane/agent-events.js';
 import { pipelineHooks } from './deploy.js';
 import { parseAtOption } from './parse-at.js';
-import { createPipelinePorts } from './pipeline-ports.js';
+import { createPipelinePorts } from '../control-plane/pipeline-ports.js';
 import { withProject, type GlobalOptions } from './project.js';
 
 /** `slipway promote-release <version> <env>`: the same release, unchanged, into the next environment. */

@@ -11,8 +11,9 @@ import {
 } from '../plan/describe-plan.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveEnvironmentUrl } from '../verify/derive-verify-input.js';
-import { describeNowServing, type ServingHost } from './describe-now-serving.js';
-import type { Project } from './project.js';
+import type { ServingHost } from '../operations/deploy.js';
+import { describeNowServing } from './describe-now-serving.js';
+import type { Project } from '../control-plane/open-project.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from './progress-renderer.js';
 
 // The live view of one deployment (deploy, rollback, resume, the demo): its heading, its steps as they run, the

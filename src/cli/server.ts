@@ -12,8 +12,9 @@ import { DEFAULT_LISTEN, parseListen } from '../server/parse-listen.js';
 import { createJobRunner } from '../server/jobs/create-job-runner.js';
 import { parseTakeoverAfter } from '../server/parse-takeover-after.js';
 import { createServerRuntime } from '../server/server-runtime.js';
-import { startAgentEventSync } from './agent-events.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import { startAgentEventSync } from '../control-plane/agent-events.js';
+import type { Project } from '../control-plane/open-project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { green, yellow } from './progress-renderer.js';
 
 /** How often this replica looks for queued jobs (a deploy starts within this of its request). */

@@ -1,127 +1,24 @@
-import type { Command } from 'commander';
-import { formatDurationMs } from '../core/duration.js';
-import { collectStatus, type EnvironmentStatus, type HostStatus } from '../operations/collect-status.js';
-import { hostsToSync, syncAgentEventsForReading } from './agent-events.js';
-import { formatEdgeStatus } from './format-edge-status.js';
+import { collectStatus } from '../operations/collect-status.js';
+import { hostsToSync, syncAgentEventsForReading } from '../control-plane/agent-events.js';
+import { printStatus } from './print-status.js';
 import { withProject, type GlobalOptions } from './project.js';
-import { bold, dim, green, red, yellow } from './progress-renderer.js';
+import { yellow } from './progress-renderer.js';
 
 /** A note beside the answer (on stderr, so that `--json` stays parseable). */
 export function printNote(line: string): void {
   process.stderr.write(`${yellow('note:')} ${line}\n`);
 }
 
-export function registerStatus(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command('status')
-    .description('what serves each environment now: targets, health, warm releases, last deployment, lock')
-    .argument('[env]', 'environment name (default: all)')
-    .option('--json', 'print as JSON')
-    .action(async (env: string | undefined, opts: { json?: boolean }) => {
-      await withProject(globals(), async (project) => {
-        await syncAgentEventsForReading(project, hostsToSync(project, env), printNote);
-        const names = env ? [env] : Object.keys(project.config.environments);
-        const statuses = [];
-        for (const name of names) statuses.push(await collectStatus(project, name));
-        if (opts.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
-        else for (const s of statuses) printStatus(s);
-      });
+/** `slipway status [env]` on this machine's project (declared with its options in shared-verbs.ts). */
+export const statusHere =
+  (globals: () => GlobalOptions) =>
+  async (env: string | undefined, opts: { json?: boolean }): Promise<void> => {
+    await withProject(globals(), async (project) => {
+      await syncAgentEventsForReading(project, hostsToSync(project, env), printNote);
+      const names = env ? [env] : Object.keys(project.config.environments);
+      const statuses = [];
+      for (const name of names) statuses.push(await collectStatus(project, name));
+      if (opts.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      else for (const s of statuses) printStatus(s);
     });
-}
-
-function printHostStatus(environment: string, h: HostStatus, named: boolean, now: number): void {
-  const indent = named ? '    ' : '  ';
-  if (named)
-    process.stdout.write(
-      `  ${bold(h.host)}${h.agent ? dim(` agent ${h.agent.version}, pid ${h.agent.pid}`) : ''}\n`,
-    );
-  if (h.error) {
-    process.stdout.write(`${indent}${red(`unreachable: ${h.error}`)}\n`);
-    return;
-  }
-  if (!h.agent) {
-    // Status only reads: it starts no agent (one stopped on purpose stays stopped) and says how to.
-    const start =
-      h.host === 'local'
-        ? `"slipway agent start" starts it again, "slipway deploy ${environment}" too`
-        : `"slipway deploy ${environment}" starts it`;
-    process.stdout.write(`${indent}${yellow('agent not running')} — ${start}\n`);
-    return;
-  }
-  for (const t of h.targets) {
-    const split = h.route?.split;
-    const role =
-      split?.canary === t.id
-        ? yellow(`canary ${split.weight}%`)
-        : h.route?.active === t.id
-          ? green(split ? `stable ${100 - split.weight}%` : 'serving')
-          : h.route?.draining.includes(t.id)
-            ? yellow('draining')
-            : t.stopAtMs
-              ? 'warm'
-              : 'idle';
-    const health =
-      t.health === 'healthy' ? green(t.health) : t.health === 'unhealthy' ? red(t.health) : dim(t.health);
-    const warm = t.stopAtMs ? `, stops in ${formatDurationMs(Math.max(0, t.stopAtMs - now))}` : '';
-    const exit = t.lastExit
-      ? dim(
-          `, last exit ${t.lastExit.code ?? t.lastExit.signal} ${formatDurationMs(now - t.lastExit.atMs)} ago`,
-        )
-      : '';
-    process.stdout.write(
-      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  ${t.containerId ? `container ${t.containerId.slice(0, 12)}` : `pid ${t.pid ?? '-'}`}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
-    );
-  }
-  if (h.targets.length === 0) process.stdout.write(`${indent}no targets\n`);
-}
-
-export function printStatus(s: EnvironmentStatus): void {
-  const now = Date.now();
-  process.stdout.write(
-    `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,
-  );
-  for (const h of s.hosts) printHostStatus(s.environment, h, s.hosts.length > 1, now);
-  if (s.edge) process.stdout.write(`${formatEdgeStatus(s.edge, now).join('\n')}\n`);
-  if (s.lastDeployment) {
-    const d = s.lastDeployment;
-    const phase =
-      d.phase === 'succeeded' ? green(d.phase) : d.phase === 'running' ? yellow(d.phase) : red(d.phase);
-    process.stdout.write(
-      `  last: ${d.kind} ${d.release} ${phase} ${formatDurationMs(now - d.atMs)} ago by ${d.by} ${dim(d.id)}\n`,
-    );
-    if (d.currentStep) process.stdout.write(`  now: ${d.currentStep}\n`);
-    if (s.waitingUntilMs !== null && d.phase === 'running')
-      process.stdout.write(`  ${yellow(`waiting: runs at ${new Date(s.waitingUntilMs).toISOString()}`)}\n`);
-    if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
-    if (d.phase === 'interrupted')
-      process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
-  }
-  for (const a of s.monitoring.alerts)
-    process.stdout.write(
-      `  alert: ${a.phase === 'firing' ? red(`${a.name} firing`) : yellow(`${a.name} pending`)}${a.severity ? ` (${a.severity})` : ''} since ${formatDurationMs(now - a.sinceMs)} ago, value ${a.value ?? '-'}\n`,
-    );
-  for (const i of s.monitoring.incidents)
-    process.stdout.write(`  incident: ${red(i.key)} open for ${formatDurationMs(now - i.sinceMs)}\n`);
-  if (s.database?.frozen) process.stdout.write(`  ${red(`frozen: ${s.database.frozen}`)}\n`);
-  if (s.database?.held.length)
-    process.stdout.write(
-      `  ${yellow(`held contract migrations: ${s.database.held.join(', ')} (slipway migrate ${s.environment} --contract)`)}\n`,
-    );
-  if (s.markedGood)
-    process.stdout.write(
-      `  good: ${s.markedGood.version} (bake passed ${new Date(s.markedGood.atMs).toISOString()})\n`,
-    );
-  if (s.verification) {
-    const v = s.verification;
-    process.stdout.write(
-      v.passed
-        ? `  verification: ${v.release} ${green('passed')} (${v.checks} checks) ${formatDurationMs(now - v.atMs)} ago\n`
-        : `  verification: ${v.release} ${red('failed')} ${formatDurationMs(now - v.atMs)} ago; blocked from promotion\n${v.failures.map((f) => `    ${red('✖')} ${f}\n`).join('')}`,
-    );
-  }
-  process.stdout.write(
-    s.lock
-      ? `  lock: held by ${s.lock.holder} since ${new Date(s.lock.sinceMs).toISOString()}${s.lock.stale ? ' (stale: holder gone)' : ''}\n`
-      : `  lock: free\n`,
-  );
-}
+  };

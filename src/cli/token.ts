@@ -10,7 +10,8 @@ import {
 } from '../server/auth/manage-api-tokens.js';
 import type { AuthContext } from '../server/auth/auth-events.js';
 import { formatGrant, parseGrant } from '../server/auth/roles.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import type { Project } from '../control-plane/open-project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { dim, green } from './progress-renderer.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -4,7 +4,8 @@ import { formatDurationMs } from '../core/duration.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
 import { isReachable } from './monitor.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import type { Project } from '../control-plane/open-project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 
 /** Traffic is summed over the samples of this last stretch of time. */

@@ -11,6 +11,14 @@ export interface VerbModule {
 }
 
 /**
+ * A verb that also runs on a server (src/cli/shared-verbs.ts): declared there once for both modes, with its local
+ * action loaded from its verb file when it runs.
+ */
+function shared(...names: string[]): VerbModule {
+  return { names, load: async () => (await import('./shared-verbs.js')).registerHere(names) };
+}
+
+/**
  * Every verb, in the order `slipway --help` lists them, each loaded only when it runs: a command parses the code
  * of its own verb and what that imports, not the whole CLI (esbuild makes a chunk of each `import()`). A test
  * checks that each file registers exactly the names given here.
@@ -18,22 +26,22 @@ export interface VerbModule {
 export const VERB_MODULES: readonly VerbModule[] = [
   { names: ['init'], load: async () => (await import('./init.js')).registerInit },
   { names: ['validate'], load: async () => (await import('./validate.js')).registerValidate },
-  { names: ['release', 'releases'], load: async () => (await import('./releases.js')).registerReleases },
+  shared('release', 'releases'),
   { names: ['setup'], load: async () => (await import('./setup.js')).registerSetup },
   { names: ['check'], load: async () => (await import('./check.js')).registerCheck },
-  { names: ['plan'], load: async () => (await import('./plan.js')).registerPlan },
-  { names: ['deploy'], load: async () => (await import('./deploy.js')).registerDeploy },
-  { names: ['rollback'], load: async () => (await import('./rollback.js')).registerRollback },
-  { names: ['promote', 'abort'], load: async () => (await import('./promote.js')).registerPromoteAndAbort },
-  { names: ['unlock'], load: async () => (await import('./unlock.js')).registerUnlock },
+  shared('plan'),
+  shared('deploy'),
+  shared('rollback'),
+  shared('promote', 'abort'),
+  shared('unlock'),
   {
     names: ['promote-release'],
     load: async () => (await import('./promote-release.js')).registerPromoteRelease,
   },
-  { names: ['approve', 'reject'], load: async () => (await import('./approve.js')).registerApproveAndReject },
-  { names: ['status'], load: async () => (await import('./status.js')).registerStatus },
-  { names: ['history'], load: async () => (await import('./history.js')).registerHistory },
-  { names: ['logs'], load: async () => (await import('./logs.js')).registerLogs },
+  shared('approve', 'reject'),
+  shared('status'),
+  shared('history'),
+  shared('logs'),
   { names: ['verify'], load: async () => (await import('./verify.js')).registerVerify },
   { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
   { names: ['monitor'], load: async () => (await import('./monitor.js')).registerMonitor },

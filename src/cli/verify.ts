@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { environmentConfig } from '../config/environment-config.js';
 import { hostsOf } from '../hosts/hosts-of.js';
-import { observeHosts } from '../executor/observe-hosts.js';
+import { observeHosts } from '../hosts/observe-hosts.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { runVerification } from '../verify/run-verification.js';
 import type { VerificationCheck } from '../verify/verification-check.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import type { Project } from '../control-plane/open-project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { bold, dim, green, red } from './progress-renderer.js';
 
 export function registerVerify(program: Command, globals: () => GlobalOptions): void {

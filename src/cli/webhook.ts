@@ -7,7 +7,8 @@ import { syncWatchedBranch } from '../triggers/sync-watched-branch.js';
 import { REFUSAL_BUDGET } from '../triggers/refusal-budget.js';
 import { createWebhookHandler } from '../triggers/webhook-handler.js';
 import { enterPipeline } from './deploy.js';
-import { withProject, type GlobalOptions, type Project } from './project.js';
+import type { Project } from '../control-plane/open-project.js';
+import { withProject, type GlobalOptions } from './project.js';
 import { dim, green, red, yellow } from './progress-renderer.js';
 import { portOption } from './parse-options.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseAlertCondition } from '../monitor/alert-condition.js';
+import { parseAlertCondition } from './alert-condition.js';
 import { DEFAULTS } from './defaults.js';
 import { duration } from './duration-schema.js';
 

@@ -35,3 +35,8 @@ export function defaultActor(): string {
   }
   return `${user}@${hostname()}`;
 }
+
+/** The same control plane acting for someone else (a server's request or job): the ledger records them. */
+export function actingAs<T extends ControlPlane>(cp: T, actor: string): T {
+  return { ...cp, actor };
+}

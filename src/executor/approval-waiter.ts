@@ -10,7 +10,7 @@ import {
 } from '../pipeline/evaluate-approvals.js';
 import type { AwaitApprovalStep } from '../plan/steps.js';
 import type { Store } from '../store/index.js';
-import { sleepUnlessAborted } from './deployment-signals.js';
+import { sleepUnlessAborted } from '../core/sleep.js';
 
 export const APPROVAL_EVENT_KINDS = {
   requested: 'approval.requested',

@@ -7,11 +7,11 @@ import type { CanaryWatch } from '../plan/steps.js';
 import type { Store } from '../store/index.js';
 import type { CanaryEndpoint } from './canary-endpoints.js';
 import { CanaryReach } from './canary-reach.js';
-import { sumMetrics, tripVerdict } from './canary-metrics.js';
-import { sleepUnlessAborted, type DeploymentSignal, type SignalWatcher } from './deployment-signals.js';
+import { sumMetrics } from '../analysis/sum-metrics.js';
+import { tripVerdict } from './canary-metrics.js';
+import { sleepUnlessAborted } from '../core/sleep.js';
+import type { DeploymentSignal, SignalWatcher } from './deployment-signals.js';
 import type { Guard } from './guard.js';
-
-export { sumMetrics, tripVerdict } from './canary-metrics.js';
 
 export interface CanaryControllerOptions {
   /** A resumed deployment whose canary already got traffic before the interruption: judging starts at once. */

@@ -1,30 +1,5 @@
-import type { CanaryTripReport, TargetMetrics } from '../agent/protocol.js';
+import type { CanaryTripReport } from '../agent/protocol.js';
 import type { Verdict } from '../analysis/index.js';
-import { sumHistograms } from '../core/latency-histogram.js';
-
-/** One release's counters summed over its targets (on every host of the environment). */
-export function sumMetrics(targets: TargetMetrics[], release: string): TargetMetrics {
-  const first = targets[0];
-  let requests = 0;
-  let errors5xx = 0;
-  let proxyErrors = 0;
-  let inFlight = 0;
-  for (const t of targets) {
-    requests += t.requests;
-    errors5xx += t.errors5xx;
-    proxyErrors += t.proxyErrors;
-    inFlight += t.inFlight;
-  }
-  return {
-    targetId: first?.targetId ?? '',
-    release,
-    requests,
-    errors5xx,
-    proxyErrors,
-    inFlight,
-    latency: sumHistograms(targets.map((t) => t.latency)),
-  };
-}
 
 /** A failed verdict from a router's tripwire report: its reason and numbers. */
 export function tripVerdict(trip: CanaryTripReport): Verdict {

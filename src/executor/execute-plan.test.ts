@@ -6,7 +6,7 @@ import { useTempStores } from '../store/test-fixtures.js';
 import type { Store } from '../store/index.js';
 import { deriveCompletedSteps } from './derive-phase.js';
 import { executePlan, ON_FAILURE_BASE_INDEX } from './execute-plan.js';
-import { sleepUnlessAborted } from './deployment-signals.js';
+import { sleepUnlessAborted } from '../core/sleep.js';
 import { silentReporter } from './progress.js';
 import type { StepHandlers, StepResult } from './step-context.js';
 

@@ -16,7 +16,7 @@ import { applyPipelineStages } from '../pipeline/plan-pipeline-stages.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { addDatabaseStages } from '../migrate/prepare-database-plan.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
-import { observeHosts } from './observe-hosts.js';
+import { observeHosts } from '../hosts/observe-hosts.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
 
 // What a deployment needs before it changes anything: the release, the observed hosts, the plan, the secrets.

@@ -19,7 +19,7 @@ import {
 } from './execute-plan.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
-import { observeHosts } from './observe-hosts.js';
+import { observeHosts } from '../hosts/observe-hosts.js';
 import { preparePlan, resolveSecrets, type DeploymentRequest } from './prepare-plan.js';
 import { recordThenAnnounce } from './record-deployment.js';
 import type { ProgressReporter } from './progress.js';

@@ -1,7 +1,7 @@
 import type { AgentClient } from '../agent/agent-client.js';
 import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { CanaryController } from './canary-controller.js';
-import { sleepUnlessAborted } from './deployment-signals.js';
+import { sleepUnlessAborted } from '../core/sleep.js';
 import { installImage } from './install-image.js';
 import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';

@@ -12,7 +12,7 @@ import {
   unameMachinesFor,
   type Listener,
 } from './host-facts.js';
-import { buildPreflightScript, parsePreflightFacts, type PreflightFacts } from './preflight-facts.js';
+import { buildPreflightScript, parsePreflightFacts, type PreflightFacts } from '../agent/preflight-facts.js';
 import { AgentNotRunningError } from './ssh-errors.js';
 import type { ExecResult, SshHost } from './ssh-host.js';
 

@@ -10,7 +10,7 @@ import type { SshHostConfig, SshSettings } from '../config/host-schema.js';
 import { HostCommandError, SlipwayError } from '../core/errors.js';
 import { parseSha256sum } from './host-facts.js';
 import type { Host } from './host.js';
-import { quoteArgv } from './quote-argv.js';
+import { quoteArgv } from '../core/quote-argv.js';
 import { sftpPut, sftpRename, sftpStat, sftpUnlink, sftpWriteFile } from './sftp-util.js';
 import type { SshEndpoint } from './ssh-connect.js';
 import { AgentNotRunningError, HostUnreachableError } from './ssh-errors.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
-import { observeHosts } from '../executor/observe-hosts.js';
+import { observeHosts } from '../hosts/observe-hosts.js';
 import type { AppDatabase } from './app-database.js';
 import { requireMigrationContext } from './execute-backup-step.js';
 import type { MigrationContext, MigrationStepContext } from './migration-context.js';

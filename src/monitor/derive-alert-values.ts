@@ -1,5 +1,5 @@
 import type { MetricSampleRecord } from '../store/index.js';
-import type { AlertMetric } from './alert-condition.js';
+import type { AlertMetric } from '../config/alert-condition.js';
 import { SERIES } from './sample-rows.js';
 
 export type AlertValues = Record<AlertMetric, number | null>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAlertCondition, type AlertCondition } from './alert-condition.js';
+import { parseAlertCondition, type AlertCondition } from '../config/alert-condition.js';
 import { evaluateAlert, type AlertState } from './evaluate-alert.js';
 
 const condition = parseAlertCondition('errorRate > 2%') as AlertCondition;

@@ -1,4 +1,4 @@
-import { meetsCondition, type AlertCondition } from './alert-condition.js';
+import { meetsCondition, type AlertCondition } from '../config/alert-condition.js';
 
 export type AlertPhase = 'ok' | 'pending' | 'firing';
 

@@ -1,4 +1,4 @@
-import { sleepUnlessAborted } from '../executor/deployment-signals.js';
+import { sleepUnlessAborted } from '../core/sleep.js';
 
 /**
  * Runs `round` now, then every `intervalMs` after the previous one ended, until `signal` aborts (a round in

@@ -8,7 +8,7 @@ import type { Host } from '../hosts/host.js';
 import type { MonitorStateRecord } from '../store/index.js';
 import type { ProbeResult } from './access-probe.js';
 import { probeEnvironment, type LedgerWriter } from './probe-environment.js';
-import { describeCondition, parseAlertCondition, type AlertCondition } from './alert-condition.js';
+import { describeCondition, parseAlertCondition, type AlertCondition } from '../config/alert-condition.js';
 import { rollbackYoungRelease, findServingDeploy, type RollbackOutcome } from './auto-rollback.js';
 import { collectSamples, type HostBatch } from './collect-samples.js';
 import { detectCrashLoops } from './crash-loops.js';

@@ -10,16 +10,21 @@ import {
   type PipelineDeployRequest,
   type PipelineRunHooks,
 } from '../pipeline/run-pipeline.js';
-import { hostsToSync, syncAgentEvents } from '../cli/agent-events.js';
-import { refuseFailedPreflight, runPreflight } from '../cli/check.js';
-import { createPipelinePorts } from '../cli/pipeline-ports.js';
-import type { Project } from '../cli/project.js';
-import type { ServingHost } from '../cli/describe-now-serving.js';
-import { observeHosts } from '../executor/observe-hosts.js';
+import { hostsToSync, syncAgentEvents } from '../control-plane/agent-events.js';
+import { refuseFailedPreflight, runPreflight } from '../control-plane/preflight.js';
+import { createPipelinePorts } from '../control-plane/pipeline-ports.js';
+import type { Project } from '../control-plane/open-project.js';
+import { observeHosts } from '../hosts/observe-hosts.js';
 
 export type DeploymentVerb = 'deploy' | 'resume' | 'rollback';
 /** One deployment, given the options of whoever runs it. */
 export type DeploymentRun = (options: RunOptions) => Promise<Outcome>;
+
+/** What one host's router sends its traffic to now (the release of its active target), if anything. */
+export interface ServingHost {
+  host: string;
+  release: string | null;
+}
 
 /** What a runner may want to know besides the deployment itself. */
 export interface DeploymentContext {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { SlipwayError } from '../core/errors.js';
 import { createRelease } from '../release/create-release.js';
 import type { ReleaseRecord } from '../store/index.js';
-import type { Project } from '../cli/project.js';
+import type { Project } from '../control-plane/open-project.js';
 
 /**
  * What `slipway release create` does: builds in the project's directory and stores the release, versioned as

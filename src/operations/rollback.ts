@@ -3,8 +3,8 @@ import { requireRelease } from '../executor/prepare-plan.js';
 import { runDeployment } from '../executor/run-deployment.js';
 import { chooseRollbackTarget } from '../executor/rollback-target.js';
 import type { Outcome } from '../pipeline/run-pipeline.js';
-import { hostsToSync, syncAgentEvents } from '../cli/agent-events.js';
-import type { Project } from '../cli/project.js';
+import { hostsToSync, syncAgentEvents } from '../control-plane/agent-events.js';
+import type { Project } from '../control-plane/open-project.js';
 import type { OperationHooks } from './deploy.js';
 
 export interface RollbackRequest {

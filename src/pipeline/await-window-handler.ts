@@ -1,6 +1,6 @@
 import { isoAt } from '../core/clock.js';
 import { SlipwayError } from '../core/errors.js';
-import { sleepUnlessAborted } from '../executor/deployment-signals.js';
+import { sleepUnlessAborted } from '../core/sleep.js';
 import type { StepContext, StepResult } from '../executor/step-context.js';
 import { deriveActiveFreeze } from './freezes.js';
 import type { AwaitWindowStep } from './pipeline-steps.js';

@@ -3,8 +3,8 @@ import type { AgentEvent, TargetMetrics } from '../agent/protocol.js';
 import { deriveWindow } from '../analysis/index.js';
 import { formatDurationMs } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
-import { sumMetrics } from '../executor/canary-controller.js';
-import { sleepUnlessAborted } from '../executor/deployment-signals.js';
+import { sumMetrics } from '../analysis/sum-metrics.js';
+import { sleepUnlessAborted } from '../core/sleep.js';
 import type { StepContext, StepResult } from '../executor/step-context.js';
 import {
   deriveUnhealthyReports,

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { ControlPlane } from '../control-plane/control-plane.js';
+import { actingAs, type ControlPlane } from '../control-plane/control-plane.js';
 import type { StatusProject } from '../operations/collect-status.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Principal } from './auth/principal.js';
@@ -11,7 +11,7 @@ import type { ServerMetrics } from './metrics/server-metrics.js';
 /** The project the server opened once: the control plane plus its local host (for status and logs). */
 export type ServerProject = StatusProject;
 
-/** What the HTTP app needs; `slipway server` (src/cli/server.ts) wires the real ones, tests too. */
+/** What the HTTP app needs; `slipway server` (the CLI's server verb) wires the real ones, tests too. */
 export interface ServerDeps {
   project: ServerProject;
   authenticator: Authenticator;
@@ -45,5 +45,5 @@ export type ServerContext = Context<ServerEnv>;
 
 /** The control plane acting for the request's principal: every mutation is ledgered with who did it. */
 export function controlPlaneFor(project: ServerProject, principal: Principal): ServerProject & ControlPlane {
-  return { ...project, actor: principal.name };
+  return actingAs(project, principal.name);
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Project } from '../cli/project.js';
+import type { Project } from '../control-plane/open-project.js';
 import { createRelease } from '../release/create-release.js';
 import { deriveReleaseVersion } from './derive-release-version.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';

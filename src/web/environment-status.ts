@@ -4,8 +4,9 @@ import type { EdgeMemberView, EdgeStatusView } from '../operations/derive-edge-s
 import { formatAgo } from './format.js';
 
 /**
- * The part of GET /api/v1/environments (the data of `slipway status --json`, built by src/cli/status.ts) that the
- * dashboard reads. Kept to what it shows, so a field added to the status needs no change here.
+ * The part of GET /api/v1/environments (the data of `slipway status --json`, built by collectStatus in
+ * src/operations/collect-status.ts) that the dashboard reads. Kept to what it shows, so a field added to the status
+ * needs no change here.
  */
 export interface EnvironmentStatusView {
   environment: string;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProject, type Project } from '../../src/cli/project.js';
+import { openProject, type Project } from '../../src/control-plane/open-project.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { Plan } from '../../src/plan/steps.js';
 import { createJobRunner } from '../../src/server/jobs/create-job-runner.js';

@@ -1,17 +1,17 @@
 import { Command, Option } from 'commander';
-import { registerRemoteDecisions } from './remote-decisions.js';
-import { registerRemoteDeploy } from './remote-deploy.js';
-import { registerRemoteReads } from './remote-reads.js';
+import { addVerb } from '../declare-verb.js';
+import { SHARED_VERBS } from '../shared-verbs.js';
 import { openRemote, type RemoteGlobalOptions } from './remote-server.js';
 import { registerLocalOnlyVerb } from './refuse-local-only.js';
 
 export { wantsRemoteServer } from './remote-server.js';
 
 /**
- * The CLI in `--server` mode: the verbs that make sense over HTTP keep their names, arguments and output, and
- * talk to the server's API with the token from SLIPWAY_TOKEN; every other verb of the local CLI is refused with
- * a message (it works on this machine's hosts, files or store). Built instead of the local program when
- * `wantsRemoteServer` says so, because commander cannot swap a verb's action after parsing the global options.
+ * The CLI in `--server` mode: the verbs that make sense over HTTP (../shared-verbs.ts, declared once for both
+ * modes) keep their names, arguments, options and output, and talk to the server's API with the token from
+ * SLIPWAY_TOKEN; every other verb of the local CLI is refused with a message (it works on this machine's hosts,
+ * files or store). Built instead of the local program when `wantsRemoteServer` says so, because commander cannot
+ * swap a verb's action after parsing the global options. Each verb's remote code is loaded when it runs.
  */
 export function createRemoteProgram(local: Command): Command {
   const program = new Command();
@@ -27,9 +27,14 @@ export function createRemoteProgram(local: Command): Command {
     .exitOverride();
 
   const remote = () => openRemote(program.opts<RemoteGlobalOptions>(), process.env);
-  registerRemoteReads(program, remote);
-  registerRemoteDeploy(program, remote);
-  registerRemoteDecisions(program, remote);
+  for (const verb of SHARED_VERBS) addVerb(program, verb, { mode: 'remote', remote });
+  program
+    .command('follow')
+    .description('follow a deployment running on the server with the live view (after Ctrl-C detached it)')
+    .argument('<deployment>', 'deployment id')
+    .action(async (deploymentId: string) =>
+      (await import('./remote-deploy.js')).followOnServer(remote)(deploymentId),
+    );
 
   const remoteVerbs = new Set(program.commands.map((c) => c.name()));
   for (const verb of local.commands) {

@@ -11,7 +11,8 @@ import type { JobRecord } from '../../server/api-types.js';
 import { bold, createProgressRenderer, dim, green, red, yellow } from '../progress-renderer.js';
 import type { ApiClient } from './api-client.js';
 import { followJob } from './follow-job.js';
-import { describeNowServing, type ServingHost } from '../describe-now-serving.js';
+import type { ServingHost } from '../../operations/deploy.js';
+import { describeNowServing } from '../describe-now-serving.js';
 
 /** How to call the CLI against the same server again, for the hints printed on detach. */
 export function remoteCommand(client: ApiClient, args: string): string {

@@ -19,13 +19,9 @@ export function registerLocalOnlyVerb(program: Command, name: string): void {
     });
 }
 
-/** Options a verb has locally that the server's API does not take: refused, never ignored. */
-export function refuseLocalOnlyOptions(verb: string, opts: object, names: readonly string[]): void {
-  for (const name of names) {
-    if ((opts as Record<string, unknown>)[name] === undefined) continue;
-    const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new InputError(`${flag} of \`slipway ${verb}\` is not available over --server`, {
-      hint: `run it on the server's machine without --server, or drop ${flag}`,
-    });
-  }
+/** An option a verb has locally that the server's API does not take: refused, never ignored. */
+export function refuseLocalOnlyOption(verb: string, flag: string): never {
+  throw new InputError(`${flag} of \`slipway ${verb}\` is not available over --server`, {
+    hint: `run it on the server's machine without --server, or drop ${flag}`,
+  });
 }

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { InputError, NotFoundError, SlipwayError, UnknownNameError } from '../../core/errors.js';
 import type { DeploymentDetailView, DeploymentView, UnlockView } from '../../server/api-types.js';
 import { dim, green, red } from '../progress-renderer.js';
@@ -14,95 +13,74 @@ interface ApprovalAnswer {
   missing: unknown;
 }
 
-/**
- * `promote`, `abort`, `approve`, `reject` and `unlock` over the server: one request each, on a deployment or
- * environment.
- */
-export function registerRemoteDecisions(program: Command, remote: Remote): void {
-  const signal = (kind: 'promote' | 'abort', description: string): void => {
-    program
-      .command(kind)
-      .description(description)
-      .argument('<target>', 'environment name (its running deployment) or deployment id')
-      .option('--reason <text>', 'why (kept in the ledger)')
-      .action(async (target: string, opts: { reason?: string }) => {
-        const client = remote();
-        const deployment = await resolveDeployment(client, target);
-        await client.post(`/deployments/${encodeURIComponent(deployment.id)}/${kind}`, {
-          ...(opts.reason ? { reason: opts.reason } : {}),
-        });
-        process.stdout.write(
-          green(
-            `✔ ${kind} of ${deployment.release} in ${deployment.environment} requested (deployment ${deployment.id})\n`,
-          ),
-        );
-      });
+// `promote`, `abort`, `approve`, `reject` and `unlock` over the server: one request each, on a deployment or
+// environment; declared with their options in ../shared-verbs.ts.
+
+export const signalOnServer =
+  (kind: 'promote' | 'abort') =>
+  (remote: Remote) =>
+  async (target: string, opts: { reason?: string }): Promise<void> => {
+    const client = remote();
+    const deployment = await resolveDeployment(client, target);
+    await client.post(`/deployments/${encodeURIComponent(deployment.id)}/${kind}`, {
+      ...(opts.reason ? { reason: opts.reason } : {}),
+    });
+    process.stdout.write(
+      green(
+        `✔ ${kind} of ${deployment.release} in ${deployment.environment} requested (deployment ${deployment.id})\n`,
+      ),
+    );
   };
-  signal('promote', 'end the current pause of a canary on the server and go on');
-  signal('abort', 'abort the running deployment on the server: a canary goes to weight 0 at once');
 
-  program
-    .command('approve')
-    .description(
-      'approve a deployment that waits for approval (you, as the token names you, go in the ledger)',
-    )
-    .argument('<deployment>', 'deployment id (or an environment name: its running deployment)')
-    .option('--comment <text>', 'a note kept with the approval')
-    .action(async (target: string, opts: { comment?: string }) => {
-      const client = remote();
-      const deployment = await resolveDeployment(client, target);
-      const answer = await client.post<ApprovalAnswer>(
-        `/deployments/${encodeURIComponent(deployment.id)}/approve`,
-        opts.comment ? { comment: opts.comment } : {},
-      );
-      process.stdout.write(
-        answer.state === 'approved'
-          ? green(`✔ approved: the deployment may go on (deployment ${deployment.id})\n`)
-          : `✔ approved; still needed: ${describeMissing(answer.missing)} (deployment ${deployment.id})\n`,
-      );
-    });
+export const approveOnServer =
+  (remote: Remote) =>
+  async (target: string, opts: { comment?: string }): Promise<void> => {
+    const client = remote();
+    const deployment = await resolveDeployment(client, target);
+    const answer = await client.post<ApprovalAnswer>(
+      `/deployments/${encodeURIComponent(deployment.id)}/approve`,
+      opts.comment ? { comment: opts.comment } : {},
+    );
+    process.stdout.write(
+      answer.state === 'approved'
+        ? green(`✔ approved: the deployment may go on (deployment ${deployment.id})\n`)
+        : `✔ approved; still needed: ${describeMissing(answer.missing)} (deployment ${deployment.id})\n`,
+    );
+  };
 
-  program
-    .command('reject')
-    .description('reject a deployment that waits for approval; it fails before changing anything')
-    .argument('<deployment>', 'deployment id (or an environment name: its running deployment)')
-    .requiredOption('--comment <text>', 'why (required, kept in the ledger)')
-    .action(async (target: string, opts: { comment: string }) => {
-      if (!opts.comment.trim()) throw new InputError('a rejection needs a reason: --comment "…"');
-      const client = remote();
-      const deployment = await resolveDeployment(client, target);
-      await client.post(`/deployments/${encodeURIComponent(deployment.id)}/reject`, {
-        comment: opts.comment,
-      });
-      process.stdout.write(red(`✖ rejected deployment ${deployment.id} of ${deployment.release}\n`));
+export const rejectOnServer =
+  (remote: Remote) =>
+  async (target: string, opts: { comment: string }): Promise<void> => {
+    if (!opts.comment.trim()) throw new InputError('a rejection needs a reason: --comment "…"');
+    const client = remote();
+    const deployment = await resolveDeployment(client, target);
+    await client.post(`/deployments/${encodeURIComponent(deployment.id)}/reject`, {
+      comment: opts.comment,
     });
-  program
-    .command('unlock')
-    .description(
-      "remove an environment's deploy lock whose holder died on another machine (ledgered with you)",
-    )
-    .argument('<env>', 'environment name')
-    .requiredOption('--reason <text>', 'why (required, kept in the ledger)')
-    .action(async (env: string, opts: { reason: string }) => {
-      if (!opts.reason.trim()) throw new InputError('an unlock needs a reason: --reason "…"');
-      const client = remote();
-      const { removed, unfinished } = await client.post<UnlockView>(
-        `/environments/${encodeURIComponent(env)}/unlock`,
-        { reason: opts.reason },
-      );
+    process.stdout.write(red(`✖ rejected deployment ${deployment.id} of ${deployment.release}\n`));
+  };
+
+export const unlockOnServer =
+  (remote: Remote) =>
+  async (env: string, opts: { reason: string }): Promise<void> => {
+    if (!opts.reason.trim()) throw new InputError('an unlock needs a reason: --reason "…"');
+    const client = remote();
+    const { removed, unfinished } = await client.post<UnlockView>(
+      `/environments/${encodeURIComponent(env)}/unlock`,
+      { reason: opts.reason },
+    );
+    process.stdout.write(
+      green(
+        `✔ removed the lock of ${env} held by ${removed.holder} (pid ${removed.pid} on ${removed.hostname}) since ${new Date(removed.acquiredAtMs).toISOString()}\n`,
+      ),
+    );
+    if (unfinished)
       process.stdout.write(
-        green(
-          `✔ removed the lock of ${env} held by ${removed.holder} (pid ${removed.pid} on ${removed.hostname}) since ${new Date(removed.acquiredAtMs).toISOString()}\n`,
+        dim(
+          `  its deployment ${unfinished.id} (${unfinished.kind} of ${unfinished.release}) did not finish: "${remoteCommand(client, `deploy ${env} --resume`)}" continues it, a new deploy abandons it\n`,
         ),
       );
-      if (unfinished)
-        process.stdout.write(
-          dim(
-            `  its deployment ${unfinished.id} (${unfinished.kind} of ${unfinished.release}) did not finish: "${remoteCommand(client, `deploy ${env} --resume`)}" continues it, a new deploy abandons it\n`,
-          ),
-        );
-    });
-}
+  };
 
 /** A deployment by id; else, taking the name as an environment, the deployment running there. */
 export async function resolveDeployment(client: ApiClient, target: string): Promise<DeploymentView> {

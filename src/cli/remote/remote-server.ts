@@ -10,17 +10,7 @@ export interface RemoteGlobalOptions {
   token?: string;
 }
 
-/**
- * Whether this run talks to a server: `--server` among the arguments (before `--`), or SLIPWAY_SERVER set. Read
- * before commander parses, because the two modes register different verbs under the same names.
- */
-export function wantsRemoteServer(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (arg === '--server' || arg.startsWith('--server=')) return true;
-  }
-  return Boolean(env.SLIPWAY_SERVER?.trim());
-}
+export { wantsRemoteServer } from './wants-remote-server.js';
 
 /** The server's base URL: http(s), no credentials, query or fragment; a path prefix is kept. */
 export function parseServerUrl(text: string, source: string): string {

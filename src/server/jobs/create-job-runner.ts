@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import type { Clock } from '../../core/clock.js';
 import { environmentConfig } from '../../config/environment-config.js';
 import { isLockStale } from '../../executor/deploy-lock.js';
-import type { Project } from '../../cli/project.js';
+import { actingAs } from '../../control-plane/control-plane.js';
+import type { Project } from '../../control-plane/open-project.js';
 import type { LockRecord, ReplicaRecord } from '../../store/index.js';
 import type { JobRecord, JobRequest, JobRunner } from './job-runner.js';
 import { runJob, type JobEnd } from './run-job.js';
@@ -58,7 +59,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   const store = project.store;
   const app = project.config.app;
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const controlPlaneFor = deps.controlPlaneFor ?? ((actor: string) => ({ ...project, actor }));
+  const controlPlaneFor = deps.controlPlaneFor ?? ((actor: string) => actingAs(project, actor));
   const identity = { pid: deps.pid ?? process.pid, hostname: deps.hostname ?? hostname() };
   const active = new Map<string, ActiveJob>();
   const startedAtMs = clock.nowMs();

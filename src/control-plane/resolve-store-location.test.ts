@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { resolveStoreLocation } from './project.js';
+import { resolveStoreLocation } from './open-project.js';
 
 const PG = 'postgres://slipway:pw@db:5432/slipway';
 

@@ -7,9 +7,9 @@ import { withDeployLock } from '../executor/deploy-lock.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { LockOptions } from '../executor/deploy-lock.js';
 import type { BackupRecord } from '../store/index.js';
-import type { AppDatabase } from './app-database.js';
-import { measureRestoreLoss, type TableLoss } from './diff-rows.js';
-import { deriveDatabaseRef, withAppDatabase } from './open-app-database.js';
+import type { AppDatabase } from '../migrate/app-database.js';
+import { measureRestoreLoss, type TableLoss } from '../migrate/diff-rows.js';
+import { deriveDatabaseRef, withAppDatabase } from '../migrate/open-app-database.js';
 
 async function withEnvironmentDatabase<T>(
   cp: ControlPlane,

@@ -1,6 +1,6 @@
 import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
-import { observeHosts } from '../executor/observe-hosts.js';
+import { observeHosts } from '../hosts/observe-hosts.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
 import { environmentConfig } from '../config/environment-config.js';
 import { execute, type RunOptions } from '../executor/run-deployment.js';
@@ -11,8 +11,8 @@ import type { ControlPlane } from '../control-plane/control-plane.js';
 import { planApprovalStep } from '../plan/plan-approval.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
-import { refuseIfFrozen } from './freeze.js';
-import { addDatabaseStages } from './prepare-database-plan.js';
+import { refuseIfFrozen } from '../migrate/freeze.js';
+import { addDatabaseStages } from '../migrate/prepare-database-plan.js';
 
 /**
  * `slipway migrate <env> --contract`: runs the held contract migrations of the release that serves the

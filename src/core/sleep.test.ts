@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TIMER_MS } from '../core/duration.js';
-import { sleepUnlessAborted } from './deployment-signals.js';
+import { MAX_TIMER_MS } from './duration.js';
+import { sleepUnlessAborted } from './sleep.js';
 
 describe('sleepUnlessAborted', () => {
   it('waits past the longest timer instead of ending at once (a 30-day pause of a plan stored long ago)', async () => {

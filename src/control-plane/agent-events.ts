@@ -5,7 +5,7 @@ import { DiskFullError, StoreBusyError } from '../core/errors.js';
 import { environmentConfig } from '../config/environment-config.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
-import type { Project } from './project.js';
+import type { Project } from './open-project.js';
 
 /** Kinds of agent events worth a ledger entry (what happened on a host while nobody was deploying). */
 const LEDGERED = new Set([

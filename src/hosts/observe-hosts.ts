@@ -1,5 +1,5 @@
-import type { Host } from '../hosts/host.js';
-import { AgentNotRunningError } from '../hosts/ssh-errors.js';
+import type { Host } from './host.js';
+import { AgentNotRunningError } from './ssh-errors.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { ExecResult } from './ssh-session.js';
-import { quoteWord } from './quote-argv.js';
+import type { ExecResult } from '../hosts/ssh-session.js';
+import { quoteWord } from '../core/quote-argv.js';
 
 /** Starts each section of the facts script's output; a line no command prints. */
 export const FACT_MARKER = '@@slipway-fact ';

@@ -7,7 +7,7 @@ import {
   parseSsListeners,
   parseUname,
   pathAndAncestors,
-} from './host-facts.js';
+} from '../hosts/host-facts.js';
 import { FACT_MARKER, buildPreflightScript, parsePreflightFacts } from './preflight-facts.js';
 
 const section = (name: string, body: string): string => `\n${FACT_MARKER}${name}\n${body}`;

@@ -1,0 +1,46 @@
+import { SlipwayError } from '../core/errors.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { environmentConfig } from '../config/environment-config.js';
+import { hostsOf } from '../hosts/hosts-of.js';
+import { checkHost, type CheckRow } from '../hosts/check-host.js';
+import { SshHost } from '../hosts/ssh-host.js';
+import { AGENT_VERSION } from '../agent/version.js';
+import type { ControlPlane } from './control-plane.js';
+
+/** Checks every SSH host of an environment in parallel (the local host needs none). */
+export async function runPreflight(
+  cp: Pick<ControlPlane, 'config' | 'hosts'>,
+  env: string,
+): Promise<Array<{ host: string; rows: CheckRow[] }>> {
+  const config = environmentConfig(cp.config, env);
+  const ssh = hostsOf(cp, env).filter((h): h is SshHost => h instanceof SshHost);
+  return Promise.all(
+    ssh.map(async (host) => ({
+      host: host.name,
+      rows: await checkHost(host, {
+        publicPort: config.publicPort,
+        requiredDiskBytes: DEFAULTS.preflight.requiredDiskBytes,
+        minMemoryBytes: DEFAULTS.preflight.minMemoryBytes,
+        controlPlaneNowMs: () => Date.now(),
+        agentVersion: AGENT_VERSION,
+        nodeArch: process.arch,
+        environment: env,
+      }),
+    })),
+  );
+}
+
+/** Throws when any host failed a check, naming the hosts and the hints. */
+export function refuseFailedPreflight(results: Array<{ host: string; rows: CheckRow[] }>): void {
+  const failed = results.filter((r) => r.rows.some((row) => row.status === 'fail'));
+  if (failed.length === 0) return;
+  const hints = [
+    ...new Set(
+      failed.flatMap((r) => r.rows.flatMap((row) => (row.status === 'fail' && row.hint ? [row.hint] : []))),
+    ),
+  ];
+  throw new SlipwayError(
+    `preflight failed on ${failed.map((r) => r.host).join(', ')}: ${failed.flatMap((r) => r.rows.filter((row) => row.status === 'fail').map((row) => `${r.host} ${row.check}: ${row.detail}`)).join('; ')}`,
+    hints.length ? { hint: hints.join('; ') } : undefined,
+  );
+}
