@@ -14,7 +14,7 @@ import { quoteArgv } from '../core/quote-argv.js';
 import { sftpPut, sftpRename, sftpStat, sftpUnlink, sftpWriteFile } from './sftp-util.js';
 import type { SshEndpoint } from './ssh-connect.js';
 import { AgentNotRunningError, HostUnreachableError } from './ssh-errors.js';
-import { SshSession, type ExecResult } from './ssh-session.js';
+import { SshSession, exitOfClose, type ExecResult } from './ssh-session.js';
 
 export type { ExecResult } from './ssh-session.js';
 
@@ -299,9 +299,10 @@ export class SshHost implements Host {
       'data',
       (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS)),
     );
+    // From close, not exit: a bridge that exits at once (no agent, `--no-start`) may have sent its status before
+    // this channel reached us, and ssh2 emitted `exit` then; `close` still carries it.
     const exited = new Promise<number | null>((resolve) => {
-      channel.once('exit', (code: number | null) => resolve(code));
-      channel.once('close', () => resolve(null));
+      channel.once('close', (...args: unknown[]) => resolve(exitOfClose(args).code));
     });
     const client = new AgentClient(channel, this.name);
     channel.once('close', () => {

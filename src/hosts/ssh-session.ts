@@ -59,9 +59,7 @@ export class SshSession {
     const conn = await this.#connect();
     await this.#takeExecSlot();
     try {
-      return await this.#whileConnected(conn, () =>
-        this.#openExec(conn, command).then((channel) => collectOutput(channel, stdin)),
-      );
+      return await this.#whileConnected(conn, () => this.#runExec(conn, command, stdin));
     } finally {
       this.#releaseExecSlot();
     }
@@ -204,6 +202,18 @@ export class SshSession {
     });
   }
 
+  /**
+   * Collects from inside exec's callback, not a promise tick later: a fast command's exit status can arrive in
+   * the same read as the exec's acceptance, and ssh2 emits it while it parses that read.
+   */
+  #runExec(conn: Connection, command: string, stdin: string | Buffer | undefined): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      conn.client.exec(command, (err, channel) =>
+        err ? reject(err) : resolve(collectOutput(channel, stdin)),
+      );
+    });
+  }
+
   #takeExecSlot(): Promise<void> {
     if (this.#execSlots > 0) {
       this.#execSlots--;
@@ -227,19 +237,27 @@ function collectOutput(channel: ClientChannel, stdin: string | Buffer | undefine
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let exit: { code: number | null; signal: string | null } | null = null;
     channel.on('data', (chunk: Buffer) => out.push(chunk));
     channel.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    channel.on('exit', (code: number | null, signal?: string) => {
-      exit = { code: code ?? null, signal: signal ?? null };
-    });
-    channel.on('close', () => {
+    channel.on('close', (...args: unknown[]) => {
       resolve({
-        ...(exit ?? { code: null, signal: null }),
+        ...exitOfClose(args),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
     channel.end(stdin);
   });
+}
+
+/**
+ * The exit status an exec channel's `close` event carries: ssh2 passes `(code)` or `(null, signal, …)`, whenever
+ * the status came (also when it came before anyone listened for `exit`). Both null when the server sent none.
+ */
+export function exitOfClose(args: readonly unknown[]): { code: number | null; signal: string | null } {
+  const [code, signal] = args;
+  return {
+    code: typeof code === 'number' ? code : null,
+    signal: typeof signal === 'string' ? signal : null,
+  };
 }

@@ -112,7 +112,11 @@ async function groupExists(name: string): Promise<boolean> {
   return group.split('\n').some((line) => line.split(':')[0] === name);
 }
 
-/** SIGKILLs every process whose real uid is `uid` (the account is the testbed's own: all of them are ours). */
+/**
+ * SIGKILLs every process whose real uid is `uid` (the account is the testbed's own: all of them are ours). Zombies
+ * do not count: they are dead already, and their reaper is not ours (orphans go to the machine's init, which may
+ * reap only every second or so); userdel does not mind them.
+ */
 async function killProcessesOf(uid: number): Promise<void> {
   for (let round = 0; round < KILL_ROUNDS; round++) {
     const pids = await processesOf(uid);
@@ -129,12 +133,14 @@ async function killProcessesOf(uid: number): Promise<void> {
   throw new Error(`testbed: processes of uid ${uid} keep running`);
 }
 
+/** Live (not zombie) processes whose real uid is `uid`. */
 async function processesOf(uid: number): Promise<number[]> {
   const pids = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
   const owned = await Promise.all(
     pids.map(async (pid) => {
       const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-      return /^Uid:\s+(\d+)/m.exec(status)?.[1] === String(uid) ? [Number(pid)] : [];
+      const zombie = /^State:\s+Z/m.test(status);
+      return !zombie && /^Uid:\s+(\d+)/m.exec(status)?.[1] === String(uid) ? [Number(pid)] : [];
     }),
   );
   return owned.flat();
