@@ -9,12 +9,12 @@ import { hostName } from '../config/config-values.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { hostsOf } from '../hosts/hosts-of.js';
-import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import type { PlannedStrategy, ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
-import { applyPipelineStages } from '../pipeline/plan-pipeline-stages.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
-import { addDatabaseStages } from '../migrate/prepare-database-plan.js';
+import { loadDatabaseInputs } from '../migrate/load-database-inputs.js';
+import { assembleDeployPlan } from '../plan/assemble-deploy-plan.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
@@ -140,38 +140,46 @@ export async function preparePlan(
   let previousRelease: ReleaseRuntime | null = null;
   if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
   const runtime = deriveReleaseRuntime(release, request.environment);
-  const plan = planDeploy({
-    app: cp.config.app,
-    environment: request.environment,
-    kind: request.kind,
-    deploymentId: deploymentId ?? deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix()),
-    hosts: env.hosts.map(hostName),
-    publicPort: env.publicPort,
-    bindAddress: env.bindAddress,
-    metricsPort: env.metricsPort ?? null,
-    edge: plannedEdge(env),
-    strategy: plannedStrategy(env),
-    release: runtime,
-    previousRelease,
-    observed,
-    retainReleases: cp.config.retainReleases,
-    nowMs: cp.clock.nowMs(),
-    approval: env.approvals ?? null,
-    verify: deriveVerifyInput(env, request.environment, current, cp.projectDir ?? process.cwd()),
-  });
-  const piped = applyPipelineStages(plan, env, {
-    notBeforeMs: request.notBeforeMs ?? null,
-    freezeOverridden: request.freezeOverridden ?? false,
-  });
-  const planned = await addDatabaseStages(piped, {
+  const projectDir = cp.projectDir ?? process.cwd();
+  const database = {
     app: cp.config.app,
     environment: request.environment,
     env,
-    projectDir: cp.projectDir ?? process.cwd(),
+    projectDir,
     release: runtime,
     mode: request.kind,
     runDown: request.runDownMigrations ?? false,
-    loadSecrets: (names) => cp.loadSecrets(request.environment, names),
+  };
+  const loadedDatabase = await loadDatabaseInputs(database, (names) =>
+    cp.loadSecrets(request.environment, names),
+  );
+  // Everything is read; from here on the plan is computed.
+  const planned = assembleDeployPlan({
+    deploy: {
+      app: cp.config.app,
+      environment: request.environment,
+      kind: request.kind,
+      deploymentId: deploymentId ?? deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix()),
+      hosts: env.hosts.map(hostName),
+      publicPort: env.publicPort,
+      bindAddress: env.bindAddress,
+      metricsPort: env.metricsPort ?? null,
+      edge: plannedEdge(env),
+      strategy: plannedStrategy(env),
+      release: runtime,
+      previousRelease,
+      observed,
+      retainReleases: cp.config.retainReleases,
+      nowMs: cp.clock.nowMs(),
+      approval: env.approvals ?? null,
+      verify: deriveVerifyInput(env, request.environment, current, projectDir),
+    },
+    env,
+    pipeline: {
+      notBeforeMs: request.notBeforeMs ?? null,
+      freezeOverridden: request.freezeOverridden ?? false,
+    },
+    database: { input: database, loaded: loadedDatabase },
   });
   return agentNotRunning.length > 0 ? { ...planned, agentNotRunning } : planned;
 }

@@ -6,7 +6,7 @@ import { environmentConfig } from '../config/environment-config.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { Plan } from '../plan/steps.js';
 import { refuseIfFrozen, recordFreeze } from '../migrate/freeze.js';
-import { IrreversibleMigrationError } from '../migrate/prepare-database-plan.js';
+import { IrreversibleMigrationError } from '../migrate/plan-database-stages.js';
 import { deriveCompletedSteps, deriveResumable } from './derive-phase.js';
 import { ApprovalWaiter } from './approval-waiter.js';
 import { createCanaryController } from './create-canary-controller.js';

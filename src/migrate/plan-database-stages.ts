@@ -1,6 +1,13 @@
+import { SlipwayError } from '../core/errors.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { hostName } from '../config/config-values.js';
+import type { EnvironmentConfig } from '../config/schema.js';
+import type { ReleaseRuntime } from '../plan/plan-input.js';
 import type { Plan, Stage, Step } from '../plan/steps.js';
+import type { AppliedMigration } from './app-database.js';
+import type { LoadedDatabase } from './load-database-inputs.js';
 import type { BackupDatabaseStep, DatabaseRef, MigrateStep } from './migration-steps.js';
-import type { MigrationPlan } from './plan-migrations.js';
+import { planMigrations, type MigrationMode, type MigrationPlan } from './plan-migrations.js';
 
 export interface DatabaseStagesInput {
   app: string;
@@ -84,4 +91,79 @@ export function withDatabaseStages(plan: Plan, steps: { backup: Step[]; migrate:
 function lastIndex<T>(items: T[], predicate: (item: T) => boolean): number {
   for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i] as T)) return i;
   return -1;
+}
+
+/** A rollback (or a deploy of an older release) would cross migrations that cannot be reverted. */
+export class IrreversibleMigrationError extends SlipwayError {
+  constructor(
+    readonly environment: string,
+    readonly release: string,
+    readonly migrations: AppliedMigration[],
+  ) {
+    super(
+      `going back to ${release} would cross irreversible contract migration${migrations.length > 1 ? 's' : ''} ${migrations.map((m) => `${m.name} (applied by ${m.release})`).join(', ')}: the older release needs what they removed, and they have no down migration`,
+      {
+        hint: `nothing was changed; ${environment} is frozen (deploys refused). Either restore a backup ("slipway db backups ${environment}", "slipway db restore ${environment} --backup <id>") or prepare a fix to deploy forward, then "slipway db unfreeze ${environment} --reason …"`,
+      },
+    );
+  }
+}
+
+/** What the database stages are planned from, besides what the files and the database say. */
+export interface DatabasePlanInput {
+  app: string;
+  environment: string;
+  env: EnvironmentConfig;
+  projectDir: string;
+  release: ReleaseRuntime;
+  mode: MigrationMode;
+  runDown: boolean;
+}
+
+/**
+ * The backup and migrate stages added to the plan, from what `loadDatabaseInputs` read. Pure. Throws
+ * IrreversibleMigrationError when going back is impossible, and says when going back needs `--down`.
+ */
+export function planDatabaseStages(
+  plan: Plan,
+  input: DatabasePlanInput,
+  loaded: LoadedDatabase | null,
+): Plan {
+  const config = input.env.database;
+  if (!config || !loaded) return plan;
+  const base = {
+    app: input.app,
+    environment: input.environment,
+    hosts: input.env.hosts.map(hostName),
+    release: { version: input.release.version, artifact: input.release.artifact },
+    database: loaded.database,
+    dir: migrationsDir(config),
+    backup: config.backup,
+  };
+  if (loaded.migrations === null) {
+    const command = {
+      run: config.migrations.command ?? '',
+      env: input.release.env,
+      secretNames: input.release.secretNames,
+    };
+    const none = { up: [], held: [], down: [], kept: [], irreversible: [], needsDown: [] };
+    return withDatabaseStages(
+      plan,
+      planDatabaseSteps({ ...base, command, migrations: none, phase: 'expand' }),
+    );
+  }
+  const migrations = planMigrations({ ...loaded.migrations, mode: input.mode, runDown: input.runDown });
+  if (migrations.irreversible.length > 0)
+    throw new IrreversibleMigrationError(input.environment, input.release.version, migrations.irreversible);
+  if (migrations.needsDown.length > 0)
+    throw new SlipwayError(
+      `going back to ${input.release.version} crosses contract migration${migrations.needsDown.length > 1 ? 's' : ''} ${migrations.needsDown.map((m) => m.name).join(', ')}; the older release needs them reverted`,
+      { hint: 'run their down migrations with "slipway rollback <env> --down" (a backup is taken first)' },
+    );
+  const phase = input.mode === 'contract' ? 'contract' : 'expand';
+  return withDatabaseStages(plan, planDatabaseSteps({ ...base, command: null, migrations, phase }));
+}
+
+export function migrationsDir(config: NonNullable<EnvironmentConfig['database']>): string {
+  return config.migrations.dir ?? DEFAULTS.database.migrationsDir;
 }

@@ -12,7 +12,8 @@ import { planApprovalStep } from '../plan/plan-approval.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { refuseIfFrozen } from '../migrate/freeze.js';
-import { addDatabaseStages } from '../migrate/prepare-database-plan.js';
+import { loadDatabaseInputs } from '../migrate/load-database-inputs.js';
+import { planDatabaseStages } from '../migrate/plan-database-stages.js';
 
 /**
  * `slipway migrate <env> --contract`: runs the held contract migrations of the release that serves the
@@ -65,16 +66,17 @@ export async function runContractMigrations(
       onFailure: [],
       rollback: null,
     };
-    const withDb = await addDatabaseStages(base, {
+    const database = {
       app: cp.config.app,
       environment,
       env,
       projectDir: cp.projectDir ?? process.cwd(),
       release: deriveReleaseRuntime(record, environment),
-      mode: 'contract',
+      mode: 'contract' as const,
       runDown: false,
-      loadSecrets: (names) => cp.loadSecrets(environment, names),
-    });
+    };
+    const loaded = await loadDatabaseInputs(database, (names) => cp.loadSecrets(environment, names));
+    const withDb = planDatabaseStages(base, database, loaded);
     const migrate = withDb.stages.flatMap((s) => s.steps).find((s) => s.kind === 'migrate');
     if (!migrate || migrate.kind !== 'migrate' || migrate.up.length === 0) return null;
     const subject = `contract migrations ${migrate.up.map((m) => m.name).join(', ')} on ${environment}`;
