@@ -275,7 +275,10 @@ describe('slipway webhook', () => {
     expect(accepted).toEqual({ status: 202, body: { status: 'accepted', commit } });
     await waitFor(async () =>
       (await body(project)).includes(`hello ${commit.slice(0, 7)}`) ? true : undefined,
-    );
+    ).catch((err: unknown) => {
+      // What the receiver did meanwhile (its build and deploy output) says why it did not deploy in time.
+      throw new Error(`${String(err)}; the webhook receiver printed:\n${receiver.output()}`);
+    });
 
     const replay = await post(payload, headers);
     expect(replay.status).toBe(200);
