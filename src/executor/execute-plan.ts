@@ -1,11 +1,10 @@
-import type { Plan, Stage, Step, StepKind } from '../plan/steps.js';
-import { describeStep } from '../plan/describe-step.js';
+import type { Plan, Stage, Step } from '../plan/steps.js';
 import { describeDeploymentSubject } from '../plan/describe-plan.js';
-import { redact } from '../core/secret.js';
+import { runBounded } from '../core/run-bounded.js';
 import type { DeploymentOutcome, ProgressReporter } from './progress.js';
 import type { Guard } from './guard.js';
-import type { StepContext, StepHandlers, StepResult } from './step-context.js';
-import { formatStepNoteOutput } from './step-note.js';
+import type { StepContext, StepHandlers } from './step-context.js';
+import { INTERRUPTED, ledger, runStep, skipStep, type RunState } from './run-step.js';
 import { describeBatchRecovery, type RecoveryStepOutcome } from './describe-batch-recovery.js';
 
 /** The part of the store the executor writes to (the store implements it). */
@@ -190,38 +189,8 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
   return finish(restored ? 'rolled-back' : 'failed', failure.error);
 }
 
-interface RunState {
-  options: ExecuteOptions;
-  secretValues: string[];
-  /** Aborted when the guard fails the deployment: handlers that wait (pause, analysis) stop at once. */
-  cancel: AbortSignal;
-  guardFailure: () => string | null;
-  /** Rolling: hosts that failed; their later steps in the batch are skipped. */
-  failedHosts: Set<string>;
-  nextRecoveryIndex: { value: number };
-  plan: Plan;
-  /** Told the outcome of every step that ran (a batch's put-back reports what it really did). */
-  recordOutcome?: (step: Step, outcome: RecoveryStepOutcome) => void;
-}
-
 /** Recovery steps run for one host or batch are numbered from here on. */
 export const RECOVERY_BASE_INDEX = 2000;
-
-/**
- * Steps that only wait (for a person, a time, or evidence): an interrupt (Ctrl-C, a server that stops) ends the
- * wait at once and leaves the step to do again on resume, instead of holding the interrupt up for hours. Every
- * other step finishes first, so that no host is left half-changed.
- */
-const WAITING_STEPS: ReadonlySet<StepKind> = new Set<StepKind>([
-  'pause',
-  'analyze',
-  'await-approval',
-  'await-window',
-  'bake',
-]);
-
-/** What runStep answers for a waiting step that an interrupt ended. */
-const INTERRUPTED: unique symbol = Symbol('interrupted');
 
 async function runStages(
   stages: NumberedStage[],
@@ -298,131 +267,4 @@ function renumber(stages: Stage[], run: RunState): NumberedStage[] {
     name: stage.name,
     steps: stage.steps.map((step) => ({ index: run.nextRecoveryIndex.value++, step })),
   }));
-}
-
-async function skipStep(index: number, step: Step, run: RunState, reason: string): Promise<null> {
-  await run.options.store.recordStep(run.plan.deploymentId, index, {
-    status: 'skipped',
-    finishedAtMs: run.options.stepContext.clock.nowMs(),
-  });
-  run.options.reporter.report({ kind: 'step-skipped', index, step, reason });
-  return null;
-}
-
-async function runStep(
-  index: number,
-  step: Step,
-  plan: Plan,
-  run: RunState,
-): Promise<string | null | typeof INTERRUPTED> {
-  const { options, secretValues } = run;
-  const { store, reporter } = options;
-  const clock = options.stepContext.clock;
-  if (options.completed?.has(index)) {
-    reporter.report({ kind: 'step-skipped', index, step, reason: 'done before the interruption' });
-    return null;
-  }
-  const startedAtMs = clock.nowMs();
-  await store.recordStep(plan.deploymentId, index, { status: 'running', startedAtMs });
-  reporter.report({ kind: 'step-started', index, step });
-  let result: StepResult;
-  try {
-    const handler = options.handlers[step.kind] as (s: Step, c: StepContext) => Promise<StepResult>;
-    result = await handler(step, {
-      ...options.stepContext,
-      signal: stepSignal(step, run),
-      note: async (detail) => {
-        await store.recordStep(plan.deploymentId, index, {
-          status: 'running',
-          output: formatStepNoteOutput(detail),
-        });
-        reporter.report({ kind: 'step-note', index, step, detail });
-      },
-    });
-  } catch (err) {
-    if (WAITING_STEPS.has(step.kind) && options.signal?.aborted && !run.guardFailure()) {
-      await store.recordStep(plan.deploymentId, index, { status: 'pending' });
-      reporter.report({ kind: 'step-skipped', index, step, reason: 'interrupted; a resume waits again' });
-      return INTERRUPTED;
-    }
-    const finishedAtMs = clock.nowMs();
-    const message = redact(
-      run.guardFailure() ?? (err instanceof Error ? err.message : String(err)),
-      secretValues,
-    );
-    const hint = err instanceof Error && 'hint' in err && typeof err.hint === 'string' ? err.hint : undefined;
-    const error = hint ? `${message}\nhint: ${hint}` : message;
-    await store.recordStep(plan.deploymentId, index, { status: 'failed', finishedAtMs, error });
-    await ledger(options, plan, 'step.failed', `${describeStep(step)} failed: ${message}`, { index });
-    reporter.report({ kind: 'step-failed', index, step, durationMs: finishedAtMs - startedAtMs, error });
-    return error;
-  }
-  const finishedAtMs = clock.nowMs();
-  await store.recordStep(plan.deploymentId, index, {
-    status: 'succeeded',
-    finishedAtMs,
-    output: result.output ?? null,
-  });
-  if (step.kind === 'switch-traffic' && result.output?.previous !== step.targetId) {
-    await ledger(
-      options,
-      plan,
-      'traffic.switched',
-      `traffic of ${plan.app} on ${step.host} switched to ${step.release}`,
-      {
-        host: step.host,
-        targetId: step.targetId,
-        release: step.release,
-        ...result.output,
-      },
-    );
-  }
-  reporter.report({
-    kind: 'step-succeeded',
-    index,
-    step,
-    durationMs: finishedAtMs - startedAtMs,
-    ...(result.detail ? { detail: result.detail } : {}),
-  });
-  return null;
-}
-
-/** A guard's failure cancels any step; an interrupt cancels only a step that waits. */
-function stepSignal(step: Step, run: RunState): AbortSignal {
-  const interrupt = run.options.signal;
-  return interrupt && WAITING_STEPS.has(step.kind) ? AbortSignal.any([run.cancel, interrupt]) : run.cancel;
-}
-
-async function ledger(
-  options: ExecuteOptions,
-  plan: Plan,
-  kind: string,
-  message: string,
-  data?: Record<string, unknown>,
-): Promise<void> {
-  await options.store.appendEvent({
-    atMs: options.stepContext.clock.nowMs(),
-    actor: options.actor,
-    app: plan.app,
-    environment: plan.environment,
-    kind,
-    deploymentId: plan.deploymentId,
-    release: plan.release.version,
-    message,
-    ...(data ? { data } : {}),
-  });
-}
-
-/** Runs fn over items with at most `limit` at once; collects each result in order. */
-async function runBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
