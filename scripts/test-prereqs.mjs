@@ -1,10 +1,10 @@
 // `npm test` runs this first: the tests use real things from Debian's packages (see REQUIREMENTS for which and
 // why). What is missing is installed with apt-get when running as root; otherwise it stops and says exactly what
 // to install. Everything present: a few file checks, no apt-get at all.
-import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { hasPackageLists, runAptCommands } from './lib/apt.mjs';
 
 /**
  * What the test suite needs: a command on the PATH (`command`), or a file (`file`, a glob with one `*` allowed
@@ -121,26 +121,6 @@ function fileExists(path) {
   }
 }
 
-function hasPackageLists() {
-  try {
-    return readdirSync('/var/lib/apt/lists').some((name) => /_Packages(\.\w+)?$/.test(name));
-  } catch {
-    return false;
-  }
-}
-
-function runAll(commands) {
-  for (const [command, ...args] of commands) {
-    // apt-get's output is shown as it comes: an install takes a while, and its errors are the diagnosis.
-    const result = spawnSync(command, args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (result.status !== 0) return false;
-  }
-  return true;
-}
-
 function main() {
   const plan = planPrereqs({
     missing: missingRequirements(),
@@ -155,7 +135,7 @@ function main() {
     return 1;
   }
   process.stdout.write(`Installing the Debian packages the tests need: ${plan.pkgs.join(' ')}\n`);
-  const ok = runAll(plan.commands) || (plan.retry !== null && runAll(plan.retry));
+  const ok = runAptCommands(plan.commands) || (plan.retry !== null && runAptCommands(plan.retry));
   const still = missingRequirements();
   if (!ok || still.length > 0) {
     process.stderr.write(`${plan.failed}\n`);

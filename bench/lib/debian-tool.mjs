@@ -1,7 +1,7 @@
 // Tools the benchmark drives (HAProxy, wrk) come from Debian's packages: installed with apt-get when missing
 // and the benchmark runs as root; otherwise it stops and says how to install them.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { hasPackageLists, runAptCommands } from '../../scripts/lib/apt.mjs';
 
 /**
  * What to do about a tool (pure): use it, install its package (the apt-get commands to run, `apt-get update`
@@ -47,7 +47,7 @@ export function ensureDebianTool({ tool, pkg, probe, log = (line) => console.log
   });
   if (plan.kind === 'refuse') throw new Error(plan.message);
   log(`${tool} is not installed: installing Debian's ${pkg} package`);
-  const ok = runAll(plan.commands) || (plan.retry !== null && runAll(plan.retry));
+  const ok = runAptCommands(plan.commands) || (plan.retry !== null && runAptCommands(plan.retry));
   const installed = ok ? probe() : null;
   if (installed === null) {
     throw new Error(
@@ -55,24 +55,4 @@ export function ensureDebianTool({ tool, pkg, probe, log = (line) => console.log
     );
   }
   return installed;
-}
-
-function runAll(commands) {
-  for (const [command, ...args] of commands) {
-    // Output shown as it comes: an install takes a while, and its errors are the diagnosis.
-    const result = spawnSync(command, args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (result.status !== 0) return false;
-  }
-  return true;
-}
-
-function hasPackageLists() {
-  try {
-    return readdirSync('/var/lib/apt/lists').some((name) => /_Packages(\.\w+)?$/.test(name));
-  } catch {
-    return false;
-  }
 }
