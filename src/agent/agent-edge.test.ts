@@ -194,7 +194,8 @@ describe('Agent edge', () => {
   it('journals ejections and re-admissions, says why and since when, and keeps its failover across a restart', async () => {
     const home = await tempHome();
     const a = await startHost('A');
-    const deadPort = await freePort(); // app-2's router is down: connections are refused
+    // app-2's router is down (connections are refused) and comes back at this port later.
+    const deadPort = await freePort();
     const publicPort = await freePort();
     const failover = {
       connectTimeoutMs: 1_000,

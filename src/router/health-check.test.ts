@@ -1,7 +1,7 @@
 import type { HealthCheckSpec } from '../agent/protocol.js';
 import { describe, expect, it } from 'vitest';
 import { checkHealthOnce, waitUntilHealthy } from './health-check.js';
-import { freePort, signal, startBackend, useCleanup } from './test-backends.js';
+import { REFUSED_PORT, signal, startBackend, useCleanup } from './test-backends.js';
 
 const cleanup = useCleanup();
 const alive = () => ({ alive: true });
@@ -44,7 +44,7 @@ describe('checkHealthOnce', () => {
   });
 
   it('says nothing listens when the port is closed', async () => {
-    const port = await freePort();
+    const port = REFUSED_PORT;
     expect(await checkHealthOnce(port, { path: '/healthz', timeoutMs: 1_000 })).toEqual({
       ok: false,
       error: `nothing listens on 127.0.0.1:${port} (connection refused)`,
@@ -87,7 +87,7 @@ describe('waitUntilHealthy', () => {
   });
 
   it('stops at once with the exit reason when the process dies', async () => {
-    const port = await freePort();
+    const port = REFUSED_PORT;
     let probes = 0;
     const outcome = await waitUntilHealthy({
       port,
@@ -100,7 +100,7 @@ describe('waitUntilHealthy', () => {
   });
 
   it('reports a refused connection after the timeout when nothing ever listens', async () => {
-    const port = await freePort();
+    const port = REFUSED_PORT;
     const outcome = await waitUntilHealthy({ port, spec: fastSpec, timeoutMs: 60, probeAlive: alive });
     expect(outcome.healthy).toBe(false);
     expect(outcome.reason).toMatch(/connection refused/);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { HealthCheckSpec, PoolMemberStatus } from '../agent/protocol.js';
 import type { HealthChange } from './health-monitor.js';
 import { Router } from './router.js';
-import { freePort, signal, startBackend, useCleanup } from './test-backends.js';
+import { REFUSED_PORT, signal, startBackend, useCleanup } from './test-backends.js';
 
 const client = new Agent({ keepAliveTimeout: 10_000 });
 afterAll(() => client.close());
@@ -253,7 +253,7 @@ describe('Router upstream pool (edge)', () => {
 
   it('retries a GET on another member when one refuses connections, and does not retry a POST', async () => {
     const live = await startHost('live');
-    const deadPort = await freePort();
+    const deadPort = REFUSED_PORT;
     const router = await startEdge(idleChecks);
     router.addPoolMember({ id: 'dead', host: '127.0.0.1', port: deadPort });
     router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
@@ -272,7 +272,7 @@ describe('Router upstream pool (edge)', () => {
   });
 
   it('keeps the last member in rotation on a refused connection: only its health check may empty the pool', async () => {
-    const deadPort = await freePort();
+    const deadPort = REFUSED_PORT;
     const router = await startEdge(idleChecks);
     router.addPoolMember({ id: 'only', host: '127.0.0.1', port: deadPort });
     expect((await get(router.port)).status).toBe(502);

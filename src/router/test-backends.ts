@@ -46,12 +46,25 @@ export async function startBackend(
 }
 
 /** A port that nothing listens on (bound once, then released). */
+/** Ports freePort() handed out in this test worker: never handed out twice. */
+const handedOut = new Set<number>();
+
+/**
+ * A port free right now. It is released before use, so the kernel may give it to any later listen on port 0;
+ * this worker's later freePort() calls never return it again (two in a row once returned the same port, and an
+ * edge given its own port as an upstream proxies to itself until the head is too large). For a port where
+ * nothing must listen, use REFUSED_PORT.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export function readBody(req: IncomingMessage): Promise<string> {
@@ -162,8 +175,9 @@ export async function startSilentHost(): Promise<SilentHost> {
 }
 
 /**
- * A port where nothing listens, for good: 1 (tcpmux) is privileged and never listened on here. A port from
- * freePort() is released before use, and a test running in parallel may start listening on it in between (a CI
- * run once got another test's 431 instead of the expected 502).
+ * A port where nothing listens, for good: 4 is privileged, unassigned and never listened on here, and not on the
+ * fetch standard's list of blocked ports (1 is, and undici's fetch refuses it as "bad port" before connecting).
+ * A port from freePort() is released before use, and a test running in parallel (or the kernel's next port 0)
+ * may start listening on it in between: a CI run once got a 431 from an edge proxying to itself instead of a 502.
  */
-export const REFUSED_PORT = 1;
+export const REFUSED_PORT = 4;

@@ -1,8 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../src/router/test-backends.js';
+
+export { freePort, REFUSED_PORT } from '../../src/router/test-backends.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'dist', 'cli.js');
@@ -12,18 +14,6 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 export interface TestProject {

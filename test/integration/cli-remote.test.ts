@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  REFUSED_PORT,
   createTestProject,
   expectOk,
-  freePort,
   runCli,
   spawnCliProcess,
   type TestProject,
@@ -97,7 +97,7 @@ describe('slipway --server (reads and refusals)', () => {
   it('takes the server from SLIPWAY_SERVER, and names the URL when nothing listens there', async () => {
     const fromEnv = await runCli(['releases'], { SLIPWAY_SERVER: server.url, SLIPWAY_TOKEN: viewer });
     expect(expectOk(fromEnv).stdout).toContain('1.0.0');
-    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const nowhere = `http://127.0.0.1:${REFUSED_PORT}`;
     const refused = await runCli(['--server', nowhere, 'releases'], { SLIPWAY_TOKEN: viewer });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestProject, expectOk, freePort, spawnCli, type TestProject } from '../helpers/project.js';
+import { REFUSED_PORT, createTestProject, expectOk, spawnCli, type TestProject } from '../helpers/project.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // Notifications from real deployments to a real local HTTP receiver: the generic JSON format, the Slack
@@ -55,7 +55,7 @@ describe('notifications', () => {
   beforeAll(async () => {
     project = await createTestProject();
     receiver = await startReceiver();
-    const downPort = await freePort(); // nothing listens there
+    const downPort = REFUSED_PORT; // nothing listens there
     env = {
       SLIPWAY_SECRET_SLACK_URL: `${receiver.url}/slack/${SLACK_TOKEN}`,
       SLIPWAY_SECRET_DOWN_URL: `http://127.0.0.1:${downPort}/${DOWN_TOKEN}`,
