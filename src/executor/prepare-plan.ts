@@ -9,12 +9,11 @@ import { hostName } from '../config/config-values.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { hostsOf } from '../hosts/hosts-of.js';
-import type { PlannedStrategy, ReleaseRuntime } from '../plan/plan-deploy.js';
+import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { loadDatabaseInputs } from '../migrate/load-database-inputs.js';
-import { assembleDeployPlan } from '../plan/assemble-deploy-plan.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
@@ -154,8 +153,8 @@ export async function preparePlan(
     cp.loadSecrets(request.environment, names),
   );
   // Everything is read; from here on the plan is computed.
-  const planned = assembleDeployPlan({
-    deploy: {
+  const planned = planDeploy(
+    {
       app: cp.config.app,
       environment: request.environment,
       kind: request.kind,
@@ -174,13 +173,15 @@ export async function preparePlan(
       approval: env.approvals ?? null,
       verify: deriveVerifyInput(env, request.environment, current, projectDir),
     },
-    env,
-    pipeline: {
-      notBeforeMs: request.notBeforeMs ?? null,
-      freezeOverridden: request.freezeOverridden ?? false,
+    {
+      env,
+      pipeline: {
+        notBeforeMs: request.notBeforeMs ?? null,
+        freezeOverridden: request.freezeOverridden ?? false,
+      },
+      database: { input: database, loaded: loadedDatabase },
     },
-    database: { input: database, loaded: loadedDatabase },
-  });
+  );
   return agentNotRunning.length > 0 ? { ...planned, agentNotRunning } : planned;
 }
 

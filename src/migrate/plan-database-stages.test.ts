@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Plan, Stage } from '../plan/steps.js';
+import type { Stage } from '../plan/steps.js';
 import type { AppliedMigration } from './app-database.js';
-import { planDatabaseSteps, withDatabaseStages, type DatabaseStagesInput } from './plan-database-stages.js';
+import { placeDatabaseSteps, planDatabaseSteps, type DatabaseStagesInput } from './plan-database-stages.js';
 import { planMigration, type MigrationPlan } from './plan-migrations.js';
 
 const noMigrations: MigrationPlan = { up: [], held: [], down: [], kept: [], irreversible: [], needsDown: [] };
@@ -45,54 +45,19 @@ function input(
   };
 }
 
-const stage = (
-  name: string,
-  kind: 'install-release' | 'start-target' | 'switch-traffic' | 'retire-target',
-): Stage => ({
-  name,
-  steps: [{ kind, host: 'local' } as never],
-});
-const plan: Plan = {
-  app: 'hello',
-  environment: 'production',
-  kind: 'deploy',
-  strategy: 'blue-green',
-  deploymentId: 'd1',
-  release: { version: '2.0.0', sha256: 'abc' },
-  previous: null,
-  stages: [
-    stage('prepare', 'install-release'),
-    stage('start', 'start-target'),
-    stage('switch', 'switch-traffic'),
-    stage('keep warm', 'retire-target'),
-  ],
-  onFailure: [],
-  rollback: null,
-};
-const names = (p: Plan): string[] => p.stages.map((s) => s.name);
+const names = (stages: Stage[]): string[] => stages.map((s) => s.name);
 
-describe('planDatabaseSteps and withDatabaseStages', () => {
-  it('backs up, then migrates, before the first stage that starts a target', () => {
-    const steps = planDatabaseSteps(input({ up: [expandFile], held: [contractFile] }));
-    expect(names(withDatabaseStages(plan, steps))).toEqual([
-      'prepare',
-      'back up database',
-      'migrate database',
-      'start',
-      'switch',
-      'keep warm',
-    ]);
+describe('planDatabaseSteps and placeDatabaseSteps', () => {
+  it('backs up, then migrates, before traffic moves', () => {
+    const placed = placeDatabaseSteps(planDatabaseSteps(input({ up: [expandFile], held: [contractFile] })));
+    expect(names(placed.beforeTraffic)).toEqual(['back up database', 'migrate database']);
+    expect(placed.afterSwitch).toEqual([]);
   });
 
   it('adds nothing when there is nothing to run or hold, and only a migrate step when everything is held', () => {
-    expect(withDatabaseStages(plan, planDatabaseSteps(input({})))).toBe(plan);
-    expect(names(withDatabaseStages(plan, planDatabaseSteps(input({ held: [contractFile] }))))).toEqual([
-      'prepare',
-      'migrate database',
-      'start',
-      'switch',
-      'keep warm',
-    ]);
+    expect(placeDatabaseSteps(planDatabaseSteps(input({})))).toEqual({ beforeTraffic: [], afterSwitch: [] });
+    const held = placeDatabaseSteps(planDatabaseSteps(input({ held: [contractFile] })));
+    expect(names(held.beforeTraffic)).toEqual(['migrate database']);
   });
 
   it('skips the backup only when the config says so', () => {
@@ -101,19 +66,16 @@ describe('planDatabaseSteps and withDatabaseStages', () => {
     expect(steps.migrate).toHaveLength(1);
   });
 
-  it('reverts expand migrations after the switch, contract ones before it', () => {
-    const expandDown = planDatabaseSteps(input({ down: [applied('0002_tag', 'expand')] }));
-    expect(names(withDatabaseStages(plan, expandDown)).slice(2)).toEqual([
-      'switch',
-      'back up database',
-      'migrate database',
-      'keep warm',
-    ]);
-    const contractDown = planDatabaseSteps(input({ down: [applied('0003_drop', 'contract')] }));
-    expect(names(withDatabaseStages(plan, contractDown)).slice(0, 3)).toEqual([
-      'prepare',
-      'back up database',
-      'migrate database',
-    ]);
+  it('reverts expand migrations after the switch, contract ones before traffic moves', () => {
+    const expandDown = placeDatabaseSteps(
+      planDatabaseSteps(input({ down: [applied('0002_tag', 'expand')] })),
+    );
+    expect(expandDown.beforeTraffic).toEqual([]);
+    expect(names(expandDown.afterSwitch)).toEqual(['back up database', 'migrate database']);
+    const contractDown = placeDatabaseSteps(
+      planDatabaseSteps(input({ down: [applied('0003_drop', 'contract')] })),
+    );
+    expect(names(contractDown.beforeTraffic)).toEqual(['back up database', 'migrate database']);
+    expect(contractDown.afterSwitch).toEqual([]);
   });
 });

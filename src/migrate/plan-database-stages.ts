@@ -3,7 +3,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { hostName } from '../config/config-values.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { ReleaseRuntime } from '../plan/plan-input.js';
-import type { Plan, Stage, Step } from '../plan/steps.js';
+import type { Stage, Step } from '../plan/steps.js';
 import type { AppliedMigration } from './app-database.js';
 import type { LoadedDatabase } from './load-database-inputs.js';
 import type { BackupDatabaseStep, DatabaseRef, MigrateStep } from './migration-steps.js';
@@ -61,36 +61,35 @@ export function planDatabaseSteps(input: DatabaseStagesInput): { backup: Step[];
   return { backup: changes && input.backup.required ? [backup] : [], migrate: [migrate] };
 }
 
-const TRAFFIC_KINDS = new Set<Step['kind']>(['start-target', 'stop-target', 'switch-traffic', 'set-weight']);
+/** A deployment's database stages, by where they run among the strategy's stages (src/plan/plan-deploy.ts). */
+export interface DatabaseStages {
+  /** Before any target starts, stops or gets traffic: a failed migration aborts before users see anything new. */
+  beforeTraffic: Stage[];
+  /** After the switch: down migrations that only revert expand migrations (the newer code used them until then). */
+  afterSwitch: Stage[];
+}
+
+export const NO_DATABASE_STAGES: DatabaseStages = { beforeTraffic: [], afterSwitch: [] };
 
 /**
- * Puts the database stages into a deploy plan: before the first stage that starts, stops or moves traffic,
- * so a failed migration aborts before users see anything new and the new release starts on the new schema.
- * Down migrations of a rollback that only revert expand migrations run after the switch instead (the newer
- * code used their columns until then). Pure.
+ * Where the backup and migrate steps run: before traffic moves, so that the new release starts on the new
+ * schema; or, for a rollback that only reverts expand migrations, after the switch. Pure.
  */
-export function withDatabaseStages(plan: Plan, steps: { backup: Step[]; migrate: Step[] }): Plan {
-  if (steps.migrate.length === 0) return plan;
+export function placeDatabaseSteps(steps: { backup: Step[]; migrate: Step[] }): DatabaseStages {
   const migrate = steps.migrate[0];
-  const afterSwitch =
-    migrate?.kind === 'migrate' &&
-    migrate.up.length === 0 &&
-    migrate.down.length > 0 &&
-    migrate.down.every((d) => d.phase === 'expand');
-  const dbStages: Stage[] = [
+  if (!migrate) return NO_DATABASE_STAGES;
+  const stages: Stage[] = [
     ...(steps.backup.length ? [{ name: 'back up database', steps: steps.backup }] : []),
     { name: 'migrate database', steps: steps.migrate },
   ];
-  const index = afterSwitch
-    ? lastIndex(plan.stages, (s) => s.steps.some((step) => step.kind === 'switch-traffic')) + 1
-    : plan.stages.findIndex((s) => s.steps.some((step) => TRAFFIC_KINDS.has(step.kind)));
-  const at = index <= 0 ? (afterSwitch ? plan.stages.length : 0) : index;
-  return { ...plan, stages: [...plan.stages.slice(0, at), ...dbStages, ...plan.stages.slice(at)] };
-}
-
-function lastIndex<T>(items: T[], predicate: (item: T) => boolean): number {
-  for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i] as T)) return i;
-  return -1;
+  const afterSwitch =
+    migrate.kind === 'migrate' &&
+    migrate.up.length === 0 &&
+    migrate.down.length > 0 &&
+    migrate.down.every((d) => d.phase === 'expand');
+  return afterSwitch
+    ? { beforeTraffic: [], afterSwitch: stages }
+    : { beforeTraffic: stages, afterSwitch: [] };
 }
 
 /** A rollback (or a deploy of an older release) would cross migrations that cannot be reverted. */
@@ -121,16 +120,12 @@ export interface DatabasePlanInput {
 }
 
 /**
- * The backup and migrate stages added to the plan, from what `loadDatabaseInputs` read. Pure. Throws
+ * A deployment's backup and migrate stages, from what `loadDatabaseInputs` read. Pure. Throws
  * IrreversibleMigrationError when going back is impossible, and says when going back needs `--down`.
  */
-export function planDatabaseStages(
-  plan: Plan,
-  input: DatabasePlanInput,
-  loaded: LoadedDatabase | null,
-): Plan {
+export function planDatabaseStages(input: DatabasePlanInput, loaded: LoadedDatabase | null): DatabaseStages {
   const config = input.env.database;
-  if (!config || !loaded) return plan;
+  if (!config || !loaded) return NO_DATABASE_STAGES;
   const base = {
     app: input.app,
     environment: input.environment,
@@ -147,10 +142,7 @@ export function planDatabaseStages(
       secretNames: input.release.secretNames,
     };
     const none = { up: [], held: [], down: [], kept: [], irreversible: [], needsDown: [] };
-    return withDatabaseStages(
-      plan,
-      planDatabaseSteps({ ...base, command, migrations: none, phase: 'expand' }),
-    );
+    return placeDatabaseSteps(planDatabaseSteps({ ...base, command, migrations: none, phase: 'expand' }));
   }
   const migrations = planMigrations({ ...loaded.migrations, mode: input.mode, runDown: input.runDown });
   if (migrations.irreversible.length > 0)
@@ -161,7 +153,7 @@ export function planDatabaseStages(
       { hint: 'run their down migrations with "slipway rollback <env> --down" (a backup is taken first)' },
     );
   const phase = input.mode === 'contract' ? 'contract' : 'expand';
-  return withDatabaseStages(plan, planDatabaseSteps({ ...base, command: null, migrations, phase }));
+  return placeDatabaseSteps(planDatabaseSteps({ ...base, command: null, migrations, phase }));
 }
 
 export function migrationsDir(config: NonNullable<EnvironmentConfig['database']>): string {

@@ -76,13 +76,14 @@ export async function runContractMigrations(
       runDown: false,
     };
     const loaded = await loadDatabaseInputs(database, (names) => cp.loadSecrets(environment, names));
-    const withDb = planDatabaseStages(base, database, loaded);
-    const migrate = withDb.stages.flatMap((s) => s.steps).find((s) => s.kind === 'migrate');
+    // Contract migrations only add (run `up`): their stages run before traffic would move, and none moves.
+    const { beforeTraffic } = planDatabaseStages(database, loaded);
+    const migrate = beforeTraffic.flatMap((s) => s.steps).find((s) => s.kind === 'migrate');
     if (!migrate || migrate.kind !== 'migrate' || migrate.up.length === 0) return null;
     const subject = `contract migrations ${migrate.up.map((m) => m.name).join(', ')} on ${environment}`;
     const plan: Plan = {
-      ...withDb,
-      stages: [{ name: 'approval', steps: [planApprovalStep(subject, approvals)] }, ...withDb.stages],
+      ...base,
+      stages: [{ name: 'approval', steps: [planApprovalStep(subject, approvals)] }, ...beforeTraffic],
     };
     options.onPlan?.(plan);
     const secrets = await resolveSecrets(cp, plan);

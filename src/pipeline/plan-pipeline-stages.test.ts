@@ -2,13 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/parse-config.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import { planDeploy, type DeployInput } from '../plan/plan-deploy.js';
-import { applyPipelineStages } from './plan-pipeline-stages.js';
 import { deployInput } from '../plan/test-fixtures.js';
+import { planWindowStage, type PipelineStageOptions } from './plan-pipeline-stages.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
+const none: PipelineStageOptions = { notBeforeMs: null, freezeOverridden: false };
 
-function plan(kind: 'deploy' | 'rollback' = 'deploy', approval: DeployInput['approval'] = null) {
-  return planDeploy(deployInput({ kind, nowMs: NOW, approval }));
+/** A deploy (or rollback) of 2.0.0 planned with an environment's pipeline settings. */
+function plan(
+  env: EnvironmentConfig,
+  pipeline: PipelineStageOptions = none,
+  kind: 'deploy' | 'rollback' = 'deploy',
+  approval: DeployInput['approval'] = null,
+) {
+  const input = deployInput({ kind, nowMs: NOW, approval });
+  const database = {
+    input: { app: 'hello', environment: 'production', env, projectDir: '/app', release: input.release },
+    loaded: null,
+  };
+  return planDeploy(input, {
+    env,
+    pipeline,
+    database: { ...database, input: { ...database.input, mode: kind, runDown: false } },
+  });
 }
 
 function environment(extra: string): EnvironmentConfig {
@@ -23,19 +39,18 @@ function environment(extra: string): EnvironmentConfig {
 }
 
 const names = (p: { stages: { name: string }[] }) => p.stages.map((s) => s.name);
-const none = { notBeforeMs: null, freezeOverridden: false };
 
 describe('pipeline stages in a deploy plan', () => {
-  it('leaves a plan without windows, time or bake as it is', () => {
-    const p = plan();
-    expect(applyPipelineStages(p, environment(''), none)).toEqual(p);
+  it('leaves a plan without windows, time or bake as the strategy made it', () => {
+    expect(planWindowStage(environment(''), none)).toBeNull();
+    expect(plan(environment(''))).toEqual(planDeploy(deployInput({ nowMs: NOW })));
   });
 
   it('waits first for a window or a time, carrying the freezes to check when the wait ends', () => {
     const env = environment(
       '    windows: [{ cron: "* 9-16 * * 1-5", timezone: Europe/Berlin }]\n    freezes: [{ name: year-end, from: "2026-12-20", to: "2027-01-04" }]\n',
     );
-    const p = applyPipelineStages(plan(), env, { notBeforeMs: NOW + 60_000, freezeOverridden: true });
+    const p = plan(env, { notBeforeMs: NOW + 60_000, freezeOverridden: true });
     expect(names(p)[0]).toBe('await window');
     expect(p.stages[0]?.steps[0]).toEqual({
       kind: 'await-window',
@@ -49,7 +64,7 @@ describe('pipeline stages in a deploy plan', () => {
 
   it('bakes after the switch and before the old release is retired, on the new target', () => {
     const env = environment('    bake: { duration: 10m, rules: { maxP99: 300ms } }\n');
-    const p = applyPipelineStages(plan(), env, none);
+    const p = plan(env);
     expect(names(p)).toEqual(['prepare', 'start', 'verify', 'switch', 'bake', 'keep warm', 'clean up']);
     const switched = p.stages[3]?.steps[0];
     expect(p.stages[4]?.steps[0]).toMatchObject({
@@ -72,7 +87,7 @@ describe('pipeline stages in a deploy plan', () => {
       allowSelfApproval: false,
       expiresAfter: '24h',
     };
-    expect(names(applyPipelineStages(plan('deploy', approval), env, none)).slice(0, 3)).toEqual([
+    expect(names(plan(env, none, 'deploy', approval)).slice(0, 3)).toEqual([
       'approval',
       'await window',
       'prepare',
@@ -81,7 +96,7 @@ describe('pipeline stages in a deploy plan', () => {
 
   it('holds a rollback by neither window nor bake', () => {
     const env = environment('    windows: [{ cron: "0 3 * * *" }]\n    bake: { duration: 10m }\n');
-    const p = plan('rollback');
-    expect(applyPipelineStages(p, env, { notBeforeMs: NOW + 1, freezeOverridden: false })).toEqual(p);
+    const held = plan(env, { notBeforeMs: NOW + 1, freezeOverridden: false }, 'rollback');
+    expect(held).toEqual(planDeploy(deployInput({ kind: 'rollback', nowMs: NOW })));
   });
 });

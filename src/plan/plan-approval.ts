@@ -1,5 +1,5 @@
 import { parseDurationMs } from '../core/duration.js';
-import { CONTROL_PLANE, type AwaitApprovalStep, type Plan } from './steps.js';
+import { CONTROL_PLANE, type AwaitApprovalStep } from './steps.js';
 
 /** An environment's `approvals` settings (see config/approvals-schema.ts), as the planner needs them. */
 export interface ApprovalGate {
@@ -18,11 +18,4 @@ export function planApprovalStep(subject: string, gate: ApprovalGate): AwaitAppr
     allowSelfApproval: gate.allowSelfApproval,
     expiresAfterMs: parseDurationMs(gate.expiresAfter) ?? null,
   };
-}
-
-/** A deploy to an environment with approvals waits for them in its first stage, before anything changes. */
-export function withApprovalGate(plan: Plan, gate: ApprovalGate | null): Plan {
-  if (!gate || plan.kind !== 'deploy') return plan;
-  const step = planApprovalStep(`deploy of ${plan.release.version} to ${plan.environment}`, gate);
-  return { ...plan, stages: [{ name: 'approval', steps: [step] }, ...plan.stages] };
 }

@@ -9,10 +9,11 @@ import {
   startSteps,
   switchSteps,
   verifySteps,
+  withoutEmptyStages,
   type HostPlan,
 } from './plan-parts.js';
 import { resolveHostCount } from './plan-rolling.js';
-import { CONTROL_PLANE, type CanaryWatch, type Stage, type Step } from './steps.js';
+import { CONTROL_PLANE, type CanaryWatch, type Stage, type Step, type StrategyStages } from './steps.js';
 
 type CanaryStrategy = Extract<PlannedStrategy, { kind: 'canary' }>;
 
@@ -26,7 +27,7 @@ export function planCanaryStages(
   input: DeployInput,
   hosts: HostPlan[],
   strategy: CanaryStrategy,
-): { stages: Stage[]; onFailure: Stage[]; watch: CanaryWatch } {
+): { stages: StrategyStages; onFailure: Stage[]; watch: CanaryWatch } {
   const setWeight = (weight: number): Step[] =>
     hosts.map((h) => ({
       kind: 'set-weight' as const,
@@ -45,16 +46,20 @@ export function planCanaryStages(
       : waitStages(step),
   );
   const retireStable: Step[] = retireOldSteps(hosts, strategy.keepWarmMs, strategy.drainTimeoutMs);
-  const stages: Stage[] = [
-    { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
-    { name: 'start canary', steps: startSteps(input, hosts, input.release) },
-    { name: 'verify', steps: verifySteps(hosts, input.release) },
-    ...rollout,
-    promotionGate(),
-    { name: 'promote', steps: switchSteps(input, hosts, input.release.version, strategy.drainTimeoutMs) },
-    { name: 'keep warm', steps: retireStable },
-    { name: 'clean up', steps: cleanupSteps(input, hosts) },
-  ];
+  const stages = withoutEmptyStages({
+    prepare: [{ name: 'prepare', steps: prepareSteps(input, hosts, input.release) }],
+    traffic: [
+      { name: 'start canary', steps: startSteps(input, hosts, input.release) },
+      { name: 'verify', steps: verifySteps(hosts, input.release) },
+      ...rollout,
+      promotionGate(),
+      { name: 'promote', steps: switchSteps(input, hosts, input.release.version, strategy.drainTimeoutMs) },
+    ],
+    retire: [
+      { name: 'keep warm', steps: retireStable },
+      { name: 'clean up', steps: cleanupSteps(input, hosts) },
+    ],
+  });
   const onFailure: Stage[] = [
     { name: 'abort: weight 0', steps: setWeight(0) },
     {
@@ -103,7 +108,7 @@ function planHostCanary(
   input: DeployInput,
   hosts: HostPlan[],
   strategy: CanaryStrategy,
-): { stages: Stage[]; onFailure: Stage[]; watch: CanaryWatch } {
+): { stages: StrategyStages; onFailure: Stage[]; watch: CanaryWatch } {
   let taken = 0;
   const takeOver = (upTo: number, name: string): Stage[] => {
     const next = hosts.slice(taken, Math.max(taken, upTo));
@@ -122,18 +127,18 @@ function planHostCanary(
     const count = resolveHostCount(step.setHosts, hosts.length);
     return takeOver(count, `canary on ${count} of ${hosts.length} host${hosts.length === 1 ? '' : 's'}`);
   });
-  const stages: Stage[] = [
-    { name: 'prepare', steps: prepareSteps(input, hosts, input.release) },
-    ...rollout,
-    promotionGate(),
-    ...takeOver(hosts.length, 'promote'),
-    { name: 'keep warm', steps: retireOldSteps(hosts, strategy.keepWarmMs, strategy.drainTimeoutMs) },
-    { name: 'clean up', steps: cleanupSteps(input, hosts) },
-  ];
+  const stages = withoutEmptyStages({
+    prepare: [{ name: 'prepare', steps: prepareSteps(input, hosts, input.release) }],
+    traffic: [...rollout, promotionGate(), ...takeOver(hosts.length, 'promote')],
+    retire: [
+      { name: 'keep warm', steps: retireOldSteps(hosts, strategy.keepWarmMs, strategy.drainTimeoutMs) },
+      { name: 'clean up', steps: cleanupSteps(input, hosts) },
+    ],
+  });
   const switchBack = switchBackSteps(input, hosts, strategy.drainTimeoutMs);
   const stopNew = stopNewSteps(input, hosts, strategy.drainTimeoutMs);
   return {
-    stages: stages.filter((s) => s.steps.length > 0),
+    stages,
     onFailure: [
       { name: 'abort: hosts back on stable', steps: switchBack },
       { name: 'stop canary', steps: stopNew },

@@ -1,7 +1,7 @@
 import type { ContainerSpec, ImageSpec } from '../agent/protocol.js';
 import type { DeployInput, ReleaseContainer, ReleaseRuntime } from './plan-input.js';
 import { isReusableWarm } from './reusable-targets.js';
-import type { Step } from './steps.js';
+import type { Stage, Step, StrategyStages } from './steps.js';
 
 /** How one host takes part in a deployment. */
 export interface HostPlan {
@@ -169,4 +169,10 @@ export function stopNewSteps(input: DeployInput, hosts: HostPlan[], drainTimeout
       release: input.release.version,
       drainTimeoutMs,
     }));
+}
+
+/** A strategy's stages without those that have no step (they are left out of the plan). */
+export function withoutEmptyStages(stages: StrategyStages): StrategyStages {
+  const kept = (list: Stage[]) => list.filter((s) => s.steps.length > 0);
+  return { prepare: kept(stages.prepare), traffic: kept(stages.traffic), retire: kept(stages.retire) };
 }

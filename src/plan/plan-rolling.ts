@@ -9,9 +9,10 @@ import {
   startSteps,
   switchSteps,
   verifySteps,
+  withoutEmptyStages,
   type HostPlan,
 } from './plan-parts.js';
-import { CONTROL_PLANE, type BatchPolicy, type Stage, type Step } from './steps.js';
+import { CONTROL_PLANE, type BatchPolicy, type Stage, type Step, type StrategyStages } from './steps.js';
 
 /** Resolves a host count ("25%" or 2) against the number of hosts: rounded up, at least 1, at most all. */
 export function resolveHostCount(count: number | string, hosts: number): number {
@@ -43,7 +44,7 @@ export function planRollingStages(
   input: DeployInput,
   hosts: HostPlan[],
   strategy: RollingStrategy,
-): { stages: Stage[]; onFailure: Stage[]; batches: BatchPolicy } {
+): { stages: StrategyStages; onFailure: Stage[]; batches: BatchPolicy } {
   const byName = new Map(hosts.map((h) => [h.host, h]));
   const batches = deriveBatches(
     hosts.map((h) => h.host),
@@ -64,13 +65,13 @@ export function planRollingStages(
           },
         ]
       : [];
-  const stages: Stage[] = [{ name: 'prepare', steps: prepareSteps(input, hosts, input.release) }];
+  const traffic: Stage[] = [];
   const recover: Record<number, Stage[]> = {};
   batches.forEach((batch, i) => {
     const b = i + 1;
     const label = `batch ${b}/${batches.length}`;
     const retire: Step[] = retireOldSteps(batch, strategy.keepWarmMs, strategy.drainTimeoutMs);
-    stages.push(
+    traffic.push(
       { name: `${label}: out of the edge`, batch: b, steps: batch.flatMap((h) => edgeMember(h, false)) },
       { name: `${label}: start`, batch: b, steps: startSteps(input, batch, input.release) },
       { name: `${label}: verify`, batch: b, steps: verifySteps(batch, input.release) },
@@ -83,18 +84,21 @@ export function planRollingStages(
       { name: `${label}: back in the edge`, batch: b, steps: batch.flatMap((h) => edgeMember(h, true)) },
     );
     if (strategy.pauseBetweenBatchesMs > 0 && b < batches.length) {
-      stages.push({
+      traffic.push({
         name: `pause ${formatDurationMs(strategy.pauseBetweenBatchesMs)}`,
         steps: [{ kind: 'pause', host: CONTROL_PLANE, durationMs: strategy.pauseBetweenBatchesMs }],
       });
     }
     recover[b] = recoverStages(input, batch, strategy, edgeMember);
   });
-  stages.push({ name: 'clean up', steps: cleanupSteps(input, hosts) });
   const nonEmpty = (list: Stage[]): Stage[] => list.filter((s) => s.steps.length > 0);
   for (const key of Object.keys(recover)) recover[Number(key)] = nonEmpty(recover[Number(key)] ?? []);
   return {
-    stages: nonEmpty(stages),
+    stages: withoutEmptyStages({
+      prepare: [{ name: 'prepare', steps: prepareSteps(input, hosts, input.release) }],
+      traffic,
+      retire: [{ name: 'clean up', steps: cleanupSteps(input, hosts) }],
+    }),
     // Outside any batch (the prepare stage) nothing was switched: only new targets may need stopping.
     onFailure: nonEmpty([{ name: 'stop new', steps: stopNewSteps(input, hosts, strategy.drainTimeoutMs) }]),
     batches: { failureBudget: strategy.failureBudget, onBatchFailure: strategy.onBatchFailure, recover },

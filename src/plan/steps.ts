@@ -243,6 +243,19 @@ export interface Stage {
   keepOnFailure?: boolean;
 }
 
+/**
+ * A strategy's stages, in the three places a deployment's other stages go between (src/plan/plan-deploy.ts):
+ * - `prepare`: nothing users reach changes (install the release, make sure the edge balances);
+ * - `traffic`: from the first target started, stopped or given requests up to the last switch to the new release
+ *   (a rolling update's last batch back in its edge included);
+ * - `retire`: users are on the new release; the old one is kept warm, then cleaned up.
+ */
+export interface StrategyStages {
+  prepare: Stage[];
+  traffic: Stage[];
+  retire: Stage[];
+}
+
 /** How a rolling update handles failures: per batch, and per host within the failure budget. */
 export interface BatchPolicy {
   failureBudget: number;
