@@ -320,6 +320,31 @@ describe('executePlan: rolling batches', () => {
     expect(onHost(calls, 'web3')).toEqual(['install-release', 'ensure-route']); // never touched beyond prepare
   });
 
+  it('a failure after the last batch puts every host back on the previous release before stopping the new targets', async () => {
+    // Stands for a failed bake or verification: stages outside any batch, once every host serves 2.0.0. A bare
+    // 'stop new' here used to stop the targets that served, on every host.
+    const store = await stores.open();
+    const p = rollingPlan('d7abcdef', 0);
+    await createDeployment(store, p);
+    const calls: Step[] = [];
+    const result = await executePlan(
+      p,
+      options(
+        store,
+        recordingHandlers(calls, (step) => {
+          if (step.kind === 'prune-releases' && step.host === 'web3') throw new Error('disk gone');
+        }),
+      ),
+    );
+    expect(result.outcome).toBe('rolled-back');
+    for (const host of ['web1', 'web2', 'web3']) {
+      const back = calls.filter((c) => c.host === host && c.kind === 'switch-traffic').at(-1);
+      expect(back).toMatchObject({ release: '1.0.0', targetId: `old-${host}` });
+      const steps = onHost(calls, host);
+      expect(steps.lastIndexOf('stop-target')).toBeGreaterThan(steps.lastIndexOf('switch-traffic'));
+    }
+  });
+
   it('says what the put-back did when it failed itself (a host whose link was cut), and puts the host back in the edge', async () => {
     const store = await stores.open();
     const p = rollingPlan('d6ffffff', 0);

@@ -38,7 +38,7 @@ export function deriveBatches(
  * each host leaves the edge (its in-flight requests finish), gets the new release beside the old one
  * (health-checked, switched, old kept warm) and goes back in. A failing host within the failure budget is put
  * back on its old release on its own; beyond the budget the batch is rolled back (by policy) and the deploy
- * stops. Pure.
+ * stops. A failure outside the batches puts every host back. Pure.
  */
 export function planRollingStages(
   input: DeployInput,
@@ -91,16 +91,17 @@ export function planRollingStages(
     }
     recover[b] = recoverStages(input, batch, strategy, edgeMember);
   });
-  const nonEmpty = (list: Stage[]): Stage[] => list.filter((s) => s.steps.length > 0);
-  for (const key of Object.keys(recover)) recover[Number(key)] = nonEmpty(recover[Number(key)] ?? []);
   return {
     stages: withoutEmptyStages({
       prepare: [{ name: 'prepare', steps: prepareSteps(input, hosts, input.release) }],
       traffic,
       retire: [{ name: 'clean up', steps: cleanupSteps(input, hosts) }],
     }),
-    // Outside any batch (the prepare stage) nothing was switched: only new targets may need stopping.
-    onFailure: nonEmpty([{ name: 'stop new', steps: stopNewSteps(input, hosts, strategy.drainTimeoutMs) }]),
+    // Outside any batch: before the first (nothing switched yet), or after the last (a failed bake or
+    // verification), when every host serves the new release: every host goes back, as a failed batch would. (A
+    // bare 'stop new' here stopped the targets that served.) A host can go back only while its old target is
+    // warm: after the last batch, for `keepWarm`.
+    onFailure: recoverStages(input, hosts, strategy, edgeMember),
     batches: { failureBudget: strategy.failureBudget, onBatchFailure: strategy.onBatchFailure, recover },
   };
 }
@@ -119,10 +120,11 @@ function recoverStages(
   edgeMember: (h: HostPlan, enabled: boolean) => Step[],
 ): Stage[] {
   const switchBack = switchBackSteps(input, batch, strategy.drainTimeoutMs);
-  return [
+  const stages: Stage[] = [
     // A host with nothing to go back to stays out of the edge rather than serve a broken release.
     { name: 'back in the edge', steps: batch.filter((h) => h.active).flatMap((h) => edgeMember(h, true)) },
     { name: 'switch back', steps: switchBack },
     { name: 'stop new', steps: stopNewSteps(input, batch, strategy.drainTimeoutMs) },
   ];
+  return stages.filter((s) => s.steps.length > 0);
 }
