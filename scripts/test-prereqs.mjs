@@ -27,6 +27,8 @@ export const REQUIREMENTS = [
   // `slipway init` on a Python app writes a gunicorn command; the init test deploys it (PyPI is not needed).
   { command: 'gunicorn', pkg: 'gunicorn', why: 'slipway init on a Python (WSGI) app, deployed' },
   { command: 'openssl', pkg: 'openssl', why: 'TLS verification against a certificate made by openssl' },
+  // Let's Encrypt's test CA, started by the ACME tests on loopback, with pebble-challtestsrv (same package) as its DNS.
+  { command: 'pebble', pkg: 'pebble', why: 'ACME: issue, renew and revoke against a real CA' },
   // The container tests start their own dockerd (docker.io brings docker-init) and make a base image from busybox.
   { command: 'dockerd', pkg: 'docker.io', why: 'container targets (the tests start their own dockerd)' },
   { command: 'busybox', pkg: 'busybox-static', why: "the container tests' base image" },

@@ -3,7 +3,7 @@
 // imports may go anywhere. The same picture, with what each line is for, is in docs/architecture.md ("Layout").
 export const LAYERS = [
   ['core'], // ids, clock, errors, durations, latency histogram: shared and pure
-  ['config', 'store', 'analysis'], // the schema and loading; the store; statistics and the canary judge
+  ['config', 'store', 'analysis', 'certificates'], // schema and loading; the store; statistics, canary judge; ACME
   ['router', 'runtime'], // the data plane's parts: the proxy; process and docker runtimes
   ['agent'], // the on-host daemon (its own bundle): supervisor, routes, keeper, protocol, client
   ['hosts', 'release'], // reaching hosts (SSH, local) and their agents; packaging releases
