@@ -3,7 +3,7 @@ import { deriveAlreadyServing } from './already-serving.js';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput, type HostObservation, type PlannedStrategy } from './plan-deploy.js';
 import type { AlreadyServingDecision, Step } from './steps.js';
-import { analysisPlan, releaseRuntime } from './test-fixtures.js';
+import { ROLLING_ONE_BY_ONE, analysisPlan, releaseRuntime } from './test-fixtures.js';
 
 // A redeploy of the release that serves: hosts that run it healthily are left out of the plan; the others
 // (not known to be healthy, or a release with secrets) start it again and stop the target they replace.
@@ -25,16 +25,7 @@ function host(
   };
 }
 
-const ROLLING: PlannedStrategy = {
-  kind: 'rolling',
-  batchSize: 1,
-  maxUnavailable: null,
-  pauseBetweenBatchesMs: 0,
-  failureBudget: 0,
-  onBatchFailure: 'rollback-batch',
-  keepWarmMs: 60_000,
-  drainTimeoutMs: 5_000,
-};
+const ROLLING: PlannedStrategy = ROLLING_ONE_BY_ONE;
 
 function input(observed: HostObservation[], overrides: Partial<DeployInput> = {}): DeployInput {
   return {

@@ -7,22 +7,13 @@ import {
 } from './describe-plan.js';
 import { planDeploy, type DeployInput, type HostObservation, type PlannedStrategy } from './plan-deploy.js';
 import { NEW_ID } from './steps.js';
-import { analysisPlan, deployInput, releaseRuntime } from './test-fixtures.js';
+import { ROLLING_ONE_BY_ONE, analysisPlan, deployInput, releaseRuntime } from './test-fixtures.js';
 
 // The header of `slipway plan`, deploy and rollback names what the plan really does: a rollback of a rolling
 // (or canary) environment is no rolling update (nor a canary), and says so instead of "blue-green".
 
 const HOSTS = ['web1', 'web2'];
-const ROLLING: PlannedStrategy = {
-  kind: 'rolling',
-  batchSize: 1,
-  maxUnavailable: null,
-  pauseBetweenBatchesMs: 0,
-  failureBudget: 0,
-  onBatchFailure: 'rollback-batch',
-  keepWarmMs: 60_000,
-  drainTimeoutMs: 5_000,
-};
+const ROLLING: PlannedStrategy = ROLLING_ONE_BY_ONE;
 const CANARY: PlannedStrategy = {
   kind: 'canary',
   steps: [{ setWeight: 10 }],

@@ -3,7 +3,7 @@ import { parseConfig } from '../config/parse-config.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import { IrreversibleMigrationError } from '../migrate/plan-database-stages.js';
 import { planDeploy, type DeployGates, type DeployInput } from './plan-deploy.js';
-import { deployInput, releaseRuntime, servingHost } from './test-fixtures.js';
+import { ROLLING_ONE_BY_ONE, deployInput, releaseRuntime, servingHost } from './test-fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 
@@ -185,16 +185,7 @@ describe('planDeploy: one planner over loaded inputs', () => {
         bindAddress: '0.0.0.0',
         upstreams: hosts.map((h, i) => ({ id: h, address: `10.0.0.${i + 10}`, port: 8420 })),
       },
-      strategy: {
-        kind: 'rolling',
-        batchSize: 1,
-        maxUnavailable: null,
-        pauseBetweenBatchesMs: 0,
-        failureBudget: 0,
-        onBatchFailure: 'rollback-batch',
-        keepWarmMs: 60_000,
-        drainTimeoutMs: 5_000,
-      },
+      strategy: ROLLING_ONE_BY_ONE,
       observed: hosts.map((host) => servingHost(host, '1.0.0', `hello-1.0.0-${host}`)),
     };
     const plan = planOf(inputs);

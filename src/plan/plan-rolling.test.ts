@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput, type ReleaseRuntime } from './plan-deploy.js';
 import { deriveBatches, resolveHostCount } from './plan-rolling.js';
-import { analysisPlan, releaseRuntime } from './test-fixtures.js';
+import { ROLLING_ONE_BY_ONE, analysisPlan, releaseRuntime } from './test-fixtures.js';
 
 function release(version: string): ReleaseRuntime {
   return releaseRuntime(version, { sha256: 'b'.repeat(64), artifact: `/a/${version}.tgz` });
@@ -26,16 +26,7 @@ function input(overrides: Partial<DeployInput> = {}): DeployInput {
       bindAddress: '0.0.0.0',
       upstreams: HOSTS.map((h, i) => ({ id: h, address: `10.0.0.${i + 10}`, port: 8420 })),
     },
-    strategy: {
-      kind: 'rolling',
-      batchSize: 1,
-      maxUnavailable: null,
-      pauseBetweenBatchesMs: 0,
-      failureBudget: 0,
-      onBatchFailure: 'rollback-batch',
-      keepWarmMs: 60_000,
-      drainTimeoutMs: 5_000,
-    },
+    strategy: ROLLING_ONE_BY_ONE,
     release: release('2.0.0'),
     previousRelease: release('1.0.0'),
     observed: HOSTS.map((host) => ({

@@ -1,4 +1,4 @@
-import type { DeployInput, HostObservation, ReleaseRuntime } from './plan-input.js';
+import type { DeployInput, HostObservation, ReleaseRuntime, RollingStrategy } from './plan-input.js';
 import type { AnalysisPlan } from './steps.js';
 
 /**
@@ -77,3 +77,15 @@ export function deployInput(overrides: Partial<DeployInput> = {}): DeployInput {
     ...overrides,
   };
 }
+
+/** A rolling update one host at a time, no budget, batches rolled back on failure: the tests' usual rolling. */
+export const ROLLING_ONE_BY_ONE: RollingStrategy = {
+  kind: 'rolling',
+  batchSize: 1,
+  maxUnavailable: null,
+  pauseBetweenBatchesMs: 0,
+  failureBudget: 0,
+  onBatchFailure: 'rollback-batch',
+  keepWarmMs: 60_000,
+  drainTimeoutMs: 5_000,
+};
