@@ -1,22 +1,17 @@
 // How long the CLI takes to answer, against a bare `node -e 0`, side by side in one run: `slipway --version`,
 // `slipway status` and a warm local `slipway rollback` (a switch only) on a temp copy of examples/hello with two
-// deployed releases. With BENCH_CLI_BEFORE=<git revision> the same commands of that revision's build (cloned and
-// built in a temp directory, on a project of its own) run in the same rounds: before and after in one run.
-// Called by bench/run.mjs.
+// deployed releases. Called by bench/run.mjs.
+//
+// Before/after in one run (bench/lib/build-revision.mjs): BENCH_BEFORE=<git revision> (or BENCH_CLI_BEFORE, its
+// older name, which wins for this benchmark) also clones that revision into a temp directory, builds it and runs
+// its commands in the same rounds, on a project of its own. BENCH_AFTER=<git revision> measures that revision's
+// build (cloned and built the same way) instead of this working tree's dist/.
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildsToCompare, revisionsFromEnv } from './lib/build-revision.mjs';
 import { helloConfig } from './lib/hello-config.mjs';
 import { freePort } from './lib/processes.mjs';
 
@@ -28,22 +23,17 @@ function settings(env = process.env) {
   return {
     rounds: Number(env.BENCH_CLI_ROUNDS ?? 20),
     warmup: Number(env.BENCH_CLI_WARMUP ?? 3),
-    before: env.BENCH_CLI_BEFORE ?? null,
+    ...revisionsFromEnv(env, { beforeKeys: ['BENCH_CLI_BEFORE', 'BENCH_BEFORE'] }),
   };
 }
 
 /** @param {{ group: import('./lib/processes.mjs').ProcessGroup, log: (line: string) => void }} ctx */
 export async function run({ log }) {
   const s = settings();
-  const builds = [{ label: 'now', root: ROOT, commit: gitHead(ROOT) }];
+  // Before first, then after (or now): the order of the cases in the tables.
+  const builds = buildsToCompare(s, log);
   const cleanups = [];
   try {
-    if (s.before) {
-      log(`  building ${s.before} in a temp clone`);
-      const old = buildRevision(s.before);
-      cleanups.push(() => rmSync(old.root, { recursive: true, force: true }));
-      builds.push({ label: 'before', root: old.root, commit: old.commit });
-    }
     for (const build of builds) {
       build.project = await deployedProject(build.root);
       cleanups.unshift(() => {
@@ -160,27 +150,6 @@ function slipway(root, project, args) {
   if (result.status !== 0)
     throw new Error(`slipway ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
   return result.stdout;
-}
-
-/** A clone of this repository at `revision`, built with this checkout's node_modules (linked, not copied). */
-function buildRevision(revision) {
-  const root = mkdtempSync(join(tmpdir(), 'sw-cli-before-'));
-  execFileSync('git', ['clone', '-q', '--no-checkout', ROOT, root]);
-  execFileSync('git', ['-C', root, 'checkout', '-q', revision]);
-  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
-  // The dashboard is not what is measured: reuse this checkout's build instead of running Vite again.
-  if (existsSync(join(ROOT, 'dist', 'web')))
-    cpSync(join(ROOT, 'dist', 'web'), join(root, 'dist', 'web'), { recursive: true });
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-  return { root, commit: gitHead(root) };
-}
-
-function gitHead(root) {
-  try {
-    return execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**
