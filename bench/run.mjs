@@ -13,10 +13,19 @@ import * as edgeFaultsBench from './edge-faults-bench.mjs';
 import * as faultsBench from './faults-bench.mjs';
 import * as fleetBench from './fleet-bench.mjs';
 import * as fleetServerBench from './fleet-server-bench.mjs';
+import * as httpsBench from './https-bench.mjs';
 import * as routerBench from './router-bench.mjs';
 import * as weightUnderLoadBench from './weight-under-load.mjs';
 
-const BENCHMARKS = [routerBench, deploySwitchesBench, canaryBench, weightUnderLoadBench, cliStartupBench];
+// `https` (TLS termination against HAProxy's) takes ~1.5 minutes.
+const BENCHMARKS = [
+  routerBench,
+  httpsBench,
+  deploySwitchesBench,
+  canaryBench,
+  weightUnderLoadBench,
+  cliStartupBench,
+];
 // The fleet benchmark needs root (a testbed of 20 SSH hosts), Ansible and Capistrano, and takes ~16 minutes:
 // run it by name, `node bench/run.mjs fleet`. So is `fleet-server` (the same through `slipway server`, ~6 minutes),
 // and `edge-faults` (a cut link behind Slipway's edge and behind HAProxy on a testbed of 3 hosts, ~2 minutes).

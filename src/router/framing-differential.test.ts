@@ -1,6 +1,6 @@
 /**
  * Differential framing tests: generated request and answer bytes go through a real router (fast path and classic
- * path) to a real app, and the same bytes to Node's own HTTP parser as the reference. The router may refuse a
+ * path, each on the plain port and on the TLS port: one suite run against every listener) to a real app, and the same bytes to Node's own HTTP parser as the reference. The router may refuse a
  * message, but it may never let the app see a request the reference did not, end a message anywhere else, or let
  * a client see an answer the app did not send. Failing inputs print their bytes; each one found is kept in
  * framing-corpus.json and replayed first. FRAMING_RUNS sets the budget (`npm run fuzz` runs a large one),
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRequestTarget } from './request-target.js';
-import { listenRouterTo } from './test-router.js';
+import { clientPort, listenRouterTo } from './test-router.js';
 import {
   finalAnswers,
   mayRefuseAnswer,
@@ -26,6 +26,11 @@ import { ANSWER, type ScriptedAnswer } from './test-framing-answers.js';
 import { REQUEST_STREAM } from './test-framing-grammar.js';
 
 const RUNS = Number(process.env.FRAMING_RUNS ?? 5000);
+/**
+ * The TLS listeners' budget: half, as each stream costs a handshake more. They share the plain listeners' code
+ * from the first decrypted byte on; what differs (how a refusal reaches the client over TLS) showed within 50 runs.
+ */
+const TLS_RUNS = Math.ceil(RUNS / 2);
 const SEED = Number(process.env.FRAMING_SEED ?? 20261206);
 /** About 20 ms a stream on a busy machine, with room to spare; `npm run fuzz` scales with its budget. */
 const TIMEOUT_MS = 120_000 + RUNS * 60;
@@ -39,9 +44,17 @@ interface Corpus {
 const corpus = JSON.parse(readFileSync(new URL('./framing-corpus.json', import.meta.url), 'utf8')) as Corpus;
 
 const PATHS = [
-  { name: 'fast path', fastPath: true },
-  { name: 'classic path (SLIPWAY_ROUTER_FAST_PATH=0)', fastPath: false },
+  { name: 'fast path', fastPath: true, tls: false },
+  { name: 'classic path (SLIPWAY_ROUTER_FAST_PATH=0)', fastPath: false, tls: false },
+  { name: 'fast path over TLS', fastPath: true, tls: true },
+  { name: 'classic path over TLS (SLIPWAY_ROUTER_FAST_PATH=0)', fastPath: false, tls: true },
 ] as const;
+
+/** A router's listener: its fast path on or off, plain or TLS. */
+interface Listener {
+  fastPath: boolean;
+  tls: boolean;
+}
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -60,10 +73,11 @@ function appSaw(app: RecordingServer, from: number) {
  */
 async function disagreementOnRequests(
   bytes: Buffer,
-  fastPath: boolean,
+  listener: Listener,
   app: RecordingServer,
   reference: RecordingServer,
 ): Promise<string | null> {
+  const { fastPath, tls } = listener;
   const node = parseHttpStream(bytes, 'request');
   const methods = node.messages.map((m) => m.method);
   const expected = node.messages.length;
@@ -74,10 +88,10 @@ async function disagreementOnRequests(
   const refSeen = reference.requests.slice(refFrom);
 
   const appFrom = app.connections.length;
-  const router = await listenRouterTo(app.port, { fastPath });
+  const router = await listenRouterTo(app.port, { fastPath, tls });
   let exchange;
   try {
-    exchange = await sendRaw(router.port, bytes, expected, methods, WAIT_MS);
+    exchange = await sendRaw(clientPort(router), bytes, expected, methods, WAIT_MS, tls);
   } finally {
     await router.close();
   }
@@ -147,9 +161,10 @@ async function disagreementOnRequests(
 async function disagreementOnAnswers(
   request: Buffer,
   scripted: readonly ScriptedAnswer[],
-  fastPath: boolean,
+  listener: Listener,
   app: ScriptedApp,
 ): Promise<string | null> {
+  const { fastPath, tls } = listener;
   const requests = parseHttpStream(request, 'request').messages;
   const methods = requests.map((m) => m.method);
   // An answer that does not end by itself (a body shorter than its length) ends when the app closes: a real app
@@ -161,10 +176,10 @@ async function disagreementOnAnswers(
     return ends ? answer : { ...answer, close: true };
   });
   app.script(answers);
-  const router = await listenRouterTo(app.port, { fastPath });
+  const router = await listenRouterTo(app.port, { fastPath, tls });
   let exchange;
   try {
-    exchange = await sendRaw(router.port, request, methods.length, methods, WAIT_MS);
+    exchange = await sendRaw(clientPort(router), request, methods.length, methods, WAIT_MS, tls);
   } finally {
     await router.close();
   }
@@ -214,7 +229,7 @@ async function disagreementOnAnswers(
 const stats = { relayed: 0, refused: 0 };
 const requestStats = { forwarded: 0, refused: 0 };
 
-describe.each(PATHS)('router framing against Node, $name', ({ fastPath }) => {
+describe.each(PATHS)('router framing against Node, $name', (listener) => {
   let app: RecordingServer;
   let reference: RecordingServer;
   let scripted: ScriptedApp;
@@ -232,7 +247,7 @@ describe.each(PATHS)('router framing against Node, $name', ({ fastPath }) => {
   it.each(corpus.requests.map((bytes, i) => [i + 1, bytes] as const))(
     'request corpus case %i',
     async (_i, bytes) => {
-      expect(await disagreementOnRequests(Buffer.from(bytes, 'latin1'), fastPath, app, reference)).toBeNull();
+      expect(await disagreementOnRequests(Buffer.from(bytes, 'latin1'), listener, app, reference)).toBeNull();
     },
   );
 
@@ -242,10 +257,10 @@ describe.each(PATHS)('router framing against Node, $name', ({ fastPath }) => {
       Object.assign(requestStats, { forwarded: 0, refused: 0 });
       await fc.assert(
         fc.asyncProperty(REQUEST_STREAM, async (bytes) => {
-          const problem = await disagreementOnRequests(bytes, fastPath, app, reference);
+          const problem = await disagreementOnRequests(bytes, listener, app, reference);
           if (problem !== null) throw new Error(`${problem}\n  request bytes: ${showBytes(bytes)}`);
         }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: false },
+        { numRuns: listener.tls ? TLS_RUNS : RUNS, seed: SEED, endOnFailure: false },
       );
       // Most generated requests are ones Node's server takes; the router forwards (nearly) all of those.
       expect(requestStats.forwarded).toBeGreaterThan(requestStats.refused * 4);
@@ -256,7 +271,7 @@ describe.each(PATHS)('router framing against Node, $name', ({ fastPath }) => {
   it.each(corpus.answers.map((c, i) => [i + 1, c] as const))('answer corpus case %i', async (_i, c) => {
     const answers = c.answers.map((a) => ({ bytes: Buffer.from(a.bytes, 'latin1'), close: a.close }));
     expect(
-      await disagreementOnAnswers(Buffer.from(c.request, 'latin1'), answers, fastPath, scripted),
+      await disagreementOnAnswers(Buffer.from(c.request, 'latin1'), answers, listener, scripted),
     ).toBeNull();
   });
 
@@ -276,7 +291,7 @@ describe.each(PATHS)('router framing against Node, $name', ({ fastPath }) => {
           fc.array(ANSWER, { minLength: 3, maxLength: 3 }),
           async (request, answers) => {
             const bytes = Buffer.from(request, 'latin1');
-            const problem = await disagreementOnAnswers(bytes, answers, fastPath, scripted);
+            const problem = await disagreementOnAnswers(bytes, answers, listener, scripted);
             if (problem !== null) {
               const shown = answers
                 .map((a) => `${showBytes(a.bytes)}${a.close ? ' (then close)' : ''}`)
@@ -285,7 +300,7 @@ describe.each(PATHS)('router framing against Node, $name', ({ fastPath }) => {
             }
           },
         ),
-        { numRuns: Math.ceil(RUNS / 2), seed: SEED, endOnFailure: false },
+        { numRuns: Math.ceil((listener.tls ? TLS_RUNS : RUNS) / 2), seed: SEED, endOnFailure: false },
       );
       // Answers refused with a 502 were all ones the router may refuse (checked per answer above); most are relayed.
       expect(stats.relayed).toBeGreaterThan(stats.refused);

@@ -70,7 +70,7 @@ export function prepareUpstreamRequest(
   const authority = requestTarget.kind === 'absolute' ? requestTarget.authority : null;
   const headers = deriveUpstreamRequestHeaders(
     raw,
-    { clientAddress: req.socket.remoteAddress, proto: 'http' },
+    { clientAddress: req.socket.remoteAddress, proto: schemeOf(req.socket) },
     authority,
   );
   const startLine = `${method} ${requestTarget.path} HTTP/1.1`;
@@ -79,6 +79,11 @@ export function prepareUpstreamRequest(
     return null;
   }
   return { path: requestTarget.path, method, headers, body: requestHasBody(raw) ? req : null };
+}
+
+/** The scheme a client reached the router with: a TLS listener's sockets are encrypted. */
+export function schemeOf(socket: object): 'http' | 'https' {
+  return (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
 }
 
 /** A bodyless GET, HEAD or OPTIONS: safe to send again when it did not get an answer. */

@@ -1,21 +1,30 @@
 /**
  * What the router accepts, rewrites and refuses (docs/architecture.md, "What the router accepts…"), on both paths,
- * with real sockets: a raw client, a real router, and an app that records the bytes it receives.
+ * over plain TCP and over TLS (one suite run against each listener), with real sockets: a raw client, a real
+ * router, and an app that records the bytes it receives.
  */
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Router } from './router.js';
 import { startBackend, useCleanup } from './test-backends.js';
-import { listenRouterTo } from './test-router.js';
-import { connectRaw, statusLines } from './test-raw-client.js';
+import { clientPort, listenRouterTo } from './test-router.js';
+import { connectRaw as connectRawTo, statusLines } from './test-raw-client.js';
 import { parseHttpStream, startRecordingServer } from './test-framing-harness.js';
 
 const cleanup = useCleanup();
 
+/** The listener under test: set by each `describe.each` case below. */
+let overTls = false;
+
 async function routeTo(port: number, fastPath: boolean): Promise<Router> {
-  const router = await listenRouterTo(port, { fastPath });
+  const router = await listenRouterTo(port, { fastPath, tls: overTls });
   cleanup(() => router.close());
   return router;
+}
+
+/** A raw client to the router's listener under test (its TLS port over TLS). */
+function connectRaw(router: Router) {
+  return connectRawTo(clientPort(router), { tls: overTls });
 }
 
 async function recordingApp() {
@@ -58,9 +67,15 @@ async function rawApp(answer: string): Promise<number> {
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
 
 describe.each([
-  ['fast path', true],
-  ['classic path', false],
-])('router request rules, %s', (_name, fastPath) => {
+  ['fast path', true, false],
+  ['classic path', false, false],
+  ['fast path over TLS', true, true],
+  ['classic path over TLS', false, true],
+])('router request rules, %s', (_name, fastPath, tls) => {
+  beforeEach(() => {
+    overTls = tls;
+  });
+
   // The reproduction of the smuggling hole, and the variants a user would guess.
   it.each([
     'content-length',
@@ -72,7 +87,7 @@ describe.each([
   ])('a body stays a body when Connection: %s names its length', async (connection) => {
     const app = await recordingApp();
     const router = await routeTo(app.port, fastPath);
-    const client = await connectRaw(router.port);
+    const client = await connectRaw(router);
     // Nothing may follow a request that closes the connection (Node's server answers 400 to it).
     const expected = connection.includes('close') ? 1 : 2;
     client.socket.write(
@@ -90,7 +105,7 @@ describe.each([
       'HTTP/1.1 200 OK\r\nConnection: keep-alive, Content-Length\r\nContent-Length: 2\r\n\r\nok',
     );
     const router = await routeTo(appPort, fastPath);
-    const client = await connectRaw(router.port);
+    const client = await connectRaw(router);
     client.socket.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n');
     const text = await client.waitFor((t) => statusLines(t).length >= 2 && t.endsWith('ok'));
     const answers = parseHttpStream(Buffer.from(text, 'latin1'), 'response', {
@@ -106,7 +121,7 @@ describe.each([
   it('rewrites an absolute-form target to origin-form, with its authority as Host', async () => {
     const app = await recordingApp();
     const router = await routeTo(app.port, fastPath);
-    const client = await connectRaw(router.port);
+    const client = await connectRaw(router);
     client.socket.write('GET http://shop.example:8080/cart?x=1 HTTP/1.1\r\nHost: evil.example\r\n\r\n');
     await client.waitFor((text) => statusLines(text).length === 1);
     expect(statusLines(client.text())).toEqual([200]);
@@ -118,7 +133,7 @@ describe.each([
     async (target) => {
       const app = await recordingApp();
       const router = await routeTo(app.port, fastPath);
-      const client = await connectRaw(router.port);
+      const client = await connectRaw(router);
       client.socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
       await client.waitFor((text) => statusLines(text).length === 1);
       expect(statusLines(client.text())).toEqual([400]);
@@ -129,7 +144,7 @@ describe.each([
   it('answers CONNECT 405 instead of closing without a word', async () => {
     const app = await recordingApp();
     const router = await routeTo(app.port, fastPath);
-    const client = await connectRaw(router.port);
+    const client = await connectRaw(router);
     client.socket.write('CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n');
     expect(statusLines(await client.closed)).toEqual([405]);
     expect(app.requests).toEqual([]);
@@ -138,7 +153,7 @@ describe.each([
   it('answers 400 to a method Node does not know, before the app sees it', async () => {
     const app = await recordingApp();
     const router = await routeTo(app.port, fastPath);
-    const client = await connectRaw(router.port);
+    const client = await connectRaw(router);
     client.socket.write('get / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(statusLines(await client.closed)).toEqual([400]);
     expect(app.connections.flat()).toEqual([]);
@@ -153,7 +168,7 @@ describe.each([
       const prefix = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: ';
       const head = `${prefix}${'a'.repeat(headBytes - prefix.length - 4)}\r\n\r\n`;
       expect(head.length).toBe(headBytes);
-      const client = await connectRaw(router.port);
+      const client = await connectRaw(router);
       client.socket.write(head);
       const text = await client.closed;
       const status = statusLines(text)[0]!;
@@ -177,7 +192,7 @@ describe.each([
     );
     cleanup(backend.close);
     const router = await routeTo(backend.port, fastPath);
-    const client = await connectRaw(router.port);
+    const client = await connectRaw(router);
     const many = Array.from({ length: 30 }, (_, i) => `X-H${i}: v\r\n`).join('');
     client.socket.write(`GET / HTTP/1.1\r\nHost: shop.example\r\n${many}Connection: close\r\n\r\n`);
     const text = await client.closed;
@@ -185,9 +200,25 @@ describe.each([
     expect(text).toContain('host=shop.example');
   });
 
+  it('sets X-Forwarded-Proto to the scheme the client used, replacing one the client sent', async () => {
+    const app = await recordingApp();
+    const router = await routeTo(app.port, fastPath);
+    const client = await connectRaw(router);
+    client.socket.write(
+      'GET /a HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: gopher\r\n\r\n' +
+        'POST /b HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Proto: http\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n',
+    );
+    await client.closed;
+    const protos = appRequests(app).map((r) =>
+      r.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1]!.toLowerCase() === 'x-forwarded-proto'),
+    );
+    // The second request is chunked: the classic path forwards it, on either path.
+    expect(protos).toEqual([[tls ? 'https' : 'http'], [tls ? 'https' : 'http']]);
+  });
+
   it('sends no body with its own answer to HEAD', async () => {
     const router = await routeTo(1, fastPath); // nothing listens on port 1: a 502
-    const client = await connectRaw(router.port);
+    const client = await connectRaw(router);
     client.socket.write(
       'HEAD / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );

@@ -30,8 +30,20 @@ import {
 /** The router's one source of randomness: a new user's sticky bucket. */
 const drawBucket = (): number => Math.floor(Math.random() * BUCKETS);
 import { startUpgradeTunnel } from './upgrade-tunnel.js';
+import type { ListenerProfile } from './fast-path/client-connection.js';
+import { closeServer, listenOn } from './listen.js';
+import type { RedirectRule } from './tls/https-redirect.js';
+import {
+  answerClientError,
+  applyListenerRules,
+  createTlsServer,
+  plainProfile,
+  redirectUpgrade,
+} from './tls/tls-listener.js';
+import type { RouterListenOptions } from './tls/tls-listener.js';
 
 export type { PoolMemberAddress } from './edge-pool.js';
+export type { RouterListenOptions, TlsListenOptions } from './tls/tls-listener.js';
 
 const NO_TARGET_BODY = 'Service unavailable: no release is active on this port yet (slipway router)\n';
 const NO_UPSTREAM_BODY = 'Service unavailable: no app host is in rotation (slipway edge router)\n';
@@ -85,6 +97,9 @@ export class Router {
   #tripwire: { watch: CanaryTripwire; target: RouterTarget } | null = null;
   /** Waits for disabled pool members to go idle, cancelled when the member is enabled again. */
   readonly #quiescing = new Map<string, Set<() => void>>();
+  readonly #tls: { server: NetServer; close: () => void; profile: ListenerProfile } | null = null;
+  /** The plain port's redirect to HTTPS; null: serve every request there. */
+  readonly #redirect: RedirectRule | null = null;
   #turn = 0;
   readonly #nextTurn = (): number => {
     const n = this.#turn;
@@ -92,7 +107,9 @@ export class Router {
     return n;
   };
 
-  private constructor() {
+  private constructor(opts: RouterListenOptions) {
+    const plain = plainProfile(opts, () => this.tlsPort);
+    this.#redirect = plain.redirect;
     this.#server = createServer((req, res) => this.#onRequest(req, res));
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
@@ -104,10 +121,21 @@ export class Router {
     this.#fastPath =
       process.env.SLIPWAY_ROUTER_FAST_PATH === '0'
         ? null
-        : new FastPathServer({
-            route: (head) => this.#routeFast(head),
-            handOff: (socket) => this.#server.emit('connection', socket),
-          });
+        : new FastPathServer(
+            {
+              route: (head) => this.#routeFast(head),
+              handOff: (socket) => this.#server.emit('connection', socket),
+            },
+            plain,
+          );
+    // TLS connections, once their handshake is done, take the same way as the plain port's.
+    const fast = this.#fastPath;
+    if (opts.tls !== undefined) {
+      this.#server.on('clientError', answerClientError);
+      this.#tls = createTlsServer(opts.tls, (socket, profile) =>
+        fast === null ? this.#server.emit('connection', socket) : fast.accept(socket, profile),
+      );
+    }
     // Node's server starts tracking connections (closeAllConnections, the headers and request timeouts that
     // guard against slowloris) on 'listening'; it never listens itself when the fast path owns the port.
     if (this.#fastPath !== null) this.#server.emit('listening');
@@ -118,24 +146,29 @@ export class Router {
     return this.#fastPath?.server ?? this.#server;
   }
 
-  static async listen(opts: { port: number; host: string }): Promise<Router> {
-    const router = new Router();
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(describeListenError(err, opts));
-      const listener = router.#listener;
-      listener.once('error', onError);
-      listener.listen({ port: opts.port, host: opts.host }, () => {
-        listener.off('error', onError);
-        resolve();
-      });
-    });
-    // Accept errors (EMFILE …) must not crash the agent; Node keeps accepting once resources free up.
-    router.#listener.on('error', () => undefined);
+  static async listen(opts: RouterListenOptions): Promise<Router> {
+    const router = new Router(opts);
+    const tls = router.#tls;
+    try {
+      await listenOn(router.#listener, opts);
+      if (tls !== null && opts.tls)
+        await listenOn(tls.server, { port: opts.tls.port, host: opts.tls.host ?? opts.host });
+    } catch (err) {
+      await router.close();
+      throw err;
+    }
     return router;
   }
 
+  /** The plain HTTP port. */
   get port(): number {
     return (this.#listener.address() as AddressInfo).port;
+  }
+
+  /** The HTTPS port; null without `tls`. */
+  get tlsPort(): number | null {
+    const address = this.#tls?.server.address() as AddressInfo | null | undefined;
+    return address?.port ?? null; // null too while it does not listen (yet, or any more)
   }
 
   get active(): string | null {
@@ -259,7 +292,9 @@ export class Router {
     // Without the fast path Node's server listens; with it, Node's server only holds handed-off connections.
     // (close() also stops its connection checks; not listening, it just calls back with an error.)
     const closedHttp = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    const closed = this.#fastPath === null ? closedHttp : Promise.all([closedHttp, this.#fastPath.close()]);
+    const closedTls = this.#tls === null ? null : closeServer(this.#tls.server);
+    this.#tls?.close();
+    const closed = Promise.all([closedHttp, this.#fastPath?.close(), closedTls]);
     this.#server.closeAllConnections();
     const targets = [...this.#targets.values()];
     this.#targets.clear();
@@ -299,6 +334,9 @@ export class Router {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#redirect !== null || this.#tls !== null) {
+      if (applyListenerRules(req, res, this.#redirect, this.#tls?.profile ?? null)) return;
+    }
     const selection = this.#select(req);
     const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     const route = this.#route;
@@ -488,6 +526,7 @@ export class Router {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#redirect !== null && redirectUpgrade(req, socket, this.#redirect)) return;
     const selected = this.#select(req).target;
     const target = selected === null ? undefined : this.#targets.get(selected);
     if (target === undefined) socket.end(NO_TARGET_UPGRADE);
@@ -501,27 +540,4 @@ class IncomingRequestView implements RequestInfo {
     const value = this.req?.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   }
-}
-
-function describeListenError(err: NodeJS.ErrnoException, opts: { port: number; host: string }): SlipwayError {
-  const where = `port ${opts.port} on ${opts.host}`;
-  if (err.code === 'EADDRINUSE') {
-    return new SlipwayError(`${where} is already in use`, {
-      cause: err,
-      hint: 'stop whatever listens there or choose another publicPort in slipway.yml',
-    });
-  }
-  if (err.code === 'EACCES') {
-    return new SlipwayError(`not allowed to listen on ${where}`, {
-      cause: err,
-      hint: 'ports below 1024 need root or CAP_NET_BIND_SERVICE; or choose another publicPort in slipway.yml',
-    });
-  }
-  if (err.code === 'EADDRNOTAVAIL') {
-    return new SlipwayError(`cannot listen on ${where}: the address is not on this host`, {
-      cause: err,
-      hint: 'check bindAddress in slipway.yml',
-    });
-  }
-  return new SlipwayError(`cannot listen on ${where}: ${err.message}`, { cause: err });
 }

@@ -6,7 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { openClientSocket } from './test-router.js';
 import type { AddressInfo } from 'node:net';
 
 interface ParserCtor {
@@ -212,8 +213,9 @@ export interface Exchange {
 }
 
 /**
- * Sends `bytes` on one connection and reads until `expectedAnswers` final answers (HEAD-aware through
- * `requestMethods`) have arrived, the server closes, or `waitMs` passes.
+ * Sends `bytes` on one connection (over TLS with `tls`, to a router's TLS port) and reads until `expectedAnswers`
+ * final answers (HEAD-aware through `requestMethods`) have arrived, the server closes, or `waitMs` passes (counted
+ * from when the connection can carry bytes).
  */
 export function sendRaw(
   port: number,
@@ -221,11 +223,12 @@ export function sendRaw(
   expectedAnswers: number,
   requestMethods: readonly string[],
   waitMs: number,
+  tls = false,
 ): Promise<Exchange> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const done = (closed: boolean, timedOut: boolean): void => {
       if (settled) return;
       settled = true;
@@ -233,12 +236,14 @@ export function sendRaw(
       socket.destroy();
       resolve({ received: Buffer.concat(chunks), closed, timedOut });
     };
-    // Nothing to wait for but a close or a stray answer: a short look is enough.
-    const timer =
-      expectedAnswers === 0
-        ? setTimeout(() => done(false, false), NOTHING_EXPECTED_MS)
-        : setTimeout(() => done(false, true), waitMs);
-    socket.on('connect', () => socket.write(bytes));
+    const socket = openClientSocket(port, tls, () => {
+      // Nothing to wait for but a close or a stray answer: a short look is enough.
+      timer =
+        expectedAnswers === 0
+          ? setTimeout(() => done(false, false), NOTHING_EXPECTED_MS)
+          : setTimeout(() => done(false, true), waitMs);
+      socket.write(bytes);
+    });
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       const answers = finalAnswers(parseHttpStream(Buffer.concat(chunks), 'response', { requestMethods }));

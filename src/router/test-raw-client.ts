@@ -2,7 +2,8 @@
  * Test-only: a raw TCP client for the router, for what an HTTP client library will not send (pipelining,
  * smuggling attempts, aborts at a chosen byte) or hides (framing headers, interim answers).
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { openClientSocket, type TlsClient } from './test-router.js';
 
 export interface RawClient {
   socket: Socket;
@@ -14,10 +15,11 @@ export interface RawClient {
   closed: Promise<string>;
 }
 
-export async function connectRaw(port: number): Promise<RawClient> {
-  const socket = connect({ host: '127.0.0.1', port });
+/** `tls`: over TLS to a router's TLS port (the test CA trusted), once the handshake is done. */
+export async function connectRaw(port: number, opts: { tls?: TlsClient } = {}): Promise<RawClient> {
+  let socket!: Socket;
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
+    socket = openClientSocket(port, opts.tls ?? false, resolve);
     socket.once('error', reject);
   });
   let received = '';

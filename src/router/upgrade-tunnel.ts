@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { deriveUpgradeRequestHead } from './headers.js';
+import { schemeOf } from './proxy-exchange.js';
 import { parseRequestTarget } from './request-target.js';
 import type { RouterTarget } from './router-target.js';
 
@@ -48,7 +49,7 @@ export function startUpgradeTunnel(
       req.method ?? 'GET',
       requestTarget.path,
       req.rawHeaders,
-      { clientAddress: req.socket.remoteAddress, proto: 'http' },
+      { clientAddress: req.socket.remoteAddress, proto: schemeOf(req.socket) },
       requestTarget.kind === 'absolute' ? requestTarget.authority : null,
     );
     upstream.write(requestHead, 'latin1');

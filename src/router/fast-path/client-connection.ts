@@ -5,6 +5,7 @@ import { MAX_UPSTREAM_REQUEST_HEAD_BYTES } from '../headers.js';
 import { FastExchange, formatUpstreamRequestHead, type ExchangeClient } from './fast-exchange.js';
 import { MAX_REQUEST_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.js';
 import { formatShortAnswer } from './short-answer.js';
+import type { RedirectRule } from '../tls/https-redirect.js';
 
 /** Node's server defaults: keep-alive idle 5 s; a head must be complete within 60 s (slowloris). */
 export const KEEP_ALIVE_IDLE_MS = 5_000;
@@ -26,6 +27,25 @@ export interface FastPathRouting {
   /** Gives the connection to the classic path (Node's http server), which keeps it from then on. */
   handOff(socket: Socket): void;
 }
+
+/** What the listener a connection came in on asks of its requests. */
+export interface ListenerProfile {
+  /** X-Forwarded-Proto for the app: the scheme the client used. */
+  readonly proto: 'http' | 'https';
+  /** Field lines (CRLF-ended) the router adds to its own answers: HSTS on a TLS listener; '' for none. */
+  readonly ownAnswerFields: string;
+  /** Strict-Transport-Security added to the app's answers that carry none (a TLS listener with HSTS on). */
+  readonly hsts: string | null;
+  /** A plain listener sending clients to HTTPS: the redirect for a request, or null to serve it. */
+  readonly redirect: RedirectRule | null;
+}
+
+export const PLAIN_PROFILE: ListenerProfile = {
+  proto: 'http',
+  ownAnswerFields: '',
+  hsts: null,
+  redirect: null,
+};
 
 /** What a connection tells the fast-path server about itself. */
 export interface ClientConnectionOwner {
@@ -54,6 +74,7 @@ export class ClientConnection implements ExchangeClient {
     readonly socket: Socket,
     readonly routing: FastPathRouting,
     readonly owner: ClientConnectionOwner,
+    readonly profile: ListenerProfile = PLAIN_PROFILE,
   ) {
     this.deadlineMs = performance.now() + HEAD_TIMEOUT_MS;
     socket.on('data', this.#onData);
@@ -152,6 +173,12 @@ export class ClientConnection implements ExchangeClient {
         return;
       }
       const head = parsed.head;
+      const redirect = this.profile.redirect?.(hostOf(head.rawHeaders), head.method, head.target) ?? null;
+      if (redirect !== null) {
+        this.#buf = buf.length > head.headBytes ? buf.subarray(head.headBytes) : null;
+        this.#answerShort(head, redirect.status, '', `location: ${redirect.location}\r\n`);
+        return;
+      }
       const route = this.routing.route(head);
       if (route.kind === 'classic') {
         this.#handOff();
@@ -162,7 +189,7 @@ export class ClientConnection implements ExchangeClient {
         this.#answerShort(head, 503, route.body);
         return;
       }
-      const upstreamHead = formatUpstreamRequestHead(head, this.socket.remoteAddress);
+      const upstreamHead = formatUpstreamRequestHead(head, this.socket.remoteAddress, this.profile.proto);
       if (upstreamHead.length > MAX_UPSTREAM_REQUEST_HEAD_BYTES) {
         this.#answerShort(head, 431, HEAD_TOO_LARGE_BODY);
         return;
@@ -175,10 +202,11 @@ export class ClientConnection implements ExchangeClient {
   }
 
   /** The router's own answer to a request it does not forward. */
-  #answerShort(head: RequestHead, status: number, body: string): void {
+  #answerShort(head: RequestHead, status: number, body: string, fields = ''): void {
     // A body would have to be read and thrown away: simpler to close after the answer.
     const close = !head.keepAlive || head.contentLength > 0;
-    this.socket.write(formatShortAnswer(status, body, close, head.method), 'latin1');
+    const answer = formatShortAnswer(status, body, close, head.method, fields + this.profile.ownAnswerFields);
+    this.socket.write(answer, 'latin1');
     this.exchangeDone(close); // the next pipelined request, if any, on the next turn of #pump
   }
 
@@ -213,4 +241,13 @@ export class ClientConnection implements ExchangeClient {
     this.routing.handOff(this.socket);
     if (this.#readingPaused || this.socket.isPaused()) this.socket.resume();
   }
+}
+
+/** The Host header's value (the fast path takes only requests with exactly one). */
+function hostOf(raw: readonly string[]): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') return raw[i + 1];
+  }
+  return undefined;
 }

@@ -9,6 +9,8 @@ import { formatShortAnswer } from './short-answer.js';
 import type { RequestHead } from './request-head.js';
 import { parseResponseHead, type ResponseHead } from './response-head.js';
 import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
+import type { ListenerProfile } from './client-connection.js';
+import { hasHstsHeader } from '../tls/https-redirect.js';
 
 const BAD_GATEWAY_BODY = 'Bad gateway: the app did not answer (slipway router)\n';
 /** An app closed a kept-alive socket just as it was reused: the request never reached it. */
@@ -19,6 +21,8 @@ const MAX_JOINED_BODY_BYTES = 16 * 1024;
 /** What an exchange needs from the client connection it serves. */
 export interface ExchangeClient {
   readonly socket: Socket;
+  /** What the listener the client came in on adds (HSTS). */
+  readonly profile: ListenerProfile;
   /** The exchange can take request body bytes now. */
   pumpBody(): void;
   /** The answer is out (or the exchange gave up); `closeClient` ends the client connection after it. */
@@ -26,8 +30,12 @@ export interface ExchangeClient {
 }
 
 /** The request head the fast path sends upstream: the client's, rewritten like the classic path's. */
-export function formatUpstreamRequestHead(head: RequestHead, clientAddress: string | undefined): string {
-  const headers = deriveUpstreamRequestHeaders(head.rawHeaders, { clientAddress, proto: 'http' });
+export function formatUpstreamRequestHead(
+  head: RequestHead,
+  clientAddress: string | undefined,
+  proto: 'http' | 'https' = 'http',
+): string {
+  const headers = deriveUpstreamRequestHeaders(head.rawHeaders, { clientAddress, proto });
   return formatHead(`${head.method} ${head.target} HTTP/1.1`, headers);
 }
 
@@ -188,6 +196,8 @@ export class FastExchange implements UpstreamUser {
     const headers = deriveClientResponseHeaders(head.rawHeaders);
     if (!head.hasDate) headers.push('date', currentHttpDate());
     if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
+    const hsts = this.client.profile.hsts;
+    if (hsts !== null && !hasHstsHeader(headers)) headers.push('strict-transport-security', hsts);
     if (head.framing === 'chunked') headers.push('transfer-encoding', 'chunked');
     // A request body not fully read leaves the client connection out of step: close it after this answer.
     this.#closeClient = !this.head.keepAlive || head.framing === 'close' || this.bodyRemaining > 0;
@@ -273,7 +283,8 @@ export class FastExchange implements UpstreamUser {
   #badGateway(): void {
     this.#discardUpstream();
     const close = !this.head.keepAlive || this.bodyRemaining > 0;
-    this.#write(formatShortAnswer(502, BAD_GATEWAY_BODY, close, this.head.method));
+    const fields = this.client.profile.ownAnswerFields;
+    this.#write(formatShortAnswer(502, BAD_GATEWAY_BODY, close, this.head.method, fields));
     this.#finish(502, true);
     this.client.exchangeDone(close);
   }

@@ -1,6 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ClientConnection, type ClientConnectionOwner, type FastPathRouting } from './client-connection.js';
+import {
+  ClientConnection,
+  PLAIN_PROFILE,
+  type ClientConnectionOwner,
+  type FastPathRouting,
+  type ListenerProfile,
+} from './client-connection.js';
 
 /** How often client timeouts are checked: coarse, so that no timer is armed per request. */
 const SWEEP_INTERVAL_MS = 1_000;
@@ -14,13 +20,23 @@ export class FastPathServer implements ClientConnectionOwner {
   readonly #connections = new Set<ClientConnection>();
   #sweeper: NodeJS.Timeout | null = null;
 
-  constructor(readonly routing: FastPathRouting) {
+  constructor(
+    readonly routing: FastPathRouting,
+    /** What the plain port's requests get (X-Forwarded-Proto http, perhaps a redirect to HTTPS). */
+    plainProfile: ListenerProfile = PLAIN_PROFILE,
+  ) {
     // Not half-open: a client that ends its side aborts what it asked, as with Node's server (its
     // httpAllowHalfOpen is off by default), and a handed-off socket behaves as Node's own would.
-    this.server = createServer({ noDelay: true }, (socket: Socket) => {
-      this.#connections.add(new ClientConnection(socket, routing, this));
-      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS).unref();
-    });
+    this.server = createServer({ noDelay: true }, (socket: Socket) => this.accept(socket, plainProfile));
+  }
+
+  /**
+   * Reads a connection on the fast path: the plain port's, or a TLS listener's once its handshake is done (a
+   * TLSSocket is a Socket whose bytes are the decrypted ones; hand-offs to Node's server work the same).
+   */
+  accept(socket: Socket, profile: ListenerProfile): void {
+    this.#connections.add(new ClientConnection(socket, this.routing, this, profile));
+    this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
   /** Connections the fast path still holds (not handed to the classic path). */

@@ -6,10 +6,17 @@ import { currentHttpDate } from './http-date.js';
  * HEAD has the same head and no body (RFC 9110 §9.3.2): the client reads none, and bytes sent anyway would be
  * read as the next answer.
  */
-export function formatShortAnswer(status: number, body: string, close: boolean, method = 'GET'): string {
+export function formatShortAnswer(
+  status: number,
+  body: string,
+  close: boolean,
+  method = 'GET',
+  /** Further field lines, each ending with CRLF (a redirect's Location, HSTS on a TLS listener). */
+  extraFields = '',
+): string {
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-    `date: ${currentHttpDate()}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `date: ${currentHttpDate()}\r\n${extraFields}content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
     (close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n') +
     (method === 'HEAD' ? '' : body)
   );
