@@ -157,7 +157,11 @@ function slipway(root, project, args) {
  * the chunks it imports statically, then the program and the verb's chunk with theirs).
  */
 function describeBundle(dist) {
-  const files = readdirSync(dist).filter((f) => f === 'cli.js' || /^cli-.+\.js$/.test(f));
+  // Chunks are ES modules (`cli-*.js`, builds before the code cache) or CommonJS scripts that dist/cli.js loads
+  // (`cli-*.cjs`, from cli-main.cjs on): what a command parses is the closure of the static imports or requires
+  // from there; a dynamic `import()` (in a CommonJS chunk, a `require` in `Promise.resolve().then(() => …)`) is
+  // loaded only when it runs.
+  const files = readdirSync(dist).filter((f) => f === 'cli.js' || /^cli-.+\.c?js$/.test(f));
   const bytes = (f) => readFileSync(join(dist, f)).length;
   const closure = (start, seen = new Set()) => {
     if (seen.has(start) || !files.includes(start)) return seen;
@@ -168,6 +172,11 @@ function describeBundle(dist) {
     )) {
       closure(m[1], seen);
     }
+    for (const m of text.matchAll(/require\("\.\/(cli-[^"]+\.cjs)"\)/g)) {
+      const before = text.slice(Math.max(0, m.index - 40), m.index);
+      if (!before.includes('.then(')) closure(m[1], seen);
+    }
+    if (start === 'cli.js' && /["']cli-main\.cjs["']/.test(text)) closure('cli-main.cjs', seen);
     return seen;
   };
   const kib = (set) => Math.round([...set].reduce((sum, f) => sum + bytes(f), 0) / 1024);

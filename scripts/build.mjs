@@ -1,8 +1,11 @@
 // Bundles the CLI into dist/cli.js and its chunks (one per verb, loaded when that verb runs, so that a command
-// parses only the code it needs), the agent into one self-contained file (what a host runs, uploaded alone), and
-// the dashboard into dist/web (what `slipway server` serves), with Vite and the config in vite.config.ts.
+// parses only the code it needs; CommonJS scripts, compiled with V8's code cache), the agent into one self-contained
+// file (what a host runs, uploaded alone), and the dashboard into dist/web (what `slipway server` serves), with Vite
+// and the config in vite.config.ts.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 /**
@@ -62,9 +65,10 @@ const common = {
 
 /**
  * The CLI's chunks sit beside dist/cli.js, not in a folder of their own: code in them finds dist/agent.js,
- * dist/web and the examples from its own location (import.meta.url).
+ * dist/web and the examples from its own location. `.js` and `.js.map` are those of earlier builds, when the
+ * chunks were ES modules.
  */
-const CLI_CHUNK = /^cli-.+-[A-Z0-9]{8}\.js(\.map)?$/;
+const CLI_CHUNK = /^cli-.+\.c?js(\.map)?$/;
 
 /**
  * zod's locales, about 360 KB of code that every verb reading slipway.yml would parse, cut to the English one
@@ -80,24 +84,74 @@ const zodEnglishOnly = {
 };
 
 /**
- * The CLI: dist/cli.js is the entry (bin/slipway.js and the tests run it), and every `import()` of a verb
- * becomes a chunk. Chunks of an earlier build that this one did not write are removed.
+ * An ES module chunk's imports of other chunks, kept as imports of the CommonJS files they become.
+ */
+const chunksStayApart = {
+  name: 'chunks-stay-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/cli-.+\.js$/ }, (args) => ({
+      path: args.path.replace(/\.js$/, '.cjs'),
+      external: true,
+    }));
+  },
+};
+
+/**
+ * The CLI, in three steps. (1) esbuild's code splitting, in ES modules (the only format it splits): src/cli/main.ts
+ * and a chunk of each `import()` (every verb, the large libraries that step handlers load when they run), in a temp
+ * directory. (2) Each of those files becomes a CommonJS script, `dist/cli-*.cjs` (its `import()`s `require`s in a
+ * promise; source maps follow): Node 20 has V8's code cache for scripts, not for ES modules. (3) dist/cli.js, the
+ * entry that bin/slipway.js and the tests run, is an ES module that loads the chunks with that code cache
+ * (src/cli/entry.ts, src/cli/chunk-loader.ts). Chunks of an earlier build that this one did not write are removed.
  */
 async function buildCli() {
-  const result = await build({
-    ...common,
-    entryPoints: { cli: 'src/cli/main.ts' },
-    outdir: 'dist',
-    splitting: true,
-    chunkNames: 'cli-[name]-[hash]',
-    metafile: true,
-    external: ['better-sqlite3', 'ssh2', 'cpu-features', 'dockerode'],
-    plugins: [zodEnglishOnly],
-    define: { __SLIPWAY_BUILD_ID__: JSON.stringify(buildId()) },
-  });
-  const written = new Set(Object.keys(result.metafile.outputs).map((path) => path.replace(/^dist\//, '')));
-  for (const name of readdirSync('dist')) {
-    if (CLI_CHUNK.test(name) && !written.has(name)) rmSync(`dist/${name}`, { force: true });
+  const define = { __SLIPWAY_BUILD_ID__: JSON.stringify(buildId()) };
+  const esm = mkdtempSync(join(tmpdir(), 'slipway-cli-esm-'));
+  try {
+    const split = await build({
+      ...common,
+      banner: {},
+      entryPoints: { 'cli-main': 'src/cli/main.ts' },
+      outdir: esm,
+      splitting: true,
+      chunkNames: 'cli-[name]-[hash]',
+      metafile: true,
+      external: ['better-sqlite3', 'ssh2', 'cpu-features', 'dockerode'],
+      plugins: [zodEnglishOnly],
+      define,
+    });
+    const chunks = Object.keys(split.metafile.outputs)
+      .filter((path) => path.endsWith('.js'))
+      .map((path) => resolve(path));
+    const [scripts] = await Promise.all([
+      build({
+        entryPoints: chunks,
+        outbase: esm,
+        outdir: 'dist',
+        outExtension: { '.js': '.cjs' },
+        bundle: true,
+        packages: 'external',
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        supported: { 'dynamic-import': false },
+        // What import.meta was, the chunk loader passes in (src/cli/chunk-loader.ts).
+        define: { 'import.meta': '__slipwayImportMeta' },
+        sourcemap: 'linked',
+        metafile: true,
+        logLevel: 'warning',
+        // A bundled library's eval('require("zlib")…') was esbuild's concern in step 1, where it said nothing.
+        logOverride: { 'direct-eval': 'silent' },
+        plugins: [chunksStayApart],
+      }),
+      build({ ...common, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', define }),
+    ]);
+    const written = new Set(Object.keys(scripts.metafile.outputs).map((path) => path.replace(/^dist\//, '')));
+    for (const name of readdirSync('dist')) {
+      if (CLI_CHUNK.test(name) && !written.has(name)) rmSync(`dist/${name}`, { force: true });
+    }
+  } finally {
+    rmSync(esm, { recursive: true, force: true });
   }
 }
 

@@ -17,10 +17,10 @@ process.stdout.on('error', onOutputError);
 process.stderr.on('error', onOutputError);
 
 // `slipway --version` answers before anything else is parsed; every other command loads the program, which loads
-// the code of its verb only (src/cli/verbs.ts).
+// the code of its verb only (src/cli/verbs.ts). runProgram reports its errors itself. (The built CLI runs this file
+// as a CommonJS chunk, src/cli/entry.ts: no top-level await.)
 if (wantsVersion(process.argv.slice(2), VERB_NAMES)) {
   process.stdout.write(`${SLIPWAY_VERSION}\n`);
 } else {
-  const { runProgram } = await import('./program.js');
-  await runProgram(process.argv);
+  void import('./program.js').then(({ runProgram }) => runProgram(process.argv));
 }

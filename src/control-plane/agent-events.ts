@@ -73,7 +73,8 @@ export async function syncAgentEvents(
   // shares the bridge it opens (which starts an agent that is not running, as a deploy would anyway).
   const fetched = await Promise.all(
     hosts.map(async (host) => {
-      if (host === project.local && !(await project.local.isAgentRunning()) && !project.local.hasState())
+      // The state file first: where an agent kept state the sync goes on either way, with one connection only.
+      if (host === project.local && !project.local.hasState() && !(await project.local.isAgentRunning()))
         return null;
       try {
         const agent = await host.agent({ start });

@@ -2,7 +2,7 @@ import { hostName } from '../config/config-values.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveCanaryEndpoint, type CanaryEndpoint } from './canary-endpoints.js';
-import { CanaryController } from './canary-controller.js';
+import type { CanaryController } from './canary-controller.js';
 import { SignalWatcher, type DeploymentSignal } from './deployment-signals.js';
 import { numberStages } from './execute-plan.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
@@ -38,6 +38,9 @@ export async function createCanaryController(
     .at(-1);
   const lastWaitOutput = records.find((r) => r.index === lastWait?.index)?.output;
   const goAhead = goAheadOf(lastWaitOutput);
+  // The controller and the canary's judge (statistics, checks) load for a canary plan only: a switch such as a
+  // warm rollback parses none of them.
+  const { CanaryController } = await import('./canary-controller.js');
   return new CanaryController(
     plan.canary,
     cp.hosts,

@@ -8,7 +8,6 @@ import type { Plan } from '../plan/steps.js';
 import { refuseIfFrozen, recordFreeze } from '../migrate/freeze.js';
 import { IrreversibleMigrationError } from '../migrate/plan-database-stages.js';
 import { deriveCompletedSteps, deriveResumable } from './derive-phase.js';
-import { ApprovalWaiter } from './approval-waiter.js';
 import { createCanaryController } from './create-canary-controller.js';
 import { withDeployLock, type LockOptions } from './deploy-lock.js';
 import {
@@ -148,8 +147,9 @@ export async function execute(
   completed: Set<number>,
 ): Promise<ExecutionResult> {
   const canary = await createCanaryController(cp, plan, completed);
+  // The approval waiter loads for a plan that waits for one.
   const approvals = plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))
-    ? new ApprovalWaiter(
+    ? new (await import('./approval-waiter.js')).ApprovalWaiter(
         cp.store,
         cp.clock,
         {

@@ -3,7 +3,6 @@ import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from '../core/sleep.js';
 import { installImage } from './install-image.js';
-import { awaitWindowHandler } from '../pipeline/await-window-handler.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
@@ -22,8 +21,8 @@ async function agentOf(ctx: StepContext, hostName: string): Promise<AgentClient>
 
 /**
  * One handler per step kind: each turns the step's data into agent calls. The handlers that need large libraries
- * (bake: an HTTP client; verify: a load generator; the database steps: tar and database drivers) load them when they
- * run, so a switch-only deployment such as a warm rollback parses none of them.
+ * (bake: an HTTP client; verify: a load generator; the database steps: tar and database drivers; a deploy window:
+ * cron expressions) load them when they run, so a switch-only deployment such as a warm rollback parses none of them.
  */
 export const stepHandlers: StepHandlers = {
   'install-release': async (step, ctx) => {
@@ -229,7 +228,9 @@ export const stepHandlers: StepHandlers = {
     };
   },
 
-  'await-window': awaitWindowHandler,
+  // Windows are cron expressions: croner loads when a deployment waits for one.
+  'await-window': async (step, ctx) =>
+    (await import('../pipeline/await-window-handler.js')).awaitWindowHandler(step, ctx),
   bake: async (step, ctx) => (await import('../pipeline/bake-handler.js')).bakeHandler(step, ctx),
   'await-approval': async (step, ctx) => {
     if (!ctx.approvals)

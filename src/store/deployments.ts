@@ -93,6 +93,16 @@ export function createDeploymentRepository(db: Kysely<StoreDatabase>): Deploymen
     return deployment;
   }
 
+  // Deployments that this store created or found: a deployment is never deleted, so a step of one of them needs
+  // no look-up (each step records twice; the foreign key still holds every step to its deployment).
+  const known = new Set<string>();
+  async function requireDeploymentExists(id: string): Promise<void> {
+    if (known.has(id)) return;
+    const row = await db.selectFrom('deployments').select('id').where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError(`deployment ${id} not found`);
+    known.add(id);
+  }
+
   return {
     async createDeployment(deployment) {
       const row = toDeploymentRow(deployment);
@@ -106,6 +116,7 @@ export function createDeploymentRepository(db: Kysely<StoreDatabase>): Deploymen
           hint: 'deployment ids are unique: derive a new one',
         });
       }
+      known.add(deployment.id);
       return toDeploymentRecord(row);
     },
 
@@ -138,7 +149,7 @@ export function createDeploymentRepository(db: Kysely<StoreDatabase>): Deploymen
     },
 
     async recordStep(deploymentId, index, patch) {
-      await requireDeployment(deploymentId);
+      await requireDeploymentExists(deploymentId);
       const changes: Updateable<DeploymentStepsTable> = { status: patch.status };
       if (patch.startedAtMs !== undefined) changes.started_at_ms = patch.startedAtMs;
       if (patch.finishedAtMs !== undefined) changes.finished_at_ms = patch.finishedAtMs;
