@@ -249,7 +249,9 @@ alerts:
     );
   });
 
-  // The bake acts on the first crash (the target is no longer healthy), so the loop is one restart long here.
+  // The bake acts on the first crash (the target is no longer healthy), so the loop is one restart long here: the
+  // target crashes 4 s after each start, so a second crash would need the rollback to take over 4 s after the first
+  // (with 1.5 s, a full run on a loaded machine once saw the restarted target crash again before it was stopped).
   it('a release that crashes during its bake is rolled back by the bake, and the crash is reported with its stderr tail', async () => {
     project = await createTestProject();
     const extra =
@@ -262,7 +264,7 @@ crashLoop: { restarts: 1, within: 1m }
     project.writeConfig(project.config({ environmentExtra: extra }));
     expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
     expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
-    project.writeConfig(project.config({ env: { CRASH_AFTER_MS: '1500' }, environmentExtra: extra }));
+    project.writeConfig(project.config({ env: { CRASH_AFTER_MS: '4000' }, environmentExtra: extra }));
     expectOk(await project.cli(['release', 'create', '--version', '2.0.0']));
 
     const deploy = await project.cli(['deploy', 'production', '--release', '2.0.0']);
@@ -284,7 +286,7 @@ crashLoop: { restarts: 1, within: 1m }
     const crash = groups.find((g) => g.release === '2.0.0' && g.kind === 'crash');
     expect(crash).toMatchObject({ fingerprint: 'exit code 4', count: 1 });
     expect(crash?.sample).toMatchObject({
-      stderrTail: expect.stringContaining('CRASH_AFTER_MS=1500: giving up') as unknown,
+      stderrTail: expect.stringContaining('CRASH_AFTER_MS=4000: giving up') as unknown,
     });
   });
 
