@@ -39,6 +39,14 @@ export const DEFAULTS = {
     minMemoryBytes: 128 * 1024 * 1024,
   },
   bindAddress: '0.0.0.0',
+  /** A host's front door (issue 16): the ports every environment with `domains` on the host shares. */
+  frontDoor: { httpPort: 80, httpsPort: 443, bindAddress: '0.0.0.0' },
+  tls: {
+    redirect: true,
+    acmeDirectory: 'letsencrypt',
+    /** Only used once `hsts` is given: HSTS is opt-in. */
+    hsts: { maxAge: '365d', includeSubDomains: false, preload: false },
+  },
   /**
    * How an edge fails over between the app hosts' routers (docs/architecture.md, "Rolling updates and the edge"):
    * a cut link costs a request at most `answerTimeout.min` (the floor of the member's recent p99) plus the retry.

@@ -90,6 +90,7 @@ describe('the durations of slipway.yml', () => {
   it('allow 0 only where it means something', () => {
     expect(keys((b) => b.allowZero)).toEqual([
       'run.stopTimeout',
+      'environments.<name>.tls.hsts.maxAge', // 0: browsers forget the rule
       'environments.<name>.strategy.drainTimeout',
       'environments.<name>.strategy.keepWarm',
       'environments.<name>.strategy.steps[].pause',
@@ -104,6 +105,7 @@ describe('the durations of slipway.yml', () => {
 
   it('exceed what a timer holds only where nothing waits for them', () => {
     expect(keys((b) => b.maxMs === MAX_SPAN_MS)).toEqual([
+      'environments.<name>.tls.hsts.maxAge', // sent to browsers in seconds
       'environments.<name>.approvals.expiresAfter',
       'environments.<name>.monitoring.window',
       'environments.<name>.monitoring.youngFor',

@@ -7,6 +7,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { duration } from './duration-schema.js';
 import { edgeSchema } from './edge-schema.js';
+import { frontDoorShape } from './front-door-schema.js';
 import { ENV_LIMITS, envMapSchema, envNameSchema } from './env-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { insidePathSchema } from './inside-path-schema.js';
@@ -101,6 +102,7 @@ export const environmentSchema = z
       .describe(
         "When set, each host's agent serves the router's per-release metrics in the Prometheus format at http://127.0.0.1:<metricsPort>/metrics (loopback only).",
       ),
+    ...frontDoorShape,
     strategy: strategySchema.default({
       kind: 'blue-green',
       keepWarm: DEFAULTS.strategy.keepWarm,

@@ -3,6 +3,7 @@ import { ENV_LIMITS, envBytes } from './env-schema.js';
 import { hostName } from './config-values.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
+import { validateFrontDoorRules } from './validate-front-door-rules.js';
 import { validatePipelineRules } from './validate-pipeline-rules.js';
 import { validateTriggerRules } from './validate-trigger-rules.js';
 
@@ -19,6 +20,7 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...validatePipelineRules(config),
     ...checkApproversExist(config),
     ...validateTriggerRules(config),
+    ...validateFrontDoorRules(config),
   ];
 }
 

@@ -10,6 +10,7 @@ import type { EnvironmentConfig } from '../config/schema.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
+import { refuseUnservedFrontDoor } from '../config/config-values-front-door.js';
 import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
@@ -128,6 +129,8 @@ export async function preparePlan(
   } = {},
 ): Promise<Plan> {
   const env = environmentConfig(cp.config, request.environment);
+  // A rollback is never held up: going back serves on publicPort, as every deploy of this version did.
+  if (request.kind === 'deploy') refuseUnservedFrontDoor(request.environment, env);
   const release = await requireRelease(cp, request.version);
   const observed =
     options.observed ?? (await observeHosts(hostsOf(cp, request.environment), cp.config.app, options));

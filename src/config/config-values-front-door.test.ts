@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../core/errors.js';
+import {
+  hstsSettingsOf,
+  refuseUnservedFrontDoor,
+  resolveConfigPath,
+  routeOf,
+  routesOf,
+  tlsModeOf,
+  type FrontDoorEnvironment,
+} from './config-values-front-door.js';
+import { configSchema } from './schema.js';
+
+const config = configSchema.parse({
+  app: 'shop',
+  run: { command: 'node server.js' },
+  environments: {
+    production: {
+      publicPort: 8080,
+      hosts: [{ name: 'web1', address: '10.0.0.1' }, { name: 'web2', address: '10.0.0.2' }, 'local'],
+      edge: { host: 'local', publicPort: 8000 },
+      domains: ['shop.example.com', 'www.shop.example.com'],
+      tls: { acme: { email: 'ops@example.com' }, hsts: { maxAge: '1d', includeSubDomains: true } },
+    },
+    api: {
+      publicPort: 8081,
+      hosts: [{ name: 'web1', address: '10.0.0.1' }],
+      domains: ['shop.example.com'],
+      pathPrefix: '/api',
+      frontDoor: { httpPort: 8001, httpsPort: 8444 },
+      tls: { certificates: [{ cert: 'c.pem', key: 'k.pem' }], redirect: false },
+    },
+    plain: { publicPort: 8082, domains: ['plain.test'] },
+    legacy: { publicPort: 8083 },
+  },
+});
+const envs = config.environments;
+
+describe('routesOf', () => {
+  it('gives each environment with domains its names, prefix, front door hosts and ports', () => {
+    expect(routesOf(config)).toEqual([
+      {
+        app: 'shop',
+        environment: 'production',
+        names: ['shop.example.com', 'www.shop.example.com'],
+        pathPrefix: '/',
+        hosts: ['local'], // the edge's host, not the app hosts
+        frontDoor: { httpPort: 80, httpsPort: 443, bindAddress: '0.0.0.0' },
+      },
+      {
+        app: 'shop',
+        environment: 'api',
+        names: ['shop.example.com'],
+        pathPrefix: '/api',
+        hosts: ['web1'],
+        frontDoor: { httpPort: 8001, httpsPort: 8444, bindAddress: '0.0.0.0' },
+      },
+      {
+        app: 'shop',
+        environment: 'plain',
+        names: ['plain.test'],
+        pathPrefix: '/',
+        hosts: ['local'],
+        frontDoor: { httpPort: 80, httpsPort: 443, bindAddress: '0.0.0.0' },
+      },
+    ]);
+    expect(routeOf('shop', 'legacy', envs.legacy!)).toBeNull();
+  });
+});
+
+describe('tlsModeOf', () => {
+  it('tells none, files and acme apart, with redirect and HSTS in seconds', () => {
+    expect(tlsModeOf(envs.production!)).toEqual({
+      mode: 'acme',
+      acme: { email: 'ops@example.com', directory: 'letsencrypt' },
+      redirect: true,
+      hsts: { maxAgeS: 86_400, includeSubDomains: true, preload: false },
+    });
+    expect(tlsModeOf(envs.api!)).toEqual({
+      mode: 'files',
+      certificates: [{ cert: 'c.pem', key: 'k.pem' }],
+      redirect: false,
+      hsts: null,
+    });
+    expect(tlsModeOf(envs.plain!)).toEqual({ mode: 'none' });
+    expect(tlsModeOf(envs.legacy!)).toEqual({ mode: 'none' });
+  });
+
+  it('floors HSTS to whole seconds', () => {
+    expect(hstsSettingsOf({ maxAge: '365d', includeSubDomains: false, preload: false }).maxAgeS).toBe(
+      31_536_000,
+    );
+    expect(hstsSettingsOf({ maxAge: '0s', includeSubDomains: false, preload: false }).maxAgeS).toBe(0);
+  });
+});
+
+describe('resolveConfigPath', () => {
+  it.each([
+    ['certs/shop.pem', '/proj/certs/shop.pem'],
+    ['../shared/shop.pem', '/shared/shop.pem'],
+    ['/etc/ssl/shop.pem', '/etc/ssl/shop.pem'],
+    ['~/certs/shop.pem', '/home/me/certs/shop.pem'],
+    ['~', '/home/me'],
+  ])('%s → %s', (text, want) => {
+    expect(resolveConfigPath(text, '/proj', '/home/me')).toBe(want);
+  });
+});
+
+describe('refuseUnservedFrontDoor', () => {
+  const hosts = [{ name: 'local' }] as unknown as FrontDoorEnvironment['hosts'];
+  it('lets an environment without front door keys through', () => {
+    expect(() => refuseUnservedFrontDoor('production', { hosts })).not.toThrow();
+  });
+
+  it('refuses domains or tls as bad input (exit 2), naming the keys, until the agent serves them', () => {
+    const refuse = () => refuseUnservedFrontDoor('production', { hosts, domains: ['shop.example.com'] });
+    expect(refuse).toThrow(InputError);
+    expect(refuse).toThrow('environments.production: domains is checked by validate but not served');
+  });
+});

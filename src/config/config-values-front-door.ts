@@ -1,0 +1,151 @@
+import { isAbsolute, join } from 'node:path';
+import { parseDurationMs } from '../core/duration.js';
+import { InputError } from '../core/errors.js';
+import { hostName } from './config-values.js';
+import { DEFAULTS } from './defaults.js';
+import type { EdgeConfig } from './edge-schema.js';
+import type {
+  AcmeConfig,
+  CertificateFilesConfig,
+  FrontDoorConfig,
+  HstsConfig,
+  TlsConfig,
+} from './front-door-schema.js';
+import type { HostConfig } from './host-schema.js';
+
+// Pure readings of an environment's front door keys (issue 16) for the planner and the agent, without the schemas
+// (like config-values.ts). What a config says; nothing here opens a port or reads a file.
+
+/** The keys of an environment these readings look at. */
+export interface FrontDoorEnvironment {
+  hosts: readonly HostConfig[];
+  edge?: EdgeConfig | undefined;
+  domains?: readonly string[] | undefined;
+  pathPrefix?: string | undefined;
+  frontDoor?: FrontDoorConfig | undefined;
+  tls?: TlsConfig | undefined;
+}
+
+/** The front door's ports with every default, or null when the environment has no `domains` (no front door). */
+export function frontDoorOf(env: FrontDoorEnvironment): FrontDoorConfig | null {
+  if (env.domains === undefined) return null;
+  return env.frontDoor ?? { ...DEFAULTS.frontDoor };
+}
+
+/**
+ * The hosts (by name) whose front door serves the environment's names: the edge's host when it has an edge (users
+ * reach the fleet there), else each of its hosts. Empty when it has no `domains`.
+ */
+export function frontDoorHostsOf(env: FrontDoorEnvironment): string[] {
+  if (env.domains === undefined) return [];
+  if (env.edge) return [hostName(env.edge.host)];
+  return [...new Set(env.hosts.map(hostName))];
+}
+
+/** What the front door routes to one environment: its names and its path prefix. */
+export interface EnvironmentRoute {
+  app: string;
+  environment: string;
+  /** As written (lower case, validated), `*.example.com` wildcards included, each once. */
+  names: string[];
+  /** `/` when none is given. */
+  pathPrefix: string;
+  /** The hosts whose front door carries the route (frontDoorHostsOf). */
+  hosts: string[];
+  frontDoor: FrontDoorConfig;
+}
+
+/** The route of an environment on its hosts' front door, or null when it has no `domains`. Pure. */
+export function routeOf(
+  app: string,
+  environment: string,
+  env: FrontDoorEnvironment,
+): EnvironmentRoute | null {
+  const frontDoor = frontDoorOf(env);
+  if (env.domains === undefined || frontDoor === null) return null;
+  return {
+    app,
+    environment,
+    names: [...new Set(env.domains)],
+    pathPrefix: env.pathPrefix ?? '/',
+    hosts: frontDoorHostsOf(env),
+    frontDoor,
+  };
+}
+
+/** The routes of every environment of a config that has `domains`, in the order of the file. Pure. */
+export function routesOf(config: {
+  app: string;
+  environments: Readonly<Record<string, FrontDoorEnvironment>>;
+}): EnvironmentRoute[] {
+  return Object.entries(config.environments).flatMap(([name, env]) => {
+    const route = routeOf(config.app, name, env);
+    return route === null ? [] : [route];
+  });
+}
+
+/** HSTS as the router takes it (`HstsOptions` of src/router/tls/https-redirect.ts): max-age in whole seconds. */
+export interface HstsSettings {
+  maxAgeS: number;
+  includeSubDomains: boolean;
+  preload: boolean;
+}
+
+/** How an environment's names are served. */
+export type TlsMode =
+  | { mode: 'none' }
+  | {
+      mode: 'files';
+      certificates: CertificateFilesConfig[];
+      redirect: boolean;
+      hsts: HstsSettings | null;
+    }
+  | { mode: 'acme'; acme: AcmeConfig; redirect: boolean; hsts: HstsSettings | null };
+
+/**
+ * An environment's TLS mode: `none` (no `tls`: plain HTTP, or no `domains` at all), `files` (tls.certificates) or
+ * `acme` (tls.acme), with the redirect and HSTS settings. Pure; on a config that passed the rules exactly one of
+ * certificates and acme is there.
+ */
+export function tlsModeOf(env: FrontDoorEnvironment): TlsMode {
+  const tls = env.tls;
+  if (tls === undefined || env.domains === undefined) return { mode: 'none' };
+  const hsts = tls.hsts === undefined ? null : hstsSettingsOf(tls.hsts);
+  if (tls.acme !== undefined) return { mode: 'acme', acme: tls.acme, redirect: tls.redirect, hsts };
+  return { mode: 'files', certificates: tls.certificates ?? [], redirect: tls.redirect, hsts };
+}
+
+export function hstsSettingsOf(hsts: HstsConfig): HstsSettings {
+  return {
+    maxAgeS: Math.floor((parseDurationMs(hsts.maxAge) ?? 0) / 1000),
+    includeSubDomains: hsts.includeSubDomains,
+    preload: hsts.preload,
+  };
+}
+
+/**
+ * A file path from slipway.yml (a certificate, a key, a CA bundle) on the machine that runs slipway: `~/…` under
+ * `homeDir`, an absolute path as it is, anything else relative to `projectDir` (the directory of slipway.yml).
+ * Pure: nothing is looked up.
+ */
+export function resolveConfigPath(text: string, projectDir: string, homeDir: string): string {
+  if (text === '~') return homeDir;
+  if (text.startsWith('~/')) return join(homeDir, text.slice(2));
+  return isAbsolute(text) ? text : join(projectDir, text);
+}
+
+/**
+ * Until the agent opens front doors (issue 16), a deployment or plan of an environment with `domains` or `tls` is
+ * refused: served on its `publicPort` only, its names would be ignored without a word, and an operator who wrote
+ * `tls:` would believe users reach it over HTTPS.
+ */
+export function refuseUnservedFrontDoor(environment: string, env: FrontDoorEnvironment): void {
+  const keys = (['domains', 'pathPrefix', 'frontDoor', 'tls'] as const).filter((k) => env[k] !== undefined);
+  if (keys.length === 0) return;
+  throw new InputError(
+    `environments.${environment}: ${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} checked by validate but not served by this version yet: the front door (host names, HTTPS) is not wired into the agent`,
+    {
+      hint: `remove ${keys.join(', ')} from environments.${environment} to deploy on its publicPort; docs/https-and-domains.md says what exists`,
+    },
+  );
+}
