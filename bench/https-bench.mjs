@@ -14,7 +14,7 @@ import { connect as connectTls } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { cpuUsPerRequest, readCpuTime } from './lib/cpu-time.mjs';
-import { requireHaproxy } from './lib/haproxy.mjs';
+import { haproxyConfig, requireHaproxy } from './lib/haproxy.mjs';
 import { freePort, sleep } from './lib/processes.mjs';
 import { requireWrk, runWrk } from './lib/wrk.mjs';
 
@@ -169,41 +169,17 @@ async function bundleRouter(outfile) {
   });
 }
 
-function haproxyTlsConfig({ port, backendPort, crt }) {
-  return `global
-  nbthread 1
-  maxconn 4096
-  log stderr format short local0 err
-  ssl-default-bind-options ssl-min-ver TLSv1.2
-  ssl-default-bind-ciphers ${TLS12_CIPHERS}
-  ssl-default-bind-ciphersuites ${TLS13_SUITES}
-  ssl-default-bind-curves ${CURVES}
-
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  timeout http-keep-alive 60s
-  option http-keep-alive
-  http-reuse always
-
-frontend public
-  bind 127.0.0.1:${port} ssl crt ${crt} alpn http/1.1
-  option forwardfor
-  http-request set-header X-Forwarded-Proto https
-  http-request set-header X-Forwarded-Host %[req.hdr(host)]
-  default_backend app
-
-backend app
-  server app1 127.0.0.1:${backendPort}
-`;
-}
-
 async function startTlsHaproxy(group, dir, pki, backendPort) {
   const port = await freePort();
   const file = join(dir, 'haproxy.cfg');
-  writeFileSync(file, haproxyTlsConfig({ port, backendPort, crt: pki.combined }));
+  writeFileSync(
+    file,
+    haproxyConfig({
+      port,
+      backendPort,
+      tls: { crt: pki.combined, tls12Ciphers: TLS12_CIPHERS, tls13Suites: TLS13_SUITES, curves: CURVES },
+    }),
+  );
   const proc = group.start('haproxy', 'haproxy', ['-db', '-f', file]);
   for (let attempt = 0; attempt < 100; attempt++) {
     const probe = await describeHandshake(port, pki.ca).catch(() => null);

@@ -21,12 +21,24 @@ function haproxyVersion() {
   }
 }
 
-export function haproxyConfig({ port, backendPort }) {
+/**
+ * HAProxy as the benchmarks compare with: one thread, keep-alive both ways, the forwarded headers the router sets.
+ * With `tls` ({ crt, tls12Ciphers, tls13Suites, curves }) it terminates TLS (1.2 minimum, ALPN http/1.1) with the
+ * router's settings.
+ */
+export function haproxyConfig({ port, backendPort, tls = null }) {
+  const sslGlobal = tls
+    ? `  ssl-default-bind-options ssl-min-ver TLSv1.2
+  ssl-default-bind-ciphers ${tls.tls12Ciphers}
+  ssl-default-bind-ciphersuites ${tls.tls13Suites}
+  ssl-default-bind-curves ${tls.curves}
+`
+    : '';
   return `global
   nbthread 1
   maxconn 4096
   log stderr format short local0 err
-
+${sslGlobal}
 defaults
   mode http
   timeout connect 5s
@@ -38,9 +50,9 @@ defaults
   http-reuse always
 
 frontend public
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${tls ? ` ssl crt ${tls.crt} alpn http/1.1` : ''}
   option forwardfor
-  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Proto ${tls ? 'https' : 'http'}
   http-request set-header X-Forwarded-Host %[req.hdr(host)]
   default_backend app
 
