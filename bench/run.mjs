@@ -13,6 +13,7 @@ import * as edgeFaultsBench from './edge-faults-bench.mjs';
 import * as faultsBench from './faults-bench.mjs';
 import * as fleetBench from './fleet-bench.mjs';
 import * as fleetServerBench from './fleet-server-bench.mjs';
+import * as frontDoorBench from './front-door-bench.mjs';
 import * as httpsBench from './https-bench.mjs';
 import * as routerBench from './router-bench.mjs';
 import * as weightUnderLoadBench from './weight-under-load.mjs';
@@ -21,6 +22,7 @@ import * as weightUnderLoadBench from './weight-under-load.mjs';
 const BENCHMARKS = [
   routerBench,
   httpsBench,
+  frontDoorBench,
   deploySwitchesBench,
   canaryBench,
   weightUnderLoadBench,

@@ -53,6 +53,16 @@ const NO_TARGET_UPGRADE =
 /** The router is a reverse proxy, not a tunnel: CONNECT is refused (Node would close the socket without a word). */
 const CONNECT_REFUSED = 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
+/** A router's request handlers, for a front door that listens for it (`Router.detached`). */
+export interface RouterHandlers {
+  /** A fast-path request head (one Host, origin-form): where it goes. */
+  routeFast(head: RequestHead): FastRoute;
+  /** A request on Node's server (the classic path). */
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /** An Upgrade (WebSocket) request on Node's server. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
 export interface PoolMemberIdleResult {
   /** True when the member had nothing in flight before the timeout. */
   drained: boolean;
@@ -107,7 +117,7 @@ export class Router {
     return n;
   };
 
-  private constructor(opts: RouterListenOptions) {
+  private constructor(opts: RouterListenOptions, listens = true) {
     const plain = plainProfile(opts, () => this.tlsPort);
     this.#redirect = plain.redirect;
     this.#server = createServer((req, res) => this.#onRequest(req, res));
@@ -119,7 +129,7 @@ export class Router {
       socket.end(CONNECT_REFUSED);
     });
     this.#fastPath =
-      process.env.SLIPWAY_ROUTER_FAST_PATH === '0'
+      process.env.SLIPWAY_ROUTER_FAST_PATH === '0' || !listens
         ? null
         : new FastPathServer(
             {
@@ -159,6 +169,21 @@ export class Router {
     }
     return router;
   }
+
+  /**
+   * A router with no port of its own: a front door (front-door.ts) listens and hands it the requests of its route
+   * through `handlers`. Every other method works as on a listening router; `port` and `tlsPort` do not apply.
+   */
+  static detached(): Router {
+    return new Router({ port: 0, host: '' }, false);
+  }
+
+  /** What a front door calls per request: the same handlers as this router's own listener uses. */
+  readonly handlers: RouterHandlers = {
+    routeFast: (head) => this.#routeFast(head),
+    request: (req, res) => this.#onRequest(req, res),
+    upgrade: (req, socket, head) => this.#onUpgrade(req, socket, head),
+  };
 
   /** The plain HTTP port. */
   get port(): number {

@@ -18,7 +18,8 @@ export const HEAD_TOO_LARGE_BODY =
 /** What the router decides for one eligible request head. */
 export type FastRoute =
   | { kind: 'proxy'; target: RouterTarget; extraResponseHeaders: readonly string[] | null }
-  | { kind: 'unavailable'; body: string }
+  /** The router's own short answer: 503 (no target) unless `status` says otherwise (a front door's 404). */
+  | { kind: 'unavailable'; body: string; status?: number }
   | { kind: 'classic' };
 
 /** The router's side of the fast path. */
@@ -186,7 +187,7 @@ export class ClientConnection implements ExchangeClient {
       }
       this.#buf = buf.length > head.headBytes ? buf.subarray(head.headBytes) : null;
       if (route.kind === 'unavailable') {
-        this.#answerShort(head, 503, route.body);
+        this.#answerShort(head, route.status ?? 503, route.body);
         return;
       }
       const upstreamHead = formatUpstreamRequestHead(head, this.socket.remoteAddress, this.profile.proto);
