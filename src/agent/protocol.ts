@@ -99,7 +99,13 @@ export interface RouteStatus {
   /** An edge's upstreams (the app hosts' routers); null for an app's own router. */
   pool: PoolMemberStatus[] | null;
   /** The route's front door (absent when it has none, and from older agents). */
-  frontDoor?: { names: string[]; pathPrefix: string; httpPort: number; httpsPort: number; certificates: number };
+  frontDoor?: {
+    names: string[];
+    pathPrefix: string;
+    httpPort: number;
+    httpsPort: number;
+    certificates: number;
+  };
 }
 
 /** The key of an app's edge route on a host, kept apart from the app's own route so a host can run both. */

@@ -134,7 +134,6 @@ export function resolveConfigPath(text: string, projectDir: string, homeDir: str
   return isAbsolute(text) ? text : join(projectDir, text);
 }
 
-
 /**
  * The key of an environment's route on its hosts (the router process's routes.json and every route call): the
  * app's name, as always, for an environment without `domains`; `<app>@<environment>` for one with them, so that
@@ -142,6 +141,20 @@ export function resolveConfigPath(text: string, projectDir: string, homeDir: str
  */
 export function routeKeyOf(app: string, environment: string, env: FrontDoorEnvironment): string {
   return env.domains === undefined ? app : `${app}@${environment}`;
+}
+
+/**
+ * How the hosts' state is read for one environment: its route's key, and the prefix of its targets' ids
+ * (`<app>_<environment>` with domains, so the targets of two environments of one app on a host stay apart).
+ */
+export function routeSelectorOf(
+  app: string,
+  environment: string,
+  env: FrontDoorEnvironment,
+): { key: string; targetPrefix: string } {
+  return env.domains === undefined
+    ? { key: app, targetPrefix: app }
+    : { key: routeKeyOf(app, environment, env), targetPrefix: `${app}_${environment}` };
 }
 
 /**

@@ -9,7 +9,11 @@ import type { HostObservation } from '../plan/plan-deploy.js';
 export async function observeHosts(
   hosts: readonly Host[],
   app: string,
-  options: { startAgents?: boolean } = {},
+  options: {
+    startAgents?: boolean;
+    /** The environment's route and targets (`routeSelectorOf`); absent: the app's route and all its targets. */
+    route?: { key: string; targetPrefix: string };
+  } = {},
 ): Promise<HostObservation[]> {
   const start = options.startAgents ?? true;
   return Promise.all(
@@ -21,8 +25,17 @@ export async function observeHosts(
       if (agent === null)
         return { host: host.name, active: null, routed: [], targets: [], agentRunning: false };
       const state = await agent.call('state', {});
-      const route = state.routes.find((r) => r.app === app);
-      const targets = state.targets.filter((t) => t.app === app);
+      const key = options.route?.key ?? app;
+      const route = state.routes.find((r) => r.app === key);
+      const prefix = options.route?.targetPrefix;
+      // Targets of the app's other environments on this host (ids `<app>_<environment>-…`) are not this one's.
+      const targets = state.targets.filter(
+        (t) =>
+          t.app === app &&
+          (prefix === undefined || prefix === app
+            ? !t.id.startsWith(`${app}_`)
+            : t.id.startsWith(`${prefix}-`)),
+      );
       const activeTarget = route?.active ? targets.find((t) => t.id === route.active) : undefined;
       return {
         host: host.name,

@@ -122,7 +122,11 @@ export class FrontDoors {
   }
 
   async #storeOrLoad(): Promise<CertificateStore> {
-    this.#store ??= await CertificateStore.load({ certificates: this.#allFiles(), watch: false, recheckMs: 0 });
+    this.#store ??= await CertificateStore.load({
+      certificates: this.#allFiles(),
+      watch: false,
+      recheckMs: 0,
+    });
     return this.#store;
   }
 

@@ -70,7 +70,13 @@ export class RouteTable implements RoutePort {
           record.frontDoor = saved.frontDoor;
         } catch (err) {
           record.frontDoor = saved.frontDoor; // kept: the next ensureRoute tries again
-          this.#store.event('route.error', saved.app, null, null, `front door of ${saved.app}: ${String(err)}`);
+          this.#store.event(
+            'route.error',
+            saved.app,
+            null,
+            null,
+            `front door of ${saved.app}: ${String(err)}`,
+          );
         }
       }
       if (!router || !saved.active) continue;
