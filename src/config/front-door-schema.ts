@@ -12,7 +12,7 @@ import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
 
 /** Where the reference sends a reader for what is built and what is not. */
 const NOT_SERVED_YET =
-  'Served on the hosts\' front door with `tls.certificates` or without `tls`; `tls.acme`, `tls.hsts`, `redirect: false` and `domains` with an edge are checked by `slipway validate` but refused by deploy for now (docs/https-and-domains.md).';
+  "Served on the hosts' front door with `tls.certificates` or without `tls`; `tls.acme`, `tls.hsts`, `redirect: false` and `domains` with an edge are checked by `slipway validate` but refused by deploy for now (docs/https-and-domains.md).";
 
 /** A string key checked by a function that says what is wrong (`undefined`: nothing). */
 function checkedString(check: (text: string) => string | undefined): z.ZodString {
