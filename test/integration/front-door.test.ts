@@ -194,6 +194,23 @@ ${door()}${STRATEGY}`;
     expect(Object.keys(reports.staging!.byRelease)).toEqual(['2.0.0']);
     expect(Object.keys(reports.blog!.byRelease)).toEqual(['1.0.0']);
     expect((await get('https', 'shop.test')).body).toContain('hello 2.0.0');
+
+    // status shows each environment's own route and targets, not its sibling's.
+    for (const [environment, live] of [
+      ['production', '2.0.0'],
+      ['staging', '2.0.0'],
+    ] as const) {
+      const status = JSON.parse(expectOk(await shop.cli(['status', environment, '--json'])).stdout) as Array<{
+        hosts: Array<{
+          route: { app: string; active: string };
+          targets: Array<{ id: string; release: string }>;
+        }>;
+      }>;
+      const host = status[0]!.hosts[0]!;
+      expect(host.route.app).toBe(`shop@${environment}`);
+      expect(host.targets.every((t) => t.id.startsWith(`shop_${environment}-`))).toBe(true);
+      expect(host.targets.find((t) => t.id === host.route.active)?.release).toBe(live);
+    }
   }, 120_000);
 
   it('refuses a domain no certificate covers before anything changes', async () => {
