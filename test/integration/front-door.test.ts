@@ -53,7 +53,7 @@ describe('two apps and two environments of one app behind one front door', () =>
   const ports: Record<string, number> = {};
 
   const door = () => `    frontDoor: { httpPort: ${http}, httpsPort: ${https}, bindAddress: 127.0.0.1 }\n`;
-  const shopConfig = (stagingDomain = 'staging.shop.test') =>
+  const shopConfig = (stagingDomain = 'staging.shop.test', stagingStrategy = STRATEGY) =>
     `${renderAppSection().replace('app: hello', 'app: shop')}environments:
   production:
     publicPort: ${ports.shopProduction}
@@ -69,7 +69,7 @@ ${STRATEGY}  staging:
 ${door()}    tls:
       certificates:
         - { cert: ${pki.dir}/wild.pem, key: ${pki.dir}/wild.key }
-${STRATEGY}`;
+${stagingStrategy}`;
   const blogConfig = () =>
     `${renderAppSection().replace('app: hello', 'app: blog')}environments:
   production:
@@ -213,13 +213,68 @@ ${door()}${STRATEGY}`;
     }
   }, 120_000);
 
+  it('deploys shop staging as a canary while every route serves under load: 0 failed requests', async () => {
+    shop.write(
+      shopConfig(
+        'staging.shop.test',
+        `    strategy:
+      kind: canary
+      steps:
+        - setWeight: 50
+        - analysis: { timeout: 60s }
+      analysis:
+        interval: 300ms
+        minRequests: 40
+`,
+      ),
+    );
+    const tls = { ca: pki.ca };
+    const loads = {
+      staging: startLoad(`https://127.0.0.1:${https}`, {
+        concurrency: 3,
+        maxMs: 60_000,
+        headers: { host: 'staging.shop.test' },
+        connect: { ...tls, servername: 'staging.shop.test' },
+      }),
+      production: startLoad(`https://127.0.0.1:${https}`, {
+        concurrency: 2,
+        maxMs: 60_000,
+        headers: { host: 'shop.test' },
+        connect: { ...tls, servername: 'shop.test' },
+      }),
+      blog: startLoad(`http://127.0.0.1:${http}`, {
+        concurrency: 1,
+        maxMs: 60_000,
+        headers: { host: 'blog.test' },
+      }),
+    };
+    await Promise.all(Object.values(loads).map((l) => l.warm()));
+    const deploy = expectOk(await shop.cli(['deploy', 'staging', '--release', '1.0.0']));
+    const reports = Object.fromEntries(
+      await Promise.all(Object.entries(loads).map(async ([k, l]) => [k, await l.stop()] as const)),
+    );
+    expect(deploy.stdout).toMatch(/canary weight 50%[\s\S]*analysis verdict[\s\S]*switch traffic to 1\.0\.0/);
+    for (const [name, report] of Object.entries(reports)) {
+      expect({ name, failures: report.failures, failed: report.failed }).toEqual({
+        name,
+        failures: [],
+        failed: 0,
+      });
+    }
+    expect(Object.keys(reports.staging!.byRelease).sort()).toEqual(['1.0.0', '2.0.0']);
+    expect(Object.keys(reports.production!.byRelease)).toEqual(['2.0.0']);
+    expect((await get('https', 'staging.shop.test')).body).toContain('hello 1.0.0');
+    expect((await get('https', 'shop.test')).body).toContain('hello 2.0.0');
+    shop.write(shopConfig());
+  }, 120_000);
+
   it('refuses a domain no certificate covers before anything changes', async () => {
     shop.write(shopConfig('staging.other.test'));
-    const refused = await shop.cli(['deploy', 'staging', '--release', '1.0.0']);
+    const refused = await shop.cli(['deploy', 'staging', '--release', '2.0.0']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('staging.other.test is covered by none of the certificates');
-    // Nothing moved: staging still serves 2.0.0 by its name.
-    expect((await get('https', 'staging.shop.test')).body).toContain('hello 2.0.0');
+    // Nothing moved: staging still serves 1.0.0 by its name.
+    expect((await get('https', 'staging.shop.test')).body).toContain('hello 1.0.0');
     shop.write(shopConfig());
   }, 60_000);
 
