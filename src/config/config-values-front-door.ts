@@ -150,11 +150,25 @@ export function routeKeyOf(app: string, environment: string, env: FrontDoorEnvir
 export function routeSelectorOf(
   app: string,
   environment: string,
-  env: FrontDoorEnvironment,
-): { key: string; targetPrefix: string } {
-  return env.domains === undefined
-    ? { key: app, targetPrefix: app }
-    : { key: routeKeyOf(app, environment, env), targetPrefix: `${app}_${environment}` };
+  env: FrontDoorEnvironment & { publicPort?: number },
+): RouteSelector {
+  const withDomains = { key: `${app}@${environment}`, targetPrefix: `${app}_${environment}` };
+  const without = { key: app, targetPrefix: app };
+  const [now, before] = env.domains === undefined ? [without, withDomains] : [withDomains, without];
+  return {
+    ...now,
+    ...(env.publicPort === undefined ? {} : { before: { ...before, publicPort: env.publicPort } }),
+  };
+}
+
+/**
+ * Which route and targets of a host are an environment's. `before`: the key it had with (or without) `domains`,
+ * read while the host still has the route under that key on the same port (the next ensure-route re-keys it).
+ */
+export interface RouteSelector {
+  key: string;
+  targetPrefix: string;
+  before?: { key: string; targetPrefix: string; publicPort: number };
 }
 
 /**

@@ -70,9 +70,11 @@ export async function collectHostStatus(project: StatusProject, host: Host, envi
     environment === undefined
       ? { key: project.config.app, targetPrefix: project.config.app }
       : routeSelectorOf(project.config.app, environment, environmentConfig(project.config, environment));
+  // Without domains, its own targets from when it had them (`<app>_<environment>-…`) are shown too.
   const ownTarget = (id: string) =>
     selector.targetPrefix === project.config.app
-      ? !id.startsWith(`${project.config.app}_`)
+      ? !id.startsWith(`${project.config.app}_`) ||
+        (environment !== undefined && id.startsWith(`${project.config.app}_${environment}-`))
       : id.startsWith(`${selector.targetPrefix}-`);
   try {
     const state = await readAgentState(host);

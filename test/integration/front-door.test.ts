@@ -225,6 +225,7 @@ ${door()}${STRATEGY}`;
       analysis:
         interval: 300ms
         minRequests: 40
+        tripwire: false
 `,
       ),
     );
@@ -287,4 +288,24 @@ ${door()}${STRATEGY}`;
     expect((await get('http', 'blog.test')).body).toContain('hello 1.0.0');
     blog.write(blogConfig());
   }, 60_000);
+
+  it('takes an environment that drops its domains off the front door, and puts it back when it lists them again', async () => {
+    blog.write(blogConfig().replace('    domains: [blog.test]\n', '').replace(door(), ''));
+    expectOk(await blog.cli(['deploy', 'production', '--release', '2.0.0']));
+    expect((await get('http', 'blog.test')).status).toBe(404);
+    expect(await (await fetch(`http://127.0.0.1:${ports.blog}/`)).text()).toContain('hello 2.0.0');
+    expect((await get('https', 'shop.test')).body).toContain('hello 2.0.0');
+    const status = JSON.parse(expectOk(await blog.cli(['status', 'production', '--json'])).stdout) as Array<{
+      hosts: Array<{ route: { app: string }; targets: Array<{ release: string; stopAtMs: number | null }> }>;
+    }>;
+    const host = status[0]!.hosts[0]!;
+    expect(host.route.app).toBe('blog');
+    // The release it served under its old key is kept warm (retired), not left running unseen.
+    expect(host.targets.find((t) => t.release === '1.0.0')?.stopAtMs).toBeGreaterThan(Date.now());
+
+    blog.write(blogConfig());
+    expectOk(await blog.cli(['deploy', 'production', '--release', '1.0.0']));
+    expect((await get('http', 'blog.test')).body).toContain('hello 1.0.0');
+    expect(await (await fetch(`http://127.0.0.1:${ports.blog}/`)).text()).toContain('hello 1.0.0');
+  }, 120_000);
 });

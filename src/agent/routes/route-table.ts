@@ -119,7 +119,7 @@ export class RouteTable implements RoutePort {
     bindAddress,
     frontDoor,
   }: RouterMethods['ensureRoute']['params']): Promise<RouteStatus & { created: boolean }> {
-    this.#rekey(app, publicPort, bindAddress);
+    await this.#rekey(app, publicPort, bindAddress);
     const existing = this.#store.routes.get(app);
     if (existing?.router && existing.publicPort === publicPort && existing.bindAddress === bindAddress) {
       await this.#ensureFrontDoor(existing, frontDoor ?? null);
@@ -153,15 +153,21 @@ export class RouteTable implements RoutePort {
    * An environment that gains (or drops) `domains` changes its route's key (`app` ⇄ `app@environment`): its
    * router, on the same port, keeps serving under the new key rather than being opened again beside itself.
    */
-  #rekey(key: string, publicPort: number, bindAddress: string): void {
+  async #rekey(key: string, publicPort: number, bindAddress: string): Promise<void> {
     if (this.#store.routes.has(key)) return;
     const app = key.split('@')[0]!;
     for (const [other, route] of this.#store.routes) {
       if (route.edge !== null || other === key || other.split('@')[0] !== app) continue;
       if (route.publicPort !== publicPort || route.bindAddress !== bindAddress) continue;
+      // Its front door was attached under the old key: taken off (ensureRoute attaches it again when asked).
+      if (route.frontDoor !== null) {
+        await this.#frontDoors.detach(other);
+        route.frontDoor = null;
+      }
       this.#store.routes.delete(other);
       route.app = key;
       this.#store.routes.set(key, route);
+      await this.#store.commit();
       return;
     }
   }
