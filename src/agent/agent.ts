@@ -267,9 +267,9 @@ export class Agent {
       // Through a promise: a handler must reject, not throw (the control server would not answer).
       retireTarget: ({ id, afterMs }) => Promise.resolve().then(() => this.#traffic.retireAfter(id, afterMs)),
 
-      ensureRoute: async ({ app, publicPort, bindAddress, metricsPort }) => {
+      ensureRoute: async ({ app, publicPort, bindAddress, metricsPort, frontDoor }) => {
         if (metricsPort) await this.#ensureMetricsServer(metricsPort);
-        return this.#routes.ensureRoute({ app, publicPort, bindAddress });
+        return this.#routes.ensureRoute({ app, publicPort, bindAddress, frontDoor: frontDoor ?? null });
       },
 
       switchRoute: (params) => this.#traffic.switchRoute(params),

@@ -76,6 +76,17 @@ export interface TargetStatus {
   containerId?: string | null;
 }
 
+/** A route on the host's front door: its names, path prefix, the door's ports, and its certificates (PEM). */
+export interface FrontDoorRouteSpec {
+  names: string[];
+  pathPrefix: string;
+  httpPort: number;
+  httpsPort: number;
+  bindAddress: string;
+  /** PEM chain and key of each certificate (read on the control plane); written 0600 in the agent's home. */
+  certificates: Array<{ cert: string; key: string }>;
+}
+
 export interface RouteStatus {
   /** The app's name; for an edge, its route key (`edgeRouteKey(app)`), which `metrics` also accepts. */
   app: string;
@@ -87,6 +98,14 @@ export interface RouteStatus {
   split: { canary: string; weight: number } | null;
   /** An edge's upstreams (the app hosts' routers); null for an app's own router. */
   pool: PoolMemberStatus[] | null;
+  /** The route's front door (absent when it has none, and from older agents). */
+  frontDoor?: {
+    names: string[];
+    pathPrefix: string;
+    httpPort: number;
+    httpsPort: number;
+    certificates: number;
+  };
 }
 
 /** The key of an app's edge route on a host, kept apart from the app's own route so a host can run both. */
@@ -234,8 +253,19 @@ export interface AgentMethods {
   waitHealthy: { params: { id: string; timeoutMs: number }; result: HealthOutcome };
   stopTarget: { params: { id: string; drainTimeoutMs: number }; result: { stopped: boolean } };
   retireTarget: { params: { id: string; afterMs: number }; result: { stopAtMs: number } };
+  /**
+   * Opens the route's router on `publicPort` (idempotent). `app` is the route's key (`routeKeyOf`: the app, or
+   * `<app>@<environment>` for an environment with domains). With `frontDoor` the same router is also attached to
+   * the host's front door for those names; without it (or null) it is detached from any front door.
+   */
   ensureRoute: {
-    params: { app: string; publicPort: number; bindAddress: string; metricsPort?: number | null };
+    params: {
+      app: string;
+      publicPort: number;
+      bindAddress: string;
+      metricsPort?: number | null;
+      frontDoor?: FrontDoorRouteSpec | null;
+    };
     result: RouteStatus & { created: boolean };
   };
   switchRoute: {

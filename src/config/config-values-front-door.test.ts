@@ -112,9 +112,31 @@ describe('refuseUnservedFrontDoor', () => {
     expect(() => refuseUnservedFrontDoor('production', { hosts })).not.toThrow();
   });
 
-  it('refuses domains or tls as bad input (exit 2), naming the keys, until the agent serves them', () => {
-    const refuse = () => refuseUnservedFrontDoor('production', { hosts, domains: ['shop.example.com'] });
+  it('serves domains and certificate files', () => {
+    expect(() =>
+      refuseUnservedFrontDoor('production', { hosts, domains: ['shop.example.com'] }),
+    ).not.toThrow();
+    const tls = { certificates: [{ cert: 'a.pem', key: 'a.key' }], redirect: true };
+    expect(() =>
+      refuseUnservedFrontDoor('production', {
+        hosts,
+        domains: ['shop.example.com'],
+        tls,
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses ACME as bad input (exit 2), naming the key, until the agent runs it', () => {
+    const tls = { acme: { email: 'ops@example.com', directory: 'letsencrypt' }, redirect: true };
+    const refuse = () =>
+      refuseUnservedFrontDoor('production', {
+        hosts,
+        domains: ['shop.example.com'],
+        tls,
+      });
     expect(refuse).toThrow(InputError);
-    expect(refuse).toThrow('environments.production: domains is checked by validate but not served');
+    expect(refuse).toThrow(
+      'environments.production: tls.acme (automatic certificates) is checked by validate but not served',
+    );
   });
 });

@@ -135,17 +135,59 @@ export function resolveConfigPath(text: string, projectDir: string, homeDir: str
 }
 
 /**
- * Until the agent opens front doors (issue 16), a deployment or plan of an environment with `domains` or `tls` is
- * refused: served on its `publicPort` only, its names would be ignored without a word, and an operator who wrote
- * `tls:` would believe users reach it over HTTPS.
+ * The key of an environment's route on its hosts (the router process's routes.json and every route call): the
+ * app's name, as always, for an environment without `domains`; `<app>@<environment>` for one with them, so that
+ * two environments of one app (staging and production) can share a host and its front door. Pure.
+ */
+export function routeKeyOf(app: string, environment: string, env: FrontDoorEnvironment): string {
+  return env.domains === undefined ? app : `${app}@${environment}`;
+}
+
+/**
+ * How the hosts' state is read for one environment: its route's key, and the prefix of its targets' ids
+ * (`<app>_<environment>` with domains, so the targets of two environments of one app on a host stay apart).
+ */
+export function routeSelectorOf(
+  app: string,
+  environment: string,
+  env: FrontDoorEnvironment & { publicPort?: number },
+): RouteSelector {
+  const withDomains = { key: `${app}@${environment}`, targetPrefix: `${app}_${environment}` };
+  const without = { key: app, targetPrefix: app };
+  const [now, before] = env.domains === undefined ? [without, withDomains] : [withDomains, without];
+  return {
+    ...now,
+    ...(env.publicPort === undefined ? {} : { before: { ...before, publicPort: env.publicPort } }),
+  };
+}
+
+/**
+ * Which route and targets of a host are an environment's. `before`: the key it had with (or without) `domains`,
+ * read while the host still has the route under that key on the same port (the next ensure-route re-keys it).
+ */
+export interface RouteSelector {
+  key: string;
+  targetPrefix: string;
+  before?: { key: string; targetPrefix: string; publicPort: number };
+}
+
+/**
+ * What this version does not serve yet of an environment's front door keys, refused at deploy and plan (bad
+ * input) rather than ignored: ACME (`tls.acme`), HSTS and `redirect: false` (the redirect and HSTS are per front
+ * door today, not per route), and `domains` with an edge (the edge's front door is not wired).
  */
 export function refuseUnservedFrontDoor(environment: string, env: FrontDoorEnvironment): void {
-  const keys = (['domains', 'pathPrefix', 'frontDoor', 'tls'] as const).filter((k) => env[k] !== undefined);
-  if (keys.length === 0) return;
+  if (env.domains === undefined) return;
+  const unserved: string[] = [];
+  if (env.tls?.acme !== undefined) unserved.push('tls.acme (automatic certificates)');
+  if (env.tls?.hsts !== undefined) unserved.push('tls.hsts');
+  if (env.tls !== undefined && env.tls.redirect === false) unserved.push('tls.redirect: false');
+  if (env.edge !== undefined) unserved.push('domains with an edge');
+  if (unserved.length === 0) return;
   throw new InputError(
-    `environments.${environment}: ${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} checked by validate but not served by this version yet: the front door (host names, HTTPS) is not wired into the agent`,
+    `environments.${environment}: ${unserved.join(', ')} ${unserved.length > 1 ? 'are' : 'is'} checked by validate but not served by this version yet`,
     {
-      hint: `remove ${keys.join(', ')} from environments.${environment} to deploy on its publicPort; docs/https-and-domains.md says what exists`,
+      hint: `use tls.certificates (files) on the environment's own hosts, without ${unserved.join(', ')}; docs/https-and-domains.md says what is served`,
     },
   );
 }

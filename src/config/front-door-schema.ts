@@ -7,12 +7,12 @@ import { duration } from './duration-schema.js';
 import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
 
 // The keys of issue 16's front door: the names an environment answers to (`domains`, `pathPrefix`), the host's
-// shared ports (`frontDoor`) and HTTPS (`tls`). Read by `slipway validate`; the agent does not serve them yet
-// (docs/https-and-domains.md says what exists and what is missing).
+// shared ports (`frontDoor`) and HTTPS (`tls`). Served by the agent's front door with certificate files; ACME,
+// HSTS, `redirect: false` and domains with an edge are checked but refused at deploy (docs/https-and-domains.md).
 
 /** Where the reference sends a reader for what is built and what is not. */
 const NOT_SERVED_YET =
-  'Checked by `slipway validate`; not served by the agent yet (docs/https-and-domains.md).';
+  "Served on the hosts' front door with `tls.certificates` or without `tls`; `tls.acme`, `tls.hsts`, `redirect: false` and `domains` with an edge are checked by `slipway validate` but refused by deploy for now (docs/https-and-domains.md).";
 
 /** A string key checked by a function that says what is wrong (`undefined`: nothing). */
 function checkedString(check: (text: string) => string | undefined): z.ZodString {

@@ -315,7 +315,7 @@ export class CanaryController implements Guard {
       this.watch.hosts.map(async (name) => {
         const host = this.hosts.get(name);
         if (!host) return { targets: [] };
-        return (await host.agent()).call('metrics', { app: this.watch.app });
+        return (await host.agent()).call('metrics', { app: this.watch.route ?? this.watch.app });
       }),
     );
     const targets = all.flatMap((m) => m.targets);

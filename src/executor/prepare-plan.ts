@@ -10,7 +10,8 @@ import type { EnvironmentConfig } from '../config/schema.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
-import { refuseUnservedFrontDoor } from '../config/config-values-front-door.js';
+import { refuseUnservedFrontDoor, routeKeyOf, routeSelectorOf } from '../config/config-values-front-door.js';
+import { checkCertificates, plannedFrontDoorOf, readCertificates } from './front-door-certificates.js';
 import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
@@ -129,11 +130,19 @@ export async function preparePlan(
   } = {},
 ): Promise<Plan> {
   const env = environmentConfig(cp.config, request.environment);
-  // A rollback is never held up: going back serves on publicPort, as every deploy of this version did.
-  if (request.kind === 'deploy') refuseUnservedFrontDoor(request.environment, env);
+  // What the front door cannot serve yet is refused; the certificates are checked before anything changes.
+  refuseUnservedFrontDoor(request.environment, env);
+  const projectDir = cp.projectDir ?? process.cwd();
+  const frontDoor = plannedFrontDoorOf(cp.config.app, request.environment, env, projectDir);
+  if (frontDoor !== null) {
+    const certificates = await readCertificates(frontDoor);
+    checkCertificates(request.environment, frontDoor.names, certificates, cp.clock.nowMs());
+  }
   const release = await requireRelease(cp, request.version);
+  const route = routeSelectorOf(cp.config.app, request.environment, env);
   const observed =
-    options.observed ?? (await observeHosts(hostsOf(cp, request.environment), cp.config.app, options));
+    options.observed ??
+    (await observeHosts(hostsOf(cp, request.environment), cp.config.app, { ...options, route }));
   const agentNotRunning = observed.filter((o) => o.agentRunning === false).map((o) => o.host);
   // What serves now: a host that serves the new release already (a redeploy, a half-done rollout) is not it.
   const serving = observed.find((o) => o.active && o.active.release !== request.version);
@@ -142,7 +151,6 @@ export async function preparePlan(
   let previousRelease: ReleaseRuntime | null = null;
   if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
   const runtime = deriveReleaseRuntime(release, request.environment);
-  const projectDir = cp.projectDir ?? process.cwd();
   const database = {
     app: cp.config.app,
     environment: request.environment,
@@ -160,6 +168,9 @@ export async function preparePlan(
     {
       app: cp.config.app,
       environment: request.environment,
+      ...(frontDoor === null
+        ? {}
+        : { route: routeKeyOf(cp.config.app, request.environment, env), frontDoor }),
       kind: request.kind,
       deploymentId: deploymentId ?? deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix()),
       hosts: env.hosts.map(hostName),

@@ -3,6 +3,7 @@ import { SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { environmentConfig } from '../config/environment-config.js';
+import { routeSelectorOf } from '../config/config-values-front-door.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { Plan } from '../plan/steps.js';
 import { refuseIfFrozen, recordFreeze } from '../migrate/freeze.js';
@@ -52,7 +53,12 @@ export async function runDeployment(
   return withDeployLock(cp, request.environment, deploymentId, options, async () => {
     await abandonInterrupted(cp, request.environment, deploymentId);
     // One look at the hosts, under the lock: it chooses the release (a rollback) and feeds the plan.
-    const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app);
+    const route = routeSelectorOf(
+      cp.config.app,
+      request.environment,
+      environmentConfig(cp.config, request.environment),
+    );
+    const observed = await observeHosts(hostsOf(cp, request.environment), cp.config.app, { route });
     const version = typeof request.version === 'string' ? request.version : await request.version(observed);
     const plan = await preparePlan(cp, { ...request, version }, deploymentId, { observed }).catch(
       async (err: unknown) => {

@@ -3,6 +3,7 @@ import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from '../core/sleep.js';
 import { installImage } from './install-image.js';
+import { readCertificates } from './front-door-certificates.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
@@ -45,14 +46,32 @@ export const stepHandlers: StepHandlers = {
 
   'ensure-route': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
+    // The certificates are read when the step runs (the plan names their files) and sent over the agent's channel.
+    const door = step.frontDoor;
+    const frontDoor =
+      door === undefined
+        ? null
+        : {
+            names: door.names,
+            pathPrefix: door.pathPrefix,
+            httpPort: door.httpPort,
+            httpsPort: door.httpsPort,
+            bindAddress: door.bindAddress,
+            certificates: (await readCertificates(door)).map(({ cert, key }) => ({ cert, key })),
+          };
     const route = await agent.call('ensureRoute', {
       app: step.app,
       publicPort: step.publicPort,
       bindAddress: step.bindAddress,
       metricsPort: step.metricsPort,
+      frontDoor,
     });
+    const on = route.created ? `listening on :${route.publicPort}` : `already on :${route.publicPort}`;
     return {
-      detail: route.created ? `listening on :${route.publicPort}` : `already on :${route.publicPort}`,
+      detail:
+        door === undefined
+          ? on
+          : `${on}; ${door.names.join(', ')} on the front door :${door.httpPort}/:${door.httpsPort}`,
     };
   },
 

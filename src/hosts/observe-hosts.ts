@@ -1,3 +1,4 @@
+import type { RouteSelector } from '../config/config-values-front-door.js';
 import type { Host } from './host.js';
 import { AgentNotRunningError } from './ssh-errors.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
@@ -9,7 +10,11 @@ import type { HostObservation } from '../plan/plan-deploy.js';
 export async function observeHosts(
   hosts: readonly Host[],
   app: string,
-  options: { startAgents?: boolean } = {},
+  options: {
+    startAgents?: boolean;
+    /** The environment's route and targets (`routeSelectorOf`); absent: the app's route and all its targets. */
+    route?: RouteSelector;
+  } = {},
 ): Promise<HostObservation[]> {
   const start = options.startAgents ?? true;
   return Promise.all(
@@ -21,8 +26,19 @@ export async function observeHosts(
       if (agent === null)
         return { host: host.name, active: null, routed: [], targets: [], agentRunning: false };
       const state = await agent.call('state', {});
-      const route = state.routes.find((r) => r.app === app);
-      const targets = state.targets.filter((t) => t.app === app);
+      const selector = options.route ?? { key: app, targetPrefix: app };
+      const before = selector.before;
+      // The environment's route; or the one it had before it gained (or dropped) domains, on the same port.
+      let route = state.routes.find((r) => r.app === selector.key);
+      let prefixes = [selector.targetPrefix];
+      if (route === undefined && before !== undefined) {
+        route = state.routes.find((r) => r.app === before.key && r.publicPort === before.publicPort);
+        if (route !== undefined) prefixes = [selector.targetPrefix, before.targetPrefix];
+      }
+      // Targets of the app's other environments on this host (ids `<app>_<environment>-…`) are not this one's.
+      const own = (id: string, prefix: string) =>
+        prefix === app ? !id.startsWith(`${app}_`) : id.startsWith(`${prefix}-`);
+      const targets = state.targets.filter((t) => t.app === app && prefixes.some((p) => own(t.id, p)));
       const activeTarget = route?.active ? targets.find((t) => t.id === route.active) : undefined;
       return {
         host: host.name,

@@ -2,6 +2,7 @@ import { edgeRouteKey, type AgentState } from '../agent/protocol.js';
 import { hostName } from '../config/config-values.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { environmentConfig } from '../config/environment-config.js';
+import { routeSelectorOf } from '../config/config-values-front-door.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { isLockStale } from '../executor/deploy-lock.js';
 import { derivePhase } from '../executor/derive-phase.js';
@@ -63,15 +64,26 @@ async function readAgentState(host: Host): Promise<AgentState | null> {
 }
 
 /** One host's part of the status; an unreachable host is reported, not fatal. */
-export async function collectHostStatus(project: StatusProject, host: Host) {
+export async function collectHostStatus(project: StatusProject, host: Host, environment?: string) {
+  // The environment's route (`<app>@<environment>` with domains) and its targets, apart from its other environments'.
+  const selector =
+    environment === undefined
+      ? { key: project.config.app, targetPrefix: project.config.app }
+      : routeSelectorOf(project.config.app, environment, environmentConfig(project.config, environment));
+  // Without domains, its own targets from when it had them (`<app>_<environment>-…`) are shown too.
+  const ownTarget = (id: string) =>
+    selector.targetPrefix === project.config.app
+      ? !id.startsWith(`${project.config.app}_`) ||
+        (environment !== undefined && id.startsWith(`${project.config.app}_${environment}-`))
+      : id.startsWith(`${selector.targetPrefix}-`);
   try {
     const state = await readAgentState(host);
     return {
       host: host.name,
       error: null,
       agent: state ? { pid: state.pid, version: state.agentVersion } : null,
-      route: state?.routes.find((r) => r.app === project.config.app) ?? null,
-      targets: (state?.targets ?? []).filter((t) => t.app === project.config.app),
+      route: state?.routes.find((r) => r.app === selector.key) ?? null,
+      targets: (state?.targets ?? []).filter((t) => t.app === project.config.app && ownTarget(t.id)),
     };
   } catch (err) {
     return {
@@ -87,7 +99,7 @@ export async function collectHostStatus(project: StatusProject, host: Host) {
 export async function collectStatus(project: StatusProject, environment: string) {
   const envConfig = environmentConfig(project.config, environment);
   const hosts = await Promise.all(
-    hostsOf(project, environment).map((host) => collectHostStatus(project, host)),
+    hostsOf(project, environment).map((host) => collectHostStatus(project, host, environment)),
   );
   const [last] = await project.store.listDeployments({ app: project.config.app, environment, limit: 1 });
   const lock = await project.store.getLock(project.config.app, environment);

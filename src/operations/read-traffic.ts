@@ -1,4 +1,6 @@
 import type { RouteStatus, TargetMetrics } from '../agent/protocol.js';
+import { routeSelectorOf } from '../config/config-values-front-door.js';
+import { environmentConfig } from '../config/environment-config.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
@@ -12,12 +14,22 @@ import type { StatusProject } from './collect-status.js';
  */
 export async function readTraffic(project: StatusProject, environment: string): Promise<TrafficView> {
   const hosts = await Promise.all(
-    hostsOf(project, environment).map((host) => readHostTraffic(project, host)),
+    hostsOf(project, environment).map((host) =>
+      readHostTraffic(
+        project,
+        host,
+        routeSelectorOf(project.config.app, environment, environmentConfig(project.config, environment)).key,
+      ),
+    ),
   );
   return { environment, atMs: project.clock.nowMs(), hosts };
 }
 
-async function readHostTraffic(project: StatusProject, host: Host): Promise<TrafficView['hosts'][number]> {
+async function readHostTraffic(
+  project: StatusProject,
+  host: Host,
+  routeKey: string,
+): Promise<TrafficView['hosts'][number]> {
   try {
     const agent = await host.agent({ start: false }).catch((err: unknown) => {
       if (err instanceof AgentNotRunningError) return null;
@@ -26,9 +38,9 @@ async function readHostTraffic(project: StatusProject, host: Host): Promise<Traf
     if (agent === null) return { host: host.name, error: 'agent not running', targets: [] };
     const [state, metrics] = await Promise.all([
       agent.call('state', {}),
-      agent.call('metrics', { app: project.config.app }),
+      agent.call('metrics', { app: routeKey }),
     ]);
-    const route = state.routes.find((r) => r.app === project.config.app) ?? null;
+    const route = state.routes.find((r) => r.app === routeKey) ?? null;
     return { host: host.name, error: null, targets: metrics.targets.map((t) => toTargetView(t, route)) };
   } catch (err) {
     return { host: host.name, error: err instanceof Error ? err.message : String(err), targets: [] };

@@ -15,7 +15,14 @@ type Describers = { [K in StepKind]: (step: StepOf<K>) => string };
 /** One line per step kind; a new kind without a describer does not compile. */
 const DESCRIBERS: Describers = {
   'install-release': (s) => `install release ${s.release} (${s.sha256.slice(0, 12)}) on ${s.host}`,
-  'ensure-route': (s) => `router of ${s.app} listens on ${s.bindAddress}:${s.publicPort} on ${s.host}`,
+  'ensure-route': (s) =>
+    `router of ${s.app} listens on ${s.bindAddress}:${s.publicPort} on ${s.host}` +
+    (s.frontDoor
+      ? `; ${s.frontDoor.names.join(', ')}${s.frontDoor.pathPrefix === '/' ? '' : s.frontDoor.pathPrefix} on its front door :${s.frontDoor.httpPort}` +
+        (s.frontDoor.certificates.length > 0
+          ? ` and HTTPS :${s.frontDoor.httpsPort} (${s.frontDoor.certificates.length} certificate${s.frontDoor.certificates.length > 1 ? 's' : ''})`
+          : '')
+      : ''),
   'start-target': (s) =>
     `start target ${s.targetId} (${s.release}) on ${s.host}: ${s.command}` +
     (s.secretNames.length ? ` [secrets: ${s.secretNames.join(', ')}]` : ''),

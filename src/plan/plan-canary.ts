@@ -1,5 +1,5 @@
 import { formatDurationMs } from '../core/duration.js';
-import type { DeployInput, PlannedStrategy } from './plan-input.js';
+import { routeOfInput, type DeployInput, type PlannedStrategy } from './plan-input.js';
 import {
   cleanupSteps,
   prepareSteps,
@@ -32,7 +32,7 @@ export function planCanaryStages(
     hosts.map((h) => ({
       kind: 'set-weight' as const,
       host: h.host,
-      app: input.app,
+      app: routeOfInput(input),
       canaryTargetId: h.targetId,
       canaryRelease: input.release.version,
       weight,
@@ -151,6 +151,7 @@ function deriveWatch(input: DeployInput, hosts: HostPlan[], strategy: CanaryStra
   const first = hosts[0];
   const watch: CanaryWatch = {
     app: input.app,
+    ...(routeOfInput(input) === input.app ? {} : { route: routeOfInput(input) }),
     hosts: hosts.map((h) => h.host),
     canary: { release: input.release.version, targetId: first?.targetId ?? '' },
     stable: { release: first?.active?.release ?? '', targetId: first?.active?.targetId ?? '' },

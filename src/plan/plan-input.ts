@@ -1,7 +1,7 @@
 import type { ApprovalGate } from './plan-approval.js';
 import type { EdgeFailoverSpec, HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
-import type { AnalysisPlan } from './steps.js';
+import type { AnalysisPlan, PlannedFrontDoor } from './steps.js';
 
 /** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
 export interface ReleaseRuntime {
@@ -91,8 +91,27 @@ export interface HostObservation {
   agentRunning?: false;
 }
 
+/** The route key of a deployment's environment on its hosts. */
+export function routeOfInput(input: Pick<DeployInput, 'app' | 'route'>): string {
+  return input.route ?? input.app;
+}
+
+/** The prefix of the target ids of a deployment: the app's name, or `<app>_<environment>` with domains. */
+export function targetPrefixOf(input: Pick<DeployInput, 'app' | 'route' | 'environment'>): string {
+  return input.route === undefined || input.route === input.app
+    ? input.app
+    : `${input.app}_${input.environment}`;
+}
+
 export interface DeployInput {
   app: string;
+  /**
+   * The key of the environment's route on its hosts (`routeKeyOf`): `<app>@<environment>` for an environment
+   * with domains; absent: the app's name.
+   */
+  route?: string;
+  /** The environment's route on its hosts' front door; absent or null: none. */
+  frontDoor?: PlannedFrontDoor | null;
   environment: string;
   kind: 'deploy' | 'rollback';
   deploymentId: string;

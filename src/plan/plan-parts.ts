@@ -1,5 +1,5 @@
 import type { ContainerSpec, ImageSpec } from '../agent/protocol.js';
-import type { DeployInput, ReleaseContainer, ReleaseRuntime } from './plan-input.js';
+import { routeOfInput, type DeployInput, type ReleaseContainer, type ReleaseRuntime } from './plan-input.js';
 import { isReusableWarm } from './reusable-targets.js';
 import type { Stage, Step, StrategyStages } from './steps.js';
 
@@ -51,10 +51,11 @@ export function prepareSteps(input: DeployInput, hosts: HostPlan[], release: Rel
     {
       kind: 'ensure-route',
       host: h.host,
-      app: input.app,
+      app: routeOfInput(input),
       publicPort: input.publicPort,
       bindAddress: input.bindAddress,
       metricsPort: input.metricsPort,
+      ...(input.frontDoor ? { frontDoor: input.frontDoor } : {}),
     },
   ]);
 }
@@ -101,7 +102,7 @@ export function switchSteps(
   return hosts.map((h) => ({
     kind: 'switch-traffic' as const,
     host: h.host,
-    app: input.app,
+    app: routeOfInput(input),
     targetId: h.targetId,
     release,
     drainTimeoutMs,
@@ -148,7 +149,7 @@ export function switchBackSteps(input: DeployInput, hosts: HostPlan[], drainTime
           {
             kind: 'switch-traffic' as const,
             host: h.host,
-            app: input.app,
+            app: routeOfInput(input),
             targetId: h.active.targetId,
             release: h.active.release,
             drainTimeoutMs,

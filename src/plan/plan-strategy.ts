@@ -2,7 +2,7 @@ import { isoAt } from '../core/clock.js';
 import { deriveTargetId } from '../core/ids.js';
 import { planCanaryStages } from './plan-canary.js';
 import { planRollingStages } from './plan-rolling.js';
-import type { DeployInput, PlannedStrategy } from './plan-input.js';
+import { targetPrefixOf, type DeployInput, type PlannedStrategy } from './plan-input.js';
 import {
   cleanupSteps,
   describeHost,
@@ -80,7 +80,7 @@ function previousOf(input: DeployInput): Plan['previous'] {
 
 /** Plans the hosts that change; those that serve the release already, healthily, are left out of the plan. */
 function planChangingHosts(input: DeployInput, serving: AlreadyServingHost[]): StrategyPlan {
-  const targetId = deriveTargetId(input.app, input.release.version, input.deploymentId);
+  const targetId = deriveTargetId(targetPrefixOf(input), input.release.version, input.deploymentId);
   const leftAsIs = hostsLeftAsIs(serving);
   const startsAgain = new Set(serving.filter((s) => !leftAsIs.has(s.host)).map((s) => s.host));
   const hosts = input.hosts
@@ -243,7 +243,7 @@ function planOnFailure(input: DeployInput, hosts: HostPlan[]): Stage[] {
   if (!prev || withActive.length === 0) return [{ name: 'stop new', steps: stopNew }];
   const restartHosts: HostPlan[] = withActive.map((h) => ({
     host: h.host,
-    targetId: deriveTargetId(input.app, prev.version, input.deploymentId, 'restore'),
+    targetId: deriveTargetId(targetPrefixOf(input), prev.version, input.deploymentId, 'restore'),
     reusesWarm: false,
     active: null,
   }));
@@ -289,7 +289,7 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
       : null;
   const cold: HostPlan[] = withActive.map((h) => ({
     host: h.host,
-    targetId: deriveTargetId(input.app, prev.version, NEW_ID),
+    targetId: deriveTargetId(targetPrefixOf(input), prev.version, NEW_ID),
     reusesWarm: false,
     active: null,
   }));

@@ -49,6 +49,22 @@ export interface EnsureRouteStep {
   bindAddress: string;
   /** Loopback port for the agent's Prometheus metrics, when the environment asks for one. */
   metricsPort: number | null;
+  /**
+   * The host's front door for the environment's `domains` (absent: none, and in plans made before it). The
+   * certificates are named by their files on the control plane (resolved paths), read when the step runs: a
+   * plan never holds a key.
+   */
+  frontDoor?: PlannedFrontDoor;
+}
+
+/** An environment's route on a host's front door, as planned. */
+export interface PlannedFrontDoor {
+  names: string[];
+  pathPrefix: string;
+  httpPort: number;
+  httpsPort: number;
+  bindAddress: string;
+  certificates: Array<{ certFile: string; keyFile: string }>;
 }
 
 export interface StartTargetStep {
@@ -204,6 +220,8 @@ export interface VerifyStep {
 /** What the control plane watches during a canary: the analysis runs in the background through every step. */
 export interface CanaryWatch {
   app: string;
+  /** The route's key on the hosts when it is not the app's name (an environment with domains). */
+  route?: string;
   hosts: string[];
   canary: { release: string; targetId: string };
   stable: { release: string; targetId: string };

@@ -22,12 +22,25 @@ export interface LoadReport {
  */
 export function startLoad(
   url: string,
-  options: { concurrency?: number; maxRequests?: number; maxMs?: number; timeoutMs?: number } = {},
+  options: {
+    concurrency?: number;
+    maxRequests?: number;
+    maxMs?: number;
+    timeoutMs?: number;
+    /** Sent with every request (e.g. the Host a front door routes by). */
+    headers?: Record<string, string>;
+    /** TLS options of the connections (e.g. `ca` and `servername` for an HTTPS front door). */
+    connect?: { ca?: string; servername?: string };
+  } = {},
 ) {
   const concurrency = options.concurrency ?? 4;
   const maxRequests = options.maxRequests ?? 50_000;
   const deadline = Date.now() + (options.maxMs ?? 30_000);
-  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+  const pool = new Pool(url, {
+    connections: concurrency,
+    pipelining: 1,
+    ...(options.connect ? { connect: options.connect } : {}),
+  });
   const report: LoadReport = {
     total: 0,
     failed: 0,
@@ -45,7 +58,7 @@ export function startLoad(
       const startedMs = performance.now();
       try {
         const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
-        const res = await pool.request({ path: '/', method: 'GET', signal });
+        const res = await pool.request({ path: '/', method: 'GET', signal, headers: options.headers });
         await res.body.text();
         report.total++;
         const release = String(res.headers['x-release'] ?? 'none');

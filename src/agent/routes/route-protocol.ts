@@ -1,6 +1,12 @@
 import type { TripwireSpec } from '../../analysis/tripwire.js';
 import type { TargetAddress } from '../../router/router-target.js';
-import type { AgentMethods, CanaryTripReport, RouteStatus, TargetMetrics } from '../protocol.js';
+import type {
+  AgentMethods,
+  CanaryTripReport,
+  FrontDoorRouteSpec,
+  RouteStatus,
+  TargetMetrics,
+} from '../protocol.js';
 
 /**
  * The router process's protocol (JSON lines on `router.sock`, spoken only by the agent on the same host). The
@@ -11,7 +17,7 @@ export interface RouterMethods {
   ping: { params: Record<string, never>; result: { pid: number; startedAtMs: number } };
   routes: { params: Record<string, never>; result: { routes: RouteStatus[] } };
   ensureRoute: {
-    params: { app: string; publicPort: number; bindAddress: string };
+    params: { app: string; publicPort: number; bindAddress: string; frontDoor?: FrontDoorRouteSpec | null };
     result: RouteStatus & { created: boolean };
   };
   /** All traffic of `app` to `target`; the previous active target drains. Acknowledged once saved on disk. */

@@ -20,10 +20,22 @@ export interface RoutesState {
     bindAddress: string;
     active: TargetAddress | null;
     split: SplitState | null;
+    /** The route's front door (absent: none, and in every state written before front doors). */
+    frontDoor?: SavedFrontDoor;
   }>;
   edges: Array<EdgeRecord & { publicPort: number; bindAddress: string }>;
   /** Canaries that tripped: a restarted router still refuses to route to them. */
   trips: Array<{ app: string; report: CanaryTripReport }>;
+}
+
+/** A route's front door as saved: the certificates by the files the router process wrote under its home. */
+export interface SavedFrontDoor {
+  names: string[];
+  pathPrefix: string;
+  httpPort: number;
+  httpsPort: number;
+  bindAddress: string;
+  certificates: Array<{ certFile: string; keyFile: string }>;
 }
 
 export interface SplitState {
@@ -54,6 +66,8 @@ export interface RouteRecord {
   split: SplitState | null;
   /** Set for an edge route (keyed `edge:<app>`): the config it was last ensured with. */
   edge: EdgeRecord | null;
+  /** The front door this route's router is attached to, as saved; null when none. */
+  frontDoor: SavedFrontDoor | null;
 }
 
 /** The calls the agent makes on its host's routes: the same whether they run in this process or another. */
@@ -81,6 +95,17 @@ export function routeStatus(route: RouteRecord): RouteStatus {
             inRotation: false,
             inFlight: 0,
           }))),
+    ...(route.frontDoor === null
+      ? {}
+      : {
+          frontDoor: {
+            names: route.frontDoor.names,
+            pathPrefix: route.frontDoor.pathPrefix,
+            httpPort: route.frontDoor.httpPort,
+            httpsPort: route.frontDoor.httpsPort,
+            certificates: route.frontDoor.certificates.length,
+          },
+        }),
   };
 }
 
@@ -118,6 +143,7 @@ export function deriveRoutesState(
         bindAddress: r.bindAddress,
         active: r.active,
         split: r.split,
+        ...(r.frontDoor === null ? {} : { frontDoor: r.frontDoor }),
       })),
     edges: all.flatMap((r) =>
       r.edge === null ? [] : [{ ...r.edge, publicPort: r.publicPort, bindAddress: r.bindAddress }],

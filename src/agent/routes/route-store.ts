@@ -53,6 +53,7 @@ export class RouteStore {
       draining: new Set(),
       split: null,
       edge,
+      frontDoor: null,
     };
     this.routes.set(app, record);
     try {

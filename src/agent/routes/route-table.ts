@@ -2,7 +2,12 @@ import type { Trip } from '../../analysis/tripwire.js';
 import type { Clock } from '../../core/clock.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { EventJournal } from '../event-journal.js';
-import { edgeRouteKey, type CanaryTripReport, type RouteStatus } from '../protocol.js';
+import {
+  edgeRouteKey,
+  type CanaryTripReport,
+  type FrontDoorRouteSpec,
+  type RouteStatus,
+} from '../protocol.js';
 import { DEFAULT_EDGE_DRAIN_MS, EdgeRoutes } from './edge-routes.js';
 import type { RouterMethods } from './route-protocol.js';
 import {
@@ -13,6 +18,8 @@ import {
   type SplitState,
 } from './route-records.js';
 import { RouteStore } from './route-store.js';
+import { FrontDoors } from './front-doors.js';
+import { dirname, join } from 'node:path';
 
 export type { EdgeRecord, RoutePort, RouteRecord, RoutesState, SplitState } from './route-records.js';
 export { DEFAULT_EDGE_DRAIN_MS } from './edge-routes.js';
@@ -26,9 +33,11 @@ export class RouteTable implements RoutePort {
   readonly #store: RouteStore;
   readonly #edges: EdgeRoutes;
   readonly #startedAtMs: number;
+  readonly #frontDoors: FrontDoors;
 
-  private constructor(store: RouteStore) {
+  private constructor(store: RouteStore, certDir: string) {
     this.#store = store;
+    this.#frontDoors = new FrontDoors(certDir, store.log);
     this.#edges = new EdgeRoutes(store);
     this.#startedAtMs = store.clock.nowMs();
   }
@@ -42,6 +51,7 @@ export class RouteTable implements RoutePort {
   }): Promise<RouteTable> {
     const table = new RouteTable(
       new RouteStore(options.statePath, options.journal, options.clock, options.log),
+      join(dirname(options.statePath), 'front-door-certificates'),
     );
     await table.#recover();
     return table;
@@ -54,6 +64,21 @@ export class RouteTable implements RoutePort {
     for (const saved of state.routes) {
       const record = await this.#store.openRoute(saved.app, saved.publicPort, saved.bindAddress);
       const router = record.router;
+      if (router && saved.frontDoor) {
+        try {
+          await this.#frontDoors.attach(saved.app, router, saved.frontDoor);
+          record.frontDoor = saved.frontDoor;
+        } catch (err) {
+          record.frontDoor = saved.frontDoor; // kept: the next ensureRoute tries again
+          this.#store.event(
+            'route.error',
+            saved.app,
+            null,
+            null,
+            `front door of ${saved.app}: ${String(err)}`,
+          );
+        }
+      }
       if (!router || !saved.active) continue;
       router.addTarget(saved.active);
       router.setActive(saved.active.id);
@@ -72,6 +97,7 @@ export class RouteTable implements RoutePort {
   /** Closes every public port; the saved state stays as it is for the next router process. */
   async close(): Promise<void> {
     await this.#store.settled();
+    await this.#frontDoors.close();
     await Promise.all([...this.#store.routes.values()].map((r) => r.router?.close() ?? Promise.resolve()));
   }
 
@@ -91,9 +117,12 @@ export class RouteTable implements RoutePort {
     app,
     publicPort,
     bindAddress,
+    frontDoor,
   }: RouterMethods['ensureRoute']['params']): Promise<RouteStatus & { created: boolean }> {
+    await this.#rekey(app, publicPort, bindAddress);
     const existing = this.#store.routes.get(app);
     if (existing?.router && existing.publicPort === publicPort && existing.bindAddress === bindAddress) {
+      await this.#ensureFrontDoor(existing, frontDoor ?? null);
       return { ...routeStatus(existing), created: false };
     }
     if (existing?.router) {
@@ -108,12 +137,67 @@ export class RouteTable implements RoutePort {
       this.#store.routes.delete(app);
       throw new SlipwayError(record.listenError ?? `router for ${app} cannot listen on ${publicPort}`);
     }
-    await this.#store.commit().catch(async (err: unknown) => {
+    try {
+      await this.#ensureFrontDoor(record, frontDoor ?? null);
+      await this.#store.commit();
+    } catch (err) {
       this.#store.routes.delete(app);
+      await this.#frontDoors.detach(app, 0);
       await record.router?.close();
       throw err;
-    });
+    }
     return { ...routeStatus(record), created: true };
+  }
+
+  /**
+   * An environment that gains (or drops) `domains` changes its route's key (`app` ⇄ `app@environment`): its
+   * router, on the same port, keeps serving under the new key rather than being opened again beside itself.
+   */
+  async #rekey(key: string, publicPort: number, bindAddress: string): Promise<void> {
+    if (this.#store.routes.has(key)) return;
+    const app = key.split('@')[0]!;
+    for (const [other, route] of this.#store.routes) {
+      if (route.edge !== null || other === key || other.split('@')[0] !== app) continue;
+      if (route.publicPort !== publicPort || route.bindAddress !== bindAddress) continue;
+      // Its front door was attached under the old key: taken off (ensureRoute attaches it again when asked).
+      if (route.frontDoor !== null) {
+        await this.#frontDoors.detach(other);
+        route.frontDoor = null;
+      }
+      this.#store.routes.delete(other);
+      route.app = key;
+      this.#store.routes.set(key, route);
+      await this.#store.commit();
+      return;
+    }
+  }
+
+  /**
+   * Attaches the route's router to its front door with these names and certificates, or takes it off when the
+   * environment has no `domains` any more; saved (durably) before acknowledged. A name another route holds, a
+   * certificate that does not load or a door that cannot listen is refused and leaves the route as it was.
+   */
+  async #ensureFrontDoor(route: RouteRecord, spec: FrontDoorRouteSpec | null): Promise<void> {
+    const router = this.#store.listening(route);
+    if (spec === null) {
+      if (route.frontDoor === null) return;
+      route.frontDoor = null;
+      await this.#store.commit();
+      await this.#frontDoors.detach(route.app);
+      this.#store.event('route.front-door', route.app, null, null, `${route.app} left the front door`);
+      return;
+    }
+    const saved = await this.#frontDoors.save(route.app, spec);
+    await this.#frontDoors.attach(route.app, router, saved);
+    route.frontDoor = saved;
+    await this.#store.commit();
+    this.#store.event(
+      'route.front-door',
+      route.app,
+      null,
+      null,
+      `${route.app} answers to ${saved.names.join(', ')}${saved.pathPrefix === '/' ? '' : ` under ${saved.pathPrefix}`} on the front door :${saved.httpPort}/:${saved.httpsPort}`,
+    );
   }
 
   async switchRoute({
@@ -191,12 +275,20 @@ export class RouteTable implements RoutePort {
     targetId,
     drainTimeoutMs,
   }: RouterMethods['unroute']['params']): Promise<{ routed: boolean }> {
-    const route = this.#store.routes.get(app);
+    // A target is unrouted by its app's name: it may be on the app's route or on one of its environments'.
+    const route =
+      [this.#store.routes.get(app), ...this.#store.routes.values()].find(
+        (r) =>
+          r !== undefined &&
+          (r.app === app || r.app.startsWith(`${app}@`)) &&
+          r.router?.targetIds().includes(targetId) === true,
+      ) ?? undefined;
     const router = route?.router;
-    if (!route || !router || !router.targetIds().includes(targetId)) return { routed: false };
+    if (!route || !router) return { routed: false };
+    const key = route.app;
     const wasActive = router.active === targetId;
     await this.#store.commit((s) => {
-      const saved = s.routes.find((r) => r.app === app);
+      const saved = s.routes.find((r) => r.app === key);
       if (!saved) return;
       if (saved.active?.id === targetId) saved.active = null;
       if (saved.split?.canary.id === targetId) saved.split = null;
