@@ -1,23 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastRoute, ListenerProfile } from './fast-path/client-connection.js';
-import { FastPathServer } from './fast-path/fast-path-server.js';
+import type { FastRoute } from './fast-path/client-connection.js';
 import type { RequestHead } from './fast-path/request-head.js';
 import { HostRoutes, requestHostName, type HostRouteSpec } from './host-routes.js';
-import { closeServer, listenOn } from './listen.js';
 import { writeShortAnswer } from './proxy-exchange.js';
 import { parseRequestTarget } from './request-target.js';
 import type { Router } from './router.js';
-import type { RedirectRule } from './tls/https-redirect.js';
-import {
-  answerClientError,
-  applyListenerRules,
-  createTlsServer,
-  plainProfile,
-  redirectUpgrade,
-  type RouterListenOptions,
-} from './tls/tls-listener.js';
+import { RouterListener } from './router-listener.js';
+import type { RouterListenOptions } from './tls/tls-listener.js';
 
 /** `FrontDoor.listen`'s options: the same as a router's own listener (plain port, TLS port, redirect). */
 export type FrontDoorListenOptions = RouterListenOptions;
@@ -35,7 +25,6 @@ export interface DetachResult {
 const NOT_FOUND_BODY = 'Not found: no app answers to this host name here (slipway router)\n';
 const NOT_FOUND_ROUTE: FastRoute = { kind: 'unavailable', status: 404, body: NOT_FOUND_BODY };
 const NOT_FOUND_UPGRADE = 'HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
-const CONNECT_REFUSED = 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 const IDLE_POLL_MS = 20;
 
 /**
@@ -48,65 +37,29 @@ const IDLE_POLL_MS = 20;
  */
 export class FrontDoor {
   readonly #routes = new HostRoutes<Router>();
-  readonly #server: Server;
-  readonly #fastPath: FastPathServer | null;
-  readonly #tls: { server: NetServer; close: () => void; profile: ListenerProfile } | null = null;
-  readonly #redirect: RedirectRule | null;
+  /** Set once, by `listen`. */
+  #listener!: RouterListener;
 
-  private constructor(opts: FrontDoorListenOptions) {
-    const plain = plainProfile(opts, () => this.tlsPort);
-    this.#redirect = plain.redirect;
-    this.#server = createServer((req, res) => this.#onRequest(req, res));
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.#onUpgrade(req, socket, head),
-    );
-    this.#server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-      socket.on('error', () => undefined);
-      socket.end(CONNECT_REFUSED);
-    });
-    this.#fastPath =
-      process.env.SLIPWAY_ROUTER_FAST_PATH === '0'
-        ? null
-        : new FastPathServer(
-            {
-              route: (head) => this.#routeFast(head),
-              handOff: (socket) => this.#server.emit('connection', socket),
-            },
-            plain,
-          );
-    const fast = this.#fastPath;
-    if (opts.tls !== undefined) {
-      this.#server.on('clientError', answerClientError);
-      this.#tls = createTlsServer(opts.tls, (socket, profile) =>
-        fast === null ? this.#server.emit('connection', socket) : fast.accept(socket, profile),
-      );
-    }
-    // As in Router: Node's server tracks connections (and its timeouts) from 'listening' on.
-    if (this.#fastPath !== null) this.#server.emit('listening');
-  }
+  private constructor() {}
 
   static async listen(opts: FrontDoorListenOptions): Promise<FrontDoor> {
-    const door = new FrontDoor(opts);
-    try {
-      await listenOn(door.#fastPath?.server ?? door.#server, opts);
-      if (door.#tls !== null && opts.tls)
-        await listenOn(door.#tls.server, { port: opts.tls.port, host: opts.tls.host ?? opts.host });
-    } catch (err) {
-      await door.close();
-      throw err;
-    }
+    const door = new FrontDoor();
+    door.#listener = await RouterListener.listen(opts, {
+      routeFast: (head) => door.#routeFast(head),
+      request: (req, res) => door.#onRequest(req, res),
+      upgrade: (req, socket, head) => door.#onUpgrade(req, socket, head),
+    });
     return door;
   }
 
   /** The plain HTTP port. */
   get port(): number {
-    return ((this.#fastPath?.server ?? this.#server).address() as AddressInfo).port;
+    return this.#listener.port;
   }
 
   /** The HTTPS port; null without `tls`. */
   get tlsPort(): number | null {
-    const address = this.#tls?.server.address() as AddressInfo | null | undefined;
-    return address?.port ?? null;
+    return this.#listener.tlsPort;
   }
 
   /**
@@ -147,12 +100,7 @@ export class FrontDoor {
 
   /** Stops listening and cuts the front door's connections. Attached routers stay open (they are the caller's). */
   async close(): Promise<void> {
-    const closedHttp = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    const closedTls = this.#tls === null ? null : closeServer(this.#tls.server);
-    this.#tls?.close();
-    const closed = Promise.all([closedHttp, this.#fastPath?.close(), closedTls]);
-    this.#server.closeAllConnections();
-    await closed;
+    await this.#listener.close();
   }
 
   #routeFast(head: RequestHead): FastRoute {
@@ -169,16 +117,12 @@ export class FrontDoor {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#redirect !== null || this.#tls !== null) {
-      if (applyListenerRules(req, res, this.#redirect, this.#tls?.profile ?? null)) return;
-    }
     const router = this.#match(req);
     if (router === undefined) writeShortAnswer(res, 404, NOT_FOUND_BODY);
     else router.handlers.request(req, res);
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.#redirect !== null && redirectUpgrade(req, socket, this.#redirect)) return;
     const router = this.#match(req);
     if (router !== undefined) {
       router.handlers.upgrade(req, socket, head);

@@ -1,13 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
-import { NotFoundError, SlipwayError } from '../core/errors.js';
+import { SlipwayError } from '../core/errors.js';
 import type { FastRoute } from './fast-path/client-connection.js';
-import { FastPathServer } from './fast-path/fast-path-server.js';
 import { RawHeadersView } from './fast-path/raw-headers-view.js';
 import type { RequestHead } from './fast-path/request-head.js';
-import { EdgePool, createPoolTarget, type EdgePoolOptions, type PoolMemberAddress } from './edge-pool.js';
+import type { EdgePoolOptions, PoolMemberAddress } from './edge-pool.js';
 import { planTripwire, type Trip, type TripwireSpec } from '../analysis/tripwire.js';
 import { CanaryTripwire } from './canary-tripwire.js';
 import { startPoolExchange } from './pool-exchange.js';
@@ -17,62 +15,33 @@ import {
   NO_ROUTE,
   BUCKETS,
   deriveRouteWithActive,
-  deriveRouteWithPool,
   deriveRouteWithSplit,
   formatBucketCookie,
   selectTarget,
   type CanarySplit,
-  type RequestInfo,
   type RouteState,
   type Selection,
 } from './split.js';
 
-/** The router's one source of randomness: a new user's sticky bucket. */
-const drawBucket = (): number => Math.floor(Math.random() * BUCKETS);
 import { startUpgradeTunnel } from './upgrade-tunnel.js';
-import type { ListenerProfile } from './fast-path/client-connection.js';
-import { closeServer, listenOn } from './listen.js';
-import type { RedirectRule } from './tls/https-redirect.js';
-import {
-  answerClientError,
-  applyListenerRules,
-  createTlsServer,
-  plainProfile,
-  redirectUpgrade,
-} from './tls/tls-listener.js';
+import { IncomingRequestView } from './incoming-request-view.js';
+import { PoolMembership, type PoolMemberIdleResult } from './pool-membership.js';
+import { waitIdle } from './wait-idle.js';
+import { RouterListener, type RequestHandlers } from './router-listener.js';
 import type { RouterListenOptions } from './tls/tls-listener.js';
 
 export type { PoolMemberAddress } from './edge-pool.js';
+export type { PoolMemberIdleResult } from './pool-membership.js';
 export type { RouterListenOptions, TlsListenOptions } from './tls/tls-listener.js';
+
+/** The router's one source of randomness: a new user's sticky bucket. */
+const drawBucket = (): number => Math.floor(Math.random() * BUCKETS);
 
 const NO_TARGET_BODY = 'Service unavailable: no release is active on this port yet (slipway router)\n';
 const NO_UPSTREAM_BODY = 'Service unavailable: no app host is in rotation (slipway edge router)\n';
 const CLASSIC_ROUTE: FastRoute = { kind: 'classic' };
 const NO_TARGET_UPGRADE =
   'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
-/** The router is a reverse proxy, not a tunnel: CONNECT is refused (Node would close the socket without a word). */
-const CONNECT_REFUSED = 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
-
-/** A router's request handlers, for a front door that listens for it (`Router.detached`). */
-export interface RouterHandlers {
-  /** A fast-path request head (one Host, origin-form): where it goes. */
-  routeFast(head: RequestHead): FastRoute;
-  /** A request on Node's server (the classic path). */
-  request(req: IncomingMessage, res: ServerResponse): void;
-  /** An Upgrade (WebSocket) request on Node's server. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-}
-
-export interface PoolMemberIdleResult {
-  /** True when the member had nothing in flight before the timeout. */
-  drained: boolean;
-  /** Requests still in flight at the timeout; unlike a drain, they are not cut. */
-  inFlight: number;
-  /** The member was enabled again before it drained. */
-  cancelled?: boolean;
-}
-
-type IdleOutcome = 'idle' | 'timeout' | 'cancelled';
 
 export interface DrainResult {
   /** True when every in-flight request finished before the timeout. */
@@ -93,80 +62,37 @@ export interface DrainResult {
  * gets no answer from it in time, on to another (pool-exchange.ts).
  */
 export class Router {
-  readonly #server: Server;
-  /** The public port's lean HTTP/1.1 path; null when SLIPWAY_ROUTER_FAST_PATH=0 (Node's server listens). */
-  readonly #fastPath: FastPathServer | null;
+  /** Its own port (and TLS port); null for a router a front door listens for. */
+  #listener: RouterListener | null = null;
   readonly #rawHeadersView = new RawHeadersView();
   readonly #targets = new Map<string, RouterTarget>();
   readonly #draining = new Map<string, { result: Promise<DrainResult>; cancel: () => void }>();
   #route: RouteState = NO_ROUTE;
   // Selection is synchronous, so one view serves every request: no object per request.
   readonly #requestView = new IncomingRequestView();
-  #pool: EdgePool | null = null;
   /** Armed while a canary split with a tripwire is on. */
   #tripwire: { watch: CanaryTripwire; target: RouterTarget } | null = null;
-  /** Waits for disabled pool members to go idle, cancelled when the member is enabled again. */
-  readonly #quiescing = new Map<string, Set<() => void>>();
-  readonly #tls: { server: NetServer; close: () => void; profile: ListenerProfile } | null = null;
-  /** The plain port's redirect to HTTPS; null: serve every request there. */
-  readonly #redirect: RedirectRule | null = null;
   #turn = 0;
   readonly #nextTurn = (): number => {
     const n = this.#turn;
     this.#turn = n >= 0x3fffffff ? 0 : n + 1;
     return n;
   };
+  /** An edge's upstream pool (`configurePool`): its members are targets of this router. */
+  readonly #members = new PoolMembership({
+    targets: this.#targets,
+    route: () => this.#route,
+    setRoute: (next) => this.#setRoute(next),
+    nextTurn: this.#nextTurn,
+    cancelDrain: (id) => this.#draining.get(id)?.cancel(),
+  });
 
-  private constructor(opts: RouterListenOptions, listens = true) {
-    const plain = plainProfile(opts, () => this.tlsPort);
-    this.#redirect = plain.redirect;
-    this.#server = createServer((req, res) => this.#onRequest(req, res));
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.#onUpgrade(req, socket, head),
-    );
-    this.#server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-      socket.on('error', () => undefined);
-      socket.end(CONNECT_REFUSED);
-    });
-    this.#fastPath =
-      process.env.SLIPWAY_ROUTER_FAST_PATH === '0' || !listens
-        ? null
-        : new FastPathServer(
-            {
-              route: (head) => this.#routeFast(head),
-              handOff: (socket) => this.#server.emit('connection', socket),
-            },
-            plain,
-          );
-    // TLS connections, once their handshake is done, take the same way as the plain port's.
-    const fast = this.#fastPath;
-    if (opts.tls !== undefined) {
-      this.#server.on('clientError', answerClientError);
-      this.#tls = createTlsServer(opts.tls, (socket, profile) =>
-        fast === null ? this.#server.emit('connection', socket) : fast.accept(socket, profile),
-      );
-    }
-    // Node's server starts tracking connections (closeAllConnections, the headers and request timeouts that
-    // guard against slowloris) on 'listening'; it never listens itself when the fast path owns the port.
-    if (this.#fastPath !== null) this.#server.emit('listening');
-  }
+  private constructor() {}
 
-  /** The port's listener: the fast path's TCP server, or Node's http server when it is off. */
-  get #listener(): NetServer | Server {
-    return this.#fastPath?.server ?? this.#server;
-  }
-
+  /** A router listening on its own port (and, with `tls`, its HTTPS port). */
   static async listen(opts: RouterListenOptions): Promise<Router> {
-    const router = new Router(opts);
-    const tls = router.#tls;
-    try {
-      await listenOn(router.#listener, opts);
-      if (tls !== null && opts.tls)
-        await listenOn(tls.server, { port: opts.tls.port, host: opts.tls.host ?? opts.host });
-    } catch (err) {
-      await router.close();
-      throw err;
-    }
+    const router = new Router();
+    router.#listener = await RouterListener.listen(opts, router.handlers);
     return router;
   }
 
@@ -175,11 +101,11 @@ export class Router {
    * through `handlers`. Every other method works as on a listening router; `port` and `tlsPort` do not apply.
    */
   static detached(): Router {
-    return new Router({ port: 0, host: '' }, false);
+    return new Router();
   }
 
   /** What a front door calls per request: the same handlers as this router's own listener uses. */
-  readonly handlers: RouterHandlers = {
+  readonly handlers: RequestHandlers = {
     routeFast: (head) => this.#routeFast(head),
     request: (req, res) => this.#onRequest(req, res),
     upgrade: (req, socket, head) => this.#onUpgrade(req, socket, head),
@@ -187,13 +113,14 @@ export class Router {
 
   /** The plain HTTP port. */
   get port(): number {
-    return (this.#listener.address() as AddressInfo).port;
+    if (this.#listener === null)
+      throw new SlipwayError('a detached router has no port: its front door listens');
+    return this.#listener.port;
   }
 
-  /** The HTTPS port; null without `tls`. */
+  /** The HTTPS port; null without `tls` (and for a detached router). */
   get tlsPort(): number | null {
-    const address = this.#tls?.server.address() as AddressInfo | null | undefined;
-    return address?.port ?? null; // null too while it does not listen (yet, or any more)
+    return this.#listener?.tlsPort ?? null;
   }
 
   get active(): string | null {
@@ -258,13 +185,13 @@ export class Router {
     }
     // A canary being drained gets no new users: the split ends first.
     if (this.#route.split?.canary === id) this.#setRoute(deriveRouteWithSplit(this.#route, null));
-    this.#forgetPoolMember(id); // nor does a pool member
+    this.#members.forget(id); // nor does a pool member
     const running = this.#draining.get(id);
     if (running !== undefined) return running.result;
     const target = this.#targets.get(id);
     if (target === undefined) return Promise.resolve({ drained: true, abandoned: 0 });
 
-    const { outcome, cancel } = this.#waitIdle(target, timeoutMs);
+    const { outcome, cancel } = waitIdle(target, timeoutMs);
     const result = outcome.then(async (how): Promise<DrainResult> => {
       this.#draining.delete(id);
       if (how === 'cancelled') return { drained: false, abandoned: 0, cancelled: true };
@@ -278,23 +205,6 @@ export class Router {
     return result;
   }
 
-  /** Resolves when `target` has nothing in flight, at the timeout, or when cancelled. */
-  #waitIdle(target: RouterTarget, timeoutMs: number): { outcome: Promise<IdleOutcome>; cancel: () => void } {
-    const wait = target.whenIdle();
-    let timer: NodeJS.Timeout | undefined;
-    let cancel = (): void => undefined;
-    const outcome = new Promise<IdleOutcome>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      cancel = () => resolve('cancelled');
-      void wait.idle.then(() => resolve('idle'));
-    }).then((how) => {
-      clearTimeout(timer);
-      wait.cancel();
-      return how;
-    });
-    return { outcome, cancel };
-  }
-
   /** Removes a target at once, cutting whatever it still serves. */
   async removeTarget(id: string): Promise<void> {
     if (this.#route.active === id) {
@@ -302,7 +212,7 @@ export class Router {
         hint: 'switch to another target first',
       });
     }
-    this.#forgetPoolMember(id);
+    this.#members.forget(id);
     const target = this.#targets.get(id);
     if (target === undefined) return;
     this.#targets.delete(id);
@@ -314,19 +224,11 @@ export class Router {
   }
 
   async close(): Promise<void> {
-    // Without the fast path Node's server listens; with it, Node's server only holds handed-off connections.
-    // (close() also stops its connection checks; not listening, it just calls back with an error.)
-    const closedHttp = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    const closedTls = this.#tls === null ? null : closeServer(this.#tls.server);
-    this.#tls?.close();
-    const closed = Promise.all([closedHttp, this.#fastPath?.close(), closedTls]);
-    this.#server.closeAllConnections();
+    const closed = this.#listener?.close();
     const targets = [...this.#targets.values()];
     this.#targets.clear();
     this.#setRoute(NO_ROUTE);
-    const pool = this.#pool;
-    this.#pool = null;
-    await Promise.all([closed, pool?.stop(), ...targets.map((t) => t.destroy())]);
+    await Promise.all([closed, this.#members.stop(), ...targets.map((t) => t.destroy())]);
   }
 
   #select(req: IncomingMessage): Selection {
@@ -359,9 +261,6 @@ export class Router {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#redirect !== null || this.#tls !== null) {
-      if (applyListenerRules(req, res, this.#redirect, this.#tls?.profile ?? null)) return;
-    }
     const selection = this.#select(req);
     const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     const route = this.#route;
@@ -377,8 +276,9 @@ export class Router {
       route.split && selection.newBucket !== null
         ? ['set-cookie', formatBucketCookie(route.split.cookie, selection.newBucket)]
         : null;
-    if (route.pool !== null && route.active === null && this.#pool !== null) {
-      startPoolExchange(target, req, res, this.#pool);
+    const pool = this.#members.pool;
+    if (route.pool !== null && route.active === null && pool !== null) {
+      startPoolExchange(target, req, res, pool);
       return;
     }
     startProxyExchange(target, req, res, cookie);
@@ -392,17 +292,7 @@ export class Router {
    * restarts the checks. `wallClockMs` times what status shows (the agent's clock).
    */
   configurePool(opts: EdgePoolOptions & { wallClockMs?: () => number }): void {
-    if (this.#pool !== null) {
-      this.#pool.reconfigure(opts);
-      return;
-    }
-    this.#pool = new EdgePool({
-      ...opts,
-      onRotationChange: () => this.#rebuildRotation(),
-      route: () => (this.#route.active === null ? this.#route.pool : null),
-      nextTurn: this.#nextTurn,
-    });
-    this.#rebuildRotation();
+    this.#members.configure(opts);
   }
 
   /**
@@ -413,22 +303,7 @@ export class Router {
     member: PoolMemberAddress,
     opts: { enabled?: boolean; disabledSinceMs?: number | null } = {},
   ): void {
-    const pool = this.#pool;
-    if (pool === null) {
-      throw new SlipwayError('this router has no upstream pool', { hint: 'configure the pool first' });
-    }
-    const target = this.#targets.get(member.id);
-    if (target !== undefined && (target.host !== member.host || target.address.port !== member.port)) {
-      throw new SlipwayError(
-        `pool member ${member.id} already points to ${target.host}:${target.address.port}`,
-        { hint: 'remove (drain) the member before giving it another address' },
-      );
-    }
-    if (pool.get(member.id) !== undefined) return;
-    this.#draining.get(member.id)?.cancel(); // added back while being removed: keep it
-    const upstream = target ?? createPoolTarget(member);
-    this.#targets.set(member.id, upstream);
-    pool.add(upstream, opts.enabled ?? true, opts.disabledSinceMs ?? null);
+    this.#members.add(member, opts);
   }
 
   /**
@@ -436,54 +311,20 @@ export class Router {
    * Enabling it puts it back in rotation (unless its health check fails). `drain(id)` removes a member.
    */
   setPoolMember(id: string, enabled: boolean): void {
-    const pool = this.#requirePool(id);
-    if (pool.setEnabled(id, enabled) && enabled) this.#cancelQuiescing(id);
+    this.#members.setEnabled(id, enabled);
   }
 
   /**
    * Waits until a disabled member has nothing in flight (or `timeoutMs` passes; what is still in flight then is
    * left alone). Ends with `cancelled` when the member is (or becomes) enabled or is removed.
    */
-  async whenPoolMemberIdle(id: string, timeoutMs: number): Promise<PoolMemberIdleResult> {
-    const member = this.#requirePool(id).member(id);
-    const target = member.target;
-    if (member.enabled) return { drained: false, inFlight: target.counters.inFlight, cancelled: true };
-    const { outcome, cancel } = this.#waitIdle(target, timeoutMs);
-    const waits = this.#quiescing.get(id) ?? new Set<() => void>();
-    this.#quiescing.set(id, waits.add(cancel));
-    let how: IdleOutcome;
-    try {
-      how = await outcome;
-    } finally {
-      waits.delete(cancel);
-      if (waits.size === 0 && this.#quiescing.get(id) === waits) this.#quiescing.delete(id);
-    }
-    if (how === 'idle') return { drained: true, inFlight: 0 };
-    const inFlight = target.counters.inFlight;
-    return how === 'cancelled' ? { drained: false, inFlight, cancelled: true } : { drained: false, inFlight };
+  whenPoolMemberIdle(id: string, timeoutMs: number): Promise<PoolMemberIdleResult> {
+    return this.#members.whenIdle(id, timeoutMs);
   }
 
   /** The pool's members in the order they were added, with their state; empty for a router without a pool. */
   poolMembers(): PoolMemberStatus[] {
-    return this.#pool?.status() ?? [];
-  }
-
-  #requirePool(id: string): EdgePool {
-    if (this.#pool === null) throw new NotFoundError(`no pool member ${id}: this router has no pool`);
-    return this.#pool;
-  }
-
-  #cancelQuiescing(id: string): void {
-    for (const cancel of this.#quiescing.get(id) ?? []) cancel();
-  }
-
-  #forgetPoolMember(id: string): void {
-    if (this.#pool?.remove(id)) this.#cancelQuiescing(id);
-  }
-
-  /** The rotation is derived by the pool and swapped in as one new route state. */
-  #rebuildRotation(): void {
-    if (this.#pool !== null) this.#setRoute(deriveRouteWithPool(this.#route, this.#pool.rotation()));
+    return this.#members.status();
   }
 
   /**
@@ -551,18 +392,9 @@ export class Router {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.#redirect !== null && redirectUpgrade(req, socket, this.#redirect)) return;
     const selected = this.#select(req).target;
     const target = selected === null ? undefined : this.#targets.get(selected);
     if (target === undefined) socket.end(NO_TARGET_UPGRADE);
     else startUpgradeTunnel(target, req, socket, head);
-  }
-}
-
-class IncomingRequestView implements RequestInfo {
-  req: IncomingMessage | null = null;
-  header(name: string): string | undefined {
-    const value = this.req?.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
   }
 }
