@@ -48,23 +48,34 @@ export async function startBackend(
 /** A port that nothing listens on (bound once, then released). */
 /** Ports freePort() handed out in this test worker: never handed out twice. */
 const handedOut = new Set<number>();
+/**
+ * Where freePort() looks: below Linux's ephemeral range (32768-60999), where no `listen(0)` and no outgoing
+ * connection takes a port, so a port handed out here and listened on a second later by a process the test starts
+ * is not taken meanwhile by another test's router or client (in any worker).
+ */
+const FREE_PORT_RANGE = { from: 20_000, to: 32_000 };
 
 /**
- * A port free right now. It is released before use, so the kernel may give it to any later listen on port 0;
- * this worker's later freePort() calls never return it again (two in a row once returned the same port, and an
- * edge given its own port as an upstream proxies to itself until the head is too large). For a port where
- * nothing must listen, use REFUSED_PORT.
+ * A port free right now, from FREE_PORT_RANGE. It is released before use; this worker's later freePort() calls
+ * never return it again, and workers pick at random, so two of them rarely meet. For a port where nothing must
+ * listen, use REFUSED_PORT.
  */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const port =
+      FREE_PORT_RANGE.from + Math.floor(Math.random() * (FREE_PORT_RANGE.to - FREE_PORT_RANGE.from));
     if (handedOut.has(port)) continue;
     handedOut.add(port);
-    return port;
+    if (await canListen(port)) return port;
   }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 export function readBody(req: IncomingMessage): Promise<string> {
