@@ -1,19 +1,63 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastRoute } from './fast-path/client-connection.js';
+import { answerHttp01, HTTP01_PREFIX } from '../certificates/challenges.js';
+import type { FastRoute, ListenerProfile } from './fast-path/client-connection.js';
 import type { RequestHead } from './fast-path/request-head.js';
 import { HostRoutes, requestHostName, type HostRouteSpec } from './host-routes.js';
 import { writeShortAnswer } from './proxy-exchange.js';
 import { parseRequestTarget } from './request-target.js';
 import type { Router } from './router.js';
 import { RouterListener } from './router-listener.js';
-import type { RouterListenOptions } from './tls/tls-listener.js';
+import { http01FastAnswer, type Http01Source, type TlsAlpn01Source } from './tls/acme-challenges.js';
+import { formatHsts, httpsRedirectRule, type HstsOptions, type RedirectRule } from './tls/https-redirect.js';
+import {
+  applyListenerRules,
+  redirectUpgrade,
+  tlsProfile,
+  type TlsListenOptions,
+} from './tls/tls-listener.js';
 
-/** `FrontDoor.listen`'s options: the same as a router's own listener (plain port, TLS port, redirect). */
-export type FrontDoorListenOptions = RouterListenOptions;
+/** The ACME CA's validations the front door answers, from answers the ACME client changes while it is open. */
+export interface FrontDoorAcmeAnswers {
+  /** HTTP-01 on the plain port: `/.well-known/acme-challenge/<token>`, before any redirect or route. */
+  http01?: Http01Source;
+  /** TLS-ALPN-01 on the TLS port: a ClientHello offering only `acme-tls/1` for a name with an answer. */
+  tlsAlpn01?: TlsAlpn01Source;
+}
 
-/** A route at the front door: the names (and optional path prefix) its router answers to. */
-export type FrontDoorRoute = HostRouteSpec;
+/** `FrontDoor.listen`'s options. The HTTPS redirect and HSTS are per route (`FrontDoorRoute`). */
+export interface FrontDoorListenOptions {
+  /** The plain HTTP port. */
+  port: number;
+  host: string;
+  /** Also listen with TLS (HTTPS) on `tls.port`, the certificates chosen by SNI among `tls.store`'s. */
+  tls?: Omit<TlsListenOptions, 'hsts'>;
+  /** Answer an ACME CA's HTTP-01 and TLS-ALPN-01 validations. */
+  acme?: FrontDoorAcmeAnswers;
+}
+
+/** A route at the front door: the names (and optional path prefix) its router answers to, and its HTTPS rules. */
+export interface FrontDoorRoute extends HostRouteSpec {
+  /**
+   * Send this route's plain-HTTP requests to HTTPS (308, path and query kept) when a certificate of the door
+   * covers their name (default true); false: served over plain HTTP too.
+   */
+  redirect?: boolean;
+  /** Strict-Transport-Security on this route's HTTPS answers (an app's own header wins); off unless given. */
+  hsts?: HstsOptions | null;
+}
+
+/** What a route leads to: its router and its rules, prepared once at `attach`. */
+interface DoorRoute {
+  router: Router;
+  redirect: boolean;
+  /** The Strict-Transport-Security value; null: none. */
+  hsts: string | null;
+  /** The same as a field line, for the router's own answers on the fast path. */
+  hstsField: string;
+  /** What Node's path applies to the route's HTTPS requests (HSTS). */
+  tlsProfile: ListenerProfile | null;
+}
 
 export interface DetachResult {
   /** True when the route's requests (and tunnels) in flight all finished before the timeout. */
@@ -34,21 +78,42 @@ const IDLE_POLL_MS = 20;
  * router's handlers, so that switches, drains, canary splits, tripwires, edge pools and metrics stay per router.
  * A request is routed by its own Host (an absolute-form target's authority first), so the requests of one
  * keep-alive connection may go to different routers. A name no route answers to gets a plain 404.
+ *
+ * The HTTPS redirect and HSTS are the matched route's (`FrontDoorRoute`), decided per request. ACME validations are
+ * answered before anything else: HTTP-01 on the plain port before the redirect and routing (the CA asks with the
+ * name's Host, which may have no route yet, or be redirected), TLS-ALPN-01 on the TLS port by ClientHello.
  */
 export class FrontDoor {
-  readonly #routes = new HostRoutes<Router>();
+  readonly #routes = new HostRoutes<DoorRoute>();
   /** Set once, by `listen`. */
   #listener!: RouterListener;
+  /** The plain port's redirect for names a certificate covers; null without TLS. */
+  #redirect: RedirectRule | null = null;
+  #http01: Http01Source | null = null;
 
   private constructor() {}
 
   static async listen(opts: FrontDoorListenOptions): Promise<FrontDoor> {
     const door = new FrontDoor();
-    door.#listener = await RouterListener.listen(opts, {
-      routeFast: (head) => door.#routeFast(head),
-      request: (req, res) => door.#onRequest(req, res),
-      upgrade: (req, socket, head) => door.#onUpgrade(req, socket, head),
-    });
+    door.#http01 = opts.acme?.http01 ?? null;
+    const store = opts.tls?.store;
+    if (store !== undefined) {
+      door.#redirect = httpsRedirectRule(
+        {},
+        () => door.tlsPort ?? 443,
+        (name) => store.covers(name),
+      );
+    }
+    const { port, host, tls } = opts;
+    door.#listener = await RouterListener.listen(
+      { port, host, tls, httpsRedirect: false },
+      {
+        routeFast: (head, profile) => door.#routeFast(head, profile),
+        request: (req, res) => door.#onRequest(req, res),
+        upgrade: (req, socket, head) => door.#onUpgrade(req, socket, head),
+      },
+      { tlsAlpn01: opts.acme?.tlsAlpn01 },
+    );
     return door;
   }
 
@@ -64,11 +129,19 @@ export class FrontDoor {
 
   /**
    * Sends the requests for `route.names` (under `route.pathPrefix`) to `router` (a `Router.detached()`), from the
-   * next request on. Attaching an id again replaces its names, prefix and router at once. A name and prefix
-   * another route has is refused (the error names both routes) and nothing changes.
+   * next request on, with the route's redirect and HSTS. Attaching an id again replaces its names, prefix, rules
+   * and router at once. A name and prefix another route has is refused (the error names both routes) and nothing
+   * changes.
    */
   attach(route: FrontDoorRoute, router: Router): void {
-    this.#routes.set(route, router);
+    const hsts = route.hsts === undefined || route.hsts === null ? null : formatHsts(route.hsts);
+    this.#routes.set(route, {
+      router,
+      redirect: route.redirect !== false,
+      hsts,
+      hstsField: hsts === null ? '' : `strict-transport-security: ${hsts}\r\n`,
+      tlsProfile: hsts === null ? null : tlsProfile(route.hsts),
+    });
   }
 
   /**
@@ -77,7 +150,7 @@ export class FrontDoor {
    * it again) afterwards. An unknown id resolves at once.
    */
   async detach(id: string, opts: { timeoutMs?: number } = {}): Promise<DetachResult> {
-    const router = this.#routes.get(id);
+    const router = this.#routes.get(id)?.router;
     if (router === undefined || !this.#routes.delete(id)) return { drained: true, inFlight: 0 };
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     for (;;) {
@@ -95,7 +168,7 @@ export class FrontDoor {
 
   /** The router attached as `id`. */
   router(id: string): Router | undefined {
-    return this.#routes.get(id);
+    return this.#routes.get(id)?.router;
   }
 
   /** Stops listening and cuts the front door's connections. Attached routers stay open (they are the caller's). */
@@ -103,12 +176,26 @@ export class FrontDoor {
     await this.#listener.close();
   }
 
-  #routeFast(head: RequestHead): FastRoute {
-    const route = this.#routes.match(requestHostName(hostHeader(head.rawHeaders)), head.target);
-    return route === undefined ? NOT_FOUND_ROUTE : route.value.handlers.routeFast(head);
+  #routeFast(head: RequestHead, profile: ListenerProfile): FastRoute {
+    const plain = profile.proto === 'http';
+    const http01 = this.#http01;
+    if (plain && http01 !== null && head.target.startsWith(HTTP01_PREFIX)) {
+      return http01FastAnswer(http01, head.method, head.target);
+    }
+    const host = hostHeader(head.rawHeaders);
+    const route = this.#routes.match(requestHostName(host), head.target)?.value;
+    if (route === undefined) return NOT_FOUND_ROUTE;
+    if (plain) {
+      const to = route.redirect ? (this.#redirect?.(host, head.method, head.target) ?? null) : null;
+      if (to !== null)
+        return { kind: 'answer', status: to.status, body: '', fields: `location: ${to.location}\r\n` };
+      return route.router.handlers.routeFast(head, profile);
+    }
+    const fast = route.router.handlers.routeFast(head, profile);
+    return route.hsts === null ? fast : withHsts(fast, route);
   }
 
-  #match(req: IncomingMessage): Router | undefined {
+  #match(req: IncomingMessage): DoorRoute | undefined {
     const url = req.url ?? '/';
     const target = parseRequestTarget(req.method ?? 'GET', url);
     const authority = target.kind === 'absolute' ? target.authority : null;
@@ -117,19 +204,41 @@ export class FrontDoor {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const router = this.#match(req);
-    if (router === undefined) writeShortAnswer(res, 404, NOT_FOUND_BODY);
-    else router.handlers.request(req, res);
+    const plain = (req.socket as { encrypted?: boolean }).encrypted !== true;
+    if (plain && this.#http01 !== null && answerHttp01(this.#http01, req, res)) return;
+    const route = this.#match(req);
+    if (route === undefined) {
+      writeShortAnswer(res, 404, NOT_FOUND_BODY);
+      return;
+    }
+    // The route's rules, as a router's own listener applies its own: a redirect (plain), HSTS (TLS).
+    if (applyListenerRules(req, res, route.redirect ? this.#redirect : null, route.tlsProfile)) return;
+    route.router.handlers.request(req, res);
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const router = this.#match(req);
-    if (router !== undefined) {
-      router.handlers.upgrade(req, socket, head);
+    const route = this.#match(req);
+    if (route !== undefined) {
+      if (route.redirect && redirectUpgrade(req, socket, this.#redirect)) return;
+      route.router.handlers.upgrade(req, socket, head);
       return;
     }
     socket.on('error', () => undefined);
     socket.end(NOT_FOUND_UPGRADE);
+  }
+}
+
+/** A route's answer over TLS with its HSTS: on the app's answers (unless they carry their own) and the router's. */
+function withHsts(fast: FastRoute, route: DoorRoute): FastRoute {
+  switch (fast.kind) {
+    case 'proxy':
+      return { ...fast, hsts: route.hsts };
+    case 'unavailable':
+      return { kind: 'answer', status: fast.status ?? 503, body: fast.body, fields: route.hstsField };
+    case 'answer':
+      return { ...fast, fields: fast.fields + route.hstsField };
+    case 'classic':
+      return fast;
   }
 }
 

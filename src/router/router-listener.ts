@@ -5,6 +5,7 @@ import type { FastRoute, ListenerProfile } from './fast-path/client-connection.j
 import { FastPathServer } from './fast-path/fast-path-server.js';
 import type { RequestHead } from './fast-path/request-head.js';
 import { closeServer, listenOn } from './listen.js';
+import type { TlsAlpn01Source } from './tls/acme-challenges.js';
 import type { RedirectRule } from './tls/https-redirect.js';
 import {
   answerClientError,
@@ -20,12 +21,18 @@ const CONNECT_REFUSED = 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\
 
 /** What a listener hands each request to: a router's own handlers, or a front door's choice among routers. */
 export interface RequestHandlers {
-  /** A fast-path request head (one Host, origin-form): where it goes. */
-  routeFast(head: RequestHead): FastRoute;
+  /** A fast-path request head (one Host, origin-form): where it goes; `profile`: the listener it came in on. */
+  routeFast(head: RequestHead, profile: ListenerProfile): FastRoute;
   /** A request on Node's server (the classic path). */
   request(req: IncomingMessage, res: ServerResponse): void;
   /** An Upgrade (WebSocket) request on Node's server. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** What only a front door asks of its listener. */
+export interface ListenerExtras {
+  /** Answer TLS-ALPN-01 validations on the TLS port from these certificates (acme-challenges.ts). */
+  tlsAlpn01?: TlsAlpn01Source;
 }
 
 /**
@@ -40,7 +47,7 @@ export class RouterListener {
   readonly #tls: { server: NetServer; close: () => void; profile: ListenerProfile } | null = null;
   readonly #redirect: RedirectRule | null;
 
-  private constructor(opts: RouterListenOptions, handlers: RequestHandlers) {
+  private constructor(opts: RouterListenOptions, handlers: RequestHandlers, extras: ListenerExtras) {
     const plain = plainProfile(opts, () => this.tlsPort);
     const redirect = plain.redirect;
     this.#redirect = redirect;
@@ -63,7 +70,7 @@ export class RouterListener {
         ? null
         : new FastPathServer(
             {
-              route: (head) => handlers.routeFast(head),
+              route: (head, profile) => handlers.routeFast(head, profile),
               handOff: (socket) => this.#server.emit('connection', socket),
             },
             plain,
@@ -72,8 +79,11 @@ export class RouterListener {
     // TLS connections, once their handshake is done, take the same way as the plain port's.
     if (opts.tls !== undefined) {
       this.#server.on('clientError', answerClientError);
-      this.#tls = createTlsServer(opts.tls, (socket, profile) =>
-        fast === null ? this.#server.emit('connection', socket) : fast.accept(socket, profile),
+      this.#tls = createTlsServer(
+        opts.tls,
+        (socket, profile) =>
+          fast === null ? this.#server.emit('connection', socket) : fast.accept(socket, profile),
+        extras.tlsAlpn01 ?? null,
       );
     }
     // Node's server starts tracking connections (closeAllConnections, the headers and request timeouts that
@@ -82,8 +92,12 @@ export class RouterListener {
   }
 
   /** Listens on the plain port (and the TLS port); rejects with the reason (port in use …), closed again. */
-  static async listen(opts: RouterListenOptions, handlers: RequestHandlers): Promise<RouterListener> {
-    const listener = new RouterListener(opts, handlers);
+  static async listen(
+    opts: RouterListenOptions,
+    handlers: RequestHandlers,
+    extras: ListenerExtras = {},
+  ): Promise<RouterListener> {
+    const listener = new RouterListener(opts, handlers, extras);
     try {
       await listenOn(listener.#plain, opts);
       if (listener.#tls !== null && opts.tls)

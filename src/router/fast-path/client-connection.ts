@@ -17,14 +17,26 @@ export const HEAD_TOO_LARGE_BODY =
 
 /** What the router decides for one eligible request head. */
 export type FastRoute =
-  | { kind: 'proxy'; target: RouterTarget; extraResponseHeaders: readonly string[] | null }
+  | {
+      kind: 'proxy';
+      target: RouterTarget;
+      extraResponseHeaders: readonly string[] | null;
+      /** Strict-Transport-Security for this answer (a front door's route); absent: the listener's. */
+      hsts?: string | null;
+    }
   /** The router's own short answer: 503 (no target) unless `status` says otherwise (a front door's 404). */
   | { kind: 'unavailable'; body: string; status?: number }
+  /**
+   * An answer the router makes itself, as given (a front door's redirect or ACME challenge answer): `fields` are
+   * further field lines, each ending with CRLF; plain text unless `contentType` says otherwise.
+   */
+  | { kind: 'answer'; status: number; body: string; fields: string; contentType?: string }
   | { kind: 'classic' };
 
 /** The router's side of the fast path. */
 export interface FastPathRouting {
-  route(head: RequestHead): FastRoute;
+  /** Where a request goes; `profile`: the listener it came in on (plain or TLS). */
+  route(head: RequestHead, profile: ListenerProfile): FastRoute;
   /** Gives the connection to the classic path (Node's http server), which keeps it from then on. */
   handOff(socket: Socket): void;
 }
@@ -180,7 +192,7 @@ export class ClientConnection implements ExchangeClient {
         this.#answerShort(head, redirect.status, '', `location: ${redirect.location}\r\n`);
         return;
       }
-      const route = this.routing.route(head);
+      const route = this.routing.route(head, this.profile);
       if (route.kind === 'classic') {
         this.#handOff();
         return;
@@ -190,6 +202,10 @@ export class ClientConnection implements ExchangeClient {
         this.#answerShort(head, route.status ?? 503, route.body);
         return;
       }
+      if (route.kind === 'answer') {
+        this.#answerShort(head, route.status, route.body, route.fields, route.contentType);
+        return;
+      }
       const upstreamHead = formatUpstreamRequestHead(head, this.socket.remoteAddress, this.profile.proto);
       if (upstreamHead.length > MAX_UPSTREAM_REQUEST_HEAD_BYTES) {
         this.#answerShort(head, 431, HEAD_TOO_LARGE_BODY);
@@ -197,16 +213,25 @@ export class ClientConnection implements ExchangeClient {
       }
       this.#phase = 'exchange';
       this.deadlineMs = Infinity; // the upstream's headers timeout applies now
-      this.#exchange = new FastExchange(this, route.target, head, upstreamHead, route.extraResponseHeaders);
+      const hsts = route.hsts === undefined ? this.profile.hsts : route.hsts;
+      this.#exchange = new FastExchange(
+        this,
+        route.target,
+        head,
+        upstreamHead,
+        route.extraResponseHeaders,
+        hsts,
+      );
       this.#exchange.start();
     }
   }
 
   /** The router's own answer to a request it does not forward. */
-  #answerShort(head: RequestHead, status: number, body: string, fields = ''): void {
+  #answerShort(head: RequestHead, status: number, body: string, fields = '', contentType?: string): void {
     // A body would have to be read and thrown away: simpler to close after the answer.
     const close = !head.keepAlive || head.contentLength > 0;
-    const answer = formatShortAnswer(status, body, close, head.method, fields + this.profile.ownAnswerFields);
+    const own = fields + this.profile.ownAnswerFields;
+    const answer = formatShortAnswer(status, body, close, head.method, own, contentType);
     this.socket.write(answer, 'latin1');
     this.exchangeDone(close); // the next pipelined request, if any, on the next turn of #pump
   }

@@ -9,7 +9,6 @@ import { formatShortAnswer } from './short-answer.js';
 import type { RequestHead } from './request-head.js';
 import { parseResponseHead, type ResponseHead } from './response-head.js';
 import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
-import type { ListenerProfile } from './client-connection.js';
 import { hasHstsHeader } from '../tls/https-redirect.js';
 
 const BAD_GATEWAY_BODY = 'Bad gateway: the app did not answer (slipway router)\n';
@@ -21,8 +20,6 @@ const MAX_JOINED_BODY_BYTES = 16 * 1024;
 /** What an exchange needs from the client connection it serves. */
 export interface ExchangeClient {
   readonly socket: Socket;
-  /** What the listener the client came in on adds (HSTS). */
-  readonly profile: ListenerProfile;
   /** The exchange can take request body bytes now. */
   pumpBody(): void;
   /** The answer is out (or the exchange gave up); `closeClient` ends the client connection after it. */
@@ -72,6 +69,8 @@ export class FastExchange implements UpstreamUser {
     /** The head to send upstream (`formatUpstreamRequestHead`). */
     requestHead: string,
     readonly extraResponseHeaders: readonly string[] | null,
+    /** Strict-Transport-Security for answers that carry none (a TLS listener or route with HSTS on); null: none. */
+    readonly hsts: string | null = null,
   ) {
     this.bodyRemaining = head.contentLength;
     this.#requestHead = requestHead;
@@ -196,7 +195,7 @@ export class FastExchange implements UpstreamUser {
     const headers = deriveClientResponseHeaders(head.rawHeaders);
     if (!head.hasDate) headers.push('date', currentHttpDate());
     if (this.extraResponseHeaders !== null) headers.push(...this.extraResponseHeaders);
-    const hsts = this.client.profile.hsts;
+    const hsts = this.hsts;
     if (hsts !== null && !hasHstsHeader(headers)) headers.push('strict-transport-security', hsts);
     if (head.framing === 'chunked') headers.push('transfer-encoding', 'chunked');
     // A request body not fully read leaves the client connection out of step: close it after this answer.
@@ -283,7 +282,7 @@ export class FastExchange implements UpstreamUser {
   #badGateway(): void {
     this.#discardUpstream();
     const close = !this.head.keepAlive || this.bodyRemaining > 0;
-    const fields = this.client.profile.ownAnswerFields;
+    const fields = this.hsts === null ? '' : `strict-transport-security: ${this.hsts}\r\n`;
     this.#write(formatShortAnswer(502, BAD_GATEWAY_BODY, close, this.head.method, fields));
     this.#finish(502, true);
     this.client.exchangeDone(close);

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { Server as NetServer } from 'node:net';
+import { createServer, type TLSSocket } from 'node:tls';
 import type { ListenerProfile } from '../fast-path/client-connection.js';
+import { createTlsAlpn01Front, type TlsAlpn01Source } from './acme-challenges.js';
 import type { CertificateStore } from './certificate-store.js';
 import {
   formatHsts,
@@ -64,21 +66,24 @@ export function tlsProfile(hsts: HstsOptions | null | undefined): ListenerProfil
 /**
  * A node:tls server with the router's settings (TLS 1.2+, ECDHE with AEAD ciphers, ALPN http/1.1, no client
  * certificates requested): each connection, once its handshake is done, goes to `accept` (the fast path, or
- * Node's http server when the fast path is off), exactly as a plain connection does.
+ * Node's http server when the fast path is off), exactly as a plain connection does. With `tlsAlpn01`, the
+ * server that listens reads each ClientHello first and answers TLS-ALPN-01 validations (acme-challenges.ts).
  */
 export function createTlsServer(
   options: TlsListenOptions,
   accept: (socket: TLSSocket, profile: ListenerProfile) => void,
-): { server: Server; close: () => void; profile: ListenerProfile } {
+  tlsAlpn01: TlsAlpn01Source | null = null,
+): { server: NetServer; close: () => void; profile: ListenerProfile } {
   const profile = tlsProfile(options.hsts);
   const { store } = options;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
   const server = createServer(
     {
       ...ROUTER_TLS_SETTINGS,
       ...(store.defaultCredentials() ?? {}),
       SNICallback: store.sniCallback,
       ALPNProtocols: ['http/1.1'],
-      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+      handshakeTimeout: handshakeTimeoutMs,
       // No client certificates: none is asked for, so none is received, kept or logged.
       requestCert: false,
       noDelay: true,
@@ -91,7 +96,13 @@ export function createTlsServer(
   const unsubscribe = store.onDefaultChange(() => {
     server.setSecureContext({ ...ROUTER_TLS_SETTINGS, ...(store.defaultCredentials() ?? {}) });
   });
-  return { server, close: unsubscribe, profile };
+  if (tlsAlpn01 === null) return { server, close: unsubscribe, profile };
+  const front = createTlsAlpn01Front(server, tlsAlpn01, handshakeTimeoutMs);
+  const close = (): void => {
+    unsubscribe();
+    front.close();
+  };
+  return { server: front.server, close, profile };
 }
 
 /**
