@@ -37,6 +37,8 @@ export const REQUIREMENTS = [
   { command: 'pg_dump', pkg: 'postgresql-client', why: 'PostgreSQL backups (pg_dump, pg_restore)' },
   // The dashboard's browser tests drive Debian's chromium with playwright-core (never a downloaded browser).
   { command: 'chromium', pkg: 'chromium', why: "the dashboard's browser tests" },
+  // The HTTPS browser test trusts its test CA the way a person would on Linux: in an NSS database (certutil).
+  { command: 'certutil', pkg: 'libnss3-tools', why: "the browser's HTTPS test (trusting the test CA)" },
   {
     file: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
     pkg: 'fonts-dejavu-core',

@@ -7,6 +7,7 @@
 import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
+import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -85,6 +86,23 @@ export interface FrontDoorRouteSpec {
   bindAddress: string;
   /** PEM chain and key of each certificate (read on the control plane); written 0600 in the agent's home. */
   certificates: Array<{ cert: string; key: string }>;
+  /**
+   * Certificates obtained by the router process from an ACME CA instead (then `certificates` is empty): kept in
+   * its home and renewed there. Absent from older control planes.
+   */
+  acme?: FrontDoorAcmeSpec | null;
+  /** Plain-HTTP requests for a covered name are redirected to HTTPS (default true). */
+  redirect?: boolean;
+  /** Strict-Transport-Security on the route's HTTPS answers; null or absent: none. */
+  hsts?: { maxAgeS: number; includeSubDomains: boolean; preload: boolean } | null;
+}
+
+/** An ACME CA as the router process uses it: where, whose account, and what to trust for its HTTPS. */
+export interface FrontDoorAcmeSpec {
+  directoryUrl: string;
+  email?: string;
+  /** PEM certificates to trust for the directory's HTTPS (a private CA), read on the control plane. */
+  caBundle?: string;
 }
 
 export interface RouteStatus {
@@ -104,11 +122,18 @@ export interface RouteStatus {
     pathPrefix: string;
     httpPort: number;
     httpsPort: number;
-    certificates: number;
+    /** Each certificate it serves the route's names with, read from the host's copy (first version: a count). */
+    certificates: FrontDoorCertificateStatus[];
+    /** The host obtains the certificates itself (`tls.acme`); absent from older agents. */
+    acme?: boolean;
   };
 }
 
-/** The key of an app's edge route on a host, kept apart from the app's own route so a host can run both. */
+/**
+ * The key of an edge route on a host (`edge:<app>`), kept apart from the app's own route so a host can run both.
+ * `app` is what `ensureEdge` names: the app, or its environment's route key (`<app>@<environment>`, `routeKeyOf`)
+ * when the environment has domains, so that two environments of one app each have their edge (and its names).
+ */
 export function edgeRouteKey(app: string): string {
   return `edge:${app}`;
 }
@@ -293,7 +318,9 @@ export interface AgentMethods {
    * Makes this host an edge of `app`: a router on `publicPort` that balances users over `upstreams` (the app
    * hosts' routers), health-checked with `healthCheck`, failing over as `failover` says. Idempotent; upstreams
    * not listed any more are drained (up to `drainTimeoutMs`, default 30 s) and removed; a disabled upstream stays
-   * disabled.
+   * disabled. `app` is the app, or `<app>@<environment>` for an environment with domains (`edgeRouteKey`).
+   * With `frontDoor` the same edge router is also attached to this host's front door for those names (the fleet
+   * behind one name); without it (or null) it is taken off any front door.
    */
   ensureEdge: {
     params: {
@@ -305,6 +332,8 @@ export interface AgentMethods {
       drainTimeoutMs?: number;
       /** Absent from older control planes: the defaults apply. */
       failover?: EdgeFailoverSpec;
+      /** The environment's names on this host's front door (absent from older control planes: none). */
+      frontDoor?: FrontDoorRouteSpec | null;
     };
     result: RouteStatus & { created: boolean };
   };

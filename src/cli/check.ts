@@ -8,12 +8,12 @@ export function registerCheck(program: Command, globals: () => GlobalOptions): v
   program
     .command('check')
     .description(
-      'preflight: every host reachable, OS/arch, disk, memory, port, runtime, clock, agent (a table)',
+      'preflight: every host reachable, OS/arch, disk, memory, ports (public, front door), runtime, clock, agent (a table)',
     )
     .argument('<env>', 'environment name')
     .action(async (env: string) => {
       await withProject(globals(), async (project) => {
-        const results = await runPreflight(project, env);
+        const results = await runPreflight(project, env, { local: true });
         printPreflight(results);
         refuseFailedPreflight(results);
       });

@@ -1,6 +1,7 @@
 import { formatDurationMs } from '../core/duration.js';
 import type { EnvironmentStatus, HostStatus } from '../operations/collect-status.js';
 import { formatEdgeStatus } from './format-edge-status.js';
+import { formatFrontDoorStatus } from './format-front-door-status.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 
 // How `slipway status` prints an environment, here and over --server (its own file, so that the remote status does
@@ -58,6 +59,8 @@ export function printStatus(s: EnvironmentStatus): void {
     `${bold(s.environment)} ${dim(`${s.strategy}, router ${s.bindAddress}:${s.publicPort}`)}\n`,
   );
   for (const h of s.hosts) printHostStatus(s.environment, h, s.hosts.length > 1, now);
+  // Absent from an older server's status.
+  if (s.frontDoor) process.stdout.write(`${formatFrontDoorStatus(s.frontDoor, now).join('\n')}\n`);
   if (s.edge) process.stdout.write(`${formatEdgeStatus(s.edge, now).join('\n')}\n`);
   if (s.lastDeployment) {
     const d = s.lastDeployment;

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../core/errors.js';
 import {
   hstsSettingsOf,
-  refuseUnservedFrontDoor,
   resolveConfigPath,
   routeOf,
   routesOf,
   tlsModeOf,
-  type FrontDoorEnvironment,
 } from './config-values-front-door.js';
 import { configSchema } from './schema.js';
 
@@ -103,40 +100,5 @@ describe('resolveConfigPath', () => {
     ['~', '/home/me'],
   ])('%s → %s', (text, want) => {
     expect(resolveConfigPath(text, '/proj', '/home/me')).toBe(want);
-  });
-});
-
-describe('refuseUnservedFrontDoor', () => {
-  const hosts = [{ name: 'local' }] as unknown as FrontDoorEnvironment['hosts'];
-  it('lets an environment without front door keys through', () => {
-    expect(() => refuseUnservedFrontDoor('production', { hosts })).not.toThrow();
-  });
-
-  it('serves domains and certificate files', () => {
-    expect(() =>
-      refuseUnservedFrontDoor('production', { hosts, domains: ['shop.example.com'] }),
-    ).not.toThrow();
-    const tls = { certificates: [{ cert: 'a.pem', key: 'a.key' }], redirect: true };
-    expect(() =>
-      refuseUnservedFrontDoor('production', {
-        hosts,
-        domains: ['shop.example.com'],
-        tls,
-      }),
-    ).not.toThrow();
-  });
-
-  it('refuses ACME as bad input (exit 2), naming the key, until the agent runs it', () => {
-    const tls = { acme: { email: 'ops@example.com', directory: 'letsencrypt' }, redirect: true };
-    const refuse = () =>
-      refuseUnservedFrontDoor('production', {
-        hosts,
-        domains: ['shop.example.com'],
-        tls,
-      });
-    expect(refuse).toThrow(InputError);
-    expect(refuse).toThrow(
-      'environments.production: tls.acme (automatic certificates) is checked by validate but not served',
-    );
   });
 });

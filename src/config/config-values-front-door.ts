@@ -1,6 +1,5 @@
 import { isAbsolute, join } from 'node:path';
 import { parseDurationMs } from '../core/duration.js';
-import { InputError } from '../core/errors.js';
 import { hostName } from './config-values.js';
 import { DEFAULTS } from './defaults.js';
 import type { EdgeConfig } from './edge-schema.js';
@@ -169,25 +168,4 @@ export interface RouteSelector {
   key: string;
   targetPrefix: string;
   before?: { key: string; targetPrefix: string; publicPort: number };
-}
-
-/**
- * What this version does not serve yet of an environment's front door keys, refused at deploy and plan (bad
- * input) rather than ignored: ACME (`tls.acme`), HSTS and `redirect: false` (the redirect and HSTS are per front
- * door today, not per route), and `domains` with an edge (the edge's front door is not wired).
- */
-export function refuseUnservedFrontDoor(environment: string, env: FrontDoorEnvironment): void {
-  if (env.domains === undefined) return;
-  const unserved: string[] = [];
-  if (env.tls?.acme !== undefined) unserved.push('tls.acme (automatic certificates)');
-  if (env.tls?.hsts !== undefined) unserved.push('tls.hsts');
-  if (env.tls !== undefined && env.tls.redirect === false) unserved.push('tls.redirect: false');
-  if (env.edge !== undefined) unserved.push('domains with an edge');
-  if (unserved.length === 0) return;
-  throw new InputError(
-    `environments.${environment}: ${unserved.join(', ')} ${unserved.length > 1 ? 'are' : 'is'} checked by validate but not served by this version yet`,
-    {
-      hint: `use tls.certificates (files) on the environment's own hosts, without ${unserved.join(', ')}; docs/https-and-domains.md says what is served`,
-    },
-  );
 }

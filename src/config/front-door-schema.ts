@@ -7,12 +7,11 @@ import { duration } from './duration-schema.js';
 import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
 
 // The keys of issue 16's front door: the names an environment answers to (`domains`, `pathPrefix`), the host's
-// shared ports (`frontDoor`) and HTTPS (`tls`). Served by the agent's front door with certificate files; ACME,
-// HSTS, `redirect: false` and domains with an edge are checked but refused at deploy (docs/https-and-domains.md).
+// shared ports (`frontDoor`) and HTTPS (`tls`: certificate files or ACME, the redirect, HSTS), served by the
+// agent's router process on the environment's hosts, or on its edge's host (docs/https-and-domains.md).
 
-/** Where the reference sends a reader for what is built and what is not. */
-const NOT_SERVED_YET =
-  "Served on the hosts' front door with `tls.certificates` or without `tls`; `tls.acme`, `tls.hsts`, `redirect: false` and `domains` with an edge are checked by `slipway validate` but refused by deploy for now (docs/https-and-domains.md).";
+/** Where the reference sends a reader for how it works. */
+const SEE_DOCS = 'How it is served: docs/https-and-domains.md.';
 
 /** A string key checked by a function that says what is wrong (`undefined`: nothing). */
 function checkedString(check: (text: string) => string | undefined): z.ZodString {
@@ -145,7 +144,7 @@ export const frontDoorSchema = z
     path: ['httpsPort'],
   })
   .describe(
-    `The front door's ports on the hosts users reach (the edge's host when there is an edge, else each host): one listener per host, shared by every app and environment there that has \`domains\`, which routes by name (Host, SNI). One host has one front door, so every environment (of every app) that uses it must give it the same ports; within this file \`slipway validate\` checks that, across apps the agent must. Default: 80, 443 on every interface. Only with \`domains\`. ${NOT_SERVED_YET}`,
+    `The front door's ports on the hosts users reach (the edge's host when there is an edge, else each host): one listener per host, shared by every app and environment there that has \`domains\`, which routes by name (Host, SNI). One host has one front door, so every environment (of every app) that uses it must give it the same ports; within this file \`slipway validate\` checks that, across apps the agent must. Default: 80, 443 on every interface. Only with \`domains\`. ${SEE_DOCS}`,
   );
 
 const certificateFilesSchema = z
@@ -241,7 +240,7 @@ export const tlsSchema = z
     hsts: hstsSchema.optional(),
   })
   .describe(
-    `HTTPS for \`domains\`: give either \`certificates\` (files) or \`acme\` (automatic). TLS 1.2 at least. ${NOT_SERVED_YET}`,
+    `HTTPS for \`domains\`: give either \`certificates\` (files) or \`acme\` (automatic). TLS 1.2 at least. ${SEE_DOCS}`,
   );
 
 /** The keys an environment gains, spread into environmentSchema. */
@@ -252,7 +251,7 @@ export const frontDoorShape = {
     .max(100)
     .optional()
     .describe(
-      `Host names this environment answers to on its hosts' front door (\`frontDoor\`), e.g. \`[shop.example.com, www.shop.example.com]\`: lower-case DNS names, or \`*.example.com\` for every name one label below example.com (an exact name another environment lists wins over the wildcard). No scheme, port or path. At most 100 (a certificate's limit at Let's Encrypt). Without \`tls\` they are served over plain HTTP. The environment's own \`publicPort\` keeps serving beside them. ${NOT_SERVED_YET}`,
+      `Host names this environment answers to on its hosts' front door (\`frontDoor\`), e.g. \`[shop.example.com, www.shop.example.com]\`: lower-case DNS names, or \`*.example.com\` for every name one label below example.com (an exact name another environment lists wins over the wildcard). No scheme, port or path. At most 100 (a certificate's limit at Let's Encrypt). Without \`tls\` they are served over plain HTTP. The environment's own \`publicPort\` keeps serving beside them. ${SEE_DOCS}`,
     ),
   pathPrefix: checkedString(checkPathPrefix)
     .optional()

@@ -22,6 +22,7 @@ export const NOTIFICATION_EVENTS = [
   'canary-inconclusive',
   'canary-tripped',
   'canary-overridden',
+  'certificate-failed',
 ] as const;
 
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];

@@ -30,6 +30,9 @@ const LEDGERED = new Set([
   'router.started',
   // The router's tripwire ended a canary's split by itself: the executor did not do it, so the agent says it.
   'canary.tripped',
+  // The router process obtained or renewed an ACME certificate, or could not (the old one keeps serving).
+  'certificate.issued',
+  'certificate.failed',
 ]);
 
 /** The hosts a command about one environment talks to (its hosts and its edge); every host without one. */
@@ -102,15 +105,15 @@ export async function syncAgentEvents(
       ))
     )
       continue;
-    const environment = environmentOfHost(project, batch.host); // once per host, not per event
+    const hostEnvironment = environmentOfHost(project, batch.host); // once per host, not per event
     for (const event of batch.events) {
-      const eventApp = event.app.replace(/^edge:/, '');
-      if (!LEDGERED.has(event.kind) || (eventApp !== app && eventApp !== '')) continue;
+      const route = routeOfEvent(event.app);
+      if (!LEDGERED.has(event.kind) || (route.app !== app && route.app !== '')) continue;
       await project.store.appendEvent({
         atMs: event.atMs,
         actor: `agent@${batch.host}`,
         app,
-        environment,
+        environment: route.environment ?? hostEnvironment,
         kind: event.kind,
         release: event.release,
         message: event.message,
@@ -118,6 +121,18 @@ export async function syncAgentEvents(
       });
     }
   }
+}
+
+/**
+ * The app and environment an agent event is about, from its route key: `app`, `edge:app`, or, for an environment
+ * with domains, `app@environment` (`edge:app@environment`). Pure.
+ */
+export function routeOfEvent(key: string): { app: string; environment: string | null } {
+  const bare = key.replace(/^edge:/, '');
+  const at = bare.indexOf('@');
+  return at === -1
+    ? { app: bare, environment: null }
+    : { app: bare.slice(0, at), environment: bare.slice(at + 1) || null };
 }
 
 /**

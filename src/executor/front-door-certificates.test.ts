@@ -61,7 +61,38 @@ describe('plannedFrontDoorOf', () => {
       httpsPort: 443,
       bindAddress: '0.0.0.0',
       certificates: [{ certFile: '/proj/certs/a.pem', keyFile: '/home/me/a.key' }],
+      redirect: true,
     });
     expect(plannedFrontDoorOf('shop', 'production', { hosts: [] }, '/proj', '/home/me')).toBeNull();
+  });
+
+  it('names the ACME CA by its directory URL, with the CA bundle resolved, and carries HSTS and the redirect', () => {
+    const env = {
+      hosts: ['local' as const],
+      domains: ['shop.test'],
+      tls: {
+        acme: { email: 'ops@shop.test', directory: 'letsencrypt', caBundle: 'ca.pem' },
+        redirect: false,
+        hsts: { maxAge: '1d', includeSubDomains: true, preload: false },
+      },
+    };
+    expect(plannedFrontDoorOf('shop', 'production', env as never, '/proj', '/home/me')).toMatchObject({
+      certificates: [],
+      acme: {
+        directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory',
+        email: 'ops@shop.test',
+        caBundleFile: '/proj/ca.pem',
+      },
+      redirect: false,
+      hsts: { maxAgeS: 86_400, includeSubDomains: true, preload: false },
+    });
+  });
+
+  it('without tls: no certificates, no redirect, no HSTS', () => {
+    const door = plannedFrontDoorOf('shop', 'production', { hosts: [], domains: ['shop.test'] }, '/p');
+    expect(door).toMatchObject({ certificates: [] });
+    expect(door).not.toHaveProperty('redirect');
+    expect(door).not.toHaveProperty('hsts');
+    expect(door).not.toHaveProperty('acme');
   });
 });

@@ -8,6 +8,8 @@ import {
   type FrontDoorEnvironment,
 } from '../config/config-values-front-door.js';
 import { InputError } from '../core/errors.js';
+import type { FrontDoorAcmeSpec, FrontDoorRouteSpec } from '../agent/protocol.js';
+import { directoryUrlOf } from '../certificates/acme-ca.js';
 import type { PlannedFrontDoor } from '../plan/steps.js';
 import { certificateNames, selectCertificate } from '../router/tls/certificate-names.js';
 
@@ -47,29 +49,76 @@ export function plannedFrontDoorOf(
     httpsPort: route.frontDoor.httpsPort,
     bindAddress: route.frontDoor.bindAddress,
     certificates,
+    ...(tls.mode === 'acme'
+      ? {
+          acme: {
+            directoryUrl: directoryUrlOf(tls.acme.directory),
+            ...(tls.acme.email === undefined ? {} : { email: tls.acme.email }),
+            ...(tls.acme.caBundle === undefined
+              ? {}
+              : { caBundleFile: resolveConfigPath(tls.acme.caBundle, projectDir, homeDir) }),
+          },
+        }
+      : {}),
+    ...(tls.mode === 'none' ? {} : { redirect: tls.redirect }),
+    ...(tls.mode !== 'none' && tls.hsts !== null ? { hsts: tls.hsts } : {}),
   };
+}
+
+/** The ACME CA as the router process is told of it: the CA bundle file read here (bad input naming it). */
+export async function readAcmeSpec(door: PlannedFrontDoor): Promise<FrontDoorAcmeSpec | null> {
+  if (door.acme === undefined) return null;
+  const { directoryUrl, email, caBundleFile } = door.acme;
+  const caBundle =
+    caBundleFile === undefined
+      ? undefined
+      : await readConfigFile(caBundleFile, 'CA bundle (tls.acme.caBundle)');
+  return {
+    directoryUrl,
+    ...(email === undefined ? {} : { email }),
+    ...(caBundle === undefined ? {} : { caBundle }),
+  };
+}
+
+/**
+ * A planned front door as the agent is told of it: the certificate files (and an ACME CA bundle) read on this
+ * machine when the step runs, so a plan never holds a key. A file that cannot be read is bad input naming it.
+ */
+export async function readFrontDoorSpec(door: PlannedFrontDoor): Promise<FrontDoorRouteSpec> {
+  return {
+    names: door.names,
+    pathPrefix: door.pathPrefix,
+    httpPort: door.httpPort,
+    httpsPort: door.httpsPort,
+    bindAddress: door.bindAddress,
+    certificates: (await readCertificates(door)).map(({ cert, key }) => ({ cert, key })),
+    acme: await readAcmeSpec(door),
+    ...(door.redirect === undefined ? {} : { redirect: door.redirect }),
+    ...(door.hsts === undefined ? {} : { hsts: door.hsts }),
+  };
+}
+
+/** A file slipway.yml names, read on this machine; one that cannot be read is bad input naming it. */
+function readConfigFile(file: string, what: string): Promise<string> {
+  return readFile(file, 'utf8').catch((err: unknown) => {
+    throw new InputError(
+      `cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      {
+        hint: 'paths in tls are relative to slipway.yml, absolute, or ~/…, on the machine that runs slipway',
+      },
+    );
+  });
 }
 
 /** Reads the planned certificates' files; a file that cannot be read is bad input naming it. */
 export async function readCertificates(door: PlannedFrontDoor): Promise<ReadCertificate[]> {
   return Promise.all(
-    door.certificates.map(async ({ certFile, keyFile }) => {
-      const read = (file: string, what: string) =>
-        readFile(file, 'utf8').catch((err: unknown) => {
-          throw new InputError(
-            `cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-            {
-              hint: 'tls.certificates paths are relative to slipway.yml, absolute, or ~/…, on the machine that runs slipway',
-            },
-          );
-        });
-      return {
-        certFile,
-        keyFile,
-        cert: await read(certFile, 'certificate'),
-        key: await read(keyFile, 'key'),
-      };
-    }),
+    door.certificates.map(async ({ certFile, keyFile }) => ({
+      certFile,
+      keyFile,
+      cert: await readConfigFile(certFile, 'certificate'),
+      key: await readConfigFile(keyFile, 'key'),
+    })),
   );
 }
 

@@ -10,8 +10,13 @@ import type { EnvironmentConfig } from '../config/schema.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { planDeploy, type PlannedStrategy, type ReleaseRuntime } from '../plan/plan-deploy.js';
-import { refuseUnservedFrontDoor, routeKeyOf, routeSelectorOf } from '../config/config-values-front-door.js';
-import { checkCertificates, plannedFrontDoorOf, readCertificates } from './front-door-certificates.js';
+import { routeKeyOf, routeSelectorOf } from '../config/config-values-front-door.js';
+import {
+  checkCertificates,
+  plannedFrontDoorOf,
+  readAcmeSpec,
+  readCertificates,
+} from './front-door-certificates.js';
 import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
@@ -130,13 +135,13 @@ export async function preparePlan(
   } = {},
 ): Promise<Plan> {
   const env = environmentConfig(cp.config, request.environment);
-  // What the front door cannot serve yet is refused; the certificates are checked before anything changes.
-  refuseUnservedFrontDoor(request.environment, env);
+  // The certificate files (and an ACME CA bundle) are read and checked before anything changes.
   const projectDir = cp.projectDir ?? process.cwd();
   const frontDoor = plannedFrontDoorOf(cp.config.app, request.environment, env, projectDir);
   if (frontDoor !== null) {
     const certificates = await readCertificates(frontDoor);
     checkCertificates(request.environment, frontDoor.names, certificates, cp.clock.nowMs());
+    await readAcmeSpec(frontDoor);
   }
   const release = await requireRelease(cp, request.version);
   const route = routeSelectorOf(cp.config.app, request.environment, env);

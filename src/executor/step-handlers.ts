@@ -3,7 +3,7 @@ import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from '../core/sleep.js';
 import { installImage } from './install-image.js';
-import { readCertificates } from './front-door-certificates.js';
+import { readFrontDoorSpec } from './front-door-certificates.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
@@ -48,17 +48,7 @@ export const stepHandlers: StepHandlers = {
     const agent = await agentOf(ctx, step.host);
     // The certificates are read when the step runs (the plan names their files) and sent over the agent's channel.
     const door = step.frontDoor;
-    const frontDoor =
-      door === undefined
-        ? null
-        : {
-            names: door.names,
-            pathPrefix: door.pathPrefix,
-            httpPort: door.httpPort,
-            httpsPort: door.httpsPort,
-            bindAddress: door.bindAddress,
-            certificates: (await readCertificates(door)).map(({ cert, key }) => ({ cert, key })),
-          };
+    const frontDoor = door === undefined ? null : await readFrontDoorSpec(door);
     const route = await agent.call('ensureRoute', {
       app: step.app,
       publicPort: step.publicPort,
@@ -216,16 +206,26 @@ export const stepHandlers: StepHandlers = {
 
   'ensure-edge': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);
-    await agent.call('ensureEdge', {
+    // The fleet behind one name: the edge's router on its host's front door, certificates read as ensure-route's.
+    const door = step.frontDoor;
+    const edge = await agent.call('ensureEdge', {
       app: step.app,
       publicPort: step.publicPort,
       bindAddress: step.bindAddress,
       healthCheck: step.healthCheck,
       upstreams: step.upstreams,
       ...(step.failover ? { failover: step.failover } : {}),
+      frontDoor: door === undefined ? null : await readFrontDoorSpec(door),
     });
+    const balancing = `balancing across ${step.upstreams.length} host${step.upstreams.length === 1 ? '' : 's'}`;
+    if (door === undefined) return { detail: balancing };
+    if (edge.frontDoor === undefined) {
+      throw new SlipwayError(`the router process on ${step.host} did not put the edge on its front door`, {
+        hint: 'it predates domains with an edge (a router process keeps serving across agent upgrades): it takes them once it is started anew',
+      });
+    }
     return {
-      detail: `balancing across ${step.upstreams.length} host${step.upstreams.length === 1 ? '' : 's'}`,
+      detail: `${balancing}; ${door.names.join(', ')} on the front door :${door.httpPort}/:${door.httpsPort}`,
     };
   },
 

@@ -14,6 +14,8 @@ import {
 } from './host-facts.js';
 import { buildPreflightScript, parsePreflightFacts, type PreflightFacts } from '../agent/preflight-facts.js';
 import { AgentNotRunningError } from './ssh-errors.js';
+import { holderOf, type PortOwner } from './port-holder.js';
+import { judgeFrontDoorPorts, type FrontDoorPorts } from './judge-front-door.js';
 import type { ExecResult, SshHost } from './ssh-host.js';
 
 export const CLOCK_SKEW_WARN_MS = 1_000;
@@ -22,7 +24,17 @@ export const CLOCK_SKEW_FAIL_MS = 30_000;
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface CheckRow {
-  check: 'connection' | 'os' | 'disk' | 'memory' | 'port' | 'runtime' | 'clock' | 'agent' | 'supervisor';
+  check:
+    | 'connection'
+    | 'os'
+    | 'disk'
+    | 'memory'
+    | 'port'
+    | 'front door'
+    | 'runtime'
+    | 'clock'
+    | 'agent'
+    | 'supervisor';
   status: CheckStatus;
   detail: string;
   hint?: string;
@@ -40,6 +52,8 @@ export interface CheckHostOptions {
   nodeArch?: string;
   /** For hints (`slipway setup <env>`). */
   environment?: string;
+  /** The host's front door the environment's `domains` are served on: its ports are checked too. */
+  frontDoor?: FrontDoorPorts | null;
 }
 
 /**
@@ -73,6 +87,8 @@ export async function checkHost(host: SshHost, options: CheckHostOptions): Promi
   const { beforeMs, afterMs } = read;
   const facts = parsePreflightFacts(read.output);
   const installed = facts.node.code === 0;
+  const listeners = readListeners(facts);
+  const owner = installed && !(agent instanceof Error) ? agent : null;
   const { config } = host;
   return [
     {
@@ -83,11 +99,10 @@ export async function checkHost(host: SshHost, options: CheckHostOptions): Promi
     judgeOs(facts.uname, options.nodeArch ?? process.arch),
     judgeDisk(facts.df, paths.home, options.requiredDiskBytes),
     judgeMemory(facts.meminfo, options.minMemoryBytes),
-    judgePort(
-      options.publicPort,
-      readListeners(facts),
-      installed && !(agent instanceof Error) ? agent : null,
-    ),
+    judgePort(options.publicPort, listeners, owner),
+    ...(options.frontDoor
+      ? judgeFrontDoorPorts(options.frontDoor, listeners, owner, options.environment)
+      : []),
     judgeRuntime(facts.node, paths.node, setupHint),
     judgeClock(readClockMs(facts), beforeMs, afterMs),
     judgeAgent(installed, installed ? agent : null, options.agentVersion, setupHint),
@@ -95,7 +110,7 @@ export async function checkHost(host: SshHost, options: CheckHostOptions): Promi
   ];
 }
 
-function readListeners(facts: PreflightFacts): Listener[] | null {
+export function readListeners(facts: PreflightFacts): Listener[] | null {
   if (facts.ss !== null) return parseSsListeners(facts.ss);
   return facts.procNetTcp ? parseProcNetTcpListeners(facts.procNetTcp) : null;
 }
@@ -187,11 +202,7 @@ export function judgeMemory(meminfo: string, minBytes: number): CheckRow {
 export function judgePort(
   port: number,
   listeners: readonly Listener[] | null,
-  agent: {
-    pid: number;
-    routerPid?: number | null;
-    routes: ReadonlyArray<{ app: string; publicPort: number }>;
-  } | null,
+  agent: PortOwner | null,
 ): CheckRow {
   const route = agent?.routes.find((r) => r.publicPort === port);
   if (route) {
@@ -201,24 +212,22 @@ export function judgePort(
       detail: `${port} is held by the slipway agent (router of ${route.app})`,
     };
   }
-  if (listeners === null) return { check: 'port', status: 'warn', detail: `cannot list listening sockets` };
-  const holders = listeners.filter((l) => l.port === port);
-  if (holders.length === 0) return { check: 'port', status: 'ok', detail: `${port} is free` };
-  const processes = holders.flatMap((l) => l.processes);
-  const ours = (pid: number): boolean => pid === agent?.pid || pid === agent?.routerPid;
-  if (agent && processes.length > 0 && processes.every((p) => ours(p.pid))) {
-    const pid = processes[0]?.pid;
-    const who = pid === agent.pid ? 'the slipway agent' : 'the slipway router process';
-    return { check: 'port', status: 'ok', detail: `${port} is held by ${who} (pid ${pid})` };
+  const holder = holderOf(port, listeners, agent);
+  switch (holder.kind) {
+    case 'unknown':
+      return { check: 'port', status: 'warn', detail: `cannot list listening sockets` };
+    case 'free':
+      return { check: 'port', status: 'ok', detail: `${port} is free` };
+    case 'ours':
+      return { check: 'port', status: 'ok', detail: `${port} is held by ${holder.who} (pid ${holder.pid})` };
+    case 'theirs':
+      return {
+        check: 'port',
+        status: 'fail',
+        detail: `${port} is in use by ${holder.who}`,
+        hint: 'stop that process or choose another public port for the environment',
+      };
   }
-  const who =
-    processes.length > 0 ? processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ') : 'another process';
-  return {
-    check: 'port',
-    status: 'fail',
-    detail: `${port} is in use by ${who}`,
-    hint: 'stop that process or choose another public port for the environment',
-  };
 }
 
 export function judgeRuntime(result: ExecResult, nodePath: string, setupHint: string): CheckRow {

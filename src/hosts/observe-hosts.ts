@@ -31,9 +31,11 @@ export async function observeHosts(
       // The environment's route; or the one it had before it gained (or dropped) domains, on the same port.
       let route = state.routes.find((r) => r.app === selector.key);
       let prefixes = [selector.targetPrefix];
+      let routeKeyChanged = false;
       if (route === undefined && before !== undefined) {
         route = state.routes.find((r) => r.app === before.key && r.publicPort === before.publicPort);
         if (route !== undefined) prefixes = [selector.targetPrefix, before.targetPrefix];
+        routeKeyChanged = route !== undefined;
       }
       // Targets of the app's other environments on this host (ids `<app>_<environment>-…`) are not this one's.
       const own = (id: string, prefix: string) =>
@@ -44,6 +46,7 @@ export async function observeHosts(
         host: host.name,
         active: activeTarget ? { targetId: activeTarget.id, release: activeTarget.release } : null,
         routed: [...(route?.split ? [route.split.canary] : []), ...(route?.draining ?? [])],
+        ...(routeKeyChanged ? { routeKeyChanged: true as const } : {}),
         targets: targets.map((t) => ({
           targetId: t.id,
           release: t.release,

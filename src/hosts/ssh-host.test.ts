@@ -326,6 +326,32 @@ describe('SshHost against a real sshd', () => {
     }
   });
 
+  it("checks the front door's ports: one another process holds fails, naming it; a free one passes", async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const held = (server.address() as { port: number }).port;
+    const free = await findFreePort();
+    try {
+      const rows = await checkHost(sshHost(), {
+        ...checkOptions(await findFreePort()),
+        frontDoor: { httpPort: held, httpsPort: free },
+      });
+      expect(rows.filter((r) => r.check === 'front door')).toEqual([
+        {
+          check: 'front door',
+          status: 'fail',
+          detail: expect.stringMatching(
+            new RegExp(`^HTTP port ${held} is in use by .*\\(pid ${process.pid}\\)$`),
+          ) as unknown,
+          hint: 'stop that process, or give environments.production.frontDoor other ports (httpPort, httpsPort)',
+        },
+        { check: 'front door', status: 'ok', detail: `HTTPS port ${free} is free` },
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('rejects in-flight calls when the connection drops, and reconnects on the next call', async () => {
     const host = sshHost();
     const agent = await host.agent();

@@ -42,6 +42,7 @@ const EMOJI: Record<NotificationEventName, string> = {
   'canary-inconclusive': ':pause_button:',
   'canary-tripped': ':octagonal_sign:',
   'canary-overridden': ':warning:',
+  'certificate-failed': ':lock:',
 };
 
 /** The body each format POSTs; a new format without a formatter does not compile. */

@@ -31,6 +31,7 @@ export const NOTIFICATION_EVENT_OF_KIND: Readonly<Record<string, NotificationEve
   'canary.inconclusive': 'canary-inconclusive',
   'canary.tripped': 'canary-tripped',
   'canary.overridden': 'canary-overridden',
+  'certificate.failed': 'certificate-failed',
 };
 
 /** The notification event of a ledger kind, if it notifies at all. */

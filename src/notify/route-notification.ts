@@ -33,6 +33,7 @@ export const BUILT_IN_ROLES: Readonly<Record<string, readonly NotificationEventN
     'crash-loop',
     'errors-burst',
     'canary-tripped',
+    'certificate-failed',
   ],
   observer: ['succeeded', 'rolled-back', 'marked-good'],
   security: ['freeze-overridden', 'verification-failed', 'canary-overridden'],

@@ -1,8 +1,8 @@
-import { edgeRouteKey, type AgentState } from '../agent/protocol.js';
+import { edgeRouteKey, type AgentState, type RouteStatus } from '../agent/protocol.js';
 import { hostName } from '../config/config-values.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { environmentConfig } from '../config/environment-config.js';
-import { routeSelectorOf } from '../config/config-values-front-door.js';
+import { routeKeyOf, routeSelectorOf } from '../config/config-values-front-door.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { isLockStale } from '../executor/deploy-lock.js';
 import { derivePhase } from '../executor/derive-phase.js';
@@ -17,6 +17,7 @@ import type { Plan } from '../plan/steps.js';
 import { describeFailure } from '../verify/verification-check.js';
 import { collectPipelineStatus } from './collect-pipeline-status.js';
 import { deriveEdgeStatus, type EdgeStatusView } from './derive-edge-status.js';
+import { deriveFrontDoorStatus } from './derive-front-door-status.js';
 
 /** What `slipway status` and the server's environments read: the control plane plus the local host. */
 export interface StatusProject extends ControlPlane {
@@ -124,12 +125,22 @@ export async function collectStatus(project: StatusProject, environment: string)
     ? await project.store.latestVerification({ app: project.config.app, environment, release: serving })
     : undefined;
   const lastPhase = last ? derivePhase(last, lock?.deploymentId === last.id && !isLockStale(lock)) : null;
+  const edge = await readEdge(
+    project,
+    environment,
+    last && lastPhase !== null ? { id: last.id, phase: lastPhase } : null,
+  );
   return {
     environment,
     strategy: envConfig.strategy.kind,
     publicPort: envConfig.publicPort,
     bindAddress: envConfig.bindAddress,
     hosts,
+    /** Its route on the hosts' (or its edge's) front door: names, ports, certificates; null without one. */
+    frontDoor: deriveFrontDoorStatus(
+      edge?.route ? [...hosts, { host: edge.host, route: edge.route }] : hosts,
+      Date.now(),
+    ),
     lastDeployment: last
       ? {
           id: last.id,
@@ -142,11 +153,7 @@ export async function collectStatus(project: StatusProject, environment: string)
           currentStep,
         }
       : null,
-    edge: await collectEdgeStatus(
-      project,
-      environment,
-      last && lastPhase !== null ? { id: last.id, phase: lastPhase } : null,
-    ),
+    edge: edge?.view ?? null,
     canaryVerdict:
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }
@@ -178,14 +185,16 @@ export async function collectStatus(project: StatusProject, environment: string)
 
 /**
  * The environment's edge and its members (in rotation, ejected since when and why, disabled), read from the edge
- * host's agent; null without an edge. An edge host that cannot be asked is reported, not fatal.
+ * host's agent, with its route as that agent reports it (null when it could not be read); null without an edge.
+ * An edge host that cannot be asked is reported, not fatal.
  */
-export async function collectEdgeStatus(
+async function readEdge(
   project: StatusProject,
   environment: string,
   lastDeployment: { id: string; phase: string } | null,
-): Promise<EdgeStatusView | null> {
-  const edge = environmentConfig(project.config, environment).edge;
+): Promise<{ view: EdgeStatusView; host: string; route: RouteStatus | null } | null> {
+  const envConfig = environmentConfig(project.config, environment);
+  const edge = envConfig.edge;
   if (!edge) return null;
   const name = hostName(edge.host);
   const input = {
@@ -195,18 +204,20 @@ export async function collectEdgeStatus(
     healthyThreshold: project.config.healthCheck.healthyThreshold,
     lastDeployment,
   };
+  // The edge of an environment with domains is keyed by its route key (`<app>@<environment>`).
+  const key = edgeRouteKey(routeKeyOf(project.config.app, environment, envConfig));
+  const answer = (route: RouteStatus | null, error: string | null) => ({
+    view: deriveEdgeStatus({ ...input, route, error }),
+    host: name,
+    route,
+  });
   try {
     const host = project.hosts.get(name);
     if (!host) throw new Error(`host ${name} is not configured`);
     const state = await readAgentState(host);
-    if (state === null) return deriveEdgeStatus({ ...input, route: null, error: 'agent not running' });
-    const route = state.routes.find((r) => r.app === edgeRouteKey(project.config.app)) ?? null;
-    return deriveEdgeStatus({ ...input, route, error: null });
+    if (state === null) return answer(null, 'agent not running');
+    return answer(state.routes.find((r) => r.app === key) ?? null, null);
   } catch (err) {
-    return deriveEdgeStatus({
-      ...input,
-      route: null,
-      error: `unreachable: ${err instanceof Error ? err.message : String(err)}`,
-    });
+    return answer(null, `unreachable: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

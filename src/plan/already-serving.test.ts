@@ -246,4 +246,41 @@ describe('planDeploy of the release that serves already', () => {
     expect(plan.canary).toBeUndefined();
     expect(plan.environmentStrategy).toBe('canary');
   });
+
+  describe('a host left as it is still gets its route made as configured when that may have changed', () => {
+    const blueGreen: PlannedStrategy = { kind: 'blue-green', keepWarmMs: 60_000, drainTimeoutMs: 5_000 };
+    const frontDoor = {
+      names: ['shop.test'],
+      pathPrefix: '/',
+      httpPort: 80,
+      httpsPort: 443,
+      bindAddress: '0.0.0.0',
+      certificates: [],
+    };
+
+    it('with a front door: its names, prefix or certificates may be new (a redeploy is how they take effect)', () => {
+      const plan = planDeploy(
+        input([host('web1', '2.0.0'), host('web2', '2.0.0'), host('web3', '2.0.0')], {
+          strategy: blueGreen,
+          edge: null,
+          route: 'hello@production',
+          frontDoor,
+        }),
+      );
+      const steps = plan.stages.flatMap((s) => s.steps);
+      for (const name of HOSTS) expect(stepsOn(steps, name)).toEqual(['ensure-route']);
+      expect(steps[0]).toMatchObject({ kind: 'ensure-route', app: 'hello@production', frontDoor });
+    });
+
+    it('when its route is found under the key it had before it gained or dropped domains', () => {
+      const moved = { ...host('web2', '2.0.0'), routeKeyChanged: true as const };
+      const plan = planDeploy(
+        input([host('web1', '2.0.0'), moved, host('web3', '2.0.0')], { strategy: blueGreen, edge: null }),
+      );
+      const steps = plan.stages.flatMap((s) => s.steps);
+      expect(stepsOn(steps, 'web1')).toEqual([]);
+      expect(stepsOn(steps, 'web2')).toEqual(['ensure-route']);
+      expect(stepsOn(steps, 'web3')).toEqual([]);
+    });
+  });
 });

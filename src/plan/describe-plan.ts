@@ -6,6 +6,7 @@ import {
   type Stage,
 } from './steps.js';
 import { describeStep } from './describe-step.js';
+import { describeFrontDoorPlan, type FrontDoorPlanView } from './describe-front-door.js';
 
 /**
  * What a deployment moves where, as the ledger, the ✔/✖ lines and approvals say it: "deploy of 2.0.0 to
@@ -38,8 +39,14 @@ export function describePlanHeading(
     : `${HEADING_VERBS[mood].deploy} ${what} to ${plan.environment}`;
 }
 
-/** The plan as text for `slipway plan`: stages and steps, what happens on failure, and the way back. Pure. */
-export function describePlan(plan: Plan): string {
+/**
+ * The plan as text for `slipway plan`: stages and steps, what happens on failure, and the way back; with `frontDoor`,
+ * what the environment will serve on its hosts' front door (its certificates as of `nowMs`). Pure.
+ */
+export function describePlan(
+  plan: Plan,
+  extra?: { frontDoor: FrontDoorPlanView | null; nowMs: number },
+): string {
   const lines: string[] = [];
   lines.push(
     `${describePlanHeading(plan, 'plan')} (${describePlanStrategy(plan)}), deployment ${plan.deploymentId}`,
@@ -59,6 +66,10 @@ export function describePlan(plan: Plan): string {
     );
   lines.push(...describeAlreadyServing(plan));
   lines.push('');
+  if (extra?.frontDoor) {
+    lines.push(...describeFrontDoorPlan(extra.frontDoor, extra.nowMs));
+    lines.push('');
+  }
   if (plan.stages.length === 0) {
     lines.push('Nothing to change.');
   } else {

@@ -3,7 +3,7 @@ import { isoAt } from '../core/clock.js';
 import { describeAwaitWindow, describeBakeRules } from '../pipeline/describe-pipeline-steps.js';
 import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import { describeVerifyStep } from '../verify/describe-verify-step.js';
-import type { Step, StepKind, StepOf } from './steps.js';
+import type { PlannedFrontDoor, Step, StepKind, StepOf } from './steps.js';
 import {
   describeBackupStep,
   describeMigrateStep,
@@ -47,7 +47,8 @@ const DESCRIBERS: Describers = {
       ? 'wait until "slipway promote" (or abort)'
       : `wait ${formatDurationMs(s.durationMs)} while the analysis runs`,
   'ensure-edge': (s) =>
-    `edge router of ${s.app} on ${s.host} listens on ${s.bindAddress}:${s.publicPort} and balances across ${s.upstreams.map((u) => `${u.id} (${u.address}:${u.port})`).join(', ')}, health-checked on ${s.healthCheck.path}`,
+    `edge router of ${s.app} on ${s.host} listens on ${s.bindAddress}:${s.publicPort} and balances across ${s.upstreams.map((u) => `${u.id} (${u.address}:${u.port})`).join(', ')}, health-checked on ${s.healthCheck.path}` +
+    (s.frontDoor ? `; ${describeEdgeDoor(s.frontDoor)}` : ''),
   'set-edge-member': (s) =>
     s.enabled
       ? `put ${s.member} back into the edge on ${s.host}`
@@ -68,6 +69,15 @@ const DESCRIBERS: Describers = {
     (s.expiresAfterMs === null ? '' : `; approvals count for ${formatDurationMs(s.expiresAfterMs)}`) +
     ' ("slipway approve <deployment>" / "slipway reject")',
 };
+
+/** The names an edge answers to on its host's front door: the fleet behind one name. */
+function describeEdgeDoor(door: PlannedFrontDoor): string {
+  const count = door.certificates.length;
+  const https =
+    count > 0 ? ` and HTTPS :${door.httpsPort} (${count} certificate${count > 1 ? 's' : ''})` : '';
+  const prefix = door.pathPrefix === '/' ? '' : door.pathPrefix;
+  return `${door.names.join(', ')}${prefix} on its front door :${door.httpPort}${https}, for the whole fleet`;
+}
 
 export function describeStep(step: Step): string {
   return (DESCRIBERS[step.kind] as (s: Step) => string)(step);
@@ -99,7 +109,9 @@ export function titleStep(step: Step): string {
     case 'analyze':
       return step.promotionGate ? 'promotion gate' : 'analysis verdict';
     case 'ensure-edge':
-      return `edge :${step.publicPort}`;
+      return step.frontDoor
+        ? `edge :${step.publicPort}, ${step.frontDoor.names[0] ?? ''}`
+        : `edge :${step.publicPort}`;
     case 'set-edge-member':
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
     case 'backup-database':

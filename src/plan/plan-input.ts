@@ -78,6 +78,11 @@ export interface HostObservation {
   active: { targetId: string; release: string } | null;
   /** Other targets the router sends users to (a canary's share) or still drains; absent: none. */
   routed?: string[];
+  /**
+   * The environment's route was found under the key it had before it gained (or dropped) `domains`: its next
+   * ensure-route re-keys it (and puts it on, or takes it off, the front door).
+   */
+  routeKeyChanged?: true;
   targets: Array<{
     targetId: string;
     release: string;

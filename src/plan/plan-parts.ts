@@ -48,16 +48,21 @@ export function prepareSteps(input: DeployInput, hosts: HostPlan[], release: Rel
             ...(release.container ? { image: deriveImageSpec(release.container) } : {}),
           },
         ]),
-    {
-      kind: 'ensure-route',
-      host: h.host,
-      app: routeOfInput(input),
-      publicPort: input.publicPort,
-      bindAddress: input.bindAddress,
-      metricsPort: input.metricsPort,
-      ...(input.frontDoor ? { frontDoor: input.frontDoor } : {}),
-    },
+    ensureRouteStep(input, h.host),
   ]);
+}
+
+/** Makes sure the host's router for the environment listens (and is on its front door) as configured. */
+export function ensureRouteStep(input: DeployInput, host: string): Step {
+  return {
+    kind: 'ensure-route',
+    host,
+    app: routeOfInput(input),
+    publicPort: input.publicPort,
+    bindAddress: input.bindAddress,
+    metricsPort: input.metricsPort,
+    ...(input.frontDoor ? { frontDoor: input.frontDoor } : {}),
+  };
 }
 
 export function startSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRuntime): Step[] {

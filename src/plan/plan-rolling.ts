@@ -1,5 +1,5 @@
 import { formatDurationMs } from '../core/duration.js';
-import type { DeployInput, RollingStrategy } from './plan-input.js';
+import { routeOfInput, type DeployInput, type RollingStrategy } from './plan-input.js';
 import {
   cleanupSteps,
   prepareSteps,
@@ -58,7 +58,7 @@ export function planRollingStages(
           {
             kind: 'set-edge-member',
             host: edge.host,
-            app: input.app,
+            app: routeOfInput(input), // the edge's key: `edge:<app>`, or `edge:<app>@<environment>` with domains
             member: h.host,
             enabled,
             drainTimeoutMs: strategy.drainTimeoutMs,

@@ -2,10 +2,11 @@ import { isoAt } from '../core/clock.js';
 import { deriveTargetId } from '../core/ids.js';
 import { planCanaryStages } from './plan-canary.js';
 import { planRollingStages } from './plan-rolling.js';
-import { targetPrefixOf, type DeployInput, type PlannedStrategy } from './plan-input.js';
+import { routeOfInput, targetPrefixOf, type DeployInput, type PlannedStrategy } from './plan-input.js';
 import {
   cleanupSteps,
   describeHost,
+  ensureRouteStep,
   prepareSteps,
   retireOldSteps,
   stopNewSteps,
@@ -37,12 +38,41 @@ export type StrategyPlan = Omit<Plan, 'stages'> & { stages: StrategyStages };
 
 /** Plans the strategy's stages for a deployment or a rollback, as data. Pure. */
 export function planStrategy(input: DeployInput): StrategyPlan {
-  const serving = deriveAlreadyServing(input);
-  const plan = withLeftoversStopped(input, planChangingHosts(input, serving));
+  // With an edge, the edge's host has the front door for the environment's names; its app hosts have none.
+  const hostsInput = input.edge && input.frontDoor ? { ...input, frontDoor: null } : input;
+  const serving = deriveAlreadyServing(hostsInput);
+  const plan = withLeftoversStopped(
+    hostsInput,
+    withRoutesEnsured(hostsInput, serving, withEdge(input, planChangingHosts(hostsInput, serving))),
+  );
   return {
     ...plan,
     ...(serving.length > 0 ? { alreadyServing: serving } : {}),
     ...(plan.strategy !== input.strategy.kind ? { environmentStrategy: input.strategy.kind } : {}),
+  };
+}
+
+/**
+ * A host left as it is (it serves the release already) still gets its route made as configured, first, when the
+ * environment has a front door or its route changes key (it gained or dropped `domains`): a redeploy of the same
+ * release is how new names, a path prefix or certificates take effect. ensure-route changes nothing that is
+ * already so.
+ */
+function withRoutesEnsured(
+  input: DeployInput,
+  serving: AlreadyServingHost[],
+  plan: StrategyPlan,
+): StrategyPlan {
+  const routeMayChange = (host: string): boolean =>
+    Boolean(input.frontDoor) || input.observed.some((o) => o.host === host && o.routeKeyChanged);
+  const steps = [...hostsLeftAsIs(serving)]
+    .filter(routeMayChange)
+    .map((host) => ensureRouteStep(input, host));
+  if (steps.length === 0) return plan;
+  // A stage of their own, first: before an edge's stage, which may take these names over on the edge's host.
+  return {
+    ...plan,
+    stages: { ...plan.stages, prepare: [{ name: 'routes', steps }, ...plan.stages.prepare] },
   };
 }
 
@@ -97,25 +127,25 @@ function planChangingHosts(input: DeployInput, serving: AlreadyServingHost[]): S
   const strategy = input.strategy;
   if (strategy.kind === 'rolling' && input.kind === 'deploy') {
     const rolling = planRollingStages(input, hosts, strategy);
-    return withEdge(input, {
+    return {
       ...base,
       strategy: 'rolling',
       stages: rolling.stages,
       onFailure: rolling.onFailure,
       rollback: planRollbackPreview(input, hosts),
       batches: rolling.batches,
-    });
+    };
   }
   if (strategy.kind === 'canary' && isCanaryPossible(input, hosts)) {
     const canary = planCanaryStages(input, hosts, strategy);
-    return withEdge(input, {
+    return {
       ...base,
       strategy: 'canary',
       stages: canary.stages,
       onFailure: canary.onFailure.filter((s) => s.steps.length > 0),
       rollback: planRollbackPreview(input, hosts),
       canary: canary.watch,
-    });
+    };
   }
   // A canary needs a stable version to compare with and a new target to send a share to; a first deploy or a
   // rollback (to a warm or a retained release) goes straight through as blue/green: fast, nothing to compare.
@@ -125,31 +155,45 @@ function planChangingHosts(input: DeployInput, serving: AlreadyServingHost[]): S
     direct.kind === 'blue-green'
       ? planBlueGreenStages(input, hosts, direct)
       : planRecreateStages(input, hosts, direct);
-  return withEdge(input, {
+  return {
     ...base,
     strategy: direct.kind,
     stages: withoutEmptyStages(stages),
     onFailure: planOnFailure(input, hosts).filter((s) => s.steps.length > 0),
     rollback: planRollbackPreview(input, hosts),
-  });
+  };
 }
 
-/** With an edge, the first stage also makes sure the edge router balances across every app host. */
+/**
+ * With an edge, the first stage also makes sure the edge router balances across every app host. With `domains`
+ * the edge also has the environment's names on its host's front door, and is keyed by the environment's route
+ * (`<app>@<environment>`, so two environments of one app each have their edge): it is ensured in a stage of its
+ * own after the prepare stage, whose ensure-route steps have taken the app hosts' routes off their front doors
+ * (an environment that gains an edge on one of its hosts: the names move from that route to the edge).
+ */
 function withEdge(input: DeployInput, plan: StrategyPlan): StrategyPlan {
   const edge = input.edge;
   if (!edge) return plan;
+  const door = input.frontDoor ?? null;
+  const key = routeOfInput(input);
   const ensure: Step = {
     kind: 'ensure-edge',
     host: edge.host,
-    app: input.app,
+    app: key,
     publicPort: edge.publicPort,
     bindAddress: edge.bindAddress,
     healthCheck: input.release.healthCheck,
     upstreams: edge.upstreams,
     ...(edge.failover ? { failover: edge.failover } : {}),
+    ...(door === null ? {} : { frontDoor: door }),
   };
-  const stages = prependSteps(plan.stages, [ensure]);
-  return stages ? { ...plan, stages } : plan;
+  if (door === null) {
+    const stages = prependSteps(plan.stages, [ensure]);
+    return stages ? { ...plan, stages } : plan;
+  }
+  // Also when every host serves the release already: a redeploy is how changed names or certificates apply.
+  const prepare = [...plan.stages.prepare, { name: 'edge', steps: [ensure] }];
+  return { ...plan, stages: { ...plan.stages, prepare } };
 }
 
 /** A canary needs hosts to change, each serving another release (stable) to compare the new one with. */

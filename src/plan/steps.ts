@@ -65,6 +65,11 @@ export interface PlannedFrontDoor {
   httpsPort: number;
   bindAddress: string;
   certificates: Array<{ certFile: string; keyFile: string }>;
+  /** `tls.acme`: the router process obtains the certificate (then `certificates` is empty). */
+  acme?: { directoryUrl: string; email?: string; caBundleFile?: string };
+  /** `tls.redirect` (default true) and `tls.hsts`, applied to this route only. */
+  redirect?: boolean;
+  hsts?: { maxAgeS: number; includeSubDomains: boolean; preload: boolean } | null;
 }
 
 export interface StartTargetStep {
@@ -141,7 +146,10 @@ export interface SetWeightStep {
   cookie: string;
 }
 
-/** The edge router on `host` balances users across the app hosts' routers (`upstreams`). */
+/**
+ * The edge router on `host` balances users across the app hosts' routers (`upstreams`). `app` names the edge
+ * (`edgeRouteKey`): the app, or `<app>@<environment>` for an environment with domains.
+ */
 export interface EnsureEdgeStep {
   kind: 'ensure-edge';
   host: string;
@@ -152,6 +160,11 @@ export interface EnsureEdgeStep {
   upstreams: Array<{ id: string; address: string; port: number }>;
   /** Timeouts, retry budget and passive ejection (absent in plans made before it existed: the defaults). */
   failover?: EdgeFailoverSpec;
+  /**
+   * The environment's `domains` on the edge host's front door (absent: none): the whole fleet behind one name,
+   * TLS ended at the edge. Certificates by their files, read when the step runs, as for `ensure-route`.
+   */
+  frontDoor?: PlannedFrontDoor;
 }
 
 /** Takes an app host out of the edge's rotation (its in-flight requests finish first) or puts it back. */

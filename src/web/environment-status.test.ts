@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  certificateRow,
   edgeMemberState,
   roleOf,
   servingReleases,
@@ -88,5 +89,32 @@ describe('edgeMemberState', () => {
     { member: m('ejected', null), label: 'ejected' },
   ])('$member.state since $member.sinceMs → $label', ({ member, label }) => {
     expect(edgeMemberState(member, 72_000)).toEqual({ state: member.state, label });
+  });
+});
+
+describe('certificateRow', () => {
+  const NOW = Date.parse('2026-01-01T00:00:00.000Z');
+  const certificate = {
+    names: ['shop.test', 'www.shop.test'],
+    issuer: "C=US, O=Let's Encrypt, CN=R11",
+    notBefore: '2025-12-01T00:00:00.000Z',
+    notAfter: '2026-01-06T00:00:00.000Z',
+    source: 'acme' as const,
+    state: 'expiring' as const,
+    daysLeft: 5,
+    error: null,
+    hosts: ['web-1'],
+  };
+
+  it('shows names, issuer and expiry, the state word flagging one that expires soon', () => {
+    expect(certificateRow(certificate, NOW)).toEqual({
+      names: 'shop.test, www.shop.test',
+      issuer: "R11 (Let's Encrypt)",
+      state: 'expiring',
+      label: 'expires 2026-01-06 (in 5 days)',
+    });
+    expect(
+      certificateRow({ ...certificate, state: 'unreadable', error: 'cannot read /x.pem: ENOENT' }, NOW),
+    ).toMatchObject({ state: 'unreadable', label: 'unreadable: cannot read /x.pem: ENOENT' });
   });
 });

@@ -1,6 +1,8 @@
 import type { RouteStatus, TargetStatus } from '../agent/protocol.js';
 import type { EnvironmentStatus } from '../operations/collect-status.js';
 import type { EdgeMemberView, EdgeStatusView } from '../operations/derive-edge-status.js';
+import type { CertificateView, FrontDoorStatusView } from '../operations/derive-front-door-status.js';
+import { describeExpiry, issuerName } from '../plan/describe-certificate.js';
 import { formatAgo } from './format.js';
 
 /**
@@ -25,6 +27,8 @@ export interface EnvironmentStatusView {
   canaryVerdict: { atMs: number; message: string } | null;
   /** The environment's edge and its members; null (or absent) without an edge. */
   edge?: EdgeStatusView | null;
+  /** Its route on the hosts' front door and the certificates served; null (or absent, older server) without. */
+  frontDoor?: FrontDoorStatusView | null;
   lock: { holder: string; sinceMs: number; deploymentId: string | null; stale: boolean } | null;
 }
 
@@ -68,4 +72,19 @@ export function edgeMemberState(member: EdgeMemberView, nowMs: number): { state:
   if (member.state === 'in-rotation') return { state: member.state, label: 'in rotation' };
   const ago = member.sinceMs === null ? '' : ` ${formatAgo(member.sinceMs, nowMs)}`;
   return { state: member.state, label: `${member.state}${ago}` };
+}
+
+/** A certificate's row on the card: its names, its issuer, and its expiry as a state word (flagged when soon). Pure. */
+export function certificateRow(
+  c: CertificateView,
+  nowMs: number,
+): { names: string; issuer: string; state: string; label: string } {
+  if (c.state === 'unreadable')
+    return { names: '', issuer: '', state: c.state, label: `unreadable: ${c.error ?? 'unknown'}` };
+  return {
+    names: c.names.join(', '),
+    issuer: issuerName(c.issuer),
+    state: c.state,
+    label: describeExpiry(c.notAfter, nowMs),
+  };
 }

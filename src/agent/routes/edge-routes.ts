@@ -1,24 +1,64 @@
 import { SlipwayError, NotFoundError } from '../../core/errors.js';
 import type { PoolMemberEvent } from '../../router/edge-pool.js';
 import type { Router } from '../../router/router.js';
-import { edgeRouteKey, type RouteStatus } from '../protocol.js';
+import { edgeRouteKey, type FrontDoorRouteSpec, type RouteStatus } from '../protocol.js';
 import {
   applyEdge,
   edgeMemberEventMessage,
+  findEdgeToRekey,
   validateEdgeFailover,
   validateEdgeUpstreams,
   whenInRotation,
 } from './edge-route.js';
 import type { RouterMethods } from './route-protocol.js';
-import { assertPortFree, routeStatus, type EdgeRecord, type RouteRecord } from './route-records.js';
+import {
+  assertPortFree,
+  routeStatus,
+  type EdgeRecord,
+  type RouteRecord,
+  type RoutesState,
+  type SavedFrontDoor,
+} from './route-records.js';
 import type { RouteStore } from './route-store.js';
 
 /** How long an upstream dropped from an edge's list may finish its requests before it is cut. */
 export const DEFAULT_EDGE_DRAIN_MS = 30_000;
 
-/** The edges of a host (keyed `edge:<app>` in the store): routers balancing users over the app hosts' routers. */
+/** The host's front door as an edge uses it: the same as an app route's (src/agent/routes/route-table.ts). */
+export interface EdgeFrontDoor {
+  /** Attaches the route's router for these names (null: takes it off); saved before it resolves. */
+  ensure(route: RouteRecord, spec: FrontDoorRouteSpec | null): Promise<void>;
+  /** Attaches a saved door again (a router process started anew). */
+  reattach(key: string, router: Router, door: SavedFrontDoor): Promise<void>;
+  /** Takes route `key` off its front door at once, whatever it was saved with. */
+  detach(key: string): Promise<void>;
+}
+
+/**
+ * The edges of a host (keyed `edgeRouteKey(app)` in the store): routers balancing users over the app hosts'
+ * routers, each also on the host's front door for its environment's names when it has domains.
+ */
 export class EdgeRoutes {
-  constructor(private readonly store: RouteStore) {}
+  constructor(
+    private readonly store: RouteStore,
+    private readonly frontDoor: EdgeFrontDoor,
+  ) {}
+
+  /** Listens on every saved edge again, with its members as they were and its names on the front door. */
+  async recover(edges: RoutesState['edges']): Promise<void> {
+    for (const { publicPort, bindAddress, frontDoor, ...edge } of edges) {
+      const key = edgeRouteKey(edge.app);
+      const record = await this.store.openRoute(key, publicPort, bindAddress, edge);
+      // Kept when it cannot be attached (or the edge cannot listen): the next ensureEdge tries again.
+      record.frontDoor = frontDoor ?? null;
+      if (!record.router) continue;
+      await this.apply(record, edge, DEFAULT_EDGE_DRAIN_MS);
+      if (frontDoor === undefined) continue;
+      await this.frontDoor.reattach(key, record.router, frontDoor).catch((err: unknown) => {
+        this.store.event('route.error', edge.app, null, null, `front door of ${key}: ${String(err)}`);
+      });
+    }
+  }
 
   async ensureEdge(
     params: RouterMethods['ensureEdge']['params'],
@@ -27,6 +67,7 @@ export class EdgeRoutes {
     validateEdgeUpstreams(app, upstreams);
     if (failover) validateEdgeFailover(app, failover);
     const key = edgeRouteKey(app);
+    await this.#rekey(key, publicPort, bindAddress);
     const existing = this.store.routes.get(key);
     if (existing?.router && (existing.publicPort !== publicPort || existing.bindAddress !== bindAddress)) {
       throw new SlipwayError(
@@ -71,12 +112,51 @@ export class EdgeRoutes {
       throw err;
     });
     await this.apply(record, edge, drainTimeoutMs ?? DEFAULT_EDGE_DRAIN_MS);
+    // The pool first, then the names: a request by name never reaches an edge without its members.
+    await this.frontDoor.ensure(record, params.frontDoor ?? null).catch(async (err: unknown) => {
+      if (created) await this.#forget(key, record, existing);
+      throw err;
+    });
     if (created) {
       this.store.event('edge.created', app, null, null, `edge of ${app} listens on port ${publicPort}`, {
         upstreams: upstreams.map((u) => u.id),
       });
     }
     return { ...routeStatus(record), created };
+  }
+
+  /**
+   * An environment that gains (or drops) `domains` changes its edge's key (`edge:<app>` ⇄ `edge:<app>@<env>`):
+   * its router, on the same port, keeps serving under the new key rather than being opened again beside itself.
+   */
+  async #rekey(key: string, publicPort: number, bindAddress: string): Promise<void> {
+    const found = findEdgeToRekey(this.store.routes, key, publicPort, bindAddress);
+    if (found === null) return;
+    // Its names were attached under the old key: taken off (this ensureEdge attaches them again when asked).
+    if (found.frontDoor !== null) {
+      await this.frontDoor.detach(found.app);
+      found.frontDoor = null;
+    }
+    this.store.routes.delete(found.app);
+    found.app = key;
+    this.store.routes.set(key, found);
+    await this.store.commit();
+  }
+
+  /**
+   * A new edge whose names could not be attached: closed and forgotten, as if it had not been asked for (a
+   * restored edge that could not listen keeps its saved config).
+   */
+  async #forget(key: string, record: RouteRecord, restored: RouteRecord | undefined): Promise<void> {
+    if (this.store.routes.get(key) === record) {
+      if (restored) this.store.routes.set(key, restored);
+      else this.store.routes.delete(key);
+    }
+    if (record.frontDoor !== null) await this.frontDoor.detach(key);
+    await record.router?.close();
+    await this.store
+      .commit()
+      .catch((err: unknown) => this.store.log(`could not save the routes: ${String(err)}`));
   }
 
   async setEdgeMember({

@@ -1,12 +1,25 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError } from '../../core/errors.js';
+import { ConflictError, SlipwayError } from '../../core/errors.js';
 import { FrontDoor } from '../../router/front-door.js';
 import type { Router } from '../../router/router.js';
 import { CertificateStore, type CertificateFiles } from '../../router/tls/certificate-store.js';
 import type { FrontDoorRouteSpec } from '../protocol.js';
+import { FrontDoorAcme, writePrivate } from './front-door-acme.js';
 import type { SavedFrontDoor } from './route-records.js';
+
+export interface FrontDoorsOptions {
+  /** Where the certificates sent by the control plane are written (0600). */
+  certDir: string;
+  /** Where ACME accounts and certificates are kept (0600). */
+  acmeDir: string;
+  log?: (line: string) => void;
+  /** Journal an event about a route (certificates obtained, renewed, failed). */
+  event?: (kind: string, key: string, message: string, data?: Record<string, unknown>) => void;
+  /** A route's ACME certificate was renewed and is served: its saved front door now names these files. */
+  renewed?: (key: string, door: SavedFrontDoor) => Promise<void>;
+}
 
 /**
  * The host's front doors: one FrontDoor per (HTTP port, HTTPS port, bind address), opened when the first route
@@ -20,12 +33,23 @@ export class FrontDoors {
   readonly #attached = new Map<string, string>();
   /** Every route's certificate files (route key → files), all served by the one store. */
   readonly #certificates = new Map<string, CertificateFiles[]>();
+  /** The saved front door of every attached route. */
+  readonly #saved = new Map<string, SavedFrontDoor>();
   #store: CertificateStore | null = null;
+  readonly #acme: FrontDoorAcme;
+  readonly certDir: string;
+  readonly log: (line: string) => void;
 
-  constructor(
-    private readonly certDir: string,
-    private readonly log: (line: string) => void = () => {},
-  ) {}
+  constructor(private readonly options: FrontDoorsOptions) {
+    this.certDir = options.certDir;
+    this.log = options.log ?? (() => {});
+    this.#acme = new FrontDoorAcme(options.acmeDir, {
+      event: (kind, key, message, data) => (options.event ?? (() => {}))(kind, key, message, data),
+      renewed: async (key, files) => {
+        await this.#renewed(key, files);
+      },
+    });
+  }
 
   /** Writes a route's certificates (0600) under the certificate directory; the saved form names the files. */
   async save(key: string, spec: FrontDoorRouteSpec): Promise<SavedFrontDoor> {
@@ -42,7 +66,46 @@ export class FrontDoors {
       }),
     );
     const { names, pathPrefix, httpPort, httpsPort, bindAddress } = spec;
-    return { names, pathPrefix, httpPort, httpsPort, bindAddress, certificates };
+    const acme = spec.acme ?? null;
+    // With ACME, the certificate stored for these names, if it is still good (else `obtain` gets one).
+    if (acme !== null) {
+      const stored = await this.#acme.current(key, names, acme);
+      if (stored !== null) certificates.push(stored);
+    }
+    return {
+      names,
+      pathPrefix,
+      httpPort,
+      httpsPort,
+      bindAddress,
+      certificates,
+      ...(acme === null ? {} : { acme }),
+      ...(spec.redirect === undefined ? {} : { redirect: spec.redirect }),
+      ...(spec.hsts === undefined || spec.hsts === null ? {} : { hsts: spec.hsts }),
+    };
+  }
+
+  /**
+   * Obtains route `key`'s certificate from its ACME CA now (its front door, attached, answers the challenges)
+   * and serves it; the saved door, with the certificate's files, is returned. Throws, saying what the CA said
+   * and when the next attempt is, and then the route is served over plain HTTP until an attempt succeeds.
+   */
+  async obtain(key: string, door: SavedFrontDoor): Promise<SavedFrontDoor> {
+    if (door.acme === undefined) return door;
+    let files;
+    try {
+      files = await this.#acme.obtain(key, door.names, door.acme);
+    } catch (err) {
+      this.#acme.watch(key, door.names, door.acme); // tried again after the back-off
+      throw new SlipwayError(
+        `no certificate for ${door.names.join(', ')} from ${door.acme.directoryUrl}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          hint: `the CA must reach this host's front door under each name on port 80 (HTTP-01) or 443 (TLS-ALPN-01), here :${door.httpPort}/:${door.httpsPort}: check the names' DNS records and the firewall. Until a certificate is obtained (retried in the background) the names are served over plain HTTP`,
+        },
+      );
+    }
+    this.#acme.watch(key, door.names, door.acme);
+    return this.#renewed(key, files);
   }
 
   /**
@@ -64,10 +127,20 @@ export class FrontDoors {
           port: door.httpPort,
           host: door.bindAddress,
           tls: { port: door.httpsPort, store: await this.#storeOrLoad() },
+          acme: { http01: this.#acme.http01, tlsAlpn01: this.#acme.tlsAlpn01 },
         });
         this.#doors.set(doorKey, frontDoor);
       }
-      frontDoor.attach({ id: key, names: door.names, pathPrefix: door.pathPrefix }, router);
+      frontDoor.attach(
+        {
+          id: key,
+          names: door.names,
+          pathPrefix: door.pathPrefix,
+          redirect: door.redirect ?? true,
+          hsts: door.hsts ?? null,
+        },
+        router,
+      );
     } catch (err) {
       if (previousCerts === undefined) this.#certificates.delete(key);
       else this.#certificates.set(key, previousCerts);
@@ -77,12 +150,37 @@ export class FrontDoors {
     }
     if (previousDoor !== undefined && previousDoor !== doorKey) await this.#detachFrom(key, previousDoor, 0);
     this.#attached.set(key, doorKey);
+    this.#saved.set(key, door);
+    // Renewal is watched once there is a certificate (`obtain` watches after its first attempt).
+    if (door.acme === undefined) this.#acme.forget(key);
+    else if (door.certificates.length > 0) this.#acme.watch(key, door.names, door.acme);
+  }
+
+  /** Serves a route's new ACME certificate (instead of its previous one) and tells the route table. */
+  async #renewed(key: string, files: { certFile: string; keyFile: string }): Promise<SavedFrontDoor> {
+    const door = this.#saved.get(key);
+    if (door === undefined) throw new SlipwayError(`the route ${key} is not on a front door any more`);
+    const before = this.#certificates.get(key);
+    this.#certificates.set(key, [{ ...files, id: `${key}#0` }]);
+    try {
+      await this.#configureStore();
+    } catch (err) {
+      if (before === undefined) this.#certificates.delete(key);
+      else this.#certificates.set(key, before);
+      throw err;
+    }
+    const renewed = { ...door, certificates: [files] };
+    this.#saved.set(key, renewed);
+    await this.options.renewed?.(key, renewed);
+    return renewed;
   }
 
   /** Takes route `key` off its front door (its in-flight requests finish within `timeoutMs`). */
   async detach(key: string, timeoutMs = 30_000): Promise<void> {
     const doorKey = this.#attached.get(key);
     this.#attached.delete(key);
+    this.#saved.delete(key);
+    this.#acme.forget(key);
     if (this.#certificates.delete(key)) await this.#configureStore().catch(() => undefined);
     if (doorKey !== undefined) await this.#detachFrom(key, doorKey, timeoutMs);
   }
@@ -91,6 +189,7 @@ export class FrontDoors {
     await Promise.all([...this.#doors.values()].map((d) => d.close()));
     this.#doors.clear();
     this.#store?.close();
+    this.#acme.close();
   }
 
   async #detachFrom(key: string, doorKey: string, timeoutMs: number): Promise<void> {
@@ -142,12 +241,4 @@ export class FrontDoors {
 
 function doorKeyOf(door: SavedFrontDoor): string {
   return `${door.httpPort}|${door.httpsPort}|${door.bindAddress}`;
-}
-
-/** Written whole (a temp file renamed), readable by the agent's user only. */
-async function writePrivate(path: string, text: string): Promise<void> {
-  const temp = `${path}.tmp`;
-  await rm(temp, { force: true });
-  await writeFile(temp, text, { mode: 0o600 });
-  await rename(temp, path);
 }

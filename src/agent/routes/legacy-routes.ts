@@ -10,7 +10,7 @@ export interface LegacyRoutes {
     /** A target id: the agent knows where it listens. */
     active: string | null;
   }>;
-  edges?: Array<RoutesState['edges'][number]>;
+  edges?: Array<Omit<RoutesState['edges'][number], 'frontDoor'>>;
 }
 
 /**

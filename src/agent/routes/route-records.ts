@@ -1,11 +1,13 @@
 import type { TripwireSpec } from '../../analysis/tripwire.js';
 import { ConflictError } from '../../core/errors.js';
 import type { Router } from '../../router/router.js';
+import { describeFrontDoorCertificates } from '../certificate-facts.js';
 import type { TargetAddress } from '../../router/router-target.js';
 import type {
   CanaryTripReport,
   EdgeFailoverSpec,
   EdgeUpstream,
+  FrontDoorAcmeSpec,
   HealthCheckSpec,
   RouteStatus,
 } from '../protocol.js';
@@ -23,7 +25,8 @@ export interface RoutesState {
     /** The route's front door (absent: none, and in every state written before front doors). */
     frontDoor?: SavedFrontDoor;
   }>;
-  edges: Array<EdgeRecord & { publicPort: number; bindAddress: string }>;
+  /** `frontDoor`: the edge's names on the host's front door (absent: none, and in states written before it). */
+  edges: Array<EdgeRecord & { publicPort: number; bindAddress: string; frontDoor?: SavedFrontDoor }>;
   /** Canaries that tripped: a restarted router still refuses to route to them. */
   trips: Array<{ app: string; report: CanaryTripReport }>;
 }
@@ -36,6 +39,11 @@ export interface SavedFrontDoor {
   httpsPort: number;
   bindAddress: string;
   certificates: Array<{ certFile: string; keyFile: string }>;
+  /** The certificate is obtained and renewed by the router process from this ACME CA (then at most one file). */
+  acme?: FrontDoorAcmeSpec;
+  /** Plain-HTTP requests for covered names go to HTTPS (absent: true). */
+  redirect?: boolean;
+  hsts?: { maxAgeS: number; includeSubDomains: boolean; preload: boolean };
 }
 
 export interface SplitState {
@@ -64,7 +72,7 @@ export interface RouteRecord {
   active: TargetAddress | null;
   draining: Set<string>;
   split: SplitState | null;
-  /** Set for an edge route (keyed `edge:<app>`): the config it was last ensured with. */
+  /** Set for an edge route (keyed `edgeRouteKey(app)`): the config it was last ensured with. */
   edge: EdgeRecord | null;
   /** The front door this route's router is attached to, as saved; null when none. */
   frontDoor: SavedFrontDoor | null;
@@ -103,7 +111,8 @@ export function routeStatus(route: RouteRecord): RouteStatus {
             pathPrefix: route.frontDoor.pathPrefix,
             httpPort: route.frontDoor.httpPort,
             httpsPort: route.frontDoor.httpsPort,
-            certificates: route.frontDoor.certificates.length,
+            certificates: describeFrontDoorCertificates(route.frontDoor),
+            acme: Boolean(route.frontDoor.acme),
           },
         }),
   };
@@ -146,7 +155,16 @@ export function deriveRoutesState(
         ...(r.frontDoor === null ? {} : { frontDoor: r.frontDoor }),
       })),
     edges: all.flatMap((r) =>
-      r.edge === null ? [] : [{ ...r.edge, publicPort: r.publicPort, bindAddress: r.bindAddress }],
+      r.edge === null
+        ? []
+        : [
+            {
+              ...r.edge,
+              publicPort: r.publicPort,
+              bindAddress: r.bindAddress,
+              ...(r.frontDoor === null ? {} : { frontDoor: r.frontDoor }),
+            },
+          ],
     ),
     trips: [...trips],
   };

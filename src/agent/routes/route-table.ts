@@ -2,13 +2,8 @@ import type { Trip } from '../../analysis/tripwire.js';
 import type { Clock } from '../../core/clock.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { EventJournal } from '../event-journal.js';
-import {
-  edgeRouteKey,
-  type CanaryTripReport,
-  type FrontDoorRouteSpec,
-  type RouteStatus,
-} from '../protocol.js';
-import { DEFAULT_EDGE_DRAIN_MS, EdgeRoutes } from './edge-routes.js';
+import type { CanaryTripReport, FrontDoorRouteSpec, RouteStatus } from '../protocol.js';
+import { EdgeRoutes } from './edge-routes.js';
 import type { RouterMethods } from './route-protocol.js';
 import {
   assertPortFree,
@@ -37,8 +32,23 @@ export class RouteTable implements RoutePort {
 
   private constructor(store: RouteStore, certDir: string) {
     this.#store = store;
-    this.#frontDoors = new FrontDoors(certDir, store.log);
-    this.#edges = new EdgeRoutes(store);
+    this.#frontDoors = new FrontDoors({
+      certDir,
+      acmeDir: join(dirname(certDir), 'acme'),
+      log: store.log,
+      event: (kind, key, message, data) => store.event(kind, key, null, null, message, data),
+      renewed: async (key, door) => {
+        const route = store.routes.get(key);
+        if (route === undefined || route.frontDoor === null) return;
+        route.frontDoor = door;
+        await store.commit();
+      },
+    });
+    this.#edges = new EdgeRoutes(store, {
+      ensure: (route, spec) => this.#ensureFrontDoor(route, spec),
+      reattach: (key, router, door) => this.#frontDoors.attach(key, router, door),
+      detach: (key) => this.#frontDoors.detach(key, 0),
+    });
     this.#startedAtMs = store.clock.nowMs();
   }
 
@@ -88,10 +98,7 @@ export class RouteTable implements RoutePort {
         this.#applySplit(record, saved.split);
       }
     }
-    for (const { publicPort, bindAddress, ...edge } of state.edges) {
-      const record = await this.#store.openRoute(edgeRouteKey(edge.app), publicPort, bindAddress, edge);
-      if (record.router) await this.#edges.apply(record, edge, DEFAULT_EDGE_DRAIN_MS);
-    }
+    await this.#edges.recover(state.edges);
   }
 
   /** Closes every public port; the saved state stays as it is for the next router process. */
@@ -191,6 +198,13 @@ export class RouteTable implements RoutePort {
     await this.#frontDoors.attach(route.app, router, saved);
     route.frontDoor = saved;
     await this.#store.commit();
+    // ACME without a good stored certificate: obtained now, through the door just attached (which answers the
+    // challenges). A failure stops the deploy here, before any traffic moved; the route stays on the door over
+    // plain HTTP and the certificate is tried again in the background.
+    if (saved.acme !== undefined && saved.certificates.length === 0) {
+      route.frontDoor = await this.#frontDoors.obtain(route.app, saved);
+      await this.#store.commit();
+    }
     this.#store.event(
       'route.front-door',
       route.app,

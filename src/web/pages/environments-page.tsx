@@ -3,6 +3,7 @@ import { can } from '../../server/auth/roles.js';
 import { useApp } from '../app-context.js';
 import { ConfirmAction } from '../components/confirm-action.js';
 import { ErrorBox } from '../components/error-box.js';
+import { FrontDoorTable } from '../components/front-door-table.js';
 import { StateBadge } from '../components/state-badge.js';
 import {
   edgeMemberState,
@@ -64,6 +65,7 @@ function EnvironmentCard({ status }: { status: EnvironmentStatusView }) {
           ))}
         </tbody>
       </table>
+      {status.frontDoor && <FrontDoorTable door={status.frontDoor} now={now} />}
       {status.edge && <EdgeTable edge={status.edge} now={now} />}
       <dl>
         <dt>lock</dt>
