@@ -1,3 +1,4 @@
+import { environmentRoute } from '../config/environment-config.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
@@ -215,7 +216,9 @@ export function registerDemo(program: Command): void {
         process.stdout.write(
           `${created ? green('✔ created') : 'using existing'} release ${release.version} (${release.sha256.slice(0, 12)})\n`,
         );
-        const observed = await observeHosts(hostsOf(project, 'production'), project.config.app);
+        const observed = await observeHosts(hostsOf(project, 'production'), project.config.app, {
+          route: environmentRoute(project.config, 'production'),
+        });
         const live = observed[0]?.active?.release;
         if (live) {
           process.stdout.write(`production already serves ${live}; nothing to deploy\n`);

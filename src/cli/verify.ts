@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { NotFoundError, SlipwayError } from '../core/errors.js';
-import { environmentConfig } from '../config/environment-config.js';
+import { environmentConfig, environmentRoute } from '../config/environment-config.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
@@ -73,7 +73,9 @@ export function printChecks(checks: readonly VerificationCheck[], indent = '  ')
 }
 
 async function servingRelease(project: Project, env: string): Promise<string> {
-  const observed = await observeHosts(hostsOf(project, env), project.config.app);
+  const observed = await observeHosts(hostsOf(project, env), project.config.app, {
+    route: environmentRoute(project.config, env),
+  });
   const serving = observed.find((o) => o.active)?.active?.release;
   if (!serving) throw new NotFoundError(`nothing serves ${env}`, { hint: `slipway deploy ${env}` });
   return serving;

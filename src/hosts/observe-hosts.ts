@@ -12,9 +12,12 @@ export async function observeHosts(
   app: string,
   options: {
     startAgents?: boolean;
-    /** The environment's route and targets (`routeSelectorOf`); absent: the app's route and all its targets. */
-    route?: RouteSelector;
-  } = {},
+    /**
+     * The environment's route and targets (`routeSelectorOf`): required, as an environment with `domains` has its
+     * own route key and target ids (`<app>@<environment>`, `<app>_<environment>-…`) that the app's name misses.
+     */
+    route: RouteSelector;
+  },
 ): Promise<HostObservation[]> {
   const start = options.startAgents ?? true;
   return Promise.all(
@@ -26,7 +29,7 @@ export async function observeHosts(
       if (agent === null)
         return { host: host.name, active: null, routed: [], targets: [], agentRunning: false };
       const state = await agent.call('state', {});
-      const selector = options.route ?? { key: app, targetPrefix: app };
+      const selector = options.route;
       const before = selector.before;
       // The environment's route; or the one it had before it gained (or dropped) domains, on the same port.
       let route = state.routes.find((r) => r.app === selector.key);

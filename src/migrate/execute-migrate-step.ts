@@ -112,7 +112,8 @@ async function applyOne(
 /** Contract migrations run only once every host serves this release alone (no older target warm or running). */
 async function refuseOlderTargets(step: MigrateStep, ctx: MigrationStepContext): Promise<void> {
   const hosts = [...ctx.hosts.values()].filter((h) => step.hosts.includes(h.name));
-  const observed = await observeHosts(hosts, step.app);
+  const route = step.route ?? { key: step.app, targetPrefix: step.app };
+  const observed = await observeHosts(hosts, step.app, { route });
   const older = observed.flatMap((o) =>
     o.targets
       .filter((t) => t.release !== step.release && t.state !== 'stopped')

@@ -1,3 +1,4 @@
+import type { RouteSelector } from '../config/config-values-front-door.js';
 import type { MigrationPhase, StatementClassification } from './classify-migration.js';
 
 /** The app's database as a plan names it: never a password (a URL with one is only named by its secret). */
@@ -54,4 +55,9 @@ export interface MigrateStep {
   requireOnlyRelease: boolean;
   /** The environment's hosts (where older targets are looked for). */
   hosts: string[];
+  /**
+   * Which route and targets on those hosts are the environment's (`routeSelectorOf`); absent in plans made before
+   * it: the app's.
+   */
+  route?: RouteSelector;
 }

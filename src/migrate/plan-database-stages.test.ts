@@ -79,3 +79,13 @@ describe('planDatabaseSteps and placeDatabaseSteps', () => {
     expect(contractDown.afterSwitch).toEqual([]);
   });
 });
+
+describe('the migrate step names the environment’s route', () => {
+  it('so that a contract migration looks for older targets among this environment’s (app@environment ids too)', () => {
+    const route = { key: 'hello@production', targetPrefix: 'hello_production' };
+    const { migrate } = planDatabaseSteps(input({ held: [contractFile] }, { phase: 'contract', route }));
+    expect(migrate[0]).toMatchObject({ kind: 'migrate', requireOnlyRelease: true, route });
+    // A plan stored before the field: none, and the step falls back to the app's route.
+    expect(planDatabaseSteps(input({ held: [contractFile] })).migrate[0]).not.toHaveProperty('route');
+  });
+});

@@ -1,6 +1,7 @@
 import { SlipwayError } from '../core/errors.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { hostName } from '../config/config-values.js';
+import { routeSelectorOf, type RouteSelector } from '../config/config-values-front-door.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { ReleaseRuntime } from '../plan/plan-input.js';
 import type { Stage, Step } from '../plan/steps.js';
@@ -21,6 +22,8 @@ export interface DatabaseStagesInput {
   /** contract: run the held migrations (the planner put them in `up`), checking no older target runs. */
   phase: 'expand' | 'contract';
   hosts: string[];
+  /** The environment's route and targets on its hosts (`routeSelectorOf`). */
+  route?: RouteSelector;
 }
 
 /**
@@ -57,6 +60,7 @@ export function planDatabaseSteps(input: DatabaseStagesInput): { backup: Step[];
     held: m.held,
     requireOnlyRelease: input.phase === 'contract',
     hosts: input.hosts,
+    ...(input.route ? { route: input.route } : {}),
   };
   return { backup: changes && input.backup.required ? [backup] : [], migrate: [migrate] };
 }
@@ -130,6 +134,7 @@ export function planDatabaseStages(input: DatabasePlanInput, loaded: LoadedDatab
     app: input.app,
     environment: input.environment,
     hosts: input.env.hosts.map(hostName),
+    route: routeSelectorOf(input.app, input.environment, input.env),
     release: { version: input.release.version, artifact: input.release.artifact },
     database: loaded.database,
     dir: migrationsDir(config),

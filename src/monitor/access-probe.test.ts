@@ -3,7 +3,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSelfSignedCert } from '../../test/helpers/self-signed-cert.js';
-import { runAccessProbe } from './access-probe.js';
+import { createTestPki } from '../router/test-certificates.js';
+import { describeProbeTarget, runAccessProbe } from './access-probe.js';
 
 // The probe against real servers on port 0: an app that answers, one that fails, a port nobody listens on, one
 // that never answers, and an https server whose self-signed certificate must not be trusted.
@@ -84,10 +85,48 @@ describe('runAccessProbe', () => {
     try {
       const tlsPort = await listen(tls);
       const result = await runAccessProbe(spec(`https://127.0.0.1:${tlsPort}/`), now);
-      expect(result).toMatchObject({ ok: false, status: null, error: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      expect(result).toMatchObject({
+        ok: false,
+        status: null,
+        error: 'certificate not accepted: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)',
+      });
     } finally {
       await new Promise((r) => tls.close(r));
       cert.dispose();
+    }
+  });
+
+  it('reaches a name at another address (Host and SNI), trusting the CA it is given', async () => {
+    const pki = createTestPki();
+    const leaf = pki.issue('shop', ['shop.test']);
+    const seen: Array<string | undefined> = [];
+    const tls = createHttpsServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
+      seen.push(req.headers.host);
+      res.writeHead(200).end('ok');
+    });
+    try {
+      const tlsPort = await listen(tls);
+      const url = `https://shop.test:${tlsPort}/`;
+      const trusted = await runAccessProbe({ ...spec(url), connectTo: '127.0.0.1', ca: [pki.ca] }, now);
+      expect(trusted).toMatchObject({ ok: true, status: 200, via: '127.0.0.1', error: null });
+      expect(trusted.tls?.subject).toBe('shop.test');
+      expect(seen).toEqual([`shop.test:${tlsPort}`]);
+      expect(describeProbeTarget(trusted)).toBe(`${url} via 127.0.0.1`);
+      // Without the CA the certificate is refused, and the result says why.
+      const untrusted = await runAccessProbe({ ...spec(url), connectTo: '127.0.0.1' }, now);
+      expect(untrusted.ok).toBe(false);
+      expect(untrusted.error).toMatch(/^certificate not accepted: .*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/);
+      // Another name at the same address: the certificate does not cover it.
+      const other = await runAccessProbe(
+        { ...spec(`https://other.test:${tlsPort}/`), connectTo: '127.0.0.1', ca: [pki.ca] },
+        now,
+      );
+      expect(other.error).toMatch(
+        /^certificate not accepted: .*other\.test.*\(ERR_TLS_CERT_ALTNAME_INVALID\)$/,
+      );
+    } finally {
+      await new Promise((r) => tls.close(r));
+      pki.remove();
     }
   });
 });

@@ -9,10 +9,19 @@ export interface ProbeSpec {
   expectStatus: readonly number[];
   /** With https: a certificate valid for less than this counts as a failure. */
   tlsMinValidityMs: number;
+  /**
+   * Connect to this address instead of the URL's host, which is still the name asked for (Host, and SNI with
+   * https): a front door reached by name before, or without, DNS pointing at it. Null: the URL's host.
+   */
+  connectTo?: string | null;
+  /** With https: the CAs to trust (PEM); null: the system's. */
+  ca?: string[] | null;
 }
 
 export interface ProbeResult {
   url: string;
+  /** The address connected to when it is not the URL's host (`connectTo`). */
+  via: string | null;
   ok: boolean;
   status: number | null;
   latencyMs: number | null;
@@ -32,14 +41,21 @@ export function runAccessProbe(spec: ProbeSpec, nowMs: () => number): Promise<Pr
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (r: Omit<ProbeResult, 'url'>): void => {
+    const finish = (r: Omit<ProbeResult, 'url' | 'via'>): void => {
       if (settled) return;
       settled = true;
-      resolve({ url: spec.url, ...r });
+      resolve({ url: spec.url, via: spec.connectTo ?? null, ...r });
     };
     const req = request(
       url,
-      { method: 'GET', agent: false, timeout: spec.timeoutMs, headers: { 'user-agent': 'slipway-probe' } },
+      {
+        method: 'GET',
+        agent: false,
+        timeout: spec.timeoutMs,
+        headers: { 'user-agent': 'slipway-probe', host: url.host },
+        ...(spec.connectTo ? { hostname: spec.connectTo, servername: url.hostname } : {}),
+        ...(spec.ca ? { ca: spec.ca } : {}),
+      },
       (res) => {
         const latencyMs = Math.round((performance.now() - started) * 10) / 10;
         const status = res.statusCode ?? 0;
@@ -75,10 +91,24 @@ export function runAccessProbe(spec: ProbeSpec, nowMs: () => number): Promise<Pr
       });
     });
     req.on('error', (err: NodeJS.ErrnoException) =>
-      finish({ ok: false, status: null, latencyMs: null, error: err.code ?? err.message, tls: null }),
+      finish({ ok: false, status: null, latencyMs: null, error: describeProbeError(err), tls: null }),
     );
     req.end();
   });
+}
+
+/** A certificate the client refused (Node's OpenSSL verify codes, the host name check): says so, with the code. */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|ISSUER|LEAF_SIGNATURE|ERR_TLS_/;
+
+function describeProbeError(err: NodeJS.ErrnoException): string {
+  if (err.code && CERTIFICATE_ERROR.test(err.code))
+    return `certificate not accepted: ${err.message} (${err.code})`;
+  return err.code ?? err.message;
+}
+
+/** The probe's target as a line: `https://shop.test:8443/ via 127.0.0.1`. */
+export function describeProbeTarget(probe: Pick<ProbeResult, 'url' | 'via'>): string {
+  return probe.via ? `${probe.url} via ${probe.via}` : probe.url;
 }
 
 function firstOf(value: string | string[] | undefined): string {

@@ -3,34 +3,39 @@ import { parseDurationMs } from '../core/duration.js';
 import { environmentConfig } from '../config/environment-config.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { NewLedgerEvent } from '../store/index.js';
-import { runAccessProbe, type ProbeResult } from './access-probe.js';
+import { loadTrustedCas } from '../verify/endpoint.js';
+import { describeProbeTarget, runAccessProbe, type ProbeResult, type ProbeSpec } from './access-probe.js';
 import { evaluateIncident, type IncidentState } from './evaluate-incident.js';
-import { deriveProbeUrl } from './probe-url.js';
+import { deriveProbeTarget, type ProbeTarget } from './probe-target.js';
 
 export type LedgerWriter = (
   e: Omit<NewLedgerEvent, 'atMs' | 'actor' | 'app' | 'environment'>,
 ) => Promise<void>;
 
 /**
- * Probes the environment's public address once, stores the result as samples (`probe.up`, `probe.latency`),
- * and moves the access incident (failures in a row open it, a success resolves it; one ledger event each).
+ * Probes the environment's public address once (by name on its front door when it has `domains`: probe-target.ts),
+ * stores the result as samples (`probe.up`, `probe.latency`), and moves the access incident (failures in a row open
+ * it, a success resolves it; one ledger event each).
  */
 export async function probeEnvironment(
   cp: ControlPlane,
   environment: string,
   ledger: LedgerWriter,
-): Promise<{ probe: ProbeResult; state: IncidentState }> {
+): Promise<{ probe: ProbeResult; state: IncidentState; target: ProbeTarget }> {
   const env = environmentConfig(cp.config, environment);
   const m = monitoringOf(env);
   const app = cp.config.app;
   const ms = (d: string): number => parseDurationMs(d) ?? 0;
-  const probe = await runAccessProbe(
+  const target = deriveProbeTarget(env, cp.projectDir ?? process.cwd());
+  const probe = await probeTarget(
     {
-      url: deriveProbeUrl(env),
+      url: target.url,
+      connectTo: target.connectTo,
       timeoutMs: ms(m.probe.timeout),
       expectStatus: m.probe.expectStatus ?? [],
       tlsMinValidityMs: ms(m.probe.tlsMinValidity),
     },
+    target.caFile,
     () => cp.clock.nowMs(),
   );
   const now = cp.clock.nowMs();
@@ -45,13 +50,13 @@ export async function probeEnvironment(
   if (step.transition === 'opened')
     await ledger({
       kind: 'incident.opened',
-      message: `${probe.url} does not answer as expected: ${probe.error ?? 'failed'} (${step.state.failures} probes in a row)`,
+      message: `${describeProbeTarget(probe)} does not answer as expected: ${probe.error ?? 'failed'} (${step.state.failures} probes in a row)`,
       data: { incident: 'access-probe', probe },
     });
   if (step.transition === 'resolved')
     await ledger({
       kind: 'incident.resolved',
-      message: `${probe.url} answers again (${probe.status}, ${probe.latencyMs}ms)`,
+      message: `${describeProbeTarget(probe)} answers again (${probe.status}, ${probe.latencyMs}ms)`,
       data: { incident: 'access-probe', probe },
     });
   await cp.store.putMonitorState({
@@ -63,5 +68,29 @@ export async function probeEnvironment(
     updatedAtMs: now,
     data: step.state,
   });
-  return { probe, state: step.state };
+  return { probe, state: step.state, target };
+}
+
+/** One probe trusting the CA file too; a file that cannot be read is a failed probe that says so, not a crash. */
+async function probeTarget(
+  spec: ProbeSpec,
+  caFile: string | null,
+  nowMs: () => number,
+): Promise<ProbeResult> {
+  let ca: string[] | null;
+  try {
+    ca = loadTrustedCas(caFile);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    return {
+      url: spec.url,
+      via: spec.connectTo ?? null,
+      ok: false,
+      status: null,
+      latencyMs: null,
+      error: `cannot read the CA file ${caFile} (verify.security.tls.ca): ${reason}`,
+      tls: null,
+    };
+  }
+  return runAccessProbe({ ...spec, ca }, nowMs);
 }

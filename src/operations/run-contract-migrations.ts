@@ -2,7 +2,7 @@ import { NotFoundError, SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
-import { environmentConfig } from '../config/environment-config.js';
+import { environmentConfig, environmentRoute } from '../config/environment-config.js';
 import { execute, type RunOptions } from '../executor/run-deployment.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { resolveSecrets } from '../executor/prepare-plan.js';
@@ -39,7 +39,9 @@ export async function runContractMigrations(
   await refuseIfFrozen(cp.store, cp.config.app, environment);
   const deploymentId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
   return withDeployLock(cp, environment, deploymentId, options, async () => {
-    const observed = await observeHosts(hostsOf(cp, environment), cp.config.app);
+    const observed = await observeHosts(hostsOf(cp, environment), cp.config.app, {
+      route: environmentRoute(cp.config, environment),
+    });
     const active = observed.find((o) => o.active)?.active ?? null;
     if (!active) throw new SlipwayError(`nothing serves ${environment} yet: deploy a release first`);
     const older = observed.flatMap((o) =>

@@ -4,19 +4,16 @@ import type { EnvironmentConfig } from '../config/schema.js';
 import { hostName } from '../config/config-values.js';
 import type { ReleaseSnapshot } from '../release/release-snapshot.js';
 import type { ReleaseRecord } from '../store/index.js';
+import { deriveFrontDoorEndpoint, reachableAddress } from './front-door-endpoint.js';
 import { planVerifySuite, type VerifySuitePlan } from './verify-suite.js';
 
 /** Where users reach the environment: the edge, else the first host's router (loopback for `local`). */
 export function deriveEnvironmentUrl(env: EnvironmentConfig): string {
-  const address = (host: EnvironmentConfig['hosts'][number], bind: string): string => {
-    if (host !== 'local') return host.address;
-    return bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
-  };
   const bracket = (a: string): string => (a.includes(':') ? `[${a}]` : a);
   if (env.edge)
-    return `http://${bracket(address(env.edge.host, env.edge.bindAddress))}:${env.edge.publicPort}`;
+    return `http://${bracket(reachableAddress(env.edge.host, env.edge.bindAddress))}:${env.edge.publicPort}`;
   const first = env.hosts[0] ?? 'local';
-  return `http://${bracket(address(first, env.bindAddress))}:${env.publicPort}`;
+  return `http://${bracket(reachableAddress(first, env.bindAddress))}:${env.publicPort}`;
 }
 
 /** The smoke suite a stored release was created with for an environment (empty for older releases). */
@@ -38,6 +35,7 @@ export function deriveVerifyInput(
   if (!env.verify) return null;
   const suite = planVerifySuite(env.verify, {
     defaultBaseUrl: deriveEnvironmentUrl(env),
+    frontDoor: deriveFrontDoorEndpoint(env),
     ownPorts: [env.publicPort, ...(env.edge ? [env.edge.publicPort] : [])],
     previous: previous ? { release: previous.version, smoke: smokeOfRelease(previous, environment) } : null,
     projectDir,

@@ -16,10 +16,12 @@ export function describeVerifyStep(step: VerifyStep): string {
   }
   if (suite.security) {
     const s = suite.security;
+    const door = s.frontDoor;
+    const onDoor = door ? ` for ${door.names.join(', ')} on the front door ${door.address}:${door.port}` : '';
     const items = [
       ...(Object.keys(s.headers).length ? [`headers ${Object.keys(s.headers).join(', ')}`] : []),
       ...(s.forbiddenPaths.length ? [`not served: ${s.forbiddenPaths.join(' ')}`] : []),
-      ...(s.tls ? [`TLS ≥ ${s.tls.minVersion}, certificate valid ${s.tls.minDaysValid}+ days`] : []),
+      ...(s.tls ? [`TLS ≥ ${s.tls.minVersion}, certificate valid ${s.tls.minDaysValid}+ days${onDoor}`] : []),
       ...(s.allowedPorts ? [`only ports ${s.allowedPorts.join(', ')} open`] : []),
     ];
     parts.push(`security: ${items.join('; ') || 'nothing configured'}`);

@@ -10,6 +10,13 @@ export interface Endpoint {
 
 /** The suite's endpoint; a configured CA file is trusted besides the system's roots (for every check). */
 export function loadEndpoint(suite: VerifySuitePlan): Endpoint {
-  const caFile = suite.security?.tls?.caFile ?? null;
-  return { baseUrl: suite.baseUrl, ca: caFile ? [...rootCertificates, readFileSync(caFile, 'utf8')] : null };
+  return { baseUrl: suite.baseUrl, ca: loadTrustedCas(suite.security?.tls?.caFile ?? null) };
+}
+
+/**
+ * The CAs a client trusts with `verify.security.tls.ca` (resolved): the system's roots and that file's
+ * certificates; null without a file (the system's, Node's default). The access probe trusts the same.
+ */
+export function loadTrustedCas(caFile: string | null): string[] | null {
+  return caFile ? [...rootCertificates, readFileSync(caFile, 'utf8')] : null;
 }

@@ -47,6 +47,9 @@ describe('judgeTls', () => {
     authorizationError: null,
     validFromMs: NOW - 30 * DAY,
     validToMs: NOW + 60 * DAY,
+    name: 'shop.test',
+    coversName: true,
+    certificateNames: 'DNS:shop.test, DNS:www.shop.test',
   };
   const rules = { minDaysValid: 14, minVersion: 'TLSv1.2' as const };
   it.each<[string, Partial<TlsObservation>, string[]]>([
@@ -58,12 +61,31 @@ describe('judgeTls', () => {
       { validToMs: NOW + 5 * DAY },
       ['certificate expires in 5 days (at least 14 required)'],
     ],
+    ['one day left', { validToMs: NOW + DAY + 1 }, ['certificate expires in 1 day (at least 14 required)']],
     ['expired', { validToMs: NOW - DAY }, ['certificate has expired']],
     ['not valid yet', { validFromMs: NOW + DAY }, ['certificate is not valid yet']],
     [
       'self-signed',
       { authorized: false, authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT' },
       ['certificate not trusted: DEPTH_ZERO_SELF_SIGNED_CERT'],
+    ],
+    [
+      'a trusted certificate for other names: said once',
+      { coversName: false, authorized: false, authorizationError: 'ERR_TLS_CERT_ALTNAME_INVALID' },
+      ['certificate does not cover shop.test (it is for DNS:shop.test, DNS:www.shop.test)'],
+    ],
+    [
+      'an untrusted certificate for other names: both',
+      {
+        coversName: false,
+        certificateNames: '',
+        authorized: false,
+        authorizationError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      },
+      [
+        'certificate does not cover shop.test (it is for no subjectAltName)',
+        'certificate not trusted: UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      ],
     ],
   ])('%s', (_name, o, problems) => {
     expect(judgeTls({ ...good, ...o }, NOW, rules)).toEqual(problems);

@@ -12,18 +12,29 @@ export interface TlsObservation {
   authorizationError: string | null;
   validFromMs: number | null;
   validToMs: number | null;
+  /** The name the certificate was asked for (SNI, or the address of an https url). */
+  name: string;
+  /** Whether the certificate is for `name` (its subjectAltName), whether or not its chain is trusted. */
+  coversName: boolean;
+  /** The certificate's subjectAltName as presented (`DNS:shop.test, DNS:www.shop.test`), for the message. */
+  certificateNames: string;
 }
 
 const TLS_ORDER = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
-/** Certificate trust and validity (with a margin before expiry) and the negotiated protocol. Pure. */
+/** Certificate name, trust and validity (with a margin before expiry) and the negotiated protocol. Pure. */
 export function judgeTls(
   tls: TlsObservation,
   nowMs: number,
   rules: { minDaysValid: number; minVersion: 'TLSv1.2' | 'TLSv1.3' },
 ): string[] {
   const problems: string[] = [];
-  if (!tls.authorized)
+  if (!tls.coversName)
+    problems.push(
+      `certificate does not cover ${tls.name} (it is for ${tls.certificateNames || 'no subjectAltName'})`,
+    );
+  // A name mismatch is how Node reports a trusted chain for another name: said once, above.
+  if (!tls.authorized && !(tls.authorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID' && !tls.coversName))
     problems.push(`certificate not trusted: ${tls.authorizationError ?? 'unknown reason'}`);
   if (tls.validFromMs !== null && tls.validFromMs > nowMs) problems.push('certificate is not valid yet');
   if (tls.validToMs === null) problems.push('no certificate expiry date');
@@ -31,7 +42,9 @@ export function judgeTls(
     const daysLeft = Math.floor((tls.validToMs - nowMs) / 86_400_000);
     if (tls.validToMs <= nowMs) problems.push('certificate has expired');
     else if (daysLeft < rules.minDaysValid)
-      problems.push(`certificate expires in ${daysLeft} days (at least ${rules.minDaysValid} required)`);
+      problems.push(
+        `certificate expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (at least ${rules.minDaysValid} required)`,
+      );
   }
   const rank = TLS_ORDER.indexOf(tls.protocol ?? '');
   if (rank < TLS_ORDER.indexOf(rules.minVersion))

@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSelfSignedCert, type SelfSignedCert } from '../../test/helpers/self-signed-cert.js';
 import { LocalHost } from '../hosts/local-host.js';
+import { createTestPki } from '../router/test-certificates.js';
 import { runSecurityChecks } from './run-security.js';
 import type { SecurityPlan } from './verify-suite.js';
 
@@ -81,6 +84,60 @@ describe('runSecurityChecks over HTTPS', () => {
     // Without trust no request gets an answer: nothing was checked, so nothing passes.
     expect(untrusted.find((c) => c.name === '/.git/')?.message).toMatch(/^could not check: /);
     expect(untrusted.every((c) => !c.passed)).toBe(true);
+  });
+});
+
+describe('runSecurityChecks on a front door', () => {
+  it("checks each name's certificate by SNI at the door's address: days left, names covered, trust", async () => {
+    const pki = createTestPki();
+    const shop = pki.issue('shop', ['shop.test'], { days: 60 });
+    const soon = pki.issue('soon', ['soon.test'], { days: 10 });
+    // Chooses the certificate by SNI as the front door does; any other name gets the shop's.
+    const server = createHttpsServer({
+      key: shop.key,
+      cert: shop.cert,
+      SNICallback: (name, done) =>
+        done(null, createSecureContext(name === 'soon.test' ? { key: soon.key, cert: soon.cert } : shop)),
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const door = { address: '127.0.0.1', port, names: ['shop.test', 'soon.test', 'other.test'] };
+    const tls = { minDaysValid: 14, minVersion: 'TLSv1.2' as const, caFile: null };
+    const onDoor = { path: '/', headers: {}, forbiddenPaths: [], tls, allowedPorts: null, frontDoor: door };
+    try {
+      const checks = await runSecurityChecks(
+        { baseUrl: 'http://127.0.0.1:1', ca: [pki.ca] },
+        onDoor,
+        [],
+        () => Date.now(),
+      );
+      expect(checks.map((c) => `${c.name}: ${c.passed ? 'pass' : `FAIL ${c.message}`}`)).toEqual([
+        `tls shop.test:${port} (front door at 127.0.0.1): pass`,
+        `tls soon.test:${port} (front door at 127.0.0.1): FAIL certificate expires in 9 days (at least 14 required)`,
+        `tls other.test:${port} (front door at 127.0.0.1): FAIL certificate does not cover other.test (it is for DNS:shop.test)`,
+      ]);
+      expect(checks[0]?.message).toMatch(/^TLSv1\.3, certificate for shop\.test valid 59 more days$/);
+      // The system's CAs alone do not trust a private CA.
+      const [untrusted] = await runSecurityChecks(
+        { baseUrl: 'http://127.0.0.1:1', ca: null },
+        { ...onDoor, frontDoor: { ...door, names: ['shop.test'] } },
+        [],
+        () => Date.now(),
+      );
+      expect(untrusted?.message).toBe('certificate not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      // An http url with no front door: no TLS to check.
+      expect(
+        await runSecurityChecks(
+          { baseUrl: 'http://127.0.0.1:1', ca: null },
+          { ...onDoor, frontDoor: undefined },
+          [],
+          () => Date.now(),
+        ),
+      ).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      pki.remove();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { Host } from '../hosts/host.js';
 import { parseProcNetTcpListeners, parseSsListeners, type Listener } from '../hosts/host-facts.js';
 import { checkHeaders } from './check-headers.js';
@@ -7,11 +7,14 @@ import type { Endpoint } from './endpoint.js';
 import { judgeForbiddenPath, judgeListeners, judgeTls, type TlsObservation } from './judge-security.js';
 import { describeFetchError, fetchAnswer } from './run-smoke.js';
 import type { VerificationCheck } from './verification-check.js';
-import type { SecurityPlan } from './verify-suite.js';
+import type { FrontDoorTlsPlan, SecurityPlan } from './verify-suite.js';
 
 const REQUEST_TIMEOUT_MS = 5_000;
 
-/** Security headers, forbidden paths (one check each), TLS when https, and listening ports per host. */
+/**
+ * Security headers, forbidden paths (one check each), TLS (of an https url, or of each name on the front door), and
+ * listening ports per host.
+ */
 export async function runSecurityChecks(
   endpoint: Endpoint,
   plan: SecurityPlan,
@@ -21,7 +24,10 @@ export async function runSecurityChecks(
   const checks: VerificationCheck[] = [];
   if (Object.keys(plan.headers).length > 0) checks.push(await checkSecurityHeaders(endpoint, plan));
   for (const path of plan.forbiddenPaths) checks.push(await checkForbiddenPath(endpoint, path));
-  if (plan.tls) checks.push(await checkTls(endpoint, plan.tls, nowMs));
+  if (plan.tls && endpoint.baseUrl.startsWith('https:'))
+    checks.push(await checkTls(endpoint, plan.tls, nowMs));
+  if (plan.tls && plan.frontDoor)
+    checks.push(...(await checkFrontDoorTls(plan.frontDoor, endpoint.ca, plan.tls, nowMs)));
   if (plan.allowedPorts) {
     for (const host of hosts) checks.push(await checkPorts(host, plan.allowedPorts));
   }
@@ -74,13 +80,20 @@ async function checkForbiddenPath(endpoint: Endpoint, path: string): Promise<Ver
   }
 }
 
-function observeTls(url: URL, ca: string[] | null): Promise<TlsObservation> {
+/** Where a TLS handshake goes: the address and port, and the name asked for (SNI when it is a name). */
+interface TlsTarget {
+  address: string;
+  port: number;
+  name: string;
+}
+
+function observeTls(target: TlsTarget, ca: string[] | null): Promise<TlsObservation> {
   return new Promise((resolve, reject) => {
     const socket: TLSSocket = connect({
-      host: url.hostname,
-      port: Number(url.port || 443),
+      host: target.address,
+      port: target.port,
       // SNI takes host names only (RFC 6066).
-      ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }),
+      ...(isIP(target.name) ? {} : { servername: target.name }),
       // Judged below (judgeTls) rather than refused, so that the result names the reason.
       rejectUnauthorized: false,
       ...(ca ? { ca } : {}),
@@ -96,6 +109,9 @@ function observeTls(url: URL, ca: string[] | null): Promise<TlsObservation> {
         authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
         validFromMs: date(cert.valid_from),
         validToMs: date(cert.valid_to),
+        name: target.name,
+        coversName: cert.raw !== undefined && checkServerIdentity(target.name, cert) === undefined,
+        certificateNames: cert.subjectaltname ?? '',
       };
       socket.end();
       resolve(observation);
@@ -103,28 +119,61 @@ function observeTls(url: URL, ca: string[] | null): Promise<TlsObservation> {
   });
 }
 
-async function checkTls(
+/** The https url's certificate and protocol (`tls <host:port>`). */
+function checkTls(
   endpoint: Endpoint,
   tls: NonNullable<SecurityPlan['tls']>,
   nowMs: () => number,
 ): Promise<VerificationCheck> {
   const url = new URL(endpoint.baseUrl);
+  const address = url.hostname.replace(/^\[|\]$/g, '');
+  return checkTlsAt(
+    `tls ${url.host}`,
+    { address, port: Number(url.port || 443), name: address },
+    endpoint.ca,
+    tls,
+    nowMs,
+  );
+}
+
+/** One check per name on the front door (`tls shop.test:443 (front door at 10.0.0.5)`): the certificate it gets. */
+async function checkFrontDoorTls(
+  door: FrontDoorTlsPlan,
+  ca: string[] | null,
+  tls: NonNullable<SecurityPlan['tls']>,
+  nowMs: () => number,
+): Promise<VerificationCheck[]> {
+  const checks: VerificationCheck[] = [];
+  for (const name of door.names) {
+    const check = `tls ${name}:${door.port} (front door at ${door.address})`;
+    checks.push(await checkTlsAt(check, { address: door.address, port: door.port, name }, ca, tls, nowMs));
+  }
+  return checks;
+}
+
+async function checkTlsAt(
+  name: string,
+  target: TlsTarget,
+  ca: string[] | null,
+  tls: NonNullable<SecurityPlan['tls']>,
+  nowMs: () => number,
+): Promise<VerificationCheck> {
   try {
-    const seen = await observeTls(url, endpoint.ca);
+    const seen = await observeTls(target, ca);
     const problems = judgeTls(seen, nowMs(), tls);
     const daysLeft = seen.validToMs === null ? null : Math.floor((seen.validToMs - nowMs()) / 86_400_000);
     return {
-      name: `tls ${url.host}`,
+      name,
       kind: 'security',
       passed: problems.length === 0,
       measured: { protocol: seen.protocol, daysLeft, authorized: seen.authorized },
       message: problems.length
         ? problems.join('; ')
-        : `${seen.protocol ?? '?'}, certificate valid ${daysLeft ?? '?'} more days`,
+        : `${seen.protocol ?? '?'}, certificate for ${seen.name} valid ${daysLeft ?? '?'} more days`,
     };
   } catch (err) {
     return {
-      name: `tls ${url.host}`,
+      name,
       kind: 'security',
       passed: false,
       measured: {},

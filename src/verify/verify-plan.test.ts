@@ -154,6 +154,60 @@ describe('planning a verification', () => {
   });
 });
 
+describe('verify.security.tls and the front door', () => {
+  const withDomains = (o: Record<string, unknown>) =>
+    environmentSchema.parse({
+      publicPort: 8000,
+      domains: ['*.shop.test', 'shop.test', 'www.shop.test'],
+      frontDoor: { httpPort: 8080, httpsPort: 8443 },
+      tls: { certificates: [{ cert: 'c.pem', key: 'c.key' }] },
+      ...o,
+    });
+
+  it("checks each name's certificate on the front door when the url is not https, with the same rules and CA", () => {
+    const derived = deriveVerifyInput(
+      withDomains({ verify: { security: { tls: { minDaysValid: 30, ca: 'ca.pem' } } } }),
+      'production',
+      undefined,
+      '/p',
+    );
+    expect(derived?.suite.baseUrl).toBe('http://127.0.0.1:8000');
+    expect(derived?.suite.security?.tls).toEqual({
+      minDaysValid: 30,
+      minVersion: 'TLSv1.2',
+      caFile: '/p/ca.pem',
+    });
+    expect(derived?.suite.security?.frontDoor).toEqual({
+      address: '127.0.0.1',
+      port: 8443,
+      names: ['shop.test', 'www.shop.test'],
+    });
+    const plan = planDeploy({ ...input('deploy', SUITE), verify: derived });
+    expect(describePlan(plan)).toContain(
+      'TLS ≥ TLSv1.2, certificate valid 30+ days for shop.test, www.shop.test on the front door 127.0.0.1:8443',
+    );
+  });
+
+  it('an https url is checked as given; names over plain HTTP have no TLS to check', () => {
+    const https = deriveVerifyInput(
+      withDomains({ verify: { url: 'https://shop.test:8443/', security: {} } }),
+      'production',
+      undefined,
+      '/p',
+    );
+    expect(https?.suite.security?.tls).not.toBe(null);
+    expect(https?.suite.security).not.toHaveProperty('frontDoor');
+    const plain = deriveVerifyInput(
+      withDomains({ tls: undefined, verify: { security: {} } }),
+      'production',
+      undefined,
+      '/p',
+    );
+    expect(plain?.suite.security?.tls).toBe(null);
+    expect(plain?.suite.security).not.toHaveProperty('frontDoor');
+  });
+});
+
 describe('executing a failed verification', () => {
   function handlers(calls: Step[]): StepHandlers {
     const handle = (step: Step): Promise<StepResult> => {

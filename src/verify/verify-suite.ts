@@ -1,6 +1,7 @@
 import { parseDurationMs } from '../core/duration.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { SmokeRequestConfig, VerifyConfig } from '../config/verify-schema.js';
+import type { FrontDoorEndpoint } from './front-door-endpoint.js';
 
 export type JsonScalar = string | number | boolean | null;
 
@@ -39,9 +40,22 @@ export interface SecurityPlan {
   path: string;
   headers: Record<string, string>;
   forbiddenPaths: string[];
+  /** Null: no TLS is checked (an http `baseUrl` and no front door over HTTPS). */
   tls: { minDaysValid: number; minVersion: 'TLSv1.2' | 'TLSv1.3'; caFile: string | null } | null;
+  /**
+   * The front door's HTTPS endpoint, whose certificate for each name is checked with `tls`'s rules: for an
+   * environment with `domains` and `tls` whose `baseUrl` is not https. Absent otherwise (and in older plans).
+   */
+  frontDoor?: FrontDoorTlsPlan;
   /** Null: ports are not checked. Otherwise every port a host may listen on beyond loopback. */
   allowedPorts: number[] | null;
+}
+
+export interface FrontDoorTlsPlan {
+  address: string;
+  port: number;
+  /** The names asked for (SNI), wildcards left out. */
+  names: string[];
 }
 
 export interface CommandCheckPlan {
@@ -72,6 +86,8 @@ export interface VerifySuitePlan {
 export interface VerifySuiteContext {
   /** The environment's address as users reach it (edge, or first host's router). */
   defaultBaseUrl: string;
+  /** The environment's front door (by name), or null without `domains`. */
+  frontDoor: FrontDoorEndpoint | null;
   /** Ports the environment itself opens (its routers' and edge's public ports), always allowed. */
   ownPorts: number[];
   previous: { release: string; smoke: SmokeRequestConfig[] } | null;
@@ -87,6 +103,13 @@ export function planVerifySuite(verify: VerifyConfig, ctx: VerifySuiteContext): 
   const perf = verify.performance;
   const sec = verify.security;
   const compat = verify.compatibility;
+  // An https url is the endpoint to check, as given; otherwise the names on the front door, when served over HTTPS.
+  const httpsUrl = baseUrl.startsWith('https:');
+  const door = ctx.frontDoor;
+  const frontDoor: FrontDoorTlsPlan | null =
+    !httpsUrl && door?.scheme === 'https'
+      ? { address: door.address, port: door.port, names: door.names }
+      : null;
   return {
     baseUrl,
     onFailure: verify.onFailure,
@@ -110,13 +133,15 @@ export function planVerifySuite(verify: VerifyConfig, ctx: VerifySuiteContext): 
           path: sec.path,
           headers: sec.headers,
           forbiddenPaths: sec.forbiddenPaths,
-          tls: baseUrl.startsWith('https:')
-            ? {
-                minDaysValid: sec.tls.minDaysValid,
-                minVersion: sec.tls.minVersion,
-                caFile: sec.tls.ca ? ctx.resolvePath(sec.tls.ca) : null,
-              }
-            : null,
+          tls:
+            httpsUrl || frontDoor
+              ? {
+                  minDaysValid: sec.tls.minDaysValid,
+                  minVersion: sec.tls.minVersion,
+                  caFile: sec.tls.ca ? ctx.resolvePath(sec.tls.ca) : null,
+                }
+              : null,
+          ...(frontDoor ? { frontDoor } : {}),
           allowedPorts: sec.allowedPorts
             ? [...new Set([...sec.allowedPorts, ...ctx.ownPorts])].sort((a, b) => a - b)
             : null,
