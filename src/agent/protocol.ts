@@ -8,6 +8,7 @@ import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
+import type { RouterMethods } from './routes/route-protocol.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -349,6 +350,11 @@ export interface AgentMethods {
      */
     result: { enabled: boolean; drained: boolean; inFlight: number; inRotation?: boolean };
   };
+  /**
+   * A new ACME certificate for the route `key` now, even while the stored one is good (with `revoke`, revoked at the
+   * CA first), served for new handshakes at once. Unknown to older agents and router processes (UnknownMethod).
+   */
+  renewCertificate: RouterMethods['renewCertificate'];
   metrics: {
     params: { app: string };
     /** `trips`: canaries of the app that tripped their tripwire since they were started (absent on older agents). */

@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AcmeError } from './acme-error.js';
 import type { IssuedCertificate } from './acme-issuer.js';
 import { readCertificate } from './certificate-files.js';
@@ -202,6 +202,38 @@ describe('the renewal scheduler', () => {
       /no certificate for shop.test yet: the last attempt failed \(the http-01 challenge .*\); the next one is at /,
     );
     expect(calls).toHaveLength(1);
+  });
+
+  it('renew now: obtains a new one although the stored one is good, one order at a time with the timer', async () => {
+    manager.watch([{ id: 'shop', names: ['shop.test'] }]);
+    await timers.fireNext(); // the first look obtains serial-1
+    // Asked twice at once: the second waits for the first (never two orders in flight for one certificate).
+    let inFlight = 0;
+    let most = 0;
+    const obtain = issuer.obtain.bind(issuer);
+    const spied = vi.spyOn(issuer, 'obtain').mockImplementation(async (names) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return obtain(names);
+    });
+    const [a, b] = await Promise.all([
+      manager.renewNow('shop', ['shop.test']),
+      manager.renewNow('shop', ['shop.test']),
+    ]);
+    spied.mockRestore();
+    expect([a.serial, b.serial]).toEqual(['serial-2', 'serial-3']);
+    expect(most).toBe(1);
+    expect(issued).toEqual(['serial-1:missing', 'serial-2:requested', 'serial-3:requested']);
+    expect((await manager.get('shop'))?.serial).toBe('serial-3');
+  });
+
+  it('renew now that fails: reported, the stored one kept', async () => {
+    await manager.ensure('shop', ['shop.test']);
+    failNext = 1;
+    await expect(manager.renewNow('shop', ['shop.test'])).rejects.toThrow(/failed/);
+    expect(failures[0]).toMatchObject({ reason: 'requested', current: { serial: 'serial-1' } });
+    expect((await manager.get('shop'))?.serial).toBe('serial-1');
   });
 
   it('revoke and replace: revokes the stored one, then obtains another', async () => {

@@ -17,7 +17,7 @@ import {
   type RenewalDecision,
   type RenewalInput,
   type RenewalPolicy,
-  type RenewalReason,
+  type ObtainReason,
 } from './renewal.js';
 
 /** Timers as a port: unit tests drive the scheduler with fake ones. */
@@ -36,7 +36,7 @@ export interface CertificateFailure {
   id: string;
   names: string[];
   /** Why a certificate was being obtained, or 'revoke' when revoking it failed. */
-  reason: RenewalReason | 'revoke';
+  reason: ObtainReason | 'revoke';
   error: Error;
   /** Failures in a row, this one included. */
   failures: number;
@@ -56,7 +56,7 @@ export interface CertificateManagerOptions {
   /** The longest wait between two looks at a watched certificate (default 1 h): a changed clock is noticed. */
   maxCheckIntervalMs?: number;
   /** A new certificate is in place: the router loads it. */
-  onIssued?(cert: StoredCertificate, reason: RenewalReason): void;
+  onIssued?(cert: StoredCertificate, reason: ObtainReason): void;
   /** An attempt failed; the old certificate (if any) stays. */
   onFailure?(failure: CertificateFailure): void;
 }
@@ -69,6 +69,11 @@ export interface CertificateManager {
   ensure(id: string, names: readonly string[]): Promise<StoredCertificate>;
   /** Keeps these certificates obtained and renewed from now on (the list replaces the previous one). */
   watch(certificates: readonly { id: string; names: readonly string[] }[]): void;
+  /**
+   * Obtains a new certificate now, whatever the decision says (an operator's request), in turn with the timer's
+   * attempts on the same certificate; the timer then plans the next renewal from the new one.
+   */
+  renewNow(id: string, names: readonly string[]): Promise<StoredCertificate>;
   /** Revokes the stored certificate at the CA and obtains a new one in its place. */
   revokeAndReplace(id: string, reason?: RevocationReason): Promise<StoredCertificate>;
   /** The stored certificate, or null. */
@@ -138,7 +143,7 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
   async function obtain(
     id: string,
     e: Entry,
-    reason: RenewalReason,
+    reason: ObtainReason,
     current: StoredCertificate | null,
   ): Promise<StoredCertificate> {
     let issued: IssuedCertificate;
@@ -256,6 +261,11 @@ export function createCertificateManager(options: CertificateManagerOptions): Ce
         e.watched = true;
         if (changed && !stopped) schedule(id, e, 0);
       }
+    },
+
+    renewNow(id, names) {
+      const e = entry(id, names);
+      return serial(e, async () => obtain(id, e, 'requested', await readCertificate(options.dir, id)));
     },
 
     revokeAndReplace(id, reason = 'superseded') {

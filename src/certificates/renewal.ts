@@ -29,6 +29,9 @@ export interface RenewalInput {
 
 export type RenewalReason = 'missing' | 'revoked' | 'names-changed' | 'expired' | 'due';
 
+/** Why a certificate is obtained: the decision's reason, or an operator's request ahead of it. */
+export type ObtainReason = RenewalReason | 'requested';
+
 export type RenewalDecision =
   /** Nothing to do; look again at `renewAtMs` (when two thirds of the lifetime are gone). */
   | { kind: 'keep'; renewAtMs: number }

@@ -62,6 +62,17 @@ describe('completeWords', () => {
       ['bash', 'zsh', 'fish'],
     ],
     [['completion', 'z'], ['zsh']],
+    [['cer'], ['certificates']],
+    [['certificates', ''], ['renew']],
+    [['certificates', 'renew', ''], ENVIRONMENTS],
+    [
+      ['certificates', 'renew', 'production', '--r'],
+      ['--revoke', '--reason'],
+    ],
+    [
+      ['certificates', 'renew', 'production', '--revoke', '--reason', ''],
+      ['keyCompromise', 'superseded', 'cessationOfOperation', 'unspecified'],
+    ],
     // values Slipway cannot know, and unknown verbs
     [['rollback', 'production', '--reason', ''], []],
     [['logs', 'production', '--lines', ''], []],

@@ -46,6 +46,7 @@ describe('verbModulesFor', () => {
     [['status'], ['status']],
     [['-c', 'x', 'rollback', 'production'], ['rollback']],
     [['agent', 'stop', '--stop-targets'], ['agent']],
+    [['certificates', 'renew', 'production', '--revoke'], ['certificates']],
     [
       ['release', 'create', '--version', '1.0.0'],
       ['release', 'releases'],

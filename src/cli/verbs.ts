@@ -44,6 +44,10 @@ export const VERB_MODULES: readonly VerbModule[] = [
   shared('logs'),
   { names: ['verify'], load: async () => (await import('./verify.js')).registerVerify },
   { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
+  {
+    names: ['certificates'],
+    load: async () => (await import('./certificates.js')).registerCertificates,
+  },
   { names: ['monitor'], load: async () => (await import('./monitor.js')).registerMonitor },
   { names: ['top'], load: async () => (await import('./top.js')).registerTop },
   { names: ['errors'], load: async () => (await import('./errors.js')).registerErrors },

@@ -33,6 +33,8 @@ const LEDGERED = new Set([
   // The router process obtained or renewed an ACME certificate, or could not (the old one keeps serving).
   'certificate.issued',
   'certificate.failed',
+  // An operator had the router process revoke a certificate at its CA (`slipway certificates renew --revoke`).
+  'certificate.revoked',
 ]);
 
 /** The hosts a command about one environment talks to (its hosts and its edge); every host without one. */

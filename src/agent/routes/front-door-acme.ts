@@ -1,22 +1,24 @@
-import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createAcmeIssuer } from '../../certificates/acme-issuer.js';
+import { SlipwayError } from '../../core/errors.js';
+import { createAcmeIssuer, type RevocationReason } from '../../certificates/acme-issuer.js';
 import {
   createCertificateManager,
   type CertificateFailure,
   type CertificateManager,
 } from '../../certificates/certificate-manager.js';
-import type { StoredCertificate } from '../../certificates/certificate-files.js';
+import type { CertificateMeta, StoredCertificate } from '../../certificates/certificate-files.js';
 import { Http01Answers, TlsAlpn01Answers } from '../../certificates/challenges.js';
-import { sameNames, type RenewalPolicy, type RenewalReason } from '../../certificates/renewal.js';
+import { sameNames, type ObtainReason, type RenewalPolicy } from '../../certificates/renewal.js';
 import type { FrontDoorAcmeSpec } from '../protocol.js';
+import {
+  certificateIdOf,
+  digest,
+  metaOf,
+  writeServedFiles,
+  type AcmeCertificateFiles,
+} from './acme-served-files.js';
 
-/** A certificate's PEM files as the front door's CertificateStore loads them. */
-export interface AcmeCertificateFiles {
-  certFile: string;
-  keyFile: string;
-}
+export type { AcmeCertificateFiles } from './acme-served-files.js';
 
 export interface FrontDoorAcmeHooks {
   /** A certificate was obtained or renewed by the timer (not by `obtain`): serve these files for route `key`. */
@@ -29,6 +31,22 @@ interface CaAccount {
   manager: CertificateManager;
   /** The route keys this account keeps certificates for (watched for renewal), with their names. */
   routes: Map<string, string[]>;
+}
+
+/** An operator's request for a new certificate (`slipway certificates renew`), while it runs. */
+interface Request {
+  requestedBy: string;
+  revoke: RevocationReason | null;
+  /** The certificate being replaced (revoked first with `revoke`), and whether its revocation was journaled. */
+  previous: StoredCertificate | null;
+  revokedJournaled: boolean;
+}
+
+/** What `replace` did: the certificate replaced (null: none yet), the new one, and the new one's PEM files. */
+export interface Replacement {
+  previous: CertificateMeta | null;
+  current: CertificateMeta;
+  files: AcmeCertificateFiles;
 }
 
 /**
@@ -48,6 +66,8 @@ export class FrontDoorAcme {
   readonly #routeAccount = new Map<string, string>();
   /** Route keys whose certificate is being obtained by `obtain`: its result is served by the caller. */
   readonly #obtaining = new Set<string>();
+  /** Route keys whose certificate an operator asked to replace, while that runs. */
+  readonly #requests = new Map<string, Request>();
 
   constructor(
     private readonly dir: string,
@@ -65,7 +85,7 @@ export class FrontDoorAcme {
     const stored = await account.manager.get(certificateIdOf(key)).catch(() => null);
     if (stored === null || stored.revoked || Date.parse(stored.notAfter) <= Date.now()) return null;
     if (!sameNames(stored.names, names)) return null;
-    return this.#servedFiles(key, stored);
+    return writeServedFiles(this.dir, key, stored);
   }
 
   /**
@@ -82,10 +102,86 @@ export class FrontDoorAcme {
     this.#obtaining.add(key);
     try {
       const stored = await account.manager.ensure(certificateIdOf(key), names);
-      return await this.#servedFiles(key, stored);
+      return await writeServedFiles(this.dir, key, stored);
     } finally {
       this.#obtaining.delete(key);
     }
+  }
+
+  /**
+   * A new certificate for route `key` now, whatever the state of the stored one (`slipway certificates renew`); with
+   * `revoke`, the stored one is revoked at the CA first, and if the replacement then fails, the revoked one keeps
+   * serving until the timer replaces it after the back-off. The caller serves the new one. Throws the CA's error.
+   */
+  async replace(
+    key: string,
+    names: readonly string[],
+    spec: FrontDoorAcmeSpec,
+    options: { revoke: RevocationReason | null; requestedBy: string },
+  ): Promise<Replacement> {
+    const account = this.#account(spec);
+    const id = certificateIdOf(key);
+    const previous = await account.manager.get(id);
+    if (options.revoke !== null && previous === null) {
+      throw new SlipwayError(`there is no certificate for ${names.join(', ')} to revoke on this host`);
+    }
+    const request: Request = { ...options, previous, revokedJournaled: false };
+    this.#requests.set(key, request);
+    this.#obtaining.add(key);
+    try {
+      const cert =
+        options.revoke === null
+          ? await account.manager.renewNow(id, names)
+          : await this.#revokeAndReplace(account, id, options.revoke, request);
+      return {
+        previous: previous && metaOf(previous),
+        current: metaOf(cert),
+        files: await writeServedFiles(this.dir, key, cert),
+      };
+    } finally {
+      this.#obtaining.delete(key);
+      this.#requests.delete(key);
+    }
+  }
+
+  /** The manager's revoke-and-replace (`certificate.revoked` is journaled as soon as the CA has revoked it). */
+  async #revokeAndReplace(
+    account: CaAccount,
+    id: string,
+    reason: RevocationReason,
+    request: Request,
+  ): Promise<StoredCertificate> {
+    try {
+      return await account.manager.revokeAndReplace(id, reason);
+    } catch (err) {
+      if (!request.revokedJournaled) throw err; // not revoked: the certificate in place keeps serving
+      throw new SlipwayError(
+        `the certificate ${request.previous?.serial ?? ''} was revoked at the CA, but no replacement was obtained: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+          hint: 'the revoked certificate keeps serving until a replacement is obtained: the router process tries again after the back-off, or run the command again without --revoke',
+        },
+      );
+    }
+  }
+
+  #journalRevoked(key: string, request: Request): void {
+    const old = request.previous;
+    if (old === null || request.revokedJournaled) return;
+    request.revokedJournaled = true;
+    this.hooks.event(
+      'certificate.revoked',
+      key,
+      `certificate ${old.serial} for ${old.names.join(', ')} (valid until ${old.notAfter}) revoked at ${old.issuer} (${request.revoke ?? 'unspecified'}, requested by ${request.requestedBy})`,
+      {
+        names: old.names,
+        issuer: old.issuer,
+        serial: old.serial,
+        notAfter: old.notAfter,
+        reason: request.revoke,
+        requestedBy: request.requestedBy,
+      },
+    );
   }
 
   /** Keeps route `key`'s certificate renewed from now on (by this CA); a route with no `acme` is `forget`-ten. */
@@ -132,11 +228,22 @@ export class FrontDoorAcme {
       http01: this.http01,
       tlsAlpn01: this.tlsAlpn01,
     });
+    // The routes watched, and those being obtained by `obtain` (the first certificate of a route is journaled too).
     const routeOf = (id: string): string | undefined =>
-      [...(this.#accounts.get(accountKey)?.routes.keys() ?? [])].find((k) => certificateIdOf(k) === id);
+      [...(this.#accounts.get(accountKey)?.routes.keys() ?? []), ...this.#obtaining].find(
+        (k) => certificateIdOf(k) === id,
+      );
     const manager = createCertificateManager({
       dir,
-      issuer,
+      // A revocation an operator asked for is journaled as soon as the CA has done it, before the replacement.
+      issuer: {
+        obtain: (names) => issuer.obtain(names),
+        revoke: async (pem, reason) => {
+          await issuer.revoke(pem, reason);
+          for (const [key, request] of this.#requests)
+            if (request.previous?.certificate === pem) this.#journalRevoked(key, request);
+        },
+      },
       ...(this.policy === undefined ? {} : { policy: this.policy }),
       onIssued: (cert, reason) => void this.#issued(routeOf(cert.id), cert, reason),
       onFailure: (failure) => this.#failed(routeOf(failure.id), failure),
@@ -146,18 +253,27 @@ export class FrontDoorAcme {
     return account;
   }
 
-  async #issued(key: string | undefined, cert: StoredCertificate, reason: RenewalReason): Promise<void> {
+  async #issued(key: string | undefined, cert: StoredCertificate, reason: ObtainReason): Promise<void> {
     if (key === undefined) return;
-    const what = reason === 'missing' ? 'obtained' : `renewed (${reason})`;
+    const request = this.#requests.get(key);
+    const what = ISSUED_WORDS[reason] ?? `renewed (${reason})`;
+    const asked = request === undefined ? '' : ` (requested by ${request.requestedBy})`;
     this.hooks.event(
       'certificate.issued',
       key,
-      `certificate for ${cert.names.join(', ')} ${what} from ${cert.issuer}, valid until ${cert.notAfter}`,
-      { names: cert.names, issuer: cert.issuer, serial: cert.serial, notAfter: cert.notAfter, reason },
+      `certificate ${cert.serial} for ${cert.names.join(', ')} ${what} from ${cert.issuer}, valid until ${cert.notAfter}${asked}`,
+      {
+        names: cert.names,
+        issuer: cert.issuer,
+        serial: cert.serial,
+        notAfter: cert.notAfter,
+        reason,
+        ...(request === undefined ? {} : { requestedBy: request.requestedBy }),
+      },
     );
     if (this.#obtaining.has(key)) return; // `obtain` returns it to its caller, who serves it
     try {
-      await this.hooks.renewed(key, await this.#servedFiles(key, cert));
+      await this.hooks.renewed(key, await writeServedFiles(this.dir, key, cert));
     } catch (err) {
       this.hooks.event(
         'certificate.failed',
@@ -173,54 +289,35 @@ export class FrontDoorAcme {
       failure.current === null
         ? 'no certificate is served for these names yet (they are served over plain HTTP)'
         : `the certificate in place (valid until ${failure.current.notAfter}) keeps serving`;
+    // A revocation is an operator's request (`certificates renew --revoke`), not retried on its own.
+    const next =
+      failure.reason === 'revoke'
+        ? 'it is not revoked; ask again to revoke it'
+        : `next attempt at ${new Date(failure.retryAtMs).toISOString()}`;
+    const request = this.#requests.get(key);
+    const asked = request === undefined ? '' : ` (requested by ${request.requestedBy})`;
     this.hooks.event(
       'certificate.failed',
       key,
-      `certificate for ${failure.names.join(', ')} could not be ${failure.reason === 'revoke' ? 'revoked' : 'obtained'} (${failure.failures} failure${failure.failures > 1 ? 's' : ''} in a row): ${failure.error.message}; ${current}; next attempt at ${new Date(failure.retryAtMs).toISOString()}`,
+      `certificate for ${failure.names.join(', ')} could not be ${failure.reason === 'revoke' ? 'revoked' : 'obtained'}${asked} (${failure.failures} failure${failure.failures > 1 ? 's' : ''} in a row): ${failure.error.message}; ${current}; ${next}`,
       {
         names: failure.names,
         reason: failure.reason,
         failures: failure.failures,
         retryAtMs: failure.retryAtMs,
         notAfter: failure.current?.notAfter ?? null,
+        ...(request === undefined ? {} : { requestedBy: request.requestedBy }),
       },
     );
   }
-
-  /** The PEM files the store loads for this certificate: named by content, written 0600 once. */
-  async #servedFiles(key: string, cert: StoredCertificate): Promise<AcmeCertificateFiles> {
-    const served = join(this.dir, 'served');
-    await mkdir(served, { recursive: true, mode: 0o700 });
-    const base = `${certificateIdOf(key)}-${digest(cert.certificate + cert.key).slice(0, 12)}`;
-    const files = { certFile: join(served, `${base}.pem`), keyFile: join(served, `${base}.key`) };
-    await writePrivate(files.certFile, cert.certificate);
-    await writePrivate(files.keyFile, cert.key);
-    return files;
-  }
 }
 
-/** A certificate id the manager accepts (lower-case letters, digits, `.`, `-`, `_`) for a route key. */
-export function certificateIdOf(key: string): string {
-  const readable = key
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '_')
-    .replace(/^[^a-z0-9]+/, '')
-    .slice(0, 60);
-  return `${readable || 'route'}-${digest(key).slice(0, 8)}`;
-}
+const ISSUED_WORDS: Partial<Record<ObtainReason, string>> = {
+  missing: 'obtained',
+  requested: 'renewed ahead of time',
+  revoked: 'obtained in place of the revoked one',
+};
 
 function accountKeyOf(spec: FrontDoorAcmeSpec): string {
   return `${spec.directoryUrl}\n${spec.email ?? ''}\n${digest(spec.caBundle ?? '')}`;
-}
-
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** Written whole (a temp file renamed), readable by the router process's user only. */
-export async function writePrivate(path: string, text: string): Promise<void> {
-  const temp = `${path}.tmp`;
-  await rm(temp, { force: true });
-  await writeFile(temp, text, { mode: 0o600 });
-  await rename(temp, path);
 }

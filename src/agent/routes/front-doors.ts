@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, SlipwayError } from '../../core/errors.js';
+import { ConflictError, InputError, NotFoundError, SlipwayError } from '../../core/errors.js';
 import { FrontDoor } from '../../router/front-door.js';
 import type { Router } from '../../router/router.js';
 import { CertificateStore, type CertificateFiles } from '../../router/tls/certificate-store.js';
-import type { FrontDoorRouteSpec } from '../protocol.js';
-import { FrontDoorAcme, writePrivate } from './front-door-acme.js';
+import type { AgentMethods, FrontDoorRouteSpec } from '../protocol.js';
+import { writePrivate } from './acme-served-files.js';
+import { FrontDoorAcme } from './front-door-acme.js';
 import type { SavedFrontDoor } from './route-records.js';
 
 export interface FrontDoorsOptions {
@@ -106,6 +107,62 @@ export class FrontDoors {
     }
     this.#acme.watch(key, door.names, door.acme);
     return this.#renewed(key, files);
+  }
+
+  /**
+   * A new ACME certificate for route `key` now (`slipway certificates renew`), even while the one it serves is
+   * good; with `revoke`, the one it serves is revoked at the CA first. The new one is served for new handshakes
+   * (connections open on the old one go on) and the saved door names its files. Throws what the CA said.
+   */
+  async renewCertificate({
+    key,
+    revoke,
+    reason,
+    requestedBy,
+  }: RenewCertificate['params']): Promise<RenewCertificate['result']> {
+    const door = this.#saved.get(key);
+    if (door === undefined) {
+      throw new NotFoundError(`${key} is not on this host's front door`, {
+        hint: 'deploy the environment first; `slipway status` shows what its hosts serve',
+      });
+    }
+    if (door.acme === undefined) {
+      throw new InputError(`${key} serves certificate files (tls.certificates), not certificates from ACME`, {
+        hint: 'replace the files and deploy again',
+      });
+    }
+    this.#acme.watch(key, door.names, door.acme); // its certificate events name the route
+    const options = {
+      revoke: revoke ? (reason ?? 'unspecified') : null,
+      requestedBy: requestedBy ?? 'unknown',
+    };
+    let replaced;
+    try {
+      replaced = await this.#acme.replace(key, door.names, door.acme, options);
+    } catch (err) {
+      throw new SlipwayError(
+        `no new certificate for ${door.names.join(', ')} from ${door.acme.directoryUrl}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+          hint:
+            (err as SlipwayError).hint ??
+            `the certificate in place keeps serving; the CA must reach this host's front door under each name on port 80 (HTTP-01) or 443 (TLS-ALPN-01), here :${door.httpPort}/:${door.httpsPort}`,
+        },
+      );
+    }
+    await this.#renewed(key, replaced.files);
+    const summary = (c: { serial: string; notAfter: string; issuer: string }) => ({
+      serial: c.serial,
+      notAfter: c.notAfter,
+      issuer: c.issuer,
+    });
+    return {
+      key,
+      names: door.names,
+      previous: replaced.previous && summary(replaced.previous),
+      current: summary(replaced.current),
+      revoked: options.revoke !== null,
+    };
   }
 
   /**
@@ -238,6 +295,8 @@ export class FrontDoors {
     return [...this.#certificates.values()].flat();
   }
 }
+
+type RenewCertificate = AgentMethods['renewCertificate'];
 
 function doorKeyOf(door: SavedFrontDoor): string {
   return `${door.httpPort}|${door.httpsPort}|${door.bindAddress}`;

@@ -1,4 +1,5 @@
 import type { TripwireSpec } from '../../analysis/tripwire.js';
+import type { RevocationReason } from '../../certificates/acme-issuer.js';
 import type { TargetAddress } from '../../router/router-target.js';
 import type {
   AgentMethods,
@@ -46,6 +47,26 @@ export interface RouterMethods {
   forgetTrip: { params: { targetId: string }; result: { forgotten: boolean } };
   ensureEdge: AgentMethods['ensureEdge'];
   setEdgeMember: AgentMethods['setEdgeMember'];
+  /**
+   * A new ACME certificate for the route `key` on this host's front door now (`slipway certificates renew`), even
+   * while the stored one is good; with `revoke`, the stored one is revoked at the CA first (for `reason`). The new
+   * one is served for new handshakes (open connections go on with the old one). `key` is the route's key
+   * (`routeKeyOf`), `edgeRouteKey(…)` of it on an edge's host. `requestedBy`: who asked, journaled with the events.
+   * Throws what the CA said. Not sent again after a cut connection: a revocation sent twice would revoke the
+   * replacement.
+   */
+  renewCertificate: {
+    params: { key: string; revoke: boolean; reason?: RevocationReason; requestedBy?: string };
+    result: {
+      key: string;
+      names: string[];
+      /** The certificate replaced (null when the route had none yet), and the one served now. */
+      previous: CertificateSummary | null;
+      current: CertificateSummary;
+      /** The previous one was revoked at the CA. */
+      revoked: boolean;
+    };
+  };
   metrics: AgentMethods['metrics'];
   /** Every route's per-target counters (the agent's Prometheus exposition and its monitor sampler). */
   allMetrics: {
@@ -54,6 +75,13 @@ export interface RouterMethods {
   };
   /** Closes the public ports and exits; the saved routes stay for the next router process. */
   shutdown: { params: Record<string, never>; result: { ok: true } };
+}
+
+/** A certificate as `renewCertificate` reports it. */
+export interface CertificateSummary {
+  serial: string;
+  notAfter: string;
+  issuer: string;
 }
 
 export type { CanaryTripReport };

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 
 export type { EdgeRecord, RoutePort, RouteRecord, RoutesState, SplitState } from './route-records.js';
 export { DEFAULT_EDGE_DRAIN_MS } from './edge-routes.js';
+type RenewalResult = RouterMethods['renewCertificate']['result'];
 
 /**
  * The host's public ports: one router per app (and per edge), what each sends where, canary splits and their
@@ -242,9 +243,7 @@ export class RouteTable implements RoutePort {
       target.id,
       target.release,
       `traffic of ${app} switched to ${target.id}`,
-      {
-        previous,
-      },
+      { previous },
     );
     return { previous, switchedAtMs: this.#store.clock.nowMs() };
   }
@@ -277,9 +276,7 @@ export class RouteTable implements RoutePort {
       canary?.id ?? null,
       null,
       `canary ${who} of ${app} gets ${weight}% of users`,
-      {
-        weight,
-      },
+      { weight },
     );
     return { weight };
   }
@@ -336,6 +333,10 @@ export class RouteTable implements RoutePort {
     params: RouterMethods['setEdgeMember']['params'],
   ): Promise<RouterMethods['setEdgeMember']['result']> {
     return this.#edges.setEdgeMember(params);
+  }
+
+  renewCertificate(params: RouterMethods['renewCertificate']['params']): Promise<RenewalResult> {
+    return this.#frontDoors.renewCertificate(params);
   }
 
   metrics({ app }: { app: string }): Promise<RouterMethods['metrics']['result']> {

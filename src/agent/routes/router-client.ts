@@ -20,15 +20,19 @@ const METHODS: Record<keyof RouterMethods, true> = {
   forgetTrip: true,
   ensureEdge: true,
   setEdgeMember: true,
+  renewCertificate: true,
   metrics: true,
   allMetrics: true,
   shutdown: true,
 };
 
+/** The methods that are not idempotent: a call cut by a router restart is not sent again. */
+const NOT_RESENT: ReadonlySet<keyof RouterMethods> = new Set(['shutdown', 'renewCertificate']);
+
 /**
- * The agent's side of the router process: the RoutePort over `router.sock`. Every method of that protocol is
- * idempotent (it says where traffic goes, not how to change it), so a call cut by a router restart is sent again
- * to the new process once it answers.
+ * The agent's side of the router process: the RoutePort over `router.sock`. The methods of that protocol that say
+ * where traffic goes are idempotent, so a call cut by a router restart is sent again to the new process once it
+ * answers; those that are not (NOT_RESENT) fail with the cut.
  */
 export function connectRouterPort(socketPath: string): RoutePort & { close(): void } {
   let client: ProtocolClient<RouterMethods> | null = null;
@@ -58,7 +62,8 @@ export function connectRouterPort(socketPath: string): RoutePort & { close(): vo
     try {
       return await (await connected()).call(method, params);
     } catch (err) {
-      if (!(err instanceof AgentError) || err.code !== 'Disconnected' || method === 'shutdown') throw err;
+      if (err instanceof AgentError && err.code === 'UnknownMethod') throw olderRouter(method, err);
+      if (!(err instanceof AgentError) || err.code !== 'Disconnected' || NOT_RESENT.has(method)) throw err;
       return (await connected()).call(method, params);
     }
   };
@@ -70,4 +75,15 @@ export function connectRouterPort(socketPath: string): RoutePort & { close(): vo
     ]),
   ) as unknown as RoutePort;
   return { ...port, close: () => client?.close() };
+}
+
+/** The router process outlives agent upgrades: one started by an older bundle does not know a newer method. */
+function olderRouter(method: string, cause: AgentError): SlipwayError {
+  return new SlipwayError(
+    `the router process of this host predates ${method}: it still runs the code it started with, before the agent was upgraded`,
+    {
+      cause,
+      hint: 'it runs the new code once it restarts (a reboot, or `slipway agent stop` on the host, which closes its public ports for a moment); meanwhile it keeps serving and renewing certificates on its own timer',
+    },
+  );
 }

@@ -50,6 +50,7 @@ export async function runRouterDaemon(home: string): Promise<void> {
     forgetTrip: on('forgetTrip'),
     ensureEdge: on('ensureEdge'),
     setEdgeMember: on('setEdgeMember'),
+    renewCertificate: on('renewCertificate'),
     metrics: on('metrics'),
     allMetrics: on('allMetrics'),
     shutdown: () => {
