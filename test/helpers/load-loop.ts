@@ -16,9 +16,10 @@ export interface LoadReport {
 }
 
 /**
- * A bounded load loop: `concurrency` keep-alive clients send GET / until stopped, `maxRequests` were sent or
- * `maxMs` passed, whichever comes first. A request fails on a socket error, any non-200 status, or when it takes
- * longer than `timeoutMs` (as a user's client would give up).
+ * A bounded load loop: `concurrency` keep-alive clients send GET / (or each of `paths` in turn) until stopped,
+ * `maxRequests` were sent or `maxMs` passed, whichever comes first. A request fails on a socket error, any non-200
+ * status, a body without `bodyMustContain` (a front door sent it to another route), or when it takes longer than
+ * `timeoutMs` (as a user's client would give up).
  */
 export function startLoad(
   url: string,
@@ -31,6 +32,10 @@ export function startLoad(
     headers?: Record<string, string>;
     /** TLS options of the connections (e.g. `ca` and `servername` for an HTTPS front door). */
     connect?: { ca?: string; servername?: string };
+    /** The paths requested, in turn (default `/`). */
+    paths?: readonly string[];
+    /** Every answer's body must contain this (which app answered). */
+    bodyMustContain?: string;
   } = {},
 ) {
   const concurrency = options.concurrency ?? 4;
@@ -52,29 +57,31 @@ export function startLoad(
   };
   let stopped = false;
   let sent = 0;
+  const paths = options.paths ?? ['/'];
+  const fail = (release: string, why: string): void => {
+    report.failed++;
+    if (report.failedAtMs.length < 1000) report.failedAtMs.push(performance.now());
+    report.failedByRelease[release] = (report.failedByRelease[release] ?? 0) + 1;
+    if (report.failures.length < 10) report.failures.push(why);
+  };
   const worker = async (): Promise<void> => {
     while (!stopped && sent < maxRequests && Date.now() < deadline) {
-      sent++;
+      const path = paths[sent++ % paths.length] ?? '/';
+      const where = paths.length > 1 ? `${path}: ` : '';
       const startedMs = performance.now();
       try {
         const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
-        const res = await pool.request({ path: '/', method: 'GET', signal, headers: options.headers });
-        await res.body.text();
+        const res = await pool.request({ path, method: 'GET', signal, headers: options.headers });
+        const body = await res.body.text();
         report.total++;
         const release = String(res.headers['x-release'] ?? 'none');
         report.byRelease[release] = (report.byRelease[release] ?? 0) + 1;
-        if (res.statusCode !== 200) {
-          report.failed++;
-          if (report.failedAtMs.length < 1000) report.failedAtMs.push(performance.now());
-          report.failedByRelease[release] = (report.failedByRelease[release] ?? 0) + 1;
-          if (report.failures.length < 10) report.failures.push(`status ${res.statusCode}`);
-        }
+        if (res.statusCode !== 200) fail(release, `${where}status ${res.statusCode}`);
+        else if (options.bodyMustContain !== undefined && !body.includes(options.bodyMustContain))
+          fail(release, `${where}answered ${JSON.stringify(body.slice(0, 200))}`);
       } catch (err) {
         report.total++;
-        report.failed++;
-        if (report.failedAtMs.length < 1000) report.failedAtMs.push(performance.now());
-        report.failedByRelease.none = (report.failedByRelease.none ?? 0) + 1;
-        if (report.failures.length < 10) report.failures.push(String(err));
+        fail('none', `${where}${String(err)}`);
       } finally {
         report.slowestMs = Math.max(report.slowestMs, performance.now() - startedMs);
       }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../src/router/test-certificates.js';
-import { startLoad } from '../helpers/load-loop.js';
+import { startLoad, type LoadReport } from '../helpers/load-loop.js';
 import {
   expectOk,
   freePort,
@@ -13,7 +13,6 @@ import {
   runCli,
   type CliResult,
 } from '../helpers/project.js';
-import { startRoutedLoad, type RoutedLoadReport } from '../helpers/routed-load-loop.js';
 
 // Real CLI processes, one real agent and router process shared by two projects (`--state-dir`), real targets
 // (examples/hello, told apart by GREETING), real HTTPS through one front door. One site, shop.test, made of two
@@ -46,9 +45,7 @@ const STRATEGY = `    strategy:
       drainTimeout: 5s
 `;
 
-function expectNoFailures(
-  reports: Record<string, RoutedLoadReport | { failed: number; failures: string[] }>,
-) {
+function expectNoFailures(reports: Record<string, LoadReport | { failed: number; failures: string[] }>) {
   for (const [name, report] of Object.entries(reports)) {
     expect({ name, failures: report.failures, failed: report.failed }).toEqual({
       name,
@@ -189,7 +186,7 @@ ${door()}${certificate('api')}${STRATEGY}`;
   it('deploys api blue/green while both prefixes of the name serve under load: 0 failed requests', async () => {
     const tls = { ca: pki.ca, servername: 'shop.test' };
     const loads = {
-      api: startRoutedLoad(`https://127.0.0.1:${https}`, {
+      api: startLoad(`https://127.0.0.1:${https}`, {
         paths: ['/api', '/api/x', '/api/x/y?q=1'],
         bodyMustContain: 'Api from hello',
         headers: { host: 'shop.test' },
@@ -197,7 +194,7 @@ ${door()}${certificate('api')}${STRATEGY}`;
         concurrency: 3,
         maxMs: 40_000,
       }),
-      web: startRoutedLoad(`https://127.0.0.1:${https}`, {
+      web: startLoad(`https://127.0.0.1:${https}`, {
         paths: ['/', '/apix', '/x/api'],
         bodyMustContain: 'Web from hello',
         headers: { host: 'shop.test' },
@@ -205,7 +202,7 @@ ${door()}${certificate('api')}${STRATEGY}`;
         concurrency: 2,
         maxMs: 40_000,
       }),
-      apiPort: startRoutedLoad(`http://127.0.0.1:${ports.api}`, {
+      apiPort: startLoad(`http://127.0.0.1:${ports.api}`, {
         paths: ['/api/x'],
         bodyMustContain: 'Api from hello',
         concurrency: 1,
@@ -234,7 +231,7 @@ ${door()}${certificate('api')}${STRATEGY}`;
     web.write(webConfig(['staging.shop.test']));
     const loads = {
       stagingPort: startLoad(`http://127.0.0.1:${ports.staging}`, { concurrency: 2, maxMs: 60_000 }),
-      production: startRoutedLoad(`https://127.0.0.1:${https}`, {
+      production: startLoad(`https://127.0.0.1:${https}`, {
         paths: ['/', '/api/x'],
         bodyMustContain: ' from hello',
         headers: { host: 'shop.test' },
