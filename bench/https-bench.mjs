@@ -37,25 +37,42 @@ const CURVES = 'X25519:P-256:P-384';
 
 /**
  * The router process: the working tree's Router with a TLS listener, bundled with esbuild (as scripts/build.mjs
- * bundles bench/router-server.ts), one active target, prints {"ready":true,"port":<TLS port>,"pid"}.
+ * bundles bench/router-server.ts), one active target, prints {"ready":true,"port":<TLS port>,"pid"}. With
+ * FRONT_DOOR=1 the TLS port is a front door's instead, as the agent's router process opens it: ACME answers on
+ * (so every ClientHello is read for TLS-ALPN-01 first), the router attached for SERVER_NAME.
  */
 const ROUTER_ENTRY = `
+import { Http01Answers, TlsAlpn01Answers } from './src/certificates/challenges.js';
+import { FrontDoor } from './src/router/front-door.js';
 import { Router } from './src/router/router.js';
 import { CertificateStore } from './src/router/tls/certificate-store.js';
 const store = await CertificateStore.load({
   certificates: [{ id: 'bench', certFile: process.env.CERT_FILE, keyFile: process.env.KEY_FILE }],
   defaultCertificate: 'bench',
 });
+const frontDoor = process.env.FRONT_DOOR === '1';
 const router = await Router.listen({
   port: 0,
   host: '127.0.0.1',
-  tls: { port: 0, store },
+  ...(frontDoor ? {} : { tls: { port: 0, store } }),
   httpsRedirect: false,
 });
 router.addTarget({ id: 'app', release: 'bench', port: Number(process.env.BACKEND_PORT) });
 router.setActive('app');
-process.stdout.write(JSON.stringify({ ready: true, port: router.tlsPort, pid: process.pid }) + '\\n');
-process.on('SIGTERM', () => void router.close().then(() => process.exit(0)));
+let port = router.tlsPort;
+let door = null;
+if (frontDoor) {
+  door = await FrontDoor.listen({
+    port: 0,
+    host: '127.0.0.1',
+    tls: { port: 0, store },
+    acme: { http01: new Http01Answers(), tlsAlpn01: new TlsAlpn01Answers() },
+  });
+  door.attach({ id: 'bench', names: [process.env.SERVER_NAME], pathPrefix: '/' }, router);
+  port = door.tlsPort;
+}
+process.stdout.write(JSON.stringify({ ready: true, port, pid: process.pid }) + '\\n');
+process.on('SIGTERM', () => void Promise.all([router.close(), door?.close()]).then(() => process.exit(0)));
 `;
 
 export function settingsFromEnv(env = process.env) {
@@ -87,9 +104,20 @@ export async function run({ group, log, settings = settingsFromEnv() }) {
         BACKEND_PORT: String(backend.port),
       },
     });
+    const door = await group.startServer('front-door', process.execPath, [routerScript], {
+      env: {
+        ...process.env,
+        CERT_FILE: pki.certFile,
+        KEY_FILE: pki.keyFile,
+        BACKEND_PORT: String(backend.port),
+        FRONT_DOOR: '1',
+        SERVER_NAME,
+      },
+    });
     const haproxy = await startTlsHaproxy(group, dir, pki, backend.port);
     const cases = {
       router: { port: router.port, pid: router.pid },
+      frontdoor: { port: door.port, pid: door.pid, headers: { Host: SERVER_NAME } },
       haproxy: { port: haproxy.port, pid: haproxy.pid },
     };
     const negotiated = {};
@@ -222,18 +250,20 @@ async function measureThroughput(group, log, settings, cases) {
   for (let round = 0; round < settings.rounds; round++) {
     for (const kase of round % 2 === 0 ? order : [...order].reverse()) {
       const url = `https://127.0.0.1:${cases[kase].port}/`;
+      const headers = cases[kase].headers ?? {};
       if (settings.warmupS > 0) {
-        await runWrk(group, { url, durationS: settings.warmupS, connections: settings.connections });
+        await runWrk(group, { url, durationS: settings.warmupS, connections: settings.connections, headers });
       }
       const before = readCpuTime(cases[kase].pid);
       const report = await runWrk(group, {
         url,
         durationS: settings.durationS,
         connections: settings.connections,
+        headers,
       });
       report.cpuUsPerRequest = cpuUsPerRequest(before, readCpuTime(cases[kase].pid), report.requests);
       log(
-        `  ${kase.padEnd(7)} keep-alive round ${round + 1}: ${Math.round(report.requestsPerSec)} req/s, ` +
+        `  ${kase.padEnd(9)} keep-alive round ${round + 1}: ${Math.round(report.requestsPerSec)} req/s, ` +
           `p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms, errors ${report.non2xx + report.socketErrors}, ` +
           `CPU ${report.cpuUsPerRequest?.total ?? '?'} µs/request`,
       );
@@ -265,6 +295,11 @@ async function measureThroughput(group, log, settings, cases) {
       routerCpuVsHaproxyCpu:
         summary.router.cpuUsPerRequest && summary.haproxy.cpuUsPerRequest
           ? round3(summary.router.cpuUsPerRequest / summary.haproxy.cpuUsPerRequest)
+          : null,
+      frontDoorVsHaproxy: round3(summary.frontdoor.requestsPerSec / summary.haproxy.requestsPerSec),
+      frontDoorCpuVsHaproxyCpu:
+        summary.frontdoor.cpuUsPerRequest && summary.haproxy.cpuUsPerRequest
+          ? round3(summary.frontdoor.cpuUsPerRequest / summary.haproxy.cpuUsPerRequest)
           : null,
     },
   };
@@ -299,7 +334,7 @@ async function measureHandshakes(group, log, settings, cases) {
           cpuUsPerHandshake: cpu?.total ?? null,
         };
         log(
-          `  ${kase.padEnd(7)} ${label} handshakes round ${round + 1}: ${result.perSec}/s, ` +
+          `  ${kase.padEnd(9)} ${label} handshakes round ${round + 1}: ${result.perSec}/s, ` +
             `CPU ${result.cpuUsPerHandshake ?? '?'} µs/handshake`,
         );
         runs[kase].push(result);
@@ -324,6 +359,11 @@ async function measureHandshakes(group, log, settings, cases) {
         routerCpuVsHaproxyCpu:
           summary.router.cpuUsPerHandshake && summary.haproxy.cpuUsPerHandshake
             ? round3(summary.router.cpuUsPerHandshake / summary.haproxy.cpuUsPerHandshake)
+            : null,
+        frontDoorVsHaproxy: round3(summary.frontdoor.perSec / summary.haproxy.perSec),
+        frontDoorCpuVsHaproxyCpu:
+          summary.frontdoor.cpuUsPerHandshake && summary.haproxy.cpuUsPerHandshake
+            ? round3(summary.frontdoor.cpuUsPerHandshake / summary.haproxy.cpuUsPerHandshake)
             : null,
       },
     };
@@ -367,6 +407,7 @@ function renderMarkdown({ tools, settings, negotiated, throughput, handshakes })
     `| ${label} | ${x.requestsPerSec} | ${x.perRoundRequestsPerSec.join(' / ')} | ${x.p50Ms} | ${x.p99Ms} | ${x.errors} | ${x.cpuUsPerRequest ?? '–'} |`;
   const hs = Object.entries(handshakes).flatMap(([version, h]) => [
     `| ${version} | Slipway router | ${h.summary.router.perSec} | ${h.summary.router.perRoundPerSec.join(' / ')} | ${h.summary.router.cpuUsPerHandshake ?? '–'} |`,
+    `| ${version} | Slipway front door (ACME on) | ${h.summary.frontdoor.perSec} | ${h.summary.frontdoor.perRoundPerSec.join(' / ')} | ${h.summary.frontdoor.cpuUsPerHandshake ?? '–'} |`,
     `| ${version} | HAProxy | ${h.summary.haproxy.perSec} | ${h.summary.haproxy.perRoundPerSec.join(' / ')} | ${h.summary.haproxy.cpuUsPerHandshake ?? '–'} |`,
   ]);
   const n = negotiated.router;
@@ -384,10 +425,12 @@ function renderMarkdown({ tools, settings, negotiated, throughput, handshakes })
     `| case | req/s (mean) | req/s per round | p50 ms | p99 ms | errors | CPU µs/request ¹ |`,
     `| --- | ---: | --- | ---: | ---: | ---: | ---: |`,
     row('Slipway router (TLS)', t.router),
+    row('Slipway front door (TLS, by name, ACME on)', t.frontdoor),
     row('HAProxy (TLS, nbthread 1)', t.haproxy),
     ``,
     `- router / HAProxy throughput: **${throughput.ratios.routerVsHaproxy}** (goal ≥ 0.8)`,
     `- router CPU / HAProxy CPU per request: ${throughput.ratios.routerCpuVsHaproxyCpu ?? '–'}`,
+    `- front door / HAProxy throughput: **${throughput.ratios.frontDoorVsHaproxy}**; CPU per request: ${throughput.ratios.frontDoorCpuVsHaproxyCpu ?? '–'}`,
     ``,
     `New handshakes: ${settings.handshakeClients} \`openssl s_time -new\` clients at once, ${settings.handshakeS} s per run, ` +
       `full handshakes (no resumption), ${settings.rounds} round(s) per protocol.`,
@@ -398,7 +441,7 @@ function renderMarkdown({ tools, settings, negotiated, throughput, handshakes })
     ``,
     ...Object.entries(handshakes).map(
       ([version, h]) =>
-        `- ${version} handshakes/s router / HAProxy: **${h.ratios.routerVsHaproxy}**; CPU per handshake: ${h.ratios.routerCpuVsHaproxyCpu ?? '–'}`,
+        `- ${version} handshakes/s router / HAProxy: **${h.ratios.routerVsHaproxy}**; CPU per handshake: ${h.ratios.routerCpuVsHaproxyCpu ?? '–'}; front door / HAProxy: **${h.ratios.frontDoorVsHaproxy}**; CPU per handshake: ${h.ratios.frontDoorCpuVsHaproxyCpu ?? '–'}`,
     ),
     ``,
     `¹ user + system CPU time of the proxy process, from /proc.`,

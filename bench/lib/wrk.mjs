@@ -21,16 +21,20 @@ function wrkVersion() {
 }
 
 /**
- * Runs wrk against `url`. With `durationS`, wrk stops by itself; with `until` (a promise), wrk runs (at most
+ * Runs wrk against `url` (sending `headers`, e.g. the Host a front door routes by). With `durationS`, wrk stops by itself; with `until` (a promise), wrk runs (at most
  * `maxDurationS`) until the promise settles and is then interrupted with SIGINT, which makes it print its report.
  */
-export async function runWrk(group, { url, durationS, connections, threads = 1, until, maxDurationS = 120 }) {
+export async function runWrk(
+  group,
+  { url, durationS, connections, threads = 1, until, maxDurationS = 120, headers = {} },
+) {
   const seconds = until ? maxDurationS : durationS;
   const proc = group.start('wrk', 'wrk', [
     `-t${threads}`,
     `-c${connections}`,
     `-d${seconds}s`,
     '--latency',
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     url,
   ]);
   let out = '';
