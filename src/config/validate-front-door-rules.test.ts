@@ -86,7 +86,7 @@ describe('validateFrontDoorRules: one environment', () => {
       'ACME on several hosts without an edge',
       { hosts: [WEB1, WEB2], domains: ['shop.example.com'], tls: ACME },
       'environments.production.tls.acme',
-      'tls.acme serves one host\'s front door, and environments.production has 2 hosts and no edge',
+      "tls.acme serves one host's front door, and environments.production has 2 hosts and no edge",
     ],
     [
       'a name listed twice',
