@@ -1,10 +1,11 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type PeerCertificate } from 'node:tls';
+import { type PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostRenewal } from '../../src/operations/renew-certificates.js';
 import { startPebble, type RunningPebble } from '../../src/certificates/test-pebble.js';
+import { servedCertificate } from '../helpers/front-door-project.js';
 import { startLoad } from '../helpers/load-loop.js';
 import {
   expectOk,
@@ -71,15 +72,7 @@ describe('slipway certificates renew: a new ACME certificate now, or the old one
   });
 
   /** The certificate the front door serves for `name` on a new connection (verified against Pebble's root). */
-  const served = (name: string): Promise<PeerCertificate> =>
-    new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: https, servername: name, ca: roots }, () => {
-        const cert = socket.getPeerCertificate();
-        socket.end();
-        resolve(cert);
-      });
-      socket.on('error', reject);
-    });
+  const served = (name: string): Promise<PeerCertificate> => servedCertificate(https, name, roots);
   const servedSerial = async (): Promise<string> => (await served('shop.test')).serialNumber.toLowerCase();
 
   const certStatus = async (serial: string): Promise<string> => {

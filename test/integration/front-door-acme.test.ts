@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type PeerCertificate } from 'node:tls';
-import { Pool } from 'undici';
+import { type PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPebble, type RunningPebble } from '../../src/certificates/test-pebble.js';
+import { getByName, servedCertificate } from '../helpers/front-door-project.js';
 import { startLoad } from '../helpers/load-loop.js';
 import {
   expectOk,
@@ -84,27 +84,9 @@ describe('tls.acme: certificates obtained and renewed by the front door', () => 
   });
 
   /** The certificate the front door serves for `name` (verified against Pebble's root). */
-  const served = (name: string): Promise<PeerCertificate> =>
-    new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: https, servername: name, ca: roots }, () => {
-        const cert = socket.getPeerCertificate();
-        socket.end();
-        resolve(cert);
-      });
-      socket.on('error', reject);
-    });
-
-  const get = async (scheme: 'http' | 'https', host: string) => {
-    const pool = new Pool(`${scheme}://127.0.0.1:${scheme === 'http' ? http : https}`, {
-      connect: scheme === 'https' ? { ca: roots, servername: host } : {},
-    });
-    try {
-      const res = await pool.request({ path: '/', method: 'GET', headers: { host } });
-      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-    } finally {
-      await pool.close();
-    }
-  };
+  const served = (name: string): Promise<PeerCertificate> => servedCertificate(https, name, roots);
+  const get = (scheme: 'http' | 'https', host: string) =>
+    getByName({ scheme, port: scheme === 'http' ? http : https, ca: roots }, host);
 
   it('obtains a certificate at the first deploy and serves the names over HTTPS', async () => {
     expectOk(await cli(['deploy', 'production', '--release', '1.0.0']));

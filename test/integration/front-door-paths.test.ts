@@ -1,43 +1,16 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../src/router/test-certificates.js';
+import { createFrontDoorApp, getByName, type FrontDoorApp } from '../helpers/front-door-project.js';
 import { startLoad, type LoadReport } from '../helpers/load-loop.js';
-import {
-  expectOk,
-  freePort,
-  renderAppSection,
-  REPO_ROOT,
-  runCli,
-  type CliResult,
-} from '../helpers/project.js';
+import { expectOk, freePort, renderAppSection } from '../helpers/project.js';
 
 // Real CLI processes, one real agent and router process shared by two projects (`--state-dir`), real targets
 // (examples/hello, told apart by GREETING), real HTTPS through one front door. One site, shop.test, made of two
 // apps: `web` answers for everything, `api` for /api and below. And web's staging, first on its own port only,
 // then by name as well.
-
-interface App {
-  dir: string;
-  cli(args: string[]): Promise<CliResult>;
-  write(yaml: string): void;
-}
-
-function createApp(stateDir: string): App {
-  const dir = mkdtempSync(join(tmpdir(), 'sw-fdp-'));
-  cpSync(join(REPO_ROOT, 'examples', 'hello'), dir, {
-    recursive: true,
-    filter: (src) => !src.includes('.slipway'),
-  });
-  const config = join(dir, 'slipway.yml');
-  return {
-    dir,
-    cli: (args) => runCli(['-c', config, '--state-dir', stateDir, ...args]),
-    write: (yaml) => writeFileSync(config, yaml),
-  };
-}
 
 const STRATEGY = `    strategy:
       kind: blue-green
@@ -58,8 +31,8 @@ function expectNoFailures(reports: Record<string, LoadReport | { failed: number;
 describe('one name, two apps by path prefix, and an environment that gains domains', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'sw-fdps-'));
   let pki: TestPki;
-  let web: App;
-  let api: App;
+  let web: FrontDoorApp;
+  let api: FrontDoorApp;
   let http: number;
   let https: number;
   const ports = { web: 0, api: 0, staging: 0 };
@@ -100,8 +73,8 @@ ${door()}${certificate('api')}${STRATEGY}`;
     ports.web = await freePort();
     ports.api = await freePort();
     ports.staging = await freePort();
-    web = createApp(stateDir);
-    api = createApp(stateDir);
+    web = createFrontDoorApp(stateDir, 'sw-fdp-');
+    api = createFrontDoorApp(stateDir, 'sw-fdp-');
     web.write(webConfig(null));
     api.write(apiConfig());
     for (const version of ['1.0.0', '2.0.0']) {
@@ -118,17 +91,8 @@ ${door()}${certificate('api')}${STRATEGY}`;
     pki?.remove();
   });
 
-  const get = async (scheme: 'http' | 'https', host: string, path = '/') => {
-    const pool = new Pool(`${scheme}://127.0.0.1:${scheme === 'http' ? http : https}`, {
-      connect: scheme === 'https' ? { ca: pki.ca, servername: host } : {},
-    });
-    try {
-      const res = await pool.request({ path, method: 'GET', headers: { host } });
-      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-    } finally {
-      await pool.close();
-    }
-  };
+  const get = (scheme: 'http' | 'https', host: string, path = '/') =>
+    getByName({ scheme, port: scheme === 'http' ? http : https, ca: pki.ca }, host, { path });
   const onPort = async (port: number, path = '/') => (await fetch(`http://127.0.0.1:${port}${path}`)).text();
   const routeKeyOf = async (environment: string) => {
     const status = JSON.parse(expectOk(await web.cli(['status', environment, '--json'])).stdout) as Array<{

@@ -1,41 +1,14 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pool } from 'undici';
 import { createTestPki, type TestPki } from '../../src/router/test-certificates.js';
+import { createFrontDoorApp, getByName, type FrontDoorApp } from '../helpers/front-door-project.js';
 import { startLoad } from '../helpers/load-loop.js';
-import {
-  expectOk,
-  freePort,
-  renderAppSection,
-  REPO_ROOT,
-  runCli,
-  type CliResult,
-} from '../helpers/project.js';
+import { expectOk, freePort, renderAppSection } from '../helpers/project.js';
 
 // Real CLI processes, one real agent and router process (a state directory shared by two projects, as two apps
 // deployed to one host share its agent), real targets (examples/hello), real HTTP and HTTPS through one front door.
-
-interface App {
-  dir: string;
-  cli(args: string[]): Promise<CliResult>;
-  write(yaml: string): void;
-}
-
-function createApp(stateDir: string): App {
-  const dir = mkdtempSync(join(tmpdir(), 'sw-fd-'));
-  cpSync(join(REPO_ROOT, 'examples', 'hello'), dir, {
-    recursive: true,
-    filter: (src) => !src.includes('.slipway'),
-  });
-  const config = join(dir, 'slipway.yml');
-  return {
-    dir,
-    cli: (args) => runCli(['-c', config, '--state-dir', stateDir, ...args]),
-    write: (yaml) => writeFileSync(config, yaml),
-  };
-}
 
 const STRATEGY = `    strategy:
       kind: blue-green
@@ -46,8 +19,8 @@ const STRATEGY = `    strategy:
 describe('two apps and two environments of one app behind one front door', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'sw-st-'));
   let pki: TestPki;
-  let shop: App;
-  let blog: App;
+  let shop: FrontDoorApp;
+  let blog: FrontDoorApp;
   let http: number;
   let https: number;
   const ports: Record<string, number> = {};
@@ -87,8 +60,8 @@ ${door()}${STRATEGY}`;
     ports.shopProduction = await freePort();
     ports.shopStaging = await freePort();
     ports.blog = await freePort();
-    shop = createApp(stateDir);
-    blog = createApp(stateDir);
+    shop = createFrontDoorApp(stateDir);
+    blog = createFrontDoorApp(stateDir);
     shop.write(shopConfig());
     blog.write(blogConfig());
     for (const version of ['1.0.0', '2.0.0']) {
@@ -106,17 +79,8 @@ ${door()}${STRATEGY}`;
     pki?.remove();
   });
 
-  const get = async (scheme: 'http' | 'https', host: string, sni = host) => {
-    const pool = new Pool(`${scheme}://127.0.0.1:${scheme === 'http' ? http : https}`, {
-      connect: scheme === 'https' ? { ca: pki.ca, servername: sni } : {},
-    });
-    try {
-      const res = await pool.request({ path: '/', method: 'GET', headers: { host } });
-      return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-    } finally {
-      await pool.close();
-    }
-  };
+  const get = (scheme: 'http' | 'https', host: string, sni = host) =>
+    getByName({ scheme, port: scheme === 'http' ? http : https, ca: pki.ca }, host, { sni });
 
   it('deploys all three and serves each by name over HTTP and HTTPS; an unknown name gets 404', async () => {
     expect(expectOk(await shop.cli(['deploy', 'production', '--release', '1.0.0'])).stdout).toContain(
