@@ -1,4 +1,5 @@
-// For the tests: a real ACME CA, Let's Encrypt's Pebble (Debian's package `pebble`), on loopback, with its
+// For the tests: a real ACME CA, Let's Encrypt's Pebble (Debian's package `pebble`), on loopback (or on the
+// address given as `listenAddress`, e.g. a testbed's bridge, for hosts in other network namespaces), with its
 // companion pebble-challtestsrv as the DNS server it resolves names with (every name → 127.0.0.1, no AAAA), so
 // that Pebble's validation of shop.test really connects to the test's challenge servers. Debian's package does
 // not ship Pebble's test certificates (test/certs/ in its repository): the HTTPS certificate of Pebble's own API
@@ -33,12 +34,17 @@ export async function freePort(): Promise<number> {
 /**
  * Starts pebble-challtestsrv (DNS) and Pebble. `httpPort` and `tlsPort` are where Pebble's validation connects
  * for HTTP-01 and TLS-ALPN-01 (the test's servers). `validitySeconds`: the lifetime of the certificates it issues.
+ * `listenAddress`: the IPv4 address Pebble's ACME API listens on and `directoryUrl` names (default 127.0.0.1);
+ * its API certificate is valid for it, so that a client elsewhere verifies it with `caBundle`. The management
+ * APIs stay on loopback.
  */
 export async function startPebble(opts: {
   httpPort: number;
   tlsPort: number;
   validitySeconds?: number;
+  listenAddress?: string;
 }): Promise<RunningPebble> {
+  const listenAddress = opts.listenAddress ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'sw-pebble-'));
   const children: ChildProcess[] = [];
   const stop = async (): Promise<void> => {
@@ -46,7 +52,7 @@ export async function startPebble(opts: {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    makeServerCertificate(dir);
+    makeServerCertificate(dir, listenAddress);
     const caBundle = readFileSync(join(dir, 'ca.pem'), 'utf8');
     const [dnsPort, dnsManagementPort, listenPort, managementPort] = [
       await freePort(),
@@ -79,7 +85,7 @@ export async function startPebble(opts: {
       join(dir, 'pebble.json'),
       JSON.stringify({
         pebble: {
-          listenAddress: `127.0.0.1:${listenPort}`,
+          listenAddress: `${listenAddress}:${listenPort}`,
           managementListenAddress: `127.0.0.1:${managementPort}`,
           certificate: join(dir, 'server.pem'),
           privateKey: join(dir, 'server.key'),
@@ -112,7 +118,7 @@ export async function startPebble(opts: {
           .on('error', reject)
           .end();
       });
-    const directoryUrl = `https://127.0.0.1:${listenPort}/dir`;
+    const directoryUrl = `https://${listenAddress}:${listenPort}/dir`;
     const deadline = Date.now() + 20_000;
     for (;;) {
       const ok = await get(directoryUrl).then(
@@ -151,8 +157,9 @@ export async function startPebble(opts: {
   }
 }
 
-/** A throwaway CA and, signed by it, the certificate of Pebble's API for 127.0.0.1 and localhost. */
-function makeServerCertificate(dir: string): void {
+/** A throwaway CA and, signed by it, the certificate of Pebble's API for 127.0.0.1, localhost and `address`. */
+function makeServerCertificate(dir: string, address: string): void {
+  const ips = [...new Set(['127.0.0.1', address])].map((ip) => `IP:${ip}`).join(',');
   const openssl = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
@@ -187,7 +194,7 @@ function makeServerCertificate(dir: string): void {
     '-CAkey',
     'ca.key',
     '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    `subjectAltName=${ips},DNS:localhost`,
     '-addext',
     'basicConstraints=critical,CA:FALSE',
   );
