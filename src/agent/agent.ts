@@ -278,6 +278,7 @@ export class Agent {
       ensureEdge: (params) => this.#routes.ensureEdge(params),
       setEdgeMember: (params) => this.#routes.setEdgeMember(params),
       renewCertificate: (params) => this.#routes.renewCertificate(params),
+      acmeChallenge: (params) => this.#routes.acmeChallenge(params),
       metrics: (params) => this.#routes.metrics(params),
 
       monitor: async ({ afterMs, sampleIntervalMs, logScan }) => {

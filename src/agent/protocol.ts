@@ -104,6 +104,9 @@ export interface FrontDoorAcmeSpec {
   email?: string;
   /** PEM certificates to trust for the directory's HTTPS (a private CA), read on the control plane. */
   caBundle?: string;
+  /** Obtained by the control plane for a fleet without an edge and sent in `certificates`: the router process
+   * serves it as files and never orders or renews it itself (none yet: its names are served over plain HTTP). */
+  shared?: boolean;
 }
 
 export interface RouteStatus {
@@ -355,6 +358,8 @@ export interface AgentMethods {
    * CA first), served for new handshakes at once. Unknown to older agents and router processes (UnknownMethod).
    */
   renewCertificate: RouterMethods['renewCertificate'];
+  /** Sets (null: removes) an HTTP-01 answer every front door of the host serves (`acme.shared`). Newer agents only. */
+  acmeChallenge: RouterMethods['acmeChallenge'];
   metrics: {
     params: { app: string };
     /** `trips`: canaries of the app that tripped their tripwire since they were started (absent on older agents). */

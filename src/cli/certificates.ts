@@ -27,31 +27,40 @@ export function registerCertificates(program: Command, globals: () => GlobalOpti
         'why it is revoked, as the CA is told (with --revoke; default unspecified)',
       ).choices(REVOCATION_REASON_NAMES),
     )
+    .option(
+      '--when-due',
+      'only when it is due (two thirds of its lifetime gone): for a certificate the control plane holds for a fleet without an edge, from cron; `slipway server` does it hourly',
+    )
     .option('--json', "print each host's answer as JSON")
-    .action(async (env: string, opts: { revoke?: boolean; reason?: string; json?: boolean }) => {
-      await withProject(globals(), async (project) => {
-        const request = {
-          environment: env,
-          revoke: opts.revoke === true,
-          ...(opts.reason === undefined ? {} : { reason: opts.reason }),
-        };
-        const print = (r: HostRenewal): void => void process.stdout.write(colour(describeHostRenewal(r)));
-        const results = await renewCertificates(project, request, opts.json ? {} : { onHost: print });
-        // The hosts' certificate events into the ledger now (the next command would copy them anyway).
-        await syncAgentEvents(project, hostsToSync(project, env), { startAgents: false }).catch(
-          () => undefined,
-        );
-        if (opts.json)
-          process.stdout.write(`${JSON.stringify({ environment: env, hosts: results }, null, 2)}\n`);
-        const failed = results.filter((r) => !r.ok).map((r) => r.host);
-        if (failed.length > 0) {
-          throw new SlipwayError(
-            `no new certificate for ${env} on ${failed.join(', ')} (${failed.length} of ${results.length} host${results.length > 1 ? 's' : ''})`,
-            { hint: 'the certificate in place keeps serving there; `slipway history` has what the CA said' },
+    .action(
+      async (env: string, opts: { revoke?: boolean; reason?: string; whenDue?: boolean; json?: boolean }) => {
+        await withProject(globals(), async (project) => {
+          const request = {
+            environment: env,
+            revoke: opts.revoke === true,
+            ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+            ...(opts.whenDue === true ? { whenDue: true } : {}),
+          };
+          const print = (r: HostRenewal): void => void process.stdout.write(colour(describeHostRenewal(r)));
+          const results = await renewCertificates(project, request, opts.json ? {} : { onHost: print });
+          // The hosts' certificate events into the ledger now (the next command would copy them anyway).
+          await syncAgentEvents(project, hostsToSync(project, env), { startAgents: false }).catch(
+            () => undefined,
           );
-        }
-      });
-    });
+          if (opts.json)
+            process.stdout.write(`${JSON.stringify({ environment: env, hosts: results }, null, 2)}\n`);
+          const failed = results.filter((r) => !r.ok).map((r) => r.host);
+          if (failed.length > 0) {
+            throw new SlipwayError(
+              `no new certificate for ${env} on ${failed.join(', ')} (${failed.length} of ${results.length} host${results.length > 1 ? 's' : ''})`,
+              {
+                hint: 'the certificate in place keeps serving there; `slipway history` has what the CA said',
+              },
+            );
+          }
+        });
+      },
+    );
 }
 
 /**
@@ -65,6 +74,8 @@ export function describeHostRenewal(r: HostRenewal): string {
     previous === null
       ? '    was  none\n'
       : `    was  serial ${previous.serial}  valid until ${previous.notAfter}${revoked ? '  (revoked)' : ''}\n`;
+  if (previous?.serial === current.serial)
+    return `✔ ${r.host}: ${names.join(', ')}\n    kept serial ${current.serial}  valid until ${current.notAfter} (not due)\n`;
   return `✔ ${r.host}: ${names.join(', ')}\n${was}    now  serial ${current.serial}  valid until ${current.notAfter}\n`;
 }
 

@@ -13,6 +13,7 @@ import { createJobRunner } from '../server/jobs/create-job-runner.js';
 import { parseTakeoverAfter } from '../server/parse-takeover-after.js';
 import { createServerRuntime } from '../server/server-runtime.js';
 import { startAgentEventSync } from '../control-plane/agent-events.js';
+import { startSharedCertificateRenewal } from '../operations/renew-certificates.js';
 import type { Project } from '../control-plane/open-project.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { green, yellow } from './progress-renderer.js';
@@ -49,6 +50,8 @@ function findWebRoot(): string | null {
 
 /** How often a server copies the agents' events into the ledger (each event once across replicas). */
 const AGENT_EVENT_SYNC_MS = 5_000;
+/** How often `slipway server` looks whether a certificate the control plane holds is due (renewal at 2/3 of its life). */
+const CERTIFICATE_RENEWAL_MS = 3_600_000;
 
 async function serveUntilStopped(project: Project, opts: ServerOptions): Promise<void> {
   const { hostname: bind, port } = parseListen(opts.listen);
@@ -89,6 +92,10 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
   const stopAgentEventSync = startAgentEventSync(project, AGENT_EVENT_SYNC_MS, (err) =>
     log(`agent event sync failed: ${err instanceof Error ? err.message : String(err)}`),
   );
+  // The certificates the control plane holds for fleets without an edge: renewed here when due.
+  const stopCertificateRenewal = startSharedCertificateRenewal(project, CERTIFICATE_RENEWAL_MS, (env, err) =>
+    log(`certificate renewal of ${env} failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
   process.stdout.write(
     green(`slipway server listening on http://${host}:${address.port} (replica ${replicaId})\n`),
   );
@@ -105,6 +112,7 @@ async function serveUntilStopped(project: Project, opts: ServerOptions): Promise
   // Stop taking work first, then close the listener; open streams (SSE) are ended rather than waited for.
   await jobs.stop();
   await stopAgentEventSync();
+  await stopCertificateRenewal();
   await runtime.stop();
   await new Promise<void>((resolve) => {
     server.close(() => resolve());

@@ -39,6 +39,8 @@ describe('validateFrontDoorRules: one environment', () => {
       { hosts: [WEB1, WEB2], edge: { host: WEB1, publicPort: 8000 }, domains: ['a.test'], tls: ACME },
     ],
     ['files on several hosts without an edge', { hosts: [WEB1, WEB2], domains: ['a.test'], tls: FILES }],
+    // One certificate for the fleet, obtained by the control plane (the obtain-certificate step).
+    ['ACME on several hosts without an edge', { hosts: [WEB1, WEB2], domains: ['a.test'], tls: ACME }],
     // Without tls the front door opens no HTTPS port: a router on 443 is no clash.
     ['publicPort 443 with plain-HTTP domains', { publicPort: 443, domains: ['a.test'] }],
   ])('accepts %s', (_what, env) => {
@@ -81,12 +83,6 @@ describe('validateFrontDoorRules: one environment', () => {
       { domains: ['shop.example.com', '*.example.com'], tls: ACME },
       'environments.production.domains.1',
       '"*.example.com" cannot be obtained with tls.acme: a CA issues a wildcard only after a DNS-01 challenge',
-    ],
-    [
-      'ACME on several hosts without an edge',
-      { hosts: [WEB1, WEB2], domains: ['shop.example.com'], tls: ACME },
-      'environments.production.tls.acme',
-      "tls.acme serves one host's front door, and environments.production has 2 hosts and no edge",
     ],
     [
       'a name listed twice',

@@ -71,15 +71,6 @@ function checkEnvironment(name: string, env: EnvironmentConfig): PathIssue[] {
       message: 'give either tls.certificates (files) or tls.acme (automatic), not both: remove one of them',
     });
   }
-  if (tls.acme !== undefined && env.edge === undefined && env.hosts.length > 1) {
-    // Each host would order its own certificate and answer only its own challenges: the CA, reaching any of the
-    // hosts for a name, fails the others' orders, and the CA's limits on duplicate certificates are soon hit.
-    issues.push({
-      path: envPath(name, 'tls', 'acme'),
-      at: 'key',
-      message: `tls.acme serves one host's front door, and environments.${name} has ${env.hosts.length} hosts and no edge: each would order its own certificate for the same names and answer only its own challenges. Put an edge in front of them (its host obtains one certificate for the fleet), or use tls.certificates (the same files on every host)`,
-    });
-  }
   if (tls.acme !== undefined) {
     env.domains.forEach((domain, index) => {
       if (!domain.startsWith('*.')) return;

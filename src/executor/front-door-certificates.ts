@@ -53,6 +53,8 @@ export function plannedFrontDoorOf(
       ? {
           acme: {
             directoryUrl: directoryUrlOf(tls.acme.directory),
+            // Several hosts and no edge: one certificate for all, obtained by the control plane.
+            ...(env.hosts.length > 1 && env.edge === undefined ? { shared: true as const } : {}),
             ...(tls.acme.email === undefined ? {} : { email: tls.acme.email }),
             ...(tls.acme.caBundle === undefined
               ? {}
@@ -68,7 +70,7 @@ export function plannedFrontDoorOf(
 /** The ACME CA as the router process is told of it: the CA bundle file read here (bad input naming it). */
 export async function readAcmeSpec(door: PlannedFrontDoor): Promise<FrontDoorAcmeSpec | null> {
   if (door.acme === undefined) return null;
-  const { directoryUrl, email, caBundleFile } = door.acme;
+  const { directoryUrl, email, caBundleFile, shared } = door.acme;
   const caBundle =
     caBundleFile === undefined
       ? undefined
@@ -77,6 +79,7 @@ export async function readAcmeSpec(door: PlannedFrontDoor): Promise<FrontDoorAcm
     directoryUrl,
     ...(email === undefined ? {} : { email }),
     ...(caBundle === undefined ? {} : { caBundle }),
+    ...(shared ? { shared: true } : {}),
   };
 }
 

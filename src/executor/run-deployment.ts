@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Secret } from '../core/secret.js';
 import { SlipwayError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
@@ -177,7 +178,7 @@ export async function execute(
       clock: cp.clock,
       ledger: (e) => appendDeploymentEvent(cp, plan, e),
       ...(canary ? { canary } : {}),
-      ...(canary ? { canary } : {}),
+      certificates: { dir: join(cp.stateDir, 'certificates') },
       migrations: {
         store: cp.store,
         stateDir: cp.stateDir,

@@ -26,6 +26,8 @@ export interface StepContext {
   approvals?: ApprovalWaiter;
   /** Where verify steps store their results (the store, the deployment they belong to). */
   verification?: VerificationContext;
+  /** Where the control plane keeps the ACME accounts and certificates it obtains for fleets without an edge. */
+  certificates?: { dir: string };
   /** Set by the executor: says what a waiting step waits for (kept with the running step; `status` shows it). */
   note?: (detail: string) => Promise<void>;
 }

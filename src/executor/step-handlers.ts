@@ -1,9 +1,10 @@
-import type { AgentClient } from '../agent/agent-client.js';
 import { HealthCheckError, SlipwayError } from '../core/errors.js';
 import type { CanaryController } from './canary-controller.js';
 import { sleepUnlessAborted } from '../core/sleep.js';
 import { installImage } from './install-image.js';
 import { readFrontDoorSpec } from './front-door-certificates.js';
+import { agentOf } from './host-agent.js';
+import { obtainSharedCertificate, withSharedCertificate } from './shared-certificate.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
@@ -12,12 +13,6 @@ function requireCanary(ctx: StepContext): CanaryController {
   if (!ctx.canary)
     throw new SlipwayError('this step belongs to a canary deployment, but no canary is running');
   return ctx.canary;
-}
-
-async function agentOf(ctx: StepContext, hostName: string): Promise<AgentClient> {
-  const host = ctx.hosts.get(hostName);
-  if (!host) throw new SlipwayError(`host ${hostName} is not part of this environment`);
-  return host.agent();
 }
 
 /**
@@ -48,7 +43,10 @@ export const stepHandlers: StepHandlers = {
     const agent = await agentOf(ctx, step.host);
     // The certificates are read when the step runs (the plan names their files) and sent over the agent's channel.
     const door = step.frontDoor;
-    const frontDoor = door === undefined ? null : await readFrontDoorSpec(door);
+    const frontDoor =
+      door === undefined
+        ? null
+        : await withSharedCertificate(ctx, step.app, door, await readFrontDoorSpec(door));
     const route = await agent.call('ensureRoute', {
       app: step.app,
       publicPort: step.publicPort,
@@ -228,6 +226,8 @@ export const stepHandlers: StepHandlers = {
       detail: `${balancing}; ${door.names.join(', ')} on the front door :${door.httpPort}/:${door.httpsPort}`,
     };
   },
+
+  'obtain-certificate': (step, ctx) => obtainSharedCertificate(step, ctx),
 
   'set-edge-member': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.js';
 import { InputError } from '../core/errors.js';
-import { planCertificateRenewal } from './renew-certificates.js';
+import { holdsSharedCertificate, planCertificateRenewal } from './renew-certificates.js';
 
 const config = configSchema.parse({
   app: 'shop',
@@ -33,17 +33,18 @@ const config = configSchema.parse({
   },
 });
 const envs = config.environments;
-const plan = (env: string, request: { revoke: boolean; reason?: string }) =>
+const plan = (env: string, request: { revoke: boolean; reason?: string; whenDue?: boolean }) =>
   planCertificateRenewal('shop', env, envs[env]!, request);
 
 describe('planCertificateRenewal', () => {
-  it('asks each host of an environment, under its route key', () => {
+  it('renews the certificate of several hosts without an edge on the control plane, for each of them', () => {
     expect(plan('production', { revoke: false })).toEqual({
       targets: [
         { host: 'web1', key: 'shop@production' },
         { host: 'web2', key: 'shop@production' },
         { host: 'local', key: 'shop@production' },
       ],
+      shared: true,
       revoke: null,
     });
   });
@@ -51,6 +52,7 @@ describe('planCertificateRenewal', () => {
   it("asks only the edge's host with an edge, under the edge's key", () => {
     expect(plan('fleet', { revoke: true, reason: 'keyCompromise' })).toEqual({
       targets: [{ host: 'edge1', key: 'edge:shop@fleet' }],
+      shared: false,
       revoke: 'keyCompromise',
     });
   });
@@ -72,5 +74,18 @@ describe('planCertificateRenewal', () => {
   ])('%s %j is bad input', (env, request, message) => {
     expect(() => plan(env, request)).toThrow(InputError);
     expect(() => plan(env, request)).toThrow(message);
+  });
+});
+
+describe('certificates the control plane holds (several hosts, no edge)', () => {
+  it('are those with tls.acme on several hosts and no edge', () => {
+    expect(holdsSharedCertificate(envs.production!)).toBe(true);
+    expect(holdsSharedCertificate(envs.fleet!)).toBe(false); // the edge's host obtains its own
+    expect(holdsSharedCertificate(envs.files!)).toBe(false);
+    expect(holdsSharedCertificate(envs.legacy!)).toBe(false);
+  });
+
+  it('--when-due and --revoke together are refused: one renews if due, the other replaces now', () => {
+    expect(() => plan('production', { revoke: true, whenDue: true })).toThrow(InputError);
   });
 });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { edgeRouteKey, type AgentMethods } from '../agent/protocol.js';
 import type { RevocationReason } from '../certificates/acme-issuer.js';
 import { hostName } from '../config/config-values.js';
@@ -12,6 +13,9 @@ import type { ControlPlane } from '../control-plane/control-plane.js';
 import { AgentError, InputError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
 import { withDeployLock, type LockOptions } from '../executor/deploy-lock.js';
+import { plannedFrontDoorOf } from '../executor/front-door-certificates.js';
+import { provideSharedCertificate } from '../executor/shared-certificate.js';
+import { CONTROL_PLANE, type ObtainCertificateStep } from '../plan/steps.js';
 
 /** The reasons a subscriber may give the CA for a revocation (RFC 5280 codes Let's Encrypt accepts). */
 export const REVOCATION_REASON_NAMES: readonly RevocationReason[] = [
@@ -27,11 +31,19 @@ export interface RenewCertificatesRequest {
   revoke: boolean;
   /** Why it is revoked (only with `revoke`; default `unspecified`). */
   reason?: string;
+  /**
+   * Only when due (two thirds of its lifetime gone, or missing, expired, other names): for a certificate the
+   * control plane holds (several hosts, no edge), from cron or `slipway server`. The hosts renew their own
+   * certificates themselves: for those nothing is done.
+   */
+  whenDue?: boolean;
 }
 
 /** Where the request goes: each host whose front door serves the environment's names, and the route's key there. */
 export interface CertificateRenewalPlan {
   targets: Array<{ host: string; key: string }>;
+  /** Several hosts and no edge: the control plane holds the one certificate, renews it and sends it to them. */
+  shared: boolean;
   /** The reason the CA is given, or null when nothing is revoked. */
   revoke: RevocationReason | null;
 }
@@ -52,8 +64,13 @@ export function planCertificateRenewal(
   app: string,
   environment: string,
   env: FrontDoorEnvironment,
-  request: Pick<RenewCertificatesRequest, 'revoke' | 'reason'>,
+  request: Pick<RenewCertificatesRequest, 'revoke' | 'reason' | 'whenDue'>,
 ): CertificateRenewalPlan {
+  if (request.whenDue === true && request.revoke) {
+    throw new InputError('--when-due renews a certificate only when it is due; --revoke replaces it now', {
+      hint: 'give one of them',
+    });
+  }
   if (request.reason !== undefined && !request.revoke) {
     throw new InputError('--reason says why a certificate is revoked: it goes with --revoke', {
       hint: `slipway certificates renew ${environment} --revoke --reason ${request.reason}`,
@@ -70,7 +87,8 @@ export function planCertificateRenewal(
   const targets = env.edge
     ? [{ host: hostName(env.edge.host), key: edgeRouteKey(key) }]
     : frontDoorHostsOf(env).map((host) => ({ host, key }));
-  return { targets, revoke: request.revoke ? (reason as RevocationReason) : null };
+  const shared = holdsSharedCertificate(env);
+  return { targets, shared, revoke: request.revoke ? (reason as RevocationReason) : null };
 }
 
 function refuseWithoutAcme(environment: string, env: FrontDoorEnvironment): void {
@@ -107,22 +125,30 @@ export async function renewCertificates(
   const { environment } = request;
   const env = environmentConfig(cp.config, environment);
   const plan = planCertificateRenewal(cp.config.app, environment, env, request);
+  if (request.whenDue === true && !plan.shared) return []; // the hosts' router processes renew on their own
   const lockId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
   return withDeployLock(cp, environment, lockId, options.lock ?? {}, async () => {
     const hosts = plan.targets.map((t) => t.host);
     const names = env.domains?.join(', ') ?? '';
-    await cp.store.appendEvent({
-      atMs: cp.clock.nowMs(),
-      actor: cp.actor,
-      app: cp.config.app,
-      environment,
-      kind: 'certificate.requested',
-      message:
-        plan.revoke === null
-          ? `a new certificate for ${names} asked of ${hosts.join(', ')}`
-          : `the certificate for ${names} revoked (${plan.revoke}) and replaced, asked of ${hosts.join(', ')}`,
-      data: { hosts, revoke: plan.revoke !== null, reason: plan.revoke },
-    });
+    // A look when due (cron, the server's hourly one) is no request: ledgered only if it renews.
+    if (request.whenDue !== true)
+      await cp.store.appendEvent({
+        atMs: cp.clock.nowMs(),
+        actor: cp.actor,
+        app: cp.config.app,
+        environment,
+        kind: 'certificate.requested',
+        message:
+          plan.revoke === null
+            ? `a new certificate for ${names} asked of ${hosts.join(', ')}`
+            : `the certificate for ${names} revoked (${plan.revoke}) and replaced, asked of ${hosts.join(', ')}`,
+        data: { hosts, revoke: plan.revoke !== null, reason: plan.revoke },
+      });
+    if (plan.shared) {
+      const results = await renewShared(cp, environment, plan, request.whenDue === true);
+      for (const result of results) options.onHost?.(result);
+      return results;
+    }
     const results: HostRenewal[] = [];
     for (const target of plan.targets) {
       const result = await renewOn(cp, environment, target, plan.revoke);
@@ -163,4 +189,108 @@ async function renewOn(
     const hint = (err as { hint?: unknown }).hint;
     return { ...target, ok: false, error, ...(typeof hint === 'string' ? { hint } : {}) };
   }
+}
+
+/** A fleet's shared certificate: renewed (or revoked and replaced) here, once, and sent to every host. */
+async function renewShared(
+  cp: ControlPlane,
+  environment: string,
+  plan: CertificateRenewalPlan,
+  whenDue: boolean,
+): Promise<HostRenewal[]> {
+  const env = environmentConfig(cp.config, environment);
+  const door = plannedFrontDoorOf(cp.config.app, environment, env, cp.projectDir ?? process.cwd());
+  const key = plan.targets[0]?.key ?? routeKeyOf(cp.config.app, environment, env);
+  if (door === null) return [];
+  const step: ObtainCertificateStep = {
+    kind: 'obtain-certificate',
+    host: CONTROL_PLANE,
+    app: key,
+    environment,
+    hosts: plan.targets.map((t) => t.host),
+    publicPort: env.publicPort,
+    bindAddress: env.bindAddress,
+    metricsPort: env.metricsPort ?? null,
+    frontDoor: door,
+  };
+  const ledger = async (e: { kind: string; message: string; data?: unknown }): Promise<void> => {
+    await cp.store.appendEvent({
+      atMs: cp.clock.nowMs(),
+      actor: cp.actor,
+      app: cp.config.app,
+      environment,
+      kind: e.kind,
+      message: e.message,
+      ...(e.data === undefined ? {} : { data: e.data }),
+    });
+  };
+  try {
+    const done = await provideSharedCertificate(
+      step,
+      { hosts: cp.hosts, clock: cp.clock, certificates: { dir: join(cp.stateDir, 'certificates') }, ledger },
+      plan.revoke !== null ? { revoke: plan.revoke } : { renew: whenDue ? 'when-needed' : 'now' },
+    );
+    const renewal: CertificateRenewal = {
+      key,
+      names: done.names,
+      previous: done.previous,
+      current: done.current,
+      revoked: done.revoked,
+    };
+    return plan.targets.map((t) => ({ ...t, ok: true as const, renewal }));
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    const hint = (err as { hint?: unknown }).hint;
+    return plan.targets.map((t) => ({
+      ...t,
+      ok: false as const,
+      error,
+      ...(typeof hint === 'string' ? { hint } : {}),
+    }));
+  }
+}
+
+/** Whether the control plane holds the environment's certificate (`tls.acme`, several hosts, no edge). Pure. */
+export function holdsSharedCertificate(env: FrontDoorEnvironment): boolean {
+  return tlsModeOf(env).mode === 'acme' && env.edge === undefined && env.hosts.length > 1;
+}
+
+/**
+ * `slipway server`: renews the certificates the control plane holds when they are due, at start and then every
+ * `intervalMs` (rounds never overlap; a deploy holding the lock just makes a round wait for the next). Returns stop.
+ */
+export function startSharedCertificateRenewal(
+  cp: ControlPlane,
+  intervalMs: number,
+  onError: (environment: string, err: unknown) => void,
+): () => Promise<void> {
+  const environments = Object.keys(cp.config.environments).filter((name) =>
+    holdsSharedCertificate(environmentConfig(cp.config, name)),
+  );
+  if (environments.length === 0) return () => Promise.resolve();
+  let running: Promise<void> | null = null;
+  const round = (): void => {
+    if (running) return;
+    running = (async () => {
+      for (const environment of environments) {
+        const results = await renewCertificates(cp, { environment, revoke: false, whenDue: true }).catch(
+          (err: unknown) => {
+            onError(environment, err);
+            return [];
+          },
+        );
+        const failed = results.find((r) => !r.ok);
+        if (failed && !failed.ok) onError(environment, new Error(failed.error));
+      }
+    })().finally(() => (running = null));
+  };
+  const first = setTimeout(round, 0);
+  const timer = setInterval(round, intervalMs);
+  first.unref();
+  timer.unref();
+  return async () => {
+    clearTimeout(first);
+    clearInterval(timer);
+    await running;
+  };
 }

@@ -49,6 +49,8 @@ const DESCRIBERS: Describers = {
   'ensure-edge': (s) =>
     `edge router of ${s.app} on ${s.host} listens on ${s.bindAddress}:${s.publicPort} and balances across ${s.upstreams.map((u) => `${u.id} (${u.address}:${u.port})`).join(', ')}, health-checked on ${s.healthCheck.path}` +
     (s.frontDoor ? `; ${describeEdgeDoor(s.frontDoor)}` : ''),
+  'obtain-certificate': (s) =>
+    `certificate for ${s.frontDoor.names.join(', ')} from ${s.frontDoor.acme?.directoryUrl ?? 'the ACME CA'}, obtained here (HTTP-01 answered by the front door of ${s.hosts.join(', ')}) when none is stored or it is due, and sent to each of them`,
   'set-edge-member': (s) =>
     s.enabled
       ? `put ${s.member} back into the edge on ${s.host}`
@@ -112,6 +114,8 @@ export function titleStep(step: Step): string {
       return step.frontDoor
         ? `edge :${step.publicPort}, ${step.frontDoor.names[0] ?? ''}`
         : `edge :${step.publicPort}`;
+    case 'obtain-certificate':
+      return `certificate for ${step.frontDoor.names[0] ?? ''}`;
     case 'set-edge-member':
       return step.enabled ? `${step.member} back in the edge` : `${step.member} out of the edge`;
     case 'backup-database':

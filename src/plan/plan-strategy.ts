@@ -20,6 +20,7 @@ import {
 import { deriveAlreadyServing, hostsLeftAsIs } from './already-serving.js';
 import { stopLeftoverSteps } from './reusable-targets.js';
 import {
+  CONTROL_PLANE,
   NEW_ID,
   type AlreadyServingHost,
   type Plan,
@@ -43,7 +44,10 @@ export function planStrategy(input: DeployInput): StrategyPlan {
   const serving = deriveAlreadyServing(hostsInput);
   const plan = withLeftoversStopped(
     hostsInput,
-    withRoutesEnsured(hostsInput, serving, withEdge(input, planChangingHosts(hostsInput, serving))),
+    withSharedCertificate(
+      hostsInput,
+      withRoutesEnsured(hostsInput, serving, withEdge(input, planChangingHosts(hostsInput, serving))),
+    ),
   );
   return {
     ...plan,
@@ -73,6 +77,30 @@ function withRoutesEnsured(
   return {
     ...plan,
     stages: { ...plan.stages, prepare: [{ name: 'routes', steps }, ...plan.stages.prepare] },
+  };
+}
+
+/**
+ * A certificate shared by a fleet without an edge is obtained once the prepare stage has put every host's route on
+ * its front door (which answers the CA's HTTP-01 challenges), in a stage of its own, before any traffic moves.
+ */
+function withSharedCertificate(input: DeployInput, plan: StrategyPlan): StrategyPlan {
+  const door = input.frontDoor;
+  if (!door?.acme?.shared) return plan;
+  const step: Step = {
+    kind: 'obtain-certificate',
+    host: CONTROL_PLANE,
+    app: routeOfInput(input),
+    environment: input.environment,
+    hosts: input.hosts,
+    publicPort: input.publicPort,
+    bindAddress: input.bindAddress,
+    metricsPort: input.metricsPort,
+    frontDoor: door,
+  };
+  return {
+    ...plan,
+    stages: { ...plan.stages, prepare: [...plan.stages.prepare, { name: 'certificate', steps: [step] }] },
   };
 }
 

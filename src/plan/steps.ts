@@ -22,6 +22,7 @@ export type Step =
   | AnalyzeStep
   | EnsureEdgeStep
   | SetEdgeMemberStep
+  | ObtainCertificateStep
   | BackupDatabaseStep
   | MigrateStep
   | AwaitWindowStep
@@ -65,8 +66,11 @@ export interface PlannedFrontDoor {
   httpsPort: number;
   bindAddress: string;
   certificates: Array<{ certFile: string; keyFile: string }>;
-  /** `tls.acme`: the router process obtains the certificate (then `certificates` is empty). */
-  acme?: { directoryUrl: string; email?: string; caBundleFile?: string };
+  /**
+   * `tls.acme`: the router process obtains the certificate (then `certificates` is empty); `shared` (several
+   * hosts, no edge): the control plane obtains one for all of them (the `obtain-certificate` step).
+   */
+  acme?: { directoryUrl: string; email?: string; caBundleFile?: string; shared?: true };
   /** `tls.redirect` (default true) and `tls.hsts`, applied to this route only. */
   redirect?: boolean;
   hsts?: { maxAgeS: number; includeSubDomains: boolean; preload: boolean } | null;
@@ -179,6 +183,24 @@ export interface SetEdgeMemberStep {
 
 /** The host of steps that run in the control plane itself. */
 export const CONTROL_PLANE = 'control-plane';
+
+/**
+ * A fleet without an edge with `tls.acme`: the control plane obtains one certificate for the environment's names
+ * (HTTP-01 answered by every host's front door, so whichever host the CA reaches answers), keeps it, and sends it
+ * to every host. Renewed here when due (two thirds of its lifetime), else the stored one is sent again.
+ */
+export interface ObtainCertificateStep {
+  kind: 'obtain-certificate';
+  host: typeof CONTROL_PLANE;
+  /** The route key on the hosts (`<app>@<environment>`). */
+  app: string;
+  environment: string;
+  hosts: string[];
+  publicPort: number;
+  bindAddress: string;
+  metricsPort: number | null;
+  frontDoor: PlannedFrontDoor;
+}
 
 /** Wait a while, or (durationMs null) until `slipway promote`; `slipway abort` or a failed analysis ends it. */
 export interface PauseStep {

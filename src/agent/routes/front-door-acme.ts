@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SlipwayError } from '../../core/errors.js';
+import { InputError, SlipwayError } from '../../core/errors.js';
 import { createAcmeIssuer, type RevocationReason } from '../../certificates/acme-issuer.js';
 import {
   createCertificateManager,
@@ -184,6 +184,33 @@ export class FrontDoorAcme {
     );
   }
 
+  /**
+   * Sets (or, with null, removes) an HTTP-01 answer every front door of the host serves, for an order the control
+   * plane runs itself (`acme.shared`): the token and the key authorization (`<token>.<thumbprint>`) are checked.
+   */
+  answerHttp01(token: string, keyAuthorization: string | null): void {
+    if (typeof token !== 'string' || !TOKEN.test(token)) {
+      throw new InputError(`not an ACME challenge token: ${JSON.stringify(token)?.slice(0, 80)}`, {
+        hint: 'a token is 1 to 256 characters of A-Z, a-z, 0-9, _ and -',
+      });
+    }
+    if (keyAuthorization === null) {
+      this.http01.remove(token);
+      return;
+    }
+    if (
+      typeof keyAuthorization !== 'string' ||
+      keyAuthorization.length > 512 ||
+      !keyAuthorization.startsWith(`${token}.`) ||
+      !THUMBPRINT.test(keyAuthorization.slice(token.length + 1))
+    ) {
+      throw new InputError(`not the key authorization of ACME challenge ${token}`, {
+        hint: 'a key authorization is `<token>.<base64url account key thumbprint>`, at most 512 characters',
+      });
+    }
+    this.http01.set(token, keyAuthorization);
+  }
+
   /** Keeps route `key`'s certificate renewed from now on (by this CA); a route with no `acme` is `forget`-ten. */
   watch(key: string, names: readonly string[], spec: FrontDoorAcmeSpec): void {
     const accountKey = accountKeyOf(spec);
@@ -317,6 +344,9 @@ const ISSUED_WORDS: Partial<Record<ObtainReason, string>> = {
   requested: 'renewed ahead of time',
   revoked: 'obtained in place of the revoked one',
 };
+
+const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
+const THUMBPRINT = /^[A-Za-z0-9_-]+$/;
 
 function accountKeyOf(spec: FrontDoorAcmeSpec): string {
   return `${spec.directoryUrl}\n${spec.email ?? ''}\n${digest(spec.caBundle ?? '')}`;

@@ -68,8 +68,9 @@ export class FrontDoors {
     );
     const { names, pathPrefix, httpPort, httpsPort, bindAddress } = spec;
     const acme = spec.acme ?? null;
-    // With ACME, the certificate stored for these names, if it is still good (else `obtain` gets one).
-    if (acme !== null) {
+    // With ACME, the certificate stored for these names, if it is still good (else `obtain` gets one). A shared
+    // one (obtained by the control plane) is served from `certificates` like files: no order here.
+    if (acme !== null && acme.shared !== true) {
       const stored = await this.#acme.current(key, names, acme);
       if (stored !== null) certificates.push(stored);
     }
@@ -92,7 +93,7 @@ export class FrontDoors {
    * and when the next attempt is, and then the route is served over plain HTTP until an attempt succeeds.
    */
   async obtain(key: string, door: SavedFrontDoor): Promise<SavedFrontDoor> {
-    if (door.acme === undefined) return door;
+    if (door.acme === undefined || door.acme.shared === true) return door; // shared: the control plane's
     let files;
     try {
       files = await this.#acme.obtain(key, door.names, door.acme);
@@ -129,6 +130,11 @@ export class FrontDoors {
     if (door.acme === undefined) {
       throw new InputError(`${key} serves certificate files (tls.certificates), not certificates from ACME`, {
         hint: 'replace the files and deploy again',
+      });
+    }
+    if (door.acme.shared === true) {
+      throw new InputError(`${key} serves a certificate the control plane obtains (acme.shared)`, {
+        hint: 'the control plane renews it for the fleet and sends it to every host',
       });
     }
     this.#acme.watch(key, door.names, door.acme); // its certificate events name the route
@@ -209,8 +215,17 @@ export class FrontDoors {
     this.#attached.set(key, doorKey);
     this.#saved.set(key, door);
     // Renewal is watched once there is a certificate (`obtain` watches after its first attempt).
-    if (door.acme === undefined) this.#acme.forget(key);
+    if (door.acme === undefined || door.acme.shared === true) this.#acme.forget(key);
     else if (door.certificates.length > 0) this.#acme.watch(key, door.names, door.acme);
+  }
+
+  /** Sets (or, with null, removes) an HTTP-01 answer that every front door of the host serves (`acme.shared`). */
+  acmeChallenge({ token, keyAuthorization }: AcmeChallenge['params']): Promise<AcmeChallenge['result']> {
+    // Through a promise: a bad token or key authorization rejects (a handler must not throw).
+    return Promise.resolve().then(() => {
+      this.#acme.answerHttp01(token, keyAuthorization);
+      return { ok: true as const };
+    });
   }
 
   /** Serves a route's new ACME certificate (instead of its previous one) and tells the route table. */
@@ -297,6 +312,7 @@ export class FrontDoors {
 }
 
 type RenewCertificate = AgentMethods['renewCertificate'];
+type AcmeChallenge = AgentMethods['acmeChallenge'];
 
 function doorKeyOf(door: SavedFrontDoor): string {
   return `${door.httpPort}|${door.httpsPort}|${door.bindAddress}`;

@@ -67,6 +67,15 @@ export interface RouterMethods {
       revoked: boolean;
     };
   };
+  /**
+   * Sets (or, with `keyAuthorization` null, removes) the HTTP-01 answer for `token` in the host's shared answers:
+   * every front door of the host answers `/.well-known/acme-challenge/<token>` with it, under any name (the
+   * control plane obtains a certificate shared by a fleet without an edge: `acme.shared`). Idempotent.
+   */
+  acmeChallenge: {
+    params: { token: string; keyAuthorization: string | null };
+    result: { ok: true };
+  };
   metrics: AgentMethods['metrics'];
   /** Every route's per-target counters (the agent's Prometheus exposition and its monitor sampler). */
   allMetrics: {

@@ -338,6 +338,7 @@ export class RouteTable implements RoutePort {
   renewCertificate(params: RouterMethods['renewCertificate']['params']): Promise<RenewalResult> {
     return this.#frontDoors.renewCertificate(params);
   }
+  readonly acmeChallenge: RoutePort['acmeChallenge'] = (params) => this.#frontDoors.acmeChallenge(params);
 
   metrics({ app }: { app: string }): Promise<RouterMethods['metrics']['result']> {
     return Promise.resolve({

@@ -21,6 +21,7 @@ const METHODS: Record<keyof RouterMethods, true> = {
   ensureEdge: true,
   setEdgeMember: true,
   renewCertificate: true,
+  acmeChallenge: true,
   metrics: true,
   allMetrics: true,
   shutdown: true,

@@ -51,6 +51,7 @@ export async function runRouterDaemon(home: string): Promise<void> {
     ensureEdge: on('ensureEdge'),
     setEdgeMember: on('setEdgeMember'),
     renewCertificate: on('renewCertificate'),
+    acmeChallenge: on('acmeChallenge'),
     metrics: on('metrics'),
     allMetrics: on('allMetrics'),
     shutdown: () => {
