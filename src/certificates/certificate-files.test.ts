@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ACCOUNT_KEY_FILE,
+  accountDirName,
+  certificateIdOf,
   certificatePath,
   loadOrCreateAccountKey,
   readCertificate,
@@ -57,5 +59,22 @@ describe('certificate files', () => {
     expect(createPrivateKey(a).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(statSync(join(account, ACCOUNT_KEY_FILE)).mode & 0o777).toBe(0o600);
     expect(readdirSync(account)).toEqual([ACCOUNT_KEY_FILE]);
+  });
+});
+
+describe('the names certificates are kept under', () => {
+  it('a route key gives a readable id the store accepts, unique per key', () => {
+    expect(certificateIdOf('shop@production')).toMatch(/^shop_production-[0-9a-f]{8}$/);
+    expect(certificateIdOf('edge:shop@production')).toMatch(/^edge_shop_production-[0-9a-f]{8}$/);
+    // Keys that read the same are still told apart.
+    expect(certificateIdOf('shop@prod')).not.toBe(certificateIdOf('shop_prod'));
+    expect(() => certificatePath('/d', certificateIdOf('@@@'))).not.toThrow();
+  });
+
+  it('one account directory per CA and contact', () => {
+    const a = accountDirName('https://ca.test/dir', 'ops@shop.test');
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(accountDirName('https://ca.test/dir', undefined)).not.toBe(a);
+    expect(accountDirName('https://other.test/dir', 'ops@shop.test')).not.toBe(a);
   });
 });

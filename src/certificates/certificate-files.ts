@@ -1,7 +1,7 @@
 // The files: the ACME account key (made once, then reused) and one JSON file per certificate holding the chain,
 // its private key and what is known about it. All 0600 in 0700 directories, each written whole (a temp file, then
 // a rename): a reader, or a crash, never sees half a certificate or a chain beside another chain's key.
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
@@ -35,6 +35,27 @@ export interface StoredCertificate extends CertificateMeta {
 }
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,199}$/;
+
+/**
+ * The certificate id (a file name the store accepts: lower-case letters, digits, `.`, `-`, `_`) for a route key
+ * such as `shop@production`: readable, and unique per key by a digest.
+ */
+export function certificateIdOf(key: string): string {
+  const readable = key
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '_')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 60);
+  return `${readable || 'route'}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+}
+
+/** The directory name of an ACME account (and its certificates): one per CA directory and contact. */
+export function accountDirName(directoryUrl: string, email: string | undefined): string {
+  return createHash('sha256')
+    .update(`${directoryUrl}\n${email ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
+}
 
 export function certificatePath(dir: string, id: string): string {
   if (!ID.test(id) || id.includes('..')) {

@@ -1,8 +1,12 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { FrontDoorRouteSpec } from '../agent/protocol.js';
 import { createAcmeIssuer, type RevocationReason } from '../certificates/acme-issuer.js';
-import { readCertificate, type StoredCertificate } from '../certificates/certificate-files.js';
+import {
+  accountDirName,
+  certificateIdOf,
+  readCertificate,
+  type StoredCertificate,
+} from '../certificates/certificate-files.js';
 import { createCertificateManager } from '../certificates/certificate-manager.js';
 import { sameNames } from '../certificates/renewal.js';
 import { SlipwayError } from '../core/errors.js';
@@ -26,24 +30,12 @@ function accountDir(
       'this step needs the control plane’s certificate directory, which this run does not have',
     );
   }
-  const digest = createHash('sha256')
-    .update(`${acme.directoryUrl}\n${acme.email ?? ''}`)
-    .digest('hex');
-  return join(ctx.certificates.dir, digest.slice(0, 16));
-}
-
-/** The certificate's id in that directory: readable, and unique per route key. */
-function certificateId(routeKey: string): string {
-  const readable = routeKey
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '_')
-    .replace(/^[^a-z0-9]+/, '');
-  return `${readable.slice(0, 60) || 'route'}-${createHash('sha256').update(routeKey).digest('hex').slice(0, 8)}`;
+  return join(ctx.certificates.dir, accountDirName(acme.directoryUrl, acme.email));
 }
 
 /** The stored certificate while it is good for exactly these names (not revoked, not expired). */
 async function storedGood(dir: string, routeKey: string, names: readonly string[], nowMs: number) {
-  const stored = await readCertificate(dir, certificateId(routeKey)).catch(() => null);
+  const stored = await readCertificate(dir, certificateIdOf(routeKey)).catch(() => null);
   if (stored === null || stored.revoked || Date.parse(stored.notAfter) <= nowMs) return null;
   return sameNames(stored.names, names) ? stored : null;
 }
@@ -118,7 +110,7 @@ export async function provideSharedCertificate(
     challenges: ['http-01'],
   });
   const manager = createCertificateManager({ dir, issuer, clock: ctx.clock });
-  const id = certificateId(step.app);
+  const id = certificateIdOf(step.app);
   const before = await readCertificate(dir, id).catch(() => null);
   let cert: StoredCertificate;
   try {

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CertificateMeta, StoredCertificate } from '../../certificates/certificate-files.js';
+import {
+  certificateIdOf,
+  type CertificateMeta,
+  type StoredCertificate,
+} from '../../certificates/certificate-files.js';
 
 // The files of the certificates a host's front door obtains itself (src/agent/routes/front-door-acme.ts): the
 // PEM copies the CertificateStore loads, and the names they are kept under.
@@ -25,16 +29,6 @@ export async function writeServedFiles(
   await writePrivate(files.certFile, cert.certificate);
   await writePrivate(files.keyFile, cert.key);
   return files;
-}
-
-/** A certificate id the manager accepts (lower-case letters, digits, `.`, `-`, `_`) for a route key. */
-export function certificateIdOf(key: string): string {
-  const readable = key
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '_')
-    .replace(/^[^a-z0-9]+/, '')
-    .slice(0, 60);
-  return `${readable || 'route'}-${digest(key).slice(0, 8)}`;
 }
 
 /** What is known about a certificate, without its chain and key. */

@@ -6,17 +6,16 @@ import {
   type CertificateFailure,
   type CertificateManager,
 } from '../../certificates/certificate-manager.js';
-import type { CertificateMeta, StoredCertificate } from '../../certificates/certificate-files.js';
+import {
+  accountDirName,
+  certificateIdOf,
+  type CertificateMeta,
+  type StoredCertificate,
+} from '../../certificates/certificate-files.js';
 import { Http01Answers, TlsAlpn01Answers } from '../../certificates/challenges.js';
 import { sameNames, type ObtainReason, type RenewalPolicy } from '../../certificates/renewal.js';
 import type { FrontDoorAcmeSpec } from '../protocol.js';
-import {
-  certificateIdOf,
-  digest,
-  metaOf,
-  writeServedFiles,
-  type AcmeCertificateFiles,
-} from './acme-served-files.js';
+import { digest, metaOf, writeServedFiles, type AcmeCertificateFiles } from './acme-served-files.js';
 
 export type { AcmeCertificateFiles } from './acme-served-files.js';
 
@@ -244,7 +243,7 @@ export class FrontDoorAcme {
     const existing = this.#accounts.get(accountKey);
     if (existing !== undefined) return existing;
     // The account (key) and certificates are per CA and contact; the CA bundle only says whom to trust.
-    const dir = join(this.dir, digest(`${spec.directoryUrl}\n${spec.email ?? ''}`).slice(0, 16));
+    const dir = join(this.dir, accountDirName(spec.directoryUrl, spec.email));
     const issuer = createAcmeIssuer({
       ca: {
         directory: spec.directoryUrl,
