@@ -22,6 +22,14 @@ export interface ControlPlane {
    * request), so a server does not keep a value fetched for one job for the next. Absent: `loadSecrets` is kept.
    */
   freshSecrets?(): ControlPlane['loadSecrets'];
+  /**
+   * Keyed fingerprints of secret values (HMAC with a key that stays in the control plane's state directory), by
+   * name; absent: deployments record none.
+   */
+  fingerprintSecrets?(
+    environment: string,
+    secrets: ReadonlyMap<string, Secret>,
+  ): Promise<Record<string, string>>;
   /** A few random characters for ids (randomness stays out of pure code). */
   randomSuffix(): string;
   /** Where backups of the app's database are kept (under `backups/`). */

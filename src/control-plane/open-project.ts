@@ -7,6 +7,8 @@ import { lookupSecretValue } from '../config/resolve-env.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { defaultActor, type ControlPlane } from './control-plane.js';
 import { createSecretLoader, type LoadSecrets } from './secret-loader.js';
+import { loadFingerprintKey } from './load-fingerprint-key.js';
+import { deriveSecretFingerprints } from '../core/secret-fingerprint.js';
 import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
 import type { SshHostSettings } from '../hosts/ssh-host.js';
@@ -75,6 +77,7 @@ export async function openProject(options: ProjectOptions): Promise<Project> {
   const newSecretLoader = (): LoadSecrets =>
     createSecretLoader({ config: loaded.config, stateDir, projectDir: loaded.dir, processEnv: process.env });
   const loadSecrets = newSecretLoader();
+  let fingerprintKey: Promise<Buffer> | undefined;
   const storeLocation = resolveStoreLocation(options, stateDir, process.env);
   const actor = process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor();
   let notifier: Notifier | null = null;
@@ -117,6 +120,10 @@ export async function openProject(options: ProjectOptions): Promise<Project> {
     randomSuffix: () => randomBytes(3).toString('hex'),
     loadSecrets,
     freshSecrets: newSecretLoader,
+    fingerprintSecrets: async (environment, secrets) => {
+      fingerprintKey ??= loadFingerprintKey(stateDir);
+      return deriveSecretFingerprints(await fingerprintKey, { app: loaded.config.app, environment }, secrets);
+    },
     close: async () => {
       await notifier?.flush();
       await Promise.all([...hosts.values()].map((h) => h.close()));
