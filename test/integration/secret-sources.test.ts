@@ -1,4 +1,13 @@
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +141,22 @@ describe('secrets from a command', () => {
     );
     expect(calls()).toEqual(['key']);
     expect(await (await fetch(`${project.url}/`)).text()).toContain('Howdy from hello 1.1.0');
+  });
+
+  it('says which secrets changed since the last deployment, by keyed fingerprints kept in the ledger', async () => {
+    // The deploys of 1.0.0 (GREETING from the command) and of 1.1.0 (GREETING overridden) ran; the failed ones
+    // stopped before they were recorded.
+    const history = expectOk(await project.cli(['history', 'production', '--limit', '50'])).stdout;
+    expect(history).toContain('2 secrets fingerprinted; no earlier deployment to compare with');
+    expect(history).toContain('GREETING changed since the last deployment');
+    expect(history).not.toContain('API_TOKEN changed');
+    const status = expectOk(await project.cli(['status', 'production'])).stdout;
+    expect(status).toContain('secrets: GREETING changed since the last deployment');
+    const key = join(project.dir, '.slipway', 'secret-fingerprint.key');
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    const ledger = expectOk(await project.cli(['history', '--json', '--limit', '50'])).stdout;
+    expect(ledger).not.toContain('Howdy');
+    expect(ledger).not.toContain(readFileSync(key).toString('hex'));
   });
 });
 
