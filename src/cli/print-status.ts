@@ -73,6 +73,8 @@ export function printStatus(s: EnvironmentStatus): void {
     if (s.waitingUntilMs !== null && d.phase === 'running')
       process.stdout.write(`  ${yellow(`waiting: runs at ${new Date(s.waitingUntilMs).toISOString()}`)}\n`);
     if (s.canaryVerdict) process.stdout.write(`  analysis: ${s.canaryVerdict.message}\n`);
+    // Absent from an older server's status.
+    if (s.secretChanges) process.stdout.write(`  secrets: ${s.secretChanges.message}\n`);
     if (d.phase === 'interrupted')
       process.stdout.write(`  ${yellow(`resume it with: slipway deploy ${s.environment} --resume`)}\n`);
   }

@@ -32,6 +32,8 @@ export const DEFAULTS = {
     maxBackoff: '10s',
   },
   stopTimeout: '10s',
+  /** How long a secret's command (`secretSources`) may run: a password manager may wait for an unlock. */
+  secretCommandTimeout: '30s',
   retainReleases: 5,
   preflight: {
     /** Free disk a host needs under its agent home before a deploy (artifacts and unpacked releases kept). */

@@ -59,7 +59,8 @@ ${comments(guess?.healthPath.why ?? [], '  ')}  path: ${scalar(guess?.healthPath
 ${renderEnv(guess)}
 
 # Names of secrets; their values are never written here. Slipway reads them from its own environment
-# (SLIPWAY_SECRET_<NAME>, then <NAME>) or from .slipway/secrets/<environment>.env (NAME=value lines).
+# (SLIPWAY_SECRET_<NAME>, then <NAME>), from .slipway/secrets/<environment>.env (NAME=value lines), or from a
+# password manager's CLI per environment (secretSources; see docs/secrets.md).
 # For example: secrets: [DATABASE_URL]
 secrets: []
 

@@ -54,6 +54,7 @@ describe('parseConfig: valid files', () => {
           },
           env: {},
           secrets: [],
+          secretSources: {},
           windows: [],
           freezes: [],
           freezeOverrideRoles: [...DEFAULTS.pipeline.freezeOverrideRoles],

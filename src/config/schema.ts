@@ -17,6 +17,7 @@ import { verifySchema } from './verify-schema.js';
 import { notificationsSchema } from './notify-schema.js';
 import { watchSchema } from './watch-schema.js';
 import { runtimeSchema } from './runtime-schema.js';
+import { secretSourcesSchema } from './secret-sources-schema.js';
 import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
 
 /** What fits in a process environment; said in both `env` rows of the reference. */
@@ -117,6 +118,7 @@ export const environmentSchema = z
       .array(envNameSchema)
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
+    secretSources: secretSourcesSchema,
     ...environmentPipelineShape,
     approvals: approvalsSchema.optional(),
     monitoring: monitoringSchema.optional(),
@@ -170,7 +172,7 @@ export const configSchema = z
       .array(envNameSchema)
       .default([])
       .describe(
-        'Names of secrets. Values come from the environment of the `slipway` process (NAME or SLIPWAY_SECRET_NAME) or from `.slipway/secrets/<environment>.env`; they are never stored in releases, plans or the ledger.',
+        'Names of secrets. Values come from the environment of the `slipway` process (NAME or SLIPWAY_SECRET_NAME), from `.slipway/secrets/<environment>.env`, or from a command (`environments.<name>.secretSources`); they are never stored in releases, plans or the ledger. See docs/secrets.md.',
       ),
     retainReleases: z
       .int()

@@ -85,6 +85,52 @@ describe('validateConfigRules', () => {
     );
     expect(issues).toEqual([]);
   });
+
+  it('reports a secret source for a name that is no secret of its environment, with the closest name', () => {
+    const issues = validateConfigRules(
+      config({
+        secrets: ['DATABASE_URL'],
+        environments: {
+          production: {
+            publicPort: 8080,
+            secrets: ['STRIPE_KEY'],
+            secretSources: {
+              DATABASE_URL: { command: 'vault kv get -field=url secret/shop' },
+              STRIPE_KEY: { command: ['op', 'read', 'op://shop/stripe/key'] },
+              DATABASE_ULR: { command: 'true' },
+            },
+          },
+          staging: { publicPort: 8081, secretSources: { STRIPE_KEY: { command: 'true' } } },
+        },
+      }),
+    );
+    expect(issues.map((i) => [i.path, i.at])).toEqual([
+      [['environments', 'production', 'secretSources', 'DATABASE_ULR'], 'key'],
+      [['environments', 'staging', 'secretSources', 'STRIPE_KEY'], 'key'],
+    ]);
+    expect(issues[0]?.message).toMatch(/not a secret of this environment.*did you mean "DATABASE_URL"/);
+  });
+});
+
+describe('secretSources in the schema', () => {
+  it('fills in the timeout and refuses an empty command, an empty argv and a NUL byte', () => {
+    const parsed = config({
+      secrets: ['A'],
+      environments: { production: { publicPort: 8080, secretSources: { A: { command: 'op read x' } } } },
+    });
+    expect(parsed.environments.production?.secretSources).toEqual({
+      A: { command: 'op read x', timeout: '30s' },
+    });
+    for (const command of ['', [], [''], 'a\u0000b']) {
+      const result = configSchema.safeParse({
+        app: 'shop',
+        run: { command: 'node server.js' },
+        secrets: ['A'],
+        environments: { production: { publicPort: 8080, secretSources: { A: { command } } } },
+      });
+      expect(result.success, JSON.stringify(command)).toBe(false);
+    }
+  });
 });
 
 describe('rules with SSH hosts', () => {

@@ -3,6 +3,7 @@ import { ENV_LIMITS, envBytes } from './env-schema.js';
 import { hostName } from './config-values.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
+import { suggestClosest } from './suggest-key.js';
 import { validateFrontDoorRules } from './validate-front-door-rules.js';
 import { validatePipelineRules } from './validate-pipeline-rules.js';
 import { validateTriggerRules } from './validate-trigger-rules.js';
@@ -16,6 +17,7 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkHealthCheckTimeouts(config),
     ...checkPublicPorts(config),
     ...checkSecretsNotInEnv(config),
+    ...checkSecretSourcesDeclared(config),
     ...checkEnvSize(config),
     ...validatePipelineRules(config),
     ...checkApproversExist(config),
@@ -91,6 +93,24 @@ function checkSecretsNotInEnv(config: SlipwayConfig): PathIssue[] {
         });
       }
     });
+  }
+  return issues;
+}
+
+/** A source for a name that is no secret would run a command for nothing: most likely a misspelt name. */
+function checkSecretSourcesDeclared(config: SlipwayConfig): PathIssue[] {
+  const issues: PathIssue[] = [];
+  for (const [envName, environment] of Object.entries(config.environments)) {
+    const declared = new Set([...config.secrets, ...environment.secrets]);
+    for (const name of Object.keys(environment.secretSources)) {
+      if (declared.has(name)) continue;
+      const suggestion = suggestClosest(name, [...declared]);
+      issues.push({
+        path: ['environments', envName, 'secretSources', name],
+        at: 'key',
+        message: `"${name}" is not a secret of this environment (list it in secrets or environments.${envName}.secrets)${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+      });
+    }
   }
   return issues;
 }

@@ -17,6 +17,19 @@ export interface ControlPlane {
   actor: string;
   /** Secret values for an environment, looked up by name (values never leave this map except into targets). */
   loadSecrets(environment: string, names: readonly string[]): Promise<Map<string, Secret>>;
+  /**
+   * A `loadSecrets` with a scope of its own: a secret's command runs once per scope (a CLI run, a server job or
+   * request), so a server does not keep a value fetched for one job for the next. Absent: `loadSecrets` is kept.
+   */
+  freshSecrets?(): ControlPlane['loadSecrets'];
+  /**
+   * Keyed fingerprints of secret values (HMAC with a key that stays in the control plane's state directory), by
+   * name; absent: deployments record none.
+   */
+  fingerprintSecrets?(
+    environment: string,
+    secrets: ReadonlyMap<string, Secret>,
+  ): Promise<Record<string, string>>;
   /** A few random characters for ids (randomness stays out of pure code). */
   randomSuffix(): string;
   /** Where backups of the app's database are kept (under `backups/`). */
@@ -38,5 +51,5 @@ export function defaultActor(): string {
 
 /** The same control plane acting for someone else (a server's request or job): the ledger records them. */
 export function actingAs<T extends ControlPlane>(cp: T, actor: string): T {
-  return { ...cp, actor };
+  return { ...cp, actor, ...(cp.freshSecrets ? { loadSecrets: cp.freshSecrets() } : {}) };
 }

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock } from '../core/clock.js';
-import { Secret } from '../core/secret.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { loadSecretSource } from '../config/load-secret-source.js';
 import { lookupSecretValue } from '../config/resolve-env.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { defaultActor, type ControlPlane } from './control-plane.js';
+import { createSecretLoader, type LoadSecrets } from './secret-loader.js';
+import { loadFingerprintKey } from './load-fingerprint-key.js';
+import { deriveSecretFingerprints } from '../core/secret-fingerprint.js';
 import type { Host } from '../hosts/host.js';
 import { LocalHost } from '../hosts/local-host.js';
 import type { SshHostSettings } from '../hosts/ssh-host.js';
@@ -72,12 +73,17 @@ export async function openProject(options: ProjectOptions): Promise<Project> {
   const loaded = await loadConfig(options.config);
   const stateDir = resolveStateDir(options, loaded.dir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // One scope of fetched secrets for this CLI run; a server job or request gets its own (actingAs).
+  const newSecretLoader = (): LoadSecrets =>
+    createSecretLoader({ config: loaded.config, stateDir, projectDir: loaded.dir, processEnv: process.env });
+  const loadSecrets = newSecretLoader();
+  let fingerprintKey: Promise<Buffer> | undefined;
   const storeLocation = resolveStoreLocation(options, stateDir, process.env);
   const actor = process.env.SLIPWAY_USER ?? process.env.SLIPWAY_ACTOR ?? defaultActor();
   let notifier: Notifier | null = null;
   const store = storeOpenedOnFirstUse(async () => {
     const ledgerStore = await openStore(storeLocation);
-    notifier = createNotifier(loaded, stateDir, ledgerStore, actor);
+    notifier = createNotifier(loaded, loadSecrets, ledgerStore, actor);
     return notifier ? withNotifications(ledgerStore, notifier) : ledgerStore;
   });
   const local = new LocalHost(join(stateDir, 'agent'));
@@ -112,14 +118,11 @@ export async function openProject(options: ProjectOptions): Promise<Project> {
     clock: systemClock,
     actor,
     randomSuffix: () => randomBytes(3).toString('hex'),
-    loadSecrets: async (environment, names) => {
-      const source = await loadSecretSource(stateDir, environment, process.env);
-      const secrets = new Map<string, Secret>();
-      for (const name of names) {
-        const value = lookupSecretValue(source, name);
-        if (value !== undefined) secrets.set(name, new Secret(name, value));
-      }
-      return secrets;
+    loadSecrets,
+    freshSecrets: newSecretLoader,
+    fingerprintSecrets: async (environment, secrets) => {
+      fingerprintKey ??= loadFingerprintKey(stateDir);
+      return deriveSecretFingerprints(await fingerprintKey, { app: loaded.config.app, environment }, secrets);
     },
     close: async () => {
       await notifier?.flush();
@@ -161,7 +164,7 @@ function storeOpenedOnFirstUse(open: () => Promise<Store>): Store {
 /** Notifications go out from the ledger itself, so every verb that records an event notifies. */
 function createNotifier(
   loaded: LoadedConfig,
-  stateDir: string,
+  loadSecrets: LoadSecrets,
   ledger: Store,
   actor: string,
 ): Notifier | null {
@@ -174,9 +177,8 @@ function createNotifier(
     clock: systemClock,
     actor,
     resolveSecret: async (environment, name) =>
-      lookupSecretValue(
-        environment ? await loadSecretSource(stateDir, environment, process.env) : process.env,
-        name,
-      ),
+      environment
+        ? (await loadSecrets(environment, [name])).get(name)?.reveal()
+        : lookupSecretValue(process.env, name),
   });
 }

@@ -230,7 +230,7 @@ export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<
     throw new SlipwayError(
       `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; nothing was changed`,
       {
-        hint: `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, or add NAME=value to .slipway/secrets/${plan.environment}.env`,
+        hint: `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, add NAME=value to .slipway/secrets/${plan.environment}.env, or give it a command under environments.${plan.environment}.secretSources (docs/secrets.md)`,
       },
     );
   }

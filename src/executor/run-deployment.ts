@@ -23,6 +23,7 @@ import type { HostObservation } from '../plan/plan-deploy.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import { preparePlan, resolveSecrets, type DeploymentRequest } from './prepare-plan.js';
 import { recordThenAnnounce } from './record-deployment.js';
+import { recordSecretFingerprints } from './record-secret-fingerprints.js';
 import type { ProgressReporter } from './progress.js';
 import { stepHandlers } from './step-handlers.js';
 
@@ -92,6 +93,7 @@ export async function runDeployment(
       reason: request.reason ?? null,
     };
     await recordThenAnnounce(cp.store, deployment, plan, options.onPlan);
+    await recordSecretFingerprints(cp, plan, secrets);
     const result = await execute(cp, plan, options, secrets, new Set());
     return { plan, result };
   });
@@ -139,6 +141,7 @@ export async function resumeDeployment(
         reason: `resumes ${latest.id}`,
       };
       await recordThenAnnounce(cp.store, deployment, plan, options.onPlan);
+      await recordSecretFingerprints(cp, plan, secrets);
     }
     const completed = deriveCompletedSteps(steps, ON_FAILURE_BASE_INDEX);
     const result = await execute(cp, plan, options, secrets, completed);

@@ -1,3 +1,4 @@
+import { parseSecretFingerprintRecord, SECRETS_FINGERPRINTED } from '../core/secret-fingerprint.js';
 import { edgeRouteKey, type AgentState, type RouteStatus } from '../agent/protocol.js';
 import { hostName } from '../config/config-values.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
@@ -114,6 +115,15 @@ export async function collectStatus(project: StatusProject, environment: string)
         limit: 1,
       })
     : [];
+  // What the last deployment changed of the secrets (names only), as its fingerprints event says.
+  const [fingerprinted] = last
+    ? await project.store.listEvents({
+        app: project.config.app,
+        environment,
+        kinds: [SECRETS_FINGERPRINTED],
+        limit: 1,
+      })
+    : [];
   const pipeline = await collectPipelineStatus(
     project,
     environment,
@@ -154,6 +164,13 @@ export async function collectStatus(project: StatusProject, environment: string)
         }
       : null,
     edge: edge?.view ?? null,
+    secretChanges:
+      fingerprinted && fingerprinted.deploymentId === last?.id
+        ? {
+            message: fingerprinted.message,
+            changes: parseSecretFingerprintRecord(fingerprinted.data)?.changes ?? null,
+          }
+        : null,
     canaryVerdict:
       verdict && verdict.deploymentId === last?.id
         ? { atMs: verdict.atMs, message: verdict.message, verdict: verdict.data }

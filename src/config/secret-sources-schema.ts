@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.js';
+import { duration } from './duration-schema.js';
+import { envNameSchema } from './env-schema.js';
+import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
+
+const noNul = (text: string): boolean => !hasNulByte(text);
+
+const commandSchema = z
+  .union([
+    z.string().min(1).refine(noNul, { message: NUL_MESSAGE }),
+    z
+      .array(z.string().refine(noNul, { message: NUL_MESSAGE }))
+      .min(1)
+      .refine((argv) => argv[0] !== '', { message: 'expected a program name first' }),
+  ])
+  .describe(
+    'What prints the value on stdout. A string runs through `sh -c` (pipes, `$VARS`); a list is an argv run without a shell. Runs on the control plane in the directory of slipway.yml with the environment of the `slipway` process (so `BW_SESSION`, `VAULT_ADDR`, `AWS_PROFILE` … reach it) and no stdin.',
+  );
+
+export const secretCommandSourceSchema = z
+  .strictObject({
+    command: commandSchema,
+    timeout: duration()
+      .default(DEFAULTS.secretCommandTimeout)
+      .describe('A command that runs longer is killed (with what it started) and the operation fails.'),
+  })
+  .describe(
+    "A command whose stdout, less one trailing newline, is the secret's value: `op read …`, `bw get password …`, `vault kv get -field=…`. Run at most once per CLI run or server job; its value is never stored.",
+  );
+
+export const secretSourcesSchema = z
+  .record(envNameSchema, secretCommandSourceSchema)
+  .default({})
+  .describe(
+    "Where this environment's secrets come from, by secret name, when not from the process environment or `.slipway/secrets/<environment>.env` (see docs/secrets.md). `SLIPWAY_SECRET_<NAME>` in the environment of `slipway` still overrides one.",
+  );
+
+export type SecretCommandSource = z.output<typeof secretCommandSourceSchema>;
