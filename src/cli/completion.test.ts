@@ -73,6 +73,12 @@ describe('completeWords', () => {
       ['certificates', 'renew', 'production', '--revoke', '--reason', ''],
       ['keyCompromise', 'superseded', 'cessationOfOperation', 'unspecified'],
     ],
+    [['secrets', ''], ['diff']],
+    [['secrets', 'diff', ''], ENVIRONMENTS],
+    [
+      ['secrets', 'diff', 'production', '--'],
+      ['--json', '--help'],
+    ],
     // values Slipway cannot know, and unknown verbs
     [['rollback', 'production', '--reason', ''], []],
     [['logs', 'production', '--lines', ''], []],

@@ -47,6 +47,7 @@ describe('verbModulesFor', () => {
     [['-c', 'x', 'rollback', 'production'], ['rollback']],
     [['agent', 'stop', '--stop-targets'], ['agent']],
     [['certificates', 'renew', 'production', '--revoke'], ['certificates']],
+    [['secrets', 'diff', 'production', '--json'], ['secrets']],
     [
       ['release', 'create', '--version', '1.0.0'],
       ['release', 'releases'],

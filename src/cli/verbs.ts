@@ -48,6 +48,7 @@ export const VERB_MODULES: readonly VerbModule[] = [
     names: ['certificates'],
     load: async () => (await import('./certificates.js')).registerCertificates,
   },
+  { names: ['secrets'], load: async () => (await import('./secrets.js')).registerSecrets },
   { names: ['monitor'], load: async () => (await import('./monitor.js')).registerMonitor },
   { names: ['top'], load: async () => (await import('./top.js')).registerTop },
   { names: ['errors'], load: async () => (await import('./errors.js')).registerErrors },

@@ -158,6 +158,38 @@ describe('secrets from a command', () => {
     expect(ledger).not.toContain('Howdy');
     expect(ledger).not.toContain(readFileSync(key).toString('hex'));
   });
+
+  it('secrets diff: unchanged after a deploy (exit 0), changed once the manager gives another value (exit 1)', async () => {
+    project.writeConfig(config('greeting'));
+    expectOk(await project.cli(['deploy', 'production', '--release', '1.1.0']));
+    const same = expectOk(await project.cli(['secrets', 'diff', 'production']));
+    expect(same.stdout).toMatch(/^ {2}unchanged {2}API_TOKEN$/m);
+    expect(same.stdout).toMatch(/^ {2}unchanged {2}GREETING$/m);
+
+    const other = 'Avast-77d2e0';
+    writeFileSync(manager, MANAGER.replace(GREETING, other));
+    const changed = await project.cli(['secrets', 'diff', 'production']);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toMatch(/^ {2}changed {4}GREETING$/m);
+    expect(changed.stdout).toMatch(/^ {2}unchanged {2}API_TOKEN$/m);
+    const json = await project.cli(['secrets', 'diff', 'production', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      environment: 'production',
+      running: { release: '1.1.0' },
+      secrets: [
+        { name: 'API_TOKEN', state: 'unchanged' },
+        { name: 'GREETING', state: 'changed' },
+      ],
+    });
+    for (const run of [same, changed, json]) {
+      const text = run.stdout + run.stderr;
+      expect(text).not.toContain(GREETING);
+      expect(text).not.toContain(other);
+      for (const line of KEY_LINES) expect(text).not.toContain(line);
+    }
+    expect((await project.cli(['secrets', 'diff', 'nowhere'])).code).toBe(2);
+  });
 });
 
 /** Every file under `dir`, but for the directories named in `skip` (the agent's side: a host, not the store). */
