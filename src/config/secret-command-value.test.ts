@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SlipwayError } from '../core/errors.js';
-import type { SecretCommandRun } from './run-secret-command.js';
+import type { CommandRun } from '../core/run-command.js';
 import {
   deriveSecretCommandValue,
   describeSecretCommand,
@@ -15,14 +15,14 @@ const context = {
   knownValues: ['sk_live_other_secret'],
 };
 
-const exited = (code: number, stdout: string, stderr = ''): SecretCommandRun => ({
+const exited = (code: number, stdout: string, stderr = ''): CommandRun => ({
   kind: 'exited',
   code,
   stdout,
   stderr,
 });
 
-function errorOf(run: SecretCommandRun): SecretSourceError {
+function errorOf(run: CommandRun): SecretSourceError {
   try {
     deriveSecretCommandValue(run, context);
   } catch (error) {

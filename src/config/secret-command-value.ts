@@ -2,7 +2,7 @@ import { formatDurationMs } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
 import { ENV_LIMITS, checkEnvValue } from './env-schema.js';
-import type { SecretCommandRun } from './run-secret-command.js';
+import type { CommandRun } from '../core/run-command.js';
 
 /** A secret's source could not give its value. Names the secret and the environment, never a value. */
 export class SecretSourceError extends SlipwayError {
@@ -36,7 +36,7 @@ const STDERR_LINE_CHARS = 300;
  * newlines of its own keeps them). Any other end of the command throws SecretSourceError with the exit code,
  * signal or timeout and the tail of its stderr, redacted of every known value and of what it printed on stdout.
  */
-export function deriveSecretCommandValue(run: SecretCommandRun, context: SecretCommandContext): string {
+export function deriveSecretCommandValue(run: CommandRun, context: SecretCommandContext): string {
   if (run.kind === 'exited' && run.code === 0) {
     const value = run.stdout.replace(/\r?\n$/, '');
     if (value === '') {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.js';
-import type { SecretCommandOptions, SecretCommandRun } from '../config/run-secret-command.js';
+import type { CommandOptions, CommandRun } from '../core/run-command.js';
 import { SecretSourceError } from '../config/secret-command-value.js';
 import { actingAs, type ControlPlane } from './control-plane.js';
 import { createSecretLoader } from './secret-loader.js';
@@ -30,11 +30,11 @@ const config = configSchema.parse({
 });
 
 /** A manager CLI stand-in: answers each command from a table and counts the runs. */
-function fakeManager(answers: Record<string, SecretCommandRun>) {
-  const runs: SecretCommandOptions[] = [];
+function fakeManager(answers: Record<string, CommandRun>) {
+  const runs: CommandOptions[] = [];
   return {
     runs,
-    runCommand: (options: SecretCommandOptions): Promise<SecretCommandRun> => {
+    runCommand: (options: CommandOptions): Promise<CommandRun> => {
       runs.push(options);
       const key = typeof options.command === 'string' ? options.command : options.command.join(' ');
       return Promise.resolve(answers[key] ?? { kind: 'exited', code: 127, stdout: '', stderr: 'not found' });
@@ -42,7 +42,7 @@ function fakeManager(answers: Record<string, SecretCommandRun>) {
   };
 }
 
-const ok = (stdout: string): SecretCommandRun => ({ kind: 'exited', code: 0, stdout, stderr: '' });
+const ok = (stdout: string): CommandRun => ({ kind: 'exited', code: 0, stdout, stderr: '' });
 const PEM = '-----BEGIN KEY-----\nMIIEvQIBADANBgkq\n-----END KEY-----\n';
 
 function loaderWith(manager: ReturnType<typeof fakeManager>, processEnv: Record<string, string> = {}) {

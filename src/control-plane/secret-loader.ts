@@ -2,11 +2,7 @@ import { parseDurationMs } from '../core/duration.js';
 import { Secret } from '../core/secret.js';
 import { loadSecretSource } from '../config/load-secret-source.js';
 import { resolveSecretOrigin } from '../config/resolve-secret-origin.js';
-import {
-  runSecretCommand,
-  type SecretCommandOptions,
-  type SecretCommandRun,
-} from '../config/run-secret-command.js';
+import { runCommand as runCommandOnce, type CommandOptions, type CommandRun } from '../core/run-command.js';
 import { deriveSecretCommandValue, SECRET_COMMAND_MAX_STDOUT_BYTES } from '../config/secret-command-value.js';
 import type { EnvironmentConfig, SlipwayConfig } from '../config/schema.js';
 import type { SecretCommandSource } from '../config/secret-sources-schema.js';
@@ -19,8 +15,8 @@ export interface SecretLoaderDeps {
   /** Where commands run: the directory of slipway.yml. */
   projectDir: string;
   processEnv: Readonly<Record<string, string | undefined>>;
-  /** Runs a secret's command (tests pass a fake); default: runSecretCommand. */
-  runCommand?: (options: SecretCommandOptions) => Promise<SecretCommandRun>;
+  /** Runs a secret's command (tests pass a fake); default: runCommand. */
+  runCommand?: (options: CommandOptions) => Promise<CommandRun>;
 }
 
 export type LoadSecrets = ControlPlane['loadSecrets'];
@@ -32,7 +28,7 @@ export type LoadSecrets = ControlPlane['loadSecrets'];
  * `.slipway/secrets/<environment>.env`. A failing command throws SecretSourceError.
  */
 export function createSecretLoader(deps: SecretLoaderDeps): LoadSecrets {
-  const runCommand = deps.runCommand ?? runSecretCommand;
+  const runCommand = deps.runCommand ?? runCommandOnce;
   const fromCommands = new Map<string, Promise<string>>();
   const fetched: string[] = [];
 

@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
 import { formatDurationMs, parseDurationMs } from '../../core/duration.js';
 import type { CheckResult, CheckSpecOf, CheckVars } from '../check-result.js';
-import { describeError } from './describe-error.js';
+import { runCommand } from '../../core/run-command.js';
 
 /** Lines of output a check's detail keeps (the end, where a failing script says why). */
 export const COMMAND_OUTPUT_TAIL_LINES = 5;
 const TAIL_BUFFER_CHARS = 8192;
 const TAIL_LINE_CHARS = 300;
-/** After the shell exits, how long its output may take to drain (a leftover child may hold the pipe open). */
-const DRAIN_GRACE_MS = 1000;
 
 /**
  * Runs the check's command through `sh -c` with CANARY_URL, CANARY_RELEASE and STABLE_RELEASE set. Exit 0
@@ -25,80 +22,44 @@ export function runCommandCheck(spec: CheckSpecOf<'command'>, vars: CheckVars): 
       detail: `timeout is not a duration: ${spec.timeout}`,
     });
   }
-  return new Promise((resolve) => {
-    let output = '';
-    let timedOut = false;
-    let settled = false;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    let drainTimer: NodeJS.Timeout | undefined;
-
-    const child = spawn('sh', ['-c', spec.run], {
-      env: {
-        ...process.env,
-        CANARY_URL: vars.canaryUrl,
-        CANARY_RELEASE: vars.release,
-        STABLE_RELEASE: vars.stable ?? '',
-      },
-      // Its own process group, so that a timeout kills what the command started too.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const collect = (chunk: string): void => {
+  let output = '';
+  return runCommand({
+    command: spec.run,
+    env: {
+      ...process.env,
+      CANARY_URL: vars.canaryUrl,
+      CANARY_RELEASE: vars.release,
+      STABLE_RELEASE: vars.stable ?? '',
+    },
+    timeoutMs,
+    onOutput: (chunk) => {
       output = (output + chunk).slice(-TAIL_BUFFER_CHARS);
-    };
-    child.stdout.setEncoding('utf8').on('data', collect);
-    child.stderr.setEncoding('utf8').on('data', collect);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, timeoutMs);
-
-    const finish = (status: CheckResult['status'], summary: string, value?: number): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(drainTimer);
-      child.stdout.destroy();
-      child.stderr.destroy();
+    },
+  }).then((run) => {
+    const result = (status: CheckResult['status'], summary: string, value?: number): CheckResult => {
       const tail = tailOf(output);
-      resolve({
+      return {
         name: spec.name,
         status,
         detail: tail ? `${summary}: ${tail}` : summary,
         ...(value === undefined ? {} : { value }),
-      });
+      };
     };
-    const finishFromExit = (): void => {
-      if (timedOut) {
-        finish('fail', `\`${spec.run}\` did not finish within ${formatDurationMs(timeoutMs)}`);
-      } else if (exit?.code === 0) {
-        finish('pass', 'exit 0', 0);
-      } else if (exit?.code === 2) {
-        finish('inconclusive', 'exit 2', 2);
-      } else if (exit?.code !== null && exit?.code !== undefined) {
-        finish('fail', `exit ${exit.code}`, exit.code);
-      } else {
-        finish('fail', `killed by ${exit?.signal ?? 'a signal'}`);
-      }
-    };
-
-    child.once('error', (err) => finish('fail', `could not run sh: ${describeError(err)}`));
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      killGroup(child.pid);
-      drainTimer = setTimeout(finishFromExit, DRAIN_GRACE_MS);
-    });
-    child.once('close', finishFromExit);
+    switch (run.kind) {
+      case 'timed-out':
+        return result('fail', `\`${spec.run}\` did not finish within ${formatDurationMs(timeoutMs)}`);
+      case 'exited':
+        if (run.code === 0) return result('pass', 'exit 0', 0);
+        if (run.code === 2) return result('inconclusive', 'exit 2', 2);
+        return result('fail', `exit ${run.code}`, run.code);
+      case 'killed':
+        return result('fail', `killed by ${run.signal}`);
+      case 'not-started':
+        return result('fail', `could not run sh: ${run.message}`);
+      case 'too-large':
+        return result('fail', 'too much output'); // no limit is set: not reached
+    }
   });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // The group is gone already.
-  }
 }
 
 function tailOf(output: string): string {

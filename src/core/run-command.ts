@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 
-/** What running a secret's command gave; never the value's meaning, only bytes and how it ended. */
-export type SecretCommandRun =
+/** How a command ended, with what it printed (stdout only when kept). */
+export type CommandRun =
   | { kind: 'exited'; code: number; stdout: string; stderr: string }
   | { kind: 'killed'; signal: string; stdout: string; stderr: string }
   | { kind: 'timed-out'; stdout: string; stderr: string }
@@ -9,25 +9,32 @@ export type SecretCommandRun =
   | { kind: 'too-large'; stderr: string }
   | { kind: 'not-started'; message: string };
 
-export interface SecretCommandOptions {
+export interface CommandOptions {
   /** A string runs through `sh -c`; an array is an argv, run without a shell. */
   command: string | readonly string[];
   timeoutMs: number;
-  cwd: string;
+  cwd?: string;
   env: Readonly<Record<string, string | undefined>>;
-  maxStdoutBytes: number;
+  /** stdout past this kills the command (`too-large`); default: no limit. */
+  maxStdoutBytes?: number;
+  /** Both streams as they come (e.g. a check's output tail); with it, stdout is not kept in the result. */
+  onOutput?: (chunk: string) => void;
 }
 
-/** The end of stderr kept for the error: where a manager's CLI says why. */
+/** The end of stderr kept: where a failing command says why. */
 const STDERR_TAIL_CHARS = 4096;
 /** After the command exits, how long a child it left may hold stdout open before it is cut. */
 const DRAIN_GRACE_MS = 1000;
 
 /**
- * Runs a secret source's command once, with no stdin, in its own process group (a timeout kills what it started
- * too; so does its exit, as a manager's helper left behind must not outlive it). Never throws.
+ * Runs a command once, with no stdin, in its own process group: a timeout kills what it started too, and so does
+ * its exit (a helper left behind must not outlive it, nor hold its pipes open past a short grace). Never throws.
+ * Used by secret sources (`src/config/secret-command-value.ts`) and command checks
+ * (`src/analysis/providers/command-check.ts`).
  */
-export function runSecretCommand(options: SecretCommandOptions): Promise<SecretCommandRun> {
+export function runCommand(options: CommandOptions): Promise<CommandRun> {
+  const maxStdoutBytes = options.maxStdoutBytes ?? Infinity;
+  const onOutput = options.onOutput;
   const [file, ...args] =
     typeof options.command === 'string' ? ['sh', '-c', options.command] : [...options.command];
   return new Promise((resolve) => {
@@ -40,12 +47,12 @@ export function runSecretCommand(options: SecretCommandOptions): Promise<SecretC
     let drainTimer: NodeJS.Timeout | undefined;
 
     const child = spawn(file ?? 'sh', args, {
-      cwd: options.cwd,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: options.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const finish = (run: SecretCommandRun): void => {
+    const finish = (run: CommandRun): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -60,9 +67,10 @@ export function runSecretCommand(options: SecretCommandOptions): Promise<SecretC
     }, options.timeoutMs);
 
     child.stdout?.on('data', (chunk: Buffer) => {
+      if (onOutput) return onOutput(chunk.toString('utf8'));
       if (ending === 'too-large') return;
       stdoutBytes += chunk.length;
-      if (stdoutBytes > options.maxStdoutBytes) {
+      if (stdoutBytes > maxStdoutBytes) {
         ending ??= 'too-large';
         stdout.length = 0;
         killGroup(child.pid);
@@ -72,6 +80,7 @@ export function runSecretCommand(options: SecretCommandOptions): Promise<SecretC
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
+      onOutput?.(chunk);
     });
     const finishFromExit = (): void => {
       const out = Buffer.concat(stdout).toString('utf8');

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runSecretCommand, type SecretCommandOptions } from './run-secret-command.js';
+import { runCommand, type CommandOptions } from './run-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sw-secret-cmd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const options = (command: SecretCommandOptions['command'], more: Partial<SecretCommandOptions> = {}) => ({
+const options = (command: CommandOptions['command'], more: Partial<CommandOptions> = {}) => ({
   command,
   timeoutMs: 10_000,
   cwd: dir,
@@ -16,28 +16,28 @@ const options = (command: SecretCommandOptions['command'], more: Partial<SecretC
   ...more,
 });
 
-describe('runSecretCommand', () => {
+describe('runCommand', () => {
   it('runs a string through sh -c, in cwd, with the env given and no stdin', async () => {
     writeFileSync(join(dir, 'value.txt'), 'from-file');
-    const run = await runSecretCommand(
+    const run = await runCommand(
       options('printf "%s:" "$SHOP_FIELD"; cat value.txt; read line || printf " (no stdin)"; echo'),
     );
     expect(run).toEqual({ kind: 'exited', code: 0, stdout: 'url:from-file (no stdin)\n', stderr: '' });
   });
 
   it('runs an argv without a shell: no expansion', async () => {
-    const run = await runSecretCommand(options(['printf', '%s', '$SHOP_FIELD; echo x']));
+    const run = await runCommand(options(['printf', '%s', '$SHOP_FIELD; echo x']));
     expect(run).toMatchObject({ kind: 'exited', code: 0, stdout: '$SHOP_FIELD; echo x' });
   });
 
   it('gives the exit code with stdout and stderr', async () => {
-    const run = await runSecretCommand(options('echo partial; echo "not signed in" >&2; exit 3'));
+    const run = await runCommand(options('echo partial; echo "not signed in" >&2; exit 3'));
     expect(run).toEqual({ kind: 'exited', code: 3, stdout: 'partial\n', stderr: 'not signed in\n' });
   });
 
   it('kills a command past its timeout, with what it started', async () => {
     const pidFile = join(dir, 'child.pid');
-    const run = await runSecretCommand(
+    const run = await runCommand(
       options(`sleep 30 & echo $! > ${pidFile}; echo waiting >&2; wait`, { timeoutMs: 300 }),
     );
     expect(run).toMatchObject({ kind: 'timed-out', stderr: 'waiting\n' });
@@ -46,12 +46,12 @@ describe('runSecretCommand', () => {
   });
 
   it('stops a command that prints more than the limit and keeps none of it', async () => {
-    const run = await runSecretCommand(options('head -c 5000 /dev/zero | tr "\\0" a; sleep 30'));
+    const run = await runCommand(options('head -c 5000 /dev/zero | tr "\\0" a; sleep 30'));
     expect(run).toEqual({ kind: 'too-large', stderr: '' });
   });
 
   it('says when a program is not there', async () => {
-    const run = await runSecretCommand(options(['no-such-manager-cli-7f3a', 'read']));
+    const run = await runCommand(options(['no-such-manager-cli-7f3a', 'read']));
     expect(run).toMatchObject({ kind: 'not-started' });
     expect(run.kind === 'not-started' && run.message).toContain('ENOENT');
   });
