@@ -1,12 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { issuerLine } from '../certificates/certificate-files.js';
 import { certificateNames } from '../router/tls/certificate-names.js';
 
 /** What `slipway status` and `slipway plan` say of a certificate: whom it names, who issued it, when it is valid. */
 export interface CertificateFacts {
   /** The DNS names it covers (its subjectAltName DNS entries, or its subject CN when it has none). */
   names: string[];
-  /** The issuer's distinguished name on one line, e.g. `C=US, O=Let's Encrypt, CN=R11`. */
+  /** The issuer's distinguished name on one line, e.g. `CN=R11, O=Let's Encrypt, C=US` (`issuerLine`). */
   issuer: string;
   /** ISO 8601. */
   notBefore: string;
@@ -28,7 +29,7 @@ export function describeCertificatePem(pem: string | Buffer): CertificateFacts {
   const x509 = new X509Certificate(pem);
   return {
     names: certificateNames(x509.subjectAltName, x509.subject),
-    issuer: x509.issuer.split('\n').join(', '),
+    issuer: issuerLine(x509), // as the ACME client's ledger lines give it
     notBefore: new Date(Date.parse(x509.validFrom)).toISOString(),
     notAfter: new Date(Date.parse(x509.validTo)).toISOString(),
   };

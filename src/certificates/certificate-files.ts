@@ -86,6 +86,11 @@ export async function readCertificate(dir: string, id: string): Promise<StoredCe
   return data as StoredCertificate;
 }
 
+/** A certificate's issuer on one line, most specific first, e.g. `CN=R11, O=Let's Encrypt, C=US`. */
+export function issuerLine(x509: X509Certificate): string {
+  return x509.issuer.split('\n').reverse().join(', ');
+}
+
 /** Issuer, serial, validity and names of the leaf (the first certificate of a PEM chain). */
 export function describeLeaf(chainPem: string): {
   issuer: string;
@@ -100,7 +105,7 @@ export function describeLeaf(chainPem: string): {
     .filter((s) => s.startsWith('DNS:'))
     .map((s) => s.slice(4));
   return {
-    issuer: leaf.issuer.split('\n').reverse().join(', '),
+    issuer: issuerLine(leaf),
     serial: leaf.serialNumber.toLowerCase(),
     notBefore: new Date(leaf.validFrom).toISOString(),
     notAfter: new Date(leaf.validTo).toISOString(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, decideRenewal, type RenewalDecision, type RenewalInput } from './renewal.js';
+import { backoffMs, decideRenewal, isServable, type RenewalDecision, type RenewalInput } from './renewal.js';
 
 const H = 3600_000;
 const D = 24 * H;
@@ -97,5 +97,19 @@ describe('decideRenewal', () => {
     expect(backoffMs(2)).toBe(120_000);
     expect(backoffMs(100)).toBe(6 * H);
     expect(backoffMs(0)).toBe(0);
+  });
+});
+
+describe('isServable', () => {
+  const now = Date.parse('2026-06-01T00:00:00Z');
+  const stored = { names: ['shop.test', 'www.shop.test'], notAfter: '2026-07-01T00:00:00Z', revoked: false };
+  it.each([
+    ['good, same names in another order and case', stored, ['WWW.shop.test', 'shop.test'], true],
+    ['none stored', null, ['shop.test'], false],
+    ['revoked', { ...stored, revoked: true }, stored.names, false],
+    ['expired', { ...stored, notAfter: '2026-05-31T23:59:59Z' }, stored.names, false],
+    ['other names', stored, ['shop.test'], false],
+  ])('%s', (_what, cert, names, want) => {
+    expect(isServable(cert, names, now)).toBe(want);
   });
 });

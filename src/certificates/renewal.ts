@@ -77,3 +77,20 @@ export function sameNames(a: readonly string[], b: readonly string[]): boolean {
     [...new Set(names.map((n) => n.toLowerCase()))].sort().join('\n');
   return norm(a) === norm(b);
 }
+
+/**
+ * Whether a stored certificate may be served now for exactly these names: not revoked, not expired (due for
+ * renewal or not). What a deploy reuses rather than asking the CA. Pure.
+ */
+export function isServable(
+  stored: { names: readonly string[]; notAfter: string; revoked: boolean } | null,
+  names: readonly string[],
+  nowMs: number,
+): boolean {
+  return (
+    stored !== null &&
+    !stored.revoked &&
+    Date.parse(stored.notAfter) > nowMs &&
+    sameNames(stored.names, names)
+  );
+}

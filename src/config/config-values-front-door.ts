@@ -169,3 +169,11 @@ export interface RouteSelector {
   targetPrefix: string;
   before?: { key: string; targetPrefix: string; publicPort: number };
 }
+
+/**
+ * Whether the control plane obtains the environment's ACME certificate (the `obtain-certificate` step): `tls.acme`
+ * on several hosts and no edge, so one certificate serves every host's front door. Pure.
+ */
+export function holdsSharedCertificate(env: FrontDoorEnvironment): boolean {
+  return tlsModeOf(env).mode === 'acme' && env.edge === undefined && env.hosts.length > 1;
+}

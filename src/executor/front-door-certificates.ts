@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import {
+  holdsSharedCertificate,
   resolveConfigPath,
   routeOf,
   tlsModeOf,
@@ -54,7 +55,7 @@ export function plannedFrontDoorOf(
           acme: {
             directoryUrl: directoryUrlOf(tls.acme.directory),
             // Several hosts and no edge: one certificate for all, obtained by the control plane.
-            ...(env.hosts.length > 1 && env.edge === undefined ? { shared: true as const } : {}),
+            ...(holdsSharedCertificate(env) ? { shared: true as const } : {}),
             ...(tls.acme.email === undefined ? {} : { email: tls.acme.email }),
             ...(tls.acme.caBundle === undefined
               ? {}

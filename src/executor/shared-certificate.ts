@@ -8,10 +8,10 @@ import {
   type StoredCertificate,
 } from '../certificates/certificate-files.js';
 import { createCertificateManager } from '../certificates/certificate-manager.js';
-import { sameNames } from '../certificates/renewal.js';
+import { isServable } from '../certificates/renewal.js';
 import { SlipwayError } from '../core/errors.js';
 import type { ObtainCertificateStep, PlannedFrontDoor } from '../plan/steps.js';
-import { readAcmeSpec, readFrontDoorSpec } from './front-door-certificates.js';
+import { readFrontDoorSpec } from './front-door-certificates.js';
 import { agentOf } from './host-agent.js';
 import type { StepContext, StepResult } from './step-context.js';
 
@@ -36,8 +36,7 @@ function accountDir(
 /** The stored certificate while it is good for exactly these names (not revoked, not expired). */
 async function storedGood(dir: string, routeKey: string, names: readonly string[], nowMs: number) {
   const stored = await readCertificate(dir, certificateIdOf(routeKey)).catch(() => null);
-  if (stored === null || stored.revoked || Date.parse(stored.notAfter) <= nowMs) return null;
-  return sameNames(stored.names, names) ? stored : null;
+  return stored !== null && isServable(stored, names, nowMs) ? stored : null;
 }
 
 function withCertificate(spec: FrontDoorRouteSpec, cert: StoredCertificate | null): FrontDoorRouteSpec {
@@ -92,7 +91,8 @@ export async function provideSharedCertificate(
   how: { renew: 'when-needed' | 'now' } | { revoke: RevocationReason },
 ): Promise<SharedCertificateResult> {
   const door = step.frontDoor;
-  const acme = await readAcmeSpec(door);
+  const read = await readFrontDoorSpec(door); // the CA bundle and any files, read once
+  const acme = read.acme ?? null;
   if (door.acme === undefined || acme === null) throw new SlipwayError('obtain-certificate without tls.acme');
   const dir = accountDir(ctx, door.acme);
   const agents = await Promise.all(step.hosts.map((h) => agentOf(ctx, h)));
@@ -137,7 +137,7 @@ export async function provideSharedCertificate(
   } finally {
     manager.stop();
   }
-  const spec = withCertificate(await readFrontDoorSpec(door), cert);
+  const spec = withCertificate(read, cert);
   await Promise.all(
     agents.map((a) =>
       a.call('ensureRoute', {

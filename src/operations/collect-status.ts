@@ -2,8 +2,8 @@ import { parseSecretFingerprintRecord, SECRETS_FINGERPRINTED } from '../core/sec
 import { edgeRouteKey, type AgentState, type RouteStatus } from '../agent/protocol.js';
 import { hostName } from '../config/config-values.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
-import { environmentConfig } from '../config/environment-config.js';
-import { routeKeyOf, routeSelectorOf } from '../config/config-values-front-door.js';
+import { environmentConfig, environmentRoute } from '../config/environment-config.js';
+import { routeKeyOf } from '../config/config-values-front-door.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { isLockStale } from '../executor/deploy-lock.js';
 import { derivePhase } from '../executor/derive-phase.js';
@@ -71,7 +71,7 @@ export async function collectHostStatus(project: StatusProject, host: Host, envi
   const selector =
     environment === undefined
       ? { key: project.config.app, targetPrefix: project.config.app }
-      : routeSelectorOf(project.config.app, environment, environmentConfig(project.config, environment));
+      : environmentRoute(project.config, environment);
   // Without domains, its own targets from when it had them (`<app>_<environment>-…`) are shown too.
   const ownTarget = (id: string) =>
     selector.targetPrefix === project.config.app
@@ -149,7 +149,7 @@ export async function collectStatus(project: StatusProject, environment: string)
     /** Its route on the hosts' (or its edge's) front door: names, ports, certificates; null without one. */
     frontDoor: deriveFrontDoorStatus(
       edge?.route ? [...hosts, { host: edge.host, route: edge.route }] : hosts,
-      Date.now(),
+      project.clock.nowMs(),
     ),
     lastDeployment: last
       ? {

@@ -1,6 +1,5 @@
 import type { CheckRow } from '../hosts/check-host.js';
-import { environmentConfig } from '../config/environment-config.js';
-import { routeSelectorOf } from '../config/config-values-front-door.js';
+import { environmentConfig, environmentRoute } from '../config/environment-config.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { requireRelease, type DeploymentRequest } from '../executor/prepare-plan.js';
 import { resumeDeployment, runDeployment, type RunOptions } from '../executor/run-deployment.js';
@@ -95,11 +94,7 @@ export async function resumeThroughPipeline(
 /** What each host's router serves now; no host at all when they cannot be asked (nothing is guessed then). */
 async function observeServing(project: Project, environment: string): Promise<ServingHost[]> {
   try {
-    const route = routeSelectorOf(
-      project.config.app,
-      environment,
-      environmentConfig(project.config, environment),
-    );
+    const route = environmentRoute(project.config, environment);
     const observed = await observeHosts(hostsOf(project, environment), project.config.app, { route });
     return observed.map((o) => ({ host: o.host, release: o.active?.release ?? null }));
   } catch {

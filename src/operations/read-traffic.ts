@@ -1,6 +1,5 @@
 import type { RouteStatus, TargetMetrics } from '../agent/protocol.js';
-import { routeSelectorOf } from '../config/config-values-front-door.js';
-import { environmentConfig } from '../config/environment-config.js';
+import { environmentRoute } from '../config/environment-config.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
@@ -13,14 +12,9 @@ import type { StatusProject } from './collect-status.js';
  * answers. An unreachable host is reported, not fatal; an agent that is not running is not started.
  */
 export async function readTraffic(project: StatusProject, environment: string): Promise<TrafficView> {
+  const key = environmentRoute(project.config, environment).key;
   const hosts = await Promise.all(
-    hostsOf(project, environment).map((host) =>
-      readHostTraffic(
-        project,
-        host,
-        routeSelectorOf(project.config.app, environment, environmentConfig(project.config, environment)).key,
-      ),
-    ),
+    hostsOf(project, environment).map((host) => readHostTraffic(project, host, key)),
   );
   return { environment, atMs: project.clock.nowMs(), hosts };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.js';
 import { InputError } from '../core/errors.js';
-import { holdsSharedCertificate, planCertificateRenewal } from './renew-certificates.js';
+import { holdsSharedCertificate } from '../config/config-values-front-door.js';
+import { planCertificateRenewal } from './renew-certificates.js';
 
 const config = configSchema.parse({
   app: 'shop',

@@ -4,6 +4,7 @@ import type { RevocationReason } from '../certificates/acme-issuer.js';
 import { hostName } from '../config/config-values.js';
 import {
   frontDoorHostsOf,
+  holdsSharedCertificate,
   routeKeyOf,
   tlsModeOf,
   type FrontDoorEnvironment,
@@ -248,11 +249,6 @@ async function renewShared(
       ...(typeof hint === 'string' ? { hint } : {}),
     }));
   }
-}
-
-/** Whether the control plane holds the environment's certificate (`tls.acme`, several hosts, no edge). Pure. */
-export function holdsSharedCertificate(env: FrontDoorEnvironment): boolean {
-  return tlsModeOf(env).mode === 'acme' && env.edge === undefined && env.hosts.length > 1;
 }
 
 /**

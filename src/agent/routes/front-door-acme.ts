@@ -13,7 +13,7 @@ import {
   type StoredCertificate,
 } from '../../certificates/certificate-files.js';
 import { Http01Answers, TlsAlpn01Answers } from '../../certificates/challenges.js';
-import { sameNames, type ObtainReason, type RenewalPolicy } from '../../certificates/renewal.js';
+import { isServable, type ObtainReason, type RenewalPolicy } from '../../certificates/renewal.js';
 import type { FrontDoorAcmeSpec } from '../protocol.js';
 import { digest, metaOf, writeServedFiles, type AcmeCertificateFiles } from './acme-served-files.js';
 
@@ -82,9 +82,9 @@ export class FrontDoorAcme {
   ): Promise<AcmeCertificateFiles | null> {
     const account = this.#account(spec);
     const stored = await account.manager.get(certificateIdOf(key)).catch(() => null);
-    if (stored === null || stored.revoked || Date.parse(stored.notAfter) <= Date.now()) return null;
-    if (!sameNames(stored.names, names)) return null;
-    return writeServedFiles(this.dir, key, stored);
+    return stored !== null && isServable(stored, names, Date.now())
+      ? writeServedFiles(this.dir, key, stored)
+      : null;
   }
 
   /**
