@@ -66,17 +66,13 @@ async function readAgentState(host: Host): Promise<AgentState | null> {
 }
 
 /** One host's part of the status; an unreachable host is reported, not fatal. */
-export async function collectHostStatus(project: StatusProject, host: Host, environment?: string) {
+export async function collectHostStatus(project: StatusProject, host: Host, environment: string) {
   // The environment's route (`<app>@<environment>` with domains) and its targets, apart from its other environments'.
-  const selector =
-    environment === undefined
-      ? { key: project.config.app, targetPrefix: project.config.app }
-      : environmentRoute(project.config, environment);
+  const selector = environmentRoute(project.config, environment);
   // Without domains, its own targets from when it had them (`<app>_<environment>-…`) are shown too.
   const ownTarget = (id: string) =>
     selector.targetPrefix === project.config.app
-      ? !id.startsWith(`${project.config.app}_`) ||
-        (environment !== undefined && id.startsWith(`${project.config.app}_${environment}-`))
+      ? !id.startsWith(`${project.config.app}_`) || id.startsWith(`${project.config.app}_${environment}-`)
       : id.startsWith(`${selector.targetPrefix}-`);
   try {
     const state = await readAgentState(host);
