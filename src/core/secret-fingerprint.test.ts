@@ -49,19 +49,19 @@ describe('deriveSecretChanges and describeSecretChanges', () => {
       { A: '1', B: '2' },
       { A: '1', B: '2' },
       { changed: [], added: [], removed: [] },
-      'no secret changed since the last deployment',
+      'no secret changed since the last successful deployment',
     ],
     [
       { A: '1', B: '2' },
       { A: '9', B: '2' },
       { changed: ['A'], added: [], removed: [] },
-      'A changed since the last deployment',
+      'A changed since the last successful deployment',
     ],
     [
       { A: '1', OLD: '2' },
       { A: '9', NEW: '3' },
       { changed: ['A'], added: ['NEW'], removed: ['OLD'] },
-      'A changed; NEW new; OLD no longer used since the last deployment',
+      'A changed; NEW new; OLD no longer used since the last successful deployment',
     ],
   ])('%j → %j', (previous, current, changes, message) => {
     expect(deriveSecretChanges(previous, current)).toEqual(changes);

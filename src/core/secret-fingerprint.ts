@@ -68,7 +68,7 @@ export function describeSecretChanges(changes: SecretChanges | null, count: numb
     ...(changes.added.length > 0 ? [`${changes.added.join(', ')} new`] : []),
     ...(changes.removed.length > 0 ? [`${changes.removed.join(', ')} no longer used`] : []),
   ];
-  return `${parts.length === 0 ? 'no secret changed' : parts.join('; ')} since the last deployment`;
+  return `${parts.length === 0 ? 'no secret changed' : parts.join('; ')} since the last successful deployment`;
 }
 
 /** A `secrets.fingerprinted` event's data, if it is one (the ledger's JSON is read back as unknown). */

@@ -148,10 +148,10 @@ describe('secrets from a command', () => {
     // stopped before they were recorded.
     const history = expectOk(await project.cli(['history', 'production', '--limit', '50'])).stdout;
     expect(history).toContain('2 secrets fingerprinted; no earlier deployment to compare with');
-    expect(history).toContain('GREETING changed since the last deployment');
+    expect(history).toContain('GREETING changed since the last successful deployment');
     expect(history).not.toContain('API_TOKEN changed');
     const status = expectOk(await project.cli(['status', 'production'])).stdout;
-    expect(status).toContain('secrets: GREETING changed since the last deployment');
+    expect(status).toContain('secrets: GREETING changed since the last successful deployment');
     const key = join(project.dir, '.slipway', 'secret-fingerprint.key');
     expect(statSync(key).mode & 0o777).toBe(0o600);
     const ledger = expectOk(await project.cli(['history', '--json', '--limit', '50'])).stdout;
