@@ -47,14 +47,15 @@ interface Traffic {
   trips: CanaryTripReport[];
 }
 
-function fakeHost(traffic: Traffic, calls: string[]): Host {
+function fakeHost(traffic: Traffic, calls: string[], watch: CanaryWatch): Host {
+  const { canary, stable } = watch;
   const agent = {
     call: (method: string) => {
       calls.push(method);
       return Promise.resolve({
         targets: [
-          counters('2.0.0', 'hello-2.0.0-new', traffic.canary.requests, traffic.canary.errors),
-          counters('1.0.0', 'hello-1.0.0-old', traffic.stable.requests, traffic.stable.errors),
+          counters(canary.release, canary.targetId, traffic.canary.requests, traffic.canary.errors),
+          counters(stable.release, stable.targetId, traffic.stable.requests, traffic.stable.errors),
         ],
         trips: traffic.trips,
       });
@@ -79,7 +80,11 @@ afterEach(async () => {
   for (const c of running.splice(0)) await c.stop();
 });
 
-async function harness(options: CanaryControllerOptions = {}, consumed: number[] = []): Promise<Harness> {
+async function harness(
+  options: CanaryControllerOptions = {},
+  consumed: number[] = [],
+  watch: CanaryWatch = WATCH,
+): Promise<Harness> {
   const store = await stores.open();
   const traffic: Traffic = {
     canary: { requests: 0, errors: 0 },
@@ -89,8 +94,8 @@ async function harness(options: CanaryControllerOptions = {}, consumed: number[]
   const calls: string[] = [];
   const failures: string[] = [];
   const controller = new CanaryController(
-    WATCH,
-    new Map([['local', fakeHost(traffic, calls)]]),
+    watch,
+    new Map([['local', fakeHost(traffic, calls, watch)]]),
     new SignalWatcher(store, SCOPE, 20, consumed),
     store,
     systemClock,
@@ -204,6 +209,23 @@ describe('CanaryController', () => {
     expect(h.calls.length).toBe(callsAtFailure); // judging stopped
     const [failed] = await h.events('canary.verdict');
     expect(failed?.data).toMatchObject({ result: 'failed', measurements: { canaryErrorRate: 0.3 } });
+  });
+
+  it("tells a secret rotation's canary from its stable by target: both run the same release", async () => {
+    const rotation: CanaryWatch = {
+      ...WATCH,
+      canary: { release: '1.0.0', targetId: 'hello-1.0.0-new' },
+      stable: { release: '1.0.0', targetId: 'hello-1.0.0-old' },
+    };
+    const h = await harness({}, [], rotation);
+    await h.controller.markTrafficStarted();
+    h.traffic.canary = { requests: 400, errors: 120 };
+    h.traffic.stable = { requests: 1600, errors: 0 };
+    await vi.waitFor(() => expect(h.failures).toHaveLength(1), 5000);
+    // Counted by release, both sides would be the same 2000 requests with 6% errors: no difference to find.
+    expect(h.failures[0]).toMatch(
+      /^canary analysis failed: canary 5xx rate 30(\.0+)?% \(120 of 400 requests\)/,
+    );
   });
 
   it("turns a router's trip report into a failed verdict with the trip's numbers", async () => {

@@ -96,8 +96,9 @@ export class CanaryController implements Guard {
     };
   }
 
-  isCanaryRelease(release: string): boolean {
-    return release === this.watch.canary.release;
+  /** The canary is known by its target id (the same on every host): a secret rotation's stable runs its release too. */
+  isCanaryTarget(targetId: string): boolean {
+    return targetId === this.watch.canary.targetId;
   }
 
   /**
@@ -324,11 +325,13 @@ export class CanaryController implements Guard {
     return {
       trip,
       canary: sumMetrics(
-        targets.filter((t) => t.release === this.watch.canary.release),
+        targets.filter((t) => t.targetId === this.watch.canary.targetId),
         this.watch.canary.release,
       ),
       stable: sumMetrics(
-        targets.filter((t) => t.release === this.watch.stable.release),
+        targets.filter(
+          (t) => t.release === this.watch.stable.release && t.targetId !== this.watch.canary.targetId,
+        ),
         this.watch.stable.release,
       ),
     };

@@ -25,7 +25,7 @@ export async function createCanaryController(
   const trafficStarted = finished.some(
     ({ step }) =>
       (step.kind === 'set-weight' && step.weight > 0) ||
-      (step.kind === 'switch-traffic' && step.release === plan.canary?.canary.release),
+      (step.kind === 'switch-traffic' && step.targetId === plan.canary?.canary.targetId),
   );
   const records =
     completed.size > 0

@@ -118,7 +118,7 @@ export const stepHandlers: StepHandlers = {
     });
     const tookMs = ctx.clock.nowMs() - started;
     // A host-batched canary gets traffic host by host: each switch to it opens a new analysis window.
-    if (ctx.canary?.isCanaryRelease(step.release)) await ctx.canary.markTrafficChanged(step.host);
+    if (ctx.canary?.isCanaryTarget(step.targetId)) await ctx.canary.markTrafficChanged(step.host);
     return {
       detail:
         result.previous === step.targetId
