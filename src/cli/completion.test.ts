@@ -73,7 +73,15 @@ describe('completeWords', () => {
       ['certificates', 'renew', 'production', '--revoke', '--reason', ''],
       ['keyCompromise', 'superseded', 'cessationOfOperation', 'unspecified'],
     ],
-    [['secrets', ''], ['diff']],
+    [
+      ['secrets', ''],
+      ['diff', 'rotate'],
+    ],
+    [['secrets', 'rotate', ''], ENVIRONMENTS],
+    [
+      ['secrets', 'rotate', 'production', '--'],
+      ['--force', '--override-freeze', '--reason', '--help'],
+    ],
     [['secrets', 'diff', ''], ENVIRONMENTS],
     [
       ['secrets', 'diff', 'production', '--'],

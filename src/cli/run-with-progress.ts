@@ -5,6 +5,7 @@ import type { runDeployment } from '../executor/run-deployment.js';
 import type { DeploymentContext } from '../operations/deploy.js';
 import {
   describeAlreadyServing,
+  describeRotation,
   describeDeploymentSubject,
   describePlanHeading,
   describePlanStrategy,
@@ -58,7 +59,8 @@ export async function runWithProgress(
         process.stdout.write(
           `${bold(describePlanHeading(plan, verb === 'resume' ? 'resuming' : 'running'))} ${dim(`(${describePlanStrategy(plan)}, deployment ${plan.deploymentId}${nowServing(plan.previous?.release ?? null, serving)})`)}\n`,
         );
-        for (const line of describeAlreadyServing(plan)) process.stdout.write(`  ${line}\n`);
+        for (const line of [...describeRotation(plan), ...describeAlreadyServing(plan)])
+          process.stdout.write(`  ${line}\n`);
         if (plan.stages.some((s) => s.steps.some((step) => step.kind === 'await-approval'))) {
           process.stdout.write(
             `  waits for approval first: slipway approve ${plan.deploymentId} (or reject it with --comment)\n`,

@@ -2,8 +2,12 @@ import type { Command } from 'commander';
 import { describeSecretDiff, secretsDiffer } from '../core/secret-diff.js';
 import { diffSecrets, type SecretsDiff } from '../operations/diff-secrets.js';
 import { withProject, type GlobalOptions } from './project.js';
+import { registerSecretsRotate } from './secrets-rotate.js';
 
-/** `slipway secrets diff <env> [--json]`: which secrets differ between what runs and what the sources give now. */
+/**
+ * `slipway secrets diff <env> [--json]`: which secrets differ between what runs and what the sources give now;
+ * `slipway secrets rotate` (./secrets-rotate.ts).
+ */
 export function registerSecrets(program: Command, globals: () => GlobalOptions): void {
   const secrets = program
     .command('secrets')
@@ -22,6 +26,7 @@ export function registerSecrets(program: Command, globals: () => GlobalOptions):
         if (secretsDiffer(diff.secrets)) process.exitCode = 1;
       });
     });
+  registerSecretsRotate(secrets, globals);
 }
 
 /** The text output: what was compared with, then a line per secret; names and states only. Pure. */

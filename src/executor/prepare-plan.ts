@@ -18,7 +18,7 @@ import {
   readCertificates,
 } from './front-door-certificates.js';
 import type { EdgePlan } from '../plan/plan-input.js';
-import type { Plan } from '../plan/steps.js';
+import type { Plan, Rotation } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { loadDatabaseInputs } from '../migrate/load-database-inputs.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
@@ -38,6 +38,8 @@ export interface DeploymentRequest {
   notBeforeMs?: number | null;
   /** The deploy overrides a freeze (checked and ledgered by the pipeline runner). */
   freezeOverridden?: boolean;
+  /** `slipway secrets rotate`: `version` is the release that serves; its targets start again with fresh values. */
+  rotation?: Rotation;
 }
 
 /** The edge's upstreams are the app hosts' routers: their address (loopback for `local`) and the public port. */
@@ -191,6 +193,7 @@ export async function preparePlan(
       nowMs: cp.clock.nowMs(),
       approval: env.approvals ?? null,
       verify: deriveVerifyInput(env, request.environment, current, projectDir),
+      ...(request.rotation ? { rotation: request.rotation } : {}),
     },
     {
       env,

@@ -3,7 +3,7 @@ import type { ExecutionResult } from '../executor/execute-plan.js';
 import { environmentConfig } from '../config/environment-config.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { DeploymentRequest } from '../executor/prepare-plan.js';
-import type { Plan } from '../plan/steps.js';
+import type { Plan, Rotation } from '../plan/steps.js';
 import { parseDurationMs } from '../core/duration.js';
 import { decideGates, evaluateGates, type Gate, type VerificationResult } from './gates.js';
 import { derivePipelinePosition } from './pipeline-position.js';
@@ -28,6 +28,8 @@ export interface PipelineDeployRequest {
   overrideFreeze: { reason: string | undefined } | null;
   /** The environment the release is promoted from (`promote-release` or automatic promotion). */
   promotedFrom?: string;
+  /** `slipway secrets rotate`: `version` serves already; it starts again with fresh values, and is not promoted. */
+  rotation?: Rotation;
 }
 
 export type Outcome = { plan: Plan; result: ExecutionResult };
@@ -125,6 +127,7 @@ export async function runPipelineDeploy(
     notBeforeMs: request.notBeforeMs,
     freezeOverridden: freeze?.status === 'overridden',
     ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.rotation ? { rotation: request.rotation } : {}),
   });
   return [outcome, ...(await afterDeployment(cp, ports, outcome, hooks))];
 }
@@ -158,7 +161,8 @@ export async function afterDeployment(
     );
   }
   const position = derivePipelinePosition(cp.config, plan.environment);
-  if (position.promote !== 'automatic' || position.next === null) return [];
+  // A rotation changes an environment's secrets, not what it runs: there is nothing to promote.
+  if (position.promote !== 'automatic' || position.next === null || plan.rotation) return [];
   const next = {
     environment: position.next,
     version: plan.release.version,

@@ -56,6 +56,7 @@ export function describePlan(
       ? `Now serving: ${plan.previous.release} (${plan.previous.targetId})`
       : 'Now serving: nothing (first deploy)',
   );
+  lines.push(...describeRotation(plan));
   if (plan.deploymentId === NEW_ID)
     lines.push(
       `${NEW_ID} marks ids given when the deploy runs (it plans again then, from what runs at that moment)`,
@@ -162,6 +163,14 @@ const DECISION_ORDER: Array<AlreadyServingDecision['kind']> = [
   'restart-not-healthy',
   'restart-for-secrets',
 ];
+
+/** What a secret rotation does, for the plan and the live view's heading (none: no lines). Pure. */
+export function describeRotation(plan: Pick<Plan, 'rotation' | 'release'>): string[] {
+  if (!plan.rotation) return [];
+  return [
+    `Rotates ${plan.rotation.secrets.join(', ')}: ${plan.release.version} starts again with the values the sources give now; nothing else changes`,
+  ];
+}
 
 /** What the plan does about hosts that serve its release already (none: no lines). Pure. */
 export function describeAlreadyServing(plan: Plan): string[] {

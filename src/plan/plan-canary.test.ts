@@ -166,6 +166,29 @@ describe('planCanaryStages (through planDeploy)', () => {
     expect(plan.canary).toBeUndefined();
   });
 
+  it('a secret rotation of the release that serves is a canary of its new targets against the old ones', () => {
+    const same = {
+      release: releaseRuntime('1.0.0', { secretNames: ['DB_PASSWORD'] }),
+      previousRelease: releaseRuntime('1.0.0', { secretNames: ['DB_PASSWORD'] }),
+    };
+    const rotation = planDeploy(
+      input([{ setWeight: 20 }], { ...same, rotation: { secrets: ['DB_PASSWORD'] } }),
+    );
+    expect(rotation.strategy).toBe('canary');
+    expect(rotation.rotation).toEqual({ secrets: ['DB_PASSWORD'] });
+    expect(rotation.canary).toMatchObject({
+      canary: { release: '1.0.0', targetId: 'hello-1.0.0-0abc12' },
+      stable: { release: '1.0.0', targetId: 'hello-1.0.0-old' },
+    });
+    expect(describePlan(rotation)).toContain(
+      'Rotates DB_PASSWORD: 1.0.0 starts again with the values the sources give now; nothing else changes',
+    );
+    // A plain redeploy of the release that serves has nothing to compare: straight through.
+    const redeploy = planDeploy(input([{ setWeight: 20 }], same));
+    expect(redeploy.strategy).toBe('blue-green');
+    expect(redeploy.rotation).toBeUndefined();
+  });
+
   it('describes the whole canary plan (snapshot)', () => {
     expect(describePlan(planDeploy(input([{ setWeight: 10 }, { pauseMs: null }])))).toMatchSnapshot();
   });

@@ -1,7 +1,7 @@
 import type { ApprovalGate } from './plan-approval.js';
 import type { EdgeFailoverSpec, HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
-import type { AnalysisPlan, PlannedFrontDoor } from './steps.js';
+import type { AnalysisPlan, PlannedFrontDoor, Rotation } from './steps.js';
 
 /** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
 export interface ReleaseRuntime {
@@ -136,4 +136,6 @@ export interface DeployInput {
   approval?: ApprovalGate | null;
   /** The environment's verification, when it has `verify:` (a deploy ends with it). */
   verify?: { hosts: string[]; suite: VerifySuitePlan } | null;
+  /** A secret rotation: the release that serves everywhere, started again (a canary compares by target). */
+  rotation?: Rotation;
 }

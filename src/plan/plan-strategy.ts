@@ -53,6 +53,7 @@ export function planStrategy(input: DeployInput): StrategyPlan {
     ...plan,
     ...(serving.length > 0 ? { alreadyServing: serving } : {}),
     ...(plan.strategy !== input.strategy.kind ? { environmentStrategy: input.strategy.kind } : {}),
+    ...(input.rotation ? { rotation: input.rotation } : {}),
   };
 }
 
@@ -224,7 +225,10 @@ function withEdge(input: DeployInput, plan: StrategyPlan): StrategyPlan {
   return { ...plan, stages: { ...plan.stages, prepare } };
 }
 
-/** A canary needs hosts to change, each serving another release (stable) to compare the new one with. */
+/**
+ * A canary needs hosts to change, each serving another target to compare the new one with: of another release
+ * (stable), or, for a secret rotation, of the same release with the values from before.
+ */
 function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
   return (
     input.kind === 'deploy' &&
@@ -234,7 +238,7 @@ function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
         h.active !== null &&
         !h.reusesWarm &&
         h.active.targetId !== h.targetId &&
-        h.active.release !== input.release.version,
+        (input.rotation !== undefined || h.active.release !== input.release.version),
     )
   );
 }

@@ -369,6 +369,13 @@ export interface Plan {
    * nothing. Absent: every agent answered.
    */
   agentNotRunning?: string[];
+  /** A secret rotation (`slipway secrets rotate`): the release that serves, started again with fresh values. */
+  rotation?: Rotation;
+}
+
+/** The secrets a rotation was asked for (by name, or every one that changed): fresh values, nothing else. */
+export interface Rotation {
+  secrets: string[];
 }
 
 /** A host whose router serves the deployed release already. */
