@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  findEnvironmentRoute,
+  hasTargetPrefix,
   hstsSettingsOf,
   resolveConfigPath,
   routeOf,
   routesOf,
+  routeSelectorOf,
   tlsModeOf,
+  type RouteSelector,
 } from './config-values-front-door.js';
 import { configSchema } from './schema.js';
 
@@ -100,5 +104,65 @@ describe('resolveConfigPath', () => {
     ['~', '/home/me'],
   ])('%s → %s', (text, want) => {
     expect(resolveConfigPath(text, '/proj', '/home/me')).toBe(want);
+  });
+});
+
+describe('findEnvironmentRoute', () => {
+  const selector = (app: string, environment: string, env: { domains?: string[]; publicPort: number }) =>
+    routeSelectorOf(app, environment, { hosts: ['local'], ...env });
+  const routes = [
+    { app: 'web', publicPort: 8080 },
+    { app: 'web@staging', publicPort: 8081 },
+    { app: 'api', publicPort: 8082 },
+    { app: 'shop@staging', publicPort: 8083 },
+  ];
+  it.each<[string, RouteSelector, { app: string; keyChanged: boolean; prefixes: string[] } | null]>([
+    [
+      'its key',
+      selector('web', 'staging', { domains: ['s.test'], publicPort: 8081 }),
+      { app: 'web@staging', keyChanged: false, prefixes: ['web_staging'] },
+    ],
+    [
+      'its key without domains',
+      selector('api', 'production', { publicPort: 8082 }),
+      { app: 'api', keyChanged: false, prefixes: ['api'] },
+    ],
+    [
+      'the key it had before it gained domains, on its port',
+      selector('web', 'production', { domains: ['p.test'], publicPort: 8080 }),
+      { app: 'web', keyChanged: true, prefixes: ['web_production', 'web'] },
+    ],
+    [
+      'not the key from before on another port (another environment of the app)',
+      selector('web', 'production', { domains: ['p.test'], publicPort: 9999 }),
+      null,
+    ],
+    [
+      'the key it had with domains, after dropping them',
+      selector('shop', 'staging', { publicPort: 8083 }),
+      { app: 'shop@staging', keyChanged: true, prefixes: ['shop', 'shop_staging'] },
+    ],
+    ['nothing', selector('shop', 'production', { publicPort: 8080 }), null],
+  ])('%s', (_, selector, expected) => {
+    const found = findEnvironmentRoute(routes, selector);
+    if (expected === null)
+      expect(found).toMatchObject({ keyChanged: false, targetPrefixes: [selector.targetPrefix] });
+    expect(
+      found.route === null
+        ? null
+        : { app: found.route.app, keyChanged: found.keyChanged, prefixes: found.targetPrefixes },
+    ).toEqual(expected);
+  });
+});
+
+describe('hasTargetPrefix', () => {
+  it.each([
+    ['web-1.0.0-abc123', 'web', true],
+    ['web_staging-1.0.0-abc123', 'web', false],
+    ['web_staging-1.0.0-abc123', 'web_staging', true],
+    ['web_stagingx-1.0.0-abc123', 'web_staging', false],
+    ['web-1.0.0-abc123', 'web_staging', false],
+  ])('%s of %s: %s', (id, prefix, expected) => {
+    expect(hasTargetPrefix(id, 'web', prefix)).toBe(expected);
   });
 });

@@ -171,6 +171,35 @@ export interface RouteSelector {
 }
 
 /**
+ * An environment's route among a host's routes, and the prefixes of its targets' ids: under its key; or, while the
+ * host still has it under the key it had before the environment gained (or dropped) `domains`, on the same port,
+ * under that one (`keyChanged`: the next ensure-route re-keys it), whose targets have the ids from before too.
+ * Pure.
+ */
+export function findEnvironmentRoute<R extends { app: string; publicPort: number }>(
+  routes: readonly R[],
+  selector: RouteSelector,
+): { route: R | null; keyChanged: boolean; targetPrefixes: string[] } {
+  const route = routes.find((r) => r.app === selector.key);
+  const before = selector.before;
+  const old =
+    route === undefined && before
+      ? routes.find((r) => r.app === before.key && r.publicPort === before.publicPort)
+      : undefined;
+  if (old !== undefined && before !== undefined)
+    return { route: old, keyChanged: true, targetPrefixes: [selector.targetPrefix, before.targetPrefix] };
+  return { route: route ?? null, keyChanged: false, targetPrefixes: [selector.targetPrefix] };
+}
+
+/**
+ * Whether a target id is of the given prefix: `<prefix>-…`; for the app's own name (an environment without
+ * domains), every id that is not another environment's (`<app>_<environment>-…`). Pure.
+ */
+export function hasTargetPrefix(id: string, app: string, prefix: string): boolean {
+  return prefix === app ? !id.startsWith(`${app}_`) : id.startsWith(`${prefix}-`);
+}
+
+/**
  * Whether the control plane obtains the environment's ACME certificate (the `obtain-certificate` step): `tls.acme`
  * on several hosts and no edge, so one certificate serves every host's front door. Pure.
  */

@@ -1,4 +1,8 @@
-import type { RouteSelector } from '../config/config-values-front-door.js';
+import {
+  findEnvironmentRoute,
+  hasTargetPrefix,
+  type RouteSelector,
+} from '../config/config-values-front-door.js';
 import type { Host } from './host.js';
 import { AgentNotRunningError } from './ssh-errors.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
@@ -29,27 +33,16 @@ export async function observeHosts(
       if (agent === null)
         return { host: host.name, active: null, routed: [], targets: [], agentRunning: false };
       const state = await agent.call('state', {});
-      const selector = options.route;
-      const before = selector.before;
-      // The environment's route; or the one it had before it gained (or dropped) domains, on the same port.
-      let route = state.routes.find((r) => r.app === selector.key);
-      let prefixes = [selector.targetPrefix];
-      let routeKeyChanged = false;
-      if (route === undefined && before !== undefined) {
-        route = state.routes.find((r) => r.app === before.key && r.publicPort === before.publicPort);
-        if (route !== undefined) prefixes = [selector.targetPrefix, before.targetPrefix];
-        routeKeyChanged = route !== undefined;
-      }
-      // Targets of the app's other environments on this host (ids `<app>_<environment>-…`) are not this one's.
-      const own = (id: string, prefix: string) =>
-        prefix === app ? !id.startsWith(`${app}_`) : id.startsWith(`${prefix}-`);
-      const targets = state.targets.filter((t) => t.app === app && prefixes.some((p) => own(t.id, p)));
+      const { route, keyChanged, targetPrefixes } = findEnvironmentRoute(state.routes, options.route);
+      const targets = state.targets.filter(
+        (t) => t.app === app && targetPrefixes.some((p) => hasTargetPrefix(t.id, app, p)),
+      );
       const activeTarget = route?.active ? targets.find((t) => t.id === route.active) : undefined;
       return {
         host: host.name,
         active: activeTarget ? { targetId: activeTarget.id, release: activeTarget.release } : null,
         routed: [...(route?.split ? [route.split.canary] : []), ...(route?.draining ?? [])],
-        ...(routeKeyChanged ? { routeKeyChanged: true as const } : {}),
+        ...(keyChanged ? { routeKeyChanged: true as const } : {}),
         targets: targets.map((t) => ({
           targetId: t.id,
           release: t.release,

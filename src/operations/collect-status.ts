@@ -3,7 +3,7 @@ import { edgeRouteKey, type AgentState, type RouteStatus } from '../agent/protoc
 import { hostName } from '../config/config-values.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { environmentConfig, environmentRoute } from '../config/environment-config.js';
-import { routeKeyOf } from '../config/config-values-front-door.js';
+import { findEnvironmentRoute, hasTargetPrefix, routeKeyOf } from '../config/config-values-front-door.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { isLockStale } from '../executor/deploy-lock.js';
 import { derivePhase } from '../executor/derive-phase.js';
@@ -69,19 +69,20 @@ async function readAgentState(host: Host): Promise<AgentState | null> {
 export async function collectHostStatus(project: StatusProject, host: Host, environment: string) {
   // The environment's route (`<app>@<environment>` with domains) and its targets, apart from its other environments'.
   const selector = environmentRoute(project.config, environment);
-  // Without domains, its own targets from when it had them (`<app>_<environment>-…`) are shown too.
-  const ownTarget = (id: string) =>
-    selector.targetPrefix === project.config.app
-      ? !id.startsWith(`${project.config.app}_`) || id.startsWith(`${project.config.app}_${environment}-`)
-      : id.startsWith(`${selector.targetPrefix}-`);
   try {
     const state = await readAgentState(host);
+    const app = project.config.app;
+    const found = findEnvironmentRoute(state?.routes ?? [], selector);
+    // Without domains, its own targets from when it had them (`<app>_<environment>-…`) are shown too.
+    const ownTarget = (id: string) =>
+      found.targetPrefixes.some((p) => hasTargetPrefix(id, app, p)) ||
+      (selector.targetPrefix === app && id.startsWith(`${app}_${environment}-`));
     return {
       host: host.name,
       error: null,
       agent: state ? { pid: state.pid, version: state.agentVersion } : null,
-      route: state?.routes.find((r) => r.app === selector.key) ?? null,
-      targets: (state?.targets ?? []).filter((t) => t.app === project.config.app && ownTarget(t.id)),
+      route: found.route,
+      targets: (state?.targets ?? []).filter((t) => t.app === app && ownTarget(t.id)),
     };
   } catch (err) {
     return {

@@ -1,4 +1,5 @@
 import type { RouteStatus, TargetMetrics } from '../agent/protocol.js';
+import { findEnvironmentRoute, type RouteSelector } from '../config/config-values-front-door.js';
 import { environmentRoute } from '../config/environment-config.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import type { Host } from '../hosts/host.js';
@@ -12,9 +13,9 @@ import type { StatusProject } from './collect-status.js';
  * answers. An unreachable host is reported, not fatal; an agent that is not running is not started.
  */
 export async function readTraffic(project: StatusProject, environment: string): Promise<TrafficView> {
-  const key = environmentRoute(project.config, environment).key;
+  const selector = environmentRoute(project.config, environment);
   const hosts = await Promise.all(
-    hostsOf(project, environment).map((host) => readHostTraffic(project, host, key)),
+    hostsOf(project, environment).map((host) => readHostTraffic(project, host, selector)),
   );
   return { environment, atMs: project.clock.nowMs(), hosts };
 }
@@ -22,7 +23,7 @@ export async function readTraffic(project: StatusProject, environment: string): 
 async function readHostTraffic(
   project: StatusProject,
   host: Host,
-  routeKey: string,
+  selector: RouteSelector,
 ): Promise<TrafficView['hosts'][number]> {
   try {
     const agent = await host.agent({ start: false }).catch((err: unknown) => {
@@ -30,11 +31,10 @@ async function readHostTraffic(
       throw err;
     });
     if (agent === null) return { host: host.name, error: 'agent not running', targets: [] };
-    const [state, metrics] = await Promise.all([
-      agent.call('state', {}),
-      agent.call('metrics', { app: routeKey }),
-    ]);
-    const route = state.routes.find((r) => r.app === routeKey) ?? null;
+    // The route under its key from before the environment gained (or dropped) domains, until a deploy re-keys it.
+    const route = findEnvironmentRoute((await agent.call('state', {})).routes, selector).route;
+    if (route === null) return { host: host.name, error: null, targets: [] };
+    const metrics = await agent.call('metrics', { app: route.app });
     return { host: host.name, error: null, targets: metrics.targets.map((t) => toTargetView(t, route)) };
   } catch (err) {
     return { host: host.name, error: err instanceof Error ? err.message : String(err), targets: [] };
