@@ -1,3 +1,4 @@
+import { parseRouteKey } from '../core/route-key.js';
 import { join } from 'node:path';
 import { readJsonIfExists } from '../agent/state-file.js';
 import { hostName } from '../config/config-values.js';
@@ -109,7 +110,7 @@ export async function syncAgentEvents(
       continue;
     const hostEnvironment = environmentOfHost(project, batch.host); // once per host, not per event
     for (const event of batch.events) {
-      const route = routeOfEvent(event.app);
+      const route = parseRouteKey(event.app);
       if (!LEDGERED.has(event.kind) || (route.app !== app && route.app !== '')) continue;
       await project.store.appendEvent({
         atMs: event.atMs,
@@ -123,18 +124,6 @@ export async function syncAgentEvents(
       });
     }
   }
-}
-
-/**
- * The app and environment an agent event is about, from its route key: `app`, `edge:app`, or, for an environment
- * with domains, `app@environment` (`edge:app@environment`). Pure.
- */
-export function routeOfEvent(key: string): { app: string; environment: string | null } {
-  const bare = key.replace(/^edge:/, '');
-  const at = bare.indexOf('@');
-  return at === -1
-    ? { app: bare, environment: null }
-    : { app: bare.slice(0, at), environment: bare.slice(at + 1) || null };
 }
 
 /**

@@ -7,25 +7,6 @@ import type { Router } from '../../router/router.js';
 import type { EdgeFailoverSpec, EdgeUpstream, EjectionCause, HealthCheckSpec } from '../protocol.js';
 import type { EdgeRecord, RouteRecord } from './route-table.js';
 
-/**
- * The edge of the same app, on the same port and address, saved under another key (`edge:<app>` ⇄
- * `edge:<app>@<environment>`: its environment gained or dropped domains); null when `key` has its own already.
- */
-export function findEdgeToRekey(
-  routes: ReadonlyMap<string, RouteRecord>,
-  key: string,
-  publicPort: number,
-  bindAddress: string,
-): RouteRecord | null {
-  if (routes.has(key)) return null;
-  const withoutEnvironment = (k: string): string => k.split('@')[0] ?? k;
-  for (const [other, route] of routes) {
-    if (route.edge === null || withoutEnvironment(other) !== withoutEnvironment(key)) continue;
-    if (route.publicPort === publicPort && route.bindAddress === bindAddress) return route;
-  }
-  return null;
-}
-
 /** How often a member put back into the edge is looked at until its checks let it in. */
 const IN_ROTATION_POLL_MS = 50;
 

@@ -5,7 +5,6 @@ import { edgeRouteKey, type FrontDoorRouteSpec, type RouteStatus } from '../prot
 import {
   applyEdge,
   edgeMemberEventMessage,
-  findEdgeToRekey,
   validateEdgeFailover,
   validateEdgeUpstreams,
   whenInRotation,
@@ -20,6 +19,7 @@ import {
   type SavedFrontDoor,
 } from './route-records.js';
 import type { RouteStore } from './route-store.js';
+import { findRouteToRekey, rekeyRoute } from './rekey-route.js';
 
 /** How long an upstream dropped from an edge's list may finish its requests before it is cut. */
 export const DEFAULT_EDGE_DRAIN_MS = 30_000;
@@ -125,22 +125,10 @@ export class EdgeRoutes {
     return { ...routeStatus(record), created };
   }
 
-  /**
-   * An environment that gains (or drops) `domains` changes its edge's key (`edge:<app>` ⇄ `edge:<app>@<env>`):
-   * its router, on the same port, keeps serving under the new key rather than being opened again beside itself.
-   */
+  /** An environment that gained (or dropped) `domains`: its edge, saved under the other key, is re-keyed. */
   async #rekey(key: string, publicPort: number, bindAddress: string): Promise<void> {
-    const found = findEdgeToRekey(this.store.routes, key, publicPort, bindAddress);
-    if (found === null) return;
-    // Its names were attached under the old key: taken off (this ensureEdge attaches them again when asked).
-    if (found.frontDoor !== null) {
-      await this.frontDoor.detach(found.app);
-      found.frontDoor = null;
-    }
-    this.store.routes.delete(found.app);
-    found.app = key;
-    this.store.routes.set(key, found);
-    await this.store.commit();
+    const found = findRouteToRekey(this.store.routes, key, publicPort, bindAddress);
+    if (found !== null) await rekeyRoute(this.store, (k) => this.frontDoor.detach(k), found, key);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   type SplitState,
 } from './route-records.js';
 import { RouteStore } from './route-store.js';
+import { findRouteToRekey, rekeyRoute } from './rekey-route.js';
 import { FrontDoors } from './front-doors.js';
 import { dirname, join } from 'node:path';
 
@@ -157,27 +158,10 @@ export class RouteTable implements RoutePort {
     return { ...routeStatus(record), created: true };
   }
 
-  /**
-   * An environment that gains (or drops) `domains` changes its route's key (`app` ⇄ `app@environment`): its
-   * router, on the same port, keeps serving under the new key rather than being opened again beside itself.
-   */
+  /** An environment that gained (or dropped) `domains`: its route, saved under the other key, is re-keyed. */
   async #rekey(key: string, publicPort: number, bindAddress: string): Promise<void> {
-    if (this.#store.routes.has(key)) return;
-    const app = key.split('@')[0]!;
-    for (const [other, route] of this.#store.routes) {
-      if (route.edge !== null || other === key || other.split('@')[0] !== app) continue;
-      if (route.publicPort !== publicPort || route.bindAddress !== bindAddress) continue;
-      // Its front door was attached under the old key: taken off (ensureRoute attaches it again when asked).
-      if (route.frontDoor !== null) {
-        await this.#frontDoors.detach(other);
-        route.frontDoor = null;
-      }
-      this.#store.routes.delete(other);
-      route.app = key;
-      this.#store.routes.set(key, route);
-      await this.#store.commit();
-      return;
-    }
+    const found = findRouteToRekey(this.#store.routes, key, publicPort, bindAddress);
+    if (found !== null) await rekeyRoute(this.#store, (k) => this.#frontDoors.detach(k), found, key);
   }
 
   /**
