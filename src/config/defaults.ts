@@ -34,6 +34,7 @@ export const DEFAULTS = {
   stopTimeout: '10s',
   /** How long a secret's command (`secretSources`) may run: a password manager may wait for an unlock. */
   secretCommandTimeout: '30s',
+  hookTimeout: '5m',
   retainReleases: 5,
   preflight: {
     /** Free disk a host needs under its agent home before a deploy (artifacts and unpacked releases kept). */

@@ -121,6 +121,16 @@ notifications:
 
 # How targets run on the hosts: \`process\` (a process group per target) or \`docker\` (a container of an
 # image built from your Dockerfile at release time; see docs/containers.md). ${guess?.runtime === 'docker' ? DOCKER_RUNTIME : PROCESS_RUNTIME}
+
+# Commands run here, on this machine, at points of each deployment (beforeDeploy, beforeSwitch, afterSwitch,
+# afterRollback), each a step of its plan; see docs/processes.md. For example:
+#   beforeSwitch: [{ command: ./scripts/warm-cache.sh, timeout: 2m }]
+#   afterSwitch: [{ command: ./scripts/announce.sh, environments: [production], continueOnError: true }]
+hooks:
+  beforeDeploy: []
+  beforeSwitch: []
+  afterSwitch: []
+  afterRollback: []
 `;
 }
 

@@ -77,6 +77,7 @@ describe('parseConfig: valid files', () => {
         retries: DEFAULTS.notifications.retries,
       },
       runtime: { kind: 'process' },
+      hooks: { beforeDeploy: [], beforeSwitch: [], afterSwitch: [], afterRollback: [] },
     });
   });
 
@@ -195,7 +196,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
     expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
     expect(issue?.message).toBe(
-      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, pipeline, team, watch, notifications, runtime)',
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, retainReleases, environments, pipeline, team, watch, notifications, runtime, hooks)',
     );
   });
 

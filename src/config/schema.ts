@@ -9,6 +9,7 @@ import { duration } from './duration-schema.js';
 import { edgeSchema } from './edge-schema.js';
 import { frontDoorShape } from './front-door-schema.js';
 import { ENV_LIMITS, envMapSchema, envNameSchema } from './env-schema.js';
+import { hooksSchema } from './hooks-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { insidePathSchema } from './inside-path-schema.js';
 import { monitoringSchema } from './monitor-schema.js';
@@ -192,6 +193,7 @@ export const configSchema = z
     watch: watchSchema.default(() => watchSchema.parse({})),
     notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
     runtime: runtimeSchema,
+    hooks: hooksSchema,
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

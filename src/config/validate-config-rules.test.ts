@@ -112,6 +112,29 @@ describe('validateConfigRules', () => {
   });
 });
 
+describe('hooks', () => {
+  it('reports a hook for an environment that is not defined, with the closest name', () => {
+    const issues = validateConfigRules(
+      config({
+        hooks: {
+          afterSwitch: [
+            { command: './notify.sh', environments: ['production'] },
+            { command: './smoke.sh', environments: ['prodution'] },
+          ],
+        },
+      }),
+    );
+    expect(issues).toEqual([
+      {
+        path: ['hooks', 'afterSwitch', 1, 'environments', 0],
+        at: 'value',
+        message:
+          'hooks.afterSwitch[1] names an environment that is not defined: prodution (did you mean production?)',
+      },
+    ]);
+  });
+});
+
 describe('secretSources in the schema', () => {
   it('fills in the timeout and refuses an empty command, an empty argv and a NUL byte', () => {
     const parsed = config({

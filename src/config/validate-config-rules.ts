@@ -23,7 +23,29 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkApproversExist(config),
     ...validateTriggerRules(config),
     ...validateFrontDoorRules(config),
+    ...checkHookEnvironments(config),
   ];
+}
+
+/** A hook for an environment that is not there would never run: a typo, said where it is. */
+function checkHookEnvironments(config: SlipwayConfig): PathIssue[] {
+  const names = Object.keys(config.environments);
+  return Object.entries(config.hooks).flatMap(
+    ([point, hooks]: [string, SlipwayConfig['hooks']['beforeDeploy']]) =>
+      hooks.flatMap((hook, index) =>
+        (hook.environments ?? []).flatMap((environment, at) =>
+          names.includes(environment)
+            ? []
+            : [
+                {
+                  path: ['hooks', point, index, 'environments', at],
+                  at: 'value' as const,
+                  message: `hooks.${point}[${index}] names an environment that is not defined: ${environment}${suggestClosest(environment, names) ? ` (did you mean ${suggestClosest(environment, names)}?)` : ''}`,
+                },
+              ],
+        ),
+      ),
+  );
 }
 
 /** A single check that may take longer than the whole start-up allowance could never pass in time. */

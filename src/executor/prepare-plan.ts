@@ -1,3 +1,4 @@
+import { planHooks } from '../plan/hook-steps.js';
 import { parseDurationMs } from '../core/duration.js';
 import { SlipwayError, UnknownNameError } from '../core/errors.js';
 import { deriveDeploymentId } from '../core/ids.js';
@@ -21,7 +22,7 @@ import type { EdgePlan } from '../plan/plan-input.js';
 import type { Plan, Rotation } from '../plan/steps.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { loadDatabaseInputs } from '../migrate/load-database-inputs.js';
-import { deriveVerifyInput } from '../verify/derive-verify-input.js';
+import { deriveEnvironmentUrl, deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
 
@@ -170,6 +171,7 @@ export async function preparePlan(
   const loadedDatabase = await loadDatabaseInputs(database, (names) =>
     cp.loadSecrets(request.environment, names),
   );
+  const hooks = planHooks(cp.config.hooks, request.environment);
   // Everything is read; from here on the plan is computed.
   const planned = planDeploy(
     {
@@ -194,6 +196,7 @@ export async function preparePlan(
       approval: env.approvals ?? null,
       verify: deriveVerifyInput(env, request.environment, current, projectDir),
       ...(request.rotation ? { rotation: request.rotation } : {}),
+      ...(hooks ? { hooks: { byPoint: hooks, url: deriveEnvironmentUrl(env) } } : {}),
     },
     {
       env,

@@ -182,6 +182,7 @@ export async function execute(
       ledger: (e) => appendDeploymentEvent(cp, plan, e),
       ...(canary ? { canary } : {}),
       certificates: { dir: join(cp.stateDir, 'certificates') },
+      hooks: { cwd: cp.projectDir ?? process.cwd(), env: process.env, deploymentId: plan.deploymentId },
       migrations: {
         store: cp.store,
         stateDir: cp.stateDir,

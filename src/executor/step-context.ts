@@ -28,6 +28,8 @@ export interface StepContext {
   verification?: VerificationContext;
   /** Where the control plane keeps the ACME accounts and certificates it obtains for fleets without an edge. */
   certificates?: { dir: string };
+  /** Where hooks run: the directory of slipway.yml, the environment of `slipway`, and the deployment's id. */
+  hooks?: { cwd: string; env: Readonly<Record<string, string | undefined>>; deploymentId: string };
   /** Set by the executor: says what a waiting step waits for (kept with the running step; `status` shows it). */
   note?: (detail: string) => Promise<void>;
 }

@@ -5,6 +5,7 @@ import { installImage } from './install-image.js';
 import { readFrontDoorSpec } from './front-door-certificates.js';
 import { agentOf } from './host-agent.js';
 import { obtainSharedCertificate, withSharedCertificate } from './shared-certificate.js';
+import { runHookStep } from './run-hook.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
@@ -228,6 +229,7 @@ export const stepHandlers: StepHandlers = {
   },
 
   'obtain-certificate': (step, ctx) => obtainSharedCertificate(step, ctx),
+  'run-hook': (step, ctx) => runHookStep(step, ctx),
 
   'set-edge-member': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);

@@ -4,6 +4,7 @@ import { describeAwaitWindow, describeBakeRules } from '../pipeline/describe-pip
 import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { PlannedFrontDoor, Step, StepKind, StepOf } from './steps.js';
+import { describeHookStep, titleHookStep } from './hook-steps.js';
 import {
   describeBackupStep,
   describeMigrateStep,
@@ -70,6 +71,7 @@ const DESCRIBERS: Describers = {
     (s.allowSelfApproval ? '' : ', not by the person who deploys') +
     (s.expiresAfterMs === null ? '' : `; approvals count for ${formatDurationMs(s.expiresAfterMs)}`) +
     ' ("slipway approve <deployment>" / "slipway reject")',
+  'run-hook': describeHookStep,
 };
 
 /** The names an edge answers to on its host's front door: the fleet behind one name. */
@@ -130,5 +132,7 @@ export function titleStep(step: Step): string {
       return `approval by ${describeRequirements(step.requirements)}`;
     case 'verify':
       return `verify ${step.release} in ${step.environment}`;
+    case 'run-hook':
+      return titleHookStep(step);
   }
 }

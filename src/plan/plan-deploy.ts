@@ -1,3 +1,5 @@
+import type { HookPoint } from '../config/hooks-schema.js';
+import { hookStages, withSwitchHooks, type HookSubject } from './hook-steps.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { LoadedDatabase } from '../migrate/load-database-inputs.js';
 import {
@@ -58,12 +60,20 @@ export function planDeploy(input: DeployInput, gates: DeployGates | null = null)
   const database = gates
     ? planDatabaseStages(gates.database.input, gates.database.loaded)
     : NO_DATABASE_STAGES;
+  const hooks = (point: HookPoint, options?: { continueOnError: true }): Stage[] =>
+    input.hooks ? hookStages(input.hooks.byPoint, point, hookSubject(input, plan), options) : [];
   const stages: (Stage | null)[] = [
     deploy ? approvalStage(input) : null,
     deploy && gates ? planWindowStage(gates.env, gates.pipeline) : null,
+    ...(deploy ? hooks('beforeDeploy') : []),
     ...strategy.prepare,
     ...database.beforeTraffic,
-    ...strategy.traffic,
+    ...withSwitchHooks(
+      strategy.traffic,
+      deploy ? hooks('beforeSwitch') : [],
+      deploy ? hooks('afterSwitch') : hooks('afterRollback'),
+      input.release.version,
+    ),
     ...database.afterSwitch,
     deploy && gates
       ? planBakeStage(
@@ -75,7 +85,27 @@ export function planDeploy(input: DeployInput, gates: DeployGates | null = null)
     ...strategy.retire,
     deploy ? verificationStage(input) : null,
   ];
-  return { ...plan, stages: stages.filter((s): s is Stage => s !== null) };
+  // A failed deployment that put users back on what served before is a rollback too; a hook failing then is only
+  // reported: there is nothing left to undo.
+  const putBack = plan.onFailure.some((s) => s.steps.some((step) => step.kind === 'switch-traffic'));
+  const afterPutBack = deploy && putBack ? hooks('afterRollback', { continueOnError: true }) : [];
+  return {
+    ...plan,
+    stages: stages.filter((s): s is Stage => s !== null),
+    onFailure: [...plan.onFailure, ...afterPutBack],
+  };
+}
+
+/** What a hook is told of the deployment it is a step of. */
+function hookSubject(input: DeployInput, plan: Pick<Plan, 'previous'>): HookSubject {
+  return {
+    app: input.app,
+    environment: input.environment,
+    release: input.release.version,
+    previousRelease: plan.previous?.release ?? null,
+    hosts: input.hosts,
+    url: input.hooks?.url ?? '',
+  };
 }
 
 function approvalStage(input: DeployInput): Stage | null {

@@ -2,6 +2,7 @@ import type { ApprovalGate } from './plan-approval.js';
 import type { EdgeFailoverSpec, HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan, PlannedFrontDoor, Rotation } from './steps.js';
+import type { PlannedHooks } from './hook-steps.js';
 
 /** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
 export interface ReleaseRuntime {
@@ -138,4 +139,6 @@ export interface DeployInput {
   verify?: { hosts: string[]; suite: VerifySuitePlan } | null;
   /** A secret rotation: the release that serves everywhere, started again (a canary compares by target). */
   rotation?: Rotation;
+  /** The environment's hooks, and where users reach it (what a hook is told as SLIPWAY_URL); absent: none. */
+  hooks?: { byPoint: PlannedHooks; url: string };
 }

@@ -2,6 +2,7 @@ import type { ContainerSpec, EdgeFailoverSpec, HealthCheckSpec, ImageSpec } from
 import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps.js';
 import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
+import type { RunHookStep } from './hook-steps.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -28,7 +29,8 @@ export type Step =
   | AwaitWindowStep
   | BakeStep
   | AwaitApprovalStep
-  | VerifyStep;
+  | VerifyStep
+  | RunHookStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';
