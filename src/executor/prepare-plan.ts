@@ -204,7 +204,7 @@ export async function preparePlan(
   return agentNotRunning.length > 0 ? { ...planned, agentNotRunning } : planned;
 }
 
-/** Every secret the plan's targets need, or an error naming the missing ones before anything changes. */
+/** Every secret the plan's targets (and its registry pulls) need, or an error naming the missing ones before anything changes. */
 export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
   const names = [
     ...new Set(
@@ -219,7 +219,9 @@ export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<
                     ...(step.database.urlSecret ? [step.database.urlSecret] : []),
                     ...(step.kind === 'migrate' ? (step.command?.secretNames ?? []) : []),
                   ]
-                : [],
+                : step.kind === 'install-release' && step.image?.pull && step.image.login
+                  ? [step.image.login.passwordSecret]
+                  : [],
           ),
         ),
     ),

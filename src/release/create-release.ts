@@ -5,7 +5,7 @@ import { ConflictError, InputError, SlipwayError } from '../core/errors.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { ReleaseRecord, Store } from '../store/index.js';
 import { packageArtifact } from './package-artifact.js';
-import { packageImage } from './package-image.js';
+import { packageImage, type LoadRegistryPassword } from './package-image.js';
 import { deriveReleaseSnapshot, type ReleaseSnapshot } from './release-snapshot.js';
 
 export interface CreateReleaseOptions {
@@ -20,6 +20,8 @@ export interface CreateReleaseOptions {
   source?: string | null;
   /** Receives the build command's output lines. */
   onBuildOutput?: (line: string) => void;
+  /** Gives the registry password for the push (`runtime.registry.passwordSecret`). */
+  loadRegistryPassword?: LoadRegistryPassword;
 }
 
 const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -47,6 +49,7 @@ export async function createRelease(
       artifactsDir: join(options.stateDir, 'artifacts'),
       version: options.version,
       onOutput: options.onBuildOutput,
+      ...(options.loadRegistryPassword ? { loadRegistryPassword: options.loadRegistryPassword } : {}),
     });
     snapshot = deriveReleaseSnapshot(config, packed.image);
     refuseChangedSnapshot(existing, snapshot, (c) => c);
