@@ -84,7 +84,11 @@ export async function pruneImages(
     if (index < keep || inUse.has(image.Id)) continue;
     try {
       await docker.getImage(image.Id).remove({ force: true });
-      removed.push(image.RepoTags?.find((t) => t !== '<none>:<none>') ?? image.Id.slice(0, 19));
+      removed.push(
+        image.RepoTags?.find((t) => t !== '<none>:<none>') ??
+          image.RepoDigests?.find((d) => !d.startsWith('<none>')) ?? // pulled by digest: no tag
+          image.Id.slice(0, 19),
+      );
     } catch (err) {
       if (!isDockerNotFound(err)) continue; // in use by a container: leave it
     }

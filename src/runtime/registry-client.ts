@@ -121,7 +121,7 @@ export async function checkRegistryManifest(query: ManifestQuery): Promise<'pres
     if (answer.status === 200) return 'present';
     if (answer.status === 404) return 'missing';
     if (answer.status === 401 || answer.status === 403)
-      throw describeRegistryError(action, `${answer.status} unauthorized`);
+      throw describeRegistryError(action, `${answer.status} unauthorized: the login was refused`);
     throw describeRegistryError(action, `the registry answered ${answer.status}`);
   } catch (err) {
     if (err instanceof SlipwayError) throw err;
