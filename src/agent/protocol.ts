@@ -9,7 +9,7 @@ import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
-import type { InstallReleaseParams } from './image-protocol.js';
+import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
 
 export type { ImageSpec } from './image-protocol.js';
 
@@ -272,6 +272,8 @@ export interface AgentMethods {
   };
   /** Whether the host's Docker Engine has the image (so its archive need not be uploaded). */
   hasImage: { params: { socket: string; id: string }; result: { present: boolean } };
+  /** Logs in to a registry through the host's engine (`slipway check`); nothing is stored. Newer agents only. */
+  checkRegistryLogin: { params: { socket: string; credentials: RegistryCredentials }; result: { ok: true } };
   startTarget: { params: TargetSpec; result: TargetStatus & { alreadyRunning: boolean } };
   waitHealthy: { params: { id: string; timeoutMs: number }; result: HealthOutcome };
   stopTarget: { params: { id: string; drainTimeoutMs: number }; result: { stopped: boolean } };

@@ -31,10 +31,8 @@ describe('a registry with a login on a testbed of 3 SSH hosts', () => {
   const stopHostEngines: Array<() => Promise<void>> = [];
   let dir: string;
   let edgePort: number;
-  const cli = (args: string[]): Promise<CliResult> =>
-    runCli(['-c', join(dir, 'slipway.yml'), ...args], {
-      SLIPWAY_SECRET_REGISTRY_PASSWORD: registry.password,
-    });
+  const cli = (args: string[], password = registry.password): Promise<CliResult> =>
+    runCli(['-c', join(dir, 'slipway.yml'), ...args], { SLIPWAY_SECRET_REGISTRY_PASSWORD: password });
 
   const writeConfig = (): void => {
     const hosts = testbed.hosts
@@ -180,6 +178,32 @@ ${hosts}
       expect(lines.filter((l) => l.startsWith('found '))).toEqual([]);
       const files = Number(lines.find((l) => l.startsWith('files '))?.slice(6));
       expect(files).toBeGreaterThan(3); // the search did look at the agent's files
+    }
+  });
+
+  it('slipway check logs in from each host through its engine: a wrong password and an untrusted CA fail', async () => {
+    const ok = expectOk(await cli(['check', 'production']));
+    expect(ok.stdout.split(`${registry.username} logs in to ${registry.server}`).length - 1).toBe(
+      testbed.hosts.length,
+    );
+
+    const wrong = await cli(['check', 'production'], 'wrong-password-789');
+    expect(wrong.code).not.toBe(0);
+    expect(
+      wrong.stdout.split(`registry ${registry.server} refused user ${registry.username}`).length - 1,
+    ).toBe(testbed.hosts.length);
+    expect(wrong.stdout + wrong.stderr).not.toContain('wrong-password-789');
+
+    // The engines trust the registry through /etc/docker/certs.d (the hosts share the machine's /etc).
+    const caFile = `/etc/docker/certs.d/${registry.server}/ca.crt`;
+    rmSync(caFile);
+    try {
+      const untrusted = await cli(['check', 'production']);
+      expect(untrusted.code).not.toBe(0);
+      expect(untrusted.stdout).toContain(`registry ${registry.server}'s TLS certificate is not trusted`);
+      expect(untrusted.stdout).toContain(caFile);
+    } finally {
+      registry.trustOnThisMachine();
     }
   });
 
