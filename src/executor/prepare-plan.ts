@@ -23,6 +23,7 @@ import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { loadDatabaseInputs } from '../migrate/load-database-inputs.js';
 import { deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
+import { withCurrentRegistryLogin } from './registry-check.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
 
 // What a deployment needs before it changes anything: the release, the observed hosts, the plan, the secrets.
@@ -155,7 +156,7 @@ export async function preparePlan(
   const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
   let previousRelease: ReleaseRuntime | null = null;
   if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
-  const runtime = deriveReleaseRuntime(release, request.environment);
+  const runtime = withCurrentRegistryLogin(deriveReleaseRuntime(release, request.environment), cp.config);
   const database = {
     app: cp.config.app,
     environment: request.environment,

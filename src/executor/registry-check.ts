@@ -8,7 +8,28 @@ import type { RegistryCredentials, RegistryLogin } from '../agent/image-protocol
 import type { ImageSpec } from '../agent/protocol.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { Plan } from '../plan/steps.js';
+import type { ReleaseRuntime } from '../plan/plan-input.js';
+import type { SlipwayConfig } from '../config/schema.js';
 import { checkRegistryManifest } from '../runtime/registry-client.js';
+
+/**
+ * The login hosts pull a release with: the one in slipway.yml now when it names the release's registry (a user
+ * renamed or rotated since the release was made), else the one recorded with the release. Pure.
+ */
+export function withCurrentRegistryLogin(
+  release: ReleaseRuntime,
+  config: Pick<SlipwayConfig, 'app' | 'runtime'>,
+): ReleaseRuntime {
+  const container = release.container;
+  if (!container?.pull || config.runtime.kind !== 'docker') return release;
+  const current = resolveRegistry(config.app, config.runtime.registry);
+  if (current === null || !container.ref.startsWith(`${current.server}/`)) return release;
+  const { login: _recorded, ...rest } = container;
+  return {
+    ...release,
+    container: current.login ? { ...rest, login: { server: current.server, ...current.login } } : rest,
+  };
+}
 
 /** A pull's login with its password, from the deployment's secrets (resolveSecrets loaded it). */
 export function registryCredentialsOf(
