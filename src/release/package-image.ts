@@ -3,6 +3,7 @@ import type { DockerRuntimeConfig } from '../config/runtime-schema.js';
 import { parseByteSize } from '../config/config-values.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { SlipwayError } from '../core/errors.js';
+import type { RegistryCredentials } from '../agent/image-protocol.js';
 import type { Secret } from '../core/secret.js';
 import {
   deriveRegistryDigestRef,
@@ -42,7 +43,8 @@ export async function packageImage(options: {
   artifactsDir: string;
   version: string;
   onOutput?: (line: string) => void;
-  loadRegistryPassword?: LoadRegistryPassword;
+  /** The registry login's credentials (loadRegistryAuth); null for a registry without a login or none. */
+  registryAuth?: RegistryCredentials | null;
 }): Promise<PackedImage> {
   const { config, runtime } = options;
   const socket = deriveBuildSocket(runtime, process.env.DOCKER_HOST);
@@ -57,7 +59,7 @@ export async function packageImage(options: {
   });
   const registry = resolveRegistry(config.app, runtime.registry);
   const pushed = registry
-    ? await pushToRegistry(socket, imageId, registry, options.version, options.loadRegistryPassword)
+    ? await pushToRegistry(socket, imageId, registry, options.version, options.registryAuth ?? null)
     : null;
   const saved = await saveImage(socket, imageId, options.artifactsDir);
   return {
@@ -75,27 +77,38 @@ export async function packageImage(options: {
   };
 }
 
+/**
+ * The credentials `release create` pushes with, looked up before anything is built: null without a registry or
+ * without a login; a password found nowhere stops the release at once.
+ */
+export async function loadRegistryAuth(
+  config: Pick<SlipwayConfig, 'app' | 'runtime'>,
+  loadPassword: LoadRegistryPassword | undefined,
+): Promise<RegistryCredentials | null> {
+  if (config.runtime.kind !== 'docker') return null;
+  const registry = resolveRegistry(config.app, config.runtime.registry);
+  if (!registry?.login) return null;
+  const { username, passwordSecret } = registry.login;
+  const password = await loadPassword?.(passwordSecret);
+  if (!password) {
+    throw new SlipwayError(
+      `the registry password (secret ${passwordSecret}) has no value, so the release cannot be pushed to ${registry.server}; nothing was built`,
+      {
+        hint: `set SLIPWAY_SECRET_${passwordSecret} in the environment of "slipway release create", or give it in the secrets of the environment named by --environment (default: the first one in slipway.yml)`,
+      },
+    );
+  }
+  return { server: registry.server, username, password: password.reveal() };
+}
+
 async function pushToRegistry(
   socket: string,
   imageId: string,
   registry: ResolvedRegistry,
   version: string,
-  loadPassword: LoadRegistryPassword | undefined,
+  auth: RegistryCredentials | null,
 ): Promise<{ ref: string; registry: NonNullable<ImageSnapshot['registry']> }> {
   const tag = deriveRegistryTag(registry, version);
-  let auth = null;
-  if (registry.login) {
-    const password = await loadPassword?.(registry.login.passwordSecret);
-    if (!password) {
-      throw new SlipwayError(
-        `the registry password (secret ${registry.login.passwordSecret}) has no value, so ${tag} cannot be pushed; no release was stored`,
-        {
-          hint: `set SLIPWAY_SECRET_${registry.login.passwordSecret} in the environment of "slipway release create", or give it in the secrets of the environment named by --environment (default: the first one in slipway.yml)`,
-        },
-      );
-    }
-    auth = { server: registry.server, username: registry.login.username, password: password.reveal() };
-  }
   const digest = await pushImage(socket, imageId, tag, auth);
   return {
     ref: deriveRegistryDigestRef(registry, digest),
