@@ -155,7 +155,8 @@ export async function preparePlan(
   const currentVersion = (serving ?? observed.find((o) => o.active))?.active?.release ?? null;
   const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
   let previousRelease: ReleaseRuntime | null = null;
-  if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
+  if (current)
+    previousRelease = withCurrentRegistryLogin(deriveReleaseRuntime(current, request.environment), cp.config);
   const runtime = withCurrentRegistryLogin(deriveReleaseRuntime(release, request.environment), cp.config);
   const database = {
     app: cp.config.app,

@@ -62,6 +62,11 @@ function get(
   });
 }
 
+/** Where a registry's API answers: Docker Hub's images are named docker.io/…, its API is registry-1.docker.io. */
+export function registryApiHost(server: string): string {
+  return server === 'docker.io' ? 'registry-1.docker.io' : server;
+}
+
 /** The bearer-token challenge of a registry that uses a token service (Docker Hub, Harbor, GitLab …). Pure. */
 export function parseBearerChallenge(
   header: string | undefined,
@@ -90,7 +95,7 @@ export async function checkRegistryManifest(query: ManifestQuery): Promise<'pres
   const basic = query.credentials
     ? `Basic ${Buffer.from(`${query.credentials.username}:${query.credentials.password}`).toString('base64')}`
     : null;
-  const url = `https://${query.server}/v2/${query.repository}/manifests/${query.reference}`;
+  const url = `https://${registryApiHost(query.server)}/v2/${query.repository}/manifests/${query.reference}`;
   const ask = (authorization: string | null): Promise<Answer> =>
     get(url, {
       method: 'HEAD',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyRegistryError, describeRegistryError } from './registry-errors.js';
-import { parseBearerChallenge } from './registry-client.js';
+import { parseBearerChallenge, registryApiHost } from './registry-client.js';
 
 describe('classifyRegistryError', () => {
   it.each([
@@ -53,5 +53,12 @@ describe('parseBearerChallenge', () => {
     });
     expect(parseBearerChallenge('Basic realm="Registry"')).toBeNull();
     expect(parseBearerChallenge(undefined)).toBeNull();
+  });
+});
+
+describe('registryApiHost', () => {
+  it("asks Docker Hub's API for docker.io images, any other registry at its own name", () => {
+    expect(registryApiHost('docker.io')).toBe('registry-1.docker.io');
+    expect(registryApiHost('10.0.0.1:5000')).toBe('10.0.0.1:5000');
   });
 });
