@@ -35,7 +35,7 @@ export const SHARED_VERBS: readonly DeclaredVerb[] = [
           {
             flags: '-e, --environment <env>',
             description:
-              'whose secrets hold the registry password for the push (default: the first environment; the process environment comes first)',
+              'whose secrets hold the registry password for the push (default: the first environment; SLIPWAY_SECRET_<NAME> comes first)',
           },
         ],
         local: async () => (await import('./releases.js')).releaseCreateHere,
