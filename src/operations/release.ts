@@ -7,8 +7,8 @@ import type { Project } from '../control-plane/open-project.js';
 
 /**
  * Where `release create` finds the registry password: like a secret of `environment` (default: the first one in
- * slipway.yml), so the process environment (SLIPWAY_SECRET_<NAME> or <NAME>) comes first, then that environment's
- * secrets file and sources. A registry password used at build is the build machine's credential.
+ * slipway.yml), with the secrets' precedence (SLIPWAY_SECRET_<NAME> in the process environment first). A registry
+ * password used at build is the build machine's credential.
  */
 export function registryPasswordLoader(
   project: Pick<Project, 'config' | 'loadSecrets'>,
