@@ -70,7 +70,9 @@ export async function checkRegistryImages(
   secrets: ReadonlyMap<string, Secret>,
 ): Promise<void> {
   for (const [ref, { image, hosts }] of pulledImages(plan)) {
-    if (await allHostsHave(cp, image, hosts)) continue;
+    // A host whose agent does not run is not asked (asking would start it): the registry is asked instead.
+    const notRunning = new Set(plan.agentNotRunning ?? []);
+    if (!hosts.some((h) => notRunning.has(h)) && (await allHostsHave(cp, image, hosts))) continue;
     const at = ref.indexOf('@');
     const slash = ref.indexOf('/');
     const server = ref.slice(0, slash);
