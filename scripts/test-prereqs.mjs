@@ -32,6 +32,13 @@ export const REQUIREMENTS = [
   // The container tests start their own dockerd (docker.io brings docker-init) and make a base image from busybox.
   { command: 'dockerd', pkg: 'docker.io', why: 'container targets (the tests start their own dockerd)' },
   { command: 'busybox', pkg: 'busybox-static', why: "the container tests' base image" },
+  // The registry tests start Debian's Distribution (htpasswd auth, TLS from a test CA); htpasswd makes the bcrypt entry.
+  {
+    file: '/usr/bin/docker-registry',
+    pkg: 'docker-registry',
+    why: 'pushing to and pulling from a real registry',
+  },
+  { command: 'htpasswd', pkg: 'apache2-utils', why: "the test registry's htpasswd (bcrypt) login" },
   // The migration tests start a private PostgreSQL server (Debian's) and use pg_dump/pg_restore.
   { file: '/usr/lib/postgresql/*/bin/postgres', pkg: 'postgresql', why: 'PostgreSQL migrations and stores' },
   { command: 'pg_dump', pkg: 'postgresql-client', why: 'PostgreSQL backups (pg_dump, pg_restore)' },

@@ -9,6 +9,7 @@ import { serveAgentMetrics, type MetricsServer } from './metrics-server.js';
 import { MonitorSampler } from './monitor-sampler.js';
 import { AGENT_PROTOCOL_VERSION } from './protocol.js';
 import { listReleaseDirs } from './release-dirs.js';
+import { checkRegistryLogin } from '../runtime/registry-login.js';
 import { hasReleaseImage, installRelease, startTarget, waitTargetHealthy } from './target-handlers.js';
 import { moveLegacyRoutes, type LegacyRoutes } from './routes/legacy-routes.js';
 import { RouteTable, type RoutePort } from './routes/route-table.js';
@@ -250,6 +251,10 @@ export class Agent {
 
       installRelease: (params) => installRelease(this.paths.releases, params),
       hasImage: hasReleaseImage,
+      checkRegistryLogin: async ({ socket, credentials }) => {
+        await checkRegistryLogin(socket, credentials);
+        return { ok: true };
+      },
       startTarget: (spec) =>
         startTarget(
           { runtimes: this.#runtimes, releasesDir: this.paths.releases, routes: this.#routes },

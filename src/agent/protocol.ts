@@ -9,6 +9,9 @@ import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
+import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
+
+export type { ImageSpec } from './image-protocol.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -47,15 +50,6 @@ export interface ContainerSpec {
   memoryBytes: number | null;
   /** CPU limit (1.5 = one and a half cores); null for none. */
   cpus: number | null;
-}
-
-/** A release's image: checked on the host, loaded from the uploaded `docker save` archive or pulled. */
-export interface ImageSpec {
-  id: string;
-  /** `<registry>/<app>:<version>` when a registry is configured (pulled instead of uploaded), else a local tag. */
-  ref: string;
-  socket: string;
-  pull: boolean;
 }
 
 export type TargetState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -273,11 +267,13 @@ export interface AgentMethods {
   ping: { params: Record<string, never>; result: { agentVersion: string; protocol: number; pid: number } };
   state: { params: Record<string, never>; result: AgentState };
   installRelease: {
-    params: { app: string; version: string; artifactPath: string; sha256: string; image?: ImageSpec };
+    params: InstallReleaseParams;
     result: ReleaseStatus & { alreadyInstalled: boolean };
   };
   /** Whether the host's Docker Engine has the image (so its archive need not be uploaded). */
   hasImage: { params: { socket: string; id: string }; result: { present: boolean } };
+  /** Logs in to a registry through the host's engine (`slipway check`); nothing is stored. Newer agents only. */
+  checkRegistryLogin: { params: { socket: string; credentials: RegistryCredentials }; result: { ok: true } };
   startTarget: { params: TargetSpec; result: TargetStatus & { alreadyRunning: boolean } };
   waitHealthy: { params: { id: string; timeoutMs: number }; result: HealthOutcome };
   stopTarget: { params: { id: string; drainTimeoutMs: number }; result: { stopped: boolean } };

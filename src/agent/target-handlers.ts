@@ -17,10 +17,14 @@ type Result<M extends keyof AgentMethods> = Promise<AgentMethods[M]['result']>;
 /** A release directory from an artifact, or a container image (loaded from the artifact, or pulled). */
 export async function installRelease(
   releasesDir: string,
-  { image, ...params }: Params<'installRelease'>,
+  { image, registryAuth, ...params }: Params<'installRelease'>,
 ): Result<'installRelease'> {
   if (!image) return installReleaseDir(releasesDir, params);
-  const { alreadyInstalled } = await installImage(image, image.pull ? null : params.artifactPath);
+  const { alreadyInstalled } = await installImage(
+    image,
+    image.pull ? null : params.artifactPath,
+    registryAuth,
+  );
   return { app: params.app, version: params.version, sha256: params.sha256, dir: image.id, alreadyInstalled };
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CheckRow } from '../hosts/check-host.js';
 import { refuseFailedPreflight, runPreflight } from '../control-plane/preflight.js';
+import { checkRegistryLogins } from '../control-plane/registry-preflight.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { bold, green, red, yellow } from './progress-renderer.js';
 
@@ -8,12 +9,16 @@ export function registerCheck(program: Command, globals: () => GlobalOptions): v
   program
     .command('check')
     .description(
-      'preflight: every host reachable, OS/arch, disk, memory, ports (public, front door), runtime, clock, agent (a table)',
+      'preflight: every host reachable, OS/arch, disk, memory, ports (public, front door), runtime, clock, agent, registry login (a table)',
     )
     .argument('<env>', 'environment name')
     .action(async (env: string) => {
       await withProject(globals(), async (project) => {
-        const results = await runPreflight(project, env, { local: true });
+        const results = await checkRegistryLogins(
+          project,
+          env,
+          await runPreflight(project, env, { local: true }),
+        );
         printPreflight(results);
         refuseFailedPreflight(results);
       });

@@ -6,10 +6,11 @@ import { dim, green } from './progress-renderer.js';
 /** `slipway release create` on this machine's project (declared with its options in shared-verbs.ts). */
 export const releaseCreateHere =
   (globals: () => GlobalOptions) =>
-  async (opts: { version?: string }): Promise<void> => {
+  async (opts: { version?: string; environment?: string }): Promise<void> => {
     await withProject(globals(), async (project) => {
       const { release, created } = await createProjectRelease(project, {
         ...(opts.version ? { version: opts.version } : {}),
+        ...(opts.environment ? { environment: opts.environment } : {}),
         onBuildOutput: (line) => process.stdout.write(dim(`  build │ ${line}\n`)),
       });
       process.stdout.write(
@@ -35,8 +36,13 @@ export const releasesHere =
         process.stdout.write(
           `${JSON.stringify(
             releases.map(({ config, ...r }) => {
-              const image = (config as ReleaseSnapshot).runtime?.image;
-              return { ...r, ...(image ? { image } : {}), goodIn: goodIn(r.version) };
+              const runtime = (config as ReleaseSnapshot).runtime;
+              return {
+                ...r,
+                ...(runtime ? { image: runtime.image } : {}),
+                ...(runtime?.pull ? { imageRef: runtime.ref } : {}),
+                goodIn: goodIn(r.version),
+              };
             }),
             null,
             2,
@@ -56,7 +62,9 @@ export const releasesHere =
     });
   };
 
+/** The image id, and where hosts pull it from (pinned by digest) for a release in a registry. */
 function imageOf(config: unknown): string {
-  const image = (config as ReleaseSnapshot).runtime?.image;
-  return image ? `  image ${image.slice(0, 19)}` : '';
+  const runtime = (config as ReleaseSnapshot).runtime;
+  if (!runtime) return '';
+  return `  image ${runtime.image.slice(0, 19)}${runtime.pull ? `  ${runtime.ref}` : ''}`;
 }

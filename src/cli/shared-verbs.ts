@@ -32,6 +32,11 @@ export const SHARED_VERBS: readonly DeclaredVerb[] = [
             flags: '-v, --version <version>',
             description: 'version of the release (default: the git commit of the project)',
           },
+          {
+            flags: '-e, --environment <env>',
+            description:
+              'whose secrets hold the registry password for the push (default: the first environment; SLIPWAY_SECRET_<NAME> comes first)',
+          },
         ],
         local: async () => (await import('./releases.js')).releaseCreateHere,
         remote: async () => (await import('./remote/remote-reads.js')).releaseCreateOnServer,

@@ -111,6 +111,8 @@ export const DEFAULTS = {
   runtime: {
     dockerfile: 'Dockerfile',
     socket: '/var/run/docker.sock',
+    /** How long the deploy's registry check waits for the registry's answer. */
+    registryCheckTimeoutMs: 15_000,
   },
   database: {
     migrationsDir: 'migrations',

@@ -9,6 +9,58 @@ const byteSizeSchema = z
   })
   .describe('A size in bytes with an optional unit (k, m, g), e.g. "256m".');
 
+/** A registry as `host[:port]/path`: the old string form, without credentials (still accepted). */
+const registryString = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/,
+    'expected a registry like registry.example.com:5000/team',
+  )
+  .describe(
+    'A registry without credentials, e.g. registry.example.com/team: the image is pushed as <registry>/<app>. Use the object form for a registry that needs a login.',
+  );
+
+const registryObject = z
+  .strictObject({
+    server: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected host[:port], e.g. registry.example.com:5000')
+      .describe("The registry's host[:port], e.g. registry.example.com:5000 (HTTPS)."),
+    repository: z
+      .string()
+      .regex(
+        /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+        'expected a repository like team/app',
+      )
+      .optional()
+      .describe('The repository in the registry, e.g. team/app (default: the app name).'),
+    username: z.string().min(1).optional().describe('The user `release create` pushes and hosts pull as.'),
+    passwordSecret: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a secret name')
+      .optional()
+      .describe(
+        "The name of the secret holding the user's password (or token), loaded like any secret (docs/secrets.md); sent to each host's Docker Engine for the pull only, never written on hosts.",
+      ),
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "A PEM CA bundle (relative to slipway.yml) the control plane trusts for the registry's HTTPS (the deploy's registry check). Docker Engines trust a private CA through /etc/docker/certs.d/<server>/ca.crt on their host.",
+      ),
+  })
+  .refine((r) => (r.username === undefined) === (r.passwordSecret === undefined), {
+    message: 'username and passwordSecret go together: give both (a registry with a login) or neither',
+  })
+  .describe('A registry, with a login when it needs one (see docs/containers.md, Registries).');
+
+const registrySchema = z
+  .union([registryString, registryObject])
+  .describe(
+    'A registry: release images are pushed there at `release create` and pulled by hosts, pinned by digest. Without one, the image is saved once and uploaded to hosts that lack it.',
+  );
+
 const processRuntime = z
   .strictObject({
     kind: z.literal('process'),
@@ -36,12 +88,7 @@ const dockerRuntime = z
       .describe(
         'The Docker Engine socket `slipway release create` builds with; defaults to DOCKER_HOST (unix://…) or `socket`.',
       ),
-    registry: z
-      .string()
-      .optional()
-      .describe(
-        'A registry (e.g. registry.example.com/team): images are pushed there at release and pulled by hosts. Without one, the image is saved once and uploaded to hosts that lack it.',
-      ),
+    registry: registrySchema.optional(),
     memory: byteSizeSchema
       .optional()
       .describe('Memory limit of each container, e.g. "256m" (none when unset).'),
@@ -63,3 +110,4 @@ export const runtimeSchema = z
 
 export type RuntimeConfig = z.output<typeof runtimeSchema>;
 export type DockerRuntimeConfig = Extract<RuntimeConfig, { kind: 'docker' }>;
+export type RegistryConfig = z.output<typeof registrySchema>;

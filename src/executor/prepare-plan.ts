@@ -24,6 +24,7 @@ import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { loadDatabaseInputs } from '../migrate/load-database-inputs.js';
 import { deriveEnvironmentUrl, deriveVerifyInput } from '../verify/derive-verify-input.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
+import { withCurrentRegistryLogin } from './registry-check.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
 
 // What a deployment needs before it changes anything: the release, the observed hosts, the plan, the secrets.
@@ -157,8 +158,9 @@ export async function preparePlan(
   const currentVersion = (serving ?? observed.find((o) => o.active))?.active?.release ?? null;
   const current = currentVersion ? await cp.store.getRelease(cp.config.app, currentVersion) : undefined;
   let previousRelease: ReleaseRuntime | null = null;
-  if (current) previousRelease = deriveReleaseRuntime(current, request.environment);
-  const runtime = deriveReleaseRuntime(release, request.environment);
+  if (current)
+    previousRelease = withCurrentRegistryLogin(deriveReleaseRuntime(current, request.environment), cp.config);
+  const runtime = withCurrentRegistryLogin(deriveReleaseRuntime(release, request.environment), cp.config);
   const database = {
     app: cp.config.app,
     environment: request.environment,
@@ -210,7 +212,7 @@ export async function preparePlan(
   return agentNotRunning.length > 0 ? { ...planned, agentNotRunning } : planned;
 }
 
-/** Every secret the plan's targets need, or an error naming the missing ones before anything changes. */
+/** Every secret the plan's targets (and its registry pulls) need, or an error naming the missing ones before anything changes. */
 export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<string, Secret>> {
   const names = [
     ...new Set(
@@ -225,7 +227,9 @@ export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<
                     ...(step.database.urlSecret ? [step.database.urlSecret] : []),
                     ...(step.kind === 'migrate' ? (step.command?.secretNames ?? []) : []),
                   ]
-                : [],
+                : step.kind === 'install-release' && step.image?.pull && step.image.login
+                  ? [step.image.login.passwordSecret]
+                  : [],
           ),
         ),
     ),

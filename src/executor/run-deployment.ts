@@ -21,6 +21,7 @@ import {
 import { hostsOf } from '../hosts/hosts-of.js';
 import type { HostObservation } from '../plan/plan-deploy.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
+import { checkRegistryImages } from './registry-check.js';
 import { preparePlan, resolveSecrets, type DeploymentRequest } from './prepare-plan.js';
 import { recordThenAnnounce } from './record-deployment.js';
 import { recordSecretFingerprints } from './record-secret-fingerprints.js';
@@ -79,6 +80,7 @@ export async function runDeployment(
       },
     );
     const secrets = await resolveSecrets(cp, plan);
+    await checkRegistryImages(cp, plan, secrets);
     const deployment = {
       id: deploymentId,
       app: cp.config.app,

@@ -25,7 +25,7 @@ export const stepHandlers: StepHandlers = {
   'install-release': async (step, ctx) => {
     const host = ctx.hosts.get(step.host);
     if (!host) throw new SlipwayError(`host ${step.host} is not part of this environment`);
-    if (step.image) return installImage(step, step.image, host, await host.agent());
+    if (step.image) return installImage(step, step.image, host, await host.agent(), ctx.secrets);
     const artifactPath = await host.putArtifact(step.artifact, step.sha256);
     const agent = await host.agent();
     const result = await agent.call('installRelease', {

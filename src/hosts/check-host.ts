@@ -34,7 +34,8 @@ export interface CheckRow {
     | 'runtime'
     | 'clock'
     | 'agent'
-    | 'supervisor';
+    | 'supervisor'
+    | 'registry';
   status: CheckStatus;
   detail: string;
   hint?: string;

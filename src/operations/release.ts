@@ -1,8 +1,29 @@
 import { execFileSync } from 'node:child_process';
-import { SlipwayError } from '../core/errors.js';
+import { SlipwayError, UnknownNameError } from '../core/errors.js';
 import { createRelease } from '../release/create-release.js';
+import type { LoadRegistryPassword } from '../release/package-image.js';
 import type { ReleaseRecord } from '../store/index.js';
 import type { Project } from '../control-plane/open-project.js';
+
+/**
+ * Where `release create` finds the registry password: like a secret of `environment` (default: the first one in
+ * slipway.yml), with the secrets' precedence (SLIPWAY_SECRET_<NAME> in the process environment first). A registry
+ * password used at build is the build machine's credential.
+ */
+export function registryPasswordLoader(
+  project: Pick<Project, 'config' | 'loadSecrets'>,
+  environment?: string,
+): LoadRegistryPassword {
+  const names = Object.keys(project.config.environments);
+  const env = environment ?? names[0];
+  if (environment !== undefined && !names.includes(environment)) {
+    throw new UnknownNameError(`there is no environment named ${environment}`, {
+      hint: `environments: ${names.join(', ')}`,
+    });
+  }
+  return async (secretName) =>
+    env === undefined ? undefined : (await project.loadSecrets(env, [secretName])).get(secretName);
+}
 
 /**
  * What `slipway release create` does: builds in the project's directory and stores the release, versioned as
@@ -10,8 +31,9 @@ import type { Project } from '../control-plane/open-project.js';
  */
 export async function createProjectRelease(
   project: Project,
-  request: { version?: string; onBuildOutput?: (line: string) => void },
+  request: { version?: string; environment?: string; onBuildOutput?: (line: string) => void },
 ): Promise<{ release: ReleaseRecord; created: boolean }> {
+  const loadRegistryPassword = registryPasswordLoader(project, request.environment);
   const version = request.version ?? versionFromGit(project.loaded.dir);
   return createRelease({
     config: project.config,
@@ -23,6 +45,7 @@ export async function createProjectRelease(
     actor: project.actor,
     source: gitCommit(project.loaded.dir),
     ...(request.onBuildOutput ? { onBuildOutput: request.onBuildOutput } : {}),
+    loadRegistryPassword,
   });
 }
 

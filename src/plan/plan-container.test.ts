@@ -63,6 +63,24 @@ describe('planDeploy with containers', () => {
     expect(stepsOf(steps, 'prune-releases')[0]).toMatchObject({ dockerSocket: '/run/docker.sock' });
   });
 
+  it("carries a registry pull's login by name only, never a password", () => {
+    const login = { server: 'r.example.com:5000', username: 'ci', passwordSecret: 'REG_PW' };
+    const ref = `r.example.com:5000/hello@sha256:${'d'.repeat(64)}`;
+    const pulled = releaseRuntime('2.0.0', {
+      container: { ...container('sha256:new'), ref, pull: true, login } as ReleaseRuntime['container'],
+    });
+    const plan = planDeploy(input({ release: pulled }));
+    const installs = stepsOf(
+      plan.stages.flatMap((s) => s.steps),
+      'install-release',
+    );
+    expect(installs.map((s) => (s.kind === 'install-release' ? s.image : null))).toEqual([
+      { id: 'sha256:new', ref, socket: '/run/docker.sock', pull: true, login },
+      { id: 'sha256:new', ref, socket: '/run/docker.sock', pull: true, login },
+    ]);
+    expect(JSON.stringify(plan)).not.toMatch(/password"/i);
+  });
+
   it('restarts the previous release from its own image when a recreate fails', () => {
     const plan = planDeploy(
       input({

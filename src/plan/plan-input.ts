@@ -1,5 +1,6 @@
 import type { ApprovalGate } from './plan-approval.js';
 import type { EdgeFailoverSpec, HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
+import type { RegistryLogin } from '../agent/image-protocol.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan, PlannedFrontDoor, Rotation } from './steps.js';
 import type { PlannedHooks } from './hook-steps.js';
@@ -23,12 +24,14 @@ export interface ReleaseRuntime {
 export interface ReleaseContainer {
   /** Image id (`sha256:…`). */
   image: string;
-  /** The image's tag (in the registry when `pull`). */
+  /** `<server>/<repository>@sha256:…` when `pull` (from a registry), else the local tag. */
   ref: string;
   pull: boolean;
   socket: string;
   memoryBytes: number | null;
   cpus: number | null;
+  /** Who hosts pull as (names only); absent for a registry without a login. */
+  login?: RegistryLogin;
 }
 
 export type PlannedStrategy =

@@ -125,7 +125,7 @@ export function cleanupSteps(input: DeployInput, hosts: HostPlan[]): Step[] {
 }
 
 function deriveImageSpec(c: ReleaseContainer): ImageSpec {
-  return { id: c.image, ref: c.ref, socket: c.socket, pull: c.pull };
+  return { id: c.image, ref: c.ref, socket: c.socket, pull: c.pull, ...(c.login ? { login: c.login } : {}) };
 }
 
 function deriveContainerSpec(c: ReleaseContainer, environment: string): ContainerSpec {

@@ -10,6 +10,8 @@ import { SlipwayError } from '../core/errors.js';
 import { connectDocker } from '../runtime/docker-connect.js';
 import { followProgress } from '../runtime/docker-images.js';
 import { APP_LABEL } from '../runtime/container-config.js';
+import type { RegistryCredentials } from '../agent/image-protocol.js';
+import { describeRegistryError } from '../runtime/registry-errors.js';
 
 /** Always left out of the build context, like out of an artifact. */
 const ALWAYS_EXCLUDED = ['.slipway', '.git'];
@@ -24,9 +26,9 @@ export interface BuildImageOptions {
   onOutput?: (line: string) => void;
 }
 
-/** The local tag of a release's image; with a registry, `<registry>/<app>:<version>`. */
-export function deriveImageRef(app: string, version: string, registry: string | null): string {
-  return registry ? `${registry.replace(/\/+$/, '')}/${app}:${version}` : `slipway/${app}:${version}`;
+/** The local tag of a release's image. */
+export function deriveImageRef(app: string, version: string): string {
+  return `slipway/${app}:${version}`;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function buildImage(options: BuildImageOptions): Promise<string> {
   let imageId: string | null = null;
   const stream = await docker
     .buildImage(context as unknown as NodeJS.ReadableStream, {
-      t: deriveImageRef(options.app, options.version, null),
+      t: deriveImageRef(options.app, options.version),
       dockerfile: options.dockerfile,
       labels: { [APP_LABEL]: options.app },
       rm: true,
@@ -85,7 +87,7 @@ export async function buildImage(options: BuildImageOptions): Promise<string> {
   }
   if (!imageId) {
     // Older engines print "Successfully built <short id>" only: ask for the tag.
-    imageId = (await docker.getImage(deriveImageRef(options.app, options.version, null)).inspect()).Id;
+    imageId = (await docker.getImage(deriveImageRef(options.app, options.version)).inspect()).Id;
   }
   return imageId;
 }
@@ -120,12 +122,38 @@ export async function saveImage(socket: string, imageId: string, artifactsDir: s
   }
 }
 
-/** Tags the image for the registry and pushes it (credentials come from the engine's own login). */
-export async function pushImage(socket: string, imageId: string, ref: string): Promise<void> {
+/**
+ * Tags the image `<server>/<repository>:<version>` and pushes it, logged in with `auth` when given (X-Registry-Auth
+ * on this request only; nothing is written to the engine's config). Returns the manifest's digest (`sha256:…`)
+ * that the registry reported, which the release pins.
+ */
+export async function pushImage(
+  socket: string,
+  imageId: string,
+  tag: string,
+  auth: RegistryCredentials | null,
+): Promise<string> {
   const docker = await connectDocker(socket);
-  const at = ref.lastIndexOf(':');
-  const repo = ref.slice(0, at);
-  const tag = ref.slice(at + 1);
-  await docker.getImage(imageId).tag({ repo, tag });
-  await followProgress(docker, await docker.getImage(ref).push({}));
+  const at = tag.lastIndexOf(':');
+  await docker.getImage(imageId).tag({ repo: tag.slice(0, at), tag: tag.slice(at + 1) });
+  const action = {
+    doing: `push ${tag}`,
+    server: tag.split('/')[0] ?? tag,
+    username: auth?.username ?? null,
+    secrets: auth ? [auth.password] : [],
+  };
+  let digest: string | null = null;
+  try {
+    const options = auth
+      ? { authconfig: { username: auth.username, password: auth.password, serveraddress: auth.server } }
+      : {};
+    await followProgress(docker, await docker.getImage(tag).push(options), (event) => {
+      const aux = event.aux as { Digest?: string } | undefined;
+      if (aux?.Digest) digest = aux.Digest;
+    });
+  } catch (err) {
+    throw describeRegistryError(action, err instanceof Error ? err.message : String(err));
+  }
+  if (digest === null) throw describeRegistryError(action, 'the engine reported no digest for the push');
+  return digest;
 }

@@ -5,7 +5,7 @@ import { ConflictError, InputError, SlipwayError } from '../core/errors.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { ReleaseRecord, Store } from '../store/index.js';
 import { packageArtifact } from './package-artifact.js';
-import { packageImage } from './package-image.js';
+import { loadRegistryAuth, packageImage, type LoadRegistryPassword } from './package-image.js';
 import { deriveReleaseSnapshot, type ReleaseSnapshot } from './release-snapshot.js';
 
 export interface CreateReleaseOptions {
@@ -20,6 +20,8 @@ export interface CreateReleaseOptions {
   source?: string | null;
   /** Receives the build command's output lines. */
   onBuildOutput?: (line: string) => void;
+  /** Gives the registry password for the push (`runtime.registry.passwordSecret`). */
+  loadRegistryPassword?: LoadRegistryPassword;
 }
 
 const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -37,6 +39,7 @@ export async function createRelease(
   let snapshot = deriveReleaseSnapshot(config);
   const existing = await store.getRelease(config.app, options.version);
   refuseChangedSnapshot(existing, snapshot, (c) => withoutRuntime(c));
+  const registryAuth = await loadRegistryAuth(config, options.loadRegistryPassword);
   if (config.build.command) await runBuild(config.build.command, options);
   let artifact: { sha256: string; path: string; sizeBytes: number; files?: number };
   if (config.runtime.kind === 'docker') {
@@ -47,6 +50,7 @@ export async function createRelease(
       artifactsDir: join(options.stateDir, 'artifacts'),
       version: options.version,
       onOutput: options.onBuildOutput,
+      registryAuth,
     });
     snapshot = deriveReleaseSnapshot(config, packed.image);
     refuseChangedSnapshot(existing, snapshot, (c) => c);

@@ -16,10 +16,7 @@ describe('deriveBuildSocket', () => {
 });
 
 describe('deriveImageRef', () => {
-  it('tags locally without a registry and under the registry with one', () => {
-    expect(deriveImageRef('shop', '1.2.0', null)).toBe('slipway/shop:1.2.0');
-    expect(deriveImageRef('shop', '1.2.0', 'registry.example.com/team/')).toBe(
-      'registry.example.com/team/shop:1.2.0',
-    );
+  it('tags locally as slipway/<app>:<version>', () => {
+    expect(deriveImageRef('shop', '1.2.0')).toBe('slipway/shop:1.2.0');
   });
 });

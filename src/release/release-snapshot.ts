@@ -39,6 +39,13 @@ export interface ImageSnapshot {
   socket: string;
   memoryBytes: number | null;
   cpus: number | null;
+  /** Pushed to a registry: the tag, the digest `ref` pins, and who hosts pull as (names only; absent: no login). */
+  registry?: {
+    server: string;
+    tag: string;
+    digest: string;
+    login: { username: string; passwordSecret: string } | null;
+  };
 }
 
 export function deriveReleaseSnapshot(config: SlipwayConfig, image?: ImageSnapshot): ReleaseSnapshot {
@@ -102,6 +109,9 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
             socket: snapshot.runtime.socket,
             memoryBytes: snapshot.runtime.memoryBytes,
             cpus: snapshot.runtime.cpus,
+            ...(snapshot.runtime.registry?.login
+              ? { login: { server: snapshot.runtime.registry.server, ...snapshot.runtime.registry.login } }
+              : {}),
           },
         }
       : {}),

@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import type Docker from 'dockerode';
 import { SlipwayError } from '../core/errors.js';
-import type { ImageSpec } from '../agent/protocol.js';
+import type { ImageSpec, RegistryCredentials } from '../agent/image-protocol.js';
 import { connectDocker, isDockerNotFound } from './docker-connect.js';
 import { APP_LABEL } from './container-config.js';
+import { describeRegistryError } from './registry-errors.js';
 
 /** Does the host's engine have this image? */
 export async function hasImage(socket: string, id: string): Promise<boolean> {
@@ -19,16 +20,18 @@ export async function hasImage(socket: string, id: string): Promise<boolean> {
 
 /**
  * Makes a release's image present on the host: nothing when it is there already, else `docker load` of the
- * uploaded archive, or a pull from the registry. The image id must match what the release recorded.
+ * uploaded archive, or a pull from the registry (by digest, logged in with `auth` for this pull only: the engine
+ * gets it in X-Registry-Auth; nothing is written to disk). The image id must match what the release recorded.
  */
 export async function installImage(
   image: ImageSpec,
   archivePath: string | null,
+  auth?: RegistryCredentials,
 ): Promise<{ alreadyInstalled: boolean }> {
   if (await hasImage(image.socket, image.id)) return { alreadyInstalled: true };
   const docker = await connectDocker(image.socket);
   if (image.pull) {
-    await followProgress(docker, await docker.pull(image.ref));
+    await pullImage(docker, image, auth);
   } else {
     if (!archivePath)
       throw new SlipwayError(`image ${image.id.slice(0, 19)} is not on this host and no archive was given`);
@@ -42,6 +45,25 @@ export async function installImage(
     });
   }
   return { alreadyInstalled: false };
+}
+
+async function pullImage(docker: Docker, image: ImageSpec, auth?: RegistryCredentials): Promise<void> {
+  const options = auth
+    ? { authconfig: { username: auth.username, password: auth.password, serveraddress: auth.server } }
+    : {};
+  try {
+    await followProgress(docker, await docker.pull(image.ref, options));
+  } catch (err) {
+    throw describeRegistryError(
+      {
+        doing: `pull ${image.ref}`,
+        server: image.ref.split('/')[0] ?? image.ref,
+        username: auth?.username ?? null,
+        secrets: auth ? [auth.password] : [],
+      },
+      err instanceof Error ? err.message : String(err),
+    );
+  }
 }
 
 /**
@@ -62,7 +84,11 @@ export async function pruneImages(
     if (index < keep || inUse.has(image.Id)) continue;
     try {
       await docker.getImage(image.Id).remove({ force: true });
-      removed.push(image.RepoTags?.find((t) => t !== '<none>:<none>') ?? image.Id.slice(0, 19));
+      removed.push(
+        image.RepoTags?.find((t) => t !== '<none>:<none>') ??
+          image.RepoDigests?.find((d) => !d.startsWith('<none>')) ?? // pulled by digest: no tag
+          image.Id.slice(0, 19),
+      );
     } catch (err) {
       if (!isDockerNotFound(err)) continue; // in use by a container: leave it
     }

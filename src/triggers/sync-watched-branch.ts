@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Project } from '../control-plane/open-project.js';
 import { createRelease } from '../release/create-release.js';
+import { registryPasswordLoader } from '../operations/release.js';
 import { deriveReleaseVersion } from './derive-release-version.js';
 import type { ExecutionResult } from '../executor/execute-plan.js';
 import { GitMirror } from './git-mirror.js';
@@ -122,6 +123,7 @@ async function buildCommit(
       actor: project.actor,
       source: commit,
       onBuildOutput: (line) => io.say(`  build │ ${line}`),
+      loadRegistryPassword: registryPasswordLoader(project),
     });
     await project.store.recordWatchedCommit({
       app,

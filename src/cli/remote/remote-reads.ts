@@ -25,7 +25,15 @@ interface RemoteLogLine {
 
 export const releaseCreateOnServer =
   (remote: Remote) =>
-  async (opts: { version?: string }): Promise<void> => {
+  async (opts: { version?: string; environment?: string }): Promise<void> => {
+    if (opts.environment) {
+      throw new InputError(
+        '--environment is not sent to a server: it pushes with its own registry password',
+        {
+          hint: "the server looks the password up in its process environment, then in its first environment's secrets",
+        },
+      );
+    }
     const client = remote();
     const job = await client.post<JobRecord>('/releases', opts.version ? { version: opts.version } : {});
     process.stdout.write(dim(`release job ${job.id} queued on ${client.server}; building there…\n`));
