@@ -1,4 +1,5 @@
 import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { SlipwayError } from '../core/errors.js';
 import { describeRegistryError } from './registry-errors.js';
 
@@ -38,7 +39,8 @@ function get(
       {
         method: options.method,
         headers: options.headers,
-        ...(options.ca ? { ca: options.ca } : {}),
+        // A given CA is trusted besides the system's (Node's `ca` alone would replace them).
+        ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}),
         timeout: options.timeoutMs,
       },
       (res) => {
