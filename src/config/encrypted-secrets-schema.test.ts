@@ -5,7 +5,11 @@ const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8
 
 describe('encryptedSecretsSchema', () => {
   it('takes a path in the repository, recipients and an identity path outside it', () => {
-    const value = { path: 'secrets/production.env.age', recipients: [RECIPIENT], identity: '~/.age/shop.key' };
+    const value = {
+      path: 'secrets/production.env.age',
+      recipients: [RECIPIENT],
+      identity: '~/.age/shop.key',
+    };
     expect(encryptedSecretsSchema.parse(value)).toEqual(value);
     expect(encryptedSecretsSchema.parse({ ...value, identity: '/etc/slipway/shop.key' })).toBeTruthy();
   });
