@@ -73,8 +73,14 @@ describe('completeWords', () => {
       ['certificates', 'renew', 'production', '--revoke', '--reason', ''],
       ['keyCompromise', 'superseded', 'cessationOfOperation', 'unspecified'],
     ],
-    [['secrets', ''], ['diff']],
+    [['secrets', ''], ['diff', 'edit', 'keygen']],
     [['secrets', 'diff', ''], ENVIRONMENTS],
+    [['secrets', 'edit', ''], ENVIRONMENTS],
+    [['secrets', 'keygen', ''], ENVIRONMENTS],
+    [
+      ['secrets', 'keygen', '--'],
+      ['--out', '--help'],
+    ],
     [
       ['secrets', 'diff', 'production', '--'],
       ['--json', '--help'],

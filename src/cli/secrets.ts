@@ -2,12 +2,16 @@ import type { Command } from 'commander';
 import { describeSecretDiff, secretsDiffer } from '../core/secret-diff.js';
 import { diffSecrets, type SecretsDiff } from '../operations/diff-secrets.js';
 import { withProject, type GlobalOptions } from './project.js';
+import { registerSecretsEdit } from './secrets-edit.js';
+import { registerSecretsKeygen } from './secrets-keygen.js';
 
 /** `slipway secrets diff <env> [--json]`: which secrets differ between what runs and what the sources give now. */
 export function registerSecrets(program: Command, globals: () => GlobalOptions): void {
   const secrets = program
     .command('secrets')
-    .description("the environment's secrets, compared by keyed fingerprints (never a value)");
+    .description(
+      "the environment's secrets: compared by keyed fingerprints (never a value), and its age-encrypted file",
+    );
   secrets
     .command('diff')
     .description(
@@ -22,6 +26,8 @@ export function registerSecrets(program: Command, globals: () => GlobalOptions):
         if (secretsDiffer(diff.secrets)) process.exitCode = 1;
       });
     });
+  registerSecretsEdit(secrets, globals);
+  registerSecretsKeygen(secrets, globals);
 }
 
 /** The text output: what was compared with, then a line per secret; names and states only. Pure. */

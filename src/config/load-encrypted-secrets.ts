@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SlipwayError } from '../core/errors.js';
+import { SlipwayError, type ConfigIssue } from '../core/errors.js';
 import { decryptAgeFile, parseAgeIdentities } from './age-secrets-file.js';
 import type { EncryptedSecretsConfig } from './encrypted-secrets-schema.js';
 import { parseEnvFile } from './parse-env-file.js';
@@ -87,14 +87,25 @@ export interface EncryptedSecretsContext extends IdentityContext {
 export async function loadEncryptedSecrets(
   context: EncryptedSecretsContext,
 ): Promise<Record<string, string>> {
+  const text = await decryptEncryptedSecrets(context);
+  const { values, issues } = parseEnvFile(text, '');
+  if (issues.length === 0) return values;
+  throw encryptedSecretsFailure(context)(
+    `the decrypted text is not NAME=value lines (${describeEnvIssueLines(issues)}): ${issues[0]?.message ?? ''}`,
+    `fix it with: slipway secrets edit ${context.environment}`,
+  );
+}
+
+/** `line 3`, `lines 2, 5`: where a parse went wrong, never what the lines hold. Pure. */
+export function describeEnvIssueLines(issues: readonly ConfigIssue[]): string {
+  return `line${issues.length === 1 ? '' : 's'} ${issues.map((issue) => issue.line).join(', ')}`;
+}
+
+/** The environment's file, decrypted: its text. Throws EncryptedSecretsError as loadEncryptedSecrets does. */
+export async function decryptEncryptedSecrets(context: EncryptedSecretsContext): Promise<string> {
   const { environment } = context;
-  const where = context.settings.path;
-  const fail = (message: string, hint?: string, cause?: unknown): EncryptedSecretsError =>
-    new EncryptedSecretsError(environment, where, message, {
-      ...(hint ? { hint } : {}),
-      ...(cause ? { cause } : {}),
-    });
-  const file = path.resolve(context.projectDir, where);
+  const fail = encryptedSecretsFailure(context);
+  const file = path.resolve(context.projectDir, context.settings.path);
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') {
       throw fail('the file does not exist', `create it with: slipway secrets edit ${environment}`);
@@ -107,7 +118,7 @@ export async function loadEncryptedSecrets(
   const result = await decryptAgeFile(bytes, identities);
   switch (result.kind) {
     case 'decrypted':
-      return parseDecrypted(result.text, environment, fail);
+      return result.text;
     case 'no-match':
       throw fail(
         `no identity matches the file's recipients: ${identity} is not one of them`,
@@ -125,6 +136,20 @@ export async function loadEncryptedSecrets(
     case 'not-text':
       throw fail('the file decrypts to something that is not UTF-8 text');
   }
+}
+
+type Fail = (message: string, hint?: string, cause?: unknown) => EncryptedSecretsError;
+
+/** An EncryptedSecretsError of the environment's file. */
+export function encryptedSecretsFailure(context: {
+  environment: string;
+  settings: EncryptedSecretsConfig;
+}): Fail {
+  return (message, hint, cause) =>
+    new EncryptedSecretsError(context.environment, context.settings.path, message, {
+      ...(hint ? { hint } : {}),
+      ...(cause ? { cause } : {}),
+    });
 }
 
 /** The identities of the environment's source; throws (by `fail`) when there is none to use. */
@@ -157,21 +182,6 @@ export async function loadAgeIdentities(
     );
   }
   return { identities: parsed.identities, source };
-}
-
-function parseDecrypted(
-  text: string,
-  environment: string,
-  fail: (message: string, hint?: string) => EncryptedSecretsError,
-): Record<string, string> {
-  const { values, issues } = parseEnvFile(text, '');
-  const first = issues[0];
-  if (first === undefined) return values;
-  const lines = issues.map((issue) => issue.line).join(', ');
-  throw fail(
-    `the decrypted text is not NAME=value lines (line${issues.length === 1 ? '' : 's'} ${lines}): ${first.message}`,
-    `fix it with: slipway secrets edit ${environment}`,
-  );
 }
 
 function expandHome(file: string, homeDir: string): string {
