@@ -73,7 +73,10 @@ describe('completeWords', () => {
       ['certificates', 'renew', 'production', '--revoke', '--reason', ''],
       ['keyCompromise', 'superseded', 'cessationOfOperation', 'unspecified'],
     ],
-    [['secrets', ''], ['diff', 'edit', 'keygen']],
+    [
+      ['secrets', ''],
+      ['diff', 'edit', 'keygen'],
+    ],
     [['secrets', 'diff', ''], ENVIRONMENTS],
     [['secrets', 'edit', ''], ENVIRONMENTS],
     [['secrets', 'keygen', ''], ENVIRONMENTS],
