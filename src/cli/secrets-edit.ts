@@ -69,14 +69,25 @@ async function runSecretsEdit(environment: string, globals: GlobalOptions): Prom
   return outcome;
 }
 
-/** The editor as git runs it: `$VISUAL`, else `$EDITOR`, else vi, through sh (so `code --wait` works). */
+/**
+ * The editor as git runs it: `$VISUAL`, else `$EDITOR`, else vi, through sh (so `code --wait` works), which execs
+ * it. Should slipway exit first (SIGTERM), the editor is told to go too: the file it has open is gone.
+ */
 function runEditor(file: string): Promise<number | null> {
   const editor =
     [process.env.VISUAL, process.env.EDITOR].find((e) => e !== undefined && e.trim() !== '') ?? 'vi';
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `${editor} "$@"`, editor, file], { stdio: 'inherit' });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve(code));
+    const child = spawn('sh', ['-c', `exec ${editor} "$@"`, editor, file], { stdio: 'inherit' });
+    const stopEditor = (): void => void child.kill('SIGTERM');
+    process.once('exit', stopEditor);
+    child.once('error', (error) => {
+      process.off('exit', stopEditor);
+      reject(error);
+    });
+    child.once('exit', (code) => {
+      process.off('exit', stopEditor);
+      resolve(code);
+    });
   });
 }
 

@@ -5,6 +5,8 @@
  */
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+/** The first line of every age file (once unarmored). */
+const AGE_HEADER = 'age-encryption.org/';
 
 /** An identity file's lines, or the first line that is not an identity (its number only: never its text). */
 export type ParsedAgeIdentities =
@@ -36,8 +38,11 @@ export type DecryptedAgeFile =
   | { kind: 'no-match' }
   /** An identity line that is not a valid key (a bad checksum, a truncated line): its position in the list. */
   | { kind: 'bad-identity'; index: number }
-  /** Not an age file, or a damaged one: the library's words (about the format, never the content). */
-  | { kind: 'damaged'; reason: string }
+  /**
+   * Not an age file (no age header: plaintext committed by mistake, say), or a damaged one. Never the library's
+   * words: they may quote the file's first line.
+   */
+  | { kind: 'damaged'; reason: 'not-age' | 'damaged' }
   | { kind: 'not-text' };
 
 /** Decrypts an age file (armored or binary) with any of `identities`. */
@@ -56,8 +61,8 @@ export async function decryptAgeFile(
   let binary: Uint8Array;
   try {
     binary = isArmored(file) ? age.armor.decode(new TextDecoder().decode(file)) : file;
-  } catch (error) {
-    return { kind: 'damaged', reason: `its armor is not valid: ${messageOf(error)}` };
+  } catch {
+    return { kind: 'damaged', reason: 'damaged' };
   }
   const decrypter = new age.Decrypter();
   for (const identity of identities) decrypter.addIdentity(identity);
@@ -65,9 +70,8 @@ export async function decryptAgeFile(
   try {
     plain = await decrypter.decrypt(binary);
   } catch (error) {
-    const reason = messageOf(error);
-    if (/no identity matched/i.test(reason)) return { kind: 'no-match' };
-    return { kind: 'damaged', reason };
+    if (/no identity matched/i.test(messageOf(error))) return { kind: 'no-match' };
+    return { kind: 'damaged', reason: startsWith(binary, AGE_HEADER) ? 'damaged' : 'not-age' };
   }
   try {
     return { kind: 'decrypted', text: new TextDecoder('utf-8', { fatal: true }).decode(plain) };
@@ -102,8 +106,11 @@ export async function generateAgeIdentity(): Promise<{ identity: string; recipie
 }
 
 function isArmored(file: Uint8Array): boolean {
-  const head = new TextDecoder().decode(file.subarray(0, 64)).trimStart();
-  return head.startsWith(ARMOR_BEGIN);
+  return new TextDecoder().decode(file.subarray(0, 64)).trimStart().startsWith(ARMOR_BEGIN);
+}
+
+function startsWith(file: Uint8Array, text: string): boolean {
+  return new TextDecoder().decode(file.subarray(0, text.length)) === text;
 }
 
 function messageOf(error: unknown): string {

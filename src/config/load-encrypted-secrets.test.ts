@@ -139,9 +139,12 @@ describe('loadEncryptedSecrets', () => {
     expect(error.hint).toBe('create it with: slipway secrets edit production');
   });
 
-  it('says that a damaged file is damaged', async () => {
-    writeFileSync(join(dir, 'project', settings.path), 'not age at all\n');
-    expect((await failure()).message).toContain('the file is not a valid age file, or it is damaged');
+  it('says that a file is not an age file, never quoting it (plaintext committed by mistake)', async () => {
+    writeFileSync(join(dir, 'project', settings.path), 'DATABASE_URL=s3cret\n');
+    const error = await failure();
+    expect(error.message).toContain('the file is not an age file (it has no age header)');
+    expect(error.message).not.toContain('s3cret');
+    expect(error.hint).toBe('restore it from version control (git checkout -- secrets/production.env.age)');
   });
 
   it('gives the line numbers of text that is not NAME=value lines, never the text', async () => {

@@ -130,8 +130,10 @@ export async function decryptEncryptedSecrets(context: EncryptedSecretsContext):
       );
     case 'damaged':
       throw fail(
-        `the file is not a valid age file, or it is damaged (${result.reason})`,
-        'restore it from version control (git checkout -- <file>)',
+        result.reason === 'not-age'
+          ? 'the file is not an age file (it has no age header)'
+          : 'the file is damaged (it does not decrypt intact)',
+        `restore it from version control (git checkout -- ${context.settings.path})`,
       );
     case 'not-text':
       throw fail('the file decrypts to something that is not UTF-8 text');
