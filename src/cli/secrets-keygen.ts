@@ -32,21 +32,44 @@ export function registerSecretsKeygen(secrets: Command, globals: () => GlobalOpt
     .option('--out <file>', 'write the identity to this file instead')
     .action(async (env: string | undefined, opts: { out?: string }) => {
       const file = opts.out ? path.resolve(opts.out) : await identityFileOf(env, globals());
-      const existing = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined;
-        throw error;
-      });
-      if (existing !== undefined) throw await alreadyThere(file, existing);
-      const { identity, recipient } = await generateAgeIdentity();
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      const text = `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`;
-      await writeFile(file, text, { mode: 0o600, flag: 'wx' });
+      const existing = await readIdentityFile(file);
+      if (existing !== undefined) {
+        throw new SlipwayError(`${file} already exists; keygen never overwrites an identity`, {
+          hint:
+            existing.length > 0
+              ? `its recipient${existing.length === 1 ? '' : 's'}: ${existing.join(', ')}; use --out <file> for another`
+              : 'use --out <file> to write a new identity elsewhere',
+        });
+      }
+      const recipient = await writeNewAgeIdentity(file);
       process.stderr.write(
         `wrote the identity ${file} (mode 0600; keep it out of the repository, and back it up)\n` +
           'its recipient, for encryptedSecrets.recipients in slipway.yml:\n',
       );
       process.stdout.write(`${recipient}\n`);
     });
+}
+
+/** A new identity in `file` (0600, made with its directories; never over an existing file): its recipient. */
+export async function writeNewAgeIdentity(file: string): Promise<string> {
+  const { identity, recipient } = await generateAgeIdentity();
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const text = `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`;
+  await writeFile(file, text, { mode: 0o600, flag: 'wx' });
+  return recipient;
+}
+
+/** The recipients of the identities in `file`; undefined when there is no such file. */
+export async function readIdentityFile(file: string): Promise<string[] | undefined> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (text === undefined) return undefined;
+  const parsed = parseAgeIdentities(text);
+  const recipients =
+    parsed.kind === 'identities' ? await Promise.all(parsed.identities.map(recipientOfAgeIdentity)) : [];
+  return recipients.filter((r): r is string => r !== undefined);
 }
 
 /** Where deploys of `env` (or of the app) look for the identity, but for SLIPWAY_AGE_IDENTITY (no file). */
@@ -60,17 +83,4 @@ async function identityFileOf(env: string | undefined, globals: GlobalOptions): 
   };
   const source = resolveAgeIdentitySource({ ...context, settings: settings ?? { path: '', recipients: [] } });
   return source.kind === 'file' ? source.file : defaultAgeIdentityFile(context);
-}
-
-async function alreadyThere(file: string, text: string): Promise<SlipwayError> {
-  const parsed = parseAgeIdentities(text);
-  const recipients =
-    parsed.kind === 'identities' ? await Promise.all(parsed.identities.map(recipientOfAgeIdentity)) : [];
-  const known = recipients.filter((r): r is string => r !== undefined);
-  return new SlipwayError(`${file} already exists; keygen never overwrites an identity`, {
-    hint:
-      known.length > 0
-        ? `its recipient${known.length === 1 ? '' : 's'}: ${known.join(', ')}; use --out <file> for another`
-        : 'use --out <file> to write a new identity elsewhere',
-  });
 }
