@@ -12,6 +12,10 @@ describe('encryptedSecretsSchema', () => {
     };
     expect(encryptedSecretsSchema.parse(value)).toEqual(value);
     expect(encryptedSecretsSchema.parse({ ...value, identity: '/etc/slipway/shop.key' })).toBeTruthy();
+    // A post-quantum hybrid recipient (age 1.3) is one too.
+    expect(
+      encryptedSecretsSchema.safeParse({ ...value, recipients: [`age1pq1${'q'.repeat(60)}`] }).success,
+    ).toBe(true);
   });
 
   it.each([

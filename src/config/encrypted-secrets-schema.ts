@@ -6,7 +6,7 @@ import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
  * An age recipient as `age-keygen -y` prints it: `age1…` (X25519), `age1pq1…` (post-quantum hybrid), `age1tag1…`.
  * Lower-case bech32; the checksum is checked when a file is encrypted to it.
  */
-export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{20,}$/;
+export const AGE_RECIPIENT = /^age1[0-9a-z]{20,}$/;
 
 /**
  * Where the identity (the private key) may be: an absolute path or one under the home directory (`~/…`). A path

@@ -45,7 +45,7 @@ describe('secrets from an age-encrypted file', () => {
   let recipient: string;
   const encrypted = (): string => join(project.dir, 'secrets', 'production.env.age');
 
-  const edit = async (text: string | null, exit?: number) => {
+  const edit = async (text: string | null, exit?: number, env: Record<string, string> = {}) => {
     const newText = join(tools, 'new-text');
     if (text !== null) writeFileSync(newText, text);
     return project.cli(['secrets', 'edit', 'production'], {
@@ -53,6 +53,7 @@ describe('secrets from an age-encrypted file', () => {
       VISUAL: '',
       NEW_TEXT: newText,
       ...(exit === undefined ? {} : { EDITOR_EXIT: String(exit) }),
+      ...env,
     });
   };
   const opened = (): string[] => readFileSync(join(tools, 'opened'), 'utf8').trim().split('\n');
@@ -99,9 +100,17 @@ describe('secrets from an age-encrypted file', () => {
   });
 
   it('secrets edit creates the file from a template, encrypted, and removes the plaintext', async () => {
+    // Made with a key that is not a recipient: saved as asked, with a warning; then made again with the right one.
+    const stranger = join(tools, 'stranger.key');
+    expectOk(await project.cli(['secrets', 'keygen', '--out', stranger]));
+    const lockedOut = expectOk(await edit(SECRETS, undefined, { SLIPWAY_AGE_IDENTITY_FILE: stranger }));
+    expect(lockedOut.stderr).toContain(
+      `warning: the identity file ${stranger} (SLIPWAY_AGE_IDENTITY_FILE) is not among the recipients: you cannot decrypt secrets/production.env.age yourself`,
+    );
+    rmSync(encrypted());
     const created = expectOk(await edit(SECRETS));
-    expect(created.stderr).toContain('encrypted secrets/production.env.age to 1 recipient');
-    const [plain] = opened();
+    expect(created.stderr).toBe('encrypted secrets/production.env.age to 1 recipient\n');
+    const plain = opened().at(-1);
     expect(plain).toMatch(/slipway-secrets-[^/]+\/production\.env$/);
     expect(existsSync(plain ?? '')).toBe(false);
     const armored = readFileSync(encrypted(), 'utf8');
@@ -142,7 +151,6 @@ describe('secrets from an age-encrypted file', () => {
   it('stops before anything changes with a wrong or missing identity, saying so, never a value', async () => {
     expectOk(await project.cli(['release', 'create', '--version', '1.1.0']));
     const stranger = join(tools, 'stranger.key');
-    expectOk(await project.cli(['secrets', 'keygen', '--out', stranger]));
     const wrong = await project.cli(['deploy', 'production', '--release', '1.1.0'], {
       SLIPWAY_AGE_IDENTITY_FILE: stranger,
     });
