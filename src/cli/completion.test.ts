@@ -79,6 +79,10 @@ describe('completeWords', () => {
     ],
     [['secrets', 'diff', ''], ENVIRONMENTS],
     [['secrets', 'edit', ''], ENVIRONMENTS],
+    [
+      ['secrets', 'edit', 'production', '--'],
+      ['--reencrypt', '--help'],
+    ],
     [['secrets', 'keygen', ''], ENVIRONMENTS],
     [
       ['secrets', 'keygen', '--'],

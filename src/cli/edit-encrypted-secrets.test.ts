@@ -153,6 +153,19 @@ describe('editEncryptedSecrets', () => {
     expect(() => statSync(absent)).toThrow();
   });
 
+  it('with reencrypt, encrypts an unchanged text again, to the recipients given now', async () => {
+    const file = join(root, 'reencrypt.env.age');
+    writeFileSync(file, await encryptAgeText('A=1\n', [owner.recipient]));
+    await expect(decrypt(file, other.identity)).rejects.toThrow('no-match');
+    const said: string[] = [];
+    expect(await editEncryptedSecrets({ ...editOf(file, () => 0, { said }), reencrypt: true })).toBe('saved');
+    expect(await decrypt(file, other.identity)).toBe('A=1\n');
+    expect(said).toEqual(['encrypted secrets/production.env.age to 2 recipients']);
+    // Not for a file that is not there: nothing to encrypt again.
+    const absent = join(root, 'reencrypt-absent.env.age');
+    expect(await editEncryptedSecrets({ ...editOf(absent, () => 0), reencrypt: true })).toBe('unchanged');
+  });
+
   it('says where an edit is not NAME=value lines, opens it again with the edit kept, or gives up', async () => {
     const file = join(root, 'invalid.env.age');
     const before = await encryptAgeText('A=1\n', [owner.recipient]);

@@ -23,6 +23,8 @@ export interface EditEncryptedSecrets {
   askEditAgain(): Promise<boolean>;
   /** A line for the person at the terminal (stderr). */
   say(line: string): void;
+  /** Encrypt the file again even when the text did not change: to recipients added or removed since. */
+  reencrypt?: boolean;
   /** Where the private temp directory is made; default: the system's. */
   tmpRoot?: string;
 }
@@ -65,7 +67,7 @@ export async function editEncryptedSecrets(edit: EditEncryptedSecrets): Promise<
         return 'editor-failed';
       }
       const after = await readFile(plain, 'utf8');
-      if (after === before) {
+      if (after === before && !(edit.reencrypt && exists)) {
         edit.say(`no change; ${edit.shownAs} was left as it was${exists ? '' : ' (not created)'}`);
         return 'unchanged';
       }

@@ -30,13 +30,21 @@ export function registerSecretsEdit(secrets: Command, globals: () => GlobalOptio
       "decrypt the environment's encrypted secrets file (environments.<env>.encryptedSecrets) into $VISUAL or $EDITOR, and encrypt it again to its recipients when the editor exits; a new file starts from a template",
     )
     .argument('<env>', 'environment name')
-    .action(async (env: string) => {
-      const outcome = await runSecretsEdit(env, globals());
+    .option(
+      '--reencrypt',
+      'encrypt the file again even if the text did not change: to the recipients as slipway.yml lists them now (EDITOR=true skips the editor)',
+    )
+    .action(async (env: string, opts: { reencrypt?: boolean }) => {
+      const outcome = await runSecretsEdit(env, globals(), opts.reencrypt ?? false);
       if (outcome === 'editor-failed' || outcome === 'invalid') process.exitCode = 1;
     });
 }
 
-async function runSecretsEdit(environment: string, globals: GlobalOptions): Promise<EditOutcome> {
+async function runSecretsEdit(
+  environment: string,
+  globals: GlobalOptions,
+  reencrypt: boolean,
+): Promise<EditOutcome> {
   const loaded = await loadConfig(globals.config);
   const env = environmentConfig(loaded.config, environment);
   const settings = env.encryptedSecrets;
@@ -64,6 +72,7 @@ async function runSecretsEdit(environment: string, globals: GlobalOptions): Prom
     runEditor,
     askEditAgain,
     say,
+    reencrypt,
   });
   if (outcome === 'saved') await warnIfLockedOut(context, say);
   return outcome;

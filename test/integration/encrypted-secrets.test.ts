@@ -43,6 +43,7 @@ describe('secrets from an age-encrypted file', () => {
   let tools: string;
   let keyFile: string;
   let recipient: string;
+  let strangerRecipient: string;
   const encrypted = (): string => join(project.dir, 'secrets', 'production.env.age');
 
   const edit = async (text: string | null, exit?: number, env: Record<string, string> = {}) => {
@@ -56,6 +57,21 @@ describe('secrets from an age-encrypted file', () => {
       ...env,
     });
   };
+  const writeConfig = (recipients: string[]): void =>
+    project.writeConfig(
+      project
+        .config({
+          secrets: ['API_TOKEN', 'GREETING'],
+          env: { LOG_API_TOKEN: '1' },
+          environmentExtra: [
+            '    encryptedSecrets:',
+            '      path: secrets/production.env.age',
+            `      recipients: [${recipients.join(', ')}]`,
+            `      identity: ${keyFile}`,
+          ].join('\n'),
+        })
+        .replace('  GREETING: "Hello"\n', ''),
+    );
   const opened = (): string[] => readFileSync(join(tools, 'opened'), 'utf8').trim().split('\n');
   const decrypted = async (): Promise<string> => {
     const parsed = parseAgeIdentities(readFileSync(keyFile, 'utf8'));
@@ -78,20 +94,7 @@ describe('secrets from an age-encrypted file', () => {
     expect((await project.cli(['secrets', 'keygen', '--out', keyFile])).stderr).toContain(
       `already exists; keygen never overwrites an identity\nhint: its recipient: ${recipient}`,
     );
-    project.writeConfig(
-      project
-        .config({
-          secrets: ['API_TOKEN', 'GREETING'],
-          env: { LOG_API_TOKEN: '1' },
-          environmentExtra: [
-            '    encryptedSecrets:',
-            '      path: secrets/production.env.age',
-            `      recipients: [${recipient}]`,
-            `      identity: ${keyFile}`,
-          ].join('\n'),
-        })
-        .replace('  GREETING: "Hello"\n', ''),
-    );
+    writeConfig([recipient]);
     expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
   }, 120_000);
   afterAll(async () => {
@@ -102,7 +105,7 @@ describe('secrets from an age-encrypted file', () => {
   it('secrets edit creates the file from a template, encrypted, and removes the plaintext', async () => {
     // Made with a key that is not a recipient: saved as asked, with a warning; then made again with the right one.
     const stranger = join(tools, 'stranger.key');
-    expectOk(await project.cli(['secrets', 'keygen', '--out', stranger]));
+    strangerRecipient = expectOk(await project.cli(['secrets', 'keygen', '--out', stranger])).stdout.trim();
     const lockedOut = expectOk(await edit(SECRETS, undefined, { SLIPWAY_AGE_IDENTITY_FILE: stranger }));
     expect(lockedOut.stderr).toContain(
       `warning: the identity file ${stranger} (SLIPWAY_AGE_IDENTITY_FILE) is not among the recipients: you cannot decrypt secrets/production.env.age yourself`,
@@ -231,6 +234,26 @@ describe('secrets from an age-encrypted file', () => {
     const deploy = expectOk(await project.cli(['deploy', 'production', '--release', '1.1.0']));
     expect(await (await fetch(`${project.url}/`)).text()).toContain(`${next} from hello 1.1.0`);
     expect(deploy.stdout + deploy.stderr).not.toContain(next);
+  });
+
+  it('secrets edit --reencrypt encrypts the same text to a recipient added to slipway.yml', async () => {
+    const stranger = join(tools, 'stranger.key');
+    const asStranger = { SLIPWAY_AGE_IDENTITY_FILE: stranger };
+    expect((await project.cli(['secrets', 'diff', 'production'], asStranger)).stderr).toContain(
+      "no identity matches the file's recipients",
+    );
+    writeConfig([recipient, strangerRecipient]);
+    const same = expectOk(
+      await project.cli(['secrets', 'edit', 'production'], { EDITOR: 'true', VISUAL: '' }),
+    );
+    expect(same.stderr).toContain('no change; secrets/production.env.age was left as it was');
+    const again = expectOk(
+      await project.cli(['secrets', 'edit', 'production', '--reencrypt'], { EDITOR: 'true', VISUAL: '' }),
+    );
+    expect(again.stderr).toBe('encrypted secrets/production.env.age to 2 recipients\n');
+    const diff = await project.cli(['secrets', 'diff', 'production'], asStranger);
+    expect(diff).toMatchObject({ code: 0, stderr: '' });
+    expect(diff.stdout).toMatch(/^ {2}unchanged {2}GREETING$/m);
   });
 });
 
