@@ -122,7 +122,7 @@ export async function decryptEncryptedSecrets(context: EncryptedSecretsContext):
     case 'no-match':
       throw fail(
         `no identity matches the file's recipients: ${identity} is not one of them`,
-        `the file is encrypted to environments.${environment}.encryptedSecrets.recipients as they were when it was last written; ask someone who can decrypt it to add your recipient (age1…) there and run: slipway secrets edit ${environment}`,
+        `the file is encrypted to environments.${environment}.encryptedSecrets.recipients as they were when it was last written; ask someone who can decrypt it to add your recipient (age1…) there and run: slipway secrets edit ${environment} --reencrypt`,
       );
     case 'bad-identity':
       throw fail(
