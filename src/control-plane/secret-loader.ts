@@ -39,11 +39,13 @@ export function createSecretLoader(deps: SecretLoaderDeps): LoadSecrets {
   const fromFiles = new Map<string, Promise<Record<string, string>>>();
   const fetched: string[] = [];
 
+  // The file's values when a name may come from it; else those decrypted before in the scope, if any (to redact a
+  // command's stderr with), and never its failure: these names do not need it.
   const decrypted = (environment: string, names: readonly string[]): Promise<Record<string, string>> => {
     const settings = environmentOf(deps.config, environment)?.encryptedSecrets;
     const sources = environmentOf(deps.config, environment)?.secretSources ?? {};
     if (!settings || !names.some((name) => mayComeFromEncryptedFile(name, deps.processEnv, sources))) {
-      return fromFiles.get(environment) ?? Promise.resolve({});
+      return (fromFiles.get(environment) ?? Promise.resolve({})).catch(() => ({}));
     }
     let values = fromFiles.get(environment);
     if (values === undefined) {
