@@ -75,7 +75,7 @@ describe('completeWords', () => {
     ],
     [
       ['secrets', ''],
-      ['diff', 'rotate'],
+      ['diff', 'edit', 'keygen', 'rotate'],
     ],
     [['secrets', 'rotate', ''], ENVIRONMENTS],
     [
@@ -83,6 +83,16 @@ describe('completeWords', () => {
       ['--force', '--override-freeze', '--reason', '--help'],
     ],
     [['secrets', 'diff', ''], ENVIRONMENTS],
+    [['secrets', 'edit', ''], ENVIRONMENTS],
+    [
+      ['secrets', 'edit', 'production', '--'],
+      ['--reencrypt', '--help'],
+    ],
+    [['secrets', 'keygen', ''], ENVIRONMENTS],
+    [
+      ['secrets', 'keygen', '--'],
+      ['--out', '--help'],
+    ],
     [
       ['secrets', 'diff', 'production', '--'],
       ['--json', '--help'],

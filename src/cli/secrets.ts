@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { describeSecretDiff, secretsDiffer } from '../core/secret-diff.js';
 import { diffSecrets, type SecretsDiff } from '../operations/diff-secrets.js';
 import { withProject, type GlobalOptions } from './project.js';
+import { registerSecretsEdit } from './secrets-edit.js';
+import { registerSecretsKeygen } from './secrets-keygen.js';
 import { registerSecretsRotate } from './secrets-rotate.js';
 
 /**
@@ -11,7 +13,9 @@ import { registerSecretsRotate } from './secrets-rotate.js';
 export function registerSecrets(program: Command, globals: () => GlobalOptions): void {
   const secrets = program
     .command('secrets')
-    .description("the environment's secrets, compared by keyed fingerprints (never a value)");
+    .description(
+      "the environment's secrets: compared by keyed fingerprints (never a value), and its age-encrypted file",
+    );
   secrets
     .command('diff')
     .description(
@@ -26,6 +30,8 @@ export function registerSecrets(program: Command, globals: () => GlobalOptions):
         if (secretsDiffer(diff.secrets)) process.exitCode = 1;
       });
     });
+  registerSecretsEdit(secrets, globals);
+  registerSecretsKeygen(secrets, globals);
   registerSecretsRotate(secrets, globals);
 }
 

@@ -40,6 +40,26 @@ describe('renderInitTemplate', () => {
     expect('config' in result && result.config.app).toBe('1234');
   });
 
+  it('shows both secret sources of an environment, commented out', () => {
+    expect(text).toContain(
+      '    # secretSources:\n    #   DATABASE_URL:\n    #     command: ["op", "read", "op://Production/shop-db/url"]\n',
+    );
+    expect(text).toContain('    # encryptedSecrets:\n    #   path: secrets/production.env.age\n');
+  });
+
+  it('sets production up with an encrypted file when given its recipients', () => {
+    const recipient = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+    const result = parseConfig(
+      renderInitTemplate({ app: 'shop', port: 8080, encryptedSecrets: { recipients: [recipient] } }),
+      'slipway.yml',
+    );
+    expect('issues' in result ? result.issues : []).toEqual([]);
+    expect('config' in result && result.config.environments.production?.encryptedSecrets).toEqual({
+      path: 'secrets/production.env.age',
+      recipients: [recipient],
+    });
+  });
+
   it('suggests a staging port that is valid even at the top of the range', () => {
     expect(renderInitTemplate({ app: 'a', port: 65535 })).toContain('#   publicPort: 65534');
   });

@@ -12,13 +12,18 @@ export interface InitTemplateOptions {
    * the placeholders, each under a comment that says why. Without it, the plain starter file (the docs' example).
    */
   guess?: AppGuess;
+  /**
+   * Production's secrets from an age-encrypted file (`slipway init --encrypted-secrets`), encrypted to these
+   * recipients. Without it, the file and a command source are shown commented out.
+   */
+  encryptedSecrets?: { recipients: readonly string[] };
 }
 
 /**
  * The commented starter slipway.yml that `slipway init` writes. Every value shown is the default from
  * defaults.ts, so the file documents what Slipway does when a key is left out; it validates as written.
  */
-export function renderInitTemplate({ app, port, guess }: InitTemplateOptions): string {
+export function renderInitTemplate({ app, port, guess, encryptedSecrets }: InitTemplateOptions): string {
   const hc = DEFAULTS.healthCheck;
   return `# slipway.yml: how Slipway builds, starts, checks and deploys ${app}.
 ${guess ? renderGuessHeader(guess) : ''}# Every key is described in docs/configuration.md. Durations are a number with a unit: "500ms", "30s",
@@ -59,9 +64,9 @@ ${comments(guess?.healthPath.why ?? [], '  ')}  path: ${scalar(guess?.healthPath
 ${renderEnv(guess)}
 
 # Names of secrets; their values are never written here. Slipway reads them from its own environment
-# (SLIPWAY_SECRET_<NAME>, then <NAME>), from .slipway/secrets/<environment>.env (NAME=value lines), or from a
-# password manager's CLI per environment (secretSources; see docs/secrets.md).
-# For example: secrets: [DATABASE_URL]
+# (SLIPWAY_SECRET_<NAME>, then <NAME>), from .slipway/secrets/<environment>.env (NAME=value lines), from a
+# password manager's CLI, or from an age-encrypted file in this repository (per environment, below; see
+# docs/secrets.md). For example: secrets: [DATABASE_URL]
 secrets: []
 
 # Release directories kept on each host (the live and the warm one are always kept).
@@ -87,6 +92,7 @@ environments:
     # Variables and extra secret names for this environment only.
     env: {}
     secrets: []
+${renderSecretSources(app, encryptedSecrets)}
 
   # A second environment needs its own publicPort when it shares a host:
   # staging:
@@ -132,6 +138,38 @@ hooks:
   afterSwitch: []
   afterRollback: []
 `;
+}
+
+/** Where production's secret values come from: a command per secret, or an encrypted file (set up, or shown). */
+function renderSecretSources(app: string, encrypted: InitTemplateOptions['encryptedSecrets']): string {
+  const file = 'secrets/production.env.age';
+  const command = [
+    '# secretSources:',
+    '#   DATABASE_URL:',
+    `#     command: ["op", "read", "op://Production/${app}-db/url"]`,
+  ];
+  const lines = encrypted
+    ? [
+        '# Secret values from a file of NAME=value lines, age-encrypted and committed here; "slipway secrets edit',
+        '# production" writes it. One recipient per person or machine that deploys production ("slipway secrets',
+        '# keygen" makes a key outside the repository and prints its recipient, age1…).',
+        'encryptedSecrets:',
+        `  path: ${file}`,
+        `  recipients: ${renderList(encrypted.recipients)}`,
+        "# Or, per secret, a password manager's CLI (its stdout is the value; op, bw, vault, aws, gcloud …):",
+        ...command,
+      ]
+    : [
+        '# Where secret values come from, besides the environment of slipway and .slipway/secrets/production.env.',
+        "# Either a password manager's CLI per secret (its stdout is the value; op, bw, vault, aws, gcloud …):",
+        ...command,
+        '# or a file of NAME=value lines, age-encrypted and committed here: "slipway secrets keygen" makes your key',
+        '# (outside the repository) and prints its recipient; "slipway secrets edit production" writes the file.',
+        '# encryptedSecrets:',
+        `#   path: ${file}`,
+        '#   recipients: [age1…]   # one per person or machine that deploys production',
+      ];
+  return lines.map((line) => `    ${line}`).join('\n');
 }
 
 const BUILD_COMMAND_PLACEHOLDER = `  # Shell command that builds the app, run in this directory with SLIPWAY_VERSION set. None by default.

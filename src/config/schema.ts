@@ -7,6 +7,7 @@ import { rollingStrategy } from './rolling-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { duration } from './duration-schema.js';
 import { edgeSchema } from './edge-schema.js';
+import { encryptedSecretsSchema } from './encrypted-secrets-schema.js';
 import { frontDoorShape } from './front-door-schema.js';
 import { ENV_LIMITS, envMapSchema, envNameSchema } from './env-schema.js';
 import { hooksSchema } from './hooks-schema.js';
@@ -120,6 +121,7 @@ export const environmentSchema = z
       .default([])
       .describe('Names of extra secrets for this environment (see `secrets`).'),
     secretSources: secretSourcesSchema,
+    encryptedSecrets: encryptedSecretsSchema.optional(),
     ...environmentPipelineShape,
     approvals: approvalsSchema.optional(),
     monitoring: monitoringSchema.optional(),
@@ -173,7 +175,7 @@ export const configSchema = z
       .array(envNameSchema)
       .default([])
       .describe(
-        'Names of secrets. Values come from the environment of the `slipway` process (NAME or SLIPWAY_SECRET_NAME), from `.slipway/secrets/<environment>.env`, or from a command (`environments.<name>.secretSources`); they are never stored in releases, plans or the ledger. See docs/secrets.md.',
+        'Names of secrets. Values come from the environment of the `slipway` process (NAME or SLIPWAY_SECRET_NAME), from `.slipway/secrets/<environment>.env`, from a command (`environments.<name>.secretSources`), or from an age-encrypted file in the repository (`environments.<name>.encryptedSecrets`); they are never stored in releases, plans or the ledger. See docs/secrets.md.',
       ),
     retainReleases: z
       .int()

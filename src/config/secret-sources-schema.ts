@@ -33,7 +33,7 @@ export const secretSourcesSchema = z
   .record(envNameSchema, secretCommandSourceSchema)
   .default({})
   .describe(
-    "Where this environment's secrets come from, by secret name, when not from the process environment or `.slipway/secrets/<environment>.env` (see docs/secrets.md). `SLIPWAY_SECRET_<NAME>` in the environment of `slipway` still overrides one.",
+    "Commands that give this environment's secrets, by secret name (see docs/secrets.md). A command wins over the encrypted file (`encryptedSecrets`), the process environment and `.slipway/secrets/<environment>.env`; `SLIPWAY_SECRET_<NAME>` in the environment of `slipway` still overrides one.",
   );
 
 export type SecretCommandSource = z.output<typeof secretCommandSourceSchema>;

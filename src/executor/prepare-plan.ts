@@ -240,7 +240,9 @@ export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<
     throw new SlipwayError(
       `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; nothing was changed`,
       {
-        hint: `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, add NAME=value to .slipway/secrets/${plan.environment}.env, or give it a command under environments.${plan.environment}.secretSources (docs/secrets.md)`,
+        hint: cp.config.environments[plan.environment]?.encryptedSecrets
+          ? `add NAME=value to the environment's encrypted file (slipway secrets edit ${plan.environment}), give it a command under environments.${plan.environment}.secretSources, or set SLIPWAY_SECRET_<NAME> in the environment (docs/secrets.md)`
+          : `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, add NAME=value to .slipway/secrets/${plan.environment}.env, or give it a command under environments.${plan.environment}.secretSources (docs/secrets.md)`,
       },
     );
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,12 +8,12 @@ import { CLI, type CliResult } from '../helpers/project.js';
 
 // The built CLI's `init` in a fresh directory: what it writes, that `validate` accepts it, and what it refuses.
 
-function cliIn(cwd: string, args: string[]): Promise<CliResult> {
+function cliIn(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       },
@@ -88,5 +88,31 @@ describe('slipway init', () => {
     const validate = await cliIn(root, ['-c', elsewhere, 'validate']);
     expect(validate.code).toBe(0);
     expect(validate.stdout).toContain(`${elsewhere} is valid`);
+  });
+
+  it('offers secrets from an encrypted file: --encrypted-secrets makes the identity, or takes the one there', async () => {
+    const configHome = join(root, 'xdg');
+    const env = { XDG_CONFIG_HOME: configHome, SLIPWAY_AGE_IDENTITY_FILE: '' };
+    const keyFile = join(configHome, 'slipway', 'age', 'shop.key');
+    const first = await cliIn(dir, ['init', '--force', '--app', 'shop', '--encrypted-secrets'], env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const recipient = /# public key: (age1\S+)/.exec(readFileSync(keyFile, 'utf8'))?.[1];
+    expect(first.stdout).toContain(`your identity (private key): ${keyFile} (new, mode 0600`);
+    expect(first.stdout).toContain('next: "slipway secrets edit production"');
+    const config = parse(readFileSync(file, 'utf8')) as {
+      environments: { production: { encryptedSecrets: unknown } };
+    };
+    expect(config.environments.production.encryptedSecrets).toEqual({
+      path: 'secrets/production.env.age',
+      recipients: [recipient],
+    });
+    expect((await cliIn(dir, ['validate'], env)).code).toBe(0);
+
+    const again = await cliIn(dir, ['init', '--force', '--app', 'shop', '--encrypted-secrets'], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`your identity (private key): ${keyFile}\n`);
+    expect(readFileSync(file, 'utf8')).toContain(`recipients: [${recipient}]`);
   });
 });
