@@ -1,9 +1,7 @@
 import { z } from 'zod';
+import { controlPlaneCommandSchema } from './command-schema.js';
 import { DEFAULTS } from './defaults.js';
 import { duration } from './duration-schema.js';
-import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
-
-const noNul = (text: string): boolean => !hasNulByte(text);
 
 const hookSchema = z
   .strictObject({
@@ -14,17 +12,9 @@ const hookSchema = z
       .regex(/^[^\n]*$/, 'expected one line')
       .optional()
       .describe('What `slipway plan` and the progress lines call it (default: the command).'),
-    command: z
-      .union([
-        z.string().min(1).refine(noNul, { message: NUL_MESSAGE }),
-        z
-          .array(z.string().refine(noNul, { message: NUL_MESSAGE }))
-          .min(1)
-          .refine((argv) => argv[0] !== '', { message: 'expected a program name first' }),
-      ])
-      .describe(
-        'A string runs through `sh -c`; a list is an argv run without a shell. Runs on the control plane in the directory of slipway.yml, with the environment of `slipway` and SLIPWAY_APP, SLIPWAY_ENVIRONMENT, SLIPWAY_RELEASE, SLIPWAY_PREVIOUS_RELEASE, SLIPWAY_DEPLOYMENT, SLIPWAY_HOOK, SLIPWAY_HOSTS and SLIPWAY_URL; no stdin.',
-      ),
+    command: controlPlaneCommandSchema.describe(
+      'A string runs through `sh -c`; a list is an argv run without a shell. Runs on the control plane in the directory of slipway.yml, with the environment of `slipway` and SLIPWAY_APP, SLIPWAY_ENVIRONMENT, SLIPWAY_RELEASE, SLIPWAY_PREVIOUS_RELEASE, SLIPWAY_DEPLOYMENT, SLIPWAY_HOOK, SLIPWAY_HOSTS and SLIPWAY_URL; no stdin.',
+    ),
     timeout: duration()
       .default(DEFAULTS.hookTimeout)
       .describe('A hook that runs longer is killed (with what it started) and counts as failed.'),

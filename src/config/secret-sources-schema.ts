@@ -2,21 +2,11 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { duration } from './duration-schema.js';
 import { envNameSchema } from './env-schema.js';
-import { hasNulByte, NUL_MESSAGE } from './string-checks.js';
+import { controlPlaneCommandSchema } from './command-schema.js';
 
-const noNul = (text: string): boolean => !hasNulByte(text);
-
-const commandSchema = z
-  .union([
-    z.string().min(1).refine(noNul, { message: NUL_MESSAGE }),
-    z
-      .array(z.string().refine(noNul, { message: NUL_MESSAGE }))
-      .min(1)
-      .refine((argv) => argv[0] !== '', { message: 'expected a program name first' }),
-  ])
-  .describe(
-    'What prints the value on stdout. A string runs through `sh -c` (pipes, `$VARS`); a list is an argv run without a shell. Runs on the control plane in the directory of slipway.yml with the environment of the `slipway` process (so `BW_SESSION`, `VAULT_ADDR`, `AWS_PROFILE` … reach it) and no stdin.',
-  );
+const commandSchema = controlPlaneCommandSchema.describe(
+  'What prints the value on stdout. A string runs through `sh -c` (pipes, `$VARS`); a list is an argv run without a shell. Runs on the control plane in the directory of slipway.yml with the environment of the `slipway` process (so `BW_SESSION`, `VAULT_ADDR`, `AWS_PROFILE` … reach it) and no stdin.',
+);
 
 export const secretCommandSourceSchema = z
   .strictObject({

@@ -3,7 +3,7 @@ import { Secret } from '../core/secret.js';
 import { deriveSecretFingerprints, SECRETS_FINGERPRINTED } from '../core/secret-fingerprint.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { Plan } from '../plan/steps.js';
-import { T0, useTempStores } from '../store/test-fixtures.js';
+import { aDeployment, T0, useTempStores } from '../store/test-fixtures.js';
 import type { Store } from '../store/index.js';
 import type { DeploymentOutcome } from '../store/deployments.js';
 import { readRunningFingerprints, recordSecretFingerprints } from './record-secret-fingerprints.js';
@@ -34,18 +34,7 @@ async function deploy(
   values: Record<string, string>,
   outcome: DeploymentOutcome = 'succeeded',
 ): Promise<void> {
-  await store.createDeployment({
-    id,
-    app: 'shop',
-    environment: 'production',
-    kind: 'deploy',
-    releaseVersion: '1.0.0',
-    previousVersion: null,
-    strategy: 'blue-green',
-    plan: {},
-    createdBy: 'ada@laptop',
-    createdAtMs: T0,
-  });
+  await store.createDeployment(aDeployment({ id }));
   await recordSecretFingerprints(controlPlane(store), plan(id), secrets(values));
   await store.finishDeployment(id, { outcome, finishedAtMs: T0 });
 }
