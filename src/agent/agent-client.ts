@@ -102,7 +102,7 @@ export class AgentClient extends ProtocolClient<AgentMethods> {
   stream<M extends keyof AgentMethods>(
     method: M,
     params: AgentMethods[M]['params'],
-    onEvent: (event: M extends 'logs' ? AgentMethods['logs']['event'] : unknown) => void,
+    onEvent: (event: AgentMethods[M] extends { event: infer E } ? E : unknown) => void,
   ): Promise<AgentMethods[M]['result']> {
     return this.send(method, params, onEvent as (event: unknown) => void) as Promise<
       AgentMethods[M]['result']

@@ -14,6 +14,7 @@ import { hasReleaseImage, installRelease, startTarget, waitTargetHealthy } from 
 import { moveLegacyRoutes, type LegacyRoutes } from './routes/legacy-routes.js';
 import { RouteTable, type RoutePort } from './routes/route-table.js';
 import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.js';
+import { runOnce } from './run-once.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import type { SupervisorEvent, TargetRecord } from '../runtime/target-record.js';
 import { toTargetStatus } from './supervisor.js';
@@ -310,6 +311,8 @@ export class Agent {
         await streamTargetLogs(this.#runtimes, ids, { lines, follow }, ctx);
         return { ended: true as const };
       },
+
+      runOnce: (params, ctx) => runOnce(this.paths.releases, params, ctx),
 
       pruneReleases: async ({ app, keep, dockerSocket }) => {
         const targets = this.#runtimes.list().filter((t) => t.spec.app === app);

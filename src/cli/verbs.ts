@@ -49,6 +49,7 @@ export const VERB_MODULES: readonly VerbModule[] = [
     load: async () => (await import('./certificates.js')).registerCertificates,
   },
   { names: ['secrets'], load: async () => (await import('./secrets.js')).registerSecrets },
+  { names: ['run'], load: async () => (await import('./run.js')).registerRun },
   { names: ['monitor'], load: async () => (await import('./monitor.js')).registerMonitor },
   { names: ['top'], load: async () => (await import('./top.js')).registerTop },
   { names: ['errors'], load: async () => (await import('./errors.js')).registerErrors },

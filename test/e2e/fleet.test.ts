@@ -108,6 +108,25 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     );
   });
 
+  it('slipway run runs a command on the host asked for, in its serving release, and returns its exit code', async () => {
+    const host = testbed.hosts[1]!;
+    const run = await fleet.cli([
+      'run',
+      'production',
+      '--host',
+      host.name,
+      '--',
+      'sh',
+      '-c',
+      'echo "release=$SLIPWAY_RELEASE dir=$(basename "$PWD")"; ip -o -4 addr show; exit 5',
+    ]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stdout).toContain('release=2.1.0 dir=2.1.0');
+    // It ran inside that host's network namespace: its address is there.
+    expect(run.stdout).toContain(`${host.address}/`);
+    expect(run.stderr).toContain(`ran on ${host.name} in 2.1.0: exit 5`);
+  });
+
   it('upgrades an agent without dropping a request on its own public port: the router process keeps serving', async () => {
     const first = testbed.hosts[0];
     if (!first) throw new Error('testbed has 3 hosts');
