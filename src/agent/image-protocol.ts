@@ -20,6 +20,8 @@ export interface InstallReleaseParams {
   image?: ImageSpec;
   /** The registry login's password, for this pull only. */
   registryAuth?: RegistryCredentials;
+  /** Directories of the release linked to the host's shared ones (`shared/<app>/<path>` in the agent's home). */
+  shared?: string[];
 }
 
 /** Who a host's engine pulls a release image as: names only, so that it may sit in a plan. */

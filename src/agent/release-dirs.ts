@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { x as extractTar } from 'tar';
 import { SlipwayError } from '../core/errors.js';
 import { sanitize } from '../core/ids.js';
@@ -26,7 +26,7 @@ export function releaseDirFor(releasesDir: string, app: string, version: string)
  */
 export async function installReleaseDir(
   releasesDir: string,
-  params: { app: string; version: string; artifactPath: string; sha256: string },
+  params: { app: string; version: string; artifactPath: string; sha256: string; shared?: string[] },
 ): Promise<ReleaseStatus & { alreadyInstalled: boolean }> {
   const dir = releaseDirFor(releasesDir, params.app, params.version);
   const marker = await readJsonIfExists<ReleaseStatus>(join(dir, MARKER));
@@ -50,11 +50,51 @@ export async function installReleaseDir(
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await extractTar({ file: params.artifactPath, cwd: tmp, strict: true });
+  await linkSharedDirs(tmp, sharedDirFor(releasesDir, params.app), params.shared ?? []);
   const status: ReleaseStatus = { app: params.app, version: params.version, sha256: params.sha256, dir };
   await writeJsonAtomic(join(tmp, MARKER), status, 0o644);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
   return { ...status, alreadyInstalled: false };
+}
+
+/** Where an app's shared directories live on the host: `<agent home>/shared/<app>`, beside its releases. */
+export function sharedDirFor(releasesDir: string, app: string): string {
+  return join(dirname(releasesDir), 'shared', sanitize(app));
+}
+
+/**
+ * Links each shared path of a release being installed (`dir`, not live yet) to its directory under `sharedDir`,
+ * made (0700) when missing and never removed with releases. What the release packed at that path is replaced (as
+ * Capistrano's linked dirs do): the data lives in the shared directory.
+ */
+async function linkSharedDirs(dir: string, sharedDir: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const target = join(sharedDir, path);
+    await mkdir(target, { recursive: true, mode: 0o700 });
+    const link = join(dir, path);
+    await refuseLinkedParents(dir, path);
+    await rm(link, { recursive: true, force: true });
+    await mkdir(dirname(link), { recursive: true });
+    await symlink(target, link, 'dir');
+  }
+}
+
+/** A shared path below a symlink the release packed would be made (or removed) wherever that link points. */
+async function refuseLinkedParents(dir: string, path: string): Promise<void> {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const parent = join(dir, ...parts.slice(0, i));
+    const info = await lstat(parent).catch(() => null);
+    if (info?.isSymbolicLink()) {
+      throw new SlipwayError(
+        `shared path ${path} is below ${parts.slice(0, i).join('/')}, a symlink in the release`,
+        {
+          hint: 'a shared directory must lie below real directories of the release',
+        },
+      );
+    }
+  }
 }
 
 export async function listReleaseDirs(releasesDir: string): Promise<ReleaseStatus[]> {

@@ -69,6 +69,10 @@ ${renderEnv(guess)}
 # docs/secrets.md). For example: secrets: [DATABASE_URL]
 secrets: []
 
+# Directories that outlive releases (uploads, a SQLite file's directory), linked into every release directory
+# from the host's own copy; never removed with releases (processes only). For example: shared: [storage, uploads]
+shared: []
+
 # Release directories kept on each host (the live and the warm one are always kept).
 retainReleases: ${DEFAULTS.retainReleases}
 

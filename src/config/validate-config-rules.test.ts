@@ -112,6 +112,19 @@ describe('validateConfigRules', () => {
   });
 });
 
+describe('shared', () => {
+  it('is refused for containers, which have no release directory to link into', () => {
+    const docker = config({ shared: ['storage'], runtime: { kind: 'docker' } });
+    expect(validateConfigRules(docker)).toEqual([
+      expect.objectContaining({
+        path: ['shared'],
+        message: expect.stringContaining('runtime: docker') as unknown,
+      }),
+    ]);
+    expect(validateConfigRules(config({ shared: ['storage'] }))).toEqual([]);
+  });
+});
+
 describe('hooks', () => {
   it('reports a hook for an environment that is not defined, with the closest name', () => {
     const issues = validateConfigRules(

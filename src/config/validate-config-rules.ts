@@ -24,6 +24,20 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...validateTriggerRules(config),
     ...validateFrontDoorRules(config),
     ...checkHookEnvironments(config),
+    ...checkSharedNeedsProcesses(config),
+  ];
+}
+
+/** Shared directories are linked into release directories, which containers do not have. */
+function checkSharedNeedsProcesses(config: SlipwayConfig): PathIssue[] {
+  if (config.shared.length === 0 || config.runtime.kind === 'process') return [];
+  return [
+    {
+      path: ['shared'],
+      at: 'key',
+      message:
+        'shared directories are linked into release directories, which containers (runtime: docker) do not have; named volumes for containers are not built yet (docs/processes.md)',
+    },
   ];
 }
 

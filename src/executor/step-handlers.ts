@@ -33,6 +33,7 @@ export const stepHandlers: StepHandlers = {
       version: step.release,
       artifactPath,
       sha256: step.sha256,
+      ...(step.shared ? { shared: step.shared } : {}),
     });
     return {
       detail: result.alreadyInstalled ? 'already installed' : 'unpacked',

@@ -17,6 +17,8 @@ export interface ReleaseRuntime {
   startTimeoutMs: number;
   stopTimeoutMs: number;
   restart: { initialBackoffMs: number; maxBackoffMs: number };
+  /** Directories linked into its release directory from the host's shared ones; absent: none. */
+  shared?: string[];
   /** Set for a `runtime: docker` release: its image and how its containers run. */
   container?: ReleaseContainer;
 }

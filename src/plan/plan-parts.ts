@@ -46,6 +46,7 @@ export function prepareSteps(input: DeployInput, hosts: HostPlan[], release: Rel
             sha256: release.sha256,
             artifact: release.artifact,
             ...(release.container ? { image: deriveImageSpec(release.container) } : {}),
+            ...(release.shared && !release.container ? { shared: release.shared } : {}),
           },
         ]),
     ensureRouteStep(input, h.host),

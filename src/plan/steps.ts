@@ -42,6 +42,7 @@ export interface InstallReleaseStep {
   artifact: string;
   /** A container release: the image to make present (the artifact is its `docker save` archive). */
   image?: ImageSpec;
+  shared?: string[]; // directories linked into the release directory from the host's shared ones
 }
 
 export interface EnsureRouteStep {

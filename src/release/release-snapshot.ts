@@ -26,6 +26,8 @@ export interface ReleaseSnapshot {
       smoke?: SmokeRequestConfig[];
     }
   >;
+  /** Directories linked into the release directory from the host's shared ones (`shared`); absent: none. */
+  shared?: string[];
   /** A `runtime: docker` release: its image and container settings. Absent for processes. */
   runtime?: ImageSnapshot;
 }
@@ -56,6 +58,7 @@ export function deriveReleaseSnapshot(config: SlipwayConfig, image?: ImageSnapsh
     healthCheck: config.healthCheck,
     env: config.env,
     secrets: config.secrets,
+    ...(config.shared.length > 0 ? { shared: config.shared } : {}),
     environments: Object.fromEntries(
       Object.entries(config.environments).map(([name, env]) => [
         name,
@@ -87,6 +90,7 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
     command: snapshot.run.command,
     env: { ...snapshot.env, ...envOverrides.env },
     secretNames: [...new Set([...snapshot.secrets, ...envOverrides.secrets])],
+    ...(snapshot.shared?.length ? { shared: snapshot.shared } : {}),
     healthCheck: {
       path: hc.path,
       intervalMs: ms(hc.interval),
