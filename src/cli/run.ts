@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseDurationMs } from '../core/duration.js';
 import { InputError } from '../core/errors.js';
-import { runOneOff } from '../operations/run-one-off.js';
+import { describeRunEnd, runOneOff } from '../operations/run-one-off.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { dim } from './progress-renderer.js';
 
@@ -27,11 +27,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
           { environment: env, argv, timeoutMs, ...(opts.host ? { host: opts.host } : {}) },
           (stream, line) => (stream === 'err' ? process.stderr : process.stdout).write(`${line}\n`),
         );
-        const how = result.timedOut
-          ? `stopped after ${opts.timeout}`
-          : result.exitCode !== null
-            ? `exit ${result.exitCode}`
-            : `killed by ${result.signal ?? 'a signal'}`;
+        const how = describeRunEnd(result, timeoutMs);
         process.stderr.write(dim(`ran on ${result.host} in ${result.release}: ${how}\n`));
         process.exitCode = result.exitCode ?? (result.timedOut ? 124 : 137);
       });

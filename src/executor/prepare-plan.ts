@@ -234,15 +234,28 @@ export async function resolveSecrets(cp: ControlPlane, plan: Plan): Promise<Map<
         ),
     ),
   ];
-  const secrets = await cp.loadSecrets(plan.environment, names);
+  return loadRequiredSecrets(cp, plan.environment, names, 'nothing was changed');
+}
+
+/**
+ * The values of `names` in `environment`; one without a value stops what was asked (`stopped` says so: "nothing was
+ * changed"), naming every missing secret and where a value comes from.
+ */
+export async function loadRequiredSecrets(
+  cp: Pick<ControlPlane, 'loadSecrets' | 'config'>,
+  environment: string,
+  names: readonly string[],
+  stopped: string,
+): Promise<Map<string, Secret>> {
+  const secrets = await cp.loadSecrets(environment, [...names]);
   const missing = names.filter((n) => !secrets.has(n));
   if (missing.length > 0) {
     throw new SlipwayError(
-      `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; nothing was changed`,
+      `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value; ${stopped}`,
       {
-        hint: cp.config.environments[plan.environment]?.encryptedSecrets
-          ? `add NAME=value to the environment's encrypted file (slipway secrets edit ${plan.environment}), give it a command under environments.${plan.environment}.secretSources, or set SLIPWAY_SECRET_<NAME> in the environment (docs/secrets.md)`
-          : `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, add NAME=value to .slipway/secrets/${plan.environment}.env, or give it a command under environments.${plan.environment}.secretSources (docs/secrets.md)`,
+        hint: cp.config.environments[environment]?.encryptedSecrets
+          ? `add NAME=value to the environment's encrypted file (slipway secrets edit ${environment}), give it a command under environments.${environment}.secretSources, or set SLIPWAY_SECRET_<NAME> in the environment (docs/secrets.md)`
+          : `set SLIPWAY_SECRET_<NAME> (or <NAME>) in the environment, add NAME=value to .slipway/secrets/${environment}.env, or give it a command under environments.${environment}.secretSources (docs/secrets.md)`,
       },
     );
   }

@@ -7,6 +7,7 @@ import {
   type SecretFingerprintRecord,
 } from '../core/secret-fingerprint.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
+import { appendDeploymentEvent } from './deployment-event.js';
 import type { Plan } from '../plan/steps.js';
 import type { Store } from '../store/index.js';
 import type { LedgerEventRecord } from '../store/ledger.js';
@@ -32,13 +33,7 @@ export async function recordSecretFingerprints(
   const fingerprints = await cp.fingerprintSecrets(plan.environment, secrets);
   const changes = previous ? deriveSecretChanges(previous.fingerprints, fingerprints) : null;
   const data: SecretFingerprintRecord = { fingerprints, changes };
-  await cp.store.appendEvent({
-    atMs: cp.clock.nowMs(),
-    actor: cp.actor,
-    app: plan.app,
-    environment: plan.environment,
-    deploymentId: plan.deploymentId,
-    release: plan.release.version,
+  await appendDeploymentEvent(cp, plan, {
     kind: SECRETS_FINGERPRINTED,
     message: describeSecretChanges(changes, Object.keys(fingerprints).length),
     data,

@@ -1,3 +1,4 @@
+import { appendDeploymentEvent } from './deployment-event.js';
 import { join } from 'node:path';
 import type { Secret } from '../core/secret.js';
 import { SlipwayError } from '../core/errors.js';
@@ -207,22 +208,6 @@ export async function execute(
     concurrency: environmentConfig(cp.config, plan.environment).ssh.parallelism,
     ...(canary ? { guard: canary } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-  });
-}
-
-async function appendDeploymentEvent(
-  cp: ControlPlane,
-  plan: Plan,
-  event: { kind: string; message: string; data?: unknown },
-): Promise<void> {
-  await cp.store.appendEvent({
-    atMs: cp.clock.nowMs(),
-    actor: cp.actor,
-    app: plan.app,
-    environment: plan.environment,
-    deploymentId: plan.deploymentId,
-    release: plan.release.version,
-    ...event,
   });
 }
 

@@ -2,6 +2,7 @@ import { environmentConfig, environmentRoute } from '../config/environment-confi
 import { InputError, SlipwayError } from '../core/errors.js';
 import { decideRotation } from '../core/secret-rotation.js';
 import type { Project } from '../control-plane/open-project.js';
+import { appendDeploymentEvent } from '../executor/deployment-event.js';
 import { requireRelease } from '../executor/prepare-plan.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
@@ -67,13 +68,7 @@ export async function rotateSecrets(
   );
   const [first] = outcomes;
   if (first?.result.outcome === 'succeeded') {
-    await project.store.appendEvent({
-      atMs: project.clock.nowMs(),
-      actor: project.actor,
-      app: project.config.app,
-      environment,
-      deploymentId: first.plan.deploymentId,
-      release,
+    await appendDeploymentEvent(project, first.plan, {
       kind: SECRETS_ROTATED,
       message: `${decision.secrets.join(', ')} rotated in ${environment}: ${release} runs with the new value${decision.secrets.length > 1 ? 's' : ''} (${first.plan.strategy}${env.hosts.length > 1 ? `, ${env.hosts.length} hosts` : ''})`,
       data: { secrets: decision.secrets, strategy: first.plan.strategy },

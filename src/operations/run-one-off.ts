@@ -2,7 +2,7 @@ import { environmentConfig, environmentRoute } from '../config/environment-confi
 import { InputError, SlipwayError, UnknownNameError } from '../core/errors.js';
 import { formatDurationMs } from '../core/duration.js';
 import type { Project } from '../control-plane/open-project.js';
-import { requireRelease } from '../executor/prepare-plan.js';
+import { loadRequiredSecrets, requireRelease } from '../executor/prepare-plan.js';
 import { hostsOf } from '../hosts/hosts-of.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
@@ -66,13 +66,7 @@ export async function runOneOff(
   }
   const release = serving.active.release;
   const runtime = deriveReleaseRuntime(await requireRelease(project, release), environment);
-  const secrets = await project.loadSecrets(environment, runtime.secretNames);
-  const missing = runtime.secretNames.filter((name) => !secrets.has(name));
-  if (missing.length > 0) {
-    throw new SlipwayError(`secret ${missing.join(', ')} has no value; nothing was run`, {
-      hint: 'docs/secrets.md says where a value comes from',
-    });
-  }
+  const secrets = await loadRequiredSecrets(project, environment, runtime.secretNames, 'nothing was run');
   const secretEnv = Object.fromEntries([...secrets].map(([name, secret]) => [name, secret.reveal()]));
   const agent = await host.agent();
   const result = await agent.stream(
@@ -88,11 +82,7 @@ export async function runOneOff(
     },
     (event) => onLine(event.stream, event.line),
   );
-  const ended = result.timedOut
-    ? `stopped after its timeout (${formatDurationMs(request.timeoutMs)})`
-    : result.exitCode !== null
-      ? `exit ${result.exitCode}`
-      : `killed by ${result.signal ?? 'a signal'}`;
+  const ended = describeRunEnd(result, request.timeoutMs);
   await project.store.appendEvent({
     atMs: project.clock.nowMs(),
     actor: project.actor,
@@ -112,4 +102,13 @@ export async function runOneOff(
     },
   });
   return { host: host.name, release, ...result };
+}
+
+/** How a one-off command ended, in words: `exit 3`, `stopped after 1h (its timeout)`, `killed by SIGTERM`. Pure. */
+export function describeRunEnd(
+  result: Pick<OneOffResult, 'exitCode' | 'signal' | 'timedOut'>,
+  timeoutMs: number,
+): string {
+  if (result.timedOut) return `stopped after ${formatDurationMs(timeoutMs)} (its timeout)`;
+  return result.exitCode !== null ? `exit ${result.exitCode}` : `killed by ${result.signal ?? 'a signal'}`;
 }
