@@ -59,7 +59,7 @@ export function deriveSecretChanges(
   };
 }
 
-/** The ledger message: which secrets changed since the last deployment, in words; names only. */
+/** The ledger message: which secrets changed since the last successful deployment, in words; names only. */
 export function describeSecretChanges(changes: SecretChanges | null, count: number): string {
   if (changes === null)
     return `${count} secret${count === 1 ? '' : 's'} fingerprinted; no earlier deployment to compare with`;
