@@ -51,6 +51,8 @@ export interface ContainerSpec {
   memoryBytes: number | null;
   /** CPU limit (1.5 = one and a half cores); null for none. */
   cpus: number | null;
+  /** Named volumes of the environment, name → mount path (`runtime.volumes`); absent: none. */
+  volumes?: Record<string, string>;
 }
 
 export type TargetState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';

@@ -101,7 +101,7 @@ describe('docs/configuration.md', () => {
       ['`runtime` with kind `process`', ['kind']],
       [
         '`runtime` with kind `docker`',
-        ['kind', 'dockerfile', 'socket', 'buildSocket', 'registry', 'memory', 'cpus'],
+        ['kind', 'dockerfile', 'socket', 'buildSocket', 'registry', 'memory', 'cpus', 'volumes'],
       ],
     ]);
   });

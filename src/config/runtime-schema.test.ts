@@ -14,7 +14,23 @@ describe('runtimeSchema', () => {
       socket: '/var/run/docker.sock',
       memory: '256m',
       cpus: 1.5,
+      volumes: {},
     });
+  });
+
+  it.each([
+    [{ storage: '/app/storage', cache: '/var/cache/app' }, []],
+    [{ storage: 'storage' }, ['volumes.storage']],
+    [{ storage: '/' }, ['volumes.storage']],
+    [{ storage: '/app/../etc' }, ['volumes.storage']],
+    [{ storage: '/app/storage/' }, ['volumes.storage']],
+    [{ 'my volume': '/data' }, ['volumes.my volume']],
+    [{ a: '/data', b: '/data' }, ['volumes']],
+    [{ a: '/data', b: '/data/inner' }, ['volumes']],
+    [{ a: '/data', b: '/database' }, []],
+  ])('volumes %j: issues at %j', (volumes, paths) => {
+    const result = runtimeSchema.safeParse({ kind: 'docker', volumes });
+    expect(result.error?.issues.map((i) => i.path.join('.')) ?? []).toEqual(paths);
   });
 
   it('refuses a memory limit that is not a size, a relative socket and a key of the other kind', () => {

@@ -61,6 +61,45 @@ const registrySchema = z
     'A registry: release images are pushed there at `release create` and pulled by hosts, pinned by digest. Without one, the image is saved once and uploaded to hosts that lack it.',
   );
 
+/** Docker's own rule for volume names, kept short enough to prefix with the app and environment. */
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+/** A mount path: absolute, normalized, not the root. */
+const mountPathSchema = z
+  .string()
+  .regex(/^(\/[^/\0]+)+$/, 'expected an absolute path inside the container, like /app/storage')
+  .refine((p) => !p.split('/').some((part) => part === '.' || part === '..'), {
+    message: 'expected a path without . or .. parts',
+  });
+
+/** Two mounts where one holds the other would hide part of a volume. Pure. */
+function findNestedMount(paths: string[]): [string, string] | null {
+  for (const a of paths) for (const b of paths) if (a !== b && b.startsWith(`${a}/`)) return [a, b];
+  return null;
+}
+
+const volumesSchema = z
+  .record(
+    z.string().regex(VOLUME_NAME, 'expected a volume name like storage (letters, digits, _ . -)'),
+    mountPathSchema,
+  )
+  .default({})
+  .superRefine((volumes, ctx) => {
+    const paths = Object.values(volumes);
+    const twice = paths.find((p, i) => paths.indexOf(p) !== i);
+    if (twice !== undefined) ctx.addIssue({ code: 'custom', message: `two volumes are mounted at ${twice}` });
+    const nested = findNestedMount(paths);
+    if (nested) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${nested[1]} is inside ${nested[0]}: mount one or the other`,
+      });
+    }
+  })
+  .describe(
+    'Named volumes that outlive releases, as name: mount path in the container (e.g. storage: /app/storage). Each is the Docker volume slipway_<app>_<environment>_<name> on each host, created at the first start and mounted into every container of the environment; never removed with releases or images (see docs/containers.md).',
+  );
+
 const processRuntime = z
   .strictObject({
     kind: z.literal('process'),
@@ -98,6 +137,7 @@ const dockerRuntime = z
       .max(1024)
       .optional()
       .describe('CPU limit of each container in cores, e.g. 0.5 (none when unset).'),
+    volumes: volumesSchema,
   })
   .describe(
     'Each target is a container of the release image; run.command runs in it through /bin/sh -c and must listen on $PORT on all interfaces.',

@@ -36,7 +36,7 @@ function checkSharedNeedsProcesses(config: SlipwayConfig): PathIssue[] {
       path: ['shared'],
       at: 'key',
       message:
-        'shared directories are linked into release directories, which containers (runtime: docker) do not have; named volumes for containers are not built yet (docs/processes.md)',
+        'shared directories are linked into release directories, which containers (runtime: docker) do not have: give a container named volumes instead (runtime.volumes, e.g. storage: /app/storage; docs/containers.md)',
     },
   ];
 }

@@ -32,6 +32,8 @@ export interface ReleaseContainer {
   socket: string;
   memoryBytes: number | null;
   cpus: number | null;
+  /** Named volumes, name → mount path; absent: none. */
+  volumes?: Record<string, string>;
   /** Who hosts pull as (names only); absent for a registry without a login. */
   login?: RegistryLogin;
 }

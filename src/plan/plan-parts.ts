@@ -130,7 +130,14 @@ function deriveImageSpec(c: ReleaseContainer): ImageSpec {
 }
 
 function deriveContainerSpec(c: ReleaseContainer, environment: string): ContainerSpec {
-  return { image: c.image, socket: c.socket, environment, memoryBytes: c.memoryBytes, cpus: c.cpus };
+  return {
+    image: c.image,
+    socket: c.socket,
+    environment,
+    memoryBytes: c.memoryBytes,
+    cpus: c.cpus,
+    ...(c.volumes ? { volumes: c.volumes } : {}),
+  };
 }
 
 /**

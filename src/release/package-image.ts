@@ -72,6 +72,7 @@ export async function packageImage(options: {
       socket: runtime.socket,
       memoryBytes: runtime.memory ? (parseByteSize(runtime.memory) ?? null) : null,
       cpus: runtime.cpus ?? null,
+      ...(Object.keys(runtime.volumes).length > 0 ? { volumes: runtime.volumes } : {}),
       ...(pushed ? { registry: pushed.registry } : {}),
     },
   };

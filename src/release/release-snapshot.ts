@@ -41,6 +41,8 @@ export interface ImageSnapshot {
   socket: string;
   memoryBytes: number | null;
   cpus: number | null;
+  /** Named volumes, name → mount path (`runtime.volumes`); absent: none. */
+  volumes?: Record<string, string>;
   /** Pushed to a registry: the tag, the digest `ref` pins, and who hosts pull as (names only; absent: no login). */
   registry?: {
     server: string;
@@ -113,6 +115,7 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
             socket: snapshot.runtime.socket,
             memoryBytes: snapshot.runtime.memoryBytes,
             cpus: snapshot.runtime.cpus,
+            ...(snapshot.runtime.volumes ? { volumes: snapshot.runtime.volumes } : {}),
             ...(snapshot.runtime.registry?.login
               ? { login: { server: snapshot.runtime.registry.server, ...snapshot.runtime.registry.login } }
               : {}),

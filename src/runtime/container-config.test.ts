@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSpec } from '../agent/protocol.js';
-import { deriveContainerConfig, deriveContainerName } from './container-config.js';
+import { deriveContainerConfig, deriveContainerName, deriveVolumeName } from './container-config.js';
 
 const spec: TargetSpec = {
   id: 'shop-1.2+b-abc123',
@@ -53,5 +53,31 @@ describe('deriveContainerConfig', () => {
     expect(config.HostConfig).not.toHaveProperty('Memory');
     expect(config.HostConfig).not.toHaveProperty('NanoCpus');
     expect(deriveContainerName(spec.id)).toBe('slipway-shop-1.2_b-abc123');
+  });
+});
+
+describe('named volumes', () => {
+  it('mounts each volume of the environment under a name of its app and environment', () => {
+    const config = deriveContainerConfig(
+      spec,
+      { ...container, volumes: { storage: '/app/storage', 'cache.v2': '/var/cache' } },
+      41000,
+    );
+    expect(config.HostConfig?.Mounts).toEqual([
+      { Type: 'volume', Source: 'slipway_shop_production_storage', Target: '/app/storage' },
+      { Type: 'volume', Source: 'slipway_shop_production_cache.v2', Target: '/var/cache' },
+    ]);
+  });
+
+  it('mounts nothing without volumes', () => {
+    expect(deriveContainerConfig(spec, container, 41000).HostConfig?.Mounts).toBeUndefined();
+  });
+
+  it.each([
+    ['shop', 'production', 'data', 'slipway_shop_production_data'],
+    ['shop', 'staging', 'data', 'slipway_shop_staging_data'],
+    ['my app', 'prod/eu', 'data', 'slipway_my_app_prod_eu_data'],
+  ])('%s %s %s → %s', (app, environment, name, volume) => {
+    expect(deriveVolumeName(app, environment, name)).toBe(volume);
   });
 });

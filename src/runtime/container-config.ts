@@ -13,6 +13,26 @@ export function deriveContainerName(targetId: string): string {
 }
 
 /**
+ * The Docker volume behind a named volume of an environment (`runtime.volumes`): one per app, environment and name
+ * on a host, so staging and production of one app on one host never share data. Pure.
+ */
+export function deriveVolumeName(app: string, environment: string, name: string): string {
+  return `slipway_${app}_${environment}_${name}`.replace(/[^a-zA-Z0-9_.-]/g, '_');
+}
+
+/** The environment's named volumes as the Docker Engine mounts them. Pure. */
+export function deriveVolumeMounts(
+  app: string,
+  container: ContainerSpec,
+): Array<{ Type: 'volume'; Source: string; Target: string }> {
+  return Object.entries(container.volumes ?? {}).map(([name, path]) => ({
+    Type: 'volume',
+    Source: deriveVolumeName(app, container.environment, name),
+    Target: path,
+  }));
+}
+
+/**
  * The container of a target, as data. Pure. The target's command runs through `/bin/sh -c` in the image like a
  * process's does in its release directory; the container listens on $PORT, which is published on the host's
  * loopback only (the router is the way in). An init process (docker-init) is PID 1, so SIGTERM reaches the app.
@@ -48,6 +68,7 @@ export function deriveContainerConfig(
       PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
       Init: true,
       RestartPolicy: { Name: 'no' },
+      ...(container.volumes ? { Mounts: deriveVolumeMounts(spec.app, container) } : {}),
       ...(container.memoryBytes !== null ? { Memory: container.memoryBytes } : {}),
       ...(container.cpus !== null ? { NanoCpus: Math.round(container.cpus * 1e9) } : {}),
     },

@@ -12,7 +12,13 @@ import {
 } from './target-record.js';
 import { connectDocker, isDockerNotFound, isDockerNotModified } from './docker-connect.js';
 import { followContainerLogs, readContainerLogs } from './docker-logs.js';
-import { deriveContainerConfig, TARGET_LABEL } from './container-config.js';
+import {
+  APP_LABEL,
+  deriveContainerConfig,
+  deriveVolumeMounts,
+  ENVIRONMENT_LABEL,
+  TARGET_LABEL,
+} from './container-config.js';
 import { pruneImages } from './docker-images.js';
 import type { LogLine, PruneRequest, Runtime } from './runtime.js';
 import { targetSecretValues } from './target-secrets.js';
@@ -54,6 +60,7 @@ export class DockerRuntime implements Runtime {
     try {
       const docker = await connectDocker(container.socket);
       await removeByLabel(docker, spec.id); // a leftover of an earlier attempt with this id
+      await ensureVolumes(docker, spec.app, container);
       const created = await docker.createContainer(deriveContainerConfig(spec, container, port));
       record.containerId = created.id;
       await this.#run(record);
@@ -327,4 +334,18 @@ const short = (id: string | null): string => (id ?? '?').slice(0, 12);
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Creates the environment's named volumes that the engine does not have yet, labelled with the app and environment
+ * (`docker volume ls --filter label=dev.slipway.app=<app>`). Creating a volume that exists leaves it and its data
+ * as they are. Nothing here ever removes a volume.
+ */
+async function ensureVolumes(docker: Docker, app: string, container: ContainerSpec): Promise<void> {
+  for (const mount of deriveVolumeMounts(app, container)) {
+    await docker.createVolume({
+      Name: mount.Source,
+      Labels: { [APP_LABEL]: app, [ENVIRONMENT_LABEL]: container.environment },
+    });
+  }
 }
