@@ -5,6 +5,9 @@ import { NotFoundError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
 import type { HandlerContext } from './control-server.js';
 import { releaseDirFor } from './release-dirs.js';
+import { createLineSplitter } from '../core/line-splitter.js';
+import { runInContainer } from '../runtime/docker-run-once.js';
+import type { ContainerSpec } from './protocol.js';
 
 /** `runOnce`: a one-off command in a release's directory (`slipway run`), its output streamed line by line. */
 export interface RunOnceMethod {
@@ -19,6 +22,8 @@ export interface RunOnceMethod {
     secretEnv: Record<string, string>;
     /** Past it the command is killed with its process group. */
     timeoutMs: number;
+    /** A container release: the command runs in a new container of its image (absent: a process). */
+    container?: ContainerSpec;
   };
   result: { exitCode: number | null; signal: string | null; timedOut: boolean; durationMs: number };
   event: { stream: 'out' | 'err'; line: string };
@@ -28,15 +33,51 @@ export interface RunOnceMethod {
 const MAX_LINE_CHARS = 16 * 1024;
 
 /**
- * Runs `argv` in the release directory of `app` `release` with the release's environment and secrets (as a target
- * gets them, without a port), in its own process group and with no stdin. Each line it prints is sent as an event,
- * every secret value redacted. The client going away, or the timeout, kills the group. The release must be
- * installed on this host.
+ * Runs `argv` once for `slipway run`: in a container of the release image for a container release, else as a process
+ * in the release directory. Each line it prints is sent as an event, every secret value redacted.
  */
 export function runOnce(
   releasesDir: string,
   params: RunOnceMethod['params'],
   ctx: HandlerContext,
+): Promise<RunOnceMethod['result']> {
+  const secrets = Object.values(params.secretEnv);
+  const splitters = {
+    out: createLineSplitter((line) => send('out', line), MAX_LINE_CHARS),
+    err: createLineSplitter((line) => send('err', line), MAX_LINE_CHARS),
+  };
+  const send = (stream: 'out' | 'err', line: string): void =>
+    ctx.emit({ stream, line: redact(line, secrets) } satisfies RunOnceMethod['event']);
+  const output = {
+    chunk: (stream: 'out' | 'err', chunk: Buffer) => splitters[stream].push(chunk),
+    end: () => {
+      splitters.out.flush();
+      splitters.err.flush();
+    },
+  };
+  if (params.container) {
+    const env = { ...params.env, ...params.secretEnv, ...slipwayEnv(params) };
+    return runInContainer(params.container, { ...params, env }, output.chunk, ctx.signal).finally(output.end);
+  }
+  return runProcessOnce(releasesDir, params, ctx, output);
+}
+
+const slipwayEnv = (params: RunOnceMethod['params']): Record<string, string> => ({
+  SLIPWAY_APP: params.app,
+  SLIPWAY_RELEASE: params.release,
+  SLIPWAY_ENVIRONMENT: params.environment,
+});
+
+/**
+ * Runs `argv` in the release directory of `app` `release` with the release's environment and secrets (as a target
+ * gets them, without a port), in its own process group and with no stdin. The client going away, or the timeout,
+ * kills the group. The release must be installed on this host.
+ */
+function runProcessOnce(
+  releasesDir: string,
+  params: RunOnceMethod['params'],
+  ctx: HandlerContext,
+  output: { chunk: (stream: 'out' | 'err', chunk: Buffer) => void; end: () => void },
 ): Promise<RunOnceMethod['result']> {
   const dir = releaseDirFor(releasesDir, params.app, params.release);
   if (!existsSync(dir)) {
@@ -46,7 +87,6 @@ export function runOnce(
       }),
     );
   }
-  const secrets = Object.values(params.secretEnv);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const [file = 'sh', ...args] = params.argv;
@@ -57,9 +97,7 @@ export function runOnce(
         HOME: process.env.HOME ?? '/',
         ...params.env,
         ...params.secretEnv,
-        SLIPWAY_APP: params.app,
-        SLIPWAY_RELEASE: params.release,
-        SLIPWAY_ENVIRONMENT: params.environment,
+        ...slipwayEnv(params),
       },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,20 +115,8 @@ export function runOnce(
       killGroup();
     }, params.timeoutMs);
     ctx.signal.addEventListener('abort', killGroup, { once: true });
-    const pending = { out: '', err: '' };
-    const send = (stream: 'out' | 'err', line: string): void =>
-      ctx.emit({ stream, line: redact(line, secrets) } satisfies RunOnceMethod['event']);
-    const take = (stream: 'out' | 'err') => (chunk: Buffer) => {
-      const lines = (pending[stream] + chunk.toString('utf8')).split('\n');
-      pending[stream] = lines.pop() ?? '';
-      while (pending[stream].length > MAX_LINE_CHARS) {
-        send(stream, pending[stream].slice(0, MAX_LINE_CHARS));
-        pending[stream] = pending[stream].slice(MAX_LINE_CHARS);
-      }
-      for (const line of lines) send(stream, line);
-    };
-    child.stdout.on('data', take('out'));
-    child.stderr.on('data', take('err'));
+    child.stdout.on('data', (chunk: Buffer) => output.chunk('out', chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.chunk('err', chunk));
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -98,7 +124,7 @@ export function runOnce(
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', killGroup);
-      for (const stream of ['out', 'err'] as const) if (pending[stream]) send(stream, pending[stream]);
+      output.end();
       // What it started in the background goes with it.
       killGroup();
       resolve({

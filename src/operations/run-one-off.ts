@@ -6,13 +6,17 @@ import { loadRequiredSecrets, requireRelease } from '../executor/prepare-plan.js
 import { hostsOf } from '../hosts/hosts-of.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
+import { deriveContainerSpec } from '../plan/plan-parts.js';
 
 export const COMMAND_RAN = 'command.ran';
 
 export interface OneOffRequest {
   environment: string;
-  /** A host of the environment; absent: the first that serves. */
-  host?: string;
+  /**
+   * Where to run: a host of the environment by name, or `any` (the first in the config's order that answers and
+   * serves). Absent: the environment's only host; an environment of several hosts must say which.
+   */
+  host?: string | { any: true };
   argv: string[];
   timeoutMs: number;
 }
@@ -30,7 +34,7 @@ export interface OneOffResult {
  * `slipway run <env> -- <command…>`: runs a command once on a host of the environment, in the directory of the
  * release that serves there, with that release's environment and secrets (as its targets get them), streaming what
  * it prints (`onLine`, secrets redacted by the agent), and ledgers who ran what where and how it ended (`command.ran`;
- * the argv, never a secret value). Processes only; a container release is refused.
+ * the argv, never a secret value). A container release runs it in a new container of the release image.
  */
 export async function runOneOff(
   project: Project,
@@ -42,29 +46,7 @@ export async function runOneOff(
   if (request.argv.length === 0 || request.argv[0] === '') {
     throw new InputError('no command to run', { hint: `slipway run ${environment} -- <command> [args…]` });
   }
-  if (project.config.runtime.kind === 'docker') {
-    throw new InputError('slipway run does not run commands in containers yet (runtime: docker)', {
-      hint: 'docs/processes.md says what is built',
-    });
-  }
-  const hosts = hostsOf(project, environment);
-  const candidates = request.host === undefined ? hosts : hosts.filter((h) => h.name === request.host);
-  if (candidates.length === 0) {
-    throw new UnknownNameError(`${request.host ?? ''} is not a host of ${environment}`, {
-      hint: `its hosts: ${hosts.map((h) => h.name).join(', ')}`,
-    });
-  }
-  const route = environmentRoute(project.config, environment);
-  const observed = await observeHosts(candidates, project.config.app, { route });
-  const serving = observed.find((o) => o.active !== null);
-  const host = serving && hosts.find((h) => h.name === serving.host);
-  if (!serving?.active || !host) {
-    throw new SlipwayError(
-      `nothing serves ${environment} on ${candidates.map((h) => h.name).join(', ')}: there is no release to run in`,
-      { hint: `deploy first ("slipway deploy ${environment}")` },
-    );
-  }
-  const release = serving.active.release;
+  const { host, release } = await pickHost(project, request);
   const runtime = deriveReleaseRuntime(await requireRelease(project, release), environment);
   const secrets = await loadRequiredSecrets(project, environment, runtime.secretNames, 'nothing was run');
   const secretEnv = Object.fromEntries([...secrets].map(([name, secret]) => [name, secret.reveal()]));
@@ -79,6 +61,7 @@ export async function runOneOff(
       env: runtime.env,
       secretEnv,
       timeoutMs: request.timeoutMs,
+      ...(runtime.container ? { container: deriveContainerSpec(runtime.container, environment) } : {}),
     },
     (event) => onLine(event.stream, event.line),
   );
@@ -111,4 +94,42 @@ export function describeRunEnd(
 ): string {
   if (result.timedOut) return `stopped after ${formatDurationMs(timeoutMs)} (its timeout)`;
   return result.exitCode !== null ? `exit ${result.exitCode}` : `killed by ${result.signal ?? 'a signal'}`;
+}
+
+/** The host to run on and the release that serves there (see OneOffRequest.host). */
+async function pickHost(
+  project: Project,
+  request: OneOffRequest,
+): Promise<{ host: ReturnType<typeof hostsOf>[number]; release: string }> {
+  const { environment } = request;
+  const hosts = hostsOf(project, environment);
+  const names = hosts.map((h) => h.name).join(', ');
+  const named = typeof request.host === 'string' ? request.host : undefined;
+  if (request.host === undefined && hosts.length > 1) {
+    throw new InputError(`${environment} has ${hosts.length} hosts (${names}): say where to run`, {
+      hint: `--host <name> for one of them, or --any for the first that answers and serves`,
+    });
+  }
+  const candidates = named === undefined ? hosts : hosts.filter((h) => h.name === named);
+  if (candidates.length === 0) {
+    throw new UnknownNameError(`${named ?? ''} is not a host of ${environment}`, {
+      hint: `its hosts: ${names}`,
+    });
+  }
+  const route = environmentRoute(project.config, environment);
+  const passed: string[] = [];
+  for (const host of candidates) {
+    const observed = await observeHosts([host], project.config.app, { route }).catch((err: unknown) => {
+      if (candidates.length === 1) throw err;
+      passed.push(`${host.name}: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    });
+    const active = observed[0]?.active;
+    if (active) return { host, release: active.release };
+    if (observed.length > 0) passed.push(`${host.name}: serves nothing`);
+  }
+  throw new SlipwayError(
+    `nothing serves ${environment} on ${candidates.map((h) => h.name).join(', ')}: there is no release to run in${passed.length > 1 ? ` (${passed.join('; ')})` : ''}`,
+    { hint: `deploy first ("slipway deploy ${environment}")` },
+  );
 }

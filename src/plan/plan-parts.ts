@@ -129,7 +129,8 @@ function deriveImageSpec(c: ReleaseContainer): ImageSpec {
   return { id: c.image, ref: c.ref, socket: c.socket, pull: c.pull, ...(c.login ? { login: c.login } : {}) };
 }
 
-function deriveContainerSpec(c: ReleaseContainer, environment: string): ContainerSpec {
+/** How a release's containers run in an environment. Pure. */
+export function deriveContainerSpec(c: ReleaseContainer, environment: string): ContainerSpec {
   return {
     image: c.image,
     socket: c.socket,

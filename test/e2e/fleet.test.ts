@@ -125,6 +125,32 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     // It ran inside that host's network namespace: its address is there.
     expect(run.stdout).toContain(`${host.address}/`);
     expect(run.stderr).toContain(`ran on ${host.name} in 2.1.0: exit 5`);
+
+    // Several hosts: where to run is said, never guessed.
+    const unsaid = await fleet.cli(['run', 'production', '--', 'true']);
+    expect(unsaid.code, unsaid.stderr).toBe(2);
+    expect(unsaid.stderr).toContain(`(${testbed.hosts.map((h) => h.name).join(', ')}): say where to run`);
+
+    // --any passes over a host that does not answer, to the next that serves.
+    const [first, second] = testbed.hosts;
+    if (!first || !second) throw new Error('testbed has 3 hosts');
+    await first.cutLink();
+    try {
+      const any = await fleet.cli([
+        'run',
+        'production',
+        '--any',
+        '--',
+        'sh',
+        '-c',
+        'echo on $SLIPWAY_RELEASE',
+      ]);
+      expect(any.code, any.stderr).toBe(0);
+      expect(any.stdout).toContain('on 2.1.0');
+      expect(any.stderr).toContain(`ran on ${second.name} in 2.1.0: exit 0`);
+    } finally {
+      await first.restoreLink();
+    }
   });
 
   it('upgrades an agent without dropping a request on its own public port: the router process keeps serving', async () => {
