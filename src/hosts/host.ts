@@ -1,5 +1,6 @@
 import type { AgentClient } from '../agent/agent-client.js';
 import type { ExecResult } from './ssh-session.js';
+import type { InteractiveLaunch } from '../runtime/interactive-launch.js';
 
 /**
  * A machine Slipway deploys to. The control plane only ever talks to a host's agent (and copies artifacts);
@@ -16,6 +17,11 @@ export interface Host {
   putArtifact(localPath: string, sha256: string): Promise<string>;
   /** Runs a command (an argv array, no shell) on the host and collects its output; never throws on exit codes. */
   exec(argv: readonly string[]): Promise<ExecResult>;
+  /**
+   * Runs a command on the host with this process's terminal attached (`slipway run -i/-t`): stdin, stdout and
+   * stderr are the user's, with a terminal on the host for `tty`. Resolves with how it ended.
+   */
+  runInteractive(launch: InteractiveLaunch): Promise<{ code: number | null; signal: string | null }>;
   /** Closes connections (never stops the agent). */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { AgentOpening } from './agent-opening.js';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,8 @@ import { spawnDetachedAgent, tryConnectSocket } from '../agent/agent-process.js'
 import { stopKeeper, stopRouterProcess } from '../agent/keeper-client.js';
 import { isProcessAlive, sleep } from '../agent/process-util.js';
 import { SlipwayError } from '../core/errors.js';
+import { releaseDirFor } from '../agent/release-dirs.js';
+import type { InteractiveLaunch } from '../runtime/interactive-launch.js';
 import type { Host } from './host.js';
 import { AgentNotRunningError } from './ssh-errors.js';
 import type { ExecResult } from './ssh-session.js';
@@ -131,6 +133,43 @@ export class LocalHost implements Host {
           stderr: missing ? `${file}: not found` : stderr,
         });
       });
+    });
+  }
+
+  /**
+   * Runs the command as a child of this process, sharing its terminal (so no pseudo-terminal is needed); Ctrl-C
+   * and other terminal signals go to the command, not to slipway, while it runs.
+   */
+  runInteractive(launch: InteractiveLaunch): Promise<{ code: number | null; signal: string | null }> {
+    const { inRelease } = launch;
+    const cwd = inRelease ? releaseDirFor(this.paths.releases, inRelease.app, inRelease.release) : '/';
+    if (!existsSync(cwd)) {
+      return Promise.reject(
+        new SlipwayError(`release ${inRelease?.release ?? ''} is not installed on local`),
+      );
+    }
+    const [file = 'sh', ...args] = launch.argv;
+    const ignore = (): void => undefined;
+    const signals = ['SIGINT', 'SIGQUIT', 'SIGTSTP'] as const;
+    for (const s of signals) process.on(s, ignore);
+    return new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
+      const child = spawn(file, args, {
+        cwd,
+        env: {
+          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
+          HOME: process.env.HOME ?? '/',
+          ...(process.env.TERM ? { TERM: process.env.TERM } : {}),
+          ...(process.env.LANG ? { LANG: process.env.LANG } : {}),
+          ...launch.env,
+        },
+        stdio: 'inherit',
+      });
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'ENOENT' ? new SlipwayError(`${file}: command not found on local`) : err),
+      );
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    }).finally(() => {
+      for (const s of signals) process.off(s, ignore);
     });
   }
 

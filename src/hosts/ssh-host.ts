@@ -15,6 +15,8 @@ import { sftpPut, sftpRename, sftpStat, sftpUnlink, sftpWriteFile } from './sftp
 import type { SshEndpoint } from './ssh-connect.js';
 import { AgentNotRunningError, HostUnreachableError } from './ssh-errors.js';
 import { SshSession, exitOfClose, type ExecResult } from './ssh-session.js';
+import { runInteractiveOverSsh } from './ssh-interactive.js';
+import type { InteractiveLaunch } from '../runtime/interactive-launch.js';
 
 export type { ExecResult } from './ssh-session.js';
 
@@ -210,6 +212,11 @@ export class SshHost implements Host {
     if (!(await this.#waitForExit(pid, AGENT_STOP_GRACE_MS))) {
       throw new SlipwayError(`the agent on ${this.name} (pid ${pid}) did not exit`);
     }
+  }
+
+  runInteractive(launch: InteractiveLaunch): Promise<{ code: number | null; signal: string | null }> {
+    const releases = posix.join(this.paths.agentDir, 'releases');
+    return runInteractiveOverSsh(this.#session, this.name, { node: this.paths.node, releases }, launch);
   }
 
   /** Closes the connection (never stops the agent). */

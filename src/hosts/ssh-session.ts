@@ -100,6 +100,27 @@ export class SshSession {
     return this.#dropWithConnection(conn, channel);
   }
 
+  /**
+   * An exec channel for a command the user talks to (`slipway run -i/-t`), with a pseudo-terminal when `pty` is
+   * given. Destroyed when the connection drops.
+   */
+  async openInteractive(
+    command: string,
+    pty: { rows: number; cols: number; term: string } | null,
+  ): Promise<ClientChannel> {
+    const conn = await this.#connect();
+    const channel = await this.#whileConnected(
+      conn,
+      () =>
+        new Promise<ClientChannel>((resolve, reject) => {
+          conn.client.exec(command, pty ? { pty: { ...pty, height: 0, width: 0 } } : {}, (err, ch) =>
+            err ? reject(err) : resolve(ch),
+          );
+        }),
+    );
+    return this.#dropWithConnection(conn, channel);
+  }
+
   /** Runs work on the connection's SFTP session (opened once per connection). */
   async withSftp<T>(work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     const conn = await this.#connect();

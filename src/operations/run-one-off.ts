@@ -7,6 +7,8 @@ import { hostsOf } from '../hosts/hosts-of.js';
 import { observeHosts } from '../hosts/observe-hosts.js';
 import { deriveReleaseRuntime } from '../release/release-snapshot.js';
 import { deriveContainerSpec } from '../plan/plan-parts.js';
+import type { ContainerSpec } from '../agent/protocol.js';
+import { deriveInteractiveLaunch } from '../runtime/interactive-launch.js';
 
 export const COMMAND_RAN = 'command.ran';
 
@@ -41,50 +43,120 @@ export async function runOneOff(
   request: OneOffRequest,
   onLine: (stream: 'out' | 'err', line: string) => void,
 ): Promise<OneOffResult> {
+  const run = await prepareRun(project, request);
+  const agent = await run.host.agent();
+  const result = await agent.stream(
+    'runOnce',
+    {
+      app: project.config.app,
+      release: run.release,
+      environment: request.environment,
+      argv: request.argv,
+      env: run.env,
+      secretEnv: run.secretEnv,
+      timeoutMs: request.timeoutMs,
+      ...(run.container ? { container: run.container } : {}),
+    },
+    (event) => onLine(event.stream, event.line),
+  );
+  await ledgerRun(project, request, run, { ...result, interactive: false });
+  return { host: run.host.name, release: run.release, ...result };
+}
+
+/**
+ * `slipway run -i/-t`: the same command on the same host and release, with the user's terminal attached instead of
+ * streamed lines (`Host.runInteractive`; `tty` gives it a terminal on the host). Its output goes straight to the
+ * terminal, so nothing is redacted; there is no timeout. Ledgered like any run, marked interactive.
+ */
+export async function runInteractively(
+  project: Project,
+  request: Omit<OneOffRequest, 'timeoutMs'> & { tty: boolean },
+): Promise<OneOffResult> {
+  const run = await prepareRun(project, request);
+  const launch = deriveInteractiveLaunch({
+    app: project.config.app,
+    release: run.release,
+    argv: request.argv,
+    env: { ...run.env, ...run.secretEnv, ...runVariables(project, run.release, request.environment) },
+    tty: request.tty,
+    ...(run.container ? { container: run.container } : {}),
+  });
+  const started = performance.now();
+  const ended = await run.host.runInteractive(launch);
+  const result = {
+    exitCode: ended.code,
+    signal: ended.signal,
+    timedOut: false,
+    durationMs: Math.round(performance.now() - started),
+  };
+  await ledgerRun(project, request, run, { ...result, interactive: true });
+  return { host: run.host.name, release: run.release, ...result };
+}
+
+interface PreparedRun {
+  host: ReturnType<typeof hostsOf>[number];
+  release: string;
+  env: Record<string, string>;
+  secretEnv: Record<string, string>;
+  container?: ContainerSpec;
+}
+
+/** The host, the release serving there, and what the command runs with; nothing is started yet. */
+async function prepareRun(
+  project: Project,
+  request: Pick<OneOffRequest, 'environment' | 'host' | 'argv'>,
+): Promise<PreparedRun> {
   const { environment } = request;
-  const env = environmentConfig(project.config, environment);
+  environmentConfig(project.config, environment);
   if (request.argv.length === 0 || request.argv[0] === '') {
     throw new InputError('no command to run', { hint: `slipway run ${environment} -- <command> [args…]` });
   }
   const { host, release } = await pickHost(project, request);
   const runtime = deriveReleaseRuntime(await requireRelease(project, release), environment);
   const secrets = await loadRequiredSecrets(project, environment, runtime.secretNames, 'nothing was run');
-  const secretEnv = Object.fromEntries([...secrets].map(([name, secret]) => [name, secret.reveal()]));
-  const agent = await host.agent();
-  const result = await agent.stream(
-    'runOnce',
-    {
-      app: project.config.app,
-      release,
-      environment,
-      argv: request.argv,
-      env: runtime.env,
-      secretEnv,
-      timeoutMs: request.timeoutMs,
-      ...(runtime.container ? { container: deriveContainerSpec(runtime.container, environment) } : {}),
-    },
-    (event) => onLine(event.stream, event.line),
-  );
-  const ended = describeRunEnd(result, request.timeoutMs);
+  return {
+    host,
+    release,
+    env: runtime.env,
+    secretEnv: Object.fromEntries([...secrets].map(([name, secret]) => [name, secret.reveal()])),
+    ...(runtime.container ? { container: deriveContainerSpec(runtime.container, environment) } : {}),
+  };
+}
+
+const runVariables = (project: Project, release: string, environment: string): Record<string, string> => ({
+  SLIPWAY_APP: project.config.app,
+  SLIPWAY_RELEASE: release,
+  SLIPWAY_ENVIRONMENT: environment,
+});
+
+/** `command.ran`: who ran which argv where, and how it ended; never a value. */
+async function ledgerRun(
+  project: Project,
+  request: Pick<OneOffRequest, 'environment' | 'argv'> & { timeoutMs?: number },
+  run: PreparedRun,
+  result: Omit<OneOffResult, 'host' | 'release'> & { interactive: boolean },
+): Promise<void> {
+  const ended = describeRunEnd(result, request.timeoutMs ?? 0);
+  const how = result.interactive ? ' (interactive)' : '';
   await project.store.appendEvent({
     atMs: project.clock.nowMs(),
     actor: project.actor,
     app: project.config.app,
-    environment,
-    release,
+    environment: request.environment,
+    release: run.release,
     kind: COMMAND_RAN,
-    message: `ran ${JSON.stringify(request.argv.join(' '))} on ${host.name} in ${release}: ${ended} (took ${formatDurationMs(result.durationMs)})`,
+    message: `ran ${JSON.stringify(request.argv.join(' '))}${how} on ${run.host.name} in ${run.release}: ${ended} (took ${formatDurationMs(result.durationMs)})`,
     data: {
       argv: request.argv,
-      host: host.name,
+      host: run.host.name,
       exitCode: result.exitCode,
       signal: result.signal,
       timedOut: result.timedOut,
       durationMs: result.durationMs,
-      hosts: env.hosts.length,
+      interactive: result.interactive,
+      hosts: environmentConfig(project.config, request.environment).hosts.length,
     },
   });
-  return { host: host.name, release, ...result };
 }
 
 /** How a one-off command ended, in words: `exit 3`, `stopped after 1h (its timeout)`, `killed by SIGTERM`. Pure. */
@@ -99,7 +171,7 @@ export function describeRunEnd(
 /** The host to run on and the release that serves there (see OneOffRequest.host). */
 async function pickHost(
   project: Project,
-  request: OneOffRequest,
+  request: Pick<OneOffRequest, 'environment' | 'host'>,
 ): Promise<{ host: ReturnType<typeof hostsOf>[number]; release: string }> {
   const { environment } = request;
   const hosts = hostsOf(project, environment);

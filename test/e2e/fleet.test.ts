@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliWithInput } from '../helpers/terminal.js';
 import { startLoad } from '../helpers/load-loop.js';
 import { expectOk, freePort } from '../helpers/project.js';
 import { createTestbed, type Testbed } from '../testbed/testbed.js';
@@ -151,6 +152,38 @@ describe('fleets over SSH on a testbed of 3 hosts', () => {
     } finally {
       await first.restoreLink();
     }
+  });
+
+  it('slipway run -t gives the command a terminal on the host over SSH, with its secrets off the command line', async () => {
+    const host = testbed.hosts[1]!;
+    const leftovers = async (): Promise<string> =>
+      (await host.exec(['sh', '-c', 'ls -d /tmp/tmp.*/env 2>/dev/null | sort'])).stdout;
+    const before = await leftovers();
+    const run = await runCliWithInput(
+      [
+        '-c',
+        join(fleet.dir, 'slipway.yml'),
+        'run',
+        'production',
+        '--host',
+        host.name,
+        '-t',
+        '--',
+        'sh',
+        '-c',
+        'tty; echo "dir=$(basename "$PWD")"; ip -o -4 addr show; printf "name? "; read name; echo "got=$name"; exit 6',
+      ],
+      'Grace\n',
+      { terminal: true, typeAfterMs: 3000 },
+    );
+    expect(run.output).toMatch(/\/dev\/pts\/\d+/);
+    expect(run.output).toContain('dir=2.1.0');
+    expect(run.output).toContain(`${host.address}/`);
+    expect(run.output).toContain('got=Grace');
+    expect(run.output).toContain(`ran on ${host.name} in 2.1.0: exit 6`);
+    expect(run.code, run.output).toBe(6);
+    // The file that carried the environment over is gone once the command started.
+    expect(await leftovers()).toBe(before);
   });
 
   it('upgrades an agent without dropping a request on its own public port: the router process keeps serving', async () => {

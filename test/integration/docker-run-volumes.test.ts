@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importNodeBaseImage, startDockerEngine, type DockerEngine } from '../helpers/docker.js';
 import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
+import { runCliWithInput } from '../helpers/terminal.js';
 
 // Containers with data that outlives releases (runtime.volumes) and `slipway run` in a container of the serving
 // release (issue 17, items 4 and 5), through the real CLI and agent with a private Docker Engine.
@@ -89,6 +90,48 @@ describe('container volumes and slipway run in a container', () => {
       'slipway_hello_production_storage',
       '/app/storage',
     ]);
+  });
+
+  it('-i and -t run the command in a container of the serving image with the terminal attached', async () => {
+    const config = join(project.dir, 'slipway.yml');
+    const piped = await runCliWithInput(
+      [
+        '-c',
+        config,
+        'run',
+        'production',
+        '-i',
+        '--',
+        'sh',
+        '-c',
+        'cat /app/storage/note; read x; echo "got=$x"',
+      ],
+      'piped\n',
+      { terminal: false },
+    );
+    expect(piped.code, piped.output).toBe(0);
+    expect(piped.output).toContain('from 1.0.0');
+    expect(piped.output).toContain('got=piped');
+    const typed = await runCliWithInput(
+      [
+        '-c',
+        config,
+        'run',
+        'production',
+        '-t',
+        '--',
+        'sh',
+        '-c',
+        'tty; echo "token=$TOKEN"; read x; echo "got=$x"; exit 5',
+      ],
+      'typed\n',
+      { terminal: true, typeAfterMs: 3000 },
+    );
+    expect(typed.output).toMatch(/\/dev\/pts\/\d+/);
+    expect(typed.output).toContain(`token=${TOKEN}`);
+    expect(typed.output).toContain('got=typed');
+    expect(typed.code, typed.output).toBe(5);
+    expect(await runContainers()).toEqual([]);
   });
 
   it('stops a command in a container at its timeout (exit 124) and removes the container', async () => {
