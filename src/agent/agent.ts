@@ -15,6 +15,7 @@ import { moveLegacyRoutes, type LegacyRoutes } from './routes/legacy-routes.js';
 import { RouteTable, type RoutePort } from './routes/route-table.js';
 import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.js';
 import { runOnce } from './run-once.js';
+import { archiveShared, restoreShared } from './shared-archive.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import type { SupervisorEvent, TargetRecord } from '../runtime/target-record.js';
 import { toTargetStatus } from './supervisor.js';
@@ -313,6 +314,8 @@ export class Agent {
       },
 
       runOnce: (params, ctx) => runOnce(this.paths.releases, params, ctx),
+      archiveShared: (params) => archiveShared(this.paths.releases, params),
+      restoreShared: (params) => restoreShared(this.paths.releases, params),
 
       pruneReleases: async ({ app, keep, dockerSocket }) => {
         const targets = this.#runtimes.list().filter((t) => t.spec.app === app);

@@ -8,6 +8,7 @@ import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 import type { RunOnceMethod } from './run-once.js';
+import type { ArchiveSharedMethod, RestoreSharedMethod } from './shared-archive.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
 import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
@@ -367,6 +368,8 @@ export interface AgentMethods {
   /** Host and target samples taken by the agent since `afterMs`, and log lines matching patterns (monitoring). */
   monitor: MonitorMethod;
   runOnce: RunOnceMethod;
+  archiveShared: ArchiveSharedMethod;
+  restoreShared: RestoreSharedMethod;
   logs: {
     params: { app: string; targetId?: string; lines: number; follow: boolean };
     result: { ended: true };

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { SlipwayError } from '../core/errors.js';
+import { InputError, SlipwayError } from '../core/errors.js';
+import { SHARED_BACKUP_FORMAT } from '../operations/shared-backups.js';
 import { loadFreeze } from '../migrate/freeze.js';
 import { loadDatabaseLedgerStatus } from '../migrate/held-migrations.js';
 import type { TableLoss } from '../migrate/diff-rows.js';
@@ -19,7 +20,9 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
   const db = program.command('db').description("the app's database: backups, restore, migrations, freeze");
 
   db.command('backups')
-    .description('list the verified backups of an environment (newest first)')
+    .description(
+      "list the backups of an environment, newest first: the database's and the shared directories' (slipway data backup)",
+    )
     .argument('<env>', 'environment name')
     .option('--json', 'print as JSON')
     .action(async (env: string, opts: { json?: boolean }) => {
@@ -29,7 +32,7 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
         if (backups.length === 0) process.stdout.write(`no backups of ${env} yet\n`);
         for (const b of backups)
           process.stdout.write(
-            `${b.id}  ${dim(new Date(b.createdAtMs).toISOString())}  release ${b.release}  ${b.tables} tables  ${b.sizeBytes} bytes  ${dim(b.path)}\n`,
+            `${b.id}  ${dim(new Date(b.createdAtMs).toISOString())}  release ${b.release}  ${b.tables} ${b.format === SHARED_BACKUP_FORMAT ? 'files' : 'tables'}  ${b.sizeBytes} bytes  ${dim(b.path)}\n`,
           );
       });
     });
@@ -74,6 +77,11 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
     .action(async (env: string, opts: { backup: string; yes?: boolean }) => {
       await withProject(globals(), async (project) => {
         const backup = await requireBackup(project, env, opts.backup);
+        if (backup.format === SHARED_BACKUP_FORMAT) {
+          throw new InputError(`backup ${backup.id} is of shared directories, not of the database`, {
+            hint: `"slipway data restore ${env} --backup ${backup.id} --host <name>" restores it`,
+          });
+        }
         const report = await inspectRestore(project, env, backup);
         printLosses(report.where, backup.id, report.losses);
         let confirmed: TableLoss[] | null = null;

@@ -55,6 +55,7 @@ export const VERB_MODULES: readonly VerbModule[] = [
   { names: ['errors'], load: async () => (await import('./errors.js')).registerErrors },
   { names: ['migrate'], load: async () => (await import('./migrate.js')).registerMigrate },
   { names: ['db'], load: async () => (await import('./db.js')).registerDb },
+  { names: ['data'], load: async () => (await import('./data.js')).registerData },
   { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
   { names: ['watch'], load: async () => (await import('./watch.js')).registerWatch },
   { names: ['webhook'], load: async () => (await import('./webhook.js')).registerWebhook },

@@ -13,6 +13,8 @@ export interface Host {
    * that only reads asks for) an AgentNotRunningError instead.
    */
   agent(options?: { start?: boolean }): Promise<AgentClient>;
+  /** Copies a file of the host (`path` there) to `localPath` on this machine. */
+  fetchFile(path: string, localPath: string): Promise<void>;
   /** Makes a release artifact available on the host; returns its path there. */
   putArtifact(localPath: string, sha256: string): Promise<string>;
   /** Runs a command (an argv array, no shell) on the host and collects its output; never throws on exit codes. */

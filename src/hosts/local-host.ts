@@ -1,6 +1,7 @@
 import { AgentOpening } from './agent-opening.js';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,10 @@ export class LocalHost implements Host {
     } catch {
       return null;
     }
+  }
+
+  fetchFile(path: string, localPath: string): Promise<void> {
+    return copyFile(path, localPath);
   }
 
   putArtifact(localPath: string): Promise<string> {

@@ -29,6 +29,13 @@ export function sftpPut(
   );
 }
 
+/** Downloads a file of the host to `localPath`, made 0600. */
+export function sftpGet(sftp: SFTPWrapper, remotePath: string, localPath: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    sftp.fastGet(remotePath, localPath, { mode: 0o600 }, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
 /**
  * Renames over an existing file: OpenSSH's posix-rename (atomic); servers without it get remove-then-rename,
  * since plain SFTP rename refuses to overwrite.

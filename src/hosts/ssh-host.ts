@@ -11,7 +11,7 @@ import { HostCommandError, SlipwayError } from '../core/errors.js';
 import { parseSha256sum } from './host-facts.js';
 import type { Host } from './host.js';
 import { quoteArgv } from '../core/quote-argv.js';
-import { sftpPut, sftpRename, sftpStat, sftpUnlink, sftpWriteFile } from './sftp-util.js';
+import { sftpGet, sftpPut, sftpRename, sftpStat, sftpUnlink, sftpWriteFile } from './sftp-util.js';
 import type { SshEndpoint } from './ssh-connect.js';
 import { AgentNotRunningError, HostUnreachableError } from './ssh-errors.js';
 import { SshSession, exitOfClose, type ExecResult } from './ssh-session.js';
@@ -126,6 +126,10 @@ export class SshHost implements Host {
     if (this.#agent) return Promise.resolve(this.#agent);
     const starts = options.start ?? true;
     return this.#agentOpening.open(starts, (start) => this.#openAgent(start));
+  }
+
+  fetchFile(path: string, localPath: string): Promise<void> {
+    return this.#session.withSftp((sftp) => sftpGet(sftp, path, localPath));
   }
 
   /** Copies a release artifact to `<agentHome>/artifacts/<sha256>.tar.gz` unless a file of that size is there. */
