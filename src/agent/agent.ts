@@ -16,6 +16,7 @@ import { RouteTable, type RoutePort } from './routes/route-table.js';
 import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.js';
 import { runOnce } from './run-once.js';
 import { archiveShared, restoreShared } from './shared-archive.js';
+import { waitWorkerHealthy } from './worker-health.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import type { SupervisorEvent, TargetRecord } from '../runtime/target-record.js';
 import { toTargetStatus } from './supervisor.js';
@@ -268,6 +269,11 @@ export class Agent {
         return outcome;
       },
 
+      waitWorker: async ({ id, check }) => {
+        const outcome = await waitWorkerHealthy(this.#runtimes, this.#traffic.target(id), check, this.clock);
+        void this.#snapshot.request();
+        return outcome;
+      },
       stopTarget: async ({ id, drainTimeoutMs }) => ({
         stopped: await this.#traffic.stop(id, drainTimeoutMs),
       }),

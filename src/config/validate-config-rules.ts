@@ -25,6 +25,7 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...validateFrontDoorRules(config),
     ...checkHookEnvironments(config),
     ...checkSharedNeedsProcesses(config),
+    ...checkWorkerChecksNeedProcesses(config),
   ];
 }
 
@@ -39,6 +40,23 @@ function checkSharedNeedsProcesses(config: SlipwayConfig): PathIssue[] {
         'shared directories are linked into release directories, which containers (runtime: docker) do not have: give a container named volumes instead (runtime.volumes, e.g. storage: /app/storage; docs/containers.md)',
     },
   ];
+}
+
+/** A worker's check command runs in its release directory, which containers do not have. */
+function checkWorkerChecksNeedProcesses(config: SlipwayConfig): PathIssue[] {
+  if (config.runtime.kind === 'process') return [];
+  return Object.entries(config.processes).flatMap(([name, process]) =>
+    process.health.command === undefined
+      ? []
+      : [
+          {
+            path: ['processes', name, 'health', 'command'],
+            at: 'key' as const,
+            message:
+              'a check command runs in the release directory, which containers (runtime: docker) do not have; use `health.settle` alone for containers (docs/processes.md)',
+          },
+        ],
+  );
 }
 
 /** A hook for an environment that is not there would never run: a typo, said where it is. */
