@@ -311,10 +311,10 @@ export class Agent {
         return { events: this.#journal.after(afterSeq) };
       },
 
-      logs: async ({ app, targetId, lines, follow }, ctx) => {
+      logs: async ({ app, targetId, lines, follow, process }, ctx) => {
         const ids = targetId
           ? [targetId]
-          : defaultLogTargets(app, (await this.#routes.routes({})).routes, this.#runtimes);
+          : defaultLogTargets(app, (await this.#routes.routes({})).routes, this.#runtimes, process);
         await streamTargetLogs(this.#runtimes, ids, { lines, follow }, ctx);
         return { ended: true as const };
       },

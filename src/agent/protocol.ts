@@ -378,9 +378,11 @@ export interface AgentMethods {
   archiveShared: ArchiveSharedMethod;
   restoreShared: RestoreSharedMethod;
   logs: {
-    params: { app: string; targetId?: string; lines: number; follow: boolean };
+    /** `process`: only that process's targets (`web`: the web process's); absent: all (older agents: all). */
+    params: { app: string; targetId?: string; lines: number; follow: boolean; process?: string };
     result: { ended: true };
-    event: { targetId: string; stream: 'out' | 'err'; line: string };
+    /** `process`: the worker instance the line is from (absent: the web process, or a target no longer known). */
+    event: { targetId: string; stream: 'out' | 'err'; line: string; process?: WorkerIdentity };
   };
   events: { params: { afterSeq: number }; result: { events: AgentEvent[] } };
   /** Removes old release directories and (with `dockerSocket`) old images of the app beyond `keep`. */
