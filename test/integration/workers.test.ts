@@ -89,6 +89,15 @@ describe('worker processes', () => {
     }
   };
 
+  const unclaimed = (): number => {
+    const db = new Database(queue(), { readonly: true });
+    try {
+      return (db.prepare('select count(*) as n from jobs where claimed_by is null').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+
   it('drains the queue across a deploy and a rollback: no job lost, none done twice', async () => {
     const first = expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
     expect(first.stdout).toContain('worker 2');
@@ -105,8 +114,9 @@ describe('worker processes', () => {
     const rollback = expectOk(await project.cli(['rollback', 'production']));
     expect(rollback.stdout).toMatch(/start worker 1 1\.0\.0/);
 
-    await waitFor('the queue drained', () => Promise.resolve(doneRows().length >= JOBS ? true : undefined));
-    await new Promise((r) => setTimeout(r, 300)); // a job done twice would show up by now
+    // Every job claimed; a claimed job is done within its ~50 ms, unless a worker dropped it (lost).
+    await waitFor('every job claimed', () => Promise.resolve(unclaimed() === 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1000));
     const rows = doneRows();
     const perJob = new Map<number, number>();
     for (const row of rows) perJob.set(row.job, (perJob.get(row.job) ?? 0) + 1);
