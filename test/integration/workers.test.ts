@@ -127,6 +127,30 @@ describe('worker processes', () => {
     const releases = new Set(rows.map((r) => r.worker.split('/')[0]));
     expect([...releases].sort()).toEqual(['1.0.0', '2.0.0']);
 
+    // The store recorded the rollback's worker steps, each succeeded.
+    const store = new Database(join(project.dir, '.slipway', 'slipway.db'), { readonly: true });
+    try {
+      const last = store
+        .prepare(
+          "select id, plan_json from deployments where kind = 'rollback' order by created_at_ms desc limit 1",
+        )
+        .get() as { id: string; plan_json: string };
+      const steps = (
+        JSON.parse(last.plan_json) as { stages: Array<{ steps: Array<{ kind: string }> }> }
+      ).stages
+        .flatMap((stage) => stage.steps)
+        .map((step) => step.kind);
+      const recorded = store
+        .prepare('select idx, status from deployment_steps where deployment_id = ? order by idx')
+        .all(last.id) as Array<{ idx: number; status: string }>;
+      const byKind = (kind: string) => recorded.filter((r) => steps[r.idx] === kind).map((r) => r.status);
+      expect(byKind('start-worker')).toEqual(['succeeded', 'succeeded']);
+      expect(byKind('wait-worker')).toEqual(['succeeded', 'succeeded']);
+      expect(byKind('stop-worker')).toEqual(['succeeded', 'succeeded']);
+    } finally {
+      store.close();
+    }
+
     const logs = expectOk(await project.cli(['logs', 'production', '--process', 'worker', '-n', '400']));
     expect(logs.stdout).toMatch(/worker 1 hello-1\.0\.0-\S+-worker\.1 │ .* did job/);
     expect(logs.stdout).not.toContain('with a PORT');
