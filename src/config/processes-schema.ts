@@ -46,6 +46,13 @@ const processSchema = z
       settle: DEFAULTS.worker.settle,
       timeout: DEFAULTS.worker.checkTimeout,
     }),
+    roles: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "Only on the environment's hosts with one of these `roles` (absent: on every host of the environment).",
+      ),
     order: z
       .enum(['afterSwitch', 'beforeSwitch'])
       .default('afterSwitch')

@@ -151,6 +151,8 @@ export interface DeployInput {
   verify?: { hosts: string[]; suite: VerifySuitePlan } | null;
   /** A secret rotation: the release that serves everywhere, started again (a canary compares by target). */
   rotation?: Rotation;
+  /** The roles of the hosts that have some (`hosts[].roles`): where a worker process with `roles` runs. */
+  hostRoles?: Record<string, string[]>;
   /** The environment's hooks, and where users reach it (what a hook is told as SLIPWAY_URL); absent: none. */
   hooks?: { byPoint: PlannedHooks; url: string };
 }

@@ -205,6 +205,28 @@ describe('worker stages in a deploy', () => {
     expect(plan.stages[at]!.steps.map((s) => s.host)).toEqual(['a', 'a', 'b', 'b']);
   });
 
+  it('runs a process with roles only on the hosts with one of them; its instances elsewhere are stopped', () => {
+    const plan = planDeploy(
+      withWorkers({
+        hosts: ['a', 'b'],
+        hostRoles: { a: ['jobs', 'web'], b: ['web'] },
+        release: releaseRuntime('2.0.0', { processes: [worker({ instances: 1, roles: ['jobs'] })] }),
+        observed: [
+          hostWith('a', '1.0.0', 'hello-1.0.0-a', []),
+          hostWith('b', '1.0.0', 'hello-1.0.0-b', [
+            { id: 'hello-1.0.0-b-worker.1', name: 'worker', instance: 1 },
+          ]),
+        ],
+      }),
+    );
+    expect(outline(plan.stages.filter((s) => s.name.startsWith('workers')))).toEqual([
+      'workers: start: start-worker hello-2.0.0-abc123-worker.1',
+      'workers: check: wait-worker hello-2.0.0-abc123-worker.1',
+      'workers: stop old: stop-worker hello-1.0.0-b-worker.1',
+    ]);
+    expect(plan.stages.find((s) => s.name === 'workers: start')?.steps[0]?.host).toBe('a');
+  });
+
   it('after a canary promotion', () => {
     const plan = planDeploy(
       withWorkers({

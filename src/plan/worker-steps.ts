@@ -15,6 +15,8 @@ export interface PlannedProcess {
   health: WorkerCheckSpec;
   /** When a deployment replaces its instances: after the web switch (default) or before it. */
   order: WorkerOrder;
+  /** Only on the hosts with one of these roles (`DeployInput.hostRoles`); absent: on every host. */
+  roles?: string[];
 }
 
 export type WorkerOrder = 'afterSwitch' | 'beforeSwitch';
@@ -89,8 +91,8 @@ export function planWorkerStages(input: DeployInput, leftAsIs: ReadonlySet<strin
   const restores: StartWorkerStep[] = [];
   for (const host of input.hosts) {
     const running = (input.observed.find((o) => o.host === host)?.targets ?? []).filter(isWorker);
-    const kept = running.filter((t) => isKept(input, leftAsIs.has(host), t));
-    for (const p of processes) {
+    const kept = running.filter((t) => isKept(input, host, leftAsIs.has(host), t));
+    for (const p of processes.filter((q) => runsOn(input, q, host))) {
       for (let instance = 1; instance <= p.instances; instance += 1) {
         if (kept.some((t) => t.process.name === p.name && t.process.instance === instance)) continue;
         const id = deriveTargetId(
@@ -148,13 +150,19 @@ export function withWorkerStages(traffic: Stage[], workers: WorkerStages, releas
   ];
 }
 
-/** A worker of the release, running and healthy, on a host left as it is (no rotation): nothing to change. */
-function isKept(input: DeployInput, hostLeftAsIs: boolean, t: ObservedWorker): boolean {
+/** Whether a process runs on a host: every host, or those with one of its roles. */
+function runsOn(input: DeployInput, p: PlannedProcess, host: string): boolean {
+  return p.roles === undefined || p.roles.some((role) => input.hostRoles?.[host]?.includes(role));
+}
+
+/** A worker of the release, running and healthy where it belongs, on a host left as it is (no rotation). */
+function isKept(input: DeployInput, host: string, hostLeftAsIs: boolean, t: ObservedWorker): boolean {
   const p = input.release.processes?.find((q) => q.name === t.process.name);
   return (
     hostLeftAsIs &&
-    input.rotation === undefined &&
     p !== undefined &&
+    runsOn(input, p, host) &&
+    input.rotation === undefined &&
     t.process.instance <= p.instances &&
     t.release === input.release.version &&
     t.state === 'running' &&

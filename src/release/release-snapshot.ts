@@ -147,5 +147,6 @@ function deriveProcesses(processes: ProcessesConfig): PlannedProcess[] {
           : {}),
       },
       order: p.order,
+      ...(p.roles ? { roles: p.roles } : {}),
     }));
 }
