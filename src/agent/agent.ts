@@ -269,8 +269,11 @@ export class Agent {
         return outcome;
       },
 
-      waitWorker: async ({ id, check }) => {
-        const outcome = await waitWorkerHealthy(this.#runtimes, this.#traffic.target(id), check, this.clock);
+      waitWorker: async ({ id, check, acceptHealthy }) => {
+        const target = this.#traffic.target(id);
+        if (acceptHealthy && target.state === 'running' && target.health === 'healthy')
+          return { healthy: true, tookMs: 0 };
+        const outcome = await waitWorkerHealthy(this.#runtimes, target, check, this.clock);
         void this.#snapshot.request();
         return outcome;
       },

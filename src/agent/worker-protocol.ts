@@ -23,6 +23,10 @@ export interface WorkerCheckSpec {
  * not (its exit and the tail of its stderr, or the check's output). Newer agents only.
  */
 export interface WaitWorkerMethod {
-  params: { id: string; check: WorkerCheckSpec };
+  /**
+   * `acceptHealthy`: a worker that runs and passed its check before, with no crash since, is healthy at once (the
+   * way back on failure finds the old workers so when nothing stopped them).
+   */
+  params: { id: string; check: WorkerCheckSpec; acceptHealthy?: boolean };
   result: { healthy: boolean; reason?: string; tookMs: number };
 }

@@ -44,7 +44,11 @@ export async function startWorker(step: StartWorkerStep, ctx: StepContext): Prom
 
 export async function waitWorker(step: WaitWorkerStep, ctx: StepContext): Promise<StepResult> {
   const agent = await agentOf(ctx, step.host);
-  const outcome = await agent.call('waitWorker', { id: step.targetId, check: step.check });
+  const outcome = await agent.call('waitWorker', {
+    id: step.targetId,
+    check: step.check,
+    ...(step.acceptHealthy ? { acceptHealthy: true } : {}),
+  });
   if (!outcome.healthy) {
     throw new HealthCheckError(
       `worker ${step.process.name} ${step.process.instance} of ${step.release} did not become healthy on ${step.host}: ${outcome.reason ?? 'unknown reason'}`,

@@ -135,6 +135,11 @@ describe('worker stages in a deploy', () => {
       'workers back: stop old: stop-worker hello-2.0.0-abc123-worker.1, stop-worker hello-2.0.0-abc123-worker.2',
     ]);
     expect(plan.onFailure[2]!.steps[0]).toMatchObject({ release: '1.0.0', command: 'node worker.js' });
+    // An old instance nothing stopped passes its check at once; the deploy's own checks never do.
+    expect(plan.onFailure[3]!.steps.every((s) => s.kind === 'wait-worker' && s.acceptHealthy)).toBe(true);
+    expect(plan.stages.flatMap((s) => s.steps).some((s) => s.kind === 'wait-worker' && s.acceptHealthy)).toBe(
+      false,
+    );
   });
 
   it('a first deploy starts the instances; its way back only stops them', () => {

@@ -45,6 +45,8 @@ export interface WaitWorkerStep {
   release: string;
   process: WorkerIdentity;
   check: WorkerCheckSpec;
+  /** The way back: an old instance still running healthily (nothing stopped it) passes at once. */
+  acceptHealthy?: true;
 }
 
 /** Stops a worker instance: SIGTERM, and its stopTimeout to finish the job it is doing before SIGKILL. */
@@ -127,7 +129,7 @@ export function planWorkerStages(input: DeployInput, leftAsIs: ReadonlySet<strin
       stops.filter((s) => orderOf(s.process.name) === order),
       input.release,
     );
-  const back = workerStages('workers back', restores, starts.map(stopOf), input.previousRelease);
+  const back = workerStages('workers back', restores, starts.map(stopOf), input.previousRelease, true);
   return { beforeSwitch: at('beforeSwitch'), afterSwitch: at('afterSwitch'), onFailure: back };
 }
 
@@ -211,8 +213,10 @@ function workerStages(
   starts: StartWorkerStep[],
   stops: StopWorkerStep[],
   release: ReleaseRuntime | null,
+  acceptHealthy = false,
 ): Stage[] {
   const check = (s: StartWorkerStep): WaitWorkerStep => ({
+    ...(acceptHealthy ? { acceptHealthy: true as const } : {}),
     kind: 'wait-worker',
     host: s.host,
     targetId: s.targetId,
@@ -238,7 +242,7 @@ export function describeWorkerStep(step: WorkerStep): string {
         (step.secretNames.length ? ` [secrets: ${step.secretNames.join(', ')}]` : '')
       );
     case 'wait-worker':
-      return `check worker ${which}: ${describeCheck(step.check)}`;
+      return `check worker ${which}: ${step.acceptHealthy ? 'healthy already, or ' : ''}${describeCheck(step.check)}`;
     case 'stop-worker':
       return `stop worker ${which}: SIGTERM, up to ${formatDurationMs(step.stopTimeoutMs)} to finish its job, then SIGKILL`;
   }
