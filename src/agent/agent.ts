@@ -16,6 +16,7 @@ import { RouteTable, type RoutePort } from './routes/route-table.js';
 import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.js';
 import { runOnce } from './run-once.js';
 import { archiveShared, restoreShared } from './shared-archive.js';
+import { waitWorkerHealthy } from './worker-health.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import type { SupervisorEvent, TargetRecord } from '../runtime/target-record.js';
 import { toTargetStatus } from './supervisor.js';
@@ -268,6 +269,14 @@ export class Agent {
         return outcome;
       },
 
+      waitWorker: async ({ id, check, acceptHealthy }) => {
+        const target = this.#traffic.target(id);
+        if (acceptHealthy && target.state === 'running' && target.health === 'healthy')
+          return { healthy: true, tookMs: 0 };
+        const outcome = await waitWorkerHealthy(this.#runtimes, target, check, this.clock);
+        void this.#snapshot.request();
+        return outcome;
+      },
       stopTarget: async ({ id, drainTimeoutMs }) => ({
         stopped: await this.#traffic.stop(id, drainTimeoutMs),
       }),
@@ -305,10 +314,10 @@ export class Agent {
         return { events: this.#journal.after(afterSeq) };
       },
 
-      logs: async ({ app, targetId, lines, follow }, ctx) => {
+      logs: async ({ app, targetId, lines, follow, process }, ctx) => {
         const ids = targetId
           ? [targetId]
-          : defaultLogTargets(app, (await this.#routes.routes({})).routes, this.#runtimes);
+          : defaultLogTargets(app, (await this.#routes.routes({})).routes, this.#runtimes, process);
         await streamTargetLogs(this.#runtimes, ids, { lines, follow }, ctx);
         return { ended: true as const };
       },

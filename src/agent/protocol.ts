@@ -9,11 +9,13 @@ import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 import type { RunOnceMethod } from './run-once.js';
 import type { ArchiveSharedMethod, RestoreSharedMethod } from './shared-archive.js';
+import type { WaitWorkerMethod, WorkerIdentity } from './worker-protocol.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
 import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
 
 export type { ImageSpec } from './image-protocol.js';
+export type { WorkerIdentity } from './worker-protocol.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -39,6 +41,8 @@ export interface TargetSpec {
   restart: { initialBackoffMs: number; maxBackoffMs: number };
   /** Present when the target runs as a container (`runtime: docker`); absent for a process. */
   container?: ContainerSpec;
+  /** A worker process's instance: no port, no PORT, never routed. Absent: the web process. */
+  process?: WorkerIdentity;
 }
 
 /** How a target runs as a container: the command above runs through `/bin/sh -c` in the image. */
@@ -74,6 +78,8 @@ export interface TargetStatus {
   stopAtMs: number | null;
   /** The container's id when the target runs as a container. */
   containerId?: string | null;
+  /** A worker process's instance (its `port` is 0). Absent: the web process, and on older agents. */
+  process?: WorkerIdentity;
 }
 
 /** A route on the host's front door: its names, path prefix, the door's ports, and its certificates (PEM). */
@@ -280,6 +286,7 @@ export interface AgentMethods {
   checkRegistryLogin: { params: { socket: string; credentials: RegistryCredentials }; result: { ok: true } };
   startTarget: { params: TargetSpec; result: TargetStatus & { alreadyRunning: boolean } };
   waitHealthy: { params: { id: string; timeoutMs: number }; result: HealthOutcome };
+  waitWorker: WaitWorkerMethod;
   stopTarget: { params: { id: string; drainTimeoutMs: number }; result: { stopped: boolean } };
   retireTarget: { params: { id: string; afterMs: number }; result: { stopAtMs: number } };
   /**
@@ -371,9 +378,11 @@ export interface AgentMethods {
   archiveShared: ArchiveSharedMethod;
   restoreShared: RestoreSharedMethod;
   logs: {
-    params: { app: string; targetId?: string; lines: number; follow: boolean };
+    /** `process`: only that process's targets (`web`: the web process's); absent: all (older agents: all). */
+    params: { app: string; targetId?: string; lines: number; follow: boolean; process?: string };
     result: { ended: true };
-    event: { targetId: string; stream: 'out' | 'err'; line: string };
+    /** `process`: the worker instance the line is from (absent: the web process, or a target no longer known). */
+    event: { targetId: string; stream: 'out' | 'err'; line: string; process?: WorkerIdentity };
   };
   events: { params: { afterSeq: number }; result: { events: AgentEvent[] } };
   /** Removes old release directories and (with `dockerSocket`) old images of the app beyond `keep`. */

@@ -14,6 +14,7 @@ import { targetSecretValues } from '../runtime/target-secrets.js';
 import { logFilePath, readTailLines } from './log-files.js';
 import { isGroupAlive, isProcessAlive, readProcessStartTicks, signalGroup, sleep } from './process-util.js';
 import type { TargetSpec, TargetStatus } from './protocol.js';
+import { targetIdentityEnv } from '../runtime/target-record.js';
 
 const ADOPTED_POLL_MS = 250;
 
@@ -147,10 +148,7 @@ export class Supervisor {
           HOME: process.env.HOME ?? '/',
           ...spec.env,
           ...spec.secretEnv,
-          PORT: String(record.port),
-          SLIPWAY_APP: spec.app,
-          SLIPWAY_RELEASE: spec.release,
-          SLIPWAY_TARGET: spec.id,
+          ...targetIdentityEnv(spec, record.port),
         },
         // Own process group and no pipes: the target outlives the agent, and the agent can adopt it later.
         detached: true,
@@ -163,11 +161,8 @@ export class Supervisor {
       record.startedAtMs = this.clock.nowMs();
       child.once('error', (error) => this.#onExit(record, null, null, error.message));
       child.once('exit', (code, signal) => this.#onExit(record, code, signal));
-      this.#emit(
-        record,
-        'target.started',
-        `started target ${spec.id} on port ${record.port} (pid ${record.pid})`,
-      );
+      const where = spec.process ? `${spec.process.name} ${spec.process.instance}` : `on port ${record.port}`;
+      this.#emit(record, 'target.started', `started target ${spec.id} ${where} (pid ${record.pid})`);
     } finally {
       closeSync(out);
       closeSync(err);
@@ -265,5 +260,6 @@ export function toTargetStatus(record: TargetRecord): TargetStatus {
     lastExit: record.lastExit,
     stopAtMs: record.stopAtMs,
     ...(record.containerId ? { containerId: record.containerId } : {}),
+    ...(record.spec.process ? { process: record.spec.process } : {}),
   };
 }

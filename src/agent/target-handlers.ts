@@ -48,7 +48,7 @@ export async function startTarget(
       hint: 'install the release before starting a target of it',
     });
   }
-  const port = await findFreePort();
+  const port = spec.process ? 0 : await findFreePort(); // a worker process gets no requests
   await deps.routes.forgetTrip({ targetId: spec.id }); // a canary started anew may get traffic again
   const record = await deps.runtimes.for(spec).start(spec, releaseDir, port);
   return { ...toTargetStatus(record), alreadyRunning: false };

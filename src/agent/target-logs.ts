@@ -13,18 +13,24 @@ export async function streamTargetLogs(
   ctx: HandlerContext,
 ): Promise<void> {
   // A stopped process target's logs stay on disk: the process runtime reads them for unknown ids.
+  const from = (id: string) => {
+    const process = runtimes.get(id)?.spec.process;
+    return process ? { targetId: id, process } : { targetId: id };
+  };
   for (const id of ids) {
+    const source = from(id);
     for (const { stream, line } of await runtimes.owner(id).readLogs(id, options.lines)) {
-      ctx.emit({ targetId: id, stream, line });
+      ctx.emit({ ...source, stream, line });
     }
   }
   if (!options.follow) return;
   await Promise.all(
-    ids.map((id) =>
-      runtimes
+    ids.map((id) => {
+      const source = from(id);
+      return runtimes
         .owner(id)
-        .followLogs(id, ({ stream, line }) => ctx.emit({ targetId: id, stream, line }), ctx.signal),
-    ),
+        .followLogs(id, ({ stream, line }) => ctx.emit({ ...source, stream, line }), ctx.signal);
+    }),
   );
 }
 
@@ -42,16 +48,22 @@ export function scanAppLogs(
   return scanLogs(logsDir, targets, logScan.patterns, logScan.offsets);
 }
 
-/** The targets whose logs `slipway logs` shows by default: the active one first, then the others of the app. */
+/**
+ * The targets whose logs `slipway logs` shows by default: the active one first, then the others of the app; with
+ * `process`, only that process's (`web`: the targets without a process).
+ */
 export function defaultLogTargets(
   app: string,
   routes: readonly RouteStatus[],
   runtimes: RuntimeSet,
+  process?: string,
 ): string[] {
   const active = routes.find((r) => r.app === app)?.active ?? null;
+  const of = (id: string): boolean =>
+    process === undefined || (runtimes.get(id)?.spec.process?.name ?? 'web') === process;
   const others = runtimes
     .list()
     .filter((t) => t.spec.app === app && t.spec.id !== active)
     .map((t) => t.spec.id);
-  return active ? [active, ...others] : others;
+  return (active ? [active, ...others] : others).filter(of);
 }

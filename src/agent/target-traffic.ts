@@ -112,6 +112,11 @@ export class TargetTraffic {
   /** A target that gets traffic must be running. */
   #running(id: string, what: string): TargetRecord {
     const target = this.target(id);
+    if (target.spec.process) {
+      throw new SlipwayError(
+        `${what} ${id} is a worker process (${target.spec.process.name}): it gets no traffic`,
+      );
+    }
     if (target.state !== 'running') {
       throw new SlipwayError(`${what} ${id} is ${target.state}; traffic only goes to a running target`);
     }

@@ -3,21 +3,42 @@ import { readLogs } from '../operations/read-logs.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import { dim, red, yellow } from './progress-renderer.js';
+import type { WorkerIdentity } from '../agent/protocol.js';
+import { UnknownNameError } from '../core/errors.js';
 
 /** `slipway logs <env>` on this machine's project (declared with its options in shared-verbs.ts). */
 export const logsHere =
   (globals: () => GlobalOptions) =>
-  async (env: string, opts: { follow?: boolean; lines: number; target?: string }): Promise<void> => {
+  async (
+    env: string,
+    opts: { follow?: boolean; lines: number; target?: string; process?: string },
+  ): Promise<void> => {
     await withProject(globals(), async (project) => {
       // Only this environment's hosts: another environment of the app runs its own targets elsewhere.
       const hosts = hostsOf(project, env);
       // With several hosts, each line says which host it comes from (target ids repeat across hosts).
-      const print = (host: string, e: { targetId: string; stream: 'out' | 'err'; line: string }): void => {
-        const prefix = dim(`${hosts.length > 1 ? `${host} ` : ''}${e.targetId} │`);
+      // An app with worker processes: each line also says which process it is from (web, or worker 1).
+      const processes = Object.keys(project.config.processes);
+      if (opts.process !== undefined && opts.process !== 'web' && !processes.includes(opts.process))
+        throw new UnknownNameError(`--process ${opts.process} is not a process of ${project.config.app}`, {
+          hint: `name one of: ${['web', ...processes].join(', ')}`,
+        });
+      const label = (e: { process?: WorkerIdentity }): string =>
+        processes.length === 0 ? '' : `${e.process ? `${e.process.name} ${e.process.instance}` : 'web'} `;
+      const print = (
+        host: string,
+        e: { targetId: string; stream: 'out' | 'err'; line: string; process?: WorkerIdentity },
+      ): void => {
+        const prefix = dim(`${hosts.length > 1 ? `${host} ` : ''}${label(e)}${e.targetId} │`);
         process.stdout.write(`${prefix} ${e.stream === 'err' ? red(e.line) : e.line}\n`);
       };
       const lines = opts.lines;
-      const request = { app: project.config.app, lines, ...(opts.target ? { targetId: opts.target } : {}) };
+      const request = {
+        app: project.config.app,
+        lines,
+        ...(opts.target ? { targetId: opts.target } : {}),
+        ...(opts.process ? { process: opts.process } : {}),
+      };
       // Logs only read: a stopped agent stays stopped, and that is said (it is why there are no lines).
       const notRunning = (host: string): void => {
         process.stderr.write(

@@ -28,8 +28,10 @@ function printHostStatus(environment: string, h: HostStatus, named: boolean, now
   }
   for (const t of h.targets) {
     const split = h.route?.split;
-    const role =
-      split?.canary === t.id
+    // A worker process's instance says which it is; it has no port and no route.
+    const role = t.process
+      ? `${t.process.name} ${t.process.instance}`
+      : split?.canary === t.id
         ? yellow(`canary ${split.weight}%`)
         : h.route?.active === t.id
           ? green(split ? `stable ${100 - split.weight}%` : 'serving')
@@ -47,7 +49,7 @@ function printHostStatus(environment: string, h: HostStatus, named: boolean, now
         )
       : '';
     process.stdout.write(
-      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  port ${t.port}  ${t.containerId ? `container ${t.containerId.slice(0, 12)}` : `pid ${t.pid ?? '-'}`}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
+      `${indent}${role.padEnd(16)} ${bold(t.release.padEnd(12))} ${dim(t.id)}  ${t.process ? '' : `port ${t.port}  `}${t.containerId ? `container ${t.containerId.slice(0, 12)}` : `pid ${t.pid ?? '-'}`}  ${t.state}  ${health}  up ${formatDurationMs(now - t.startedAtMs)}  restarts ${t.restarts}${warm}${exit}\n`,
     );
   }
   if (h.targets.length === 0) process.stdout.write(`${indent}no targets\n`);

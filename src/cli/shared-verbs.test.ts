@@ -98,6 +98,7 @@ describe('the verbs that run here or on a server', () => {
       'rollback --down',
       'logs --follow',
       'logs --target',
+      'logs --process',
     ]);
   });
 

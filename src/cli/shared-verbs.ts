@@ -200,6 +200,11 @@ export const SHARED_VERBS: readonly DeclaredVerb[] = [
         default: 50,
       },
       { flags: '-t, --target <id>', description: 'only this target', localOnly: true },
+      {
+        flags: '-p, --process <name>',
+        description: 'only this process: a name under `processes`, or web',
+        localOnly: true,
+      },
     ],
     local: async () => (await import('./logs.js')).logsHere,
     remote: async () => (await import('./remote/remote-reads.js')).logsOnServer,

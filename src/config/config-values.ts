@@ -12,6 +12,13 @@ export function hostName(host: HostConfig): string {
   return host === 'local' ? 'local' : host.name;
 }
 
+/** The roles of the hosts that have some, by host name (`local` has none). Pure. */
+export function hostRolesOf(hosts: readonly HostConfig[]): Record<string, string[]> {
+  return Object.fromEntries(
+    hosts.flatMap((h) => (h !== 'local' && h.roles.length > 0 ? [[h.name, h.roles]] : [])),
+  );
+}
+
 /** The edge's failover settings in milliseconds, as the agent's `ensureEdge` takes them. Pure. */
 export function resolveEdgeFailover(edge: EdgeConfig): {
   connectTimeoutMs: number;

@@ -32,6 +32,8 @@ export const DEFAULTS = {
     maxBackoff: '10s',
   },
   stopTimeout: '10s',
+  /** Worker processes (`processes`): how a new instance proves itself. */
+  worker: { settle: '5s', checkTimeout: '30s' },
   /** How long a secret's command (`secretSources`) may run: a password manager may wait for an unlock. */
   secretCommandTimeout: '30s',
   hookTimeout: '5m',

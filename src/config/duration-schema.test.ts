@@ -90,6 +90,8 @@ describe('the durations of slipway.yml', () => {
   it('allow 0 only where it means something', () => {
     expect(keys((b) => b.allowZero)).toEqual([
       'run.stopTimeout',
+      'processes.<name>.stopTimeout', // 0: SIGKILL at once
+      'processes.<name>.health.settle', // 0: healthy once started (then its check command, if any)
       'environments.<name>.tls.hsts.maxAge', // 0: browsers forget the rule
       'environments.<name>.strategy.drainTimeout',
       'environments.<name>.strategy.keepWarm',

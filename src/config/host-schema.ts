@@ -26,7 +26,7 @@ export const sshHostSchema = z
       .array(z.string())
       .default([])
       .describe(
-        'Roles or tags of the host: labels for you, kept with the host (no step selects hosts by them yet).',
+        'Roles or tags of the host: labels for you, kept with the host; a worker process with `roles` runs only on the hosts that have one of them.',
       ),
     agentHome: z
       .string()

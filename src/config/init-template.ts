@@ -73,6 +73,10 @@ secrets: []
 # from the host's own copy; never removed with releases (processes only). For example: shared: [storage, uploads]
 shared: []
 
+# Processes besides the web one that get no requests (queue workers), by name; each is started with every
+# deployment and stopped with SIGTERM. For example: processes: { worker: { command: node worker.js, instances: 2 } }
+processes: {}
+
 # Release directories kept on each host (the live and the warm one are always kept).
 retainReleases: ${DEFAULTS.retainReleases}
 

@@ -14,6 +14,7 @@ import { hooksSchema } from './hooks-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { insidePathSchema } from './inside-path-schema.js';
 import { sharedSchema } from './shared-schema.js';
+import { processesSchema } from './processes-schema.js';
 import { monitoringSchema } from './monitor-schema.js';
 import { environmentPipelineShape, pipelineSchema } from './pipeline-schema.js';
 import { verifySchema } from './verify-schema.js';
@@ -179,6 +180,7 @@ export const configSchema = z
         'Names of secrets. Values come from the environment of the `slipway` process (NAME or SLIPWAY_SECRET_NAME), from `.slipway/secrets/<environment>.env`, from a command (`environments.<name>.secretSources`), or from an age-encrypted file in the repository (`environments.<name>.encryptedSecrets`); they are never stored in releases, plans or the ledger. See docs/secrets.md.',
       ),
     shared: sharedSchema,
+    processes: processesSchema,
     retainReleases: z
       .int()
       .min(1)

@@ -25,6 +25,8 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...validateFrontDoorRules(config),
     ...checkHookEnvironments(config),
     ...checkSharedNeedsProcesses(config),
+    ...checkWorkerChecksNeedProcesses(config),
+    ...checkWorkerRolesExist(config),
   ];
 }
 
@@ -39,6 +41,45 @@ function checkSharedNeedsProcesses(config: SlipwayConfig): PathIssue[] {
         'shared directories are linked into release directories, which containers (runtime: docker) do not have: give a container named volumes instead (runtime.volumes, e.g. storage: /app/storage; docs/containers.md)',
     },
   ];
+}
+
+/** A worker process's role that no host of any environment has would run it nowhere: a typo, said where it is. */
+function checkWorkerRolesExist(config: SlipwayConfig): PathIssue[] {
+  const roles = new Set(
+    Object.values(config.environments).flatMap((env) =>
+      env.hosts.flatMap((h) => (h === 'local' ? [] : h.roles)),
+    ),
+  );
+  return Object.entries(config.processes).flatMap(([name, process]) =>
+    (process.roles ?? []).flatMap((role, at) =>
+      roles.has(role)
+        ? []
+        : [
+            {
+              path: ['processes', name, 'roles', at],
+              at: 'value' as const,
+              message: `processes.${name}.roles names a role no host has: ${role} (give a host \`roles: [${role}]\`, or drop it to run ${name} on every host)`,
+            },
+          ],
+    ),
+  );
+}
+
+/** A worker's check command runs in its release directory, which containers do not have. */
+function checkWorkerChecksNeedProcesses(config: SlipwayConfig): PathIssue[] {
+  if (config.runtime.kind === 'process') return [];
+  return Object.entries(config.processes).flatMap(([name, process]) =>
+    process.health.command === undefined
+      ? []
+      : [
+          {
+            path: ['processes', name, 'health', 'command'],
+            at: 'key' as const,
+            message:
+              'a check command runs in the release directory, which containers (runtime: docker) do not have; use `health.settle` alone for containers (docs/processes.md)',
+          },
+        ],
+  );
 }
 
 /** A hook for an environment that is not there would never run: a typo, said where it is. */

@@ -6,7 +6,7 @@ import type { Secret } from '../core/secret.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { resolveEdgeFailover } from '../config/config-values.js';
 import { environmentConfig } from '../config/environment-config.js';
-import { hostName } from '../config/config-values.js';
+import { hostName, hostRolesOf } from '../config/config-values.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { hostsOf } from '../hosts/hosts-of.js';
@@ -185,6 +185,7 @@ export async function preparePlan(
       kind: request.kind,
       deploymentId: deploymentId ?? deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix()),
       hosts: env.hosts.map(hostName),
+      hostRoles: hostRolesOf(env.hosts),
       publicPort: env.publicPort,
       bindAddress: env.bindAddress,
       metricsPort: env.metricsPort ?? null,

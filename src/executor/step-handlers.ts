@@ -6,6 +6,7 @@ import { readFrontDoorSpec } from './front-door-certificates.js';
 import { agentOf } from './host-agent.js';
 import { obtainSharedCertificate, withSharedCertificate } from './shared-certificate.js';
 import { runHookStep } from './run-hook.js';
+import { startWorker, stopWorker, waitWorker } from './worker-handlers.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
@@ -231,6 +232,9 @@ export const stepHandlers: StepHandlers = {
 
   'obtain-certificate': (step, ctx) => obtainSharedCertificate(step, ctx),
   'run-hook': (step, ctx) => runHookStep(step, ctx),
+  'start-worker': startWorker,
+  'wait-worker': waitWorker,
+  'stop-worker': stopWorker,
 
   'set-edge-member': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);

@@ -49,6 +49,7 @@ export async function observeHosts(
           state: t.state,
           stopAtMs: t.stopAtMs,
           health: t.health,
+          ...(t.process ? { process: t.process } : {}),
         })),
       };
     }),

@@ -1,3 +1,4 @@
+import type { WorkerIdentity } from '../agent/protocol.js';
 import type { Host } from '../hosts/host.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 
@@ -6,6 +7,8 @@ export interface LogLine {
   targetId: string;
   stream: 'out' | 'err';
   line: string;
+  /** The worker instance the line is from; absent: the web process. */
+  process?: WorkerIdentity;
 }
 
 /**
@@ -15,7 +18,7 @@ export interface LogLine {
  */
 export async function readLogs(
   hosts: Iterable<Host>,
-  request: { app: string; lines: number; targetId?: string },
+  request: { app: string; lines: number; targetId?: string; process?: string },
   onLine: (line: LogLine) => void = () => undefined,
   onAgentNotRunning: (host: string) => void = () => undefined,
 ): Promise<LogLine[]> {
@@ -36,9 +39,11 @@ export async function readLogs(
         lines: request.lines,
         follow: false,
         ...(request.targetId ? { targetId: request.targetId } : {}),
+        ...(request.process ? { process: request.process } : {}),
       },
       (e) => {
-        const line = { host: host.name, targetId: e.targetId, stream: e.stream, line: e.line };
+        const line: LogLine = { host: host.name, targetId: e.targetId, stream: e.stream, line: e.line };
+        if (e.process) line.process = e.process;
         out.push(line);
         onLine(line);
       },

@@ -5,6 +5,7 @@ import { describeRequirements } from '../pipeline/evaluate-approvals.js';
 import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { PlannedFrontDoor, Step, StepKind, StepOf } from './steps.js';
 import { describeHookStep, titleHookStep } from './hook-steps.js';
+import { describeWorkerStep, titleWorkerStep } from './worker-steps.js';
 import {
   describeBackupStep,
   describeMigrateStep,
@@ -72,6 +73,9 @@ const DESCRIBERS: Describers = {
     (s.expiresAfterMs === null ? '' : `; approvals count for ${formatDurationMs(s.expiresAfterMs)}`) +
     ' ("slipway approve <deployment>" / "slipway reject")',
   'run-hook': describeHookStep,
+  'start-worker': describeWorkerStep,
+  'wait-worker': describeWorkerStep,
+  'stop-worker': describeWorkerStep,
 };
 
 /** The names an edge answers to on its host's front door: the fleet behind one name. */
@@ -134,5 +138,9 @@ export function titleStep(step: Step): string {
       return `verify ${step.release} in ${step.environment}`;
     case 'run-hook':
       return titleHookStep(step);
+    case 'start-worker':
+    case 'wait-worker':
+    case 'stop-worker':
+      return titleWorkerStep(step);
   }
 }

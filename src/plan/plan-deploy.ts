@@ -15,6 +15,8 @@ import {
 import { planApprovalStep } from './plan-approval.js';
 import type { DeployInput } from './plan-input.js';
 import { planStrategy } from './plan-strategy.js';
+import { hostsLeftAsIs } from './already-serving.js';
+import { planWorkerStages, withWorkerStages } from './worker-steps.js';
 import { CONTROL_PLANE, type Plan, type Stage, type StrategyStages } from './steps.js';
 
 export type {
@@ -45,7 +47,8 @@ export interface DeployGates {
  * 3. the strategy's `prepare` stages: the release installed, the edge made to balance;
  * 4. the database's backup and migration, so a failed migration aborts before users see anything new and the
  *    new release starts on the new schema;
- * 5. the strategy's `traffic` stages: start, health checks, weights, switch;
+ * 5. the strategy's `traffic` stages: start, health checks, weights, switch; the worker processes' stages before
+ *    the switch or after it (./worker-steps.ts);
  * 6. down migrations that only revert expand migrations, after the switch (the newer code used them until then);
  * 7. the bake, while the old release is still warm to switch back to;
  * 8. the strategy's `retire` stages: keep warm, clean up;
@@ -60,6 +63,7 @@ export function planDeploy(input: DeployInput, gates: DeployGates | null = null)
   const database = gates
     ? planDatabaseStages(gates.database.input, gates.database.loaded)
     : NO_DATABASE_STAGES;
+  const workers = planWorkerStages(input, hostsLeftAsIs(plan.alreadyServing ?? []));
   const hooks = (point: HookPoint, options?: { continueOnError: true }): Stage[] =>
     input.hooks ? hookStages(input.hooks.byPoint, point, hookSubject(input, plan), options) : [];
   const stages: (Stage | null)[] = [
@@ -69,7 +73,7 @@ export function planDeploy(input: DeployInput, gates: DeployGates | null = null)
     ...strategy.prepare,
     ...database.beforeTraffic,
     ...withSwitchHooks(
-      strategy.traffic,
+      withWorkerStages(strategy.traffic, workers, input.release.version),
       deploy ? hooks('beforeSwitch') : [],
       deploy ? hooks('afterSwitch') : hooks('afterRollback'),
       input.release.version,
@@ -92,7 +96,7 @@ export function planDeploy(input: DeployInput, gates: DeployGates | null = null)
   return {
     ...plan,
     stages: stages.filter((s): s is Stage => s !== null),
-    onFailure: [...plan.onFailure, ...afterPutBack],
+    onFailure: [...plan.onFailure, ...workers.onFailure, ...afterPutBack],
   };
 }
 

@@ -1,9 +1,10 @@
 import type { ApprovalGate } from './plan-approval.js';
-import type { EdgeFailoverSpec, HealthCheckSpec, TargetHealth } from '../agent/protocol.js';
+import type { EdgeFailoverSpec, HealthCheckSpec, TargetHealth, WorkerIdentity } from '../agent/protocol.js';
 import type { RegistryLogin } from '../agent/image-protocol.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan, PlannedFrontDoor, Rotation } from './steps.js';
 import type { PlannedHooks } from './hook-steps.js';
+import type { PlannedProcess } from './worker-steps.js';
 
 /** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
 export interface ReleaseRuntime {
@@ -19,6 +20,8 @@ export interface ReleaseRuntime {
   restart: { initialBackoffMs: number; maxBackoffMs: number };
   /** Directories linked into its release directory from the host's shared ones; absent: none. */
   shared?: string[];
+  /** Worker processes (`processes`), in name order; absent: none. */
+  processes?: PlannedProcess[];
   /** Set for a `runtime: docker` release: its image and how its containers run. */
   container?: ReleaseContainer;
 }
@@ -99,6 +102,8 @@ export interface HostObservation {
     stopAtMs: number | null;
     /** What the agent last knew (its health check passed when it started, no crash since); absent: unknown. */
     health?: TargetHealth;
+    /** A worker process's instance (no port, no route); absent: a web target. */
+    process?: WorkerIdentity;
   }>;
   /** False when no agent ran there and none was started (a plan that is only shown): nothing observed. */
   agentRunning?: false;
@@ -146,6 +151,8 @@ export interface DeployInput {
   verify?: { hosts: string[]; suite: VerifySuitePlan } | null;
   /** A secret rotation: the release that serves everywhere, started again (a canary compares by target). */
   rotation?: Rotation;
+  /** The roles of the hosts that have some (`hosts[].roles`): where a worker process with `roles` runs. */
+  hostRoles?: Record<string, string[]>;
   /** The environment's hooks, and where users reach it (what a hook is told as SLIPWAY_URL); absent: none. */
   hooks?: { byPoint: PlannedHooks; url: string };
 }

@@ -29,6 +29,8 @@ export function isLeftover(observed: HostObservation, target: ObservedTarget): b
     ...(observed.active ? [observed.active.targetId] : []),
     ...(observed.routed ?? []),
   ]);
+  // A worker process is never routed: the deployment's worker stages replace it (./worker-steps.ts).
+  if (target.process) return false;
   return target.state !== 'stopped' && target.stopAtMs === null && !routed.has(target.targetId);
 }
 

@@ -3,6 +3,7 @@ import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps
 import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { RunHookStep } from './hook-steps.js';
+import type { StartWorkerStep, StopWorkerStep, WaitWorkerStep } from './worker-steps.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -30,7 +31,10 @@ export type Step =
   | BakeStep
   | AwaitApprovalStep
   | VerifyStep
-  | RunHookStep;
+  | RunHookStep
+  | StartWorkerStep
+  | WaitWorkerStep
+  | StopWorkerStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';

@@ -1,6 +1,8 @@
 import { parseDurationMs } from '../core/duration.js';
 import { SlipwayError } from '../core/errors.js';
+import type { ProcessesConfig } from '../config/processes-schema.js';
 import type { SlipwayConfig } from '../config/schema.js';
+import type { PlannedProcess } from '../plan/worker-steps.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { SmokeRequestConfig } from '../config/verify-schema.js';
 import type { ReleaseRuntime } from '../plan/plan-deploy.js';
@@ -28,6 +30,8 @@ export interface ReleaseSnapshot {
   >;
   /** Directories linked into the release directory from the host's shared ones (`shared`); absent: none. */
   shared?: string[];
+  /** Worker processes (`processes`); absent: none, so releases made before them compare equal. */
+  processes?: ProcessesConfig;
   /** A `runtime: docker` release: its image and container settings. Absent for processes. */
   runtime?: ImageSnapshot;
 }
@@ -61,6 +65,7 @@ export function deriveReleaseSnapshot(config: SlipwayConfig, image?: ImageSnapsh
     env: config.env,
     secrets: config.secrets,
     ...(config.shared.length > 0 ? { shared: config.shared } : {}),
+    ...(Object.keys(config.processes).length > 0 ? { processes: config.processes } : {}),
     environments: Object.fromEntries(
       Object.entries(config.environments).map(([name, env]) => [
         name,
@@ -93,6 +98,7 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
     env: { ...snapshot.env, ...envOverrides.env },
     secretNames: [...new Set([...snapshot.secrets, ...envOverrides.secrets])],
     ...(snapshot.shared?.length ? { shared: snapshot.shared } : {}),
+    ...(snapshot.processes ? { processes: deriveProcesses(snapshot.processes) } : {}),
     healthCheck: {
       path: hc.path,
       intervalMs: ms(hc.interval),
@@ -123,4 +129,24 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
         }
       : {}),
   };
+}
+
+/** A release's worker processes with units resolved, in name order (so plans list them alike every time). Pure. */
+function deriveProcesses(processes: ProcessesConfig): PlannedProcess[] {
+  return Object.entries(processes)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, p]) => ({
+      name,
+      command: p.command,
+      instances: p.instances,
+      stopTimeoutMs: ms(p.stopTimeout),
+      health: {
+        settleMs: ms(p.health.settle),
+        ...(p.health.command !== undefined
+          ? { command: p.health.command, timeoutMs: ms(p.health.timeout) }
+          : {}),
+      },
+      order: p.order,
+      ...(p.roles ? { roles: p.roles } : {}),
+    }));
 }

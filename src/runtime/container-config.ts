@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { ContainerSpec, TargetSpec } from '../agent/protocol.js';
+import { targetIdentityEnv } from './target-record.js';
 
 export const LABEL_PREFIX = 'dev.slipway';
 export const APP_LABEL = `${LABEL_PREFIX}.app`;
@@ -42,15 +43,12 @@ export function deriveContainerConfig(
   container: ContainerSpec,
   port: number,
 ): ContainerCreateOptions {
-  const env: Record<string, string> = {
-    ...spec.env,
-    ...spec.secretEnv,
-    PORT: String(port),
-    SLIPWAY_APP: spec.app,
-    SLIPWAY_RELEASE: spec.release,
-    SLIPWAY_TARGET: spec.id,
-  };
+  const env: Record<string, string> = { ...spec.env, ...spec.secretEnv, ...targetIdentityEnv(spec, port) };
   const portKey = `${port}/tcp`;
+  // A worker process publishes nothing: it gets no requests.
+  const published = spec.process
+    ? {}
+    : { PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] } };
   return {
     name: deriveContainerName(spec.id),
     Image: container.image,
@@ -62,10 +60,10 @@ export function deriveContainerConfig(
       [ENVIRONMENT_LABEL]: container.environment,
       [TARGET_LABEL]: spec.id,
     },
-    ExposedPorts: { [portKey]: {} },
+    ...(spec.process ? {} : { ExposedPorts: { [portKey]: {} } }),
     StopTimeout: Math.max(1, Math.ceil(spec.stopTimeoutMs / 1000)),
     HostConfig: {
-      PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      ...published,
       Init: true,
       RestartPolicy: { Name: 'no' },
       ...(container.volumes ? { Mounts: deriveVolumeMounts(spec.app, container) } : {}),

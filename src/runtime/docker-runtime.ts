@@ -230,7 +230,7 @@ export class DockerRuntime implements Runtime {
     this.#emit(
       record,
       'target.started',
-      `started container ${short(record.containerId)} of ${record.spec.id} on 127.0.0.1:${record.port}`,
+      `started container ${short(record.containerId)} of ${record.spec.id} ${record.spec.process ? `(${record.spec.process.name} ${record.spec.process.instance})` : `on 127.0.0.1:${record.port}`}`,
     );
     this.onChange();
   }

@@ -32,6 +32,22 @@ export interface SupervisorEvent {
   data?: Record<string, unknown>;
 }
 
+/**
+ * What a target is told about itself: its PORT (a worker process has none: it gets no requests, so a worker that
+ * listens on $PORT by mistake fails loudly), its app, release and id, and a worker's process and instance.
+ */
+export function targetIdentityEnv(spec: TargetSpec, port: number): Record<string, string> {
+  return {
+    ...(spec.process ? {} : { PORT: String(port) }),
+    SLIPWAY_APP: spec.app,
+    SLIPWAY_RELEASE: spec.release,
+    SLIPWAY_TARGET: spec.id,
+    ...(spec.process
+      ? { SLIPWAY_PROCESS: spec.process.name, SLIPWAY_INSTANCE: String(spec.process.instance) }
+      : {}),
+  };
+}
+
 /** A target that ran at least this long before crashing restarts with the initial backoff again. */
 const STABLE_RUN_MS = 10_000;
 
