@@ -9,6 +9,7 @@ import type { LatencyHistogram } from '../core/latency-histogram.js';
 import type { MonitorMethod } from './monitor-protocol.js';
 import type { RunOnceMethod } from './run-once.js';
 import type { ArchiveSharedMethod, RestoreSharedMethod } from './shared-archive.js';
+import type { MaintenanceStatus, SetMaintenanceMethod } from './maintenance-method.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
 import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
@@ -116,6 +117,8 @@ export interface RouteStatus {
   draining: string[];
   /** A canary split: `weight` percent of users go to `canary`. */
   split: { canary: string; weight: number } | null;
+  /** Maintenance mode, when on (absent: off, and from older agents). */
+  maintenance?: MaintenanceStatus | null;
   /** An edge's upstreams (the app hosts' routers); null for an app's own router. */
   pool: PoolMemberStatus[] | null;
   /** The route's front door (absent when it has none, and from older agents). */
@@ -370,6 +373,7 @@ export interface AgentMethods {
   runOnce: RunOnceMethod;
   archiveShared: ArchiveSharedMethod;
   restoreShared: RestoreSharedMethod;
+  setMaintenance: SetMaintenanceMethod;
   logs: {
     params: { app: string; targetId?: string; lines: number; follow: boolean };
     result: { ended: true };
