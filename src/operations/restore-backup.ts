@@ -74,8 +74,9 @@ export async function applyRestore(
       options.maintenance === false
         ? fn()
         : withRestoreMaintenance(cp, environment, `restore of backup ${backup.id}`, fn);
-    const losses = await held(() =>
-      withEnvironmentDatabase(cp, environment, (db) =>
+    // Users are held back from the first look at the live data to the ledger's record of the restore.
+    return held(async () => {
+      const losses = await withEnvironmentDatabase(cp, environment, (db) =>
         db.withMigrationLock(
           `slipway restore (${cp.actor})`,
           () => undefined,
@@ -92,20 +93,20 @@ export async function applyRestore(
             return now;
           },
         ),
-      ),
-    );
-    const lost = losses.reduce((n, t) => n + t.lost, 0);
-    await cp.store.appendEvent({
-      atMs: cp.clock.nowMs(),
-      actor: cp.actor,
-      app: cp.config.app,
-      environment,
-      kind: 'backup.restored',
-      release: backup.release,
-      message: `backup ${backup.id} restored over ${environment}'s database; ${lost} row${lost === 1 ? '' : 's'} written since it were discarded`,
-      data: { backup: backup.id, losses },
+      );
+      const lost = losses.reduce((n, t) => n + t.lost, 0);
+      await cp.store.appendEvent({
+        atMs: cp.clock.nowMs(),
+        actor: cp.actor,
+        app: cp.config.app,
+        environment,
+        kind: 'backup.restored',
+        release: backup.release,
+        message: `backup ${backup.id} restored over ${environment}'s database; ${lost} row${lost === 1 ? '' : 's'} written since it were discarded`,
+        data: { backup: backup.id, losses },
+      });
+      return losses;
     });
-    return losses;
   });
 }
 
