@@ -117,6 +117,18 @@ describe('slipway maintenance', () => {
     expect(JSON.stringify(read)).not.toContain(token);
   });
 
+  it('survives a restart of the agent', async () => {
+    const before = project.agentPid() ?? -1;
+    process.kill(before, 'SIGKILL');
+    await until('a new agent', () => {
+      const pid = project.agentPid();
+      return Promise.resolve(pid !== null && pid !== before && isProcessAlive(pid) ? pid : undefined);
+    });
+    expect(await get(`${project.url}/`)).toMatchObject({ status: 503, body: 'Back at 15:00\n' });
+    const read = expectOk(await project.cli(['maintenance', 'status', 'production'])).stdout;
+    expect(read).toContain('maintenance: ON');
+  });
+
   it('survives a restart of the router process', async () => {
     const pidFile = join(project.dir, '.slipway', 'agent', 'router.pid');
     const before = Number(readFileSync(pidFile, 'utf8'));
