@@ -109,7 +109,7 @@ describe('RouteTable maintenance', () => {
     expect(await get(e.port)).toEqual({ status: 503, body: 'Back soon\n' });
 
     // A deploy (a switch) leaves it on; off serves again.
-    await tables[0]!.switchRoute({
+    await tables[0].switchRoute({
       app: 'shop',
       target: { id: 'shop-2', release: '2.0.0', port: a.app.port },
       drainTimeoutMs: 0,
