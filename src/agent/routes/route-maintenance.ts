@@ -1,4 +1,4 @@
-import { InputError } from '../../core/errors.js';
+import { InputError, NotFoundError } from '../../core/errors.js';
 import type { MaintenanceSpec } from '../../router/maintenance.js';
 import { maintenanceStatusOf, type SetMaintenanceMethod } from '../maintenance-method.js';
 import type { RouteRecord } from './route-records.js';
@@ -16,7 +16,11 @@ export async function setRouteMaintenance(
   { key, maintenance }: SetMaintenanceMethod['params'],
 ): Promise<SetMaintenanceMethod['result']> {
   if (maintenance !== null) validateMaintenanceSpec(maintenance);
-  const route = store.route(key);
+  const route = store.routes.get(key);
+  if (route === undefined)
+    throw new NotFoundError(`no route ${key} on this host: nothing is served here for it yet`, {
+      hint: 'deploy there first: maintenance mode belongs to the route a deploy opens',
+    });
   const router = store.listening(route);
   const previous = route.maintenance;
   route.maintenance = maintenance;

@@ -132,7 +132,7 @@ describe('RouteTable maintenance', () => {
       table.setMaintenance({ key: 'shop', maintenance: { ...SPEC, retryAfterS: -1 } }),
     ).rejects.toThrow('retryAfterS must be a whole number');
     await expect(table.setMaintenance({ key: 'other', maintenance: SPEC })).rejects.toThrow(
-      'no route for app other',
+      'no route other on this host: nothing is served here for it yet',
     );
     expect((await table.routes()).routes[0]?.maintenance).toBeUndefined();
   });
