@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src/agent/process-util.js';
-import { createTestProject, expectOk, spawnCli, type TestProject } from '../helpers/project.js';
+import { createTestProject, expectOk, runCli, spawnCli, type TestProject } from '../helpers/project.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // Maintenance mode through the real CLI, agent, router process and keeper, with the example app.
 
@@ -199,6 +200,50 @@ describe('slipway maintenance', () => {
     expect(history).toContain('maintenance of production on at local: "Back at 15:00"');
     expect(history).toContain('maintenance of production off at local');
     expect(JSON.stringify(await ledger(project))).not.toContain(token);
+  });
+});
+
+describe('slipway maintenance --server', () => {
+  let project: TestProject;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    project = await createTestProject();
+    expectOk(await project.cli(['release', 'create', '--version', '1.0.0']));
+    expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
+    server = await startTestServer(project);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    await project?.dispose();
+  });
+
+  it('turns it on and off for whoever may deploy there, ledgered as them; a viewer only reads it', async () => {
+    const alice = await server.token('alice', ['deployer:production']);
+    const watcher = await server.token('watcher', ['viewer']);
+    const remote = (token: string, args: string[]) =>
+      runCli(['--server', server.url, ...args], { SLIPWAY_TOKEN: token });
+
+    const refused = await remote(watcher, ['maintenance', 'on', 'production']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('watcher may not deploy in production');
+    expect((await get(`${project.url}/`)).status).toBe(200);
+
+    const on = expectOk(await remote(alice, ['maintenance', 'on', 'production', '--message', 'Remote']));
+    const token = tokenOf(on.stdout);
+    expect(await get(`${project.url}/`)).toMatchObject({ status: 503, body: 'Remote\n' });
+    expect((await get(`${project.url}/`, { [BYPASS]: token })).status).toBe(200);
+    const read = expectOk(await remote(watcher, ['maintenance', 'status', 'production'])).stdout;
+    expect(read).toMatch(/maintenance: ON since .* by alice: "Remote"/);
+    expect(read).not.toContain(token);
+
+    expectOk(await remote(alice, ['maintenance', 'off', 'production']));
+    expect((await get(`${project.url}/`)).status).toBe(200);
+    const events = (await ledger(project)).filter((e) => e.kind.startsWith('maintenance.'));
+    expect(events.map((e) => [e.kind, e.actor])).toEqual([
+      ['maintenance.on', 'alice'],
+      ['maintenance.off', 'alice'],
+    ]);
   });
 });
 
