@@ -295,6 +295,7 @@ export class Agent {
       setEdgeMember: (params) => this.#routes.setEdgeMember(params),
       renewCertificate: (params) => this.#routes.renewCertificate(params),
       acmeChallenge: (params) => this.#routes.acmeChallenge(params),
+      setMaintenance: (params) => this.#routes.setMaintenance(params),
       metrics: (params) => this.#routes.metrics(params),
 
       monitor: async ({ afterMs, sampleIntervalMs, logScan }) => {

@@ -10,6 +10,7 @@ import type { MonitorMethod } from './monitor-protocol.js';
 import type { RunOnceMethod } from './run-once.js';
 import type { ArchiveSharedMethod, RestoreSharedMethod } from './shared-archive.js';
 import type { WaitWorkerMethod, WorkerIdentity } from './worker-protocol.js';
+import type { MaintenanceStatus, SetMaintenanceMethod } from './maintenance-method.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
 import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
@@ -122,6 +123,8 @@ export interface RouteStatus {
   draining: string[];
   /** A canary split: `weight` percent of users go to `canary`. */
   split: { canary: string; weight: number } | null;
+  /** Maintenance mode, when on (absent: off, and from older agents). */
+  maintenance?: MaintenanceStatus | null;
   /** An edge's upstreams (the app hosts' routers); null for an app's own router. */
   pool: PoolMemberStatus[] | null;
   /** The route's front door (absent when it has none, and from older agents). */
@@ -377,6 +380,7 @@ export interface AgentMethods {
   runOnce: RunOnceMethod;
   archiveShared: ArchiveSharedMethod;
   restoreShared: RestoreSharedMethod;
+  setMaintenance: SetMaintenanceMethod;
   logs: {
     /** `process`: only that process's targets (`web`: the web process's); absent: all (older agents: all). */
     params: { app: string; targetId?: string; lines: number; follow: boolean; process?: string };

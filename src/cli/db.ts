@@ -74,7 +74,11 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
     .argument('<env>', 'environment name')
     .requiredOption('--backup <id>', 'backup to restore (see "slipway db backups")')
     .option('--yes', 'do not ask: restore even though rows written since the backup are lost')
-    .action(async (env: string, opts: { backup: string; yes?: boolean }) => {
+    .option(
+      '--no-maintenance',
+      'do not put the environment in maintenance mode meanwhile (default: on before, off after)',
+    )
+    .action(async (env: string, opts: { backup: string; yes?: boolean; maintenance: boolean }) => {
       await withProject(globals(), async (project) => {
         const backup = await requireBackup(project, env, opts.backup);
         if (backup.format === SHARED_BACKUP_FORMAT) {
@@ -94,7 +98,9 @@ export function registerDb(program: Command, globals: () => GlobalOptions): void
           if (answer.trim() !== env) throw new SlipwayError('not restored: the confirmation did not match');
           confirmed = report.losses;
         }
-        const losses = await applyRestore(project, env, backup, confirmed);
+        const losses = await applyRestore(project, env, backup, confirmed, {
+          maintenance: opts.maintenance,
+        });
         const lost = losses.reduce((n, t) => n + t.lost, 0);
         process.stdout.write(
           green(

@@ -1,6 +1,7 @@
 import { formatDurationMs } from '../core/duration.js';
 import type { EnvironmentStatus, HostStatus } from '../operations/collect-status.js';
 import { formatEdgeStatus } from './format-edge-status.js';
+import { formatMaintenanceView } from './format-maintenance.js';
 import { formatFrontDoorStatus } from './format-front-door-status.js';
 import { bold, dim, green, red, yellow } from './progress-renderer.js';
 
@@ -64,6 +65,9 @@ export function printStatus(s: EnvironmentStatus): void {
   // Absent from an older server's status.
   if (s.frontDoor) process.stdout.write(`${formatFrontDoorStatus(s.frontDoor, now).join('\n')}\n`);
   if (s.edge) process.stdout.write(`${formatEdgeStatus(s.edge, now).join('\n')}\n`);
+  // Absent from an older server's status.
+  for (const line of s.maintenance ? formatMaintenanceView(s.maintenance, now) : [])
+    process.stdout.write(`${line}\n`);
   if (s.lastDeployment) {
     const d = s.lastDeployment;
     const phase =

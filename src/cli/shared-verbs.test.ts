@@ -66,6 +66,7 @@ describe('the verbs that run here or on a server', () => {
       'promote',
       'abort',
       'unlock',
+      'maintenance',
       'approve',
       'reject',
       'status',

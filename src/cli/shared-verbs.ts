@@ -143,6 +143,39 @@ export const SHARED_VERBS: readonly DeclaredVerb[] = [
     local: async () => (await import('./unlock.js')).unlockHere,
     remote: async () => (await import('./remote/remote-decisions.js')).unlockOnServer,
   }),
+  {
+    name: 'maintenance',
+    description: 'maintenance mode: the router answers 503 with a page (health checks and testers pass)',
+    subcommands: [
+      declareVerb({
+        name: 'on',
+        description:
+          'users of <env> get 503 with a page and Retry-After; the health check path and testers with the printed token reach the app (ledgered)',
+        arguments: [{ name: '<env>', description: 'environment name' }],
+        options: [
+          { flags: '--message <text>', description: 'what the page says (default: back shortly)' },
+          { flags: '--retry-after <duration>', description: 'Retry-After sent to clients (default: 5m)' },
+        ],
+        local: async () => (await import('./maintenance.js')).maintenanceOnHere,
+        remote: async () => (await import('./remote/remote-maintenance.js')).maintenanceOnOnServer,
+      }),
+      declareVerb({
+        name: 'off',
+        description: 'users of <env> reach the app again (ledgered)',
+        arguments: [{ name: '<env>', description: 'environment name' }],
+        local: async () => (await import('./maintenance.js')).maintenanceOffHere,
+        remote: async () => (await import('./remote/remote-maintenance.js')).maintenanceOffOnServer,
+      }),
+      declareVerb({
+        name: 'status',
+        description: "whether <env>'s hosts are in maintenance, since when, by whom, with which message",
+        arguments: [{ name: '<env>', description: 'environment name' }],
+        options: [JSON_OUTPUT],
+        local: async () => (await import('./maintenance.js')).maintenanceStatusHere,
+        remote: async () => (await import('./remote/remote-maintenance.js')).maintenanceStatusOnServer,
+      }),
+    ],
+  },
   declareVerb({
     name: 'approve',
     description: 'approve a deployment that waits for approval (who approved is kept in the ledger)',

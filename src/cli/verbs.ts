@@ -34,6 +34,7 @@ export const VERB_MODULES: readonly VerbModule[] = [
   shared('rollback'),
   shared('promote', 'abort'),
   shared('unlock'),
+  shared('maintenance'),
   {
     names: ['promote-release'],
     load: async () => (await import('./promote-release.js')).registerPromoteRelease,

@@ -19,6 +19,7 @@ import { describeFailure } from '../verify/verification-check.js';
 import { collectPipelineStatus } from './collect-pipeline-status.js';
 import { deriveEdgeStatus, type EdgeStatusView } from './derive-edge-status.js';
 import { deriveFrontDoorStatus } from './derive-front-door-status.js';
+import { deriveMaintenanceStatus } from './derive-maintenance-status.js';
 
 /** What `slipway status` and the server's environments read: the control plane plus the local host. */
 export interface StatusProject extends ControlPlane {
@@ -161,6 +162,14 @@ export async function collectStatus(project: StatusProject, environment: string)
         }
       : null,
     edge: edge?.view ?? null,
+    /** Maintenance mode of its routes (the edge's and each host's); a host that could not be read is unknown. */
+    maintenance: deriveMaintenanceStatus([
+      ...(edge ? [{ host: `edge ${edge.host}`, route: edge.route ?? undefined }] : []),
+      ...hosts.map((h) => ({
+        host: h.host,
+        route: h.error !== null || h.agent === null ? undefined : h.route,
+      })),
+    ]),
     secretChanges:
       fingerprinted && fingerprinted.deploymentId === last?.id
         ? {

@@ -10,6 +10,7 @@ import type { BackupRecord } from '../store/index.js';
 import type { AppDatabase } from '../migrate/app-database.js';
 import { measureRestoreLoss, type TableLoss } from '../migrate/diff-rows.js';
 import { deriveDatabaseRef, withAppDatabase } from '../migrate/open-app-database.js';
+import { withRestoreMaintenance } from './restore-maintenance.js';
 
 async function withEnvironmentDatabase<T>(
   cp: ControlPlane,
@@ -64,40 +65,48 @@ export async function applyRestore(
   backup: BackupRecord,
   /** The report a person confirmed on a terminal (must still hold), or null for --yes. */
   confirmed: TableLoss[] | null,
-  options: Pick<LockOptions, 'onLockTakeover'> = {},
+  /** `maintenance: false`: users are not held back meanwhile (default: maintenance mode around it). */
+  options: Pick<LockOptions, 'onLockTakeover'> & { maintenance?: boolean } = {},
 ): Promise<TableLoss[]> {
   const lockId = deriveDeploymentId(cp.clock.nowMs(), cp.randomSuffix());
   return withDeployLock(cp, environment, lockId, options, async () => {
-    const losses = await withEnvironmentDatabase(cp, environment, (db) =>
-      db.withMigrationLock(
-        `slipway restore (${cp.actor})`,
-        () => undefined,
-        async () => {
-          const now = await measureRestoreLoss(db, backup.path);
-          if (confirmed !== null && JSON.stringify(now) !== JSON.stringify(confirmed))
-            throw new SlipwayError(
-              'the database changed since the loss report was confirmed; nothing was restored',
-              {
-                hint: 'run the restore again to see the current report',
-              },
-            );
-          await db.restore(backup.path);
-          return now;
-        },
-      ),
-    );
-    const lost = losses.reduce((n, t) => n + t.lost, 0);
-    await cp.store.appendEvent({
-      atMs: cp.clock.nowMs(),
-      actor: cp.actor,
-      app: cp.config.app,
-      environment,
-      kind: 'backup.restored',
-      release: backup.release,
-      message: `backup ${backup.id} restored over ${environment}'s database; ${lost} row${lost === 1 ? '' : 's'} written since it were discarded`,
-      data: { backup: backup.id, losses },
+    const held = <T>(fn: () => Promise<T>): Promise<T> =>
+      options.maintenance === false
+        ? fn()
+        : withRestoreMaintenance(cp, environment, `restore of backup ${backup.id}`, fn);
+    // Users are held back from the first look at the live data to the ledger's record of the restore.
+    return held(async () => {
+      const losses = await withEnvironmentDatabase(cp, environment, (db) =>
+        db.withMigrationLock(
+          `slipway restore (${cp.actor})`,
+          () => undefined,
+          async () => {
+            const now = await measureRestoreLoss(db, backup.path);
+            if (confirmed !== null && JSON.stringify(now) !== JSON.stringify(confirmed))
+              throw new SlipwayError(
+                'the database changed since the loss report was confirmed; nothing was restored',
+                {
+                  hint: 'run the restore again to see the current report',
+                },
+              );
+            await db.restore(backup.path);
+            return now;
+          },
+        ),
+      );
+      const lost = losses.reduce((n, t) => n + t.lost, 0);
+      await cp.store.appendEvent({
+        atMs: cp.clock.nowMs(),
+        actor: cp.actor,
+        app: cp.config.app,
+        environment,
+        kind: 'backup.restored',
+        release: backup.release,
+        message: `backup ${backup.id} restored over ${environment}'s database; ${lost} row${lost === 1 ? '' : 's'} written since it were discarded`,
+        data: { backup: backup.id, losses },
+      });
+      return losses;
     });
-    return losses;
   });
 }
 

@@ -224,6 +224,25 @@ export function writeAnswerHead(
   }
 }
 
+/** An answer the router makes itself with further headers (maintenance mode's page). */
+export function writeRouterAnswer(
+  res: ServerResponse,
+  answer: {
+    status: number;
+    body: string;
+    contentType: string;
+    headers: ReadonlyArray<readonly [string, string]>;
+  },
+): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(answer.status, {
+    ...Object.fromEntries(answer.headers),
+    'content-type': answer.contentType,
+    'content-length': Buffer.byteLength(answer.body),
+  });
+  res.end(answer.body);
+}
+
 export function writeShortAnswer(res: ServerResponse, status: number, body: string): void {
   if (res.headersSent) {
     res.destroy();

@@ -9,7 +9,9 @@ import type { EdgePoolOptions, PoolMemberAddress } from './edge-pool.js';
 import { planTripwire, type Trip, type TripwireSpec } from '../analysis/tripwire.js';
 import { CanaryTripwire } from './canary-tripwire.js';
 import { startPoolExchange } from './pool-exchange.js';
-import { startProxyExchange, writeShortAnswer } from './proxy-exchange.js';
+import { startProxyExchange, writeShortAnswer, writeRouterAnswer } from './proxy-exchange.js';
+import type { MaintenanceSpec } from './maintenance.js';
+import { MAINTENANCE_UPGRADE, MaintenanceGate } from './maintenance-gate.js';
 import { LOOPBACK, RouterTarget, type TargetAddress } from './router-target.js';
 import {
   NO_ROUTE,
@@ -70,6 +72,8 @@ export class Router {
   #route: RouteState = NO_ROUTE;
   // Selection is synchronous, so one view serves every request: no object per request.
   readonly #requestView = new IncomingRequestView();
+  /** Maintenance mode (maintenance.ts): every request but the health path and testers gets its answer. */
+  readonly #maintenance = new MaintenanceGate();
   /** Armed while a canary split with a tripwire is on. */
   #tripwire: { watch: CanaryTripwire; target: RouterTarget } | null = null;
   #turn = 0;
@@ -171,6 +175,15 @@ export class Router {
     return previous;
   }
 
+  /** Turns maintenance mode on (or changes it), or off with null; targets and splits stay as they are. */
+  setMaintenance(spec: MaintenanceSpec | null): void {
+    this.#maintenance.set(spec);
+  }
+
+  get maintenance(): MaintenanceSpec | null {
+    return this.#maintenance.spec;
+  }
+
   /**
    * Waits until `id` has nothing in flight (or `timeoutMs` passes), then removes it. An unknown id (already
    * removed) is drained at once; a second call while draining joins the first. When the target becomes active
@@ -243,6 +256,8 @@ export class Router {
 
   /** The fast path's request: same selection as `#onRequest`; an edge's pool routing stays classic (failover). */
   #routeFast(head: RequestHead): FastRoute {
+    const answer = this.#maintenance.fast(head);
+    if (answer !== null) return answer;
     const route = this.#route;
     if (route.pool !== null && route.active === null) return CLASSIC_ROUTE;
     let selection: Selection = { target: route.active, newBucket: null };
@@ -261,6 +276,8 @@ export class Router {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const answer = this.#maintenance.classic(req);
+    if (answer !== null) return writeRouterAnswer(res, answer);
     const selection = this.#select(req);
     const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     const route = this.#route;
@@ -392,6 +409,7 @@ export class Router {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#maintenance.classic(req) !== null) return void socket.end(MAINTENANCE_UPGRADE);
     const selected = this.#select(req).target;
     const target = selected === null ? undefined : this.#targets.get(selected);
     if (target === undefined) socket.end(NO_TARGET_UPGRADE);

@@ -22,6 +22,7 @@ import type { Handler } from './handlers/handler.js';
 import { listLedger } from './handlers/ledger-handlers.js';
 import { listReleases } from './handlers/release-handlers.js';
 import { postUnlock } from './handlers/lock-handlers.js';
+import { getMaintenance, postMaintenance } from './handlers/maintenance-handlers.js';
 
 /** The API's handler of every route it owns in ROUTES: a route without a handler does not compile. */
 export const API_HANDLERS: Record<ApiRouteKey, Handler> = {
@@ -35,6 +36,8 @@ export const API_HANDLERS: Record<ApiRouteKey, Handler> = {
   'POST /api/v1/environments/:env/deployments': postDeployment,
   'POST /api/v1/environments/:env/rollback': postRollback,
   'POST /api/v1/environments/:env/unlock': postUnlock,
+  'POST /api/v1/environments/:env/maintenance': postMaintenance,
+  'GET /api/v1/environments/:env/maintenance': getMaintenance,
   'GET /api/v1/releases': listReleases,
   'POST /api/v1/releases': postRelease,
   'GET /api/v1/deployments': listDeployments,

@@ -121,6 +121,13 @@ export interface TrafficView {
   hosts: Array<{ host: string; error: string | null; targets: TrafficTargetView[] }>;
 }
 
+/** POST /environments/:env/maintenance: what each host did, and the testers' token (on only). */
+export type MaintenanceOutcomeView = import('../operations/maintenance.js').MaintenanceOutcome;
+/** GET /environments/:env/maintenance: each host's maintenance mode, without the token. */
+export type MaintenanceReadView = Awaited<
+  ReturnType<typeof import('../operations/maintenance.js').readMaintenance>
+>;
+
 /** POST /environments/:env/unlock: the lock that was removed, and its deployment when that never finished. */
 export interface UnlockView {
   removed: { holder: string; pid: number; hostname: string; deploymentId: string; acquiredAtMs: number };

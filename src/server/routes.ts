@@ -53,6 +53,14 @@ export const ROUTES = [
   { method: 'POST', path: `${API_BASE}/environments/:env/rollback`, access: deploy('param'), owner: 'api' },
   // Whoever may deploy to an environment may free it from a holder that died elsewhere (ledgered with the reason).
   { method: 'POST', path: `${API_BASE}/environments/:env/unlock`, access: deploy('param'), owner: 'api' },
+  // Maintenance mode changes what users get, like a deploy: whoever may deploy there (ledgered, as for unlock).
+  {
+    method: 'POST',
+    path: `${API_BASE}/environments/:env/maintenance`,
+    access: deploy('param'),
+    owner: 'api',
+  },
+  { method: 'GET', path: `${API_BASE}/environments/:env/maintenance`, access: read('param'), owner: 'api' },
   { method: 'GET', path: `${API_BASE}/releases`, access: read('none'), owner: 'api' },
   { method: 'POST', path: `${API_BASE}/releases`, access: deploy('none'), owner: 'api' },
   { method: 'GET', path: `${API_BASE}/deployments`, access: read('none'), owner: 'api' },

@@ -20,6 +20,7 @@ import {
 } from './route-records.js';
 import type { RouteStore } from './route-store.js';
 import { findRouteToRekey, rekeyRoute } from './rekey-route.js';
+import { restoreMaintenance } from './route-maintenance.js';
 
 /** How long an upstream dropped from an edge's list may finish its requests before it is cut. */
 export const DEFAULT_EDGE_DRAIN_MS = 30_000;
@@ -46,9 +47,10 @@ export class EdgeRoutes {
 
   /** Listens on every saved edge again, with its members as they were and its names on the front door. */
   async recover(edges: RoutesState['edges']): Promise<void> {
-    for (const { publicPort, bindAddress, frontDoor, ...edge } of edges) {
+    for (const { publicPort, bindAddress, frontDoor, maintenance, ...edge } of edges) {
       const key = edgeRouteKey(edge.app);
       const record = await this.store.openRoute(key, publicPort, bindAddress, edge);
+      restoreMaintenance(record, maintenance);
       // Kept when it cannot be attached (or the edge cannot listen): the next ensureEdge tries again.
       record.frontDoor = frontDoor ?? null;
       if (!record.router) continue;

@@ -1,6 +1,7 @@
 import type { TripwireSpec } from '../../analysis/tripwire.js';
 import type { RevocationReason } from '../../certificates/acme-issuer.js';
 import type { TargetAddress } from '../../router/router-target.js';
+import type { SetMaintenanceMethod } from '../maintenance-method.js';
 import type {
   AgentMethods,
   CanaryTripReport,
@@ -76,6 +77,7 @@ export interface RouterMethods {
     params: { token: string; keyAuthorization: string | null };
     result: { ok: true };
   };
+  setMaintenance: SetMaintenanceMethod;
   metrics: AgentMethods['metrics'];
   /** Every route's per-target counters (the agent's Prometheus exposition and its monitor sampler). */
   allMetrics: {

@@ -1,6 +1,8 @@
 import type { TripwireSpec } from '../../analysis/tripwire.js';
 import { ConflictError } from '../../core/errors.js';
 import type { Router } from '../../router/router.js';
+import type { MaintenanceSpec } from '../../router/maintenance.js';
+import { maintenanceStatusOf } from '../maintenance-method.js';
 import { describeFrontDoorCertificates } from '../certificate-facts.js';
 import type { TargetAddress } from '../../router/router-target.js';
 import type {
@@ -24,9 +26,18 @@ export interface RoutesState {
     split: SplitState | null;
     /** The route's front door (absent: none, and in every state written before front doors). */
     frontDoor?: SavedFrontDoor;
+    /** Maintenance mode (absent: off, and in every state written before it). */
+    maintenance?: MaintenanceSpec;
   }>;
   /** `frontDoor`: the edge's names on the host's front door (absent: none, and in states written before it). */
-  edges: Array<EdgeRecord & { publicPort: number; bindAddress: string; frontDoor?: SavedFrontDoor }>;
+  edges: Array<
+    EdgeRecord & {
+      publicPort: number;
+      bindAddress: string;
+      frontDoor?: SavedFrontDoor;
+      maintenance?: MaintenanceSpec;
+    }
+  >;
   /** Canaries that tripped: a restarted router still refuses to route to them. */
   trips: Array<{ app: string; report: CanaryTripReport }>;
 }
@@ -76,6 +87,8 @@ export interface RouteRecord {
   edge: EdgeRecord | null;
   /** The front door this route's router is attached to, as saved; null when none. */
   frontDoor: SavedFrontDoor | null;
+  /** Maintenance mode, as saved; null when off. */
+  maintenance: MaintenanceSpec | null;
 }
 
 /** The calls the agent makes on its host's routes: the same whether they run in this process or another. */
@@ -92,6 +105,7 @@ export function routeStatus(route: RouteRecord): RouteStatus {
     active: route.router?.active ?? null,
     draining: [...route.draining],
     split: route.split ? { canary: route.split.canary.id, weight: route.split.weight } : null,
+    ...(route.maintenance === null ? {} : { maintenance: maintenanceStatusOf(route.maintenance) }),
     pool:
       route.edge === null
         ? null
@@ -153,6 +167,7 @@ export function deriveRoutesState(
         active: r.active,
         split: r.split,
         ...(r.frontDoor === null ? {} : { frontDoor: r.frontDoor }),
+        ...(r.maintenance === null ? {} : { maintenance: r.maintenance }),
       })),
     edges: all.flatMap((r) =>
       r.edge === null
@@ -163,6 +178,7 @@ export function deriveRoutesState(
               publicPort: r.publicPort,
               bindAddress: r.bindAddress,
               ...(r.frontDoor === null ? {} : { frontDoor: r.frontDoor }),
+              ...(r.maintenance === null ? {} : { maintenance: r.maintenance }),
             },
           ],
     ),

@@ -54,6 +54,7 @@ export class RouteStore {
       split: null,
       edge,
       frontDoor: null,
+      maintenance: null,
     };
     this.routes.set(app, record);
     try {

@@ -15,6 +15,7 @@ import {
 import { RouteStore } from './route-store.js';
 import { findRouteToRekey, rekeyRoute } from './rekey-route.js';
 import { FrontDoors } from './front-doors.js';
+import { restoreMaintenance, setRouteMaintenance } from './route-maintenance.js';
 import { dirname, join } from 'node:path';
 
 export type { EdgeRecord, RoutePort, RouteRecord, RoutesState, SplitState } from './route-records.js';
@@ -75,6 +76,7 @@ export class RouteTable implements RoutePort {
     for (const trip of state.trips) this.#store.trips.set(trip.report.canaryTargetId, trip);
     for (const saved of state.routes) {
       const record = await this.#store.openRoute(saved.app, saved.publicPort, saved.bindAddress);
+      restoreMaintenance(record, saved.maintenance);
       const router = record.router;
       if (router && saved.frontDoor) {
         try {
@@ -323,6 +325,7 @@ export class RouteTable implements RoutePort {
     return this.#frontDoors.renewCertificate(params);
   }
   readonly acmeChallenge: RoutePort['acmeChallenge'] = (params) => this.#frontDoors.acmeChallenge(params);
+  readonly setMaintenance: RoutePort['setMaintenance'] = (params) => setRouteMaintenance(this.#store, params);
 
   metrics({ app }: { app: string }): Promise<RouterMethods['metrics']['result']> {
     return Promise.resolve({

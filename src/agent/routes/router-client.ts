@@ -22,6 +22,7 @@ const METHODS: Record<keyof RouterMethods, true> = {
   setEdgeMember: true,
   renewCertificate: true,
   acmeChallenge: true,
+  setMaintenance: true,
   metrics: true,
   allMetrics: true,
   shutdown: true,

@@ -52,6 +52,7 @@ export async function runRouterDaemon(home: string): Promise<void> {
     setEdgeMember: on('setEdgeMember'),
     renewCertificate: on('renewCertificate'),
     acmeChallenge: on('acmeChallenge'),
+    setMaintenance: on('setMaintenance'),
     metrics: on('metrics'),
     allMetrics: on('allMetrics'),
     shutdown: () => {

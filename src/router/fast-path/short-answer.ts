@@ -16,10 +16,12 @@ export function formatShortAnswer(
   extraFields = '',
   contentType = 'text/plain; charset=utf-8',
 ): string {
+  // Written as latin1 (one byte per character): the body's UTF-8 bytes, one character each.
+  const bytes = Buffer.from(body, 'utf8');
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-    `date: ${currentHttpDate()}\r\n${extraFields}content-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+    `date: ${currentHttpDate()}\r\n${extraFields}content-type: ${contentType}\r\ncontent-length: ${bytes.length}\r\n` +
     (close ? 'connection: close\r\n\r\n' : 'connection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n') +
-    (method === 'HEAD' ? '' : body)
+    (method === 'HEAD' ? '' : bytes.toString('latin1'))
   );
 }
