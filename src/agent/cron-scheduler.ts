@@ -150,7 +150,12 @@ export class CronScheduler {
       // Nothing serves: the newest release's jobs count their ticks as missed.
       const jobs = schedule.jobsByRelease[release ?? schedule.releases.at(-1) ?? ''] ?? [];
       for (const job of jobs) {
-        const due = deriveDueTicks(scheduleOf(job), schedule.cursors[job.name] ?? null, now, this.#startedAtMs);
+        const due = deriveDueTicks(
+          scheduleOf(job),
+          schedule.cursors[job.name] ?? null,
+          now,
+          this.#startedAtMs,
+        );
         schedule.cursors[job.name] = due.cursor;
         if (due.missed > 0) {
           this.ports.event(
@@ -161,8 +166,9 @@ export class CronScheduler {
             { job: job.name, missed: due.missed },
           );
         }
-        for (const tick of due.run) {
-          if (!live) {
+        if (due.run.length === 0) continue;
+        if (!live) {
+          for (const tick of due.run) {
             this.ports.event(
               'cron.missed',
               route,
@@ -170,14 +176,33 @@ export class CronScheduler {
               `${job.name}: nothing serves ${schedule.environment} at ${new Date(tick).toISOString()}; not run`,
               { job: job.name, tickMs: tick, missed: 1 },
             );
-            continue;
           }
-          starts.push(() => this.#tick(route, schedule, job, tick));
+          continue;
         }
+        starts.push(() => this.#due(route, schedule, job, due.run));
       }
     }
     await this.#save();
     for (const start of starts) start();
+  }
+
+  /**
+   * The ticks of a job due at one wake. Several are due when the wake came late (a busy host): they were late
+   * because of the scheduler, not because of a run, so they run one after the other whatever the overlap policy.
+   * The policy decides for the first when a run of an earlier wake still goes.
+   */
+  #due(route: string, schedule: RouteSchedule, job: CronJobSpec, ticks: number[]): void {
+    const [first, ...late] = ticks;
+    if (first === undefined) return;
+    const key = `${route}\u0000${job.name}`;
+    const running = this.#running.has(key);
+    this.#tick(route, schedule, job, first);
+    if (late.length === 0) return;
+    if (running && job.overlap === 'skip') {
+      for (const tick of late) this.#tick(route, schedule, job, tick);
+      return;
+    }
+    this.#queued.set(key, [...(this.#queued.get(key) ?? []), ...late]);
   }
 
   /** A due tick: run it now, or queue or skip it behind a run of the same job. */
