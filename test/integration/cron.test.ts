@@ -142,6 +142,37 @@ describe('scheduled jobs', () => {
     expect(typeof ran?.data.durationMs).toBe('number');
   });
 
+  it('neither doubles nor catches up the ticks an agent restart passes over: they are ledgered as missed', async () => {
+    const before = readRuns(counts).length;
+    expectOk(await project.cli(['agent', 'stop']));
+    await new Promise((r) => setTimeout(r, 2500));
+    expectOk(await project.cli(['agent', 'start']));
+    await waitFor('three runs after the restart', async () =>
+      readRuns(counts).length >= before + 3 ? true : undefined,
+    );
+    const runs = readRuns(counts);
+    const ticks = runs.map((r) => Date.parse(r.tick)).sort((a, b) => a - b);
+    expect(new Set(ticks).size, `a tick ran twice: ${JSON.stringify(runs)}`).toBe(ticks.length);
+    const notRun = ticks.slice(1).reduce((sum, t, i) => sum + (t - (ticks[i] as number)) / 1000 - 1, 0);
+    expect(notRun).toBeGreaterThanOrEqual(2);
+    const history = expectOk(
+      await project.cli(['history', 'production', '--json', '--limit', '1000']),
+    ).stdout;
+    const events = JSON.parse(history) as Array<{
+      kind: string;
+      message: string;
+      data: { job?: string; missed?: number };
+    }>;
+    const missed = events.filter(
+      (e) =>
+        e.kind === 'cron.missed' &&
+        e.data.job === 'count' &&
+        e.message.includes('while the agent was not running'),
+    );
+    // Every tick between the first run and the last either ran once or is in the ledger as missed.
+    expect(missed.reduce((sum, e) => sum + (e.data.missed ?? 0), 0)).toBe(notRun);
+  }, 120_000);
+
   it("shows a job's output with slipway logs --job", async () => {
     const logs = expectOk(await project.cli(['logs', 'production', '--job', 'fails', '-n', '20'])).stdout;
     expect(logs).toMatch(/failing in \d\.0\.0/);
