@@ -24,7 +24,9 @@ export function deriveDueTicks(
   nowMs: number,
   agentStartedAtMs: number,
 ): DueTicks {
-  if (cursor === null || cursor > nowMs) return { run: [], missed: 0, cursor: nowMs };
+  if (cursor === null) return { run: [], missed: 0, cursor: nowMs };
+  // The clock went back: ticks up to the cursor ran already; the next one runs when the clock passes it again.
+  if (cursor > nowMs) return { run: [], missed: 0, cursor };
   const downTo = Math.min(agentStartedAtMs, nowMs);
   let missed = 0;
   let from = cursor;
