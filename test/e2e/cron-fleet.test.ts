@@ -60,7 +60,7 @@ describe('scheduled jobs on a testbed of 3 hosts', () => {
   const waitForRuns = (release: string): Promise<true> =>
     waitFor(
       `three runs in ${release}`,
-      async () => (runs().filter((r) => r.release === release).length >= 3 ? true : undefined),
+      () => Promise.resolve(runs().filter((r) => r.release === release).length >= 3 ? true : undefined),
       60_000,
     );
 

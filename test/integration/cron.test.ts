@@ -79,16 +79,16 @@ describe('scheduled jobs', () => {
     expectOk(await project.cli(['deploy', 'production', '--release', '1.0.0']));
     await waitFor(
       'three runs in 1.0.0',
-      async () => (readRuns(counts).length >= 3 ? true : undefined),
+      () => Promise.resolve(readRuns(counts).length >= 3 ? true : undefined),
       30_000,
     );
     expectOk(await project.cli(['deploy', 'production', '--release', '2.0.0']));
-    await waitFor('three runs in 2.0.0', async () =>
-      readRuns(counts).filter((r) => r.release === '2.0.0').length >= 3 ? true : undefined,
+    await waitFor('three runs in 2.0.0', () =>
+      Promise.resolve(readRuns(counts).filter((r) => r.release === '2.0.0').length >= 3 ? true : undefined),
     );
     expectOk(await project.cli(['deploy', 'production', '--release', '3.0.0']));
-    await waitFor('three runs in 3.0.0', async () =>
-      readRuns(counts).filter((r) => r.release === '3.0.0').length >= 3 ? true : undefined,
+    await waitFor('three runs in 3.0.0', () =>
+      Promise.resolve(readRuns(counts).filter((r) => r.release === '3.0.0').length >= 3 ? true : undefined),
     );
 
     const runs = readRuns(counts);
@@ -147,8 +147,8 @@ describe('scheduled jobs', () => {
     expectOk(await project.cli(['agent', 'stop']));
     await new Promise((r) => setTimeout(r, 2500));
     expectOk(await project.cli(['agent', 'start']));
-    await waitFor('three runs after the restart', async () =>
-      readRuns(counts).length >= before + 3 ? true : undefined,
+    await waitFor('three runs after the restart', () =>
+      Promise.resolve(readRuns(counts).length >= before + 3 ? true : undefined),
     );
     const runs = readRuns(counts);
     const ticks = runs.map((r) => Date.parse(r.tick)).sort((a, b) => a - b);
