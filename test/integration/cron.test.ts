@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProject, expectOk, type TestProject } from '../helpers/project.js';
@@ -40,9 +41,23 @@ describe('scheduled jobs', () => {
   let queued: string;
   let overlaps: string;
   let lock: string;
+  let receiver: Server;
+  const notified: Array<{ event: string; message: string }> = [];
 
   beforeAll(async () => {
     project = await createTestProject();
+    // A local webhook receiver: what the notifications deliver.
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        notified.push(JSON.parse(body) as { event: string; message: string });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const address = receiver.address();
+    const receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
     counts = join(project.dir, 'counts.txt');
     skips = join(project.dir, 'skips.txt');
     queued = join(project.dir, 'queued.txt');
@@ -63,14 +78,30 @@ describe('scheduled jobs', () => {
     schedule: "*/2 * * * * *"
     command: echo "failing in $SLIPWAY_RELEASE"; exit 3
 `;
+    const monitoring = `    monitoring:
+      window: 1m
+      alerts:
+        - { name: jobs-failing, when: "jobFailures > 0" }
+`;
+    const notifications = `notifications:
+  channels:
+    - { name: oncall, url: "${receiverUrl}", events: [cron-failed] }
+`;
     project.writeConfig(
-      project.config({ strategy: '      kind: blue-green\n      keepWarm: 30s\n      drainTimeout: 1s' }) +
-        cron,
+      project.config({
+        strategy: '      kind: blue-green\n      keepWarm: 30s\n      drainTimeout: 1s',
+        environmentExtra: monitoring,
+      }) +
+        cron +
+        notifications,
     );
     for (const version of ['1.0.0', '2.0.0', '3.0.0'])
       expectOk(await project.cli(['release', 'create', '--version', version]));
   }, 120_000);
-  afterAll(async () => (process.env.KEEP_PROJECT ? undefined : project?.dispose()));
+  afterAll(async () => {
+    if (!process.env.KEEP_PROJECT) await project?.dispose();
+    await new Promise((r) => receiver?.close(r));
+  });
 
   it('runs each tick once across two deploys, handing over at the switch', async () => {
     const plan = expectOk(await project.cli(['plan', 'production', '--release', '1.0.0'])).stdout;
@@ -141,6 +172,21 @@ describe('scheduled jobs', () => {
     expect(ran?.data.exitCode).toBe(0);
     expect(typeof ran?.data.durationMs).toBe('number');
   });
+
+  it('a failing run reaches the notifications and the alert rules (jobFailures)', async () => {
+    await waitFor('a cron-failed notification', () =>
+      Promise.resolve(notified.find((n) => n.event === 'cron-failed') ? true : undefined),
+    );
+    expect(notified.find((n) => n.event === 'cron-failed')?.message).toMatch(
+      /^fails failed in \d\.0\.0: exit 3/,
+    );
+    expectOk(await project.cli(['monitor', 'production', '--once']));
+    const history = expectOk(
+      await project.cli(['history', 'production', '--json', '--limit', '1000']),
+    ).stdout;
+    const events = JSON.parse(history) as Array<{ kind: string; message: string }>;
+    expect(events.find((e) => e.kind === 'alert.firing')?.message).toContain('jobs-failing');
+  }, 60_000);
 
   it('neither doubles nor catches up the ticks an agent restart passes over: they are ledgered as missed', async () => {
     const before = readRuns(counts).length;
