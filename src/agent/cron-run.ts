@@ -41,7 +41,8 @@ export const JOB_LABEL = `${LABEL_PREFIX}.job`;
 
 /** Where a job's runs write what they print, both streams in one file (`slipway logs --job`). */
 export function cronLogPath(logsDir: string, route: string, job: string): string {
-  return join(logsDir, 'cron', route.replace(/[^a-zA-Z0-9_.@-]/g, '_'), `${job}.log`);
+  const safe = (name: string): string => name.replace(/[^a-zA-Z0-9_.@-]/g, '_').replace(/^\.+/, '_');
+  return join(logsDir, 'cron', safe(route), `${safe(job)}.log`);
 }
 
 /** The last `lines` lines the job printed, across its runs. */

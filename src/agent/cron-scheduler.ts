@@ -144,6 +144,7 @@ export class CronScheduler {
   async #round(): Promise<void> {
     const starts: Array<() => void> = [];
     const now = this.ports.clock.nowMs();
+    let changed = false;
     for (const [route, schedule] of Object.entries(this.#file.routes)) {
       const live = await this.ports.live(route).catch(() => null);
       const release = live?.release ?? null;
@@ -156,6 +157,7 @@ export class CronScheduler {
           now,
           this.#startedAtMs,
         );
+        changed ||= schedule.cursors[job.name] !== due.cursor;
         schedule.cursors[job.name] = due.cursor;
         if (due.missed > 0) {
           this.ports.event(
@@ -182,7 +184,8 @@ export class CronScheduler {
         starts.push(() => this.#due(route, schedule, job, due.run));
       }
     }
-    await this.#save();
+    // Saved (fsync'd) before any run starts: a crash after this never runs these ticks again.
+    if (changed) await this.#save();
     for (const start of starts) start();
   }
 

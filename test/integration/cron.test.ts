@@ -219,6 +219,25 @@ describe('scheduled jobs', () => {
     expect(missed.reduce((sum, e) => sum + (e.data.missed ?? 0), 0)).toBe(notRun);
   }, 120_000);
 
+  it('a rollback hands the jobs back to the release it goes back to, tick by tick', async () => {
+    const before = readRuns(counts).length;
+    expectOk(await project.cli(['rollback', 'production', '--to', '2.0.0']));
+    await waitFor('three runs in 2.0.0 after the rollback', () =>
+      Promise.resolve(
+        readRuns(counts)
+          .slice(before)
+          .filter((r) => r.release === '2.0.0').length >= 3
+          ? true
+          : undefined,
+      ),
+    );
+    // From the last run before the rollback on: every tick once, 3.0.0 then 2.0.0.
+    const runs = readRuns(counts).slice(Math.max(0, before - 1));
+    expectEveryTickOnce(runs);
+    const byTick = [...runs].sort((a, b) => Date.parse(a.tick) - Date.parse(b.tick)).map((r) => r.release);
+    expect([...new Set(byTick)]).toEqual(['3.0.0', '2.0.0']);
+  }, 120_000);
+
   it("shows a job's output with slipway logs --job", async () => {
     const logs = expectOk(await project.cli(['logs', 'production', '--job', 'fails', '-n', '20'])).stdout;
     expect(logs).toMatch(/failing in \d\.0\.0/);
