@@ -31,19 +31,6 @@ export interface SetScheduleMethod {
   result: { jobs: number; dropped: boolean };
 }
 
-/** One run of a job as the agent remembers it (the newest few per job). */
-export interface CronRunStatus {
-  job: string;
-  release: string;
-  tickMs: number;
-  startedAtMs: number;
-  /** Null while it runs. */
-  endedAtMs: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-}
-
 /** `cronLogs`: the last lines a job printed, across its runs (its log file on this host). */
 export interface CronLogsMethod {
   params: { route: string; job: string; lines: number };

@@ -1,6 +1,6 @@
 import { deriveNextTickMs, type CronSchedule } from '../core/cron-schedule.js';
 import type { Clock } from '../core/clock.js';
-import type { CronJobSpec, CronRunStatus, SetScheduleMethod } from './cron-protocol.js';
+import type { CronJobSpec, SetScheduleMethod } from './cron-protocol.js';
 import { runCronJob, type LiveTarget } from './cron-run.js';
 import { deriveDueTicks } from './cron-ticks.js';
 import { readJsonIfExists, writeJsonDurable } from './state-file.js';
@@ -55,7 +55,6 @@ export class CronScheduler {
   /** Runs going, and ticks waiting behind them, by `<route>\0<job>`. */
   readonly #running = new Map<string, Promise<void>>();
   readonly #queued = new Map<string, number[]>();
-  readonly #recent: CronRunStatus[] = [];
 
   private constructor(private readonly ports: CronPorts) {
     this.#startedAtMs = ports.clock.nowMs();
@@ -94,11 +93,6 @@ export class CronScheduler {
     this.#wake();
     const newest = schedule.releases.at(-1);
     return { jobs: newest ? (schedule.jobsByRelease[newest]?.length ?? 0) : 0, dropped: false };
-  }
-
-  /** The newest runs, newest last (for tests and `state`). */
-  recentRuns(): CronRunStatus[] {
-    return [...this.#recent];
   }
 
   async stop(): Promise<void> {
@@ -252,18 +246,7 @@ export class CronScheduler {
       );
       return;
     }
-    const status: CronRunStatus = {
-      job: job.name,
-      release: live.release,
-      tickMs: tick,
-      startedAtMs: this.ports.clock.nowMs(),
-      endedAtMs: null,
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-    };
-    this.#recent.push(status);
-    if (this.#recent.length > 50) this.#recent.shift();
+    const startedAtMs = this.ports.clock.nowMs();
     const data = { job: job.name, tickMs: tick };
     this.ports.event(
       'cron.started',
@@ -279,7 +262,6 @@ export class CronScheduler {
         tick,
         live,
       );
-      Object.assign(status, ended, { endedAtMs: this.ports.clock.nowMs() });
       const ok = ended.exitCode === 0;
       const how = ended.timedOut
         ? `stopped after its timeout`
@@ -291,10 +273,9 @@ export class CronScheduler {
         route,
         live.release,
         `${job.name} ${ok ? 'ran' : 'failed'} in ${live.release}: ${how} (took ${ended.durationMs}ms)`,
-        { ...data, startedAtMs: status.startedAtMs, ...ended },
+        { ...data, startedAtMs, ...ended },
       );
     } catch (err) {
-      status.endedAtMs = this.ports.clock.nowMs();
       this.ports.event(
         'cron.failed',
         route,

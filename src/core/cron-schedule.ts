@@ -63,13 +63,3 @@ export function deriveTicksBetween(
     at = next;
   }
 }
-
-/** How many ticks fall in (`afterMs`, `uptoMs`], counted up to `max` (a job every second down for a day). Pure. */
-export function countTicksBetween(
-  schedule: CronSchedule,
-  afterMs: number,
-  uptoMs: number,
-  max: number,
-): number {
-  return deriveTicksBetween(schedule, afterMs, uptoMs, max).ticks.length;
-}
