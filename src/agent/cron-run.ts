@@ -4,7 +4,13 @@ import { appendFile, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import { SlipwayError } from '../core/errors.js';
-import { APP_LABEL, ENVIRONMENT_LABEL, LABEL_PREFIX, RELEASE_LABEL } from '../runtime/container-config.js';
+import {
+  APP_LABEL,
+  deriveVolumeMounts,
+  ENVIRONMENT_LABEL,
+  LABEL_PREFIX,
+  RELEASE_LABEL,
+} from '../runtime/container-config.js';
 import { connectDocker } from '../runtime/docker-connect.js';
 import { parseDockerLogFrames } from '../runtime/docker-log-frames.js';
 import type { CronJobSpec } from './cron-protocol.js';
@@ -177,6 +183,8 @@ async function runInContainer(
       RestartPolicy: { Name: 'no' },
       ...(spec.memoryBytes !== null ? { Memory: spec.memoryBytes } : {}),
       ...(spec.cpus !== null ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+      // The environment's named volumes, as its targets mount them (they were made when the targets started).
+      ...(spec.volumes ? { Mounts: deriveVolumeMounts(ctx.app, spec) } : {}),
     },
   };
   const container = await docker.createContainer(options);

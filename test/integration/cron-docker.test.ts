@@ -23,14 +23,14 @@ describe('scheduled jobs in containers', () => {
       env: { HOST: '0.0.0.0' },
       strategy: '      kind: blue-green\n      keepWarm: 30s\n      drainTimeout: 1s',
     });
-    const runtime = `runtime:\n  kind: docker\n  socket: ${engine.socket}\n`;
+    const runtime = `runtime:\n  kind: docker\n  socket: ${engine.socket}\n  volumes:\n    data: /data\n`;
     project.writeConfig(
       base.replace('healthCheck:', `${runtime}healthCheck:`) +
         `cron:
   - name: count
     schedule: "*/2 * * * * *"
     overlap: queue
-    command: echo "run $SLIPWAY_JOB_TICK $SLIPWAY_RELEASE $(pwd)"
+    command: echo "run $SLIPWAY_JOB_TICK $SLIPWAY_RELEASE $(pwd) $(cat /data/runs 2>/dev/null | wc -l)"; echo x >> /data/runs
 `,
     );
     for (const version of ['1.0.0', '2.0.0'])
@@ -41,14 +41,14 @@ describe('scheduled jobs in containers', () => {
     await engine?.stop();
   }, 120_000);
 
-  const runs = async (): Promise<Array<{ tick: number; release: string; dir: string }>> => {
+  const runs = async (): Promise<Array<{ tick: number; release: string; dir: string; before: number }>> => {
     const logs = await project.cli(['logs', 'production', '--job', 'count', '-n', '1000']);
     return logs.stdout
       .split('\n')
       .filter((l) => l.startsWith('run '))
       .map((l) => {
-        const [, tick = '', release = '', dir = ''] = l.split(' ');
-        return { tick: Date.parse(tick), release, dir };
+        const [, tick = '', release = '', dir = '', before = '0'] = l.split(' ');
+        return { tick: Date.parse(tick), release, dir, before: Number(before) };
       });
   };
 
@@ -70,6 +70,8 @@ describe('scheduled jobs in containers', () => {
     const byTick = [...seen].sort((a, b) => a.tick - b.tick).map((r) => r.release);
     expect(byTick).toEqual([...byTick].sort());
     expect(new Set(byTick)).toEqual(new Set(['1.0.0', '2.0.0']));
+    // The environment's named volume is mounted into each run: each one sees what the runs before it wrote.
+    expect([...seen].sort((a, b) => a.tick - b.tick).map((r) => r.before)).toEqual(seen.map((_, i) => i));
     // Each run's container is removed once its output is kept.
     const left = await engine.docker.listContainers({ all: true, filters: { label: ['dev.slipway.job'] } });
     expect(left.length).toBeLessThanOrEqual(1);
