@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { SlipwayError } from '../core/errors.js';
 import { serveControlSocket, type AgentHandlers, type ControlServer } from './control-server.js';
@@ -17,6 +18,8 @@ import { defaultLogTargets, scanAppLogs, streamTargetLogs } from './target-logs.
 import { runOnce } from './run-once.js';
 import { archiveShared, restoreShared } from './shared-archive.js';
 import { waitWorkerHealthy } from './worker-health.js';
+import { CronScheduler } from './cron-scheduler.js';
+import { cronLogsOf, liveTargetOf } from './cron-live.js';
 import { readJsonIfExists, SnapshotWriter } from './state-file.js';
 import type { SupervisorEvent, TargetRecord } from '../runtime/target-record.js';
 import { toTargetStatus } from './supervisor.js';
@@ -62,6 +65,7 @@ export class Agent {
   #sampler: MonitorSampler | null = null;
   /** Which targets get users, the health watch of those that do, and the retirement of warm ones. */
   #traffic!: TargetTraffic;
+  #cron: CronScheduler | null = null;
   #log: (line: string) => void;
 
   private constructor(
@@ -144,6 +148,15 @@ export class Agent {
       },
       this.clock,
     );
+    this.#cron = await CronScheduler.start({
+      clock: this.clock,
+      logsDir: this.paths.logs,
+      statePath: join(this.paths.home, 'cron.json'),
+      live: (route) => liveTargetOf(route, this.#routes, this.#runtimes),
+      event: (kind, route, release, message, data) =>
+        this.#event(kind, route, null, release, message, { ...data }),
+      log: this.#log,
+    });
     this.#server = await serveControlSocket(this.paths.socket, this.#handlers());
     const by = this.supervisor ? `, supervised by ${this.supervisor}` : '';
     this.#event('agent.started', '', null, null, `agent ${AGENT_VERSION} started (pid ${process.pid})${by}`);
@@ -194,6 +207,7 @@ export class Agent {
     const healthWatchStopped = this.#traffic.stopWatching();
     this.#import?.stop();
     this.#sampler?.stop();
+    await this.#cron?.stop();
     if (options.stopTargets) {
       await Promise.all(this.#runtimes.list().map((t) => this.#runtimes.stop(t.spec.id)));
     }
@@ -326,6 +340,8 @@ export class Agent {
       runOnce: (params, ctx) => runOnce(this.paths.releases, params, ctx),
       archiveShared: (params) => archiveShared(this.paths.releases, params),
       restoreShared: (params) => restoreShared(this.paths.releases, params),
+      setSchedule: (params) => (this.#cron as CronScheduler).set(params),
+      cronLogs: (params) => cronLogsOf(params, this.paths.logs, this.#routes, this.#runtimes),
 
       pruneReleases: async ({ app, keep, dockerSocket }) => {
         const targets = this.#runtimes.list().filter((t) => t.spec.app === app);

@@ -11,6 +11,7 @@ import type { RunOnceMethod } from './run-once.js';
 import type { ArchiveSharedMethod, RestoreSharedMethod } from './shared-archive.js';
 import type { WaitWorkerMethod, WorkerIdentity } from './worker-protocol.js';
 import type { MaintenanceStatus, SetMaintenanceMethod } from './maintenance-method.js';
+import type { CronLogsMethod, SetScheduleMethod } from './cron-protocol.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
 import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
@@ -381,6 +382,8 @@ export interface AgentMethods {
   archiveShared: ArchiveSharedMethod;
   restoreShared: RestoreSharedMethod;
   setMaintenance: SetMaintenanceMethod;
+  setSchedule: SetScheduleMethod;
+  cronLogs: CronLogsMethod;
   logs: {
     /** `process`: only that process's targets (`web`: the web process's); absent: all (older agents: all). */
     params: { app: string; targetId?: string; lines: number; follow: boolean; process?: string };

@@ -1,5 +1,7 @@
 import { hostsOf } from '../hosts/hosts-of.js';
 import { readLogs } from '../operations/read-logs.js';
+import { readJobLogs } from '../operations/read-job-logs.js';
+import type { Project } from '../control-plane/open-project.js';
 import { withProject, type GlobalOptions } from './project.js';
 import { AgentNotRunningError } from '../hosts/ssh-errors.js';
 import { dim, red, yellow } from './progress-renderer.js';
@@ -11,9 +13,10 @@ export const logsHere =
   (globals: () => GlobalOptions) =>
   async (
     env: string,
-    opts: { follow?: boolean; lines: number; target?: string; process?: string },
+    opts: { follow?: boolean; lines: number; target?: string; process?: string; job?: string },
   ): Promise<void> => {
     await withProject(globals(), async (project) => {
+      if (opts.job !== undefined) return printJobLogs(project, env, { job: opts.job, lines: opts.lines });
       // Only this environment's hosts: another environment of the app runs its own targets elsewhere.
       const hosts = hostsOf(project, env);
       // With several hosts, each line says which host it comes from (target ids repeat across hosts).
@@ -95,3 +98,24 @@ export const logsHere =
       });
     });
   };
+
+/** `slipway logs <env> --job NAME`: the job's last lines from the host(s) that ran it. */
+async function printJobLogs(
+  project: Project,
+  env: string,
+  request: { job: string; lines: number },
+): Promise<void> {
+  const found = await readJobLogs(project, env, request, (host) =>
+    process.stderr.write(yellow(`agent not running on ${host}: no job output from there\n`)),
+  );
+  for (const { host, lines } of found) {
+    for (const line of lines) process.stdout.write(`${found.length > 1 ? dim(`${host} │ `) : ''}${line}\n`);
+  }
+  if (found.length === 0) {
+    process.stderr.write(
+      dim(
+        `no output from job ${request.job} in ${env} yet ("slipway plan ${env}" shows which host runs it)\n`,
+      ),
+    );
+  }
+}

@@ -100,6 +100,7 @@ describe('the verbs that run here or on a server', () => {
       'logs --follow',
       'logs --target',
       'logs --process',
+      'logs --job',
     ]);
   });
 
@@ -111,6 +112,7 @@ describe('the verbs that run here or on a server', () => {
     [['plan', '--pipeline'], '--pipeline of `slipway plan`'],
     [['logs', 'production', '-f'], '--follow of `slipway logs`'],
     [['logs', 'production', '--target', 't1'], '--target of `slipway logs`'],
+    [['logs', 'production', '--job', 'sweep'], '--job of `slipway logs`'],
   ])('over --server, %j is refused before anything is sent', async (args, message) => {
     vi.stubEnv('SLIPWAY_TOKEN', 'slp_test');
     const program = remoteProgram();

@@ -238,6 +238,7 @@ export const SHARED_VERBS: readonly DeclaredVerb[] = [
         description: 'only this process: a name under `processes`, or web',
         localOnly: true,
       },
+      { flags: '-j, --job <name>', description: "a scheduled job's output (cron)", localOnly: true },
     ],
     local: async () => (await import('./logs.js')).logsHere,
     remote: async () => (await import('./remote/remote-reads.js')).logsOnServer,

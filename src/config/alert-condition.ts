@@ -7,7 +7,8 @@ import { parseDurationMs } from '../core/duration.js';
  * - requestRate: requests per second over the window;
  * - cpu, memory, disk: the busiest host's latest share, percent; load: the highest 1-minute load average;
  * - restarts: target restarts (crashes) of the app in the window;
- * - probeLatency: the latest access probe's time to answer, ms; probeFailures: failed probes in a row.
+ * - probeLatency: the latest access probe's time to answer, ms; probeFailures: failed probes in a row;
+ * - jobFailures: failed runs of scheduled jobs (`cron.failed` in the ledger) in the window.
  */
 export const ALERT_METRICS = [
   'errorRate',
@@ -20,6 +21,7 @@ export const ALERT_METRICS = [
   'restarts',
   'probeLatency',
   'probeFailures',
+  'jobFailures',
 ] as const;
 export type AlertMetric = (typeof ALERT_METRICS)[number];
 

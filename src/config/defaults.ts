@@ -37,6 +37,8 @@ export const DEFAULTS = {
   /** How long a secret's command (`secretSources`) may run: a password manager may wait for an unlock. */
   secretCommandTimeout: '30s',
   hookTimeout: '5m',
+  /** A scheduled job's run (`cron`) that takes longer is killed. */
+  cronTimeout: '1h',
   retainReleases: 5,
   preflight: {
     /** Free disk a host needs under its agent home before a deploy (artifacts and unpacked releases kept). */

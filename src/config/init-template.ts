@@ -145,6 +145,11 @@ hooks:
   beforeSwitch: []
   afterSwitch: []
   afterRollback: []
+
+# Scheduled jobs: each runs once per tick per environment, on its first host, in the release that serves there
+# (with its env and secrets); see docs/processes.md. For example:
+#   - { name: sweep, schedule: "*/15 * * * *", command: node scripts/sweep.js, timezone: Europe/Berlin }
+cron: []
 `;
 }
 

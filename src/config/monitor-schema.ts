@@ -18,7 +18,7 @@ const alertRuleSchema = z
         if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
       })
       .describe(
-        'Condition over a metric: `<metric> <op> <number>[unit]`, e.g. `errorRate > 2%`, `p99 > 300ms`, `disk > 90%`, `restarts > 2`. Metrics: errorRate, p99, requestRate, cpu, memory, disk, load, restarts, probeLatency, probeFailures (docs/monitoring.md).',
+        'Condition over a metric: `<metric> <op> <number>[unit]`, e.g. `errorRate > 2%`, `p99 > 300ms`, `disk > 90%`, `restarts > 2`. Metrics: errorRate, p99, requestRate, cpu, memory, disk, load, restarts, probeLatency, probeFailures, jobFailures (docs/monitoring.md).',
       ),
     for: duration({ allowZero: true, max: 'span' })
       .default(M.alertFor)
@@ -43,7 +43,7 @@ export const monitoringSchema = z
       .describe("How often each host's agent samples host, targets and traffic (bounded to 200ms–1m)."),
     window: duration({ max: 'span' })
       .default(M.window)
-      .describe('The window errorRate, p99, requestRate and restarts are computed over.'),
+      .describe('The window errorRate, p99, requestRate, restarts and jobFailures are computed over.'),
     youngFor: duration({ allowZero: true, max: 'span' })
       .default(M.youngFor)
       .describe(

@@ -23,6 +23,7 @@ export const NOTIFICATION_EVENTS = [
   'canary-tripped',
   'canary-overridden',
   'certificate-failed',
+  'cron-failed',
 ] as const;
 
 export type NotificationEventName = (typeof NOTIFICATION_EVENTS)[number];

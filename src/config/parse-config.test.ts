@@ -80,6 +80,7 @@ describe('parseConfig: valid files', () => {
       },
       runtime: { kind: 'process' },
       hooks: { beforeDeploy: [], beforeSwitch: [], afterSwitch: [], afterRollback: [] },
+      cron: [],
     });
   });
 
@@ -198,7 +199,7 @@ describe('parseConfig: each problem with its key path and place in the file', ()
     const [issue] = issuesOf(`${MINIMAL}owner: team-a\n`);
     expect(issue).toMatchObject({ path: 'owner', line: 7, column: 1 });
     expect(issue?.message).toBe(
-      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, shared, processes, retainReleases, environments, pipeline, team, watch, notifications, runtime, hooks)',
+      'unknown key "owner" (allowed keys: app, build, run, healthCheck, env, secrets, shared, processes, retainReleases, environments, pipeline, team, watch, notifications, runtime, hooks, cron)',
     );
   });
 

@@ -11,6 +11,7 @@ import { encryptedSecretsSchema } from './encrypted-secrets-schema.js';
 import { frontDoorShape } from './front-door-schema.js';
 import { ENV_LIMITS, envMapSchema, envNameSchema } from './env-schema.js';
 import { hooksSchema } from './hooks-schema.js';
+import { cronSchema } from './cron-schema.js';
 import { hostSchema, sshSettingsSchema } from './host-schema.js';
 import { insidePathSchema } from './inside-path-schema.js';
 import { sharedSchema } from './shared-schema.js';
@@ -200,6 +201,7 @@ export const configSchema = z
     notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
     runtime: runtimeSchema,
     hooks: hooksSchema,
+    cron: cronSchema,
   })
   .describe('slipway.yml: one app and the environments it is deployed to.');
 

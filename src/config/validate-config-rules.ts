@@ -4,6 +4,7 @@ import { hostName } from './config-values.js';
 import type { PathIssue } from './path-issue.js';
 import type { SlipwayConfig } from './schema.js';
 import { suggestClosest } from './suggest-key.js';
+import { validateCronRules } from './validate-cron-rules.js';
 import { validateFrontDoorRules } from './validate-front-door-rules.js';
 import { validatePipelineRules } from './validate-pipeline-rules.js';
 import { validateTriggerRules } from './validate-trigger-rules.js';
@@ -27,6 +28,7 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkSharedNeedsProcesses(config),
     ...checkWorkerChecksNeedProcesses(config),
     ...checkWorkerRolesExist(config),
+    ...validateCronRules(config),
   ];
 }
 

@@ -36,6 +36,11 @@ const LEDGERED = new Set([
   'certificate.failed',
   // An operator had the router process revoke a certificate at its CA (`slipway certificates renew --revoke`).
   'certificate.revoked',
+  // A scheduled job's run ended (its exit code and duration), failed, or a tick was skipped or missed.
+  'cron.ran',
+  'cron.failed',
+  'cron.skipped',
+  'cron.missed',
 ]);
 
 /** The hosts a command about one environment talks to (its hosts and its edge); every host without one. */

@@ -7,6 +7,7 @@ import { agentOf } from './host-agent.js';
 import { obtainSharedCertificate, withSharedCertificate } from './shared-certificate.js';
 import { runHookStep } from './run-hook.js';
 import { startWorker, stopWorker, waitWorker } from './worker-handlers.js';
+import { setScheduleStep } from './set-schedule.js';
 import { VerificationFailedError } from '../verify/verification-failed-error.js';
 import type { StepContext, StepHandlers } from './step-context.js';
 import { deriveUnhealthyCause, describeUnhealthyHint } from './unhealthy-hint.js';
@@ -235,6 +236,7 @@ export const stepHandlers: StepHandlers = {
   'start-worker': startWorker,
   'wait-worker': waitWorker,
   'stop-worker': stopWorker,
+  'set-schedule': (step, ctx) => setScheduleStep(step, ctx),
 
   'set-edge-member': async (step, ctx) => {
     const agent = await agentOf(ctx, step.host);

@@ -46,6 +46,7 @@ describe('deriveAlertValues', () => {
       restarts: 2,
       probeLatency: 12,
       probeFailures: 0,
+      jobFailures: null,
     });
   });
 

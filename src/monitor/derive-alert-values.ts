@@ -34,6 +34,8 @@ export function deriveAlertValues(
     restarts: restartsIn(by(SERIES.restarts)),
     probeLatency: probe?.latencyMs ?? null,
     probeFailures: probe ? probe.consecutiveFailures : null,
+    // From the ledger, not from samples: the monitoring round fills it in (run-monitor-round.ts).
+    jobFailures: null,
   };
 }
 

@@ -95,6 +95,7 @@ export async function runMonitorRound(
   });
   if (!probe) values.probeLatency = null; // no probe this round: no data, not zero
   if (!probe) values.probeFailures = null;
+  values.jobFailures = await countJobFailures(cp, environment, now - ms(m.window));
   const alerts: MonitorRoundReport['alerts'] = [];
   let rollback: RollbackOutcome | null = null;
   for (const rule of m.alerts) {
@@ -235,4 +236,16 @@ async function lastCrashStderr(
     if (sample?.targetId === loop.targetId && typeof sample.stderrTail === 'string') return sample.stderrTail;
   }
   return '';
+}
+
+/** Failed runs of scheduled jobs (`cron.failed`, copied from the agents) of the environment since `sinceMs`. */
+async function countJobFailures(cp: ControlPlane, environment: string, sinceMs: number): Promise<number> {
+  const events = await cp.store.listEvents({
+    app: cp.config.app,
+    environment,
+    kinds: ['cron.failed'],
+    limit: 1000,
+    order: 'time',
+  });
+  return events.filter((e) => e.atMs >= sinceMs).length;
 }

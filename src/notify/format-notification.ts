@@ -43,6 +43,7 @@ const EMOJI: Record<NotificationEventName, string> = {
   'canary-tripped': ':octagonal_sign:',
   'canary-overridden': ':warning:',
   'certificate-failed': ':lock:',
+  'cron-failed': ':alarm_clock:',
 };
 
 /** The body each format POSTs; a new format without a formatter does not compile. */

@@ -32,6 +32,7 @@ export const NOTIFICATION_EVENT_OF_KIND: Readonly<Record<string, NotificationEve
   'canary.tripped': 'canary-tripped',
   'canary.overridden': 'canary-overridden',
   'certificate.failed': 'certificate-failed',
+  'cron.failed': 'cron-failed',
 };
 
 /** The notification event of a ledger kind, if it notifies at all. */

@@ -34,6 +34,7 @@ export const BUILT_IN_ROLES: Readonly<Record<string, readonly NotificationEventN
     'errors-burst',
     'canary-tripped',
     'certificate-failed',
+    'cron-failed',
   ],
   observer: ['succeeded', 'rolled-back', 'marked-good'],
   security: ['freeze-overridden', 'verification-failed', 'canary-overridden'],

@@ -6,6 +6,7 @@ import { describeVerifyStep } from '../verify/describe-verify-step.js';
 import type { PlannedFrontDoor, Step, StepKind, StepOf } from './steps.js';
 import { describeHookStep, titleHookStep } from './hook-steps.js';
 import { describeWorkerStep, titleWorkerStep } from './worker-steps.js';
+import { describeScheduleStep, titleScheduleStep } from './schedule-steps.js';
 import {
   describeBackupStep,
   describeMigrateStep,
@@ -76,6 +77,7 @@ const DESCRIBERS: Describers = {
   'start-worker': describeWorkerStep,
   'wait-worker': describeWorkerStep,
   'stop-worker': describeWorkerStep,
+  'set-schedule': describeScheduleStep,
 };
 
 /** The names an edge answers to on its host's front door: the fleet behind one name. */
@@ -142,5 +144,7 @@ export function titleStep(step: Step): string {
     case 'wait-worker':
     case 'stop-worker':
       return titleWorkerStep(step);
+    case 'set-schedule':
+      return titleScheduleStep(step);
   }
 }

@@ -13,6 +13,7 @@ import {
   type PipelineStageOptions,
 } from '../pipeline/plan-pipeline-stages.js';
 import { planApprovalStep } from './plan-approval.js';
+import { planScheduleStage } from './schedule-steps.js';
 import type { DeployInput } from './plan-input.js';
 import { planStrategy } from './plan-strategy.js';
 import { hostsLeftAsIs } from './already-serving.js';
@@ -45,6 +46,7 @@ export interface DeployGates {
  * 1. the approval, which may take hours, before anything is installed;
  * 2. the window (or `--at` time), judged when the work would start;
  * 3. the strategy's `prepare` stages: the release installed, the edge made to balance;
+ *    then the scheduled jobs placed on the environment's chosen host (before any switch makes them live);
  * 4. the database's backup and migration, so a failed migration aborts before users see anything new and the
  *    new release starts on the new schema;
  * 5. the strategy's `traffic` stages: start, health checks, weights, switch; the worker processes' stages before
@@ -71,6 +73,7 @@ export function planDeploy(input: DeployInput, gates: DeployGates | null = null)
     deploy && gates ? planWindowStage(gates.env, gates.pipeline) : null,
     ...(deploy ? hooks('beforeDeploy') : []),
     ...strategy.prepare,
+    planScheduleStage(input),
     ...database.beforeTraffic,
     ...withSwitchHooks(
       withWorkerStages(strategy.traffic, workers, input.release.version),

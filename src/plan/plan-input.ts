@@ -5,6 +5,7 @@ import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { AnalysisPlan, PlannedFrontDoor, Rotation } from './steps.js';
 import type { PlannedHooks } from './hook-steps.js';
 import type { PlannedProcess } from './worker-steps.js';
+import type { CronJobSpec } from '../agent/cron-protocol.js';
 
 /** Everything about a release that its targets run with (from the release's config snapshot; no secret values). */
 export interface ReleaseRuntime {
@@ -22,6 +23,8 @@ export interface ReleaseRuntime {
   shared?: string[];
   /** Worker processes (`processes`), in name order; absent: none. */
   processes?: PlannedProcess[];
+  /** Its scheduled jobs in this environment (`cron`); absent: none. */
+  cron?: CronJobSpec[];
   /** Set for a `runtime: docker` release: its image and how its containers run. */
   container?: ReleaseContainer;
 }

@@ -4,6 +4,7 @@ import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { RunHookStep } from './hook-steps.js';
 import type { StartWorkerStep, StopWorkerStep, WaitWorkerStep } from './worker-steps.js';
+import type { SetScheduleStep } from './schedule-steps.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -34,7 +35,8 @@ export type Step =
   | RunHookStep
   | StartWorkerStep
   | WaitWorkerStep
-  | StopWorkerStep;
+  | StopWorkerStep
+  | SetScheduleStep;
 
 export interface InstallReleaseStep {
   kind: 'install-release';

@@ -5,6 +5,8 @@ import type { SlipwayConfig } from '../config/schema.js';
 import type { PlannedProcess } from '../plan/worker-steps.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { SmokeRequestConfig } from '../config/verify-schema.js';
+import type { CronConfig } from '../config/cron-schema.js';
+import type { CronJobSpec } from '../agent/cron-protocol.js';
 import type { ReleaseRuntime } from '../plan/plan-deploy.js';
 import type { ReleaseRecord } from '../store/index.js';
 
@@ -32,6 +34,8 @@ export interface ReleaseSnapshot {
   shared?: string[];
   /** Worker processes (`processes`); absent: none, so releases made before them compare equal. */
   processes?: ProcessesConfig;
+  /** Scheduled jobs (`cron`, every environment's); absent: none. */
+  cron?: CronConfig;
   /** A `runtime: docker` release: its image and container settings. Absent for processes. */
   runtime?: ImageSnapshot;
 }
@@ -66,6 +70,7 @@ export function deriveReleaseSnapshot(config: SlipwayConfig, image?: ImageSnapsh
     secrets: config.secrets,
     ...(config.shared.length > 0 ? { shared: config.shared } : {}),
     ...(Object.keys(config.processes).length > 0 ? { processes: config.processes } : {}),
+    ...(config.cron.length > 0 ? { cron: config.cron } : {}),
     environments: Object.fromEntries(
       Object.entries(config.environments).map(([name, env]) => [
         name,
@@ -99,6 +104,7 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
     secretNames: [...new Set([...snapshot.secrets, ...envOverrides.secrets])],
     ...(snapshot.shared?.length ? { shared: snapshot.shared } : {}),
     ...(snapshot.processes ? { processes: deriveProcesses(snapshot.processes) } : {}),
+    ...cronOf(snapshot, environment),
     healthCheck: {
       path: hc.path,
       intervalMs: ms(hc.interval),
@@ -149,4 +155,19 @@ function deriveProcesses(processes: ProcessesConfig): PlannedProcess[] {
       order: p.order,
       ...(p.roles ? { roles: p.roles } : {}),
     }));
+}
+
+/** The release's scheduled jobs in one environment, units resolved; `{}` when it has none there. Pure. */
+function cronOf(snapshot: ReleaseSnapshot, environment: string): { cron?: CronJobSpec[] } {
+  const jobs = (snapshot.cron ?? [])
+    .filter((job) => job.environments === undefined || job.environments.includes(environment))
+    .map((job): CronJobSpec => ({
+      name: job.name,
+      schedule: job.schedule,
+      timezone: job.timezone,
+      command: job.command,
+      overlap: job.overlap,
+      timeoutMs: ms(job.timeout),
+    }));
+  return jobs.length > 0 ? { cron: jobs } : {};
 }

@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, open, rename, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ContainerCreateOptions } from 'dockerode';
+import { SlipwayError } from '../core/errors.js';
+import {
+  APP_LABEL,
+  deriveVolumeMounts,
+  ENVIRONMENT_LABEL,
+  LABEL_PREFIX,
+  RELEASE_LABEL,
+} from '../runtime/container-config.js';
+import { connectDocker } from '../runtime/docker-connect.js';
+import { parseDockerLogFrames } from '../runtime/docker-log-frames.js';
+import type { CronJobSpec } from './cron-protocol.js';
+import { readTailLines } from './log-files.js';
+import type { ContainerSpec } from './protocol.js';
+
+/** What a route serves now, as a job runs in it: its live target's release, directory, env and secrets. */
+export interface LiveTarget {
+  release: string;
+  releaseDir: string;
+  env: Record<string, string>;
+  secretEnv: Record<string, string>;
+  /** A container release: a run is a container of its image. */
+  container?: ContainerSpec;
+}
+
+export interface RunEnd {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+interface RunContext {
+  logsDir: string;
+  route: string;
+  app: string;
+  environment: string;
+}
+
+/** A job's log grows to this, then the older half moves to `<job>.log.1`. */
+const MAX_LOG_BYTES = 8 * 1024 * 1024;
+export const JOB_LABEL = `${LABEL_PREFIX}.job`;
+
+/** Where a job's runs write what they print, both streams in one file (`slipway logs --job`). */
+export function cronLogPath(logsDir: string, route: string, job: string): string {
+  const safe = (name: string): string => name.replace(/[^a-zA-Z0-9_.@-]/g, '_').replace(/^\.+/, '_');
+  return join(logsDir, 'cron', safe(route), `${safe(job)}.log`);
+}
+
+/** The last `lines` lines the job printed, across its runs. */
+export async function readCronLog(
+  logsDir: string,
+  route: string,
+  job: string,
+  lines: number,
+): Promise<string[] | null> {
+  const path = cronLogPath(logsDir, route, job);
+  if (!existsSync(path)) return null;
+  return readTailLines(path, lines, 256 * 1024);
+}
+
+function argvOf(command: CronJobSpec['command']): string[] {
+  return typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+}
+
+function envOf(ctx: RunContext, job: CronJobSpec, tick: number, live: LiveTarget): Record<string, string> {
+  return {
+    ...live.env,
+    ...live.secretEnv,
+    SLIPWAY_APP: ctx.app,
+    SLIPWAY_RELEASE: live.release,
+    SLIPWAY_ENVIRONMENT: ctx.environment,
+    SLIPWAY_JOB: job.name,
+    SLIPWAY_JOB_TICK: new Date(tick).toISOString(),
+  };
+}
+
+/**
+ * One run of a job in the live target: a process group in its release directory, or a container of its image.
+ * What it prints goes straight to the job's log file (a run outlives an agent restart; its end is then not
+ * recorded); past the job's timeout it is killed with what it started.
+ */
+export async function runCronJob(
+  ctx: RunContext,
+  job: CronJobSpec,
+  tick: number,
+  live: LiveTarget,
+): Promise<RunEnd> {
+  const path = cronLogPath(ctx.logsDir, ctx.route, job.name);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (size > MAX_LOG_BYTES) await rename(path, `${path}.1`);
+  await appendFile(path, `--- ${job.name} ${new Date(tick).toISOString()} in ${live.release} ---\n`, {
+    mode: 0o600,
+  });
+  return live.container
+    ? runInContainer(ctx, job, tick, live, live.container, path)
+    : runProcess(ctx, job, tick, live, path);
+}
+
+async function runProcess(
+  ctx: RunContext,
+  job: CronJobSpec,
+  tick: number,
+  live: LiveTarget,
+  logPath: string,
+): Promise<RunEnd> {
+  if (!existsSync(live.releaseDir)) {
+    throw new SlipwayError(`the release directory ${live.releaseDir} is gone`);
+  }
+  const log = await open(logPath, 'a', 0o600);
+  const started = performance.now();
+  try {
+    return await new Promise<RunEnd>((resolve, reject) => {
+      const [file = '/bin/sh', ...args] = argvOf(job.command);
+      const child = spawn(file, args, {
+        cwd: live.releaseDir,
+        env: {
+          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
+          HOME: process.env.HOME ?? '/',
+          ...envOf(ctx, job, tick, live),
+        },
+        detached: true,
+        stdio: ['ignore', log.fd, log.fd],
+      });
+      let timedOut = false;
+      const killGroup = (): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup();
+      }, job.timeoutMs);
+      timer.unref();
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        killGroup(); // what it started in the background goes with it
+        resolve({ exitCode: code, signal, timedOut, durationMs: Math.round(performance.now() - started) });
+      });
+    });
+  } finally {
+    await log.close();
+  }
+}
+
+async function runInContainer(
+  ctx: RunContext,
+  job: CronJobSpec,
+  tick: number,
+  live: LiveTarget,
+  spec: ContainerSpec,
+  logPath: string,
+): Promise<RunEnd> {
+  const docker = await connectDocker(spec.socket);
+  const env = envOf(ctx, job, tick, live);
+  const options: ContainerCreateOptions = {
+    Image: spec.image,
+    Cmd: argvOf(job.command),
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      [APP_LABEL]: ctx.app,
+      [RELEASE_LABEL]: live.release,
+      [ENVIRONMENT_LABEL]: spec.environment,
+      [JOB_LABEL]: job.name,
+    },
+    HostConfig: {
+      Init: true,
+      RestartPolicy: { Name: 'no' },
+      ...(spec.memoryBytes !== null ? { Memory: spec.memoryBytes } : {}),
+      ...(spec.cpus !== null ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+      // The environment's named volumes, as its targets mount them (they were made when the targets started).
+      ...(spec.volumes ? { Mounts: deriveVolumeMounts(ctx.app, spec) } : {}),
+    },
+  };
+  const container = await docker.createContainer(options);
+  const started = performance.now();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void container.kill().catch(() => undefined);
+  }, job.timeoutMs);
+  timer.unref();
+  try {
+    await container.start();
+    const result = (await container.wait()) as { StatusCode?: number };
+    const durationMs = Math.round(performance.now() - started);
+    const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown;
+    const lines = parseDockerLogFrames(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+    if (lines.length > 0) await appendFile(logPath, lines.map((l) => `${l.line}\n`).join(''));
+    const code = result.StatusCode ?? null;
+    return { exitCode: timedOut ? null : code, signal: timedOut ? 'SIGKILL' : null, timedOut, durationMs };
+  } finally {
+    clearTimeout(timer);
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
