@@ -1,18 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { appendFile, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ContainerCreateOptions } from 'dockerode';
 import { SlipwayError } from '../core/errors.js';
-import {
-  APP_LABEL,
-  deriveVolumeMounts,
-  ENVIRONMENT_LABEL,
-  LABEL_PREFIX,
-  RELEASE_LABEL,
-} from '../runtime/container-config.js';
-import { connectDocker } from '../runtime/docker-connect.js';
-import { parseDockerLogFrames } from '../runtime/docker-log-frames.js';
+import { LABEL_PREFIX } from '../runtime/container-config.js';
+import { runInContainer } from '../runtime/docker-run-once.js';
 import type { CronJobSpec } from './cron-protocol.js';
 import { readTailLines } from './log-files.js';
 import type { ContainerSpec } from './protocol.js';
@@ -101,7 +93,7 @@ export async function runCronJob(
     mode: 0o600,
   });
   return live.container
-    ? runInContainer(ctx, job, tick, live, live.container, path)
+    ? runJobContainer(ctx, job, tick, live, live.container, path)
     : runProcess(ctx, job, tick, live, path);
 }
 
@@ -158,7 +150,8 @@ async function runProcess(
   }
 }
 
-async function runInContainer(
+/** A run of a container release: a container of its image (src/runtime/docker-run-once.ts), its output in the log. */
+async function runJobContainer(
   ctx: RunContext,
   job: CronJobSpec,
   tick: number,
@@ -166,46 +159,19 @@ async function runInContainer(
   spec: ContainerSpec,
   logPath: string,
 ): Promise<RunEnd> {
-  const docker = await connectDocker(spec.socket);
-  const env = envOf(ctx, job, tick, live);
-  const options: ContainerCreateOptions = {
-    Image: spec.image,
-    Cmd: argvOf(job.command),
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    Labels: {
-      [APP_LABEL]: ctx.app,
-      [RELEASE_LABEL]: live.release,
-      [ENVIRONMENT_LABEL]: spec.environment,
-      [JOB_LABEL]: job.name,
-    },
-    HostConfig: {
-      Init: true,
-      RestartPolicy: { Name: 'no' },
-      ...(spec.memoryBytes !== null ? { Memory: spec.memoryBytes } : {}),
-      ...(spec.cpus !== null ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
-      // The environment's named volumes, as its targets mount them (they were made when the targets started).
-      ...(spec.volumes ? { Mounts: deriveVolumeMounts(ctx.app, spec) } : {}),
-    },
+  const request = {
+    app: ctx.app,
+    release: live.release,
+    argv: argvOf(job.command),
+    env: envOf(ctx, job, tick, live),
+    timeoutMs: job.timeoutMs,
+    purpose: { [JOB_LABEL]: job.name },
   };
-  const container = await docker.createContainer(options);
-  const started = performance.now();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void container.kill().catch(() => undefined);
-  }, job.timeoutMs);
-  timer.unref();
-  try {
-    await container.start();
-    const result = (await container.wait()) as { StatusCode?: number };
-    const durationMs = Math.round(performance.now() - started);
-    const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown;
-    const lines = parseDockerLogFrames(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
-    if (lines.length > 0) await appendFile(logPath, lines.map((l) => `${l.line}\n`).join(''));
-    const code = result.StatusCode ?? null;
-    return { exitCode: timedOut ? null : code, signal: timedOut ? 'SIGKILL' : null, timedOut, durationMs };
-  } finally {
-    clearTimeout(timer);
-    await container.remove({ force: true }).catch(() => undefined);
-  }
+  // Nothing waits for a job's run but its timeout.
+  return runInContainer(
+    spec,
+    request,
+    (_stream, chunk) => appendFileSync(logPath, chunk),
+    new AbortController().signal,
+  );
 }

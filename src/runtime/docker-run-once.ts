@@ -22,6 +22,8 @@ export interface ContainerRunRequest {
   /** The whole environment of the command, secrets included. */
   env: Record<string, string>;
   timeoutMs: number;
+  /** What the container is for, as its label (default `dev.slipway.run=true`: `slipway run`). */
+  purpose?: Record<string, string>;
 }
 
 export interface ContainerRunResult {
@@ -47,7 +49,7 @@ export function deriveRunContainerConfig(
       [APP_LABEL]: request.app,
       [RELEASE_LABEL]: request.release,
       [ENVIRONMENT_LABEL]: container.environment,
-      [RUN_LABEL]: 'true',
+      ...(request.purpose ?? { [RUN_LABEL]: 'true' }),
     },
     AttachStdout: true,
     AttachStderr: true,
@@ -62,8 +64,9 @@ export function deriveRunContainerConfig(
 }
 
 /**
- * Runs a one-off command in a new container of the release image and streams what it prints as chunks. The timeout
- * or `signal` (the client went away) kills it; the container is removed however it ends.
+ * Runs a one-off command in a new container of the release image and streams what it prints as chunks (`slipway
+ * run`, a scheduled job's run). The timeout or `signal` (the client went away) kills it, and it then ended by
+ * SIGKILL, with no exit code, as a killed process does; the container is removed however it ends.
  */
 export async function runInContainer(
   container: ContainerSpec,
@@ -106,8 +109,8 @@ export async function runInContainer(
       const { StatusCode } = (await created.wait()) as { StatusCode: number };
       await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]); // the last output
       return {
-        exitCode: StatusCode,
-        signal: null,
+        exitCode: timedOut ? null : StatusCode,
+        signal: timedOut ? 'SIGKILL' : null,
         timedOut,
         durationMs: Math.round(performance.now() - started),
       };
