@@ -3,6 +3,7 @@ import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps
 import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { RunHookStep } from './hook-steps.js';
+import type { SwitchGroup } from './instance-group.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -106,7 +107,7 @@ export interface WaitHealthyStep {
   healthCheck?: HealthCheckSpec;
 }
 
-export interface SwitchTrafficStep {
+export interface SwitchTrafficStep extends SwitchGroup {
   kind: 'switch-traffic';
   host: string;
   app: string;
