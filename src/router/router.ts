@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
+import type { HealthCheckSpec, PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
 import { SlipwayError } from '../core/errors.js';
 import type { FastRoute } from './fast-path/client-connection.js';
 import { RawHeadersView } from './fast-path/raw-headers-view.js';
@@ -28,6 +28,7 @@ import { IncomingRequestView } from './incoming-request-view.js';
 import { PoolMembership, type PoolMemberIdleResult } from './pool-membership.js';
 import { waitIdle } from './wait-idle.js';
 import { RouterListener, type RequestHandlers } from './router-listener.js';
+import { TargetGroup, type GroupMemberStatus } from './target-group.js';
 import type { RouterListenOptions } from './tls/tls-listener.js';
 
 export type { PoolMemberAddress } from './edge-pool.js';
@@ -86,6 +87,8 @@ export class Router {
     nextTurn: this.#nextTurn,
     cancelDrain: (id) => this.#draining.get(id)?.cancel(),
   });
+  /** The active side's instances when there are several (`setActiveGroup`); empty otherwise. */
+  readonly #group = new TargetGroup(this.#targets, this.#nextTurn);
 
   private constructor() {}
 
@@ -159,14 +162,39 @@ export class Router {
       });
     }
     const previous = this.#route.active;
+    this.#group.clear();
     this.#setRoute(deriveRouteWithActive(this.#route, id));
     this.#draining.get(id)?.cancel(); // switched back during its drain (a rollback): keep it
     return previous;
   }
 
+  /**
+   * Several instances: every new request goes to the member of `ids` with the fewest in flight (target-group.ts),
+   * `ids[0]` being the route's active target. Returns every target of the active side before (to drain).
+   */
+  setActiveGroup(ids: readonly string[], healthCheck: HealthCheckSpec): string[] {
+    const previous = this.activeMembers();
+    this.setActive(ids[0] ?? '');
+    this.#group.set(ids, healthCheck);
+    for (const id of ids) this.#draining.get(id)?.cancel();
+    return previous;
+  }
+
+  /** The targets of the active side: its group's members, or the active target alone. */
+  activeMembers(): string[] {
+    const active = this.#route.active;
+    return this.#group.members.length > 0 ? [...this.#group.members] : active === null ? [] : [active];
+  }
+
+  /** Each instance of the active group, for status; empty without a group. */
+  groupStatus(): GroupMemberStatus[] {
+    return this.#group.status();
+  }
+
   /** Stops routing: new requests get 503 until the next `setActive`. Returns the previously active target. */
   clearActive(): string | null {
     const previous = this.#route.active;
+    this.#group.clear();
     this.#setRoute(deriveRouteWithActive(this.#route, null));
     return previous;
   }
@@ -177,7 +205,7 @@ export class Router {
    * again meanwhile, the drain stops, the target stays, and the result says `cancelled`.
    */
   drain(id: string, timeoutMs: number): Promise<DrainResult> {
-    if (this.#route.active === id) {
+    if (this.#route.active === id || this.#group.has(id)) {
       const err = new SlipwayError(`cannot drain ${id}: it is the active target`, {
         hint: 'switch to another target first',
       });
@@ -207,7 +235,7 @@ export class Router {
 
   /** Removes a target at once, cutting whatever it still serves. */
   async removeTarget(id: string): Promise<void> {
-    if (this.#route.active === id) {
+    if (this.#route.active === id || this.#group.has(id)) {
       throw new SlipwayError(`cannot remove ${id}: it is the active target`, {
         hint: 'switch to another target first',
       });
@@ -228,6 +256,7 @@ export class Router {
     const targets = [...this.#targets.values()];
     this.#targets.clear();
     this.#setRoute(NO_ROUTE);
+    this.#group.clear();
     await Promise.all([closed, this.#members.stop(), ...targets.map((t) => t.destroy())]);
   }
 
@@ -251,6 +280,8 @@ export class Router {
       selection = selectTarget(route, this.#rawHeadersView, drawBucket, this.#nextTurn);
       this.#rawHeadersView.raw = null;
     }
+    // A group's requests take the classic path: its pool exchange moves one that cannot be sent to another member.
+    if (selection.target === route.active && this.#group.members.length > 0) return CLASSIC_ROUTE;
     const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     if (target === undefined) return { kind: 'unavailable', body: NO_TARGET_BODY };
     const cookie =
@@ -262,8 +293,9 @@ export class Router {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const selection = this.#select(req);
-    const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     const route = this.#route;
+    const grouped = selection.target === route.active && this.#group.members.length > 0;
+    const target = this.#targetOf(selection.target);
     if (target === undefined) {
       writeShortAnswer(
         res,
@@ -281,7 +313,8 @@ export class Router {
       startPoolExchange(target, req, res, pool);
       return;
     }
-    startProxyExchange(target, req, res, cookie);
+    if (grouped && cookie === null) startPoolExchange(target, req, res, this.#group);
+    else startProxyExchange(target, req, res, cookie);
   }
 
   /**
@@ -391,9 +424,15 @@ export class Router {
     return this.#route.split;
   }
 
+  /** The target a selection names; for the active target of a group, the group's pick. */
+  #targetOf(id: string | null): RouterTarget | undefined {
+    if (id === null) return undefined;
+    if (id === this.#route.active && this.#group.members.length > 0) return this.#group.pick();
+    return this.#targets.get(id);
+  }
+
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const selected = this.#select(req).target;
-    const target = selected === null ? undefined : this.#targets.get(selected);
+    const target = this.#targetOf(this.#select(req).target);
     if (target === undefined) socket.end(NO_TARGET_UPGRADE);
     else startUpgradeTunnel(target, req, socket, head);
   }
