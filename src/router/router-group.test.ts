@@ -156,6 +156,13 @@ describe('a route to a group of instances', () => {
     expect(count(await load(router, 30, 3), 'b')).toBeGreaterThan(0);
   });
 
+  it('refuses a group with an unknown member, changing nothing', async () => {
+    const router = await routerTo({ a: await instance('a'), b: await instance('b') });
+    router.addTarget({ id: 'c', release: 'v2', port: (await instance('c')).port });
+    expect(() => router.setActiveGroup(['c', 'ghost'], checks)).toThrow(/unknown target ghost/);
+    expect(router.activeMembers()).toEqual(['a', 'b']);
+  });
+
   it('a switch to a single target ends the group', async () => {
     const router = await routerTo({ a: await instance('a'), b: await instance('b') });
     router.addTarget({ id: 'solo', release: 'v2', port: (await instance('solo')).port });

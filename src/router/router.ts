@@ -173,6 +173,8 @@ export class Router {
    * `ids[0]` being the route's active target. Returns every target of the active side before (to drain).
    */
   setActiveGroup(ids: readonly string[], healthCheck: HealthCheckSpec): string[] {
+    const missing = ids.find((id) => !this.#targets.has(id));
+    if (missing !== undefined) this.setActive(missing); // throws: nothing changes
     const previous = this.activeMembers();
     this.setActive(ids[0] ?? '');
     this.#group.set(ids, healthCheck);
