@@ -6,8 +6,9 @@ import type { FastRoute } from './fast-path/client-connection.js';
 import { RawHeadersView } from './fast-path/raw-headers-view.js';
 import type { RequestHead } from './fast-path/request-head.js';
 import type { EdgePoolOptions, PoolMemberAddress } from './edge-pool.js';
-import { planTripwire, type Trip, type TripwireSpec } from '../analysis/tripwire.js';
-import { CanaryTripwire } from './canary-tripwire.js';
+import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
+import type { CanaryTripwire } from './canary-tripwire.js';
+import { TripwireSlot } from './tripwire-slot.js';
 import { startPoolExchange } from './pool-exchange.js';
 import { startProxyExchange, writeShortAnswer } from './proxy-exchange.js';
 import { LOOPBACK, RouterTarget, type TargetAddress } from './router-target.js';
@@ -72,7 +73,7 @@ export class Router {
   // Selection is synchronous, so one view serves every request: no object per request.
   readonly #requestView = new IncomingRequestView();
   /** Armed while a canary split with a tripwire is on. */
-  #tripwire: { watch: CanaryTripwire; target: RouterTarget } | null = null;
+  readonly #tripwire = new TripwireSlot();
   #turn = 0;
   readonly #nextTurn = (): number => {
     const n = this.#turn;
@@ -381,20 +382,11 @@ export class Router {
     this.#setRoute(deriveRouteWithSplit(this.#route, split));
     const stable = this.#route.active === null ? undefined : this.#targets.get(this.#route.active);
     if (this.#route.split === null || tripwire === null || stable === undefined) return;
-    if (this.#tripwire?.watch.canaryId === split.canary) return;
-    this.#disarmTripwire();
-    const onTrip = (trip: Trip): void => {
+    this.#tripwire.arm(canary, stable, tripwire.spec, (trip) => {
       // Ending the split disarms the tripwire (#setRoute).
       if (this.#route.split?.canary === split.canary) this.#setRoute(deriveRouteWithSplit(this.#route, null));
       tripwire.onTrip(trip);
-    };
-    const watch = new CanaryTripwire(
-      split.canary,
-      planTripwire(stable.counters.snapshot(), tripwire.spec),
-      onTrip,
-    );
-    canary.observer = watch;
-    this.#tripwire = { watch, target: canary };
+    });
   }
 
   /** Ends a split: every request goes to the active target again. */
@@ -404,22 +396,13 @@ export class Router {
 
   /** The armed tripwire's counts, for status; null when none is armed. */
   get tripwire(): CanaryTripwire | null {
-    return this.#tripwire?.watch ?? null;
+    return this.#tripwire.watch;
   }
 
   /** The one place the route changes: a tripwire watches only while its canary has a split. */
   #setRoute(next: RouteState): void {
     this.#route = next;
-    const armed = this.#tripwire;
-    if (armed !== null && next.split?.canary !== armed.watch.canaryId) this.#disarmTripwire();
-  }
-
-  #disarmTripwire(): void {
-    const armed = this.#tripwire;
-    if (armed === null) return;
-    this.#tripwire = null;
-    armed.watch.disarm();
-    if (armed.target.observer === armed.watch) armed.target.observer = null;
+    this.#tripwire.keepOnly(next.split?.canary);
   }
 
   get split(): CanarySplit | null {
