@@ -119,3 +119,20 @@ describe('run.instances: 3 on the local host', () => {
     expect(after.has(String(victim))).toBe(false);
   });
 });
+
+describe('run.instances with a canary', () => {
+  let project: TestProject;
+  beforeAll(async () => {
+    project = await createTestProject();
+  });
+  afterAll(async () => project.dispose());
+
+  it('is refused when the config is loaded: exit 2, naming the key and the fix', async () => {
+    const config = project.config({ strategy: '      kind: canary\n      steps:\n        - setWeight: 10' });
+    project.writeConfig(config.replace('  stopTimeout: 5s\n', '  stopTimeout: 5s\n  instances: 3\n'));
+    const result = await project.cli(['plan', 'production']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/environments\.production\.strategy\.kind/);
+    expect(result.stderr).toMatch(/run\.instances is 3.*blue-green or rolling/);
+  });
+});
