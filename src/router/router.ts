@@ -27,7 +27,7 @@ import {
 import { startUpgradeTunnel } from './upgrade-tunnel.js';
 import { IncomingRequestView } from './incoming-request-view.js';
 import { PoolMembership, type PoolMemberIdleResult } from './pool-membership.js';
-import { waitIdle } from './wait-idle.js';
+import { drainTarget, type DrainResult, type Draining } from './wait-idle.js';
 import { RouterListener, type RequestHandlers } from './router-listener.js';
 import { TargetGroup, type GroupMemberStatus } from './target-group.js';
 import type { RouterListenOptions } from './tls/tls-listener.js';
@@ -45,14 +45,7 @@ const CLASSIC_ROUTE: FastRoute = { kind: 'classic' };
 const NO_TARGET_UPGRADE =
   'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
-export interface DrainResult {
-  /** True when every in-flight request finished before the timeout. */
-  drained: boolean;
-  /** Requests (and tunnels) still open at the timeout; they were cut when the target was removed. */
-  abandoned: number;
-  /** The target became active again before it drained; it was kept. */
-  cancelled?: boolean;
-}
+export type { DrainResult } from './wait-idle.js';
 
 /**
  * The per-host HTTP router of one app: owns the public port and sends each request to one target.
@@ -68,7 +61,7 @@ export class Router {
   #listener: RouterListener | null = null;
   readonly #rawHeadersView = new RawHeadersView();
   readonly #targets = new Map<string, RouterTarget>();
-  readonly #draining = new Map<string, { result: Promise<DrainResult>; cancel: () => void }>();
+  readonly #draining: Draining = new Map();
   #route: RouteState = NO_ROUTE;
   // Selection is synchronous, so one view serves every request: no object per request.
   readonly #requestView = new IncomingRequestView();
@@ -217,23 +210,7 @@ export class Router {
     // A canary being drained gets no new users: the split ends first.
     if (this.#route.split?.canary === id) this.#setRoute(deriveRouteWithSplit(this.#route, null));
     this.#members.forget(id); // nor does a pool member
-    const running = this.#draining.get(id);
-    if (running !== undefined) return running.result;
-    const target = this.#targets.get(id);
-    if (target === undefined) return Promise.resolve({ drained: true, abandoned: 0 });
-
-    const { outcome, cancel } = waitIdle(target, timeoutMs);
-    const result = outcome.then(async (how): Promise<DrainResult> => {
-      this.#draining.delete(id);
-      if (how === 'cancelled') return { drained: false, abandoned: 0, cancelled: true };
-      const abandoned = how === 'idle' ? 0 : target.counters.inFlight;
-      if (this.#targets.get(id) !== target) return { drained: abandoned === 0, abandoned }; // removed meanwhile
-      this.#targets.delete(id);
-      await (abandoned === 0 ? target.close() : target.destroy());
-      return { drained: abandoned === 0, abandoned };
-    });
-    this.#draining.set(id, { result, cancel });
-    return result;
+    return drainTarget(this.#targets, this.#draining, id, timeoutMs);
   }
 
   /** Removes a target at once, cutting whatever it still serves. */
