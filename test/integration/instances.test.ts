@@ -90,6 +90,8 @@ describe('run.instances: 3 on the local host', () => {
     const v2 = status.targets.filter((t) => t.release === '2.0.0');
     expect(status.route?.group?.map((m) => m.id).sort()).toEqual(v2.map((t) => t.id).sort());
     expect((await pidsUnderLoad(project)).size).toBe(3);
+    const text = expectOk(await project.cli(['status', 'production'])).stdout;
+    for (const role of ['serving 1/3', 'serving 2/3', 'serving 3/3']) expect(text).toContain(role);
     // The old group is warm, out of the route, all three of them.
     expect(status.targets.filter((t) => t.release === '1.0.0' && t.state === 'running')).toHaveLength(3);
   });
