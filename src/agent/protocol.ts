@@ -15,6 +15,7 @@ import type { CronLogsMethod, SetScheduleMethod } from './cron-protocol.js';
 import type { FrontDoorCertificateStatus } from './certificate-facts.js';
 import type { RouterMethods } from './routes/route-protocol.js';
 import type { InstallReleaseParams, RegistryCredentials } from './image-protocol.js';
+import type { RouteGroupStatus, SwitchGroupParams, SwitchGroupResult } from './group-protocol.js';
 
 export type { ImageSpec } from './image-protocol.js';
 export type { WorkerIdentity } from './worker-protocol.js';
@@ -115,7 +116,7 @@ export interface FrontDoorAcmeSpec {
   shared?: boolean;
 }
 
-export interface RouteStatus {
+export interface RouteStatus extends RouteGroupStatus {
   /** The app's name; for an edge, its route key (`edgeRouteKey(app)`), which `metrics` also accepts. */
   app: string;
   publicPort: number;
@@ -309,8 +310,8 @@ export interface AgentMethods {
     result: RouteStatus & { created: boolean };
   };
   switchRoute: {
-    params: { app: string; targetId: string; drainTimeoutMs: number };
-    result: { previous: string | null; switchedAtMs: number };
+    params: { app: string; targetId: string; drainTimeoutMs: number } & SwitchGroupParams;
+    result: { previous: string | null; switchedAtMs: number } & SwitchGroupResult;
   };
   /**
    * Gives the canary `weight` percent of users. With `tripwire`, the router ends the split by itself as soon as

@@ -49,15 +49,29 @@ export class TargetTraffic {
     return target;
   }
 
-  async switchRoute({ app, targetId, drainTimeoutMs }: Params<'switchRoute'>): Result<'switchRoute'> {
+  async switchRoute({ app, targetId, drainTimeoutMs, group }: Params<'switchRoute'>): Result<'switchRoute'> {
     const target = this.#running(targetId, 'target');
-    const switched = await this.deps.routes.switchRoute({ app, target: addressOf(target), drainTimeoutMs });
-    this.#cancelRetire(target); // only once users are on it: a refused switch leaves the warm target's timer
-    this.#health.watch(target);
+    // Several instances: every one runs, or nothing moves.
+    const members = (group && group.length > 1 ? group : [targetId]).map((id) => this.#running(id, 'target'));
+    const grouped = members.length > 1;
+    const switched = await this.deps.routes.switchRoute({
+      app,
+      target: addressOf(target),
+      drainTimeoutMs,
+      ...(grouped
+        ? { group: { members: members.map(addressOf), healthCheck: target.spec.healthCheck } }
+        : {}),
+    });
+    const now = members.map((m) => m.spec.id);
+    for (const member of members) {
+      this.#cancelRetire(member); // only once users are on it: a refused switch leaves the warm target's timer
+      this.#health.watch(member);
+    }
     // The previous release is kept warm, without users: its health is what it was when they left it.
-    if (switched.previous && switched.previous !== targetId) this.#health.unwatch(switched.previous);
+    const before = switched.previousGroup ?? (switched.previous ? [switched.previous] : []);
+    for (const id of before) if (!now.includes(id)) this.#health.unwatch(id);
     this.deps.changed();
-    return switched;
+    return { ...switched, ...(grouped ? { group: now } : {}) };
   }
 
   async setWeight({ canaryTargetId, weight, ...split }: Params<'setWeight'>): Result<'setWeight'> {

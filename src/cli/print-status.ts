@@ -29,18 +29,25 @@ function printHostStatus(environment: string, h: HostStatus, named: boolean, now
   }
   for (const t of h.targets) {
     const split = h.route?.split;
+    // Several instances: each member of the serving group, and whether the router sends it requests now.
+    const group = h.route?.group ?? [];
+    const member = group.findIndex((m) => m.id === t.id);
     // A worker process's instance says which it is; it has no port and no route.
     const role = t.process
       ? `${t.process.name} ${t.process.instance}`
       : split?.canary === t.id
         ? yellow(`canary ${split.weight}%`)
-        : h.route?.active === t.id
-          ? green(split ? `stable ${100 - split.weight}%` : 'serving')
-          : h.route?.draining.includes(t.id)
-            ? yellow('draining')
-            : t.stopAtMs
-              ? 'warm'
-              : 'idle';
+        : member >= 0
+          ? group[member]?.inRotation
+            ? green(`serving ${member + 1}/${group.length}`)
+            : red(`out ${member + 1}/${group.length}`)
+          : h.route?.active === t.id
+            ? green(split ? `stable ${100 - split.weight}%` : 'serving')
+            : h.route?.draining.includes(t.id)
+              ? yellow('draining')
+              : t.stopAtMs
+                ? 'warm'
+                : 'idle';
     const health =
       t.health === 'healthy' ? green(t.health) : t.health === 'unhealthy' ? red(t.health) : dim(t.health);
     const warm = t.stopAtMs ? `, stops in ${formatDurationMs(Math.max(0, t.stopAtMs - now))}` : '';

@@ -1,6 +1,8 @@
 /** Every default Slipway applies, in one place (the schema and docs read them from here). */
 export const DEFAULTS = {
   configFile: 'slipway.yml',
+  /** Most web instances (`run.instances`) per host. */
+  maxInstances: 64,
   stateDir: '.slipway',
   healthCheck: {
     path: '/healthz',

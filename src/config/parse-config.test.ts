@@ -36,7 +36,7 @@ describe('parseConfig: valid files', () => {
     expect(configOf(MINIMAL)).toEqual({
       app: 'shop',
       build: { path: '.', exclude: [] },
-      run: { command: 'node server.js', stopTimeout: DEFAULTS.stopTimeout },
+      run: { command: 'node server.js', stopTimeout: DEFAULTS.stopTimeout, instances: 1 },
       healthCheck: { ...DEFAULTS.healthCheck },
       env: {},
       secrets: [],
@@ -128,7 +128,7 @@ describe('parseConfig: valid files', () => {
       path: 'dist',
       exclude: ['tmp', '*.map'],
     });
-    expect(config.run).toEqual({ command: 'node server.js', stopTimeout: '20s' });
+    expect(config.run).toEqual({ command: 'node server.js', stopTimeout: '20s', instances: 1 });
     expect(config.healthCheck).toEqual({
       path: '/ready',
       interval: '500ms',

@@ -168,6 +168,14 @@ export const configSchema = z
         stopTimeout: duration({ allowZero: true })
           .default(DEFAULTS.stopTimeout)
           .describe('Time between SIGTERM and SIGKILL when a target is stopped.'),
+        instances: z
+          .int()
+          .min(1)
+          .max(DEFAULTS.maxInstances)
+          .default(1)
+          .describe(
+            'Targets of the release started on each host, each on its own $PORT; the router sends each request to the one with the fewest in flight, and a deploy switches them all at once (docs/processes.md, "Several instances per host"). Not with a canary strategy.',
+          ),
       })
       .describe('How a target of the app is started.'),
     healthCheck: healthCheckSchema.default({ ...DEFAULTS.healthCheck }),

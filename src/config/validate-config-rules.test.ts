@@ -13,6 +13,24 @@ function config(overrides: Record<string, unknown>): SlipwayConfig {
 }
 
 describe('validateConfigRules', () => {
+  it('refuses run.instances above 1 with a canary, naming the environment and the fix', () => {
+    const canary = { kind: 'canary', steps: [{ setWeight: 10 }] };
+    const issues = validateConfigRules(
+      config({
+        run: { command: 'node server.js', instances: 3 },
+        environments: { production: { publicPort: 8080, strategy: canary }, staging: { publicPort: 8081 } },
+      }),
+    );
+    expect(issues.map((i) => i.path)).toEqual([['environments', 'production', 'strategy', 'kind']]);
+    expect(issues[0]?.message).toMatch(/run\.instances is 3.*blue-green or rolling.*production/);
+    const one = config({ environments: { production: { publicPort: 8080, strategy: canary } } });
+    expect(validateConfigRules(one)).toEqual([]);
+  });
+
+  it.each([0, 65, 1.5])('the schema refuses run.instances %s (1..64)', (instances) => {
+    expect(() => config({ run: { command: 'node server.js', instances } })).toThrow();
+  });
+
   it('finds nothing in a config that follows every rule', () => {
     const ok = config({
       env: { LOG_LEVEL: 'info' },

@@ -29,7 +29,24 @@ export function validateConfigRules(config: SlipwayConfig): PathIssue[] {
     ...checkWorkerChecksNeedProcesses(config),
     ...checkWorkerRolesExist(config),
     ...validateCronRules(config),
+    ...checkInstancesWithoutCanary(config),
   ];
+}
+
+/** A canary's share goes to one target; several instances per host switch as one group (blue/green, rolling). */
+function checkInstancesWithoutCanary(config: SlipwayConfig): PathIssue[] {
+  if (config.run.instances <= 1) return [];
+  return Object.entries(config.environments).flatMap(([name, env]) =>
+    env.strategy.kind === 'canary'
+      ? [
+          {
+            path: ['environments', name, 'strategy', 'kind'],
+            at: 'value' as const,
+            message: `run.instances is ${config.run.instances}, and a canary sends its share of users to a single target: use strategy kind blue-green or rolling for environment ${name}, or run.instances: 1`,
+          },
+        ]
+      : [],
+  );
 }
 
 /** Shared directories are linked into release directories, which containers do not have. */

@@ -118,8 +118,10 @@ export const stepHandlers: StepHandlers = {
     const result = await agent.call('switchRoute', {
       app: step.app,
       targetId: step.targetId,
+      ...(step.group ? { group: step.group } : {}),
       drainTimeoutMs: step.drainTimeoutMs,
     });
+    if (step.group && !result.group) throw agentTooOldForInstances(step.host);
     const tookMs = ctx.clock.nowMs() - started;
     // A host-batched canary gets traffic host by host: each switch to it opens a new analysis window.
     if (ctx.canary?.isCanaryTarget(step.targetId)) await ctx.canary.markTrafficChanged(step.host);
@@ -298,3 +300,11 @@ export const stepHandlers: StepHandlers = {
   migrate: async (step, ctx) =>
     (await import('../migrate/execute-migrate-step.js')).executeMigrateStep(step, ctx),
 };
+
+/** An agent older than groups switched to the group's first target alone: the deployment must not go on so. */
+function agentTooOldForInstances(host: string): SlipwayError {
+  return new SlipwayError(
+    `the agent on ${host} is older than several instances per host (run.instances): it switched to one instance only`,
+    { hint: `run \`slipway setup\` for the environment to upgrade the agent, then deploy again` },
+  );
+}

@@ -40,7 +40,13 @@ export async function observeHosts(
       const activeTarget = route?.active ? targets.find((t) => t.id === route.active) : undefined;
       return {
         host: host.name,
-        active: activeTarget ? { targetId: activeTarget.id, release: activeTarget.release } : null,
+        active: activeTarget
+          ? {
+              targetId: activeTarget.id,
+              release: activeTarget.release,
+              ...(route?.group ? { group: route.group.map((m) => m.id) } : {}),
+            }
+          : null,
         routed: [...(route?.split ? [route.split.canary] : []), ...(route?.draining ?? [])],
         ...(keyChanged ? { routeKeyChanged: true as const } : {}),
         targets: targets.map((t) => ({

@@ -1,3 +1,4 @@
+import { membersOf } from './instance-group.js';
 import type { DeployInput } from './plan-input.js';
 import type { AlreadyServingDecision, AlreadyServingHost } from './steps.js';
 
@@ -11,8 +12,22 @@ export function deriveAlreadyServing(input: DeployInput): AlreadyServingHost[] {
     const observed = input.observed.find((o) => o.host === host);
     const active = observed?.active;
     if (!active || active.release !== input.release.version) return [];
-    const target = observed.targets.find((t) => t.targetId === active.targetId);
-    return [{ host, targetId: active.targetId, decision: decide(input, target) }];
+    // Several instances: the group is left as it is only when every one of them is (and all are there).
+    const members = membersOf(active);
+    const targets = members.map((id) => observed.targets.find((t) => t.targetId === id));
+    const wanted = input.release.instances ?? 1;
+    if (members.length !== wanted) {
+      const state = `${members.length} of ${wanted} instances routed`;
+      return [
+        {
+          host,
+          targetId: active.targetId,
+          decision: { kind: 'restart-not-healthy', state, health: 'unknown' },
+        },
+      ];
+    }
+    const worst = targets.findIndex((t) => t?.state !== 'running' || t.health !== 'healthy');
+    return [{ host, targetId: active.targetId, decision: decide(input, targets[Math.max(worst, 0)]) }];
   });
 }
 

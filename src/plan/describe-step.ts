@@ -35,7 +35,7 @@ const DESCRIBERS: Describers = {
       ? `every ${formatDurationMs(s.healthCheck.intervalMs)} (timeout ${formatDurationMs(s.healthCheck.timeoutMs)}) until ${s.healthCheck.healthyThreshold} checks in a row pass, up to ${formatDurationMs(s.timeoutMs)}; unhealthy after ${s.healthCheck.unhealthyThreshold} failed checks in a row`
       : `until healthy (up to ${formatDurationMs(s.timeoutMs)})`),
   'switch-traffic': (s) =>
-    `switch traffic of ${s.app} on ${s.host} to ${s.targetId} (${s.release}); old target drains up to ${formatDurationMs(s.drainTimeoutMs)}`,
+    `switch traffic of ${s.app} on ${s.host} to ${s.group ? `${s.group.length} instances ${s.group.join(', ')}` : s.targetId} (${s.release}); old target drains up to ${formatDurationMs(s.drainTimeoutMs)}`,
   'stop-target': (s) =>
     `stop target ${s.targetId} (${s.release}) on ${s.host} after draining up to ${formatDurationMs(s.drainTimeoutMs)}`,
   'retire-target': (s) =>
@@ -105,7 +105,7 @@ export function titleStep(step: Step): string {
     case 'wait-healthy':
       return `health check ${step.release}`;
     case 'switch-traffic':
-      return `switch traffic to ${step.release}`;
+      return `switch traffic to ${step.release}${step.group ? ` (${step.group.length} instances)` : ''}`;
     case 'stop-target':
       return `stop ${step.release} (${step.targetId})`;
     case 'retire-target':

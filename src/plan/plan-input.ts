@@ -25,6 +25,8 @@ export interface ReleaseRuntime {
   processes?: PlannedProcess[];
   /** Its scheduled jobs in this environment (`cron`); absent: none. */
   cron?: CronJobSpec[];
+  /** Targets per host (`run.instances`), routed as one group; absent: one. */
+  instances?: number;
   /** Set for a `runtime: docker` release: its image and how its containers run. */
   container?: ReleaseContainer;
 }
@@ -89,7 +91,8 @@ export type CanaryStepPlan =
 /** What a host runs right now, as its agent reported it. */
 export interface HostObservation {
   host: string;
-  active: { targetId: string; release: string } | null;
+  /** `group`: every target of the active group, when the release runs several instances (`run.instances`). */
+  active: { targetId: string; release: string; group?: string[] } | null;
   /** Other targets the router sends users to (a canary's share) or still drains; absent: none. */
   routed?: string[];
   /**

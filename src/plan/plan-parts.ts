@@ -1,5 +1,6 @@
 import type { ContainerSpec, ImageSpec } from '../agent/protocol.js';
 import { routeOfInput, type DeployInput, type ReleaseContainer, type ReleaseRuntime } from './plan-input.js';
+import { deriveInstanceIds, groupField, instanceBaseOf, membersOf } from './instance-group.js';
 import { isReusableWarm } from './reusable-targets.js';
 import type { Stage, Step, StrategyStages } from './steps.js';
 
@@ -8,8 +9,11 @@ export interface HostPlan {
   host: string;
   /** The target that will serve the new release on this host (a warm one reused, or a new one). */
   targetId: string;
+  /** Several instances (`run.instances`): every target of the new group, `targetId` first; absent: one. */
+  targetIds?: string[];
   reusesWarm: boolean;
-  active: { targetId: string; release: string } | null;
+  /** What serves now; `group` lists every target of its group when there are several. */
+  active: { targetId: string; release: string; group?: string[] } | null;
   /**
    * The host serves this release already and starts it again (see AlreadyServingDecision): a new target, and
    * the one it replaces is stopped rather than kept warm (a rollback never goes back to the same release).
@@ -25,12 +29,37 @@ export function describeHost(
 ): HostPlan {
   const observed = input.observed.find((o) => o.host === host);
   const active = observed?.active ?? null;
-  if (startsAgain) return { host, targetId: newTargetId, reusesWarm: false, active, startsAgain: true };
+  const fresh = withGroup(deriveInstanceIds(newTargetId, input.release.instances));
+  if (startsAgain) return { host, ...fresh, reusesWarm: false, active, startsAgain: true };
   // Only a target that served and is kept warm goes live unchecked; one an interrupted deployment left is not.
-  const warm = observed?.targets.find((t) =>
+  const warm = (observed?.targets ?? []).filter((t) =>
     isReusableWarm(t, input.release.version, active?.targetId ?? null),
   );
-  return { host, targetId: warm?.targetId ?? newTargetId, reusesWarm: warm !== undefined, active };
+  const warmGroup = findWarmGroup(
+    warm.map((t) => t.targetId),
+    input.release.instances ?? 1,
+  );
+  if (warmGroup === null) return { host, ...fresh, reusesWarm: false, active };
+  return { host, ...withGroup(warmGroup), reusesWarm: true, active };
+}
+
+/** A host plan's new targets: its group's members, or its one target. */
+export function newMembersOf(h: HostPlan): string[] {
+  return h.targetIds ?? [h.targetId];
+}
+
+function withGroup(ids: string[]): Pick<HostPlan, 'targetId' | 'targetIds'> {
+  return { targetId: ids[0] ?? '', ...(ids.length > 1 ? { targetIds: ids } : {}) };
+}
+
+/** A whole warm group of `instances` targets of one deployment (same base id), in instance order; else null. */
+function findWarmGroup(warmIds: string[], instances: number): string[] | null {
+  if (instances <= 1) return warmIds[0] === undefined ? null : [warmIds[0]];
+  for (const id of warmIds) {
+    const wanted = deriveInstanceIds(instanceBaseOf(id), instances);
+    if (wanted.every((w) => warmIds.includes(w))) return wanted;
+  }
+  return null;
 }
 
 export function prepareSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRuntime): Step[] {
@@ -69,12 +98,13 @@ export function ensureRouteStep(input: DeployInput, host: string): Step {
 export function startSteps(input: DeployInput, hosts: HostPlan[], release: ReleaseRuntime): Step[] {
   return hosts
     .filter((h) => !h.reusesWarm)
-    .map((h) => ({
+    .flatMap((h) => newMembersOf(h).map((targetId) => ({ h, targetId })))
+    .map(({ h, targetId }) => ({
       kind: 'start-target' as const,
       host: h.host,
       app: input.app,
       release: release.version,
-      targetId: h.targetId,
+      targetId,
       command: release.command,
       env: release.env,
       secretNames: release.secretNames,
@@ -88,10 +118,11 @@ export function startSteps(input: DeployInput, hosts: HostPlan[], release: Relea
 export function verifySteps(hosts: HostPlan[], release: ReleaseRuntime): Step[] {
   return hosts
     .filter((h) => !h.reusesWarm)
-    .map((h) => ({
+    .flatMap((h) => newMembersOf(h).map((targetId) => ({ h, targetId })))
+    .map(({ h, targetId }) => ({
       kind: 'wait-healthy' as const,
       host: h.host,
-      targetId: h.targetId,
+      targetId,
       release: release.version,
       path: release.healthCheck.path,
       timeoutMs: release.startTimeoutMs,
@@ -110,6 +141,7 @@ export function switchSteps(
     host: h.host,
     app: routeOfInput(input),
     targetId: h.targetId,
+    ...groupField(newMembersOf(h)),
     release,
     drainTimeoutMs,
   }));
@@ -148,10 +180,12 @@ export function deriveContainerSpec(c: ReleaseContainer, environment: string): C
 export function retireOldSteps(hosts: HostPlan[], keepWarmMs: number, drainTimeoutMs: number): Step[] {
   return hosts.flatMap((h): Step[] => {
     if (!h.active || h.active.targetId === h.targetId) return [];
-    const old = { host: h.host, targetId: h.active.targetId, release: h.active.release };
-    return h.startsAgain
-      ? [{ kind: 'stop-target', ...old, drainTimeoutMs }]
-      : [{ kind: 'retire-target', ...old, afterMs: keepWarmMs }];
+    const release = h.active.release;
+    return membersOf(h.active).map((targetId): Step =>
+      h.startsAgain
+        ? { kind: 'stop-target', host: h.host, targetId, release, drainTimeoutMs }
+        : { kind: 'retire-target', host: h.host, targetId, release, afterMs: keepWarmMs },
+    );
   });
 }
 
@@ -165,6 +199,7 @@ export function switchBackSteps(input: DeployInput, hosts: HostPlan[], drainTime
             host: h.host,
             app: routeOfInput(input),
             targetId: h.active.targetId,
+            ...groupField(membersOf(h.active)),
             release: h.active.release,
             drainTimeoutMs,
           },
@@ -177,10 +212,11 @@ export function switchBackSteps(input: DeployInput, hosts: HostPlan[], drainTime
 export function stopNewSteps(input: DeployInput, hosts: HostPlan[], drainTimeoutMs: number): Step[] {
   return hosts
     .filter((h) => !h.reusesWarm)
-    .map((h) => ({
+    .flatMap((h) => newMembersOf(h).map((targetId) => ({ h, targetId })))
+    .map(({ h, targetId }) => ({
       kind: 'stop-target' as const,
       host: h.host,
-      targetId: h.targetId,
+      targetId,
       release: input.release.version,
       drainTimeoutMs,
     }));

@@ -3,8 +3,10 @@ import { deriveTargetId } from '../core/ids.js';
 import { planCanaryStages } from './plan-canary.js';
 import { planRollingStages } from './plan-rolling.js';
 import { routeOfInput, targetPrefixOf, type DeployInput, type PlannedStrategy } from './plan-input.js';
+import { deriveInstanceIds, groupField, membersOf } from './instance-group.js';
 import {
   cleanupSteps,
+  newMembersOf,
   describeHost,
   ensureRouteStep,
   prepareSteps,
@@ -232,6 +234,7 @@ function withEdge(input: DeployInput, plan: StrategyPlan): StrategyPlan {
 function isCanaryPossible(input: DeployInput, hosts: HostPlan[]): boolean {
   return (
     input.kind === 'deploy' &&
+    (input.release.instances ?? 1) <= 1 && // a canary's share goes to one target (config refuses it too)
     hosts.length > 0 &&
     hosts.every(
       (h) =>
@@ -276,15 +279,13 @@ function planRecreateStages(
 ): StrategyStages {
   const stopOld: Step[] = hosts.flatMap((h) =>
     h.active && h.active.targetId !== h.targetId
-      ? [
-          {
-            kind: 'stop-target' as const,
-            host: h.host,
-            targetId: h.active.targetId,
-            release: h.active.release,
-            drainTimeoutMs: strategy.drainTimeoutMs,
-          },
-        ]
+      ? membersOf(h.active).map((targetId) => ({
+          kind: 'stop-target' as const,
+          host: h.host,
+          targetId,
+          release: h.active?.release ?? '',
+          drainTimeoutMs: strategy.drainTimeoutMs,
+        }))
       : [],
   );
   return {
@@ -317,12 +318,16 @@ function planOnFailure(input: DeployInput, hosts: HostPlan[]): Stage[] {
   }
   const prev = input.previousRelease;
   if (!prev || withActive.length === 0) return [{ name: 'stop new', steps: stopNew }];
-  const restartHosts: HostPlan[] = withActive.map((h) => ({
-    host: h.host,
-    targetId: deriveTargetId(targetPrefixOf(input), prev.version, input.deploymentId, 'restore'),
-    reusesWarm: false,
-    active: null,
-  }));
+  const restartHosts: HostPlan[] = withActive.map((h) =>
+    asHostPlan(
+      h.host,
+      deriveInstanceIds(
+        deriveTargetId(targetPrefixOf(input), prev.version, input.deploymentId, 'restore'),
+        prev.instances,
+      ),
+      false,
+    ),
+  );
   return [
     { name: 'stop new', steps: stopNew },
     { name: 'restart previous', steps: startSteps(input, restartHosts, prev) },
@@ -337,7 +342,7 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
   const withActive = hosts.filter((h) => h.active && h.active.release !== input.release.version);
   if (!prev || withActive.length === 0) return null;
   const drainTimeoutMs = input.strategy.drainTimeoutMs;
-  const newTargets = hosts.map((h) => ({ host: h.host, targetId: h.targetId }));
+  const newTargets = hosts.flatMap((h) => newMembersOf(h).map((targetId) => ({ host: h.host, targetId })));
   const retireNew = (afterMs: number): Step[] =>
     newTargets.map((t) => ({
       kind: 'retire-target' as const,
@@ -346,12 +351,9 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
       release: input.release.version,
       afterMs,
     }));
-  const back: HostPlan[] = withActive.map((h) => ({
-    host: h.host,
-    targetId: h.active?.targetId ?? '',
-    reusesWarm: true,
-    active: null,
-  }));
+  const back: HostPlan[] = withActive.map((h) =>
+    asHostPlan(h.host, h.active ? membersOf(h.active) : [], true),
+  );
   const keepWarmMs = input.strategy.kind === 'recreate' ? null : input.strategy.keepWarmMs;
   const warm =
     keepWarmMs !== null
@@ -363,12 +365,13 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
           ],
         }
       : null;
-  const cold: HostPlan[] = withActive.map((h) => ({
-    host: h.host,
-    targetId: deriveTargetId(targetPrefixOf(input), prev.version, NEW_ID),
-    reusesWarm: false,
-    active: null,
-  }));
+  const cold: HostPlan[] = withActive.map((h) =>
+    asHostPlan(
+      h.host,
+      deriveInstanceIds(deriveTargetId(targetPrefixOf(input), prev.version, NEW_ID), prev.instances),
+      false,
+    ),
+  );
   const coldStages: Stage[] = [
     { name: 'prepare', steps: prepareSteps(input, cold, prev) },
     { name: 'start', steps: startSteps(input, cold, prev) },
@@ -380,4 +383,16 @@ function planRollbackPreview(input: DeployInput, hosts: HostPlan[]): RollbackPre
     },
   ];
   return { toRelease: prev.version, warm, cold: coldStages.filter((s) => s.steps.length > 0) };
+}
+
+/** A host plan that only starts (or switches to) `members`, with nothing active to retire. */
+function asHostPlan(host: string, members: string[], reusesWarm: boolean): HostPlan {
+  const group = groupField(members).group;
+  return {
+    host,
+    targetId: members[0] ?? '',
+    ...(group ? { targetIds: group } : {}),
+    reusesWarm,
+    active: null,
+  };
 }

@@ -26,7 +26,7 @@ export function isReusableWarm(
 /** A target no router sends to or drains and no keep-warm holds: left behind by a deployment that did not finish. */
 export function isLeftover(observed: HostObservation, target: ObservedTarget): boolean {
   const routed = new Set([
-    ...(observed.active ? [observed.active.targetId] : []),
+    ...(observed.active ? [observed.active.targetId, ...(observed.active.group ?? [])] : []),
     ...(observed.routed ?? []),
   ]);
   // A worker process is never routed: the deployment's worker stages replace it (./worker-steps.ts).

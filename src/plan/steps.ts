@@ -5,6 +5,7 @@ import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { RunHookStep } from './hook-steps.js';
 import type { StartWorkerStep, StopWorkerStep, WaitWorkerStep } from './worker-steps.js';
 import type { SetScheduleStep } from './schedule-steps.js';
+import type { SwitchGroup } from './instance-group.js';
 
 /**
  * The steps a plan is made of. Each is pure data naming its host; the executor has exactly one handler per
@@ -112,7 +113,7 @@ export interface WaitHealthyStep {
   healthCheck?: HealthCheckSpec;
 }
 
-export interface SwitchTrafficStep {
+export interface SwitchTrafficStep extends SwitchGroup {
   kind: 'switch-traffic';
   host: string;
   app: string;

@@ -17,7 +17,8 @@ import type { ReleaseRecord } from '../store/index.js';
  */
 export interface ReleaseSnapshot {
   app: string;
-  run: SlipwayConfig['run'];
+  /** `instances` is recorded only above 1, so that releases made before it compare equal. */
+  run: Omit<SlipwayConfig['run'], 'instances'> & { instances?: number };
   healthCheck: SlipwayConfig['healthCheck'];
   env: Record<string, string>;
   secrets: string[];
@@ -64,7 +65,7 @@ export function deriveReleaseSnapshot(config: SlipwayConfig, image?: ImageSnapsh
   return {
     ...(image ? { runtime: image } : {}),
     app: config.app,
-    run: config.run,
+    run: deriveRunSnapshot(config.run),
     healthCheck: config.healthCheck,
     env: config.env,
     secrets: config.secrets,
@@ -78,6 +79,11 @@ export function deriveReleaseSnapshot(config: SlipwayConfig, image?: ImageSnapsh
       ]),
     ),
   };
+}
+
+function deriveRunSnapshot(run: SlipwayConfig['run']): ReleaseSnapshot['run'] {
+  const { instances, ...rest } = run;
+  return instances > 1 ? { ...rest, instances } : rest;
 }
 
 const ms = (text: string): number => parseDurationMs(text) ?? 0;
@@ -105,6 +111,7 @@ export function deriveReleaseRuntime(release: ReleaseRecord, environment: string
     ...(snapshot.shared?.length ? { shared: snapshot.shared } : {}),
     ...(snapshot.processes ? { processes: deriveProcesses(snapshot.processes) } : {}),
     ...cronOf(snapshot, environment),
+    ...((snapshot.run.instances ?? 1) > 1 ? { instances: snapshot.run.instances } : {}),
     healthCheck: {
       path: hc.path,
       intervalMs: ms(hc.interval),

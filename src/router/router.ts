@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
+import type { HealthCheckSpec, PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
 import { SlipwayError } from '../core/errors.js';
 import type { FastRoute } from './fast-path/client-connection.js';
 import { RawHeadersView } from './fast-path/raw-headers-view.js';
 import type { RequestHead } from './fast-path/request-head.js';
 import type { EdgePoolOptions, PoolMemberAddress } from './edge-pool.js';
-import { planTripwire, type Trip, type TripwireSpec } from '../analysis/tripwire.js';
-import { CanaryTripwire } from './canary-tripwire.js';
+import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
+import type { CanaryTripwire } from './canary-tripwire.js';
+import { TripwireSlot } from './tripwire-slot.js';
 import { startPoolExchange } from './pool-exchange.js';
 import { startProxyExchange, writeShortAnswer, writeRouterAnswer } from './proxy-exchange.js';
 import type { MaintenanceSpec } from './maintenance.js';
@@ -28,8 +29,9 @@ import {
 import { startUpgradeTunnel } from './upgrade-tunnel.js';
 import { IncomingRequestView } from './incoming-request-view.js';
 import { PoolMembership, type PoolMemberIdleResult } from './pool-membership.js';
-import { waitIdle } from './wait-idle.js';
+import { drainTarget, type DrainResult, type Draining } from './wait-idle.js';
 import { RouterListener, type RequestHandlers } from './router-listener.js';
+import { TargetGroup, type GroupMemberStatus } from './target-group.js';
 import type { RouterListenOptions } from './tls/tls-listener.js';
 
 export type { PoolMemberAddress } from './edge-pool.js';
@@ -45,14 +47,7 @@ const CLASSIC_ROUTE: FastRoute = { kind: 'classic' };
 const NO_TARGET_UPGRADE =
   'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
-export interface DrainResult {
-  /** True when every in-flight request finished before the timeout. */
-  drained: boolean;
-  /** Requests (and tunnels) still open at the timeout; they were cut when the target was removed. */
-  abandoned: number;
-  /** The target became active again before it drained; it was kept. */
-  cancelled?: boolean;
-}
+export type { DrainResult } from './wait-idle.js';
 
 /**
  * The per-host HTTP router of one app: owns the public port and sends each request to one target.
@@ -68,14 +63,14 @@ export class Router {
   #listener: RouterListener | null = null;
   readonly #rawHeadersView = new RawHeadersView();
   readonly #targets = new Map<string, RouterTarget>();
-  readonly #draining = new Map<string, { result: Promise<DrainResult>; cancel: () => void }>();
+  readonly #draining: Draining = new Map();
   #route: RouteState = NO_ROUTE;
   // Selection is synchronous, so one view serves every request: no object per request.
   readonly #requestView = new IncomingRequestView();
   /** Maintenance mode (maintenance.ts): every request but the health path and testers gets its answer. */
   readonly #maintenance = new MaintenanceGate();
   /** Armed while a canary split with a tripwire is on. */
-  #tripwire: { watch: CanaryTripwire; target: RouterTarget } | null = null;
+  readonly #tripwire = new TripwireSlot();
   #turn = 0;
   readonly #nextTurn = (): number => {
     const n = this.#turn;
@@ -90,6 +85,8 @@ export class Router {
     nextTurn: this.#nextTurn,
     cancelDrain: (id) => this.#draining.get(id)?.cancel(),
   });
+  /** The active side's instances when there are several (`setActiveGroup`); empty otherwise. */
+  readonly #group = new TargetGroup(this.#targets, this.#nextTurn);
 
   private constructor() {}
 
@@ -163,14 +160,41 @@ export class Router {
       });
     }
     const previous = this.#route.active;
+    this.#group.clear();
     this.#setRoute(deriveRouteWithActive(this.#route, id));
     this.#draining.get(id)?.cancel(); // switched back during its drain (a rollback): keep it
     return previous;
   }
 
+  /**
+   * Several instances: every new request goes to the member of `ids` with the fewest in flight (target-group.ts),
+   * `ids[0]` being the route's active target. Returns every target of the active side before (to drain).
+   */
+  setActiveGroup(ids: readonly string[], healthCheck: HealthCheckSpec): string[] {
+    const missing = ids.find((id) => !this.#targets.has(id));
+    if (missing !== undefined) this.setActive(missing); // throws: nothing changes
+    const previous = this.activeMembers();
+    this.setActive(ids[0] ?? '');
+    this.#group.set(ids, healthCheck);
+    for (const id of ids) this.#draining.get(id)?.cancel();
+    return previous;
+  }
+
+  /** The targets of the active side: its group's members, or the active target alone. */
+  activeMembers(): string[] {
+    const active = this.#route.active;
+    return this.#group.members.length > 0 ? [...this.#group.members] : active === null ? [] : [active];
+  }
+
+  /** Each instance of the active group, for status; empty without a group. */
+  groupStatus(): GroupMemberStatus[] {
+    return this.#group.status();
+  }
+
   /** Stops routing: new requests get 503 until the next `setActive`. Returns the previously active target. */
   clearActive(): string | null {
     const previous = this.#route.active;
+    this.#group.clear();
     this.#setRoute(deriveRouteWithActive(this.#route, null));
     return previous;
   }
@@ -190,7 +214,7 @@ export class Router {
    * again meanwhile, the drain stops, the target stays, and the result says `cancelled`.
    */
   drain(id: string, timeoutMs: number): Promise<DrainResult> {
-    if (this.#route.active === id) {
+    if (this.#route.active === id || this.#group.has(id)) {
       const err = new SlipwayError(`cannot drain ${id}: it is the active target`, {
         hint: 'switch to another target first',
       });
@@ -199,28 +223,12 @@ export class Router {
     // A canary being drained gets no new users: the split ends first.
     if (this.#route.split?.canary === id) this.#setRoute(deriveRouteWithSplit(this.#route, null));
     this.#members.forget(id); // nor does a pool member
-    const running = this.#draining.get(id);
-    if (running !== undefined) return running.result;
-    const target = this.#targets.get(id);
-    if (target === undefined) return Promise.resolve({ drained: true, abandoned: 0 });
-
-    const { outcome, cancel } = waitIdle(target, timeoutMs);
-    const result = outcome.then(async (how): Promise<DrainResult> => {
-      this.#draining.delete(id);
-      if (how === 'cancelled') return { drained: false, abandoned: 0, cancelled: true };
-      const abandoned = how === 'idle' ? 0 : target.counters.inFlight;
-      if (this.#targets.get(id) !== target) return { drained: abandoned === 0, abandoned }; // removed meanwhile
-      this.#targets.delete(id);
-      await (abandoned === 0 ? target.close() : target.destroy());
-      return { drained: abandoned === 0, abandoned };
-    });
-    this.#draining.set(id, { result, cancel });
-    return result;
+    return drainTarget(this.#targets, this.#draining, id, timeoutMs);
   }
 
   /** Removes a target at once, cutting whatever it still serves. */
   async removeTarget(id: string): Promise<void> {
-    if (this.#route.active === id) {
+    if (this.#route.active === id || this.#group.has(id)) {
       throw new SlipwayError(`cannot remove ${id}: it is the active target`, {
         hint: 'switch to another target first',
       });
@@ -241,6 +249,7 @@ export class Router {
     const targets = [...this.#targets.values()];
     this.#targets.clear();
     this.#setRoute(NO_ROUTE);
+    this.#group.clear();
     await Promise.all([closed, this.#members.stop(), ...targets.map((t) => t.destroy())]);
   }
 
@@ -266,6 +275,8 @@ export class Router {
       selection = selectTarget(route, this.#rawHeadersView, drawBucket, this.#nextTurn);
       this.#rawHeadersView.raw = null;
     }
+    // A group's requests take the classic path: its pool exchange moves one that cannot be sent to another member.
+    if (selection.target === route.active && this.#group.members.length > 0) return CLASSIC_ROUTE;
     const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     if (target === undefined) return { kind: 'unavailable', body: NO_TARGET_BODY };
     const cookie =
@@ -279,8 +290,9 @@ export class Router {
     const answer = this.#maintenance.classic(req);
     if (answer !== null) return writeRouterAnswer(res, answer);
     const selection = this.#select(req);
-    const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     const route = this.#route;
+    const grouped = selection.target === route.active && this.#group.members.length > 0;
+    const target = this.#targetOf(selection.target);
     if (target === undefined) {
       writeShortAnswer(
         res,
@@ -298,7 +310,8 @@ export class Router {
       startPoolExchange(target, req, res, pool);
       return;
     }
-    startProxyExchange(target, req, res, cookie);
+    if (grouped && cookie === null) startPoolExchange(target, req, res, this.#group);
+    else startProxyExchange(target, req, res, cookie);
   }
 
   /**
@@ -363,20 +376,11 @@ export class Router {
     this.#setRoute(deriveRouteWithSplit(this.#route, split));
     const stable = this.#route.active === null ? undefined : this.#targets.get(this.#route.active);
     if (this.#route.split === null || tripwire === null || stable === undefined) return;
-    if (this.#tripwire?.watch.canaryId === split.canary) return;
-    this.#disarmTripwire();
-    const onTrip = (trip: Trip): void => {
+    this.#tripwire.arm(canary, stable, tripwire.spec, (trip) => {
       // Ending the split disarms the tripwire (#setRoute).
       if (this.#route.split?.canary === split.canary) this.#setRoute(deriveRouteWithSplit(this.#route, null));
       tripwire.onTrip(trip);
-    };
-    const watch = new CanaryTripwire(
-      split.canary,
-      planTripwire(stable.counters.snapshot(), tripwire.spec),
-      onTrip,
-    );
-    canary.observer = watch;
-    this.#tripwire = { watch, target: canary };
+    });
   }
 
   /** Ends a split: every request goes to the active target again. */
@@ -386,32 +390,29 @@ export class Router {
 
   /** The armed tripwire's counts, for status; null when none is armed. */
   get tripwire(): CanaryTripwire | null {
-    return this.#tripwire?.watch ?? null;
+    return this.#tripwire.watch;
   }
 
   /** The one place the route changes: a tripwire watches only while its canary has a split. */
   #setRoute(next: RouteState): void {
     this.#route = next;
-    const armed = this.#tripwire;
-    if (armed !== null && next.split?.canary !== armed.watch.canaryId) this.#disarmTripwire();
-  }
-
-  #disarmTripwire(): void {
-    const armed = this.#tripwire;
-    if (armed === null) return;
-    this.#tripwire = null;
-    armed.watch.disarm();
-    if (armed.target.observer === armed.watch) armed.target.observer = null;
+    this.#tripwire.keepOnly(next.split?.canary);
   }
 
   get split(): CanarySplit | null {
     return this.#route.split;
   }
 
+  /** The target a selection names; for the active target of a group, the group's pick. */
+  #targetOf(id: string | null): RouterTarget | undefined {
+    if (id === null) return undefined;
+    if (id === this.#route.active && this.#group.members.length > 0) return this.#group.pick();
+    return this.#targets.get(id);
+  }
+
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#maintenance.classic(req) !== null) return void socket.end(MAINTENANCE_UPGRADE);
-    const selected = this.#select(req).target;
-    const target = selected === null ? undefined : this.#targets.get(selected);
+    const target = this.#targetOf(this.#select(req).target);
     if (target === undefined) socket.end(NO_TARGET_UPGRADE);
     else startUpgradeTunnel(target, req, socket, head);
   }

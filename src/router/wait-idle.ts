@@ -21,3 +21,43 @@ export function waitIdle(
   });
   return { outcome, cancel };
 }
+
+export interface DrainResult {
+  /** True when every in-flight request finished before the timeout. */
+  drained: boolean;
+  /** Requests (and tunnels) still open at the timeout; they were cut when the target was removed. */
+  abandoned: number;
+  /** The target became active again before it drained; it was kept. */
+  cancelled?: boolean;
+}
+
+/** A router's drains in progress, by target id: a second drain joins the first; a switch back cancels it. */
+export type Draining = Map<string, { result: Promise<DrainResult>; cancel: () => void }>;
+
+/**
+ * Waits until the target `id` of `targets` has nothing in flight (or `timeoutMs` passes), then removes and closes
+ * it (destroys it when something was still open). An unknown id is drained at once.
+ */
+export function drainTarget(
+  targets: Map<string, RouterTarget>,
+  draining: Draining,
+  id: string,
+  timeoutMs: number,
+): Promise<DrainResult> {
+  const running = draining.get(id);
+  if (running !== undefined) return running.result;
+  const target = targets.get(id);
+  if (target === undefined) return Promise.resolve({ drained: true, abandoned: 0 });
+  const { outcome, cancel } = waitIdle(target, timeoutMs);
+  const result = outcome.then(async (how): Promise<DrainResult> => {
+    draining.delete(id);
+    if (how === 'cancelled') return { drained: false, abandoned: 0, cancelled: true };
+    const abandoned = how === 'idle' ? 0 : target.counters.inFlight;
+    if (targets.get(id) !== target) return { drained: abandoned === 0, abandoned }; // removed meanwhile
+    targets.delete(id);
+    await (abandoned === 0 ? target.close() : target.destroy());
+    return { drained: abandoned === 0, abandoned };
+  });
+  draining.set(id, { result, cancel });
+  return result;
+}

@@ -2,6 +2,7 @@ import type { TripwireSpec } from '../../analysis/tripwire.js';
 import type { RevocationReason } from '../../certificates/acme-issuer.js';
 import type { TargetAddress } from '../../router/router-target.js';
 import type { SetMaintenanceMethod } from '../maintenance-method.js';
+import type { RouteGroup, SwitchGroupResult } from '../group-protocol.js';
 import type {
   AgentMethods,
   CanaryTripReport,
@@ -24,8 +25,8 @@ export interface RouterMethods {
   };
   /** All traffic of `app` to `target`; the previous active target drains. Acknowledged once saved on disk. */
   switchRoute: {
-    params: { app: string; target: TargetAddress; drainTimeoutMs: number };
-    result: { previous: string | null; switchedAtMs: number };
+    params: { app: string; target: TargetAddress; drainTimeoutMs: number; group?: RouteGroup };
+    result: { previous: string | null; switchedAtMs: number } & Omit<SwitchGroupResult, 'group'>;
   };
   /** `weight` percent of users to `canary` (null with weight 0: the split ends). Saved before acknowledged. */
   setWeight: {

@@ -13,6 +13,7 @@ import type {
   HealthCheckSpec,
   RouteStatus,
 } from '../protocol.js';
+import type { RouteGroup } from '../group-protocol.js';
 import type { RouterMethods } from './route-protocol.js';
 
 /** What the router process keeps on disk: enough to serve every route again after a restart. */
@@ -23,6 +24,8 @@ export interface RoutesState {
     publicPort: number;
     bindAddress: string;
     active: TargetAddress | null;
+    /** Several instances: the active side's group, `active` first (absent: the target alone, and in older files). */
+    group?: RouteGroup;
     split: SplitState | null;
     /** The route's front door (absent: none, and in every state written before front doors). */
     frontDoor?: SavedFrontDoor;
@@ -81,6 +84,8 @@ export interface RouteRecord {
   /** Set when the router could not listen after a restart (e.g. the port was taken meanwhile). */
   listenError: string | null;
   active: TargetAddress | null;
+  /** The active side's group of instances; absent or null: the active target alone. */
+  group?: RouteGroup | null;
   draining: Set<string>;
   split: SplitState | null;
   /** Set for an edge route (keyed `edgeRouteKey(app)`): the config it was last ensured with. */
@@ -104,6 +109,7 @@ export function routeStatus(route: RouteRecord): RouteStatus {
     bindAddress: route.bindAddress,
     active: route.router?.active ?? null,
     draining: [...route.draining],
+    ...(route.router && route.router.groupStatus().length > 0 ? { group: route.router.groupStatus() } : {}),
     split: route.split ? { canary: route.split.canary.id, weight: route.split.weight } : null,
     ...(route.maintenance === null ? {} : { maintenance: maintenanceStatusOf(route.maintenance) }),
     pool:
@@ -165,6 +171,7 @@ export function deriveRoutesState(
         publicPort: r.publicPort,
         bindAddress: r.bindAddress,
         active: r.active,
+        ...(r.group ? { group: r.group } : {}),
         split: r.split,
         ...(r.frontDoor === null ? {} : { frontDoor: r.frontDoor }),
         ...(r.maintenance === null ? {} : { maintenance: r.maintenance }),

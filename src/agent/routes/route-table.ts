@@ -16,6 +16,7 @@ import { RouteStore } from './route-store.js';
 import { findRouteToRekey, rekeyRoute } from './rekey-route.js';
 import { FrontDoors } from './front-doors.js';
 import { restoreMaintenance, setRouteMaintenance } from './route-maintenance.js';
+import { activeIdsOf, applyActiveSide, deriveGroupWithout } from './route-group.js';
 import { dirname, join } from 'node:path';
 
 export type { EdgeRecord, RoutePort, RouteRecord, RoutesState, SplitState } from './route-records.js';
@@ -94,9 +95,9 @@ export class RouteTable implements RoutePort {
         }
       }
       if (!router || !saved.active) continue;
-      router.addTarget(saved.active);
-      router.setActive(saved.active.id);
+      applyActiveSide(router, saved.active, saved.group);
       record.active = saved.active;
+      record.group = saved.group ?? null;
       if (saved.split && !this.#store.trips.has(saved.split.canary.id)) {
         router.addTarget(saved.split.canary);
         this.#applySplit(record, saved.split);
@@ -205,33 +206,38 @@ export class RouteTable implements RoutePort {
     app,
     target,
     drainTimeoutMs,
+    group,
   }: RouterMethods['switchRoute']['params']): Promise<RouterMethods['switchRoute']['result']> {
     const route = this.#store.route(app);
     const router = this.#store.listening(route);
     this.#refuseTripped(target.id);
+    const grouped = group && group.members.length > 1 ? group : undefined;
     // Saved first: when the disk refuses, nothing changed and users stay where they were.
     await this.#store.commit((s) => {
       const saved = s.routes.find((r) => r.app === app);
-      if (saved) Object.assign(saved, { active: target, split: null });
+      if (saved) Object.assign(saved, { active: target, group: grouped, split: null });
     });
-    router.addTarget(target);
-    const previous = router.setActive(target.id);
+    const previous = router.active;
+    const before = applyActiveSide(router, target, grouped);
     route.active = target;
+    route.group = grouped ?? null;
     route.split = null; // a switch ends any canary split: all traffic goes to the new active target
-    route.draining.delete(target.id);
-    if (previous && previous !== target.id) {
-      route.draining.add(previous);
-      void router.drain(previous, drainTimeoutMs).finally(() => route.draining.delete(previous));
+    const now = activeIdsOf(target, grouped);
+    for (const id of now) route.draining.delete(id);
+    for (const old of before.filter((id) => !now.includes(id))) {
+      route.draining.add(old);
+      void router.drain(old, drainTimeoutMs).finally(() => route.draining.delete(old));
     }
     this.#store.event(
       'traffic.switched',
       app,
       target.id,
       target.release,
-      `traffic of ${app} switched to ${target.id}`,
-      { previous },
+      `traffic of ${app} switched to ${now.join(', ')}`,
+      { previous, ...(grouped ? { group: now } : {}) },
     );
-    return { previous, switchedAtMs: this.#store.clock.nowMs() };
+    const previousGroup = before.length > 1 ? { previousGroup: before } : {};
+    return { previous, ...previousGroup, switchedAtMs: this.#store.clock.nowMs() };
   }
 
   async setWeight(params: RouterMethods['setWeight']['params']): Promise<{ weight: number }> {
@@ -283,13 +289,23 @@ export class RouteTable implements RoutePort {
     const router = route?.router;
     if (!route || !router) return { routed: false };
     const key = route.app;
-    const wasActive = router.active === targetId;
+    // A member of the serving group leaves it; the others go on serving.
+    const group = route.group?.members.some((m) => m.id === targetId) ? route.group : null;
+    const rest = group ? deriveGroupWithout(group, targetId) : null;
+    const first = group?.members.find((m) => m.id !== targetId) ?? null;
+    const wasActive = router.active === targetId && first === null;
     await this.#store.commit((s) => {
       const saved = s.routes.find((r) => r.app === key);
       if (!saved) return;
+      if (first !== null) Object.assign(saved, { active: first, group: rest ?? undefined });
       if (saved.active?.id === targetId) saved.active = null;
       if (saved.split?.canary.id === targetId) saved.split = null;
     });
+    if (first !== null) {
+      applyActiveSide(router, first, rest);
+      route.active = first;
+      route.group = rest;
+    }
     if (wasActive) {
       router.clearActive();
       route.active = null;
