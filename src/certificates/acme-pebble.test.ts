@@ -168,10 +168,11 @@ describe('ACME against Pebble', () => {
 
   it('a wrong challenge answer fails validation with the CA detail and leaves the old certificate', async () => {
     const before = readFileSync(join(certs(), 'shop.json'), 'utf8');
-    // A responder that serves a key authorization that is not the one for this account and token.
+    // A responder that serves a key authorization that is not the one for this account and token: its last
+    // character changed (a thumbprint's last character is one of 16, so "always A" was right one time in 16).
     const wrong = {
       set: (token: string, keyAuthorization: string) =>
-        answers.set(token, `${keyAuthorization.slice(0, -1)}A`),
+        answers.set(token, `${keyAuthorization.slice(0, -1)}${keyAuthorization.endsWith('A') ? 'E' : 'A'}`),
       remove: (token: string) => answers.remove(token),
     };
     const failures: CertificateFailure[] = [];

@@ -1,6 +1,6 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOk, freePort, REPO_ROOT } from '../helpers/project.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -13,7 +13,18 @@ import { fleetProject, type Fleet } from './fleet-project.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof import('better-sqlite3');
-const SQLITE_MODULE = join(REPO_ROOT, 'node_modules', 'better-sqlite3');
+/** better-sqlite3 and what it loads, without its sources (the hosts see /var/tmp, not where the repository is). */
+const SQLITE_MODULES = ['better-sqlite3', 'bindings', 'file-uri-to-path'];
+const SQLITE_ROOT = join(REPO_ROOT, 'node_modules', 'better-sqlite3');
+/** What better-sqlite3 needs at run time: its lib and its binary, not its sources and build files (28 MB). */
+const neededAtRunTime = (src: string): boolean => {
+  const rel = relative(SQLITE_ROOT, src);
+  if (rel.startsWith('..')) return true; // another module
+  if (rel.startsWith('deps') || rel.startsWith('src')) return false;
+  return (
+    !rel.startsWith('build') || ['build', 'build/Release', 'build/Release/better_sqlite3.node'].includes(rel)
+  );
+};
 const JOBS = 900;
 
 const WORKER_JS = `const Database = require(process.env.SQLITE_MODULE);
@@ -52,6 +63,13 @@ describe('worker processes on a fleet over SSH', () => {
     fleet = fleetProject(testbed, await freePort());
     queueDir = mkdtempSync('/var/tmp/sw-queue-');
     chmodSync(queueDir, 0o777);
+    for (const name of SQLITE_MODULES) {
+      cpSync(join(REPO_ROOT, 'node_modules', name), join(queueDir, 'node_modules', name), {
+        recursive: true,
+        filter: neededAtRunTime,
+      });
+    }
+    const SQLITE_MODULE = join(queueDir, 'node_modules', 'better-sqlite3');
     const db = new Database(queue());
     db.pragma('journal_mode = WAL');
     db.exec('create table jobs (id integer primary key, claimed_by text)');
