@@ -1,25 +1,13 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  HOST_DOCKER_SOCKET,
-  importNodeBaseImage,
-  startDockerEngine,
-  startHostDockerEngine,
-  type DockerEngine,
-} from '../helpers/docker.js';
+import { HOST_DOCKER_SOCKET } from '../helpers/docker.js';
 import { startLoad } from '../helpers/load-loop.js';
-import { REPO_ROOT, expectOk, freePort, runCli, type CliResult } from '../helpers/project.js';
-import { claimFreeSlot, type SlotLock } from '../testbed/slot-lock.js';
-import { createTestbed, type Testbed } from '../testbed/testbed.js';
+import { expectOk, type CliResult } from '../helpers/project.js';
+import type { Testbed } from '../testbed/testbed.js';
+import { startDockerFleet, type DockerFleet } from './docker-fleet-kit.js';
 
 // Containers on real SSH hosts: each testbed host (a network namespace with its own sshd) runs its own dockerd,
 // started by this test inside the host. The control plane builds the image with a local engine, saves it once,
 // uploads it over SFTP to each host and the host's agent loads it; the Docker port is never opened.
-
-const APP_PORT = 8420;
-const BASE = 'slipway-test-node:base';
 
 interface StatusJson {
   hosts: Array<{
@@ -30,89 +18,19 @@ interface StatusJson {
 }
 
 describe('containers on a testbed of 2 SSH hosts, each with its own Docker Engine', () => {
+  let fleet: DockerFleet;
   let testbed: Testbed;
-  let engine: DockerEngine;
-  let subnet: SlotLock;
-  const stopHostEngines: Array<() => Promise<void>> = [];
-  let dir: string;
   let edgePort: number;
-  const cli = (args: string[]): Promise<CliResult> => runCli(['-c', join(dir, 'slipway.yml'), ...args]);
-
-  const writeConfig = (o: { strategy?: string; env?: Record<string, string> } = {}): void => {
-    const hosts = testbed.hosts
-      .map(
-        (h) =>
-          `      - name: ${h.name}\n        address: ${h.address}\n        user: root\n        identityFile: ${testbed.clientKeyPath}`,
-      )
-      .join('\n');
-    const env = Object.entries({ GREETING: 'Hello', HOST: '0.0.0.0', ...o.env })
-      .map(([k, v]) => `  ${k}: "${v}"`)
-      .join('\n');
-    writeFileSync(
-      join(dir, 'slipway.yml'),
-      `app: hello
-build:
-  command: node build.js
-run:
-  command: node server.js
-  stopTimeout: 5s
-runtime:
-  kind: docker
-  socket: ${HOST_DOCKER_SOCKET}
-  buildSocket: ${engine.socket}
-  memory: 256m
-healthCheck:
-  path: /healthz
-  interval: 200ms
-  timeout: 1s
-  healthyThreshold: 2
-  startTimeout: 20s
-env:
-${env}
-environments:
-  production:
-    hosts:
-${hosts}
-    publicPort: ${APP_PORT}
-    ssh:
-      knownHosts: ${testbed.knownHostsPath}
-      connectTimeout: 3s
-    edge:
-      host: local
-      publicPort: ${edgePort}
-      bindAddress: 127.0.0.1
-    strategy:
-${o.strategy ?? '      kind: blue-green\n      keepWarm: 5m\n      drainTimeout: 5s'}
-`,
-    );
-  };
+  const cli = (args: string[]): Promise<CliResult> => fleet.cli(args);
+  const writeConfig = (o: { strategy?: string; env?: Record<string, string> } = {}): void =>
+    fleet.writeConfig(o);
 
   beforeAll(async () => {
-    engine = await startDockerEngine();
-    await importNodeBaseImage(engine.docker, BASE);
-    testbed = await createTestbed({ hosts: 2, name: 'docker' });
-    subnet = await claimFreeSlot(120 + Math.floor(Math.random() * 50));
-    for (const host of testbed.hosts) stopHostEngines.push(await startHostDockerEngine(host, subnet.slot));
-    dir = mkdtempSync(join(tmpdir(), 'sw-dk-'));
-    cpSync(join(REPO_ROOT, 'examples', 'hello'), dir, {
-      recursive: true,
-      filter: (src) => !src.includes('.slipway'),
-    });
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${BASE}\nWORKDIR /app\nCOPY . /app/\n`);
-    edgePort = await freePort();
-    writeConfig();
+    fleet = await startDockerFleet({ hosts: 2, name: 'docker' });
+    ({ testbed, edgePort } = fleet);
   }, 240_000);
 
-  afterAll(async () => {
-    if (dir) {
-      await cli(['agent', 'stop', '--stop-targets']);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    for (const stop of stopHostEngines) await stop().catch(() => undefined);
-    await testbed?.destroy();
-    await subnet?.release();
-    await engine?.stop();
-  }, 180_000);
+  afterAll(async () => fleet?.dispose(), 180_000);
 
   it('loads the release image on every host over SSH, once, and serves it through the edge', async () => {
     expectOk(await cli(['setup', 'production']));
