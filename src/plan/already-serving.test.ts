@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { deriveAlreadyServing } from './already-serving.js';
 import { describePlan } from './describe-plan.js';
 import { planDeploy, type DeployInput, type HostObservation, type PlannedStrategy } from './plan-deploy.js';
-import type { AlreadyServingDecision, Step } from './steps.js';
+import type { AlreadyServingDecision } from './already-serving.js';
+import type { Step } from './steps.js';
 import { ROLLING_ONE_BY_ONE, analysisPlan, releaseRuntime } from './test-fixtures.js';
 
 // A redeploy of the release that serves: hosts that run it healthily are left out of the plan; the others

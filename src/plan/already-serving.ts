@@ -1,6 +1,23 @@
 import { membersOf } from './instance-group.js';
 import type { DeployInput } from './plan-input.js';
-import type { AlreadyServingDecision, AlreadyServingHost } from './steps.js';
+
+/** A host whose router serves the deployed release already. */
+export interface AlreadyServingHost {
+  host: string;
+  /** The target serving it. */
+  targetId: string;
+  decision: AlreadyServingDecision;
+}
+
+/**
+ * Left as it is when its target runs and passed its health check (no crash since). Started again when it is
+ * not known to be healthy, or when the release reads secrets: their values are read when a target starts, and
+ * the agent does not say which values a running target has, so a redeploy is how new values reach it.
+ */
+export type AlreadyServingDecision =
+  | { kind: 'left-as-is' }
+  | { kind: 'restart-not-healthy'; state: string; health: string }
+  | { kind: 'restart-for-secrets'; secretNames: string[] };
 
 /**
  * The hosts whose router serves the release being deployed already, and what to do about each: a redeploy of

@@ -1,10 +1,5 @@
-import {
-  NEW_ID,
-  type AlreadyServingDecision,
-  type AlreadyServingHost,
-  type Plan,
-  type Stage,
-} from './steps.js';
+import { NEW_ID, type Plan, type Stage } from './steps.js';
+import type { AlreadyServingDecision, AlreadyServingHost } from './already-serving.js';
 import { describeStep } from './describe-step.js';
 import { describeFrontDoorPlan, type FrontDoorPlanView } from './describe-front-door.js';
 

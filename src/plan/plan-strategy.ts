@@ -19,12 +19,11 @@ import {
   withoutEmptyStages,
   type HostPlan,
 } from './plan-parts.js';
-import { deriveAlreadyServing, hostsLeftAsIs } from './already-serving.js';
+import { deriveAlreadyServing, hostsLeftAsIs, type AlreadyServingHost } from './already-serving.js';
 import { stopLeftoverSteps } from './reusable-targets.js';
 import {
   CONTROL_PLANE,
   NEW_ID,
-  type AlreadyServingHost,
   type Plan,
   type RollbackPreview,
   type Stage,

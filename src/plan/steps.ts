@@ -3,6 +3,7 @@ import type { BackupDatabaseStep, MigrateStep } from '../migrate/migration-steps
 import type { AwaitWindowStep, BakeStep } from '../pipeline/pipeline-steps.js';
 import type { VerifySuitePlan } from '../verify/verify-suite.js';
 import type { RunHookStep } from './hook-steps.js';
+import type { AlreadyServingHost } from './already-serving.js';
 import type { StartWorkerStep, StopWorkerStep, WaitWorkerStep } from './worker-steps.js';
 import type { SetScheduleStep } from './schedule-steps.js';
 import type { SwitchGroup } from './instance-group.js';
@@ -387,21 +388,3 @@ export interface Plan {
 export interface Rotation {
   secrets: string[];
 }
-
-/** A host whose router serves the deployed release already. */
-export interface AlreadyServingHost {
-  host: string;
-  /** The target serving it. */
-  targetId: string;
-  decision: AlreadyServingDecision;
-}
-
-/**
- * Left as it is when its target runs and passed its health check (no crash since). Started again when it is
- * not known to be healthy, or when the release reads secrets: their values are read when a target starts, and
- * the agent does not say which values a running target has, so a redeploy is how new values reach it.
- */
-export type AlreadyServingDecision =
-  | { kind: 'left-as-is' }
-  | { kind: 'restart-not-healthy'; state: string; health: string }
-  | { kind: 'restart-for-secrets'; secretNames: string[] };

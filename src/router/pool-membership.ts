@@ -40,6 +40,13 @@ export class PoolMembership {
     return this.#pool;
   }
 
+  /**
+   * Makes this router an edge: while no target is active, each request goes to the next pool member in
+   * rotation (enabled and not unhealthy; see `EdgePool`), and moves on to another member when its member does
+   * not answer (see pool-exchange.ts). An unhealthy member leaves the rotation at once and comes back after
+   * `healthyThreshold` passing checks. Calling again applies new failover settings; another health-check spec
+   * restarts the checks. `wallClockMs` times what status shows (the agent's clock).
+   */
   configure(opts: EdgePoolOptions & { wallClockMs?: () => number }): void {
     if (this.#pool !== null) {
       this.#pool.reconfigure(opts);
@@ -57,7 +64,11 @@ export class PoolMembership {
     this.#rebuildRotation();
   }
 
-  add(member: PoolMemberAddress, opts: { enabled?: boolean; disabledSinceMs?: number | null }): void {
+  /**
+   * Adds an upstream to the pool, enabled unless told otherwise. Idempotent: a member already there keeps its
+   * enabled state; one being removed (drained) is kept after all.
+   */
+  add(member: PoolMemberAddress, opts: { enabled?: boolean; disabledSinceMs?: number | null } = {}): void {
     const pool = this.#pool;
     if (pool === null) {
       throw new SlipwayError('this router has no upstream pool', { hint: 'configure the pool first' });
@@ -76,11 +87,19 @@ export class PoolMembership {
     pool.add(upstream, opts.enabled ?? true, opts.disabledSinceMs ?? null);
   }
 
+  /**
+   * A disabled member gets no new requests; what it has in flight goes on (`whenIdle` waits for it).
+   * Enabling it puts it back in rotation (unless its health check fails). The router's `drain(id)` removes a member.
+   */
   setEnabled(id: string, enabled: boolean): void {
     const pool = this.#require(id);
     if (pool.setEnabled(id, enabled) && enabled) this.#cancelQuiescing(id);
   }
 
+  /**
+   * Waits until a disabled member has nothing in flight (or `timeoutMs` passes; what is still in flight then is
+   * left alone). Ends with `cancelled` when the member is (or becomes) enabled or is removed.
+   */
   async whenIdle(id: string, timeoutMs: number): Promise<PoolMemberIdleResult> {
     const member = this.#require(id).member(id);
     const target = member.target;
@@ -100,6 +119,7 @@ export class PoolMembership {
     return how === 'cancelled' ? { drained: false, inFlight, cancelled: true } : { drained: false, inFlight };
   }
 
+  /** The pool's members in the order they were added, with their state; empty for a router without a pool. */
   status(): PoolMemberStatus[] {
     return this.#pool?.status() ?? [];
   }

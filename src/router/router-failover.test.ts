@@ -62,7 +62,7 @@ async function startEdge(healthCheck: HealthCheckSpec, spec: EdgeFailoverSpec = 
   const seen = recorder();
   const router = await Router.listen({ port: 0, host: '127.0.0.1' });
   cleanup(() => router.close());
-  router.configurePool({
+  router.edgePool.configure({
     healthCheck,
     failover: spec,
     onHealthChange: seen.onHealthChange,
@@ -70,7 +70,7 @@ async function startEdge(healthCheck: HealthCheckSpec, spec: EdgeFailoverSpec = 
   });
   /** Resolves once `predicate` holds for the pool, re-checked after every change. */
   const reaches = async (predicate: (members: PoolMemberStatus[]) => boolean): Promise<void> => {
-    while (!predicate(router.poolMembers())) await seen.wait();
+    while (!predicate(router.edgePool.status())) await seen.wait();
   };
   return { router, seen, reaches };
 }
@@ -105,8 +105,8 @@ describe('Edge failover: a host whose link is cut', () => {
     cleanup(silent.close);
     const live = await startHost('live');
     const { router, seen } = await startEdge(idleChecks);
-    router.addPoolMember({ id: 'silent', host: '127.0.0.1', port: silent.port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'silent', host: '127.0.0.1', port: silent.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     const answers = [];
     for (let i = 0; i < 8; i++) answers.push(await send(router.port, `/r${i}`));
@@ -119,7 +119,7 @@ describe('Edge failover: a host whose link is cut', () => {
     }
     // Three timeouts in a row ejected it; no check ever ran (they are 60 s apart), and nothing went there since.
     expect(silent.seen.map((r) => r.path)).toEqual(['/r0', '/r1', '/r2']);
-    expect(member(router.poolMembers(), 'silent')).toMatchObject({
+    expect(member(router.edgePool.status(), 'silent')).toMatchObject({
       inRotation: false,
       health: 'unhealthy',
       ejected: { cause: 'timeouts' },
@@ -132,8 +132,8 @@ describe('Edge failover: a host whose link is cut', () => {
     cleanup(silent.close);
     const live = await startHost('live');
     const { router } = await startEdge(idleChecks, { ...failover, answerTimeoutMaxMs: 300 });
-    router.addPoolMember({ id: 'silent', host: '127.0.0.1', port: silent.port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'silent', host: '127.0.0.1', port: silent.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     const answer = await send(router.port, '/orders', 'POST');
 
@@ -152,8 +152,8 @@ describe('Edge failover: a host whose link is cut', () => {
     cleanup(a.close);
     cleanup(b.close);
     const { router } = await startEdge(idleChecks, { ...failover, answerTimeoutMaxMs: 300 });
-    router.addPoolMember({ id: 'a', host: '127.0.0.1', port: a.port });
-    router.addPoolMember({ id: 'b', host: '127.0.0.1', port: b.port });
+    router.edgePool.add({ id: 'a', host: '127.0.0.1', port: a.port });
+    router.edgePool.add({ id: 'b', host: '127.0.0.1', port: b.port });
 
     expect((await send(router.port, '/x')).status).toBe(502);
     expect([a.count('GET', '/x'), b.count('GET', '/x')]).toEqual([1, 1]);
@@ -168,8 +168,8 @@ describe('Edge failover: a host whose link is cut', () => {
     });
     const live = await startHost('live');
     const { router } = await startEdge(idleChecks);
-    router.addPoolMember({ id: 'slow', host: '127.0.0.1', port: slow.port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'slow', host: '127.0.0.1', port: slow.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     expect(await send(router.port, '/report')).toEqual({ status: 200, body: 'live' });
     await aborted.promise; // the first attempt's connection was cut when the request moved on
@@ -193,16 +193,16 @@ describe('Edge failover: a host whose link is cut', () => {
       answerTimeoutMinMs: 50_000,
       answerTimeoutMaxMs: 60_000,
     });
-    router.addPoolMember({ id: 'stuck', host: '127.0.0.1', port: stuck.port });
+    router.edgePool.add({ id: 'stuck', host: '127.0.0.1', port: stuck.port });
     await reaches((ms) => member(ms, 'stuck')?.health === 'healthy');
     const pending = send(router.port, '/waiting');
     await received.promise;
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     healthy = false;
     await reaches((ms) => member(ms, 'stuck')?.inRotation === false);
     // Moved on in the same turn as the ejection, not after some timeout.
-    expect(member(router.poolMembers(), 'stuck')).toMatchObject({
+    expect(member(router.edgePool.status(), 'stuck')).toMatchObject({
       inFlight: 0,
       ejected: { cause: 'failed-checks', detail: 'GET /healthz answered 503' },
     });
@@ -215,15 +215,15 @@ describe('Edge failover: slow members and the retry budget', () => {
     const slow = await startHost('slow', (_req, answer) => setTimeout(answer, 30));
     const live = await startHost('live');
     const { router } = await startEdge(idleChecks, { ...failover, answerTimeoutMinMs: 1_000 });
-    router.addPoolMember({ id: 'slow', host: '127.0.0.1', port: slow.port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'slow', host: '127.0.0.1', port: slow.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     const bodies = [];
     for (let i = 0; i < 6; i++) bodies.push((await send(router.port, `/p${i}`)).body);
 
     expect(bodies).toEqual(['slow', 'live', 'slow', 'live', 'slow', 'live']);
     expect(slow.got.length + live.got.length).toBe(6); // no request was sent twice
-    expect(member(router.poolMembers(), 'slow')).toMatchObject({ inRotation: true, ejected: null });
+    expect(member(router.edgePool.status(), 'slow')).toMatchObject({ inRotation: true, ejected: null });
   });
 
   it('retries away from a slow member past its bound only within its budget', async () => {
@@ -231,8 +231,8 @@ describe('Edge failover: slow members and the retry budget', () => {
     const sluggish = await startHost('sluggish', (_req, answer) => setTimeout(answer, 300));
     const live = await startHost('live');
     const { router } = await startEdge(idleChecks, { ...failover, ejectAfter: 100 });
-    router.addPoolMember({ id: 'sluggish', host: '127.0.0.1', port: sluggish.port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'sluggish', host: '127.0.0.1', port: sluggish.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     const answers = [];
     for (let i = 0; i < 16; i++) answers.push(await send(router.port, `/q${i}`));
@@ -244,7 +244,7 @@ describe('Edge failover: slow members and the retry budget', () => {
     // The budget: at least 3 retries in a window, else 20% of the member's requests; never more.
     expect(retried).toBeGreaterThanOrEqual(3);
     expect(retried).toBeLessThanOrEqual(Math.max(3, Math.floor(0.2 * sluggish.got.length)));
-    expect(member(router.poolMembers(), 'sluggish')?.inRotation).toBe(true);
+    expect(member(router.edgePool.status(), 'sluggish')?.inRotation).toBe(true);
   });
 });
 
@@ -255,18 +255,18 @@ describe('Edge failover: members come back by themselves', () => {
     const live = await startHost('live');
     // Checks that never eject by themselves here (50 failures): the edge's own requests eject.
     const { router, seen, reaches } = await startEdge({ ...quickChecks, unhealthyThreshold: 50 });
-    router.addPoolMember({ id: 'cut', host: '127.0.0.1', port: host.port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'cut', host: '127.0.0.1', port: host.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     for (let i = 0; i < 3; i++) expect((await send(router.port, `/before${i}`)).body).toBe('live');
-    expect(member(router.poolMembers(), 'cut')).toMatchObject({
+    expect(member(router.edgePool.status(), 'cut')).toMatchObject({
       inRotation: false,
       ejected: { cause: 'timeouts' },
     });
 
     host.answer('back'); // the link is back
     await reaches((ms) => member(ms, 'cut')?.inRotation === true);
-    expect(member(router.poolMembers(), 'cut')).toMatchObject({ health: 'healthy', ejected: null });
+    expect(member(router.edgePool.status(), 'cut')).toMatchObject({ health: 'healthy', ejected: null });
     expect(
       seen.events.map((e) => `${e.kind} ${e.member}${e.kind === 'readmitted' ? ` ${e.how}` : ''}`),
     ).toEqual(['ejected cut', 'readmitted cut passed-checks']);
@@ -280,11 +280,11 @@ describe('Edge failover: members come back by themselves', () => {
     const live = await startHost('live');
     // Refused checks fail fast: 50 of them in a row before the checks would eject it themselves.
     const { router, seen, reaches } = await startEdge({ ...quickChecks, unhealthyThreshold: 50 });
-    router.addPoolMember({ id: 'gone', host: '127.0.0.1', port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'gone', host: '127.0.0.1', port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     expect(await send(router.port, '/')).toEqual({ status: 200, body: 'live' });
-    expect(member(router.poolMembers(), 'gone')?.ejected).toMatchObject({
+    expect(member(router.edgePool.status(), 'gone')?.ejected).toMatchObject({
       cause: 'refused',
       detail: `127.0.0.1:${port} refused the connection`,
     });
@@ -306,8 +306,8 @@ describe('Edge failover: members come back by themselves', () => {
     });
     cleanup(live.close);
     const { router } = await startEdge({ ...quickChecks, timeoutMs: 5_000 });
-    router.addPoolMember({ id: 'hanging', host: '127.0.0.1', port: hanging.port });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'hanging', host: '127.0.0.1', port: hanging.port });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     await threeChecks.promise;
     // The hanging member's first check is still waiting for its answer.

@@ -49,7 +49,7 @@ async function listenOn(port: number, name: string): Promise<{ close: () => Prom
 async function startEdge(healthCheck: HealthCheckSpec, onHealthChange?: (c: HealthChange) => void) {
   const router = await Router.listen({ port: 0, host: '127.0.0.1' });
   cleanup(() => router.close());
-  router.configurePool({ healthCheck, ...(onHealthChange ? { onHealthChange } : {}) });
+  router.edgePool.configure({ healthCheck, ...(onHealthChange ? { onHealthChange } : {}) });
   return router;
 }
 
@@ -69,7 +69,7 @@ function poolReaches(
   predicate: (members: PoolMemberStatus[]) => boolean,
 ): Promise<void> {
   return (async () => {
-    while (!predicate(router.poolMembers())) await changes.wait();
+    while (!predicate(router.edgePool.status())) await changes.wait();
   })();
 }
 
@@ -94,13 +94,13 @@ describe('Router upstream pool (edge)', () => {
   it('sends requests round-robin over the members', async () => {
     const hosts = await Promise.all(['A', 'B', 'C'].map(startHost));
     const router = await startEdge(idleChecks);
-    hosts.forEach((h, i) => router.addPoolMember({ id: `host-${i}`, host: '127.0.0.1', port: h.port }));
+    hosts.forEach((h, i) => router.edgePool.add({ id: `host-${i}`, host: '127.0.0.1', port: h.port }));
 
     const bodies: string[] = [];
     for (let i = 0; i < 9; i++) bodies.push((await get(router.port)).body);
 
     expect(bodies).toEqual(['A', 'B', 'C', 'A', 'B', 'C', 'A', 'B', 'C']);
-    expect(router.poolMembers().map((m) => [m.id, m.enabled, m.inRotation])).toEqual([
+    expect(router.edgePool.status().map((m) => [m.id, m.enabled, m.inRotation])).toEqual([
       ['host-0', true, true],
       ['host-1', true, true],
       ['host-2', true, true],
@@ -115,11 +115,11 @@ describe('Router upstream pool (edge)', () => {
       status: 503,
       body: 'Service unavailable: no app host is in rotation (slipway edge router)\n',
     });
-    router.addPoolMember({ id: 'a', host: '127.0.0.1', port: a.port });
+    router.edgePool.add({ id: 'a', host: '127.0.0.1', port: a.port });
     expect((await get(router.port)).body).toBe('A');
-    router.setPoolMember('a', false);
+    router.edgePool.setEnabled('a', false);
     expect((await get(router.port)).status).toBe(503);
-    router.setPoolMember('a', true);
+    router.edgePool.setEnabled('a', true);
     expect((await get(router.port)).body).toBe('A');
   });
 
@@ -137,14 +137,14 @@ describe('Router upstream pool (edge)', () => {
     cleanup(slow.close);
     const b = await startHost('B');
     const router = await startEdge(idleChecks);
-    router.addPoolMember({ id: 'a', host: '127.0.0.1', port: slow.port });
-    router.addPoolMember({ id: 'b', host: '127.0.0.1', port: b.port });
+    router.edgePool.add({ id: 'a', host: '127.0.0.1', port: slow.port });
+    router.edgePool.add({ id: 'b', host: '127.0.0.1', port: b.port });
 
     const pending = get(router.port, '/slow'); // the first turn is a's
     await received.promise;
-    router.setPoolMember('a', false);
-    const idle = router.whenPoolMemberIdle('a', 10_000);
-    expect(member(router.poolMembers(), 'a')).toMatchObject({
+    router.edgePool.setEnabled('a', false);
+    const idle = router.edgePool.whenIdle('a', 10_000);
+    expect(member(router.edgePool.status(), 'a')).toMatchObject({
       enabled: false,
       inRotation: false,
       inFlight: 1,
@@ -158,7 +158,7 @@ describe('Router upstream pool (edge)', () => {
     expect(await pending).toEqual({ status: 200, body: 'slow answer from A' });
     expect(await idle).toEqual({ drained: true, inFlight: 0 });
     // Disabled, not removed: it comes back when enabled.
-    router.setPoolMember('a', true);
+    router.edgePool.setEnabled('a', true);
     const after = new Set<string>();
     for (let i = 0; i < 4; i++) after.add((await get(router.port)).body);
     expect(after).toEqual(new Set(['A', 'B']));
@@ -173,11 +173,11 @@ describe('Router upstream pool (edge)', () => {
     });
     cleanup(stuck.close);
     const router = await startEdge(idleChecks);
-    router.addPoolMember({ id: 'a', host: '127.0.0.1', port: stuck.port });
+    router.edgePool.add({ id: 'a', host: '127.0.0.1', port: stuck.port });
     const pending = get(router.port);
     await received.promise;
-    router.setPoolMember('a', false);
-    expect(await router.whenPoolMemberIdle('a', 20)).toEqual({ drained: false, inFlight: 1 });
+    router.edgePool.setEnabled('a', false);
+    expect(await router.edgePool.whenIdle('a', 20)).toEqual({ drained: false, inFlight: 1 });
     release.resolve();
     expect(await pending).toEqual({ status: 200, body: 'late' });
   });
@@ -193,7 +193,7 @@ describe('Router upstream pool (edge)', () => {
       ['b', b],
       ['c', c],
     ] as const) {
-      router.addPoolMember({ id, host: '127.0.0.1', port: h.port });
+      router.edgePool.add({ id, host: '127.0.0.1', port: h.port });
     }
     await poolReaches(router, changes, (ms) => ms.every((m) => m.healthy));
 
@@ -255,18 +255,21 @@ describe('Router upstream pool (edge)', () => {
     const live = await startHost('live');
     const deadPort = REFUSED_PORT;
     const router = await startEdge(idleChecks);
-    router.addPoolMember({ id: 'dead', host: '127.0.0.1', port: deadPort });
-    router.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router.edgePool.add({ id: 'dead', host: '127.0.0.1', port: deadPort });
+    router.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
 
     // Turn 0 is the dead member's: the GET is retried on the live one.
     expect(await get(router.port)).toEqual({ status: 200, body: 'live' });
     // The refused connection took the dead member out of rotation at once (passive health).
-    expect(member(router.poolMembers(), 'dead')).toMatchObject({ health: 'unhealthy', inRotation: false });
+    expect(member(router.edgePool.status(), 'dead')).toMatchObject({
+      health: 'unhealthy',
+      inRotation: false,
+    });
 
     // A member nobody checked yet is in rotation again; a POST to it is not retried (its body may be used).
     const router2 = await startEdge(idleChecks);
-    router2.addPoolMember({ id: 'dead', host: '127.0.0.1', port: deadPort });
-    router2.addPoolMember({ id: 'live', host: '127.0.0.1', port: live.port });
+    router2.edgePool.add({ id: 'dead', host: '127.0.0.1', port: deadPort });
+    router2.edgePool.add({ id: 'live', host: '127.0.0.1', port: live.port });
     expect((await get(router2.port, '/', 'POST')).status).toBe(502);
     expect(await get(router2.port, '/', 'POST')).toEqual({ status: 200, body: 'live' });
   });
@@ -274,9 +277,9 @@ describe('Router upstream pool (edge)', () => {
   it('keeps the last member in rotation on a refused connection: only its health check may empty the pool', async () => {
     const deadPort = REFUSED_PORT;
     const router = await startEdge(idleChecks);
-    router.addPoolMember({ id: 'only', host: '127.0.0.1', port: deadPort });
+    router.edgePool.add({ id: 'only', host: '127.0.0.1', port: deadPort });
     expect((await get(router.port)).status).toBe(502);
-    expect(member(router.poolMembers(), 'only')).toMatchObject({ health: 'unknown', inRotation: true });
+    expect(member(router.edgePool.status(), 'only')).toMatchObject({ health: 'unknown', inRotation: true });
   });
 
   it('removes a member by draining it, and keeps it when it is added back meanwhile', async () => {
@@ -291,25 +294,23 @@ describe('Router upstream pool (edge)', () => {
     cleanup(a.close);
     const b = await startHost('B');
     const router = await startEdge(idleChecks);
-    router.addPoolMember({ id: 'a', host: '127.0.0.1', port: a.port });
-    router.addPoolMember({ id: 'b', host: '127.0.0.1', port: b.port });
+    router.edgePool.add({ id: 'a', host: '127.0.0.1', port: a.port });
+    router.edgePool.add({ id: 'b', host: '127.0.0.1', port: b.port });
 
     const pending = get(router.port, '/slow');
     await received.promise;
     const removal = router.drain('a', 10_000);
-    expect(router.poolMembers().map((m) => m.id)).toEqual(['b']);
+    expect(router.edgePool.status().map((m) => m.id)).toEqual(['b']);
     expect((await get(router.port)).body).toBe('B');
-    router.addPoolMember({ id: 'a', host: '127.0.0.1', port: a.port });
+    router.edgePool.add({ id: 'a', host: '127.0.0.1', port: a.port });
     expect(await removal).toEqual({ drained: false, abandoned: 0, cancelled: true });
     release.resolve();
     expect((await pending).body).toBe('slow A');
-    expect(router.poolMembers().map((m) => m.id)).toEqual(['b', 'a']);
+    expect(router.edgePool.status().map((m) => m.id)).toEqual(['b', 'a']);
 
     expect(await router.drain('b', 1_000)).toEqual({ drained: true, abandoned: 0 });
-    expect(router.poolMembers().map((m) => m.id)).toEqual(['a']);
+    expect(router.edgePool.status().map((m) => m.id)).toEqual(['a']);
     expect(router.targetIds()).toEqual(['a']);
-    expect(() => router.addPoolMember({ id: 'a', host: '127.0.0.1', port: b.port })).toThrow(
-      /already points/,
-    );
+    expect(() => router.edgePool.add({ id: 'a', host: '127.0.0.1', port: b.port })).toThrow(/already points/);
   });
 });

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { HealthCheckSpec, PoolMemberStatus, TargetMetrics } from '../agent/protocol.js';
+import type { HealthCheckSpec, TargetMetrics } from '../agent/protocol.js';
 import { SlipwayError } from '../core/errors.js';
 import type { FastRoute } from './fast-path/client-connection.js';
 import { RawHeadersView } from './fast-path/raw-headers-view.js';
 import type { RequestHead } from './fast-path/request-head.js';
-import type { EdgePoolOptions, PoolMemberAddress } from './edge-pool.js';
 import type { Trip, TripwireSpec } from '../analysis/tripwire.js';
 import type { CanaryTripwire } from './canary-tripwire.js';
 import { TripwireSlot } from './tripwire-slot.js';
@@ -19,7 +18,8 @@ import {
   BUCKETS,
   deriveRouteWithActive,
   deriveRouteWithSplit,
-  formatBucketCookie,
+  createTurnCounter,
+  deriveBucketHeader,
   selectTarget,
   type CanarySplit,
   type RouteState,
@@ -28,7 +28,7 @@ import {
 
 import { startUpgradeTunnel } from './upgrade-tunnel.js';
 import { IncomingRequestView } from './incoming-request-view.js';
-import { PoolMembership, type PoolMemberIdleResult } from './pool-membership.js';
+import { PoolMembership } from './pool-membership.js';
 import { drainTarget, type DrainResult, type Draining } from './wait-idle.js';
 import { RouterListener, type RequestHandlers } from './router-listener.js';
 import { TargetGroup, type GroupMemberStatus } from './target-group.js';
@@ -54,7 +54,7 @@ export type { DrainResult } from './wait-idle.js';
  * Deploys swap then drain: `setActive(new)` moves every new request at once, `drain(old)` waits for the old
  * target's in-flight requests and removes it.
  *
- * An edge router (`configurePool`) has no active target: it balances requests round-robin over upstream pool
+ * An edge router (`edgePool.configure`) has no active target: it balances requests round-robin over upstream pool
  * members (the app hosts' routers), health-checked, and moves an idempotent request that cannot reach one, or
  * gets no answer from it in time, on to another (pool-exchange.ts).
  */
@@ -71,13 +71,8 @@ export class Router {
   readonly #maintenance = new MaintenanceGate();
   /** Armed while a canary split with a tripwire is on. */
   readonly #tripwire = new TripwireSlot();
-  #turn = 0;
-  readonly #nextTurn = (): number => {
-    const n = this.#turn;
-    this.#turn = n >= 0x3fffffff ? 0 : n + 1;
-    return n;
-  };
-  /** An edge's upstream pool (`configurePool`): its members are targets of this router. */
+  readonly #nextTurn = createTurnCounter();
+  /** An edge's upstream pool (`edgePool.configure`): its members are targets of this router. */
   readonly #members = new PoolMembership({
     targets: this.#targets,
     route: () => this.#route,
@@ -279,10 +274,7 @@ export class Router {
     if (selection.target === route.active && this.#group.members.length > 0) return CLASSIC_ROUTE;
     const target = selection.target === null ? undefined : this.#targets.get(selection.target);
     if (target === undefined) return { kind: 'unavailable', body: NO_TARGET_BODY };
-    const cookie =
-      route.split && selection.newBucket !== null
-        ? ['set-cookie', formatBucketCookie(route.split.cookie, selection.newBucket)]
-        : null;
+    const cookie = deriveBucketHeader(route, selection);
     return { kind: 'proxy', target, extraResponseHeaders: cookie };
   }
 
@@ -301,10 +293,7 @@ export class Router {
       );
       return;
     }
-    const cookie =
-      route.split && selection.newBucket !== null
-        ? ['set-cookie', formatBucketCookie(route.split.cookie, selection.newBucket)]
-        : null;
+    const cookie = deriveBucketHeader(route, selection);
     const pool = this.#members.pool;
     if (route.pool !== null && route.active === null && pool !== null) {
       startPoolExchange(target, req, res, pool);
@@ -315,46 +304,11 @@ export class Router {
   }
 
   /**
-   * Makes this router an edge: while no target is active, each request goes to the next pool member in
-   * rotation (enabled and not unhealthy; see `EdgePool`), and moves on to another member when its member does
-   * not answer (see pool-exchange.ts). An unhealthy member leaves the rotation at once and comes back after
-   * `healthyThreshold` passing checks. Calling again applies new failover settings; another health-check spec
-   * restarts the checks. `wallClockMs` times what status shows (the agent's clock).
+   * An edge's upstream pool (pool-membership.ts): `configure` makes this router an edge, `add`, `setEnabled`,
+   * `whenIdle` and `status` keep its members; `drain(id)` removes one.
    */
-  configurePool(opts: EdgePoolOptions & { wallClockMs?: () => number }): void {
-    this.#members.configure(opts);
-  }
-
-  /**
-   * Adds an upstream to the pool, enabled unless told otherwise. Idempotent: a member already there keeps its
-   * enabled state; one being removed (drained) is kept after all.
-   */
-  addPoolMember(
-    member: PoolMemberAddress,
-    opts: { enabled?: boolean; disabledSinceMs?: number | null } = {},
-  ): void {
-    this.#members.add(member, opts);
-  }
-
-  /**
-   * A disabled member gets no new requests; what it has in flight goes on (`whenPoolMemberIdle` waits for it).
-   * Enabling it puts it back in rotation (unless its health check fails). `drain(id)` removes a member.
-   */
-  setPoolMember(id: string, enabled: boolean): void {
-    this.#members.setEnabled(id, enabled);
-  }
-
-  /**
-   * Waits until a disabled member has nothing in flight (or `timeoutMs` passes; what is still in flight then is
-   * left alone). Ends with `cancelled` when the member is (or becomes) enabled or is removed.
-   */
-  whenPoolMemberIdle(id: string, timeoutMs: number): Promise<PoolMemberIdleResult> {
-    return this.#members.whenIdle(id, timeoutMs);
-  }
-
-  /** The pool's members in the order they were added, with their state; empty for a router without a pool. */
-  poolMembers(): PoolMemberStatus[] {
-    return this.#members.status();
+  get edgePool(): PoolMembership {
+    return this.#members;
   }
 
   /**

@@ -130,6 +130,23 @@ export function formatBucketCookie(name: string, bucket: number): string {
   return `${name}=${bucket}; Path=/; Max-Age=604800; SameSite=Lax; HttpOnly`;
 }
 
+/** The answer header that makes a user sticky: only when a split drew a new bucket for them. Pure. */
+export function deriveBucketHeader(route: RouteState, selection: Selection): [string, string] | null {
+  return route.split && selection.newBucket !== null
+    ? ['set-cookie', formatBucketCookie(route.split.cookie, selection.newBucket)]
+    : null;
+}
+
+/** Turns for round-robin choices (ties, pool members): 0, 1, 2 … wrapping before it leaves small integers. */
+export function createTurnCounter(): () => number {
+  let turn = 0;
+  return () => {
+    const n = turn;
+    turn = n >= 0x3fffffff ? 0 : n + 1;
+    return n;
+  };
+}
+
 /** Route state after a switch (a new object: the router swaps the reference, so readers never see a mix). A
  * switch ends a split: all traffic goes to the new active target. */
 export function deriveRouteWithActive(route: RouteState, active: string | null): RouteState {

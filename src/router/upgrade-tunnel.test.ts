@@ -125,7 +125,7 @@ describe('Upgrade pass-through', () => {
     const backend = await startEchoUpgradeBackend();
     const router = await Router.listen({ port: 0, host: '127.0.0.1' });
     cleanup(() => router.close());
-    router.configurePool({
+    router.edgePool.configure({
       healthCheck: {
         path: '/',
         intervalMs: 60_000,
@@ -134,13 +134,13 @@ describe('Upgrade pass-through', () => {
         unhealthyThreshold: 1,
       },
     });
-    router.addPoolMember({ id: 'host-a', host: '127.0.0.1', port: backend.port });
+    router.edgePool.add({ id: 'host-a', host: '127.0.0.1', port: backend.port });
 
     const { status, socket } = await openUpgrade(router.port);
     expect(status).toBe(101);
     expect(await exchange(socket, 'via the edge')).toBe('VIA THE EDGE');
-    router.setPoolMember('host-a', false);
-    const idle = router.whenPoolMemberIdle('host-a', 30_000);
+    router.edgePool.setEnabled('host-a', false);
+    const idle = router.edgePool.whenIdle('host-a', 30_000);
     expect((await openUpgrade(router.port)).status).toBe(503);
     expect(await exchange(socket, 'still open')).toBe('STILL OPEN');
     socket.end();

@@ -26,13 +26,13 @@ export async function applyEdge(
 ): Promise<void> {
   const router = record.router;
   if (!router) return;
-  router.configurePool({
+  router.edgePool.configure({
     healthCheck: edge.healthCheck,
     ...(edge.failover ? { failover: edge.failover } : {}),
     onMemberEvent: hooks.onMemberEvent,
     wallClockMs: hooks.wallClockMs,
   });
-  for (const member of router.poolMembers()) {
+  for (const member of router.edgePool.status()) {
     const wanted = edge.upstreams.find((u) => u.id === member.id);
     if (wanted && wanted.address === member.address && wanted.port === member.port) continue;
     record.draining.add(member.id);
@@ -43,7 +43,7 @@ export async function applyEdge(
     if (wanted) await drained; // moved: the old address must be gone before the new one is added
   }
   for (const u of edge.upstreams) {
-    router.addPoolMember(
+    router.edgePool.add(
       { id: u.id, host: u.address, port: u.port },
       { enabled: u.enabled, disabledSinceMs: u.disabledSinceMs ?? null },
     );
@@ -80,7 +80,7 @@ export async function whenInRotation(router: Router, id: string, check: HealthCh
   const boundMs = (check.healthyThreshold + 1) * (check.intervalMs + check.timeoutMs);
   const deadline = performance.now() + boundMs;
   for (;;) {
-    const member = router.poolMembers().find((m) => m.id === id);
+    const member = router.edgePool.status().find((m) => m.id === id);
     if (member === undefined) return false;
     if (member.inRotation) return true;
     if (performance.now() >= deadline) return false;

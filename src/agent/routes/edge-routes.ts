@@ -157,13 +157,13 @@ export class EdgeRoutes {
   }: RouterMethods['setEdgeMember']['params']): Promise<RouterMethods['setEdgeMember']['result']> {
     const record = this.#edgeRoute(app);
     const router = record.router;
-    const wasEnabled = router.poolMembers().find((m) => m.id === id)?.enabled;
+    const wasEnabled = router.edgePool.status().find((m) => m.id === id)?.enabled;
     // Applied first (a member taken out gets no new request from now on), then saved; put back as it was when
     // the disk refuses.
-    router.setPoolMember(id, enabled);
+    router.edgePool.setEnabled(id, enabled);
     this.#syncEdgeRecord(record);
     await this.store.commit().catch((err: unknown) => {
-      if (wasEnabled !== undefined) router.setPoolMember(id, wasEnabled);
+      if (wasEnabled !== undefined) router.edgePool.setEnabled(id, wasEnabled);
       this.#syncEdgeRecord(record);
       throw err;
     });
@@ -171,11 +171,11 @@ export class EdgeRoutes {
     this.store.event(`edge.member-${verb}`, app, null, null, `edge of ${app}: upstream ${id} ${verb}`, {
       member: id,
     });
-    const idle = enabled ? null : await router.whenPoolMemberIdle(id, drainTimeoutMs);
+    const idle = enabled ? null : await router.edgePool.whenIdle(id, drainTimeoutMs);
     // Put back: "back in the edge" (and a deploy's "live") must mean users reach it, so wait for the edge's
     // checks to let it in (after a first deploy they failed while its router did not serve yet).
     const inRotation = enabled ? await whenInRotation(router, id, record.edge.healthCheck) : false;
-    const now = router.poolMembers().find((m) => m.id === id);
+    const now = router.edgePool.status().find((m) => m.id === id);
     const inFlight = idle?.inFlight ?? now?.inFlight ?? 0;
     return {
       enabled: now?.enabled ?? enabled,
@@ -214,8 +214,8 @@ export class EdgeRoutes {
   /** The router holds the members' enabled state; the record (and so the saved state) copies it. */
   #syncEdgeRecord(record: RouteRecord): void {
     if (!record.edge || !record.router) return;
-    record.edge.upstreams = record.router
-      .poolMembers()
+    record.edge.upstreams = record.router.edgePool
+      .status()
       .map(({ id, address, port, enabled, disabledSinceMs }) => ({
         id,
         address,

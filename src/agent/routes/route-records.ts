@@ -115,7 +115,7 @@ export function routeStatus(route: RouteRecord): RouteStatus {
     pool:
       route.edge === null
         ? null
-        : (route.router?.poolMembers() ??
+        : (route.router?.edgePool.status() ??
           route.edge.upstreams.map((u) => ({
             ...u,
             healthy: false,

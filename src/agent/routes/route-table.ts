@@ -1,8 +1,7 @@
-import type { Trip } from '../../analysis/tripwire.js';
 import type { Clock } from '../../core/clock.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { EventJournal } from '../event-journal.js';
-import type { CanaryTripReport, FrontDoorRouteSpec, RouteStatus } from '../protocol.js';
+import type { FrontDoorRouteSpec, RouteStatus } from '../protocol.js';
 import { EdgeRoutes } from './edge-routes.js';
 import type { RouterMethods } from './route-protocol.js';
 import {
@@ -13,6 +12,7 @@ import {
   type SplitState,
 } from './route-records.js';
 import { RouteStore } from './route-store.js';
+import { applySplit, refuseTripped } from './route-canary.js';
 import { findRouteToRekey, rekeyRoute } from './rekey-route.js';
 import { FrontDoors } from './front-doors.js';
 import { restoreMaintenance, setRouteMaintenance } from './route-maintenance.js';
@@ -100,7 +100,7 @@ export class RouteTable implements RoutePort {
       record.group = saved.group ?? null;
       if (saved.split && !this.#store.trips.has(saved.split.canary.id)) {
         router.addTarget(saved.split.canary);
-        this.#applySplit(record, saved.split);
+        applySplit(this.#store, record, saved.split);
       }
     }
     await this.#edges.recover(state.edges);
@@ -210,7 +210,7 @@ export class RouteTable implements RoutePort {
   }: RouterMethods['switchRoute']['params']): Promise<RouterMethods['switchRoute']['result']> {
     const route = this.#store.route(app);
     const router = this.#store.listening(route);
-    this.#refuseTripped(target.id);
+    refuseTripped(this.#store, target.id);
     const grouped = group && group.members.length > 1 ? group : undefined;
     // Saved first: when the disk refuses, nothing changed and users stay where they were.
     await this.#store.commit((s) => {
@@ -252,14 +252,14 @@ export class RouteTable implements RoutePort {
       router.clearSplit();
       route.split = null;
     } else {
-      this.#refuseTripped(canary.id);
+      refuseTripped(this.#store, canary.id);
       const split: SplitState = { canary, weight, header, cookie, tripwire: params.tripwire ?? null };
       await this.#store.commit((s) => {
         const saved = s.routes.find((r) => r.app === app);
         if (saved) saved.split = split;
       });
       router.addTarget(canary);
-      this.#applySplit(route, split);
+      applySplit(this.#store, route, split);
     }
     const who = canary?.id ?? 'none';
     this.#store.event(
@@ -356,48 +356,6 @@ export class RouteTable implements RoutePort {
         app: r.app,
         targets: r.router?.metrics() ?? [],
       })),
-    });
-  }
-
-  /** Routes `split` (its canary already added to the router), with its tripwire armed when it has one. */
-  #applySplit(route: RouteRecord, split: SplitState): void {
-    const { tripwire, canary, ...rest } = split;
-    route.router?.setSplit(
-      { ...rest, canary: canary.id },
-      tripwire ? { spec: tripwire, onTrip: (trip) => this.#onTrip(route, split, trip) } : null,
-    );
-    route.split = split;
-  }
-
-  /** The router's tripwire ended a canary's split: say so, and keep the evidence for `metrics`. */
-  #onTrip(route: RouteRecord, split: SplitState, trip: Trip): void {
-    if (route.split?.canary.id === split.canary.id) route.split = null;
-    const report: CanaryTripReport = {
-      canaryTargetId: split.canary.id,
-      release: split.canary.release,
-      atMs: this.#store.clock.nowMs(),
-      condition: trip.condition,
-      detail: trip.detail,
-      measurements: trip.measurements,
-    };
-    this.#store.trips.set(split.canary.id, { app: route.app, report });
-    this.#store.saveLater();
-    this.#store.event(
-      'canary.tripped',
-      route.app,
-      split.canary.id,
-      split.canary.release,
-      `canary ${split.canary.id} of ${route.app} gets 0% of users: ${trip.detail}`,
-      { weight: 0, tripped: true, condition: trip.condition, measurements: trip.measurements },
-    );
-  }
-
-  /** A canary that tripped gets no traffic again until it is started anew. */
-  #refuseTripped(targetId: string): void {
-    const trip = this.#store.trips.get(targetId)?.report;
-    if (trip === undefined) return;
-    throw new SlipwayError(`canary ${targetId} tripped its tripwire and gets no traffic: ${trip.detail}`, {
-      hint: 'the deployment fails and the canary is stopped; fix the release and deploy again',
     });
   }
 }
