@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import { appendFile, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -6,6 +5,7 @@ import { SlipwayError } from '../core/errors.js';
 import { LABEL_PREFIX } from '../runtime/container-config.js';
 import { runInContainer } from '../runtime/docker-run-once.js';
 import type { CronJobSpec } from './cron-protocol.js';
+import { runProcessGroup } from './run-process-group.js';
 import { readTailLines } from './log-files.js';
 import type { ContainerSpec } from './protocol.js';
 
@@ -108,42 +108,13 @@ async function runProcess(
     throw new SlipwayError(`the release directory ${live.releaseDir} is gone`);
   }
   const log = await open(logPath, 'a', 0o600);
-  const started = performance.now();
   try {
-    return await new Promise<RunEnd>((resolve, reject) => {
-      const [file = '/bin/sh', ...args] = argvOf(job.command);
-      const child = spawn(file, args, {
-        cwd: live.releaseDir,
-        env: {
-          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
-          HOME: process.env.HOME ?? '/',
-          ...envOf(ctx, job, tick, live),
-        },
-        detached: true,
-        stdio: ['ignore', log.fd, log.fd],
-      });
-      let timedOut = false;
-      const killGroup = (): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup();
-      }, job.timeoutMs);
-      timer.unref();
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        killGroup(); // what it started in the background goes with it
-        resolve({ exitCode: code, signal, timedOut, durationMs: Math.round(performance.now() - started) });
-      });
+    return await runProcessGroup({
+      argv: argvOf(job.command),
+      cwd: live.releaseDir,
+      env: envOf(ctx, job, tick, live),
+      stdio: ['ignore', log.fd, log.fd],
+      timeoutMs: job.timeoutMs,
     });
   } finally {
     await log.close();

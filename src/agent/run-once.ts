@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { NotFoundError } from '../core/errors.js';
 import { redact } from '../core/secret.js';
 import type { HandlerContext } from './control-server.js';
 import { releaseDirFor } from './release-dirs.js';
+import { runProcessGroup } from './run-process-group.js';
 import { createLineSplitter } from '../core/line-splitter.js';
 import { runInContainer } from '../runtime/docker-run-once.js';
 import type { ContainerSpec } from './protocol.js';
@@ -87,52 +86,16 @@ function runProcessOnce(
       }),
     );
   }
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const [file = 'sh', ...args] = params.argv;
-    const child = spawn(file, args, {
-      cwd: dir,
-      env: {
-        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
-        HOME: process.env.HOME ?? '/',
-        ...params.env,
-        ...params.secretEnv,
-        ...slipwayEnv(params),
-      },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let timedOut = false;
-    const killGroup = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, params.timeoutMs);
-    ctx.signal.addEventListener('abort', killGroup, { once: true });
-    child.stdout.on('data', (chunk: Buffer) => output.chunk('out', chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.chunk('err', chunk));
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', killGroup);
-      output.end();
-      // What it started in the background goes with it.
-      killGroup();
-      resolve({
-        exitCode: code,
-        signal,
-        timedOut,
-        durationMs: Math.round(performance.now() - started),
-      });
-    });
-  });
+  return runProcessGroup({
+    argv: params.argv,
+    cwd: dir,
+    env: { ...params.env, ...params.secretEnv, ...slipwayEnv(params) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: params.timeoutMs,
+    signal: ctx.signal,
+    onChild: (child) => {
+      child.stdout?.on('data', (chunk: Buffer) => output.chunk('out', chunk));
+      child.stderr?.on('data', (chunk: Buffer) => output.chunk('err', chunk));
+    },
+  }).finally(output.end);
 }
